@@ -1,0 +1,92 @@
+/**
+ * The records Loopy emits (NDJSON, `type` first). Field names follow Zeek's conn.log / dns.log so that
+ * existing jq recipes and Zeek/ECS pipelines work; docs/records.md documents each field.
+ */
+
+/** The connection identity shared by conn, dns, tls and http records. */
+export interface ConnId {
+  uid: string;
+  'id.orig_h': string;
+  'id.orig_p': number;
+  'id.resp_h': string;
+  'id.resp_p': number;
+  proto: 'tcp' | 'udp' | 'icmp';
+}
+
+export interface ConnRecord extends ConnId {
+  type: 'conn';
+  ts: number;
+  community_id: string;
+  service?: string;
+  duration: number;
+  orig_bytes: number;
+  resp_bytes: number;
+  conn_state: string;
+  history: string;
+  orig_pkts: number;
+  orig_ip_bytes: number;
+  resp_pkts: number;
+  resp_ip_bytes: number;
+  vlan?: number;
+  inner_vlan?: number;
+  rtt?: number;
+  orig_retrans: number;
+  resp_retrans: number;
+  orig_ooo: number;
+  resp_ooo: number;
+}
+
+export interface DnsRecord extends ConnId {
+  type: 'dns';
+  ts: number;
+  trans_id: number;
+  rtt?: number;
+  query?: string;
+  qclass?: number;
+  qclass_name?: string;
+  qtype?: number;
+  qtype_name?: string;
+  rcode?: number;
+  rcode_name?: string;
+  AA: boolean;
+  TC: boolean;
+  RD: boolean;
+  RA: boolean;
+  Z: number;
+  answers?: string[];
+  TTLs?: number[];
+  rejected: boolean;
+}
+
+export interface TlsRecord extends ConnId {
+  type: 'tls';
+  ts: number;
+  server_name?: string;
+  /** Negotiated version from the ServerHello ("TLSv12", "TLSv13"...) or, without one, the client's highest offer. */
+  version?: string;
+  client_version?: string;
+  established?: boolean;
+}
+
+export interface WeirdRecord {
+  type: 'weird';
+  name: string;
+  count: number;
+}
+
+export interface SummaryRecord {
+  type: 'summary';
+  packets: number;
+  bytes: number;
+  first_ts: number | null;
+  last_ts: number | null;
+  link_types: Record<string, number>;
+  protocols: Record<string, number>;
+  weirds: Record<string, number>;
+  unsupported_link_types: Record<string, number>;
+  flows: number;
+  flows_evicted: number;
+  dns_transactions: number;
+}
+
+export type LoopyRecord = ConnRecord | DnsRecord | TlsRecord | WeirdRecord | SummaryRecord | { type: string; [field: string]: unknown };

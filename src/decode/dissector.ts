@@ -1,0 +1,82 @@
+import { Handoff, HANDOFF_TABLE_SIZES, type HandoffTable, type LayerDecoder, type ProtocolRegistration } from './registry.js';
+import type { Packet } from './packet.js';
+import { defineWeird, type WeirdCounter } from './weirds.js';
+
+const W_TOO_MANY_LAYERS = defineWeird('too_many_layers');
+const MAX_LAYERS = 24;
+
+/** Receives each transport layer as soon as it is decoded (outer and inner ones of a tunnel alike). */
+export type TransportSink = (pkt: Packet) => void;
+
+/**
+ * Walks a frame layer by layer through the hand-off tables. Knows no protocol itself: protocols come in
+ * as registrations, so adding one edits nothing here.
+ */
+export class Dissector {
+  /** tables[handoff][key] = index into `decoders`, or -1. */
+  private readonly tables: Int16Array[];
+  /** Packets that reached each decoder, by decoder index (see `layerCounts`). */
+  private readonly layerHits: Float64Array;
+  private readonly decoders: LayerDecoder[] = [];
+  /** Frames whose link type no decoder handles, by link type. */
+  readonly unsupportedLinkTypes = new Map<number, number>();
+
+  constructor(
+    registrations: readonly ProtocolRegistration[],
+    private readonly weirds: WeirdCounter,
+    private readonly sink: TransportSink,
+  ) {
+    this.tables = Object.values(HANDOFF_TABLE_SIZES).map((size) => new Int16Array(size).fill(-1));
+    for (const reg of registrations) {
+      let index = this.decoders.indexOf(reg.decoder);
+      if (index < 0) index = this.decoders.push(reg.decoder) - 1;
+      for (const h of reg.handoffs) {
+        const table = this.tables[h.table];
+        if (h.key < 0 || h.key >= table.length) throw new Error(`${reg.decoder.name}: hand-off key ${h.key} out of range`);
+        const taken = table[h.key];
+        if (taken >= 0 && taken !== index) throw new Error(`${reg.decoder.name}: hand-off ${h.table}/${h.key} already taken by ${this.decoders[taken].name}`);
+        table[h.key] = index;
+      }
+    }
+    this.layerHits = new Float64Array(this.decoders.length);
+  }
+
+  /** Decodes the frame already loaded into `pkt` (see Packet.reset). */
+  dissect(pkt: Packet): void {
+    let table: HandoffTable = Handoff.LinkType;
+    let key = pkt.linkType;
+    let offset = pkt.frameOffset;
+    const end = pkt.frameEnd;
+    for (let depth = 0; depth < MAX_LAYERS; depth++) {
+      const tab = this.tables[table];
+      let index = key >= 0 && key < tab.length ? tab[key] : -1;
+      if (index < 0 && pkt.nextKeyAlt >= 0 && pkt.nextKeyAlt < tab.length) index = tab[pkt.nextKeyAlt];
+      if (index < 0) {
+        if (table === Handoff.LinkType) this.unsupportedLinkTypes.set(key, (this.unsupportedLinkTypes.get(key) ?? 0) + 1);
+        return;
+      }
+      const decoder = this.decoders[index];
+      this.layerHits[index]++;
+      pkt.nextTable = Handoff.None;
+      pkt.nextKeyAlt = -1;
+      offset = decoder.decode(pkt, offset, end, this.weirds);
+      if (pkt.transportReady) {
+        pkt.transportReady = false;
+        this.sink(pkt);
+      }
+      if (offset < 0 || pkt.nextTable === Handoff.None) return;
+      table = pkt.nextTable as HandoffTable;
+      key = pkt.nextKey;
+    }
+    this.weirds.add(W_TOO_MANY_LAYERS);
+  }
+
+  /** Packets seen per decoder name (a packet with two IPv4 headers counts once per header). */
+  layerCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let i = 0; i < this.decoders.length; i++) {
+      if (this.layerHits[i] > 0) out[this.decoders[i].name] = this.layerHits[i];
+    }
+    return out;
+  }
+}
