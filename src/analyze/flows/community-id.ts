@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Community ID v1 (Corelight's spec): a hash of the flow tuple that every tool computes the same way, so a
+ * flow can be found across Zeek, Suricata, Loopy and agents. Computed once per record, never per packet.
+ */
+const ICMP_COUNTERPART = new Map<number, number>([
+  [8, 0], [0, 8], [13, 14], [14, 13], [15, 16], [16, 15], [10, 9], [9, 10], [17, 18], [18, 17],
+]);
+const ICMP6_COUNTERPART = new Map<number, number>([
+  [128, 129], [129, 128], [130, 131], [131, 130], [133, 134], [134, 133], [135, 136], [136, 135],
+  [139, 140], [140, 139], [144, 145], [145, 144],
+]);
+
+/** ICMP types that have a counterpart map to (type, counterpart) ports; others are one-way (type, code). */
+export function icmpPorts(proto: number, type: number, code: number): { sport: number; dport: number; oneWay: boolean } {
+  const map = proto === 58 ? ICMP6_COUNTERPART : ICMP_COUNTERPART;
+  const counterpart = map.get(type);
+  return counterpart === undefined ? { sport: type, dport: code, oneWay: true } : { sport: type, dport: counterpart, oneWay: false };
+}
+
+/** Address bytes (4 or 16) and ports in the flow's sending direction. For ICMP pass type/code as ports. */
+export function communityId(proto: number, src: Uint8Array, dst: Uint8Array, sport: number, dport: number, seed = 0): string {
+  let oneWay = false;
+  if (proto === 1 || proto === 58) ({ sport, dport, oneWay } = icmpPorts(proto, sport, dport));
+  const hasPorts = proto === 6 || proto === 17 || proto === 132 || proto === 1 || proto === 58;
+  if (!oneWay && !isOrdered(src, dst, sport, dport)) {
+    [src, dst] = [dst, src];
+    [sport, dport] = [dport, sport];
+  }
+  const head = Buffer.alloc(2);
+  head.writeUInt16BE(seed & 0xffff);
+  const parts: Uint8Array[] = [head, src, dst, Uint8Array.of(proto, 0)];
+  if (hasPorts) {
+    const ports = Buffer.alloc(4);
+    ports.writeUInt16BE(sport & 0xffff, 0);
+    ports.writeUInt16BE(dport & 0xffff, 2);
+    parts.push(ports);
+  }
+  const hash = createHash('sha1');
+  for (const part of parts) hash.update(part);
+  return `1:${hash.digest('base64')}`;
+}
+
+function isOrdered(a: Uint8Array, b: Uint8Array, aport: number, bport: number): boolean {
+  const c = Buffer.compare(a, b);
+  return c < 0 || (c === 0 && aport <= bport);
+}

@@ -1,0 +1,327 @@
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../../decode/packet.js';
+import { icmpPorts } from './community-id.js';
+import { FlowTable, growF64, growU32, growU8 } from './flow-table.js';
+import { EndpointState as S, H_ACK, H_DATA, H_FIN, H_MULTI_FLAG, H_RETRANS, H_RST, H_SYN, H_SYNACK, H_ZERO_WINDOW, HISTORY_LETTERS, isLoggedRepeat } from './tcp-state.js';
+
+export type FlowEndReason = 'closed' | 'idle' | 'active' | 'evicted' | 'reused' | 'finish';
+
+export interface FlowTimeouts {
+  /** Seconds without a packet before a flow ends, per transport. */
+  tcpIdle: number;
+  udpIdle: number;
+  icmpIdle: number;
+  /** Seconds a closed or reset TCP connection lingers for its last ACKs. */
+  closedLinger: number;
+  /** A flow still active after this many seconds is reported and restarted (long-lived flows show up). */
+  active: number;
+}
+
+/** Zeek's defaults: 5 min TCP, 1 min UDP/ICMP inactivity, 5 s close delay; 1 h active timeout as NetFlow. */
+export const DEFAULT_TIMEOUTS: FlowTimeouts = { tcpIdle: 300, udpIdle: 60, icmpIdle: 60, closedLinger: 5, active: 3600 };
+
+const HISTORY_MAX = 24;
+const EVICTION_SAMPLE = 8;
+
+/** Per-direction columns are indexed flow * 2 + (0 originator, 1 responder). */
+export class Connections {
+  readonly table: FlowTable;
+  firstTs = new Float64Array(0);
+  lastTs = new Float64Array(0);
+  /** Start of the current reporting period (moves on an active timeout). */
+  periodTs = new Float64Array(0);
+  proto = new Uint8Array(0);
+  serial = new Float64Array(0);
+  pkts = new Float64Array(0);
+  bytes = new Float64Array(0);
+  ipBytes = new Float64Array(0);
+  state = new Uint8Array(0);
+  seqStarted = new Uint8Array(0);
+  seqHigh = new Uint32Array(0);
+  gapOpen = new Uint8Array(0);
+  gapStart = new Uint32Array(0);
+  gapEnd = new Uint32Array(0);
+  retrans = new Uint32Array(0);
+  outOfOrder = new Uint32Array(0);
+  zeroWindows = new Uint32Array(0);
+  letters = new Uint32Array(0);
+  history = new Uint8Array(0);
+  historyLength = new Uint8Array(0);
+  synTs = new Float64Array(0);
+  rtt = new Float64Array(0);
+
+  /** Set by `update`: whether the packet came from the originator. */
+  fromOrig = false;
+  flowsCreated = 0;
+  flowsEvicted = 0;
+  private nextSerial = 1;
+  private evictionHand = 0;
+
+  constructor(
+    maxFlows: number,
+    private readonly timeouts: FlowTimeouts,
+    private readonly onEnd: (flow: number, reason: FlowEndReason) => void,
+  ) {
+    this.table = new FlowTable(maxFlows);
+    this.table.onGrow((n) => this.grow(n));
+  }
+
+  /** Accounts the packet to its flow; returns the flow index, or -1 for packets that make no flow. */
+  update(pkt: Packet): number {
+    const proto = pkt.transport;
+    let sport = pkt.srcPort;
+    let dport = pkt.dstPort;
+    if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
+      const ports = icmpPorts(proto, pkt.icmpType, pkt.icmpCode);
+      sport = ports.sport;
+      dport = ports.dport;
+    } else if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) {
+      return -1;
+    }
+    let flow = this.table.lookup(pkt, proto, sport, dport, true);
+    if (flow < 0) {
+      this.evictOne();
+      flow = this.table.lookup(pkt, proto, sport, dport, true);
+      if (flow < 0) return -1;
+    }
+    if (!this.table.lastCreated && proto === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isFinished(flow)) {
+      // A new connection on a reused 4-tuple: report the old one, start afresh.
+      const fromA = this.table.lastFromA;
+      this.end(flow, 'reused');
+      flow = this.table.lookup(pkt, proto, sport, dport, true);
+      if (flow < 0) return -1;
+      this.table.lastFromA = fromA;
+    }
+    if (this.table.lastCreated) this.start(flow, pkt);
+    const fromOrig = this.table.lastFromA === (this.table.origIsA[flow] === 1);
+    this.fromOrig = fromOrig;
+    const d = flow * 2 + (fromOrig ? 0 : 1);
+    this.lastTs[flow] = pkt.ts;
+    this.pkts[d]++;
+    this.ipBytes[d] += pkt.ipLength;
+    if (proto === IPPROTO_TCP) this.updateTcp(flow, fromOrig, pkt);
+    else this.bytes[d] += pkt.payloadWireLength;
+    return flow;
+  }
+
+  private start(flow: number, pkt: Packet): void {
+    this.flowsCreated++;
+    const synAck = pkt.transport === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
+    // The originator sent the SYN; a flow first seen at its SYN-ACK is flipped (history starts with '^').
+    const senderIsOrig = !synAck;
+    this.table.origIsA[flow] = (this.table.lastFromA === senderIsOrig) ? 1 : 0;
+    this.firstTs[flow] = pkt.ts;
+    this.periodTs[flow] = pkt.ts;
+    this.lastTs[flow] = pkt.ts;
+    this.proto[flow] = pkt.transport;
+    this.serial[flow] = this.nextSerial++;
+    this.synTs[flow] = 0;
+    this.rtt[flow] = -1;
+    this.historyLength[flow] = 0;
+    if (synAck) this.history[flow * HISTORY_MAX] = 0x5e, (this.historyLength[flow] = 1); // '^'
+    this.resetCounters(flow);
+  }
+
+  private resetCounters(flow: number): void {
+    for (let d = flow * 2; d < flow * 2 + 2; d++) {
+      this.pkts[d] = 0;
+      this.bytes[d] = 0;
+      this.ipBytes[d] = 0;
+      this.state[d] = S.Inactive;
+      this.seqStarted[d] = 0;
+      this.gapOpen[d] = 0;
+      this.retrans[d] = 0;
+      this.outOfOrder[d] = 0;
+      this.zeroWindows[d] = 0;
+      this.letters[d] = 0;
+    }
+  }
+
+  private updateTcp(flow: number, fromOrig: boolean, pkt: Packet): void {
+    const d = flow * 2 + (fromOrig ? 0 : 1);
+    const p = flow * 2 + (fromOrig ? 1 : 0);
+    const flags = pkt.tcpFlags;
+    const syn = (flags & TCP_SYN) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    const len = pkt.payloadWireLength;
+
+    if (syn) this.letter(flow, fromOrig, ack ? H_SYNACK : H_SYN);
+    if (syn && (fin || rst)) this.letter(flow, fromOrig, H_MULTI_FLAG);
+    if (fin) this.letter(flow, fromOrig, H_FIN);
+    if (rst) this.letter(flow, fromOrig, H_RST);
+    if (len > 0) this.letter(flow, fromOrig, H_DATA);
+    else if (ack && !syn && !fin && !rst) this.letter(flow, fromOrig, H_ACK);
+    if (pkt.window === 0 && !syn && !rst && ++this.zeroWindows[d] > 0 && isLoggedRepeat(this.zeroWindows[d])) this.letter(flow, fromOrig, H_ZERO_WINDOW, true);
+
+    this.trackSequence(flow, fromOrig, pkt, syn, fin, len);
+
+    // Endpoint state machine (after Zeek's TCP analyzer).
+    if (rst) {
+      this.state[d] = S.Reset;
+      return;
+    }
+    if (syn) {
+      if (ack) {
+        if (this.state[d] === S.Inactive || this.state[d] === S.SynSent) this.state[d] = S.SynAckSent;
+      } else {
+        if (this.state[d] === S.Inactive || this.state[d] === S.Partial) this.state[d] = S.SynSent;
+        if (fromOrig && this.synTs[flow] === 0) this.synTs[flow] = pkt.ts;
+      }
+    } else if (ack) {
+      const mine = this.state[d];
+      if ((mine === S.SynSent || mine === S.SynAckSent) && (this.state[p] === S.SynAckSent || this.state[p] === S.Established)) {
+        this.state[d] = S.Established;
+        if (this.state[p] === S.SynAckSent) this.state[p] = S.Established;
+        if (fromOrig && this.rtt[flow] < 0 && this.synTs[flow] > 0) this.rtt[flow] = pkt.ts - this.synTs[flow];
+      }
+    }
+    if (fin) this.state[d] = S.Closed;
+    else if (this.state[d] === S.Inactive) this.state[d] = S.Partial;
+  }
+
+  /** Retransmissions and out-of-order segments from sequence numbers, modulo 2^32. */
+  private trackSequence(flow: number, fromOrig: boolean, pkt: Packet, syn: boolean, fin: boolean, len: number): void {
+    const d = flow * 2 + (fromOrig ? 0 : 1);
+    const segLength = len + (syn ? 1 : 0) + (fin ? 1 : 0);
+    const seq = pkt.seq >>> 0;
+    const end = (seq + segLength) >>> 0;
+    if (this.seqStarted[d] === 0) {
+      this.seqStarted[d] = 1;
+      this.seqHigh[d] = end;
+      this.bytes[d] += len;
+      return;
+    }
+    if (segLength === 0) return;
+    const high = this.seqHigh[d];
+    const ahead = (seq - high) | 0;
+    if (ahead >= 0) {
+      if (ahead > 0 && this.gapOpen[d] === 0) {
+        this.gapOpen[d] = 1;
+        this.gapStart[d] = high;
+        this.gapEnd[d] = seq;
+      }
+      this.seqHigh[d] = end;
+      this.bytes[d] += len;
+      return;
+    }
+    // Below the highest byte seen: a keep-alive, a late segment filling a gap, or a retransmission.
+    if (segLength <= 1 && !syn && !fin && ((high - end) | 0) === 0 && len <= 1) return;
+    if (this.gapOpen[d] === 1 && ((seq - this.gapStart[d]) | 0) >= 0 && ((end - this.gapEnd[d]) | 0) <= 0) {
+      this.outOfOrder[d]++;
+      this.bytes[d] += len;
+      if (seq === this.gapStart[d]) this.gapStart[d] = end;
+      else if (end === this.gapEnd[d]) this.gapEnd[d] = seq;
+      if (((this.gapEnd[d] - this.gapStart[d]) | 0) <= 0) this.gapOpen[d] = 0;
+      return;
+    }
+    this.retrans[d]++;
+    if (isLoggedRepeat(this.retrans[d])) this.letter(flow, fromOrig, H_RETRANS, true);
+    if (((end - high) | 0) > 0) {
+      this.bytes[d] += (end - high) | 0;
+      this.seqHigh[d] = end;
+    }
+  }
+
+  /** Appends a history letter the first time it happens in a direction (or at every logged repeat). */
+  private letter(flow: number, fromOrig: boolean, bit: number, repeat = false): void {
+    const d = flow * 2 + (fromOrig ? 0 : 1);
+    const mask = 1 << bit;
+    if (!repeat && (this.letters[d] & mask) !== 0) return;
+    this.letters[d] |= mask;
+    const n = this.historyLength[flow];
+    if (n >= HISTORY_MAX) return;
+    const code = HISTORY_LETTERS.charCodeAt(bit);
+    this.history[flow * HISTORY_MAX + n] = fromOrig ? code - 32 : code;
+    this.historyLength[flow] = n + 1;
+  }
+
+  historyOf(flow: number): string {
+    const start = flow * HISTORY_MAX;
+    return String.fromCharCode(...this.history.subarray(start, start + this.historyLength[flow]));
+  }
+
+  private isFinished(flow: number): boolean {
+    const o = this.state[flow * 2];
+    const r = this.state[flow * 2 + 1];
+    return o === S.Reset || r === S.Reset || (o === S.Closed && r === S.Closed);
+  }
+
+  /** Ends flows whose time is up at capture time `now`. */
+  sweep(now: number): void {
+    const t = this.timeouts;
+    for (let flow = 0; flow < this.table.extent; flow++) {
+      if (!this.table.isLive(flow)) continue;
+      const idle = now - this.lastTs[flow];
+      const proto = this.proto[flow];
+      const limit = proto === IPPROTO_TCP ? (this.isFinished(flow) ? t.closedLinger : t.tcpIdle) : proto === IPPROTO_UDP ? t.udpIdle : t.icmpIdle;
+      if (idle > limit) this.end(flow, proto === IPPROTO_TCP && this.isFinished(flow) ? 'closed' : 'idle');
+      else if (now - this.periodTs[flow] > t.active) this.activeTimeout(flow);
+    }
+  }
+
+  /** Reports a long-lived flow and starts a new reporting period, keeping its identity and TCP state. */
+  private activeTimeout(flow: number): void {
+    this.onEnd(flow, 'active');
+    for (let d = flow * 2; d < flow * 2 + 2; d++) {
+      this.pkts[d] = 0;
+      this.bytes[d] = 0;
+      this.ipBytes[d] = 0;
+      this.retrans[d] = 0;
+      this.outOfOrder[d] = 0;
+    }
+    this.periodTs[flow] = this.lastTs[flow];
+    this.firstTs[flow] = this.lastTs[flow];
+  }
+
+  /** Ends every live flow (end of input). */
+  finishAll(): void {
+    for (let flow = 0; flow < this.table.extent; flow++) if (this.table.isLive(flow)) this.end(flow, 'finish');
+  }
+
+  end(flow: number, reason: FlowEndReason): void {
+    this.onEnd(flow, reason);
+    this.table.remove(flow);
+  }
+
+  /** Table full: end the least recently active of a few flows under a moving clock hand (approximate LRU). */
+  private evictOne(): void {
+    let victim = -1;
+    for (let seen = 0, steps = 0; seen < EVICTION_SAMPLE && steps < this.table.extent; steps++) {
+      const flow = this.evictionHand;
+      this.evictionHand = (this.evictionHand + 1) % Math.max(1, this.table.extent);
+      if (!this.table.isLive(flow)) continue;
+      seen++;
+      if (victim < 0 || this.lastTs[flow] < this.lastTs[victim]) victim = flow;
+    }
+    if (victim >= 0) {
+      this.flowsEvicted++;
+      this.end(victim, 'evicted');
+    }
+  }
+
+  private grow(n: number): void {
+    this.firstTs = growF64(this.firstTs, n);
+    this.lastTs = growF64(this.lastTs, n);
+    this.periodTs = growF64(this.periodTs, n);
+    this.proto = growU8(this.proto, n);
+    this.serial = growF64(this.serial, n);
+    this.synTs = growF64(this.synTs, n);
+    this.rtt = growF64(this.rtt, n);
+    this.historyLength = growU8(this.historyLength, n);
+    this.history = growU8(this.history, n * HISTORY_MAX);
+    this.pkts = growF64(this.pkts, n * 2);
+    this.bytes = growF64(this.bytes, n * 2);
+    this.ipBytes = growF64(this.ipBytes, n * 2);
+    this.state = growU8(this.state, n * 2);
+    this.seqStarted = growU8(this.seqStarted, n * 2);
+    this.seqHigh = growU32(this.seqHigh, n * 2);
+    this.gapOpen = growU8(this.gapOpen, n * 2);
+    this.gapStart = growU32(this.gapStart, n * 2);
+    this.gapEnd = growU32(this.gapEnd, n * 2);
+    this.retrans = growU32(this.retrans, n * 2);
+    this.outOfOrder = growU32(this.outOfOrder, n * 2);
+    this.zeroWindows = growU32(this.zeroWindows, n * 2);
+    this.letters = growU32(this.letters, n * 2);
+  }
+}

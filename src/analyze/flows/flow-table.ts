@@ -1,0 +1,206 @@
+import type { Packet } from '../../decode/packet.js';
+
+/**
+ * A bidirectional flow table in typed arrays: an open-addressing hash index (linear probing, backward-shift
+ * deletion, no tombstones) over dense per-flow columns. Keys are numbers copied from the Packet, so looking
+ * a packet up allocates nothing. Side "A" of a key is the smaller (address, port) endpoint, which makes the
+ * key the same for both directions; `origIsA` remembers which side is the originator.
+ */
+export const KEY_WORDS = 10;
+const INDEX_EMPTY = -1;
+/** Flow ids carry a generation so that an id of a flow that ended never reaches a newer flow in its slot. */
+export const FLOW_SLOTS = 1 << 22;
+
+export class FlowTable {
+  readonly maxFlows: number;
+  private capacity: number;
+  private index: Int32Array;
+  private indexMask: number;
+  private size = 0;
+  private highWater = 0;
+  private freeList: number[] = [];
+  /** Scratch for the key being looked up. */
+  private readonly probe = new Uint32Array(KEY_WORDS);
+
+  // ---- per-flow columns (grown on demand up to maxFlows)
+  keys = new Uint32Array(0);
+  hashes = new Uint32Array(0);
+  live = new Uint8Array(0);
+  generation = new Uint32Array(0);
+  origIsA = new Uint8Array(0);
+
+  /** Set by `lookup`: true when the packet goes from side A to side B. */
+  lastFromA = false;
+  /** Set by `lookup`: true when the flow was created by this call. */
+  lastCreated = false;
+
+  private readonly growers: Array<(capacity: number) => void> = [];
+
+  constructor(maxFlows = 262_144, initialCapacity = 4096) {
+    if (maxFlows > FLOW_SLOTS) throw new Error(`maxFlows ${maxFlows} is above ${FLOW_SLOTS}`);
+    this.maxFlows = maxFlows;
+    this.capacity = 0;
+    this.index = new Int32Array(0);
+    this.indexMask = 0;
+    this.resize(Math.min(initialCapacity, maxFlows));
+  }
+
+  get count(): number {
+    return this.size;
+  }
+
+  /** Registers a column owner: it is told the new capacity whenever the table grows. */
+  onGrow(grow: (capacity: number) => void): void {
+    this.growers.push(grow);
+    grow(this.capacity);
+  }
+
+  flowId(flow: number): number {
+    return this.generation[flow] * FLOW_SLOTS + flow;
+  }
+
+  /** The flow a flow id names, or -1 when that flow has ended. */
+  flowOf(flowId: number): number {
+    const flow = flowId % FLOW_SLOTS;
+    return flow < this.highWater && this.live[flow] === 1 && this.flowId(flow) === flowId ? flow : -1;
+  }
+
+  /** Upper bound of flow indexes in use, for sweeps. */
+  get extent(): number {
+    return this.highWater;
+  }
+
+  isLive(flow: number): boolean {
+    return this.live[flow] === 1;
+  }
+
+  /**
+   * Finds the packet's flow, creating it when absent. Returns the flow index, or -1 when the table is full
+   * and the caller must evict first. `ports` for ICMP are the Community-ID-style port equivalents.
+   */
+  lookup(pkt: Packet, proto: number, sport: number, dport: number, create: boolean): number {
+    const key = this.probe;
+    const src = pkt.src;
+    const dst = pkt.dst;
+    const srcFirst = compareEndpoints(src, sport, dst, dport) <= 0;
+    const a = srcFirst ? src : dst;
+    const b = srcFirst ? dst : src;
+    key[0] = a[0]; key[1] = a[1]; key[2] = a[2]; key[3] = a[3];
+    key[4] = b[0]; key[5] = b[1]; key[6] = b[2]; key[7] = b[3];
+    key[8] = srcFirst ? ((sport << 16) | dport) >>> 0 : ((dport << 16) | sport) >>> 0;
+    key[9] = (proto | (pkt.vlan << 8) | (pkt.ipVersion === 6 ? 1 << 20 : 0) | (pkt.innerVlan << 21)) >>> 0;
+    this.lastFromA = srcFirst;
+    this.lastCreated = false;
+
+    const hash = hashKey(key);
+    let slot = hash & this.indexMask;
+    for (;;) {
+      const flow = this.index[slot];
+      if (flow === INDEX_EMPTY) break;
+      if (this.hashes[flow] === hash && this.sameKey(flow)) return flow;
+      slot = (slot + 1) & this.indexMask;
+    }
+    if (!create) return -1;
+    if (this.size >= this.maxFlows) return -1;
+    if (this.size + 1 > this.capacity && this.capacity < this.maxFlows) {
+      this.resize(Math.min(this.capacity * 2, this.maxFlows));
+      return this.lookup(pkt, proto, sport, dport, create);
+    }
+    const flow = this.freeList.length > 0 ? this.freeList.pop()! : this.highWater++;
+    this.keys.set(key, flow * KEY_WORDS);
+    this.hashes[flow] = hash;
+    this.live[flow] = 1;
+    this.generation[flow]++;
+    this.index[slot] = flow;
+    this.size++;
+    this.lastCreated = true;
+    return flow;
+  }
+
+  /** Removes a flow; its index may be reused (with a new generation) by the next new flow. */
+  remove(flow: number): void {
+    if (this.live[flow] !== 1) return;
+    let slot = this.hashes[flow] & this.indexMask;
+    while (this.index[slot] !== flow) slot = (slot + 1) & this.indexMask;
+    // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+    let hole = slot;
+    let next = (hole + 1) & this.indexMask;
+    while (this.index[next] !== INDEX_EMPTY) {
+      const home = this.hashes[this.index[next]] & this.indexMask;
+      if (((next - home) & this.indexMask) >= ((next - hole) & this.indexMask)) {
+        this.index[hole] = this.index[next];
+        hole = next;
+      }
+      next = (next + 1) & this.indexMask;
+    }
+    this.index[hole] = INDEX_EMPTY;
+    this.live[flow] = 0;
+    this.size--;
+    this.freeList.push(flow);
+  }
+
+  private sameKey(flow: number): boolean {
+    const base = flow * KEY_WORDS;
+    const keys = this.keys;
+    const key = this.probe;
+    for (let i = 0; i < KEY_WORDS; i++) if (keys[base + i] !== key[i]) return false;
+    return true;
+  }
+
+  private resize(capacity: number): void {
+    this.capacity = capacity;
+    this.keys = growU32(this.keys, capacity * KEY_WORDS);
+    this.hashes = growU32(this.hashes, capacity);
+    this.generation = growU32(this.generation, capacity);
+    this.live = growU8(this.live, capacity);
+    this.origIsA = growU8(this.origIsA, capacity);
+    // The index has twice as many slots as flows: load factor ≤ 0.5 keeps probe chains short.
+    let slots = 1;
+    while (slots < capacity * 2) slots <<= 1;
+    this.index = new Int32Array(slots).fill(INDEX_EMPTY);
+    this.indexMask = slots - 1;
+    for (let flow = 0; flow < this.highWater; flow++) {
+      if (this.live[flow] !== 1) continue;
+      let slot = this.hashes[flow] & this.indexMask;
+      while (this.index[slot] !== INDEX_EMPTY) slot = (slot + 1) & this.indexMask;
+      this.index[slot] = flow;
+    }
+    for (const grow of this.growers) grow(capacity);
+  }
+}
+
+function compareEndpoints(a: Uint32Array, aport: number, b: Uint32Array, bport: number): number {
+  for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+  return aport - bport;
+}
+
+/** FNV-1a over the key words, then a finalizer so the low bits (the slot) mix well. */
+function hashKey(key: Uint32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < KEY_WORDS; i++) {
+    h = Math.imul(h ^ key[i], 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+export function growU32(old: Uint32Array<ArrayBuffer>, length: number): Uint32Array<ArrayBuffer> {
+  if (old.length >= length) return old;
+  const next = new Uint32Array(length);
+  next.set(old);
+  return next;
+}
+export function growU8(old: Uint8Array<ArrayBuffer>, length: number): Uint8Array<ArrayBuffer> {
+  if (old.length >= length) return old;
+  const next = new Uint8Array(length);
+  next.set(old);
+  return next;
+}
+export function growF64(old: Float64Array<ArrayBuffer>, length: number): Float64Array<ArrayBuffer> {
+  if (old.length >= length) return old;
+  const next = new Float64Array(length);
+  next.set(old);
+  return next;
+}

@@ -1,0 +1,114 @@
+/**
+ * tcpdump-syntax filters over batches already in memory (capture files, replays), run by libpcap's own
+ * BPF interpreter in the addon: `loopy read -f EXPR FILE` keeps exactly what `tcpdump -r FILE EXPR` keeps.
+ * A BPF program is specific to a link type, so one is compiled per link type met, lazily; a batch costs
+ * one addon call per link type in it, never one per packet.
+ */
+import { META_CAPLEN, META_IFACE, META_OFFSET, META_STRIDE, META_WIRELEN, type PacketBatch } from './batch.js';
+import { type CaptureAddon, type FilterProgram, loadCaptureAddon } from './live-addon.js';
+
+export interface PacketFilter {
+  readonly expression: string;
+  /** 1 per frame the filter keeps, 0 per frame it drops (frames of a link type it cannot compile for: 0). */
+  matches(batch: PacketBatch): Uint8Array;
+  /** One line per link type the expression could not be compiled for (its frames never match). */
+  readonly problems: readonly string[];
+}
+
+export const MAX_SNAPLEN = 262144;
+
+/**
+ * Compiles `expression` for `linkType` (LINKTYPE_* number) now, so a bad expression fails at once with
+ * libpcap's message (err.code LOOPY_BAD_FILTER); other link types are compiled when first seen.
+ */
+export function compilePacketFilter(
+  expression: string,
+  linkType: number,
+  snaplen = MAX_SNAPLEN,
+  addon: CaptureAddon = loadCaptureAddon(),
+): PacketFilter {
+  return new LinkTypeFilters(expression, linkType, snaplen, addon);
+}
+
+class LinkTypeFilters implements PacketFilter {
+  readonly problems: string[] = [];
+  private readonly programs = new Map<number, FilterProgram | null>();
+  /** Per linkTypes array (shared by all batches of a source): link type -> interface mask. */
+  private readonly masks = new WeakMap<readonly number[], Map<number, Uint8Array>>();
+
+  constructor(
+    readonly expression: string,
+    private readonly firstLinkType: number,
+    private readonly snaplen: number,
+    private readonly addon: CaptureAddon,
+  ) {
+    this.programs.set(firstLinkType, addon.compileFilter(expression, firstLinkType, snaplen));
+  }
+
+  matches(batch: PacketBatch): Uint8Array {
+    const linkTypes = batch.linkTypes.length > 0 ? batch.linkTypes : [this.firstLinkType];
+    const single = linkTypes.every((lt) => lt === linkTypes[0]);
+    if (single) {
+      const program = this.programFor(linkTypes[0]);
+      if (!program) return new Uint8Array(batch.count);
+      return this.addon.filterBatch(
+        program,
+        batch.data,
+        batch.meta,
+        batch.count,
+        META_STRIDE,
+        META_OFFSET,
+        META_CAPLEN,
+        META_WIRELEN,
+      );
+    }
+    const out = new Uint8Array(batch.count);
+    for (const [linkType, mask] of this.masksFor(linkTypes)) {
+      const program = this.programFor(linkType);
+      if (!program) continue;
+      this.addon.filterBatch(
+        program,
+        batch.data,
+        batch.meta,
+        batch.count,
+        META_STRIDE,
+        META_OFFSET,
+        META_CAPLEN,
+        META_WIRELEN,
+        out,
+        META_IFACE,
+        mask,
+      );
+    }
+    return out;
+  }
+
+  private programFor(linkType: number): FilterProgram | null {
+    let program = this.programs.get(linkType);
+    if (program === undefined) {
+      try {
+        program = this.addon.compileFilter(this.expression, linkType, this.snaplen);
+      } catch (err) {
+        // e.g. "vlan" on raw IP: tcpdump would refuse the whole file; here only those frames never match.
+        this.problems.push(`link type ${linkType}: ${(err as Error).message}`);
+        program = null;
+      }
+      this.programs.set(linkType, program);
+    }
+    return program;
+  }
+
+  private masksFor(linkTypes: readonly number[]): Map<number, Uint8Array> {
+    let byType = this.masks.get(linkTypes);
+    if (!byType) {
+      byType = new Map();
+      linkTypes.forEach((lt, iface) => {
+        let mask = byType!.get(lt);
+        if (!mask) byType!.set(lt, (mask = new Uint8Array(linkTypes.length)));
+        mask[iface] = 1;
+      });
+      this.masks.set(linkTypes, byType);
+    }
+    return byType;
+  }
+}

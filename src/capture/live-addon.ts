@@ -1,0 +1,172 @@
+/**
+ * Loads the capture addon (native/, built by node-gyp at install time) and describes its API.
+ * Loading is lazy: offline analysis never touches the addon, so a machine without libpcap-dev can still
+ * read capture files. When live capture is asked for and the addon is missing, the error is one line that
+ * says what to install.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Options of `openLive`; every field has a default in the addon. */
+export interface LiveOpenOptions {
+  /** Bytes kept of each packet (default and maximum 262144). */
+  snaplen?: number;
+  /** Kernel ring size (default 64 MiB): what absorbs bursts while JS is busy. */
+  bufferBytes?: number;
+  /** How long the kernel may hold a partly filled block before handing it over (default 200 ms). */
+  timeoutMs?: number;
+  /** Promiscuous mode (default false: a server monitor wants its own traffic). */
+  promisc?: boolean;
+  /** Kernel filter in tcpdump syntax. */
+  filter?: string;
+  /** LINKTYPE_* to ask for, e.g. 276 (SLL2) on "any"; default: the device's own. */
+  linkType?: number;
+  /** Packet bytes per batch before it is handed over early (default 2 MiB). */
+  batchBytes?: number;
+  /** Batches waiting for JS before the capture thread waits (default 4). */
+  maxInFlight?: number;
+}
+
+/** An open live capture, as returned by `openLive`. */
+export interface LiveHandle {
+  readonly device: string;
+  /** LINKTYPE_* number (1 Ethernet, 113 SLL, 276 SLL2, 101 raw IP...). */
+  readonly linkType: number;
+  readonly snaplen: number;
+  /** libpcap's activation warning (e.g. promiscuous mode not supported), or null. */
+  readonly warning: string | null;
+}
+
+/** Counters from pcap_stats; `addonDropped` counts packets lost because a batch buffer could not be allocated. */
+export interface CaptureCounters {
+  received: number;
+  dropped: number;
+  ifDropped: number;
+  addonDropped: number;
+}
+
+export interface FilterProgram {
+  readonly expression: string;
+  readonly linkType: number;
+  readonly snaplen: number;
+}
+
+export interface DeviceAddress {
+  family: 'IPv4' | 'IPv6';
+  addr: string;
+  netmask?: string;
+  broadaddr?: string;
+  dstaddr?: string;
+}
+
+export interface DeviceInfo {
+  name: string;
+  description: string | null;
+  flags: number;
+  loopback: boolean;
+  up: boolean;
+  running: boolean;
+  addresses: DeviceAddress[];
+}
+
+/** Per-packet words in the `meta` array the addon hands to `onBatch`. */
+export const LIVE_META_WORDS = 5;
+export const LIVE_META_OFFSET = 0;
+export const LIVE_META_CAPLEN = 1;
+export const LIVE_META_WIRELEN = 2;
+export const LIVE_META_TS_SEC = 3;
+export const LIVE_META_TS_USEC = 4;
+
+/** The functions of loopy_capture.node. Tests pass fakes of this shape. */
+export interface CaptureAddon {
+  openLive(
+    device: string,
+    options: LiveOpenOptions,
+    onBatch: (data: Buffer, meta: Uint32Array, count: number) => void,
+    onError: (message: string) => void,
+  ): LiveHandle;
+  stats(handle: LiveHandle): CaptureCounters;
+  /** Stops and joins the capture thread and closes libpcap; safe to call twice. */
+  close(handle: LiveHandle): void;
+  datalink(handle: LiveHandle): number;
+  /** While paused nothing is read: the kernel ring absorbs, then drops and counts. */
+  setPaused(handle: LiveHandle, paused: boolean): void;
+  /** Throws one line with libpcap's message (err.code LOOPY_BAD_FILTER) for a bad expression. */
+  compileFilter(expression: string, linkType: number, snaplen: number): FilterProgram;
+  /**
+   * One call per batch: out[i] = 1 when packet i matches. With ifaceIndex/ifaceMask only packets whose
+   * interface has a non-zero mask entry are evaluated; the others keep their `out` value.
+   */
+  filterBatch(
+    program: FilterProgram,
+    buffer: Uint8Array,
+    meta: Uint32Array,
+    count: number,
+    stride: number,
+    offsetIndex: number,
+    caplenIndex: number,
+    wirelenIndex: number,
+    out?: Uint8Array,
+    ifaceIndex?: number,
+    ifaceMask?: Uint8Array,
+  ): Uint8Array;
+  listDevices(): DeviceInfo[];
+  libVersion(): string;
+}
+
+/** Thrown when live capture or a filter needs the addon and it is not there. */
+export class CaptureAddonMissingError extends Error {
+  readonly code = 'LOOPY_CAPTURE_ADDON_MISSING';
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** src/capture or dist/capture: the project root is two levels up. */
+const projectRoot = resolve(here, '..', '..');
+
+/** Where the addon is looked for: $LOOPY_CAPTURE_ADDON, else native/build/Release/loopy_capture.node. */
+export function captureAddonPath(): string {
+  return process.env.LOOPY_CAPTURE_ADDON ?? join(projectRoot, 'native', 'build', 'Release', 'loopy_capture.node');
+}
+
+const INSTALL_HINT = 'apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy';
+
+let loaded: CaptureAddon | undefined;
+let problem: string | undefined;
+let tried = false;
+
+function tryLoad(): void {
+  if (tried) return;
+  tried = true;
+  const path = captureAddonPath();
+  if (!existsSync(path)) {
+    problem = `live capture needs the capture addon, which was not built (no ${path}): ${INSTALL_HINT}`;
+    return;
+  }
+  try {
+    loaded = createRequire(import.meta.url)(path) as CaptureAddon;
+  } catch (err) {
+    const why = String((err as Error).message ?? err).split('\n')[0];
+    problem = `live capture needs the capture addon, which did not load (${why}): ${INSTALL_HINT}`;
+  }
+}
+
+/** The addon, or undefined when it is not built or does not load. */
+export function tryLoadCaptureAddon(): CaptureAddon | undefined {
+  tryLoad();
+  return loaded;
+}
+
+/** Why the addon cannot be used (one line with what to install), or undefined when it loads. */
+export function captureAddonProblem(): string | undefined {
+  tryLoad();
+  return problem;
+}
+
+/** The addon; throws CaptureAddonMissingError (one line saying what to install) when it is unavailable. */
+export function loadCaptureAddon(): CaptureAddon {
+  tryLoad();
+  if (!loaded) throw new CaptureAddonMissingError(problem ?? 'capture addon unavailable');
+  return loaded;
+}

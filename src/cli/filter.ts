@@ -1,0 +1,25 @@
+import type { PacketBatch } from '../capture/batch.js';
+import { UsageError } from './errors.js';
+
+export interface PacketFilterFactory {
+  matches(batch: PacketBatch): Uint8Array;
+}
+
+/**
+ * Compiles a tcpdump-syntax filter with libpcap (through the capture addon), so `loopy read -f` keeps exactly
+ * what `tcpdump -r FILE EXPR` keeps. The addon is loaded only when a filter is asked for: reading without
+ * one works on a machine where the addon could not be built.
+ */
+export async function loadPacketFilter(expression: string): Promise<PacketFilterFactory> {
+  let module: typeof import('../capture/bpf-filter.js');
+  try {
+    module = await import('../capture/bpf-filter.js');
+  } catch (err) {
+    throw new UsageError(`-f needs the capture addon: ${(err as Error).message}`);
+  }
+  try {
+    return module.compilePacketFilter(expression, 65535);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerRead } from './read.js';
+import { UsageError } from './errors.js';
+
+const program = new Command();
+program
+  .name('loopy')
+  .description('Loopy: network traffic monitor — capture, flows, DNS, alerts, terminal UI')
+  .version('0.1.0')
+  .showHelpAfterError('(run loopy --help for usage)');
+
+registerRead(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof CommanderError) {
+    process.stderr.write(`loopy: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  process.stderr.write(`loopy: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exitCode = 70;
+});

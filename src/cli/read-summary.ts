@@ -1,0 +1,99 @@
+import type { SummaryRecord } from '../analyze/records.js';
+import type { Conversation, ReadReport } from '../stats/read-report.js';
+import { fit, formatBytes, formatCount, formatSeconds, formatTimestamp } from './format.js';
+
+const LINK_TYPE_NAMES: Record<string, string> = {
+  '0': 'NULL', '1': 'Ethernet', '12': 'raw IP', '14': 'raw IP', '101': 'raw IP', '108': 'LOOP',
+  '113': 'Linux SLL', '228': 'IPv4', '229': 'IPv6', '276': 'Linux SLL2',
+};
+
+/** The human summary of `loopy read`: fits 80 columns, most useful first. */
+export function renderReadSummary(file: string, detail: string | undefined, report: ReadReport, width = 80): string {
+  const s = report.summary;
+  const out: string[] = [];
+  const line = (text = '') => out.push(text.length > width ? `${text.slice(0, width - 1)}…` : text);
+  const heading = (text: string) => {
+    line();
+    line(text);
+  };
+  if (!s) return `${file}: no summary\n`;
+  const links = Object.entries(s.link_types).map(([t, n]) => `${LINK_TYPE_NAMES[t] ?? `link type ${t}`}${Object.keys(s.link_types).length > 1 ? ` ${formatCount(n)}` : ''}`);
+  line(`${file}${detail ? ` (${detail}` : ''}${links.length ? `, ${links.join(', ')}` : ''}${detail ? ')' : ''}`);
+  const duration = s.first_ts !== null && s.last_ts !== null ? s.last_ts - s.first_ts : 0;
+  line(`  ${formatCount(s.packets)} packets, ${formatBytes(s.bytes)}, ${formatSeconds(duration)}` + (s.first_ts !== null ? `, from ${formatTimestamp(s.first_ts)}` : ''));
+  line(`  ${formatCount(s.flows)} flows (${report.tcp.length} TCP, ${report.udp.length} UDP, ${report.icmp.length} ICMP)` + (s.flows_evicted ? `, ${formatCount(s.flows_evicted)} evicted` : ''));
+
+  const protocols = Object.entries(s.protocols).sort((a, b) => b[1] - a[1]);
+  if (protocols.length) {
+    heading('Protocols (packets)');
+    wrapPairs(protocols.map(([name, n]) => `${name} ${formatCount(n)} (${percent(n, s.packets)})`), width, line);
+  }
+  const hosts = report.hostBytes.top(8);
+  if (hosts.length) {
+    heading('Top talkers (IP bytes sent + received)');
+    for (const h of hosts) line(`  ${fit(h.key, 40)} ${fit(formatBytes(h.value), 10, true)}`);
+  }
+  conversations('TCP conversations (top by bytes)', report.topConversations(report.tcp, 8));
+  conversations('UDP conversations (top by bytes)', report.topConversations(report.udp, 8));
+
+  if (report.dnsTransactions > 0) {
+    heading(`DNS: ${formatCount(report.dnsTransactions)} transactions, ${report.dnsUnanswered} unanswered`);
+    const rcodes = report.dnsRcodes.top(6).map((r) => `${r.key} ${formatCount(r.value)}`);
+    if (rcodes.length) line(`  rcodes: ${rcodes.join(', ')}`);
+    for (const n of report.dnsNames.top(6)) line(`  ${fit(n.key, 60)} ${fit(formatCount(n.value), 8, true)}`);
+    const slow = report.slowestDns(3);
+    if (slow.length) line(`  slowest: ${slow.map((d) => `${d.query} ${formatSeconds(d.rtt)}`).join(', ')}`);
+  }
+  const tls = report.tlsNames.top(8);
+  if (tls.length) {
+    heading('TLS server names');
+    for (const t of tls) line(`  ${fit(t.key, 60)} ${fit(formatCount(t.value), 8, true)}`);
+  }
+  const http = report.httpHosts.top(5);
+  if (http.length) {
+    heading('HTTP hosts');
+    for (const h of http) line(`  ${fit(h.key, 60)} ${fit(formatCount(h.value), 8, true)}`);
+  }
+  weirdsAndUnsupported(s, line, heading);
+  return `${out.join('\n')}\n`;
+
+  function conversations(title: string, list: Conversation[]): void {
+    if (!list.length) return;
+    heading(title);
+    for (const c of list) {
+      const extra = [c.service, c.rtt !== undefined ? `rtt ${formatSeconds(c.rtt)}` : undefined, c.retrans ? `${c.retrans} retr` : undefined].filter(Boolean).join(' ');
+      line(`  ${fit(c.label, 46)} ${fit(c.state, 6)} ${fit(formatCount(c.packets), 6, true)} ${fit(formatBytes(c.bytes), 9, true)} ${extra}`.trimEnd());
+    }
+  }
+}
+
+function weirdsAndUnsupported(s: SummaryRecord, line: (t?: string) => void, heading: (t: string) => void): void {
+  const weirds = Object.entries(s.weirds);
+  if (weirds.length) {
+    heading('Weirds (malformed or unexpected traffic)');
+    for (const [name, n] of weirds.slice(0, 10)) line(`  ${fit(name, 40)} ${fit(formatCount(n), 8, true)}`);
+  }
+  const unsupported = Object.entries(s.unsupported_link_types);
+  if (unsupported.length) {
+    heading('Not decoded (unsupported link types)');
+    for (const [t, n] of unsupported) line(`  link type ${t}: ${formatCount(n)} packets`);
+  }
+}
+
+function wrapPairs(items: string[], width: number, line: (t: string) => void): void {
+  let current = ' ';
+  for (const item of items) {
+    if (current.length + item.length + 3 > width) {
+      line(current);
+      current = ' ';
+    }
+    current += `  ${item}`;
+  }
+  if (current.trim()) line(current);
+}
+
+function percent(n: number, total: number): string {
+  if (total === 0) return '0%';
+  const p = (100 * n) / total;
+  return `${p >= 10 || p === 0 ? p.toFixed(0) : p.toFixed(1)}%`;
+}
