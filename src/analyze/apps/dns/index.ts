@@ -1,0 +1,25 @@
+/**
+ * DNS for Loopy: the registration the engine wires in, plus the parser and the types later detectors use.
+ * Ports as Zeek registers them (53/udp, 53/tcp, mDNS 5353/udp, LLMNR 5355/udp); no probe for other ports,
+ * as tshark does not guess DNS elsewhere either.
+ */
+import type { AppRegistration } from '../types.js';
+import { DnsAnalyzer, type DnsAnalyzerOptions } from './analyzer.js';
+
+export function makeDnsRegistration(options: DnsAnalyzerOptions = {}): AppRegistration {
+  return {
+    name: 'dns',
+    udpPorts: [53, 5353, 5355],
+    tcpPorts: [53],
+    create: (ctx) => new DnsAnalyzer(ctx, options),
+  };
+}
+
+export const dnsRegistration: AppRegistration = makeDnsRegistration();
+
+export { DnsAnalyzer, type DnsAnalyzerOptions, type DnsMessageHook } from './analyzer.js';
+export { parseDnsMessage, zeekZ, type DnsMessage, type DnsParseResult, type DnsQuestion, type DnsResourceRecord, type EdnsInfo, type EdnsOption } from './message.js';
+export type { DnsRdata } from './rdata.js';
+export { qtypeName, qclassName, rcodeName, opcodeName, QTYPE, OPCODE } from './type-names.js';
+export { buildDnsRecord, formatAnswer } from './zeek-record.js';
+export { diffAgainstTshark, parseTsharkDnsTsv, tsharkFieldsOf, type DnsDifference, type ObservedDnsMessage, type TsharkDnsRow } from './tshark-diff.js';
