@@ -17,6 +17,16 @@ export interface PacketFilter {
 
 export const MAX_SNAPLEN = 262144;
 
+export interface PacketFilterOptions {
+  /**
+   * Byte order of the capture file the frames come from (default: this machine's). It matters only where
+   * libpcap reads a host-order field from the frame, i.e. the BSD loopback (NULL) header's address family.
+   */
+  bigEndian?: boolean;
+  /** The capture addon; tests may pass a fake. */
+  addon?: CaptureAddon;
+}
+
 /**
  * Compiles `expression` for `linkType` (LINKTYPE_* number) now, so a bad expression fails at once with
  * libpcap's message (err.code LOOPY_BAD_FILTER); other link types are compiled when first seen.
@@ -25,24 +35,28 @@ export function compilePacketFilter(
   expression: string,
   linkType: number,
   snaplen = MAX_SNAPLEN,
-  addon: CaptureAddon = loadCaptureAddon(),
+  options: PacketFilterOptions = {},
 ): PacketFilter {
-  return new LinkTypeFilters(expression, linkType, snaplen, addon);
+  return new LinkTypeFilters(expression, linkType, snaplen, options.bigEndian, options.addon ?? loadCaptureAddon());
 }
 
 class LinkTypeFilters implements PacketFilter {
   readonly problems: string[] = [];
   private readonly programs = new Map<number, FilterProgram | null>();
-  /** Per linkTypes array (shared by all batches of a source): link type -> interface mask. */
-  private readonly masks = new WeakMap<readonly number[], Map<number, Uint8Array>>();
+  /**
+   * Interface masks per link type, by the batch's link types joined ("1,1,113"): readers reuse and grow
+   * their linkTypes array as pcapng interfaces appear, so the array itself cannot be the key.
+   */
+  private readonly masks = new Map<string, Map<number, Uint8Array>>();
 
   constructor(
     readonly expression: string,
     private readonly firstLinkType: number,
     private readonly snaplen: number,
+    private readonly bigEndian: boolean | undefined,
     private readonly addon: CaptureAddon,
   ) {
-    this.programs.set(firstLinkType, addon.compileFilter(expression, firstLinkType, snaplen));
+    this.programs.set(firstLinkType, addon.compileFilter(expression, firstLinkType, snaplen, bigEndian));
   }
 
   matches(batch: PacketBatch): Uint8Array {
@@ -87,7 +101,7 @@ class LinkTypeFilters implements PacketFilter {
     let program = this.programs.get(linkType);
     if (program === undefined) {
       try {
-        program = this.addon.compileFilter(this.expression, linkType, this.snaplen);
+        program = this.addon.compileFilter(this.expression, linkType, this.snaplen, this.bigEndian);
       } catch (err) {
         // e.g. "vlan" on raw IP: tcpdump would refuse the whole file; here only those frames never match.
         this.problems.push(`link type ${linkType}: ${(err as Error).message}`);
@@ -99,7 +113,8 @@ class LinkTypeFilters implements PacketFilter {
   }
 
   private masksFor(linkTypes: readonly number[]): Map<number, Uint8Array> {
-    let byType = this.masks.get(linkTypes);
+    const key = linkTypes.join(',');
+    let byType = this.masks.get(key);
     if (!byType) {
       byType = new Map();
       linkTypes.forEach((lt, iface) => {
@@ -107,7 +122,7 @@ class LinkTypeFilters implements PacketFilter {
         if (!mask) byType!.set(lt, (mask = new Uint8Array(linkTypes.length)));
         mask[iface] = 1;
       });
-      this.masks.set(linkTypes, byType);
+      this.masks.set(key, byType);
     }
     return byType;
   }

@@ -17,6 +17,7 @@ export interface ClassicPcap {
   linkType: number;
   snaplen: number;
   nanosecond: boolean;
+  bigEndian: boolean;
   frames: ClassicFrame[];
 }
 
@@ -37,5 +38,5 @@ export function readClassicPcap(data: Buffer): ClassicPcap {
     frames.push({ tsSec: u32(at), tsFrac: u32(at + 4), caplen, len: u32(at + 12), offset: at + 16 });
     at += 16 + caplen;
   }
-  return { data, linkType: u32(20) & 0x0fffffff, snaplen: u32(16), nanosecond, frames };
+  return { data, linkType: u32(20) & 0x0fffffff, snaplen: u32(16), nanosecond, bigEndian: !le, frames };
 }

@@ -93,8 +93,11 @@ export interface CaptureAddon {
   datalink(handle: LiveHandle): number;
   /** While paused nothing is read: the kernel ring absorbs, then drops and counts. */
   setPaused(handle: LiveHandle, paused: boolean): void;
-  /** Throws one line with libpcap's message (err.code LOOPY_BAD_FILTER) for a bad expression. */
-  compileFilter(expression: string, linkType: number, snaplen: number): FilterProgram;
+  /**
+   * Compiles as `tcpdump -r` would for a file of this LINKTYPE_*, snaplen and byte order (default: this
+   * machine's). Throws one line with libpcap's message (err.code LOOPY_BAD_FILTER) for a bad expression.
+   */
+  compileFilter(expression: string, linkType: number, snaplen: number, bigEndian?: boolean): FilterProgram;
   /**
    * One call per batch: out[i] = 1 when packet i matches. With ifaceIndex/ifaceMask only packets whose
    * interface has a non-zero mask entry are evaluated; the others keep their `out` value.

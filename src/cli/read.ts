@@ -6,7 +6,7 @@ import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
 import { ReadReport } from '../stats/read-report.js';
 import { NdjsonWriter } from './ndjson-writer.js';
 import { renderReadSummary } from './read-summary.js';
-import { parsePositiveInt, UsageError } from './errors.js';
+import { parsePositiveInt } from './errors.js';
 import type { PacketFilterFactory } from './filter.js';
 import { loadPacketFilter } from './filter.js';
 
@@ -52,7 +52,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
       }
     }
   } catch (err) {
-    if (!(err instanceof CaptureFileError || err instanceof UsageError)) throw err;
+    if (!(err instanceof CaptureFileError)) throw err;
     failure = err;
   }
   if (failure && engine.packets === 0 && failure instanceof CaptureFileError && failure.code === 'LOOPY_FILE_UNREADABLE') {

@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "loopy_capture",
+      "sources": [
+        "src/addon.c",
+        "src/capture-thread.c",
+        "src/devices.c",
+        "src/linktype.c",
+        "src/live-capture.c",
+        "src/live-open.c",
+        "src/napi-util.c",
+        "src/offline-filter.c"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "libraries": ["-lpcap", "-lpthread"]
+    }
+  ]
+}

@@ -1,0 +1,29 @@
+/*
+ * loopy_capture.node: live capture with libpcap (one JS callback per batch of packets), tcpdump-syntax
+ * filters over packets in memory, device listing. Plain C on node_api.h (NAPI_VERSION 8), so one build
+ * works on every Node version that has Node-API 8, with no dependency but libpcap.
+ */
+#include <node_api.h>
+
+#include "devices.h"
+#include "live-capture.h"
+#include "napi-util.h"
+#include "offline-filter.h"
+
+static napi_value init(napi_env env, napi_value exports) {
+  const napi_property_descriptor props[] = {
+    {"openLive", NULL, loopy_open_live, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"stats", NULL, loopy_live_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"close", NULL, loopy_live_close, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"datalink", NULL, loopy_live_datalink, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"setPaused", NULL, loopy_live_set_paused, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"compileFilter", NULL, loopy_compile_filter, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"filterBatch", NULL, loopy_filter_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"listDevices", NULL, loopy_list_devices, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"libVersion", NULL, loopy_lib_version, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

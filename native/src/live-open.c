@@ -1,0 +1,114 @@
+/*
+ * Opening a live pcap handle: options from JS, pcap_create .. pcap_activate, the link type and the kernel
+ * filter. Failures throw one line with libpcap's own text and a stable code.
+ */
+#define _GNU_SOURCE
+#include "live-open.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "linktype.h"
+#include "napi-util.h"
+
+#define DEFAULT_SNAPLEN 262144u
+#define DEFAULT_BUFFER_BYTES (64u << 20)
+#define DEFAULT_TIMEOUT_MS 200u
+#define DEFAULT_BATCH_BYTES (2u << 20)
+#define DEFAULT_MAX_IN_FLIGHT 4u
+
+/* Throws libpcap's text for a failed pcap_activate (or later setup step) and closes the pcap handle. */
+static void throw_pcap_failure(napi_env env, pcap_t *p, const char *device, int status, const char *step) {
+  const char *detail = pcap_geterr(p);
+  const char *status_text = status == PCAP_ERROR ? NULL : pcap_statustostr(status);
+  char msg[PCAP_ERRBUF_SIZE * 2 + 128];
+  if (status_text && detail && detail[0] && strcmp(detail, status_text) != 0) {
+    snprintf(msg, sizeof msg, "cannot capture on %s: %s (%s)", device, status_text, detail);
+  } else {
+    snprintf(msg, sizeof msg, "cannot capture on %s: %s%s%s", device, step ? step : "",
+             step ? ": " : "", status_text ? status_text : detail);
+  }
+  const char *code = status == PCAP_ERROR_PERM_DENIED || status == PCAP_ERROR_PROMISC_PERM_DENIED ? LOOPY_E_PERM
+                     : status == PCAP_ERROR_NO_SUCH_DEVICE                                         ? LOOPY_E_NODEV
+                                                                                                   : LOOPY_E_OPEN;
+  pcap_close(p);
+  napi_throw_error(env, code, msg);
+}
+
+bool loopy_read_open_options(napi_env env, napi_value obj, open_options *o) {
+  o->snaplen = DEFAULT_SNAPLEN;
+  o->buffer_bytes = DEFAULT_BUFFER_BYTES;
+  o->timeout_ms = DEFAULT_TIMEOUT_MS;
+  o->batch_bytes = DEFAULT_BATCH_BYTES;
+  o->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+  o->link_type = 0;
+  o->promisc = false;
+  o->filter = NULL;
+  if (!loopy_opt_u32(env, obj, "snaplen", &o->snaplen) || !loopy_opt_u32(env, obj, "bufferBytes", &o->buffer_bytes) ||
+      !loopy_opt_u32(env, obj, "timeoutMs", &o->timeout_ms) || !loopy_opt_u32(env, obj, "batchBytes", &o->batch_bytes) ||
+      !loopy_opt_u32(env, obj, "maxInFlight", &o->max_in_flight) ||
+      !loopy_opt_u32(env, obj, "linkType", &o->link_type) || !loopy_opt_bool(env, obj, "promisc", &o->promisc) ||
+      !loopy_opt_string(env, obj, "filter", &o->filter)) {
+    return false;
+  }
+  if (o->snaplen == 0 || o->snaplen > DEFAULT_SNAPLEN) o->snaplen = DEFAULT_SNAPLEN;
+  if (o->timeout_ms == 0) o->timeout_ms = 1; /* 0 would mean "block forever" and close() could not rely on it */
+  if (o->batch_bytes < 2 * o->snaplen) o->batch_bytes = 2 * o->snaplen;
+  if (o->max_in_flight == 0) o->max_in_flight = 1;
+  return true;
+}
+
+/* pcap_create .. pcap_activate .. datalink .. kernel filter. Returns NULL with an exception pending. */
+pcap_t *loopy_open_pcap(napi_env env, const char *device, const open_options *o, char **warning) {
+  char errbuf[PCAP_ERRBUF_SIZE] = "";
+  pcap_t *p = pcap_create(device, errbuf);
+  if (!p) {
+    char msg[PCAP_ERRBUF_SIZE + 64];
+    snprintf(msg, sizeof msg, "cannot capture on %s: %s", device, errbuf);
+    napi_throw_error(env, LOOPY_E_OPEN, msg);
+    return NULL;
+  }
+  pcap_set_snaplen(p, (int)o->snaplen);
+  pcap_set_promisc(p, o->promisc ? 1 : 0);
+  pcap_set_timeout(p, (int)o->timeout_ms);
+  pcap_set_buffer_size(p, (int)o->buffer_bytes);
+  /* Immediate mode would switch to TPACKET_V2 with tiny rings (measured: loss from ~100 kpps). */
+  pcap_set_immediate_mode(p, 0);
+  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
+  int status = pcap_activate(p);
+  if (status < 0) {
+    throw_pcap_failure(env, p, device, status, NULL);
+    return NULL;
+  }
+  if (status > 0) {
+    const char *detail = pcap_geterr(p);
+    char text[PCAP_ERRBUF_SIZE * 2 + 16];
+    snprintf(text, sizeof text, "%s%s%s", pcap_statustostr(status), detail && detail[0] ? ": " : "",
+             detail ? detail : "");
+    *warning = strdup(text);
+  }
+  if (o->link_type != 0 && pcap_set_datalink(p, loopy_linktype_to_dlt((int)o->link_type)) != 0) {
+    throw_pcap_failure(env, p, device, PCAP_ERROR, "setting the link type");
+    return NULL;
+  }
+  if (o->filter && o->filter[0]) {
+    bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
+    if (pcap_lookupnet(device, &net, &mask, errbuf) != 0) mask = PCAP_NETMASK_UNKNOWN;
+    struct bpf_program prog;
+    if (pcap_compile(p, &prog, o->filter, 1, mask) != 0) {
+      char msg[PCAP_ERRBUF_SIZE + 256];
+      snprintf(msg, sizeof msg, "bad capture filter \"%.150s\": %s", o->filter, pcap_geterr(p));
+      pcap_close(p);
+      napi_throw_error(env, LOOPY_E_FILTER, msg);
+      return NULL;
+    }
+    int rc = pcap_setfilter(p, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) {
+      throw_pcap_failure(env, p, device, PCAP_ERROR, "setting the kernel filter");
+      return NULL;
+    }
+  }
+  return p;
+}

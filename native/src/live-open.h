@@ -1,0 +1,28 @@
+/* Options and the opening sequence of a live capture (see live-open.c). */
+#ifndef LOOPY_LIVE_OPEN_H
+#define LOOPY_LIVE_OPEN_H
+
+#include <pcap/pcap.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <node_api.h>
+
+typedef struct open_options {
+  uint32_t snaplen;       /* default 262144 */
+  uint32_t buffer_bytes;  /* kernel ring, default 64 MiB */
+  uint32_t timeout_ms;    /* block retire timeout, default 200 */
+  uint32_t batch_bytes;   /* bytes of packet data per batch before it is handed over early, default 2 MiB */
+  uint32_t max_in_flight; /* batches waiting for JS before the capture thread waits, default 4 */
+  uint32_t link_type;     /* LINKTYPE_* to request (e.g. 276 for SLL2 on "any"), 0 = the device's default */
+  bool promisc;           /* default false: a monitor on a server wants its own traffic only */
+  char *filter;           /* kernel filter, tcpdump syntax; malloc'd or NULL */
+} open_options;
+
+/* Reads the options object (undefined = all defaults). False with an exception pending. */
+bool loopy_read_open_options(napi_env env, napi_value obj, open_options *o);
+
+/* Opens and activates the device. NULL with an exception pending. *warning gets a malloc'd activation
+ * warning (e.g. promiscuous mode not supported), or stays NULL. */
+pcap_t *loopy_open_pcap(napi_env env, const char *device, const open_options *o, char **warning);
+
+#endif

@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { PcapWriter, PcapWriterError, encodePcap } from './pcap-writer.js';
+
+// A 60-byte frame: the ARP request tcpdump shows as "Request who-has 192.168.10.1 tell 192.168.10.20".
+const ARP = Buffer.from(
+  'ffffffffffff0200000a1014080600010800060400010200000a1014c0a80a14000000000000c0a80a01' + '00'.repeat(18),
+  'hex',
+);
+
+test('encodePcap: the classic header and one record, little-endian, microseconds', () => {
+  const file = encodePcap(1, [{ ts: 1718000000.25, data: ARP }]);
+  const expected =
+    'd4c3b2a1' + '0200' + '0400' + '00000000' + '00000000' + '00000400' + '01000000' + // magic, 2.4, zone, sigfigs, snaplen 262144, Ethernet
+    '80996666' + '90d00300' + '3c000000' + '3c000000' + // 1718000000 s, 250000 µs, caplen 60, len 60
+    ARP.toString('hex');
+  assert.equal(file.toString('hex'), expected);
+});
+
+test('encodePcap: nanosecond magic and fractions; wire length kept when the frame was cut', () => {
+  const file = encodePcap(228, [{ ts: 1.5, data: ARP.subarray(0, 20), wirelen: 1500 }], { nanoseconds: true, snaplen: 65535 });
+  assert.equal(file.readUInt32LE(0), 0xa1b23c4d);
+  assert.equal(file.readUInt32LE(16), 65535);
+  assert.equal(file.readUInt32LE(20), 228);
+  assert.deepEqual([file.readUInt32LE(24), file.readUInt32LE(28), file.readUInt32LE(32), file.readUInt32LE(36)], [1, 500_000_000, 20, 1500]);
+});
+
+test('a timestamp that rounds up to a whole second carries into the seconds', () => {
+  const file = encodePcap(1, [{ ts: 9.9999999, data: ARP }]);
+  assert.deepEqual([file.readUInt32LE(24), file.readUInt32LE(28)], [10, 0]);
+});
+
+function collector(): { sink: Writable; bytes: () => Buffer; ended: () => boolean } {
+  const chunks: Buffer[] = [];
+  let ended = false;
+  const sink = new Writable({
+    highWaterMark: 1024,
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk);
+      setImmediate(done); // a slow consumer: backpressure builds up
+    },
+    final(done) {
+      ended = true;
+      done();
+    },
+  });
+  return { sink, bytes: () => Buffer.concat(chunks), ended: () => ended };
+}
+
+test('PcapWriter streams the same bytes as encodePcap, in bounded chunks with backpressure', async () => {
+  const packets = Array.from({ length: 500 }, (_, i) => ({ ts: 1718000000 + i * 0.001, data: ARP }));
+  const out = collector();
+  const w = new PcapWriter(out.sink, { chunkSize: 4096 });
+  let waits = 0;
+  for (const p of packets) {
+    if (!w.writePacket(p.ts, p.data)) {
+      waits++;
+      await w.drain();
+    }
+  }
+  await w.close();
+  assert.ok(waits > 0, 'the slow sink pushed back');
+  assert.ok(out.ended());
+  assert.equal(w.packets, 500);
+  assert.equal(w.bytes, 24 + 500 * (16 + 60));
+  assert.equal(out.bytes().toString('hex'), encodePcap(1, packets).toString('hex'));
+});
+
+test('writeFrame takes exact nanoseconds and a slice of a larger buffer; snaplen cuts long frames', async () => {
+  const out = collector();
+  const w = new PcapWriter(out.sink, { nanoseconds: true, snaplen: 32, linkType: 1 });
+  const big = Buffer.concat([Buffer.alloc(7, 0xaa), ARP]);
+  w.writeFrame(1718000000, 123_456_789, big, 7, 60, 60);
+  await w.close();
+  const f = out.bytes();
+  assert.deepEqual([f.readUInt32LE(24), f.readUInt32LE(28), f.readUInt32LE(32), f.readUInt32LE(36)], [1718000000, 123_456_789, 32, 60]);
+  assert.equal(f.subarray(40).toString('hex'), ARP.subarray(0, 32).toString('hex'));
+});
+
+test('to a file path; writing after close is a coded error; keepOpen leaves a stream open', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loopy-pcapw-'));
+  try {
+    const path = join(dir, 'a.pcap');
+    const w = new PcapWriter(path);
+    w.writePacket(1718000000.25, ARP);
+    await w.close();
+    assert.equal(readFileSync(path).toString('hex'), encodePcap(1, [{ ts: 1718000000.25, data: ARP }]).toString('hex'));
+    assert.throws(() => w.writePacket(1, ARP), (e: unknown) => e instanceof PcapWriterError && e.code === 'PCAP_WRITER_CLOSED');
+    assert.throws(() => new PcapWriter(collector().sink).writePacket(-1, ARP), (e: unknown) => e instanceof PcapWriterError && e.code === 'PCAP_WRITER_BAD_TIMESTAMP');
+
+    const out = collector();
+    const kept = new PcapWriter(out.sink, { keepOpen: true });
+    kept.writePacket(1, ARP);
+    await kept.close();
+    assert.equal(out.ended(), false);
+    assert.equal(out.bytes().length, 24 + 16 + 60);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unwritable path surfaces as a rejected close(), not a crash', async () => {
+  const w = new PcapWriter('/nonexistent-dir-for-loopy/x.pcap');
+  w.writePacket(1, ARP);
+  await assert.rejects(w.close(), /ENOENT/);
+});
