@@ -1,0 +1,91 @@
+/**
+ * One direction of a TLS flow until its first handshake message is whole: in-order bytes from the
+ * StreamReassembler are parsed in place when a segment holds the whole message (the common case, no copy),
+ * else kept in a buffer capped at MAX_HELLO_BYTES until readFirstHandshake says enough has arrived.
+ */
+import { StreamReassembler } from '../stream.js';
+import { defineWeird } from '../../../decode/weirds.js';
+import { MAX_HELLO_BYTES, readFirstHandshake, W_SSL_HANDSHAKE_TOO_LONG, type FirstHandshake } from './record-layer.js';
+
+/** The reassembler skipped a hole before the hello was whole: what follows cannot be trusted. */
+export const W_SSL_CONTENT_GAP = defineWeird('ssl_content_gap');
+
+export type HandshakeFound = Extract<FirstHandshake, { status: 'ok' }>;
+
+export const SIDE_PENDING = 0;
+export const SIDE_DONE = 1;
+export const SIDE_FAILED = 2;
+
+export class HelloSide {
+  state = SIDE_PENDING;
+  readonly stream: StreamReassembler;
+  private buf: Buffer | null = null;
+  private len = 0;
+  private needed = 0;
+
+  /**
+   * `onFound` runs synchronously while the packet's bytes are still valid (the message may point into them);
+   * `onFailed` gets the weird id. Each is called at most once.
+   */
+  constructor(
+    private readonly onFound: (message: HandshakeFound) => void,
+    private readonly onFailed: (weird: number) => void,
+  ) {
+    this.stream = new StreamReassembler((data, offset, length) => this.consume(data, offset, length));
+  }
+
+  private consume(data: Buffer, offset: number, length: number): void {
+    if (this.state !== SIDE_PENDING) return;
+    if (this.stream.gapBytes > 0) {
+      this.fail(W_SSL_CONTENT_GAP);
+      return;
+    }
+    let result: FirstHandshake;
+    if (this.len === 0) {
+      result = readFirstHandshake(data, offset, length);
+      if (result.status === 'incomplete') {
+        this.needed = result.needed;
+        this.append(data, offset, length);
+        return;
+      }
+    } else {
+      this.append(data, offset, length);
+      if (this.state !== SIDE_PENDING || this.len < this.needed) return;
+      result = readFirstHandshake(this.buf as Buffer, 0, this.len);
+      if (result.status === 'incomplete') {
+        this.needed = result.needed;
+        return;
+      }
+    }
+    this.buf = null;
+    if (result.status === 'error') this.fail(result.weird);
+    else {
+      this.state = SIDE_DONE;
+      this.onFound(result);
+    }
+  }
+
+  /** Keeps bytes until `needed`; never more than the cap (readFirstHandshake fails before needing more). */
+  private append(data: Buffer, offset: number, length: number): void {
+    const room = MAX_HELLO_BYTES - this.len;
+    if (room <= 0) {
+      this.fail(W_SSL_HANDSHAKE_TOO_LONG);
+      return;
+    }
+    const n = Math.min(length, room);
+    if (this.buf === null || this.buf.length < this.len + n) {
+      const size = Math.min(MAX_HELLO_BYTES, Math.max(this.needed, (this.buf?.length ?? 1024) * 2, this.len + n));
+      const grown = Buffer.allocUnsafe(size);
+      if (this.buf !== null) this.buf.copy(grown, 0, 0, this.len);
+      this.buf = grown;
+    }
+    data.copy(this.buf, this.len, offset, offset + n);
+    this.len += n;
+  }
+
+  private fail(weird: number): void {
+    this.state = SIDE_FAILED;
+    this.buf = null;
+    this.onFailed(weird);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * JA3 / JA3S fingerprints (Salesforce, github.com/salesforce/ja3): the md5 of decimal fields joined by
+ * commas, lists joined by dashes, GREASE values removed. Computed once per flow, when the record is built.
+ */
+import { createHash } from 'node:crypto';
+import type { ClientHello, ServerHello } from './hello.js';
+import { isGrease } from './names.js';
+
+function list(values: readonly number[]): string {
+  return values.filter((v) => !isGrease(v)).join('-');
+}
+
+/** SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats */
+export function ja3String(hello: ClientHello): string {
+  return [hello.legacyVersion, list(hello.cipherSuites), list(hello.extensions), list(hello.groups), list(hello.pointFormats)].join(',');
+}
+
+/** SSLVersion,Cipher,Extensions */
+export function ja3sString(hello: ServerHello): string {
+  return [hello.legacyVersion, hello.cipher, list(hello.extensions)].join(',');
+}
+
+export function md5Hex(text: string): string {
+  return createHash('md5').update(text).digest('hex');
+}

@@ -1,0 +1,60 @@
+/**
+ * Test doubles for app analyzer tests (TLS and HTTP): an AppContext that records what the analyzer does,
+ * and TCP Packets filled by hand the way the decoders fill them.
+ */
+import { Packet, TCP_ACK, TCP_PSH, TCP_SYN } from '../../../../decode/packet.js';
+import { WeirdCounter } from '../../../../decode/weirds.js';
+import type { ConnId, LoopyRecord } from '../../../records.js';
+import type { AppContext } from '../../types.js';
+
+export class FakeAppContext implements AppContext {
+  readonly records: LoopyRecord[] = [];
+  readonly services: Array<[number, string]> = [];
+  readonly weirds = new WeirdCounter();
+  /** connId per flow id; unknown ids get a made-up one naming the flow. */
+  readonly ids = new Map<number, ConnId>();
+
+  emit(record: LoopyRecord): void {
+    this.records.push(record);
+  }
+  connId(flowId: number): ConnId {
+    return this.ids.get(flowId) ?? { uid: `C${flowId}`, 'id.orig_h': '10.0.0.1', 'id.orig_p': 40000 + flowId, 'id.resp_h': '10.0.0.2', 'id.resp_p': 443, proto: 'tcp' };
+  }
+  confirmService(flowId: number, service: string): void {
+    this.services.push([flowId, service]);
+  }
+}
+
+export interface SegmentSpec {
+  seq: number;
+  payload?: Buffer;
+  flags?: number;
+  ts?: number;
+}
+
+/**
+ * Fills the reused Packet as the TCP decoder would: the payload sits after 54 bytes of filler (where
+ * Ethernet/IP/TCP headers would be), so analyzers that ignore payloadOffset would read the wrong bytes.
+ */
+export function fillTcpPacket(pkt: Packet, spec: SegmentSpec): Packet {
+  const payload = spec.payload ?? Buffer.alloc(0);
+  const frame = Buffer.alloc(54 + payload.length, 0xee);
+  payload.copy(frame, 54);
+  pkt.reset(frame, new DataView(frame.buffer, frame.byteOffset, frame.length), 0, frame.length, frame.length, spec.ts ?? 0, 1, 0);
+  pkt.transport = 6;
+  pkt.tcpFlags = spec.flags ?? (payload.length > 0 ? TCP_ACK | TCP_PSH : TCP_ACK);
+  pkt.seq = spec.seq >>> 0;
+  pkt.payloadOffset = 54;
+  pkt.payloadLength = payload.length;
+  pkt.payloadWireLength = payload.length;
+  return pkt;
+}
+
+export function synPacket(pkt: Packet, isn: number, ts = 0, synAck = false): Packet {
+  return fillTcpPacket(pkt, { seq: isn, flags: synAck ? TCP_SYN | TCP_ACK : TCP_SYN, ts });
+}
+
+/** Hex with spaces/newlines/comments allowed ("16 03 01 # record header"). */
+export function hex(text: string): Buffer {
+  return Buffer.from(text.replace(/#[^\n]*/g, '').replace(/\s+/g, ''), 'hex');
+}
