@@ -1,0 +1,113 @@
+/**
+ * Offline read: Loopy's `read` against tcpdump's bare read and tshark's TCP conversation table, on one
+ * generated capture of the realistic mix (at least 2 M packets by default). Each runs as its own process,
+ * one after another, on a file already in the page cache.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchCapture, projectRoot } from './capture-cache.js';
+import { isInstalled, measure } from './measure.js';
+import type { BenchOptions, BenchResult, Benchmark, Ratio, Target, ToolResult } from './types.js';
+
+const LOOPY_CLI = join(projectRoot, 'dist', 'cli', 'main.js');
+const TARGET_PPS = 3_000_000;
+const TARGET_VS_TSHARK = 100;
+const TARGET_RSS = 300e6;
+
+interface Contender {
+  tool: string;
+  display: string;
+  command: string;
+  args(file: string): string[];
+  /** A reason it cannot run, checked before spawning. */
+  missing(): string | null;
+}
+
+const CONTENDERS: readonly Contender[] = [
+  {
+    tool: 'loopy',
+    display: 'node dist/cli/main.js read FILE --json',
+    command: process.execPath,
+    args: (file) => [LOOPY_CLI, 'read', file, '--json'],
+    missing: () => (existsSync(LOOPY_CLI) ? null : `${LOOPY_CLI} not found: build it with npm run build`),
+  },
+  {
+    tool: 'tcpdump',
+    display: 'tcpdump -r FILE -w /dev/null',
+    command: 'tcpdump',
+    args: (file) => ['-r', file, '-w', '/dev/null'],
+    missing: () => (isInstalled('tcpdump') ? null : 'not installed'),
+  },
+  {
+    tool: 'tshark',
+    display: 'tshark -r FILE -q -z conv,tcp',
+    command: 'tshark',
+    args: (file) => ['-r', file, '-q', '-z', 'conv,tcp'],
+    missing: () => (isInstalled('tshark') ? null : 'not installed'),
+  },
+];
+
+/** Reads the file once so every contender starts with it in the page cache. */
+async function warmPageCache(path: string): Promise<void> {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) void chunk;
+}
+
+async function runContender(c: Contender, file: string, packets: number, log: (line: string) => void): Promise<ToolResult> {
+  const base = { tool: c.tool, command: c.display };
+  const missing = c.missing();
+  if (missing) return { ...base, status: missing === 'not installed' ? 'not installed' : 'failed', detail: missing };
+  log(`running ${c.tool}: ${c.display}`);
+  const m = await measure(c.command, c.args(file), { cwd: projectRoot });
+  if (!m.ok) {
+    const why = m.exitCode === null ? 'did not start' : `exit ${m.exitCode}`;
+    return { ...base, status: 'failed', wallSeconds: m.wallSeconds, peakRssBytes: m.peakRssBytes, detail: `${why}${m.stderrTail ? `: ${m.stderrTail}` : ''}` };
+  }
+  return { ...base, status: 'ok', wallSeconds: m.wallSeconds, packetsPerSecond: packets / m.wallSeconds, peakRssBytes: m.peakRssBytes };
+}
+
+function ratio(label: string, a: ToolResult | undefined, b: ToolResult | undefined): Ratio {
+  const ok = a?.packetsPerSecond !== undefined && b?.packetsPerSecond !== undefined;
+  return { label, value: ok ? a!.packetsPerSecond! / b!.packetsPerSecond! : null };
+}
+
+export const offlineRead: Benchmark = {
+  name: 'offline-read',
+  title: 'Offline read of a generated capture (realistic mix)',
+  async run(options: BenchOptions): Promise<BenchResult> {
+    const capture = await benchCapture(options.seed, options.packets, options.log);
+    const packets = capture.truth.packets;
+    await warmPageCache(capture.path);
+    const results: ToolResult[] = [];
+    for (const c of CONTENDERS) {
+      if (options.only && !options.only.includes(c.tool)) {
+        results.push({ tool: c.tool, command: c.display, status: 'skipped', detail: 'not in --only' });
+        continue;
+      }
+      results.push(await runContender(c, capture.path, packets, options.log));
+    }
+    const by = (tool: string): ToolResult | undefined => results.find((r) => r.tool === tool && r.status === 'ok');
+    const loopy = by('loopy');
+    const vsTshark = ratio('loopy ÷ tshark', loopy, by('tshark'));
+    const ratios = [vsTshark, ratio('loopy ÷ tcpdump', loopy, by('tcpdump'))];
+    const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`;
+    const targets: Target[] = [
+      { description: `loopy ≥ ${TARGET_PPS / 1e6} M packets/s (whole process)`, met: loopy ? loopy.packetsPerSecond! >= TARGET_PPS : null, actual: loopy ? `${(loopy.packetsPerSecond! / 1e6).toFixed(2)} M/s` : 'not run' },
+      { description: `loopy ≥ ${TARGET_VS_TSHARK}× tshark`, met: vsTshark.value === null ? null : vsTshark.value >= TARGET_VS_TSHARK, actual: vsTshark.value === null ? 'not run' : `${vsTshark.value.toFixed(1)}×` },
+      {
+        description: `loopy peak RSS ≤ ${mb(TARGET_RSS)}`,
+        met: loopy?.peakRssBytes != null ? loopy.peakRssBytes <= TARGET_RSS : null,
+        actual: loopy?.peakRssBytes != null ? mb(loopy.peakRssBytes) : loopy ? 'unknown (no GNU time)' : 'not run',
+      },
+    ];
+    const size = `${(capture.fileBytes / 1e9).toFixed(2)} GB`;
+    const origin = capture.cached ? 'cached' : `generated in ${capture.generateSeconds!.toFixed(1)} s`;
+    return {
+      name: this.name,
+      title: this.title,
+      input: `${capture.path} (${packets.toLocaleString('en-US')} packets, ${size}, seed ${options.seed}; ${origin})`,
+      results,
+      ratios,
+      targets,
+    };
+  },
+};

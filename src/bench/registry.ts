@@ -1,0 +1,8 @@
+/**
+ * Every benchmark, in the order `npm run bench` runs them. A new one (live capture, the agent service,
+ * the UI) is a file in src/bench/ exporting a Benchmark, added to this list.
+ */
+import { offlineRead } from './offline-read.js';
+import type { Benchmark } from './types.js';
+
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead];
