@@ -61,8 +61,8 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
     if (!list.length) return;
     heading(title);
     for (const c of list) {
-      const extra = [c.service, c.rtt !== undefined ? `rtt ${formatSeconds(c.rtt)}` : undefined, c.retrans ? `${c.retrans} retr` : undefined].filter(Boolean).join(' ');
-      line(`  ${fit(c.label, 46)} ${fit(c.state, 6)} ${fit(formatCount(c.packets), 6, true)} ${fit(formatBytes(c.bytes), 9, true)} ${extra}`.trimEnd());
+      const extra = [c.service, c.rtt !== undefined ? formatSeconds(c.rtt) : undefined, c.retrans ? `${c.retrans} retr` : undefined].filter(Boolean).join(' ');
+      line(`  ${fit(c.label, 42)} ${fit(c.state, 5)}${fit(formatCount(c.packets), 6, true)} ${fit(formatBytes(c.bytes), 9, true)}  ${extra}`.trimEnd());
     }
   }
 }

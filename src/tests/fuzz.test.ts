@@ -69,7 +69,7 @@ function mutate(frame: Buffer, random: () => number): Buffer {
 
 test('fuzz: 200,000 mutated packets through the whole engine never throw', async () => {
   const seed = Number(process.env.LOOPY_FUZZ_SEED ?? 20261121);
-  const frames = haveCorpus() ? await corpusFrames(20_000) : sampleFrames();
+  const frames = haveCorpus() ? await corpusFrames(20_000) : await sampleFrames();
   assert.ok(frames.length > 100, 'enough source frames');
   const random = prng(seed);
   const engine = new Engine({ protocols: defaultProtocols, apps: defaultApps, onRecord: () => {} });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /**
  * Community ID v1 (Corelight's spec): a hash of the flow tuple that every tool computes the same way, so a
@@ -28,18 +28,25 @@ export function communityId(proto: number, src: Uint8Array, dst: Uint8Array, spo
     [src, dst] = [dst, src];
     [sport, dport] = [dport, sport];
   }
-  const head = Buffer.alloc(2);
-  head.writeUInt16BE(seed & 0xffff);
-  const parts: Uint8Array[] = [head, src, dst, Uint8Array.of(proto, 0)];
+  // seed(2) | src | dst | proto(1) | pad(1) | sport(2) | dport(2), hashed in one call.
+  const input = Buffer.allocUnsafe(2 + src.length + dst.length + 2 + (hasPorts ? 4 : 0));
+  input.writeUInt16BE(seed & 0xffff, 0);
+  input.set(src, 2);
+  input.set(dst, 2 + src.length);
+  let at = 2 + src.length + dst.length;
+  input[at++] = proto;
+  input[at++] = 0;
   if (hasPorts) {
-    const ports = Buffer.alloc(4);
-    ports.writeUInt16BE(sport & 0xffff, 0);
-    ports.writeUInt16BE(dport & 0xffff, 2);
-    parts.push(ports);
+    input.writeUInt16BE(sport & 0xffff, at);
+    input.writeUInt16BE(dport & 0xffff, at + 2);
   }
-  const hash = createHash('sha1');
-  for (const part of parts) hash.update(part);
-  return `1:${hash.digest('base64')}`;
+  return `1:${sha1Base64(input)}`;
+}
+
+/** crypto.hash (Node ≥ 20.12) is a one-shot without a Hash object; fall back to createHash elsewhere. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64') => string }).hash;
+function sha1Base64(input: Buffer): string {
+  return oneShot ? oneShot('sha1', input, 'base64') : crypto.createHash('sha1').update(input).digest('base64');
 }
 
 function isOrdered(a: Uint8Array, b: Uint8Array, aport: number, bport: number): boolean {

@@ -87,7 +87,8 @@ export function buildDnsRecord(conn: ConnId, query: TimedMessage | null, respons
     Z: zeekZ(first.msg),
     rejected: response ? isRejected(response.msg) : false,
   };
-  if (query && response && response.ts > query.ts) rec.rtt = response.ts - query.ts;
+  // Microseconds, as Zeek writes times; the float difference would show noise digits.
+  if (query && response && response.ts > query.ts) rec.rtt = Math.round((response.ts - query.ts) * 1e6) / 1e6;
   const question = query?.msg.questions[0] ?? response?.msg.questions[0];
   if (question) {
     rec.query = lowerAscii(question.name);

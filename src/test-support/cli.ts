@@ -1,0 +1,21 @@
+/** Runs the `loopy` CLI as a user would: a child process, real files, real pipes. */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The command that starts the CLI: dist/cli/main.js after `npm run build`, or the .ts source under tsx. */
+export function cliCommand(): string[] {
+  const js = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  if (existsSync(js)) return [process.execPath, js];
+  return [process.execPath, '--import', 'tsx', fileURLToPath(new URL('../cli/main.ts', import.meta.url))];
+}
+
+export function runCli(args: string[], options: { input?: Buffer; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+  const [cmd, ...pre] = cliCommand();
+  return spawnSync(cmd, [...pre, ...args], {
+    input: options.input,
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 60_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+}
