@@ -8,6 +8,7 @@ import type { AppContext, AppRegistration } from './apps/types.js';
 import { connIdOf, connRecordOf } from './flows/conn-record.js';
 import { Connections, DEFAULT_TIMEOUTS, type FlowEndReason, type FlowTimeouts } from './flows/connections.js';
 import type { LoopyRecord, SummaryRecord } from './records.js';
+export type { FlowEndReason } from './flows/connections.js';
 
 export interface EngineOptions {
   protocols: readonly ProtocolRegistration[];
@@ -16,6 +17,13 @@ export interface EngineOptions {
   onRecord: (record: LoopyRecord) => void;
   maxFlows?: number;
   timeouts?: Partial<FlowTimeouts>;
+  /**
+   * Called when a flow starts (its first packet is in `pkt`) and just before a flow's state is dropped, with
+   * the flow index into `engine.connections`' columns. For per-second statistics and detectors: once per
+   * flow, never per packet.
+   */
+  onFlowStart?: (flow: number, pkt: Packet) => void;
+  onFlowEnd?: (flow: number, reason: FlowEndReason) => void;
 }
 
 /**
@@ -30,6 +38,8 @@ export class Engine {
   private readonly pkt = new Packet();
   private readonly services: Array<string | undefined> = [];
   private readonly onRecord: (record: LoopyRecord) => void;
+  private readonly onFlowStart?: (flow: number, pkt: Packet) => void;
+  private readonly onFlowEnd?: (flow: number, reason: FlowEndReason) => void;
 
   packets = 0;
   bytes = 0;
@@ -41,6 +51,8 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.onRecord = options.onRecord;
+    this.onFlowStart = options.onFlowStart;
+    this.onFlowEnd = options.onFlowEnd;
     this.connections = new Connections(options.maxFlows ?? 262_144, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, (flow, reason) => this.flowEnded(flow, reason));
     const ctx: AppContext = {
       emit: (record) => {
@@ -92,6 +104,19 @@ export class Engine {
     }
   }
 
+  /**
+   * Live capture: wall-clock time passes even when no packet arrives. Call about once a second so idle flows
+   * and unanswered DNS queries are reported on time.
+   */
+  tick(now: number): void {
+    if (now >= this.nextSweep || Number.isNaN(this.nextSweep)) this.advance(now);
+  }
+
+  /** The service an application analyzer confirmed for a live flow. */
+  serviceOf(flow: number): string | undefined {
+    return this.services[flow];
+  }
+
   /** Capture time moved on: expire flows and pending application state. */
   private advance(now: number): void {
     this.nextSweep = now + 1;
@@ -128,11 +153,13 @@ export class Engine {
     if (conns.table.lastCreated) {
       this.apps.reset(flow);
       this.services[flow] = undefined;
+      this.onFlowStart?.(flow, pkt);
     }
     this.apps.deliver(flow, conns.table.flowId(flow), conns.fromOrig, pkt);
   }
 
   private flowEnded(flow: number, reason: FlowEndReason): void {
+    this.onFlowEnd?.(flow, reason);
     if (reason !== 'active') this.apps.flowEnded(flow, this.connections.table.flowId(flow));
     this.onRecord(connRecordOf(this.connections, flow, this.services[flow]));
   }
