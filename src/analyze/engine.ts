@@ -3,6 +3,7 @@ import { Dissector } from '../decode/dissector.js';
 import { Packet } from '../decode/packet.js';
 import type { ProtocolRegistration } from '../decode/registry.js';
 import { WeirdCounter } from '../decode/weirds.js';
+import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
 import type { AppContext, AppRegistration } from './apps/types.js';
 import { connIdOf, connRecordOf } from './flows/conn-record.js';
@@ -72,7 +73,7 @@ export class Engine {
     };
     this.apps = new AppDispatch(options.apps, ctx);
     this.connections.table.onGrow((n) => this.apps.grow(n));
-    this.dissector = new Dissector(options.protocols, this.weirds, (pkt) => this.onTransport(pkt));
+    this.dissector = new Dissector(options.protocols, this.weirds, (pkt) => this.onTransport(pkt), new FragmentReassembler(this.weirds));
   }
 
   /** Runs every packet of the batch, or only those whose `keep` byte is non-zero (a capture filter's verdict). */

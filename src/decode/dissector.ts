@@ -1,6 +1,7 @@
 import { Handoff, HANDOFF_TABLE_SIZES, type HandoffTable, type LayerDecoder, type ProtocolRegistration } from './registry.js';
 import type { Packet } from './packet.js';
 import { defineWeird, type WeirdCounter } from './weirds.js';
+import type { FragmentReassembler } from './ip-fragments.js';
 
 const W_TOO_MANY_LAYERS = defineWeird('too_many_layers');
 const MAX_LAYERS = 24;
@@ -25,6 +26,8 @@ export class Dissector {
     registrations: readonly ProtocolRegistration[],
     private readonly weirds: WeirdCounter,
     private readonly sink: TransportSink,
+    /** Without one, a first fragment is decoded as far as it goes and later fragments are not. */
+    private readonly fragments?: FragmentReassembler,
   ) {
     this.tables = Object.values(HANDOFF_TABLE_SIZES).map((size) => new Int16Array(size).fill(-1));
     for (const reg of registrations) {
@@ -43,9 +46,13 @@ export class Dissector {
 
   /** Decodes the frame already loaded into `pkt` (see Packet.reset). */
   dissect(pkt: Packet): void {
-    let table: HandoffTable = Handoff.LinkType;
-    let key = pkt.linkType;
-    let offset = pkt.frameOffset;
+    this.walk(pkt, Handoff.LinkType, pkt.linkType, pkt.frameOffset);
+  }
+
+  private walk(pkt: Packet, startTable: HandoffTable, startKey: number, startOffset: number): void {
+    let table = startTable;
+    let key = startKey;
+    let offset = startOffset;
     const end = pkt.frameEnd;
     for (let depth = 0; depth < MAX_LAYERS; depth++) {
       const tab = this.tables[table];
@@ -64,11 +71,35 @@ export class Dissector {
         pkt.transportReady = false;
         this.sink(pkt);
       }
+      if (pkt.isFragment && this.fragments !== undefined) {
+        this.reassemble(pkt);
+        return;
+      }
       if (offset < 0 || pkt.nextTable === Handoff.None) return;
       table = pkt.nextTable as HandoffTable;
       key = pkt.nextKey;
     }
     this.weirds.add(W_TOO_MANY_LAYERS);
+  }
+
+  /** Holds a fragment; when it completes its datagram, decodes the whole datagram from the IP layer. */
+  private reassemble(pkt: Packet): void {
+    const whole = this.fragments!.add(pkt);
+    if (whole === undefined) return;
+    const version = pkt.ipVersion;
+    const depth = pkt.tunnelDepth;
+    pkt.data = whole;
+    pkt.view = new DataView(whole.buffer, whole.byteOffset, whole.byteLength);
+    pkt.frameOffset = 0;
+    pkt.frameEnd = whole.length;
+    pkt.caplen = whole.length;
+    pkt.wirelen = whole.length;
+    pkt.ipVersion = 0;
+    pkt.isFragment = false;
+    pkt.moreFragments = false;
+    pkt.fragOffset = 0;
+    this.walk(pkt, Handoff.EtherType, version === 4 ? 0x0800 : 0x86dd, 0);
+    if (pkt.tunnelDepth < depth) pkt.tunnelDepth = depth;
   }
 
   /** Packets seen per decoder name (a packet with two IPv4 headers counts once per header). */

@@ -42,6 +42,10 @@ export class Packet {
   isFragment = false;
   fragOffset = 0;
   moreFragments = false;
+  /** Of a fragment: the datagram's identification, where the fragment's data starts, and the protocol it carries. */
+  fragmentId = 0;
+  fragmentDataOffset = 0;
+  fragmentProto = 0;
   /** IP-in-IP, GRE, VXLAN...: how many tunnel layers have been entered. */
   tunnelDepth = 0;
 

@@ -76,6 +76,11 @@ export const ipv4Decoder: LayerDecoder = {
     pkt.fragOffset = fragOffset;
     pkt.moreFragments = more;
     pkt.isFragment = more || fragOffset !== 0;
+    if (pkt.isFragment) {
+      pkt.fragmentId = view.getUint16(offset + 4, false);
+      pkt.fragmentDataOffset = offset + headerLength;
+      pkt.fragmentProto = protocol;
+    }
     if (fragOffset !== 0) return -1;
 
     pkt.nextTable = Handoff.IpProto;

@@ -157,6 +157,9 @@ export const ipv6Decoder: LayerDecoder = {
         pkt.fragOffset = fragOffset;
         pkt.moreFragments = more;
         pkt.isFragment = more || fragOffset !== 0;
+        pkt.fragmentId = view.getUint32(at + 4, false);
+        pkt.fragmentDataOffset = at + length;
+        pkt.fragmentProto = following;
         if (fragOffset !== 0) return finish(pkt, following, at + length, ipLength, -1);
       }
       next = following;
