@@ -1,0 +1,205 @@
+/**
+ * The agent's settings: a JSON config file (default /etc/loopy/agent.json) and the command-line flags, both
+ * validated by one zod schema. Every flag can be set in the file; a flag given on the command line wins.
+ * JSON because Node parses it without a dependency and every config-management tool writes it; a mistake is
+ * one line naming the file (or the flag), the key and what is expected.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+export const DEFAULT_CONFIG_PATH = '/etc/loopy/agent.json';
+export const DEFAULT_DATA_DIR = '/var/lib/loopy';
+export const DEFAULT_USER = 'nobody';
+export const MAX_SNAPLEN = 262144;
+
+const word = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}, not an empty string` });
+const whole = (min: number, max: number) =>
+  z
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int({ error: `expected a whole number from ${min} to ${max}` })
+    .min(min, { error: `expected a whole number from ${min} to ${max}` })
+    .max(max, { error: `expected a whole number from ${min} to ${max}` });
+const flag = z.boolean({ error: 'expected true or false' });
+
+/** The config file's keys. Each has a flag of the same meaning (FLAG_OF). */
+export const agentConfigSchema = z.strictObject({
+  interfaces: z.array(word('an interface name'), { error: 'expected a list of interface names, e.g. ["eth0"]' }).optional(),
+  filter: z.string({ error: 'expected a tcpdump-syntax filter expression (a string)' }).optional(),
+  snaplen: whole(1, MAX_SNAPLEN).optional(),
+  buffer: z.number({ error: 'expected the kernel ring size in MiB (a number from 1 to 4096)' })
+    .min(1, { error: 'expected the kernel ring size in MiB (a number from 1 to 4096)' })
+    .max(4096, { error: 'expected the kernel ring size in MiB (a number from 1 to 4096)' })
+    .optional(),
+  promisc: flag.optional(),
+  user: word('a user name').optional(),
+  data: word('a directory path').optional(),
+  log: word('a file path').optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'expected one of fatal, error, warn, info, debug, trace' }).optional(),
+  statsOut: word('a file path').optional(),
+  stdout: flag.optional(),
+  read: word('a capture file path').optional(),
+  speed: z.number({ error: 'expected a replay speed factor above 0 (1 = real time)' })
+    .positive({ error: 'expected a replay speed factor above 0 (1 = real time)' })
+    .optional(),
+  max: flag.optional(),
+  loop: flag.optional(),
+  maxFlows: whole(1, 1 << 26).optional(),
+  localNets: z.array(word('a network in CIDR form, e.g. "10.0.0.0/8"'), { error: 'expected a list of networks, e.g. ["10.0.0.0/8"]' }).optional(),
+  topN: whole(1, 1000).optional(),
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+/** The command-line flag of each config key, for error messages. */
+export const FLAG_OF: Record<keyof AgentConfig, string> = {
+  interfaces: '-i',
+  filter: '-f',
+  snaplen: '--snaplen',
+  buffer: '--buffer',
+  promisc: '--promisc',
+  user: '--user',
+  data: '--data',
+  log: '--log',
+  logLevel: '--log-level',
+  statsOut: '--stats-out',
+  stdout: '--stdout',
+  read: '-r',
+  speed: '--speed',
+  max: '--max',
+  loop: '--loop',
+  maxFlows: '--max-flows',
+  localNets: '--local-net',
+  topN: '--top-n',
+};
+
+/** The settings the agent runs with, after the file, the flags and the defaults are merged. */
+export interface AgentSettings {
+  source: { kind: 'live'; interfaces: string[] } | { kind: 'replay'; file: string; speed?: number; max: boolean; loop: boolean };
+  filter?: string;
+  snaplen?: number;
+  bufferMiB?: number;
+  promisc: boolean;
+  user: string;
+  dataDir: string;
+  logFile?: string;
+  logLevel: string;
+  statsOut?: string;
+  stdout: boolean;
+  maxFlows?: number;
+  localNets?: string[];
+  topN?: number;
+}
+
+/** A settings mistake: one line (file or flag, key, what is expected). Stable code LOOPY_CONFIG. */
+export class ConfigError extends Error {
+  readonly code = 'LOOPY_CONFIG';
+}
+
+function describe(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text === undefined ? String(value) : text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let v = raw;
+  for (const key of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[key] : undefined;
+  return v;
+}
+
+function keyPath(path: readonly PropertyKey[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+}
+
+/** Validates `raw`; `where` says where it came from (a file path, or "command line"). */
+export function validateAgentConfig(raw: unknown, where: string): AgentConfig {
+  const result = agentConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const fromFile = where !== 'command line';
+  if (issue.code === 'unrecognized_keys') {
+    const known = Object.keys(agentConfigSchema.shape).join(', ');
+    throw new ConfigError(`${where}: unknown key "${issue.keys[0]}" (known keys: ${known})`);
+  }
+  if (issue.path.length === 0) throw new ConfigError(`${where}: expected a JSON object of settings, got ${describe(raw)}`);
+  const top = issue.path[0] as keyof AgentConfig;
+  const key = fromFile ? `key "${keyPath(issue.path)}"` : `${FLAG_OF[top] ?? String(top)}`;
+  throw new ConfigError(`${where}: ${key}: ${issue.message}, got ${describe(valueAt(raw, issue.path))}`);
+}
+
+/** Line and column of a character offset, for JSON syntax errors. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
+/**
+ * Reads the config file. The default path may be absent (no file, no settings); a path given with
+ * --config must exist.
+ */
+export function loadAgentConfig(path: string | undefined, readFile: (p: string) => string = (p) => readFileSync(p, 'utf8')): AgentConfig {
+  const file = path ?? DEFAULT_CONFIG_PATH;
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (path === undefined && code === 'ENOENT') return {};
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String((err as Error).message);
+    throw new ConfigError(`${file}: cannot read the config file (${why}): give an existing file with --config FILE`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    const message = String((err as Error).message);
+    const at = /position (\d+)/.exec(message);
+    const where = at ? ` at ${lineColumn(text, Number(at[1]))}` : '';
+    throw new ConfigError(`${file}: not valid JSON${where}: ${message.split('\n')[0]}`);
+  }
+  return validateAgentConfig(raw, file);
+}
+
+/** Merges the file and the flags (flags win) and checks the combinations; throws ConfigError. */
+export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig): AgentSettings {
+  const c: AgentConfig = { ...file };
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) (c as Record<string, unknown>)[key] = value;
+  const live = c.interfaces !== undefined && c.interfaces.length > 0;
+  const interfacesFromFlags = flags.interfaces !== undefined && flags.interfaces.length > 0;
+  // A file naming interfaces and a command line asking for a replay (or the reverse): the command line wins.
+  if (live && c.read !== undefined) {
+    if (flags.read !== undefined && !interfacesFromFlags) delete c.interfaces;
+    else if (interfacesFromFlags && flags.read === undefined) delete c.read;
+    else throw new ConfigError('-i and -r cannot be used together: capture live from interfaces, or replay a file');
+  }
+  if (c.read === undefined && !(c.interfaces && c.interfaces.length > 0)) {
+    throw new ConfigError('nothing to capture: give -i IFACE (repeat for several, or -i any) or -r FILE, on the command line or in the config file');
+  }
+  if (c.read === undefined) {
+    for (const key of ['speed', 'max', 'loop'] as const) {
+      if (c[key] !== undefined && c[key] !== false) throw new ConfigError(`${FLAG_OF[key]} only applies to a replay (-r FILE)`);
+    }
+  } else {
+    for (const key of ['snaplen', 'buffer', 'promisc'] as const) {
+      if (c[key] !== undefined && c[key] !== false) throw new ConfigError(`${FLAG_OF[key]} only applies to live capture (-i IFACE)`);
+    }
+  }
+  if (c.speed !== undefined && c.max) throw new ConfigError('--speed and --max cannot be used together: --max replays as fast as possible');
+  return {
+    source: c.read !== undefined
+      ? { kind: 'replay', file: c.read, speed: c.speed, max: c.max ?? false, loop: c.loop ?? false }
+      : { kind: 'live', interfaces: [...new Set(c.interfaces)] },
+    filter: c.filter === undefined || c.filter.trim() === '' ? undefined : c.filter,
+    snaplen: c.snaplen,
+    bufferMiB: c.buffer,
+    promisc: c.promisc ?? false,
+    user: c.user ?? DEFAULT_USER,
+    dataDir: c.data ?? DEFAULT_DATA_DIR,
+    logFile: c.log,
+    logLevel: c.logLevel ?? 'info',
+    statsOut: c.statsOut,
+    stdout: c.stdout ?? false,
+    maxFlows: c.maxFlows,
+    localNets: c.localNets,
+    topN: c.topN,
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * The agent's log: pino JSON lines, to stderr or to a file (`--log FILE`). Writes are synchronous: the
+ * agent logs a handful of lines an hour, and a line written before a crash or an exit must not be lost.
+ * The file is opened (0600) before privileges are dropped, so the unprivileged agent keeps writing to it.
+ *
+ * Secrets are never logged: the agent logs no credentials by design, and as a second line of defence any
+ * field named like a secret is replaced by "[redacted]" (pino's redact, paths below).
+ */
+import { openSync } from 'node:fs';
+import { pino, type Logger } from 'pino';
+
+export type AgentLogger = Logger;
+
+/** Field names that could carry a secret, at the top level or one object down. */
+const SECRET_FIELDS = ['password', 'passphrase', 'secret', 'token', 'key', 'privateKey', 'authorization', 'cookie'];
+export const REDACT_PATHS = SECRET_FIELDS.flatMap((f) => [f, `*.${f}`]);
+
+export interface LoggerOptions {
+  /** Append to this file (created 0600); default stderr. */
+  file?: string;
+  level?: string;
+  /** Where lines go instead (tests). */
+  stream?: NodeJS.WritableStream;
+}
+
+export function createAgentLogger(options: LoggerOptions = {}): AgentLogger {
+  const destination = options.stream
+    ? options.stream
+    : pino.destination({ fd: options.file ? openSync(options.file, 'a', 0o600) : 2, sync: true });
+  return pino(
+    {
+      name: 'loopy-agent',
+      level: options.level ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // ISO time reads well in journald and in a file; pid tells two agents' lines apart.
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // "level":"warn" rather than 40: jq and journald readers should not need pino's number table.
+      formatters: { level: (label) => ({ level: label }) },
+      base: { pid: process.pid },
+    },
+    destination,
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * Least privilege. Capture needs CAP_NET_RAW only to open a handle; an open handle keeps working after the
+ * process gives up every privilege. So an agent started as root opens its capture handles (and its output
+ * files, and chowns its data directory), then becomes `--user` (default nobody): setgroups([]), setgid,
+ * setuid — in that order, because after setuid it could no longer change its groups. glibc applies setuid
+ * to every thread, the addon's capture threads included. Started as a normal user with CAP_NET_RAW (the
+ * systemd unit in contrib/), there is nothing to drop.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface UserIds {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+/** The process calls privileges.ts makes; tests pass fakes. */
+export interface PrivilegeOps {
+  geteuid(): number;
+  getuid(): number;
+  setgroups(groups: number[]): void;
+  setgid(gid: number): void;
+  setuid(uid: number): void;
+  lookupUser(name: string): UserIds | undefined;
+  /** Effective capability mask (CapEff of /proc/self/status), or undefined where unknown. */
+  effectiveCaps(): bigint | undefined;
+}
+
+export class PrivilegeError extends Error {
+  readonly code = 'LOOPY_PRIVILEGES';
+}
+
+const CAP_NET_RAW = 13n;
+
+function parsePasswdLine(line: string): UserIds | undefined {
+  const f = line.trim().split(':');
+  if (f.length < 4) return undefined;
+  const uid = Number(f[2]);
+  const gid = Number(f[3]);
+  return Number.isInteger(uid) && Number.isInteger(gid) ? { name: f[0], uid, gid } : undefined;
+}
+
+/** getent (NSS: LDAP, systemd-userdb...) first, /etc/passwd where getent is missing. */
+function lookupUser(name: string): UserIds | undefined {
+  const r = spawnSync('getent', ['passwd', name], { encoding: 'utf8', timeout: 5000 });
+  if (r.error === undefined) return r.status === 0 ? parsePasswdLine(r.stdout.split('\n')[0]) : undefined;
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const u = parsePasswdLine(line);
+      if (u && (u.name === name || String(u.uid) === name)) return u;
+    }
+  } catch {
+    // No passwd file: the user is unknown.
+  }
+  return undefined;
+}
+
+function effectiveCaps(): bigint | undefined {
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? BigInt(`0x${m[1]}`) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const realPrivilegeOps: PrivilegeOps = {
+  geteuid: () => process.geteuid!(),
+  getuid: () => process.getuid!(),
+  setgroups: (g) => process.setgroups!(g),
+  setgid: (g) => process.setgid!(g),
+  setuid: (u) => process.setuid!(u),
+  lookupUser,
+  effectiveCaps,
+};
+
+/** Whom the agent will become: undefined when it is not root (nothing to drop). Throws for an unknown user. */
+export function dropTarget(user: string, ops: PrivilegeOps = realPrivilegeOps): UserIds | undefined {
+  if (ops.geteuid() !== 0) return undefined;
+  const ids = ops.lookupUser(user);
+  if (!ids) {
+    throw new PrivilegeError(`--user ${user}: no such user: create it (useradd --system --no-create-home ${user}) or name another with --user`);
+  }
+  return ids;
+}
+
+export interface PrivilegeOutcome {
+  dropped: boolean;
+  uid: number;
+  gid?: number;
+  user?: string;
+  /** One sentence for the log. */
+  message: string;
+}
+
+/**
+ * Becomes `target` (from dropTarget) and checks that the way back is closed; without a target, reports what
+ * the process runs with. Throws PrivilegeError when a step fails: an agent that meant to drop root and
+ * could not must not go on as root.
+ */
+export function dropPrivileges(target: UserIds | undefined, ops: PrivilegeOps = realPrivilegeOps): PrivilegeOutcome {
+  if (!target) {
+    const uid = ops.geteuid();
+    const caps = ops.effectiveCaps();
+    const raw = caps === undefined ? 'unknown' : (caps >> CAP_NET_RAW) & 1n ? 'with' : 'without';
+    return {
+      dropped: false,
+      uid,
+      message: `running as uid ${uid} ${raw === 'unknown' ? '(capabilities unknown)' : `${raw} CAP_NET_RAW`}: no privileges to drop`,
+    };
+  }
+  if (target.uid === 0) {
+    return { dropped: false, uid: 0, gid: target.gid, user: target.name, message: `--user ${target.name} is root: keeping root privileges as asked` };
+  }
+  try {
+    ops.setgroups([]);
+    ops.setgid(target.gid);
+    ops.setuid(target.uid);
+  } catch (err) {
+    throw new PrivilegeError(`could not become user ${target.name} (uid ${target.uid}, gid ${target.gid}): ${(err as Error).message}`);
+  }
+  if (ops.getuid() !== target.uid || ops.geteuid() !== target.uid) {
+    throw new PrivilegeError(`could not become user ${target.name}: still uid ${ops.getuid()}/${ops.geteuid()}`);
+  }
+  let regained = false;
+  try {
+    ops.setuid(0);
+    regained = true;
+  } catch {
+    // Expected: an unprivileged process cannot become root again.
+  }
+  if (regained) throw new PrivilegeError(`dropped to ${target.name} but could become root again: refusing to run`);
+  return {
+    dropped: true,
+    uid: target.uid,
+    gid: target.gid,
+    user: target.name,
+    message: `capture open; dropped root privileges to user ${target.name} (uid ${target.uid}, gid ${target.gid}, no supplementary groups)`,
+  };
+}
