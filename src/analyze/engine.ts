@@ -11,6 +11,9 @@ import { Connections, DEFAULT_TIMEOUTS, type FlowEndReason, type FlowTimeouts } 
 import type { LoopyRecord, SummaryRecord } from './records.js';
 export type { FlowEndReason } from './flows/connections.js';
 
+/** Seconds of capture time between sweeps of the flow table for timeouts. */
+const FLOW_SWEEP_INTERVAL = 2;
+
 export interface EngineOptions {
   protocols: readonly ProtocolRegistration[];
   apps: readonly AppRegistration[];
@@ -49,6 +52,7 @@ export class Engine {
   dnsTransactions = 0;
   private readonly linkTypePackets = new Map<number, number>();
   private nextSweep = Number.NaN;
+  private lastFlowSweep = Number.NaN;
 
   constructor(options: EngineOptions) {
     this.onRecord = options.onRecord;
@@ -121,7 +125,11 @@ export class Engine {
   /** Capture time moved on: expire flows and pending application state. */
   private advance(now: number): void {
     this.nextSweep = now + 1;
-    this.connections.sweep(now);
+    // Flow timeouts are 5 s or more: a sweep of the whole table every few seconds is on time and cheap.
+    if (!(now - this.lastFlowSweep < FLOW_SWEEP_INTERVAL)) {
+      this.lastFlowSweep = now;
+      this.connections.sweep(now);
+    }
     for (const app of this.apps.analyzers) app.advance(now);
   }
 

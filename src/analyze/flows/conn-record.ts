@@ -69,8 +69,7 @@ function protoName(proto: number): ConnId['proto'] {
   return proto === IPPROTO_TCP ? 'tcp' : proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? 'icmp' : 'udp';
 }
 
-export function connIdOf(conns: Connections, flow: number): ConnId {
-  const ep = flowEndpoints(conns, flow);
+export function connIdOf(conns: Connections, flow: number, ep = flowEndpoints(conns, flow)): ConnId {
   return {
     uid: uidFor(conns.serial[flow]),
     'id.orig_h': formatAddress(ep.version, ep.orig),
@@ -81,11 +80,14 @@ export function connIdOf(conns: Connections, flow: number): ConnId {
   };
 }
 
-function addressBytes(version: number, words: Uint32Array): Uint8Array {
-  const bytes = new Uint8Array(version === 6 ? 16 : 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < bytes.length / 4; i++) view.setUint32(i * 4, words[i]);
-  return bytes;
+const origBytes16 = Buffer.alloc(16);
+const respBytes16 = Buffer.alloc(16);
+
+/** The address as bytes in a reused buffer (valid until the next call with the same buffer). */
+function addressBytes(version: number, words: Uint32Array, into: Buffer): Uint8Array {
+  const n = version === 6 ? 4 : 1;
+  for (let i = 0; i < n; i++) into.writeUInt32BE(words[i], i * 4);
+  return into.subarray(0, n * 4);
 }
 
 export function connRecordOf(conns: Connections, flow: number, service: string | undefined): ConnRecord {
@@ -97,8 +99,8 @@ export function connRecordOf(conns: Connections, flow: number, service: string |
   const record: ConnRecord = {
     type: 'conn',
     ts: conns.firstTs[flow],
-    ...connIdOf(conns, flow),
-    community_id: communityId(ep.proto, addressBytes(ep.version, ep.orig), addressBytes(ep.version, ep.resp), ep.origPort, ep.respPort),
+    ...connIdOf(conns, flow, ep),
+    community_id: communityId(ep.proto, addressBytes(ep.version, ep.orig, origBytes16), addressBytes(ep.version, ep.resp, respBytes16), ep.origPort, ep.respPort),
     duration: round6(conns.lastTs[flow] - conns.firstTs[flow]),
     orig_bytes: conns.bytes[o],
     resp_bytes: conns.bytes[r],

@@ -20,6 +20,8 @@ export interface FlowTimeouts {
 export const DEFAULT_TIMEOUTS: FlowTimeouts = { tcpIdle: 300, udpIdle: 60, icmpIdle: 60, closedLinger: 5, active: 3600 };
 
 const HISTORY_MAX = 24;
+/** One-character strings by char code, so building a history string allocates only the result. */
+const HISTORY_CHARS = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
 const EVICTION_SAMPLE = 8;
 
 /** Per-direction columns are indexed flow * 2 + (0 originator, 1 responder). */
@@ -83,10 +85,13 @@ export class Connections {
       flow = this.table.lookup(pkt, proto, sport, dport, true);
       if (flow < 0) return -1;
     }
-    if (!this.table.lastCreated && proto === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isFinished(flow)) {
-      // A new connection on a reused 4-tuple: report the old one, start afresh.
+    const reused = !this.table.lastCreated && proto === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isFinished(flow);
+    // Timed out but not swept yet (sweeps run every few seconds): the timeout decides, not the sweep.
+    const expired = !this.table.lastCreated && pkt.ts - this.lastTs[flow] > this.idleLimit(flow);
+    if (reused || expired) {
+      // A new connection on a reused 4-tuple, or after the old one timed out: report the old one, start afresh.
       const fromA = this.table.lastFromA;
-      this.end(flow, 'reused');
+      this.end(flow, reused ? 'reused' : this.isFinished(flow) ? 'closed' : 'idle');
       flow = this.table.lookup(pkt, proto, sport, dport, true);
       if (flow < 0) return -1;
       this.table.lastFromA = fromA;
@@ -238,7 +243,9 @@ export class Connections {
 
   historyOf(flow: number): string {
     const start = flow * HISTORY_MAX;
-    return String.fromCharCode(...this.history.subarray(start, start + this.historyLength[flow]));
+    let out = '';
+    for (let i = 0; i < this.historyLength[flow]; i++) out += HISTORY_CHARS[this.history[start + i]];
+    return out;
   }
 
   private isFinished(flow: number): boolean {
@@ -247,15 +254,20 @@ export class Connections {
     return o === S.Reset || r === S.Reset || (o === S.Closed && r === S.Closed);
   }
 
+  /** Seconds without a packet after which the flow is over. */
+  private idleLimit(flow: number): number {
+    const t = this.timeouts;
+    const proto = this.proto[flow];
+    if (proto === IPPROTO_TCP) return this.isFinished(flow) ? t.closedLinger : t.tcpIdle;
+    return proto === IPPROTO_UDP ? t.udpIdle : t.icmpIdle;
+  }
+
   /** Ends flows whose time is up at capture time `now`. */
   sweep(now: number): void {
     const t = this.timeouts;
     for (let flow = 0; flow < this.table.extent; flow++) {
       if (!this.table.isLive(flow)) continue;
-      const idle = now - this.lastTs[flow];
-      const proto = this.proto[flow];
-      const limit = proto === IPPROTO_TCP ? (this.isFinished(flow) ? t.closedLinger : t.tcpIdle) : proto === IPPROTO_UDP ? t.udpIdle : t.icmpIdle;
-      if (idle > limit) this.end(flow, proto === IPPROTO_TCP && this.isFinished(flow) ? 'closed' : 'idle');
+      if (now - this.lastTs[flow] > this.idleLimit(flow)) this.end(flow, this.proto[flow] === IPPROTO_TCP && this.isFinished(flow) ? 'closed' : 'idle');
       else if (now - this.periodTs[flow] > t.active) this.activeTimeout(flow);
     }
   }

@@ -2,7 +2,7 @@
  * JA3 / JA3S fingerprints (Salesforce, github.com/salesforce/ja3): the md5 of decimal fields joined by
  * commas, lists joined by dashes, GREASE values removed. Computed once per flow, when the record is built.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { ClientHello, ServerHello } from './hello.js';
 import { isGrease } from './names.js';
 
@@ -20,6 +20,9 @@ export function ja3sString(hello: ServerHello): string {
   return [hello.legacyVersion, hello.cipher, list(hello.extensions)].join(',');
 }
 
+/** crypto.hash (Node ≥ 20.12) hashes in one call, without a Hash object per fingerprint. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function md5Hex(text: string): string {
-  return createHash('md5').update(text).digest('hex');
+  return oneShot ? oneShot('md5', text, 'hex') : crypto.createHash('md5').update(text).digest('hex');
 }
