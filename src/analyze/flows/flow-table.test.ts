@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { IPPROTO_UDP, Packet } from '../../decode/packet.js';
+import { FlowTable } from './flow-table.js';
+
+function packetFor(pkt: Packet, a: number, b: number, aport: number, bport: number, v6 = false): Packet {
+  pkt.ipVersion = v6 ? 6 : 4;
+  pkt.src.fill(0);
+  pkt.dst.fill(0);
+  pkt.src[v6 ? 3 : 0] = a;
+  pkt.dst[v6 ? 3 : 0] = b;
+  pkt.srcPort = aport;
+  pkt.dstPort = bport;
+  return pkt;
+}
+
+test('both directions of a flow find the same entry; IPv4 and IPv6 with equal words do not collide', () => {
+  const table = new FlowTable(16, 4);
+  const pkt = new Packet();
+  const f = table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, true);
+  assert.equal(table.lookup(packetFor(pkt, 2, 1, 53, 1000), IPPROTO_UDP, 53, 1000, true), f);
+  assert.equal(table.lastCreated, false);
+  assert.equal(table.lastFromA, false);
+  const g = table.lookup(packetFor(pkt, 1, 2, 1000, 53, true), IPPROTO_UDP, 1000, 53, true);
+  assert.notEqual(g, f);
+});
+
+test('random inserts and removals agree with a Map, through growth and backward-shift deletion', () => {
+  const table = new FlowTable(5000, 8);
+  const oracle = new Map<string, number>();
+  const tuples = new Map<string, [number, number, number]>();
+  const pkt = new Packet();
+  let x = 12345;
+  const rand = (n: number) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % n;
+  };
+  for (let step = 0; step < 60_000; step++) {
+    const a = rand(40);
+    const b = rand(40);
+    const port = rand(50);
+    const key = a < b || (a === b && port <= 80) ? `${a}:${port}-${b}:80` : `${b}:80-${a}:${port}`;
+    packetFor(pkt, a, b, port, 80);
+    if (rand(3) === 0 && oracle.has(key)) {
+      const flow = table.lookup(pkt, IPPROTO_UDP, port, 80, false);
+      assert.equal(flow, oracle.get(key));
+      table.remove(flow);
+      oracle.delete(key);
+    } else {
+      const flow = table.lookup(pkt, IPPROTO_UDP, port, 80, true);
+      if (oracle.has(key)) assert.equal(flow, oracle.get(key), `step ${step}`);
+      else {
+        oracle.set(key, flow);
+        tuples.set(key, [a, b, port]);
+      }
+    }
+    assert.equal(table.count, oracle.size);
+  }
+  // Every remaining key is still found, and ids of removed flows never point at a newer flow.
+  for (const [key, flow] of oracle) {
+    const [a, b, port] = tuples.get(key)!;
+    assert.equal(table.lookup(packetFor(pkt, a, b, port, 80), IPPROTO_UDP, port, 80, false) >= 0, true, key);
+    assert.equal(table.flowOf(table.flowId(flow)), flow);
+  }
+});
+
+test('a full table refuses new flows instead of growing past its budget', () => {
+  const table = new FlowTable(3, 2);
+  const pkt = new Packet();
+  for (let port = 1; port <= 3; port++) assert.ok(table.lookup(packetFor(pkt, 1, 2, port, 9), IPPROTO_UDP, port, 9, true) >= 0);
+  assert.equal(table.lookup(packetFor(pkt, 1, 2, 4, 9), IPPROTO_UDP, 4, 9, true), -1);
+});
