@@ -28,6 +28,11 @@ export interface EngineOptions {
    */
   onFlowStart?: (flow: number, pkt: Packet) => void;
   onFlowEnd?: (flow: number, reason: FlowEndReason) => void;
+  /**
+   * Callbacks by decoder name ('arp', 'icmp', 'tcp'...), called each time that layer is decoded, with the
+   * reused Packet (copy what you keep). For detectors that need packets no flow carries, such as ARP.
+   */
+  layerObservers?: Readonly<Record<string, (pkt: Packet) => void>>;
 }
 
 /**
@@ -40,6 +45,7 @@ export class Engine {
   private readonly dissector: Dissector;
   private readonly apps: AppDispatch;
   private readonly pkt = new Packet();
+  private readonly fragments = new FragmentReassembler(this.weirds);
   private readonly services: Array<string | undefined> = [];
   private readonly onRecord: (record: LoopyRecord) => void;
   private readonly onFlowStart?: (flow: number, pkt: Packet) => void;
@@ -77,7 +83,7 @@ export class Engine {
     };
     this.apps = new AppDispatch(options.apps, ctx);
     this.connections.table.onGrow((n) => this.apps.grow(n));
-    this.dissector = new Dissector(options.protocols, this.weirds, (pkt) => this.onTransport(pkt), new FragmentReassembler(this.weirds));
+    this.dissector = new Dissector(options.protocols, this.weirds, (pkt) => this.onTransport(pkt), this.fragments, options.layerObservers);
   }
 
   /** Runs every packet of the batch, or only those whose `keep` byte is non-zero (a capture filter's verdict). */
@@ -130,6 +136,7 @@ export class Engine {
       this.lastFlowSweep = now;
       this.connections.sweep(now);
     }
+    this.fragments.expire(now);
     for (const app of this.apps.analyzers) app.advance(now);
   }
 

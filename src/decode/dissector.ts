@@ -19,6 +19,8 @@ export class Dissector {
   /** Packets that reached each decoder, by decoder index (see `layerCounts`). */
   private readonly layerHits: Float64Array;
   private readonly decoders: LayerDecoder[] = [];
+  /** Per decoder index: a callback after that layer is decoded (e.g. ARP for spoofing detection), or undefined. */
+  private readonly observers: Array<((pkt: Packet) => void) | undefined>;
   /** Frames whose link type no decoder handles, by link type. */
   readonly unsupportedLinkTypes = new Map<number, number>();
 
@@ -28,6 +30,8 @@ export class Dissector {
     private readonly sink: TransportSink,
     /** Without one, a first fragment is decoded as far as it goes and later fragments are not. */
     private readonly fragments?: FragmentReassembler,
+    /** Callbacks by decoder name, called each time that layer has been decoded. */
+    observers: Readonly<Record<string, (pkt: Packet) => void>> = {},
   ) {
     this.tables = Object.values(HANDOFF_TABLE_SIZES).map((size) => new Int16Array(size).fill(-1));
     for (const reg of registrations) {
@@ -42,6 +46,10 @@ export class Dissector {
       }
     }
     this.layerHits = new Float64Array(this.decoders.length);
+    this.observers = this.decoders.map((d) => observers[d.name]);
+    for (const name of Object.keys(observers)) {
+      if (!this.decoders.some((d) => d.name === name)) throw new Error(`no decoder named ${name} to observe`);
+    }
   }
 
   /** Decodes the frame already loaded into `pkt` (see Packet.reset). */
@@ -67,6 +75,8 @@ export class Dissector {
       pkt.nextTable = Handoff.None;
       pkt.nextKeyAlt = -1;
       offset = decoder.decode(pkt, offset, end, this.weirds);
+      const observer = this.observers[index];
+      if (observer !== undefined) observer(pkt);
       if (pkt.transportReady) {
         pkt.transportReady = false;
         this.sink(pkt);
