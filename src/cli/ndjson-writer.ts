@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { recordToJson } from '../analyze/flows/conn-json.js';
 
 const FLUSH_BYTES = 256 * 1024;
 
@@ -25,9 +26,9 @@ export class NdjsonWriter {
     return this.closed;
   }
 
-  write(record: object): void {
+  write(record: { type: string }): void {
     if (this.closed) return;
-    const line = JSON.stringify(record);
+    const line = recordToJson(record);
     this.parts.push(line);
     this.pending += line.length + 1;
     if (this.pending >= FLUSH_BYTES) this.flushBuffered();

@@ -11,6 +11,7 @@ import { defaultApps } from '../analyze/apps/index.js';
 import type { ConnRecord, DnsRecord, LoopyRecord, TlsRecord } from '../analyze/records.js';
 import { openCaptureFile } from '../capture/capture-file.js';
 import { defaultProtocols } from '../decode/protocols/index.js';
+import { connToJson } from '../analyze/flows/conn-json.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 
 async function run(bytes: Buffer): Promise<LoopyRecord[]> {
@@ -69,3 +70,10 @@ test('generated traffic: packets, flows, TCP states, DNS, TLS and HTTP equal the
 function pick(source: Record<string, number>, keys: string[]): Record<string, number> {
   return Object.fromEntries(keys.filter((k) => source[k] !== undefined).map((k) => [k, source[k]]));
 }
+
+test('conn records written by hand are byte-identical to JSON.stringify', async () => {
+  const { bytes } = await generatedCapture({ seed: 5, packets: 5000, vlan: 3, incidents: ['port_scan'] });
+  const conns = (await run(bytes)).filter((r): r is ConnRecord => r.type === 'conn');
+  assert.ok(conns.length > 100 && conns.some((c) => c.service) && conns.some((c) => c.rtt !== undefined));
+  for (const c of conns) assert.equal(connToJson(c), JSON.stringify(c));
+});
