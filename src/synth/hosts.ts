@@ -5,6 +5,7 @@
  * Frames to or from anything off the LAN carry the router's MAC, as they would on the real wire.
  */
 import type { Rng } from './prng.js';
+import { formatIPv6Bytes } from '../analyze/format-address.js';
 
 export interface Host {
   readonly v4: Uint8Array;
@@ -55,28 +56,9 @@ export function parseIpv6(text: string): Uint8Array {
   return out;
 }
 
-/** RFC 5952 text: lower case, leading zeros dropped, the longest run (2+) of zero groups as "::". */
+/** RFC 5952 text, as the engine writes addresses (one formatter for both, so ground truth and records agree). */
 export function formatIpv6(b: Uint8Array): string {
-  const g: number[] = [];
-  for (let i = 0; i < 16; i += 2) g.push((b[i] << 8) | b[i + 1]);
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = g.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return formatIPv6Bytes(b, 0);
 }
 
 export const EPHEMERAL_LOW = 32768;
