@@ -12,6 +12,11 @@ const ICMP6_COUNTERPART = new Map<number, number>([
   [139, 140], [140, 139], [144, 145], [145, 144],
 ]);
 
+/** The counterpart type of an ICMP/ICMPv6 type (echo 8 ↔ 0...), or -1 for one-way types. No allocation. */
+export function icmpCounterpart(proto: number, type: number): number {
+  return (proto === 58 ? ICMP6_COUNTERPART : ICMP_COUNTERPART).get(type) ?? -1;
+}
+
 /** ICMP types that have a counterpart map to (type, counterpart) ports; others are one-way (type, code). */
 export function icmpPorts(proto: number, type: number, code: number): { sport: number; dport: number; oneWay: boolean } {
   const map = proto === 58 ? ICMP6_COUNTERPART : ICMP_COUNTERPART;

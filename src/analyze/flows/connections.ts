@@ -1,5 +1,5 @@
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../../decode/packet.js';
-import { icmpPorts } from './community-id.js';
+import { icmpCounterpart } from './community-id.js';
 import { FlowTable, growF64, growU32, growU8 } from './flow-table.js';
 import { EndpointState as S, H_ACK, H_DATA, H_FIN, H_MULTI_FLAG, H_RETRANS, H_RST, H_SYN, H_SYNACK, H_ZERO_WINDOW, HISTORY_LETTERS, isLoggedRepeat } from './tcp-state.js';
 
@@ -73,9 +73,10 @@ export class Connections {
     let sport = pkt.srcPort;
     let dport = pkt.dstPort;
     if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
-      const ports = icmpPorts(proto, pkt.icmpType, pkt.icmpCode);
-      sport = ports.sport;
-      dport = ports.dport;
+      // Zeek's and Community ID's port equivalents: (type, counterpart type) or, one-way, (type, code).
+      const counterpart = icmpCounterpart(proto, pkt.icmpType);
+      sport = pkt.icmpType;
+      dport = counterpart >= 0 ? counterpart : pkt.icmpCode;
     } else if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) {
       return -1;
     }
