@@ -1,7 +1,8 @@
 /**
  * The module view, enforced: each stage imports only from itself and the stages below it
  * (capture → decode → analyze → stats → detect → store → serve → client → ui → cli).
- * Tools (synth, bench, tests, test-support) and the library entry point sit on top and may import anything.
+ * Tools (synth, bench, tests, test-support), test files and their helpers (*.test.ts, *.test-util.ts) and the
+ * library entry point sit on top and may import anything.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +17,7 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return sourceFiles(path);
-    return /\.tsx?$/.test(name) && !/\.test\.tsx?$/.test(name) ? [path] : [];
+    return /\.tsx?$/.test(name) && !/\.test(-util)?\.tsx?$/.test(name) ? [path] : [];
   });
 }
 

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_LOCAL_NETS, LocalNets, LocalNetsError } from './local-nets.js';
+
+function v4(text: string): Uint32Array {
+  const w = new Uint32Array(4);
+  w[0] = text.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+  return w;
+}
+
+/** Four big-endian words, written out by hand for each case. */
+function words(...w: number[]): Uint32Array {
+  return Uint32Array.from(w);
+}
+
+test('IPv4 prefixes match on the network bits only', () => {
+  const nets = new LocalNets(['192.168.10.0/24', '10.1.2.3', '172.16.0.0/12']);
+  assert.equal(nets.contains(4, v4('192.168.10.0'), 0), true);
+  assert.equal(nets.contains(4, v4('192.168.10.255'), 0), true);
+  assert.equal(nets.contains(4, v4('192.168.11.1'), 0), false);
+  assert.equal(nets.contains(4, v4('10.1.2.3'), 0), true, 'a bare address is a /32');
+  assert.equal(nets.contains(4, v4('10.1.2.4'), 0), false);
+  assert.equal(nets.contains(4, v4('172.31.255.255'), 0), true);
+  assert.equal(nets.contains(4, v4('172.32.0.0'), 0), false);
+  // An IPv4 network never matches an IPv6 address with the same first word.
+  assert.equal(nets.contains(6, v4('192.168.10.1'), 0), false);
+});
+
+test('IPv6 prefixes cross word boundaries, :: and dotted tails are understood', () => {
+  const nets = new LocalNets(['2001:db8:10::/64', 'fe80::/10', '::ffff:192.0.2.0/120']);
+  // 2001:db8:10:0:1::5 = 20010db8 00100000 00000001 00000005
+  assert.equal(nets.contains(6, words(0x20010db8, 0x00100000, 0x00000001, 0x00000005), 0), true);
+  // 2001:db8:10:1::5 differs in the 64th bit's word
+  assert.equal(nets.contains(6, words(0x20010db8, 0x00100001, 0, 5), 0), false);
+  // fe80::1 and febf::1 are inside /10; fec0::1 is not
+  assert.equal(nets.contains(6, words(0xfe800000, 0, 0, 1), 0), true);
+  assert.equal(nets.contains(6, words(0xfebf0000, 0, 0, 1), 0), true);
+  assert.equal(nets.contains(6, words(0xfec00000, 0, 0, 1), 0), false);
+  // ::ffff:192.0.2.77 = 0 0 0000ffff c000024d
+  assert.equal(nets.contains(6, words(0, 0, 0x0000ffff, 0xc000024d), 0), true);
+  assert.equal(nets.contains(6, words(0, 0, 0x0000ffff, 0xc000034d), 0), false);
+});
+
+test('addresses are read at an offset (the flow key holds two)', () => {
+  const nets = new LocalNets(['192.168.0.0/16']);
+  const key = new Uint32Array(8);
+  key[0] = v4('8.8.8.8')[0];
+  key[4] = v4('192.168.1.1')[0];
+  assert.equal(nets.contains(4, key, 0), false);
+  assert.equal(nets.contains(4, key, 4), true);
+});
+
+test('/0 matches everything of its version; the defaults are the private ranges', () => {
+  const all = new LocalNets(['0.0.0.0/0']);
+  assert.equal(all.contains(4, v4('203.0.113.1'), 0), true);
+  assert.equal(all.contains(6, words(0x20010db8, 0, 0, 1), 0), false);
+  const defaults = new LocalNets(DEFAULT_LOCAL_NETS);
+  assert.equal(defaults.contains(4, v4('100.64.0.1'), 0), true);
+  assert.equal(defaults.contains(4, v4('8.8.8.8'), 0), false);
+  assert.equal(defaults.contains(6, words(0xfd000000, 0, 0, 1), 0), true);
+  assert.equal(defaults.contains(6, words(0, 0, 0, 1), 0), true);
+});
+
+test('a bad entry fails with a code and names itself', () => {
+  for (const bad of ['10.0.0.0/33', 'example.org', '10.0.0/8', '::/129', '10.0.0.0/x']) {
+    assert.throws(() => new LocalNets([bad]), (err: unknown) => err instanceof LocalNetsError && err.code === 'LOOPY_BAD_LOCAL_NET' && err.message.includes(bad));
+  }
+});

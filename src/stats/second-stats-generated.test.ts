@@ -1,0 +1,139 @@
+/**
+ * A generated capture (known ground truth) fed second by second: the per-second records must add up to
+ * the engine's totals and to the ground truth, and their in/out and per-host bytes to what the conn
+ * records say, classified here independently of LocalNets.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import type { ConnRecord, DnsRecord, LoopyRecord } from '../analyze/records.js';
+import { META_STRIDE, type PacketBatch } from '../capture/batch.js';
+import { openCaptureFile } from '../capture/capture-file.js';
+import { generatedCapture } from '../test-support/sample-frames.js';
+import type { StatsSecond } from './second-stats.js';
+import { statsEngine } from './stats-engine.test-util.js';
+
+const EXTRA = { interfaces: [], process: { cpuPercent: 0, rssBytes: 0 } };
+
+/** The part [from, to) of a batch, sharing its buffers (valid as long as the batch is). */
+function slice(batch: PacketBatch, from: number, to: number): PacketBatch {
+  return { ...batch, count: to - from, meta: batch.meta.subarray(from * META_STRIDE, to * META_STRIDE), ts: batch.ts.subarray(from, to) };
+}
+
+async function runBySecond(bytes: Buffer, localNets: string[]) {
+  const records: LoopyRecord[] = [];
+  const { engine, stats } = statsEngine({ localNets, topN: 1e9 }, {}, records);
+  const seconds: StatsSecond[] = [];
+  const packetsInSecond: number[] = [];
+  let second = Number.NaN;
+  let inThisSecond = 0;
+  const rollUpTo = (t: number) => {
+    // Every whole second that ended before t is rolled, empty ones too, as the agent's timer would.
+    while (second + 1 <= t) {
+      second += 1;
+      engine.tick(second);
+      seconds.push(stats.roll(second, EXTRA));
+      packetsInSecond.push(inThisSecond);
+      inThisSecond = 0;
+    }
+  };
+  const input = new PassThrough();
+  input.end(bytes);
+  for await (const batch of openCaptureFile('-', { input })) {
+    let from = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const t = batch.ts[i];
+      if (Number.isNaN(second)) second = Math.floor(t);
+      if (t >= second + 1) {
+        engine.processBatch(slice(batch, from, i));
+        from = i;
+        rollUpTo(t);
+      }
+      inThisSecond++;
+    }
+    engine.processBatch(slice(batch, from, batch.count));
+  }
+  engine.finish();
+  seconds.push(stats.roll(second + 1, EXTRA));
+  packetsInSecond.push(inThisSecond);
+  return { engine, seconds, packetsInSecond, records };
+}
+
+function sum(seconds: StatsSecond[], pick: (s: StatsSecond) => number): number {
+  return seconds.reduce((acc, s) => acc + pick(s), 0);
+}
+
+function addAll(target: Record<string, number>, source: Record<string, number>): void {
+  for (const [k, v] of Object.entries(source)) target[k] = (target[k] ?? 0) + v;
+}
+
+test('a generated capture second by second adds up to the engine, the ground truth and the conn records', async () => {
+  const { bytes, truth } = await generatedCapture({ seed: 11, packets: 6000, durationSeconds: 12, incidents: ['nxdomain_burst'] });
+  const clientNet = (h: string) => h.startsWith('192.168.10.');
+  const { engine, seconds, packetsInSecond, records } = await runBySecond(bytes, ['192.168.10.0/24']);
+  assert.ok(seconds.length >= 12, `only ${seconds.length} seconds`);
+
+  // Totals: per second exactly the packets whose time falls in it; all of them together, the whole file.
+  assert.deepEqual(seconds.map((s) => s.packets), packetsInSecond);
+  assert.equal(sum(seconds, (s) => s.packets), truth.packets);
+  assert.equal(sum(seconds, (s) => s.bytes), truth.bytes);
+  assert.equal(engine.packets, truth.packets);
+
+  // Flows: every one opened is closed by the end, and the table is empty.
+  assert.equal(sum(seconds, (s) => s.flows_opened), engine.connections.flowsCreated);
+  assert.equal(sum(seconds, (s) => s.flows_closed), engine.connections.flowsCreated);
+  assert.equal(seconds.at(-1)!.flows_active, 0);
+  assert.ok(engine.connections.flowsCreated > 100);
+
+  // In/out and hosts, against the conn records (each a flow's packets and IP bytes, both ways).
+  const conns = records.filter((r): r is ConnRecord => r.type === 'conn');
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let packetsIn = 0;
+  const hostBytes: Record<string, number> = {};
+  for (const c of conns) {
+    const o = c['id.orig_h'];
+    const r = c['id.resp_h'];
+    if (clientNet(r)) (bytesIn += c.orig_ip_bytes), (packetsIn += c.orig_pkts);
+    if (clientNet(o)) (bytesIn += c.resp_ip_bytes), (packetsIn += c.resp_pkts);
+    if (clientNet(o)) bytesOut += c.orig_ip_bytes;
+    if (clientNet(r)) bytesOut += c.resp_ip_bytes;
+    addAll(hostBytes, { [o]: c.orig_ip_bytes + c.resp_ip_bytes });
+    if (r !== o) addAll(hostBytes, { [r]: c.orig_ip_bytes + c.resp_ip_bytes });
+  }
+  assert.equal(sum(seconds, (s) => s.bytes_in), bytesIn);
+  assert.equal(sum(seconds, (s) => s.bytes_out), bytesOut);
+  assert.equal(sum(seconds, (s) => s.packets_in), packetsIn);
+  assert.ok(bytesIn > 0 && bytesOut > 0);
+  const talkerBytes: Record<string, number> = {};
+  for (const s of seconds) for (const t of s.top_talkers) addAll(talkerBytes, { [t.host]: t.bytes });
+  assert.deepEqual(talkerBytes, hostBytes);
+  for (const s of seconds) for (const t of s.top_talkers) assert.equal(t.local, clientNet(t.host), t.host);
+
+  // Protocols and weirds: the per-second shares add up to the engine's summary.
+  const protocols: Record<string, number> = {};
+  const weirds: Record<string, number> = {};
+  for (const s of seconds) addAll(protocols, s.protocols), addAll(weirds, s.weirds);
+  const summary = engine.summary();
+  assert.deepEqual(protocols, summary.protocols);
+  assert.deepEqual(weirds, summary.weirds);
+
+  // DNS: one per dns record, rcodes as the generator wrote them.
+  const dnsRecords = records.filter((r): r is DnsRecord => r.type === 'dns');
+  assert.equal(sum(seconds, (s) => s.dns.queries), dnsRecords.length);
+  assert.equal(sum(seconds, (s) => s.dns.answers), truth.dns.responses);
+  const rcodes: Record<string, number> = {};
+  for (const s of seconds) addAll(rcodes, s.dns.rcodes);
+  assert.deepEqual(rcodes, truth.dns.rcodes);
+  assert.ok((rcodes.NXDOMAIN ?? 0) > 0, 'the nxdomain burst shows');
+});
+
+test('with every address local, in and out both equal all IP bytes of the flows', async () => {
+  const { bytes, truth } = await generatedCapture({ seed: 12, packets: 3000, durationSeconds: 5 });
+  const { seconds } = await runBySecond(bytes, ['0.0.0.0/0', '::/0']);
+  // Every generated IP packet is TCP, UDP or ICMP, so every one belongs to a flow.
+  assert.equal(truth.tcpPackets + truth.udpPackets + truth.icmpPackets, truth.ipv4Packets + truth.ipv6Packets);
+  assert.equal(sum(seconds, (s) => s.bytes_in), truth.ipBytes);
+  assert.equal(sum(seconds, (s) => s.bytes_out), truth.ipBytes);
+  assert.equal(sum(seconds, (s) => s.packets_in), truth.ipv4Packets + truth.ipv6Packets);
+});
