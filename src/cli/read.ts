@@ -6,11 +6,13 @@ import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
 import { ReadReport } from '../stats/read-report.js';
 import { NdjsonWriter } from './ndjson-writer.js';
 import { renderReadSummary } from './read-summary.js';
-import { parsePositiveInt } from './errors.js';
+import { parsePositiveInt, UsageError } from './errors.js';
 import type { PacketFilterFactory } from './filter.js';
 import { loadPacketFilter } from './filter.js';
 
 export interface ReadOptions {
+  /** tcpdump's spelling: `loopy read -r FILE`. */
+  read?: string;
   json?: boolean;
   filter?: string;
   maxFlows?: string;
@@ -20,12 +22,16 @@ export function registerRead(program: Command): void {
   program
     .command('read')
     .description('analyse a pcap or pcapng file (or - for stdin): a summary, or NDJSON records with --json')
-    .argument('<file>', 'capture file, or - to read standard input')
+    .argument('[file]', 'capture file, or - to read standard input')
+    .option('-r, --read <file>', 'the capture file, as tcpdump -r takes it (- for standard input)')
     .option('--json', 'write NDJSON records (conn, dns, tls, http, weird, summary) instead of the summary')
     .option('-f, --filter <expr>', 'tcpdump-syntax capture filter: keep only the packets it matches')
     .option('--max-flows <n>', 'flow table size; the least recently active flow is evicted past it', '262144')
-    .action(async (file: string, options: ReadOptions) => {
-      process.exitCode = await runRead(file, options, process.stdout, process.stderr);
+    .action(async (file: string | undefined, options: ReadOptions) => {
+      const source = file ?? options.read;
+      if (source === undefined) throw new UsageError('read needs a capture file: loopy read FILE (or -r FILE, or - for standard input)');
+      if (file !== undefined && options.read !== undefined) throw new UsageError(`read takes one capture file, not both ${file} and -r ${options.read}`);
+      process.exitCode = await runRead(source, options, process.stdout, process.stderr);
     });
 }
 

@@ -42,6 +42,11 @@ test('read --json writes NDJSON with type first and a summary last; stdin gives 
   const fromStdin = runCli(['read', '-', '--json'], { input: readFileSync(file) });
   assert.equal(fromStdin.status, 0, fromStdin.stderr);
   assert.equal(fromStdin.stdout, r.stdout);
+  const tcpdumpStyle = runCli(['read', '-r', '-', '--json'], { input: readFileSync(file) });
+  assert.equal(tcpdumpStyle.stdout, r.stdout);
+  const none = runCli(['read']);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /read needs a capture file/);
 });
 
 test('a file cut mid-record: results for what was read, then one line naming the byte offset, exit 1', () => {
