@@ -3,6 +3,7 @@
  * the UI) is a file in src/bench/ exporting a Benchmark, added to this list.
  */
 import { offlineRead } from './offline-read.js';
+import { liveCapture } from './live-capture.js';
 import type { Benchmark } from './types.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineRead];
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture];

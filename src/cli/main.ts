@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerRead } from './read.js';
+import { registerAgent } from './agent.js';
 import { UsageError } from './errors.js';
 
 const program = new Command();
@@ -11,6 +12,7 @@ program
   .showHelpAfterError('(run loopy --help for usage)');
 
 registerRead(program);
+registerAgent(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError || err instanceof CommanderError) {

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { LocalNets } from '../stats/local-nets.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/loopy/agent.json';
 export const DEFAULT_DATA_DIR = '/var/lib/loopy';
@@ -181,6 +182,13 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig): Age
   } else {
     for (const key of ['snaplen', 'buffer', 'promisc'] as const) {
       if (c[key] !== undefined && c[key] !== false) throw new ConfigError(`${FLAG_OF[key]} only applies to live capture (-i IFACE)`);
+    }
+  }
+  if (c.localNets) {
+    try {
+      new LocalNets(c.localNets);
+    } catch (err) {
+      throw new ConfigError(`${FLAG_OF.localNets}: ${(err as Error).message}`);
     }
   }
   if (c.speed !== undefined && c.max) throw new ConfigError('--speed and --max cannot be used together: --max replays as fast as possible');

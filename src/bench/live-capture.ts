@@ -1,0 +1,192 @@
+/**
+ * Live capture: the bench capture's first packets are sent by tcpreplay into a veth pair at rising rates,
+ * up to the fastest this machine can send, and captured at the other end by the agent (full engine,
+ * records to /dev/null) and by `tcpdump -w /dev/null`, one after the other on the same frames. For each:
+ * the rate actually sent, packets captured, loss %, CPU % of one core (the process's CPU time from /proc,
+ * from the first frame until it has caught up, over the sending time) and peak RSS. Each contender first
+ * gets 100,000 other packets of the same mix, unmeasured: an agent runs all day, warm.
+ * Needs root (namespaces), tcpreplay (Debian package) and the capture addon; says so when one is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCaptureFile } from '../capture/capture-file.js';
+import { captureAddonProblem } from '../capture/live-addon.js';
+import { META_CAPLEN, META_OFFSET, META_STRIDE, META_WIRELEN } from '../capture/batch.js';
+import { PcapWriter } from '../capture/pcap-writer.js';
+import { benchCapture, benchOutDir } from './capture-cache.js';
+import { LIVE_CONTENDERS, type LiveContender } from './live-contenders.js';
+import { type Sent, type Veth, cpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
+import type { BenchOptions, BenchResult, Benchmark, Target, ToolResult } from './types.js';
+
+const RATES: ReadonlyArray<number | 'top'> = [50_000, 100_000, 200_000, 300_000, 'top'];
+const SECONDS_PER_STEP = 2;
+const SLICE_PACKETS = 600_000;
+const TARGET_PPS = 300_000;
+const TARGET_CPU = 25;
+const WARM_PACKETS = 100_000;
+const WARM_PPS = 100_000;
+
+type Slices = { path: string; warmPath: string; packets: number };
+
+interface Step {
+  asked: number | 'top';
+  tool: string;
+  sent: Sent;
+  captured: number;
+  kernelDropped: number;
+  lossPct: number;
+  cpuPct: number;
+  peakRss: number | null;
+}
+
+/**
+ * The first `count` packets of the bench capture (what is measured) and the `warm` packets after them (sent
+ * first, unmeasured, so the JIT and the flow table are warm as in an agent that runs all day), as classic
+ * pcap files tcpreplay can preload.
+ */
+async function slicesOf(source: string, count: number, warm: number, seed: number): Promise<{ path: string; warmPath: string; packets: number }> {
+  const path = join(benchOutDir, `live-slice-s${seed}-p${count}.pcap`);
+  const warmPath = join(benchOutDir, `live-warm-s${seed}-p${count}-w${warm}.pcap`);
+  if (existsSync(path) && existsSync(warmPath)) return { path, warmPath, packets: count };
+  const writers = [new PcapWriter(`${path}.partial`, { linkType: 1 }), new PcapWriter(`${warmPath}.partial`, { linkType: 1 })];
+  let n = 0;
+  for await (const b of openCaptureFile(source)) {
+    for (let i = 0; i < b.count && n < count + warm; i++, n++) {
+      const m = i * META_STRIDE;
+      let sec = Math.floor(b.ts[i]);
+      let usec = Math.round((b.ts[i] - sec) * 1e6);
+      if (usec >= 1e6) (sec += 1), (usec -= 1e6);
+      writers[n < count ? 0 : 1].writeFrame(sec, usec, b.data, b.meta[m + META_OFFSET], b.meta[m + META_CAPLEN], b.meta[m + META_WIRELEN]);
+    }
+    for (const w of writers) await w.drain();
+    if (n >= count + warm) break;
+  }
+  for (const w of writers) await w.close();
+  renameSync(`${path}.partial`, path);
+  renameSync(`${warmPath}.partial`, warmPath);
+  return { path, warmPath, packets: Math.min(n, count) };
+}
+
+/** Why the benchmark cannot run here, or null. */
+function blocker(): { status: ToolResult['status']; detail: string } | null {
+  if (process.getuid?.() !== 0) return { status: 'skipped', detail: 'needs root (network namespaces and a veth pair)' };
+  if (spawnSync('sh', ['-c', 'command -v tcpreplay']).status !== 0) return { status: 'not installed', detail: 'tcpreplay is not installed (apt-get install tcpreplay)' };
+  if (spawnSync('sh', ['-c', 'command -v tcpdump']).status !== 0) return { status: 'not installed', detail: 'tcpdump is not installed' };
+  if (spawnSync('ip', ['-V']).status !== 0) return { status: 'not installed', detail: 'the ip command (iproute2) is not installed' };
+  const addon = captureAddonProblem();
+  return addon ? { status: 'skipped', detail: addon } : null;
+}
+
+async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Slices, asked: number | 'top', limit: number): Promise<Step> {
+  const running = await c.start(v, workDir);
+  try {
+    const warm = await tcpreplay(v, files.warmPath, WARM_PPS, WARM_PACKETS);
+    await untilIdle(running.pid);
+    const cpu0 = cpuSeconds(running.pid);
+    const sent = await tcpreplay(v, files.path, asked, limit);
+    await untilIdle(running.pid);
+    const cpu = cpuSeconds(running.pid) - cpu0;
+    const peakRss = peakRssBytes(running.pid);
+    // Past every contender's block timeout (tcpdump's is 1 s), so the last partly filled block is handed over.
+    await new Promise((r) => setTimeout(r, 1200));
+    const got = await running.stop();
+    // Counted over warm-up and measure together: a packet lost while warming up counts against the step.
+    const captured = got.captured - warm.packets;
+    const kernelDropped = got.kernelDropped;
+    const lossPct = sent.packets > 0 ? (100 * Math.max(0, sent.packets - captured)) / sent.packets : 0;
+    return { asked, tool: c.tool, sent, captured, kernelDropped, lossPct, cpuPct: (100 * cpu) / sent.seconds, peakRss };
+  } catch (err) {
+    await running.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+const k = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(n >= 100_000 ? 0 : 1)}k` : n.toFixed(0));
+
+function toolResult(s: Step, display: string): ToolResult {
+  const label = s.asked === 'top' ? 'top speed' : `${k(s.asked)} pps`;
+  return {
+    tool: s.tool,
+    command: `${label}: sent ${k(s.sent.pps)}/s, got ${s.captured.toLocaleString('en-US')}/${s.sent.packets.toLocaleString('en-US')}, ` +
+      `loss ${s.lossPct.toFixed(2)} % (kernel drops ${s.kernelDropped}), CPU ${s.cpuPct.toFixed(1)} %  (${display})`,
+    status: 'ok',
+    wallSeconds: s.sent.seconds,
+    packetsPerSecond: s.captured / s.sent.seconds,
+    peakRssBytes: s.peakRss,
+  };
+}
+
+function targets(steps: Step[]): Target[] {
+  const agent = steps.filter((s) => s.tool === 'agent');
+  const top = agent.find((s) => s.asked === 'top');
+  const at300 = agent.find((s) => s.asked === TARGET_PPS);
+  // The 300k target is judged only where the sender really reached (nearly) 300k.
+  const reached = at300 !== undefined && at300.sent.pps >= TARGET_PPS * 0.95;
+  return [
+    {
+      description: 'agent: no loss at the fastest rate this machine sends',
+      met: top ? top.captured >= top.sent.packets : null,
+      actual: top ? `${top.lossPct.toFixed(2)} % lost at ${k(top.sent.pps)}/s` : 'not run',
+    },
+    {
+      description: `agent < ${TARGET_CPU} % of one core at ${k(TARGET_PPS)} packets/s (full engine)`,
+      met: reached ? at300!.cpuPct < TARGET_CPU : null,
+      actual: at300 ? `${at300.cpuPct.toFixed(1)} % at ${k(at300.sent.pps)}/s sent` : 'not run',
+    },
+  ];
+}
+
+export const liveCapture: Benchmark = {
+  name: 'live-capture',
+  title: 'Live capture into a veth pair at rising rates (tcpreplay), agent vs tcpdump',
+  async run(options: BenchOptions): Promise<BenchResult> {
+    const base = { name: this.name, title: this.title };
+    const wanted = LIVE_CONTENDERS.filter((c) => !options.only || options.only.includes(c.tool));
+    const stop = blocker();
+    if (stop) {
+      return { ...base, input: `not run: ${stop.detail}`, results: wanted.map((c) => ({ tool: c.tool, command: c.display, ...stop })), ratios: [], targets: targets([]) };
+    }
+    const capture = await benchCapture(options.seed, options.packets, options.log);
+    const slice = await slicesOf(capture.path, Math.min(SLICE_PACKETS, capture.truth.packets - WARM_PACKETS), WARM_PACKETS, options.seed);
+    const workDir = mkdtempSync(join(tmpdir(), 'loopy-bench-live-'));
+    chmodSync(workDir, 0o755); // the agent drops to nobody and must still reach its data directory
+    const v = setUpVeth();
+    const steps: Step[] = [];
+    const results: ToolResult[] = [];
+    try {
+      for (const asked of RATES) {
+        const limit = asked === 'top' ? slice.packets : Math.min(slice.packets, asked * SECONDS_PER_STEP);
+        for (const c of wanted) {
+          const missing = c.missing();
+          if (missing) {
+            results.push({ tool: c.tool, command: c.display, status: 'failed', detail: missing });
+            continue;
+          }
+          options.log(`live: ${c.tool} at ${asked === 'top' ? 'top speed' : `${asked} pps`} (${limit} packets)`);
+          try {
+            const step = await measureStep(c, v, join(workDir, `${c.tool}-${asked}`), slice, asked, limit);
+            steps.push(step);
+            results.push(toolResult(step, c.display));
+          } catch (err) {
+            results.push({ tool: c.tool, command: c.display, status: 'failed', detail: (err as Error).message });
+          }
+        }
+      }
+    } finally {
+      tearDownVeth(v);
+      rmSync(workDir, { recursive: true, force: true });
+    }
+    const cpuAt = (tool: string) => steps.find((s) => s.tool === tool && s.asked === TARGET_PPS)?.cpuPct;
+    const agentCpu = cpuAt('agent');
+    const tcpdumpCpu = cpuAt('tcpdump');
+    return {
+      ...base,
+      input: `${slice.path} (first ${slice.packets.toLocaleString('en-US')} packets of the bench capture, seed ${options.seed}), tcpreplay into a veth pair`,
+      results,
+      ratios: [{ label: `agent CPU ÷ tcpdump CPU at ${k(TARGET_PPS)} pps`, value: agentCpu !== undefined && tcpdumpCpu ? agentCpu / tcpdumpCpu : null }],
+      targets: targets(steps),
+    };
+  },
+};

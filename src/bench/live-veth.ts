@@ -1,0 +1,107 @@
+/**
+ * The live benchmark's plumbing: a veth pair between two network namespaces (frames sent into one end by
+ * tcpreplay arrive at the other, where the contender captures), the sender, and a process's CPU time and
+ * peak RSS read from /proc (the kernel's own counters, whole process: every thread).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface Veth {
+  nsCapture: string;
+  nsSend: string;
+  ifCapture: string;
+  ifSend: string;
+}
+
+function sh(args: string[]): void {
+  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 10_000 });
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr || r.error}`);
+}
+
+export function setUpVeth(): Veth {
+  const id = process.pid % 100000;
+  const v = { nsCapture: `lpb${id}c`, nsSend: `lpb${id}s`, ifCapture: `lpb${id}x`, ifSend: `lpb${id}y` };
+  tearDownVeth(v);
+  for (const ns of [v.nsCapture, v.nsSend]) {
+    sh(['ip', 'netns', 'add', ns]);
+    // No IPv6 (no router solicitations, DAD): the only frames are the ones sent.
+    sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  }
+  sh(['ip', 'link', 'add', v.ifCapture, 'netns', v.nsCapture, 'type', 'veth', 'peer', 'name', v.ifSend, 'netns', v.nsSend]);
+  // A large MTU, so no generated frame is refused by the sending end.
+  for (const [ns, dev] of [[v.nsCapture, v.ifCapture], [v.nsSend, v.ifSend]]) {
+    sh(['ip', '-n', ns, 'link', 'set', dev, 'mtu', '9000', 'up']);
+  }
+  return v;
+}
+
+export function tearDownVeth(v: Veth): void {
+  for (const ns of [v.nsCapture, v.nsSend]) spawnSync('ip', ['netns', 'del', ns], { timeout: 10_000, stdio: 'ignore' });
+}
+
+export interface Sent {
+  packets: number;
+  seconds: number;
+  pps: number;
+}
+
+/** Sends `limit` frames of `file` at `pps` (or as fast as it can) with tcpreplay, from the sending namespace. */
+export async function tcpreplay(v: Veth, file: string, pps: number | 'top', limit: number): Promise<Sent> {
+  const rate = pps === 'top' ? ['--topspeed'] : [`--pps=${pps}`];
+  const args = ['netns', 'exec', v.nsSend, 'tcpreplay', '-q', '-i', v.ifSend, ...rate, `--limit=${limit}`, '--preload-pcap', file];
+  const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  // "Actual: 600000 packets (310 bytes) sent in 2.00 seconds" / "Rated: ... 299999.2 pps"
+  const actual = /Actual: (\d+) packets .* sent in ([\d.]+) seconds/.exec(out);
+  const rated = /Rated: .*?([\d.]+) pps/.exec(out);
+  if (code !== 0 || !actual || !rated) throw new Error(`tcpreplay failed (${code}): ${out.trim().split('\n').slice(-3).join(' | ')}`);
+  const packets = Number(actual[1]);
+  const ratedPps = Number(rated[1]);
+  return { packets, pps: ratedPps, seconds: ratedPps > 0 ? packets / ratedPps : Number(actual[2]) };
+}
+
+const CLOCK_TICKS = 100; // USER_HZ: the unit of /proc/PID/stat times on Linux (getconf CLK_TCK)
+
+/** User + system CPU seconds of a process so far (all its threads), or NaN when it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which sits in parentheses and may hold spaces: utime is the 14th
+    // field of the line, stime the 15th, i.e. the 12th and 13th after ") ".
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Peak resident set (VmHWM) in bytes, or null. */
+export function peakRssBytes(pid: number): number | null {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until the process has caught up: its CPU time grows by at most one tick in 200 ms, twice in a row
+ * (bounded by `maxMs`). The capture's block timeout is 200 ms, so a busy process cannot look idle this way.
+ */
+export async function untilIdle(pid: number, maxMs = 20_000): Promise<void> {
+  const start = Date.now();
+  let calm = 0;
+  let last = cpuSeconds(pid);
+  while (calm < 2 && Date.now() - start < maxMs) {
+    await sleep(200);
+    const now = cpuSeconds(pid);
+    calm = now - last <= 1 / CLOCK_TICKS ? calm + 1 : 0;
+    last = now;
+  }
+}

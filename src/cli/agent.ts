@@ -1,0 +1,155 @@
+import type { Command } from 'commander';
+import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_DATA_DIR, loadAgentConfig, resolveAgentSettings, validateAgentConfig } from '../serve/config.js';
+import { createAgentLogger } from '../serve/logger.js';
+import type { RunningAgent } from '../serve/agent.js';
+import { formatAgentStatus, readAgentStatus } from '../serve/status.js';
+
+export interface AgentCliOptions {
+  interface?: string[];
+  filter?: string;
+  snaplen?: string;
+  buffer?: string;
+  promisc?: boolean;
+  user?: string;
+  config?: string;
+  data?: string;
+  log?: string;
+  logLevel?: string;
+  statsOut?: string;
+  stdout?: boolean;
+  read?: string;
+  speed?: string;
+  max?: boolean;
+  loop?: boolean;
+  maxFlows?: string;
+  localNet?: string[];
+  topN?: string;
+  status?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description('capture continuously (live interfaces, or a file replayed as if live): records, per-second stats, health')
+    .option('-i, --interface <name>', 'capture on this interface (repeat for several; "any" for all)', collect)
+    .option('-f, --filter <expr>', 'tcpdump-syntax filter, applied in the kernel')
+    .option('--snaplen <n>', 'bytes kept of each packet (default 262144)')
+    .option('--buffer <MiB>', 'kernel ring per interface in MiB (default 64)')
+    .option('--promisc', 'put the interfaces in promiscuous mode')
+    .option('--user <name>', 'started as root: become this user once capture is open (default nobody)')
+    .option('--config <file>', `JSON config file; every option can be set there (default ${DEFAULT_CONFIG_PATH})`)
+    .option('--data <dir>', `state directory: status.json (default ${DEFAULT_DATA_DIR})`)
+    .option('--log <file>', 'JSON log lines to this file (default stderr)')
+    .option('--log-level <level>', 'fatal, error, warn, info (default), debug or trace')
+    .option('--stats-out <file>', 'append NDJSON records and per-second stats to this file')
+    .option('--stdout', 'write NDJSON records and per-second stats to standard output')
+    .option('-r, --read <file>', 'replay this pcap/pcapng file as if it were live')
+    .option('--speed <x>', 'replay speed factor (default 1: real time)')
+    .option('--max', 'replay as fast as possible')
+    .option('--loop', 'replay the file again and again')
+    .option('--max-flows <n>', 'flow table size (default 262144)')
+    .option('--local-net <cidr>', 'a network that counts as local for in/out (repeat; default private ranges)', collect)
+    .option('--top-n <n>', 'top talkers per stats record (default 10)')
+    .option('--status', 'print the health of the running agent (from --data DIR) and exit')
+    .option('--json', 'with --status: the status as JSON')
+    .action(async (options: AgentCliOptions) => {
+      process.exitCode = options.status ? printStatus(options) : await runAgentCommand(options);
+    });
+}
+
+/** A numeric flag as a number when it is one, else as given, so the schema's message quotes it. */
+function numeric(text: string | undefined): number | string | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : text;
+}
+
+function flagsAsConfig(o: AgentCliOptions): AgentConfig {
+  const raw = {
+    interfaces: o.interface,
+    filter: o.filter,
+    snaplen: numeric(o.snaplen),
+    buffer: numeric(o.buffer),
+    promisc: o.promisc,
+    user: o.user,
+    data: o.data,
+    log: o.log,
+    logLevel: o.logLevel,
+    statsOut: o.statsOut,
+    stdout: o.stdout,
+    read: o.read,
+    speed: numeric(o.speed),
+    max: o.max,
+    loop: o.loop,
+    maxFlows: numeric(o.maxFlows),
+    localNets: o.localNet,
+    topN: numeric(o.topN),
+  };
+  for (const key of Object.keys(raw) as Array<keyof typeof raw>) if (raw[key] === undefined) delete raw[key];
+  return validateAgentConfig(raw, 'command line');
+}
+
+function printStatus(options: AgentCliOptions): number {
+  let dataDir = options.data;
+  try {
+    dataDir ??= loadAgentConfig(options.config).data;
+  } catch (err) {
+    process.stderr.write(`loopy: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const now = Date.now() / 1000;
+  const reading = readAgentStatus(dataDir ?? DEFAULT_DATA_DIR, now);
+  if (options.json) {
+    const out = reading.ok ? { running: true, ...reading.status } : { running: false, reason: reading.reason, last: reading.status ?? null };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } else if (reading.ok) {
+    process.stdout.write(formatAgentStatus(reading.status, now));
+  } else {
+    process.stderr.write(`loopy: ${reading.reason}\n`);
+  }
+  return reading.ok ? 0 : 1;
+}
+
+async function runAgentCommand(options: AgentCliOptions): Promise<number> {
+  let settings;
+  try {
+    const flags = flagsAsConfig(options);
+    settings = resolveAgentSettings(loadAgentConfig(options.config), flags);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`loopy: ${err.message}\n`);
+    return 2;
+  }
+  const logger = createAgentLogger({ file: settings.logFile, level: settings.logLevel });
+  let agent: RunningAgent;
+  try {
+    // Loaded here, not at the top: `loopy read` and `--status` need none of the runtime.
+    const { runAgent } = await import('../serve/agent.js');
+    agent = await runAgent(settings, { logger });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (typeof e.code !== 'string' || !e.code.startsWith('LOOPY_')) throw err;
+    // One plain line for whoever started it; the log file (if any) keeps the record too.
+    if (settings.logFile) logger.error({ code: e.code }, e.message);
+    process.stderr.write(`loopy: ${e.message}\n`);
+    return e.code === 'LOOPY_BAD_FILTER' || e.code === 'LOOPY_CONFIG' ? 2 : 1;
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal while flushing: the operator insists.
+    if (++signals > 1) process.exit(130);
+    agent.stop(`received ${signal}`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const exit = await agent.done;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  if (exit.code !== 0) process.stderr.write(`loopy: ${exit.reason}\n`);
+  // Everything is flushed; do not let a lingering handle keep a stopped agent alive.
+  setTimeout(() => process.exit(exit.code), 2000).unref();
+  return exit.code;
+}

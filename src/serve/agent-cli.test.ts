@@ -1,0 +1,120 @@
+/**
+ * `loopy agent -r FILE` as a user runs it: a child process replaying a generated capture. No root needed
+ * (as root it drops to nobody, as it would in production).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliCommand, runCli } from '../test-support/cli.js';
+import { generatedCapture } from '../test-support/sample-frames.js';
+
+const root = mkdtempSync(join(tmpdir(), 'loopy-agent-cli-'));
+// Traversable, so an agent that dropped to nobody can still reach its data directory below it.
+chmodSync(root, 0o755);
+const capture = join(root, 'sample.pcap');
+// An empty config file: whatever /etc/loopy/agent.json holds on this machine plays no part.
+const noConfig = join(root, 'empty.json');
+writeFileSync(noConfig, '{}');
+let truthPackets = 0;
+
+before(async () => {
+  const { bytes, truth } = await generatedCapture({ seed: 11, packets: 3000 });
+  writeFileSync(capture, bytes);
+  chmodSync(capture, 0o644);
+  truthPackets = truth.packets;
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+type Rec = Record<string, any>;
+const parse = (text: string): Rec[] => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Rec);
+
+/** What identifies a connection's outcome, independent of when it was replayed. */
+const connKey = (r: Rec) => [r.community_id, r.conn_state, r.history, r.orig_bytes, r.resp_bytes, r.orig_pkts, r.resp_pkts].join(' ');
+
+test('a replay at full speed gives the same records as loopy read, plus stats every second', () => {
+  const data = join(root, 'data-max');
+  const statsOut = join(root, 'out.ndjson');
+  const r = runCli(['agent', '--config', noConfig, '-r', capture, '--max', '--stdout', '--stats-out', statsOut, '--data', data]);
+  assert.equal(r.status, 0, r.stderr);
+  const agent = parse(r.stdout);
+  const read = parse(runCli(['read', capture, '--json']).stdout);
+  const summary = agent.find((x) => x.type === 'summary')!;
+  assert.equal(summary.packets, truthPackets);
+  assert.equal(read.find((x) => x.type === 'summary')!.packets, truthPackets);
+  for (const type of ['conn', 'dns', 'tls', 'http']) {
+    assert.equal(agent.filter((x) => x.type === type).length, read.filter((x) => x.type === type).length, type);
+  }
+  const sorted = (rs: Rec[]) => rs.filter((x) => x.type === 'conn').map(connKey).sort();
+  assert.deepEqual(sorted(agent), sorted(read));
+  const stats = agent.filter((x) => x.type === 'stats');
+  assert.ok(stats.length >= 1);
+  assert.equal(stats.reduce((n, s) => n + s.packets, 0), truthPackets, 'the stats records account for every packet');
+  assert.equal(agent.at(-1)!.type, 'stats');
+  // --stats-out got the same lines, in a file only its owner can read.
+  assert.equal(readFileSync(statsOut, 'utf8'), r.stdout);
+  assert.equal(statSync(statsOut).mode & 0o777, 0o600);
+  // The log is JSON lines on stderr and says how it ended.
+  const logs = parse(r.stderr);
+  assert.ok(logs.some((l) => l.msg === 'stopped' && l.reason === 'the replay reached the end of the file'), r.stderr);
+});
+
+test('a looping replay shows in --status while it runs, stops cleanly on SIGTERM, then reads as stopped', async () => {
+  const data = join(root, 'data-loop');
+  const [cmd, ...pre] = cliCommand();
+  const child = spawn(cmd, [...pre, 'agent', '--config', noConfig, '-r', capture, '--loop', '--speed', '50', '--stdout', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    // Bounded wait for the first status file (written at the first whole second).
+    let status = runCli(['agent', '--status', '--data', data]);
+    for (let i = 0; i < 40 && status.status !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = runCli(['agent', '--status', '--data', data]);
+    }
+    assert.equal(status.status, 0, `${status.stderr} / agent: ${stderr}`);
+    assert.match(status.stdout, /^capture +replay, filter none$/m);
+    assert.match(status.stdout, /^ {2}sample\.pcap +replaying, /m);
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]);
+    assert.equal(code, 0, stderr);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+  }
+  const records = parse(stdout);
+  assert.ok(records.some((x) => x.type === 'summary'), 'the engine was flushed');
+  assert.equal(records.at(-1)!.type, 'stats');
+  assert.ok(parse(stderr).some((l) => l.msg === 'stopped' && l.reason === 'received SIGTERM'), stderr);
+  const after = runCli(['agent', '--status', '--data', data]);
+  assert.equal(after.status, 1);
+  assert.match(after.stderr, /^loopy: the agent is not running \(it stopped \d+ s ago, pid \d+\)\n$/);
+});
+
+test('replaying a file that is not there: one line, exit 1', () => {
+  const r = runCli(['agent', '--config', noConfig, '-r', join(root, 'absent.pcap'), '--data', join(root, 'data-absent')]);
+  assert.equal(r.status, 1);
+  const last = r.stderr.trim().split('\n').at(-1)!;
+  assert.match(last, /^loopy: .*absent\.pcap/);
+});
+
+test('without the capture addon: live capture fails with one line saying what to install; a replay still works', () => {
+  const [cmd, ...pre] = cliCommand();
+  const env = { ...process.env, LOOPY_CAPTURE_ADDON: join(root, 'no-addon.node') };
+  const run = (args: string[]) => spawnSync(cmd, [...pre, 'agent', '--config', noConfig, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  const live = run(['-i', 'lo', '--data', join(root, 'data-noaddon')]);
+  assert.equal(live.status, 1);
+  assert.equal(
+    live.stderr,
+    `loopy: live capture needs the capture addon, which was not built (no ${join(root, 'no-addon.node')}): ` +
+      'apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy\n',
+  );
+  const replay = run(['-r', capture, '--max', '--stdout', '--data', join(root, 'data-noaddon')]);
+  assert.equal(replay.status, 0, replay.stderr);
+  assert.equal(parse(replay.stdout).find((x) => x.type === 'summary')!.packets, truthPackets);
+});

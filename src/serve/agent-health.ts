@@ -1,0 +1,100 @@
+/**
+ * The agent's own figures, once a second: its CPU % (process.cpuUsage deltas over wall time) and RSS, and
+ * the status file's content, built from the second's `stats` record and the capture's counters. Drops are
+ * shown as the kernel counts them, for the last second and since start: never hidden, never smoothed away.
+ */
+import type { InterfaceCounters, StatsSecond } from '../stats/second-stats.js';
+import type { AgentStatus, InterfaceState } from './status.js';
+
+export interface ProcessSample {
+  /** User + system CPU time of the process so far, microseconds. */
+  cpuMicros: number;
+  rssBytes: number;
+}
+
+export const realProcessSample = (): ProcessSample => {
+  const u = process.cpuUsage();
+  return { cpuMicros: u.user + u.system, rssBytes: process.memoryUsage.rss() };
+};
+
+/** CPU % of one core between two calls, from cumulative CPU time. */
+export class CpuMeter {
+  private lastNow: number;
+  private lastCpu: number;
+
+  constructor(
+    private readonly sample: () => ProcessSample,
+    now: number,
+  ) {
+    this.lastNow = now;
+    this.lastCpu = sample().cpuMicros;
+  }
+
+  read(now: number): { cpuPercent: number; rssBytes: number } {
+    const s = this.sample();
+    const elapsed = now - this.lastNow;
+    const cpuPercent = elapsed > 0 ? Math.max(0, (s.cpuMicros - this.lastCpu) / (elapsed * 1e4)) : 0;
+    this.lastNow = now;
+    this.lastCpu = s.cpuMicros;
+    return { cpuPercent: Math.round(cpuPercent * 100) / 100, rssBytes: s.rssBytes };
+  }
+}
+
+export interface StatusContext {
+  pid: number;
+  user: string;
+  started: number;
+  source: 'live' | 'replay';
+  filter: string | null;
+  state: AgentStatus['state'];
+  interfaceState: InterfaceState;
+}
+
+const pctOf = (part: number, whole: number): number => (whole > 0 ? Math.round((100_000 * part) / whole) / 1000 : 0);
+
+/** The status file's content for the second `stats` describes. */
+export function statusOf(ctx: StatusContext, stats: StatsSecond, counters: readonly InterfaceCounters[]): AgentStatus {
+  const seconds = stats.duration > 0 ? stats.duration : 1;
+  let received = 0;
+  let dropped = 0;
+  let receivedTotal = 0;
+  let droppedTotal = 0;
+  const interfaces = stats.interfaces.map((s, i) => {
+    received += s.received;
+    dropped += s.dropped;
+    receivedTotal += s.received_total;
+    droppedTotal += s.dropped_total;
+    const c = counters[i];
+    return {
+      name: s.name,
+      state: ctx.interfaceState,
+      received: s.received_total,
+      dropped: c?.dropped ?? s.dropped_total,
+      if_dropped: c?.ifDropped ?? 0,
+      addon_dropped: c?.addonDropped ?? 0,
+      packets_per_s: s.received / seconds,
+      drop_pct: s.drop_pct,
+    };
+  });
+  let weirds = 0;
+  for (const n of Object.values(stats.weirds)) weirds += n;
+  return {
+    type: 'agent_status',
+    pid: ctx.pid,
+    user: ctx.user,
+    started: ctx.started,
+    updated: stats.ts,
+    state: ctx.state,
+    source: ctx.source,
+    filter: ctx.filter,
+    interfaces,
+    packets_per_s: stats.packets / seconds,
+    bytes_per_s: stats.bytes / seconds,
+    drop_pct: pctOf(dropped, Math.max(received, dropped)),
+    drop_pct_total: pctOf(droppedTotal, Math.max(receivedTotal, droppedTotal)),
+    weirds_per_s: weirds / seconds,
+    cpu_percent: stats.cpu_percent,
+    rss_bytes: stats.rss_bytes,
+    flows_active: stats.flows_active,
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * The agent process: capture (live or a replayed file) → engine → records, and once a second the engine's
+ * clock, the capture counters, its own CPU and RSS, a `stats` record and the status file. Every piece of
+ * I/O comes in through AgentDeps (clock, capture, logger, process figures, privileges, stdout), so a test
+ * drives the whole runtime with a fake capture and a fake clock.
+ *
+ * Order at start: resolve the user to become, prepare the data directory and open every file, open the
+ * capture, then drop privileges. Everything that needs root is done before the drop; nothing after it does.
+ */
+import { createWriteStream, openSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { userInfo } from 'node:os';
+import { Engine } from '../analyze/engine.js';
+import { defaultApps } from '../analyze/apps/index.js';
+import type { LoopyRecord } from '../analyze/records.js';
+import { defaultProtocols } from '../decode/protocols/index.js';
+import { SecondStats } from '../stats/second-stats.js';
+import { type AgentClock, systemClock } from './clock.js';
+import type { AgentSettings } from './config.js';
+import { CpuMeter, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
+import { type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
+import type { AgentLogger } from './logger.js';
+import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
+import { NdjsonSink, RecordSinks } from './record-sinks.js';
+import { SelfExclusion, combineFilters } from './self-exclusion.js';
+import { prepareDataDir, writeStatusFile } from './status.js';
+import { UserSpaceFilter } from './user-space-filter.js';
+
+export interface AgentDeps {
+  clock?: AgentClock;
+  openCapture?: CaptureSourceFactory;
+  logger: AgentLogger;
+  processSample?: () => ProcessSample;
+  privileges?: PrivilegeOps;
+  /** Where `--stdout` writes (default process.stdout). */
+  stdout?: Writable;
+  /** Receives every record (conn, dns, tls, http, weird, summary, stats) as it is emitted. */
+  onRecord?: (record: LoopyRecord | object) => void;
+  /** Traffic the agent must not count (its own sessions); may be filled before and changed after start. */
+  exclusions?: SelfExclusion;
+}
+
+export interface AgentExit {
+  code: 0 | 1;
+  reason: string;
+}
+
+export interface RunningAgent {
+  readonly exclusions: SelfExclusion;
+  /** Stops capture; `done` settles once the engine and every output are flushed. Safe to call twice. */
+  stop(reason?: string): void;
+  readonly done: Promise<AgentExit>;
+}
+
+/** A start-up step on the file system failed: one line, what and what to do. */
+export class AgentStartError extends Error {
+  readonly code = 'LOOPY_AGENT_START';
+}
+
+function attempt<T>(step: () => T, what: string, option: string): T {
+  try {
+    return step();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new AgentStartError(`${what} (${e.code ?? e.message}): run as root or as its owner, or give another ${option}`);
+  }
+}
+
+function currentUserName(uid: number): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return `uid ${uid}`;
+  }
+}
+
+/** Starts the agent; resolves once capture is open and privileges are dropped. Throws one-line errors. */
+export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promise<RunningAgent> {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.logger;
+  const privileges = deps.privileges ?? realPrivilegeOps;
+  const exclusions = deps.exclusions ?? new SelfExclusion();
+  const src = settings.source;
+
+  // Everything that can be refused is checked before anything is created or opened.
+  if (settings.filter) UserSpaceFilter.validate(settings.filter);
+  const target = dropTarget(settings.user, privileges);
+  attempt(() => prepareDataDir(settings.dataDir, target), `cannot use ${settings.dataDir} as the data directory`, '--data DIR');
+  const streams: Array<{ sink: NdjsonSink; close: boolean }> = [];
+  if (settings.statsOut) {
+    const fd = attempt(() => openSync(settings.statsOut!, 'a', 0o600), `cannot open ${settings.statsOut}`, '--stats-out FILE');
+    streams.push({ sink: new NdjsonSink(settings.statsOut, createWriteStream('', { fd })), close: true });
+  }
+  if (settings.stdout) streams.push({ sink: new NdjsonSink('stdout', deps.stdout ?? process.stdout), close: false });
+  const sinks = new RecordSinks(streams, deps.onRecord);
+
+  // The user's filter and the exclusions: in the kernel for live capture, in user space for a replay.
+  const userSpace = new UserSpaceFilter();
+  const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
+  const source: CaptureSource = (deps.openCapture ?? openCaptureSource)(
+    src.kind === 'live'
+      ? { kind: 'live', interfaces: src.interfaces, filter: effectiveFilter() ?? undefined, snaplen: settings.snaplen, bufferMiB: settings.bufferMiB, promisc: settings.promisc }
+      : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop },
+  );
+  if (src.kind === 'replay') userSpace.set(effectiveFilter() ?? undefined);
+  for (const w of source.warnings) log.warn({ warning: w }, 'capture warning');
+
+  let outcome;
+  try {
+    outcome = dropPrivileges(target, privileges);
+  } catch (err) {
+    source.close();
+    throw err;
+  }
+  log.info({ uid: outcome.uid, gid: outcome.gid, user: outcome.user, dropped: outcome.dropped }, outcome.message);
+  const user = outcome.user ?? currentUserName(outcome.uid);
+
+  let kernelLagWarned = false;
+  exclusions.onChange(() => {
+    const filter = effectiveFilter();
+    if (source.kind === 'replay') userSpace.set(filter ?? undefined);
+    else if (source.setFilter) source.setFilter(filter ?? undefined);
+    else {
+      // The open handles keep the filter they were opened with; exclusions added since are applied here.
+      const ex = exclusions.expression();
+      userSpace.set(ex === undefined ? undefined : `not (${ex})`);
+      if (!kernelLagWarned) log.warn('the capture cannot change the kernel filter of an open handle: new exclusions are applied in user space');
+      kernelLagWarned = true;
+    }
+    log.info({ filter }, 'capture filter changed (own traffic exclusions)');
+  });
+
+  const stats = { current: undefined as SecondStats | undefined };
+  const engine = new Engine({
+    protocols: defaultProtocols,
+    apps: defaultApps,
+    maxFlows: settings.maxFlows,
+    onRecord: (record) => {
+      stats.current?.onRecord(record);
+      sinks.write(record);
+    },
+    onFlowStart: (flow, pkt) => stats.current?.onFlowStart(flow, pkt),
+    onFlowEnd: (flow, reason) => stats.current?.onFlowEnd(flow, reason),
+  });
+  const started = clock.now();
+  const secondStats = new SecondStats(engine, { localNets: settings.localNets, topN: settings.topN, start: started });
+  stats.current = secondStats;
+  const cpu = new CpuMeter(deps.processSample ?? realProcessSample, started);
+
+  let state: 'running' | 'stopped' | 'failed' = 'running';
+  let statusWarned = false;
+  const rollSecond = (now: number) => {
+    const counters = source.stats();
+    const record = secondStats.roll(now, { interfaces: counters, process: cpu.read(now) });
+    sinks.write(record);
+    sinks.flush();
+    const ctx = {
+      pid: process.pid, user, started, source: source.kind, filter: effectiveFilter(), state,
+      interfaceState: state === 'running' ? (source.kind === 'live' ? 'capturing' : 'replaying') : state,
+    } as const;
+    try {
+      writeStatusFile(settings.dataDir, statusOf(ctx, record, counters));
+    } catch (err) {
+      if (!statusWarned) log.warn({ dir: settings.dataDir, err: (err as Error).message }, 'cannot write the status file');
+      statusWarned = true;
+    }
+    for (const f of sinks.failures()) log.warn({ sink: f.name, err: f.error.message }, 'an output stopped; records no longer go there');
+  };
+  const cancelTimer = clock.every(1, () => {
+    const now = clock.now();
+    engine.tick(now);
+    rollSecond(now);
+  });
+
+  let stopReason = '';
+  const stop = (reason = 'stop requested') => {
+    if (stopReason) return;
+    stopReason = reason;
+    log.info({ reason }, 'stopping: closing capture and flushing');
+    source.close();
+  };
+
+  const done = (async (): Promise<AgentExit> => {
+    let failure: Error | undefined;
+    try {
+      for await (const batch of source) {
+        engine.processBatch(batch, userSpace.matches(batch));
+        await sinks.drain();
+      }
+    } catch (err) {
+      failure = err as Error;
+      state = 'failed';
+      log.error({ code: (err as { code?: string }).code, err: failure.message }, 'capture failed');
+    }
+    cancelTimer();
+    source.close();
+    engine.finish();
+    if (state === 'running') state = 'stopped';
+    rollSecond(clock.now());
+    await sinks.end();
+    const reason = failure ? failure.message : stopReason || 'the replay reached the end of the file';
+    log.info({ reason, packets: engine.packets }, 'stopped');
+    return { code: failure ? 1 : 0, reason };
+  })();
+
+  log.info(
+    { source: source.kind, interfaces: source.interfaces, filter: effectiveFilter(), data: settings.dataDir },
+    src.kind === 'live' ? `capturing on ${source.interfaces.join(', ')}` : `replaying ${src.file}`,
+  );
+  return { exclusions, stop, done };
+}

@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadAgentConfig, resolveAgentSettings, validateAgentConfig } from './config.js';
+import { runCli } from '../test-support/cli.js';
+
+/** Loads `text` as if it were the file /etc/loopy/agent.json (no disk needed). */
+function loadText(text: string, path = '/etc/loopy/agent.json') {
+  return loadAgentConfig(path, () => text);
+}
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `a ConfigError, got ${String(err)}`);
+    assert.equal(err.code, 'LOOPY_CONFIG');
+    assert.ok(!err.message.includes('\n'), `one line: ${err.message}`);
+    return err.message;
+  }
+  assert.fail('no error');
+}
+
+test('a full config file is accepted and every key reaches the settings', () => {
+  const c = loadText(JSON.stringify({
+    interfaces: ['eth0', 'eth1'], filter: 'not port 22', snaplen: 128, buffer: 16, promisc: true, user: 'loopy',
+    data: '/srv/loopy', log: '/var/log/loopy.log', logLevel: 'debug', statsOut: '/tmp/s.ndjson', stdout: true,
+    maxFlows: 1000, localNets: ['192.0.2.0/24'], topN: 5,
+  }));
+  const s = resolveAgentSettings(c, {});
+  assert.deepEqual(s, {
+    source: { kind: 'live', interfaces: ['eth0', 'eth1'] },
+    filter: 'not port 22', snaplen: 128, bufferMiB: 16, promisc: true, user: 'loopy', dataDir: '/srv/loopy',
+    logFile: '/var/log/loopy.log', logLevel: 'debug', statsOut: '/tmp/s.ndjson', stdout: true, maxFlows: 1000,
+    localNets: ['192.0.2.0/24'], topN: 5,
+  });
+});
+
+test('defaults: user nobody, data /var/lib/loopy, info logs, no promiscuous mode', () => {
+  const s = resolveAgentSettings({}, { interfaces: ['any'] });
+  assert.deepEqual([s.user, s.dataDir, s.logLevel, s.promisc, s.stdout], ['nobody', '/var/lib/loopy', 'info', false, false]);
+});
+
+test('errors name the file, the key path and what is expected, in one line', () => {
+  assert.equal(
+    configError(() => loadText('{"interfaces": ["eth0", 3]}')),
+    '/etc/loopy/agent.json: key "interfaces[1]": expected an interface name, got 3',
+  );
+  assert.equal(
+    configError(() => loadText('{"snaplen": 0}')),
+    '/etc/loopy/agent.json: key "snaplen": expected a whole number from 1 to 262144, got 0',
+  );
+  assert.equal(
+    configError(() => loadText('{"promisc": "yes"}')),
+    '/etc/loopy/agent.json: key "promisc": expected true or false, got "yes"',
+  );
+  assert.equal(
+    configError(() => loadText('{"logLevel": "loud"}')),
+    '/etc/loopy/agent.json: key "logLevel": expected one of fatal, error, warn, info, debug, trace, got "loud"',
+  );
+  assert.match(configError(() => loadText('{"snaplne": 96}')), /^\/etc\/loopy\/agent\.json: unknown key "snaplne" \(known keys: interfaces, filter, snaplen, /);
+  assert.equal(configError(() => loadText('["eth0"]')), '/etc/loopy/agent.json: expected a JSON object of settings, got ["eth0"]');
+});
+
+test('a JSON syntax error gives the line and column', () => {
+  // Line 3 has a trailing comma before the closing brace: JSON.parse stops at the brace, line 4 column 1.
+  const msg = configError(() => loadText('{\n  "interfaces": ["eth0"],\n  "promisc": true,\n}', '/tmp/a.json'));
+  assert.match(msg, /^\/tmp\/a\.json: not valid JSON at line 4, column 1: /);
+});
+
+test('the default path may be absent; a path given with --config must exist', () => {
+  const absent = () => {
+    throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
+  };
+  assert.deepEqual(loadAgentConfig(undefined, absent), {});
+  assert.equal(
+    configError(() => loadAgentConfig('/nowhere/agent.json', absent)),
+    '/nowhere/agent.json: cannot read the config file (no such file): give an existing file with --config FILE',
+  );
+});
+
+test('flags are checked by the same schema and named by their flag', () => {
+  assert.equal(
+    configError(() => validateAgentConfig({ snaplen: 'abc' }, 'command line')),
+    'command line: --snaplen: expected a whole number from 1 to 262144, got "abc"',
+  );
+  assert.equal(
+    configError(() => validateAgentConfig({ speed: -2 }, 'command line')),
+    'command line: --speed: expected a replay speed factor above 0 (1 = real time), got -2',
+  );
+});
+
+test('flags win over the file; a replay asked on the command line replaces the file\'s interfaces', () => {
+  const file = { interfaces: ['eth0'], snaplen: 96, user: 'loopy', filter: 'tcp' };
+  const s = resolveAgentSettings(file, { interfaces: ['eth1'], user: 'daemon' });
+  assert.deepEqual([s.source, s.snaplen, s.user, s.filter], [{ kind: 'live', interfaces: ['eth1'] }, 96, 'daemon', 'tcp']);
+  const r = resolveAgentSettings({ interfaces: ['eth0'] }, { read: 'x.pcap', max: true });
+  assert.deepEqual(r.source, { kind: 'replay', file: 'x.pcap', speed: undefined, max: true, loop: false });
+});
+
+test('impossible combinations are refused with what to do', () => {
+  assert.match(configError(() => resolveAgentSettings({}, {})), /^nothing to capture: give -i IFACE/);
+  assert.match(configError(() => resolveAgentSettings({}, { interfaces: ['eth0'], read: 'x.pcap' })), /^-i and -r cannot be used together/);
+  assert.equal(configError(() => resolveAgentSettings({}, { interfaces: ['eth0'], loop: true })), '--loop only applies to a replay (-r FILE)');
+  assert.equal(configError(() => resolveAgentSettings({}, { read: 'x.pcap', snaplen: 64 })), '--snaplen only applies to live capture (-i IFACE)');
+  assert.match(configError(() => resolveAgentSettings({}, { read: 'x.pcap', speed: 2, max: true })), /^--speed and --max cannot be used together/);
+  assert.match(configError(() => resolveAgentSettings({}, { interfaces: ['eth0'], localNets: ['10.0.0.0/33'] })), /^--local-net: local network "10\.0\.0\.0\/33": prefix length/);
+});
+
+test('loopy agent with a bad config file: one line on stderr, exit status 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loopy-config-'));
+  try {
+    const path = join(dir, 'agent.json');
+    writeFileSync(path, '{"interfaces": "eth0"}');
+    const r = runCli(['agent', '--config', path]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `loopy: ${path}: key "interfaces": expected a list of interface names, e.g. ["eth0"], got "eth0"\n`);
+    // An empty config file, so whatever /etc/loopy/agent.json holds on this machine plays no part.
+    const empty = join(dir, 'empty.json');
+    writeFileSync(empty, '{}');
+    const flags = runCli(['agent', '-i', 'eth0', '--buffer', 'lots', '--config', empty]);
+    assert.equal(flags.status, 2);
+    assert.match(flags.stderr, /^loopy: command line: --buffer: expected the kernel ring size in MiB/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,91 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../test-support/cli.js';
+import { type AgentStatus, formatAgentStatus, prepareDataDir, readAgentStatus, writeStatusFile } from './status.js';
+
+const root = mkdtempSync(join(tmpdir(), 'loopy-status-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+function sample(updated: number, over: Partial<AgentStatus> = {}): AgentStatus {
+  return {
+    type: 'agent_status', pid: 4242, user: 'nobody', started: updated - 3725, updated, state: 'running', source: 'live',
+    filter: 'not port 22',
+    interfaces: [
+      { name: 'eth0', state: 'capturing', received: 1_234_567, dropped: 12, if_dropped: 0, addon_dropped: 0, packets_per_s: 1500.4, drop_pct: 0 },
+      { name: 'eth1', state: 'capturing', received: 10, dropped: 0, if_dropped: 2, addon_dropped: 0, packets_per_s: 0, drop_pct: 0 },
+    ],
+    packets_per_s: 1500.4, bytes_per_s: 1_250_000, drop_pct: 0, drop_pct_total: 0.000972, weirds_per_s: 3, cpu_percent: 2.345,
+    rss_bytes: 81_200_000, flows_active: 321,
+    ...over,
+  };
+}
+
+test('the status file is written whole (rename) into a 0700 directory, 0600, and read back', () => {
+  const dir = join(root, 'a', 'data');
+  prepareDataDir(dir);
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  const s = sample(1_700_000_000);
+  writeStatusFile(dir, s);
+  writeStatusFile(dir, { ...s, updated: s.updated + 1 });
+  assert.deepEqual(readdirSync(dir), ['status.json'], 'no temporary file is left behind');
+  assert.equal(statSync(join(dir, 'status.json')).mode & 0o777, 0o600);
+  const r = readAgentStatus(dir, s.updated + 3);
+  assert.ok(r.ok);
+  assert.deepEqual([r.status.updated, r.ageSeconds], [s.updated + 1, 2]);
+});
+
+test('older than 5 seconds, stopped, or absent: the agent is not running', () => {
+  const dir = join(root, 'b');
+  prepareDataDir(dir);
+  assert.deepEqual(readAgentStatus(dir, 1), { ok: false, reason: `the agent is not running (no ${join(dir, 'status.json')}; give the agent's --data DIR)` });
+  writeStatusFile(dir, sample(1000));
+  assert.equal(readAgentStatus(dir, 1005).ok, true);
+  assert.deepEqual(readAgentStatus(dir, 1006), {
+    ok: false, status: sample(1000), reason: 'the agent is not running (its status was last written 6 s ago, pid 4242)',
+  });
+  writeStatusFile(dir, sample(1000, { state: 'stopped' }));
+  assert.equal((readAgentStatus(dir, 1001) as { reason: string }).reason, 'the agent is not running (it stopped 1 s ago, pid 4242)');
+});
+
+test('the human view: a few aligned lines', () => {
+  const text = formatAgentStatus(sample(1_700_000_000), 1_700_000_001);
+  assert.equal(text, [
+    'agent      pid 4242, user nobody, up 1h 2m (updated 1 s ago)',
+    'capture    live, filter "not port 22"',
+    '  eth0     capturing, 1,500 pkt/s, drop 0.00 %; since open: 1,234,567 received, 12 dropped, 0 interface drops',
+    '  eth1     capturing, 0 pkt/s, drop 0.00 %; since open: 10 received, 0 dropped, 2 interface drops',
+    'packets/s  1,500 (1.3 MB/s)',
+    'drop       0.00 % last second, 0.0010 % since start',
+    'weirds/s   3',
+    'flows      321 active',
+    'CPU        2.3 % of one core',
+    'RSS        81.2 MB',
+    '',
+  ].join('\n'));
+});
+
+test('loopy agent --status: exit 0 with the lines, --json for scripts, exit 1 when stale', () => {
+  const dir = join(root, 'cli');
+  prepareDataDir(dir);
+  writeStatusFile(dir, sample(Date.now() / 1000));
+  const human = runCli(['agent', '--status', '--data', dir]);
+  assert.equal(human.status, 0, human.stderr);
+  assert.match(human.stdout, /^agent {6}pid 4242, user nobody, up 1h 2m/);
+  assert.match(human.stdout, /\n {2}eth0 {5}capturing, 1,500 pkt\/s/);
+  const json = runCli(['agent', '--status', '--json', '--data', dir]);
+  assert.equal(json.status, 0);
+  const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+  assert.deepEqual([parsed.running, parsed.pid, parsed.cpu_percent], [true, 4242, 2.345]);
+
+  writeStatusFile(dir, sample(Date.now() / 1000 - 600));
+  const stale = runCli(['agent', '--status', '--data', dir]);
+  assert.equal(stale.status, 1);
+  assert.equal(stale.stdout, '');
+  assert.match(stale.stderr, /^loopy: the agent is not running \(its status was last written 10 min ago, pid 4242\)\n$/);
+  const staleJson = runCli(['agent', '--status', '--json', '--data', dir]);
+  assert.equal(staleJson.status, 1);
+  assert.equal((JSON.parse(staleJson.stdout) as { running: boolean }).running, false);
+});

@@ -1,0 +1,138 @@
+/**
+ * The agent's health, for `loopy agent --status`: the running agent rewrites `status.json` in its data
+ * directory every second (write to a temporary file, then rename: a reader never sees half a file), and
+ * `--status` reads it. A file older than STALE_SECONDS means the agent is not running. The directory is
+ * 0700 and the file 0600: traffic figures are for the agent's operator only.
+ */
+import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const STATUS_FILE = 'status.json';
+export const STALE_SECONDS = 5;
+
+export type InterfaceState = 'capturing' | 'stopped' | 'failed' | 'replaying';
+
+export interface InterfaceStatus {
+  name: string;
+  state: InterfaceState;
+  /** Kernel counters since the capture opened (pcap_stats). */
+  received: number;
+  dropped: number;
+  if_dropped: number;
+  addon_dropped: number;
+  packets_per_s: number;
+  /** Of the last second: (dropped + addon_dropped) / received. */
+  drop_pct: number;
+}
+
+export interface AgentStatus {
+  type: 'agent_status';
+  pid: number;
+  /** The user the agent runs as (after dropping privileges). */
+  user: string;
+  started: number;
+  updated: number;
+  state: 'running' | 'stopped' | 'failed';
+  source: 'live' | 'replay';
+  /** The kernel filter in force (the user's filter and the self-exclusions), or null for none. */
+  filter: string | null;
+  interfaces: InterfaceStatus[];
+  packets_per_s: number;
+  bytes_per_s: number;
+  drop_pct: number;
+  /** Since the agent started: every packet the kernel dropped, over every packet it saw. */
+  drop_pct_total: number;
+  weirds_per_s: number;
+  cpu_percent: number;
+  rss_bytes: number;
+  flows_active: number;
+}
+
+/** Creates the data directory 0700 (owned by `owner` when given, i.e. the user the agent becomes). */
+export function prepareDataDir(dir: string, owner?: { uid: number; gid: number }): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  if (owner) chownSync(dir, owner.uid, owner.gid);
+}
+
+export function writeStatusFile(dir: string, status: AgentStatus): void {
+  const tmp = join(dir, `.${STATUS_FILE}.${process.pid}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(status)}\n`, { mode: 0o600 });
+  renameSync(tmp, join(dir, STATUS_FILE));
+}
+
+export type StatusReading =
+  | { ok: true; status: AgentStatus; ageSeconds: number }
+  | { ok: false; status?: AgentStatus; reason: string };
+
+/** Reads the status file and judges whether an agent is running (`now` in seconds since the epoch). */
+export function readAgentStatus(dir: string, now: number): StatusReading {
+  const path = join(dir, STATUS_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ok: false, reason: `the agent is not running (no ${path}; give the agent's --data DIR)` };
+    return { ok: false, reason: `cannot read ${path} (${code ?? (err as Error).message}): run as the agent's user or root` };
+  }
+  let status: AgentStatus;
+  try {
+    status = JSON.parse(text) as AgentStatus;
+    if (status?.type !== 'agent_status' || typeof status.updated !== 'number') throw new Error('not a status file');
+  } catch {
+    return { ok: false, reason: `${path} is not an agent status file` };
+  }
+  const age = now - status.updated;
+  if (status.state !== 'running') {
+    return { ok: false, status, reason: `the agent is not running (it ${status.state === 'failed' ? 'failed' : 'stopped'} ${ago(age)}, pid ${status.pid})` };
+  }
+  if (age > STALE_SECONDS) {
+    return { ok: false, status, reason: `the agent is not running (its status was last written ${ago(age)}, pid ${status.pid})` };
+  }
+  return { ok: true, status, ageSeconds: age };
+}
+
+function ago(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  return `${(s / 3600).toFixed(1)} h ago`;
+}
+
+function duration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : m > 0 ? `${m}m ${s % 60}s` : `${s}s`;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (n: number) => `${n.toFixed(n > 0 && n < 0.01 ? 4 : 2)} %`;
+const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+
+/** A few aligned lines for a person. */
+export function formatAgentStatus(status: AgentStatus, now: number): string {
+  const rows: Array<[string, string]> = [
+    ['agent', `pid ${status.pid}, user ${status.user}, up ${duration(now - status.started)} (updated ${ago(now - status.updated)})`],
+    ['capture', `${status.source}, filter ${status.filter === null ? 'none' : JSON.stringify(status.filter)}`],
+  ];
+  for (const i of status.interfaces) {
+    rows.push([
+      `  ${i.name}`,
+      `${i.state}, ${int(i.packets_per_s)} pkt/s, drop ${pct(i.drop_pct)}; since open: ${int(i.received)} received, ` +
+        `${int(i.dropped)} dropped, ${int(i.if_dropped)} interface drops`,
+    ]);
+  }
+  rows.push(
+    ['packets/s', `${int(status.packets_per_s)} (${mb(status.bytes_per_s)}/s)`],
+    ['drop', `${pct(status.drop_pct)} last second, ${pct(status.drop_pct_total)} since start`],
+    ['weirds/s', int(status.weirds_per_s)],
+    ['flows', `${int(status.flows_active)} active`],
+    ['CPU', `${status.cpu_percent.toFixed(1)} % of one core`],
+    ['RSS', mb(status.rss_bytes)],
+  );
+  const width = Math.max(...rows.map(([k]) => k.length)) + 2;
+  return `${rows.map(([k, v]) => `${k.padEnd(width)}${v}`).join('\n')}\n`;
+}
