@@ -270,3 +270,41 @@ napi_value loopy_live_set_paused(napi_env env, napi_callback_info info) {
   if (paused && h->thread_started) pcap_breakloop(h->pcap);
   return NULL;
 }
+
+/*
+ * setFilter(handle, expression): replaces the kernel filter of an open capture (pcap_compile +
+ * pcap_setfilter on the socket; works after the privilege drop, since the socket is already open). The agent
+ * uses it when the set of its own client sessions to exclude changes. A bad expression throws and leaves
+ * the old filter in place.
+ */
+napi_value loopy_live_set_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  live_handle *h = unwrap_handle(env, argc ? argv[0] : NULL);
+  if (!h) return NULL;
+  if (h->closed) {
+    napi_throw_error(env, LOOPY_E_OPEN, "setFilter: the capture is closed");
+    return NULL;
+  }
+  char *expression = loopy_get_string(env, argc > 1 ? argv[1] : NULL, "expression");
+  if (!expression) return NULL;
+  struct bpf_program prog;
+  if (pcap_compile(h->pcap, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    char msg[PCAP_ERRBUF_SIZE + 256];
+    snprintf(msg, sizeof msg, "bad capture filter \"%.150s\": %s", expression, pcap_geterr(h->pcap));
+    free(expression);
+    napi_throw_error(env, LOOPY_E_FILTER, msg);
+    return NULL;
+  }
+  free(expression);
+  int rc = pcap_setfilter(h->pcap, &prog);
+  pcap_freecode(&prog);
+  if (rc != 0) {
+    char msg[PCAP_ERRBUF_SIZE + 64];
+    snprintf(msg, sizeof msg, "setting the kernel filter of %s: %s", h->device, pcap_geterr(h->pcap));
+    napi_throw_error(env, LOOPY_E_FILTER, msg);
+    return NULL;
+  }
+  return NULL;
+}

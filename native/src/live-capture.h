@@ -9,5 +9,6 @@ napi_value loopy_live_stats(napi_env env, napi_callback_info info);
 napi_value loopy_live_close(napi_env env, napi_callback_info info);
 napi_value loopy_live_datalink(napi_env env, napi_callback_info info);
 napi_value loopy_live_set_paused(napi_env env, napi_callback_info info);
+napi_value loopy_live_set_filter(napi_env env, napi_callback_info info);
 
 #endif

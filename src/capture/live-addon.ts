@@ -93,6 +93,8 @@ export interface CaptureAddon {
   datalink(handle: LiveHandle): number;
   /** While paused nothing is read: the kernel ring absorbs, then drops and counts. */
   setPaused(handle: LiveHandle, paused: boolean): void;
+  /** Replaces the kernel filter of an open handle ('' for none); a bad expression throws. */
+  setFilter(handle: LiveHandle, expression: string): void;
   /**
    * Compiles as `tcpdump -r` would for a file of this LINKTYPE_*, snaplen and byte order (default: this
    * machine's). Throws one line with libpcap's message (err.code LOOPY_BAD_FILTER) for a bad expression.

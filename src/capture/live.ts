@@ -58,6 +58,8 @@ export interface LiveCapture extends AsyncIterable<PacketBatch> {
   /** libpcap activation warnings, prefixed with the interface name. */
   readonly warnings: readonly string[];
   stats(): InterfaceStats[];
+  /** Replaces the kernel filter of every interface (undefined: none), e.g. when exclusions change. */
+  setFilter(expression: string | undefined): void;
   /** Stops every capture thread; iteration ends after the batches already queued. Safe to call twice. */
   close(): void;
 }
@@ -176,6 +178,10 @@ class MergedLiveCapture implements LiveCapture {
   private setPaused(paused: boolean): void {
     this.paused = paused;
     for (const h of this.handles) this.addon.setPaused(h, paused);
+  }
+
+  setFilter(expression: string | undefined): void {
+    for (const h of this.handles) this.addon.setFilter(h, expression ?? '');
   }
 
   stats(): InterfaceStats[] {

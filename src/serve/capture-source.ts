@@ -47,6 +47,7 @@ export const openCaptureSource: CaptureSourceFactory = (request) => {
       interfaces: live.interfaces,
       warnings: live.warnings,
       stats: () => live.stats(),
+      setFilter: (expression) => live.setFilter(expression),
       close: () => live.close(),
       [Symbol.asyncIterator]: () => live[Symbol.asyncIterator](),
     };
