@@ -1,0 +1,81 @@
+/**
+ * What a client (the UI, `loopy query`, `loopy watch`) sees of one agent, whatever the transport (unix socket,
+ * TLS, SSH bridge). The UI is written against this interface only, so its tests pass a fake.
+ * The wire protocol behind it is docs/protocol.md (JSON-RPC 2.0 over newline-delimited JSON).
+ */
+import type { AgentStatus } from '../serve/status.js';
+import type { StatsSecond } from '../stats/stats-record.js';
+import type { ConnRecord, DnsRecord, LoopyRecord } from '../analyze/records.js';
+
+export type ConnectionState =
+  | { state: 'connecting'; attempt: number }
+  | { state: 'connected'; since: number; agent: AgentHello }
+  | { state: 'disconnected'; since: number; error: string; retryInMs: number }
+  | { state: 'closed' };
+
+/** What the agent says about itself in the hello exchange. */
+export interface AgentHello {
+  /** Protocol version agreed. */
+  version: number;
+  /** The agent's name (host name unless configured) and software version. */
+  name: string;
+  software: string;
+  /** Methods and topics the agent offers. */
+  methods: string[];
+  topics: Topic[];
+}
+
+/** Live streams a client can subscribe to. */
+export type Topic = 'stats' | 'flows' | 'dns' | 'alerts';
+
+/** One live event. `missed` counts events dropped for this client since the last one it got (slow client). */
+export type LiveEvent =
+  | { topic: 'stats'; record: StatsSecond; missed: number }
+  | { topic: 'flows'; record: ConnRecord; missed: number }
+  | { topic: 'dns'; record: DnsRecord; missed: number }
+  | { topic: 'alerts'; record: LoopyRecord; missed: number };
+
+export type Resolution = '1s' | '1m' | '1h';
+
+/** Filters shared by the history queries. Times are seconds since the epoch. */
+export interface HistoryQuery {
+  since: number;
+  until: number;
+  host?: string;
+  port?: number;
+  proto?: 'tcp' | 'udp' | 'icmp';
+  limit?: number;
+}
+
+/** One point of a stored series (the same fields as a stats record, summed over the resolution). */
+export interface SeriesPoint {
+  ts: number;
+  packets: number;
+  bytes: number;
+  packets_in: number;
+  packets_out: number;
+  bytes_in: number;
+  bytes_out: number;
+  flows_opened: number;
+  dns_queries: number;
+  dropped: number;
+  alerts: number;
+}
+
+export interface AgentClient {
+  /** The name this client was given (TARGET or its config name). */
+  readonly target: string;
+  connectionState(): ConnectionState;
+  onStateChange(listener: (state: ConnectionState) => void): () => void;
+  status(): Promise<AgentStatus>;
+  series(query: HistoryQuery & { resolution: Resolution }): Promise<SeriesPoint[]>;
+  flows(query: HistoryQuery): Promise<ConnRecord[]>;
+  dns(query: HistoryQuery): Promise<DnsRecord[]>;
+  alerts(query: HistoryQuery): Promise<LoopyRecord[]>;
+  /** Live events of the given topics until the returned function is called. Survives reconnects. */
+  subscribe(topics: Topic[], listener: (event: LiveEvent) => void): () => void;
+  /** Acknowledges or suppresses an alert (detection's alert_id; suppression by detector/source with expiry). */
+  acknowledgeAlert(alertId: string): Promise<void>;
+  suppress(rule: { detector?: string; source?: string; destination?: string; expiresAt: number }): Promise<void>;
+  close(): void;
+}
