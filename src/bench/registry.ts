@@ -4,6 +4,7 @@
  */
 import { offlineRead } from './offline-read.js';
 import { liveCapture } from './live-capture.js';
+import { historyQuery } from './history-query.js';
 import type { Benchmark } from './types.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture];
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, historyQuery];

@@ -1,0 +1,141 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATABASE_FILE, HistoryStore } from './history-store.js';
+import { alertRecord, connRecord, dnsRecord, statsSecond, tempDir } from './store-fixtures.test-util.js';
+
+const T0 = 1_700_000_000; // a minute boundary (1_700_000_000 % 60 = 20, so pick times relative to it below)
+const json = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+const frozenClock = () => T0;
+
+test('the directory is 0700 and the database, WAL and shm files 0600', (t) => {
+  const dir = tempDir(t);
+  const store = HistoryStore.open(dir, { clock: frozenClock });
+  store.appendStats(statsSecond(T0, 10));
+  store.flush();
+  assert.equal(statSync(dir).mode & 0o777, 0o700);
+  for (const f of [DATABASE_FILE, `${DATABASE_FILE}-wal`, `${DATABASE_FILE}-shm`]) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
+  store.close();
+});
+
+test('stats round trip: each second comes back with its counters; dropped sums the interfaces', (t) => {
+  const store = HistoryStore.open(tempDir(t), { clock: frozenClock });
+  for (let i = 0; i < 5; i++) store.appendStats(statsSecond(T0 + i, 10 + i));
+  // Nothing is visible before the flush: appends are buffered.
+  assert.deepEqual(store.series({ since: T0, until: T0 + 5, resolution: '1s' }), []);
+  store.flush();
+  const points = store.series({ since: T0, until: T0 + 5, resolution: '1s' });
+  assert.deepEqual(points.map((p) => p.ts), [T0, T0 + 1, T0 + 2, T0 + 3, T0 + 4]);
+  const s = statsSecond(T0 + 3, 13);
+  assert.deepEqual(points[3], {
+    ts: T0 + 3,
+    packets: 13,
+    bytes: 1300,
+    packets_in: s.packets_in,
+    packets_out: s.packets_out,
+    bytes_in: s.bytes_in,
+    bytes_out: s.bytes_out,
+    flows_opened: 3,
+    dns_queries: 6,
+    dropped: 1,
+    alerts: 0,
+  });
+  // since/until: since inclusive, until exclusive; limit keeps the newest.
+  assert.deepEqual(store.series({ since: T0 + 1, until: T0 + 3, resolution: '1s' }).map((p) => p.packets), [11, 12]);
+  assert.deepEqual(store.series({ since: T0, until: T0 + 5, resolution: '1s', limit: 2 }).map((p) => p.packets), [13, 14]);
+  store.close();
+});
+
+test('conn, dns and alert records come back as they went in, and survive a reopen', (t) => {
+  const dir = tempDir(t);
+  let store = HistoryStore.open(dir, { clock: frozenClock });
+  const conn = connRecord(T0 + 0.5, '10.0.0.5', 51_000, '93.184.216.34', 443);
+  const dns = dnsRecord(T0 + 0.75, '10.0.0.5', 'example.com', 'NOERROR');
+  const nx = dnsRecord(T0 + 0.8, '10.0.0.5', 'nope.example', 'NXDOMAIN');
+  store.appendConn(conn);
+  store.appendDns(dns);
+  store.appendDns(nx);
+  store.appendAlert(alertRecord('a1', T0 + 1, 'open'));
+  store.close();
+  store = HistoryStore.open(dir, { clock: frozenClock });
+  const range = { since: T0, until: T0 + 10 };
+  assert.deepEqual(store.flows(range), [json(conn)]);
+  assert.deepEqual(store.dns(range), [json(dns), json(nx)]);
+  assert.deepEqual(store.alerts(range), [json(alertRecord('a1', T0 + 1, 'open'))]);
+  store.close();
+});
+
+test('an alert is one row in its latest state, counted once in the series at the second it fired', (t) => {
+  const store = HistoryStore.open(tempDir(t), { clock: frozenClock });
+  store.appendStats(statsSecond(T0 + 1, 4));
+  store.appendAlert(alertRecord('a1', T0 + 1.2, 'open'));
+  store.flush();
+  store.appendAlert(alertRecord('a1', T0 + 1.2, 'update', T0 + 30));
+  store.appendAlert(alertRecord('a2', T0 + 2.5, 'open'));
+  store.flush();
+  store.appendAlert(alertRecord('a1', T0 + 1.2, 'closed', T0 + 90));
+  // Replayed out of order: an older state does not overwrite the newer one.
+  store.appendAlert(alertRecord('a1', T0 + 1.2, 'update', T0 + 60));
+  store.flush();
+  const alerts = store.alerts({ since: T0, until: T0 + 100 });
+  assert.deepEqual(alerts.map((a) => [a.alert_id, a.state, a.state_ts]), [['a1', 'closed', T0 + 90], ['a2', 'open', T0 + 2.5]]);
+  const series = store.series({ since: T0, until: T0 + 10, resolution: '1s' });
+  assert.deepEqual(series.map((p) => [p.ts, p.alerts, p.packets]), [[T0 + 1, 1, 4], [T0 + 2, 1, 0]]);
+  assert.deepEqual(store.alerts({ since: T0, until: T0 + 100, host: '10.0.0.66' }).length, 2);
+  assert.deepEqual(store.alerts({ since: T0, until: T0 + 100, host: '10.0.0.7' }), []);
+  store.close();
+});
+
+test('flow and DNS filters: host (either side), port (either side), proto, since/until, limit', (t) => {
+  const store = HistoryStore.open(tempDir(t), { clock: frozenClock });
+  const flows = [
+    connRecord(T0 + 1, '10.0.0.5', 51_000, '93.184.216.34', 443),
+    connRecord(T0 + 2, '10.0.0.6', 51_001, '10.0.0.5', 22),
+    connRecord(T0 + 3, '10.0.0.6', 53_000, '192.0.2.53', 53, 'udp'),
+    connRecord(T0 + 4, '10.0.0.7', 443, '10.0.0.8', 40_000),
+    connRecord(T0 + 5, '10.0.0.5', 0, '10.0.0.1', 0, 'icmp'),
+  ];
+  for (const f of flows) store.appendConn(f);
+  store.appendDns(dnsRecord(T0 + 3, '10.0.0.6', 'a.example', 'NOERROR'));
+  store.appendDns(dnsRecord(T0 + 6, '10.0.0.9', 'b.example', 'NXDOMAIN'));
+  store.flush();
+  const all = { since: T0, until: T0 + 10 };
+  const ts = (rs: Array<{ ts: number }>) => rs.map((r) => r.ts - T0);
+  assert.deepEqual(ts(store.flows(all)), [1, 2, 3, 4, 5]);
+  assert.deepEqual(ts(store.flows({ ...all, host: '10.0.0.5' })), [1, 2, 5]);
+  assert.deepEqual(ts(store.flows({ ...all, port: 443 })), [1, 4]);
+  assert.deepEqual(ts(store.flows({ ...all, proto: 'udp' })), [3]);
+  assert.deepEqual(ts(store.flows({ ...all, host: '10.0.0.6', proto: 'tcp' })), [2]);
+  assert.deepEqual(ts(store.flows({ ...all, host: '10.0.0.6', port: 53, proto: 'udp' })), [3]);
+  assert.deepEqual(ts(store.flows({ since: T0 + 2, until: T0 + 4 })), [2, 3]);
+  assert.deepEqual(ts(store.flows({ ...all, limit: 2 })), [4, 5]);
+  assert.deepEqual(ts(store.flows({ ...all, host: '203.0.113.1' })), []);
+  assert.deepEqual(ts(store.dns(all)), [3, 6]);
+  assert.deepEqual(store.dns({ ...all, host: '10.0.0.9' }).map((d) => d.query), ['b.example']);
+  assert.deepEqual(store.dns({ ...all, port: 53, proto: 'tcp' }), []);
+  store.close();
+});
+
+test('appending goes on after close and reopen; close is idempotent and later use is refused', (t) => {
+  const dir = tempDir(t);
+  let store = HistoryStore.open(dir, { clock: frozenClock });
+  store.appendStats(statsSecond(T0, 1));
+  store.close();
+  store.close();
+  assert.throws(() => store.flows({ since: 0, until: T0 }), /closed/);
+  store = HistoryStore.open(dir, { clock: frozenClock });
+  store.appendStats(statsSecond(T0 + 1, 2));
+  store.flush();
+  assert.deepEqual(store.series({ since: T0, until: T0 + 2, resolution: '1s' }).map((p) => p.packets), [1, 2]);
+  store.close();
+});
+
+test('a file that is not a database is refused with a one-line error and a code', (t) => {
+  const dir = tempDir(t);
+  HistoryStore.open(dir).close();
+  // Overwrite the header: SQLite must refuse it.
+  writeFileSync(join(dir, DATABASE_FILE), Buffer.alloc(8192, 0x41));
+  assert.throws(() => HistoryStore.open(dir), (err: Error & { code?: string }) => err.code === 'STORE_OPEN_FAILED' && !err.message.includes('\n'));
+});
+

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { DATABASE_FILE, HistoryStore } from './history-store.js';
+import { migrate, SCHEMA_VERSION } from './schema.js';
+import { connRecord, statsSecond, tempDir } from './store-fixtures.test-util.js';
+
+const H0 = 1_699_999_200;
+
+test('a version 1 database (no top talkers) migrates forward and keeps its history', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(dir, { mode: 0o700 });
+  // What Loopy's first schema wrote: tables of version 1, some rows, a rollup watermark.
+  const v1 = new Database(join(dir, DATABASE_FILE));
+  migrate(v1, 1);
+  assert.equal(v1.pragma('user_version', { simple: true }), 1);
+  assert.equal(v1.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'talkers_1m'").pluck().get(), 0);
+  v1.prepare('INSERT INTO stats_1s (ts, packets, bytes) VALUES (?, ?, ?)').run(H0 + 60, 5, 500);
+  v1.prepare('INSERT INTO stats_1m (ts, packets, bytes) VALUES (?, ?, ?)').run(H0, 100, 10_000);
+  v1.prepare("INSERT INTO meta (key, value) VALUES ('rolled_minute_until', ?)").run(H0 + 60);
+  const conn = connRecord(H0 + 1, '10.0.0.5', 40_000, '10.0.0.9', 22);
+  v1.prepare("INSERT INTO conn (ts, uid, orig_h, orig_p, resp_h, resp_p, proto, record) VALUES (?, ?, ?, ?, ?, ?, 'tcp', ?)").run(
+    conn.ts, conn.uid, conn['id.orig_h'], conn['id.orig_p'], conn['id.resp_h'], conn['id.resp_p'], JSON.stringify(conn),
+  );
+  v1.close();
+
+  const store = HistoryStore.open(dir, { clock: () => 0 });
+  assert.equal(SCHEMA_VERSION, 2);
+  assert.deepEqual(store.flows({ since: H0, until: H0 + 10 }).map((c) => c.uid), [conn.uid]);
+  // The watermark came through: minute H0 from stats_1m, minute H0+60 from stats_1s, plus what we add now.
+  store.appendStats(statsSecond(H0 + 61, 1, [['10.0.0.5', 42]]));
+  store.flush();
+  assert.deepEqual(store.series({ since: H0, until: H0 + 120, resolution: '1m' }).map((p) => [p.ts - H0, p.packets]), [[0, 100], [60, 6]]);
+  assert.deepEqual(store.topTalkers({ since: H0, until: H0 + 120 }), [{ host: '10.0.0.5', bytes: 42, packets: 1 }]);
+  store.close();
+  const after = new Database(join(dir, DATABASE_FILE), { readonly: true });
+  assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  after.close();
+});
+
+test('a database from a newer Loopy is refused, not guessed at', (t) => {
+  const dir = tempDir(t);
+  HistoryStore.open(dir).close();
+  const db = new Database(join(dir, DATABASE_FILE));
+  db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+  db.close();
+  assert.throws(() => HistoryStore.open(dir), (err: Error & { code?: string }) => err.code === 'STORE_SCHEMA_TOO_NEW' && /upgrade Loopy/.test(err.message));
+});

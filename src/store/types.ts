@@ -1,0 +1,101 @@
+/**
+ * The shapes the history store answers with. src/client/agent-client.ts declares the same ones for the UI;
+ * they live here because the store sits below the client (imports run downhill), and the client re-exports them.
+ */
+
+export type Resolution = '1s' | '1m' | '1h';
+
+/** Filters shared by the history queries. Times are seconds since the epoch: since ≤ ts < until. */
+export interface HistoryQuery {
+  since: number;
+  until: number;
+  host?: string;
+  port?: number;
+  proto?: 'tcp' | 'udp' | 'icmp';
+  limit?: number;
+}
+
+/** One point of a stored series (the same fields as a stats record, summed over the resolution). */
+export interface SeriesPoint {
+  ts: number;
+  packets: number;
+  bytes: number;
+  packets_in: number;
+  packets_out: number;
+  bytes_in: number;
+  bytes_out: number;
+  flows_opened: number;
+  dns_queries: number;
+  dropped: number;
+  alerts: number;
+}
+
+/** The counters of a SeriesPoint, in table column order (every stats table has ts + these). */
+export const SERIES_COLUMNS = [
+  'packets',
+  'bytes',
+  'packets_in',
+  'packets_out',
+  'bytes_in',
+  'bytes_out',
+  'flows_opened',
+  'dns_queries',
+  'dropped',
+  'alerts',
+] as const satisfies ReadonlyArray<Exclude<keyof SeriesPoint, 'ts'>>;
+
+/** How long each table keeps its rows, in seconds. */
+export interface Retention {
+  stats1s: number;
+  stats1m: number;
+  stats1h: number;
+  conn: number;
+  dns: number;
+  alerts: number;
+}
+
+const DAY = 86_400;
+
+/** What a sysadmin would accept: detail for a day, minutes for a month, hours for a year. */
+export const DEFAULT_RETENTION: Readonly<Retention> = {
+  stats1s: DAY,
+  stats1m: 30 * DAY,
+  stats1h: 365 * DAY,
+  conn: 7 * DAY,
+  dns: 7 * DAY,
+  alerts: 90 * DAY,
+};
+
+/** 1 GiB: the database file (its used pages) is kept under this by deleting the oldest detail first. */
+export const DEFAULT_MAX_BYTES = 1024 ** 3;
+
+/** An alert record as detection emits it (src/analyze/records.ts AlertRecord); extra fields are kept. */
+export interface AlertLike {
+  type: 'alert';
+  ts: number;
+  alert_id: string;
+  detector: string;
+  severity: string;
+  message: string;
+  state: string;
+  state_ts?: number;
+  src?: string;
+  dst?: string;
+  [field: string]: unknown;
+}
+
+/** A host's share of the traffic over a range (from the per-minute top-talkers table). */
+export interface HostTotal {
+  host: string;
+  bytes: number;
+  packets: number;
+}
+
+export interface HistoryStoreOptions {
+  retention?: Partial<Retention>;
+  maxBytes?: number;
+  /** Wall clock in seconds since the epoch; flush() runs retention by it once a minute. Default Date.now()/1000. */
+  clock?: () => number;
+  /** Top talkers kept per minute once the minute is complete (default 20). */
+  talkersPerMinute?: number;
+}

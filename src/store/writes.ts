@@ -1,0 +1,71 @@
+/** The store's insert statements and the mapping from records to their columns (kept beside the full JSON). */
+import type Database from 'better-sqlite3';
+import type { ConnRecord, DnsRecord } from '../analyze/records.js';
+import type { StatsSecond } from '../stats/stats-record.js';
+import type { Counters } from './rollups.js';
+import type { AlertLike } from './types.js';
+
+export interface RecordInserts {
+  conn: Database.Statement;
+  dns: Database.Statement;
+  alertKnown: Database.Statement;
+  alert: Database.Statement;
+  talker: Database.Statement;
+}
+
+export function prepareInserts(db: Database.Database): RecordInserts {
+  return {
+    conn: db.prepare(
+      `INSERT INTO conn (ts, uid, community_id, orig_h, orig_p, resp_h, resp_p, proto, service, conn_state, duration,
+        orig_bytes, resp_bytes, orig_pkts, resp_pkts, orig_ip_bytes, resp_ip_bytes, rtt, orig_retrans, resp_retrans, record)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    dns: db.prepare(
+      `INSERT INTO dns (ts, uid, orig_h, orig_p, resp_h, resp_p, proto, trans_id, query, qtype_name, rcode_name, rtt, answers, record)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    alertKnown: db.prepare('SELECT 1 FROM alerts WHERE alert_id = ?').pluck(),
+    // A later state replaces an earlier one; a record older than the stored state (replayed twice) does not.
+    alert: db.prepare(
+      `INSERT INTO alerts (alert_id, ts, state_ts, detector, severity, state, src, dst, message, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (alert_id) DO UPDATE SET state_ts = excluded.state_ts, severity = excluded.severity, state = excluded.state,
+         src = excluded.src, dst = excluded.dst, message = excluded.message, record = excluded.record
+       WHERE excluded.state_ts >= alerts.state_ts`,
+    ),
+    talker: db.prepare(
+      'INSERT INTO talkers_1m (ts, host, bytes, packets) VALUES (?, ?, ?, ?) ON CONFLICT (ts, host) DO UPDATE SET bytes = bytes + excluded.bytes, packets = packets + excluded.packets',
+    ),
+  };
+}
+
+/** A stats record's counters in SERIES_COLUMNS order. */
+export function statsCounters(rec: StatsSecond): Counters {
+  let dropped = 0;
+  for (const i of rec.interfaces) dropped += i.dropped;
+  return [rec.packets, rec.bytes, rec.packets_in, rec.packets_out, rec.bytes_in, rec.bytes_out, rec.flows_opened, rec.dns?.queries ?? 0, dropped, 0];
+}
+
+const orNull = <T>(x: T | undefined): T | null => (x === undefined ? null : x);
+
+export function insertConn(s: RecordInserts, c: ConnRecord): void {
+  s.conn.run(
+    c.ts, c.uid, orNull(c.community_id), c['id.orig_h'], c['id.orig_p'], c['id.resp_h'], c['id.resp_p'], c.proto, orNull(c.service),
+    orNull(c.conn_state), orNull(c.duration), orNull(c.orig_bytes), orNull(c.resp_bytes), orNull(c.orig_pkts), orNull(c.resp_pkts),
+    orNull(c.orig_ip_bytes), orNull(c.resp_ip_bytes), orNull(c.rtt), orNull(c.orig_retrans), orNull(c.resp_retrans), JSON.stringify(c),
+  );
+}
+
+export function insertDns(s: RecordInserts, d: DnsRecord): void {
+  s.dns.run(
+    d.ts, d.uid, d['id.orig_h'], d['id.orig_p'], d['id.resp_h'], d['id.resp_p'], d.proto, orNull(d.trans_id), orNull(d.query),
+    orNull(d.qtype_name), orNull(d.rcode_name), orNull(d.rtt), d.answers === undefined ? null : JSON.stringify(d.answers), JSON.stringify(d),
+  );
+}
+
+/** Stores the alert's latest state; true when its alert_id was new (it fired now, as far as the store knows). */
+export function upsertAlert(s: RecordInserts, a: AlertLike): boolean {
+  const known = s.alertKnown.get(a.alert_id) !== undefined;
+  const stateTs = typeof a.state_ts === 'number' ? a.state_ts : a.ts;
+  s.alert.run(a.alert_id, a.ts, stateTs, a.detector, a.severity, a.state, orNull(a.src), orNull(a.dst), a.message, JSON.stringify(a));
+  return !known;
+}
