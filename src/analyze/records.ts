@@ -89,4 +89,38 @@ export interface SummaryRecord {
   dns_transactions: number;
 }
 
+/** What an alert rests on: the counters that fired and their thresholds, who and what was involved, when. */
+export interface AlertEvidence {
+  counters: Record<string, number>;
+  thresholds: Record<string, number>;
+  hosts: string[];
+  ports?: number[];
+  names?: string[];
+  first_seen: number;
+  last_seen: number;
+  /** The evidence pcap (written once the seconds after the alert have been captured). */
+  pcap?: string;
+  [extra: string]: unknown;
+}
+
+/** One incident's alert: emitted when it fires (open), as it goes on (update, rate-limited), and when it closes. */
+export interface AlertRecord {
+  type: 'alert';
+  /** Capture time when the alert fired (the same in every record of one alert). */
+  ts: number;
+  alert_id: string;
+  state: 'open' | 'update' | 'closed';
+  /** Capture time of this record (= ts for open). */
+  state_ts: number;
+  detector: string;
+  severity: 'low' | 'medium' | 'high' | 'critical';
+  message: string;
+  src?: string;
+  dst?: string;
+  evidence: AlertEvidence;
+  community_ids: string[];
+  /** Closed records: 'quiet' (nothing new for the quiet period), 'suppressed', or 'end_of_input'. */
+  closed_reason?: 'quiet' | 'suppressed' | 'end_of_input';
+}
+
 export type LoopyRecord = ConnRecord | DnsRecord | TlsRecord | WeirdRecord | SummaryRecord | { type: string; [field: string]: unknown };

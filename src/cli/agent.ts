@@ -21,11 +21,17 @@ export interface AgentCliOptions {
   speed?: string;
   max?: boolean;
   loop?: boolean;
+  stay?: boolean;
   maxFlows?: string;
   localNet?: string[];
   topN?: string;
   status?: boolean;
   json?: boolean;
+  listen?: string[];
+  metrics?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  name?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -50,9 +56,15 @@ export function registerAgent(program: Command): void {
     .option('--speed <x>', 'replay speed factor (default 1: real time)')
     .option('--max', 'replay as fast as possible')
     .option('--loop', 'replay the file again and again')
+    .option('--stay', 'after a replay ends, keep serving its history to clients until stopped')
     .option('--max-flows <n>', 'flow table size (default 262144)')
     .option('--local-net <cidr>', 'a network that counts as local for in/out (repeat; default private ranges)', collect)
     .option('--top-n <n>', 'top talkers per stats record (default 10)')
+    .option('--listen <spec>', 'serve clients on unix:PATH or tls://HOST:PORT (repeat; default unix:/run/loopy/agent.sock as root, else DATA/agent.sock)', collect)
+    .option('--metrics <host:port>', 'Prometheus metrics over HTTP (a bare port: on 127.0.0.1)')
+    .option('--tls-cert <file>', 'PEM certificate for tls:// listeners (default: self-signed, generated in DATA)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--name <name>', 'the name clients show for this agent (default the host name)')
     .option('--status', 'print the health of the running agent (from --data DIR) and exit')
     .option('--json', 'with --status: the status as JSON')
     .action(async (options: AgentCliOptions) => {
@@ -84,9 +96,15 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
     speed: numeric(o.speed),
     max: o.max,
     loop: o.loop,
+    stay: o.stay,
     maxFlows: numeric(o.maxFlows),
     localNets: o.localNet,
     topN: numeric(o.topN),
+    listen: o.listen,
+    metrics: o.metrics,
+    tlsCert: o.tlsCert,
+    tlsKey: o.tlsKey,
+    name: o.name,
   };
   for (const key of Object.keys(raw) as Array<keyof typeof raw>) if (raw[key] === undefined) delete raw[key];
   return validateAgentConfig(raw, 'command line');

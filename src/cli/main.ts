@@ -2,6 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerRead } from './read.js';
 import { registerAgent } from './agent.js';
+import { registerBridge } from './bridge.js';
+import { registerQuery } from './query.js';
+import { registerWatch } from './watch.js';
 import { UsageError } from './errors.js';
 
 const program = new Command();
@@ -13,6 +16,9 @@ program
 
 registerRead(program);
 registerAgent(program);
+registerBridge(program);
+registerQuery(program);
+registerWatch(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError || err instanceof CommanderError) {

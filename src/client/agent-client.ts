@@ -6,10 +6,13 @@
 import type { AgentStatus } from '../serve/status.js';
 import type { StatsSecond } from '../stats/stats-record.js';
 import type { ConnRecord, DnsRecord, LoopyRecord } from '../analyze/records.js';
+import type { HistoryQuery, Resolution, SeriesPoint } from '../store/types.js';
 
 export type ConnectionState =
   | { state: 'connecting'; attempt: number }
   | { state: 'connected'; since: number; agent: AgentHello }
+  /** retryInMs is -1 when the client gives up: a failure retrying cannot cure (changed certificate, wrong
+   *  token, no common protocol version) or a client made with `reconnect: false`. */
   | { state: 'disconnected'; since: number; error: string; retryInMs: number }
   | { state: 'closed' };
 
@@ -35,32 +38,8 @@ export type LiveEvent =
   | { topic: 'dns'; record: DnsRecord; missed: number }
   | { topic: 'alerts'; record: LoopyRecord; missed: number };
 
-export type Resolution = '1s' | '1m' | '1h';
-
-/** Filters shared by the history queries. Times are seconds since the epoch. */
-export interface HistoryQuery {
-  since: number;
-  until: number;
-  host?: string;
-  port?: number;
-  proto?: 'tcp' | 'udp' | 'icmp';
-  limit?: number;
-}
-
-/** One point of a stored series (the same fields as a stats record, summed over the resolution). */
-export interface SeriesPoint {
-  ts: number;
-  packets: number;
-  bytes: number;
-  packets_in: number;
-  packets_out: number;
-  bytes_in: number;
-  bytes_out: number;
-  flows_opened: number;
-  dns_queries: number;
-  dropped: number;
-  alerts: number;
-}
+/** The history shapes are the store's (src/store/types.ts); re-exported so the UI needs only this module. */
+export type { HistoryQuery, Resolution, SeriesPoint } from '../store/types.js';
 
 export interface AgentClient {
   /** The name this client was given (TARGET or its config name). */

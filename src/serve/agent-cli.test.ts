@@ -37,7 +37,7 @@ const connKey = (r: Rec) => [r.community_id, r.conn_state, r.history, r.orig_byt
 test('a replay at full speed gives the same records as loopy read, plus stats every second', () => {
   const data = join(root, 'data-max');
   const statsOut = join(root, 'out.ndjson');
-  const r = runCli(['agent', '--config', noConfig, '-r', capture, '--max', '--stdout', '--stats-out', statsOut, '--data', data]);
+  const r = runCli(['agent', '--config', noConfig, '-r', capture, '--max', '--stdout', '--stats-out', statsOut, '--data', data, '--listen', `unix:${data}/agent.sock`]);
   assert.equal(r.status, 0, r.stderr);
   const agent = parse(r.stdout);
   const read = parse(runCli(['read', capture, '--json']).stdout);
@@ -64,7 +64,7 @@ test('a replay at full speed gives the same records as loopy read, plus stats ev
 test('a looping replay shows in --status while it runs, stops cleanly on SIGTERM, then reads as stopped', async () => {
   const data = join(root, 'data-loop');
   const [cmd, ...pre] = cliCommand();
-  const child = spawn(cmd, [...pre, 'agent', '--config', noConfig, '-r', capture, '--loop', '--speed', '50', '--stdout', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, [...pre, 'agent', '--config', noConfig, '-r', capture, '--loop', '--speed', '50', '--stdout', '--data', data, '--listen', `unix:${data}/agent.sock`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -106,7 +106,8 @@ test('replaying a file that is not there: one line, exit 1', () => {
 test('without the capture addon: live capture fails with one line saying what to install; a replay still works', () => {
   const [cmd, ...pre] = cliCommand();
   const env = { ...process.env, LOOPY_CAPTURE_ADDON: join(root, 'no-addon.node') };
-  const run = (args: string[]) => spawnSync(cmd, [...pre, 'agent', '--config', noConfig, ...args], { encoding: 'utf8', env, timeout: 60_000 });
+  const sock = `unix:${join(root, 'noaddon.sock')}`;
+  const run = (args: string[]) => spawnSync(cmd, [...pre, 'agent', '--config', noConfig, '--listen', sock, ...args], { encoding: 'utf8', env, timeout: 60_000 });
   const live = run(['-i', 'lo', '--data', join(root, 'data-noaddon')]);
   assert.equal(live.status, 1);
   assert.equal(

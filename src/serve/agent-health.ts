@@ -48,6 +48,11 @@ export interface StatusContext {
   filter: string | null;
   state: AgentStatus['state'];
   interfaceState: InterfaceState;
+  /** Connected protocol clients (0 when the agent serves none). */
+  clients?: number;
+  /** Since start, summed by the caller over every second. */
+  packetsTotal?: number;
+  bytesTotal?: number;
 }
 
 const pctOf = (part: number, whole: number): number => (whole > 0 ? Math.round((100_000 * part) / whole) / 1000 : 0);
@@ -96,5 +101,9 @@ export function statusOf(ctx: StatusContext, stats: StatsSecond, counters: reado
     cpu_percent: stats.cpu_percent,
     rss_bytes: stats.rss_bytes,
     flows_active: stats.flows_active,
+    packets_total: ctx.packetsTotal ?? 0,
+    bytes_total: ctx.bytesTotal ?? 0,
+    clients: ctx.clients ?? 0,
+    uptime_s: Math.max(0, stats.ts - ctx.started),
   };
 }

@@ -25,6 +25,12 @@ import { NdjsonSink, RecordSinks } from './record-sinks.js';
 import { SelfExclusion, combineFilters } from './self-exclusion.js';
 import { prepareDataDir, writeStatusFile } from './status.js';
 import { UserSpaceFilter } from './user-space-filter.js';
+import type { AlertControl, HistoryStoreLike } from './server.js';
+import { type Service, startService } from './service.js';
+import type { AgentStatus } from './status.js';
+import type { Topic } from './protocol/messages.js';
+import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
+import { openAgentHistory } from './history.js';
 
 export interface AgentDeps {
   clock?: AgentClock;
@@ -38,6 +44,10 @@ export interface AgentDeps {
   onRecord?: (record: LoopyRecord | object) => void;
   /** Traffic the agent must not count (its own sessions); may be filled before and changed after start. */
   exclusions?: SelfExclusion;
+  /** The history store (appended to, flushed each second, retention hourly, queried by clients). */
+  history?: HistoryStoreLike;
+  /** Detection's acknowledge/suppress, offered to clients as alerts.*. */
+  alerts?: AlertControl;
 }
 
 export interface AgentExit {
@@ -47,6 +57,10 @@ export interface AgentExit {
 
 export interface RunningAgent {
   readonly exclusions: SelfExclusion;
+  /** The protocol server and its listeners (when settings.serve is given). */
+  readonly service?: Service;
+  /** A live event to subscribed clients (and the history store): what detection calls with its alerts. */
+  publish(topic: Topic, record: object): void;
   /** Stops capture; `done` settles once the engine and every output are flushed. Safe to call twice. */
   stop(reason?: string): void;
   readonly done: Promise<AgentExit>;
@@ -93,15 +107,33 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   }
   if (settings.stdout) streams.push({ sink: new NdjsonSink('stdout', deps.stdout ?? process.stdout), close: false });
   const sinks = new RecordSinks(streams, deps.onRecord);
+  const started = clock.now();
+  let latestStatus: AgentStatus | undefined;
+  let service: Service | undefined;
+  // A serving agent keeps history under its data directory (tests and library use pass their own, or none).
+  const history = deps.history ?? (settings.serve ? attempt(() => openAgentHistory(settings.dataDir, target), `cannot open the history store in ${settings.dataDir}`, '--data DIR') : undefined);
+  if (settings.serve) {
+    // Before the capture opens (own ports excluded from its first filter) and before the privilege drop.
+    service = await startService(settings.serve, {
+      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts,
+      status: () => latestStatus ?? emptyStatus(started, clock.now(), src.kind, settings.filter ?? null),
+    });
+  }
 
   // The user's filter and the exclusions: in the kernel for live capture, in user space for a replay.
   const userSpace = new UserSpaceFilter();
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
-  const source: CaptureSource = (deps.openCapture ?? openCaptureSource)(
-    src.kind === 'live'
-      ? { kind: 'live', interfaces: src.interfaces, filter: effectiveFilter() ?? undefined, snaplen: settings.snaplen, bufferMiB: settings.bufferMiB, promisc: settings.promisc }
-      : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop },
-  );
+  let source: CaptureSource;
+  try {
+    source = (deps.openCapture ?? openCaptureSource)(
+      src.kind === 'live'
+        ? { kind: 'live', interfaces: src.interfaces, filter: effectiveFilter() ?? undefined, snaplen: settings.snaplen, bufferMiB: settings.bufferMiB, promisc: settings.promisc }
+        : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop },
+    );
+  } catch (err) {
+    await service?.close('the agent failed to start');
+    throw err;
+  }
   if (src.kind === 'replay') userSpace.set(effectiveFilter() ?? undefined);
   for (const w of source.warnings) log.warn({ warning: w }, 'capture warning');
 
@@ -110,6 +142,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     outcome = dropPrivileges(target, privileges);
   } catch (err) {
     source.close();
+    await service?.close('the agent failed to start');
     throw err;
   }
   log.info({ uid: outcome.uid, gid: outcome.gid, user: outcome.user, dropped: outcome.dropped }, outcome.message);
@@ -130,6 +163,20 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     log.info({ filter }, 'capture filter changed (own traffic exclusions)');
   });
 
+  const publish = (topic: Topic, record: object) => {
+    try {
+      if (history) {
+        if (topic === 'flows') history.appendConn(record as ConnRecord);
+        else if (topic === 'dns') history.appendDns(record as DnsRecord);
+        else if (topic === 'alerts') history.appendAlert(record as AlertRecord);
+        else history.appendStats(record);
+      }
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'history store append failed');
+    }
+    if (topic === 'alerts') service?.metrics.onAlert(record as { state?: string; detector?: string });
+    service?.server.publish(topic, record);
+  };
   const stats = { current: undefined as SecondStats | undefined };
   const engine = new Engine({
     protocols: defaultProtocols,
@@ -138,28 +185,52 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     onRecord: (record) => {
       stats.current?.onRecord(record);
       sinks.write(record);
+      const type = (record as { type?: string }).type;
+      if (type === 'conn') publish('flows', record);
+      else if (type === 'dns') publish('dns', record);
+      else if (type === 'alert') publish('alerts', record);
     },
     onFlowStart: (flow, pkt) => stats.current?.onFlowStart(flow, pkt),
     onFlowEnd: (flow, reason) => stats.current?.onFlowEnd(flow, reason),
   });
-  const started = clock.now();
   const secondStats = new SecondStats(engine, { localNets: settings.localNets, topN: settings.topN, start: started });
   stats.current = secondStats;
   const cpu = new CpuMeter(deps.processSample ?? realProcessSample, started);
 
   let state: 'running' | 'stopped' | 'failed' = 'running';
   let statusWarned = false;
+  let packetsTotal = 0;
+  let bytesTotal = 0;
+  let lastRetention = started;
   const rollSecond = (now: number) => {
     const counters = source.stats();
     const record = secondStats.roll(now, { interfaces: counters, process: cpu.read(now) });
     sinks.write(record);
     sinks.flush();
+    packetsTotal += record.packets;
+    bytesTotal += record.bytes;
+    const clients = service?.server.clients ?? 0;
     const ctx = {
       pid: process.pid, user, started, source: source.kind, filter: effectiveFilter(), state,
       interfaceState: state === 'running' ? (source.kind === 'live' ? 'capturing' : 'replaying') : state,
+      clients, packetsTotal, bytesTotal,
     } as const;
+    latestStatus = statusOf(ctx, record, counters);
+    service?.metrics.onStats(record, clients);
+    publish('stats', record);
+    if (history) {
+      try {
+        history.flush();
+        if (now - lastRetention >= 3600) {
+          lastRetention = now;
+          history.enforceRetention(now);
+        }
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'history store flush failed');
+      }
+    }
     try {
-      writeStatusFile(settings.dataDir, statusOf(ctx, record, counters));
+      writeStatusFile(settings.dataDir, latestStatus);
     } catch (err) {
       if (!statusWarned) log.warn({ dir: settings.dataDir, err: (err as Error).message }, 'cannot write the status file');
       statusWarned = true;
@@ -173,19 +244,29 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   });
 
   let stopReason = '';
+  let releaseStay: (() => void) | undefined;
   const stop = (reason = 'stop requested') => {
     if (stopReason) return;
     stopReason = reason;
     log.info({ reason }, 'stopping: closing capture and flushing');
     source.close();
+    releaseStay?.();
   };
 
   const done = (async (): Promise<AgentExit> => {
     let failure: Error | undefined;
+    let finished = false;
     try {
       for await (const batch of source) {
         engine.processBatch(batch, userSpace.matches(batch));
         await sinks.drain();
+      }
+      if (src.kind === 'replay' && src.stay && !stopReason) {
+        // The file is done: report its open flows now, then serve its history until told to stop.
+        engine.finish();
+        finished = true;
+        log.info('the replay reached the end of the file; serving its history until stopped (--stay)');
+        await new Promise<void>((resolve) => (releaseStay = resolve));
       }
     } catch (err) {
       failure = err as Error;
@@ -194,18 +275,33 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     }
     cancelTimer();
     source.close();
-    engine.finish();
+    if (!finished) engine.finish();
     if (state === 'running') state = 'stopped';
     rollSecond(clock.now());
     await sinks.end();
+    await service?.close(stopReason || 'the agent stopped');
+    try {
+      history?.close();
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'history store close failed');
+    }
     const reason = failure ? failure.message : stopReason || 'the replay reached the end of the file';
     log.info({ reason, packets: engine.packets }, 'stopped');
     return { code: failure ? 1 : 0, reason };
   })();
 
   log.info(
-    { source: source.kind, interfaces: source.interfaces, filter: effectiveFilter(), data: settings.dataDir },
+    { source: source.kind, interfaces: source.interfaces, filter: effectiveFilter(), data: settings.dataDir, listen: service?.addresses },
     src.kind === 'live' ? `capturing on ${source.interfaces.join(', ')}` : `replaying ${src.file}`,
   );
-  return { exclusions, stop, done };
+  return { exclusions, service, publish, stop, done };
+}
+
+/** The status before the first second is rolled (a client asking at once). */
+function emptyStatus(started: number, now: number, source: 'live' | 'replay', filter: string | null): AgentStatus {
+  return {
+    type: 'agent_status', pid: process.pid, user: '', started, updated: now, state: 'running', source, filter, interfaces: [],
+    packets_per_s: 0, bytes_per_s: 0, drop_pct: 0, drop_pct_total: 0, weirds_per_s: 0, cpu_percent: 0, rss_bytes: 0,
+    flows_active: 0, packets_total: 0, bytes_total: 0, clients: 0, uptime_s: Math.max(0, now - started),
+  };
 }

@@ -35,7 +35,25 @@ test('a full config file is accepted and every key reaches the settings', () => 
     filter: 'not port 22', snaplen: 128, bufferMiB: 16, promisc: true, user: 'loopy', dataDir: '/srv/loopy',
     logFile: '/var/log/loopy.log', logLevel: 'debug', statsOut: '/tmp/s.ndjson', stdout: true, maxFlows: 1000,
     localNets: ['192.0.2.0/24'], topN: 5,
+    serve: { listen: [{ kind: 'unix', path: '/run/loopy/agent.sock' }] },
   });
+});
+
+test('the protocol server: --listen specs, the default socket (root: /run/loopy, else DATA), metrics, TLS files', () => {
+  assert.deepEqual(resolveAgentSettings({ data: '/srv/l' }, { interfaces: ['any'] }, 1000).serve, { listen: [{ kind: 'unix', path: '/srv/l/agent.sock' }] });
+  const s = resolveAgentSettings(
+    { listen: ['unix:/tmp/a.sock', 'tls://0.0.0.0:7441', 'tls://[::1]:7442'], metrics: '9464', tlsCert: '/c.pem', tlsKey: '/k.pem', token: 'x'.repeat(16), name: 'web-01' },
+    { interfaces: ['any'] },
+    0,
+  );
+  assert.deepEqual(s.serve, {
+    listen: [{ kind: 'unix', path: '/tmp/a.sock' }, { kind: 'tls', host: '0.0.0.0', port: 7441 }, { kind: 'tls', host: '::1', port: 7442 }],
+    metrics: { host: '127.0.0.1', port: 9464 }, tlsCertFile: '/c.pem', tlsKeyFile: '/k.pem', token: 'x'.repeat(16), name: 'web-01',
+  });
+  assert.throws(() => resolveAgentSettings({ listen: ['tcp://x:1'] }, { interfaces: ['any'] }), /expected unix:PATH or tls:\/\/HOST:PORT/);
+  assert.throws(() => resolveAgentSettings({ tlsCert: '/c.pem' }, { interfaces: ['any'] }), /both --tls-cert and --tls-key/);
+  assert.throws(() => resolveAgentSettings({ metrics: 'host:port' }, { interfaces: ['any'] }), /expected HOST:PORT/);
+  assert.throws(() => validateAgentConfig({ token: 'short' }, 'f.json'), /16 characters or more/);
 });
 
 test('defaults: user nobody, data /var/lib/loopy, info logs, no promiscuous mode', () => {

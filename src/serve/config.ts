@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { join } from 'node:path';
 import { LocalNets } from '../stats/local-nets.js';
+import { DEFAULT_ROOT_SOCKET, type ListenSpec, parseListenSpec } from './transports.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/loopy/agent.json';
 export const DEFAULT_DATA_DIR = '/var/lib/loopy';
@@ -44,9 +46,18 @@ export const agentConfigSchema = z.strictObject({
     .optional(),
   max: flag.optional(),
   loop: flag.optional(),
+  stay: flag.optional(),
   maxFlows: whole(1, 1 << 26).optional(),
   localNets: z.array(word('a network in CIDR form, e.g. "10.0.0.0/8"'), { error: 'expected a list of networks, e.g. ["10.0.0.0/8"]' }).optional(),
   topN: whole(1, 1000).optional(),
+  listen: z.array(word('unix:PATH or tls://HOST:PORT'), { error: 'expected a list of listeners, e.g. ["unix:/run/loopy/agent.sock", "tls://0.0.0.0:7441"]' }).optional(),
+  metrics: word('HOST:PORT for the Prometheus listener, e.g. "127.0.0.1:9464"').optional(),
+  tlsCert: word('a PEM certificate file path').optional(),
+  tlsKey: word('a PEM private key file path').optional(),
+  token: z.string({ error: 'expected the bearer token TLS clients must give (a string of 16 characters or more)' })
+    .min(16, { error: 'expected the bearer token TLS clients must give (a string of 16 characters or more)' })
+    .optional(),
+  name: word('the agent\'s name for its clients').optional(),
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
@@ -68,14 +79,21 @@ export const FLAG_OF: Record<keyof AgentConfig, string> = {
   speed: '--speed',
   max: '--max',
   loop: '--loop',
+  stay: '--stay',
   maxFlows: '--max-flows',
   localNets: '--local-net',
   topN: '--top-n',
+  listen: '--listen',
+  metrics: '--metrics',
+  tlsCert: '--tls-cert',
+  tlsKey: '--tls-key',
+  token: 'token',
+  name: '--name',
 };
 
 /** The settings the agent runs with, after the file, the flags and the defaults are merged. */
 export interface AgentSettings {
-  source: { kind: 'live'; interfaces: string[] } | { kind: 'replay'; file: string; speed?: number; max: boolean; loop: boolean };
+  source: { kind: 'live'; interfaces: string[] } | { kind: 'replay'; file: string; speed?: number; max: boolean; loop: boolean; stay?: boolean };
   filter?: string;
   snaplen?: number;
   bufferMiB?: number;
@@ -89,6 +107,32 @@ export interface AgentSettings {
   maxFlows?: number;
   localNets?: string[];
   topN?: number;
+  /** The protocol server; absent: the agent serves no clients (tests, and library use). */
+  serve?: ServeSettings;
+}
+
+export interface ServeSettings {
+  listen: ListenSpec[];
+  /** Prometheus metrics over HTTP. */
+  metrics?: { host: string; port: number };
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  token?: string;
+  /** The name clients show (default: the host name). */
+  name?: string;
+}
+
+/** The unix socket when none is given: /run/loopy for root, else in the data directory. */
+export function defaultSocketPath(euid: number | undefined, dataDir: string): string {
+  return euid === 0 ? DEFAULT_ROOT_SOCKET : join(dataDir, 'agent.sock');
+}
+
+/** `HOST:PORT`, `[V6]:PORT` or `PORT` (loopback). */
+export function parseMetricsSpec(text: string): { host: string; port: number } {
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`--metrics ${text}: expected HOST:PORT (e.g. 127.0.0.1:9464) or a port`);
+  return { host: m[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
 }
 
 /** A settings mistake: one line (file or flag, key, what is expected). Stable code LOOPY_CONFIG. */
@@ -161,7 +205,7 @@ export function loadAgentConfig(path: string | undefined, readFile: (p: string) 
 }
 
 /** Merges the file and the flags (flags win) and checks the combinations; throws ConfigError. */
-export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig): AgentSettings {
+export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid = process.geteuid?.()): AgentSettings {
   const c: AgentConfig = { ...file };
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) (c as Record<string, unknown>)[key] = value;
   const live = c.interfaces !== undefined && c.interfaces.length > 0;
@@ -176,7 +220,7 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig): Age
     throw new ConfigError('nothing to capture: give -i IFACE (repeat for several, or -i any) or -r FILE, on the command line or in the config file');
   }
   if (c.read === undefined) {
-    for (const key of ['speed', 'max', 'loop'] as const) {
+    for (const key of ['speed', 'max', 'loop', 'stay'] as const) {
       if (c[key] !== undefined && c[key] !== false) throw new ConfigError(`${FLAG_OF[key]} only applies to a replay (-r FILE)`);
     }
   } else {
@@ -191,17 +235,31 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig): Age
       throw new ConfigError(`${FLAG_OF.localNets}: ${(err as Error).message}`);
     }
   }
+  const dataDir = c.data ?? DEFAULT_DATA_DIR;
+  let listen: ListenSpec[];
+  try {
+    listen = (c.listen ?? [`unix:${defaultSocketPath(euid, dataDir)}`]).map(parseListenSpec);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) throw new ConfigError('give both --tls-cert and --tls-key, or neither (a self-signed pair is then generated in --data DIR)');
+  const serve: ServeSettings = { listen };
+  if (c.metrics !== undefined) serve.metrics = parseMetricsSpec(c.metrics);
+  if (c.tlsCert !== undefined) serve.tlsCertFile = c.tlsCert;
+  if (c.tlsKey !== undefined) serve.tlsKeyFile = c.tlsKey;
+  if (c.token !== undefined) serve.token = c.token;
+  if (c.name !== undefined) serve.name = c.name;
   if (c.speed !== undefined && c.max) throw new ConfigError('--speed and --max cannot be used together: --max replays as fast as possible');
   return {
     source: c.read !== undefined
-      ? { kind: 'replay', file: c.read, speed: c.speed, max: c.max ?? false, loop: c.loop ?? false }
+      ? { kind: 'replay', file: c.read, speed: c.speed, max: c.max ?? false, loop: c.loop ?? false, stay: c.stay ?? false }
       : { kind: 'live', interfaces: [...new Set(c.interfaces)] },
     filter: c.filter === undefined || c.filter.trim() === '' ? undefined : c.filter,
     snaplen: c.snaplen,
     bufferMiB: c.buffer,
     promisc: c.promisc ?? false,
     user: c.user ?? DEFAULT_USER,
-    dataDir: c.data ?? DEFAULT_DATA_DIR,
+    dataDir,
     logFile: c.log,
     logLevel: c.logLevel ?? 'info',
     statsOut: c.statsOut,
@@ -209,5 +267,6 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig): Age
     maxFlows: c.maxFlows,
     localNets: c.localNets,
     topN: c.topN,
+    serve,
   };
 }

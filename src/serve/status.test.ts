@@ -18,7 +18,7 @@ function sample(updated: number, over: Partial<AgentStatus> = {}): AgentStatus {
       { name: 'eth1', state: 'capturing', received: 10, dropped: 0, if_dropped: 2, addon_dropped: 0, packets_per_s: 0, drop_pct: 0 },
     ],
     packets_per_s: 1500.4, bytes_per_s: 1_250_000, drop_pct: 0, drop_pct_total: 0.000972, weirds_per_s: 3, cpu_percent: 2.345,
-    rss_bytes: 81_200_000, flows_active: 321,
+    rss_bytes: 81_200_000, flows_active: 321, packets_total: 5_000_000, bytes_total: 4_000_000_000, clients: 2, uptime_s: 3725,
     ...over,
   };
 }
@@ -61,6 +61,7 @@ test('the human view: a few aligned lines', () => {
     'drop       0.00 % last second, 0.0010 % since start',
     'weirds/s   3',
     'flows      321 active',
+    'clients    2 connected',
     'CPU        2.3 % of one core',
     'RSS        81.2 MB',
     '',

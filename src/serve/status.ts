@@ -46,6 +46,12 @@ export interface AgentStatus {
   cpu_percent: number;
   rss_bytes: number;
   flows_active: number;
+  /** Since the agent started (the capture's packets and bytes, after the filter). */
+  packets_total: number;
+  bytes_total: number;
+  /** Protocol clients connected now, and seconds since the agent started. */
+  clients: number;
+  uptime_s: number;
 }
 
 /** Creates the data directory 0700 (owned by `owner` when given, i.e. the user the agent becomes). */
@@ -130,6 +136,7 @@ export function formatAgentStatus(status: AgentStatus, now: number): string {
     ['drop', `${pct(status.drop_pct)} last second, ${pct(status.drop_pct_total)} since start`],
     ['weirds/s', int(status.weirds_per_s)],
     ['flows', `${int(status.flows_active)} active`],
+    ['clients', `${int(status.clients ?? 0)} connected`],
     ['CPU', `${status.cpu_percent.toFixed(1)} % of one core`],
     ['RSS', mb(status.rss_bytes)],
   );

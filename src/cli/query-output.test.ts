@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatCsv, formatNdjson, formatTable } from './query-output.js';
+
+// A conn row as docs/records.md defines it (fields cut to those the table shows, plus one nested value).
+const conn = {
+  type: 'conn', ts: 1718000000, uid: 'C1', 'id.orig_h': '10.0.0.1', 'id.orig_p': 40000, 'id.resp_h': '2001:db8::1', 'id.resp_p': 443,
+  proto: 'tcp', service: 'ssl', duration: 0.25, orig_bytes: 1200, resp_bytes: 45000, conn_state: 'SF', history: 'ShADadFf',
+};
+
+test('table: chosen columns, numbers right-aligned, IPv6 in brackets', () => {
+  const text = formatTable('flows', [conn, { ...conn, uid: 'C2', conn_state: 'S0', duration: undefined, resp_bytes: 0 }]);
+  const lines = text.trimEnd().split('\n');
+  assert.equal(lines.length, 3);
+  assert.match(lines[0]!, /^time\s+proto\s+from\s+to\s+service\s+state\s+duration\s+bytes out\s+bytes in$/);
+  assert.match(lines[1]!, /tcp\s+10\.0\.0\.1:40000\s+\[2001:db8::1\]:443\s+ssl\s+SF\s+250\.0 ms\s+1,200\s+45,000$/);
+  assert.match(lines[2]!, /S0\s+-\s+1,200\s+0$/);
+  // Right alignment: the last column ends at the same place on every line.
+  assert.equal(new Set(lines.map((l) => l.length)).size, 1);
+  assert.equal(formatTable('dns', []), 'no dns in that range\n');
+});
+
+test('csv: header of every field in first-seen order, RFC 4180 quoting, nested values as JSON', () => {
+  const rows = [
+    { ts: 1, query: 'a,b.example', answers: ['1.2.3.4', '5.6.7.8'] },
+    { ts: 2, query: 'say "hi"', rcode_name: 'NXDOMAIN' },
+  ];
+  assert.equal(formatCsv(rows), 'ts,query,answers,rcode_name\n1,"a,b.example","[""1.2.3.4"",""5.6.7.8""]",\n2,"say ""hi""",,NXDOMAIN\n');
+});
+
+test('ndjson: one row per line as given', () => {
+  assert.equal(formatNdjson([{ type: 'x', a: 1 }, { type: 'y' }]), '{"type":"x","a":1}\n{"type":"y"}\n');
+});

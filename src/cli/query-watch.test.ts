@@ -1,0 +1,140 @@
+/**
+ * `loopy query` and `loopy watch` run as a user runs them (a child process) against the client tests' fake
+ * agent on a unix socket: output formats, usage errors, and watch ending cleanly on a closed pipe or Ctrl-C.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeAgent } from '../client/testing/fake-agent.js';
+import { cliCommand } from '../test-support/cli.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function loopy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const [cmd, ...pre] = cliCommand();
+  const child = spawn(cmd!, [...pre, ...args], { env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const [code] = await once(child, 'close');
+  return { code, stdout, stderr };
+}
+
+const conn = (uid: string, bytes: number) => ({ type: 'conn', ts: 1718000000, uid, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1234, 'id.resp_h': '10.0.0.2', 'id.resp_p': 53, proto: 'udp', orig_bytes: bytes });
+
+async function withAgent(f: (target: string, agent: FakeAgent, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'loopy-cli-'));
+  const sock = join(dir, 'agent.sock');
+  const agent = await new FakeAgent({
+    handlers: {
+      status: () => ({ type: 'agent_status', pid: 99, user: 'nobody', started: 1, updated: 2, state: 'running', source: 'replay', filter: null, interfaces: [], packets_per_s: 10, bytes_per_s: 1000, drop_pct: 0, drop_pct_total: 0, weirds_per_s: 0, cpu_percent: 1.5, rss_bytes: 5e7, flows_active: 3 }),
+      'history.flows': () => [conn('C1', 100), conn('C2', 200)],
+      'history.series': (p) => [{ ts: p.since, packets: 1, bytes: 2, packets_in: 0, packets_out: 1, bytes_in: 0, bytes_out: 2, flows_opened: 0, dns_queries: 0, dropped: 0, alerts: 0 }],
+    },
+  }).listen({ path: sock });
+  try {
+    await f(`unix:${sock}`, agent, dir);
+  } finally {
+    await agent.close();
+  }
+}
+
+test('query: NDJSON, CSV and a table of the same rows; the filters reach the agent', async () => {
+  await withAgent(async (target, agent) => {
+    const json = await loopy(['query', target, 'flows', '--json', '--since', '2024-06-10T00:00:00Z', '--until', '2024-06-10T01:00:00Z', '--host', '10.0.0.1', '--port', '53', '--proto', 'udp', '--limit', '2']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)), [conn('C1', 100), conn('C2', 200)]);
+    const asked = agent.requests.find((r) => r.method === 'history.flows')!.params;
+    assert.deepEqual(asked, { since: 1717977600, until: 1717981200, host: '10.0.0.1', port: 53, proto: 'udp', limit: 2 });
+
+    const csv = await loopy(['query', target, 'flows', '--csv']);
+    assert.equal(csv.code, 0, csv.stderr);
+    assert.equal(csv.stdout.split('\n')[0], 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,orig_bytes');
+    assert.equal(csv.stdout.split('\n')[2], 'conn,1718000000,C2,10.0.0.1,1234,10.0.0.2,53,udp,200');
+
+    const table = await loopy(['query', target, 'flows']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /udp\s+10\.0\.0\.1:1234\s+10\.0\.0\.2:53/);
+
+    const status = await loopy(['query', target, 'status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /pid 99, user nobody/);
+    assert.match(status.stdout, /flows\s+3 active/);
+
+    const series = await loopy(['query', target, 'series', '--since', '1718000000', '--until', '1718000060', '--resolution', '1s', '--json']);
+    assert.equal(JSON.parse(series.stdout).ts, 1718000000);
+    assert.equal(agent.requests.find((r) => r.method === 'history.series')!.params.resolution, '1s');
+  });
+});
+
+test('query: usage errors are one line and exit status 2; an absent agent is status 1', async () => {
+  await withAgent(async (target) => {
+    const cases: Array<[string[], RegExp]> = [
+      [['query', target, 'flows', '--since', 'yesterday'], /^loopy: --since 'yesterday' is not a time/],
+      [['query', target, 'flows', '--since', 'now', '--until', '1h'], /swap them/],
+      [['query', target, 'flows', '--port', 'http'], /--port takes 0 to 65535, not 'http'/],
+      [['query', target, 'bytes'], /'bytes' is not one of status, series, flows, dns, alerts/],
+      [['query', 'tls://nohost', 'status'], /needs a port/],
+      [['query', target, 'series', '--resolution', '5m'], /--resolution takes 1s, 1m or 1h/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await loopy(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+    }
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'loopy-cli-'));
+  const r = await loopy(['query', `unix:${dir}/none.sock`, 'status'], { LOOPY_CONFIG_DIR: dir });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^loopy: unix:.*none\.sock: no such socket/);
+});
+
+test('watch --json: events as NDJSON; ends quietly when the reader goes away (| head)', async () => {
+  await withAgent(async (target, agent) => {
+    const [cmd, ...pre] = cliCommand();
+    const child = spawn(cmd!, [...pre, 'watch', target, '--topics', 'stats,dns', '--json']);
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const lines: string[] = [];
+    child.stdout.setEncoding('utf8').on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
+    for (let i = 0; i < 500 && ![...agent.sessions].some((s) => s.topics.has('dns')); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual([...[...agent.sessions][0]!.topics].sort(), ['dns', 'stats']);
+    const timer = setInterval(() => agent.publish('stats', { type: 'stats', ts: 1 }), 20);
+    try {
+      for (let i = 0; i < 500 && lines.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(JSON.parse(lines[0]!), { type: 'stats', ts: 1 });
+      child.stdout.destroy(); // as `head -3` does once it has its lines
+      const [code] = await once(child, 'close');
+      assert.equal(code, 0, stderr);
+      assert.doesNotMatch(stderr, /EPIPE|Error/);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+});
+
+test('watch: Ctrl-C ends it with status 0; a line per event for a person', async () => {
+  await withAgent(async (target, agent) => {
+    const [cmd, ...pre] = cliCommand();
+    const child = spawn(cmd!, [...pre, 'watch', target, '--topics', 'dns']);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    for (let i = 0; i < 500 && ![...agent.sessions].some((s) => s.topics.has('dns')); i++) await new Promise((r) => setTimeout(r, 20));
+    agent.publish('dns', { type: 'dns', ts: 1718000000, 'id.orig_h': '10.0.0.1', query: 'example.org', qtype_name: 'A', rcode_name: 'NOERROR' }, 2);
+    for (let i = 0; i < 500 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(out, /^\d\d:\d\d:\d\d dns {4}10\.0\.0\.1 example\.org A NOERROR {2}\(2 missed\)\n$/);
+    child.kill('SIGINT');
+    const [code] = await once(child, 'close');
+    assert.equal(code, 0);
+  });
+});

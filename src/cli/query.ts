@@ -1,0 +1,95 @@
+/**
+ * `loopy query TARGET status|series|flows|dns|alerts`: one question to an agent, the answer on stdout as a
+ * table, NDJSON (--json) or CSV (--csv). Connects once (no reconnect): a script wants an answer or an error.
+ */
+import type { Command } from 'commander';
+import { connectAgent } from '../client/connect-agent.js';
+import type { HistoryQuery, Resolution } from '../client/agent-client.js';
+import { parseTimeRange } from '../client/time-spec.js';
+import { formatAgentStatus } from '../serve/status.js';
+import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom, exitOnEpipe } from './agent-target-options.js';
+import { UsageError, parsePositiveInt } from './errors.js';
+import { type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
+
+const WHATS = ['status', 'series', 'flows', 'dns', 'alerts'] as const;
+const RESOLUTIONS: readonly Resolution[] = ['1s', '1m', '1h'];
+const PROTOS = ['tcp', 'udp', 'icmp'] as const;
+
+interface QueryCliOptions extends AgentTargetOptions {
+  since: string;
+  until: string;
+  resolution: string;
+  host?: string;
+  port?: string;
+  proto?: string;
+  limit?: string;
+  json?: boolean;
+  csv?: boolean;
+}
+
+export function registerQuery(program: Command): void {
+  const command = program
+    .command('query')
+    .description('ask an agent for its status or its history; a table, NDJSON (--json) or CSV (--csv) on stdout')
+    .argument('<target>', 'unix:PATH, tls://HOST:PORT, ssh://[USER@]HOST[:PORT] or a name from ~/.config/loopy/config.json')
+    .argument('<what>', WHATS.join('|'))
+    .option('--since <time>', 'start: a duration back from now (15m, 1h, 7d), an ISO 8601 time or epoch seconds', '1h')
+    .option('--until <time>', 'end: now, a duration back from now, an ISO 8601 time or epoch seconds', 'now')
+    .option('--resolution <r>', 'series step: 1s, 1m or 1h', '1m')
+    .option('--host <addr>', 'only rows where either end is this address')
+    .option('--port <n>', 'only rows where either end uses this port')
+    .option('--proto <p>', 'only tcp, udp or icmp')
+    .option('--limit <n>', 'at most this many rows (agent default 1000, at most 10000)')
+    .option('--json', 'NDJSON: one row per line, as the agent sent it')
+    .option('--csv', 'CSV with a header line');
+  addAgentTargetOptions(command).action(async (target: string, what: string, options: QueryCliOptions) => {
+    process.exitCode = await runQuery(target, what, options);
+  });
+}
+
+function buildQuery(o: QueryCliOptions, now: number): HistoryQuery {
+  const range = asUsage(() => parseTimeRange(o.since, o.until, now));
+  const q: HistoryQuery = { ...range };
+  if (o.host !== undefined) q.host = o.host;
+  if (o.port !== undefined) {
+    const port = Number(o.port);
+    if (!/^\d+$/.test(o.port) || port > 65535) throw new UsageError(`--port takes 0 to 65535, not '${o.port}'`);
+    q.port = port;
+  }
+  if (o.proto !== undefined) {
+    if (!(PROTOS as readonly string[]).includes(o.proto)) throw new UsageError(`--proto takes ${PROTOS.join(', ')}, not '${o.proto}'`);
+    q.proto = o.proto as HistoryQuery['proto'];
+  }
+  if (o.limit !== undefined) q.limit = parsePositiveInt(o.limit, '--limit');
+  return q;
+}
+
+export async function runQuery(target: string, what: string, o: QueryCliOptions): Promise<number> {
+  if (!(WHATS as readonly string[]).includes(what)) throw new UsageError(`loopy query: '${what}' is not one of ${WHATS.join(', ')}`);
+  if (o.json && o.csv) throw new UsageError('give --json or --csv, not both');
+  if (!(RESOLUTIONS as readonly string[]).includes(o.resolution)) throw new UsageError(`--resolution takes 1s, 1m or 1h, not '${o.resolution}'`);
+  const now = Date.now() / 1000;
+  const query = what === 'status' ? undefined : buildQuery(o, now);
+  const client = asUsage(() => connectAgent(target, { ...connectOptionsFrom(o, 'loopy-query'), reconnect: false }));
+  exitOnEpipe(() => process.exit(0));
+  try {
+    let text: string;
+    if (what === 'status') {
+      const status = await client.status();
+      text = o.json ? formatNdjson([status]) : o.csv ? formatCsv([status as unknown as Record<string, unknown>]) : formatAgentStatus(status, now);
+    } else {
+      const kind = what as QueryKind;
+      const rows = (await (kind === 'series'
+        ? client.series({ ...query!, resolution: o.resolution as Resolution })
+        : client[kind](query!))) as unknown as Array<Record<string, unknown>>;
+      text = o.json ? formatNdjson(rows) : o.csv ? formatCsv(rows) : formatTable(kind, rows);
+    }
+    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+    return 0;
+  } catch (err) {
+    process.stderr.write(`loopy: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The agent's protocol server: any number of sessions on any number of listeners (unix, TLS, or a stream
+ * handed in), the methods of docs/protocol.md, and `publish(topic, record)` for live events. A record is
+ * serialized once per publish whatever the number of clients; each session then writes it or queues it
+ * (bounded) without the agent ever waiting for a client. A client's failure ends that client only.
+ */
+import type { Server as NetServer, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
+import type { AgentLogger } from './logger.js';
+import { ErrorCode, ProtocolError } from './protocol/errors.js';
+import {
+  DEFAULT_LIMIT, type HelloParams, type HelloResult, type HistoryQueryParams, MAX_FRAME_BYTES, MAX_LIMIT, METHODS, type Method,
+  PROTOCOL_VERSIONS, type SeriesParams, type SeriesPoint, type SuppressParams, TOPICS, type Topic,
+} from './protocol/messages.js';
+import type { SelfExclusion } from './self-exclusion.js';
+import { QUEUE_TOTAL, Session, type SessionHost, type SessionInfo } from './session.js';
+import type { AgentStatus } from './status.js';
+import type { TokenGate } from './token-gate.js';
+
+/** The history store as the server needs it (src/store's HistoryStore fits it). */
+export interface HistoryBackend {
+  series(query: SeriesParams & { limit: number }): SeriesPoint[] | Promise<SeriesPoint[]>;
+  flows(query: HistoryQueryParams & { limit: number }): ConnRecord[] | Promise<ConnRecord[]>;
+  dns(query: HistoryQueryParams & { limit: number }): DnsRecord[] | Promise<DnsRecord[]>;
+  alerts(query: HistoryQueryParams & { limit: number }): AlertRecord[] | Promise<AlertRecord[]>;
+}
+
+/** The history store as the agent feeds it (src/store's HistoryStore): appends, a flush a second, retention hourly. */
+export interface HistoryStoreLike extends HistoryBackend {
+  appendStats(record: object): void;
+  appendConn(record: ConnRecord): void;
+  appendDns(record: DnsRecord): void;
+  appendAlert(record: AlertRecord): void;
+  flush(): void;
+  enforceRetention(now: number): void;
+  close(): void;
+}
+
+/** Detection's controls (acknowledge, suppress). */
+export interface AlertControl {
+  /** False when the id is unknown. */
+  ack(alertId: string): boolean;
+  /** Returns the suppression's id; throws RangeError for a bad address/CIDR. */
+  suppress(rule: SuppressParams): number;
+}
+
+export interface AgentServerOptions {
+  name: string;
+  software: string;
+  /** Seconds since the epoch. */
+  started: number;
+  now: () => number;
+  logger: AgentLogger;
+  /** The agent's status now (the server fills `clients`). */
+  status: () => AgentStatus;
+  history?: HistoryBackend;
+  alerts?: AlertControl;
+  /** Checks TLS clients' tokens; without it no TLS session is admitted. */
+  tokenGate?: TokenGate;
+  /** Where the SSH sessions told by `loopy bridge` are excluded from capture. */
+  exclusions?: SelfExclusion;
+  helloTimeoutMs?: number;
+  maxClients?: number;
+}
+
+export const DEFAULT_MAX_CLIENTS = 1000;
+
+export class AgentServer implements SessionHost {
+  private readonly sessions = new Set<Session>();
+  private readonly listeners: NetServer[] = [];
+  private nextId = 1;
+  private stopping = false;
+  /** Events published, serialized once each (for the bench and the metrics). */
+  published = 0;
+
+  constructor(private readonly o: AgentServerOptions) {}
+
+  get clients(): number {
+    return this.sessions.size;
+  }
+
+  /** Sessions now, for tests and status. */
+  list(): readonly Session[] {
+    return [...this.sessions];
+  }
+
+  /** Serves every connection the listener accepts. */
+  attach(listener: NetServer, transport: 'unix' | 'tls'): void {
+    this.listeners.push(listener);
+    const event = transport === 'tls' ? 'secureConnection' : 'connection';
+    listener.on(event, (socket: Socket) => this.accept(socket, transport, socket.remoteAddress));
+    // A failed TLS handshake is the client's problem, not the agent's.
+    listener.on('tlsClientError', (_err: Error, socket: Socket) => socket.destroy());
+  }
+
+  /** Serves one stream (a socket, or a pair of pipes in tests). */
+  accept(stream: Duplex, transport: SessionInfo['transport'], remoteAddress?: string): Session | undefined {
+    const info: SessionInfo = { id: this.nextId++, transport, remoteAddress };
+    stream.on('error', () => {});
+    if (this.stopping || this.sessions.size >= (this.o.maxClients ?? DEFAULT_MAX_CLIENTS)) {
+      const reason = this.stopping ? 'the agent is stopping' : 'the agent is at its client limit';
+      stream.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.SHUTTING_DOWN, message: reason } })}\n`);
+      return undefined;
+    }
+    const session = new Session(stream, info, this);
+    this.sessions.add(session);
+    const timer = setTimeout(() => {
+      if (!session.helloDone) session.close('no hello within the time allowed');
+    }, this.o.helloTimeoutMs ?? 10_000);
+    timer.unref();
+    session.onEnd.push(() => clearTimeout(timer));
+    this.o.logger.debug({ session: info.id, transport, remote: remoteAddress }, 'client connected');
+    return session;
+  }
+
+  /** A live event to every subscriber of `topic`. Never waits; never throws because of a client. */
+  publish(topic: Topic, record: object): void {
+    let json: string | undefined;
+    for (const s of this.sessions) {
+      if (!s.topics.has(topic)) continue;
+      json ??= JSON.stringify(record);
+      try {
+        s.sendEvent(topic, json);
+      } catch (err) {
+        this.fault(s, err as Error);
+        s.destroy();
+      }
+    }
+    if (json !== undefined) this.published++;
+  }
+
+  /** Says goodbye to every client and stops listening. */
+  close(reason = 'the agent is stopping'): Promise<void> {
+    this.stopping = true;
+    for (const s of this.sessions) s.close(reason);
+    const closing = this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve())));
+    // Sessions that do not finish closing are destroyed by their own timers; listeners close once they are.
+    setTimeout(() => {
+      for (const s of this.sessions) s.destroy();
+    }, 2000).unref();
+    return Promise.all(closing).then(() => undefined);
+  }
+
+  ended(session: Session): void {
+    if (this.sessions.delete(session)) {
+      this.o.logger.debug({ session: session.info.id, client: session.clientName }, 'client disconnected');
+    }
+  }
+
+  fault(session: Session, err: Error): void {
+    this.o.logger.error({ session: session.info.id, err: err.message, stack: err.stack }, 'failure answering a client');
+  }
+
+  async dispatch(session: Session, method: Method, params: unknown): Promise<unknown> {
+    switch (method) {
+      case 'hello':
+        return this.hello(session, params as HelloParams);
+      case 'status':
+        return Promise.resolve({ ...this.o.status(), clients: this.sessions.size });
+      case 'subscribe': {
+        for (const t of (params as { topics: Topic[] }).topics) session.topics.add(t);
+        return Promise.resolve({ topics: TOPICS.filter((t) => session.topics.has(t)) });
+      }
+      case 'unsubscribe': {
+        const topics = (params as { topics?: Topic[] }).topics ?? [...TOPICS];
+        for (const t of topics) session.topics.delete(t);
+        return Promise.resolve({ topics: TOPICS.filter((t) => session.topics.has(t)) });
+      }
+      case 'history.series':
+      case 'history.flows':
+      case 'history.dns':
+      case 'history.alerts':
+        return this.history(method, params as HistoryQueryParams);
+      case 'alerts.ack': {
+        const alerts = this.need(this.o.alerts, 'detection is not running in this agent');
+        const id = (params as { alert_id: string }).alert_id;
+        if (!alerts.ack(id)) throw new ProtocolError(ErrorCode.NOT_FOUND, `no alert ${JSON.stringify(id)}`);
+        return Promise.resolve({ alert_id: id, acknowledged: true });
+      }
+      case 'alerts.suppress': {
+        const alerts = this.need(this.o.alerts, 'detection is not running in this agent');
+        try {
+          return Promise.resolve({ suppression_id: alerts.suppress(params as SuppressParams) });
+        } catch (err) {
+          if (err instanceof RangeError) throw new ProtocolError(ErrorCode.INVALID_PARAMS, `bad params for alerts.suppress: ${err.message}`);
+          throw err;
+        }
+      }
+    }
+  }
+
+  /** The methods this agent offers (history and alerts only with their backends). */
+  methods(): string[] {
+    return METHODS.filter((m) => (m.startsWith('history.') ? !!this.o.history : m.startsWith('alerts.') ? !!this.o.alerts : true));
+  }
+
+  private need<T>(backend: T | undefined, why: string): T {
+    if (!backend) throw new ProtocolError(ErrorCode.UNAVAILABLE, why);
+    return backend;
+  }
+
+  private async history(method: 'history.series' | 'history.flows' | 'history.dns' | 'history.alerts', params: HistoryQueryParams): Promise<unknown> {
+    const store = this.need(this.o.history, 'this agent keeps no history (start it with --data DIR)');
+    const q = { ...params, limit: params.limit ?? DEFAULT_LIMIT };
+    if (method === 'history.series') return store.series(q as SeriesParams & { limit: number });
+    if (method === 'history.flows') return store.flows(q);
+    if (method === 'history.dns') return store.dns(q);
+    return store.alerts(q);
+  }
+
+  private async hello(session: Session, p: HelloParams): Promise<HelloResult> {
+    const version = Math.max(0, ...p.versions.filter((v) => (PROTOCOL_VERSIONS as readonly number[]).includes(v)));
+    if (version === 0) {
+      throw new ProtocolError(ErrorCode.UNSUPPORTED_VERSION, `no protocol version in common: the agent speaks ${PROTOCOL_VERSIONS.join(', ')}`, { versions: [...PROTOCOL_VERSIONS] }, true);
+    }
+    const tls = session.info.transport === 'tls';
+    if (tls) {
+      const address = session.info.remoteAddress ?? 'unknown';
+      const ok = this.o.tokenGate ? await this.o.tokenGate.check(address, p.token) : false;
+      if (!ok) {
+        // The token itself is never logged.
+        this.o.logger.warn({ session: session.info.id, remote: address, client: p.client.name }, 'client refused: wrong or missing token');
+        throw new ProtocolError(ErrorCode.UNAUTHORIZED, p.token === undefined ? 'a token is required on TLS' : 'wrong token', undefined, true);
+      }
+    }
+    if (session.isClosed) throw new ProtocolError(ErrorCode.SHUTTING_DOWN, 'closed');
+    session.helloDone = true;
+    session.version = version;
+    session.clientName = `${p.client.name} ${p.client.version}`;
+    if (!tls && p.via?.ssh_connection) this.excludeSsh(session, p.via.ssh_connection);
+    this.o.logger.info({ session: session.info.id, transport: session.info.transport, remote: session.info.remoteAddress, client: session.clientName }, 'client said hello');
+    return {
+      version,
+      name: this.o.name,
+      software: this.o.software,
+      methods: this.methods(),
+      topics: [...TOPICS],
+      time: this.o.now(),
+      started: this.o.started,
+      session: session.info.id,
+      auth: tls ? 'token' : 'unix',
+      limits: { max_frame_bytes: MAX_FRAME_BYTES, max_limit: MAX_LIMIT, queue: QUEUE_TOTAL },
+    };
+  }
+
+  /** The bridge's SSH session, "client_ip client_port server_ip server_port", out of capture while it lasts. */
+  private excludeSsh(session: Session, sshConnection: string): void {
+    if (!this.o.exclusions) return;
+    const [remoteHost, remotePort, localHost, localPort] = sshConnection.trim().split(/\s+/);
+    try {
+      const remove = this.o.exclusions.add({ kind: 'session', proto: 'tcp', localHost, localPort: Number(localPort), remoteHost, remotePort: Number(remotePort) });
+      session.onEnd.push(remove);
+    } catch {
+      this.o.logger.warn({ session: session.info.id }, 'the bridge passed an SSH_CONNECTION that is not "ip port ip port"; not excluded');
+    }
+  }
+}

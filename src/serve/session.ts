@@ -1,0 +1,239 @@
+/**
+ * One client connection: reads lines, validates them at the edge, answers, and carries live events with a
+ * bounded queue. The agent never awaits a client: events are written only while the socket keeps up; once
+ * it is backed up, each topic keeps a bounded queue (the latest `stats` only, the newest N of the others)
+ * and counts what it dropped, and the client's requests are not read until it drains, so a client that
+ * never reads costs the agent a fixed amount of memory.
+ */
+import type { Duplex } from 'node:stream';
+import { ErrorCode, ProtocolError } from './protocol/errors.js';
+import { LineDecoder, encodeFrame } from './protocol/framing.js';
+import { METHOD_PARAMS, type Method, type RpcId, type Topic, requestSchema } from './protocol/messages.js';
+
+/** Bytes queued in the socket beyond which the client counts as backed up. */
+export const BACKLOG_BYTES = 64 * 1024;
+/** Records kept per topic while a client is backed up (stats: only the latest). */
+export const QUEUE_LIMITS: Record<Topic, number> = { stats: 1, flows: 256, dns: 256, alerts: 64 };
+export const QUEUE_TOTAL = QUEUE_LIMITS.stats + QUEUE_LIMITS.flows + QUEUE_LIMITS.dns + QUEUE_LIMITS.alerts;
+
+export interface SessionInfo {
+  id: number;
+  transport: 'unix' | 'tls' | 'stdio';
+  /** The peer's address (TLS), for the token delay and the log. */
+  remoteAddress?: string;
+}
+
+/** What a session asks of the server. */
+export interface SessionHost {
+  /** Answers one validated request; throws ProtocolError for a protocol error. */
+  dispatch(session: Session, method: Method, params: unknown): Promise<unknown>;
+  /** The session has ended (either side). */
+  ended(session: Session): void;
+  /** Something unexpected (logged by the server). */
+  fault(session: Session, err: Error): void;
+}
+
+interface TopicQueue {
+  /** Serialized records, oldest first; bounded by QUEUE_LIMITS. */
+  items: string[];
+  missed: number;
+}
+
+const TOPIC_LIST: Topic[] = ['alerts', 'flows', 'dns', 'stats'];
+
+export class Session {
+  helloDone = false;
+  version = 0;
+  clientName = '';
+  readonly topics = new Set<Topic>();
+  /** Removes the SSH session's capture exclusion, if the bridge told one. */
+  onEnd: Array<() => void> = [];
+  private readonly decoder = new LineDecoder();
+  private readonly queues = new Map<Topic, TopicQueue>();
+  private closed = false;
+  private paused = false;
+  private closing = false;
+
+  constructor(
+    readonly socket: Duplex,
+    readonly info: SessionInfo,
+    private readonly host: SessionHost,
+  ) {
+    for (const t of TOPIC_LIST) this.queues.set(t, { items: [], missed: 0 });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', () => this.end());
+    socket.on('close', () => this.end());
+    socket.on('end', () => this.end());
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** A live event for this client (the record already serialized once for every client). */
+  sendEvent(topic: Topic, recordJson: string): void {
+    if (this.closed || this.closing || !this.topics.has(topic)) return;
+    const q = this.queues.get(topic)!;
+    if (q.items.length === 0 && !this.backedUp()) {
+      this.write(eventLine(topic, recordJson, q.missed));
+      q.missed = 0;
+      return;
+    }
+    q.items.push(recordJson);
+    if (q.items.length > QUEUE_LIMITS[topic]) {
+      q.items.shift();
+      q.missed++;
+    }
+  }
+
+  /** Records waiting for this client now (for tests and the status). */
+  queued(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.items.length;
+    return n;
+  }
+
+  /** Says why, then closes (the socket flushes what it holds first). */
+  close(reason: string): void {
+    if (this.closed || this.closing) return;
+    this.write(encodeFrame({ jsonrpc: '2.0', method: 'closing', params: { reason } }));
+    this.closeAfterWrite();
+  }
+
+  /** Closes at once (garbage, the agent stopping hard). */
+  destroy(): void {
+    this.socket.destroy();
+    this.end();
+  }
+
+  private backedUp(): boolean {
+    return this.socket.writableLength > BACKLOG_BYTES;
+  }
+
+  private write(line: string): void {
+    if (this.closed) return;
+    this.socket.write(line);
+    if (this.backedUp() && !this.paused) {
+      // Not reading its requests while it does not read our replies: no reply piles up either.
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private onDrain(): void {
+    for (const topic of TOPIC_LIST) {
+      const q = this.queues.get(topic)!;
+      while (q.items.length > 0 && !this.backedUp()) {
+        this.write(eventLine(topic, q.items.shift()!, q.missed));
+        q.missed = 0;
+      }
+    }
+    if (this.paused && !this.backedUp() && !this.closing) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing || this.closed) return;
+    for (const frame of this.decoder.push(chunk)) {
+      if (frame.kind === 'garbage') return this.destroy();
+      if (frame.kind === 'oversized') {
+        this.reply(null, undefined, new ProtocolError(ErrorCode.FRAME_TOO_LARGE, 'line longer than 1 MiB (1048576 bytes)', undefined, true));
+        return;
+      }
+      if (frame.text.trim() === '') continue;
+      try {
+        this.onLine(frame.text);
+      } catch (err) {
+        // A bug in answering one line must not take the agent down: that client goes, the agent stays.
+        this.host.fault(this, err as Error);
+        return this.destroy();
+      }
+      if (this.closing) return;
+    }
+  }
+
+  private onLine(text: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return this.reply(null, undefined, new ProtocolError(ErrorCode.PARSE_ERROR, 'not JSON'));
+    }
+    const parsed = requestSchema.safeParse(message);
+    if (!parsed.success) {
+      const id = readId(message);
+      const why = Array.isArray(message) ? 'batches are not supported: send one request per line' : 'not a JSON-RPC 2.0 request';
+      return this.reply(id, undefined, new ProtocolError(ErrorCode.INVALID_REQUEST, why, { issues: issuesOf(parsed.error.issues) }));
+    }
+    const { id, method } = parsed.data;
+    const schema = (METHOD_PARAMS as Record<string, (typeof METHOD_PARAMS)[Method]>)[method];
+    if (!Object.hasOwn(METHOD_PARAMS, method) || !schema) {
+      return this.reply(id, undefined, new ProtocolError(ErrorCode.METHOD_NOT_FOUND, `no method ${JSON.stringify(method)}`));
+    }
+    const params = schema.safeParse(parsed.data.params ?? {});
+    if (!params.success) {
+      const issues = issuesOf(params.error.issues);
+      const first = issues[0];
+      const msg = `bad params for ${method}: ${first.path ? `${first.path}: ` : ''}${first.message}`;
+      return this.reply(id, undefined, new ProtocolError(ErrorCode.INVALID_PARAMS, msg, { issues }));
+    }
+    if (method === 'hello' ? this.helloDone : !this.helloDone) {
+      const why = this.helloDone ? 'hello was already done on this connection' : 'send hello first';
+      return this.reply(id, undefined, new ProtocolError(ErrorCode.HELLO_REQUIRED, why));
+    }
+    // Through a promise, so a handler that throws synchronously is answered like one that rejects.
+    Promise.resolve().then(() => this.host.dispatch(this, method as Method, params.data)).then(
+      (result) => this.reply(id, result),
+      (err: Error) => {
+        if (err instanceof ProtocolError) return this.reply(id, undefined, err);
+        this.host.fault(this, err);
+        this.reply(id, undefined, new ProtocolError(ErrorCode.INTERNAL_ERROR, 'the agent failed answering (see its log)'));
+      },
+    );
+  }
+
+  private reply(id: RpcId | null | undefined, result: unknown, error?: ProtocolError): void {
+    if (this.closed) return;
+    // A notification (no id) gets no reply, errors included; a parse error has id null and is answered.
+    if (id !== undefined) {
+      const msg = error
+        ? { jsonrpc: '2.0', id, error: error.data === undefined ? { code: error.rpcCode, message: error.message } : { code: error.rpcCode, message: error.message, data: error.data } }
+        : { jsonrpc: '2.0', id, result: result ?? null };
+      this.write(encodeFrame(msg));
+    }
+    if (error?.close) this.closeAfterWrite();
+  }
+
+  private closeAfterWrite(): void {
+    this.closing = true;
+    this.socket.end();
+    // A peer that never reads would keep a half-closed socket forever.
+    setTimeout(() => this.destroy(), 5000).unref();
+  }
+
+  private end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const q of this.queues.values()) q.items = [];
+    for (const fn of this.onEnd) fn();
+    this.onEnd = [];
+    this.host.ended(this);
+  }
+}
+
+function eventLine(topic: Topic, recordJson: string, missed: number): string {
+  return `{"jsonrpc":"2.0","method":"event","params":{"topic":"${topic}","missed":${missed},"record":${recordJson}}}\n`;
+}
+
+function readId(message: unknown): RpcId | null {
+  if (message === null || typeof message !== 'object' || Array.isArray(message)) return null;
+  const id = (message as { id?: unknown }).id;
+  return typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)) ? id : null;
+}
+
+function issuesOf(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): Array<{ path: string; message: string }> {
+  return issues.slice(0, 10).map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
