@@ -115,7 +115,7 @@ test('flags win over the file; a replay asked on the command line replaces the f
   const s = resolveAgentSettings(file, { interfaces: ['eth1'], user: 'daemon' });
   assert.deepEqual([s.source, s.snaplen, s.user, s.filter], [{ kind: 'live', interfaces: ['eth1'] }, 96, 'daemon', 'tcp']);
   const r = resolveAgentSettings({ interfaces: ['eth0'] }, { read: 'x.pcap', max: true });
-  assert.deepEqual(r.source, { kind: 'replay', file: 'x.pcap', speed: undefined, max: true, loop: false });
+  assert.deepEqual(r.source, { kind: 'replay', file: 'x.pcap', speed: undefined, max: true, loop: false, stay: false });
 });
 
 test('impossible combinations are refused with what to do', () => {

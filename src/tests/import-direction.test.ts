@@ -1,7 +1,7 @@
 /**
  * The module view, enforced: each stage imports only from itself and the stages below it
  * (capture → decode → analyze → stats → detect → store → serve → client → ui → cli).
- * Tools (synth, bench, tests, test-support), test files and their helpers (*.test.ts, *.test-util.ts) and the
+ * Tools (synth, bench, tests, test-support), test files and their helpers (*.test.ts, *.test-util.ts, testing/) and the
  * library entry point sit on top and may import anything.
  */
 import { test } from 'node:test';
@@ -16,7 +16,8 @@ const TOOLS = new Set(['synth', 'bench', 'tests', 'test-support', 'index.ts']);
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
+    // testing/ folders hold test helpers (fakes, harnesses), which may import test support.
+    if (statSync(path).isDirectory()) return name === 'testing' ? [] : sourceFiles(path);
     return /\.tsx?$/.test(name) && !/\.test(-util)?\.tsx?$/.test(name) ? [path] : [];
   });
 }
