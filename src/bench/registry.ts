@@ -5,6 +5,8 @@
 import { offlineRead } from './offline-read.js';
 import { liveCapture } from './live-capture.js';
 import { historyQuery } from './history-query.js';
+import { detectionCost } from './detection.js';
+import { serviceBench } from './service.js';
 import type { Benchmark } from './types.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, historyQuery];
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, historyQuery, detectionCost, serviceBench];

@@ -1,7 +1,8 @@
 /** Prints benchmark results as a small table, then ratios and targets, the same for every benchmark. */
 import type { BenchResult, ToolResult } from './types.js';
 
-function rate(pps: number): string {
+function rate(pps: number | undefined): string {
+  if (pps === undefined || Number.isNaN(pps)) return '-';
   if (pps >= 1e6) return `${(pps / 1e6).toFixed(2)} M/s`;
   if (pps >= 1e3) return `${(pps / 1e3).toFixed(1)} k/s`;
   return `${pps.toFixed(0)} /s`;
@@ -13,7 +14,7 @@ function rss(bytes: number | null | undefined): string {
 }
 
 function row(r: ToolResult): string[] {
-  if (r.status === 'ok') return [r.tool, r.command, r.wallSeconds!.toFixed(2), rate(r.packetsPerSecond!), rss(r.peakRssBytes)];
+  if (r.status === 'ok') return [r.tool, r.command, r.wallSeconds!.toFixed(2), rate(r.packetsPerSecond), rss(r.peakRssBytes)];
   if (r.status === 'failed') return [r.tool, r.command, 'FAILED', '', ''];
   return [r.tool, r.command, r.status, '', ''];
 }

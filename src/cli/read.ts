@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Engine } from '../analyze/engine.js';
+import { Engine, type EngineOptions } from '../analyze/engine.js';
 import { defaultApps } from '../analyze/apps/index.js';
 import { defaultProtocols } from '../decode/protocols/index.js';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
@@ -9,6 +9,13 @@ import { renderReadSummary } from './read-summary.js';
 import { parsePositiveInt, UsageError } from './errors.js';
 import type { PacketFilterFactory } from './filter.js';
 import { loadPacketFilter } from './filter.js';
+import type { AlertRecord, LoopyRecord } from '../analyze/records.js';
+import { AlertCollector, renderAlertsSection } from '../detect/alerts-summary.js';
+import { DetectionConfigError, defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js';
+import { AlertDelivery } from '../detect/delivery/index.js';
+import { DetectionEngine } from '../detect/detection-engine.js';
+import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
+import { textFileOnce } from '../detect/text-file-source.js';
 
 export interface ReadOptions {
   /** tcpdump's spelling: `loopy read -r FILE`. */
@@ -16,6 +23,10 @@ export interface ReadOptions {
   json?: boolean;
   filter?: string;
   maxFlows?: string;
+  /** false with --no-detect. */
+  detect?: boolean;
+  detectConfig?: string;
+  evidence?: string;
 }
 
 export function registerRead(program: Command): void {
@@ -24,9 +35,12 @@ export function registerRead(program: Command): void {
     .description('analyse a pcap or pcapng file (or - for stdin): a summary, or NDJSON records with --json')
     .argument('[file]', 'capture file, or - to read standard input')
     .option('-r, --read <file>', 'the capture file, as tcpdump -r takes it (- for standard input)')
-    .option('--json', 'write NDJSON records (conn, dns, tls, http, weird, summary) instead of the summary')
+    .option('--json', 'write NDJSON records (conn, dns, tls, http, alert, weird, summary) instead of the summary')
     .option('-f, --filter <expr>', 'tcpdump-syntax capture filter: keep only the packets it matches')
     .option('--max-flows <n>', 'flow table size; the least recently active flow is evicted past it', '262144')
+    .option('--no-detect', 'skip detection (no alert records, no Alerts section)')
+    .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
+    .option('--evidence <dir>', 'write a pcap of the packets around each alert into this directory')
     .action(async (file: string | undefined, options: ReadOptions) => {
       const source = file ?? options.read;
       if (source === undefined) throw new UsageError('read needs a capture file: loopy read FILE (or -r FILE, or - for standard input)');
@@ -40,17 +54,26 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   const maxFlows = parsePositiveInt(options.maxFlows ?? '262144', '--max-flows');
   const writer = options.json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable) : undefined;
   const report = options.json ? undefined : new ReadReport();
-  const engine = new Engine({
+  const alerts = new AlertCollector();
+  const { detection, delivery } = setUpDetection(options, (alert) => {
+    if (writer) writer.write(alert);
+    else alerts.add(alert);
+    delivery?.deliver(alert);
+  }, stderr);
+  const engineOptions: EngineOptions = {
     protocols: defaultProtocols,
     apps: defaultApps,
     maxFlows,
-    onRecord: writer ? (r) => writer.write(r) : (r) => report!.add(r),
-  });
+    onRecord: writer ? (r: LoopyRecord) => writer.write(r) : (r: LoopyRecord) => report!.add(r),
+  };
+  const engine = new Engine(detection ? detection.wrap(engineOptions) : engineOptions);
+  detection?.attach(engine);
   const filter: PacketFilterFactory | undefined = options.filter ? await loadPacketFilter(options.filter) : undefined;
   const capture = openCaptureFile(file);
   let failure: Error | undefined;
   try {
     for await (const batch of capture) {
+      detection?.addBatch(batch);
       engine.processBatch(batch, filter?.matches(batch));
       if (writer) {
         await writer.drain();
@@ -66,11 +89,52 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
     return 1;
   }
   engine.finish();
+  await detection?.close();
+  await delivery?.close();
+  for (const f of detection?.evidence?.failures ?? []) stderr.write(`loopy: evidence ${f.path} not written: ${f.error.message}\n`);
   if (writer) await writer.end();
-  else stdout.write(renderReadSummary(file, capture.info()?.detail, report!));
+  else {
+    const summary = renderReadSummary(file, capture.info()?.detail, report!);
+    stdout.write(detection ? withSection(summary, renderAlertsSection(alerts.incidents(), detection.detectors)) : summary);
+  }
   if (failure) {
     stderr.write(`loopy: ${failure.message}\n`);
     return 1;
   }
   return 0;
+}
+
+/** Detection for `loopy read`, from --detect-config, --evidence and --no-detect; bad settings are UsageErrors. */
+function setUpDetection(options: ReadOptions, onAlert: (alert: AlertRecord) => void, stderr: NodeJS.WritableStream): { detection?: DetectionEngine; delivery?: AlertDelivery } {
+  if (options.detect === false) {
+    if (options.evidence) throw new UsageError('--evidence needs detection: drop --no-detect');
+    if (options.detectConfig) throw new UsageError('--detect-config needs detection: drop --no-detect');
+    return {};
+  }
+  try {
+    const config = options.detectConfig ? loadDetectionConfig(options.detectConfig) : defaultDetectionConfig();
+    const delivery = new AlertDelivery(config.delivery, {
+      onGiveUp: (target, alert, error) => stderr.write(`loopy: alert ${alert.alert_id} (${alert.state}) not delivered to ${target}: ${error.message}\n`),
+    });
+    const detection = new DetectionEngine({
+      config,
+      onAlert,
+      evidence: options.evidence ? directoryEvidenceSink(options.evidence) : undefined,
+      // A file is read once: its blocklist does not change while it is being read.
+      deps: { blocklistSource: textFileOnce },
+    });
+    return { detection, delivery: delivery.enabled ? delivery : undefined };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (err instanceof DetectionConfigError || code === 'LOOPY_BLOCKLIST' || code === 'LOOPY_BAD_LOCAL_NET') throw new UsageError((err as Error).message);
+    throw err;
+  }
+}
+
+/** Puts a section after the summary's heading lines (the first paragraph): what matters most comes first. */
+function withSection(summary: string, section: string[], width = 80): string {
+  const cut = summary.indexOf('\n\n');
+  const lines = section.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l)).join('\n');
+  if (cut < 0) return `${summary.trimEnd()}\n\n${lines}\n`;
+  return `${summary.slice(0, cut)}\n\n${lines}${summary.slice(cut)}`;
 }

@@ -1,0 +1,181 @@
+/**
+ * Addresses as detectors keep them. A host key is the IPv4 address as a signed 32-bit number (V8 keeps
+ * those unboxed: making, comparing and hashing one as a Map key allocates nothing; 192.168.x.x as an
+ * unsigned number would be a heap number) or, for IPv6, its RFC 5952 text (IPv6 is the minority: a string
+ * per new flow is fine).
+ * AddressSet matches addresses and CIDRs (allow-lists, suppressions, the blocklist) against the flow table's
+ * four-word form without making strings for IPv4.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { formatIPv4, formatIPv6 } from '../analyze/format-address.js';
+
+export type HostKey = number | string;
+
+/** The key of an address held as words (IPv4 in words[offset]). Allocates only for IPv6. */
+export function hostKeyOf(version: number, words: Uint32Array, offset = 0): HostKey {
+  if (version !== 6) return words[offset] | 0;
+  return formatIPv6(offset === 0 ? words : words.subarray(offset, offset + 4));
+}
+
+export function hostText(key: HostKey): string {
+  return typeof key === 'number' ? formatIPv4(key) : key;
+}
+
+/** Parses an address in text to its version and four words, or undefined when it is not one. */
+export function parseAddress(text: string): { version: 4 | 6; words: Uint32Array } | undefined {
+  const t = text.trim();
+  if (isIPv4(t)) {
+    const words = new Uint32Array(4);
+    words[0] = t.split('.').reduce((acc, part) => acc * 256 + Number(part), 0) >>> 0;
+    return { version: 4, words };
+  }
+  if (isIPv6(t)) return { version: 6, words: ipv6Words(t) };
+  return undefined;
+}
+
+/** The host key of an address in text (IPv6 normalised to RFC 5952), or undefined. */
+export function hostKeyOfText(text: string): HostKey | undefined {
+  const a = parseAddress(text);
+  return a === undefined ? undefined : hostKeyOf(a.version, a.words);
+}
+
+function ipv6Words(text: string): Uint32Array {
+  let body = text.replace(/%.*$/, '');
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(body);
+  if (dotted) {
+    const v4 = parseAddress(dotted[1])!.words[0];
+    body = body.slice(0, dotted.index) + `${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const [head, tail] = body.includes('::') ? body.split('::') : [body, undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const words = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) words[i] = ((parseInt(groups[i * 2], 16) << 16) | parseInt(groups[i * 2 + 1], 16)) >>> 0;
+  return words;
+}
+
+export interface Cidr {
+  version: 4 | 6;
+  words: Uint32Array;
+  prefix: number;
+}
+
+/** "10.0.0.0/8", "2001:db8::/32" or a bare address; undefined when it is neither. */
+export function parseCidr(text: string): Cidr | undefined {
+  const slash = text.indexOf('/');
+  const address = parseAddress(slash < 0 ? text : text.slice(0, slash));
+  if (address === undefined) return undefined;
+  const bits = address.version === 4 ? 32 : 128;
+  const prefixText = slash < 0 ? String(bits) : text.slice(slash + 1).trim();
+  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  if (prefix > bits) return undefined;
+  const words = address.words;
+  const masks = masksOf(address.version, prefix);
+  for (let i = 0; i < 4; i++) words[i] = (words[i] & masks[i]) >>> 0;
+  return { version: address.version, words, prefix };
+}
+
+function masksOf(version: 4 | 6, prefix: number): Uint32Array {
+  const masks = new Uint32Array(4);
+  for (let i = 0; i < (version === 4 ? 1 : 4); i++) {
+    const left = prefix - i * 32;
+    masks[i] = left >= 32 ? 0xffffffff : left <= 0 ? 0 : (0xffffffff << (32 - left)) >>> 0;
+  }
+  return masks;
+}
+
+/**
+ * A set of addresses and networks. Entries are grouped by prefix length, so a lookup costs one hash probe
+ * per distinct prefix length in the set (a few), however long the list: a 100 000-line blocklist of
+ * addresses is one Set lookup.
+ */
+export class AddressSet {
+  /** IPv4: prefix length → masked addresses (signed 32-bit, as host keys). */
+  private readonly v4 = new Map<number, { mask: number; nets: Set<number> }>();
+  /** IPv6: prefix length → masked addresses as 32 hex digits. */
+  private readonly v6 = new Map<number, { masks: Uint32Array; nets: Set<string> }>();
+  private readonly texts: string[] = [];
+
+  /** Throws an Error naming the entry when one is not an address or CIDR. */
+  static of(entries: readonly string[]): AddressSet {
+    const set = new AddressSet();
+    for (const e of entries) {
+      if (!set.add(e)) throw new Error(`"${e}" is not an IP address or CIDR (write e.g. 10.0.0.5, 10.0.0.0/8 or 2001:db8::/32)`);
+    }
+    return set;
+  }
+
+  get size(): number {
+    return this.texts.length;
+  }
+
+  entries(): readonly string[] {
+    return this.texts;
+  }
+
+  /** Adds an address or CIDR; false when the text is neither. */
+  add(text: string): boolean {
+    const cidr = parseCidr(text.trim());
+    if (cidr === undefined) return false;
+    this.texts.push(text.trim());
+    if (cidr.version === 4) {
+      let group = this.v4.get(cidr.prefix);
+      if (group === undefined) {
+        group = { mask: masksOf(4, cidr.prefix)[0], nets: new Set() };
+        this.v4.set(cidr.prefix, group);
+      }
+      group.nets.add(cidr.words[0] | 0);
+    } else {
+      let group = this.v6.get(cidr.prefix);
+      if (group === undefined) {
+        group = { masks: masksOf(6, cidr.prefix), nets: new Set() };
+        this.v6.set(cidr.prefix, group);
+      }
+      group.nets.add(hex128(cidr.words, 0, group.masks));
+    }
+    return true;
+  }
+
+  /** Whether the address at words[offset..] (IPv4 in the first word) is in the set. */
+  contains(version: number, words: Uint32Array, offset = 0): boolean {
+    if (version !== 6) {
+      if (this.v4.size === 0) return false;
+      const a = words[offset];
+      for (const group of this.v4.values()) if (group.nets.has(a & group.mask)) return true;
+      return false;
+    }
+    if (this.v6.size === 0) return false;
+    for (const group of this.v6.values()) if (group.nets.has(hex128(words, offset, group.masks))) return true;
+    return false;
+  }
+
+  containsV4(address: number): boolean {
+    for (const group of this.v4.values()) if (group.nets.has(address & group.mask)) return true;
+    return false;
+  }
+
+  /** For addresses in text (allow-lists checked when an alert is raised, off the packet path). */
+  containsText(text: string): boolean {
+    const a = parseAddress(text);
+    return a !== undefined && this.contains(a.version, a.words);
+  }
+
+  containsKey(key: HostKey): boolean {
+    return typeof key === 'number' ? this.containsV4(key) : this.containsText(key);
+  }
+}
+
+function hex128(words: Uint32Array, offset: number, masks: Uint32Array): string {
+  let out = '';
+  for (let i = 0; i < 4; i++) out += ((words[offset + i] & masks[i]) >>> 0).toString(16).padStart(8, '0');
+  return out;
+}
+
+/** Multicast, broadcast and unspecified destinations: never the target of a scan or a flood we can judge. */
+export function isGroupAddress(version: number, words: Uint32Array, offset = 0): boolean {
+  if (version === 6) return words[offset] >>> 24 === 0xff || (words[offset] | words[offset + 1] | words[offset + 2] | words[offset + 3]) === 0;
+  const a = words[offset] >>> 0;
+  return a >>> 28 === 0xe || a === 0xffffffff || a === 0 || (a & 0xff) === 0xff;
+}

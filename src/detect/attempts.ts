@@ -1,0 +1,134 @@
+/**
+ * Connection attempts and how they ended, for scan, flood and baseline detectors. An attempt is a TCP flow
+ * that began with a bare SYN, a UDP flow, or an ICMP echo request to a unicast address. Its outcome is read
+ * from the flow table's endpoint states — never per packet: once a second for live flows (so a refused port
+ * is known within a second, an unanswered one after the grace time) and once more just before the flow's
+ * state is dropped. Per flow it keeps two typed-array cells beside the flow table's columns, and a queue
+ * of the flows still waiting, so the per-second pass costs what is pending, not the size of the table.
+ */
+import type { Connections } from '../analyze/flows/connections.js';
+import { growF64, growU8 } from '../analyze/flows/flow-table.js';
+import { EndpointState as S } from '../analyze/flows/tcp-state.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
+import { hostKeyOf, isGroupAddress } from './addresses.js';
+import { readFlowFacts } from './flow-sample.js';
+import { AttemptFacts, Outcome, type OutcomeCode } from './types.js';
+
+const NONE = 0;
+const TCP = 1;
+const DATAGRAM = 2;
+
+export interface AttemptTiming {
+  /** Seconds a TCP SYN may wait for its answer before it counts as unanswered / half-open. */
+  tcpGrace: number;
+  /** Seconds a UDP datagram or ICMP echo may wait for its reply. */
+  datagramGrace: number;
+}
+
+export const DEFAULT_ATTEMPT_TIMING: AttemptTiming = { tcpGrace: 1, datagramGrace: 2 };
+
+export class AttemptTracker {
+  private kind = new Uint8Array(0);
+  private start = new Float64Array(0);
+  private readonly facts = new AttemptFacts();
+  /** Flow ids of the attempts waiting for their outcome (ids, not indexes: a slot may be reused meanwhile). */
+  private queue: number[] = [];
+  /** Attempts waiting for their outcome. */
+  pending = 0;
+
+  constructor(
+    private readonly conns: Connections,
+    private readonly report: (attempt: AttemptFacts) => void,
+    private readonly timing: AttemptTiming = DEFAULT_ATTEMPT_TIMING,
+  ) {
+    conns.table.onGrow((n) => {
+      this.kind = growU8(this.kind, n);
+      this.start = growF64(this.start, n);
+    });
+  }
+
+  onFlowStart(flow: number, pkt: Packet): void {
+    if (this.kind[flow] !== NONE) this.pending--;
+    this.kind[flow] = NONE;
+    const proto = pkt.transport;
+    let kind = NONE;
+    if (proto === IPPROTO_TCP) {
+      if ((pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN) kind = TCP;
+    } else if (proto === IPPROTO_UDP) {
+      kind = DATAGRAM;
+    } else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
+      if (pkt.icmpType === (proto === IPPROTO_ICMP ? 8 : 128)) kind = DATAGRAM;
+    }
+    if (kind === NONE || isGroupAddress(pkt.ipVersion, pkt.dst)) return;
+    this.kind[flow] = kind;
+    this.start[flow] = pkt.ts;
+    this.pending++;
+    this.queue.push(this.conns.table.flowId(flow));
+  }
+
+  /** The flow is about to be dropped (or restarted by an active timeout): its outcome is final now. */
+  onFlowEnd(flow: number, now: number): void {
+    if (this.kind[flow] === NONE) return;
+    this.resolve(flow, now, true);
+  }
+
+  /** Once a second: attempts whose outcome is now known are reported. */
+  second(now: number): void {
+    const table = this.conns.table;
+    const queue = this.queue;
+    let kept = 0;
+    for (let i = 0; i < queue.length; i++) {
+      const flow = table.flowOf(queue[i]);
+      // Gone (its end resolved it) or resolved already: drop from the queue.
+      if (flow < 0 || this.kind[flow] === NONE) continue;
+      this.resolve(flow, now, false);
+      if (this.kind[flow] !== NONE) queue[kept++] = queue[i];
+    }
+    queue.length = kept;
+  }
+
+  private resolve(flow: number, now: number, final: boolean): void {
+    const outcome = this.kind[flow] === TCP ? this.tcpOutcome(flow, now, final) : this.datagramOutcome(flow, now, final);
+    if (outcome === 0) return;
+    this.kind[flow] = NONE;
+    this.pending--;
+    const f = readFlowFacts(this.conns, flow, this.facts);
+    f.outcome = outcome;
+    f.start = this.start[flow];
+    f.ts = now;
+    f.origKey = hostKeyOf(f.version, f.orig);
+    f.respKey = hostKeyOf(f.version, f.resp);
+    this.report(f);
+  }
+
+  /** 0 while it is too early to tell. */
+  private tcpOutcome(flow: number, now: number, final: boolean): OutcomeCode | 0 {
+    const c = this.conns;
+    const o = c.state[flow * 2];
+    const r = c.state[flow * 2 + 1];
+    if (c.bytes[flow * 2] > 0 || c.bytes[flow * 2 + 1] > 0) return Outcome.Ok;
+    const late = final || now - this.start[flow] >= this.timing.tcpGrace;
+    switch (r) {
+      case S.Reset:
+        return o === S.Established || o === S.Closed ? Outcome.Empty : Outcome.Rejected;
+      case S.Inactive:
+        return o === S.Reset || late ? Outcome.Unanswered : 0;
+      case S.SynAckSent:
+        return o === S.Reset || o === S.Closed || late ? Outcome.HalfOpen : 0;
+      case S.Established:
+        // Connected, nothing sent yet: a connect() scan closes at once; a real client speaks soon.
+        if (o === S.Reset || o === S.Closed || final) return Outcome.Empty;
+        return late ? Outcome.Ok : 0;
+      case S.Closed:
+        return Outcome.Empty;
+      default:
+        // Partial: the responder sent something that was not a handshake; not a probe we can judge.
+        return late ? Outcome.Ok : 0;
+    }
+  }
+
+  private datagramOutcome(flow: number, now: number, final: boolean): OutcomeCode | 0 {
+    if (this.conns.pkts[flow * 2 + 1] > 0) return Outcome.Ok;
+    return final || now - this.start[flow] >= this.timing.datagramGrace ? Outcome.Unanswered : 0;
+  }
+}

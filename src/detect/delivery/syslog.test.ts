@@ -1,0 +1,74 @@
+/** RFC 5424 formatting, and delivery to real UDP and TCP receivers on 127.0.0.1. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { createServer, type AddressInfo } from 'node:net';
+import { parseDetectionConfig } from '../config.js';
+import { SyslogDelivery, formatSyslog5424, octetCounted } from './syslog.js';
+import { ALERT } from '../testing/alert-fixture.js';
+
+const FORMAT = { facility: 16, hostname: 'web-01', appName: 'loopy', procId: '4242' };
+
+test('an alert as an RFC 5424 line: PRI, version, timestamp, header fields, structured data, message', () => {
+  assert.equal(
+    formatSyslog5424(ALERT, FORMAT),
+    '<132>1 2024-06-10T06:13:22.001Z web-01 loopy 4242 port_scan [loopy@32473 alert_id="AVGo6oKnmKqf7yTsdn" state="open" severity="medium" src="192.168.10.250" dst="192.168.20.10" first_seen="1718000001.671446" last_seen="1718000002.000796" community_id="1:LQU9qZlK+B5F3KDmev6m5PMibrg="] 192.168.10.250 scanned 100 TCP ports on 192.168.20.10 in 0.3 s',
+  );
+  // local0 (16) × 8 + warning (4) = 132. Closed alerts are informational (6); high is error (3).
+  assert.match(formatSyslog5424({ ...ALERT, state: 'closed' }, FORMAT), /^<134>1 .* closed: 192\.168/);
+  assert.match(formatSyslog5424({ ...ALERT, severity: 'high' }, FORMAT), /^<131>1 /);
+  // SD-PARAM values escape ", \ and ]; header fields lose spaces and control characters.
+  const odd = formatSyslog5424({ ...ALERT, src: 'a"b\\c]d' }, { ...FORMAT, hostname: 'my host\n' });
+  assert.match(odd, / myhost loopy /);
+  assert.ok(odd.includes('src="a\\"b\\\\c\\]d"'));
+  assert.equal(octetCounted('héllo').toString(), '6 héllo');
+});
+
+test('UDP: one datagram per alert', { timeout: 10_000 }, async () => {
+  const server = createSocket('udp4');
+  await new Promise<void>((resolve) => server.bind(0, '127.0.0.1', resolve));
+  const got: string[] = [];
+  const arrived = new Promise<void>((resolve) => server.on('message', (m) => got.push(m.toString()) === 2 && resolve()));
+  try {
+    const cfg = parseDetectionConfig({ delivery: { syslog: { host: '127.0.0.1', port: (server.address() as AddressInfo).port, hostname: 'web-01' } } }).delivery.syslog!;
+    const syslog = new SyslogDelivery(cfg, undefined, undefined, undefined, '4242');
+    syslog.deliver(ALERT);
+    syslog.deliver({ ...ALERT, state: 'closed' });
+    await arrived;
+    await syslog.close(2000);
+    assert.equal(got[0], formatSyslog5424(ALERT, FORMAT));
+    assert.match(got[1], /^<134>1 /);
+  } finally {
+    server.close();
+  }
+});
+
+test('TCP: octet-counted frames on one connection', { timeout: 10_000 }, async () => {
+  let buffered = '';
+  const frames: string[] = [];
+  let done: () => void = () => {};
+  const arrived = new Promise<void>((resolve) => (done = resolve));
+  const server = createServer((socket) => {
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      for (let m = /^(\d+) /.exec(buffered); m && buffered.length >= m[0].length + Number(m[1]); m = /^(\d+) /.exec(buffered)) {
+        frames.push(buffered.slice(m[0].length, m[0].length + Number(m[1])));
+        buffered = buffered.slice(m[0].length + Number(m[1]));
+      }
+      if (frames.length === 3) done();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const cfg = parseDetectionConfig({ delivery: { syslog: { host: '127.0.0.1', port: (server.address() as AddressInfo).port, protocol: 'tcp', hostname: 'web-01' } } }).delivery.syslog!;
+    const syslog = new SyslogDelivery(cfg, undefined, undefined, undefined, '4242');
+    for (const state of ['open', 'update', 'closed'] as const) syslog.deliver({ ...ALERT, state });
+    await arrived;
+    await syslog.close(2000);
+    assert.deepEqual(frames.map((f) => f.slice(0, 6)), ['<132>1', '<132>1', '<134>1']);
+    assert.equal(frames[0], formatSyslog5424(ALERT, FORMAT));
+  } finally {
+    server.close();
+  }
+});

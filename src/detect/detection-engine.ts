@@ -1,0 +1,317 @@
+/**
+ * Detection beside the engine: fans the engine's events out to the detectors, derives what several of them
+ * need (connection attempt outcomes, per-host bytes per second) once, keeps capture time, and owns the alert
+ * lifecycle (AlertBook), the evidence ring and the evidence files.
+ *
+ *   const detection = new DetectionEngine({ config, onAlert });
+ *   const engine = new Engine(detection.wrap({ protocols, apps, onRecord }));
+ *   detection.attach(engine);
+ *   for await (const batch of source) { detection.addBatch(batch); engine.processBatch(batch); }
+ *   engine.finish();            // alerts close before the summary record goes out
+ *   await detection.close();    // evidence files written, watchers stopped
+ *
+ * Time is capture time (packets' timestamps); live, `tick(now)` moves it on when no packet comes.
+ */
+import type { PacketBatch } from '../capture/batch.js';
+import type { Engine, EngineOptions, FlowEndReason } from '../analyze/engine.js';
+import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
+import type { AlertRecord } from '../analyze/records.js';
+import type { Packet } from '../decode/packet.js';
+import { LocalNets } from '../stats/local-nets.js';
+import { AddressSet } from './addresses.js';
+import { AlertBook } from './alerts.js';
+import { readArpFacts } from './arp-facts.js';
+import { AttemptTracker, DEFAULT_ATTEMPT_TIMING, type AttemptTiming } from './attempts.js';
+import { defaultDetectionConfig, type DetectionConfig } from './config.js';
+import { DETECTORS } from './detectors/index.js';
+import { EvidenceRecorder, type EvidenceSink } from './evidence/evidence-recorder.js';
+import { PacketRing } from './evidence/packet-ring.js';
+import { FlowSample, readFlowFacts } from './flow-sample.js';
+import { HostBytes } from './host-bytes.js';
+import type { Suppression, SuppressionRule } from './suppressions.js';
+import { ArpFacts, FlowFacts, type AlertSignal, type AttemptFacts, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
+
+export interface DetectionOptions {
+  /** Parsed config (parseDetectionConfig); default: every default. */
+  config?: DetectionConfig;
+  /** The detectors to run (default: all of detectors/index.ts that the config enables). */
+  registrations?: readonly DetectorRegistration[];
+  /** Receives each alert record (open, update, closed). */
+  onAlert: (alert: AlertRecord) => void;
+  /** Where evidence pcaps go; without one no packet ring is kept. */
+  evidence?: EvidenceSink;
+  deps?: DetectorDeps;
+  attemptTiming?: AttemptTiming;
+}
+
+interface Running {
+  name: string;
+  detector: Detector;
+  config: DetectorCommonConfig;
+  allowSources: AddressSet;
+  allowTargets: AddressSet;
+}
+
+export class DetectionEngine {
+  readonly config: DetectionConfig;
+  readonly book: AlertBook;
+  readonly ring: PacketRing | undefined;
+  readonly evidence: EvidenceRecorder | undefined;
+  private readonly running: Running[] = [];
+  private engine: Engine | undefined;
+  private attempts: AttemptTracker | undefined;
+  private hostBytes: HostBytes | undefined;
+  private readonly localNets: LocalNets;
+  private readonly flowFacts = new FlowFacts();
+  private readonly arpFacts = new ArpFacts();
+  private clock = Number.NaN;
+  private nextSecond = Number.NaN;
+  private lastRoll = Number.NaN;
+  private finished = false;
+  /** Signals an allow-list dropped, by detector. */
+  readonly allowed = new Map<string, number>();
+
+  // Detectors by the events they take, so an event nobody wants costs nothing.
+  private readonly onFlowStartList: Detector[] = [];
+  private readonly onFlowEndList: Detector[] = [];
+  private readonly onAttemptList: Detector[] = [];
+  private readonly onDnsList: Detector[] = [];
+  private readonly onRecordList: Detector[] = [];
+  private readonly onIcmpList: Detector[] = [];
+  private readonly onArpList: Detector[] = [];
+  private readonly onHostSecondList: Detector[] = [];
+  private readonly onSecondList: Detector[] = [];
+
+  constructor(private readonly options: DetectionOptions) {
+    const config = (this.config = options.config ?? defaultDetectionConfig(options.registrations));
+    this.localNets = new LocalNets(config.localNets);
+    if (options.evidence) {
+      this.ring = new PacketRing({ bytes: config.evidence.ringMiB * 1024 * 1024, snaplen: config.evidence.snaplen });
+      this.evidence = new EvidenceRecorder(this.ring, options.evidence, config.evidence);
+    }
+    const evidence = this.evidence;
+    this.book = new AlertBook({
+      ...config.alerts,
+      onAlert: options.onAlert,
+      onOpen: evidence ? (id, signal) => evidence.request(id, signal) : undefined,
+      onUpdate: evidence ? (id, signal) => evidence.widen(id, signal) : undefined,
+    });
+    for (const s of config.suppressions) this.book.suppressions.add(s);
+    for (const reg of options.registrations ?? DETECTORS) {
+      const cfg = config.detectors[reg.name] as DetectorCommonConfig | undefined;
+      if (!cfg || !cfg.enabled) continue;
+      const running: Running = { name: reg.name, config: cfg, allowSources: AddressSet.of(cfg.allowSources), allowTargets: AddressSet.of(cfg.allowTargets), detector: undefined as unknown as Detector };
+      running.detector = reg.create(cfg, this.contextFor(running), options.deps ?? {});
+      this.running.push(running);
+      const d = running.detector;
+      if (d.onFlowStart) this.onFlowStartList.push(d);
+      if (d.onFlowEnd) this.onFlowEndList.push(d);
+      if (d.onAttempt) this.onAttemptList.push(d);
+      if (d.onDns) this.onDnsList.push(d);
+      if (d.onRecord) this.onRecordList.push(d);
+      if (d.onIcmp) this.onIcmpList.push(d);
+      if (d.onArp) this.onArpList.push(d);
+      if (d.onHostSecond) this.onHostSecondList.push(d);
+      if (d.second) this.onSecondList.push(d);
+    }
+  }
+
+  /** Names of the detectors running. */
+  get detectors(): string[] {
+    return this.running.map((r) => r.name);
+  }
+
+  /** Engine options with detection's hooks added to the caller's (theirs still run). */
+  wrap(base: EngineOptions): EngineOptions {
+    const observers: Record<string, (pkt: Packet) => void> = { ...base.layerObservers };
+    const add = (name: string, fn: (pkt: Packet) => void) => {
+      const theirs = observers[name];
+      observers[name] = theirs ? (pkt) => (fn(pkt), theirs(pkt)) : fn;
+    };
+    if (this.onIcmpList.length) {
+      add('icmp', (pkt) => this.onIcmp(pkt));
+      add('icmpv6', (pkt) => this.onIcmp(pkt));
+    }
+    if (this.onArpList.length) add('arp', (pkt) => this.onArp(pkt));
+    return {
+      ...base,
+      // The engine moves every application analyzer's clock once per second of capture time (and on tick):
+      // an analyzer that claims no flow is how detection hears each second, even when no flow starts.
+      apps: [...base.apps, { name: 'detection-clock', create: () => ({ onPayload() {}, onFlowEnd() {}, advance: (now: number) => this.advance(now), finish() {} }) }],
+      onRecord: (record) => {
+        if (record.type === 'summary') {
+          this.finish();
+          base.onRecord(record);
+          return;
+        }
+        base.onRecord(record);
+        this.onRecord(record);
+      },
+      onFlowStart: (flow, pkt) => {
+        this.onFlowStart(flow, pkt);
+        base.onFlowStart?.(flow, pkt);
+      },
+      onFlowEnd: (flow, reason) => {
+        this.onFlowEnd(flow, reason);
+        base.onFlowEnd?.(flow, reason);
+      },
+      layerObservers: observers,
+    };
+  }
+
+  /** Connects to the engine whose options came from `wrap` (its flow table is read each second). */
+  attach(engine: Engine): void {
+    this.engine = engine;
+    if (this.onAttemptList.length) this.attempts = new AttemptTracker(engine.connections, (a) => this.onAttempt(a), this.options.attemptTiming ?? DEFAULT_ATTEMPT_TIMING);
+    if (this.onHostSecondList.length) this.hostBytes = new HostBytes(engine.connections);
+  }
+
+  /** Keeps the batch's frames for evidence; call before engine.processBatch(batch). */
+  addBatch(batch: PacketBatch): void {
+    this.ring?.addBatch(batch);
+  }
+
+  /** Live: wall-clock (capture-clock) time passes with no packet. */
+  tick(now: number): void {
+    this.advance(now);
+  }
+
+  /** Capture time as far as detection has seen it (NaN before the first event). */
+  now(): number {
+    return this.clock;
+  }
+
+  suppress(rule: SuppressionRule): number {
+    return this.book.suppress(rule, Number.isNaN(this.clock) ? 0 : this.clock);
+  }
+
+  unsuppress(id: number): boolean {
+    return this.book.suppressions.remove(id);
+  }
+
+  suppressions(): Suppression[] {
+    return this.book.suppressions.list();
+  }
+
+  openAlerts(): AlertRecord[] {
+    return this.book.openAlerts();
+  }
+
+  /** End of input (called by the wrapped engine before its summary): last checks, every alert closes. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const now = Math.max(Number.isNaN(this.clock) ? 0 : this.clock, this.engine?.lastTs ?? 0) || 0;
+    this.clock = now;
+    this.runSecond(now);
+    this.book.finish(now);
+    this.evidence?.finish();
+  }
+
+  /** Waits for evidence files and stops detectors' watchers. */
+  async close(): Promise<void> {
+    for (const r of this.running) r.detector.close?.();
+    await this.evidence?.settle();
+  }
+
+  // ---- event fan-out
+
+  onFlowStart(flow: number, pkt: Packet): void {
+    this.advance(pkt.ts);
+    this.attempts?.onFlowStart(flow, pkt);
+    this.hostBytes?.onFlowStart(flow);
+    if (this.onFlowStartList.length === 0) return;
+    const facts = readFlowFacts(this.engine!.connections, flow, this.flowFacts);
+    for (const d of this.onFlowStartList) d.onFlowStart!(facts, pkt);
+  }
+
+  onFlowEnd(flow: number, _reason: FlowEndReason): void {
+    const now = this.engine ? this.engine.lastTs : this.clock;
+    this.attempts?.onFlowEnd(flow, Math.max(now, Number.isNaN(this.clock) ? now : this.clock));
+    this.hostBytes?.onFlowEnd(flow);
+    if (this.onFlowEndList.length === 0 || !this.engine) return;
+    const facts = readFlowFacts(this.engine.connections, flow, this.flowFacts);
+    const service = this.engine.serviceOf(flow);
+    for (const d of this.onFlowEndList) d.onFlowEnd!(facts, service);
+  }
+
+  onRecord(record: LoopyRecord): void {
+    if (this.engine) this.advance(this.engine.lastTs);
+    if (record.type === 'dns') {
+      for (const d of this.onDnsList) d.onDns!(record as DnsRecord);
+      return;
+    }
+    for (const d of this.onRecordList) d.onRecord!(record);
+  }
+
+  onAttempt(attempt: AttemptFacts): void {
+    for (const d of this.onAttemptList) d.onAttempt!(attempt);
+  }
+
+  private onIcmp(pkt: Packet): void {
+    if (pkt.ts >= this.nextSecond || Number.isNaN(this.nextSecond)) this.advance(pkt.ts);
+    for (let i = 0; i < this.onIcmpList.length; i++) this.onIcmpList[i].onIcmp!(pkt);
+  }
+
+  private onArp(pkt: Packet): void {
+    this.advance(pkt.ts);
+    if (!readArpFacts(pkt, this.arpFacts)) return;
+    for (const d of this.onArpList) d.onArp!(this.arpFacts);
+  }
+
+  // ---- time
+
+  private advance(t: number): void {
+    if (!(t <= this.clock)) this.clock = t;
+    if (Number.isNaN(this.nextSecond)) {
+      if (!Number.isNaN(this.clock)) {
+        this.nextSecond = Math.floor(this.clock) + 1;
+        this.lastRoll = this.clock;
+      }
+      return;
+    }
+    if (this.clock >= this.nextSecond) this.runSecond(this.clock);
+  }
+
+  private runSecond(now: number): void {
+    this.nextSecond = Math.floor(now) + 1;
+    this.attempts?.second(now);
+    if (this.hostBytes) {
+      const bytes = this.hostBytes.roll();
+      const elapsed = Number.isNaN(this.lastRoll) ? 1 : Math.max(now - this.lastRoll, 1e-3);
+      for (const d of this.onHostSecondList) d.onHostSecond!(now, bytes, elapsed);
+    }
+    this.lastRoll = now;
+    for (const d of this.onSecondList) d.second!(now);
+    this.book.second(now);
+    this.evidence?.second(now);
+  }
+
+  // ---- what detectors see
+
+  private contextFor(running: Running): DetectorContext {
+    const self = this;
+    return {
+      raise: (signal) => self.raise(running, signal),
+      get connections() {
+        if (!self.engine) throw new Error('detection is not attached to an engine yet (call attach)');
+        return self.engine.connections;
+      },
+      sample: (flow) => FlowSample.ofFlow(self.engine!.connections, flow),
+      isLocal: (version, words, offset = 0) => self.localNets.contains(version, words, offset),
+      now: () => self.clock,
+      allowed: (src, dst) =>
+        (src !== undefined && running.allowSources.size > 0 && running.allowSources.containsKey(src)) ||
+        (dst !== undefined && running.allowTargets.size > 0 && running.allowTargets.containsKey(dst)),
+    };
+  }
+
+  private raise(running: Running, signal: AlertSignal): void {
+    if ((signal.src !== undefined && running.allowSources.size > 0 && running.allowSources.containsText(signal.src)) || (signal.dst !== undefined && running.allowTargets.size > 0 && running.allowTargets.containsText(signal.dst))) {
+      this.allowed.set(running.name, (this.allowed.get(running.name) ?? 0) + 1);
+      return;
+    }
+    if (running.config.severity) signal.severity = running.config.severity;
+    this.book.raise(running.name, signal);
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Horizontal host sweep: one source probing one port (or pinging) across many hosts. Counts, per source and
+ * port, the distinct hosts whose attempt was a probe (refused, unanswered, half-open, connected and dropped;
+ * an unanswered ICMP echo) in a sliding window. Attempts that carried data do not count, so a busy client
+ * talking to many web servers never adds up; and most of the source's attempts on that port must have failed,
+ * so a busy resolver whose queries to a few dozen lame name servers go unanswered among thousands answered is
+ * not a sweep. One incident per source.
+ */
+import { z } from 'zod';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../decode/packet.js';
+import { hostText, type HostKey } from '../addresses.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
+import { FlowSample } from '../flow-sample.js';
+import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
+import { SlidingCounter, WindowedSet, formatDuration } from '../windows.js';
+
+const config = detectorConfig({
+  window: seconds(60),
+  /** Distinct hosts probed on one port (or pinged) within the window. */
+  minHosts: count(50),
+  /** Share of the source's attempts on that port in the window that failed, at least. */
+  minFailedShare: z.number().min(0).max(1).default(0.5),
+  maxSources: count(20_000),
+});
+type Config = z.infer<typeof config>;
+
+const MAX_SAMPLES = 10;
+/** Service keys: TCP port, UDP port + 0x10000, ICMP echo 0x20000. */
+const UDP_BIT = 0x10000;
+const ICMP_ECHO = 0x20000;
+
+interface Service {
+  /** Hosts probed, by the time their probe started. */
+  hosts: WindowedSet<HostKey>;
+  /** Failed and successful attempts in the window (successes counted once the source has failed on this port). */
+  failed: SlidingCounter;
+  ok: SlidingCounter;
+  probes: number;
+  /** Probes that found something (half-open or connected): the scanner learnt the host is there. */
+  answered: number;
+}
+
+interface Source {
+  key: HostKey;
+  text: string;
+  services: Map<number, Service>;
+  last: number;
+  /** Capture time of the last pruning of its windows. */
+  pruned: number;
+  fired: boolean;
+  changed: boolean;
+  samples: FlowSample[];
+}
+
+class HostSweepDetector implements Detector {
+  readonly name = 'host_sweep';
+  private readonly sources = new Map<HostKey, Source>();
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly ctx: DetectorContext,
+  ) {}
+
+  onAttempt(a: AttemptFacts): void {
+    let service: number;
+    if (a.proto === IPPROTO_TCP) service = a.respPort;
+    else if (a.proto === IPPROTO_UDP) service = UDP_BIT | a.respPort;
+    else if (a.proto === IPPROTO_ICMP || a.proto === IPPROTO_ICMPV6) service = ICMP_ECHO;
+    else return;
+    if (a.outcome === Outcome.Ok) {
+      this.sources.get(a.origKey)?.services.get(service)?.ok.add(a.ts);
+      return;
+    }
+    if (this.ctx.allowed(a.origKey, a.respKey)) return;
+    let src = this.sources.get(a.origKey);
+    if (src === undefined) {
+      if (this.sources.size >= this.cfg.maxSources) return;
+      src = { key: a.origKey, text: hostText(a.origKey), services: new Map(), last: a.ts, pruned: a.ts, fired: false, changed: false, samples: [] };
+      this.sources.set(a.origKey, src);
+    }
+    let s = src.services.get(service);
+    if (s === undefined) {
+      s = { hosts: new WindowedSet(), failed: new SlidingCounter(this.cfg.window), ok: new SlidingCounter(this.cfg.window), probes: 0, answered: 0 };
+      src.services.set(service, s);
+    }
+    const hosts = s.hosts;
+    hosts.add(a.respKey, a.start);
+    s.failed.add(a.ts);
+    src.last = a.ts;
+    s.probes++;
+    if (a.outcome === Outcome.HalfOpen || a.outcome === Outcome.Empty) s.answered++;
+    const n = hosts.size;
+    if (n >= this.cfg.minHosts - MAX_SAMPLES && src.samples.length < MAX_SAMPLES) src.samples.push(FlowSample.ofFacts(a));
+    if (src.fired) {
+      src.changed = true;
+    } else if (n >= this.cfg.minHosts) {
+      hosts.prune(a.ts - this.cfg.window);
+      const failed = s.failed.value(a.ts);
+      if (hosts.size >= this.cfg.minHosts && failed >= this.cfg.minFailedShare * (failed + s.ok.value(a.ts))) {
+        src.fired = true;
+        this.raise(src, a.ts);
+      }
+    }
+  }
+
+  second(now: number): void {
+    const since = now - this.cfg.window;
+    for (const [key, src] of this.sources) {
+      // What happened since the last raise goes out before the window forgets it.
+      if (src.fired && src.changed) {
+        src.changed = false;
+        this.raise(src, src.last);
+      }
+      if (src.last < since) {
+        this.sources.delete(key);
+        continue;
+      }
+      // Pruning every source every second costs more than the rest of detection: once a window is enough.
+      if (now - src.pruned >= this.cfg.window) {
+        src.pruned = now;
+        for (const [service, s] of src.services) {
+          s.hosts.prune(since);
+          if (s.hosts.size === 0) src.services.delete(service);
+        }
+      }
+    }
+  }
+
+  private raise(src: Source, ts: number): void {
+    const all = [...src.services].sort((a, b) => b[1].hosts.size - a[1].hosts.size);
+    if (all.length === 0) return;
+    const over = all.filter(([, s]) => s.hosts.size >= this.cfg.minHosts);
+    const swept = over.length ? over : all.slice(0, 1);
+    const [service, s] = swept[0];
+    const hosts = s.hosts;
+    const what = service === ICMP_ECHO ? `pinged ${hosts.size} hosts` : `probed ${hosts.size} hosts on ${service & UDP_BIT ? 'UDP' : 'TCP'} port ${service & 0xffff}`;
+    const more = swept.length > 1 ? ` (and ${swept.length - 1} more port${swept.length > 2 ? 's' : ''})` : '';
+    const targets = [...hosts.keys()].slice(0, 50).map(hostText);
+    const first = hosts.oldest();
+    this.ctx.raise({
+      key: src.text,
+      ts,
+      severity: 'medium',
+      message: `${src.text} ${what}${more} in ${formatDuration(src.last - first)}, ${s.answered} answered`,
+      src: src.text,
+      counters: { distinct_hosts: hosts.size, ports_swept: swept.length, probes: s.probes, answered: s.answered },
+      thresholds: { distinct_hosts: this.cfg.minHosts },
+      hosts: [src.text, ...targets],
+      ports: swept.filter(([s]) => s !== ICMP_ECHO).map(([s]) => s & 0xffff),
+      first_seen: first,
+      last_seen: src.last,
+      extra: { window: this.cfg.window, protocol: service === ICMP_ECHO ? 'icmp' : service & UDP_BIT ? 'udp' : 'tcp' },
+      flows: src.samples.splice(0),
+      capture: { hosts: [src.key] },
+    });
+  }
+}
+
+export const hostSweep: DetectorRegistration<Config> = {
+  name: 'host_sweep',
+  title: 'Horizontal sweep: one source probing one port (or pinging) across many hosts',
+  config,
+  create: (cfg, ctx) => new HostSweepDetector(cfg, ctx),
+};

@@ -1,0 +1,29 @@
+/**
+ * Every detector Loopy runs, in one list: a new detector is one file in this folder plus one line here.
+ * The config schema (detectors.<name>) and the DetectionEngine both come from this list.
+ */
+import type { DetectorRegistration } from '../types.js';
+import { arpSpoof } from './arp-spoof.js';
+import { blocklist } from './blocklist.js';
+import { dnsTunnel } from './dns-tunnel.js';
+import { hostSweep } from './host-sweep.js';
+import { icmpFlood } from './icmp-flood.js';
+import { newService } from './new-service.js';
+import { nxdomainBurst } from './nxdomain-burst.js';
+import { portScan } from './port-scan.js';
+import { synFlood } from './syn-flood.js';
+import { trafficSpike } from './traffic-spike.js';
+
+/** Each registration is typed with its own config; the list holds them by the common part (hence the cast). */
+export const DETECTORS: readonly DetectorRegistration[] = [
+  portScan,
+  hostSweep,
+  synFlood,
+  icmpFlood,
+  dnsTunnel,
+  nxdomainBurst,
+  trafficSpike,
+  blocklist,
+  arpSpoof,
+  newService,
+] as unknown as readonly DetectorRegistration[];

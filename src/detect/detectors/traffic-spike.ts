@@ -1,0 +1,138 @@
+/**
+ * Traffic spike against a learned per-host baseline. Each second the framework hands over every host's IP
+ * bytes (sent + received, from flow-table deltas: see host-bytes.ts). Per host we keep an exponentially
+ * weighted mean and mean absolute deviation of bytes/s, idle seconds included; after `learnSeconds` of
+ * history, `sustainSeconds` in a row far above both the mean (× minRatio) and its spread (+ k·deviation),
+ * and above an absolute floor, raise. Spike seconds are not learned. One incident per host.
+ */
+import { z } from 'zod';
+import { hostText, parseAddress, type HostKey } from '../addresses.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
+import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
+import { formatDuration, formatRate } from '../windows.js';
+
+const config = detectorConfig({
+  /** Seconds of history a host needs before its spikes count. */
+  learnSeconds: seconds(600),
+  /** Memory of the baseline, seconds (the mean's EWMA time constant). */
+  baselineSeconds: seconds(1800),
+  /** Rate floor: below this a "spike" does not matter (bytes/s). */
+  minBytesPerSecond: z.number().positive().default(10_000_000),
+  minRatio: z.number().min(1).default(10),
+  deviations: z.number().min(0).default(6),
+  sustainSeconds: count(3),
+  /** 'local': only hosts in localNets (the site's own); 'all': every host seen. */
+  scope: z.enum(['local', 'all']).default('local'),
+  maxHosts: count(10_000),
+});
+type Config = z.infer<typeof config>;
+
+interface Baseline {
+  text: string;
+  mean: number;
+  deviation: number;
+  seconds: number;
+  since: number;
+  run: number;
+  spikeStart: number;
+  peak: number;
+  spikeBytes: number;
+  usual: number;
+}
+
+const scratch = new Uint32Array(4);
+
+class TrafficSpikeDetector implements Detector {
+  readonly name = 'traffic_spike';
+  private readonly hosts = new Map<HostKey, Baseline>();
+  /** Hosts outside the scope, remembered so they are judged once (forgotten when there are too many). */
+  private readonly ignored = new Set<HostKey>();
+  private readonly alpha: number;
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly ctx: DetectorContext,
+  ) {
+    this.alpha = 1 / cfg.baselineSeconds;
+  }
+
+  onHostSecond(now: number, bytes: ReadonlyMap<HostKey, number>, elapsed: number): void {
+    for (const key of bytes.keys()) {
+      if (this.hosts.has(key) || this.ignored.has(key) || this.hosts.size >= this.cfg.maxHosts) continue;
+      const b = this.follow(key, now);
+      if (b) this.hosts.set(key, b);
+      else {
+        if (this.ignored.size >= 100_000) this.ignored.clear();
+        this.ignored.add(key);
+      }
+    }
+    // A jump in capture time (joined capture files, a stalled feed) counts as a few seconds, not a year of learning.
+    const seconds = Math.min(5, Math.max(0.5, elapsed));
+    for (const [key, b] of this.hosts) this.observe(key, b, (bytes.get(key) ?? 0) / seconds, now, seconds);
+  }
+
+  private follow(key: HostKey, now: number): Baseline | null {
+    if (this.cfg.scope === 'local') {
+      let local: boolean;
+      if (typeof key === 'number') {
+        scratch[0] = key;
+        local = this.ctx.isLocal(4, scratch);
+      } else {
+        const a = parseAddress(key);
+        local = a !== undefined && this.ctx.isLocal(a.version, a.words);
+      }
+      if (!local) return null;
+    }
+    return { text: hostText(key), mean: 0, deviation: 0, seconds: 0, since: now, run: 0, spikeStart: 0, peak: 0, spikeBytes: 0, usual: 0 };
+  }
+
+  private observe(key: HostKey, b: Baseline, rate: number, now: number, seconds: number): void {
+    const learned = b.seconds >= this.cfg.learnSeconds;
+    const spiking = learned && rate >= this.cfg.minBytesPerSecond && rate >= b.mean * this.cfg.minRatio && rate >= b.mean + this.cfg.deviations * b.deviation;
+    if (spiking) {
+      if (b.run === 0) {
+        b.spikeStart = now - seconds;
+        b.peak = 0;
+        b.spikeBytes = 0;
+        b.usual = b.mean;
+      }
+      b.run++;
+      b.peak = Math.max(b.peak, rate);
+      b.spikeBytes += rate * seconds;
+      if (b.run >= this.cfg.sustainSeconds) this.raise(key, b, rate, now);
+      return;
+    }
+    b.run = 0;
+    // An EWMA per elapsed second (a gap of n seconds counts as n idle-or-busy seconds at this rate).
+    const a = 1 - Math.pow(1 - this.alpha, seconds);
+    const diff = rate - b.mean;
+    b.mean += a * diff;
+    b.deviation += a * (Math.abs(diff) - b.deviation);
+    b.seconds += seconds;
+  }
+
+  private raise(key: HostKey, b: Baseline, rate: number, now: number): void {
+    const ratio = b.usual > 0 ? Math.round(rate / b.usual) : Infinity;
+    this.ctx.raise({
+      key: b.text,
+      ts: now,
+      severity: 'low',
+      message: `${b.text} moved ${formatRate(rate)}, ${Number.isFinite(ratio) ? `${ratio}× ` : 'far above '}its usual ${formatRate(b.usual)} (baseline of ${formatDuration(b.seconds)}), for ${formatDuration(now - b.spikeStart)}`,
+      src: b.text,
+      counters: { bytes_per_second: Math.round(rate), peak_bytes_per_second: Math.round(b.peak), spike_seconds: b.run, spike_bytes: Math.round(b.spikeBytes) },
+      thresholds: { bytes_per_second: Math.round(Math.max(this.cfg.minBytesPerSecond, b.usual * this.cfg.minRatio, b.usual + this.cfg.deviations * b.deviation)), spike_seconds: this.cfg.sustainSeconds },
+      hosts: [b.text],
+      first_seen: b.spikeStart,
+      last_seen: now,
+      extra: { baseline_bytes_per_second: Math.round(b.usual), baseline_deviation: Math.round(b.deviation), baseline_seconds: Math.round(b.seconds) },
+      capture: { hosts: [key] },
+    });
+  }
+}
+
+export const trafficSpike: DetectorRegistration<Config> = {
+  name: 'traffic_spike',
+  title: "Traffic spike: a host's bytes/s far above its learned baseline",
+  config,
+  create: (cfg, ctx) => new TrafficSpikeDetector(cfg, ctx),
+};

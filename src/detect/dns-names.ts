@@ -1,0 +1,82 @@
+/**
+ * DNS name helpers for the DNS detectors: the registered domain a name belongs to, and how random its
+ * leftmost part looks. The registered domain is "the last two labels", three when the last two are a known
+ * multi-label public suffix (co.uk, com.au...): a short built-in list covers the common ones without
+ * shipping the whole Public Suffix List; users add their own with `extraSuffixes`.
+ */
+
+/** Second-level public suffixes people meet most (ccTLD registries that sell under com./co./org.). */
+const MULTI_LABEL_SUFFIXES = [
+  'co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'me.uk', 'net.uk', 'ltd.uk', 'plc.uk',
+  'com.au', 'net.au', 'org.au', 'edu.au', 'gov.au',
+  'co.nz', 'org.nz', 'net.nz', 'co.jp', 'ne.jp', 'or.jp', 'ac.jp', 'go.jp',
+  'co.kr', 'or.kr', 'com.br', 'net.br', 'org.br', 'com.cn', 'net.cn', 'org.cn', 'gov.cn',
+  'com.tw', 'com.hk', 'com.sg', 'com.my', 'co.in', 'net.in', 'org.in', 'co.za', 'org.za',
+  'com.mx', 'com.ar', 'com.tr', 'com.ua', 'co.il', 'co.id', 'com.pl', 'com.es', 'co.th', 'in-addr.arpa', 'ip6.arpa',
+  // Hosting platforms whose customers each get a subdomain (as the Public Suffix List's private section).
+  'github.io', 'herokuapp.com', 'appspot.com', 'cloudfront.net', 'azurewebsites.net', 'blogspot.com',
+  's3.amazonaws.com', 'elb.amazonaws.com', 'compute.amazonaws.com', 'duckdns.org', 'ngrok.io', 'workers.dev', 'pages.dev',
+];
+
+export class DomainSplitter {
+  private readonly suffixes: Set<string>;
+  private readonly maxSuffixLabels: number;
+
+  constructor(extraSuffixes: readonly string[] = []) {
+    this.suffixes = new Set([...MULTI_LABEL_SUFFIXES, ...extraSuffixes.map((s) => s.toLowerCase().replace(/^\.|\.$/g, ''))]);
+    this.maxSuffixLabels = Math.max(2, ...[...this.suffixes].map((s) => s.split('.').length));
+  }
+
+  /**
+   * Splits a name (no trailing dot) into its registered domain and what is left of it (the subdomain, '' when
+   * the name is the domain itself). Lower-cases both.
+   */
+  split(name: string): { domain: string; sub: string } {
+    const n = name.toLowerCase().replace(/\.$/, '');
+    const labels = n.split('.');
+    let take = 2;
+    for (let k = Math.min(this.maxSuffixLabels, labels.length - 1); k >= 2; k--) {
+      if (this.suffixes.has(labels.slice(labels.length - k).join('.'))) {
+        take = k + 1;
+        break;
+      }
+    }
+    if (labels.length <= take) return { domain: n, sub: '' };
+    return { domain: labels.slice(labels.length - take).join('.'), sub: labels.slice(0, labels.length - take).join('.') };
+  }
+}
+
+/** Shannon entropy in bits per character of the text (dots ignored). */
+export function entropyBits(text: string): number {
+  const counts = new Map<string, number>();
+  let n = 0;
+  for (const ch of text) {
+    if (ch === '.') continue;
+    counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    n++;
+  }
+  if (n === 0) return 0;
+  let h = 0;
+  for (const c of counts.values()) {
+    const p = c / n;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+export function longestLabel(name: string): number {
+  let longest = 0;
+  for (const label of name.split('.')) if (label.length > longest) longest = label.length;
+  return longest;
+}
+
+/** Whether `name` is `domain` or under it (both lower case, no trailing dot). */
+export function isUnder(name: string, domain: string): boolean {
+  return name === domain || (name.length > domain.length && name.endsWith(domain) && name[name.length - domain.length - 1] === '.');
+}
+
+/** Whether the name is under any domain of the list. */
+export function underAny(name: string, domains: readonly string[]): boolean {
+  for (const d of domains) if (isUnder(name, d)) return true;
+  return false;
+}

@@ -1,0 +1,115 @@
+/** The packet ring against a model: it always holds the most recent frames that fit, byte for byte. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { META_STRIDE } from '../../capture/batch.js';
+import { PacketRing } from './packet-ring.js';
+
+/** Deterministic pseudo-random sizes (xorshift32). */
+function sizes(n: number, max: number, seed = 7): number[] {
+  let x = seed;
+  return Array.from({ length: n }, () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return 20 + ((x >>> 0) % (max - 20));
+  });
+}
+
+function frameBytes(i: number, len: number): Buffer {
+  const b = Buffer.alloc(len);
+  for (let k = 0; k < len; k++) b[k] = (i * 31 + k) & 0xff;
+  return b;
+}
+
+function held(ring: PacketRing): Array<{ ts: number; bytes: Buffer; wirelen: number }> {
+  const out: Array<{ ts: number; bytes: Buffer; wirelen: number }> = [];
+  ring.forEach(-Infinity, Infinity, (data, offset, caplen, wirelen, ts) => {
+    out.push({ ts, bytes: Buffer.from(data.subarray(offset, offset + caplen)), wirelen });
+  });
+  return out;
+}
+
+test('keeps the newest frames that fit, oldest first, with their bytes; never less than it has room for', () => {
+  const bytes = 8192;
+  const ring = new PacketRing({ bytes, snaplen: 1600, slots: 1000 });
+  const lens = sizes(2000, 700);
+  lens.forEach((len, i) => {
+    const f = frameBytes(i, len);
+    ring.add(f, 0, len, len + 3, i, 1);
+    const h = held(ring);
+    // A suffix of what was added, in order, each frame intact.
+    const first = i - h.length + 1;
+    h.forEach((frame, k) => {
+      assert.equal(frame.ts, first + k);
+      assert.deepEqual(frame.bytes, frameBytes(first + k, lens[first + k]));
+      assert.equal(frame.wirelen, lens[first + k] + 3);
+    });
+    // The frames it holds plus the one before them would not have fitted in one lap beside each other.
+    const heldBytes = h.reduce((n, f) => n + f.bytes.length, 0);
+    assert.ok(heldBytes <= bytes);
+    if (first > 0) assert.ok(heldBytes + lens[first - 1] > bytes - 700, `kept ${heldBytes} bytes, evicted too early at ${i}`);
+  });
+  assert.equal(ring.added, 2000);
+  assert.equal(ring.added - ring.overwritten, ring.size);
+});
+
+test('frames are cut to the snaplen (wire length kept); slots cap the count; a time window selects', () => {
+  const ring = new PacketRing({ bytes: 1 << 20, snaplen: 100, slots: 16 });
+  for (let i = 0; i < 40; i++) ring.add(frameBytes(i, 300), 0, 300, 300, 1000 + i, 1);
+  const h = held(ring);
+  assert.equal(h.length, 16);
+  assert.equal(h[0].ts, 1024);
+  assert.equal(h[0].bytes.length, 100);
+  assert.equal(h[0].wirelen, 300);
+  const some: number[] = [];
+  ring.forEach(1030, 1032, (_d, _o, _c, _w, ts) => {
+    some.push(ts);
+  });
+  assert.deepEqual(some, [1030, 1031, 1032]);
+});
+
+test('addBatch takes every frame of a batch with its time and link type', () => {
+  const ring = new PacketRing({ bytes: 1 << 16 });
+  const data = Buffer.concat([frameBytes(1, 60), frameBytes(2, 70)]);
+  const meta = new Uint32Array(2 * META_STRIDE);
+  meta.set([0, 60, 60, 0, 60, 70, 70, 1]);
+  ring.addBatch({ data, count: 2, meta, ts: new Float64Array([5, 6]), linkTypes: [1, 113] });
+  const links: number[] = [];
+  ring.forEach(0, 10, (_d, _o, caplen, _w, ts, lt) => {
+    links.push(ts, caplen, lt);
+  });
+  assert.deepEqual(links, [5, 60, 1, 6, 70, 113]);
+});
+
+test('batches are copied whole (pcap record headers between frames) and still read back frame by frame', () => {
+  const ring = new PacketRing({ bytes: 64 * 1024, snaplen: 1600, slots: 4096 });
+  const lens = sizes(3000, 1500, 11);
+  const all: Buffer[] = [];
+  let next = 0;
+  while (next < lens.length) {
+    const n = Math.min(1 + (next % 37), lens.length - next);
+    const parts: Buffer[] = [];
+    const meta = new Uint32Array(n * META_STRIDE);
+    const ts = new Float64Array(n);
+    let off = 0;
+    for (let k = 0; k < n; k++) {
+      const i = next + k;
+      const f = frameBytes(i, lens[i]);
+      all.push(f);
+      parts.push(Buffer.alloc(16, 0xee), f); // a 16-byte record header before each frame, as in a pcap chunk
+      meta.set([off + 16, f.length, f.length, 0], k * META_STRIDE);
+      ts[k] = i;
+      off += 16 + f.length;
+    }
+    ring.addBatch({ data: Buffer.concat(parts), count: n, meta, ts, linkTypes: [1] });
+    next += n;
+    const h = held(ring);
+    const first = next - h.length;
+    h.forEach((frame, k) => {
+      assert.equal(frame.ts, first + k);
+      assert.deepEqual(frame.bytes, all[first + k]);
+    });
+    assert.ok(h.length > 0);
+  }
+  assert.ok(held(ring).length > 20, 'a 64 KiB ring holds dozens of frames of up to 1500 bytes');
+});

@@ -1,0 +1,78 @@
+/**
+ * A flow remembered for an alert: its tuple, enough for the Community ID, which is computed only when the
+ * alert is written (a SHA-1 per flow that ends up in an alert, never per flow seen).
+ */
+import { communityId } from '../analyze/flows/community-id.js';
+import type { Connections } from '../analyze/flows/connections.js';
+import { KEY_WORDS } from '../analyze/flows/flow-table.js';
+import type { FlowFacts } from './types.js';
+
+export class FlowSample {
+  private id: string | undefined;
+
+  constructor(
+    readonly version: number,
+    readonly proto: number,
+    readonly orig: Uint32Array,
+    readonly resp: Uint32Array,
+    readonly origPort: number,
+    readonly respPort: number,
+  ) {}
+
+  static ofFacts(f: FlowFacts): FlowSample {
+    return new FlowSample(f.version, f.proto, f.orig.slice(), f.resp.slice(), f.origPort, f.respPort);
+  }
+
+  static ofFlow(conns: Connections, flow: number): FlowSample {
+    const f = readFlowFacts(conns, flow, new FlowFactsScratch());
+    return FlowSample.ofFacts(f);
+  }
+
+  communityId(): string {
+    if (this.id === undefined) {
+      const n = this.version === 6 ? 16 : 4;
+      // As conn records compute it (ICMP ports are the flow table's type/counterpart equivalents).
+      this.id = communityId(this.proto, bytesOf(this.orig, n), bytesOf(this.resp, n), this.origPort, this.respPort);
+    }
+    return this.id;
+  }
+}
+
+function bytesOf(words: Uint32Array, n: number): Uint8Array {
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n / 4; i++) out.writeUInt32BE(words[i] >>> 0, i * 4);
+  return out;
+}
+
+class FlowFactsScratch {
+  flow = -1;
+  version = 4;
+  proto = 0;
+  readonly orig = new Uint32Array(4);
+  readonly resp = new Uint32Array(4);
+  origPort = 0;
+  respPort = 0;
+}
+
+/** Fills `into` with a live flow's identity from the flow table's key columns (no allocation). */
+export function readFlowFacts<T extends FlowFacts | FlowFactsScratch>(conns: Connections, flow: number, into: T): T {
+  const table = conns.table;
+  const keys = table.keys;
+  const base = flow * KEY_WORDS;
+  const meta = keys[base + 9];
+  const origIsA = table.origIsA[flow] === 1;
+  const o = origIsA ? base : base + 4;
+  const r = origIsA ? base + 4 : base;
+  for (let i = 0; i < 4; i++) {
+    into.orig[i] = keys[o + i];
+    into.resp[i] = keys[r + i];
+  }
+  const portA = keys[base + 8] >>> 16;
+  const portB = keys[base + 8] & 0xffff;
+  into.flow = flow;
+  into.version = (meta >>> 20) & 1 ? 6 : 4;
+  into.proto = meta & 0xff;
+  into.origPort = origIsA ? portA : portB;
+  into.respPort = origIsA ? portB : portA;
+  return into;
+}

@@ -1,0 +1,185 @@
+/**
+ * The detector framework's contracts. A detector is one file under detectors/ exporting a
+ * DetectorRegistration (name, zod config with defaults, factory), listed once in detectors/index.ts. It
+ * receives the engine's events through the DetectionEngine and reports incidents with `ctx.raise`; the
+ * framework owns everything after that (one alert per incident, updates, closing, suppression, allow-lists,
+ * evidence, Community IDs).
+ *
+ * Event objects are reused structs (like the decoder's Packet): read them during the call, copy what you keep.
+ */
+import type { z } from 'zod';
+import type { Connections } from '../analyze/flows/connections.js';
+import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
+import type { Packet } from '../decode/packet.js';
+import type { HostKey } from './addresses.js';
+import type { FlowSample } from './flow-sample.js';
+
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
+
+/** How a connection attempt ended, judged from the flow table's endpoint states (see attempts.ts). */
+export const Outcome = {
+  /** The responder reset it before any handshake (TCP REJ: a closed port). */
+  Rejected: 1,
+  /** No answer at all within the grace time (TCP S0 / RSTOS0, a UDP or ICMP echo without reply). */
+  Unanswered: 2,
+  /** SYN-ACK came back, the handshake was never completed (nmap -sS on an open port, a SYN flood). */
+  HalfOpen: 3,
+  /** Handshake completed but no payload either way before it closed (a connect() scan). */
+  Empty: 4,
+  /** Payload went through, or a healthy connection outlived the grace time: a real conversation. */
+  Ok: 5,
+} as const;
+export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
+
+export function isProbeOutcome(o: number): boolean {
+  return o !== Outcome.Ok;
+}
+
+/** The identity of a flow, in originator → responder order. */
+export class FlowFacts {
+  /** Flow index in `connections` (valid during the call only). */
+  flow = -1;
+  version = 4;
+  /** IP protocol: 6, 17, 1, 58. */
+  proto = 0;
+  readonly orig = new Uint32Array(4);
+  readonly resp = new Uint32Array(4);
+  origPort = 0;
+  respPort = 0;
+}
+
+export class AttemptFacts extends FlowFacts {
+  outcome: OutcomeCode = Outcome.Ok;
+  /** Capture time of the flow's first packet. */
+  start = 0;
+  /** Capture time the outcome was known. */
+  ts = 0;
+  origKey: HostKey = 0;
+  respKey: HostKey = 0;
+}
+
+/** An Ethernet/IPv4 ARP message (other hardware/protocol types are not reported). */
+export class ArpFacts {
+  ts = 0;
+  /** 1 request, 2 reply. */
+  opcode = 0;
+  /** MACs as 48-bit numbers. */
+  senderMac = 0;
+  senderIp = 0;
+  targetMac = 0;
+  targetIp = 0;
+  /** The Ethernet source of the frame, or -1 when the frame had no Ethernet header. */
+  frameSourceMac = -1;
+}
+
+export interface Detector {
+  readonly name: string;
+  /** First packet of a flow (pkt holds it: TCP flags, ports). */
+  onFlowStart?(flow: FlowFacts, pkt: Packet): void;
+  /**
+   * A flow is about to be dropped (or reported by an active timeout), with the application service an
+   * analyzer confirmed for it (conn.service), if any. Its columns are still readable.
+   */
+  onFlowEnd?(flow: FlowFacts, service: string | undefined): void;
+  /** A connection attempt's outcome: TCP flows that began with a SYN, UDP flows, ICMP echo requests. */
+  onAttempt?(attempt: AttemptFacts): void;
+  onDns?(dns: DnsRecord): void;
+  /** Every other record the engine emits (conn, tls, http, weird). */
+  onRecord?(record: LoopyRecord): void;
+  /** Each ICMP or ICMPv6 packet (keep this cheap: it runs per packet). */
+  onIcmp?(pkt: Packet): void;
+  onArp?(arp: ArpFacts): void;
+  /**
+   * IP bytes each host sent plus received since the last call (hosts with traffic only), `elapsed` seconds of
+   * capture time ago (1 normally; more after a gap in the capture).
+   */
+  onHostSecond?(now: number, bytes: ReadonlyMap<HostKey, number>, elapsed: number): void;
+  /** Once per second of capture time (or of wall-clock time when live and idle). */
+  second?(now: number): void;
+  /** Stops watchers (a blocklist file) when detection ends. */
+  close?(): void;
+}
+
+/** The counters that crossed a threshold, with the thresholds, for the alert's evidence. */
+export interface AlertSignal {
+  /** Identifies the incident within the detector (e.g. the scanner's address): same key, same alert. */
+  key: string;
+  /**
+   * Capture time of the latest activity this signal reports (not the time of the check that sent it): the
+   * quiet period that closes the alert counts from it.
+   */
+  ts: number;
+  severity: Severity;
+  /** One line a person understands: who did what to whom, how much, how fast. */
+  message: string;
+  /** The main actor and target as addresses (for suppression and allow-lists); omit when not an address. */
+  src?: string;
+  dst?: string;
+  counters: Record<string, number>;
+  thresholds: Record<string, number>;
+  hosts?: string[];
+  ports?: number[];
+  names?: string[];
+  first_seen: number;
+  last_seen: number;
+  /** Detector-specific facts (window, rates, MACs...). */
+  extra?: Record<string, unknown>;
+  /** Some flows of the incident, for Community IDs (a few suffice: the framework keeps at most 20). */
+  flows?: FlowSample[];
+  /** Which packets belong in the evidence pcap: pairs (a, b) between two hosts, or every packet of a host. */
+  capture?: EvidenceScope;
+}
+
+export interface EvidenceScope {
+  hosts?: HostKey[];
+  pairs?: Array<[HostKey, HostKey]>;
+}
+
+export interface DetectorContext {
+  raise(signal: AlertSignal): void;
+  /** The engine's flow table (per-flow columns); available once the detection engine is attached. */
+  readonly connections: Connections;
+  /** Copies what is needed of a live flow to compute its Community ID later. */
+  sample(flow: number): FlowSample;
+  /** "This site": the networks whose hosts are ours (for baseline detectors). */
+  isLocal(version: number, words: Uint32Array, offset?: number): boolean;
+  /** Capture time as far as detection has seen it. */
+  now(): number;
+  /**
+   * Whether this detector's allow-lists cover the source or the target (either makes the event not count).
+   * Check at intake so an allowed party never adds up; the framework checks alerts' src/dst again.
+   */
+  allowed(src: HostKey | undefined, dst: HostKey | undefined): boolean;
+}
+
+export interface DetectorRegistration<C extends DetectorCommonConfig = DetectorCommonConfig> {
+  readonly name: string;
+  /** One line for `--help`-style listings and docs. */
+  readonly title: string;
+  /** Strict zod object with a default for every field; must include the common fields (see config.ts). */
+  readonly config: z.ZodType<C>;
+  create(config: C, ctx: DetectorContext, deps: DetectorDeps): Detector;
+}
+
+/** Every detector's config has these (added by `detectorConfig` in config.ts). */
+export interface DetectorCommonConfig {
+  enabled: boolean;
+  /** Overrides the detector's own severity. */
+  severity?: Severity;
+  /** Sources (addresses/CIDRs) that never raise this detector's alerts. */
+  allowSources: string[];
+  /** Targets (addresses/CIDRs) that never raise this detector's alerts. */
+  allowTargets: string[];
+}
+
+/** I/O a detector may need, injected so tests pass fakes. */
+export interface DetectorDeps {
+  /** Where the blocklist comes from and how its changes are announced. */
+  blocklistSource?: (path: string) => TextSource;
+}
+
+/** A text file that can change: read it now, and hear when it changed (returns the stop function). */
+export interface TextSource {
+  read(): string;
+  watch(onChange: () => void): () => void;
+}

@@ -1,0 +1,104 @@
+/** Sliding-window counting for detectors, in capture time. */
+
+/** Distinct items seen in the last `window` seconds: each item with the time it was last seen. */
+export class WindowedSet<K> {
+  private readonly seen = new Map<K, number>();
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  add(item: K, ts: number): void {
+    // Re-inserting moves the item to the end, so the map stays in last-seen order and pruning stops early.
+    if (this.seen.has(item)) this.seen.delete(item);
+    this.seen.set(item, ts);
+  }
+
+  has(item: K): boolean {
+    return this.seen.has(item);
+  }
+
+  /** Forgets items last seen before `since`. */
+  prune(since: number): void {
+    for (const [item, ts] of this.seen) {
+      if (ts >= since) break;
+      this.seen.delete(item);
+    }
+  }
+
+  /** When the least recently seen item was last seen (NaN when empty): the window's start of activity. */
+  oldest(): number {
+    for (const ts of this.seen.values()) return ts;
+    return Number.NaN;
+  }
+
+  keys(): IterableIterator<K> {
+    return this.seen.keys();
+  }
+}
+
+/**
+ * Events per sliding window with two tumbling buckets (the previous window weighted by how much of it still
+ * overlaps): constant memory, no allocation per event, within one bucket of the exact count.
+ */
+export class SlidingCounter {
+  private start = Number.NaN;
+  private current = 0;
+  private previous = 0;
+
+  constructor(private readonly window: number) {}
+
+  add(ts: number, n = 1): void {
+    this.roll(ts);
+    this.current += n;
+  }
+
+  /** At least value(now) for any now: both buckets in full (a cheap test before the exact estimate). */
+  upperBound(): number {
+    return this.current + this.previous;
+  }
+
+  /** The estimated count over the window ending at `now`. */
+  value(now: number): number {
+    this.roll(now);
+    const overlap = 1 - (now - this.start) / this.window;
+    return this.current + this.previous * (overlap > 0 ? overlap : 0);
+  }
+
+  private roll(now: number): void {
+    if (Number.isNaN(this.start)) {
+      this.start = now;
+      return;
+    }
+    const elapsed = now - this.start;
+    if (elapsed < this.window) return;
+    if (elapsed < 2 * this.window) {
+      this.previous = this.current;
+      this.start += this.window;
+    } else {
+      this.previous = 0;
+      this.start = now;
+    }
+    this.current = 0;
+  }
+}
+
+/** "3 s", "1.4 s", "12 min": a duration for an alert message. */
+export function formatDuration(seconds: number): string {
+  if (seconds < 10) return `${Math.max(0, Math.round(seconds * 10) / 10)} s`;
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${Math.round(seconds / 360) / 10} h`;
+}
+
+/** "48.2 MB/s": a byte rate for an alert message (decimal units, as network rates are quoted). */
+export function formatRate(bytesPerSecond: number): string {
+  const units = ['B/s', 'kB/s', 'MB/s', 'GB/s'];
+  let v = bytesPerSecond;
+  let u = 0;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v < 100 && u > 0 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
