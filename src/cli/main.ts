@@ -7,6 +7,12 @@ import { registerQuery } from './query.js';
 import { registerWatch } from './watch.js';
 import { UsageError } from './errors.js';
 
+// The reader went away (`loopy read x.pcap | head`): stop quietly, as Unix tools do.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
+
 const program = new Command();
 program
   .name('loopy')

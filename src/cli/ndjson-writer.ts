@@ -44,7 +44,13 @@ export class NdjsonWriter {
 
   /** Flushes and waits while the stream's buffer is full. */
   async drain(): Promise<void> {
-    if (!this.flushBuffered() && !this.closed) await once(this.out, 'drain');
+    if (this.flushBuffered() || this.closed) return;
+    try {
+      await once(this.out, 'drain');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      this.closed = true;
+    }
   }
 
   async end(): Promise<void> {

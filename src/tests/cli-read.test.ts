@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
 import type { GroundTruth } from '../synth/generate.js';
-import { runCli } from '../test-support/cli.js';
+import { cliCommand, runCli } from '../test-support/cli.js';
+import { spawnSync } from 'node:child_process';
 import { generatedCapture } from '../test-support/sample-frames.js';
 
 let dir: string;
@@ -84,4 +85,11 @@ test('read -f keeps only the packets the filter matches', { skip: addonProblem &
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trimEnd().split('\n').length, 1);
   assert.match(bad.stderr, /-f 'udp and and'/);
+});
+
+test('read --json | head: the reader going away ends loopy quietly with status 0', () => {
+  const cli = cliCommand().map((a) => `'${a}'`).join(' ');
+  const r = spawnSync('bash', ['-c', `${cli} read '${file}' --json | head -1 > /dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), '0', r.stderr);
+  assert.equal(r.stderr, '');
 });
