@@ -123,4 +123,4 @@ export interface AlertRecord {
   closed_reason?: 'quiet' | 'suppressed' | 'end_of_input';
 }
 
-export type LoopyRecord = ConnRecord | DnsRecord | TlsRecord | WeirdRecord | SummaryRecord | { type: string; [field: string]: unknown };
+export type LoopyRecord = ConnRecord | DnsRecord | TlsRecord | WeirdRecord | SummaryRecord | AlertRecord | { type: string; [field: string]: unknown };

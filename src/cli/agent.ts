@@ -16,6 +16,8 @@ export interface AgentCliOptions {
   log?: string;
   logLevel?: string;
   statsOut?: string;
+  detect?: boolean;
+  detectConfig?: string;
   stdout?: boolean;
   read?: string;
   speed?: string;
@@ -56,6 +58,8 @@ export function registerAgent(program: Command): void {
     .option('--speed <x>', 'replay speed factor (default 1: real time)')
     .option('--max', 'replay as fast as possible')
     .option('--loop', 'replay the file again and again')
+    .option('--no-detect', 'run no detection (no alerts)')
+    .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
     .option('--stay', 'after a replay ends, keep serving its history to clients until stopped')
     .option('--max-flows <n>', 'flow table size (default 262144)')
     .option('--local-net <cidr>', 'a network that counts as local for in/out (repeat; default private ranges)', collect)
@@ -91,6 +95,8 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
     log: o.log,
     logLevel: o.logLevel,
     statsOut: o.statsOut,
+    detect: o.detect === false ? false : undefined,
+    detectConfig: o.detectConfig,
     stdout: o.stdout,
     read: o.read,
     speed: numeric(o.speed),

@@ -5,6 +5,7 @@ import { registerAgent } from './agent.js';
 import { registerBridge } from './bridge.js';
 import { registerQuery } from './query.js';
 import { registerWatch } from './watch.js';
+import { registerUi } from './ui.js';
 import { UsageError } from './errors.js';
 
 // The reader went away (`loopy read x.pcap | head`): stop quietly, as Unix tools do.
@@ -25,6 +26,7 @@ registerAgent(program);
 registerBridge(program);
 registerQuery(program);
 registerWatch(program);
+registerUi(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof UsageError || err instanceof CommanderError) {

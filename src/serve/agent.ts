@@ -31,6 +31,8 @@ import type { AgentStatus } from './status.js';
 import type { Topic } from './protocol/messages.js';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
 import { openAgentHistory } from './history.js';
+import { agentDetection, alertControl } from './agent-detection.js';
+import type { EngineOptions } from '../analyze/engine.js';
 
 export interface AgentDeps {
   clock?: AgentClock;
@@ -110,12 +112,15 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const started = clock.now();
   let latestStatus: AgentStatus | undefined;
   let service: Service | undefined;
+  // Detection first: clients reach it through the service (acknowledge, suppress). Its alerts are published
+  // once the engine runs, after everything below exists.
+  const detection = settings.detect === false ? undefined : agentDetection(settings.dataDir, settings.detectConfig, (alert) => onAlert(alert));
   // A serving agent keeps history under its data directory (tests and library use pass their own, or none).
   const history = deps.history ?? (settings.serve ? attempt(() => openAgentHistory(settings.dataDir, target), `cannot open the history store in ${settings.dataDir}`, '--data DIR') : undefined);
   if (settings.serve) {
     // Before the capture opens (own ports excluded from its first filter) and before the privilege drop.
     service = await startService(settings.serve, {
-      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts,
+      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && alertControl(detection)),
       status: () => latestStatus ?? emptyStatus(started, clock.now(), src.kind, settings.filter ?? null),
     });
   }
@@ -178,7 +183,12 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     service?.server.publish(topic, record);
   };
   const stats = { current: undefined as SecondStats | undefined };
-  const engine = new Engine({
+  const onAlert = (alert: AlertRecord) => {
+    stats.current?.onRecord(alert);
+    sinks.write(alert);
+    publish('alerts', alert);
+  };
+  const engineOptions: EngineOptions = {
     protocols: defaultProtocols,
     apps: defaultApps,
     maxFlows: settings.maxFlows,
@@ -192,7 +202,9 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     },
     onFlowStart: (flow, pkt) => stats.current?.onFlowStart(flow, pkt),
     onFlowEnd: (flow, reason) => stats.current?.onFlowEnd(flow, reason),
-  });
+  };
+  const engine = new Engine(detection ? detection.wrap(engineOptions) : engineOptions);
+  detection?.attach(engine);
   const secondStats = new SecondStats(engine, { localNets: settings.localNets, topN: settings.topN, start: started });
   stats.current = secondStats;
   const cpu = new CpuMeter(deps.processSample ?? realProcessSample, started);
@@ -240,6 +252,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const cancelTimer = clock.every(1, () => {
     const now = clock.now();
     engine.tick(now);
+    detection?.tick(now);
     rollSecond(now);
   });
 
@@ -258,6 +271,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     let finished = false;
     try {
       for await (const batch of source) {
+        detection?.addBatch(batch);
         engine.processBatch(batch, userSpace.matches(batch));
         await sinks.drain();
       }
@@ -276,6 +290,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     cancelTimer();
     source.close();
     if (!finished) engine.finish();
+    await detection?.close();
     if (state === 'running') state = 'stopped';
     rollSecond(clock.now());
     await sinks.end();

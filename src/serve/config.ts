@@ -39,6 +39,8 @@ export const agentConfigSchema = z.strictObject({
   log: word('a file path').optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'expected one of fatal, error, warn, info, debug, trace' }).optional(),
   statsOut: word('a file path').optional(),
+  detect: flag.optional(),
+  detectConfig: word('a file path').optional(),
   stdout: flag.optional(),
   read: word('a capture file path').optional(),
   speed: z.number({ error: 'expected a replay speed factor above 0 (1 = real time)' })
@@ -74,6 +76,8 @@ export const FLAG_OF: Record<keyof AgentConfig, string> = {
   log: '--log',
   logLevel: '--log-level',
   statsOut: '--stats-out',
+  detect: '--no-detect',
+  detectConfig: '--detect-config',
   stdout: '--stdout',
   read: '-r',
   speed: '--speed',
@@ -103,6 +107,9 @@ export interface AgentSettings {
   logFile?: string;
   logLevel: string;
   statsOut?: string;
+  /** Detection (default on) and its settings file (thresholds, allow-lists, delivery). */
+  detect?: boolean;
+  detectConfig?: string;
   stdout: boolean;
   maxFlows?: number;
   localNets?: string[];
@@ -263,6 +270,8 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
     logFile: c.log,
     logLevel: c.logLevel ?? 'info',
     statsOut: c.statsOut,
+    detect: c.detect ?? true,
+    detectConfig: c.detectConfig,
     stdout: c.stdout ?? false,
     maxFlows: c.maxFlows,
     localNets: c.localNets,

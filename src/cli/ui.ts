@@ -1,0 +1,72 @@
+/**
+ * `loopy ui [TARGET...]`: the terminal UI over any number of agents at once. TARGETs are unix:PATH,
+ * tls://HOST:PORT, ssh://[USER@]HOST[:PORT] or names from the client config; none means every agent the
+ * config names. `--local` (what `npm start` runs) starts an agent here first and stops it on quit.
+ */
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultConfigDir, loadClientConfig } from '../client/client-config.js';
+import { connectAgent } from '../client/connect-agent.js';
+import type { AgentClient } from '../client/agent-client.js';
+import { type LocalAgent, startLocalAgent } from '../ui/launch/local-agent.js';
+import { runUi } from '../ui/run-ui.js';
+import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom } from './agent-target-options.js';
+import { UsageError } from './errors.js';
+
+interface UiOptions extends AgentTargetOptions {
+  local?: boolean;
+  replay?: boolean;
+  sample: string;
+}
+
+export function registerUi(program: Command): void {
+  addAgentTargetOptions(
+    program
+      .command('ui')
+      .description('full-screen terminal UI over one or more agents (? for keys, q to quit)')
+      .argument('[targets...]', 'unix:PATH, tls://HOST:PORT, ssh://[USER@]HOST[:PORT] or names from ~/.config/loopy/config.json (default: every agent there)')
+      .option('--local', 'start an agent here first (live if this user can capture, else replaying --sample in a loop) and stop it on quit')
+      .option('--sample <file>', 'the capture --local replays when it cannot capture', 'samples/demo.pcap')
+      .option('--replay', 'with --local: replay the sample even when live capture is possible'),
+  ).action(async (targets: string[], options: UiOptions) => {
+    process.exitCode = await runUiCommand(targets, options);
+  });
+}
+
+/** This CLI's entry for the agent child: dist/cli/main.js, or src/cli/main.ts under tsx (development). */
+function cliEntry(): string[] {
+  const js = fileURLToPath(new URL('./main.js', import.meta.url));
+  if (existsSync(js)) return [js];
+  return ['--import', 'tsx', fileURLToPath(new URL('./main.ts', import.meta.url))];
+}
+
+async function runUiCommand(targets: string[], options: UiOptions): Promise<number> {
+  if (!process.stdin.isTTY || !process.stdout.isTTY) throw new UsageError('loopy ui needs a terminal; for scripts use loopy watch or loopy query');
+  const names = [...targets];
+  if (names.length === 0 && !options.local) {
+    const configPath = join(defaultConfigDir(), 'config.json');
+    names.push(...Object.keys(asUsage(() => loadClientConfig(configPath)).agents));
+    if (names.length === 0) throw new UsageError(`no agents to watch: give TARGETs (e.g. loopy ui unix:/run/loopy/agent.sock) or name them in ${configPath}`);
+  }
+  let local: LocalAgent | undefined;
+  if (options.local) {
+    process.stderr.write('loopy: starting a local agent…\n');
+    local = await startLocalAgent({ cli: cliEntry(), sample: options.sample, forceReplay: options.replay === true }).catch((err: Error) => {
+      throw new UsageError(err.message);
+    });
+    process.stderr.write(`loopy: local agent ${local.plan.reason}\n`);
+    names.unshift(local.target);
+  }
+  const connectOptions = connectOptionsFrom(options, 'loopy-ui');
+  let clients: AgentClient[] = [];
+  try {
+    clients = names.map((t) => asUsage(() => connectAgent(t, connectOptions)));
+    await runUi({ clients, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+  } finally {
+    for (const c of clients) c.close();
+    await local?.stop();
+  }
+  return 0;
+}

@@ -1,0 +1,31 @@
+import { join } from 'node:path';
+import type { AlertRecord } from '../analyze/records.js';
+import { defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js';
+import { DetectionEngine } from '../detect/detection-engine.js';
+import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
+import type { AlertControl } from './server.js';
+
+/**
+ * Detection in the agent: the same detectors as `loopy read`, fed live; evidence pcaps under DATA/evidence;
+ * alert ids seeded per agent start so two agents (or two runs) never repeat one.
+ */
+export function agentDetection(dataDir: string, configFile: string | undefined, onAlert: (alert: AlertRecord) => void): DetectionEngine {
+  const config = configFile ? loadDetectionConfig(configFile) : defaultDetectionConfig();
+  config.alerts.idSeed = Math.floor(Math.random() * 0xffffffff);
+  return new DetectionEngine({ config, onAlert, evidence: directoryEvidenceSink(join(dataDir, 'evidence')) });
+}
+
+/** Acknowledge and suppress, as clients ask for them over the protocol. */
+export function alertControl(detection: DetectionEngine): AlertControl {
+  const acknowledged = new Set<string>();
+  return {
+    ack(alertId) {
+      if (!detection.openAlerts().some((a) => a.alert_id === alertId)) return false;
+      acknowledged.add(alertId);
+      return true;
+    },
+    suppress(rule) {
+      return detection.suppress({ detector: rule.detector, src: rule.source, dst: rule.destination, until: rule.expires_at, reason: 'from a client' });
+    },
+  };
+}

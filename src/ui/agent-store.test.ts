@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AgentStore, KEEP_SECONDS } from './agent-store.js';
+import { FakeAgentClient } from './testing/fake-agent-client.js';
+import { ALERT_SCAN, CONN_REJ, CONN_TLS, T0, alert, flow, stats, statsSecond } from './testing/sample-records.js';
+
+test('store: collects between flushes, publishes once per flush, newest records first', () => {
+  const a = new FakeAgentClient('a');
+  const store = new AgentStore([a], ['stats', 'flows', 'alerts']);
+  const published: number[] = [];
+  store.onSnapshot((s) => published.push(s.version));
+  a.emit(flow(CONN_TLS));
+  a.emit(flow(CONN_REJ));
+  assert.equal(store.snapshot().agents[0].flows.length, 0, 'not visible before the flush');
+  const s = store.flush();
+  assert.deepEqual(s.agents[0].flows.map((f) => f.uid), [CONN_REJ.uid, CONN_TLS.uid]);
+  assert.equal(store.flush(), s, 'nothing new: the same snapshot, no publication');
+  assert.equal(published.length, 1);
+  store.close();
+  assert.equal(a.subscriptionCount(), 0);
+});
+
+test('store: one entry per alert, updated in place; missed events counted; seconds trimmed', () => {
+  const a = new FakeAgentClient('a');
+  const store = new AgentStore([a], ['stats', 'alerts']);
+  a.emit(alert(ALERT_SCAN));
+  a.emit({ ...alert({ ...ALERT_SCAN, state: 'closed', closed_reason: 'quiet' }), missed: 3 });
+  for (let i = 0; i < KEEP_SECONDS + 5; i++) a.emit(stats(statsSecond(T0 + i)));
+  const s = store.flush().agents[0];
+  assert.equal(s.alerts.length, 1);
+  assert.equal(s.alerts[0].state, 'closed');
+  assert.equal(s.missed, 3);
+  assert.equal(s.seconds.length, KEEP_SECONDS);
+  assert.equal(s.seconds[0].ts, T0 + 5);
+});
+
+test('store: a connection change publishes at once; unchanged agents keep their snapshot object', () => {
+  const a = new FakeAgentClient('a');
+  const b = new FakeAgentClient('b');
+  const store = new AgentStore([a, b], ['stats']);
+  const before = store.snapshot();
+  let got = 0;
+  store.onSnapshot(() => got++);
+  b.setState({ state: 'disconnected', since: T0, error: 'EPIPE', retryInMs: 1000 });
+  assert.equal(got, 1);
+  const after = store.snapshot();
+  assert.equal(after.agents[0], before.agents[0], 'a did not change');
+  assert.equal(after.agents[1].state.state, 'disconnected');
+});

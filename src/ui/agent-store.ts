@@ -1,0 +1,159 @@
+/**
+ * What the UI knows of each agent, gathered from the AgentClients' live events. Events arrive whenever the
+ * agents send them; the store only collects, and `flush()` (called once a second by the app, or by a test)
+ * turns what changed into new immutable snapshots. So React renders at most once a second however busy the
+ * agents are (no flicker, bounded UI cost), and a paused screen simply stops taking snapshots.
+ */
+import type { AgentClient, ConnectionState, LiveEvent, Topic } from '../client/agent-client.js';
+import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
+import type { StatsSecond } from '../stats/stats-record.js';
+
+/** How much live data is kept per agent (the History view asks the agent for anything older). */
+export const KEEP_SECONDS = 600;
+export const KEEP_FLOWS = 2000;
+export const KEEP_DNS = 2000;
+export const KEEP_ALERTS = 500;
+
+/** One agent as the views see it. Arrays are newest last (seconds) or newest first (records). */
+export interface AgentSnapshot {
+  readonly target: string;
+  readonly client: AgentClient;
+  readonly state: ConnectionState;
+  readonly seconds: readonly StatsSecond[];
+  readonly flows: readonly ConnRecord[];
+  readonly dns: readonly DnsRecord[];
+  /** The latest record of each alert, newest first. */
+  readonly alerts: readonly AlertRecord[];
+  /** Alert ids acknowledged from this UI. */
+  readonly acknowledged: ReadonlySet<string>;
+  /** Events the agent dropped for us (slow client), in all. */
+  readonly missed: number;
+}
+
+export interface UiSnapshot {
+  readonly version: number;
+  readonly agents: readonly AgentSnapshot[];
+}
+
+class AgentCollector {
+  state: ConnectionState;
+  seconds: StatsSecond[] = [];
+  flows: ConnRecord[] = [];
+  dns: DnsRecord[] = [];
+  alerts = new Map<string, AlertRecord>();
+  acknowledged = new Set<string>();
+  missed = 0;
+  dirty = true;
+  snapshot: AgentSnapshot | undefined;
+
+  constructor(readonly client: AgentClient) {
+    this.state = client.connectionState();
+  }
+
+  take(event: LiveEvent): void {
+    this.missed += event.missed;
+    switch (event.topic) {
+      case 'stats':
+        this.seconds.push(event.record);
+        break;
+      case 'flows':
+        this.flows.push(event.record);
+        break;
+      case 'dns':
+        this.dns.push(event.record);
+        break;
+      case 'alerts': {
+        const r = event.record as unknown as AlertRecord;
+        if (r.type !== 'alert' || typeof r.alert_id !== 'string') return;
+        // Re-inserting moves the alert to the end of the map's order: the newest activity first after reversal.
+        this.alerts.delete(r.alert_id);
+        this.alerts.set(r.alert_id, r);
+        if (this.alerts.size > KEEP_ALERTS) this.alerts.delete(this.alerts.keys().next().value as string);
+        break;
+      }
+    }
+    this.dirty = true;
+  }
+
+  build(): AgentSnapshot {
+    if (!this.dirty && this.snapshot) return this.snapshot;
+    // Trimmed here, once a second, rather than per event.
+    if (this.seconds.length > KEEP_SECONDS) this.seconds.splice(0, this.seconds.length - KEEP_SECONDS);
+    if (this.flows.length > KEEP_FLOWS) this.flows.splice(0, this.flows.length - KEEP_FLOWS);
+    if (this.dns.length > KEEP_DNS) this.dns.splice(0, this.dns.length - KEEP_DNS);
+    this.snapshot = {
+      target: this.client.target,
+      client: this.client,
+      state: this.state,
+      seconds: this.seconds.slice(),
+      flows: this.flows.slice().reverse(),
+      dns: this.dns.slice().reverse(),
+      alerts: [...this.alerts.values()].reverse(),
+      acknowledged: new Set(this.acknowledged),
+      missed: this.missed,
+    };
+    this.dirty = false;
+    return this.snapshot;
+  }
+}
+
+export class AgentStore {
+  private readonly collectors: AgentCollector[];
+  private readonly unsubscribes: Array<() => void> = [];
+  private readonly listeners = new Set<(s: UiSnapshot) => void>();
+  private current: UiSnapshot;
+  private version = 0;
+
+  constructor(clients: readonly AgentClient[], topics: readonly Topic[]) {
+    this.collectors = clients.map((c) => new AgentCollector(c));
+    for (const col of this.collectors) {
+      this.unsubscribes.push(
+        col.client.onStateChange((state) => {
+          col.state = state;
+          col.dirty = true;
+          // A connection coming or going is news worth showing now, not at the next tick.
+          this.flush();
+        }),
+      );
+      if (topics.length > 0) this.unsubscribes.push(col.client.subscribe([...topics], (e) => col.take(e)));
+    }
+    this.current = this.build();
+  }
+
+  snapshot(): UiSnapshot {
+    return this.current;
+  }
+
+  /** Publishes what changed since the last flush (no-op when nothing did). */
+  flush(): UiSnapshot {
+    if (this.collectors.some((c) => c.dirty)) {
+      this.current = this.build();
+      for (const l of this.listeners) l(this.current);
+    }
+    return this.current;
+  }
+
+  onSnapshot(listener: (s: UiSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Marks an alert acknowledged here at once; the agent is told by the caller. */
+  markAcknowledged(target: string, alertId: string): void {
+    const col = this.collectors.find((c) => c.client.target === target);
+    if (!col) return;
+    col.acknowledged.add(alertId);
+    col.dirty = true;
+    this.flush();
+  }
+
+  close(): void {
+    for (const u of this.unsubscribes.splice(0)) u();
+    this.listeners.clear();
+  }
+
+  private build(): UiSnapshot {
+    this.version++;
+    return { version: this.version, agents: this.collectors.map((c) => c.build()) };
+  }
+}

@@ -1,0 +1,91 @@
+/** The shell's fixed parts: tab bar, status line, help screen and agent picker. */
+import { Box, Text } from 'ink';
+import type { AgentSnapshot } from '../agent-store.js';
+import { connectionLabel } from '../data.js';
+import { fit, fitTarget } from '../format.js';
+import { type Theme, tone } from '../theme.js';
+import type { KeyHelp, ViewDefinition } from '../view-registry.js';
+
+export const GLOBAL_KEYS: readonly KeyHelp[] = [
+  { key: '/', label: 'filter' },
+  { key: 'p', label: 'pause' },
+  { key: 'a', label: 'agents' },
+  { key: '?', label: 'help' },
+  { key: 'q', label: 'quit' },
+];
+
+/** Tabs as wide as fit: padded titles, then unpadded, then numbers only except the current view. */
+export function tabLabels(views: readonly ViewDefinition[], current: number, width: number): string[] {
+  const number = (i: number) => (i < 9 ? String(i + 1) : ' ');
+  const padded = views.map((v, i) => ` ${number(i)} ${v.title} `);
+  if (padded.join('').length <= width) return padded;
+  const tight = views.map((v, i) => `${number(i)} ${v.title} `);
+  if (tight.join('').length <= width) return tight;
+  return views.map((v, i) => (i === current ? `${number(i)} ${v.title} ` : `${number(i)} `));
+}
+
+export function TabBar({ views, current, width, theme }: { views: readonly ViewDefinition[]; current: number; width: number; theme: Theme }) {
+  const labels = tabLabels(views, current, width);
+  return (
+    <Text wrap="truncate">
+      {labels.map((label, i) =>
+        i === current ? (
+          <Text key={i} inverse bold {...(theme.color ? { color: 'cyan' } : {})}>{label}</Text>
+        ) : (
+          <Text key={i}>{label}</Text>
+        ),
+      )}
+    </Text>
+  );
+}
+
+export function StatusLine({ view, width, right, theme }: { view: ViewDefinition; width: number; right: string; theme: Theme }) {
+  const all = [...view.keys, ...GLOBAL_KEYS.filter((g) => !view.keys.some((k) => k.key === g.key))].map((k) => `${k.key} ${k.label}`);
+  const leftWidth = Math.max(10, width - right.length - 1);
+  const roomy = all.join('  ');
+  const keys = roomy.length <= leftWidth ? roomy : all.join(' ');
+  return (
+    <Text wrap="truncate">
+      <Text {...tone(theme, 'dim')}>{fit(keys, leftWidth)}</Text> <Text bold>{right}</Text>
+    </Text>
+  );
+}
+
+export function HelpScreen({ views, current, width }: { views: readonly ViewDefinition[]; current: number; width: number }) {
+  const view = views[current];
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold>Loopy — keys (any key closes this help)</Text>
+      <Text>1-{Math.min(9, views.length)} / Tab / Shift-Tab  switch view</Text>
+      <Text>↑↓ or j/k  move    PgUp/PgDn g/G  jump    Enter  detail    Esc  back</Text>
+      <Text>/  filter this view (space-separated words, all must match; !word excludes); Esc clears</Text>
+      <Text>p  pause the screen (data keeps coming)    a  choose agents    q  quit</Text>
+      <Text> </Text>
+      <Text bold>{view.title}: {view.description}</Text>
+      {view.keys.map((k) => (
+        <Text key={k.key}>  {fit(k.key, 6)} {k.label}</Text>
+      ))}
+      <Text> </Text>
+      <Text bold>Views</Text>
+      {views.map((v, i) => (
+        <Text key={v.name} wrap="truncate">  {i + 1} {fit(v.title, 12)} {v.description}</Text>
+      ))}
+    </Box>
+  );
+}
+
+export function AgentPicker({ agents, chosen, cursor, width, theme }: { agents: readonly AgentSnapshot[]; chosen: ReadonlySet<string>; cursor: number; width: number; theme: Theme }) {
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text bold>Agents shown in the views (Space toggles, Enter or Esc closes; all off means all)</Text>
+      {agents.map((a, i) => {
+        const state = connectionLabel(a);
+        return (
+          <Text key={a.target} inverse={i === cursor} wrap="truncate">
+            [{chosen.has(a.target) ? 'x' : ' '}] {fitTarget(a.target, 30)} <Text {...tone(theme, state.ok ? 'good' : 'bad')}>{state.text}</Text>
+          </Text>
+        );
+      })}
+    </Box>
+  );
+}

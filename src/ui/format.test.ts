@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fit, formatBitsPerSecond, formatBytes, formatDuration, formatEndpoint, formatSi, hbar, sparkline } from './format.js';
+import { columnChart } from './components/chart.js';
+import { layoutColumns, scrollTop } from './components/Table.js';
+
+test('numbers: SI rates in bits, binary sizes, durations', () => {
+  assert.equal(formatSi(999), '999');
+  assert.equal(formatSi(1234), '1.23k');
+  assert.equal(formatSi(12345678), '12.3M');
+  assert.equal(formatBitsPerSecond(125000), '1.00Mb/s');
+  assert.equal(formatBytes(1000), '1000B');
+  assert.equal(formatBytes(1536), '1.5K');
+  assert.equal(formatBytes(80 * 1024 * 1024), '80M');
+  assert.equal(formatDuration(0.0181), '18ms');
+  assert.equal(formatDuration(245), '4m05s');
+  assert.equal(formatDuration(undefined), '-');
+  assert.equal(formatEndpoint('2001:db8::1', 53), '[2001:db8::1]:53');
+});
+
+test('sparkline scales to its own maximum and right-aligns a short series', () => {
+  assert.equal(sparkline([0, 6, 14], 3), '▁▄█'); // 6/14 of 7 steps = 3: the fourth bar
+  assert.equal(sparkline([5], 4), '   █');
+  assert.equal(sparkline([0, 0], 2), '▁▁');
+});
+
+test('bars and charts use eighth blocks', () => {
+  assert.equal(hbar(0.5, 4), '██  ');
+  assert.equal(hbar(1 / 16, 2), '▏ ');
+  // 8 of max 8 over 2 rows: full both; 4: full bottom only; 2: half of the bottom cell.
+  assert.deepEqual(columnChart([8, 4, 2], 2), ['█  ', '██▄']);
+});
+
+test('fit cuts with an ellipsis; tables drop optional columns right to left and share the spare width', () => {
+  assert.equal(fit('abcdef', 4), 'abc…');
+  assert.equal(fit('ab', 4, 'right'), '  ab');
+  const cols = [
+    { header: 'a', width: 10, grow: 1, cell: () => '' },
+    { header: 'b', width: 10, optional: true, cell: () => '' },
+    { header: 'c', width: 10, optional: true, cell: () => '' },
+  ];
+  assert.deepEqual(layoutColumns(cols, 25).map((c) => [c.col.header, c.width]), [['a', 14], ['b', 10]]);
+  assert.deepEqual(layoutColumns(cols, 40).map((c) => c.width), [18, 10, 10]);
+  assert.equal(scrollTop(0, 100, 10), 0);
+  assert.equal(scrollTop(50, 100, 10), 45);
+  assert.equal(scrollTop(99, 100, 10), 90);
+});

@@ -1,0 +1,102 @@
+/**
+ * Text formatting for the terminal UI: rates, sizes, durations, sparklines and fixed-width cells. Pure
+ * functions, so the views stay declarative and their tests check exact text.
+ */
+
+const SI = ['', 'k', 'M', 'G', 'T'];
+
+/** 1234567 → "1.2M": three significant figures at most, SI prefixes. */
+export function formatSi(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  let v = Math.abs(n);
+  let i = 0;
+  while (v >= 1000 && i < SI.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  const text = i === 0 ? String(Math.round(v)) : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+  return `${n < 0 ? '-' : ''}${text}${SI[i]}`;
+}
+
+/** Bytes per second → bits per second, as "1.20Mb/s". */
+export function formatBitsPerSecond(bytesPerSecond: number): string {
+  return `${formatSi(bytesPerSecond * 8)}b/s`;
+}
+
+/** Byte counts with binary units: "512B", "1.5KiB" shortened to "1.5K". */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return '-';
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${Math.round(v)}B` : `${v >= 10 ? v.toFixed(0) : v.toFixed(1)}${units[i]}`;
+}
+
+/** Seconds → "850ms", "12.3s", "4m05s", "2h10m". */
+export function formatDuration(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return '-';
+  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
+  if (seconds < 60) return `${seconds.toFixed(1)}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(Math.floor(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function formatPercent(p: number): string {
+  if (!Number.isFinite(p)) return '-';
+  return p < 10 ? `${p.toFixed(1)}%` : `${Math.round(p)}%`;
+}
+
+/** Epoch seconds → "HH:MM:SS" in UTC (agents sit in different zones; UTC reads the same everywhere). */
+export function formatClock(ts: number): string {
+  return new Date(ts * 1000).toISOString().slice(11, 19);
+}
+
+/** Epoch seconds → "YYYY-MM-DD HH:MM" UTC. */
+export function formatDateTime(ts: number): string {
+  return new Date(ts * 1000).toISOString().slice(0, 16).replace('T', ' ');
+}
+
+/** "10.0.0.1:443", "[2001:db8::1]:53". */
+export function formatEndpoint(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** The last `width` values as block characters, scaled to their own maximum (all-zero → a flat baseline). */
+export function sparkline(values: readonly number[], width: number): string {
+  if (width <= 0) return '';
+  const tail = values.slice(-width);
+  let max = 0;
+  for (const v of tail) if (v > max) max = v;
+  let out = '';
+  for (const v of tail) out += max === 0 ? BARS[0] : BARS[Math.min(7, Math.round((v / max) * 7))];
+  return out.padStart(width, ' ');
+}
+
+/** A horizontal bar of `width` cells for fraction 0..1 (eighth-block resolution). */
+export function hbar(fraction: number, width: number): string {
+  const f = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0));
+  const eighths = Math.round(f * width * 8);
+  const full = Math.floor(eighths / 8);
+  const part = eighths % 8;
+  const partial = part === 0 ? '' : '▏▎▍▌▋▊▉'[part - 1];
+  return ('█'.repeat(full) + partial).padEnd(width, ' ');
+}
+
+/** Cuts or pads to exactly `width` characters; a cut string ends with "…". */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+  if (width <= 0) return '';
+  if (text.length > width) return width === 1 ? '…' : `${text.slice(0, width - 1)}…`;
+  return align === 'left' ? text.padEnd(width, ' ') : text.padStart(width, ' ');
+}
+
+/** An agent's TARGET in `width` cells: a unix socket path keeps its end (the socket's name), others their start. */
+export function fitTarget(target: string, width: number): string {
+  if (target.length <= width || !target.startsWith('unix:') || width < 4) return fit(target, width);
+  return `…${target.slice(target.length - width + 1)}`;
+}

@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import alerts, { SUPPRESS_SECONDS } from './AlertsView.js';
+import { FakeAgentClient } from '../testing/fake-agent-client.js';
+import { ALERT_SCAN, ALERT_TUNNEL, alert } from '../testing/sample-records.js';
+import { renderView, tick } from '../testing/render-view.js';
+
+test('alerts: open first by severity, closed after; evidence on Enter', async () => {
+  const a = new FakeAgentClient('a');
+  const v = renderView(alerts, [a]);
+  a.emit(alert(ALERT_SCAN));
+  a.emit(alert(ALERT_TUNNEL));
+  a.emit(alert({ ...ALERT_SCAN, alert_id: 'Aold', state: 'closed', closed_reason: 'quiet', state_ts: ALERT_SCAN.ts + 60 }));
+  await v.refresh();
+  const lines = v.frame().split('\n');
+  assert.ok(lines.every((l) => l.length <= 80));
+  assert.match(lines[0], /^2 open, 1 closed/);
+  assert.match(lines[2], /^high OPEN\s+06:13:24 dns_tunnel\s+192\.168\.10\.251 sent 30 queries/);
+  assert.match(lines[3], /^medi OPEN\s+06:13:22 port_scan\s+192\.168\.10\.250 scanned 100 TCP ports/);
+  assert.match(lines[4], /^medi closed 06:13:22 port_scan/);
+  await v.press('j');
+  await v.press('\r');
+  const detail = v.frame();
+  assert.match(detail, /MEDIUM port_scan on a — OPEN/);
+  assert.match(detail, /src 192\.168\.10\.250  dst 192\.168\.20\.10/);
+  assert.match(detail, /ports: 3 7 11 17 24/);
+  assert.match(detail, /distinct_ports: 100 \(threshold 100\)/);
+  v.unmount();
+});
+
+test('alerts: A acknowledges on the agent, x suppresses the detector for the source for a day', async () => {
+  const a = new FakeAgentClient('a');
+  const v = renderView(alerts, [a], { now: 1718000100 });
+  a.emit(alert(ALERT_SCAN));
+  await v.refresh();
+  await v.press('A');
+  await v.refresh();
+  assert.deepEqual(a.calls.at(-1), { method: 'acknowledgeAlert', args: 'AVGo6oKnmKqf7yTsdn' });
+  assert.match(v.frame(), /^1 open, 0 closed/);
+  assert.match(v.frame(), /medi acked/);
+  assert.match(v.frame(), /acknowledged port_scan on a/);
+  await v.press('x');
+  await tick();
+  assert.deepEqual(a.calls.at(-1), { method: 'suppress', args: { detector: 'port_scan', source: '192.168.10.250', expiresAt: 1718000100 + SUPPRESS_SECONDS } });
+  assert.match(v.frame(), /suppressed port_scan from 192\.168\.10\.250 on a for 24h/);
+  v.unmount();
+});
+
+test('alerts: a failed action says so and which agent', async () => {
+  const a = new FakeAgentClient('a');
+  a.failWith = 'not connected';
+  const v = renderView(alerts, [a]);
+  a.emit(alert(ALERT_SCAN));
+  await v.refresh();
+  await v.press('x');
+  await tick();
+  assert.match(v.frame(), /suppress failed on a: not connected/);
+  v.unmount();
+});

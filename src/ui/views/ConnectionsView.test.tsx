@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import connections from './ConnectionsView.js';
+import { FakeAgentClient } from '../testing/fake-agent-client.js';
+import { CONN_REJ, CONN_TLS, flow } from '../testing/sample-records.js';
+import { renderView } from '../testing/render-view.js';
+
+test('connections: endpoints, service, state, bytes each way, RTT, retransmissions at 80 columns', async () => {
+  const a = new FakeAgentClient('a');
+  const v = renderView(connections, [a]);
+  a.emit(flow(CONN_TLS));
+  a.emit(flow({ ...CONN_REJ, orig_retrans: 2 }));
+  await v.refresh();
+  const lines = v.frame().split('\n');
+  assert.ok(lines.every((l) => l.length <= 80));
+  assert.match(lines[0], /^2 connections, sorted by time/);
+  // At 80 columns the optional time and duration columns give way.
+  assert.match(lines[1], /^originator\s+responder\s+svc\s+state\s+out\s+in\s+rtt\s+retx$/);
+  // Newest end first: TLS ended at .260, REJ at .225.
+  assert.match(lines[2], /^192\.168\.10\.22:51721\s+203\.0\.113\.10:443\s+ssl\s+SF\s+600B\s+8\.0K\s+18ms\s+0$/);
+  assert.match(lines[3], /^192\.168\.10\.23:53999\s+198\.51\.100\.27:443\s+tcp\s+REJ\s+0B\s+0B\s+-\s+2$/);
+  v.unmount();
+});
+
+test('connections: a wider terminal shows time, duration and, with two agents, the agent', async () => {
+  const a = new FakeAgentClient('unix:/run/a.sock');
+  const b = new FakeAgentClient('unix:/run/b.sock');
+  const v = renderView(connections, [a, b], { width: 140 });
+  a.emit(flow(CONN_TLS));
+  b.emit(flow(CONN_REJ));
+  await v.refresh();
+  const lines = v.frame().split('\n');
+  assert.match(lines[1], /^time\s+originator\s+responder\s+svc\s+state\s+out\s+in\s+rtt\s+retx\s+dur\s+agent/);
+  assert.match(lines[2], /^06:13:20 192\.168\.10\.22:51721\s+.*\s+248ms\s+unix:\/run\/a\.sock$/);
+  assert.match(lines[3], /^06:13:20 192\.168\.10\.23:53999\s+.*\s+7ms\s+unix:\/run\/b\.sock$/);
+  v.unmount();
+});
+
+test('connections: filter, sort and the record detail', async () => {
+  const a = new FakeAgentClient('a');
+  const v = renderView(connections, [a], { filter: 'rej' });
+  a.emit(flow(CONN_TLS));
+  a.emit(flow(CONN_REJ));
+  await v.refresh();
+  assert.match(v.frame(), /^1 connections matching "rej"/);
+  assert.doesNotMatch(v.frame(), /51721/);
+  await v.refresh('');
+  await v.press('s');
+  assert.match(v.frame(), /sorted by bytes/);
+  await v.press('\r');
+  assert.match(v.frame(), /connection ChdzBZ1GJs29gAm8NI on a/);
+  assert.match(v.frame(), /community_id\s+1:LtLIP4YrsBmZCFiMSNg6wcFXNGw=/);
+  await v.press('\x1b');
+  assert.match(v.frame(), /sorted by bytes/);
+  v.unmount();
+});

@@ -1,0 +1,75 @@
+/**
+ * Connections: the flow table of the chosen agents, newest first — endpoints, service, state, bytes each way,
+ * handshake RTT, retransmissions. `/` filters (any field: address, port, service, state), `s` sorts,
+ * Enter shows the whole conn record.
+ */
+import { Box, Text } from 'ink';
+import type { ConnRecord } from '../../analyze/records.js';
+import { type Column, Table } from '../components/Table.js';
+import { RecordDetail } from '../components/RecordDetail.js';
+import { useListNavigation } from '../components/use-list-navigation.js';
+import { matchesFilter } from '../data.js';
+import { fitTarget, formatBytes, formatClock, formatDuration, formatEndpoint } from '../format.js';
+import { defineView, type ViewProps } from '../view-registry.js';
+
+interface Row {
+  agent: string;
+  r: ConnRecord;
+}
+
+const SORTS: Array<{ name: string; compare: (a: Row, b: Row) => number }> = [
+  { name: 'time', compare: (a, b) => b.r.ts + b.r.duration - (a.r.ts + a.r.duration) },
+  { name: 'bytes', compare: (a, b) => b.r.orig_bytes + b.r.resp_bytes - (a.r.orig_bytes + a.r.resp_bytes) },
+  { name: 'duration', compare: (a, b) => b.r.duration - a.r.duration },
+  { name: 'rtt', compare: (a, b) => (b.r.rtt ?? -1) - (a.r.rtt ?? -1) },
+  { name: 'retrans', compare: (a, b) => b.r.orig_retrans + b.r.resp_retrans - (a.r.orig_retrans + a.r.resp_retrans) },
+];
+
+const BAD_STATES = new Set(['REJ', 'S0', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR']);
+
+function Connections(props: ViewProps) {
+  const { width, height, theme, filter } = props;
+  const multi = props.agents.length > 1;
+  const all: Row[] = [];
+  for (const a of props.agents) {
+    for (const r of a.flows) {
+      if (matchesFilter(filter, [formatEndpoint(r['id.orig_h'], r['id.orig_p']), formatEndpoint(r['id.resp_h'], r['id.resp_p']), r.proto, r.service, r.conn_state, r.community_id, multi ? a.target : undefined])) all.push({ agent: a.target, r });
+    }
+  }
+  const nav = useListNavigation(all.length, { active: props.inputActive, page: height - 3, sorts: SORTS.length });
+  const sort = SORTS[nav.sort];
+  const rows = all.sort(sort.compare);
+  const chosen = rows[nav.selected];
+  if (nav.detail && chosen) return <RecordDetail title={`connection ${chosen.r.uid} on ${chosen.agent}`} record={chosen.r} width={width} height={height} />;
+  const columns: Column<Row>[] = [
+    { header: 'time', width: 8, optional: true, cell: ({ r }) => formatClock(r.ts) },
+    // 21 and 20 cells: an IPv4 address with an ephemeral port, and one with a service port, whole at 80 columns.
+    { header: 'originator', width: 21, grow: 3, cell: ({ r }) => formatEndpoint(r['id.orig_h'], r['id.orig_p']) },
+    { header: 'responder', width: 20, grow: 3, cell: ({ r }) => formatEndpoint(r['id.resp_h'], r['id.resp_p']) },
+    { header: 'svc', width: 6, grow: 1, cell: ({ r }) => r.service ?? r.proto },
+    { header: 'state', width: 6, cell: ({ r }) => r.conn_state, tone: ({ r }) => (BAD_STATES.has(r.conn_state) ? 'warn' : undefined) },
+    { header: 'out', width: 5, align: 'right', cell: ({ r }) => formatBytes(r.orig_bytes) },
+    { header: 'in', width: 5, align: 'right', cell: ({ r }) => formatBytes(r.resp_bytes) },
+    { header: 'rtt', width: 5, align: 'right', cell: ({ r }) => (r.rtt === undefined ? '-' : formatDuration(r.rtt)) },
+    { header: 'retx', width: 4, align: 'right', cell: ({ r }) => String(r.orig_retrans + r.resp_retrans), tone: ({ r }) => (r.orig_retrans + r.resp_retrans > 0 ? 'warn' : undefined) },
+    { header: 'dur', width: 6, align: 'right', optional: true, cell: ({ r }) => formatDuration(r.duration) },
+    { header: 'agent', width: 16, grow: 1, optional: true, cell: ({ agent }) => fitTarget(agent, 16) },
+  ];
+  return (
+    <Box flexDirection="column" width={width}>
+      <Text wrap="truncate">
+        {rows.length} connections{filter ? ` matching "${filter}"` : ''}, sorted by {sort.name}
+      </Text>
+      <Table columns={multi ? columns : columns.slice(0, -1)} rows={rows} width={width} height={height - 1} selected={nav.selected} theme={theme} empty={filter ? 'no connection matches the filter' : 'no finished connections yet'} />
+    </Box>
+  );
+}
+
+export default defineView({
+  name: 'connections',
+  title: 'Connections',
+  topics: ['flows'],
+  keys: [{ key: '/', label: 'filter' }, { key: 's', label: 'sort' }, { key: 'Enter', label: 'record' }],
+  description: 'finished connections: endpoints, service, state, bytes each way, RTT, retransmissions',
+  component: Connections,
+});
