@@ -10,8 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { defaultConfigDir, loadClientConfig } from '../client/client-config.js';
 import { connectAgent } from '../client/connect-agent.js';
 import type { AgentClient } from '../client/agent-client.js';
-import { type LocalAgent, startLocalAgent } from '../ui/launch/local-agent.js';
-import { runUi } from '../ui/run-ui.js';
+import type { LocalAgent } from '../ui/launch/local-agent.js';
 import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom } from './agent-target-options.js';
 import { UsageError } from './errors.js';
 
@@ -53,6 +52,7 @@ async function runUiCommand(targets: string[], options: UiOptions): Promise<numb
   let local: LocalAgent | undefined;
   if (options.local) {
     process.stderr.write('loopy: starting a local agent…\n');
+    const { startLocalAgent } = await import('../ui/launch/local-agent.js');
     local = await startLocalAgent({ cli: cliEntry(), sample: options.sample, forceReplay: options.replay === true }).catch((err: Error) => {
       throw new UsageError(err.message);
     });
@@ -63,6 +63,10 @@ async function runUiCommand(targets: string[], options: UiOptions): Promise<numb
   let clients: AgentClient[] = [];
   try {
     clients = names.map((t) => asUsage(() => connectAgent(t, connectOptions)));
+    // Ink draws only the last frame when it thinks it runs in CI; a full-screen UI on a terminal is
+    // interactive whatever the environment says. Loaded here, so other commands never load React and Ink.
+    if (process.stdout.isTTY) delete process.env.CI;
+    const { runUi } = await import('../ui/run-ui.js');
     await runUi({ clients, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   } finally {
     for (const c of clients) c.close();

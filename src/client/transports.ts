@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
-import { Duplex } from 'node:stream';
+import { Duplex, PassThrough, Writable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { checkFingerprint, type PinOutcome } from './known-agents.js';
 import { type ParsedTarget, hostPortKey } from './target.js';
@@ -105,14 +105,32 @@ function openSsh(target: Extract<ParsedTarget, { kind: 'ssh' }>, options: Transp
     for (const p of parts) if (p.trim() !== '') stderrLines.push(p.trim());
     if (stderrLines.length > 20) stderrLines.splice(0, stderrLines.length - 20);
   });
-  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  // Writing to an ssh that has already exited fails with EPIPE before its stderr (the real reason: "Permission
+  // denied", "Could not resolve hostname") has been read. Swallow that here: ssh's exit, handled below once all
+  // its output is in, closes the stream and failureDetail() gives the reason.
+  child.stdin.on('error', () => {});
+  const input = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (child.stdin.destroyed || !child.stdin.writable) return done();
+      child.stdin.write(chunk, () => done());
+    },
+    final(done) {
+      child.stdin.end();
+      done();
+    },
+  });
+  // Likewise the end of ssh's stdout is passed on only once ssh has exited, when its stderr is all in.
+  const output = new PassThrough();
+  child.stdout.pipe(output, { end: false });
+  const stream = Duplex.from({ readable: output, writable: input });
   child.on('error', (err: NodeJS.ErrnoException) => {
     exit = err.code === 'ENOENT' ? 'ssh is not installed (install openssh-client)' : `cannot run ssh: ${err.message}`;
     stream.destroy(new Error(exit));
   });
   child.on('close', (code, signal) => {
     exit = signal ? `ssh was killed by ${signal}` : `ssh exited with status ${code}`;
-    // The pipes may stay open a moment after exit; end the stream so the protocol layer sees the close.
+    // All of ssh's output is in: end the stream so the protocol layer sees the close, with the reason ready.
+    output.end();
     stream.destroy();
   });
   // Closing our end must end ssh too (the remote bridge sees EOF on stdin and exits).
