@@ -32,9 +32,9 @@ export class RealAgent {
   }
 
   /** `replay`: '--loop' (the default) replays forever; '--stay' replays once, then keeps serving its history. */
-  static start(file: string, dataDir: string, listen: string[], replay: '--loop' | '--stay' = '--loop'): RealAgent {
+  static start(file: string, dataDir: string, listen: string[], replay: '--loop' | '--stay' = '--loop', extra: string[] = []): RealAgent {
     const [cmd, ...pre] = cliCommand();
-    const args = [...pre, 'agent', '-r', file, '--max', replay, '--data', dataDir, ...listen.flatMap((l) => ['--listen', l])];
+    const args = [...pre, 'agent', '-r', file, '--max', replay, '--data', dataDir, ...listen.flatMap((l) => ['--listen', l]), ...extra];
     return new RealAgent(spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
   }
 
