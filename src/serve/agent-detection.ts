@@ -2,17 +2,35 @@ import { join } from 'node:path';
 import type { AlertRecord } from '../analyze/records.js';
 import { defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js';
 import { DetectionEngine } from '../detect/detection-engine.js';
+import { AlertDelivery } from '../detect/delivery/index.js';
 import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
 import type { AlertControl } from './server.js';
 
 /**
  * Detection in the agent: the same detectors as `loopy read`, fed live; evidence pcaps under DATA/evidence;
- * alert ids seeded per agent start so two agents (or two runs) never repeat one.
+ * alerts also to the webhook and syslog the detection config names; alert ids seeded per agent start so two
+ * agents (or two runs) never repeat one.
  */
-export function agentDetection(dataDir: string, configFile: string | undefined, onAlert: (alert: AlertRecord) => void): DetectionEngine {
+export function agentDetection(
+  dataDir: string,
+  configFile: string | undefined,
+  onAlert: (alert: AlertRecord) => void,
+  onGiveUp: (target: string, alert: AlertRecord, error: Error) => void,
+): { detection: DetectionEngine; delivery?: AlertDelivery } {
   const config = configFile ? loadDetectionConfig(configFile) : defaultDetectionConfig();
   config.alerts.idSeed = Math.floor(Math.random() * 0xffffffff);
-  return new DetectionEngine({ config, onAlert, evidence: directoryEvidenceSink(join(dataDir, 'evidence')) });
+  // Webhook and syslog, as configured: queued and retried off the capture path, never blocking it.
+  const delivery = new AlertDelivery(config.delivery, { onGiveUp });
+  const sendOn = delivery.enabled ? delivery : undefined;
+  const detection = new DetectionEngine({
+    config,
+    onAlert: (alert) => {
+      onAlert(alert);
+      sendOn?.deliver(alert);
+    },
+    evidence: directoryEvidenceSink(join(dataDir, 'evidence')),
+  });
+  return { detection, delivery: sendOn };
 }
 
 /** Acknowledge and suppress, as clients ask for them over the protocol. */

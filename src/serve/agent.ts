@@ -114,7 +114,11 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   let service: Service | undefined;
   // Detection first: clients reach it through the service (acknowledge, suppress). Its alerts are published
   // once the engine runs, after everything below exists.
-  const detection = settings.detect === false ? undefined : agentDetection(settings.dataDir, settings.detectConfig, (alert) => onAlert(alert));
+  const detecting = settings.detect === false
+    ? undefined
+    : agentDetection(settings.dataDir, settings.detectConfig, (alert) => onAlert(alert), (target, alert, error) =>
+        log.warn({ target, alert_id: alert.alert_id, err: error.message }, 'alert not delivered'));
+  const detection = detecting?.detection;
   // A serving agent keeps history under its data directory (tests and library use pass their own, or none).
   const history = deps.history ?? (settings.serve ? attempt(() => openAgentHistory(settings.dataDir, target), `cannot open the history store in ${settings.dataDir}`, '--data DIR') : undefined);
   if (settings.serve) {
@@ -291,6 +295,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     source.close();
     if (!finished) engine.finish();
     await detection?.close();
+    await detecting?.delivery?.close();
     if (state === 'running') state = 'stopped';
     rollSecond(clock.now());
     await sinks.end();

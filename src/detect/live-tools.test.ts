@@ -1,0 +1,282 @@
+/**
+ * Detection on the live agent against real attack tools (root only): two network namespaces joined by a veth
+ * pair (src/serve/agent-netns.test-util.ts), `loopy agent -i VETH --stdout` in one, nmap / hping3 / dig /
+ * arping in the other, every run bounded in count and time and kept between the test's own 10.250.x.x
+ * addresses. Each case starts a fresh agent (so no incident carries over), runs one tool, and checks that
+ * exactly the expected alert opens, from the expected host, within 2 s of the tool's first packet, and that
+ * its evidence pcap is there and tcpdump reads it. Skipped loudly when not root or a tool is missing; in CI
+ * (process.env.CI) a skip is a failure.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { captureAddonProblem } from '../capture/live-addon.js';
+import { ADDR_AGENT, ADDR_PEER, IF_AGENT, type JsonChild, NS_AGENT, NS_PEER, setUpNamespaces, startAgent, startNode, tearDownNamespaces } from '../serve/agent-netns.test-util.js';
+
+/** Tools the cases run, with the Debian package that has each (the .ci/run apt line installs them). */
+const TOOLS: Array<[cmd: string, versionArgs: string[], pkg: string]> = [
+  ['ip', ['-V'], 'iproute2'],
+  ['tcpdump', ['--version'], 'tcpdump'],
+  ['nmap', ['--version'], 'nmap'],
+  ['hping3', ['--version'], 'hping3'],
+  ['dig', ['-v'], 'dnsutils'],
+  ['arping', ['-V'], 'iputils-arping'],
+];
+
+function skipReason(): string | false {
+  let reason: string | false = captureAddonProblem() ?? false;
+  if (!reason && process.getuid?.() !== 0) reason = 'the live detection tests need root (they create network namespaces)';
+  for (const [cmd, args, pkg] of TOOLS) {
+    if (reason) break;
+    const r = spawnSync(cmd, args, { stdio: 'ignore', timeout: 10_000 });
+    if (r.error) reason = `${cmd} (${pkg}) is not installed`;
+  }
+  if (reason && process.env.CI) throw new Error(`${reason} (required in CI)`);
+  if (reason) console.warn(`SKIPPING live detection tests: ${reason}`);
+  return reason;
+}
+
+/** The registered domain the tunnelling client encodes its data under (".test" is reserved: RFC 2606). */
+const TUNNEL_DOMAIN = 'exfil.test';
+
+/**
+ * A tiny DNS responder (node:dgram, in the agent's namespace). argv: port tunnelDomain. One question per
+ * query; names under tunnelDomain get NOERROR and one TXT answer "ok" (a tunnel's server answers), any other
+ * name NXDOMAIN. Prints {"event":"ready"}; runs until its stdin closes.
+ */
+const DNS_RESPONDER = `
+const dgram = require('node:dgram');
+const [port, domain] = [Number(process.argv[1]), process.argv[2]];
+const s = dgram.createSocket('udp4');
+s.on('message', (q, peer) => {
+  let at = 12; const labels = [];
+  while (at < q.length && q[at] !== 0) { labels.push(q.toString('latin1', at + 1, at + 1 + q[at])); at += 1 + q[at]; }
+  const question = q.subarray(12, at + 5);
+  const name = labels.join('.').toLowerCase();
+  const ours = name === domain || name.endsWith('.' + domain);
+  const header = Buffer.alloc(12);
+  header.writeUInt16BE(q.readUInt16BE(0), 0);
+  header.writeUInt16BE(ours ? 0x8180 : 0x8183, 2);
+  header.writeUInt16BE(1, 4);
+  header.writeUInt16BE(ours ? 1 : 0, 6);
+  // Answer: pointer to the question's name, TYPE 16 (TXT), CLASS 1, TTL 0, RDLENGTH 3, one string "ok".
+  const answer = ours ? Buffer.from([0xc0, 0x0c, 0, 16, 0, 1, 0, 0, 0, 0, 0, 3, 2, 0x6f, 0x6b]) : Buffer.alloc(0);
+  s.send(Buffer.concat([header, question, answer]), peer.port, peer.address);
+});
+s.bind(port, () => console.log(JSON.stringify({ event: 'ready' })));
+process.stdin.on('end', () => s.close());
+process.stdin.resume();
+`;
+
+type Rec = Record<string, any>;
+const root = mkdtempSync(join(tmpdir(), 'loopy-live-tools-'));
+chmodSync(root, 0o755); // the agent drops root for nobody and must still reach its data directory below this one
+// An empty config file: default thresholds, and whatever /etc/loopy/agent.json holds here plays no part.
+const noConfig = join(root, 'empty.json');
+writeFileSync(noConfig, '{}');
+chmodSync(noConfig, 0o644);
+
+interface ToolRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command in the peer namespace without blocking the event loop (the agent's stdout keeps draining),
+ * killed after `timeoutMs`.
+ */
+function inPeer(args: string[], timeoutMs = 20_000): Promise<ToolRun> {
+  return new Promise((resolve) => {
+    const child = spawn('ip', ['netns', 'exec', NS_PEER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** Lower-case letters and digits, `n` of them, from the crypto RNG (what an encoder's output looks like). */
+function randomLabel(n: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(n)].map((b) => alphabet[b % alphabet.length]).join('');
+}
+
+/** dig in batch mode (-f): one process, the queries one after the other, each given 1 s and no retry. */
+async function digBatch(lines: string[], name: string): Promise<ToolRun> {
+  const file = join(root, `${name}.queries`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  const r = await inPeer(['dig', `@${ADDR_AGENT}`, '+tries=1', '+time=1', '+short', '-f', file], 30_000);
+  assert.equal(r.status, 0, `dig: ${r.stderr}`);
+  return r;
+}
+
+interface Expected {
+  detector: string;
+  src?: string;
+  dst?: string;
+}
+
+/**
+ * One case: a fresh agent, `traffic` run once it captures, then the agent's stream read until the expected
+ * alert opens (bounded), a little longer to catch any other alert, and the agent stopped (its end of input
+ * writes the evidence still waiting). Returns the alert records and the time the tool started.
+ */
+async function runCase(name: string, expected: Expected, traffic: () => Promise<number>): Promise<{ opens: Rec[]; delay: number }> {
+  const agent = startAgent(['--config', noConfig, '-i', IF_AGENT, '--stdout', '--data', join(root, `data-${name}`)]);
+  let started = 0;
+  try {
+    const ok = await agent.until(() => agent.err.some((l) => typeof l.msg === 'string' && l.msg.startsWith('capturing on ')));
+    assert.ok(ok, `the agent did not start: ${agent.stderrText}`);
+    started = await traffic();
+    const opened = () => agent.out.some((r) => r.type === 'alert' && r.state === 'open' && r.detector === expected.detector);
+    await agent.until(opened, 6_000);
+    // Any other alert the same traffic would raise opens within the same few seconds.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await agent.stop(), 0, agent.stderrText);
+  } finally {
+    await agent.stop(5000);
+  }
+  const opens = agent.out.filter((r) => r.type === 'alert' && r.state === 'open');
+  const seen = opens.map((a) => `${a.detector} ${a.src ?? '-'} -> ${a.dst ?? '-'}: ${a.message}`);
+  assert.equal(opens.length, 1, `exactly one alert should open; got ${opens.length}: ${JSON.stringify(seen)}`);
+  const [alert] = opens;
+  assert.deepEqual(
+    { detector: alert.detector, src: alert.src, dst: alert.dst },
+    { detector: expected.detector, src: expected.src, dst: expected.dst },
+    alert.message,
+  );
+  // Capture time (kernel timestamps) against the wall clock read just before the tool started.
+  const delay = alert.ts - started;
+  assert.ok(delay > -0.05 && delay <= 2, `the alert fired ${delay.toFixed(3)} s after the tool started (2 s at most)`);
+  return { opens, delay };
+}
+
+/** The evidence pcap of the alert exists and tcpdump reads it; returns its packet count. */
+function evidencePackets(alert: Rec): number {
+  const pcap = alert.evidence?.pcap as string | undefined;
+  assert.ok(pcap, `the alert names no evidence pcap: ${JSON.stringify(alert.evidence)}`);
+  assert.ok(existsSync(pcap), `no evidence file at ${pcap}`);
+  const r = spawnSync('tcpdump', ['-n', '-r', pcap], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 0, `tcpdump -r ${pcap}: ${r.stderr}`);
+  return r.stdout.split('\n').filter(Boolean).length;
+}
+
+describe('live detection: real tools between two network namespaces', { skip: skipReason() }, () => {
+  let dns: JsonChild | undefined;
+
+  before(async () => {
+    setUpNamespaces();
+    dns = startNode(NS_AGENT, DNS_RESPONDER, [53, TUNNEL_DOMAIN]);
+    assert.ok(await dns.until(() => dns!.out.some((l) => l.event === 'ready')), `dns responder: ${dns.stderrText}`);
+  });
+
+  after(async () => {
+    dns?.child.stdin.end();
+    await dns?.stop(5000);
+    tearDownNamespaces();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  test('nmap -sS -p 1-1000 → port_scan from the scanner', async (t) => {
+    const { opens, delay } = await runCase('nmap-ss', { detector: 'port_scan', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+      const t = Date.now() / 1000;
+      const r = await inPeer(['nmap', '-n', '-Pn', '-sS', '-p', '1-1000', '--max-rate', '2000', '--max-retries', '1', '--host-timeout', '20s', ADDR_AGENT]);
+      assert.equal(r.status, 0, `nmap: ${r.stderr}`);
+      assert.match(r.stdout, /1000 closed/, r.stdout);
+      return t;
+    });
+    assert.ok(opens[0].evidence.counters.distinct_ports >= 100);
+    const packets = evidencePackets(opens[0]);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${packets} packets`);
+    assert.ok(packets > 0);
+  });
+
+  test('nmap -sT -p 1-500 → port_scan from the scanner', async (t) => {
+    const { opens, delay } = await runCase('nmap-st', { detector: 'port_scan', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+      const t = Date.now() / 1000;
+      const r = await inPeer(['nmap', '-n', '-Pn', '-sT', '-p', '1-500', '--max-retries', '1', '--host-timeout', '20s', ADDR_AGENT]);
+      assert.equal(r.status, 0, `nmap: ${r.stderr}`);
+      assert.match(r.stdout, /500 closed/, r.stdout);
+      return t;
+    });
+    const packets = evidencePackets(opens[0]);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${packets} packets`);
+    assert.ok(packets > 0);
+  });
+
+  test('hping3 -S flood of 3000 SYNs to port 80 → syn_flood against the target', async (t) => {
+    const { opens, delay } = await runCase('hping3', { detector: 'syn_flood', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+      const t = Date.now() / 1000;
+      const r = await inPeer(['hping3', '-q', '-S', '-p', '80', '-c', '3000', '-i', 'u200', ADDR_AGENT], 30_000);
+      assert.notEqual(r.status, null, `hping3 did not finish: ${r.stderr}`);
+      return t;
+    });
+    assert.ok(opens[0].evidence.counters.failed_handshakes >= 400);
+    const packets = evidencePackets(opens[0]);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${packets} packets`);
+    assert.ok(packets > 0);
+  });
+
+  test('dig: 300 TXT queries for long random subdomains of one domain → dns_tunnel from the client', async (t) => {
+    const { opens, delay } = await runCase('dns-tunnel', { detector: 'dns_tunnel', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+      // 48 random characters: one label past the detector's 40 (data encoded in base32 looks like this).
+      const lines = Array.from({ length: 300 }, () => `${randomLabel(48)}.${TUNNEL_DOMAIN} TXT`);
+      const t = Date.now() / 1000;
+      const r = await digBatch(lines, 'tunnel');
+      assert.equal(r.stdout.split('\n').filter((l) => l === '"ok"').length, 300, 'every query was answered');
+      return t;
+    });
+    assert.equal(opens[0].evidence.domain, TUNNEL_DOMAIN);
+    assert.ok(opens[0].evidence.counters.encoded_names >= 30);
+    const packets = evidencePackets(opens[0]);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${packets} packets`);
+    assert.ok(packets > 0);
+  });
+
+  test('dig: 80 random names under 80 domains answered NXDOMAIN → nxdomain_burst from the client', async (t) => {
+    const { opens, delay } = await runCase('nxdomain', { detector: 'nxdomain_burst', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+      // DGA-like: a random second-level name per query, no subdomain (so nothing looks like a tunnel).
+      const lines = Array.from({ length: 80 }, () => `${randomLabel(12)}.net A`);
+      const t = Date.now() / 1000;
+      await digBatch(lines, 'nxdomain');
+      return t;
+    });
+    assert.ok(opens[0].evidence.counters.distinct_names >= 50 && opens[0].evidence.counters.distinct_domains >= 20);
+    const packets = evidencePackets(opens[0]);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${packets} packets`);
+    assert.ok(packets > 0);
+  });
+
+  test('arping -U from the peer claiming the agent host address → arp_spoof for that address', async (t) => {
+    const { opens, delay } = await runCase('arp', { detector: 'arp_spoof', dst: ADDR_AGENT }, async () => {
+      // The true binding first: the agent's host asks for the peer, from its own address and MAC.
+      const real = spawnSync('ip', ['netns', 'exec', NS_AGENT, 'arping', '-c', '1', '-w', '2', '-I', IF_AGENT, ADDR_PEER], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(real.status, 0, `arping from the agent's host: ${real.stdout} ${real.stderr}`);
+      // The peer may then send from an address it does not own (arping binds to it first).
+      spawnSync('ip', ['netns', 'exec', NS_PEER, 'sysctl', '-qw', 'net.ipv4.ip_nonlocal_bind=1'], { timeout: 10_000 });
+      const t = Date.now() / 1000;
+      const r = await inPeer(['arping', '-U', '-c', '2', '-w', '3', '-I', peerIf(), '-s', ADDR_AGENT, ADDR_AGENT]);
+      assert.notEqual(r.status, null, `arping did not finish: ${r.stderr}`);
+      assert.match(r.stdout, /Sent 2 probes/, `${r.stdout} ${r.stderr}`);
+      return t;
+    });
+    assert.ok(opens[0].evidence.counters.mac_changes >= 1);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${evidencePackets(opens[0])} packets`);
+  });
+});
+
+/** The peer's end of the veth pair (agent-netns.test-util.ts keeps its name private: its only link but lo). */
+function peerIf(): string {
+  const links = JSON.parse(spawnSync('ip', ['-n', NS_PEER, '-j', 'link', 'show'], { encoding: 'utf8' }).stdout) as Array<{ ifname: string }>;
+  return links.map((l) => l.ifname.replace(/@.*/, '')).find((n) => n !== 'lo')!;
+}
