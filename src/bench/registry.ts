@@ -7,6 +7,7 @@ import { liveCapture } from './live-capture.js';
 import { historyQuery } from './history-query.js';
 import { detectionCost } from './detection.js';
 import { serviceBench } from './service.js';
+import { uiBench } from './ui.js';
 import type { Benchmark } from './types.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, historyQuery, detectionCost, serviceBench];
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, historyQuery, detectionCost, serviceBench, uiBench];

@@ -6,28 +6,23 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCapture } from '../synth/generate.js';
 import { cliCommand, runCli } from '../test-support/cli.js';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
+import { TmuxServer, haveTmux } from './testing/tmux.js';
 
-function haveTmux(): boolean {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const skip = haveTmux() ? false : 'tmux is not installed (apt-get install tmux)';
 
-const server = `loopy-ui-test-${process.pid}`;
-const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', server, ...args], { encoding: 'utf8' });
-const screen = (session: string): string => tmux('capture-pane', '-p', '-t', session);
-const keys = (session: string, ...k: string[]): void => void tmux('send-keys', '-t', session, ...k);
+const server = new TmuxServer(`loopy-ui-test-${process.pid}`);
+const tmux = (...args: string[]): string => server.run(...args);
+const screen = (session: string): string => server.screen(session);
+const keys = (session: string, ...k: string[]): void => server.keys(session, ...k);
+/** Polls the screen until `pattern` shows (the UI redraws once a second; agents replay at real speed). */
+const waitFor = (session: string, pattern: RegExp, timeoutMs = 30_000): Promise<string> => server.waitFor(session, pattern, timeoutMs);
 
 /** Opens the view's filter prompt empty (Esc in the prompt clears a previous filter) and pastes `text` + Enter. */
 async function filterWith(session: string, text: string, unfiltered: RegExp): Promise<void> {
@@ -39,18 +34,6 @@ async function filterWith(session: string, text: string, unfiltered: RegExp): Pr
   keys(session, '/');
   await waitFor(session, /^\/█ \(Enter apply/m);
   keys(session, text, 'Enter'); // pasted: the prompt takes a chunk
-}
-
-/** Polls the screen until `pattern` shows (the UI redraws once a second; agents replay at real speed). */
-async function waitFor(session: string, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = screen(session);
-    if (pattern.test(last)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`${pattern} did not show on ${session} within ${timeoutMs} ms; the screen:\n${last}`);
 }
 
 interface Capture {
@@ -159,22 +142,12 @@ test('loopy ui in tmux over two agents: both shown, their DNS and TCP in the rig
 
     // q leaves the UI.
     keys('narrow', 'q');
-    const sessions = (): string[] => {
-      try {
-        return tmux('list-sessions', '-F', '#S').split('\n');
-      } catch {
-        return []; // the server left with its last session
-      }
-    };
+    const sessions = (): string[] => server.sessions();
     const deadline = Date.now() + 10_000;
     while (sessions().includes('narrow') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.ok(!sessions().includes('narrow'), 'the UI exits on q');
   } finally {
-    try {
-      tmux('kill-server');
-    } catch {
-      /* no server left */
-    }
+    server.kill();
     await Promise.all(agents.map(stop));
     rmSync(dir, { recursive: true, force: true });
   }
