@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../../analyze/records.js';
 import type { StatsSecond } from '../../stats/stats-record.js';
 import type { AgentStatus } from '../status.js';
+import type { SeriesPoint } from '../../store/types.js';
 
 export const PROTOCOL_VERSIONS = [1] as const;
 /** Longest inbound line, newline excluded. Longer: FRAME_TOO_LARGE and the connection is closed. */
@@ -130,20 +131,8 @@ export interface HelloResult {
   limits: { max_frame_bytes: number; max_limit: number; queue: number };
 }
 
-/** A point of a stored series (src/client/agent-client.ts SeriesPoint). */
-export interface SeriesPoint {
-  ts: number;
-  packets: number;
-  bytes: number;
-  packets_in: number;
-  packets_out: number;
-  bytes_in: number;
-  bytes_out: number;
-  flows_opened: number;
-  dns_queries: number;
-  dropped: number;
-  alerts: number;
-}
+/** A point of a stored series: the history store's own shape, sent as it is. */
+export type { SeriesPoint };
 
 /** The reply of each method. */
 export interface MethodResults {
