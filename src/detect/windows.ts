@@ -102,3 +102,41 @@ export function formatRate(bytesPerSecond: number): string {
   }
   return `${v < 100 && u > 0 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
 }
+
+/** What `secondForSources` needs of a per-source incident state. */
+export interface WindowedSource {
+  last: number;
+  pruned: number;
+  fired: boolean;
+  changed: boolean;
+}
+
+/**
+ * The once-a-second pass shared by the per-source detectors (port scan, host sweep): re-raise what changed
+ * since the last raise, forget sources quiet for a whole window, and prune each source's windows once per
+ * window (pruning every source every second costs more than the rest of detection).
+ */
+export function secondForSources<S extends WindowedSource>(
+  sources: Map<unknown, S>,
+  now: number,
+  window: number,
+  raise: (src: S, ts: number) => void,
+  prune: (src: S, since: number) => void,
+): void {
+  const since = now - window;
+  for (const [key, src] of sources) {
+    // What happened since the last raise goes out before the window forgets it.
+    if (src.fired && src.changed) {
+      src.changed = false;
+      raise(src, src.last);
+    }
+    if (src.last < since) {
+      sources.delete(key);
+      continue;
+    }
+    if (now - src.pruned >= window) {
+      src.pruned = now;
+      prune(src, since);
+    }
+  }
+}

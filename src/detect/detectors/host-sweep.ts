@@ -12,7 +12,7 @@ import { hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
-import { SlidingCounter, WindowedSet, formatDuration } from '../windows.js';
+import { SlidingCounter, WindowedSet, formatDuration, secondForSources } from '../windows.js';
 
 const config = detectorConfig({
   window: seconds(60),
@@ -104,26 +104,12 @@ class HostSweepDetector implements Detector {
   }
 
   second(now: number): void {
-    const since = now - this.cfg.window;
-    for (const [key, src] of this.sources) {
-      // What happened since the last raise goes out before the window forgets it.
-      if (src.fired && src.changed) {
-        src.changed = false;
-        this.raise(src, src.last);
+    secondForSources(this.sources, now, this.cfg.window, (src, ts) => this.raise(src, ts), (src, since) => {
+      for (const [service, s] of src.services) {
+        s.hosts.prune(since);
+        if (s.hosts.size === 0) src.services.delete(service);
       }
-      if (src.last < since) {
-        this.sources.delete(key);
-        continue;
-      }
-      // Pruning every source every second costs more than the rest of detection: once a window is enough.
-      if (now - src.pruned >= this.cfg.window) {
-        src.pruned = now;
-        for (const [service, s] of src.services) {
-          s.hosts.prune(since);
-          if (s.hosts.size === 0) src.services.delete(service);
-        }
-      }
-    }
+    });
   }
 
   private raise(src: Source, ts: number): void {

@@ -9,7 +9,7 @@ import { hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
-import { WindowedSet, formatDuration } from '../windows.js';
+import { WindowedSet, formatDuration, secondForSources } from '../windows.js';
 
 const portRange = z.tuple([z.number().int().min(0).max(65535), z.number().int().min(0).max(65535)]);
 
@@ -90,26 +90,12 @@ class PortScanDetector implements Detector {
   }
 
   second(now: number): void {
-    const since = now - this.cfg.window;
-    for (const [key, src] of this.sources) {
-      // What happened since the last raise goes out before the window forgets it.
-      if (src.fired && src.changed) {
-        src.changed = false;
-        this.raise(src, src.last);
+    secondForSources(this.sources, now, this.cfg.window, (src, ts) => this.raise(src, ts), (src, since) => {
+      for (const [tkey, target] of src.targets) {
+        target.ports.prune(since);
+        if (target.ports.size === 0) src.targets.delete(tkey);
       }
-      if (src.last < since) {
-        this.sources.delete(key);
-        continue;
-      }
-      // Pruning every source every second costs more than the rest of detection: once a window is enough.
-      if (now - src.pruned >= this.cfg.window) {
-        src.pruned = now;
-        for (const [tkey, target] of src.targets) {
-          target.ports.prune(since);
-          if (target.ports.size === 0) src.targets.delete(tkey);
-        }
-      }
-    }
+    });
   }
 
   private ignoredUdp(port: number): boolean {
