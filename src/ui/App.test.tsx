@@ -9,7 +9,7 @@ import { CONN_REJ, CONN_TLS, DNS_OK, T0, dns, flow, stats, statsSecond } from '.
 import { tick } from './testing/render-view.js';
 import { defineView } from './view-registry.js';
 
-function start(clients: FakeAgentClient[], size = { columns: 80, rows: 24 }, views = VIEWS) {
+function start(clients: FakeAgentClient[], size = { columns: 80, rows: 24 }, views = VIEWS, clock = { now: T0 + 60 }) {
   const stdout = new FakeTerminalOut(size.columns, size.rows);
   const stdin = new FakeTerminalIn();
   let ticker: (() => void) | undefined;
@@ -19,7 +19,7 @@ function start(clients: FakeAgentClient[], size = { columns: 80, rows: 24 }, vie
     stdin: stdin as never,
     stdout: stdout as never,
     env: { NO_COLOR: '1' },
-    now: () => T0 + 60,
+    now: () => clock.now,
     every: (_ms, fn) => {
       ticker = fn;
       return () => {
@@ -65,19 +65,25 @@ test('shell: tab bar, Overview first, status line with keys, fits 80×24 without
   assert.equal(a.closed, true, 'quitting closes the clients');
 });
 
-test('shell: live data reaches the screen once a second, not per event; p pauses', async () => {
+test('shell: a second\'s statistics show when they arrive, at most once a second; other events wait for the tick; p pauses', async () => {
   const a = new FakeAgentClient('a');
-  const ui = start([a]);
+  const clock = { now: T0 + 60 };
+  const ui = start([a], undefined, undefined, clock);
   await tick();
-  a.emit(stats(statsSecond(T0, { flows_active: 17 })));
+  a.emit(stats(statsSecond(T0, { flows_active: 16 })));
   await tick();
-  assert.doesNotMatch(ui.screen(), /flows 17/, 'nothing redrawn between ticks');
+  assert.doesNotMatch(ui.screen(), /flows 16/, 'within a second of the last redraw: nothing redrawn');
   await ui.second();
-  assert.match(ui.screen(), /flows 17/);
+  assert.match(ui.screen(), /flows 16/);
+  clock.now += 1;
+  a.emit(stats(statsSecond(T0 + 1, { flows_active: 17 })));
+  await tick();
+  assert.match(ui.screen(), /flows 17/, 'a second later, the new statistics are drawn as they arrive');
   await ui.press('p');
   assert.match(ui.screen(), /PAUSED/);
   assert.equal(ui.ticking(), false);
-  a.emit(stats(statsSecond(T0 + 1, { flows_active: 18 })));
+  clock.now += 1;
+  a.emit(stats(statsSecond(T0 + 2, { flows_active: 18 })));
   await tick();
   assert.match(ui.screen(), /flows 17/);
   await ui.press('p');

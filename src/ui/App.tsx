@@ -51,6 +51,9 @@ function useTerminalSize(fallback: { columns: number; rows: number } | undefined
   return size;
 }
 
+/** Statistics arriving sooner than this after the last redraw wait for the next one: no flicker. */
+const MIN_REDRAW_SECONDS = 0.9;
+
 export function App({ views, store, theme, now, every, size: fallbackSize, onQuit }: AppProps) {
   const { exit } = useApp();
   const size = useTerminalSize(fallbackSize);
@@ -68,12 +71,27 @@ export function App({ views, store, theme, now, every, size: fallbackSize, onQui
     // Resuming shows what came in meanwhile at once.
     setSnapshot(store.flush());
     const off = store.onSnapshot(setSnapshot);
-    const stop = every(1000, () => store.flush());
+    // A second's statistics are drawn as soon as they arrive (the agents roll on their own clocks), at most
+    // once a second, with everything else that came in; the timer draws only while no statistics arrive
+    // (an agent down, a quiet replay), so it never delays the next second's figures.
+    let statsDrawn = now();
+    let drewOnStats = false;
+    const offStats = store.onStats(() => {
+      if (now() - statsDrawn < MIN_REDRAW_SECONDS) return;
+      statsDrawn = now();
+      drewOnStats = true;
+      store.flush();
+    });
+    const stop = every(1000, () => {
+      if (!drewOnStats) store.flush();
+      drewOnStats = false;
+    });
     return () => {
       off();
+      offStats();
       stop();
     };
-  }, [store, paused, every]);
+  }, [store, paused, every, now]);
 
   const view = views[current];
   const filter = filters[view.name] ?? '';

@@ -101,6 +101,7 @@ export class AgentStore {
   private readonly collectors: AgentCollector[];
   private readonly unsubscribes: Array<() => void> = [];
   private readonly listeners = new Set<(s: UiSnapshot) => void>();
+  private readonly statsListeners = new Set<() => void>();
   private current: UiSnapshot;
   private version = 0;
 
@@ -115,7 +116,14 @@ export class AgentStore {
           this.flush();
         }),
       );
-      if (topics.length > 0) this.unsubscribes.push(col.client.subscribe([...topics], (e) => col.take(e)));
+      if (topics.length > 0) {
+        this.unsubscribes.push(
+          col.client.subscribe([...topics], (e) => {
+            col.take(e);
+            if (e.topic === 'stats') for (const l of this.statsListeners) l();
+          }),
+        );
+      }
     }
     this.current = this.build();
   }
@@ -138,6 +146,12 @@ export class AgentStore {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called when an agent's statistics for a second arrive (the shell redraws then, not on a timer of its own). */
+  onStats(listener: () => void): () => void {
+    this.statsListeners.add(listener);
+    return () => this.statsListeners.delete(listener);
+  }
+
   /** Marks an alert acknowledged here at once; the agent is told by the caller. */
   markAcknowledged(target: string, alertId: string): void {
     const col = this.collectors.find((c) => c.client.target === target);
@@ -150,6 +164,7 @@ export class AgentStore {
   close(): void {
     for (const u of this.unsubscribes.splice(0)) u();
     this.listeners.clear();
+    this.statsListeners.clear();
   }
 
   private build(): UiSnapshot {
