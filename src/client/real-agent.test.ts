@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusDir, corpusSkipReason } from '../test-support/corpus.js';
 import type { AgentClient, ConnectionState, LiveEvent } from './agent-client.js';
@@ -80,10 +80,11 @@ test('tls: wrong token refused; right token pins; a regenerated certificate is r
   const where = `tls://127.0.0.1:${port}`;
   let agent = RealAgent.start(FILE, data, [`unix:${join(dir, 'agent.sock')}`, where]);
   try {
-    // The unix client waits for the agent to be up, so the token file exists after this.
+    // The unix client waits for the agent to be up; the TLS listener (and its token) may come a moment later.
     const local = connectAgent(`unix:${join(dir, 'agent.sock')}`, { ...opts, configDir: dir });
     await local.status();
     local.close();
+    for (let i = 0; i < 100 && !existsSync(join(data, 'token')); i++) await new Promise((r) => setTimeout(r, 100));
     const token = readFileSync(join(data, 'token'), 'utf8').trim();
 
     const wrong = connectAgent(where, { ...opts, configDir: dir, token: `${token}x` });
