@@ -63,3 +63,12 @@ export const UDP_PORT_GENEVE = 6081;
 export const UDP_PORT_GTP_U = 2152;
 export const UDP_PORT_MPLS = 6635;
 export const UDP_PORT_L2TP = 1701;
+
+/**
+ * The ethertype of an IP header told by its version nibble (raw IP link types, MPLS, GTP-U carry no type
+ * field: tshark guesses the same way), or 0 when the byte starts neither IPv4 nor IPv6.
+ */
+export function etherTypeOfIpVersion(firstByte: number): number {
+  const version = firstByte >> 4;
+  return version === 4 ? ETHERTYPE_IPV4 : version === 6 ? ETHERTYPE_IPV6 : 0;
+}

@@ -1,7 +1,7 @@
 import { Handoff, type LayerDecoder } from '../../registry.js';
 import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, UDP_PORT_GTP_U } from '../numbers.js';
+import { UDP_PORT_GTP_U, etherTypeOfIpVersion } from '../numbers.js';
 import { sentToUdpPort } from '../udp-port.js';
 
 const W_TRUNCATED = defineWeird('gtp_truncated');
@@ -60,11 +60,8 @@ export const gtpUserDecoder: LayerDecoder = {
       }
     }
     if (at >= end) return -1; // an empty T-PDU (or one the snaplen cut away)
-    const version = data[at] >> 4;
-    let type: number;
-    if (version === 4) type = ETHERTYPE_IPV4;
-    else if (version === 6) type = ETHERTYPE_IPV6;
-    else return -1; // PPP or Ethernet PDU types: not decoded
+    const type = etherTypeOfIpVersion(data[at]);
+    if (type === 0) return -1; // PPP or Ethernet PDU types: not decoded
     pkt.nextTable = Handoff.EtherType;
     pkt.nextKey = type;
     return at;

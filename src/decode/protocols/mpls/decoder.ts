@@ -2,7 +2,7 @@ import { Handoff, type LayerDecoder } from '../../registry.js';
 import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { sentToUdpPort } from '../udp-port.js';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_MPLS, UDP_PORT_MPLS } from '../numbers.js';
+import { ETHERTYPE_MPLS, UDP_PORT_MPLS, etherTypeOfIpVersion } from '../numbers.js';
 
 const W_TRUNCATED = defineWeird('mpls_truncated');
 const W_NO_IP = defineWeird('mpls_no_ip_payload');
@@ -32,11 +32,8 @@ export const mplsDecoder: LayerDecoder = {
       weirds.add(W_TRUNCATED);
       return -1;
     }
-    const version = data[at] >> 4;
-    let type: number;
-    if (version === 4) type = ETHERTYPE_IPV4;
-    else if (version === 6) type = ETHERTYPE_IPV6;
-    else {
+    const type = etherTypeOfIpVersion(data[at]);
+    if (type === 0) {
       weirds.add(W_NO_IP);
       return -1;
     }

@@ -1,7 +1,7 @@
 import { Handoff, type LayerDecoder } from '../../registry.js';
 import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
-import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, LINKTYPE_IPV4, LINKTYPE_IPV6 } from '../numbers.js';
+import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, LINKTYPE_IPV4, LINKTYPE_IPV6, etherTypeOfIpVersion } from '../numbers.js';
 
 const W_TRUNCATED = defineWeird('raw_truncated');
 const W_UNKNOWN_VERSION = defineWeird('raw_unknown_ip_version');
@@ -21,10 +21,8 @@ export const rawDecoder: LayerDecoder = {
         weirds.add(W_TRUNCATED);
         return -1;
       }
-      const version = pkt.data[offset] >> 4;
-      if (version === 4) type = ETHERTYPE_IPV4;
-      else if (version === 6) type = ETHERTYPE_IPV6;
-      else {
+      type = etherTypeOfIpVersion(pkt.data[offset]);
+      if (type === 0) {
         weirds.add(W_UNKNOWN_VERSION);
         return -1;
       }
