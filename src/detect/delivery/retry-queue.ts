@@ -151,3 +151,29 @@ export class RetryQueue<T> {
     this.stats.queued = this.items.length;
   }
 }
+
+/** The retry settings both alert deliveries (webhook, syslog) take from their config. */
+export interface RetrySettings {
+  attempts: number;
+  retryDelayMs: number;
+  maxDelayMs: number;
+  maxQueue: number;
+}
+
+/** A retry queue of alerts set up from a delivery's config: what webhook and syslog share. */
+export function alertRetryQueue<T>(
+  cfg: RetrySettings,
+  send: (item: T) => Promise<void>,
+  timers?: Timers,
+  onGiveUp?: (item: T, error: Error) => void,
+): RetryQueue<T> {
+  return new RetryQueue<T>({
+    send,
+    attempts: cfg.attempts,
+    retryDelayMs: cfg.retryDelayMs,
+    maxDelayMs: cfg.maxDelayMs,
+    maxQueue: cfg.maxQueue,
+    timers,
+    onGiveUp: onGiveUp ? (item, error) => onGiveUp(item, error) : undefined,
+  });
+}

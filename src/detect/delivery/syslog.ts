@@ -13,7 +13,7 @@ import { connect, type Socket as TcpSocket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import type { AlertRecord } from '../../analyze/records.js';
 import type { SyslogConfig } from './config.js';
-import { RetryQueue, type DeliveryStats, type Timers } from './retry-queue.js';
+import { alertRetryQueue, type RetryQueue, type DeliveryStats, type Timers } from './retry-queue.js';
 
 const SEVERITY: Record<AlertRecord['severity'], number> = { critical: 2, high: 3, medium: 4, low: 5 };
 const INFORMATIONAL = 6;
@@ -150,18 +150,15 @@ export class SyslogDelivery {
     this.states = new Set(cfg.states);
     this.format = { facility: cfg.facility, hostname: cfg.hostname ?? osHostname(), appName: cfg.appName, procId };
     const stream = cfg.protocol === 'tcp';
-    this.queue = new RetryQueue({
-      send: (alert) => {
+    this.queue = alertRetryQueue<AlertRecord>(
+      cfg,
+      (alert) => {
         const message = formatSyslog5424(alert, this.format);
         return this.transport.send(stream ? octetCounted(message) : Buffer.from(message, 'utf8'));
       },
-      attempts: cfg.attempts,
-      retryDelayMs: cfg.retryDelayMs,
-      maxDelayMs: cfg.maxDelayMs,
-      maxQueue: cfg.maxQueue,
       timers,
-      onGiveUp: onGiveUp ? (alert, error) => onGiveUp(alert, error) : undefined,
-    });
+      onGiveUp,
+    );
   }
 
   deliver(alert: AlertRecord): void {

@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AlertRecord } from '../../analyze/records.js';
 import type { WebhookConfig } from './config.js';
-import { PermanentDeliveryError, RetryQueue, type DeliveryStats, type Timers } from './retry-queue.js';
+import { PermanentDeliveryError, alertRetryQueue, type RetryQueue, type DeliveryStats, type Timers } from './retry-queue.js';
 
 export interface HttpPost {
   (url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number }>;
@@ -42,21 +42,18 @@ export class WebhookDelivery {
     onGiveUp?: (alert: AlertRecord, error: Error) => void,
   ) {
     this.states = new Set(cfg.states);
-    this.queue = new RetryQueue({
-      send: async (alert) => {
+    this.queue = alertRetryQueue<AlertRecord>(
+      cfg,
+      async (alert) => {
         const { status } = await post(cfg.url, JSON.stringify(alert), { 'user-agent': 'loopy', ...cfg.headers }, cfg.timeoutMs);
         if (status >= 200 && status < 300) return;
         const message = `webhook ${cfg.url} answered HTTP ${status}`;
         if (status === 408 || status === 429 || status >= 500) throw new Error(message);
         throw new PermanentDeliveryError(message);
       },
-      attempts: cfg.attempts,
-      retryDelayMs: cfg.retryDelayMs,
-      maxDelayMs: cfg.maxDelayMs,
-      maxQueue: cfg.maxQueue,
       timers,
-      onGiveUp: onGiveUp ? (alert, error) => onGiveUp(alert, error) : undefined,
-    });
+      onGiveUp,
+    );
   }
 
   /** Queues the alert (when its state is wanted) and returns at once. */
