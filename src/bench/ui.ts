@@ -5,8 +5,9 @@
  *      second, its end) and so what the Overview's "pps in X out Y" must turn into. capture-pane every
  *      20 ms notes when it does. roll → screen is measured; a packet also waits for its second to end
  *      (half a second on average, a full one at worst), so packet → screen = that wait + roll → screen.
- *  (b) The UI's own CPU (utime + stime from /proc/PID/stat of its node process) over 10 s while it shows
- *      two busy agents (replaying at --speed 20).
+ *  (b) The UI's own CPU (utime + stime from /proc/PID/stat of its node process) over 30 s while it shows
+ *      two busy agents (replaying at --speed 20), and its resident memory each second of that window: it
+ *      must stay flat (React's development build once made it grow ~50 MB/s here).
  * Skipped ("not installed") without tmux.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -24,7 +25,8 @@ import { cpuSeconds, peakRssBytes } from './live-veth.js';
 import type { BenchOptions, BenchResult, Benchmark, ToolResult } from './types.js';
 
 const LATENCY_WINDOW_S = 12;
-const CPU_WINDOW_S = 10;
+const CPU_WINDOW_S = 30;
+const RSS_LIMIT_BYTES = 300 * 1024 * 1024;
 const BUSY_SPEED = 20;
 const POLL_MS = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -114,7 +116,21 @@ async function measureDelay(tmux: TmuxServer, ui: string[], capture: string, dir
 }
 
 /** (b): two agents at --speed 20, one UI on both; returns its CPU % and peak RSS. */
-async function measureCpu(tmux: TmuxServer, ui: string[], captures: string[], dir: string): Promise<{ cpuPercent: number; rss: number | null; pps: number }> {
+function residentBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : Number.NaN;
+}
+
+interface UiCost {
+  cpuPercent: number;
+  peakRss: number | null;
+  /** Resident memory at the start and the end of the window. */
+  rssStart: number;
+  rssEnd: number;
+  pps: number;
+}
+
+async function measureCpu(tmux: TmuxServer, ui: string[], captures: string[], dir: string): Promise<UiCost> {
   const agents = captures.map((c, i) => startAgent(c, dir, `busy${i}`, BUSY_SPEED));
   const probe = connectAgent(`unix:${agents[0].sock}`, { configDir: join(dir, 'client') });
   try {
@@ -129,10 +145,12 @@ async function measureCpu(tmux: TmuxServer, ui: string[], captures: string[], di
     let packets = 0;
     const off = probe.subscribe(['stats'], (e) => void (e.record.type === 'stats' && (packets += (e.record as StatsSecond).packets)));
     const cpu0 = cpuSeconds(pid);
+    const rssStart = residentBytes(pid);
     await sleep(CPU_WINDOW_S * 1000);
     const cpuPercent = ((cpuSeconds(pid) - cpu0) / CPU_WINDOW_S) * 100;
+    const rssEnd = residentBytes(pid);
     off();
-    return { cpuPercent, rss: peakRssBytes(pid), pps: packets / CPU_WINDOW_S };
+    return { cpuPercent, peakRss: peakRssBytes(pid), rssStart, rssEnd, pps: packets / CPU_WINDOW_S };
   } finally {
     probe.close();
     await Promise.all(agents.map(stopAgent));
@@ -177,9 +195,11 @@ export const uiBench: Benchmark = {
       try {
         tmux.kill();
         const c = await measureCpu(tmux, ui, captures, dir);
-        const summary = `loopy ui CPU ${c.cpuPercent.toFixed(1)} % over ${CPU_WINDOW_S} s, two agents at --speed ${BUSY_SPEED} (~${formatSi(c.pps)} packets/s each)`;
+        const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+        const summary = `loopy ui CPU ${c.cpuPercent.toFixed(1)} % over ${CPU_WINDOW_S} s, two agents at --speed ${BUSY_SPEED} (~${formatSi(c.pps)} packets/s each); RSS ${mb(c.rssStart)} → ${mb(c.rssEnd)}`;
         options.log(`ui: ${summary}`);
-        results.push({ tool: 'ui CPU', command: summary, status: 'ok', wallSeconds: CPU_WINDOW_S, peakRssBytes: c.rss });
+        results.push({ tool: 'ui CPU', command: summary, status: 'ok', wallSeconds: CPU_WINDOW_S, peakRssBytes: c.peakRss });
+        targets.push({ description: `UI memory bounded over ${CPU_WINDOW_S} s of two busy agents (peak RSS ≤ 300 MB)`, met: c.peakRss === null ? null : c.peakRss <= RSS_LIMIT_BYTES, actual: `peak ${c.peakRss === null ? '?' : mb(c.peakRss)}, ${mb(c.rssStart)} at the start, ${mb(c.rssEnd)} at the end` });
       } catch (err) {
         results.push({ tool: 'ui CPU', command: `loopy ui SOCK1 SOCK2 (agents --speed ${BUSY_SPEED})`, status: 'failed', detail: (err as Error).message.split('\n')[0] });
       }

@@ -66,6 +66,10 @@ async function runUiCommand(targets: string[], options: UiOptions): Promise<numb
     // Ink draws only the last frame when it thinks it runs in CI; a full-screen UI on a terminal is
     // interactive whatever the environment says. Loaded here, so other commands never load React and Ink.
     if (process.stdout.isTTY) delete process.env.CI;
+    // React's development build records every render as a performance measure with the changed props
+    // (React 19's performance tracks) and keeps them: with busy agents that grew the UI's memory by ~50 MB/s
+    // and tripled its CPU. The UI runs React's production build unless the user asks otherwise.
+    process.env.NODE_ENV ??= 'production';
     const { runUi } = await import('../ui/run-ui.js');
     await runUi({ clients, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   } finally {
