@@ -152,13 +152,13 @@ test('a new SYN on a closed 4-tuple starts a new connection; an idle flow times 
   assert.equal(h.ended[1].record.conn_state, 'S0');
 });
 
-test('UDP: SF when both sides spoke, S0 when only the originator did', () => {
+test('UDP: SF when both sides spoke, S0 when only the originator did; history Dd / D as Zeek writes it', () => {
   const h = harness();
   h.send({ from: 'c', flags: 0, seq: 0, len: 30 }, IPPROTO_UDP, 5353);
   h.send({ from: 's', flags: 0, seq: 0, len: 90 }, IPPROTO_UDP, 5353);
   h.send({ from: 'c', flags: 0, seq: 0, len: 30 }, IPPROTO_UDP, 5354);
   const records = h.finish();
-  assert.deepEqual(records.map((r) => [r.proto, r.conn_state, r.orig_bytes, r.resp_bytes]), [['udp', 'SF', 30, 90], ['udp', 'S0', 30, 0]]);
+  assert.deepEqual(records.map((r) => [r.proto, r.conn_state, r.orig_bytes, r.resp_bytes, r.history]), [['udp', 'SF', 30, 90, 'Dd'], ['udp', 'S0', 30, 0, 'D']]);
 });
 
 test('a full table evicts the least recently active flow and counts it', () => {

@@ -105,7 +105,11 @@ export class Connections {
     this.pkts[d]++;
     this.ipBytes[d] += pkt.ipLength;
     if (proto === IPPROTO_TCP) this.updateTcp(flow, fromOrig, pkt);
-    else this.bytes[d] += pkt.payloadWireLength;
+    else {
+      this.bytes[d] += pkt.payloadWireLength;
+      // As Zeek's UDP analyzer: each direction's first datagram writes D (originator) or d (responder).
+      if (proto === IPPROTO_UDP) this.letter(flow, fromOrig, H_DATA);
+    }
     return flow;
   }
 
