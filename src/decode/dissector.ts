@@ -57,7 +57,8 @@ export class Dissector {
     this.walk(pkt, Handoff.LinkType, pkt.linkType, pkt.frameOffset);
   }
 
-  private walk(pkt: Packet, startTable: HandoffTable, startKey: number, startOffset: number): void {
+  /** `countFirst` false: the first layer was counted already (a reassembled datagram's IP header, in its last fragment). */
+  private walk(pkt: Packet, startTable: HandoffTable, startKey: number, startOffset: number, countFirst = true): void {
     let table = startTable;
     let key = startKey;
     let offset = startOffset;
@@ -71,7 +72,7 @@ export class Dissector {
         return;
       }
       const decoder = this.decoders[index];
-      this.layerHits[index]++;
+      if (depth > 0 || countFirst) this.layerHits[index]++;
       pkt.nextTable = Handoff.None;
       pkt.nextKeyAlt = -1;
       offset = decoder.decode(pkt, offset, end, this.weirds);
@@ -108,7 +109,7 @@ export class Dissector {
     pkt.isFragment = false;
     pkt.moreFragments = false;
     pkt.fragOffset = 0;
-    this.walk(pkt, Handoff.EtherType, version === 4 ? 0x0800 : 0x86dd, 0);
+    this.walk(pkt, Handoff.EtherType, version === 4 ? 0x0800 : 0x86dd, 0, false);
     if (pkt.tunnelDepth < depth) pkt.tunnelDepth = depth;
   }
 

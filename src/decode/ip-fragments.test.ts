@@ -59,7 +59,7 @@ function harness() {
     pkt.reset(frame, new DataView(frame.buffer, frame.byteOffset, frame.byteLength), 0, frame.length, frame.length, ts, LINKTYPE_RAW, 0);
     dissector.dissect(pkt);
   };
-  return { weirds, seen, feed };
+  return { weirds, seen, feed, dissector };
 }
 
 test('IPv4: two fragments out of order make one UDP datagram, counted once', () => {
@@ -78,6 +78,9 @@ test('IPv6: three fragments make one datagram; a missing piece makes none and ti
   h.feed(ipv6Fragment(udp.subarray(1000, 1504), 1000, true));
   h.feed(ipv6Fragment(udp.subarray(1504), 1504, false));
   assert.deepEqual(h.seen, [{ sport: 1000, dport: 53, payload: 2000, ipLength: 40 + 2008 }]);
+  // Layers count frames: three frames carry an IPv6 header (the reassembled datagram's is the last one's).
+  assert.equal(h.dissector.layerCounts().ipv6, 3);
+  assert.equal(h.dissector.layerCounts().udp, 1);
   h.feed(ipv6Fragment(udp.subarray(0, 1000), 0, true), 200);
   h.feed(ipv4Fragment(udpDatagram(8), 0, true), 240); // another datagram, past the 30 s limit of the first
   assert.equal(h.weirds.get('fragment_timeout'), 1);
