@@ -7,7 +7,7 @@ import { captureAddonProblem } from '../capture/live-addon.js';
 import { encodePcap, LINKTYPE_ETHERNET } from '../capture/pcap-writer.js';
 import { runEngineOnFile } from '../test-support/run-engine.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
-import { tcp4, udp4 } from '../stats/test-frames.test-util.js';
+import { tcp4, udp4 } from '../test-support/frames.js';
 import { openFile, packets, records, tcpdumpFlags, type PacketSummary } from './library.js';
 
 // ARP request "who-has 10.0.0.2 tell 10.0.0.1" as tcpdump -nr prints it, written byte by byte:

@@ -1,11 +1,12 @@
 /**
- * Connection attempt outcomes from hand-built packet sequences (testing/frames.ts, checked against tshark)
+ * Connection attempt outcomes from hand-built packet sequences (test-support/frames.ts, checked against tshark)
  * through the real engine: each sequence is what nmap/hping3/a client puts on the wire.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { ACK, FIN, PSH, RST, SYN, icmpEcho, runFrames, tcp, udp, type Frame } from './testing/frames.js';
+import { ACK, FIN, PSH, RST, SYN, icmpEcho, tcp4, udp4, type Frame } from '../test-support/frames.js';
+import { runFrames } from './testing/frames.js';
 import { detectorConfig } from './detector-config.js';
 import { hostText } from './addresses.js';
 import { Outcome, type DetectorRegistration } from './types.js';
@@ -36,68 +37,68 @@ const S = '10.0.0.9';
 
 test('SYN answered by RST-ACK: rejected (a closed port; Zeek REJ)', async () => {
   assert.deepEqual(await outcomes([
-    { ts: 10, bytes: tcp(C, S, 40000, 81, SYN, 1000) },
-    { ts: 10.0002, bytes: tcp(S, C, 81, 40000, RST | ACK, 0, 1001) },
+    { ts: 10, bytes: tcp4(C, S, 40000, 81, SYN, 1000, 0) },
+    { ts: 10.0002, bytes: tcp4(S, C, 81, 40000, RST | ACK, 0, 1001) },
   ]), [`${C}>${S}:81 rejected @ok`]);
 });
 
 test('SYN, SYN-ACK, then the scanner resets: half-open (nmap -sS on an open port; Zeek RSTO)', async () => {
   assert.deepEqual(await outcomes([
-    { ts: 10, bytes: tcp(C, S, 40000, 22, SYN, 1000) },
-    { ts: 10.0002, bytes: tcp(S, C, 22, 40000, SYN | ACK, 5000, 1001) },
-    { ts: 10.0003, bytes: tcp(C, S, 40000, 22, RST, 1001) },
+    { ts: 10, bytes: tcp4(C, S, 40000, 22, SYN, 1000, 0) },
+    { ts: 10.0002, bytes: tcp4(S, C, 22, 40000, SYN | ACK, 5000, 1001) },
+    { ts: 10.0003, bytes: tcp4(C, S, 40000, 22, RST, 1001, 0) },
   ]), [`${C}>${S}:22 half-open @ok`]);
 });
 
 test('SYN never answered: unanswered (a filtered port or no host; Zeek S0)', async () => {
-  assert.deepEqual(await outcomes([{ ts: 10, bytes: tcp(C, S, 40000, 23, SYN, 1000) }]), [`${C}>${S}:23 unanswered @ok`]);
+  assert.deepEqual(await outcomes([{ ts: 10, bytes: tcp4(C, S, 40000, 23, SYN, 1000, 0) }]), [`${C}>${S}:23 unanswered @ok`]);
 });
 
 test('handshake completed then reset with no data: empty (nmap -sT)', async () => {
   assert.deepEqual(await outcomes([
-    { ts: 10, bytes: tcp(C, S, 40000, 80, SYN, 1000) },
-    { ts: 10.0002, bytes: tcp(S, C, 80, 40000, SYN | ACK, 5000, 1001) },
-    { ts: 10.0003, bytes: tcp(C, S, 40000, 80, ACK, 1001, 5001) },
-    { ts: 10.0004, bytes: tcp(C, S, 40000, 80, RST | ACK, 1001, 5001) },
+    { ts: 10, bytes: tcp4(C, S, 40000, 80, SYN, 1000, 0) },
+    { ts: 10.0002, bytes: tcp4(S, C, 80, 40000, SYN | ACK, 5000, 1001) },
+    { ts: 10.0003, bytes: tcp4(C, S, 40000, 80, ACK, 1001, 5001) },
+    { ts: 10.0004, bytes: tcp4(C, S, 40000, 80, RST | ACK, 1001, 5001) },
   ]), [`${C}>${S}:80 empty @ok`]);
 });
 
 test('a real conversation: ok, known as soon as data flows', async () => {
   assert.deepEqual(await outcomes([
-    { ts: 10, bytes: tcp(C, S, 40000, 443, SYN, 1000) },
-    { ts: 10.0002, bytes: tcp(S, C, 443, 40000, SYN | ACK, 5000, 1001) },
-    { ts: 10.0003, bytes: tcp(C, S, 40000, 443, ACK, 1001, 5001) },
-    { ts: 10.0004, bytes: tcp(C, S, 40000, 443, PSH | ACK, 1001, 5001, 100) },
-    { ts: 10.01, bytes: tcp(S, C, 443, 40000, FIN | ACK, 5001, 1101) },
-    { ts: 10.02, bytes: tcp(C, S, 40000, 443, FIN | ACK, 1101, 5002) },
+    { ts: 10, bytes: tcp4(C, S, 40000, 443, SYN, 1000, 0) },
+    { ts: 10.0002, bytes: tcp4(S, C, 443, 40000, SYN | ACK, 5000, 1001) },
+    { ts: 10.0003, bytes: tcp4(C, S, 40000, 443, ACK, 1001, 5001) },
+    { ts: 10.0004, bytes: tcp4(C, S, 40000, 443, PSH | ACK, 1001, 5001, 100) },
+    { ts: 10.01, bytes: tcp4(S, C, 443, 40000, FIN | ACK, 5001, 1101) },
+    { ts: 10.02, bytes: tcp4(C, S, 40000, 443, FIN | ACK, 1101, 5002) },
   ]), [`${C}>${S}:443 ok @ok`]);
 });
 
 test('flows that did not begin with a bare SYN are not attempts (mid-stream, SYN-ACK first)', async () => {
   assert.deepEqual(await outcomes([
-    { ts: 10, bytes: tcp(C, S, 40000, 443, ACK, 1001, 5001) },
-    { ts: 10.1, bytes: tcp(S, C, 8080, 40001, SYN | ACK, 5000, 1001) },
+    { ts: 10, bytes: tcp4(C, S, 40000, 443, ACK, 1001, 5001) },
+    { ts: 10.1, bytes: tcp4(S, C, 8080, 40001, SYN | ACK, 5000, 1001) },
   ]), []);
 });
 
 test('UDP and ICMP echo: answered is ok, silence is unanswered; multicast and broadcast are ignored', async () => {
   const got = await outcomes([
-    { ts: 10, bytes: udp(C, S, 40000, 53) },
-    { ts: 10.001, bytes: udp(S, C, 53, 40000) },
-    { ts: 10, bytes: udp(C, S, 40001, 161) },
+    { ts: 10, bytes: udp4(C, S, 40000, 53, 4) },
+    { ts: 10.001, bytes: udp4(S, C, 53, 40000, 4) },
+    { ts: 10, bytes: udp4(C, S, 40001, 161, 4) },
     { ts: 10, bytes: icmpEcho(C, S, 8, 1, 1) },
     { ts: 10.001, bytes: icmpEcho(S, C, 0, 1, 1) },
     { ts: 10, bytes: icmpEcho(C, '10.0.0.10', 8, 2, 1) },
-    { ts: 10, bytes: udp(C, '224.0.0.251', 5353, 5353) },
-    { ts: 10, bytes: udp(C, '10.0.0.255', 137, 137) },
+    { ts: 10, bytes: udp4(C, '224.0.0.251', 5353, 5353, 4) },
+    { ts: 10, bytes: udp4(C, '10.0.0.255', 137, 137, 4) },
   ]);
   assert.deepEqual(got.sort(), [`${C}>${S}:0 ok @ok`, `${C}>${S}:161 unanswered @ok`, `${C}>${S}:53 ok @ok`, `${C}>10.0.0.10:0 unanswered @ok`].sort());
 });
 
 test('a live flow is judged after the grace time, before its flow ends', async () => {
   // The SYN at t=10 is unanswered; traffic goes on until t=13; the flow itself lasts (TCP idle is 300 s).
-  const frames: Frame[] = [{ ts: 10, bytes: tcp(C, S, 40000, 23, SYN, 1000) }];
-  for (let t = 10.5; t <= 13; t += 0.5) frames.push({ ts: t, bytes: udp('10.0.0.7', '10.0.0.8', 5000, 6000) });
+  const frames: Frame[] = [{ ts: 10, bytes: tcp4(C, S, 40000, 23, SYN, 1000, 0) }];
+  for (let t = 10.5; t <= 13; t += 0.5) frames.push({ ts: t, bytes: udp4('10.0.0.7', '10.0.0.8', 5000, 6000, 4) });
   const seen: Array<{ ts: number; start: number }> = [];
   const reg: DetectorRegistration = {
     name: 'recorder',

@@ -1,9 +1,10 @@
 /**
- * Known traffic for the agent runtime tests, built on the stats tests' frame builder (Ethernet II + IPv4 +
- * UDP/TCP, every header field written there): one DNS transaction and one complete TCP connection.
+ * Known traffic for the agent runtime tests, built on the shared test frame builder (test-support/frames.ts:
+ * Ethernet II + IPv4 + UDP/TCP, every header field written there): one DNS transaction and one complete TCP
+ * connection.
  * `agent.test.ts` checks these frames against tshark's reading of them when tshark is installed.
  */
-import { ACK, FIN, PSH, SYN, type TestFrame, tcp4, udp4 } from '../stats/test-frames.test-util.js';
+import { ACK, FIN, PSH, SYN, type Frame, tcp4, udp4 } from '../test-support/frames.js';
 
 export const CLIENT = '10.0.0.2';
 export const SERVER = '10.0.0.1';
@@ -29,7 +30,7 @@ function withPayload(frame: Buffer, payload: Buffer): Buffer {
 }
 
 /** The client's query (from port 5353) and the server's answer 20 ms later. */
-export function dnsTransaction(t: number): TestFrame[] {
+export function dnsTransaction(t: number): Frame[] {
   return [
     { ts: t, bytes: withPayload(udp4(CLIENT, SERVER, 5353, 53, DNS_QUERY.length), DNS_QUERY) },
     { ts: t + 0.02, bytes: withPayload(udp4(SERVER, CLIENT, 53, 5353, DNS_RESPONSE.length), DNS_RESPONSE) },
@@ -44,7 +45,7 @@ export const TCP_RESP_BYTES = 200;
  * 100 bytes up, 200 bytes down, FIN from each side, last ACK. 8 packets; Zeek state SF, history ShADdFf.
  * (tshark -r of these frames reads: SYN, SYN-ACK, ACK, Len=100, Len=200, FIN, FIN, ACK.)
  */
-export function tcpConnection(t: number): TestFrame[] {
+export function tcpConnection(t: number): Frame[] {
   const c = (flags: number, seq: number, ack: number, len = 0) => tcp4(CLIENT, SERVER, 40000, 9000, flags, seq, ack, len);
   const s = (flags: number, seq: number, ack: number, len = 0) => tcp4(SERVER, CLIENT, 9000, 40000, flags, seq, ack, len);
   return [

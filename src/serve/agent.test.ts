@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
 import { LiveCaptureError } from '../capture/live.js';
-import { batchOf } from '../stats/test-frames.test-util.js';
+import { batchOf } from '../test-support/frames.js';
 import { runAgent } from './agent.js';
 import { CLIENT, SERVER, TCP_ORIG_BYTES, TCP_RESP_BYTES, dnsTransaction, tcpConnection } from './agent-frames.test-util.js';
 import { FakeClock, FakeSource, TextSink, fakeRootPrivileges, memoryLogger } from './agent.test-util.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePacketFilter } from '../capture/bpf-filter.js';
 import { captureAddonProblem } from '../capture/live-addon.js';
-import { ACK, PSH, batchOf, tcp4, udp4 } from '../stats/test-frames.test-util.js';
+import { ACK, PSH, batchOf, tcp4, udp4 } from '../test-support/frames.js';
 import { SelfExclusion, combineFilters, exclusionExpression } from './self-exclusion.js';
 
 test('a listening port becomes both directions of that port, optionally on given addresses', () => {

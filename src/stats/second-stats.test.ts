@@ -7,7 +7,7 @@ import type { LoopyRecord } from '../analyze/records.js';
 import type { InterfaceStats } from '../capture/live.js';
 import { SecondStats, type StatsExtra } from './second-stats.js';
 import { statsEngine } from './stats-engine.test-util.js';
-import { ACK, PSH, SYN, batchOf, tcp4, udp4, type TestFrame } from './test-frames.test-util.js';
+import { ACK, PSH, SYN, batchOf, tcp4, udp4, type Frame } from '../test-support/frames.js';
 
 const NO_EXTRA: StatsExtra = { interfaces: [], process: { cpuPercent: 0, rssBytes: 0 } };
 
@@ -17,7 +17,7 @@ const R1 = '198.51.100.7';
 const R2 = '203.0.113.9';
 
 // Ports chosen where no application analyzer listens, so the zero payloads make no records or weirds.
-function firstSecond(): TestFrame[] {
+function firstSecond(): Frame[] {
   return [
     // f1, UDP A → R1: three 12-byte datagrams (IP 20 + UDP 8 + 12 = 40 bytes), one 60-byte reply (IP 88).
     { ts: 1000.1, bytes: udp4(A, R1, 40000, 9999, 12) },

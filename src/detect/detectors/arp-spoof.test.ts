@@ -1,7 +1,8 @@
 /** ARP spoofing from hand-built ARP frames through the engine's arp layer observer. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arp, runFrames, udp } from '../testing/frames.js';
+import { arp, udp4 } from '../../test-support/frames.js';
+import { runFrames } from '../testing/frames.js';
 
 const GATEWAY_MAC = [0x02, 0, 0, 0, 0, 0x01];
 const ATTACKER_MAC = [0x02, 0, 0, 0, 0, 0x66];
@@ -14,7 +15,7 @@ test('an address whose MAC changes while the old one is alive fires, each flip u
       { ts: 1002, bytes: arp(2, ATTACKER_MAC, '10.0.0.1', HOST_MAC, '10.0.0.5') },
       { ts: 1003, bytes: arp(2, GATEWAY_MAC, '10.0.0.1', HOST_MAC, '10.0.0.5') },
       { ts: 1004, bytes: arp(2, ATTACKER_MAC, '10.0.0.1', HOST_MAC, '10.0.0.5') },
-      { ts: 1020, bytes: udp('10.0.0.5', '10.0.0.9', 1, 2) },
+      { ts: 1020, bytes: udp4('10.0.0.5', '10.0.0.9', 1, 2, 4) },
     ],
     { alerts: { updateInterval: 1 } },
   );

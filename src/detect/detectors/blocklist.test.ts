@@ -1,7 +1,8 @@
 /** Blocklisted addresses and domains, with the list file behind a fake TextSource that can change. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACK, SYN, runFrames, tcp } from '../testing/frames.js';
+import { ACK, SYN, tcp4 } from '../../test-support/frames.js';
+import { runFrames } from '../testing/frames.js';
 import { DetectionHarness } from '../testing/harness.js';
 import { parseDetectionConfig } from '../config.js';
 import { DetectionEngine } from '../detection-engine.js';
@@ -31,10 +32,10 @@ test('a flow to a listed address fires with the flow Community ID; more flows up
   const file = new FakeFile('203.0.113.0/24\n');
   const { alerts } = await runFrames(
     [
-      { ts: 1000, bytes: tcp('10.0.0.5', '203.0.113.7', 40000, 443, SYN, 1000) },
-      { ts: 1000.05, bytes: tcp('203.0.113.7', '10.0.0.5', 443, 40000, SYN | ACK, 7000, 1001) },
-      { ts: 1001, bytes: tcp('10.0.0.6', '203.0.113.7', 40001, 443, SYN, 1000) },
-      { ts: 1002, bytes: tcp('10.0.0.6', '198.51.100.1', 40002, 443, SYN, 1000) },
+      { ts: 1000, bytes: tcp4('10.0.0.5', '203.0.113.7', 40000, 443, SYN, 1000, 0) },
+      { ts: 1000.05, bytes: tcp4('203.0.113.7', '10.0.0.5', 443, 40000, SYN | ACK, 7000, 1001) },
+      { ts: 1001, bytes: tcp4('10.0.0.6', '203.0.113.7', 40001, 443, SYN, 1000, 0) },
+      { ts: 1002, bytes: tcp4('10.0.0.6', '198.51.100.1', 40002, 443, SYN, 1000, 0) },
     ],
     { detectors: { blocklist: { file: '/etc/loopy/blocklist.txt' } } },
     { deps: { blocklistSource: () => file } },

@@ -1,7 +1,8 @@
 /** ICMP flood from hand-built echo requests through the engine's icmp layer observer. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { icmpEcho, runFrames, type Frame } from '../testing/frames.js';
+import { icmpEcho, type Frame } from '../../test-support/frames.js';
+import { runFrames } from '../testing/frames.js';
 
 function pings(src: string, dst: string, t0: number, n: number, gap: number): Frame[] {
   return Array.from({ length: n }, (_, i) => ({ ts: t0 + i * gap, bytes: icmpEcho(src, dst, 8, 99, i & 0xffff) }));

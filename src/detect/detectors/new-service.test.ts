@@ -54,12 +54,13 @@ test('probes, remote clients, ephemeral ports and learned pairs are not new', ()
 });
 
 test('an application service a local host never spoke (conn.service from the analyzers), through the engine', async () => {
-  const { runFrames, udp, dnsMessage } = await import('../testing/frames.js');
+  const { runFrames } = await import('../testing/frames.js');
+  const { udp4, dnsMessage } = await import('../../test-support/frames.js');
   const frames = [];
   // Three seconds of learning (a host pinging a UDP service), then a first DNS lookup by 10.0.0.5.
-  for (let t = 1000; t < 1004; t += 0.5) frames.push({ ts: t, bytes: udp('10.0.0.7', '10.0.0.8', 5000, 6000) });
-  frames.push({ ts: 1004, bytes: udp('10.0.0.5', '10.0.0.1', 40000, 53, dnsMessage(7, false, 'www.example.com')) });
-  frames.push({ ts: 1004.01, bytes: udp('10.0.0.1', '10.0.0.5', 53, 40000, dnsMessage(7, true, 'www.example.com')) });
+  for (let t = 1000; t < 1004; t += 0.5) frames.push({ ts: t, bytes: udp4('10.0.0.7', '10.0.0.8', 5000, 6000, 4) });
+  frames.push({ ts: 1004, bytes: udp4('10.0.0.5', '10.0.0.1', 40000, 53, dnsMessage(7, false, 'www.example.com')) });
+  frames.push({ ts: 1004.01, bytes: udp4('10.0.0.1', '10.0.0.5', 53, 40000, dnsMessage(7, true, 'www.example.com')) });
   const { alerts, records } = await runFrames(frames, { detectors: { new_service: { learnSeconds: 2 } } });
   assert.ok(records.some((r) => r.type === 'dns'), 'the DNS analyzer took the exchange');
   const last = alerts.filter((a) => a.src === '10.0.0.5').at(-1)!;

@@ -4,16 +4,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runFrames, udp, type Frame } from '../testing/frames.js';
+import { udp4, type Frame } from '../../test-support/frames.js';
+import { runFrames } from '../testing/frames.js';
 
 const CONFIG = { detectors: { traffic_spike: { learnSeconds: 30, baselineSeconds: 30, minBytesPerSecond: 50_000, sustainSeconds: 3 } } };
 
 /** 10.0.0.5 sends one 128-byte datagram a second to 203.0.113.7 from t0 for `quiet` seconds, then `burst` seconds of 100 × 1028 bytes. */
 function traffic(t0: number, quiet: number, burst: number): Frame[] {
   const frames: Frame[] = [];
-  for (let s = 0; s < quiet; s++) frames.push({ ts: t0 + s, bytes: udp('10.0.0.5', '203.0.113.7', 5000, 6000, 100) });
-  for (let s = 0; s < burst; s++) for (let i = 0; i < 100; i++) frames.push({ ts: t0 + quiet + s + i * 0.009, bytes: udp('10.0.0.5', '203.0.113.7', 5000, 6000, 1000) });
-  frames.push({ ts: t0 + quiet + burst + 1, bytes: udp('10.0.0.5', '203.0.113.7', 5000, 6000, 100) });
+  for (let s = 0; s < quiet; s++) frames.push({ ts: t0 + s, bytes: udp4('10.0.0.5', '203.0.113.7', 5000, 6000, 100) });
+  for (let s = 0; s < burst; s++) for (let i = 0; i < 100; i++) frames.push({ ts: t0 + quiet + s + i * 0.009, bytes: udp4('10.0.0.5', '203.0.113.7', 5000, 6000, 1000) });
+  frames.push({ ts: t0 + quiet + burst + 1, bytes: udp4('10.0.0.5', '203.0.113.7', 5000, 6000, 100) });
   return frames;
 }
 

@@ -11,19 +11,20 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { META_CAPLEN, META_OFFSET, META_STRIDE } from '../../capture/batch.js';
 import { openCaptureFile } from '../../capture/capture-file.js';
-import { ACK, RST, SYN, runFrames, tcp, udp, type Frame } from '../testing/frames.js';
+import { ACK, RST, SYN, tcp4, udp4, type Frame } from '../../test-support/frames.js';
+import { runFrames } from '../testing/frames.js';
 import type { EvidenceSink } from './evidence-recorder.js';
 import { directoryEvidenceSink } from './file-sink.js';
 
 /** Background chatter 10.0.0.7 ↔ 10.0.0.8 every 0.1 s, the scanner's own web traffic, and a 120-port scan at 1010. */
 function scenario(): Frame[] {
   const frames: Frame[] = [];
-  for (let t = 930; t < 1030; t += 0.1) frames.push({ ts: t, bytes: udp('10.0.0.7', '10.0.0.8', 5000, 6000) });
-  frames.push({ ts: 940, bytes: tcp('10.0.0.5', '10.0.0.9', 39999, 443, SYN, 1) }); // scanner → target, 70 s before: outside the window
-  frames.push({ ts: 1011, bytes: tcp('10.0.0.5', '198.51.100.1', 41000, 443, SYN, 1) }); // scanner elsewhere: not this pair
+  for (let t = 930; t < 1030; t += 0.1) frames.push({ ts: t, bytes: udp4('10.0.0.7', '10.0.0.8', 5000, 6000, 4) });
+  frames.push({ ts: 940, bytes: tcp4('10.0.0.5', '10.0.0.9', 39999, 443, SYN, 1, 0) }); // scanner → target, 70 s before: outside the window
+  frames.push({ ts: 1011, bytes: tcp4('10.0.0.5', '198.51.100.1', 41000, 443, SYN, 1, 0) }); // scanner elsewhere: not this pair
   for (let p = 1; p <= 120; p++) {
-    frames.push({ ts: 1010 + p * 0.01, bytes: tcp('10.0.0.5', '10.0.0.9', 40000, p, SYN, 1000) });
-    frames.push({ ts: 1010 + p * 0.01 + 0.0005, bytes: tcp('10.0.0.9', '10.0.0.5', p, 40000, RST | ACK, 0, 1001) });
+    frames.push({ ts: 1010 + p * 0.01, bytes: tcp4('10.0.0.5', '10.0.0.9', 40000, p, SYN, 1000, 0) });
+    frames.push({ ts: 1010 + p * 0.01 + 0.0005, bytes: tcp4('10.0.0.9', '10.0.0.5', p, 40000, RST | ACK, 0, 1001) });
   }
   return frames.sort((a, b) => a.ts - b.ts);
 }
@@ -67,7 +68,7 @@ test('the evidence pcap holds the scanner↔target packets of the window, and no
     assert.ok((src === '10.0.0.5' && dst === '10.0.0.9') || (src === '10.0.0.9' && dst === '10.0.0.5'), `${src} → ${dst}`);
     assert.ok(f.ts >= open.evidence.first_seen - 5 && f.ts <= open.ts + 5);
   }
-  assert.deepEqual(frames[0].bytes, tcp('10.0.0.5', '10.0.0.9', 40000, 1, SYN, 1000), 'frames are copied byte for byte');
+  assert.deepEqual(frames[0].bytes, tcp4('10.0.0.5', '10.0.0.9', 40000, 1, SYN, 1000, 0), 'frames are copied byte for byte');
 });
 
 test('evidence files on disk are private and readable by tcpdump', { skip: spawnSync('tcpdump', ['--version']).status === 0 ? false : 'tcpdump is not installed' }, async () => {
