@@ -120,6 +120,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
   memcpy(h->data + h->data_len, bytes, caplen);
   h->data_len += caplen;
   h->count++;
+  /* packetsPerCall: hand over now rather than at the next packet, so a per-packet tap is not a packet late. */
+  if (h->count >= h->packets_per_call && !flush(h)) stop_dispatch(h);
 }
 
 static void send_error(live_handle *h, const char *text) {

@@ -154,6 +154,8 @@ napi_value loopy_open_live(napi_env env, napi_callback_info info) {
   h->batch_bytes = o.batch_bytes;
   h->meta_cap = o.batch_bytes / MIN_BYTES_PER_PACKET;
   h->max_in_flight = o.max_in_flight;
+  /* 0 (no limit) becomes the largest count, so on_packet needs one comparison and no branch on the mode. */
+  h->packets_per_call = o.packets_per_call ? o.packets_per_call : UINT32_MAX;
   h->env = env;
   pthread_mutex_init(&h->mu, NULL);
   pthread_cond_init(&h->cond, NULL);

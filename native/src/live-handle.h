@@ -42,6 +42,7 @@ typedef struct live_handle {
   int linktype; /* LINKTYPE_* value */
   size_t batch_bytes;
   uint32_t max_in_flight;
+  uint32_t packets_per_call; /* flush once a batch holds this many packets (UINT32_MAX: no limit) */
   napi_threadsafe_function tsfn;
 
   /* ---- guarded by mu */

@@ -44,11 +44,15 @@ bool loopy_read_open_options(napi_env env, napi_value obj, open_options *o) {
   o->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
   o->link_type = 0;
   o->promisc = false;
+  o->immediate = false;
+  o->packets_per_call = 0;
   o->filter = NULL;
   if (!loopy_opt_u32(env, obj, "snaplen", &o->snaplen) || !loopy_opt_u32(env, obj, "bufferBytes", &o->buffer_bytes) ||
       !loopy_opt_u32(env, obj, "timeoutMs", &o->timeout_ms) || !loopy_opt_u32(env, obj, "batchBytes", &o->batch_bytes) ||
       !loopy_opt_u32(env, obj, "maxInFlight", &o->max_in_flight) ||
       !loopy_opt_u32(env, obj, "linkType", &o->link_type) || !loopy_opt_bool(env, obj, "promisc", &o->promisc) ||
+      !loopy_opt_bool(env, obj, "immediate", &o->immediate) ||
+      !loopy_opt_u32(env, obj, "packetsPerCall", &o->packets_per_call) ||
       !loopy_opt_string(env, obj, "filter", &o->filter)) {
     return false;
   }
@@ -73,8 +77,9 @@ pcap_t *loopy_open_pcap(napi_env env, const char *device, const open_options *o,
   pcap_set_promisc(p, o->promisc ? 1 : 0);
   pcap_set_timeout(p, (int)o->timeout_ms);
   pcap_set_buffer_size(p, (int)o->buffer_bytes);
-  /* Immediate mode would switch to TPACKET_V2 with tiny rings (measured: loss from ~100 kpps). */
-  pcap_set_immediate_mode(p, 0);
+  /* Off by default: immediate mode switches to TPACKET_V2 with tiny rings (measured: loss from ~100 kpps).
+   * Settable only so the tap-modes benchmark can measure exactly that. */
+  pcap_set_immediate_mode(p, o->immediate ? 1 : 0);
   pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
   int status = pcap_activate(p);
   if (status < 0) {

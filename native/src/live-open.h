@@ -15,6 +15,8 @@ typedef struct open_options {
   uint32_t max_in_flight; /* batches waiting for JS before the capture thread waits, default 4 */
   uint32_t link_type;     /* LINKTYPE_* to request (e.g. 276 for SLL2 on "any"), 0 = the device's default */
   bool promisc;           /* default false: a monitor on a server wants its own traffic only */
+  bool immediate;         /* pcap_set_immediate_mode: default false (TPACKET_V3 blocks); the tap-modes bench compares */
+  uint32_t packets_per_call; /* hand the batch over after this many packets; 0 = no limit (bytes/timeout/block) */
   char *filter;           /* kernel filter, tcpdump syntax; malloc'd or NULL */
 } open_options;
 

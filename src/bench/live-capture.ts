@@ -20,15 +20,15 @@ import { LIVE_CONTENDERS, type LiveContender } from './live-contenders.js';
 import { type Sent, type Veth, cpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
 import type { BenchOptions, BenchResult, Benchmark, Target, ToolResult } from './types.js';
 
-const RATES: ReadonlyArray<number | 'top'> = [50_000, 100_000, 200_000, 300_000, 'top'];
-const SECONDS_PER_STEP = 2;
-const SLICE_PACKETS = 600_000;
+export const RATES: ReadonlyArray<number | 'top'> = [50_000, 100_000, 200_000, 300_000, 'top'];
+export const SECONDS_PER_STEP = 2;
+export const SLICE_PACKETS = 600_000;
 const TARGET_PPS = 300_000;
 const TARGET_CPU = 25;
-const WARM_PACKETS = 100_000;
-const WARM_PPS = 100_000;
+export const WARM_PACKETS = 100_000;
+export const WARM_PPS = 100_000;
 
-type Slices = { path: string; warmPath: string; packets: number };
+export type Slices = { path: string; warmPath: string; packets: number };
 
 interface Step {
   asked: number | 'top';
@@ -46,7 +46,7 @@ interface Step {
  * first, unmeasured, so the JIT and the flow table are warm as in an agent that runs all day), as classic
  * pcap files tcpreplay can preload.
  */
-async function slicesOf(source: string, count: number, warm: number, seed: number): Promise<{ path: string; warmPath: string; packets: number }> {
+export async function slicesOf(source: string, count: number, warm: number, seed: number): Promise<{ path: string; warmPath: string; packets: number }> {
   const path = join(benchOutDir, `live-slice-s${seed}-p${count}.pcap`);
   const warmPath = join(benchOutDir, `live-warm-s${seed}-p${count}-w${warm}.pcap`);
   if (existsSync(path) && existsSync(warmPath)) return { path, warmPath, packets: count };
@@ -70,7 +70,7 @@ async function slicesOf(source: string, count: number, warm: number, seed: numbe
 }
 
 /** Why the benchmark cannot run here, or null. */
-function blocker(): { status: ToolResult['status']; detail: string } | null {
+export function blocker(): { status: ToolResult['status']; detail: string } | null {
   if (process.getuid?.() !== 0) return { status: 'skipped', detail: 'needs root (network namespaces and a veth pair)' };
   if (spawnSync('sh', ['-c', 'command -v tcpreplay']).status !== 0) return { status: 'not installed', detail: 'tcpreplay is not installed (apt-get install tcpreplay)' };
   if (spawnSync('sh', ['-c', 'command -v tcpdump']).status !== 0) return { status: 'not installed', detail: 'tcpdump is not installed' };

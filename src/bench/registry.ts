@@ -4,10 +4,11 @@
  */
 import { offlineRead } from './offline-read.js';
 import { liveCapture } from './live-capture.js';
+import { tapModes } from './tap-modes.js';
 import { historyQuery } from './history-query.js';
 import { detectionCost } from './detection.js';
 import { serviceBench } from './service.js';
 import { uiBench } from './ui.js';
 import type { Benchmark } from './types.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, historyQuery, detectionCost, serviceBench, uiBench];
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, detectionCost, serviceBench, uiBench];

@@ -27,6 +27,16 @@ export interface LiveOpenOptions {
   batchBytes?: number;
   /** Batches waiting for JS before the capture thread waits (default 4). */
   maxInFlight?: number;
+  /**
+   * libpcap's immediate mode (default false). On Linux it switches from TPACKET_V3 ring blocks to TPACKET_V2
+   * with a wakeup per packet; the tap-modes benchmark measures the cost. Leave it off outside that bench.
+   */
+  immediate?: boolean;
+  /**
+   * Hand the batch to JS once it holds this many packets (1 = one JS call per packet, as node_pcap- and
+   * cap-style libraries do). Default 0: no limit, a batch ends by bytes, block or timeout.
+   */
+  packetsPerCall?: number;
 }
 
 /** An open live capture, as returned by `openLive`. */
