@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { NamespacePair } from '../test-support/netns.js';
 
 export interface Veth {
   nsCapture: string;
@@ -13,26 +14,11 @@ export interface Veth {
   ifSend: string;
 }
 
-function sh(args: string[]): void {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 10_000 });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr || r.error}`);
-}
-
+/** The sending side replays raw frames: no addresses or neighbours; a large MTU, so no generated frame is refused. */
 export function setUpVeth(): Veth {
-  const id = process.pid % 100000;
-  const v = { nsCapture: `lpb${id}c`, nsSend: `lpb${id}s`, ifCapture: `lpb${id}x`, ifSend: `lpb${id}y` };
-  tearDownVeth(v);
-  for (const ns of [v.nsCapture, v.nsSend]) {
-    sh(['ip', 'netns', 'add', ns]);
-    // No IPv6 (no router solicitations, DAD): the only frames are the ones sent.
-    sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-  }
-  sh(['ip', 'link', 'add', v.ifCapture, 'netns', v.nsCapture, 'type', 'veth', 'peer', 'name', v.ifSend, 'netns', v.nsSend]);
-  // A large MTU, so no generated frame is refused by the sending end.
-  for (const [ns, dev] of [[v.nsCapture, v.ifCapture], [v.nsSend, v.ifSend]]) {
-    sh(['ip', '-n', ns, 'link', 'set', dev, 'mtu', '9000', 'up']);
-  }
-  return v;
+  const pair = new NamespacePair('lpb', { addresses: false, mtu: 9000 });
+  pair.setUp();
+  return { nsCapture: pair.nsA, nsSend: pair.nsB, ifCapture: pair.ifA, ifSend: pair.ifB };
 }
 
 export function tearDownVeth(v: Veth): void {

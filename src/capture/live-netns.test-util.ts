@@ -1,63 +1,35 @@
 /**
  * The harness of live.test.ts's namespace tests (root only): two network namespaces joined by a veth pair,
  * a capture child in one (live-capture-child.test-util.ts) and known UDP traffic from the other, and
- * teardown. Names are unique per test process (lpy<pid>a/b, lpy<pid>x/y; 10.250.x.x/30 only inside them).
+ * teardown (src/test-support/netns.ts: names unique per test process, addresses only inside them).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NamespacePair, sh } from '../test-support/netns.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const projectRoot = resolve(here, '..', '..');
 const underTsx = import.meta.url.endsWith('.ts');
 const childScript = join(here, `live-capture-child.test-util.${underTsx ? 'ts' : 'js'}`);
 
-const id = process.pid % 100000;
-export const NS_CAP = `lpy${id}a`; // the namespace that captures
-const NS_GEN = `lpy${id}b`; // the namespace that sends
-export const IF_CAP = `lpy${id}x`;
-const IF_GEN = `lpy${id}y`;
-const NET = `10.250.${id % 250}`;
-const ADDR_CAP = `${NET}.1`;
-const ADDR_GEN = `${NET}.2`;
+const pair = new NamespacePair('lpy');
+export const NS_CAP = pair.nsA; // the namespace that captures
+const NS_GEN = pair.nsB; // the namespace that sends
+export const IF_CAP = pair.ifA;
+const ADDR_CAP = pair.addrA;
 const OPEN_PORT = 40001; // the capture child listens here
 const CLOSED_PORT = 40002; // nobody listens: each datagram draws one ICMP port unreachable
 export const OPEN_N = 30;
 export const CLOSED_N = 10;
 
-function sh(args: string[]): string {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout: 10_000 });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr || r.error}`);
-  return r.stdout;
-}
-
-function macOf(ns: string, dev: string): string {
-  return (JSON.parse(sh(['ip', '-n', ns, '-j', 'link', 'show', dev])) as Array<{ address: string }>)[0].address;
-}
-
 export function setUpNamespaces(): void {
-  sh(['ip', 'netns', 'add', NS_CAP]);
-  sh(['ip', 'netns', 'add', NS_GEN]);
-  for (const ns of [NS_CAP, NS_GEN]) {
-    // No IPv6 chatter (DAD, MLD); no ICMP rate limit, so every closed-port datagram gets its reply.
-    sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1',
-      'net.ipv6.conf.default.disable_ipv6=1', 'net.ipv4.icmp_ratelimit=0']);
-    sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  }
-  sh(['ip', 'link', 'add', IF_CAP, 'netns', NS_CAP, 'type', 'veth', 'peer', 'name', IF_GEN, 'netns', NS_GEN]);
-  sh(['ip', '-n', NS_CAP, 'addr', 'add', `${ADDR_CAP}/30`, 'dev', IF_CAP]);
-  sh(['ip', '-n', NS_GEN, 'addr', 'add', `${ADDR_GEN}/30`, 'dev', IF_GEN]);
-  sh(['ip', '-n', NS_CAP, 'link', 'set', IF_CAP, 'up']);
-  sh(['ip', '-n', NS_GEN, 'link', 'set', IF_GEN, 'up']);
-  // Static neighbours: no ARP, so the only traffic is what the test sends.
-  sh(['ip', '-n', NS_CAP, 'neigh', 'replace', ADDR_GEN, 'lladdr', macOf(NS_GEN, IF_GEN), 'dev', IF_CAP, 'nud', 'permanent']);
-  sh(['ip', '-n', NS_GEN, 'neigh', 'replace', ADDR_CAP, 'lladdr', macOf(NS_CAP, IF_CAP), 'dev', IF_GEN, 'nud', 'permanent']);
+  pair.setUp();
 }
 
 export function tearDownNamespaces(): void {
-  // Deleting a namespace deletes the veth end inside it, and with it the pair.
-  for (const ns of [NS_CAP, NS_GEN]) spawnSync('ip', ['netns', 'del', ns], { timeout: 10_000 });
+  pair.tearDown();
 }
 
 /** Sends OPEN_N datagrams to the open port and CLOSED_N to the closed port, from the sending namespace. */

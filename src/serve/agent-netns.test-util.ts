@@ -1,56 +1,30 @@
 /**
- * The harness of agent-live.test.ts (root only): two network namespaces joined by a veth pair, set up as
- * src/capture/live-netns.test-util.ts does (no IPv6, static neighbours: the only packets are the test's),
- * servers in the capturing namespace, clients in the other, and `loopy agent` running as a child process.
- * That helper keeps its generator namespace and addresses private, hence this small twin with its own names
- * (lpa<pid>c/d, lpa<pid>s/t); every wait is bounded.
+ * The harness of agent-live.test.ts (root only): two quiet network namespaces joined by a veth pair
+ * (src/test-support/netns.ts), servers in the capturing namespace, clients in the other, and `loopy agent`
+ * running as a child process. Every wait is bounded.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { cliCommand } from '../test-support/cli.js';
+import { NamespacePair } from '../test-support/netns.js';
 
-const id = process.pid % 100000;
-export const NS_AGENT = `lpa${id}c`;
-export const NS_PEER = `lpa${id}d`;
-export const IF_AGENT = `lpa${id}s`;
-const IF_PEER = `lpa${id}t`;
-const NET = `10.250.${(id + 125) % 250}`;
-export const ADDR_AGENT = `${NET}.1`;
-export const ADDR_PEER = `${NET}.2`;
-
-function sh(args: string[], timeout = 10_000): string {
-  const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8', timeout });
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr || r.error}`);
-  return r.stdout;
-}
-
-function macOf(ns: string, dev: string): string {
-  return (JSON.parse(sh(['ip', '-n', ns, '-j', 'link', 'show', dev])) as Array<{ address: string }>)[0].address;
-}
+const pair = new NamespacePair('lpa', { net: (process.pid + 125) % 250 });
+export const NS_AGENT = pair.nsA;
+export const NS_PEER = pair.nsB;
+export const IF_AGENT = pair.ifA;
+export const ADDR_AGENT = pair.addrA;
+export const ADDR_PEER = pair.addrB;
 
 export function setUpNamespaces(): void {
-  tearDownNamespaces();
-  for (const ns of [NS_AGENT, NS_PEER]) {
-    sh(['ip', 'netns', 'add', ns]);
-    sh(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1',
-      'net.ipv4.icmp_ratelimit=0']);
-    sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  }
-  sh(['ip', 'link', 'add', IF_AGENT, 'netns', NS_AGENT, 'type', 'veth', 'peer', 'name', IF_PEER, 'netns', NS_PEER]);
-  sh(['ip', '-n', NS_AGENT, 'addr', 'add', `${ADDR_AGENT}/30`, 'dev', IF_AGENT]);
-  sh(['ip', '-n', NS_PEER, 'addr', 'add', `${ADDR_PEER}/30`, 'dev', IF_PEER]);
-  sh(['ip', '-n', NS_AGENT, 'link', 'set', IF_AGENT, 'up']);
-  sh(['ip', '-n', NS_PEER, 'link', 'set', IF_PEER, 'up']);
-  sh(['ip', '-n', NS_AGENT, 'neigh', 'replace', ADDR_PEER, 'lladdr', macOf(NS_PEER, IF_PEER), 'dev', IF_AGENT, 'nud', 'permanent']);
-  sh(['ip', '-n', NS_PEER, 'neigh', 'replace', ADDR_AGENT, 'lladdr', macOf(NS_AGENT, IF_AGENT), 'dev', IF_PEER, 'nud', 'permanent']);
+  pair.setUp();
 }
 
 export function tearDownNamespaces(): void {
-  for (const ns of [NS_AGENT, NS_PEER]) spawnSync('ip', ['netns', 'del', ns], { timeout: 10_000, stdio: 'ignore' });
+  pair.tearDown();
 }
 
 /** Runs `node -e code args...` in a namespace and returns its stdout (bounded). */
 export function nodeIn(ns: string, code: string, args: Array<string | number>, timeout = 20_000): string {
-  return sh(['ip', 'netns', 'exec', ns, process.execPath, '-e', code, ...args.map(String)], timeout);
+  return pair.nodeIn(ns, code, args, timeout);
 }
 
 /** A child process whose stdout lines are JSON (records or events) and whose stderr lines are JSON logs. */
