@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatCsv, formatNdjson, formatTable } from './query-output.js';
+import { describeEvent } from './watch.js';
 
 // A conn row as docs/records.md defines it (fields cut to those the table shows, plus one nested value).
 const conn = {
@@ -30,4 +31,19 @@ test('csv: header of every field in first-seen order, RFC 4180 quoting, nested v
 
 test('ndjson: one row per line as given', () => {
   assert.equal(formatNdjson([{ type: 'x', a: 1 }, { type: 'y' }]), '{"type":"x","a":1}\n{"type":"y"}\n');
+});
+
+test('alerts table: an acknowledged alert says so (the acknowledged field of docs/records.md)', () => {
+  const alert = { type: 'alert', ts: 1718000000, alert_id: 'A1', state: 'open', severity: 'high', detector: 'port_scan', src: '10.0.0.66', dst: '10.0.0.5', message: 'scan' };
+  const lines = formatTable('alerts', [{ ...alert, acknowledged: true, acknowledged_at: 1718000100, acknowledged_by: 'loopy-ui 0.1.0' }, { ...alert, alert_id: 'A2' }]).trimEnd().split('\n');
+  assert.match(lines[0]!, /^time\s+severity\s+detector\s+state\s+acked\s+source/);
+  assert.match(lines[1]!, /open\s+yes\s+10\.0\.0\.66/);
+  assert.match(lines[2]!, /open\s+-\s+10\.0\.0\.66/);
+});
+
+test('watch: an alert re-sent for its acknowledgement says who acknowledged it', () => {
+  const alert = { type: 'alert', ts: 1718000000, alert_id: 'A1', state: 'update', severity: 'high', detector: 'port_scan', message: '10.0.0.66 scanned 120 ports' };
+  assert.match(describeEvent({ topic: 'alerts', record: alert, missed: 0 }), /alert {2}high port_scan update: 10\.0\.0\.66 scanned 120 ports$/);
+  const acked = { ...alert, acknowledged: true, acknowledged_at: 1718000100, acknowledged_by: 'loopy-ui 0.1.0' };
+  assert.match(describeEvent({ topic: 'alerts', record: acked, missed: 0 }), /scanned 120 ports {2}\(acknowledged by loopy-ui 0\.1\.0\)$/);
 });

@@ -2,7 +2,7 @@
  * How `loopy query` prints rows: a table for a person (chosen columns per kind), CSV with a header (every
  * field, in first-seen order, nested values as JSON) or NDJSON (the rows as the agent sent them).
  */
-export type QueryKind = 'series' | 'flows' | 'dns' | 'alerts';
+export type QueryKind = 'series' | 'flows' | 'dns' | 'alerts' | 'talkers';
 
 type Row = Record<string, unknown>;
 interface Column {
@@ -64,9 +64,15 @@ const COLUMNS: Record<QueryKind, Column[]> = {
     col('severity', (r) => str(r.severity)),
     col('detector', (r) => str(r.detector)),
     col('state', (r) => str(r.state)),
+    col('acked', (r) => (r.acknowledged === true ? 'yes' : '-')),
     col('source', (r) => str(r.src)),
     col('destination', (r) => str(r.dst)),
     col('message', (r) => str(r.message)),
+  ],
+  talkers: [
+    col('host', (r) => str(r.host)),
+    col('bytes', (r) => num(r.bytes), true),
+    col('packets', (r) => num(r.packets), true),
   ],
 };
 

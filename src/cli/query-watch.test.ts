@@ -31,6 +31,8 @@ async function loopy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> 
 
 const conn = (uid: string, bytes: number) => ({ type: 'conn', ts: 1718000000, uid, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1234, 'id.resp_h': '10.0.0.2', 'id.resp_p': 53, proto: 'udp', orig_bytes: bytes });
 
+const TALKERS = [{ host: '10.0.0.9', bytes: 1_234_567, packets: 950 }, { host: '2001:db8::1', bytes: 4200, packets: 12 }];
+
 async function withAgent(f: (target: string, agent: FakeAgent, dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'loopy-cli-'));
   const sock = join(dir, 'agent.sock');
@@ -39,6 +41,7 @@ async function withAgent(f: (target: string, agent: FakeAgent, dir: string) => P
       status: () => ({ type: 'agent_status', pid: 99, user: 'nobody', started: 1, updated: 2, state: 'running', source: 'replay', filter: null, interfaces: [], packets_per_s: 10, bytes_per_s: 1000, drop_pct: 0, drop_pct_total: 0, weirds_per_s: 0, cpu_percent: 1.5, rss_bytes: 5e7, flows_active: 3 }),
       'history.flows': () => [conn('C1', 100), conn('C2', 200)],
       'history.series': (p) => [{ ts: p.since, packets: 1, bytes: 2, packets_in: 0, packets_out: 1, bytes_in: 0, bytes_out: 2, flows_opened: 0, dns_queries: 0, dropped: 0, alerts: 0 }],
+      'history.talkers': () => TALKERS,
     },
   }).listen({ path: sock });
   try {
@@ -76,6 +79,22 @@ test('query: NDJSON, CSV and a table of the same rows; the filters reach the age
   });
 });
 
+test('query talkers: hosts biggest first as a table, NDJSON or CSV; the range and limit reach the agent', async () => {
+  await withAgent(async (target, agent) => {
+    const table = await loopy(['query', target, 'talkers', '--since', '1718000000', '--until', '1718003600', '--limit', '2']);
+    assert.equal(table.code, 0, table.stderr);
+    const lines = table.stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^host\s+bytes\s+packets$/);
+    assert.match(lines[1]!, /^10\.0\.0\.9\s+1,234,567\s+950$/);
+    assert.match(lines[2]!, /^2001:db8::1\s+4,200\s+12$/);
+    assert.deepEqual(agent.requests.find((r) => r.method === 'history.talkers')!.params, { since: 1718000000, until: 1718003600, limit: 2 });
+    const json = await loopy(['query', target, 'talkers', '--json']);
+    assert.deepEqual(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)), TALKERS);
+    const csv = await loopy(['query', target, 'talkers', '--csv']);
+    assert.equal(csv.stdout, 'host,bytes,packets\n10.0.0.9,1234567,950\n2001:db8::1,4200,12\n');
+  });
+});
+
 test('query: usage errors are one line and exit status 2; an absent agent is status 1', async () => {
   await withAgent(async (target) => {
     const cases: Array<[string[], RegExp]> = [
@@ -85,6 +104,8 @@ test('query: usage errors are one line and exit status 2; an absent agent is sta
       [['query', target, 'bytes'], /'bytes' is not one of status, series, flows, dns, alerts/],
       [['query', 'tls://nohost', 'status'], /needs a port/],
       [['query', target, 'series', '--resolution', '5m'], /--resolution takes 1s, 1m or 1h/],
+      [['query', target, 'series', '--host', '10.0.0.1'], /--host does not apply to series: the agent keeps its series for all traffic only/],
+      [['query', target, 'talkers', '--port', '443'], /--port does not apply to talkers/],
     ];
     for (const [args, re] of cases) {
       const r = await loopy(args);

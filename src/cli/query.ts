@@ -1,6 +1,6 @@
 /**
- * `loopy query TARGET status|series|flows|dns|alerts`: one question to an agent, the answer on stdout as a
- * table, NDJSON (--json) or CSV (--csv). Connects once (no reconnect): a script wants an answer or an error.
+ * `loopy query TARGET status|series|flows|dns|alerts|talkers`: one question to an agent, the answer on stdout
+ * as a table, NDJSON (--json) or CSV (--csv). Connects once (no reconnect): a script wants an answer or an error.
  */
 import type { Command } from 'commander';
 import { connectAgent } from '../client/connect-agent.js';
@@ -11,7 +11,9 @@ import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptions
 import { UsageError, parsePositiveInt } from './errors.js';
 import { type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
 
-const WHATS = ['status', 'series', 'flows', 'dns', 'alerts'] as const;
+const WHATS = ['status', 'series', 'flows', 'dns', 'alerts', 'talkers'] as const;
+/** Kinds the agent keeps for all traffic (series) or per host already (talkers): no host/port/proto filter. */
+const UNFILTERED: readonly string[] = ['series', 'talkers'];
 const RESOLUTIONS: readonly Resolution[] = ['1s', '1m', '1h'];
 const PROTOS = ['tcp', 'udp', 'icmp'] as const;
 
@@ -39,7 +41,7 @@ export function registerQuery(program: Command): void {
     .option('--host <addr>', 'only rows where either end is this address')
     .option('--port <n>', 'only rows where either end uses this port')
     .option('--proto <p>', 'only tcp, udp or icmp')
-    .option('--limit <n>', 'at most this many rows (agent default 1000, at most 10000)')
+    .option('--limit <n>', 'at most this many rows (agent default 1000, talkers 10; at most 10000)')
     .option('--json', 'NDJSON: one row per line, as the agent sent it')
     .option('--csv', 'CSV with a header line');
   addAgentTargetOptions(command).action(async (target: string, what: string, options: QueryCliOptions) => {
@@ -47,9 +49,16 @@ export function registerQuery(program: Command): void {
   });
 }
 
-function buildQuery(o: QueryCliOptions, now: number): HistoryQuery {
+function buildQuery(what: string, o: QueryCliOptions, now: number): HistoryQuery {
   const range = asUsage(() => parseTimeRange(o.since, o.until, now));
   const q: HistoryQuery = { ...range };
+  if (UNFILTERED.includes(what)) {
+    const given = (['host', 'port', 'proto'] as const).filter((f) => o[f] !== undefined);
+    if (given.length > 0) {
+      const instead = what === 'series' ? 'the agent keeps its series for all traffic only; use flows or talkers for a host' : 'talkers are per host already';
+      throw new UsageError(`--${given[0]} does not apply to ${what}: ${instead}`);
+    }
+  }
   if (o.host !== undefined) q.host = o.host;
   if (o.port !== undefined) {
     const port = Number(o.port);
@@ -69,7 +78,7 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
   if (o.json && o.csv) throw new UsageError('give --json or --csv, not both');
   if (!(RESOLUTIONS as readonly string[]).includes(o.resolution)) throw new UsageError(`--resolution takes 1s, 1m or 1h, not '${o.resolution}'`);
   const now = Date.now() / 1000;
-  const query = what === 'status' ? undefined : buildQuery(o, now);
+  const query = what === 'status' ? undefined : buildQuery(what, o, now);
   const client = asUsage(() => connectAgent(target, { ...connectOptionsFrom(o, 'loopy-query'), reconnect: false }));
   exitOnEpipe(() => process.exit(0));
   try {
@@ -81,7 +90,9 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
       const kind = what as QueryKind;
       const rows = (await (kind === 'series'
         ? client.series({ ...query!, resolution: o.resolution as Resolution })
-        : client[kind](query!))) as unknown as Array<Record<string, unknown>>;
+        : kind === 'talkers'
+          ? client.talkers(query!)
+          : client[kind](query!))) as unknown as Array<Record<string, unknown>>;
       text = o.json ? formatNdjson(rows) : o.csv ? formatCsv(rows) : formatTable(kind, rows);
     }
     await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));

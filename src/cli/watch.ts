@@ -59,7 +59,8 @@ export function describeEvent(e: LiveEvent): string {
       text = `dns    ${r['id.orig_h']} ${r.query ?? '-'} ${r.qtype_name ?? ''} ${r.rcode_name ?? '(no answer)'}`;
       break;
     case 'alerts':
-      text = `alert  ${r.severity} ${r.detector} ${r.state}: ${r.message}`;
+      // An acknowledgement re-sends the alert's record: say so, or it reads like news.
+      text = `alert  ${r.severity} ${r.detector} ${r.state}: ${r.message}${r.acknowledged === true ? `  (acknowledged by ${r.acknowledged_by})` : ''}`;
       break;
   }
   return `${hhmmss(r.ts)} ${text}${e.missed > 0 ? `  (${e.missed} missed)` : ''}`;

@@ -6,7 +6,7 @@
 import type { AgentStatus } from '../serve/status.js';
 import type { StatsSecond } from '../stats/stats-record.js';
 import type { ConnRecord, DnsRecord, LoopyRecord } from '../analyze/records.js';
-import type { HistoryQuery, Resolution, SeriesPoint } from '../store/types.js';
+import type { HistoryQuery, HostTotal, Resolution, SeriesPoint, TalkersQuery } from '../store/types.js';
 
 export type ConnectionState =
   | { state: 'connecting'; attempt: number }
@@ -39,7 +39,7 @@ export type LiveEvent =
   | { topic: 'alerts'; record: LoopyRecord; missed: number };
 
 /** The history shapes are the store's (src/store/types.ts); re-exported so the UI needs only this module. */
-export type { HistoryQuery, Resolution, SeriesPoint } from '../store/types.js';
+export type { AlertAck, HistoryQuery, HostTotal, Resolution, SeriesPoint, TalkersQuery } from '../store/types.js';
 
 export interface AgentClient {
   /** The name this client was given (TARGET or its config name). */
@@ -50,10 +50,16 @@ export interface AgentClient {
   series(query: HistoryQuery & { resolution: Resolution }): Promise<SeriesPoint[]>;
   flows(query: HistoryQuery): Promise<ConnRecord[]>;
   dns(query: HistoryQuery): Promise<DnsRecord[]>;
+  /** Alerts, newest first; an acknowledged one carries `acknowledged`, `acknowledged_at`, `acknowledged_by`. */
   alerts(query: HistoryQuery): Promise<LoopyRecord[]>;
+  /** Bytes and packets per host over the range (per-minute top talkers), biggest first; default 10 rows. */
+  talkers(query: TalkersQuery): Promise<HostTotal[]>;
   /** Live events of the given topics until the returned function is called. Survives reconnects. */
   subscribe(topics: Topic[], listener: (event: LiveEvent) => void): () => void;
-  /** Acknowledges or suppresses an alert (detection's alert_id; suppression by detector/source with expiry). */
+  /**
+   * Acknowledges or suppresses an alert (detection's alert_id; suppression by detector/source with expiry).
+   * An acknowledgement reaches every client subscribed to `alerts`: the alert's record comes again with it.
+   */
   acknowledgeAlert(alertId: string): Promise<void>;
   suppress(rule: { detector?: string; source?: string; destination?: string; expiresAt: number }): Promise<void>;
   close(): void;

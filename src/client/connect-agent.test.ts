@@ -46,7 +46,10 @@ test('unix: hello, then requests carry their params and return the agent\'s answ
   const sock = join(dir, 'agent.sock');
   const flows = [{ type: 'conn', uid: 'C1', 'id.orig_h': '10.0.0.1' }];
   const agent = await new FakeAgent({
-    handlers: { status: () => ({ type: 'agent_status', pid: 42 }), 'history.flows': () => flows, 'history.series': () => [{ ts: 60, packets: 5 }] },
+    handlers: {
+      status: () => ({ type: 'agent_status', pid: 42 }), 'history.flows': () => flows, 'history.series': () => [{ ts: 60, packets: 5 }],
+      'history.talkers': () => [{ host: '10.0.0.1', bytes: 900, packets: 9 }],
+    },
   }).listen({ path: sock });
   const client = connectAgent(`unix:${sock}`, { ...fast, configDir: dir });
   const states: string[] = [];
@@ -55,6 +58,8 @@ test('unix: hello, then requests carry their params and return the agent\'s answ
     assert.equal(((await client.status()) as unknown as { pid: number }).pid, 42);
     assert.deepEqual(await client.flows({ since: 100, until: 200, host: '10.0.0.1', port: 53, proto: 'udp', limit: 5 }), flows);
     assert.deepEqual(await client.series({ since: 0, until: 120, resolution: '1m' }), [{ ts: 60, packets: 5 }]);
+    assert.deepEqual(await client.talkers({ since: 100, until: 200, limit: 3 }), [{ host: '10.0.0.1', bytes: 900, packets: 9 }]);
+    assert.deepEqual(agent.requests.find((r) => r.method === 'history.talkers')!.params, { since: 100, until: 200, limit: 3 });
     await assert.rejects(client.dns({ since: 0, until: 1 }), /history\.dns: unknown method/);
     const hello = agent.requests[0]!;
     assert.equal(hello.method, 'hello');

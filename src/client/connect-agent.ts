@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { ConnRecord, DnsRecord, LoopyRecord } from '../analyze/records.js';
 import type { AgentStatus } from '../serve/status.js';
-import type { AgentClient, AgentHello, ConnectionState, HistoryQuery, LiveEvent, Resolution, SeriesPoint, Topic } from './agent-client.js';
+import type { AgentClient, AgentHello, ConnectionState, HistoryQuery, HostTotal, LiveEvent, Resolution, SeriesPoint, TalkersQuery, Topic } from './agent-client.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import { defaultConfigDir, resolveTarget } from './client-config.js';
 import { KNOWN_AGENTS_FILE } from './known-agents.js';
@@ -131,6 +131,9 @@ class ReconnectingAgentClient implements AgentClient {
   }
   async alerts(query: HistoryQuery): Promise<LoopyRecord[]> {
     return this.list('history.alerts', query) as Promise<LoopyRecord[]>;
+  }
+  async talkers(query: TalkersQuery): Promise<HostTotal[]> {
+    return this.list('history.talkers', query) as Promise<HostTotal[]>;
   }
   async acknowledgeAlert(alertId: string): Promise<void> {
     await this.call('alerts.ack', { alert_id: alertId });

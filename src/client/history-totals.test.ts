@@ -1,6 +1,6 @@
 /**
  * Queries over a replayed capture return the same totals as `loopy read` on the file: the whole path from
- * the agent's engine through the history store and the protocol to the client.
+ * the agent's engine through the history store and the protocol to the client. Top talkers too.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,6 +47,21 @@ test('flows, DNS and series from the agent equal loopy read on the same file', a
     assert.equal((await client.dns(range)).length, dnsCount);
     const series = await client.series({ ...range, resolution: '1s' });
     assert.equal(series.reduce((n, p) => n + p.packets, 0), summary.packets);
+
+    // Top talkers: the agent's top host is the first of `loopy read`'s "Top talkers" (IP bytes sent +
+    // received over its flows), with at most those bytes: the agent counts a host in the seconds it was
+    // among the top 10 of the second, and `loopy read` counts every flow of it.
+    const text = runCli(['read', file]);
+    assert.equal(text.status, 0, text.stderr);
+    const topHost = /Top talkers[^\n]*\n\s+(\S+)/.exec(text.stdout)?.[1];
+    assert.ok(topHost, text.stdout);
+    const readBytes = conns.filter((c) => c['id.orig_h'] === topHost || c['id.resp_h'] === topHost).reduce((n, c) => n + c.orig_ip_bytes + c.resp_ip_bytes, 0);
+    const talkers = await client.talkers({ since: range.since, until: range.until });
+    assert.equal(talkers.length, 10, 'ten rows by default');
+    assert.equal(talkers[0].host, topHost);
+    // (A replay at full speed takes a second or two, so here they are equal; a slow machine may miss a little.)
+    assert.ok(talkers[0].bytes > readBytes / 2 && talkers[0].bytes <= readBytes, `${talkers[0].bytes} of ${readBytes} bytes`);
+    assert.ok(talkers.every((t, i) => i === 0 || t.bytes <= talkers[i - 1].bytes), 'biggest first');
   } finally {
     client.close();
   }

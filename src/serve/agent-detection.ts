@@ -4,6 +4,7 @@ import { defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js
 import { DetectionEngine } from '../detect/detection-engine.js';
 import { AlertDelivery } from '../detect/delivery/index.js';
 import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
+import type { AlertAcks } from './alert-acks.js';
 import type { AlertControl } from './server.js';
 
 /**
@@ -33,15 +34,10 @@ export function agentDetection(
   return { detection, delivery: sendOn };
 }
 
-/** Acknowledge and suppress, as clients ask for them over the protocol. */
-export function alertControl(detection: DetectionEngine): AlertControl {
-  const acknowledged = new Set<string>();
+/** Acknowledge (kept by `acks`: in memory while open, in the store for good) and suppress, as clients ask. */
+export function alertControl(detection: DetectionEngine, acks: AlertAcks): AlertControl {
   return {
-    ack(alertId) {
-      if (!detection.openAlerts().some((a) => a.alert_id === alertId)) return false;
-      acknowledged.add(alertId);
-      return true;
-    },
+    ack: (alertId, by) => acks.ack(alertId, by),
     suppress(rule) {
       return detection.suppress({ detector: rule.detector, src: rule.source, dst: rule.destination, until: rule.expires_at, reason: 'from a client' });
     },

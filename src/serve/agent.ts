@@ -32,6 +32,7 @@ import type { Topic } from './protocol/messages.js';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
 import { openAgentHistory } from './history.js';
 import { agentDetection, alertControl } from './agent-detection.js';
+import { AlertAcks } from './alert-acks.js';
 import type { EngineOptions } from '../analyze/engine.js';
 
 export interface AgentDeps {
@@ -121,10 +122,12 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const detection = detecting?.detection;
   // A serving agent keeps history under its data directory (tests and library use pass their own, or none).
   const history = deps.history ?? (settings.serve ? attempt(() => openAgentHistory(settings.dataDir, target), `cannot open the history store in ${settings.dataDir}`, '--data DIR') : undefined);
+  // Acknowledgements: every alert record passes through them; an acknowledged alert is re-sent to subscribers.
+  const acks = detection ? new AlertAcks({ now: () => clock.now(), history, publish: (record) => service?.server.publish('alerts', record) }) : undefined;
   if (settings.serve) {
     // Before the capture opens (own ports excluded from its first filter) and before the privilege drop.
     service = await startService(settings.serve, {
-      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && alertControl(detection)),
+      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks)),
       status: () => latestStatus ?? emptyStatus(started, clock.now(), src.kind, settings.filter ?? null),
     });
   }
@@ -187,7 +190,8 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     service?.server.publish(topic, record);
   };
   const stats = { current: undefined as SecondStats | undefined };
-  const onAlert = (alert: AlertRecord) => {
+  const onAlert = (raw: AlertRecord) => {
+    const alert = acks ? acks.pass(raw) : raw;
     stats.current?.onRecord(alert);
     sinks.write(alert);
     publish('alerts', alert);
@@ -196,7 +200,8 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     protocols: defaultProtocols,
     apps: defaultApps,
     maxFlows: settings.maxFlows,
-    onRecord: (record) => {
+    onRecord: (raw) => {
+      const record = acks && raw.type === 'alert' ? acks.pass(raw as AlertRecord) : raw;
       stats.current?.onRecord(record);
       sinks.write(record);
       const type = (record as { type?: string }).type;

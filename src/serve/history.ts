@@ -17,6 +17,8 @@ export function openAgentHistory(dataDir: string, owner: UserIds | undefined): H
       if (existsSync(path)) chownSync(path, owner.uid, owner.gid);
     }
   }
-  // The store takes any alert-shaped object (AlertLike has an index signature the AlertRecord interface lacks).
-  return store as unknown as HistoryStoreLike;
+  // Checked by the compiler, but for the alert methods: the store takes and gives any alert-shaped object
+  // (AlertLike has an index signature the AlertRecord interface lacks, and a plain string for severity).
+  const checked: Omit<HistoryStoreLike, 'appendAlert' | 'alerts' | 'acknowledgeAlert'> = store;
+  return checked as unknown as HistoryStoreLike;
 }

@@ -25,7 +25,7 @@ let listener: Server;
 before(async () => {
   server = new AgentServer({
     name: 'test-agent', software: 'loopy test', started: 1000, now: () => 1234.5, logger: memoryLogger(logs), status: () => status, exclusions,
-    alerts: { ack: (id) => (acked.push(id), id === 'a1'), suppress: () => 3 },
+    alerts: { ack: (id, by) => (acked.push(`${id} by ${by}`), id === 'a1' ? { acknowledged: true, acknowledged_at: 1234.5, acknowledged_by: by } : undefined), suppress: () => 3 },
   });
   listener = await listenUnix(sock);
   server.attach(listener, 'unix');
@@ -77,7 +77,8 @@ test('bad input gets the documented errors and the connection stays open', async
   assert.equal((await c.request('subscribe', { topics: ['stats'], extra: 1 })).error?.code, ErrorCode.INVALID_PARAMS, 'unknown keys');
   assert.equal((await c.request('alerts.suppress', { expires_at: 5 })).error?.code, ErrorCode.INVALID_PARAMS);
   assert.equal((await c.request('alerts.ack', { alert_id: 'zz' })).error?.code, ErrorCode.NOT_FOUND);
-  assert.deepEqual((await c.request('alerts.ack', { alert_id: 'a1' })).result, { alert_id: 'a1', acknowledged: true });
+  assert.deepEqual((await c.request('alerts.ack', { alert_id: 'a1' })).result, { alert_id: 'a1', acknowledged: true, acknowledged_at: 1234.5, acknowledged_by: 'raw-test 0' });
+  assert.deepEqual(acked, ['zz by raw-test 0', 'a1 by raw-test 0'], 'who acknowledged: the client as its hello named it');
   // A notification (no id) gets no reply, even when wrong; the next request is answered.
   c.send('{"jsonrpc":"2.0","method":"nope"}\n\n');
   const n = c.lines.length;

@@ -7,11 +7,13 @@
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
+import type { AlertAck } from '../store/types.js';
 import type { AgentLogger } from './logger.js';
 import { ErrorCode, ProtocolError } from './protocol/errors.js';
 import {
-  DEFAULT_LIMIT, type HelloParams, type HelloResult, type HistoryQueryParams, MAX_FRAME_BYTES, MAX_LIMIT, METHODS, type Method,
-  PROTOCOL_VERSIONS, type SeriesParams, type SeriesPoint, type SuppressParams, TOPICS, type Topic,
+  type AgentAlertRecord, DEFAULT_LIMIT, DEFAULT_TALKERS_LIMIT, type HelloParams, type HelloResult, type HistoryQueryParams, type HostTotal,
+  MAX_FRAME_BYTES, MAX_LIMIT, METHODS, type Method, PROTOCOL_VERSIONS, type SeriesParams, type SeriesPoint, type SuppressParams,
+  type TalkersParams, TOPICS, type Topic,
 } from './protocol/messages.js';
 import type { SelfExclusion } from './self-exclusion.js';
 import { QUEUE_TOTAL, Session, type SessionHost, type SessionInfo } from './session.js';
@@ -23,7 +25,10 @@ export interface HistoryBackend {
   series(query: SeriesParams & { limit: number }): SeriesPoint[] | Promise<SeriesPoint[]>;
   flows(query: HistoryQueryParams & { limit: number }): ConnRecord[] | Promise<ConnRecord[]>;
   dns(query: HistoryQueryParams & { limit: number }): DnsRecord[] | Promise<DnsRecord[]>;
-  alerts(query: HistoryQueryParams & { limit: number }): AlertRecord[] | Promise<AlertRecord[]>;
+  /** Newest first, each alert's acknowledgement merged into its record. */
+  alerts(query: HistoryQueryParams & { limit: number }): AgentAlertRecord[] | Promise<AgentAlertRecord[]>;
+  /** Bytes and packets per host, biggest first. */
+  topTalkers(query: TalkersParams & { limit: number }): HostTotal[] | Promise<HostTotal[]>;
 }
 
 /** The history store as the agent feeds it (src/store's HistoryStore): appends, a flush a second, retention hourly. */
@@ -32,6 +37,8 @@ export interface HistoryStoreLike extends HistoryBackend {
   appendConn(record: ConnRecord): void;
   appendDns(record: DnsRecord): void;
   appendAlert(record: AlertRecord): void;
+  /** Marks a stored alert acknowledged for good; undefined when the store does not have it. */
+  acknowledgeAlert(alertId: string, ack: AlertAck): AgentAlertRecord | undefined;
   flush(): void;
   enforceRetention(now: number): void;
   close(): void;
@@ -39,8 +46,11 @@ export interface HistoryStoreLike extends HistoryBackend {
 
 /** Detection's controls (acknowledge, suppress). */
 export interface AlertControl {
-  /** False when the id is unknown. */
-  ack(alertId: string): boolean;
+  /**
+   * Acknowledges an alert for every client (`by`: who, as its hello named it). Returns the acknowledgement
+   * (the first one, when it was already acknowledged), or undefined when the id is unknown.
+   */
+  ack(alertId: string, by: string): AlertAck | undefined | Promise<AlertAck | undefined>;
   /** Returns the suppression's id; throws RangeError for a bad address/CIDR. */
   suppress(rule: SuppressParams): number;
 }
@@ -171,12 +181,15 @@ export class AgentServer implements SessionHost {
       case 'history.flows':
       case 'history.dns':
       case 'history.alerts':
+      case 'history.talkers':
         return this.history(method, params as HistoryQueryParams);
       case 'alerts.ack': {
         const alerts = this.need(this.o.alerts, 'detection is not running in this agent');
         const id = (params as { alert_id: string }).alert_id;
-        if (!alerts.ack(id)) throw new ProtocolError(ErrorCode.NOT_FOUND, `no alert ${JSON.stringify(id)}`);
-        return Promise.resolve({ alert_id: id, acknowledged: true });
+        const ack = await alerts.ack(id, session.clientName);
+        if (!ack) throw new ProtocolError(ErrorCode.NOT_FOUND, `no alert ${JSON.stringify(id)}`);
+        this.o.logger.info({ session: session.info.id, remote: session.info.remoteAddress, client: session.clientName, alert_id: id }, 'alert acknowledged');
+        return { alert_id: id, ...ack };
       }
       case 'alerts.suppress': {
         const alerts = this.need(this.o.alerts, 'detection is not running in this agent');
@@ -200,12 +213,13 @@ export class AgentServer implements SessionHost {
     return backend;
   }
 
-  private async history(method: 'history.series' | 'history.flows' | 'history.dns' | 'history.alerts', params: HistoryQueryParams): Promise<unknown> {
+  private async history(method: `history.${'series' | 'flows' | 'dns' | 'alerts' | 'talkers'}`, params: HistoryQueryParams): Promise<unknown> {
     const store = this.need(this.o.history, 'this agent keeps no history (start it with --data DIR)');
-    const q = { ...params, limit: params.limit ?? DEFAULT_LIMIT };
+    const q = { ...params, limit: params.limit ?? (method === 'history.talkers' ? DEFAULT_TALKERS_LIMIT : DEFAULT_LIMIT) };
     if (method === 'history.series') return store.series(q as SeriesParams & { limit: number });
     if (method === 'history.flows') return store.flows(q);
     if (method === 'history.dns') return store.dns(q);
+    if (method === 'history.talkers') return store.topTalkers(q);
     return store.alerts(q);
   }
 

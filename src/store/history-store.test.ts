@@ -61,7 +61,8 @@ test('conn, dns and alert records come back as they went in, and survive a reope
   store = HistoryStore.open(dir, { clock: frozenClock });
   const range = { since: T0, until: T0 + 10 };
   assert.deepEqual(store.flows(range), [json(conn)]);
-  assert.deepEqual(store.dns(range), [json(dns), json(nx)]);
+  // Newest first.
+  assert.deepEqual(store.dns(range), [json(nx), json(dns)]);
   assert.deepEqual(store.alerts(range), [json(alertRecord('a1', T0 + 1, 'open'))]);
   store.close();
 });
@@ -79,7 +80,8 @@ test('an alert is one row in its latest state, counted once in the series at the
   store.appendAlert(alertRecord('a1', T0 + 1.2, 'update', T0 + 60));
   store.flush();
   const alerts = store.alerts({ since: T0, until: T0 + 100 });
-  assert.deepEqual(alerts.map((a) => [a.alert_id, a.state, a.state_ts]), [['a1', 'closed', T0 + 90], ['a2', 'open', T0 + 2.5]]);
+  // Newest first by the time each fired: a2 (T0 + 2.5) before a1 (T0 + 1.2).
+  assert.deepEqual(alerts.map((a) => [a.alert_id, a.state, a.state_ts]), [['a2', 'open', T0 + 2.5], ['a1', 'closed', T0 + 90]]);
   const series = store.series({ since: T0, until: T0 + 10, resolution: '1s' });
   assert.deepEqual(series.map((p) => [p.ts, p.alerts, p.packets]), [[T0 + 1, 1, 4], [T0 + 2, 1, 0]]);
   assert.deepEqual(store.alerts({ since: T0, until: T0 + 100, host: '10.0.0.66' }).length, 2);
@@ -102,18 +104,75 @@ test('flow and DNS filters: host (either side), port (either side), proto, since
   store.flush();
   const all = { since: T0, until: T0 + 10 };
   const ts = (rs: Array<{ ts: number }>) => rs.map((r) => r.ts - T0);
-  assert.deepEqual(ts(store.flows(all)), [1, 2, 3, 4, 5]);
-  assert.deepEqual(ts(store.flows({ ...all, host: '10.0.0.5' })), [1, 2, 5]);
-  assert.deepEqual(ts(store.flows({ ...all, port: 443 })), [1, 4]);
+  // Newest first; a limit keeps the newest.
+  assert.deepEqual(ts(store.flows(all)), [5, 4, 3, 2, 1]);
+  assert.deepEqual(ts(store.flows({ ...all, host: '10.0.0.5' })), [5, 2, 1]);
+  assert.deepEqual(ts(store.flows({ ...all, port: 443 })), [4, 1]);
   assert.deepEqual(ts(store.flows({ ...all, proto: 'udp' })), [3]);
   assert.deepEqual(ts(store.flows({ ...all, host: '10.0.0.6', proto: 'tcp' })), [2]);
   assert.deepEqual(ts(store.flows({ ...all, host: '10.0.0.6', port: 53, proto: 'udp' })), [3]);
-  assert.deepEqual(ts(store.flows({ since: T0 + 2, until: T0 + 4 })), [2, 3]);
-  assert.deepEqual(ts(store.flows({ ...all, limit: 2 })), [4, 5]);
+  assert.deepEqual(ts(store.flows({ since: T0 + 2, until: T0 + 4 })), [3, 2]);
+  assert.deepEqual(ts(store.flows({ ...all, limit: 2 })), [5, 4]);
   assert.deepEqual(ts(store.flows({ ...all, host: '203.0.113.1' })), []);
-  assert.deepEqual(ts(store.dns(all)), [3, 6]);
+  assert.deepEqual(ts(store.dns(all)), [6, 3]);
   assert.deepEqual(store.dns({ ...all, host: '10.0.0.9' }).map((d) => d.query), ['b.example']);
   assert.deepEqual(store.dns({ ...all, port: 53, proto: 'tcp' }), []);
+  store.close();
+});
+
+test('records of the same time come back newest appended first, every time', (t) => {
+  const store = HistoryStore.open(tempDir(t), { clock: frozenClock });
+  // Three flows closing in the same microsecond (a burst of resets): append order is the only order there is.
+  for (const port of [1001, 1002, 1003]) store.appendConn(connRecord(T0 + 1, '10.0.0.5', port, '10.0.0.9', 80));
+  store.flush();
+  assert.deepEqual(store.flows({ since: T0, until: T0 + 2 }).map((c) => c['id.orig_p']), [1003, 1002, 1001]);
+  assert.deepEqual(store.flows({ since: T0, until: T0 + 2, limit: 1 }).map((c) => c['id.orig_p']), [1003]);
+  store.close();
+});
+
+test('an acknowledgement is kept beside the alert: later states keep it, the first one wins, it survives a reopen', (t) => {
+  const dir = tempDir(t);
+  let store = HistoryStore.open(dir, { clock: frozenClock });
+  const ack = { acknowledged: true as const, acknowledged_at: T0 + 40, acknowledged_by: 'loopy-ui 0.1.0' };
+  // Not stored: nothing to acknowledge.
+  assert.equal(store.acknowledgeAlert('nope', ack), undefined);
+  // Appended but not flushed yet (the agent flushes once a second): acknowledging writes it first.
+  store.appendAlert(alertRecord('a1', T0 + 1, 'open'));
+  store.appendAlert(alertRecord('a2', T0 + 2, 'open'));
+  assert.deepEqual(store.acknowledgeAlert('a1', ack), { ...json(alertRecord('a1', T0 + 1, 'open')), ...ack });
+  // A later state from detection, which knows nothing of acknowledgements, does not erase it.
+  store.appendAlert(alertRecord('a1', T0 + 1, 'closed', T0 + 90));
+  store.flush();
+  // A second acknowledgement does not replace the first.
+  assert.equal(store.acknowledgeAlert('a1', { ...ack, acknowledged_at: T0 + 95, acknowledged_by: 'other 1' })?.acknowledged_by, 'loopy-ui 0.1.0');
+  store.close();
+  store = HistoryStore.open(dir, { clock: frozenClock });
+  const alerts = store.alerts({ since: T0, until: T0 + 100 });
+  assert.deepEqual(alerts.map((a) => [a.alert_id, a.state, a.acknowledged, a.acknowledged_at, a.acknowledged_by]), [
+    ['a2', 'open', undefined, undefined, undefined],
+    ['a1', 'closed', true, T0 + 40, 'loopy-ui 0.1.0'],
+  ]);
+  assert.deepEqual(store.alert('a1'), { ...json(alertRecord('a1', T0 + 1, 'closed', T0 + 90)), ...ack });
+  store.close();
+});
+
+test('an alert record that already carries an acknowledgement (the agent stamps later states) stores it', (t) => {
+  const store = HistoryStore.open(tempDir(t), { clock: frozenClock });
+  const stamped = { ...alertRecord('a3', T0 + 3, 'update', T0 + 20), acknowledged: true, acknowledged_at: T0 + 10, acknowledged_by: 'loopy-query 0.1.0' };
+  store.appendAlert(stamped);
+  store.flush();
+  assert.deepEqual(store.alerts({ since: T0, until: T0 + 100 }), [json(stamped)]);
+  store.close();
+});
+
+test('the series refuses a host, port or proto filter instead of ignoring it', (t) => {
+  const store = HistoryStore.open(tempDir(t), { clock: frozenClock });
+  store.appendStats(statsSecond(T0, 10));
+  store.flush();
+  assert.throws(() => store.series({ since: T0, until: T0 + 1, resolution: '1s', host: '10.0.0.5' }), /cannot be filtered by host/);
+  assert.throws(() => store.series({ since: T0, until: T0 + 1, resolution: '1s', port: 443 }), /cannot be filtered by port/);
+  assert.throws(() => store.series({ since: T0, until: T0 + 1, resolution: '1s', proto: 'udp' }), /cannot be filtered by proto/);
+  assert.equal(store.series({ since: T0, until: T0 + 1, resolution: '1s' })[0].packets, 10);
   store.close();
 });
 

@@ -19,6 +19,7 @@ import {
   DEFAULT_MAX_BYTES,
   DEFAULT_RETENTION,
   SERIES_COLUMNS,
+  type AlertAck,
   type AlertLike,
   type HistoryQuery,
   type HistoryStoreOptions,
@@ -26,12 +27,18 @@ import {
   type Resolution,
   type Retention,
   type SeriesPoint,
+  type TalkersQuery,
 } from './types.js';
 
 export const DATABASE_FILE = 'history.sqlite';
 /** flush() runs retention at most this often (seconds of the store's clock). */
 const RETENTION_INTERVAL = 60;
 const ALERTS_COLUMN = SERIES_COLUMNS.indexOf('alerts');
+/** Filters of HistoryQuery the series cannot honour: it is rolled up for all traffic only. */
+const SERIES_UNFILTERED = ['host', 'port', 'proto'] as const;
+/** What to use instead, for the error a person reads. */
+const SERIES_FILTER_HINT =
+  'series are kept for all traffic only (since, until, resolution and limit are supported); per host, ask for top talkers (per minute) or flows with that host';
 
 export class StoreOpenError extends Error {
   readonly code = 'STORE_OPEN_FAILED';
@@ -156,8 +163,12 @@ export class HistoryStore {
     }
   }
 
+  /** The series keeps all traffic only: a host, port or proto filter is a RangeError, never silently ignored. */
   series(q: HistoryQuery & { resolution: Resolution }): SeriesPoint[] {
     this.assertOpen();
+    for (const filter of SERIES_UNFILTERED) {
+      if (q[filter] !== undefined) throw new RangeError(`the stored series cannot be filtered by ${filter}: ${SERIES_FILTER_HINT}`);
+    }
     return this.seriesQueries.series(q);
   }
 
@@ -176,8 +187,31 @@ export class HistoryStore {
     return this.recordQueries.alerts(q);
   }
 
-  /** Bytes and packets per host over the range (host/port/proto filters do not apply), biggest first. */
-  topTalkers(q: HistoryQuery): HostTotal[] {
+  /** One alert in its latest state (acknowledgement merged), or undefined. */
+  alert(alertId: string): AlertLike | undefined {
+    this.assertOpen();
+    return this.recordQueries.alert(alertId);
+  }
+
+  /**
+   * Marks a stored alert acknowledged, at once and for good: later states of it keep the mark, and the first
+   * acknowledgement wins over later ones. Returns the alert with its acknowledgement, or undefined when the
+   * store does not have it.
+   */
+  acknowledgeAlert(alertId: string, ack: AlertAck): AlertLike | undefined {
+    this.assertOpen();
+    // An alert appended this second is not in the table yet: write what is buffered first.
+    this.flush();
+    this.inserts.acknowledge.run(ack.acknowledged_at, ack.acknowledged_by, alertId);
+    return this.recordQueries.alert(alertId);
+  }
+
+  /**
+   * Bytes and packets per host over the range, biggest first, at one-minute resolution (host/port/proto do not
+   * apply). From the per-second top talkers (`topN` a second) summed per minute and kept for the top
+   * `talkersPerMinute` of each minute: a host's total counts only the seconds and minutes it was among them.
+   */
+  topTalkers(q: TalkersQuery): HostTotal[] {
     this.assertOpen();
     return this.recordQueries.topTalkers(q);
   }

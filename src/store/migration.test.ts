@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, HistoryStore } from './history-store.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
-import { connRecord, statsSecond, tempDir } from './store-fixtures.test-util.js';
+import { alertRecord, connRecord, statsSecond, tempDir } from './store-fixtures.test-util.js';
 
 const H0 = 1_699_999_200;
 
@@ -27,7 +27,7 @@ test('a version 1 database (no top talkers) migrates forward and keeps its histo
   v1.close();
 
   const store = HistoryStore.open(dir, { clock: () => 0 });
-  assert.equal(SCHEMA_VERSION, 2);
+  assert.equal(SCHEMA_VERSION, 3);
   assert.deepEqual(store.flows({ since: H0, until: H0 + 10 }).map((c) => c.uid), [conn.uid]);
   // The watermark came through: minute H0 from stats_1m, minute H0+60 from stats_1s, plus what we add now.
   store.appendStats(statsSecond(H0 + 61, 1, [['10.0.0.5', 42]]));
@@ -37,6 +37,31 @@ test('a version 1 database (no top talkers) migrates forward and keeps its histo
   store.close();
   const after = new Database(join(dir, DATABASE_FILE), { readonly: true });
   assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  after.close();
+});
+
+test('a version 2 database (no acknowledgement columns) migrates; its alerts read unacknowledged and can be acknowledged', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(dir, { mode: 0o700 });
+  const v2 = new Database(join(dir, DATABASE_FILE));
+  migrate(v2, 2);
+  const a = alertRecord('A1', H0 + 5, 'closed', H0 + 70);
+  // The row as version 2 wrote it: no acknowledged_* columns exist yet.
+  v2.prepare('INSERT INTO alerts (alert_id, ts, state_ts, detector, severity, state, src, dst, message, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+    a.alert_id, a.ts, a.state_ts, a.detector, a.severity, a.state, a.src, a.dst, a.message, JSON.stringify(a),
+  );
+  v2.close();
+
+  const store = HistoryStore.open(dir, { clock: () => 0 });
+  const [before] = store.alerts({ since: H0, until: H0 + 100 });
+  assert.equal(before.alert_id, 'A1');
+  assert.equal(before.acknowledged, undefined);
+  const acked = store.acknowledgeAlert('A1', { acknowledged: true, acknowledged_at: H0 + 200, acknowledged_by: 'loopy-ui 0.1.0' });
+  assert.deepEqual([acked?.acknowledged, acked?.acknowledged_at, acked?.acknowledged_by], [true, H0 + 200, 'loopy-ui 0.1.0']);
+  store.close();
+  const after = new Database(join(dir, DATABASE_FILE), { readonly: true });
+  assert.equal(after.pragma('user_version', { simple: true }), 3);
+  assert.deepEqual(after.prepare('SELECT acknowledged_at, acknowledged_by FROM alerts').get(), { acknowledged_at: H0 + 200, acknowledged_by: 'loopy-ui 0.1.0' });
   after.close();
 });
 

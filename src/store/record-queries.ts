@@ -1,11 +1,12 @@
 /**
  * flows(), dns(), alerts(), topTalkers(): time range plus optional host / port / protocol filters, each a
- * WHERE clause an index serves ((host, ts), (port, ts), (ts)). Records come back as they were appended
- * (the stored JSON), oldest first; with a limit, the newest `limit` of them.
+ * WHERE clause an index serves ((host, ts), (port, ts), (ts)). Records come back as they were appended (the
+ * stored JSON), newest first: with a limit, the newest `limit` of them, so the cut is at the end of the list
+ * (the next page back ends at the last row's ts). Alerts have their acknowledgement merged in.
  */
 import type Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
-import type { AlertLike, HistoryQuery, HostTotal } from './types.js';
+import type { AlertLike, HistoryQuery, HostTotal, TalkersQuery } from './types.js';
 
 /** Without a limit a query returns at most this many records (a client asking for a week of flows gets a page). */
 export const DEFAULT_LIMIT = 10_000;
@@ -15,14 +16,33 @@ export const MAX_LIMIT = 100_000;
 interface Columns {
   table: string;
   ts: string;
+  /** After ts in ORDER BY: rows of the same time come back newest appended first, the same way every time. */
+  tiebreak: string;
   hosts: string[];
   ports: string[];
   proto?: string;
 }
 
-const CONN: Columns = { table: 'conn', ts: 'ts', hosts: ['orig_h', 'resp_h'], ports: ['orig_p', 'resp_p'], proto: 'proto' };
-const DNS: Columns = { table: 'dns', ts: 'ts', hosts: ['orig_h', 'resp_h'], ports: ['orig_p', 'resp_p'], proto: 'proto' };
-const ALERTS: Columns = { table: 'alerts', ts: 'ts', hosts: ['src', 'dst'], ports: [] };
+const CONN: Columns = { table: 'conn', ts: 'ts', tiebreak: 'id', hosts: ['orig_h', 'resp_h'], ports: ['orig_p', 'resp_p'], proto: 'proto' };
+const DNS: Columns = { table: 'dns', ts: 'ts', tiebreak: 'id', hosts: ['orig_h', 'resp_h'], ports: ['orig_p', 'resp_p'], proto: 'proto' };
+const ALERTS: Columns = { table: 'alerts', ts: 'ts', tiebreak: 'alert_id', hosts: ['src', 'dst'], ports: [] };
+
+interface AlertRow {
+  record: string;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+}
+
+/** The stored record with its acknowledgement (kept in columns of its own, docs/records.md) merged in. */
+function alertOf(row: AlertRow): AlertLike {
+  const alert = JSON.parse(row.record) as AlertLike;
+  if (row.acknowledged_at !== null) {
+    alert.acknowledged = true;
+    alert.acknowledged_at = row.acknowledged_at;
+    alert.acknowledged_by = row.acknowledged_by ?? '';
+  }
+  return alert;
+}
 
 export function limitOf(q: HistoryQuery): number {
   if (q.limit === undefined || !Number.isFinite(q.limit) || q.limit < 0) return DEFAULT_LIMIT;
@@ -43,19 +63,29 @@ export class RecordQueries {
     return this.records<DnsRecord>(DNS, q);
   }
 
-  /** Alerts that fired in the range (one per alert_id, in its latest state). Port and proto do not apply. */
+  /** Alerts that fired in the range (one per alert_id, in its latest state, acknowledgement merged). Port and proto do not apply. */
   alerts(q: HistoryQuery): AlertLike[] {
-    return this.records<AlertLike>(ALERTS, { ...q, port: undefined, proto: undefined });
+    return this.records(ALERTS, { ...q, port: undefined, proto: undefined }, 'record, acknowledged_at, acknowledged_by', alertOf);
   }
 
-  /** Bytes and packets per host over the range, biggest first (from the per-minute top talkers). */
-  topTalkers(q: HistoryQuery): HostTotal[] {
+  /** One alert in its latest state, acknowledgement merged; undefined when the store does not have it. */
+  alert(alertId: string): AlertLike | undefined {
+    const row = this.statement('alert', 'SELECT record, acknowledged_at, acknowledged_by FROM alerts WHERE alert_id = ?').get(alertId) as AlertRow | undefined;
+    return row === undefined ? undefined : alertOf(row);
+  }
+
+  /**
+   * Bytes and packets per host over the range, biggest first (from the per-minute top talkers). Every minute
+   * that overlaps [since, until) counts whole.
+   */
+  topTalkers(q: TalkersQuery): HostTotal[] {
     const sql = 'SELECT host, sum(bytes) AS bytes, sum(packets) AS packets FROM talkers_1m WHERE ts >= ? AND ts < ? GROUP BY host ORDER BY bytes DESC, host LIMIT ?';
     const since = Math.floor(q.since / 60) * 60;
     return this.statement(`talkers`, sql).all(since, q.until, q.limit === undefined ? 10 : limitOf(q)) as HostTotal[];
   }
 
-  private records<T>(c: Columns, q: HistoryQuery): T[] {
+  /** Rows of `c` matching `q`, newest first: the `record` JSON parsed, or `columns` read by `decode`. */
+  private records<T, R = never>(c: Columns, q: HistoryQuery, columns = 'record', decode?: (row: R) => T): T[] {
     const where = [`${c.ts} >= ?`, `${c.ts} < ?`];
     const params: Array<string | number> = [q.since, q.until];
     let key = c.table;
@@ -75,11 +105,12 @@ export class RecordQueries {
       key += '+proto';
     }
     params.push(limitOf(q));
-    const sql = `SELECT record FROM ${c.table} WHERE ${where.join(' AND ')} ORDER BY ${c.ts} DESC LIMIT ?`;
-    const rows = this.statement(key, sql).pluck().all(...params) as string[];
-    const out: T[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) out[rows.length - 1 - i] = JSON.parse(rows[i]) as T;
-    return out;
+    const sql = `SELECT ${columns} FROM ${c.table} WHERE ${where.join(' AND ')} ORDER BY ${c.ts} DESC, ${c.tiebreak} DESC LIMIT ?`;
+    if (decode === undefined) {
+      const rows = this.statement(key, sql).pluck().all(...params) as string[];
+      return rows.map((r) => JSON.parse(r) as T);
+    }
+    return (this.statement(key, sql).all(...params) as R[]).map(decode);
   }
 
   private statement(key: string, sql: string): Database.Statement {

@@ -75,9 +75,9 @@ test('the size cap deletes the oldest flows first and keeps the series', (t) => 
   assert.ok(store.usedBytes() <= maxBytes, `${store.usedBytes()} > ${maxBytes}`);
   const left = store.flows({ since: 0, until: NOW + 1000, limit: 100_000 });
   assert.ok(left.length > 0 && left.length < 3000, `${left.length} flows left`);
-  // What is left is the newest: a contiguous tail ending at the last flow.
-  assert.equal(left.at(-1)!.ts, NOW + 5999 / 50);
-  assert.equal(left.length, 6000 - Math.round((left[0].ts - NOW) * 50));
+  // What is left is the newest (listed newest first): a contiguous tail ending at the last flow.
+  assert.equal(left[0].ts, NOW + 5999 / 50);
+  assert.equal(left.length, 6000 - Math.round((left.at(-1)!.ts - NOW) * 50));
   assert.equal(store.series({ since: NOW, until: NOW + 120, resolution: '1s' }).length, 120);
   store.close();
 });

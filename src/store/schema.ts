@@ -61,6 +61,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (ts, host)
   ) WITHOUT ROWID;
   `,
+  // 3: alert acknowledgements (alerts.ack). Columns beside the record, so a later state of the alert written
+  // by detection (which knows nothing of acknowledgements) never erases one.
+  `
+  ALTER TABLE alerts ADD COLUMN acknowledged_at REAL;
+  ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -84,12 +84,28 @@ export interface AlertLike {
   [field: string]: unknown;
 }
 
+/**
+ * What an acknowledged alert's record carries (docs/records.md): added by the agent on alerts.ack, kept in
+ * the store beside the alert, merged into the record by every query. Absent while nobody has acknowledged it.
+ */
+export interface AlertAck {
+  acknowledged: true;
+  /** The agent's clock when it was acknowledged (seconds since the epoch; the first acknowledgement counts). */
+  acknowledged_at: number;
+  /** The client that acknowledged it: the name and version it gave in hello ("loopy-ui 0.1.0"). */
+  acknowledged_by: string;
+}
+
 /** A host's share of the traffic over a range (from the per-minute top-talkers table). */
 export interface HostTotal {
   host: string;
+  /** IP bytes and packets the host sent and received, summed over the seconds it was among the top talkers. */
   bytes: number;
   packets: number;
 }
+
+/** history.talkers: a time range and a row count; host/port/proto do not apply (the table is per host already). */
+export type TalkersQuery = Pick<HistoryQuery, 'since' | 'until' | 'limit'>;
 
 export interface HistoryStoreOptions {
   retention?: Partial<Retention>;

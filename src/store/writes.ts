@@ -10,6 +10,7 @@ export interface RecordInserts {
   dns: Database.Statement;
   alertKnown: Database.Statement;
   alert: Database.Statement;
+  acknowledge: Database.Statement;
   talker: Database.Statement;
 }
 
@@ -26,11 +27,18 @@ export function prepareInserts(db: Database.Database): RecordInserts {
     ),
     alertKnown: db.prepare('SELECT 1 FROM alerts WHERE alert_id = ?').pluck(),
     // A later state replaces an earlier one; a record older than the stored state (replayed twice) does not.
+    // An acknowledgement, once stored, stays: the first one is kept, whatever later records say.
     alert: db.prepare(
-      `INSERT INTO alerts (alert_id, ts, state_ts, detector, severity, state, src, dst, message, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO alerts (alert_id, ts, state_ts, detector, severity, state, src, dst, message, record, acknowledged_at, acknowledged_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (alert_id) DO UPDATE SET state_ts = excluded.state_ts, severity = excluded.severity, state = excluded.state,
-         src = excluded.src, dst = excluded.dst, message = excluded.message, record = excluded.record
+         src = excluded.src, dst = excluded.dst, message = excluded.message, record = excluded.record,
+         acknowledged_at = coalesce(alerts.acknowledged_at, excluded.acknowledged_at),
+         acknowledged_by = coalesce(alerts.acknowledged_by, excluded.acknowledged_by)
        WHERE excluded.state_ts >= alerts.state_ts`,
+    ),
+    acknowledge: db.prepare(
+      `UPDATE alerts SET acknowledged_at = coalesce(acknowledged_at, ?), acknowledged_by = coalesce(acknowledged_by, ?) WHERE alert_id = ?`,
     ),
     talker: db.prepare(
       'INSERT INTO talkers_1m (ts, host, bytes, packets) VALUES (?, ?, ?, ?) ON CONFLICT (ts, host) DO UPDATE SET bytes = bytes + excluded.bytes, packets = packets + excluded.packets',
@@ -66,6 +74,8 @@ export function insertDns(s: RecordInserts, d: DnsRecord): void {
 export function upsertAlert(s: RecordInserts, a: AlertLike): boolean {
   const known = s.alertKnown.get(a.alert_id) !== undefined;
   const stateTs = typeof a.state_ts === 'number' ? a.state_ts : a.ts;
-  s.alert.run(a.alert_id, a.ts, stateTs, a.detector, a.severity, a.state, orNull(a.src), orNull(a.dst), a.message, JSON.stringify(a));
+  const ackAt = typeof a.acknowledged_at === 'number' ? a.acknowledged_at : null;
+  const ackBy = ackAt !== null && typeof a.acknowledged_by === 'string' ? a.acknowledged_by : null;
+  s.alert.run(a.alert_id, a.ts, stateTs, a.detector, a.severity, a.state, orNull(a.src), orNull(a.dst), a.message, JSON.stringify(a), ackAt, ackBy);
   return !known;
 }

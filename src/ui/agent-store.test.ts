@@ -47,3 +47,16 @@ test('store: a connection change publishes at once; unchanged agents keep their 
   assert.equal(after.agents[0], before.agents[0], 'a did not change');
   assert.equal(after.agents[1].state.state, 'disconnected');
 });
+
+test('store: an alert acknowledged by another UI (the agent re-sends it with acknowledged) shows as acknowledged', () => {
+  const a = new FakeAgentClient('a');
+  const store = new AgentStore([a], ['alerts']);
+  a.emit(alert(ALERT_SCAN));
+  assert.equal(store.flush().agents[0].acknowledged.has(ALERT_SCAN.alert_id), false);
+  // What the agent sends every subscriber after alerts.ack from elsewhere: the same alert, with the fields.
+  a.emit(alert({ ...ALERT_SCAN, acknowledged: true, acknowledged_at: T0 + 5, acknowledged_by: 'loopy-ui 0.1.0' } as typeof ALERT_SCAN));
+  const s = store.flush().agents[0];
+  assert.equal(s.acknowledged.has(ALERT_SCAN.alert_id), true);
+  assert.equal(s.alerts.length, 1);
+  assert.equal(a.calls.length, 0, 'nothing was asked of the agent: this UI acknowledged nothing');
+});

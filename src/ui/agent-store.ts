@@ -24,7 +24,7 @@ export interface AgentSnapshot {
   readonly dns: readonly DnsRecord[];
   /** The latest record of each alert, newest first. */
   readonly alerts: readonly AlertRecord[];
-  /** Alert ids acknowledged from this UI. */
+  /** Alert ids acknowledged: from this UI, or by anyone (the agent re-sends the record with `acknowledged`). */
   readonly acknowledged: ReadonlySet<string>;
   /** Events the agent dropped for us (slow client), in all. */
   readonly missed: number;
@@ -68,7 +68,12 @@ class AgentCollector {
         // Re-inserting moves the alert to the end of the map's order: the newest activity first after reversal.
         this.alerts.delete(r.alert_id);
         this.alerts.set(r.alert_id, r);
-        if (this.alerts.size > KEEP_ALERTS) this.alerts.delete(this.alerts.keys().next().value as string);
+        if ((r as { acknowledged?: unknown }).acknowledged === true) this.acknowledged.add(r.alert_id);
+        if (this.alerts.size > KEEP_ALERTS) {
+          const oldest = this.alerts.keys().next().value as string;
+          this.alerts.delete(oldest);
+          this.acknowledged.delete(oldest);
+        }
         break;
       }
     }

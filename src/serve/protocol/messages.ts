@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../../analyze/records.js';
 import type { StatsSecond } from '../../stats/stats-record.js';
 import type { AgentStatus } from '../status.js';
-import type { SeriesPoint } from '../../store/types.js';
+import type { AlertAck, HostTotal, SeriesPoint } from '../../store/types.js';
 
 export const PROTOCOL_VERSIONS = [1] as const;
 /** Longest inbound line, newline excluded. Longer: FRAME_TOO_LARGE and the connection is closed. */
@@ -15,6 +15,8 @@ export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Rows a history query returns at most (and by default). */
 export const MAX_LIMIT = 10_000;
 export const DEFAULT_LIMIT = 1000;
+/** history.talkers without a limit: the hosts a person looks at first. */
+export const DEFAULT_TALKERS_LIMIT = 10;
 
 export const TOPICS = ['stats', 'flows', 'dns', 'alerts'] as const;
 export type Topic = (typeof TOPICS)[number];
@@ -72,8 +74,32 @@ const rangeError = { error: 'since must not be after until', path: ['until'] };
 export const historyQueryParams = z.strictObject(filters).refine(sinceBeforeUntil, rangeError);
 export type HistoryQueryParams = z.infer<typeof historyQueryParams>;
 
-export const seriesParams = z.strictObject({ ...filters, resolution: z.enum(RESOLUTIONS) }).refine(sinceBeforeUntil, rangeError);
+/**
+ * The series are rolled up for all traffic only (src/store): a host, port or proto filter cannot be honoured,
+ * so it is INVALID_PARAMS naming the filter and what there is instead, never silently ignored.
+ */
+export function seriesFilterError(filter: 'host' | 'port' | 'proto'): string {
+  const perHost = filter === 'host' ? ', or history.talkers for bytes per host per minute' : '';
+  const per = filter === 'proto' ? 'protocol' : filter;
+  return `the agent keeps its series for all traffic only, not per ${per} (history.series takes since, until, resolution and limit); ` +
+    `ask history.flows with ${filter} for the matching flows${perHost}`;
+}
+export const seriesParams = z
+  .strictObject({ since: filters.since, until: filters.until, resolution: z.enum(RESOLUTIONS), limit: filters.limit, host: z.unknown().optional(), port: z.unknown().optional(), proto: z.unknown().optional() })
+  .refine(sinceBeforeUntil, rangeError)
+  .superRefine((q, ctx) => {
+    for (const filter of ['host', 'port', 'proto'] as const) {
+      if (q[filter] !== undefined) ctx.addIssue({ code: 'custom', path: [filter], message: seriesFilterError(filter) });
+    }
+  })
+  .transform(({ since, until, resolution, limit }) => ({ since, until, resolution, limit }));
 export type SeriesParams = z.infer<typeof seriesParams>;
+
+/** history.talkers: per-host totals over a range; host/port/proto do not apply. */
+export const talkersParams = z
+  .strictObject({ since: filters.since, until: filters.until, limit: filters.limit })
+  .refine(sinceBeforeUntil, rangeError);
+export type TalkersParams = z.infer<typeof talkersParams>;
 
 export const topicsParams = z.strictObject({ topics: z.array(z.enum(TOPICS)).min(1).max(TOPICS.length) });
 /** unsubscribe without topics: all of them. */
@@ -105,6 +131,7 @@ export const METHOD_PARAMS = {
   'history.flows': historyQueryParams,
   'history.dns': historyQueryParams,
   'history.alerts': historyQueryParams,
+  'history.talkers': talkersParams,
   subscribe: topicsParams,
   unsubscribe: unsubscribeParams,
   'alerts.ack': ackParams,
@@ -131,8 +158,11 @@ export interface HelloResult {
   limits: { max_frame_bytes: number; max_limit: number; queue: number };
 }
 
-/** A point of a stored series: the history store's own shape, sent as it is. */
-export type { SeriesPoint };
+/** A point of a stored series and a host's total: the history store's own shapes, sent as they are. */
+export type { AlertAck, HostTotal, SeriesPoint };
+
+/** An alert record as the agent sends it: with its acknowledgement once a client has acknowledged it. */
+export type AgentAlertRecord = AlertRecord & Partial<AlertAck>;
 
 /** The reply of each method. */
 export interface MethodResults {
@@ -141,10 +171,11 @@ export interface MethodResults {
   'history.series': SeriesPoint[];
   'history.flows': ConnRecord[];
   'history.dns': DnsRecord[];
-  'history.alerts': AlertRecord[];
+  'history.alerts': AgentAlertRecord[];
+  'history.talkers': HostTotal[];
   subscribe: { topics: Topic[] };
   unsubscribe: { topics: Topic[] };
-  'alerts.ack': { alert_id: string; acknowledged: true };
+  'alerts.ack': { alert_id: string } & AlertAck;
   'alerts.suppress': { suppression_id: number };
 }
 
@@ -152,7 +183,7 @@ export type EventParams =
   | { topic: 'stats'; record: StatsSecond; missed: number }
   | { topic: 'flows'; record: ConnRecord; missed: number }
   | { topic: 'dns'; record: DnsRecord; missed: number }
-  | { topic: 'alerts'; record: AlertRecord; missed: number };
+  | { topic: 'alerts'; record: AgentAlertRecord; missed: number };
 
 export interface RpcSuccess<R = unknown> {
   jsonrpc: '2.0';

@@ -2,7 +2,7 @@
  * An AgentClient for tests: the test sets the connection state, pushes live events, and scripts the history
  * answers; the fake records what the UI asked (queries, acknowledgements, suppressions).
  */
-import type { AgentClient, AgentHello, ConnectionState, HistoryQuery, LiveEvent, Resolution, SeriesPoint, Topic } from '../../client/agent-client.js';
+import type { AgentClient, AgentHello, ConnectionState, HistoryQuery, HostTotal, LiveEvent, Resolution, SeriesPoint, TalkersQuery, Topic } from '../../client/agent-client.js';
 import type { ConnRecord, DnsRecord, LoopyRecord } from '../../analyze/records.js';
 import type { AgentStatus } from '../../serve/status.js';
 
@@ -13,7 +13,7 @@ export class FakeAgentClient implements AgentClient {
   private readonly stateListeners = new Set<(s: ConnectionState) => void>();
   private readonly subscriptions = new Set<{ topics: Topic[]; listener: (e: LiveEvent) => void }>();
   readonly calls: Array<{ method: string; args: unknown }> = [];
-  history: { series: SeriesPoint[]; flows: ConnRecord[]; dns: DnsRecord[]; alerts: LoopyRecord[] } = { series: [], flows: [], dns: [], alerts: [] };
+  history: { series: SeriesPoint[]; flows: ConnRecord[]; dns: DnsRecord[]; alerts: LoopyRecord[]; talkers: HostTotal[] } = { series: [], flows: [], dns: [], alerts: [], talkers: [] };
   /** When set, every history query and action rejects with this message. */
   failWith: string | undefined;
   closed = false;
@@ -74,6 +74,10 @@ export class FakeAgentClient implements AgentClient {
 
   alerts(query: HistoryQuery): Promise<LoopyRecord[]> {
     return this.answer('alerts', query, this.history.alerts);
+  }
+
+  talkers(query: TalkersQuery): Promise<HostTotal[]> {
+    return this.answer('talkers', query, this.history.talkers.slice(0, query.limit ?? 10));
   }
 
   acknowledgeAlert(alertId: string): Promise<void> {
