@@ -8,7 +8,8 @@ import { tapModes } from './tap-modes.js';
 import { historyQuery } from './history-query.js';
 import { detectionCost } from './detection.js';
 import { serviceBench } from './service.js';
+import { transportsBench } from './transports.js';
 import { uiBench } from './ui.js';
 import type { Benchmark } from './types.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, detectionCost, serviceBench, uiBench];
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, detectionCost, serviceBench, transportsBench, uiBench];
