@@ -1,16 +1,26 @@
 /**
  * In-order delivery of one direction of a TCP stream for application analyzers.
  * Sequence arithmetic is modulo 2^32. In-order data is delivered straight from the packet buffer (no copy);
- * out-of-order segments are kept (copied) up to a byte budget, and a gap that never fills is skipped when
- * the budget is exceeded, so a lost segment costs the analyzer one message, not the rest of the stream.
+ * out-of-order segments are kept (copied) up to a byte budget.
+ *
+ * A hole in front of the kept segments is given up on (a content gap, as Zeek calls it) when
+ *  - the other side has acknowledged bytes in it (`acked`): the receiver had them, so the capture lost them;
+ *  - the kept bytes exceed the budget (no ACK seen, e.g. a one-sided capture);
+ *  - the stream ends (`flush`), so that what was kept behind the hole is still analysed.
+ * The consumer hears of each gap (`onGap`, with its length) before the bytes after it, so a parser can
+ * resynchronise instead of reading them as if they continued what came before.
  */
 export type StreamConsumer = (data: Buffer, offset: number, length: number) => void;
+/** `bytes` of the stream were never seen: the next delivery starts that far past the last one's end. */
+export type GapListener = (bytes: number) => void;
 
-const MAX_PENDING_BYTES = 64 * 1024;
+/** Out-of-order bytes kept per direction before the oldest hole is given up on. */
+export const MAX_PENDING_BYTES = 64 * 1024;
 
 interface PendingSegment {
   seq: number;
   bytes: Buffer;
+  ts: number;
 }
 
 /** a - b as a signed 32-bit distance. */
@@ -23,10 +33,23 @@ export class StreamReassembler {
   private started = false;
   private pending: PendingSegment[] = [];
   private pendingBytes = 0;
-  /** Bytes skipped over because a gap never filled. */
+  /** The highest acknowledgment the other side sent, once it has sent one. */
+  private peerAck = 0;
+  private havePeerAck = false;
+  /** Holes given up on, and the bytes they held. */
+  gaps = 0;
   gapBytes = 0;
+  /**
+   * Capture time of the segment whose bytes are being delivered (as given to push): a kept segment keeps
+   * its own time, so what is parsed from it later (behind a hole, at the flow's end) is dated right.
+   */
+  segmentTs = 0;
 
-  constructor(private readonly consume: StreamConsumer) {}
+  constructor(
+    private readonly consume: StreamConsumer,
+    private readonly onGap?: GapListener,
+    private readonly maxPendingBytes = MAX_PENDING_BYTES,
+  ) {}
 
   /** The SYN's sequence number: data starts at isn + 1. */
   setInitialSequence(isn: number): void {
@@ -35,7 +58,17 @@ export class StreamReassembler {
     this.started = true;
   }
 
-  push(seq: number, data: Buffer, offset: number, length: number): void {
+  /** Sequence number of the next byte to deliver (meaningful once the stream has started). */
+  get nextSequence(): number {
+    return this.nextSeq;
+  }
+
+  /** True while segments are kept behind a hole. */
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
+  push(seq: number, data: Buffer, offset: number, length: number, ts = 0): void {
     if (length <= 0) return;
     if (!this.started) {
       this.nextSeq = seq >>> 0;
@@ -43,14 +76,44 @@ export class StreamReassembler {
     }
     const ahead = seqDiff(seq, this.nextSeq);
     if (ahead > 0) {
-      this.keep(seq, data, offset, length);
+      this.keep(seq, data, offset, length, ts);
       return;
     }
     // Overlaps what was delivered already: deliver only the new tail.
     const skip = -ahead;
     if (skip >= length) return;
+    this.segmentTs = ts;
     this.deliver(data, offset + skip, length - skip);
-    this.drainPending();
+    if (this.pending.length > 0) this.drainPending();
+  }
+
+  /**
+   * The other direction acknowledged everything before `ack`. A hole below it that is still open was lost to
+   * the capture: skip it (up to the ACK, or to the first kept segment, whichever is nearer) and deliver what
+   * follows. Only with segments kept: an ACK alone may simply have overtaken its data in the capture.
+   */
+  acked(ack: number): void {
+    if (!this.havePeerAck || seqDiff(ack, this.peerAck) > 0) {
+      this.peerAck = ack >>> 0;
+      this.havePeerAck = true;
+    }
+    if (this.pending.length === 0 || seqDiff(ack, this.nextSeq) <= 0) return;
+    const first = this.earliestPending();
+    this.skipTo(seqDiff(ack, first) < 0 ? ack >>> 0 : first);
+  }
+
+  /** Gives up on the hole before the earliest kept segment now. False when nothing is kept. */
+  skipGap(): boolean {
+    if (this.pending.length === 0) return false;
+    this.skipTo(this.earliestPending());
+    return true;
+  }
+
+  /** End of the stream: delivers every kept segment, skipping (and reporting) the holes between them. */
+  flush(): void {
+    while (this.skipGap()) {
+      // each pass skips one hole and delivers what became contiguous behind it
+    }
   }
 
   private deliver(data: Buffer, offset: number, length: number): void {
@@ -58,17 +121,28 @@ export class StreamReassembler {
     this.consume(data, offset, length);
   }
 
-  private keep(seq: number, data: Buffer, offset: number, length: number): void {
-    this.pending.push({ seq: seq >>> 0, bytes: Buffer.from(data.subarray(offset, offset + length)) });
+  private keep(seq: number, data: Buffer, offset: number, length: number, ts: number): void {
+    this.pending.push({ seq: seq >>> 0, bytes: Buffer.from(data.subarray(offset, offset + length)), ts });
     this.pendingBytes += length;
-    if (this.pendingBytes > MAX_PENDING_BYTES) {
-      // Give up on the gap: jump to the earliest kept segment.
-      this.pending.sort((a, b) => seqDiff(a.seq, b.seq));
-      const first = this.pending[0];
-      this.gapBytes += seqDiff(first.seq, this.nextSeq);
-      this.nextSeq = first.seq;
-      this.drainPending();
-    }
+    if (this.pendingBytes > this.maxPendingBytes) this.skipGap();
+    // Acknowledged already (the ACK came before the bytes after the hole): the hole is lost.
+    else if (this.havePeerAck && seqDiff(this.peerAck, this.nextSeq) > 0) this.acked(this.peerAck);
+  }
+
+  private earliestPending(): number {
+    let first = this.pending[0].seq;
+    for (let i = 1; i < this.pending.length; i++) if (seqDiff(this.pending[i].seq, first) < 0) first = this.pending[i].seq;
+    return first;
+  }
+
+  private skipTo(seq: number): void {
+    const bytes = seqDiff(seq, this.nextSeq);
+    if (bytes <= 0) return;
+    this.gaps++;
+    this.gapBytes += bytes;
+    this.nextSeq = seq;
+    this.onGap?.(bytes);
+    this.drainPending();
   }
 
   private drainPending(): void {
@@ -82,6 +156,7 @@ export class StreamReassembler {
         this.pending.splice(i, 1);
         this.pendingBytes -= seg.bytes.length;
         const skip = -ahead;
+        this.segmentTs = seg.ts;
         if (skip < seg.bytes.length) this.deliver(seg.bytes, skip, seg.bytes.length - skip);
         progressed = true;
         break;

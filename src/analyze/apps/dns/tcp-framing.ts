@@ -3,18 +3,17 @@
  * length framing. Messages that arrive whole in one segment are handed over in place; a message split over
  * segments is gathered into a per-direction buffer.
  *
- * Lost segments: the reassembler waits for a gap to fill (it might be mere reordering). The receiver's ACK
- * tells the two apart: once the peer acknowledges bytes we never saw, they were lost to the capture, and we
- * restart the reassembler at the first byte we hold (this direction keeps its own copy of the segments held
- * past a gap; StreamReassembler has no "skip the gap now" call). After a gap, or when the capture starts
- * without the SYN, the framing is unknown, so each segment start is tried as a message boundary (with a
- * length prefix, or, as when the prefix went out in a lost segment, without one) and data that fits neither
- * is dropped until one fits.
+ * Lost segments: the reassembler waits for a hole to fill (it might be mere reordering). The receiver's ACK
+ * tells the two apart: once the peer acknowledges bytes we never saw, they were lost to the capture and the
+ * reassembler skips them (a content gap; also past MAX_HELD_BYTES kept, and at the flow's end). After a gap,
+ * or when the capture starts without the SYN, the framing is unknown, so each segment start is tried as a
+ * message boundary (with a length prefix, or, as when the prefix went out in a lost segment, without one)
+ * and data that fits neither is dropped until one fits.
  */
-import { seqDiff, StreamReassembler } from '../stream.js';
+import { StreamReassembler } from '../stream.js';
 import { DNS_HEADER_LENGTH } from './message.js';
 
-/** Copies kept of segments held past a gap; beyond this the gap is declared lost without waiting for an ACK. */
+/** Bytes kept past a hole; beyond this the hole is declared lost without waiting for an ACK. */
 const MAX_HELD_BYTES = 16 * 1024;
 
 export interface DnsTcpHandlers {
@@ -26,25 +25,10 @@ export interface DnsTcpHandlers {
   lost(kind: 'gap' | 'bad_length' | 'truncated'): void;
 }
 
-interface HeldSegment {
-  seq: number;
-  bytes: Buffer;
-}
-
 export class DnsTcpDirection {
-  private reassembler: StreamReassembler;
-  private readonly consume = (data: Buffer, offset: number, length: number) => this.delivered(data, offset, length);
+  private readonly reassembler: StreamReassembler;
   private started = false;
   private sawSyn = false;
-  /** Next sequence number the reassembler will deliver (mirrored, since it does not expose it). */
-  private expected = 0;
-  private deliveries = 0;
-  /** reassembler.gapBytes when last looked at: a change means it skipped a gap by itself. */
-  private seenGapBytes = 0;
-  private held: HeldSegment[] = [];
-  private heldBytes = 0;
-  private peerAck = 0;
-  private havePeerAck = false;
 
   // ---- framing
   /** Unknown framing: try each segment start as a message boundary. */
@@ -59,7 +43,11 @@ export class DnsTcpDirection {
   private accLength = 0;
 
   constructor(private readonly handlers: DnsTcpHandlers) {
-    this.reassembler = new StreamReassembler(this.consume);
+    this.reassembler = new StreamReassembler(
+      (data, offset, length) => this.frame(data, offset, length),
+      () => this.gap(),
+      MAX_HELD_BYTES,
+    );
   }
 
   /** A SYN (or SYN-ACK) from this direction: data starts at isn + 1, at a message boundary. */
@@ -67,7 +55,6 @@ export class DnsTcpDirection {
     if (this.started) return;
     this.sawSyn = true;
     this.started = true;
-    this.expected = (isn + 1) >>> 0;
     this.reassembler.setInitialSequence(isn);
   }
 
@@ -75,57 +62,28 @@ export class DnsTcpDirection {
     if (length <= 0) return;
     if (!this.started) {
       this.started = true;
-      this.expected = seq >>> 0;
       this.resync = !this.sawSyn;
     }
-    const before = this.deliveries;
     this.reassembler.push(seq, data, offset, length);
-    if (this.deliveries === before && seqDiff(seq, this.expected) > 0) {
-      this.held.push({ seq: seq >>> 0, bytes: Buffer.from(data.subarray(offset, offset + length)) });
-      this.heldBytes += length;
-      if (this.heldBytes > MAX_HELD_BYTES || this.peerAckedUnseen()) this.skipGap();
-    } else if (this.held.length > 0) {
-      this.pruneHeld();
-    }
   }
 
   /** The other direction acknowledged up to `ack`. */
   peerAcked(ack: number): void {
-    if (!this.havePeerAck || seqDiff(ack, this.peerAck) > 0) this.peerAck = ack >>> 0;
-    this.havePeerAck = true;
-    if (this.held.length > 0 && this.peerAckedUnseen()) this.skipGap();
+    this.reassembler.acked(ack);
   }
 
   /** End of the flow: deliver what is held past any gap; a message still incomplete is lost. */
   finish(): void {
-    while (this.held.length > 0) this.skipGap();
+    this.reassembler.flush();
     if (this.need >= 0 || this.prefixHigh >= 0) this.handlers.lost('truncated');
     this.resetFraming();
   }
 
-  private peerAckedUnseen(): boolean {
-    return this.havePeerAck && seqDiff(this.peerAck, this.expected) > 0;
-  }
-
-  private pruneHeld(): void {
-    this.held = this.held.filter((h) => seqDiff((h.seq + h.bytes.length) >>> 0, this.expected) > 0);
-    this.heldBytes = this.held.reduce((n, h) => n + h.bytes.length, 0);
-  }
-
-  /** Restarts the stream at the earliest held byte, as if the gap before it had been delivered. */
-  private skipGap(): void {
-    if (this.held.length === 0) return;
-    const held = this.held.sort((a, b) => seqDiff(a.seq, b.seq));
-    this.held = [];
-    this.heldBytes = 0;
+  /** The reassembler skipped bytes it never got: whatever was being framed is lost, and the next boundary unknown. */
+  private gap(): void {
     this.handlers.lost('gap');
     this.resetFraming();
     this.resync = true;
-    this.reassembler = new StreamReassembler(this.consume);
-    this.seenGapBytes = 0;
-    this.reassembler.setInitialSequence((held[0].seq - 1) >>> 0);
-    this.expected = held[0].seq;
-    for (const h of held) this.segment(h.seq, h.bytes, 0, h.bytes.length);
   }
 
   private resetFraming(): void {
@@ -133,21 +91,6 @@ export class DnsTcpDirection {
     this.need = -1;
     this.accLength = 0;
     this.tentative = false;
-  }
-
-  private delivered(data: Buffer, offset: number, length: number): void {
-    this.deliveries++;
-    const gapBytes = this.reassembler.gapBytes;
-    if (gapBytes !== this.seenGapBytes) {
-      // Its pending budget ran out and it jumped a gap on its own.
-      this.expected = (this.expected + gapBytes - this.seenGapBytes) >>> 0;
-      this.seenGapBytes = gapBytes;
-      this.handlers.lost('gap');
-      this.resetFraming();
-      this.resync = true;
-    }
-    this.expected = (this.expected + length) >>> 0;
-    this.frame(data, offset, length);
   }
 
   private frame(data: Buffer, offset: number, length: number): void {

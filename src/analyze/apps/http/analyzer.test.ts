@@ -3,38 +3,7 @@ import assert from 'node:assert/strict';
 import { Packet, TCP_ACK, TCP_SYN } from '../../../decode/packet.js';
 import { FakeAppContext, fillTcpPacket, synPacket } from '../tls/testing/fake-context.js';
 import { HttpAnalyzer, httpRegistration, type HttpRecord } from './index.js';
-
-const CLIENT_ISN = 5000;
-const SERVER_ISN = 0xfffffff0; // server data wraps past 2^32
-
-/** A fake connection: each side's bytes go out as segments with the right sequence numbers. */
-class Conn {
-  readonly ctx = new FakeAppContext();
-  readonly http = new HttpAnalyzer(this.ctx);
-  private readonly pkt = new Packet();
-  private sent = { orig: 0, resp: 0 };
-
-  constructor(readonly flowId = 3, handshake = true) {
-    if (!handshake) return;
-    this.http.onPayload(flowId, true, synPacket(this.pkt, CLIENT_ISN, 1));
-    this.http.onPayload(flowId, false, synPacket(this.pkt, SERVER_ISN, 1, true));
-  }
-
-  send(fromOrig: boolean, text: string, ts: number, isn = fromOrig ? CLIENT_ISN : SERVER_ISN): void {
-    const key = fromOrig ? 'orig' : 'resp';
-    const payload = Buffer.from(text, 'latin1');
-    this.http.onPayload(this.flowId, fromOrig, fillTcpPacket(this.pkt, { seq: isn + 1 + this.sent[key], payload, ts }));
-    this.sent[key] += payload.length;
-  }
-
-  get records(): HttpRecord[] {
-    return this.ctx.records as HttpRecord[];
-  }
-}
-
-function pick(r: HttpRecord): unknown[] {
-  return [r.ts, r.trans_depth, r.method, r.uri, r.status_code, r.status_msg, r.request_body_len, r.response_body_len];
-}
+import { FakeHttpConnection as Conn, pick } from './testing/fake-connection.js';
 
 test('pipelined requests pair with responses in order (HEAD, 100 Continue, chunked)', () => {
   const c = new Conn();
@@ -122,8 +91,8 @@ test('a request carried on the SYN (TCP Fast Open) is read from the byte after t
   const pkt = new Packet();
   const request = Buffer.from('GET /tfo HTTP/1.1\r\n\r\n');
   http.onPayload(1, true, fillTcpPacket(pkt, { seq: 42, flags: TCP_SYN, payload: request, ts: 1 }));
-  http.onPayload(1, false, synPacket(pkt, 9000, 2, true));
-  http.onPayload(1, false, fillTcpPacket(pkt, { seq: 9001, payload: Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), ts: 3, flags: TCP_ACK }));
+  http.onPayload(1, false, synPacket(pkt, 9000, 2, 43 + request.length));
+  http.onPayload(1, false, fillTcpPacket(pkt, { seq: 9001, payload: Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), ts: 3, flags: TCP_ACK, ack: 43 + request.length }));
   assert.deepEqual((ctx.records as HttpRecord[]).map(pick), [[1, 1, 'GET', '/tfo', 200, 'OK', 0, 0]]);
 });
 

@@ -2,44 +2,46 @@
  * The HTTP analyzer: one `http` record per request/response pair (Zeek http.log names). Requests queue in
  * order and each final response answers the oldest one (pipelining is FIFO). A record goes out when its
  * response has ended (so its body length is known), or at flow end for requests never answered.
+ *
+ * Content gaps (segments the capture lost, given up on by the reassembler: the peer's ACK proved the loss,
+ * too much was kept, or the flow ended) are an http_content_gap weird each; message-stream.ts decides what
+ * they cost. A message whose start was lost keeps the pairing in step: a lost request becomes a transaction
+ * with no request fields (reported only if a response pairs with it), a lost response answers the oldest
+ * request with no status.
  */
-import { TCP_SYN, type Packet } from '../../../decode/packet.js';
+import { TCP_ACK, TCP_SYN, type Packet } from '../../../decode/packet.js';
 import { defineWeird } from '../../../decode/weirds.js';
-import type { ConnId } from '../../records.js';
 import type { AppAnalyzer, AppContext } from '../types.js';
 import { StreamReassembler } from '../stream.js';
 import { FRAME_TUNNEL, requestFraming, responseFraming } from './framing.js';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './head.js';
+import { isRequestLine, isStatusLine } from './message-start.js';
 import { HttpMessageStream } from './message-stream.js';
+import type { HttpRecord } from './record.js';
+
+export type { HttpRecord } from './record.js';
 
 const W_HTTP_TOO_MANY_PENDING = defineWeird('http_too_many_pending_requests');
+/** The reassembler gave up on a hole in one direction (one per gap). */
+export const W_HTTP_CONTENT_GAP = defineWeird('http_content_gap');
 /** Requests waiting for a response, per flow; past it the oldest is reported unanswered (memory bound). */
 const MAX_PENDING_REQUESTS = 100;
-
-/** A type alias of mapped/literal types (not an interface) so that it fits LoopyRecord's open record shape. */
-export type HttpRecord = Pick<ConnId, keyof ConnId> & {
-  type: 'http';
-  /** Time of the request (of the response when no request was seen). */
-  ts: number;
-  /** 1 for the connection's first transaction, 2 for the next... */
-  trans_depth: number;
-  method?: string;
-  host?: string;
-  uri?: string;
-  version?: string;
-  user_agent?: string;
-  /** Body bytes (after de-chunking) as Zeek counts them. */
-  request_body_len: number;
-  response_body_len: number;
-  status_code?: number;
-  status_msg?: string;
-};
 
 interface Transaction {
   ts: number;
   depth: number;
   request?: RequestHead;
   requestBodyLen: number;
+  missedBytes: number;
+  /** A request whose start a gap swallowed: reported only if a response pairs with it. */
+  lost?: boolean;
+}
+
+interface Answer {
+  tx: Transaction;
+  head: ResponseHead;
+  bodyLen: number;
+  missedBytes: number;
 }
 
 class HttpFlow {
@@ -47,38 +49,58 @@ class HttpFlow {
   /** The request whose body is arriving now (it may already have been answered). */
   sending?: Transaction;
   /** The response being received, with the transaction it answers, until its body ends. */
-  answering?: { tx: Transaction; head: ResponseHead; bodyLen: number };
+  answering?: Answer;
   depth = 0;
   confirmed = false;
+  /** Capture time of the segment being parsed (a kept segment's own time): what records are dated with. */
+  ts = 0;
   readonly requests: HttpMessageStream<RequestHead>;
   readonly responses: HttpMessageStream<ResponseHead>;
   readonly origStream: StreamReassembler;
   readonly respStream: StreamReassembler;
   /** Which side sends requests: decided by the first data seen (see deliver). */
   private requestsFromOrig: boolean | undefined;
-  /** gapBytes of each reassembler already reported to the message streams. */
-  private origGap = 0;
-  private respGap = 0;
+  /** Gaps met before the first data decided which side is which. */
+  private origGapFirst = 0;
+  private respGapFirst = 0;
 
   constructor(analyzer: HttpAnalyzer, flowId: number) {
-    this.requests = new HttpMessageStream(parseRequestHead, {
+    this.requests = new HttpMessageStream(parseRequestHead, isRequestLine, {
       onHead: (head) => analyzer.onRequest(flowId, this, head),
       onBody: (n) => {
         if (this.sending) this.sending.requestBodyLen += n;
       },
+      onBodyGap: (n) => {
+        if (this.sending === undefined) return;
+        this.sending.requestBodyLen += n;
+        this.sending.missedBytes += n;
+      },
       onMessageEnd: () => (this.sending = undefined),
+      onMessageLost: () => analyzer.onRequestLost(flowId, this),
       onError: (weird) => analyzer.onError(this, weird),
     });
-    this.responses = new HttpMessageStream(parseResponseHead, {
+    this.responses = new HttpMessageStream(parseResponseHead, isStatusLine, {
       onHead: (head) => analyzer.onResponse(flowId, this, head),
       onBody: (n) => {
         if (this.answering) this.answering.bodyLen += n;
       },
+      onBodyGap: (n) => {
+        if (this.answering === undefined) return;
+        this.answering.bodyLen += n;
+        this.answering.missedBytes += n;
+      },
       onMessageEnd: () => analyzer.onResponseEnd(flowId, this),
+      onMessageLost: () => analyzer.onResponseLost(flowId, this),
       onError: (weird) => analyzer.onError(this, weird),
     });
-    this.origStream = new StreamReassembler((data, offset, length) => this.deliver(true, data, offset, length));
-    this.respStream = new StreamReassembler((data, offset, length) => this.deliver(false, data, offset, length));
+    this.origStream = new StreamReassembler(
+      (data, offset, length) => this.deliver(true, data, offset, length),
+      (bytes) => this.gap(analyzer, true, bytes),
+    );
+    this.respStream = new StreamReassembler(
+      (data, offset, length) => this.deliver(false, data, offset, length),
+      (bytes) => this.gap(analyzer, false, bytes),
+    );
   }
 
   /** The message stream fed by one side; undefined until the first data says which side is the client. */
@@ -87,30 +109,48 @@ class HttpFlow {
     return fromOrig === this.requestsFromOrig ? this.requests : this.responses;
   }
 
+  /**
+   * End of the flow: what the reassemblers kept behind a hole is still parsed, requests first; then heads
+   * cut short by the end (a capture's snap length, a lost last segment) are reported as far as known.
+   */
+  flush(): void {
+    const clientFirst = this.requestsFromOrig !== false;
+    (clientFirst ? this.origStream : this.respStream).flush();
+    (clientFirst ? this.respStream : this.origStream).flush();
+    this.requests.end();
+    this.responses.end();
+  }
+
+  private gap(analyzer: HttpAnalyzer, fromOrig: boolean, bytes: number): void {
+    const messages = this.messagesFrom(fromOrig);
+    if (messages?.stopped) return;
+    analyzer.onGap();
+    if (messages !== undefined) messages.skipGap(bytes);
+    else if (fromOrig) this.origGapFirst += bytes;
+    else this.respGapFirst += bytes;
+  }
+
   private deliver(fromOrig: boolean, data: Buffer, offset: number, length: number): void {
+    this.ts = (fromOrig ? this.origStream : this.respStream).segmentTs;
     if (this.requestsFromOrig === undefined) {
       // Whichever side speaks first with "HTTP/" is the server, even when the flow table (which saw some
       // other packet first) calls it the originator.
       const statusLine = length >= 5 && data[offset] === 0x48 && data[offset + 1] === 0x54 && data[offset + 2] === 0x54 && data[offset + 3] === 0x50 && data[offset + 4] === 0x2f;
       this.requestsFromOrig = statusLine ? !fromOrig : fromOrig;
+      // A gap before any data was seen: its message stream learns of it now.
+      if (this.origGapFirst > 0) this.requestsOrResponses(true).skipGap(this.origGapFirst);
+      if (this.respGapFirst > 0) this.requestsOrResponses(false).skipGap(this.respGapFirst);
     }
-    const messages = fromOrig === this.requestsFromOrig ? this.requests : this.responses;
-    // The reassembler skipped bytes it never got: tell the message stream before the data after them.
-    const gap = (fromOrig ? this.origStream : this.respStream).gapBytes;
-    const reported = fromOrig ? this.origGap : this.respGap;
-    if (gap !== reported) {
-      messages.skipGap(gap - reported);
-      if (fromOrig) this.origGap = gap;
-      else this.respGap = gap;
-    }
-    messages.feed(data, offset, length);
+    this.requestsOrResponses(fromOrig).feed(data, offset, length);
+  }
+
+  private requestsOrResponses(fromOrig: boolean): HttpMessageStream<unknown> {
+    return fromOrig === this.requestsFromOrig ? this.requests : this.responses;
   }
 }
 
 export class HttpAnalyzer implements AppAnalyzer {
   private readonly flows = new Map<number, HttpFlow>();
-  /** Capture time of the packet being handled (the reassembler calls back synchronously). */
-  private now = 0;
 
   constructor(private readonly ctx: AppContext) {}
 
@@ -122,20 +162,24 @@ export class HttpAnalyzer implements AppAnalyzer {
     }
     const stream = fromOrig ? flow.origStream : flow.respStream;
     if (pkt.tcpFlags & TCP_SYN) stream.setInitialSequence(pkt.seq);
-    if (pkt.payloadLength === 0 || flow.messagesFrom(fromOrig)?.stopped) return;
-    this.now = pkt.ts;
-    // Data on a SYN (TCP Fast Open) starts one after the SYN's own sequence number.
-    const seq = pkt.tcpFlags & TCP_SYN ? (pkt.seq + 1) >>> 0 : pkt.seq;
-    stream.push(seq, pkt.data, pkt.payloadOffset, pkt.payloadLength);
+    if (pkt.payloadLength > 0 && !flow.messagesFrom(fromOrig)?.stopped) {
+      // Data on a SYN (TCP Fast Open) starts one after the SYN's own sequence number.
+      const seq = pkt.tcpFlags & TCP_SYN ? (pkt.seq + 1) >>> 0 : pkt.seq;
+      stream.push(seq, pkt.data, pkt.payloadOffset, pkt.payloadLength, pkt.ts);
+    }
+    // The peer acknowledging bytes this side never showed us: they were lost to the capture.
+    if (pkt.tcpFlags & TCP_ACK) (fromOrig ? flow.respStream : flow.origStream).acked(pkt.ack);
   }
 
   onFlowEnd(flowId: number): void {
     const flow = this.flows.get(flowId);
     if (flow === undefined) return;
+    flow.flush();
     this.flows.delete(flowId);
     // A response whose body ran to the close, or was cut short, ends here.
     if (flow.answering) this.onResponseEnd(flowId, flow);
-    for (const tx of flow.pending) this.emit(flowId, tx, undefined, 0);
+    // A lost request that no response came for leaves nothing worth a record.
+    for (const tx of flow.pending) if (!tx.lost) this.emit(flowId, tx);
   }
 
   advance(_now: number): void {
@@ -149,14 +193,24 @@ export class HttpAnalyzer implements AppAnalyzer {
   /** @internal called by HttpFlow's request stream. */
   onRequest(flowId: number, flow: HttpFlow, head: RequestHead): number {
     this.confirm(flowId, flow);
-    const tx: Transaction = { ts: this.now, depth: ++flow.depth, request: head, requestBodyLen: 0 };
-    flow.pending.push(tx);
+    const tx: Transaction = { ts: flow.ts, depth: ++flow.depth, request: head, requestBodyLen: 0, missedBytes: 0 };
     flow.sending = tx;
+    this.queue(flowId, flow, tx);
+    return requestFraming(head);
+  }
+
+  /** @internal A request whose start a gap swallowed: a placeholder, so that its response pairs with it. */
+  onRequestLost(flowId: number, flow: HttpFlow): void {
+    this.queue(flowId, flow, { ts: flow.ts, depth: ++flow.depth, requestBodyLen: 0, missedBytes: 0, lost: true });
+  }
+
+  private queue(flowId: number, flow: HttpFlow, tx: Transaction): void {
+    flow.pending.push(tx);
     if (flow.pending.length > MAX_PENDING_REQUESTS) {
       this.ctx.weirds.add(W_HTTP_TOO_MANY_PENDING);
-      this.emit(flowId, flow.pending.shift() as Transaction, undefined, 0);
+      const oldest = flow.pending.shift() as Transaction;
+      if (!oldest.lost) this.emit(flowId, oldest);
     }
-    return requestFraming(head);
   }
 
   /** @internal called by HttpFlow's response stream. */
@@ -165,8 +219,8 @@ export class HttpAnalyzer implements AppAnalyzer {
     const interim = head.statusCode >= 100 && head.statusCode < 200 && head.statusCode !== 101;
     // 1xx (100 Continue...) precede the final response to the same request: they pair with nothing.
     if (interim) return 0;
-    const tx = flow.pending.shift() ?? { ts: this.now, depth: ++flow.depth, requestBodyLen: 0 };
-    flow.answering = { tx, head, bodyLen: 0 };
+    const tx = flow.pending.shift() ?? { ts: flow.ts, depth: ++flow.depth, requestBodyLen: 0, missedBytes: 0 };
+    flow.answering = { tx, head, bodyLen: 0, missedBytes: 0 };
     const framing = responseFraming(head, tx.request?.method);
     if (framing === FRAME_TUNNEL) {
       // The connection stops being HTTP: report this pair now and parse nothing more.
@@ -182,7 +236,18 @@ export class HttpAnalyzer implements AppAnalyzer {
     const answering = flow.answering;
     if (answering === undefined) return;
     flow.answering = undefined;
-    this.emit(flowId, answering.tx, answering.head, answering.bodyLen);
+    this.emit(flowId, answering.tx, answering);
+  }
+
+  /** @internal A response whose start a gap swallowed: the oldest request is answered by it, status unknown. */
+  onResponseLost(flowId: number, flow: HttpFlow): void {
+    const tx = flow.pending.shift();
+    if (tx !== undefined && !tx.lost) this.emit(flowId, tx);
+  }
+
+  /** @internal */
+  onGap(): void {
+    this.ctx.weirds.add(W_HTTP_CONTENT_GAP);
   }
 
   /**
@@ -200,9 +265,9 @@ export class HttpAnalyzer implements AppAnalyzer {
     this.ctx.confirmService(flowId, 'http');
   }
 
-  private emit(flowId: number, tx: Transaction, response: ResponseHead | undefined, responseBodyLen: number): void {
+  private emit(flowId: number, tx: Transaction, answer?: Answer): void {
     const req = tx.request;
-    const record: HttpRecord = { type: 'http', ts: tx.ts, ...this.ctx.connId(flowId), trans_depth: tx.depth, request_body_len: tx.requestBodyLen, response_body_len: responseBodyLen };
+    const record: HttpRecord = { type: 'http', ts: tx.ts, ...this.ctx.connId(flowId), trans_depth: tx.depth, request_body_len: tx.requestBodyLen, response_body_len: answer?.bodyLen ?? 0 };
     if (req !== undefined) {
       record.method = req.method;
       if (req.host !== undefined) record.host = req.host;
@@ -210,10 +275,12 @@ export class HttpAnalyzer implements AppAnalyzer {
       if (req.version !== undefined) record.version = req.version;
       if (req.userAgent !== undefined) record.user_agent = req.userAgent;
     }
-    if (response !== undefined) {
-      record.status_code = response.statusCode;
-      record.status_msg = response.statusMsg;
+    if (answer !== undefined) {
+      record.status_code = answer.head.statusCode;
+      record.status_msg = answer.head.statusMsg;
     }
+    const missed = tx.missedBytes + (answer?.missedBytes ?? 0);
+    if (missed > 0) record.missed_bytes = missed;
     this.ctx.emit(record);
   }
 }

@@ -1,17 +1,22 @@
 /**
  * One direction of an HTTP/1.x connection as a sequence of messages: heads are parsed (buffered only when a
  * head spans segments), bodies are skipped by Content-Length or chunked framing without copying, so the next
- * message on a persistent or pipelined connection is found. Once framing is lost it stops for good (weird).
+ * message on a persistent or pipelined connection is found. Malformed framing stops it for good (weird).
+ *
+ * Content gaps (bytes the capture lost, see skipGap) do not stop it. As in Zeek, a gap inside a body whose
+ * remaining length is known only costs body bytes. Anywhere else the message is finished as far as it is
+ * known, and the stream resynchronises at the next line that starts a message (request or status line), as
+ * Zeek's Spicy analyzers do; the bytes before that line are skipped.
  * Pure: bytes in, handler calls out.
  */
 import { defineWeird } from '../../../decode/weirds.js';
 import { FRAME_CHUNKED, FRAME_INVALID, FRAME_TUNNEL, FRAME_UNTIL_CLOSE, parseChunkSize } from './framing.js';
 import { indexOfByte, MAX_HEAD_BYTES, type HeadResult } from './head.js';
+import { StartLineFinder, type StartLineTest } from './message-start.js';
 
 export const W_HTTP_BAD_CHUNK_SIZE = defineWeird('http_bad_chunk_size');
 export const W_HTTP_BAD_CHUNK_END = defineWeird('http_bad_chunk_end');
 export const W_HTTP_BAD_TRANSFER_ENCODING = defineWeird('http_bad_transfer_encoding');
-export const W_HTTP_CONTENT_GAP = defineWeird('http_content_gap');
 
 const MAX_LINE_BYTES = 8 * 1024;
 const LF = 0x0a;
@@ -25,13 +30,19 @@ const P_CHUNK_END = 4;
 const P_TRAILER = 5;
 const P_UNTIL_CLOSE = 6;
 const P_STOPPED = 7;
+/** After a gap: skipping bytes until a line that starts a message. */
+const P_RESYNC = 8;
 
 export interface MessageHandler<H> {
   /** A whole head: returns its body framing (a length, or FRAME_* from framing.ts). */
   onHead(head: H): number;
   /** `length` bytes of (de-chunked) body. */
   onBody(length: number): void;
+  /** `length` bytes of the current body were lost in a gap; Zeek counts them in the body length. */
+  onBodyGap(length: number): void;
   onMessageEnd(): void;
+  /** A gap swallowed the start of (at least) one message: nothing of it is known. */
+  onMessageLost(): void;
   /** Framing lost: the stream has stopped. */
   onError(weird: number): void;
 }
@@ -45,11 +56,16 @@ export class HttpMessageStream<H> {
   private headLen = 0;
   private lineBuf: Buffer | null = null;
   private lineLen = 0;
+  /** Finds the next message start after a gap; a start line it kept goes into the head buffer. */
+  private readonly finder: StartLineFinder;
 
   constructor(
     private readonly parseHead: HeadParser<H>,
+    startsMessage: StartLineTest,
     private readonly handler: MessageHandler<H>,
-  ) {}
+  ) {
+    this.finder = new StartLineFinder(startsMessage, (line, length) => this.appendHead(line, 0, length));
+  }
 
   get stopped(): boolean {
     return this.phase === P_STOPPED;
@@ -68,19 +84,78 @@ export class HttpMessageStream<H> {
   }
 
   /**
-   * `length` bytes of the stream were lost (the reassembler gave up on a gap). Inside a body of known length
-   * they are only uncounted body bytes and parsing goes on; anywhere else framing is lost.
+   * `length` bytes of the stream were lost (the reassembler gave up on a gap); the next bytes fed come after
+   * them. Inside a body of known remaining length they are body bytes and parsing goes on; otherwise the
+   * message is finished as far as it is known and the stream looks for the next message start.
    */
   skipGap(length: number): void {
-    if (this.phase === P_STOPPED || this.phase === P_UNTIL_CLOSE) return;
-    if ((this.phase === P_BODY || this.phase === P_CHUNK_DATA) && length <= this.remaining) {
-      this.remaining -= length;
-      if (this.remaining > 0) return;
-      if (this.phase === P_BODY) this.endMessage();
-      else this.phase = P_CHUNK_END;
+    switch (this.phase) {
+      case P_STOPPED:
+        return;
+      case P_UNTIL_CLOSE:
+        this.handler.onBodyGap(length); // everything up to the close is body
+        return;
+      case P_BODY:
+      case P_CHUNK_DATA: {
+        const inBody = Math.min(length, this.remaining);
+        this.remaining -= inBody;
+        this.handler.onBodyGap(inBody);
+        if (inBody === length) {
+          if (this.remaining > 0) return;
+          if (this.phase === P_BODY) this.endMessage();
+          else this.phase = P_CHUNK_END;
+          return;
+        }
+        const framedByLength = this.phase === P_BODY;
+        this.endMessage();
+        // Bytes past the end of a Content-Length body belong to a message that started in the gap. (A chunked
+        // body's end is not known: the gap may hold only more chunks.)
+        if (framedByLength) this.handler.onMessageLost();
+        break;
+      }
+      case P_HEAD:
+        this.interruptHead();
+        break;
+      case P_RESYNC:
+        break;
+      default: // chunk-size line, chunk end, trailer section
+        this.endMessage();
+    }
+    if (this.phase === P_STOPPED) return;
+    this.phase = P_RESYNC;
+    this.headBuf = null;
+    this.headLen = 0;
+    this.lineLen = 0;
+    this.finder.restart();
+  }
+
+  /** The stream ended (flow end): a head cut short is reported as far as it is known, as after a gap. */
+  end(): void {
+    if (this.phase === P_HEAD && this.headLen > 0) this.interruptHead();
+    if (this.phase !== P_STOPPED) this.stop();
+  }
+
+  /** A gap in a head: reports the head from its complete lines, if they hold the first line; else the message is lost. */
+  private interruptHead(): void {
+    const buf = this.headBuf;
+    let lastLf = this.headLen - 1;
+    while (lastLf >= 0 && (buf as Buffer)[lastLf] !== LF) lastLf--;
+    if (buf === null || lastLf < 0) {
+      this.handler.onMessageLost();
       return;
     }
-    this.fail(W_HTTP_CONTENT_GAP, 0);
+    // The lines known, closed with a blank line (allocates, but only once per gap).
+    const known = Buffer.allocUnsafe(lastLf + 3);
+    buf.copy(known, 0, 0, lastLf + 1);
+    known[lastLf + 1] = CR;
+    known[lastLf + 2] = LF;
+    const result = this.parseHead(known, 0, known.length);
+    if (result.status !== 'ok') {
+      this.handler.onMessageLost();
+      return;
+    }
+    this.handler.onHead(result.head); // its body framing no longer matters: the body is cut
+    if (this.phase !== P_STOPPED) this.endMessage();
   }
 
   feed(data: Buffer, offset: number, length: number): void {
@@ -107,6 +182,13 @@ export class HttpMessageStream<H> {
           this.handler.onBody(end - at);
           at = end;
           break;
+        case P_RESYNC: {
+          const start = this.finder.find(data, at, end);
+          if (start < 0) return;
+          this.phase = P_HEAD;
+          at = start;
+          break;
+        }
         default:
           at = this.readLine(data, at, end);
       }

@@ -27,7 +27,7 @@ function sendClient(tls: TlsAnalyzer, pkt: Packet, bytes: Buffer, cuts: number[]
 
 function handshake(tls: TlsAnalyzer, pkt: Packet): void {
   tls.onPayload(7, true, synPacket(pkt, CLIENT_ISN, 9));
-  tls.onPayload(7, false, synPacket(pkt, SERVER_ISN, 9, true));
+  tls.onPayload(7, false, synPacket(pkt, SERVER_ISN, 9, (CLIENT_ISN + 1) >>> 0));
 }
 
 test('ClientHello split inside the record header and inside the extension list, then ServerHello: one record', () => {
@@ -156,6 +156,33 @@ test('a hole the reassembler gives up on before the hello is whole is ssl_conten
   tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 101, payload: Buffer.alloc(70000, 0x16) }));
   tls.finish();
   assert.deepEqual(ctx.weirds.list(), [{ name: 'ssl_content_gap', count: 1 }]);
+});
+
+test('a ClientHello with a hole the server ACKs past is ssl_content_gap; the ServerHello is still reported', () => {
+  const { ctx, tls, pkt } = setup();
+  handshake(tls, pkt);
+  // The ClientHello as three segments, [0,3) [3,300) [300,517): the middle one never captured.
+  tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1, payload: clientHello.subarray(0, 3), ts: 10 }));
+  tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1 + 300, payload: clientHello.subarray(300), ts: 12 }));
+  assert.equal(ctx.weirds.total(), 0, 'the hole might still fill');
+  // The server's ServerHello acknowledges all 517 bytes: the middle segment was lost to the capture.
+  tls.onPayload(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 20, ack: CLIENT_ISN + 1 + clientHello.length }));
+  assert.deepEqual(ctx.weirds.list(), [{ name: 'ssl_content_gap', count: 1 }]);
+  assert.equal(ctx.records.length, 1, 'both sides settled: the record goes out');
+  const r = ctx.records[0] as TlsFlowRecord;
+  assert.equal(r.server_name, undefined, 'nothing read from the bytes after the hole');
+  assert.equal(r.ja3, undefined);
+  assert.equal(r.version, 'TLSv13');
+  assert.equal(r.ja3s, 'eb1d94daa7e0344597e756a1fb6e7054');
+});
+
+test('a ClientHello with a hole still open at the end of the flow is ssl_content_gap, not a silent nothing', () => {
+  const { ctx, tls, pkt } = setup();
+  handshake(tls, pkt);
+  sendClient(tls, pkt, clientHello, [3, 300], [0, 2]); // the middle segment never captured, no ACK seen
+  tls.onFlowEnd(7);
+  assert.deepEqual(ctx.weirds.list(), [{ name: 'ssl_content_gap', count: 1 }]);
+  assert.equal(ctx.records.length, 0);
 });
 
 test('a hello longer than the 64 KiB cap is ssl_handshake_too_long', () => {

@@ -3,7 +3,7 @@
  * The record goes out when the ServerHello is parsed (and the ClientHello, if it is coming), or at flow end /
  * finish when only one hello was seen. After that the flow's later (encrypted) segments cost one Map lookup each.
  */
-import { TCP_SYN, type Packet } from '../../../decode/packet.js';
+import { TCP_ACK, TCP_SYN, type Packet } from '../../../decode/packet.js';
 import { defineWeird } from '../../../decode/weirds.js';
 import type { TlsRecord } from '../../records.js';
 import type { AppAnalyzer, AppContext } from '../types.js';
@@ -68,12 +68,14 @@ export class TlsAnalyzer implements AppAnalyzer {
     if (pkt.tcpFlags & TCP_SYN) side.stream.setInitialSequence(pkt.seq);
     // Data on a SYN (TCP Fast Open) starts one after the SYN's own sequence number.
     if (pkt.payloadLength > 0) side.stream.push(pkt.tcpFlags & TCP_SYN ? (pkt.seq + 1) >>> 0 : pkt.seq, pkt.data, pkt.payloadOffset, pkt.payloadLength);
+    // The peer acknowledging bytes this side never showed us: they were lost to the capture (a gap).
+    if (pkt.tcpFlags & TCP_ACK) (fromOrig ? flow.server : flow.client).stream.acked(pkt.ack);
     this.settle(flowId, flow);
   }
 
   onFlowEnd(flowId: number): void {
     const flow = this.flows.get(flowId);
-    if (flow) this.emit(flowId, flow);
+    if (flow) this.end(flowId, flow);
     this.flows.delete(flowId);
   }
 
@@ -82,8 +84,15 @@ export class TlsAnalyzer implements AppAnalyzer {
   }
 
   finish(): void {
-    for (const [flowId, flow] of this.flows) if (flow) this.emit(flowId, flow);
+    for (const [flowId, flow] of this.flows) if (flow) this.end(flowId, flow);
     this.flows.clear();
+  }
+
+  /** A hello kept behind a hole is still looked at (it fails as ssl_content_gap), then the record goes out. */
+  private end(flowId: number, flow: TlsFlow): void {
+    flow.client.stream.flush();
+    flow.server.stream.flush();
+    this.emit(flowId, flow);
   }
 
   private onHandshake(flow: TlsFlow, fromOrig: boolean, m: HandshakeFound): void {

@@ -1,6 +1,7 @@
 /**
  * Golden run: every TLS flow of the corpus captures listed in fixtures/tshark-hellos.tsv (tshark's view of
  * each stream's first ClientHello and ServerHello) must come out as one tls record with the same facts.
+ * The captures run through the real reader and engine with every default analyzer, as `loopy read` runs them.
  * The fixture is read from src/, also when the test runs from dist/.
  */
 import { test } from 'node:test';
@@ -8,9 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusPath, corpusSkipReason, projectRoot } from '../../../test-support/corpus.js';
+import { runCapture } from '../testing/capture-run.js';
 import { tlsRegistration, type TlsFlowRecord } from './index.js';
 import { isGrease, tlsCipherName, tlsVersionName, versionRank } from './names.js';
-import { replayCapture } from './testing/replay.js';
 
 interface Expected {
   file: string;
@@ -50,14 +51,14 @@ function expectedVersion(e: Expected): string {
   return tlsVersionName(offers.reduce((a, b) => (versionRank(b) > versionRank(a) ? b : a)));
 }
 
-test('tls records match tshark for every TLS flow of the corpus', { skip: corpusSkipReason() }, () => {
+test('tls records match tshark for every TLS flow of the corpus', { skip: corpusSkipReason() }, async () => {
   const reference = loadReference();
   const files = [...new Set(reference.map((e) => e.file))];
   assert.ok(files.length >= 15);
   for (const file of files) {
-    const { ctx } = replayCapture(corpusPath(file), tlsRegistration);
+    const run = await runCapture(corpusPath(file));
     const rows = reference.filter((e) => e.file === file);
-    const records = ctx.records as TlsFlowRecord[];
+    const records = run.recordsOf<TlsFlowRecord>('tls');
     assert.equal(records.length, rows.length, `${file}: one record per TLS flow`);
     for (const e of rows) {
       const r = records.find((x) => x['id.orig_p'] === e.clientPort && x['id.resp_p'] === e.serverPort);
@@ -72,21 +73,26 @@ test('tls records match tshark for every TLS flow of the corpus', { skip: corpus
       assert.equal(r.ja3, e.ja3, `${where} ja3`);
       assert.equal(r.ja3s, e.ja3s || undefined, `${where} ja3s`);
     }
-    assert.ok(ctx.services.every(([, s]) => s === 'ssl'));
-    assert.equal(new Set(ctx.services.map(([id]) => id)).size, rows.length, `${file}: confirmService once per TLS flow`);
+    const ssl = run.services.filter(([, s]) => s === 'ssl').map(([id]) => id);
+    assert.equal(ssl.length, rows.length, `${file}: confirmService once per TLS flow`);
+    assert.equal(new Set(ssl).size, rows.length, `${file}: confirmService once per TLS flow`);
   }
 });
 
-test('non-443 TLS flows are claimed by the probe; SSLv2 flows are reported', { skip: corpusSkipReason() }, () => {
+test('non-443 TLS flows are claimed by the probe; SSLv2 flows are reported', { skip: corpusSkipReason() }, async () => {
   // tshark -r tcp/zeek__tls-tls-fragmented-handshake.pcap: ClientHello to port 4433 (not a TLS port).
-  const fragmented = replayCapture(corpusPath('tcp/zeek__tls-tls-fragmented-handshake.pcap'), tlsRegistration);
-  assert.deepEqual([...fragmented.claimed.values()], ['probe']);
+  const fragmented = await runCapture(corpusPath('tcp/zeek__tls-tls-fragmented-handshake.pcap'));
+  assert.equal(fragmented.probeClaims.get('ssl'), 1);
+  assert.equal(tlsRegistration.tcpPorts?.includes(4433), false);
+  const [record] = fragmented.recordsOf<TlsFlowRecord>('tls');
+  assert.equal(record?.['id.resp_p'], 4433);
   // tshark -V of tcp/zeek__tls-ssl-v2.pcap frames 4 and 6: SSLv2 CLIENT-HELLO/SERVER-HELLO, version 0x0002, 7 specs.
-  const { ctx } = replayCapture(corpusPath('tcp/zeek__tls-ssl-v2.pcap'), tlsRegistration);
-  assert.equal(ctx.records.length, 1);
-  const r = ctx.records[0] as TlsFlowRecord;
+  const run = await runCapture(corpusPath('tcp/zeek__tls-ssl-v2.pcap'));
+  const tls = run.recordsOf<TlsFlowRecord>('tls');
+  assert.equal(tls.length, 1);
+  const r = tls[0];
   assert.equal(r.version, 'SSLv2');
   assert.equal(r.client_cipher_count, 7);
   assert.equal(r.ja3, undefined);
-  assert.equal(ctx.weirds.total(), 0);
+  assert.deepEqual(run.weirds.list(), []);
 });

@@ -31,15 +31,19 @@ export class HelloSide {
     private readonly onFound: (message: HandshakeFound) => void,
     private readonly onFailed: (weird: number) => void,
   ) {
-    this.stream = new StreamReassembler((data, offset, length) => this.consume(data, offset, length));
+    this.stream = new StreamReassembler(
+      (data, offset, length) => this.consume(data, offset, length),
+      () => this.gap(),
+    );
+  }
+
+  /** The record layer cannot be found again after a hole: bytes after it would be read as record headers. */
+  private gap(): void {
+    if (this.state === SIDE_PENDING) this.fail(W_SSL_CONTENT_GAP);
   }
 
   private consume(data: Buffer, offset: number, length: number): void {
     if (this.state !== SIDE_PENDING) return;
-    if (this.stream.gapBytes > 0) {
-      this.fail(W_SSL_CONTENT_GAP);
-      return;
-    }
     let result: FirstHandshake;
     if (this.len === 0) {
       result = readFirstHandshake(data, offset, length);

@@ -1,7 +1,8 @@
 /**
- * Test stand-in for the engine: feeds TransportFrames (or hand-built segments) to a DnsAnalyzer through a
- * fake AppContext with a tiny flow table keyed by the 5-tuple (originator = sender of the first packet, or
- * of the SYN). Records, confirmed services and weirds are collected for assertions.
+ * Test stand-in for the engine, for hand-built segments: feeds them to a DnsAnalyzer through a fake
+ * AppContext with a tiny flow table keyed by the 5-tuple (originator = sender of the first packet).
+ * Records, confirmed services and weirds are collected for assertions. (Corpus captures go through the real
+ * engine: see ../../testing/capture-run.ts.)
  */
 import { IPPROTO_TCP, IPPROTO_UDP, Packet } from '../../../../decode/packet.js';
 import { WeirdCounter } from '../../../../decode/weirds.js';
@@ -9,7 +10,6 @@ import type { ConnId, LoopyRecord } from '../../../records.js';
 import type { AppContext } from '../../types.js';
 import { DnsAnalyzer, type DnsAnalyzerOptions } from '../analyzer.js';
 import type { ObservedDnsMessage } from '../tshark-diff.js';
-import type { TransportFrame } from './capture-frames.js';
 
 export interface Segment {
   ts: number;
@@ -102,17 +102,4 @@ export class FakeEngine {
   finish(): void {
     this.analyzer.finish();
   }
-}
-
-/** Runs a whole capture's DNS traffic (port 53 and the mDNS/LLMNR ports, as the registration claims) through the analyzer. */
-export function driveFrames(frames: readonly TransportFrame[], options: Omit<DnsAnalyzerOptions, 'onMessage'> = {}): FakeEngine {
-  const engine = new FakeEngine(options);
-  const udpPorts = [53, 5353, 5355];
-  for (const f of frames) {
-    const claimed = f.proto === 'udp' ? udpPorts.includes(f.srcPort) || udpPorts.includes(f.dstPort) : f.srcPort === 53 || f.dstPort === 53;
-    if (!claimed) continue;
-    engine.feed(f);
-  }
-  engine.finish();
-  return engine;
 }

@@ -30,11 +30,15 @@ export interface SegmentSpec {
   payload?: Buffer;
   flags?: number;
   ts?: number;
+  /** The acknowledgment number. Without one the packet acknowledges nothing: its ACK flag is cleared. */
+  ack?: number;
 }
 
 /**
  * Fills the reused Packet as the TCP decoder would: the payload sits after 54 bytes of filler (where
  * Ethernet/IP/TCP headers would be), so analyzers that ignore payloadOffset would read the wrong bytes.
+ * Analyzers take an ACK as proof of what the peer received, so a fake packet carries the ACK flag only with
+ * a real acknowledgment number (spec.ack), never a made-up one.
  */
 export function fillTcpPacket(pkt: Packet, spec: SegmentSpec): Packet {
   const payload = spec.payload ?? Buffer.alloc(0);
@@ -42,7 +46,9 @@ export function fillTcpPacket(pkt: Packet, spec: SegmentSpec): Packet {
   payload.copy(frame, 54);
   pkt.reset(frame, new DataView(frame.buffer, frame.byteOffset, frame.length), 0, frame.length, frame.length, spec.ts ?? 0, 1, 0);
   pkt.transport = 6;
-  pkt.tcpFlags = spec.flags ?? (payload.length > 0 ? TCP_ACK | TCP_PSH : TCP_ACK);
+  const flags = spec.flags ?? (payload.length > 0 ? TCP_ACK | TCP_PSH : TCP_ACK);
+  pkt.tcpFlags = spec.ack === undefined ? flags & ~TCP_ACK : flags | TCP_ACK;
+  pkt.ack = (spec.ack ?? 0) >>> 0;
   pkt.seq = spec.seq >>> 0;
   pkt.payloadOffset = 54;
   pkt.payloadLength = payload.length;
@@ -50,8 +56,9 @@ export function fillTcpPacket(pkt: Packet, spec: SegmentSpec): Packet {
   return pkt;
 }
 
-export function synPacket(pkt: Packet, isn: number, ts = 0, synAck = false): Packet {
-  return fillTcpPacket(pkt, { seq: isn, flags: synAck ? TCP_SYN | TCP_ACK : TCP_SYN, ts });
+/** A SYN, or with `ack` (the client's ISN + 1) a SYN-ACK. */
+export function synPacket(pkt: Packet, isn: number, ts = 0, ack?: number): Packet {
+  return fillTcpPacket(pkt, { seq: isn, flags: ack === undefined ? TCP_SYN : TCP_SYN | TCP_ACK, ts, ack });
 }
 
 /** Hex with spaces/newlines/comments allowed ("16 03 01 # record header"). */

@@ -1,0 +1,127 @@
+/**
+ * StreamReassembler: in-order delivery, holes that fill, and holes given up on (content gaps) by ACK, by
+ * budget and at the end of the stream. Segments are built by hand: bytes "abcdefghij" at sequence numbers
+ * 1000-1009 (as after a SYN with ISN 999), cut into pieces; each piece sits at an offset in a bigger buffer,
+ * as packet payloads do.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StreamReassembler } from './stream.js';
+
+const ISN = 999;
+const TEXT = 'abcdefghij';
+
+interface Seen {
+  out: string[];
+  stream: StreamReassembler;
+}
+
+/** Deliveries as their text, gaps as "<gap N>", each with the segment time the reassembler reports. */
+function reassembler(maxPending?: number): Seen {
+  const out: string[] = [];
+  const stream: StreamReassembler = new StreamReassembler(
+    (data, offset, length) => out.push(`${data.toString('latin1', offset, offset + length)}@${stream.segmentTs}`),
+    (bytes) => out.push(`<gap ${bytes}>`),
+    maxPending,
+  );
+  stream.setInitialSequence(ISN);
+  return { out, stream };
+}
+
+/** Pushes TEXT[from, to) at its sequence number, at capture time `ts`. */
+function push(stream: StreamReassembler, from: number, to: number, ts: number): void {
+  const payload = Buffer.from(`..${TEXT.slice(from, to)}..`, 'latin1');
+  stream.push(ISN + 1 + from, payload, 2, to - from, ts);
+}
+
+test('in order, overlapping and duplicate segments: each byte once, in order', () => {
+  const { out, stream } = reassembler();
+  push(stream, 0, 3, 1);
+  push(stream, 2, 6, 2); // "c" again, then "def"
+  push(stream, 0, 6, 3); // a retransmission of all of it
+  push(stream, 6, 10, 4);
+  assert.deepEqual(out, ['abc@1', 'def@2', 'ghij@4']);
+  assert.equal(stream.gaps, 0);
+});
+
+test('a hole that fills: the kept segment comes out after the filler, with its own time', () => {
+  const { out, stream } = reassembler();
+  push(stream, 0, 3, 1);
+  push(stream, 6, 10, 2); // "ghij" is kept: "def" is missing
+  assert.deepEqual(out, ['abc@1']);
+  assert.equal(stream.hasPending, true);
+  push(stream, 3, 6, 3);
+  assert.deepEqual(out, ['abc@1', 'def@3', 'ghij@2']);
+  assert.equal(stream.hasPending, false);
+});
+
+test('an ACK past the hole gives it up: the gap is reported before the bytes after it', () => {
+  const { out, stream } = reassembler();
+  push(stream, 0, 3, 1);
+  push(stream, 6, 10, 2);
+  stream.acked(ISN + 1 + 3); // acknowledges only what was delivered: nothing to give up
+  assert.deepEqual(out, ['abc@1']);
+  stream.acked(ISN + 1 + 10);
+  assert.deepEqual(out, ['abc@1', '<gap 3>', 'ghij@2']);
+  assert.deepEqual([stream.gaps, stream.gapBytes], [1, 3]);
+  push(stream, 3, 6, 3); // "def" turns up after all: too late, already skipped
+  assert.equal(out.length, 3);
+});
+
+test('an ACK inside the hole skips only up to the ACK: the rest may still come', () => {
+  const { out, stream } = reassembler();
+  push(stream, 0, 2, 1);
+  push(stream, 7, 10, 2); // "cdefg" missing
+  stream.acked(ISN + 1 + 4); // the receiver had "cd": lost to the capture
+  assert.deepEqual(out, ['ab@1', '<gap 2>']);
+  push(stream, 4, 7, 3); // "efg" arrives
+  assert.deepEqual(out, ['ab@1', '<gap 2>', 'efg@3', 'hij@2']);
+});
+
+test('an ACK with nothing kept changes nothing (it may have overtaken its data in the capture)', () => {
+  const { out, stream } = reassembler();
+  push(stream, 0, 3, 1);
+  stream.acked(ISN + 1 + 10);
+  push(stream, 3, 10, 2);
+  assert.deepEqual(out, ['abc@1', 'defghij@2']);
+});
+
+test('past the budget of kept bytes the oldest hole is given up', () => {
+  const { out, stream } = reassembler(4);
+  push(stream, 0, 2, 1);
+  push(stream, 4, 7, 2); // 3 bytes kept: within the budget of 4
+  assert.deepEqual(out, ['ab@1']);
+  push(stream, 8, 10, 3); // 5 bytes kept: "cd" is given up, "efg" delivered, then the next hole waits
+  assert.deepEqual(out, ['ab@1', '<gap 2>', 'efg@2']);
+  assert.equal(stream.hasPending, true);
+});
+
+test('flush at the end of the stream delivers every kept segment, each hole reported', () => {
+  const { out, stream } = reassembler();
+  push(stream, 0, 1, 1);
+  push(stream, 8, 10, 3);
+  push(stream, 3, 5, 2); // out of order among the kept ones too
+  stream.flush();
+  assert.deepEqual(out, ['a@1', '<gap 2>', 'de@2', '<gap 3>', 'ij@3']);
+  assert.deepEqual([stream.gaps, stream.gapBytes], [2, 5]);
+  assert.equal(stream.hasPending, false);
+});
+
+test('sequence numbers wrap past 2^32', () => {
+  const out: string[] = [];
+  const stream = new StreamReassembler((d, o, n) => out.push(d.toString('latin1', o, o + n)), (n) => out.push(`<gap ${n}>`));
+  stream.setInitialSequence(0xfffffffd); // data starts at 0xfffffffe
+  stream.push(0xfffffffe, Buffer.from('ab'), 0, 2);
+  stream.push(1, Buffer.from('de'), 0, 2); // "c" at 0 is missing
+  stream.acked(3);
+  assert.deepEqual(out, ['ab', '<gap 1>', 'de']);
+});
+
+test('an ACK seen before the bytes after the hole still gives the hole up when they arrive', () => {
+  const { out, stream } = reassembler();
+  push(stream, 0, 3, 1);
+  stream.acked(ISN + 1 + 10); // nothing kept yet: no gap
+  assert.deepEqual(out, ['abc@1']);
+  push(stream, 6, 10, 2); // past a hole the receiver has acknowledged
+  assert.deepEqual(out, ['abc@1', '<gap 3>', 'ghij@2']);
+});
