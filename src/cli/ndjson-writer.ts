@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { recordToJson } from '../analyze/flows/conn-json.js';
+import { connJsonRoom, writeConnJson } from '../analyze/flows/conn-json.js';
+import type { ConnRecord } from '../analyze/records.js';
 
 const FLUSH_BYTES = 256 * 1024;
 
@@ -8,10 +9,14 @@ const FLUSH_BYTES = 256 * 1024;
  * Writes records as NDJSON with few, large writes. The engine emits synchronously inside a batch; the
  * caller awaits `drain()` between batches so a slow reader (a pipe to jq) holds the reading back instead of
  * growing memory.
+ *
+ * Lines go straight into a byte buffer (conn records byte by byte, the others as JSON.stringify's text
+ * encoded in place) rather than strings joined and then encoded: that was two copies and a large string per
+ * flush. A buffer handed to the stream is never written again; the next lines go to a fresh one.
  */
 export class NdjsonWriter {
-  private parts: string[] = [];
-  private pending = 0;
+  private buf = newChunk(FLUSH_BYTES);
+  private pos = 0;
   private closed = false;
 
   constructor(private readonly out: Writable) {
@@ -28,18 +33,35 @@ export class NdjsonWriter {
 
   write(record: { type: string }): void {
     if (this.closed) return;
-    const line = recordToJson(record);
-    this.parts.push(line);
-    this.pending += line.length + 1;
-    if (this.pending >= FLUSH_BYTES) this.flushBuffered();
+    if (record.type === 'conn') {
+      const r = record as ConnRecord;
+      const buf = this.room(connJsonRoom(r) + 1);
+      this.pos = writeConnJson(buf, this.pos, r);
+    } else {
+      const line = JSON.stringify(record);
+      // UTF-8 takes at most 3 bytes per UTF-16 unit.
+      const buf = this.room(3 * line.length + 1);
+      this.pos += buf.write(line, this.pos, 'utf8');
+    }
+    this.buf[this.pos++] = 0x0a;
+    if (this.pos >= FLUSH_BYTES) this.flushBuffered();
+  }
+
+  /** The buffer, with at least `bytes` free after pos (flushing first, or growing for a huge line): call before reading pos. */
+  private room(bytes: number): Buffer {
+    if (this.buf.length - this.pos < bytes) {
+      this.flushBuffered();
+      if (this.buf.length < bytes) this.buf = newChunk(bytes);
+    }
+    return this.buf;
   }
 
   private flushBuffered(): boolean {
-    if (this.parts.length === 0 || this.closed) return true;
-    const text = `${this.parts.join('\n')}\n`;
-    this.parts = [];
-    this.pending = 0;
-    return this.out.write(text);
+    if (this.pos === 0) return true;
+    const chunk = this.buf.subarray(0, this.pos);
+    this.buf = newChunk(FLUSH_BYTES);
+    this.pos = 0;
+    return this.closed || this.out.write(chunk);
   }
 
   /** Flushes and waits while the stream's buffer is full. */
@@ -56,4 +78,9 @@ export class NdjsonWriter {
   async end(): Promise<void> {
     await this.drain();
   }
+}
+
+/** Room for a flush's worth of lines plus the largest usual line, so a flush is rarely early. */
+function newChunk(bytes: number): Buffer {
+  return Buffer.allocUnsafeSlow(Math.max(bytes, FLUSH_BYTES) + 64 * 1024);
 }

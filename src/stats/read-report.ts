@@ -1,5 +1,5 @@
 import type { ConnRecord, DnsRecord, LoopyRecord, SummaryRecord } from '../analyze/records.js';
-import { Tally } from './top-n.js';
+import { firstSorted, Tally } from './top-n.js';
 
 export interface Conversation {
   label: string;
@@ -53,21 +53,10 @@ export class ReadReport {
 
   private addConn(c: ConnRecord): void {
     const bytes = c.orig_ip_bytes + c.resp_ip_bytes;
-    const packets = c.orig_pkts + c.resp_pkts;
-    for (const host of [c['id.orig_h'], c['id.resp_h']]) this.hostBytes.add(host, bytes);
+    this.hostBytes.add(c['id.orig_h'], bytes);
+    this.hostBytes.add(c['id.resp_h'], bytes);
     if (c.service) this.services.add(c.service, 1);
-    const conv: Conversation = {
-      label: `${endpoint(c['id.orig_h'], c['id.orig_p'])} → ${endpoint(c['id.resp_h'], c['id.resp_p'])}`,
-      proto: c.proto,
-      service: c.service,
-      state: c.conn_state,
-      packets,
-      bytes,
-      duration: c.duration,
-      rtt: c.rtt,
-      retrans: c.orig_retrans + c.resp_retrans,
-    };
-    (c.proto === 'tcp' ? this.tcp : c.proto === 'udp' ? this.udp : this.icmp).push(conv);
+    (c.proto === 'tcp' ? this.tcp : c.proto === 'udp' ? this.udp : this.icmp).push(new KeptConversation(c));
   }
 
   private addDns(d: DnsRecord): void {
@@ -79,11 +68,49 @@ export class ReadReport {
   }
 
   topConversations(list: Conversation[], n: number): Conversation[] {
-    return [...list].sort((a, b) => b.bytes - a.bytes || b.packets - a.packets).slice(0, n);
+    return firstSorted(list, n, (a, b) => b.bytes - a.bytes || b.packets - a.packets);
   }
 
   slowestDns(n: number): Array<{ query: string; rtt: number; server: string }> {
-    return [...this.dnsSlowest].sort((a, b) => b.rtt - a.rtt).slice(0, n);
+    return firstSorted(this.dnsSlowest, n, (a, b) => b.rtt - a.rtt);
+  }
+}
+
+/**
+ * A conversation as kept for every connection: numbers only; its label is written when it is shown (a
+ * report shows 8 of them, and a capture can hold hundreds of thousands).
+ */
+class KeptConversation implements Conversation {
+  readonly proto: string;
+  readonly service?: string;
+  readonly state: string;
+  readonly packets: number;
+  readonly bytes: number;
+  readonly duration: number;
+  readonly rtt?: number;
+  readonly retrans: number;
+  private readonly origHost: string;
+  private readonly origPort: number;
+  private readonly respHost: string;
+  private readonly respPort: number;
+
+  constructor(c: ConnRecord) {
+    this.proto = c.proto;
+    this.service = c.service;
+    this.state = c.conn_state;
+    this.packets = c.orig_pkts + c.resp_pkts;
+    this.bytes = c.orig_ip_bytes + c.resp_ip_bytes;
+    this.duration = c.duration;
+    this.rtt = c.rtt;
+    this.retrans = c.orig_retrans + c.resp_retrans;
+    this.origHost = c['id.orig_h'];
+    this.origPort = c['id.orig_p'];
+    this.respHost = c['id.resp_h'];
+    this.respPort = c['id.resp_p'];
+  }
+
+  get label(): string {
+    return `${endpoint(this.origHost, this.origPort)} → ${endpoint(this.respHost, this.respPort)}`;
   }
 }
 

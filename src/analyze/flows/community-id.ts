@@ -48,6 +48,68 @@ export function communityId(proto: number, src: Uint8Array, dst: Uint8Array, spo
   return `1:${sha1Base64(input)}`;
 }
 
+// seed(2) | src | dst | proto(1) | pad(1) | sport(2) | dport(2): one reused input per address size, as a
+// conn record is made per flow and a Buffer per hash was a measurable share of the GC work.
+const keyInputV4 = Buffer.alloc(2 + 4 + 4 + 2 + 4);
+const keyInputV6 = Buffer.alloc(2 + 16 + 16 + 2 + 4);
+
+/**
+ * The Community ID of a flow whose addresses are words in the flow table's key columns (`keys[origAt...]`,
+ * one word for IPv4, four big-endian words for IPv6), in the originator → responder direction: the same
+ * string as `communityId` over the addresses' bytes, without allocating anything but the result.
+ * Flows exist only for TCP, UDP, ICMP and ICMPv6, which all carry ports (or ICMP's type/code equivalents).
+ */
+export function communityIdOfKey(proto: number, v6: boolean, keys: Uint32Array, origAt: number, respAt: number, origPort: number, respPort: number, seed = 0): string {
+  let sport = origPort;
+  let dport = respPort;
+  let oneWay = false;
+  if (proto === 1 || proto === 58) {
+    const counterpart = icmpCounterpart(proto, sport);
+    if (counterpart < 0) oneWay = true;
+    else dport = counterpart;
+  }
+  const words = v6 ? 4 : 1;
+  let srcAt = origAt;
+  let dstAt = respAt;
+  if (!oneWay && !isOrderedWords(keys, srcAt, dstAt, words, sport, dport)) {
+    srcAt = respAt;
+    dstAt = origAt;
+    const p = sport;
+    sport = dport;
+    dport = p;
+  }
+  const input = v6 ? keyInputV6 : keyInputV4;
+  input[0] = (seed >>> 8) & 0xff;
+  input[1] = seed & 0xff;
+  let at = 2;
+  for (let i = 0; i < words; i++, at += 4) putWord(input, at, keys[srcAt + i]);
+  for (let i = 0; i < words; i++, at += 4) putWord(input, at, keys[dstAt + i]);
+  input[at++] = proto;
+  input[at++] = 0;
+  input[at++] = (sport >>> 8) & 0xff;
+  input[at++] = sport & 0xff;
+  input[at++] = (dport >>> 8) & 0xff;
+  input[at] = dport & 0xff;
+  return `1:${sha1Base64(input)}`;
+}
+
+function putWord(into: Buffer, at: number, word: number): void {
+  into[at] = word >>> 24;
+  into[at + 1] = (word >>> 16) & 0xff;
+  into[at + 2] = (word >>> 8) & 0xff;
+  into[at + 3] = word & 0xff;
+}
+
+/** As isOrdered over the addresses' bytes: big-endian words compare as their bytes do. */
+function isOrderedWords(keys: Uint32Array, aAt: number, bAt: number, words: number, aport: number, bport: number): boolean {
+  for (let i = 0; i < words; i++) {
+    const a = keys[aAt + i];
+    const b = keys[bAt + i];
+    if (a !== b) return a < b;
+  }
+  return aport <= bport;
+}
+
 /** crypto.hash (Node ≥ 20.12) is a one-shot without a Hash object; fall back to createHash elsewhere. */
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'base64') => string }).hash;
 function sha1Base64(input: Buffer): string {

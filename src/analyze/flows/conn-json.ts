@@ -1,4 +1,5 @@
 import type { ConnRecord } from '../records.js';
+import { bytesOf, MAX_NUMBER_TEXT, putAscii, putBytes, putJsonString, putNumber } from './json-bytes.js';
 
 /**
  * A conn record as JSON, written by hand because it is the most frequent record: about twice as fast as
@@ -17,4 +18,77 @@ export function connToJson(r: ConnRecord): string {
 /** Conn records by hand (they are built only by connRecordOf, in this field order), the rest by JSON.stringify. */
 export function recordToJson(record: { type: string }): string {
   return record.type === 'conn' ? connToJson(record as ConnRecord) : JSON.stringify(record);
+}
+
+// connToJson's text between the values, as bytes.
+const K_TS = bytesOf('{"type":"conn","ts":');
+const K_UID = bytesOf(',"uid":"');
+const K_ORIG_H = bytesOf('","id.orig_h":"');
+const K_ORIG_P = bytesOf('","id.orig_p":');
+const K_RESP_H = bytesOf(',"id.resp_h":"');
+const K_RESP_P = bytesOf('","id.resp_p":');
+const K_PROTO = bytesOf(',"proto":"');
+const K_COMMUNITY = bytesOf('","community_id":"');
+const K_DURATION = bytesOf('","duration":');
+const K_ORIG_BYTES = bytesOf(',"orig_bytes":');
+const K_RESP_BYTES = bytesOf(',"resp_bytes":');
+const K_STATE = bytesOf(',"conn_state":"');
+const K_HISTORY = bytesOf('","history":"');
+const K_ORIG_PKTS = bytesOf('","orig_pkts":');
+const K_ORIG_IP_BYTES = bytesOf(',"orig_ip_bytes":');
+const K_RESP_PKTS = bytesOf(',"resp_pkts":');
+const K_RESP_IP_BYTES = bytesOf(',"resp_ip_bytes":');
+const K_ORIG_RETRANS = bytesOf(',"orig_retrans":');
+const K_RESP_RETRANS = bytesOf(',"resp_retrans":');
+const K_ORIG_OOO = bytesOf(',"orig_ooo":');
+const K_RESP_OOO = bytesOf(',"resp_ooo":');
+const K_SERVICE = bytesOf(',"service":');
+const K_VLAN = bytesOf(',"vlan":');
+const K_INNER_VLAN = bytesOf(',"inner_vlan":');
+const K_RTT = bytesOf(',"rtt":');
+
+/** Bytes connToJson's fixed text and numbers can take, at most (the keys are 339 bytes, 16 numbers). */
+const CONN_FIXED_ROOM = 512 + 16 * MAX_NUMBER_TEXT;
+
+/** Room `writeConnJson` needs for this record. */
+export function connJsonRoom(r: ConnRecord): number {
+  return (
+    CONN_FIXED_ROOM +
+    r.uid.length + r['id.orig_h'].length + r['id.resp_h'].length + r.proto.length + r.community_id.length + r.conn_state.length + r.history.length +
+    (r.service === undefined ? 0 : 6 * r.service.length + 2)
+  );
+}
+
+/**
+ * connToJson's text written as bytes into `buf` at `pos` (which has connJsonRoom(r) bytes of room); returns
+ * the position after it. No string is built on the way.
+ */
+export function writeConnJson(buf: Buffer, pos: number, r: ConnRecord): number {
+  pos = putNumber(buf, putBytes(buf, pos, K_TS), r.ts);
+  pos = putAscii(buf, putBytes(buf, pos, K_UID), r.uid);
+  pos = putAscii(buf, putBytes(buf, pos, K_ORIG_H), r['id.orig_h']);
+  pos = putNumber(buf, putBytes(buf, pos, K_ORIG_P), r['id.orig_p']);
+  pos = putAscii(buf, putBytes(buf, pos, K_RESP_H), r['id.resp_h']);
+  pos = putNumber(buf, putBytes(buf, pos, K_RESP_P), r['id.resp_p']);
+  pos = putAscii(buf, putBytes(buf, pos, K_PROTO), r.proto);
+  pos = putAscii(buf, putBytes(buf, pos, K_COMMUNITY), r.community_id);
+  pos = putNumber(buf, putBytes(buf, pos, K_DURATION), r.duration);
+  pos = putNumber(buf, putBytes(buf, pos, K_ORIG_BYTES), r.orig_bytes);
+  pos = putNumber(buf, putBytes(buf, pos, K_RESP_BYTES), r.resp_bytes);
+  pos = putAscii(buf, putBytes(buf, pos, K_STATE), r.conn_state);
+  pos = putAscii(buf, putBytes(buf, pos, K_HISTORY), r.history);
+  pos = putNumber(buf, putBytes(buf, pos, K_ORIG_PKTS), r.orig_pkts);
+  pos = putNumber(buf, putBytes(buf, pos, K_ORIG_IP_BYTES), r.orig_ip_bytes);
+  pos = putNumber(buf, putBytes(buf, pos, K_RESP_PKTS), r.resp_pkts);
+  pos = putNumber(buf, putBytes(buf, pos, K_RESP_IP_BYTES), r.resp_ip_bytes);
+  pos = putNumber(buf, putBytes(buf, pos, K_ORIG_RETRANS), r.orig_retrans);
+  pos = putNumber(buf, putBytes(buf, pos, K_RESP_RETRANS), r.resp_retrans);
+  pos = putNumber(buf, putBytes(buf, pos, K_ORIG_OOO), r.orig_ooo);
+  pos = putNumber(buf, putBytes(buf, pos, K_RESP_OOO), r.resp_ooo);
+  if (r.service !== undefined) pos = putJsonString(buf, putBytes(buf, pos, K_SERVICE), r.service);
+  if (r.vlan !== undefined) pos = putNumber(buf, putBytes(buf, pos, K_VLAN), r.vlan);
+  if (r.inner_vlan !== undefined) pos = putNumber(buf, putBytes(buf, pos, K_INNER_VLAN), r.inner_vlan);
+  if (r.rtt !== undefined) pos = putNumber(buf, putBytes(buf, pos, K_RTT), r.rtt);
+  buf[pos++] = 0x7d; // }
+  return pos;
 }

@@ -169,3 +169,41 @@ test('a full table evicts the least recently active flow and counts it', () => {
   assert.equal(h.ended[0].record['id.orig_p'], 1);
   assert.equal(h.conns.table.count, 4);
 });
+
+test('each flow ends at its own limit: closed TCP after 5 s, UDP after 60 s, open TCP after 300 s; an active one is cut at 1 h', () => {
+  const h = harness();
+  const T = DEFAULT_TIMEOUTS;
+  h.send({ from: 'c', flags: S, seq: 1, t: 1000 }, IPPROTO_TCP, 40001); // open TCP, last packet at 1000
+  h.send({ from: 'c', flags: 0, seq: 0, len: 10, t: 1000 }, IPPROTO_UDP, 40002); // UDP, last packet at 1000
+  h.send({ from: 'c', flags: S, seq: 1, t: 1000 }, IPPROTO_TCP, 40003);
+  h.send({ from: 's', flags: RA, seq: 0, t: 1000 }, IPPROTO_TCP, 40003); // reset: closed, lingers
+  const endedPorts = () => h.ended.map((e) => [e.record['id.orig_p'], e.reason]);
+  h.conns.sweep(1000 + T.closedLinger); // exactly at the limit: not yet
+  assert.deepEqual(endedPorts(), []);
+  h.conns.sweep(1000 + T.closedLinger + 0.001);
+  assert.deepEqual(endedPorts(), [[40003, 'closed']]);
+  h.conns.sweep(1000 + T.udpIdle);
+  assert.equal(h.ended.length, 1);
+  h.conns.sweep(1000 + T.udpIdle + 0.001);
+  assert.deepEqual(endedPorts(), [[40003, 'closed'], [40002, 'idle']]);
+  h.conns.sweep(1000 + T.tcpIdle + 0.001);
+  assert.deepEqual(endedPorts().at(-1), [40001, 'idle']);
+
+  // A UDP flow busy every 30 s for over an hour: reported at the active timeout, and goes on.
+  for (let t = 2000; t <= 2000 + T.active + 60; t += 30) {
+    h.send({ from: 'c', flags: 0, seq: 0, len: 10, t }, IPPROTO_UDP, 40004);
+    h.conns.sweep(t + 1);
+  }
+  const active = h.ended.filter((e) => e.record['id.orig_p'] === 40004);
+  assert.deepEqual(active.map((e) => e.reason), ['active']);
+  assert.equal(active[0].record.orig_pkts, T.active / 30 + 1);
+});
+
+test('a packet after the idle limit starts a new flow even before a sweep; one just inside it does not', () => {
+  const h = harness();
+  h.send({ from: 'c', flags: 0, seq: 0, len: 10, t: 500 }, IPPROTO_UDP, 40010);
+  h.send({ from: 'c', flags: 0, seq: 0, len: 10, t: 500 + DEFAULT_TIMEOUTS.udpIdle }, IPPROTO_UDP, 40010);
+  assert.equal(h.ended.length, 0);
+  h.send({ from: 'c', flags: 0, seq: 0, len: 10, t: 500 + 2 * DEFAULT_TIMEOUTS.udpIdle + 0.001 }, IPPROTO_UDP, 40010);
+  assert.deepEqual(h.ended.map((e) => [e.reason, e.record.orig_pkts]), [['idle', 2]]);
+});

@@ -57,12 +57,15 @@ export class Connections {
   flowsEvicted = 0;
   private nextSerial = 1;
   private evictionHand = 0;
+  /** The smallest idle limit of any flow: a flow idle for less has not timed out, whatever its own limit. */
+  private readonly shortestTimeout: number;
 
   constructor(
     maxFlows: number,
     private readonly timeouts: FlowTimeouts,
     private readonly onEnd: (flow: number, reason: FlowEndReason) => void,
   ) {
+    this.shortestTimeout = Math.min(timeouts.tcpIdle, timeouts.udpIdle, timeouts.icmpIdle, timeouts.closedLinger);
     this.table = new FlowTable(maxFlows);
     this.table.onGrow((n) => this.grow(n));
   }
@@ -88,7 +91,8 @@ export class Connections {
     }
     const reused = !this.table.lastCreated && proto === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isFinished(flow);
     // Timed out but not swept yet (sweeps run every few seconds): the timeout decides, not the sweep.
-    const expired = !this.table.lastCreated && pkt.ts - this.lastTs[flow] > this.idleLimit(flow);
+    const idle = pkt.ts - this.lastTs[flow];
+    const expired = !this.table.lastCreated && idle > this.shortestTimeout && idle > this.idleLimit(flow);
     if (reused || expired) {
       // A new connection on a reused 4-tuple, or after the old one timed out: report the old one, start afresh.
       const fromA = this.table.lastFromA;
@@ -270,9 +274,15 @@ export class Connections {
   /** Ends flows whose time is up at capture time `now`. */
   sweep(now: number): void {
     const t = this.timeouts;
+    // Most flows are neither idle for the shortest timeout nor past the active one: skip them with two
+    // subtractions, before working out their own limit (a sweep visits every flow every few seconds).
+    const shortest = this.shortestTimeout;
+    const live = this.table.live;
+    const lastTs = this.lastTs;
+    const periodTs = this.periodTs;
     for (let flow = 0; flow < this.table.extent; flow++) {
-      if (!this.table.isLive(flow)) continue;
-      if (now - this.lastTs[flow] > this.idleLimit(flow)) this.end(flow, this.proto[flow] === IPPROTO_TCP && this.isFinished(flow) ? 'closed' : 'idle');
+      if (live[flow] !== 1 || (now - lastTs[flow] <= shortest && now - periodTs[flow] <= t.active)) continue;
+      if (now - lastTs[flow] > this.idleLimit(flow)) this.end(flow, this.proto[flow] === IPPROTO_TCP && this.isFinished(flow) ? 'closed' : 'idle');
       else if (now - this.periodTs[flow] > t.active) this.activeTimeout(flow);
     }
   }

@@ -70,3 +70,20 @@ test('a full table refuses new flows instead of growing past its budget', () => 
   for (let port = 1; port <= 3; port++) assert.ok(table.lookup(packetFor(pkt, 1, 2, port, 9), IPPROTO_UDP, port, 9, true) >= 0);
   assert.equal(table.lookup(packetFor(pkt, 1, 2, 4, 9), IPPROTO_UDP, 4, 9, true), -1);
 });
+
+test('the flow found last is found again without a probe, but never once it has been removed', () => {
+  const table = new FlowTable(16, 4);
+  const pkt = new Packet();
+  const f = table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, true);
+  assert.equal(table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, false), f);
+  assert.equal(table.lookup(packetFor(pkt, 2, 1, 53, 1000), IPPROTO_UDP, 53, 1000, false), f);
+  assert.equal(table.lastFromA, false);
+  // Its key stays in the key columns after removal: only the index may say whether the flow exists.
+  table.remove(f);
+  assert.equal(table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, false), -1);
+  // The slot reused by another flow is that flow's, not the old key's.
+  const g = table.lookup(packetFor(pkt, 3, 4, 1000, 53), IPPROTO_UDP, 1000, 53, true);
+  assert.equal(g, f);
+  assert.equal(table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, false), -1);
+  assert.equal(table.lookup(packetFor(pkt, 3, 4, 1000, 53), IPPROTO_UDP, 1000, 53, false), g);
+});
