@@ -25,22 +25,22 @@ function address(pkt: Packet, v6: boolean, src: readonly number[], dst: readonly
   pkt.dst.set(dst);
 }
 
-// Inner VLAN 300, not 4094: the key keeps 11 bits of it (bit 21 up), reported as a bug, not changed here.
+// Inner VLAN 4094: the highest id, all 12 bits (the key once kept 11 of them).
 test('IPv6 with both VLAN tags, first seen at the SYN-ACK: the SYN-ACK receiver is the originator', () => {
   const { conns, ended, pkt } = harness();
   // Server 2001:db8::1 port 443 answers client 2001:db8::2 port 40000 (the server's address is the smaller).
   address(pkt, true, [0x20010db8, 0, 0, 1], [0x20010db8, 0, 0, 2]);
-  Object.assign(pkt, { ts: 100.5, transport: IPPROTO_TCP, srcPort: 443, dstPort: 40000, tcpFlags: TCP_SYN | TCP_ACK, seq: 7, window: 1000, vlan: 100, innerVlan: 300, ipLength: 60 });
+  Object.assign(pkt, { ts: 100.5, transport: IPPROTO_TCP, srcPort: 443, dstPort: 40000, tcpFlags: TCP_SYN | TCP_ACK, seq: 7, window: 1000, vlan: 100, innerVlan: 4094, ipLength: 60 });
   const flow = conns.update(pkt);
   const ep = flowEndpoints(conns, flow);
   assert.deepEqual([...ep.orig], [0x20010db8, 0, 0, 2]);
-  assert.deepEqual([ep.origPort, ep.respPort, ep.vlan, ep.innerVlan, ep.version], [40000, 443, 100, 300, 6]);
+  assert.deepEqual([ep.origPort, ep.respPort, ep.vlan, ep.innerVlan, ep.version], [40000, 443, 100, 4094, 6]);
   assert.deepEqual(connIdOf(conns, flow), { uid: uidFor(1), 'id.orig_h': '2001:db8::2', 'id.orig_p': 40000, 'id.resp_h': '2001:db8::1', 'id.resp_p': 443, proto: 'tcp' });
   conns.finishAll();
   const r = ended[0];
   const bytes = (w: number[]) => Uint8Array.from(w.flatMap((x) => [x >>> 24, (x >>> 16) & 0xff, (x >>> 8) & 0xff, x & 0xff]));
   assert.equal(r.community_id, communityId(IPPROTO_TCP, bytes([0x20010db8, 0, 0, 2]), bytes([0x20010db8, 0, 0, 1]), 40000, 443));
-  assert.deepEqual([r.history, r.vlan, r.inner_vlan, r.service, r.resp_pkts, r.resp_ip_bytes], ['^h', 100, 300, 'dns', 1, 60]);
+  assert.deepEqual([r.history, r.vlan, r.inner_vlan, r.service, r.resp_pkts, r.resp_ip_bytes], ['^h', 100, 4094, 'dns', 1, 60]);
 });
 
 test('ICMP echo: type and counterpart as ports, the Community ID spec value, no VLAN fields', () => {

@@ -57,7 +57,7 @@ export function flowEndpoints(conns: Connections, flow: number): FlowEndpoints {
     origPort: origPort(conns, flow),
     respPort: respPort(conns, flow),
     vlan: (meta >>> 8) & 0xfff,
-    innerVlan: (meta >>> 21) & 0xfff,
+    innerVlan: keys[base + 10],
   };
 }
 
@@ -67,7 +67,7 @@ export function formatAddress(version: number, words: Uint32Array): string {
 }
 
 // The key's layout (flow-table.ts): words 0-3 side A's address, 4-7 side B's, 8 A's port << 16 | B's port,
-// 9 proto | vlan << 8 | v6 << 20 | inner vlan << 21. Records read these in place: no copies per record.
+// 9 proto | vlan << 8 | v6 << 20, 10 the inner VLAN. Records read these in place: no copies per record.
 const origIsA = (conns: Connections, flow: number): boolean => conns.table.origIsA[flow] === 1;
 const origAddressAt = (conns: Connections, flow: number): number => flow * KEY_WORDS + (origIsA(conns, flow) ? 0 : 4);
 const respAddressAt = (conns: Connections, flow: number): number => flow * KEY_WORDS + (origIsA(conns, flow) ? 4 : 0);
@@ -157,7 +157,7 @@ export function connRecordOf(conns: Connections, flow: number, service: string |
   };
   if (service !== undefined) record.service = service;
   const vlan = (meta >>> 8) & 0xfff;
-  const innerVlan = (meta >>> 21) & 0xfff;
+  const innerVlan = keys[flow * KEY_WORDS + 10];
   if (vlan !== 0) record.vlan = vlan;
   if (innerVlan !== 0) record.inner_vlan = innerVlan;
   if (isTcp && conns.rtt[flow] >= 0) record.rtt = round6(conns.rtt[flow]);

@@ -25,6 +25,18 @@ test('both directions of a flow find the same entry; IPv4 and IPv6 with equal wo
   assert.notEqual(g, f);
 });
 
+test('QinQ: flows whose inner VLAN ids differ only above bit 11 (2 and 2050) stay apart', () => {
+  const table = new FlowTable(16, 4);
+  const pkt = packetFor(new Packet(), 1, 2, 1000, 53);
+  pkt.vlan = 100;
+  pkt.innerVlan = 2;
+  const low = table.lookup(pkt, IPPROTO_UDP, 1000, 53, true);
+  pkt.innerVlan = 2050;
+  const high = table.lookup(pkt, IPPROTO_UDP, 1000, 53, true);
+  assert.notEqual(high, low);
+  assert.equal(table.lastCreated, true);
+});
+
 test('random inserts and removals agree with a Map, through growth and backward-shift deletion', () => {
   const table = new FlowTable(5000, 8);
   const oracle = new Map<string, number>();

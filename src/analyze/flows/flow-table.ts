@@ -6,7 +6,8 @@ import type { Packet } from '../../decode/packet.js';
  * a packet up allocates nothing. Side "A" of a key is the smaller (address, port) endpoint, which makes the
  * key the same for both directions; `origIsA` remembers which side is the originator.
  */
-export const KEY_WORDS = 10;
+/** Words 0-3 side A's address, 4-7 side B's, 8 the ports, 9 proto | vlan << 8 | v6 << 20, 10 the inner VLAN. */
+export const KEY_WORDS = 11;
 const INDEX_EMPTY = -1;
 /** Flow ids carry a generation so that an id of a flow that ended never reaches a newer flow in its slot. */
 export const FLOW_SLOTS = 1 << 22;
@@ -93,7 +94,10 @@ export class FlowTable {
     key[0] = a[0]; key[1] = a[1]; key[2] = a[2]; key[3] = a[3];
     key[4] = b[0]; key[5] = b[1]; key[6] = b[2]; key[7] = b[3];
     key[8] = srcFirst ? ((sport << 16) | dport) >>> 0 : ((dport << 16) | sport) >>> 0;
-    key[9] = (proto | (pkt.vlan << 8) | (pkt.ipVersion === 6 ? 1 << 20 : 0) | (pkt.innerVlan << 21)) >>> 0;
+    key[9] = proto | (pkt.vlan << 8) | (pkt.ipVersion === 6 ? 1 << 20 : 0);
+    // A word of its own: 12 bits of VLAN id do not fit beside the rest (bit 21 up kept only 11, so
+    // inner VLAN 4094 read back as 2046 and QinQ flows 2048 apart merged).
+    key[10] = pkt.innerVlan;
     this.lastFromA = srcFirst;
     this.lastCreated = false;
     if (this.lastFound >= 0 && this.sameKey(this.lastFound)) return this.lastFound;
