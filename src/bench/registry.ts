@@ -10,6 +10,7 @@ import { detectionCost } from './detection.js';
 import { serviceBench } from './service.js';
 import { transportsBench } from './transports.js';
 import { uiBench } from './ui.js';
+import { uiRenderBench } from './ui-render.js';
 import type { Benchmark } from './types.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, detectionCost, serviceBench, transportsBench, uiBench];
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, detectionCost, serviceBench, transportsBench, uiBench, uiRenderBench];
