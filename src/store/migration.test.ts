@@ -27,7 +27,7 @@ test('a version 1 database (no top talkers) migrates forward and keeps its histo
   v1.close();
 
   const store = HistoryStore.open(dir, { clock: () => 0 });
-  assert.equal(SCHEMA_VERSION, 3);
+  assert.equal(SCHEMA_VERSION, 4);
   assert.deepEqual(store.flows({ since: H0, until: H0 + 10 }).map((c) => c.uid), [conn.uid]);
   // The watermark came through: minute H0 from stats_1m, minute H0+60 from stats_1s, plus what we add now.
   store.appendStats(statsSecond(H0 + 61, 1, [['10.0.0.5', 42]]));
@@ -60,7 +60,7 @@ test('a version 2 database (no acknowledgement columns) migrates; its alerts rea
   assert.deepEqual([acked?.acknowledged, acked?.acknowledged_at, acked?.acknowledged_by], [true, H0 + 200, 'loopy-ui 0.1.0']);
   store.close();
   const after = new Database(join(dir, DATABASE_FILE), { readonly: true });
-  assert.equal(after.pragma('user_version', { simple: true }), 3);
+  assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.deepEqual(after.prepare('SELECT acknowledged_at, acknowledged_by FROM alerts').get(), { acknowledged_at: H0 + 200, acknowledged_by: 'loopy-ui 0.1.0' });
   after.close();
 });

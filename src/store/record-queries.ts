@@ -7,6 +7,9 @@
 import type Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
 import type { AlertLike, HistoryQuery, HostTotal, TalkersQuery } from './types.js';
+import { CONN_COLUMNS, connOfRow } from './conn-columns.js';
+
+const CONN_SELECT = CONN_COLUMNS.join(', ');
 
 /** Without a limit a query returns at most this many records (a client asking for a week of flows gets a page). */
 export const DEFAULT_LIMIT = 10_000;
@@ -56,7 +59,7 @@ export class RecordQueries {
   constructor(private readonly db: Database.Database) {}
 
   flows(q: HistoryQuery): ConnRecord[] {
-    return this.records<ConnRecord>(CONN, q);
+    return this.records(CONN, q, CONN_SELECT, connOfRow);
   }
 
   dns(q: HistoryQuery): DnsRecord[] {

@@ -67,6 +67,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE alerts ADD COLUMN acknowledged_at REAL;
   ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT;
   `,
+  // 4: closed flows kept in columns only (record-columns.ts): the conn record's JSON beside its columns doubled
+  // the bytes written a flow and a third of the insert's cost. Rows written before keep their JSON (record
+  // is then non-empty); new rows store '' there and are rebuilt from the columns.
+  `
+  ALTER TABLE conn ADD COLUMN history TEXT;
+  ALTER TABLE conn ADD COLUMN orig_ooo INTEGER;
+  ALTER TABLE conn ADD COLUMN resp_ooo INTEGER;
+  ALTER TABLE conn ADD COLUMN vlan INTEGER;
+  ALTER TABLE conn ADD COLUMN inner_vlan INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,7 +1,8 @@
-/** The store's insert statements and the mapping from records to their columns (kept beside the full JSON). */
+/** The store's insert statements and the mapping from records to their columns (conn-columns.ts for flows). */
 import type Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
 import type { StatsSecond } from '../stats/stats-record.js';
+import { CONN_COLUMNS, connParams } from './conn-columns.js';
 import type { Counters } from './rollups.js';
 import type { AlertLike } from './types.js';
 
@@ -16,11 +17,7 @@ export interface RecordInserts {
 
 export function prepareInserts(db: Database.Database): RecordInserts {
   return {
-    conn: db.prepare(
-      `INSERT INTO conn (ts, uid, community_id, orig_h, orig_p, resp_h, resp_p, proto, service, conn_state, duration,
-        orig_bytes, resp_bytes, orig_pkts, resp_pkts, orig_ip_bytes, resp_ip_bytes, rtt, orig_retrans, resp_retrans, record)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
+    conn: db.prepare(`INSERT INTO conn (${CONN_COLUMNS.join(', ')}) VALUES (${CONN_COLUMNS.map(() => '?').join(', ')})`),
     dns: db.prepare(
       `INSERT INTO dns (ts, uid, orig_h, orig_p, resp_h, resp_p, proto, trans_id, query, qtype_name, rcode_name, rtt, answers, record)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -56,11 +53,7 @@ export function statsCounters(rec: StatsSecond): Counters {
 const orNull = <T>(x: T | undefined): T | null => (x === undefined ? null : x);
 
 export function insertConn(s: RecordInserts, c: ConnRecord): void {
-  s.conn.run(
-    c.ts, c.uid, orNull(c.community_id), c['id.orig_h'], c['id.orig_p'], c['id.resp_h'], c['id.resp_p'], c.proto, orNull(c.service),
-    orNull(c.conn_state), orNull(c.duration), orNull(c.orig_bytes), orNull(c.resp_bytes), orNull(c.orig_pkts), orNull(c.resp_pkts),
-    orNull(c.orig_ip_bytes), orNull(c.resp_ip_bytes), orNull(c.rtt), orNull(c.orig_retrans), orNull(c.resp_retrans), JSON.stringify(c),
-  );
+  s.conn.run(connParams(c));
 }
 
 export function insertDns(s: RecordInserts, d: DnsRecord): void {
