@@ -4,7 +4,7 @@ import { defaultApps } from '../analyze/apps/index.js';
 import { defaultProtocols } from '../decode/protocols/index.js';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
 import { ReadReport } from '../stats/read-report.js';
-import { NdjsonWriter } from './ndjson-writer.js';
+import { NdjsonWriter } from '../analyze/ndjson-writer.js';
 import { renderReadSummary } from './read-summary.js';
 import { parsePositiveInt, UsageError } from './errors.js';
 import type { PacketFilterFactory } from './filter.js';

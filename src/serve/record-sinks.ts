@@ -1,17 +1,15 @@
 /**
- * Where the agent's records go (for now; the next issue adds clients and the store): a callback, and NDJSON
- * streams (`--stdout`, `--stats-out FILE`). Lines are buffered and written in few large writes; the capture
- * loop awaits `drain()` after each batch, so a slow reader holds capture back (the kernel ring absorbs, then
- * drops and counts) instead of growing memory. A reader that goes away (EPIPE) stops that sink only.
+ * Where the agent's records go besides its clients and the store: a callback, and NDJSON streams
+ * (`--stdout`, `--stats-out FILE`) written through the same writer as `loopy read --json` (conn records byte by
+ * byte, few large writes). The capture loop awaits `drain()` after each batch, so a slow reader holds capture
+ * back (the kernel ring absorbs, then drops and counts) instead of growing memory. A stream that fails (EPIPE:
+ * its reader went away) stops that sink only, and is reported once.
  */
 import type { Writable } from 'node:stream';
-
-const FLUSH_BYTES = 256 * 1024;
+import { NdjsonWriter } from '../analyze/ndjson-writer.js';
 
 export class NdjsonSink {
-  private parts: string[] = [];
-  private pending = 0;
-  private closed = false;
+  private readonly writer: NdjsonWriter;
   /** Set when the stream failed; the agent logs it once. */
   failure: Error | undefined;
 
@@ -19,48 +17,26 @@ export class NdjsonSink {
     readonly name: string,
     private readonly out: Writable,
   ) {
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      this.closed = true;
-      this.failure = err;
-      this.parts = [];
-    });
+    this.writer = new NdjsonWriter(out, (err) => (this.failure = err));
   }
 
-  write(line: string): void {
-    if (this.closed) return;
-    this.parts.push(line);
-    this.pending += line.length + 1;
-    if (this.pending >= FLUSH_BYTES) this.flush();
+  write(record: { type: string }): void {
+    this.writer.write(record);
   }
 
   /** Hands buffered lines to the stream; false when the stream's own buffer is full. */
   flush(): boolean {
-    if (this.parts.length === 0 || this.closed) return true;
-    const text = `${this.parts.join('\n')}\n`;
-    this.parts = [];
-    this.pending = 0;
-    return this.out.write(text);
+    return this.writer.flush();
   }
 
-  async drain(): Promise<void> {
-    if (this.flush() || this.closed) return;
-    await new Promise<void>((resolve) => {
-      // Both listeners go once either fires: a long-running agent must not pile them up.
-      const done = () => {
-        this.out.off('drain', done);
-        this.out.off('error', done);
-        resolve();
-      };
-      this.out.on('drain', done);
-      this.out.on('error', done);
-    });
+  drain(): Promise<void> {
+    return this.writer.drain();
   }
 
   /** Flushes; closes the stream unless it is shared (stdout). */
   async end(closeStream: boolean): Promise<void> {
-    await this.drain();
-    if (!closeStream || this.closed) return;
-    this.closed = true;
+    await this.writer.drain();
+    if (!closeStream || this.writer.isClosed) return;
     await new Promise<void>((resolve) => this.out.end(resolve));
   }
 }
@@ -71,11 +47,9 @@ export class RecordSinks {
     private readonly callback?: (record: object) => void,
   ) {}
 
-  write(record: object): void {
+  write(record: { type: string }): void {
     this.callback?.(record);
-    if (this.streams.length === 0) return;
-    const line = JSON.stringify(record);
-    for (const s of this.streams) s.sink.write(line);
+    for (const s of this.streams) s.sink.write(record);
   }
 
   flush(): void {

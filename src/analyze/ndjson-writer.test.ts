@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import type { ConnRecord, LoopyRecord } from '../analyze/records.js';
+import type { ConnRecord, LoopyRecord } from './records.js';
 import { NdjsonWriter } from './ndjson-writer.js';
 
 /** A stream that keeps the very buffers it is given (so a writer reusing one would corrupt what came before). */

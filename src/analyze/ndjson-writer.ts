@@ -1,14 +1,14 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { connJsonRoom, writeConnJson } from '../analyze/flows/conn-json.js';
-import type { ConnRecord } from '../analyze/records.js';
+import { connJsonRoom, writeConnJson } from './flows/conn-json.js';
+import type { ConnRecord } from './records.js';
 
 const FLUSH_BYTES = 256 * 1024;
 
 /**
  * Writes records as NDJSON with few, large writes. The engine emits synchronously inside a batch; the
  * caller awaits `drain()` between batches so a slow reader (a pipe to jq) holds the reading back instead of
- * growing memory.
+ * growing memory. `loopy read --json` and the agent's `--stdout` / `--stats-out` streams both write through it.
  *
  * Lines go straight into a byte buffer (conn records byte by byte, the others as JSON.stringify's text
  * encoded in place) rather than strings joined and then encoded: that was two copies and a large string per
@@ -19,10 +19,20 @@ export class NdjsonWriter {
   private pos = 0;
   private closed = false;
 
-  constructor(private readonly out: Writable) {
+  /**
+   * `onError`: any error of the stream stops this writer and is handed over (the agent logs it and keeps
+   * running). Without it, the reader going away (EPIPE, e.g. `| head`) stops the writer quietly, as Unix tools
+   * do, and any other error is thrown.
+   */
+  constructor(
+    private readonly out: Writable,
+    private readonly onError?: (err: Error) => void,
+  ) {
     out.on('error', (err: NodeJS.ErrnoException) => {
-      // The reader went away (e.g. `| head`): stop writing, as Unix tools do.
-      if (err.code === 'EPIPE') this.closed = true;
+      if (this.onError !== undefined) {
+        if (!this.closed) this.onError(err);
+        this.closed = true;
+      } else if (err.code === 'EPIPE') this.closed = true;
       else throw err;
     });
   }
@@ -56,6 +66,11 @@ export class NdjsonWriter {
     return this.buf;
   }
 
+  /** Hands the buffered lines to the stream; false when the stream's own buffer is full. */
+  flush(): boolean {
+    return this.flushBuffered();
+  }
+
   private flushBuffered(): boolean {
     if (this.pos === 0) return true;
     const chunk = this.buf.subarray(0, this.pos);
@@ -70,7 +85,7 @@ export class NdjsonWriter {
     try {
       await once(this.out, 'drain');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      if (this.onError === undefined && (err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
       this.closed = true;
     }
   }
