@@ -21,8 +21,8 @@ import { type Sent, type Veth, cpuSeconds, peakRssBytes, setUpVeth, tcpreplay, t
 import type { BenchOptions, BenchResult, Benchmark, Target, ToolResult } from './types.js';
 
 export const RATES: ReadonlyArray<number | 'top'> = [50_000, 100_000, 200_000, 300_000, 'top'];
-export const SECONDS_PER_STEP = 2;
-export const SLICE_PACKETS = 600_000;
+export const SECONDS_PER_STEP = 5;
+export const SLICE_PACKETS = 1_500_000;
 const TARGET_PPS = 300_000;
 const TARGET_CPU = 25;
 export const WARM_PACKETS = 100_000;
