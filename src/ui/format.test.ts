@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fit, formatBitsPerSecond, formatBytes, formatDuration, formatEndpoint, formatSi, hbar, sparkline } from './format.js';
+import { fit, formatBitsPerSecond, formatBytes, formatDuration, formatEndpoint, formatSi, hbar, sparkline, wrapRows } from './format.js';
 import { columnChart } from './components/chart.js';
 import { layoutColumns, scrollTop } from './components/Table.js';
 
@@ -44,4 +44,11 @@ test('fit cuts with an ellipsis; tables drop optional columns right to left and 
   assert.equal(scrollTop(0, 100, 10), 0);
   assert.equal(scrollTop(50, 100, 10), 45);
   assert.equal(scrollTop(99, 100, 10), 90);
+});
+
+test('wrapRows breaks at spaces within the width and cuts a word longer than a row', () => {
+  assert.deepEqual(wrapRows('ports: 3 7 11 12 19', 10), ['ports: 3 7', '11 12 19']);
+  assert.deepEqual(wrapRows('id: 1:abcdefghijklmnop', 8), ['id:', '1:abcdef', 'ghijklmn', 'op']);
+  assert.deepEqual(wrapRows('short', 80), ['short']);
+  assert.deepEqual(wrapRows('', 80), ['']);
 });

@@ -95,6 +95,28 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   return align === 'left' ? text.padEnd(width, ' ') : text.padStart(width, ' ');
 }
 
+/**
+ * `text` as rows of at most `width` cells, broken at spaces where it can (a word longer than a row is cut):
+ * a view that must fit a height counts rows, and Ink's own wrapping would make them more than it counted.
+ */
+export function wrapRows(text: string, width: number): string[] {
+  if (width <= 0) return [];
+  const rows: string[] = [];
+  let row = '';
+  for (let word of text.split(' ')) {
+    while (word.length > width) {
+      if (row) rows.push(row), (row = '');
+      rows.push(word.slice(0, width));
+      word = word.slice(width);
+    }
+    if (!row) row = word;
+    else if (row.length + 1 + word.length <= width) row += ` ${word}`;
+    else rows.push(row), (row = word);
+  }
+  rows.push(row);
+  return rows;
+}
+
 /** An agent's TARGET in `width` cells: a unix socket path keeps its end (the socket's name), others their start. */
 export function fitTarget(target: string, width: number): string {
   if (target.length <= width || !target.startsWith('unix:') || width < 4) return fit(target, width);

@@ -5,6 +5,23 @@ import { FakeAgentClient } from '../testing/fake-agent-client.js';
 import { ALERT_SCAN, ALERT_TUNNEL, alert } from '../testing/sample-records.js';
 import { renderView, tick } from '../testing/render-view.js';
 
+test('alerts: evidence longer than the screen is cut to the rows it has, never wrapped past them', async () => {
+  const a = new FakeAgentClient('a');
+  const v = renderView(alerts, [a], { height: 12 });
+  // 1024 ports and 20 Community IDs: far more than 12 rows of 80 columns.
+  const ports = Array.from({ length: 1024 }, (_, i) => i + 1);
+  const ids = Array.from({ length: 20 }, (_, i) => `1:${String(i).padStart(27, 'x')}=`);
+  a.emit(alert({ ...ALERT_SCAN, evidence: { ...ALERT_SCAN.evidence, ports }, community_ids: ids }));
+  await v.refresh();
+  await v.press('\r');
+  const rows = v.frame().split('\n');
+  assert.equal(rows.length, 12);
+  assert.ok(rows.every((r) => r.length <= 80));
+  assert.match(rows[3], /^src 192\.168\.10\.250  dst 192\.168\.20\.10/);
+  assert.match(rows[5], /^ports: 1 2 3 4 5/);
+  v.unmount();
+});
+
 test('alerts: open first by severity, closed after; evidence on Enter', async () => {
   const a = new FakeAgentClient('a');
   const v = renderView(alerts, [a]);

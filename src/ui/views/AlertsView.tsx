@@ -10,7 +10,7 @@ import type { AgentSnapshot } from '../agent-store.js';
 import { type Column, Table } from '../components/Table.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
 import { isOpenAlert, matchesFilter } from '../data.js';
-import { fit, formatClock, formatDuration } from '../format.js';
+import { fit, formatClock, formatDuration, wrapRows } from '../format.js';
 import { tone } from '../theme.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
@@ -45,10 +45,12 @@ function Evidence({ row, width, height }: { row: Row; width: number; height: num
   if (e.pcap) lines.push(`evidence pcap: ${e.pcap}`);
   if (a.community_ids.length) lines.push(`community ids: ${a.community_ids.join(' ')}`);
   lines.push(`alert id: ${a.alert_id}`);
+  // Rows, not lines: the frame must not outgrow the screen (Ink then redraws over itself).
+  const rows = lines.flatMap((l, i) => wrapRows(l, width).map((text) => ({ text, bold: i === 0 })));
   return (
     <Box flexDirection="column" width={width}>
-      {lines.slice(0, height).map((l, i) => (
-        <Text key={i} wrap="wrap" bold={i === 0}>{l}</Text>
+      {rows.slice(0, height).map((r, i) => (
+        <Text key={i} wrap="truncate" bold={r.bold}>{r.text}</Text>
       ))}
     </Box>
   );
