@@ -2,6 +2,14 @@
 import { Box, Text } from 'ink';
 import { fit } from '../format.js';
 
+/** A field as text: times with their UTC date (Zeek's microseconds, no float noise from a replay's shift). */
+function fieldText(key: string, v: unknown): string {
+  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v !== 'number' || Number.isInteger(v)) return String(v);
+  const text = String(Number(v.toFixed(6)));
+  return key === 'ts' ? `${text}  (${new Date(v * 1000).toISOString().replace('T', ' ').replace('Z', ' UTC')})` : text;
+}
+
 export function RecordDetail({ title, record, width, height }: { title: string; record: object; width: number; height: number }) {
   const entries = Object.entries(record).filter(([, v]) => v !== undefined);
   const keyWidth = Math.min(16, Math.max(...entries.map(([k]) => k.length)));
@@ -10,7 +18,7 @@ export function RecordDetail({ title, record, width, height }: { title: string; 
       <Text bold wrap="truncate">{title}  (Esc back)</Text>
       {entries.slice(0, Math.max(1, height - 1)).map(([k, v]) => (
         <Text key={k} wrap="truncate">
-          {fit(k, keyWidth)} {typeof v === 'object' ? JSON.stringify(v) : String(v)}
+          {fit(k, keyWidth)} {fieldText(k, v)}
         </Text>
       ))}
     </Box>
