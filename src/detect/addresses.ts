@@ -6,8 +6,10 @@
  * AddressSet matches addresses and CIDRs (allow-lists, suppressions, the blocklist) against the flow table's
  * four-word form without making strings for IPv4.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import { formatIPv4, formatIPv6 } from '../analyze/format-address.js';
+import { parseAddress, prefixMasks } from '../analyze/parse-address.js';
+
+export { parseAddress };
 
 export type HostKey = number | string;
 
@@ -21,38 +23,10 @@ export function hostText(key: HostKey): string {
   return typeof key === 'number' ? formatIPv4(key) : key;
 }
 
-/** Parses an address in text to its version and four words, or undefined when it is not one. */
-export function parseAddress(text: string): { version: 4 | 6; words: Uint32Array } | undefined {
-  const t = text.trim();
-  if (isIPv4(t)) {
-    const words = new Uint32Array(4);
-    words[0] = t.split('.').reduce((acc, part) => acc * 256 + Number(part), 0) >>> 0;
-    return { version: 4, words };
-  }
-  if (isIPv6(t)) return { version: 6, words: ipv6Words(t) };
-  return undefined;
-}
-
 /** The host key of an address in text (IPv6 normalised to RFC 5952), or undefined. */
 export function hostKeyOfText(text: string): HostKey | undefined {
   const a = parseAddress(text);
   return a === undefined ? undefined : hostKeyOf(a.version, a.words);
-}
-
-function ipv6Words(text: string): Uint32Array {
-  let body = text.replace(/%.*$/, '');
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(body);
-  if (dotted) {
-    const v4 = parseAddress(dotted[1])!.words[0];
-    body = body.slice(0, dotted.index) + `${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
-  }
-  const [head, tail] = body.includes('::') ? body.split('::') : [body, undefined];
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  const words = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) words[i] = ((parseInt(groups[i * 2], 16) << 16) | parseInt(groups[i * 2 + 1], 16)) >>> 0;
-  return words;
 }
 
 export interface Cidr {
@@ -72,18 +46,9 @@ export function parseCidr(text: string): Cidr | undefined {
   const prefix = Number(prefixText);
   if (prefix > bits) return undefined;
   const words = address.words;
-  const masks = masksOf(address.version, prefix);
+  const masks = prefixMasks(address.version, prefix);
   for (let i = 0; i < 4; i++) words[i] = (words[i] & masks[i]) >>> 0;
   return { version: address.version, words, prefix };
-}
-
-function masksOf(version: 4 | 6, prefix: number): Uint32Array {
-  const masks = new Uint32Array(4);
-  for (let i = 0; i < (version === 4 ? 1 : 4); i++) {
-    const left = prefix - i * 32;
-    masks[i] = left >= 32 ? 0xffffffff : left <= 0 ? 0 : (0xffffffff << (32 - left)) >>> 0;
-  }
-  return masks;
 }
 
 /**
@@ -123,14 +88,14 @@ export class AddressSet {
     if (cidr.version === 4) {
       let group = this.v4.get(cidr.prefix);
       if (group === undefined) {
-        group = { mask: masksOf(4, cidr.prefix)[0], nets: new Set() };
+        group = { mask: prefixMasks(4, cidr.prefix)[0], nets: new Set() };
         this.v4.set(cidr.prefix, group);
       }
       group.nets.add(cidr.words[0] | 0);
     } else {
       let group = this.v6.get(cidr.prefix);
       if (group === undefined) {
-        group = { masks: masksOf(6, cidr.prefix), nets: new Set() };
+        group = { masks: prefixMasks(6, cidr.prefix), nets: new Set() };
         this.v6.set(cidr.prefix, group);
       }
       group.nets.add(hex128(cidr.words, 0, group.masks));

@@ -2,7 +2,7 @@
  * "Which addresses are ours": a list of CIDRs matched against addresses held as four 32-bit words (IPv4 in
  * word 0, as the flow table keeps them), so a flow is classified once, at its start, without making strings.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { parseAddress, prefixMasks } from '../analyze/parse-address.js';
 
 /**
  * The default when the user names no networks: the address ranges that are never routed on the internet
@@ -58,42 +58,14 @@ export class LocalNets {
 
 function parseCidr(text: string): Net {
   const slash = text.indexOf('/');
-  const address = (slash < 0 ? text : text.slice(0, slash)).trim();
-  const version = isIPv4(address) ? 4 : isIPv6(address) ? 6 : 0;
-  if (version === 0) throw new LocalNetsError(`local network "${text}": not an IPv4 or IPv6 address (write e.g. 10.0.0.0/8 or 2001:db8::/32)`);
+  const address = parseAddress(slash < 0 ? text : text.slice(0, slash));
+  if (address === undefined) throw new LocalNetsError(`local network "${text}": not an IPv4 or IPv6 address (write e.g. 10.0.0.0/8 or 2001:db8::/32)`);
+  const { version, words } = address;
   const bits = version === 4 ? 32 : 128;
   const prefixText = slash < 0 ? String(bits) : text.slice(slash + 1).trim();
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
   if (!(prefix >= 0 && prefix <= bits)) throw new LocalNetsError(`local network "${text}": prefix length must be 0 to ${bits}`);
-  const words = version === 4 ? ipv4Words(address) : ipv6Words(address);
-  const masks = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) {
-    const left = prefix - i * 32;
-    masks[i] = left >= 32 ? 0xffffffff : left <= 0 ? 0 : (0xffffffff << (32 - left)) >>> 0;
-  }
+  const masks = prefixMasks(version, prefix);
   for (let i = 0; i < 4; i++) words[i] = (words[i] & masks[i]) >>> 0;
   return { version, words, masks };
-}
-
-function ipv4Words(text: string): Uint32Array {
-  const words = new Uint32Array(4);
-  words[0] = text.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
-  return words;
-}
-
-/** IPv6 text (already validated by node:net) to four big-endian words; handles "::" and a dotted IPv4 tail. */
-function ipv6Words(text: string): Uint32Array {
-  let body = text.replace(/%.*$/, '');
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(body);
-  if (dotted) {
-    const v4 = ipv4Words(dotted[1])[0];
-    body = body.slice(0, dotted.index) + `${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
-  }
-  const [head, tail] = body.includes('::') ? body.split('::') : [body, undefined];
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  const words = new Uint32Array(4);
-  for (let i = 0; i < 4; i++) words[i] = ((parseInt(groups[i * 2], 16) << 16) | parseInt(groups[i * 2 + 1], 16)) >>> 0;
-  return words;
 }

@@ -1,0 +1,45 @@
+/**
+ * Addresses and networks in text (configuration, allow-lists, blocklists) to the four big-endian 32-bit words
+ * the flow table keeps (IPv4 in word 0), so matching them against flows needs no strings. The inverse of
+ * format-address.ts. Used by the local-network list (stats) and the detectors' address sets (detect).
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+
+/** An address in text to its version and four words, or undefined when it is not one. */
+export function parseAddress(text: string): { version: 4 | 6; words: Uint32Array } | undefined {
+  const t = text.trim();
+  if (isIPv4(t)) {
+    const words = new Uint32Array(4);
+    words[0] = t.split('.').reduce((acc, part) => acc * 256 + Number(part), 0) >>> 0;
+    return { version: 4, words };
+  }
+  if (isIPv6(t)) return { version: 6, words: ipv6Words(t) };
+  return undefined;
+}
+
+/** The masks of a prefix length over the four words (IPv4: word 0 only). */
+export function prefixMasks(version: 4 | 6, prefix: number): Uint32Array {
+  const masks = new Uint32Array(4);
+  for (let i = 0; i < (version === 4 ? 1 : 4); i++) {
+    const left = prefix - i * 32;
+    masks[i] = left >= 32 ? 0xffffffff : left <= 0 ? 0 : (0xffffffff << (32 - left)) >>> 0;
+  }
+  return masks;
+}
+
+/** IPv6 text (already validated by node:net) to four words; handles "::", a zone and a dotted IPv4 tail. */
+function ipv6Words(text: string): Uint32Array {
+  let body = text.replace(/%.*$/, '');
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(body);
+  if (dotted) {
+    const v4 = parseAddress(dotted[1])!.words[0];
+    body = body.slice(0, dotted.index) + `${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const [head, tail] = body.includes('::') ? body.split('::') : [body, undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  const words = new Uint32Array(4);
+  for (let i = 0; i < 4; i++) words[i] = ((parseInt(groups[i * 2], 16) << 16) | parseInt(groups[i * 2 + 1], 16)) >>> 0;
+  return words;
+}
