@@ -5,54 +5,30 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import type { ConnRecord, DnsRecord, LoopyRecord } from '../analyze/records.js';
-import { META_STRIDE, type PacketBatch } from '../capture/batch.js';
-import { openCaptureFile } from '../capture/capture-file.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 import type { StatsSecond } from './second-stats.js';
-import { statsEngine } from './stats-engine.test-util.js';
+import { feedBySecond, statsEngine } from './stats-engine.test-util.js';
 
 const EXTRA = { interfaces: [], process: { cpuPercent: 0, rssBytes: 0 } };
-
-/** The part [from, to) of a batch, sharing its buffers (valid as long as the batch is). */
-function slice(batch: PacketBatch, from: number, to: number): PacketBatch {
-  return { ...batch, count: to - from, meta: batch.meta.subarray(from * META_STRIDE, to * META_STRIDE), ts: batch.ts.subarray(from, to) };
-}
 
 async function runBySecond(bytes: Buffer, localNets: string[]) {
   const records: LoopyRecord[] = [];
   const { engine, stats } = statsEngine({ localNets, topN: 1e9 }, {}, records);
   const seconds: StatsSecond[] = [];
   const packetsInSecond: number[] = [];
-  let second = Number.NaN;
   let inThisSecond = 0;
-  const rollUpTo = (t: number) => {
-    // Every whole second that ended before t is rolled, empty ones too, as the agent's timer would.
-    while (second + 1 <= t) {
-      second += 1;
-      engine.tick(second);
-      seconds.push(stats.roll(second, EXTRA));
+  // Every whole second that ended before the next packet is rolled, empty ones too, as the agent's timer would.
+  const second = await feedBySecond(
+    bytes,
+    engine,
+    (s) => {
+      seconds.push(stats.roll(s, EXTRA));
       packetsInSecond.push(inThisSecond);
       inThisSecond = 0;
-    }
-  };
-  const input = new PassThrough();
-  input.end(bytes);
-  for await (const batch of openCaptureFile('-', { input })) {
-    let from = 0;
-    for (let i = 0; i < batch.count; i++) {
-      const t = batch.ts[i];
-      if (Number.isNaN(second)) second = Math.floor(t);
-      if (t >= second + 1) {
-        engine.processBatch(slice(batch, from, i));
-        from = i;
-        rollUpTo(t);
-      }
-      inThisSecond++;
-    }
-    engine.processBatch(slice(batch, from, batch.count));
-  }
+    },
+    () => inThisSecond++,
+  );
   engine.finish();
   seconds.push(stats.roll(second + 1, EXTRA));
   packetsInSecond.push(inThisSecond);

@@ -8,22 +8,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { ConnRecord, DnsRecord, LoopyRecord, SummaryRecord } from '../analyze/records.js';
-import { META_STRIDE, type PacketBatch } from '../capture/batch.js';
-import { openCaptureFile } from '../capture/capture-file.js';
 import { runRead } from '../cli/read.js';
-import { statsEngine } from '../stats/stats-engine.test-util.js';
+import { feedBySecond, statsEngine } from '../stats/stats-engine.test-util.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 import { HistoryStore } from './history-store.js';
 import { tempDir } from './store-fixtures.test-util.js';
 
 const EXTRA = { interfaces: [], process: { cpuPercent: 0, rssBytes: 0 } };
 const START = 1_718_002_800 - 100; // 100 s before an hour boundary
-
-function slice(batch: PacketBatch, from: number, to: number): PacketBatch {
-  return { ...batch, count: to - from, meta: batch.meta.subarray(from * META_STRIDE, to * META_STRIDE), ts: batch.ts.subarray(from, to) };
-}
 
 /** The agent's loop on a replay: records to the store as they come, a stats roll and a flush per second. */
 async function replayIntoStore(bytes: Buffer, store: HistoryStore, setClock: (t: number) => void): Promise<void> {
@@ -36,32 +30,12 @@ async function replayIntoStore(bytes: Buffer, store: HistoryStore, setClock: (t:
     }
     records.length = 0;
   };
-  let second = Number.NaN;
-  const rollUpTo = (t: number) => {
-    while (second + 1 <= t) {
-      second += 1;
-      engine.tick(second);
-      drain();
-      store.appendStats(stats.roll(second, EXTRA));
-      setClock(second);
-      store.flush();
-    }
-  };
-  const input = new PassThrough();
-  input.end(bytes);
-  for await (const batch of openCaptureFile('-', { input })) {
-    let from = 0;
-    for (let i = 0; i < batch.count; i++) {
-      const t = batch.ts[i];
-      if (Number.isNaN(second)) second = Math.floor(t);
-      if (t >= second + 1) {
-        engine.processBatch(slice(batch, from, i));
-        from = i;
-        rollUpTo(t);
-      }
-    }
-    engine.processBatch(slice(batch, from, batch.count));
-  }
+  const second = await feedBySecond(bytes, engine, (s) => {
+    drain();
+    store.appendStats(stats.roll(s, EXTRA));
+    setClock(s);
+    store.flush();
+  });
   engine.finish();
   drain();
   store.appendStats(stats.roll(second + 1, EXTRA));
