@@ -5,7 +5,7 @@
 import { communityId } from '../analyze/flows/community-id.js';
 import type { Connections } from '../analyze/flows/connections.js';
 import { KEY_WORDS } from '../analyze/flows/flow-table.js';
-import type { FlowFacts } from './types.js';
+import { FlowFacts } from './types.js';
 
 export class FlowSample {
   private id: string | undefined;
@@ -24,7 +24,7 @@ export class FlowSample {
   }
 
   static ofFlow(conns: Connections, flow: number): FlowSample {
-    const f = readFlowFacts(conns, flow, new FlowFactsScratch());
+    const f = readFlowFacts(conns, flow, new FlowFacts());
     return FlowSample.ofFacts(f);
   }
 
@@ -44,18 +44,8 @@ function bytesOf(words: Uint32Array, n: number): Uint8Array {
   return out;
 }
 
-class FlowFactsScratch {
-  flow = -1;
-  version = 4;
-  proto = 0;
-  readonly orig = new Uint32Array(4);
-  readonly resp = new Uint32Array(4);
-  origPort = 0;
-  respPort = 0;
-}
-
 /** Fills `into` with a live flow's identity from the flow table's key columns (no allocation). */
-export function readFlowFacts<T extends FlowFacts | FlowFactsScratch>(conns: Connections, flow: number, into: T): T {
+export function readFlowFacts<T extends FlowFacts>(conns: Connections, flow: number, into: T): T {
   const table = conns.table;
   const keys = table.keys;
   const base = flow * KEY_WORDS;
