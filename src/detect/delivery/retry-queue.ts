@@ -4,6 +4,7 @@
  * until the attempts run out or the failure is permanent. When the queue is full the oldest item is
  * dropped and counted, so a dead receiver costs bounded memory and never slows capture. Timers are injected.
  */
+import type { AlertRecord } from '../../analyze/records.js';
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -160,20 +161,43 @@ export interface RetrySettings {
   maxQueue: number;
 }
 
-/** A retry queue of alerts set up from a delivery's config: what webhook and syslog share. */
-export function alertRetryQueue<T>(
-  cfg: RetrySettings,
-  send: (item: T) => Promise<void>,
-  timers?: Timers,
-  onGiveUp?: (item: T, error: Error) => void,
-): RetryQueue<T> {
-  return new RetryQueue<T>({
-    send,
-    attempts: cfg.attempts,
-    retryDelayMs: cfg.retryDelayMs,
-    maxDelayMs: cfg.maxDelayMs,
-    maxQueue: cfg.maxQueue,
-    timers,
-    onGiveUp: onGiveUp ? (item, error) => onGiveUp(item, error) : undefined,
-  });
+/**
+ * What webhook and syslog share: the alert states the target wants, and a retry queue set up from its config.
+ * A delivery extends it with how one alert is sent.
+ */
+export class AlertDelivery {
+  private readonly states: Set<string>;
+  private readonly queue: RetryQueue<AlertRecord>;
+
+  constructor(
+    cfg: RetrySettings & { states: readonly string[] },
+    send: (alert: AlertRecord) => Promise<void>,
+    timers?: Timers,
+    onGiveUp?: (alert: AlertRecord, error: Error) => void,
+  ) {
+    this.states = new Set(cfg.states);
+    this.queue = new RetryQueue<AlertRecord>({
+      send,
+      attempts: cfg.attempts,
+      retryDelayMs: cfg.retryDelayMs,
+      maxDelayMs: cfg.maxDelayMs,
+      maxQueue: cfg.maxQueue,
+      timers,
+      onGiveUp: onGiveUp ? (alert, error) => onGiveUp(alert, error) : undefined,
+    });
+  }
+
+  /** Queues the alert (when its state is wanted) and returns at once. */
+  deliver(alert: AlertRecord): void {
+    if (this.states.has(alert.state)) this.queue.push(alert);
+  }
+
+  get stats(): DeliveryStats {
+    return this.queue.stats;
+  }
+
+  /** Waits (at most `deadlineMs`) for what is queued to go out. */
+  close(deadlineMs?: number): Promise<void> {
+    return this.queue.close(deadlineMs);
+  }
 }

@@ -13,7 +13,7 @@ import { connect, type Socket as TcpSocket } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import type { AlertRecord } from '../../analyze/records.js';
 import type { SyslogConfig } from './config.js';
-import { alertRetryQueue, type RetryQueue, type DeliveryStats, type Timers } from './retry-queue.js';
+import { AlertDelivery, type Timers } from './retry-queue.js';
 
 const SEVERITY: Record<AlertRecord['severity'], number> = { critical: 2, high: 3, medium: 4, low: 5 };
 const INFORMATIONAL = 6;
@@ -135,11 +135,7 @@ export function tcpSyslogTransport(host: string, port: number, connectTimeoutMs 
   };
 }
 
-export class SyslogDelivery {
-  private readonly queue: RetryQueue<AlertRecord>;
-  private readonly states: Set<string>;
-  private readonly format: SyslogFormat;
-
+export class SyslogDelivery extends AlertDelivery {
   constructor(
     cfg: SyslogConfig,
     private readonly transport: SyslogTransport = cfg.protocol === 'tcp' ? tcpSyslogTransport(cfg.host, cfg.port) : udpSyslogTransport(cfg.host, cfg.port),
@@ -147,30 +143,21 @@ export class SyslogDelivery {
     onGiveUp?: (alert: AlertRecord, error: Error) => void,
     procId = String(process.pid),
   ) {
-    this.states = new Set(cfg.states);
-    this.format = { facility: cfg.facility, hostname: cfg.hostname ?? osHostname(), appName: cfg.appName, procId };
+    const format: SyslogFormat = { facility: cfg.facility, hostname: cfg.hostname ?? osHostname(), appName: cfg.appName, procId };
     const stream = cfg.protocol === 'tcp';
-    this.queue = alertRetryQueue<AlertRecord>(
+    super(
       cfg,
       (alert) => {
-        const message = formatSyslog5424(alert, this.format);
-        return this.transport.send(stream ? octetCounted(message) : Buffer.from(message, 'utf8'));
+        const message = formatSyslog5424(alert, format);
+        return transport.send(stream ? octetCounted(message) : Buffer.from(message, 'utf8'));
       },
       timers,
       onGiveUp,
     );
   }
 
-  deliver(alert: AlertRecord): void {
-    if (this.states.has(alert.state)) this.queue.push(alert);
-  }
-
-  get stats(): DeliveryStats {
-    return this.queue.stats;
-  }
-
-  async close(deadlineMs?: number): Promise<void> {
-    await this.queue.close(deadlineMs);
+  override async close(deadlineMs?: number): Promise<void> {
+    await super.close(deadlineMs);
     await this.transport.close();
   }
 }

@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AlertRecord } from '../../analyze/records.js';
 import type { WebhookConfig } from './config.js';
-import { PermanentDeliveryError, alertRetryQueue, type RetryQueue, type DeliveryStats, type Timers } from './retry-queue.js';
+import { AlertDelivery, PermanentDeliveryError, type Timers } from './retry-queue.js';
 
 export interface HttpPost {
   (url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number }>;
@@ -31,18 +31,9 @@ export const nodeHttpPost: HttpPost = (url, body, headers, timeoutMs) =>
     req.end(body);
   });
 
-export class WebhookDelivery {
-  private readonly queue: RetryQueue<AlertRecord>;
-  private readonly states: Set<string>;
-
-  constructor(
-    private readonly cfg: WebhookConfig,
-    post: HttpPost = nodeHttpPost,
-    timers?: Timers,
-    onGiveUp?: (alert: AlertRecord, error: Error) => void,
-  ) {
-    this.states = new Set(cfg.states);
-    this.queue = alertRetryQueue<AlertRecord>(
+export class WebhookDelivery extends AlertDelivery {
+  constructor(cfg: WebhookConfig, post: HttpPost = nodeHttpPost, timers?: Timers, onGiveUp?: (alert: AlertRecord, error: Error) => void) {
+    super(
       cfg,
       async (alert) => {
         const { status } = await post(cfg.url, JSON.stringify(alert), { 'user-agent': 'loopy', ...cfg.headers }, cfg.timeoutMs);
@@ -54,18 +45,5 @@ export class WebhookDelivery {
       timers,
       onGiveUp,
     );
-  }
-
-  /** Queues the alert (when its state is wanted) and returns at once. */
-  deliver(alert: AlertRecord): void {
-    if (this.states.has(alert.state)) this.queue.push(alert);
-  }
-
-  get stats(): DeliveryStats {
-    return this.queue.stats;
-  }
-
-  close(deadlineMs?: number): Promise<void> {
-    return this.queue.close(deadlineMs);
   }
 }
