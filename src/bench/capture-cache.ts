@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GENERATOR_VERSION, generateCapture, type GroundTruth } from '../synth/generate.js';
+import { GENERATOR_VERSION, generateCapture, type GroundTruth, type MixName } from '../synth/generate.js';
 
 /** The project root: two levels up from src/bench or dist/bench. */
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -20,20 +20,20 @@ export interface BenchCapture {
   generateSeconds?: number;
 }
 
-export async function benchCapture(seed: number, packets: number, log: (line: string) => void): Promise<BenchCapture> {
+export async function benchCapture(seed: number, packets: number, log: (line: string) => void, mix: MixName = 'office'): Promise<BenchCapture> {
   mkdirSync(benchOutDir, { recursive: true });
-  const base = join(benchOutDir, `synth-v${GENERATOR_VERSION}-s${seed}-p${packets}`);
+  const base = join(benchOutDir, `synth-v${GENERATOR_VERSION}-s${seed}-p${packets}${mix === 'office' ? '' : `-${mix}`}`);
   const path = `${base}.pcap`;
   const truthPath = `${base}.truth.json`;
   if (existsSync(path) && existsSync(truthPath)) {
     const truth = JSON.parse(readFileSync(truthPath, 'utf8')) as GroundTruth;
     if (statSync(path).size > 24 && truth.packets >= packets) return { path, truth, fileBytes: statSync(path).size, cached: true };
   }
-  log(`generating ${packets.toLocaleString('en-US')} packets (seed ${seed}) into ${path} ...`);
+  log(`generating ${packets.toLocaleString('en-US')} packets (${mix} mix, seed ${seed}) into ${path} ...`);
   const started = process.hrtime.bigint();
   const partial = `${path}.partial`;
   try {
-    const truth = await generateCapture({ seed, packets }, partial);
+    const truth = await generateCapture({ seed, packets, mix }, partial);
     // Rename last: an interrupted run never leaves a file that looks complete.
     renameSync(partial, path);
     writeFileSync(truthPath, `${JSON.stringify(truth, null, 2)}\n`);

@@ -12,7 +12,7 @@ import { Network } from './hosts.js';
 import { INCIDENT_START, incidentSession } from './incidents.js';
 import { Rng } from './prng.js';
 import { Scheduler, type SessionStep } from './scheduler.js';
-import { httpSession, httpsSession, redisSession, sshSession, type SessionContext } from './sessions.js';
+import { chattySession, httpSession, httpsSession, redisSession, sshSession, type SessionContext } from './sessions.js';
 import { dnsLookup, ntpPoll, pingRun } from './udp-sessions.js';
 
 export type { GroundTruth, IncidentKind } from './ground-truth.js';
@@ -36,29 +36,54 @@ export interface GenerateOptions {
   vlan?: number;
   /** List every connection in the ground truth (for small files). */
   details?: boolean;
+  /**
+   * 'office' (default): an ordinary office day, 500 bytes a packet on average. 'small': the hard case for a
+   * monitor, ~70-byte packets: long chatty TCP sessions of tiny requests and replies, and DNS (a tenth of the
+   * packets), as a busy cache or message broker sees them.
+   */
+  mix?: MixName;
 }
+
+export const MIX_NAMES = ['office', 'small'] as const;
+export type MixName = (typeof MIX_NAMES)[number];
 
 export const DEFAULT_START_TIME = 1718000000;
 /** Bump when a change alters the bytes generated for a seed: cached benchmark captures are keyed by it. */
 export const GENERATOR_VERSION = 1;
 const DEFAULT_PACKETS = 10_000;
 const DEFAULT_PACKET_RATE = 2500;
-/** Measured over the mix below (seed 1, 1 M packets); only sets the arrival rate, not any count. */
-const PACKETS_PER_SESSION = 14;
 /** Sessions per client before ports would come round again stay far below 14,000 with this many. */
 const SESSIONS_PER_CLIENT = 1500;
 
 type SessionFactory = (ctx: SessionContext) => SessionStep;
-const MIX: readonly { weight: number; start: SessionFactory }[] = [
-  { weight: 0.44, start: dnsLookup },
-  { weight: 0.3, start: httpsSession },
-  { weight: 0.1, start: httpSession },
-  { weight: 0.07, start: redisSession },
-  { weight: 0.04, start: pingRun },
-  { weight: 0.04, start: ntpPoll },
-  { weight: 0.006, start: sshSession },
-];
-const MIX_WEIGHTS = MIX.map((m) => m.weight);
+interface Mix {
+  sessions: readonly { weight: number; start: SessionFactory }[];
+  /** Measured over the mix (seed 1, 1 M packets); only sets the arrival rate, not any count. */
+  packetsPerSession: number;
+}
+const MIXES: Record<MixName, Mix> = {
+  office: {
+    sessions: [
+      { weight: 0.44, start: dnsLookup },
+      { weight: 0.3, start: httpsSession },
+      { weight: 0.1, start: httpSession },
+      { weight: 0.07, start: redisSession },
+      { weight: 0.04, start: pingRun },
+      { weight: 0.04, start: ntpPoll },
+      { weight: 0.006, start: sshSession },
+    ],
+    packetsPerSession: 14,
+  },
+  small: {
+    // A chatty session is ~126 packets (40 exchanges of 3, handshake and close), a lookup 2: seven lookups per
+    // chatty session make DNS a tenth of the packets.
+    sessions: [
+      { weight: 0.875, start: dnsLookup },
+      { weight: 0.125, start: chattySession },
+    ],
+    packetsPerSession: 17.5,
+  },
+};
 
 export async function generateCapture(options: GenerateOptions, out: string | Writable): Promise<GroundTruth> {
   const seed = options.seed;
@@ -67,7 +92,9 @@ export async function generateCapture(options: GenerateOptions, out: string | Wr
   const nominalDuration = options.durationSeconds ?? target / rate;
   const startUs = Math.round((options.startTime ?? DEFAULT_START_TIME) * 1e6);
   const endUs = options.durationSeconds === undefined ? Infinity : startUs + options.durationSeconds * 1e6;
-  const expectedSessions = (Number.isFinite(target) ? target : rate * nominalDuration) / PACKETS_PER_SESSION;
+  const mix = MIXES[options.mix ?? 'office'];
+  const weights = mix.sessions.map((m) => m.weight);
+  const expectedSessions = (Number.isFinite(target) ? target : rate * nominalDuration) / mix.packetsPerSession;
 
   const rng = new Rng(seed);
   const net = new Network(Math.max(12, Math.ceil(expectedSessions / SESSIONS_PER_CLIENT)), rng);
@@ -77,10 +104,10 @@ export async function generateCapture(options: GenerateOptions, out: string | Wr
   const ctx: SessionContext = { em, rng, net, truth, ipv6Share: options.ipv6Share ?? 0.1 };
   const scheduler = new Scheduler();
 
-  const meanGap = 1e6 / (rate / PACKETS_PER_SESSION);
+  const meanGap = 1e6 / (rate / mix.packetsPerSession);
   function* arrivals(): SessionStep {
     while (em.now < endUs && truth.packets < target) {
-      scheduler.add(em.now, MIX[rng.weighted(MIX_WEIGHTS)].start(ctx));
+      scheduler.add(em.now, mix.sessions[rng.weighted(weights)].start(ctx));
       yield Math.max(1, Math.round(rng.exponential(meanGap)));
     }
   }

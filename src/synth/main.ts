@@ -2,12 +2,12 @@
 /**
  * loopy-synth: writes a generated capture and prints its ground truth as JSON.
  *   node dist/synth/main.js OUT.pcap [--packets N] [--seed S] [--incidents a,b] [--duration SEC]
- *                                    [--ipv6-share F] [--vlan ID] [--start-time EPOCH] [--details]
+ *                                    [--ipv6-share F] [--vlan ID] [--start-time EPOCH] [--mix office|small] [--details]
  */
 import { parseArgs } from 'node:util';
-import { INCIDENT_KINDS, generateCapture, type GenerateOptions, type IncidentKind } from './generate.js';
+import { INCIDENT_KINDS, MIX_NAMES, generateCapture, type GenerateOptions, type IncidentKind, type MixName } from './generate.js';
 
-const USAGE = 'usage: synth OUT.pcap [--packets N] [--seed S] [--incidents port_scan,host_sweep,dns_tunnel,nxdomain_burst] [--duration SEC] [--ipv6-share F] [--vlan ID] [--start-time EPOCH] [--details]';
+const USAGE = 'usage: synth OUT.pcap [--packets N] [--seed S] [--incidents port_scan,host_sweep,dns_tunnel,nxdomain_burst] [--duration SEC] [--ipv6-share F] [--vlan ID] [--start-time EPOCH] [--mix office|small] [--details]';
 
 function fail(message: string): never {
   process.stderr.write(`synth: ${message}\n${USAGE}\n`);
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
         vlan: { type: 'string' },
         'start-time': { type: 'string' },
         details: { type: 'boolean' },
+        mix: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -51,7 +52,9 @@ async function main(): Promise<void> {
   for (const kind of incidents) {
     if (!INCIDENT_KINDS.includes(kind as IncidentKind)) fail(`unknown incident "${kind}" (known: ${INCIDENT_KINDS.join(', ')})`);
   }
+  if (values.mix !== undefined && !MIX_NAMES.includes(values.mix as MixName)) fail(`unknown mix "${values.mix}" (known: ${MIX_NAMES.join(', ')})`);
   const options: GenerateOptions = {
+    mix: values.mix as MixName | undefined,
     seed: numberOption('seed', values.seed, Number.isInteger) ?? 1,
     packets: numberOption('packets', values.packets, (n) => Number.isInteger(n) && n > 0),
     durationSeconds: numberOption('duration', values.duration, (n) => n > 0),

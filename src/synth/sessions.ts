@@ -215,3 +215,25 @@ export function* redisSession(ctx: SessionContext): Session {
   }
   yield* tcpConversation(ctx.em, rng, truth, basePlan(ctx, flow, rtt, turns, undefined, pickFate(rng)));
 }
+
+/** Tiny Redis commands and their replies, as a health checker or a counter service sends them. */
+const CHATTY_EXCHANGES: readonly (readonly [string, string])[] = [
+  ['*1\r\n$4\r\nPING\r\n', '+PONG\r\n'],
+  ['*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n', ':1\r\n'],
+  ['*2\r\n$3\r\nGET\r\n$1\r\nk\r\n', '$1\r\n1\r\n'],
+];
+
+/** A long connection of tiny request/reply exchanges: three packets under 90 bytes each per exchange. */
+export function* chattySession(ctx: SessionContext): Session {
+  const { rng, truth } = ctx;
+  const flow = clientFlow(ctx, pickClient(ctx), ctx.net.redis, 6379, rng.chance(ctx.ipv6Share));
+  const rtt = jitteredRtt(rng, 250);
+  const turns: Turn[] = [];
+  const exchanges = 10 + rng.int(60);
+  for (let i = 0; i < exchanges; i++) {
+    const [request, reply] = rng.pick(CHATTY_EXCHANGES);
+    turns.push({ fromClient: true, data: Buffer.from(request, 'latin1'), delay: i === 0 ? 100 : 2_000 + rng.int(50_000) });
+    turns.push({ fromClient: false, data: Buffer.from(reply, 'latin1'), delay: rtt + 20 + rng.int(100) });
+  }
+  yield* tcpConversation(ctx.em, rng, truth, basePlan(ctx, flow, rtt, turns, undefined, pickFate(rng)));
+}
