@@ -7,7 +7,7 @@ import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
 import type { AppContext, AppRegistration } from './apps/types.js';
 import { connIdOf, connRecordOf } from './flows/conn-record.js';
-import { Connections, DEFAULT_TIMEOUTS, type FlowEndReason, type FlowTimeouts } from './flows/connections.js';
+import { Connections, DEFAULT_TIMEOUTS, isFromOrig, isNewFlow, updatedFlow, type FlowEndReason, type FlowTimeouts } from './flows/connections.js';
 import type { LoopyRecord, SummaryRecord } from './records.js';
 export type { FlowEndReason } from './flows/connections.js';
 
@@ -17,27 +17,36 @@ const FLOW_SWEEP_INTERVAL = 2;
 export interface EngineOptions {
   protocols: readonly ProtocolRegistration[];
   apps: readonly AppRegistration[];
-  /** Receives every record as it leaves the engine. */
-  onRecord: (record: LoopyRecord) => void;
   maxFlows?: number;
   timeouts?: Partial<FlowTimeouts>;
-  /**
-   * Called when a flow starts (its first packet is in `pkt`) and just before a flow's state is dropped, with
-   * the flow index into `engine.connections`' columns. For per-second statistics and detectors: once per
-   * flow, never per packet.
-   */
-  onFlowStart?: (flow: number, pkt: Packet) => void;
-  onFlowEnd?: (flow: number, reason: FlowEndReason) => void;
-  /**
-   * Callbacks by decoder name ('arp', 'icmp', 'tcp'...), called each time that layer is decoded, with the
-   * reused Packet (copy what you keep). For detectors that need packets no flow carries, such as ARP.
-   */
-  layerObservers?: Readonly<Record<string, (pkt: Packet) => void>>;
 }
 
 /**
- * The engine: batches in, records out. Pure apart from the `onRecord` callback: time is the capture time
- * of the packets, so a capture file replays exactly the same way every time.
+ * What a stage beside the engine wants to hear (statistics, detection, outputs), registered with `observe`
+ * after construction. Flow events come once per flow, never per packet; `flow` indexes `engine.connections`.
+ */
+export interface EngineObserver {
+  /** A flow started; its first packet is in `pkt`. */
+  onFlowStart?(flow: number, pkt: Packet): void;
+  /** Just before a flow's state is dropped, or restarted at an active timeout. */
+  onFlowEnd?(flow: number, reason: FlowEndReason): void;
+  /** Every record as it leaves the engine (and those `emit`ted beside it, such as alerts). */
+  onRecord?(record: LoopyRecord): void;
+  /** Capture time moved on (about once a second of capture time, or on `tick`): time-driven work. */
+  onAdvance?(now: number): void;
+  /** End of input: flows, transactions and weirds are reported; the summary is still to come. */
+  onFinish?(now: number): void;
+  /**
+   * Decoder layers by name ('arp', 'icmp', 'icmpv6'...), called each time that layer is decoded, with the
+   * reused Packet (copy what you keep). For packets no flow carries, such as ARP.
+   */
+  layers?: Readonly<Record<string, (pkt: Packet) => void>>;
+}
+
+/**
+ * The engine: batches in, records and flow events out to its observers. Pure apart from them: time is the
+ * capture time of the packets, so a capture file replays exactly the same way every time. Runs on the packet
+ * loop: nothing here allocates per packet or does I/O.
  */
 export class Engine {
   readonly weirds = new WeirdCounter();
@@ -47,9 +56,11 @@ export class Engine {
   private readonly pkt = new Packet();
   private readonly fragments = new FragmentReassembler(this.weirds);
   private readonly services: Array<string | undefined> = [];
-  private readonly onRecord: (record: LoopyRecord) => void;
-  private readonly onFlowStart?: (flow: number, pkt: Packet) => void;
-  private readonly onFlowEnd?: (flow: number, reason: FlowEndReason) => void;
+  private readonly flowStartObservers: Array<(flow: number, pkt: Packet) => void> = [];
+  private readonly flowEndObservers: Array<(flow: number, reason: FlowEndReason) => void> = [];
+  private readonly recordObservers: Array<(record: LoopyRecord) => void> = [];
+  private readonly advanceObservers: Array<(now: number) => void> = [];
+  private readonly finishObservers: Array<(now: number) => void> = [];
 
   packets = 0;
   bytes = 0;
@@ -61,14 +72,11 @@ export class Engine {
   private lastFlowSweep = Number.NaN;
 
   constructor(options: EngineOptions) {
-    this.onRecord = options.onRecord;
-    this.onFlowStart = options.onFlowStart;
-    this.onFlowEnd = options.onFlowEnd;
     this.connections = new Connections(options.maxFlows ?? 262_144, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, (flow, reason) => this.flowEnded(flow, reason));
     const ctx: AppContext = {
       emit: (record) => {
         if (record.type === 'dns') this.dnsTransactions++;
-        this.onRecord(record);
+        this.emit(record);
       },
       connId: (flowId) => {
         const flow = this.connections.table.flowOf(flowId);
@@ -83,7 +91,24 @@ export class Engine {
     };
     this.apps = new AppDispatch(options.apps, ctx);
     this.connections.table.onGrow((n) => this.apps.grow(n));
-    this.dissector = new Dissector(options.protocols, this.weirds, (pkt) => this.onTransport(pkt), this.fragments, options.layerObservers);
+    this.dissector = new Dissector(options.protocols, this.weirds, (pkt) => this.onTransport(pkt), this.fragments);
+  }
+
+  /** Registers what an observer wants to hear; from the next packet on. */
+  observe(observer: EngineObserver): void {
+    const o = observer;
+    if (o.onFlowStart) this.flowStartObservers.push(o.onFlowStart.bind(o));
+    if (o.onFlowEnd) this.flowEndObservers.push(o.onFlowEnd.bind(o));
+    if (o.onRecord) this.recordObservers.push(o.onRecord.bind(o));
+    if (o.onAdvance) this.advanceObservers.push(o.onAdvance.bind(o));
+    if (o.onFinish) this.finishObservers.push(o.onFinish.bind(o));
+    for (const [name, fn] of Object.entries(o.layers ?? {})) this.dissector.observe(name, fn);
+  }
+
+  /** Hands a record to every record observer, as if the engine had made it (alerts, from detection). */
+  emit(record: LoopyRecord): void {
+    const observers = this.recordObservers;
+    for (let i = 0; i < observers.length; i++) observers[i](record);
   }
 
   /** Runs every packet of the batch, or only those whose `keep` byte is non-zero (a capture filter's verdict). */
@@ -121,6 +146,7 @@ export class Engine {
    */
   tick(now: number): void {
     if (now >= this.nextSweep || Number.isNaN(this.nextSweep)) this.advance(now);
+    else for (const observer of this.advanceObservers) observer(now);
   }
 
   /** The service an application analyzer confirmed for a live flow. */
@@ -138,6 +164,7 @@ export class Engine {
     }
     this.fragments.expire(now);
     for (const app of this.apps.analyzers) app.advance(now);
+    for (const observer of this.advanceObservers) observer(now);
   }
 
   private lastLinkType = -2;
@@ -164,29 +191,36 @@ export class Engine {
   private onTransport(pkt: Packet): void {
     if (pkt.ipVersion === 0) return;
     const conns = this.connections;
-    const flow = conns.update(pkt);
-    if (flow < 0) return;
-    if (conns.table.lastCreated) {
+    const update = conns.update(pkt);
+    if (update < 0) return;
+    const flow = updatedFlow(update);
+    if (isNewFlow(update)) {
       this.apps.reset(flow);
       this.services[flow] = undefined;
-      this.onFlowStart?.(flow, pkt);
+      const observers = this.flowStartObservers;
+      for (let i = 0; i < observers.length; i++) observers[i](flow, pkt);
     }
-    this.apps.deliver(flow, conns.table.flowId(flow), conns.fromOrig, pkt);
+    this.apps.deliver(flow, conns.table.flowId(flow), isFromOrig(update), pkt);
   }
 
   private flowEnded(flow: number, reason: FlowEndReason): void {
-    this.onFlowEnd?.(flow, reason);
+    for (const observer of this.flowEndObservers) observer(flow, reason);
     if (reason !== 'active') this.apps.flowEnded(flow, this.connections.table.flowId(flow));
-    this.onRecord(connRecordOf(this.connections, flow, this.services[flow]));
+    if (this.recordObservers.length > 0) this.emit(connRecordOf(this.connections, flow, this.services[flow]));
   }
 
-  /** End of input: reports every flow and pending transaction, then the weirds and the summary. */
+  /**
+   * End of input: reports every flow, pending transaction and weird, lets the observers finish (detection
+   * closes its alerts), then the summary.
+   */
   finish(): SummaryRecord {
     this.connections.finishAll();
     for (const app of this.apps.analyzers) app.finish();
-    for (const weird of this.weirds.list()) this.onRecord({ type: 'weird', name: weird.name, count: weird.count });
+    for (const weird of this.weirds.list()) this.emit({ type: 'weird', name: weird.name, count: weird.count });
+    const now = Number.isNaN(this.lastTs) ? 0 : this.lastTs;
+    for (const observer of this.finishObservers) observer(now);
     const summary = this.summary();
-    this.onRecord(summary);
+    this.emit(summary);
     return summary;
   }
 

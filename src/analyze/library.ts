@@ -16,9 +16,9 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, Packet } from '
 import { defaultProtocols } from '../decode/protocols/index.js';
 import type { ProtocolRegistration } from '../decode/registry.js';
 import { WeirdCounter } from '../decode/weirds.js';
-import { defaultApps } from './apps/index.js';
+import { BatchFilter } from '../capture/bpf-filter.js';
 import type { AppRegistration } from './apps/types.js';
-import { Engine } from './engine.js';
+import { Pipeline } from './pipeline.js';
 import type { FlowTimeouts } from './flows/connections.js';
 import { formatIPv4, formatIPv6 } from './format-address.js';
 import type { LoopyRecord } from './records.js';
@@ -47,14 +47,10 @@ export function openFile(path: string, options: OpenFileOptions = {}): CaptureFi
 }
 
 async function* filtered(file: CaptureFile, expression: string): AsyncGenerator<PacketBatch> {
-  // Loaded only when a filter is asked for, so reading without one works where the addon is not built.
-  const { compilePacketFilter } = await import('../capture/bpf-filter.js');
-  let filter: ReturnType<typeof compilePacketFilter> | undefined;
+  // Compiled for the file's first link type, as tcpdump does; pcap files written big-endian say so.
+  const filter = new BatchFilter(expression, () => ({ bigEndian: file.info()?.bigEndian }));
   for await (const batch of file) {
-    // Compiled for the file's first link type, as tcpdump does; pcap files written big-endian say so.
-    filter ??= compilePacketFilter(expression, batch.linkTypes[0] ?? 1, undefined, { bigEndian: file.info()?.detail.includes(' BE') });
-    const keep = filter.matches(batch);
-    const out = keepOnly(batch, keep);
+    const out = keepOnly(batch, filter.matches(batch)!);
     if (out.count > 0) yield out;
   }
 }
@@ -176,23 +172,17 @@ export interface RecordsOptions {
 }
 
 /**
- * Runs the engine over the source and yields its records (conn, dns, tls, http...) as they come out, then,
+ * Runs the pipeline over the source and yields its records (conn, dns, tls, http...) as they come out, then,
  * when the source ends, the flows still open, the weirds and the summary. Flows end by capture time, so on
  * a live source records come as packets arrive. Stopping early (break) skips the final records.
  */
 export async function* records(source: AsyncIterable<PacketBatch>, options: RecordsOptions = {}): AsyncGenerator<LoopyRecord> {
   const queue: LoopyRecord[] = [];
-  const engine = new Engine({
-    protocols: options.protocols ?? defaultProtocols,
-    apps: options.apps ?? defaultApps,
-    maxFlows: options.maxFlows,
-    timeouts: options.timeouts,
-    onRecord: (r) => queue.push(r),
-  });
+  const pipeline = new Pipeline(options).observe({ onRecord: (r) => queue.push(r) });
   for await (const batch of source) {
-    engine.processBatch(batch);
+    pipeline.process(batch);
     if (queue.length > 0) yield* queue.splice(0);
   }
-  engine.finish();
+  pipeline.finish();
   yield* queue.splice(0);
 }

@@ -127,3 +127,68 @@ class LinkTypeFilters implements PacketFilter {
     return byType;
   }
 }
+
+/** A filter libpcap rejected, or no addon to compile it with: one line (err.code says which). */
+export class FilterError extends Error {
+  constructor(
+    readonly code: 'LOOPY_BAD_FILTER' | 'LOOPY_CAPTURE_ADDON_MISSING',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function explain(expression: string, err: unknown): FilterError {
+  const e = err as { code?: string; message?: string };
+  if (e?.code === 'LOOPY_CAPTURE_ADDON_MISSING') return new FilterError(e.code, `-f needs the capture addon: ${e.message}`);
+  return new FilterError('LOOPY_BAD_FILTER', `-f '${expression}': ${e?.message ?? String(err)}`);
+}
+
+/**
+ * The one user-space filter over batches (`loopy read -f`, a replay's filter and exclusions, the library's
+ * `openFile({ filter })`): an expression that may change between batches, compiled when the first batch
+ * shows its link type, as tcpdump compiles for the file's link type. Errors are FilterErrors.
+ */
+export class BatchFilter {
+  private compiled: PacketFilter | undefined;
+
+  /** `options` may be a function: asked when the filter is compiled (a file's byte order is known by then). */
+  constructor(
+    private current: string | undefined = undefined,
+    private readonly options: PacketFilterOptions | (() => PacketFilterOptions) = {},
+  ) {}
+
+  /** Compiles once for Ethernet, so a mistake in the expression is reported before anything starts. */
+  static validate(expression: string, options: PacketFilterOptions = {}): void {
+    try {
+      compilePacketFilter(expression, 1, MAX_SNAPLEN, options);
+    } catch (err) {
+      throw explain(expression, err);
+    }
+  }
+
+  get expression(): string | undefined {
+    return this.current;
+  }
+
+  /** The expression to apply from the next batch on (undefined: keep everything). */
+  set(expression: string | undefined): void {
+    if (expression === this.current) return;
+    this.current = expression;
+    this.compiled = undefined;
+  }
+
+  /** 1 per frame kept, 0 per frame dropped; undefined when there is no filter (keep everything). */
+  matches(batch: PacketBatch): Uint8Array | undefined {
+    if (this.current === undefined) return undefined;
+    if (!this.compiled) {
+      try {
+        const options = typeof this.options === 'function' ? this.options() : this.options;
+        this.compiled = compilePacketFilter(this.current, batch.linkTypes[0] ?? 1, MAX_SNAPLEN, options);
+      } catch (err) {
+        throw explain(this.current, err);
+      }
+    }
+    return this.compiled.matches(batch);
+  }
+}

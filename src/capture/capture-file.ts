@@ -21,6 +21,8 @@ export interface CaptureFileInfo {
   format: 'pcap' | 'pcapng';
   /** e.g. 'pcap usec LE', 'pcap nsec BE', 'pcapng LE', 'pcapng MIXED' (sections of both byte orders). */
   detail: string;
+  /** Written big-endian: what a filter needs to read host-order fields (the BSD loopback header). */
+  bigEndian: boolean;
 }
 
 export interface CaptureFile extends AsyncIterable<PacketBatch> {
@@ -72,7 +74,7 @@ class CaptureFileReader implements CaptureFile {
 
   info(): CaptureFileInfo | undefined {
     const detail = this.parser?.detail;
-    return this.format && detail ? { format: this.format, detail } : undefined;
+    return this.format && detail ? { format: this.format, detail, bigEndian: detail.endsWith(' BE') } : undefined;
   }
 
   bytesRead(): number {

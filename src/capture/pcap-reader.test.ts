@@ -55,7 +55,7 @@ for (const [name, bytes, detail, frac] of [
   test(`pcap ${name}: offsets, lengths, timestamps and link type`, async () => {
     const r = await withTempFile('x.pcap', bytes, (path) => readAll(openCaptureFile(path)));
     assert.equal(r.error, undefined);
-    assert.deepEqual(r.info, { format: 'pcap', detail });
+    assert.deepEqual(r.info, { format: 'pcap', detail, bigEndian: detail.endsWith(' BE') });
     assert.deepEqual(r.linkTypes, [1]);
     assert.equal(r.interfaceNames, undefined);
     assert.deepEqual(r.batchSizes, [2], 'both records in one batch');
@@ -99,7 +99,7 @@ test('pcap: a header-only file has no packets and no error', async () => {
   const r = await withTempFile('empty.pcap', USEC_LE.subarray(0, 24), (path) => readAll(openCaptureFile(path)));
   assert.equal(r.error, undefined);
   assert.deepEqual(r.batchSizes, []);
-  assert.deepEqual(r.info, { format: 'pcap', detail: 'pcap usec LE' });
+  assert.deepEqual(r.info, { format: 'pcap', detail: 'pcap usec LE', bigEndian: false });
 });
 
 test('pcap: bad magic', async () => {

@@ -94,7 +94,7 @@ test('pcapng: two sections of different byte order, interfaces mapped to global 
   assert.equal(TWO_SECTIONS.length, 416);
   const r = await withTempFile('two.pcapng', TWO_SECTIONS, (path) => readAll(openCaptureFile(path)));
   assert.equal(r.error, undefined);
-  assert.deepEqual(r.info, { format: 'pcapng', detail: 'pcapng MIXED' });
+  assert.deepEqual(r.info, { format: 'pcapng', detail: 'pcapng MIXED', bigEndian: false });
   assert.deepEqual(r.linkTypes, [1, 101, 113]);
   assert.deepEqual(r.interfaceNames, ['eth0', '', 'any']);
   assert.deepEqual(r.batchSizes, [6]);
@@ -195,7 +195,7 @@ test('pcapng: a section with no interfaces and no packets is fine (as gopacket__
   const r = await withTempFile('shb.pcapng', TWO_SECTIONS.subarray(0, 28), (path) => readAll(openCaptureFile(path)));
   assert.equal(r.error, undefined);
   assert.equal(r.packets.length, 0);
-  assert.deepEqual(r.info, { format: 'pcapng', detail: 'pcapng LE' });
+  assert.deepEqual(r.info, { format: 'pcapng', detail: 'pcapng LE', bigEndian: false });
 });
 
 test('pcapng: an SHB with a bad byte-order magic at the start is not a capture file', async () => {

@@ -1,15 +1,12 @@
 import type { Command } from 'commander';
-import { Engine, type EngineOptions } from '../analyze/engine.js';
-import { defaultApps } from '../analyze/apps/index.js';
-import { defaultProtocols } from '../decode/protocols/index.js';
+import { Pipeline } from '../analyze/pipeline.js';
+import { FilterError } from '../capture/bpf-filter.js';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
 import { ReadReport } from '../stats/read-report.js';
 import { NdjsonWriter } from '../analyze/ndjson-writer.js';
 import { renderReadSummary } from './read-summary.js';
 import { parsePositiveInt, UsageError } from './errors.js';
-import type { PacketFilterFactory } from './filter.js';
-import { loadPacketFilter } from './filter.js';
-import type { AlertRecord, LoopyRecord } from '../analyze/records.js';
+import type { AlertRecord } from '../analyze/records.js';
 import { AlertCollector, renderAlertsSection } from '../detect/alerts-summary.js';
 import { DetectionConfigError, defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js';
 import { AlertDelivery } from '../detect/delivery/index.js';
@@ -52,43 +49,36 @@ export function registerRead(program: Command): void {
 /** Runs `loopy read`; returns the exit status (0, or 1 when the file is damaged or unreadable). */
 export async function runRead(file: string, options: ReadOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
   const maxFlows = parsePositiveInt(options.maxFlows ?? '262144', '--max-flows');
+  const capture = openCaptureFile(file);
+  const pipeline = new Pipeline({ maxFlows, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
   const writer = options.json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable) : undefined;
   const report = options.json ? undefined : new ReadReport();
   const alerts = new AlertCollector();
+  // The outputs first, detection after them: an alert goes out after the record that raised it.
+  pipeline.observe({ onRecord: writer ? (r) => writer.write(r) : (r) => (r.type === 'alert' ? alerts.add(r as AlertRecord) : report!.add(r)) });
   const { detection, delivery } = setUpDetection(options, (alert) => {
-    if (writer) writer.write(alert);
-    else alerts.add(alert);
+    pipeline.emit(alert);
     delivery?.deliver(alert);
   }, stderr);
-  const engineOptions: EngineOptions = {
-    protocols: defaultProtocols,
-    apps: defaultApps,
-    maxFlows,
-    onRecord: writer ? (r: LoopyRecord) => writer.write(r) : (r: LoopyRecord) => report!.add(r),
-  };
-  const engine = new Engine(detection ? detection.wrap(engineOptions) : engineOptions);
-  detection?.attach(engine);
-  const filter: PacketFilterFactory | undefined = options.filter ? await loadPacketFilter(options.filter) : undefined;
-  const capture = openCaptureFile(file);
-  let failure: Error | undefined;
+  detection?.attach(pipeline);
+  let failure: CaptureFileError | undefined;
   try {
-    for await (const batch of capture) {
-      detection?.addBatch(batch);
-      engine.processBatch(batch, filter?.matches(batch));
-      if (writer) {
-        await writer.drain();
-        if (writer.isClosed) break;
-      }
-    }
+    await pipeline.run(capture, async () => {
+      if (!writer) return true;
+      await writer.drain();
+      return !writer.isClosed;
+    });
   } catch (err) {
+    // Compiled for the file's link type when its first batch shows it, as tcpdump does: a bad one is wrong usage.
+    if (err instanceof FilterError) throw new UsageError(err.message);
     if (!(err instanceof CaptureFileError)) throw err;
     failure = err;
   }
-  if (failure && engine.packets === 0 && failure instanceof CaptureFileError && failure.code === 'LOOPY_FILE_UNREADABLE') {
+  if (failure && pipeline.engine.packets === 0 && failure.code === 'LOOPY_FILE_UNREADABLE') {
     stderr.write(`loopy: ${failure.message}\n`);
     return 1;
   }
-  engine.finish();
+  pipeline.finish();
   await detection?.close();
   await delivery?.close();
   for (const f of detection?.evidence?.failures ?? []) stderr.write(`loopy: evidence ${f.path} not written: ${f.error.message}\n`);

@@ -30,8 +30,6 @@ export class Dissector {
     private readonly sink: TransportSink,
     /** Without one, a first fragment is decoded as far as it goes and later fragments are not. */
     private readonly fragments?: FragmentReassembler,
-    /** Callbacks by decoder name, called each time that layer has been decoded. */
-    observers: Readonly<Record<string, (pkt: Packet) => void>> = {},
   ) {
     this.tables = Object.values(HANDOFF_TABLE_SIZES).map((size) => new Int16Array(size).fill(-1));
     for (const reg of registrations) {
@@ -46,10 +44,15 @@ export class Dissector {
       }
     }
     this.layerHits = new Float64Array(this.decoders.length);
-    this.observers = this.decoders.map((d) => observers[d.name]);
-    for (const name of Object.keys(observers)) {
-      if (!this.decoders.some((d) => d.name === name)) throw new Error(`no decoder named ${name} to observe`);
-    }
+    this.observers = this.decoders.map(() => undefined);
+  }
+
+  /** Calls `fn` each time the decoder named `name` has decoded its layer (after any observer already there). */
+  observe(name: string, fn: (pkt: Packet) => void): void {
+    const index = this.decoders.findIndex((d) => d.name === name);
+    if (index < 0) throw new Error(`no decoder named ${name} to observe`);
+    const before = this.observers[index];
+    this.observers[index] = before === undefined ? fn : (pkt) => (before(pkt), fn(pkt));
   }
 
   /** Decodes the frame already loaded into `pkt` (see Packet.reset). */

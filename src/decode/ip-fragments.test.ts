@@ -97,14 +97,19 @@ test('overlapping fragments: the first received wins, and the overlap is a weird
   assert.equal(h.weirds.get('fragment_overlap'), 1);
 });
 
-test('observers are called for the layers they name', () => {
+test('observers are called for the layers they name, each of several in turn', () => {
   const weirds = new WeirdCounter();
   let udpSeen = 0;
-  const dissector = new Dissector(defaultProtocols, weirds, () => {}, undefined, { udp: () => udpSeen++ });
+  const order: string[] = [];
+  const dissector = new Dissector(defaultProtocols, weirds, () => {});
+  dissector.observe('udp', () => udpSeen++);
+  dissector.observe('udp', () => order.push('second'));
+  dissector.observe('ipv4', () => order.push('ipv4'));
   const pkt = new Packet();
   const frame = ipv4Fragment(udpDatagram(4), 0, false);
   pkt.reset(frame, new DataView(frame.buffer, frame.byteOffset, frame.byteLength), 0, frame.length, frame.length, 1, LINKTYPE_RAW, 0);
   dissector.dissect(pkt);
   assert.equal(udpSeen, 1);
-  assert.throws(() => new Dissector(defaultProtocols, weirds, () => {}, undefined, { nosuch: () => {} }), /no decoder named nosuch/);
+  assert.deepEqual(order, ['ipv4', 'second']);
+  assert.throws(() => dissector.observe('nosuch', () => {}), /no decoder named nosuch/);
 });

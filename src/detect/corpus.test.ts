@@ -7,11 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine } from '../analyze/engine.js';
-import { defaultApps } from '../analyze/apps/index.js';
+import { Pipeline } from '../analyze/pipeline.js';
 import type { AlertRecord } from '../analyze/records.js';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
-import { defaultProtocols } from '../decode/protocols/index.js';
 import { corpusPath, corpusSkipReason, readManifest } from '../test-support/corpus.js';
 import { parseDetectionConfig } from './config.js';
 import { DetectionEngine } from './detection-engine.js';
@@ -27,17 +25,14 @@ const NOT_BENIGN: Record<string, string> = {
 async function alertsOf(rel: string): Promise<AlertRecord[]> {
   const alerts: AlertRecord[] = [];
   const detection = new DetectionEngine({ config: CONFIG, onAlert: (a) => alerts.push(a), evidence: { pathFor: (id) => id, write: async () => {} } });
-  const engine = new Engine(detection.wrap({ protocols: defaultProtocols, apps: defaultApps, onRecord: () => {} }));
-  detection.attach(engine);
+  const pipeline = new Pipeline();
+  detection.attach(pipeline);
   try {
-    for await (const batch of openCaptureFile(corpusPath(rel))) {
-      detection.addBatch(batch);
-      engine.processBatch(batch);
-    }
+    await pipeline.run(openCaptureFile(corpusPath(rel)));
   } catch (err) {
     if (!(err instanceof CaptureFileError)) throw err;
   }
-  engine.finish();
+  pipeline.finish();
   await detection.close();
   return alerts;
 }

@@ -4,16 +4,15 @@
  * lifecycle (AlertBook), the evidence ring and the evidence files.
  *
  *   const detection = new DetectionEngine({ config, onAlert });
- *   const engine = new Engine(detection.wrap({ protocols, apps, onRecord }));
- *   detection.attach(engine);
- *   for await (const batch of source) { detection.addBatch(batch); engine.processBatch(batch); }
- *   engine.finish();            // alerts close before the summary record goes out
+ *   detection.attach(pipeline); // after the outputs: an alert goes out after the record that raised it
+ *   await pipeline.run(source);
+ *   pipeline.finish();          // alerts close before the summary record goes out
  *   await detection.close();    // evidence files written, watchers stopped
  *
- * Time is capture time (packets' timestamps); live, `tick(now)` moves it on when no packet comes.
+ * Time is capture time (packets' timestamps), moved by the pipeline's clock when no packet comes.
  */
-import type { PacketBatch } from '../capture/batch.js';
-import type { Engine, EngineOptions, FlowEndReason } from '../analyze/engine.js';
+import type { Engine, FlowEndReason } from '../analyze/engine.js';
+import type { Pipeline } from '../analyze/pipeline.js';
 import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
 import type { AlertRecord } from '../analyze/records.js';
 import type { Packet } from '../decode/packet.js';
@@ -121,54 +120,28 @@ export class DetectionEngine {
     return this.running.map((r) => r.name);
   }
 
-  /** Engine options with detection's hooks added to the caller's (theirs still run). */
-  wrap(base: EngineOptions): EngineOptions {
-    const observers: Record<string, (pkt: Packet) => void> = { ...base.layerObservers };
-    const add = (name: string, fn: (pkt: Packet) => void) => {
-      const theirs = observers[name];
-      observers[name] = theirs ? (pkt) => (fn(pkt), theirs(pkt)) : fn;
-    };
-    if (this.onIcmpList.length) {
-      add('icmp', (pkt) => this.onIcmp(pkt));
-      add('icmpv6', (pkt) => this.onIcmp(pkt));
-    }
-    if (this.onArpList.length) add('arp', (pkt) => this.onArp(pkt));
-    return {
-      ...base,
-      // The engine moves every application analyzer's clock once per second of capture time (and on tick):
-      // an analyzer that claims no flow is how detection hears each second, even when no flow starts.
-      apps: [...base.apps, { name: 'detection-clock', create: () => ({ onPayload() {}, onFlowEnd() {}, advance: (now: number) => this.advance(now), finish() {} }) }],
-      onRecord: (record) => {
-        if (record.type === 'summary') {
-          this.finish();
-          base.onRecord(record);
-          return;
-        }
-        base.onRecord(record);
-        this.onRecord(record);
-      },
-      onFlowStart: (flow, pkt) => {
-        this.onFlowStart(flow, pkt);
-        base.onFlowStart?.(flow, pkt);
-      },
-      onFlowEnd: (flow, reason) => {
-        this.onFlowEnd(flow, reason);
-        base.onFlowEnd?.(flow, reason);
-      },
-      layerObservers: observers,
-    };
-  }
-
-  /** Connects to the engine whose options came from `wrap` (its flow table is read each second). */
-  attach(engine: Engine): void {
-    this.engine = engine;
+  /**
+   * Observes the pipeline: every batch (the evidence ring), flow events, records, ICMP and ARP layers, its
+   * clock and the end of input. Attach it after the outputs, so an alert goes out after the record that
+   * raised it.
+   */
+  attach(pipeline: Pipeline): void {
+    const engine = (this.engine = pipeline.engine);
     if (this.onAttemptList.length) this.attempts = new AttemptTracker(engine.connections, (a) => this.onAttempt(a), this.options.attemptTiming ?? DEFAULT_ATTEMPT_TIMING);
-    if (this.onHostSecondList.length) this.hostBytes = new HostBytes(engine.connections);
-  }
-
-  /** Keeps the batch's frames for evidence; call before engine.processBatch(batch). */
-  addBatch(batch: PacketBatch): void {
-    this.ring?.addBatch(batch);
+    if (this.onHostSecondList.length) this.hostBytes = new HostBytes(engine.connections, pipeline.flowDeltas);
+    const layers: Record<string, (pkt: Packet) => void> = {};
+    if (this.onIcmpList.length) layers.icmp = layers.icmpv6 = (pkt) => this.onIcmp(pkt);
+    if (this.onArpList.length) layers.arp = (pkt) => this.onArp(pkt);
+    const ring = this.ring;
+    pipeline.observe({
+      onBatch: ring ? (batch) => ring.addBatch(batch) : undefined,
+      onFlowStart: (flow, pkt) => this.onFlowStart(flow, pkt),
+      onFlowEnd: (flow, reason) => this.onFlowEnd(flow, reason),
+      onRecord: (record) => this.onRecord(record),
+      onAdvance: (now) => this.advance(now),
+      onFinish: () => this.finish(),
+      layers,
+    });
   }
 
   /** Live: wall-clock (capture-clock) time passes with no packet. */
@@ -197,7 +170,7 @@ export class DetectionEngine {
     return this.book.openAlerts();
   }
 
-  /** End of input (called by the wrapped engine before its summary): last checks, every alert closes. */
+  /** End of input (the pipeline calls it before its summary): last checks, every alert closes. */
   finish(): void {
     if (this.finished) return;
     this.finished = true;
@@ -228,7 +201,6 @@ export class DetectionEngine {
   onFlowEnd(flow: number, _reason: FlowEndReason): void {
     const now = this.engine ? this.engine.lastTs : this.clock;
     this.attempts?.onFlowEnd(flow, Math.max(now, Number.isNaN(this.clock) ? now : this.clock));
-    this.hostBytes?.onFlowEnd(flow);
     if (this.onFlowEndList.length === 0 || !this.engine) return;
     const facts = readFlowFacts(this.engine.connections, flow, this.flowFacts);
     const service = this.engine.serviceOf(flow);
@@ -236,6 +208,8 @@ export class DetectionEngine {
   }
 
   onRecord(record: LoopyRecord): void {
+    // Alerts (ours, emitted beside the engine's records) and the summary are not traffic.
+    if (record.type === 'alert' || record.type === 'summary') return;
     if (this.engine) this.advance(this.engine.lastTs);
     if (record.type === 'dns') {
       for (const d of this.onDnsList) d.onDns!(record as DnsRecord);

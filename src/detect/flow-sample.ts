@@ -4,7 +4,6 @@
  */
 import { communityId } from '../analyze/flows/community-id.js';
 import type { Connections } from '../analyze/flows/connections.js';
-import { KEY_WORDS } from '../analyze/flows/flow-table.js';
 import { FlowFacts } from './types.js';
 
 export class FlowSample {
@@ -44,25 +43,15 @@ function bytesOf(words: Uint32Array, n: number): Uint8Array {
   return out;
 }
 
-/** Fills `into` with a live flow's identity from the flow table's key columns (no allocation). */
+/** Fills `into` with a live flow's identity from the flow table (no allocation). */
 export function readFlowFacts<T extends FlowFacts>(conns: Connections, flow: number, into: T): T {
   const table = conns.table;
-  const keys = table.keys;
-  const base = flow * KEY_WORDS;
-  const meta = keys[base + 9];
-  const origIsA = table.origIsA[flow] === 1;
-  const o = origIsA ? base : base + 4;
-  const r = origIsA ? base + 4 : base;
-  for (let i = 0; i < 4; i++) {
-    into.orig[i] = keys[o + i];
-    into.resp[i] = keys[r + i];
-  }
-  const portA = keys[base + 8] >>> 16;
-  const portB = keys[base + 8] & 0xffff;
+  table.origAddress(flow, into.orig);
+  table.respAddress(flow, into.resp);
   into.flow = flow;
-  into.version = (meta >>> 20) & 1 ? 6 : 4;
-  into.proto = meta & 0xff;
-  into.origPort = origIsA ? portA : portB;
-  into.respPort = origIsA ? portB : portA;
+  into.version = table.versionOf(flow);
+  into.proto = table.protoOf(flow);
+  into.origPort = table.origPort(flow);
+  into.respPort = table.respPort(flow);
   return into;
 }

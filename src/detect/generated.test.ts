@@ -6,11 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { Engine } from '../analyze/engine.js';
-import { defaultApps } from '../analyze/apps/index.js';
+import { Pipeline } from '../analyze/pipeline.js';
 import type { AlertRecord } from '../analyze/records.js';
 import { openCaptureFile } from '../capture/capture-file.js';
-import { defaultProtocols } from '../decode/protocols/index.js';
 import { INCIDENT_KINDS, type GroundTruth, type IncidentKind } from '../synth/generate.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 import { AddressSet } from './addresses.js';
@@ -20,15 +18,12 @@ import { DetectionEngine } from './detection-engine.js';
 async function detect(bytes: Buffer): Promise<AlertRecord[]> {
   const alerts: AlertRecord[] = [];
   const detection = new DetectionEngine({ onAlert: (a) => alerts.push(a) });
-  const engine = new Engine(detection.wrap({ protocols: defaultProtocols, apps: defaultApps, onRecord: () => {} }));
-  detection.attach(engine);
+  const pipeline = new Pipeline();
+  detection.attach(pipeline);
   const input = new PassThrough();
   input.end(bytes);
-  for await (const batch of openCaptureFile('-', { input })) {
-    detection.addBatch(batch);
-    engine.processBatch(batch);
-  }
-  engine.finish();
+  await pipeline.run(openCaptureFile('-', { input }));
+  pipeline.finish();
   await detection.close();
   return alerts;
 }

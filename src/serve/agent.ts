@@ -10,10 +10,9 @@
 import { createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { userInfo } from 'node:os';
-import { Engine } from '../analyze/engine.js';
-import { defaultApps } from '../analyze/apps/index.js';
+import { Pipeline } from '../analyze/pipeline.js';
 import type { LoopyRecord } from '../analyze/records.js';
-import { defaultProtocols } from '../decode/protocols/index.js';
+import { BatchFilter } from '../capture/bpf-filter.js';
 import { SecondStats } from '../stats/second-stats.js';
 import { type AgentClock, systemClock } from './clock.js';
 import type { AgentSettings } from './config.js';
@@ -24,7 +23,6 @@ import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from 
 import { NdjsonSink, RecordSinks } from './record-sinks.js';
 import { SelfExclusion, combineFilters } from './self-exclusion.js';
 import { prepareDataDir, writeStatusFile } from './status.js';
-import { UserSpaceFilter } from './user-space-filter.js';
 import type { AlertControl, HistoryStoreLike } from './server.js';
 import { type Service, startService } from './service.js';
 import type { AgentStatus } from './status.js';
@@ -33,7 +31,6 @@ import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
 import { openAgentHistory } from './history.js';
 import { agentDetection, alertControl } from './agent-detection.js';
 import { AlertAcks } from './alert-acks.js';
-import type { EngineOptions } from '../analyze/engine.js';
 
 export interface AgentDeps {
   clock?: AgentClock;
@@ -69,6 +66,9 @@ export interface RunningAgent {
   readonly done: Promise<AgentExit>;
 }
 
+/** The live topic each record type is published on (stats are published by the second's roll). */
+const RECORD_TOPICS: Partial<Record<string, Topic>> = { conn: 'flows', dns: 'dns', alert: 'alerts' };
+
 /** A start-up step on the file system failed: one line, what and what to do. */
 export class AgentStartError extends Error {
   readonly code = 'LOOPY_AGENT_START';
@@ -100,7 +100,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const src = settings.source;
 
   // Everything that can be refused is checked before anything is created or opened.
-  if (settings.filter) UserSpaceFilter.validate(settings.filter);
+  if (settings.filter) BatchFilter.validate(settings.filter);
   const target = dropTarget(settings.user, privileges);
   attempt(() => prepareDataDir(settings.dataDir, target), `cannot use ${settings.dataDir} as the data directory`, '--data DIR');
   const streams: Array<{ sink: NdjsonSink; close: boolean }> = [];
@@ -133,7 +133,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   }
 
   // The user's filter and the exclusions: in the kernel for live capture, in user space for a replay.
-  const userSpace = new UserSpaceFilter();
+  const pipeline = new Pipeline({ maxFlows: settings.maxFlows });
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
   let source: CaptureSource;
   try {
@@ -146,7 +146,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     await service?.close('the agent failed to start');
     throw err;
   }
-  if (src.kind === 'replay') userSpace.set(effectiveFilter() ?? undefined);
+  if (src.kind === 'replay') pipeline.setFilter(effectiveFilter() ?? undefined);
   for (const w of source.warnings) log.warn({ warning: w }, 'capture warning');
 
   let outcome;
@@ -163,12 +163,12 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   let kernelLagWarned = false;
   exclusions.onChange(() => {
     const filter = effectiveFilter();
-    if (source.kind === 'replay') userSpace.set(filter ?? undefined);
+    if (source.kind === 'replay') pipeline.setFilter(filter ?? undefined);
     else if (source.setFilter) source.setFilter(filter ?? undefined);
     else {
       // The open handles keep the filter they were opened with; exclusions added since are applied here.
       const ex = exclusions.expression();
-      userSpace.set(ex === undefined ? undefined : `not (${ex})`);
+      pipeline.setFilter(ex === undefined ? undefined : `not (${ex})`);
       if (!kernelLagWarned) log.warn('the capture cannot change the kernel filter of an open handle: new exclusions are applied in user space');
       kernelLagWarned = true;
     }
@@ -189,33 +189,17 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     if (topic === 'alerts') service?.metrics.onAlert(record as { state?: string; detector?: string });
     service?.server.publish(topic, record);
   };
-  const stats = { current: undefined as SecondStats | undefined };
-  const onAlert = (raw: AlertRecord) => {
-    const alert = acks ? acks.pass(raw) : raw;
-    stats.current?.onRecord(alert);
-    sinks.write(alert);
-    publish('alerts', alert);
-  };
-  const engineOptions: EngineOptions = {
-    protocols: defaultProtocols,
-    apps: defaultApps,
-    maxFlows: settings.maxFlows,
-    onRecord: (raw) => {
-      const record = acks && raw.type === 'alert' ? acks.pass(raw as AlertRecord) : raw;
-      stats.current?.onRecord(record);
+  // The outputs first, detection after them: an alert goes out after the record that raised it.
+  pipeline.observe({
+    onRecord: (record) => {
       sinks.write(record);
-      const type = (record as { type?: string }).type;
-      if (type === 'conn') publish('flows', record);
-      else if (type === 'dns') publish('dns', record);
-      else if (type === 'alert') publish('alerts', record);
+      const topic = RECORD_TOPICS[record.type];
+      if (topic !== undefined) publish(topic, record);
     },
-    onFlowStart: (flow, pkt) => stats.current?.onFlowStart(flow, pkt),
-    onFlowEnd: (flow, reason) => stats.current?.onFlowEnd(flow, reason),
-  };
-  const engine = new Engine(detection ? detection.wrap(engineOptions) : engineOptions);
-  detection?.attach(engine);
-  const secondStats = new SecondStats(engine, { localNets: settings.localNets, topN: settings.topN, start: started });
-  stats.current = secondStats;
+  });
+  const secondStats = new SecondStats(pipeline, { localNets: settings.localNets, topN: settings.topN, start: started });
+  const onAlert = (raw: AlertRecord) => pipeline.emit(acks ? acks.pass(raw) : raw);
+  detection?.attach(pipeline);
   const cpu = new CpuMeter(deps.processSample ?? realProcessSample, started);
 
   let state: 'running' | 'stopped' | 'failed' = 'running';
@@ -260,8 +244,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   };
   const cancelTimer = clock.every(1, () => {
     const now = clock.now();
-    engine.tick(now);
-    detection?.tick(now);
+    pipeline.tick(now);
     rollSecond(now);
   });
 
@@ -279,14 +262,10 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     let failure: Error | undefined;
     let finished = false;
     try {
-      for await (const batch of source) {
-        detection?.addBatch(batch);
-        engine.processBatch(batch, userSpace.matches(batch));
-        await sinks.drain();
-      }
+      await pipeline.run(source, () => sinks.drain());
       if (src.kind === 'replay' && src.stay && !stopReason) {
         // The file is done: report its open flows now, then serve its history until told to stop.
-        engine.finish();
+        pipeline.finish();
         finished = true;
         log.info('the replay reached the end of the file; serving its history until stopped (--stay)');
         await new Promise<void>((resolve) => (releaseStay = resolve));
@@ -298,7 +277,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     }
     cancelTimer();
     source.close();
-    if (!finished) engine.finish();
+    if (!finished) pipeline.finish();
     await detection?.close();
     await detecting?.delivery?.close();
     if (state === 'running') state = 'stopped';
@@ -311,7 +290,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
       log.error({ err: (err as Error).message }, 'history store close failed');
     }
     const reason = failure ? failure.message : stopReason || 'the replay reached the end of the file';
-    log.info({ reason, packets: engine.packets }, 'stopped');
+    log.info({ reason, packets: pipeline.engine.packets }, 'stopped');
     return { code: failure ? 1 : 0, reason };
   })();
 

@@ -14,14 +14,15 @@ const EXTRA = { interfaces: [], process: { cpuPercent: 0, rssBytes: 0 } };
 
 async function runBySecond(bytes: Buffer, localNets: string[]) {
   const records: LoopyRecord[] = [];
-  const { engine, stats } = statsEngine({ localNets, topN: 1e9 }, {}, records);
+  const { pipeline, stats } = statsEngine({ localNets, topN: 1e9 }, {}, records);
+  const engine = pipeline.engine;
   const seconds: StatsSecond[] = [];
   const packetsInSecond: number[] = [];
   let inThisSecond = 0;
   // Every whole second that ended before the next packet is rolled, empty ones too, as the agent's timer would.
   const second = await feedBySecond(
     bytes,
-    engine,
+    pipeline,
     (s) => {
       seconds.push(stats.roll(s, EXTRA));
       packetsInSecond.push(inThisSecond);
@@ -29,7 +30,7 @@ async function runBySecond(bytes: Buffer, localNets: string[]) {
     },
     () => inThisSecond++,
   );
-  engine.finish();
+  pipeline.finish();
   seconds.push(stats.roll(second + 1, EXTRA));
   packetsInSecond.push(inThisSecond);
   return { engine, seconds, packetsInSecond, records };

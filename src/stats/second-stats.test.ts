@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine } from '../analyze/engine.js';
-import { defaultApps } from '../analyze/apps/index.js';
-import { defaultProtocols } from '../decode/protocols/index.js';
+import { Pipeline } from '../analyze/pipeline.js';
 import type { LoopyRecord } from '../analyze/records.js';
 import type { InterfaceStats } from '../capture/live.js';
 import { SecondStats, type StatsExtra } from './second-stats.js';
@@ -36,8 +34,8 @@ function firstSecond(): Frame[] {
 }
 
 test('one second by hand: totals, in/out by local nets, top talkers, flows, protocols', () => {
-  const { engine, stats } = statsEngine({ localNets: ['192.168.10.0/24'], topN: 3 });
-  engine.processBatch(batchOf(firstSecond()));
+  const { pipeline, stats } = statsEngine({ localNets: ['192.168.10.0/24'], topN: 3 });
+  pipeline.process(batchOf(firstSecond()));
   const s = stats.roll(1001, NO_EXTRA);
   assert.equal(s.type, 'stats');
   assert.equal(s.ts, 1001);
@@ -67,7 +65,7 @@ test('one second by hand: totals, in/out by local nets, top talkers, flows, prot
   assert.deepEqual(s.dns, { queries: 0, answers: 0, rcodes: {} });
 
   // The next second holds only R2's last ACK: counts are this second's, not running totals.
-  engine.processBatch(batchOf([{ ts: 1001.2, bytes: tcp4(R2, B, 7000, 50000, ACK, 901, 1101) }]));
+  pipeline.process(batchOf([{ ts: 1001.2, bytes: tcp4(R2, B, 7000, 50000, ACK, 901, 1101) }]));
   const s2 = stats.roll(1002, NO_EXTRA);
   assert.equal(s2.duration, 1);
   assert.equal(s2.packets, 1);
@@ -83,17 +81,17 @@ test('one second by hand: totals, in/out by local nets, top talkers, flows, prot
 });
 
 test('packets of a flow that ends between two rolls are still counted, once', () => {
-  const { engine, stats } = statsEngine({ localNets: ['192.168.10.0/24'] });
-  engine.processBatch(batchOf([
+  const { pipeline, stats } = statsEngine({ localNets: ['192.168.10.0/24'] });
+  pipeline.process(batchOf([
     { ts: 2000.1, bytes: udp4(A, R1, 41000, 9999, 12) },
     { ts: 2000.2, bytes: udp4(R1, A, 9999, 41000, 12) },
   ]));
   const before = stats.roll(2000.5, NO_EXTRA);
   assert.deepEqual([before.packets_out, before.packets_in, before.flows_opened], [1, 1, 1]);
-  engine.processBatch(batchOf([{ ts: 2000.9, bytes: udp4(A, R1, 41000, 9999, 12) }]));
+  pipeline.process(batchOf([{ ts: 2000.9, bytes: udp4(A, R1, 41000, 9999, 12) }]));
   // UDP idles out after 60 s: the engine ends the flow before the next roll.
-  engine.tick(2100);
-  assert.equal(engine.connections.table.count, 0);
+  pipeline.tick(2100);
+  assert.equal(pipeline.engine.connections.table.count, 0);
   const s = stats.roll(2100, NO_EXTRA);
   assert.equal(s.packets_out, 1);
   assert.equal(s.bytes_out, 40);
@@ -107,14 +105,14 @@ test('packets of a flow that ends between two rolls are still counted, once', ()
 
 test('an active timeout restarts the flow counters without losing or repeating a packet', () => {
   const records: LoopyRecord[] = [];
-  const { engine, stats } = statsEngine({ localNets: ['192.168.10.0/24'] }, { timeouts: { active: 2 } }, records);
+  const { pipeline, stats } = statsEngine({ localNets: ['192.168.10.0/24'] }, { timeouts: { active: 2 } }, records);
   const perSecond: number[] = [];
   for (let second = 0; second < 10; second++) {
     const t = 3000 + second;
-    engine.processBatch(batchOf([0.1, 0.35, 0.6, 0.85].map((f) => ({ ts: t + f, bytes: udp4(A, R1, 42000, 9999, 12) }))));
+    pipeline.process(batchOf([0.1, 0.35, 0.6, 0.85].map((f) => ({ ts: t + f, bytes: udp4(A, R1, 42000, 9999, 12) }))));
     perSecond.push(stats.roll(t + 1, NO_EXTRA).packets_out);
   }
-  engine.finish();
+  pipeline.finish();
   const last = stats.roll(3011, NO_EXTRA);
   const conns = records.filter((r) => r.type === 'conn');
   assert.ok(conns.length >= 3, `the flow was reported ${conns.length} times: the active timeout did not fire`);
@@ -153,11 +151,10 @@ test('DNS transactions are counted from the records, answers by rcode name', () 
 });
 
 test('a SecondStats made late counts only what happens after it', () => {
-  let stats: SecondStats | undefined;
-  const engine = new Engine({ protocols: defaultProtocols, apps: defaultApps, onRecord: () => {}, onFlowStart: (f, p) => stats?.onFlowStart(f, p), onFlowEnd: (f, r) => stats?.onFlowEnd(f, r) });
-  engine.processBatch(batchOf([{ ts: 5000.1, bytes: udp4(A, R1, 43000, 9999, 12) }]));
-  stats = new SecondStats(engine, {});
-  engine.processBatch(batchOf([{ ts: 5000.5, bytes: udp4(B, R2, 43000, 9999, 12) }]));
+  const pipeline = new Pipeline();
+  pipeline.process(batchOf([{ ts: 5000.1, bytes: udp4(A, R1, 43000, 9999, 12) }]));
+  const stats = new SecondStats(pipeline, {});
+  pipeline.process(batchOf([{ ts: 5000.5, bytes: udp4(B, R2, 43000, 9999, 12) }]));
   const s = stats.roll(5001, NO_EXTRA);
   assert.equal(s.packets, 1);
   assert.deepEqual(s.protocols, { ethernet: 1, ipv4: 1, udp: 1 });

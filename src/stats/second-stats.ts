@@ -1,16 +1,18 @@
 /**
- * Rolls the engine's state into one `stats` record per second without touching the per-packet path: the
- * flow table already counts packets and IP bytes per flow and direction, so each second we read those columns
- * against our own last-seen copies (typed arrays beside the flow table's, grown with it). A flow that ends
- * between two rolls is read one last time in the engine's onFlowEnd hook, before its counters go, so
- * nothing is lost. Totals, protocols and weirds are differences of the engine's running counters.
+ * Rolls the pipeline's state into one `stats` record per second without touching the per-packet path: the
+ * pipeline's flow deltas say what each flow did since the last read (packets and IP bytes per direction),
+ * and this sorts them into in/out and talkers. Totals, protocols and weirds are differences of the
+ * engine's running counters.
  *
- * Costs: one scan over the flow table's extent per second (typed arrays), one engine.summary() per second,
- * and a Map update per flow that moved this second (for the top talkers). Nothing per packet.
+ * Costs: one delta pass over the flow table per second (typed arrays, shared with detection), one
+ * engine.summary() per second, and a Map update per flow that moved this second (for the top talkers).
+ * Nothing per packet.
  */
-import type { Engine, FlowEndReason } from '../analyze/engine.js';
-import { formatIPv4, formatIPv6 } from '../analyze/format-address.js';
-import { KEY_WORDS, growF64, growU8 } from '../analyze/flows/flow-table.js';
+import type { EngineObserver, FlowEndReason } from '../analyze/engine.js';
+import type { Pipeline } from '../analyze/pipeline.js';
+import type { FlowDeltaConsumer } from '../analyze/flows/flow-deltas.js';
+import { formatAddress } from '../analyze/flows/conn-record.js';
+import { growF64, growU8 } from '../analyze/flows/flow-table.js';
 import type { LoopyRecord } from '../analyze/records.js';
 import type { Packet } from '../decode/packet.js';
 import { DEFAULT_LOCAL_NETS, LocalNets } from './local-nets.js';
@@ -36,28 +38,22 @@ interface Talker {
 }
 
 /**
- * Wiring (the hooks must be given to the Engine, which is built first):
+ *   const stats = new SecondStats(pipeline, { localNets: ['10.0.0.0/8'] });   // observes the pipeline itself
+ *   every second: pipeline.tick(now); send(stats.roll(now, { interfaces: capture.stats(), process: { cpuPercent, rssBytes } }));
  *
- *   let stats!: SecondStats;
- *   const engine = new Engine({ ..., onRecord: (r) => { stats.onRecord(r); ... },
- *     onFlowStart: (f, p) => stats.onFlowStart(f, p), onFlowEnd: (f, why) => stats.onFlowEnd(f, why) });
- *   stats = new SecondStats(engine, { localNets: ['10.0.0.0/8'] });
- *   every second: engine.tick(now); send(stats.roll(now, { interfaces: capture.stats(), process: { cpuPercent, rssBytes } }));
- *
- * `now` is in seconds since the epoch, like packet times and engine.tick. Tick before rolling, so flows that
+ * `now` is in seconds since the epoch, like packet times and pipeline.tick. Tick before rolling, so flows that
  * idled out are closed in this second's record.
  */
-export class SecondStats {
+export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   private readonly localNets: LocalNets;
   private readonly topN: number;
-  // Per flow direction (flow * 2 + 0 orig, 1 resp): packets and IP bytes already counted in a record.
-  private seenPkts = new Float64Array(0);
-  private seenBytes = new Float64Array(0);
+  private readonly engine: Pipeline['engine'];
   // Per flow: whether each endpoint is local, the roll that last counted it for its hosts, its hosts as text.
   private origLocal = new Uint8Array(0);
   private respLocal = new Uint8Array(0);
   private countedInRoll = new Float64Array(0);
   private readonly hostText: Array<string | undefined> = [];
+  private readonly words = new Uint32Array(4);
 
   private roll_ = 1;
   private lastRollTs: number;
@@ -80,9 +76,10 @@ export class SecondStats {
   private dnsRcodes: Record<string, number> = {};
 
   constructor(
-    private readonly engine: Engine,
+    private readonly pipeline: Pipeline,
     options: SecondStatsOptions = {},
   ) {
+    const engine = (this.engine = pipeline.engine);
     this.localNets = new LocalNets(options.localNets ?? DEFAULT_LOCAL_NETS);
     this.topN = Math.max(0, Math.floor(options.topN ?? 10));
     this.lastRollTs = options.start ?? Number.NaN;
@@ -92,53 +89,34 @@ export class SecondStats {
     const summary = engine.summary();
     this.lastProtocols = summary.protocols;
     this.lastWeirds = summary.weirds;
-    engine.connections.table.onGrow((n) => this.grow(n));
-    const { table, pkts, ipBytes } = engine.connections;
-    for (let flow = 0; flow < table.extent; flow++) {
-      if (!table.isLive(flow)) continue;
-      this.classify(flow);
-      for (let d = flow * 2; d < flow * 2 + 2; d++) {
-        this.seenPkts[d] = pkts[d];
-        this.seenBytes[d] = ipBytes[d];
-      }
-    }
+    const table = engine.connections.table;
+    table.onGrow((n) => this.grow(n));
+    for (let flow = 0; flow < table.extent; flow++) if (table.isLive(flow)) this.classify(flow);
+    pipeline.observe(this);
+    pipeline.flowDeltas.subscribe(this);
   }
 
-  /** Wire into EngineOptions.onFlowStart. */
   onFlowStart(flow: number, _pkt: Packet): void {
     this.opened++;
-    const d = flow * 2;
-    // The first packet is already in the flow's counters: it is counted at the next roll, from zero.
-    this.seenPkts[d] = this.seenPkts[d + 1] = 0;
-    this.seenBytes[d] = this.seenBytes[d + 1] = 0;
     this.countedInRoll[flow] = 0;
-    this.hostText[d] = this.hostText[d + 1] = undefined;
+    this.hostText[flow * 2] = this.hostText[flow * 2 + 1] = undefined;
     this.classify(flow);
   }
 
   /** Decides once per flow whether each endpoint is one of ours. */
   private classify(flow: number): void {
     const table = this.engine.connections.table;
-    const base = flow * KEY_WORDS;
-    const version = (table.keys[base + 9] >>> 20) & 1 ? 6 : 4;
-    const aLocal = this.localNets.contains(version, table.keys, base) ? 1 : 0;
-    const bLocal = this.localNets.contains(version, table.keys, base + 4) ? 1 : 0;
-    const origIsA = table.origIsA[flow] === 1;
-    this.origLocal[flow] = origIsA ? aLocal : bLocal;
-    this.respLocal[flow] = origIsA ? bLocal : aLocal;
+    const version = table.versionOf(flow);
+    this.origLocal[flow] = this.localNets.contains(version, table.origAddress(flow, this.words), 0) ? 1 : 0;
+    this.respLocal[flow] = this.localNets.contains(version, table.respAddress(flow, this.words), 0) ? 1 : 0;
   }
 
-  /** Wire into EngineOptions.onFlowEnd: takes the flow's last packets before its counters are dropped or reset. */
-  onFlowEnd(flow: number, reason: FlowEndReason): void {
-    this.account(flow);
-    // An active timeout reports the flow and restarts its counters at zero; any other end frees the slot.
-    const d = flow * 2;
-    this.seenPkts[d] = this.seenPkts[d + 1] = 0;
-    this.seenBytes[d] = this.seenBytes[d + 1] = 0;
+  onFlowEnd(_flow: number, reason: FlowEndReason): void {
+    // An active timeout reports the flow and restarts its counters; the flow goes on.
     if (reason !== 'active') this.closed++;
   }
 
-  /** Feed every record the engine emits (EngineOptions.onRecord): DNS transactions are counted from them. */
+  /** DNS transactions are counted from their records. */
   onRecord(record: LoopyRecord): void {
     if (record.type !== 'dns') return;
     this.dnsQueries++;
@@ -153,7 +131,7 @@ export class SecondStats {
   roll(now: number, extra: StatsExtra): StatsSecond {
     const engine = this.engine;
     const table = engine.connections.table;
-    for (let flow = 0; flow < table.extent; flow++) if (table.isLive(flow)) this.account(flow);
+    this.pipeline.flowDeltas.pass();
 
     const summary = engine.summary();
     const start = Number.isNaN(this.lastRollTs) ? (Number.isNaN(engine.firstTs) ? now : Math.min(now, engine.firstTs)) : this.lastRollTs;
@@ -193,37 +171,30 @@ export class SecondStats {
     return record;
   }
 
-  /** Moves what the flow did since it was last read into this second's counters. */
-  private account(flow: number): void {
-    const conns = this.engine.connections;
-    let flowPkts = 0;
-    let flowBytes = 0;
-    for (let dir = 0; dir < 2; dir++) {
-      const d = flow * 2 + dir;
-      const pkts = conns.pkts[d] - this.seenPkts[d];
-      if (pkts <= 0) continue;
-      const bytes = conns.ipBytes[d] - this.seenBytes[d];
-      this.seenPkts[d] = conns.pkts[d];
-      this.seenBytes[d] = conns.ipBytes[d];
-      const senderLocal = dir === 0 ? this.origLocal[flow] : this.respLocal[flow];
-      const receiverLocal = dir === 0 ? this.respLocal[flow] : this.origLocal[flow];
-      // Local to local is both: it left one of our addresses and reached one (as loopback's rx and tx both count).
-      if (receiverLocal === 1) {
-        this.packetsIn += pkts;
-        this.bytesIn += bytes;
-      }
-      if (senderLocal === 1) {
-        this.packetsOut += pkts;
-        this.bytesOut += bytes;
-      }
-      flowPkts += pkts;
-      flowBytes += bytes;
-    }
-    if (flowPkts === 0) return;
+  /** What the flow did since it was last read, into this second's counters. */
+  onFlowDelta(flow: number, origPkts: number, origBytes: number, respPkts: number, respBytes: number): void {
+    const origLocal = this.origLocal[flow] === 1;
+    const respLocal = this.respLocal[flow] === 1;
+    this.countDirection(origPkts, origBytes, origLocal, respLocal);
+    this.countDirection(respPkts, respBytes, respLocal, origLocal);
+    const flowPkts = origPkts + respPkts;
+    const flowBytes = origBytes + respBytes;
     const newFlow = this.countedInRoll[flow] !== this.roll_;
     this.countedInRoll[flow] = this.roll_;
-    this.addTalker(this.hostOf(flow, 0), this.origLocal[flow] === 1, flowBytes, flowPkts, newFlow);
-    this.addTalker(this.hostOf(flow, 1), this.respLocal[flow] === 1, flowBytes, flowPkts, newFlow);
+    this.addTalker(this.hostOf(flow, 0), origLocal, flowBytes, flowPkts, newFlow);
+    this.addTalker(this.hostOf(flow, 1), respLocal, flowBytes, flowPkts, newFlow);
+  }
+
+  /** Local to local is both: it left one of our addresses and reached one (as loopback's rx and tx both count). */
+  private countDirection(pkts: number, bytes: number, senderLocal: boolean, receiverLocal: boolean): void {
+    if (receiverLocal) {
+      this.packetsIn += pkts;
+      this.bytesIn += bytes;
+    }
+    if (senderLocal) {
+      this.packetsOut += pkts;
+      this.bytesOut += bytes;
+    }
   }
 
   private addTalker(host: string, local: boolean, bytes: number, packets: number, newFlow: boolean): void {
@@ -242,10 +213,8 @@ export class SecondStats {
     const cached = this.hostText[flow * 2 + side];
     if (cached !== undefined) return cached;
     const table = this.engine.connections.table;
-    const base = flow * KEY_WORDS;
-    const onA = (table.origIsA[flow] === 1) === (side === 0);
-    const at = base + (onA ? 0 : 4);
-    const text = (table.keys[base + 9] >>> 20) & 1 ? formatIPv6(table.keys.subarray(at, at + 4)) : formatIPv4(table.keys[at]);
+    const words = side === 0 ? table.origAddress(flow, this.words) : table.respAddress(flow, this.words);
+    const text = formatAddress(table.versionOf(flow), words);
     this.hostText[flow * 2 + side] = text;
     return text;
   }
@@ -281,8 +250,6 @@ export class SecondStats {
   }
 
   private grow(n: number): void {
-    this.seenPkts = growF64(this.seenPkts, n * 2);
-    this.seenBytes = growF64(this.seenBytes, n * 2);
     this.origLocal = growU8(this.origLocal, n);
     this.respLocal = growU8(this.respLocal, n);
     this.countedInRoll = growF64(this.countedInRoll, n);

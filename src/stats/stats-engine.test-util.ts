@@ -1,28 +1,15 @@
 import { PassThrough } from 'node:stream';
-import { Engine, type EngineOptions } from '../analyze/engine.js';
-import { defaultApps } from '../analyze/apps/index.js';
+import { Pipeline, type PipelineOptions } from '../analyze/pipeline.js';
 import type { LoopyRecord } from '../analyze/records.js';
 import { META_STRIDE, type PacketBatch } from '../capture/batch.js';
 import { openCaptureFile } from '../capture/capture-file.js';
-import { defaultProtocols } from '../decode/protocols/index.js';
 import { SecondStats, type SecondStatsOptions } from './second-stats.js';
 
-/** An engine wired to a SecondStats the way the agent wires them. */
-export function statsEngine(options: SecondStatsOptions, engineOptions: Partial<EngineOptions> = {}, records: LoopyRecord[] = []) {
-  let stats: SecondStats | undefined;
-  const engine = new Engine({
-    protocols: defaultProtocols,
-    apps: defaultApps,
-    onRecord: (r) => {
-      records.push(r);
-      stats!.onRecord(r);
-    },
-    onFlowStart: (flow, pkt) => stats!.onFlowStart(flow, pkt),
-    onFlowEnd: (flow, reason) => stats!.onFlowEnd(flow, reason),
-    ...engineOptions,
-  });
-  stats = new SecondStats(engine, options);
-  return { engine, stats, records };
+/** A pipeline with a SecondStats, wired the way the agent wires them. */
+export function statsEngine(options: SecondStatsOptions, pipelineOptions: PipelineOptions = {}, records: LoopyRecord[] = []) {
+  const pipeline = new Pipeline(pipelineOptions).observe({ onRecord: (r) => records.push(r) });
+  const stats = new SecondStats(pipeline, options);
+  return { pipeline, stats, records };
 }
 
 
@@ -37,12 +24,12 @@ function slice(batch: PacketBatch, from: number, to: number): PacketBatch {
  * then `onSecond(second)`. `onPacket` is called for each packet after that. Returns the last second begun:
  * rolling it, after `engine.finish()`, is the caller's.
  */
-export async function feedBySecond(bytes: Buffer, engine: Engine, onSecond: (second: number) => void, onPacket: () => void = () => {}): Promise<number> {
+export async function feedBySecond(bytes: Buffer, pipeline: Pipeline, onSecond: (second: number) => void, onPacket: () => void = () => {}): Promise<number> {
   let second = Number.NaN;
   const closeUpTo = (t: number) => {
     while (second + 1 <= t) {
       second += 1;
-      engine.tick(second);
+      pipeline.tick(second);
       onSecond(second);
     }
   };
@@ -54,13 +41,13 @@ export async function feedBySecond(bytes: Buffer, engine: Engine, onSecond: (sec
       const t = batch.ts[i];
       if (Number.isNaN(second)) second = Math.floor(t);
       if (t >= second + 1) {
-        engine.processBatch(slice(batch, from, i));
+        pipeline.process(slice(batch, from, i));
         from = i;
         closeUpTo(t);
       }
       onPacket();
     }
-    engine.processBatch(slice(batch, from, batch.count));
+    pipeline.process(slice(batch, from, batch.count));
   }
   return second;
 }

@@ -22,7 +22,7 @@ const START = 1_718_002_800 - 100; // 100 s before an hour boundary
 /** The agent's loop on a replay: records to the store as they come, a stats roll and a flush per second. */
 async function replayIntoStore(bytes: Buffer, store: HistoryStore, setClock: (t: number) => void): Promise<void> {
   const records: LoopyRecord[] = [];
-  const { engine, stats } = statsEngine({ localNets: ['192.168.10.0/24'] }, {}, records);
+  const { pipeline, stats } = statsEngine({ localNets: ['192.168.10.0/24'] }, {}, records);
   const drain = () => {
     for (const r of records) {
       if (r.type === 'conn') store.appendConn(r as ConnRecord);
@@ -30,13 +30,13 @@ async function replayIntoStore(bytes: Buffer, store: HistoryStore, setClock: (t:
     }
     records.length = 0;
   };
-  const second = await feedBySecond(bytes, engine, (s) => {
+  const second = await feedBySecond(bytes, pipeline, (s) => {
     drain();
     store.appendStats(stats.roll(s, EXTRA));
     setClock(s);
     store.flush();
   });
-  engine.finish();
+  pipeline.finish();
   drain();
   store.appendStats(stats.roll(second + 1, EXTRA));
   store.flush();

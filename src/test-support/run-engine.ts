@@ -1,9 +1,7 @@
-/** Runs the whole engine over a capture file and collects its records, as `loopy read --json` would. */
-import { Engine, type EngineOptions } from '../analyze/engine.js';
-import { defaultApps } from '../analyze/apps/index.js';
+/** Runs the whole pipeline over a capture file and collects its records, as `loopy read --json --no-detect` would. */
+import { Pipeline, type PipelineOptions } from '../analyze/pipeline.js';
 import type { LoopyRecord, SummaryRecord } from '../analyze/records.js';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
-import { defaultProtocols } from '../decode/protocols/index.js';
 
 export interface EngineRun {
   records: LoopyRecord[];
@@ -11,16 +9,16 @@ export interface EngineRun {
   error?: CaptureFileError;
 }
 
-export async function runEngineOnFile(path: string, options: Partial<EngineOptions> = {}): Promise<EngineRun> {
+export async function runEngineOnFile(path: string, options: PipelineOptions = {}): Promise<EngineRun> {
   const records: LoopyRecord[] = [];
-  const engine = new Engine({ protocols: defaultProtocols, apps: defaultApps, onRecord: (r) => records.push(r), ...options });
+  const pipeline = new Pipeline(options).observe({ onRecord: (r) => records.push(r) });
   let error: CaptureFileError | undefined;
   try {
-    for await (const batch of openCaptureFile(path)) engine.processBatch(batch);
+    await pipeline.run(openCaptureFile(path));
   } catch (err) {
     if (!(err instanceof CaptureFileError)) throw err;
     error = err;
   }
-  const summary = engine.finish();
+  const summary = pipeline.finish();
   return { records, summary, error };
 }

@@ -60,7 +60,7 @@ async function observe(path: string): Promise<ObservedDnsMessage[]> {
       if (ep.origPort === 53 || ep.respPort === 53) observed.push({ frame: engine.packets, msg });
     },
   });
-  const engine: Engine = new Engine({ protocols: defaultProtocols, apps: defaultApps.map((a) => (a.name === 'dns' ? dns : a)), onRecord: () => {} });
+  const engine: Engine = new Engine({ protocols: defaultProtocols, apps: defaultApps.map((a) => (a.name === 'dns' ? dns : a)) });
   try {
     for await (const batch of openCaptureFile(corpusPath(path))) engine.processBatch(batch);
   } catch (err) {

@@ -72,7 +72,8 @@ test('fuzz: 200,000 mutated packets through the whole engine never throw', async
   const frames = haveCorpus() ? await corpusFrames(20_000) : await sampleFrames();
   assert.ok(frames.length > 100, 'enough source frames');
   const random = prng(seed);
-  const engine = new Engine({ protocols: defaultProtocols, apps: defaultApps, onRecord: () => {} });
+  const engine = new Engine({ protocols: defaultProtocols, apps: defaultApps });
+  engine.observe({ onRecord: () => {} }); // records are built and handed out, as in loopy read
   const total = 200_000;
   const perBatch = 1000;
   let ts = 1_700_000_000;

@@ -6,21 +6,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { Engine } from '../analyze/engine.js';
-import { defaultApps } from '../analyze/apps/index.js';
+import { Pipeline } from '../analyze/pipeline.js';
 import type { ConnRecord, DnsRecord, LoopyRecord, TlsRecord } from '../analyze/records.js';
 import { openCaptureFile } from '../capture/capture-file.js';
-import { defaultProtocols } from '../decode/protocols/index.js';
 import { connToJson } from '../analyze/flows/conn-json.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 
 async function run(bytes: Buffer): Promise<LoopyRecord[]> {
   const records: LoopyRecord[] = [];
-  const engine = new Engine({ protocols: defaultProtocols, apps: defaultApps, onRecord: (r) => records.push(r) });
+  const pipeline = new Pipeline().observe({ onRecord: (r) => records.push(r) });
   const input = new PassThrough();
   input.end(bytes);
-  for await (const batch of openCaptureFile('-', { input })) engine.processBatch(batch);
-  engine.finish();
+  await pipeline.run(openCaptureFile('-', { input }));
+  pipeline.finish();
   return records;
 }
 

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { Engine } from '../engine.js';
-import { defaultApps } from '../apps/index.js';
+import { Pipeline } from '../pipeline.js';
 import type { ConnRecord } from '../records.js';
 import { openCaptureFile } from '../../capture/capture-file.js';
-import { defaultProtocols } from '../../decode/protocols/index.js';
 import { generatedCapture } from '../../test-support/sample-frames.js';
 import { connJsonRoom, connToJson, writeConnJson } from './conn-json.js';
 
@@ -57,11 +55,11 @@ test('a hand-built conn record, with and without its optional fields, is written
 test('every conn record of a generated capture (TCP, UDP, ICMP, IPv6, VLANs) is written as JSON.stringify writes it', async () => {
   const { bytes } = await generatedCapture({ seed: 5, packets: 5000, vlan: 3, incidents: ['port_scan'] });
   const conns: ConnRecord[] = [];
-  const engine = new Engine({ protocols: defaultProtocols, apps: defaultApps, onRecord: (r) => r.type === 'conn' && conns.push(r as ConnRecord) });
+  const pipeline = new Pipeline().observe({ onRecord: (r) => r.type === 'conn' && conns.push(r as ConnRecord) });
   const input = new PassThrough();
   input.end(bytes);
-  for await (const batch of openCaptureFile('-', { input })) engine.processBatch(batch);
-  engine.finish();
+  await pipeline.run(openCaptureFile('-', { input }));
+  pipeline.finish();
   assert.ok(conns.length > 100 && conns.some((c) => c.service) && conns.some((c) => c.rtt !== undefined) && conns.some((c) => c.proto === 'icmp') && conns.some((c) => c['id.orig_h'].includes(':')) && conns.some((c) => c.vlan !== undefined));
   for (const c of conns) assert.equal(written(c), JSON.stringify(c));
 });

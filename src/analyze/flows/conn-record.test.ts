@@ -9,7 +9,7 @@ import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, Packet, TCP_ACK, TCP_SYN } from
 import type { ConnRecord } from '../records.js';
 import { communityId } from './community-id.js';
 import { connIdOf, connRecordOf, flowEndpoints, uidFor } from './conn-record.js';
-import { Connections, DEFAULT_TIMEOUTS } from './connections.js';
+import { Connections, DEFAULT_TIMEOUTS, updatedFlow } from './connections.js';
 
 function harness() {
   const ended: ConnRecord[] = [];
@@ -31,7 +31,7 @@ test('IPv6 with both VLAN tags, first seen at the SYN-ACK: the SYN-ACK receiver 
   // Server 2001:db8::1 port 443 answers client 2001:db8::2 port 40000 (the server's address is the smaller).
   address(pkt, true, [0x20010db8, 0, 0, 1], [0x20010db8, 0, 0, 2]);
   Object.assign(pkt, { ts: 100.5, transport: IPPROTO_TCP, srcPort: 443, dstPort: 40000, tcpFlags: TCP_SYN | TCP_ACK, seq: 7, window: 1000, vlan: 100, innerVlan: 4094, ipLength: 60 });
-  const flow = conns.update(pkt);
+  const flow = updatedFlow(conns.update(pkt));
   const ep = flowEndpoints(conns, flow);
   assert.deepEqual([...ep.orig], [0x20010db8, 0, 0, 2]);
   assert.deepEqual([ep.origPort, ep.respPort, ep.vlan, ep.innerVlan, ep.version], [40000, 443, 100, 4094, 6]);
@@ -94,7 +94,7 @@ test('a new flow in the slot of an ended one gets its own uid and addresses', ()
   const { conns, ended, pkt } = harness();
   address(pkt, false, [0x0a000009], [0x0a000001]); // 10.0.0.9:5000 → 10.0.0.1:53
   Object.assign(pkt, { ts: 1, transport: IPPROTO_UDP, srcPort: 5000, dstPort: 53, vlan: 0, innerVlan: 0, ipLength: 40, payloadWireLength: 12 });
-  const flow = conns.update(pkt);
+  const flow = updatedFlow(conns.update(pkt));
   const id = connIdOf(conns, flow);
   assert.equal(connIdOf(conns, flow).uid, id.uid);
   conns.end(flow, 'closed');
@@ -102,7 +102,7 @@ test('a new flow in the slot of an ended one gets its own uid and addresses', ()
   assert.equal(ended[0]['id.orig_h'], '10.0.0.9');
   address(pkt, false, [0x0a000007], [0x0a000002]); // 10.0.0.7:6000 → 10.0.0.2:53, in the freed slot
   pkt.srcPort = 6000;
-  assert.equal(conns.update(pkt), flow);
+  assert.equal(updatedFlow(conns.update(pkt)), flow);
   const next = connIdOf(conns, flow);
   assert.deepEqual([next['id.orig_h'], next['id.orig_p'], next['id.resp_h']], ['10.0.0.7', 6000, '10.0.0.2']);
   assert.notEqual(next.uid, id.uid);

@@ -3,7 +3,6 @@ import { formatIPv4, formatIPv6 } from '../format-address.js';
 import type { ConnId, ConnRecord } from '../records.js';
 import { communityIdOfKey } from './community-id.js';
 import type { Connections } from './connections.js';
-import { KEY_WORDS } from './flow-table.js';
 import { datagramConnState, tcpConnState } from './tcp-state.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -41,23 +40,18 @@ export interface FlowEndpoints {
   innerVlan: number;
 }
 
-/** The flow's endpoints as a fresh object (for tests and tools; records read the key words in place). */
+/** The flow's endpoints as a fresh object (for tests and tools; records copy into scratch words instead). */
 export function flowEndpoints(conns: Connections, flow: number): FlowEndpoints {
-  const keys = conns.table.keys;
-  const base = flow * KEY_WORDS;
-  const meta = keys[base + 9];
-  const origIsA = conns.table.origIsA[flow] === 1;
-  const a = keys.slice(base, base + 4);
-  const b = keys.slice(base + 4, base + 8);
+  const t = conns.table;
   return {
-    version: (meta >>> 20) & 1 ? 6 : 4,
-    proto: meta & 0xff,
-    orig: origIsA ? a : b,
-    resp: origIsA ? b : a,
-    origPort: origPort(conns, flow),
-    respPort: respPort(conns, flow),
-    vlan: (meta >>> 8) & 0xfff,
-    innerVlan: keys[base + 10],
+    version: t.versionOf(flow),
+    proto: t.protoOf(flow),
+    orig: t.origAddress(flow, new Uint32Array(4)),
+    resp: t.respAddress(flow, new Uint32Array(4)),
+    origPort: t.origPort(flow),
+    respPort: t.respPort(flow),
+    vlan: t.vlanOf(flow),
+    innerVlan: t.innerVlanOf(flow),
   };
 }
 
@@ -66,62 +60,36 @@ export function formatAddress(version: number, words: Uint32Array): string {
   return version === 6 ? formatIPv6(words) : formatIPv4(words[0]);
 }
 
-// The key's layout (flow-table.ts): words 0-3 side A's address, 4-7 side B's, 8 A's port << 16 | B's port,
-// 9 proto | vlan << 8 | v6 << 20, 10 the inner VLAN. Records read these in place: no copies per record.
-const origIsA = (conns: Connections, flow: number): boolean => conns.table.origIsA[flow] === 1;
-const origAddressAt = (conns: Connections, flow: number): number => flow * KEY_WORDS + (origIsA(conns, flow) ? 0 : 4);
-const respAddressAt = (conns: Connections, flow: number): number => flow * KEY_WORDS + (origIsA(conns, flow) ? 4 : 0);
-const keyMeta = (conns: Connections, flow: number): number => conns.table.keys[flow * KEY_WORDS + 9];
-const isV6 = (meta: number): boolean => ((meta >>> 20) & 1) === 1;
-
-function origPort(conns: Connections, flow: number): number {
-  const ports = conns.table.keys[flow * KEY_WORDS + 8];
-  return origIsA(conns, flow) ? ports >>> 16 : ports & 0xffff;
-}
-
-function respPort(conns: Connections, flow: number): number {
-  const ports = conns.table.keys[flow * KEY_WORDS + 8];
-  return origIsA(conns, flow) ? ports & 0xffff : ports >>> 16;
-}
-
-const v6Scratch = new Uint32Array(4);
-
-/** The address at `at` in the key columns, as text. */
-function keyAddress(keys: Uint32Array, at: number, v6: boolean): string {
-  if (!v6) return formatIPv4(keys[at]);
-  v6Scratch[0] = keys[at];
-  v6Scratch[1] = keys[at + 1];
-  v6Scratch[2] = keys[at + 2];
-  v6Scratch[3] = keys[at + 3];
-  return formatIPv6(v6Scratch);
-}
+/** The originator's address in words 0-3, the responder's in 4-7: read once per record, never allocated. */
+const endpointWords = new Uint32Array(8);
+const origWords = endpointWords.subarray(0, 4);
+const respWords = endpointWords.subarray(4, 8);
 
 function protoName(proto: number): ConnId['proto'] {
   return proto === IPPROTO_TCP ? 'tcp' : proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? 'icmp' : 'udp';
 }
 
 export function connIdOf(conns: Connections, flow: number): ConnId {
-  const keys = conns.table.keys;
-  const meta = keyMeta(conns, flow);
+  const t = conns.table;
+  const version = t.versionOf(flow);
   return {
     uid: uidFor(conns.serial[flow]),
-    'id.orig_h': keyAddress(keys, origAddressAt(conns, flow), isV6(meta)),
-    'id.orig_p': origPort(conns, flow),
-    'id.resp_h': keyAddress(keys, respAddressAt(conns, flow), isV6(meta)),
-    'id.resp_p': respPort(conns, flow),
-    proto: protoName(meta & 0xff),
+    'id.orig_h': formatAddress(version, t.origAddress(flow, origWords)),
+    'id.orig_p': t.origPort(flow),
+    'id.resp_h': formatAddress(version, t.respAddress(flow, respWords)),
+    'id.resp_p': t.respPort(flow),
+    proto: protoName(t.protoOf(flow)),
   };
 }
 
 export function connRecordOf(conns: Connections, flow: number, service: string | undefined): ConnRecord {
-  const keys = conns.table.keys;
-  const meta = keyMeta(conns, flow);
-  const proto = meta & 0xff;
-  const v6 = isV6(meta);
-  const origAt = origAddressAt(conns, flow);
-  const respAt = respAddressAt(conns, flow);
-  const oPort = origPort(conns, flow);
-  const rPort = respPort(conns, flow);
+  const t = conns.table;
+  const proto = t.protoOf(flow);
+  const version = t.versionOf(flow);
+  t.origAddress(flow, origWords);
+  t.respAddress(flow, respWords);
+  const oPort = t.origPort(flow);
+  const rPort = t.respPort(flow);
   const o = flow * 2;
   const r = o + 1;
   const history = conns.historyOf(flow);
@@ -131,12 +99,12 @@ export function connRecordOf(conns: Connections, flow: number, service: string |
     type: 'conn',
     ts: conns.firstTs[flow],
     uid: uidFor(conns.serial[flow]),
-    'id.orig_h': keyAddress(keys, origAt, v6),
+    'id.orig_h': formatAddress(version, origWords),
     'id.orig_p': oPort,
-    'id.resp_h': keyAddress(keys, respAt, v6),
+    'id.resp_h': formatAddress(version, respWords),
     'id.resp_p': rPort,
     proto: protoName(proto),
-    community_id: communityIdOfKey(proto, v6, keys, origAt, respAt, oPort, rPort),
+    community_id: communityIdOfKey(proto, version === 6, endpointWords, 0, 4, oPort, rPort),
     duration: round6(conns.lastTs[flow] - conns.firstTs[flow]),
     orig_bytes: conns.bytes[o],
     resp_bytes: conns.bytes[r],
@@ -156,8 +124,8 @@ export function connRecordOf(conns: Connections, flow: number, service: string |
     resp_ooo: conns.outOfOrder[r],
   };
   if (service !== undefined) record.service = service;
-  const vlan = (meta >>> 8) & 0xfff;
-  const innerVlan = keys[flow * KEY_WORDS + 10];
+  const vlan = t.vlanOf(flow);
+  const innerVlan = t.innerVlanOf(flow);
   if (vlan !== 0) record.vlan = vlan;
   if (innerVlan !== 0) record.inner_vlan = innerVlan;
   if (isTcp && conns.rtt[flow] >= 0) record.rtt = round6(conns.rtt[flow]);

@@ -1,6 +1,6 @@
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../../decode/packet.js';
 import { icmpCounterpart } from './community-id.js';
-import { FlowTable, growF64, growU32, growU8 } from './flow-table.js';
+import { FlowTable, growF64, growU32, growU8, hitCreated, hitFlow } from './flow-table.js';
 import { EndpointState as S, H_ACK, H_DATA, H_FIN, H_MULTI_FLAG, H_RETRANS, H_RST, H_SYN, H_SYNACK, H_ZERO_WINDOW, HISTORY_LETTERS, isLoggedRepeat } from './tcp-state.js';
 
 export type FlowEndReason = 'closed' | 'idle' | 'active' | 'evicted' | 'reused' | 'finish';
@@ -23,6 +23,15 @@ const HISTORY_MAX = 24;
 /** One-character strings by char code, so building a history string allocates only the result. */
 const HISTORY_CHARS = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
 const EVICTION_SAMPLE = 8;
+
+const UPDATE_FROM_ORIG = 1;
+const UPDATE_NEW_FLOW = 2;
+/** The flow index of an update (Connections.update's answer, packed into one number: no object per packet). */
+export const updatedFlow = (update: number): number => update >>> 2;
+/** True when the packet started the flow. */
+export const isNewFlow = (update: number): boolean => (update & UPDATE_NEW_FLOW) !== 0;
+/** True when the packet came from the flow's originator. */
+export const isFromOrig = (update: number): boolean => (update & UPDATE_FROM_ORIG) !== 0;
 
 /** Per-direction columns are indexed flow * 2 + (0 originator, 1 responder). */
 export class Connections {
@@ -51,8 +60,6 @@ export class Connections {
   synTs = new Float64Array(0);
   rtt = new Float64Array(0);
 
-  /** Set by `update`: whether the packet came from the originator. */
-  fromOrig = false;
   flowsCreated = 0;
   flowsEvicted = 0;
   private nextSerial = 1;
@@ -70,7 +77,10 @@ export class Connections {
     this.table.onGrow((n) => this.grow(n));
   }
 
-  /** Accounts the packet to its flow; returns the flow index, or -1 for packets that make no flow. */
+  /**
+   * Accounts the packet to its flow. Returns an update (see updatedFlow, isNewFlow, isFromOrig), or -1 for
+   * packets that make no flow.
+   */
   update(pkt: Packet): number {
     const proto = pkt.transport;
     let sport = pkt.srcPort;
@@ -83,27 +93,29 @@ export class Connections {
     } else if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) {
       return -1;
     }
-    let flow = this.table.lookup(pkt, proto, sport, dport, true);
-    if (flow < 0) {
+    let hit = this.table.lookup(pkt, proto, sport, dport, true);
+    if (hit < 0) {
       this.evictOne();
-      flow = this.table.lookup(pkt, proto, sport, dport, true);
-      if (flow < 0) return -1;
+      hit = this.table.lookup(pkt, proto, sport, dport, true);
+      if (hit < 0) return -1;
     }
-    const reused = !this.table.lastCreated && proto === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isFinished(flow);
-    // Timed out but not swept yet (sweeps run every few seconds): the timeout decides, not the sweep.
-    const idle = pkt.ts - this.lastTs[flow];
-    const expired = !this.table.lastCreated && idle > this.shortestTimeout && idle > this.idleLimit(flow);
-    if (reused || expired) {
-      // A new connection on a reused 4-tuple, or after the old one timed out: report the old one, start afresh.
-      const fromA = this.table.lastFromA;
-      this.end(flow, reused ? 'reused' : this.isFinished(flow) ? 'closed' : 'idle');
-      flow = this.table.lookup(pkt, proto, sport, dport, true);
-      if (flow < 0) return -1;
-      this.table.lastFromA = fromA;
+    let flow = hitFlow(hit);
+    if (!hitCreated(hit)) {
+      const reused = proto === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isFinished(flow);
+      // Timed out but not swept yet (sweeps run every few seconds): the timeout decides, not the sweep.
+      const idle = pkt.ts - this.lastTs[flow];
+      const expired = idle > this.shortestTimeout && idle > this.idleLimit(flow);
+      if (reused || expired) {
+        // A new connection on a reused 4-tuple, or after the old one timed out: report the old one, start afresh.
+        this.end(flow, reused ? 'reused' : this.isFinished(flow) ? 'closed' : 'idle');
+        hit = this.table.lookup(pkt, proto, sport, dport, true);
+        if (hit < 0) return -1;
+        flow = hitFlow(hit);
+      }
     }
-    if (this.table.lastCreated) this.start(flow, pkt);
-    const fromOrig = this.table.lastFromA === (this.table.origIsA[flow] === 1);
-    this.fromOrig = fromOrig;
+    const created = hitCreated(hit);
+    if (created) this.start(hit, pkt);
+    const fromOrig = this.table.fromOriginator(hit);
     const d = flow * 2 + (fromOrig ? 0 : 1);
     this.lastTs[flow] = pkt.ts;
     this.pkts[d]++;
@@ -114,15 +126,15 @@ export class Connections {
       // As Zeek's UDP analyzer: each direction's first datagram writes D (originator) or d (responder).
       if (proto === IPPROTO_UDP) this.letter(flow, fromOrig, H_DATA);
     }
-    return flow;
+    return flow * 4 + (created ? UPDATE_NEW_FLOW : 0) + (fromOrig ? UPDATE_FROM_ORIG : 0);
   }
 
-  private start(flow: number, pkt: Packet): void {
+  private start(hit: number, pkt: Packet): void {
+    const flow = hitFlow(hit);
     this.flowsCreated++;
     const synAck = pkt.transport === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
     // The originator sent the SYN; a flow first seen at its SYN-ACK is flipped (history starts with '^').
-    const senderIsOrig = !synAck;
-    this.table.origIsA[flow] = (this.table.lastFromA === senderIsOrig) ? 1 : 0;
+    this.table.setOriginator(hit, synAck);
     this.firstTs[flow] = pkt.ts;
     this.periodTs[flow] = pkt.ts;
     this.lastTs[flow] = pkt.ts;

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IPPROTO_UDP, Packet } from '../../decode/packet.js';
-import { FlowTable } from './flow-table.js';
+import { FlowTable, hitCreated, hitFlow, hitFromA } from './flow-table.js';
+
+/** The flow of a hit, -1 for none. */
+const flowOf = (hit: number): number => (hit < 0 ? -1 : hitFlow(hit));
 
 function packetFor(pkt: Packet, a: number, b: number, aport: number, bport: number, v6 = false): Packet {
   pkt.ipVersion = v6 ? 6 : 4;
@@ -17,11 +20,15 @@ function packetFor(pkt: Packet, a: number, b: number, aport: number, bport: numb
 test('both directions of a flow find the same entry; IPv4 and IPv6 with equal words do not collide', () => {
   const table = new FlowTable(16, 4);
   const pkt = new Packet();
-  const f = table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, true);
-  assert.equal(table.lookup(packetFor(pkt, 2, 1, 53, 1000), IPPROTO_UDP, 53, 1000, true), f);
-  assert.equal(table.lastCreated, false);
-  assert.equal(table.lastFromA, false);
-  const g = table.lookup(packetFor(pkt, 1, 2, 1000, 53, true), IPPROTO_UDP, 1000, 53, true);
+  const first = table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, true);
+  assert.equal(hitCreated(first), true);
+  assert.equal(hitFromA(first), true);
+  const f = hitFlow(first);
+  const back = table.lookup(packetFor(pkt, 2, 1, 53, 1000), IPPROTO_UDP, 53, 1000, true);
+  assert.equal(hitFlow(back), f);
+  assert.equal(hitCreated(back), false);
+  assert.equal(hitFromA(back), false);
+  const g = flowOf(table.lookup(packetFor(pkt, 1, 2, 1000, 53, true), IPPROTO_UDP, 1000, 53, true));
   assert.notEqual(g, f);
 });
 
@@ -33,8 +40,9 @@ test('QinQ: flows whose inner VLAN ids differ only above bit 11 (2 and 2050) sta
   const low = table.lookup(pkt, IPPROTO_UDP, 1000, 53, true);
   pkt.innerVlan = 2050;
   const high = table.lookup(pkt, IPPROTO_UDP, 1000, 53, true);
-  assert.notEqual(high, low);
-  assert.equal(table.lastCreated, true);
+  assert.notEqual(hitFlow(high), hitFlow(low));
+  assert.equal(hitCreated(high), true);
+  assert.equal(table.innerVlanOf(hitFlow(high)), 2050);
 });
 
 test('random inserts and removals agree with a Map, through growth and backward-shift deletion', () => {
@@ -54,12 +62,12 @@ test('random inserts and removals agree with a Map, through growth and backward-
     const key = a < b || (a === b && port <= 80) ? `${a}:${port}-${b}:80` : `${b}:80-${a}:${port}`;
     packetFor(pkt, a, b, port, 80);
     if (rand(3) === 0 && oracle.has(key)) {
-      const flow = table.lookup(pkt, IPPROTO_UDP, port, 80, false);
+      const flow = flowOf(table.lookup(pkt, IPPROTO_UDP, port, 80, false));
       assert.equal(flow, oracle.get(key));
       table.remove(flow);
       oracle.delete(key);
     } else {
-      const flow = table.lookup(pkt, IPPROTO_UDP, port, 80, true);
+      const flow = flowOf(table.lookup(pkt, IPPROTO_UDP, port, 80, true));
       if (oracle.has(key)) assert.equal(flow, oracle.get(key), `step ${step}`);
       else {
         oracle.set(key, flow);
@@ -86,16 +94,17 @@ test('a full table refuses new flows instead of growing past its budget', () => 
 test('the flow found last is found again without a probe, but never once it has been removed', () => {
   const table = new FlowTable(16, 4);
   const pkt = new Packet();
-  const f = table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, true);
-  assert.equal(table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, false), f);
-  assert.equal(table.lookup(packetFor(pkt, 2, 1, 53, 1000), IPPROTO_UDP, 53, 1000, false), f);
-  assert.equal(table.lastFromA, false);
+  const f = flowOf(table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, true));
+  assert.equal(flowOf(table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, false)), f);
+  const back = table.lookup(packetFor(pkt, 2, 1, 53, 1000), IPPROTO_UDP, 53, 1000, false);
+  assert.equal(flowOf(back), f);
+  assert.equal(hitFromA(back), false);
   // Its key stays in the key columns after removal: only the index may say whether the flow exists.
   table.remove(f);
   assert.equal(table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, false), -1);
   // The slot reused by another flow is that flow's, not the old key's.
-  const g = table.lookup(packetFor(pkt, 3, 4, 1000, 53), IPPROTO_UDP, 1000, 53, true);
+  const g = flowOf(table.lookup(packetFor(pkt, 3, 4, 1000, 53), IPPROTO_UDP, 1000, 53, true));
   assert.equal(g, f);
   assert.equal(table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, false), -1);
-  assert.equal(table.lookup(packetFor(pkt, 3, 4, 1000, 53), IPPROTO_UDP, 1000, 53, false), g);
+  assert.equal(flowOf(table.lookup(packetFor(pkt, 3, 4, 1000, 53), IPPROTO_UDP, 1000, 53, false)), g);
 });

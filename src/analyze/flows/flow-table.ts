@@ -6,11 +6,25 @@ import type { Packet } from '../../decode/packet.js';
  * a packet up allocates nothing. Side "A" of a key is the smaller (address, port) endpoint, which makes the
  * key the same for both directions; `origIsA` remembers which side is the originator.
  */
-/** Words 0-3 side A's address, 4-7 side B's, 8 the ports, 9 proto | vlan << 8 | v6 << 20, 10 the inner VLAN. */
-export const KEY_WORDS = 11;
+/**
+ * Words 0-3 side A's address, 4-7 side B's, 8 the ports, 9 proto | vlan << 8 | v6 << 20, 10 the inner VLAN.
+ * Only this file reads them: everyone else asks the table (versionOf, origAddress, origPort...).
+ */
+const KEY_WORDS = 11;
+const KEY_META = 9;
+const KEY_INNER_VLAN = 10;
 const INDEX_EMPTY = -1;
 /** Flow ids carry a generation so that an id of a flow that ended never reaches a newer flow in its slot. */
 export const FLOW_SLOTS = 1 << 22;
+
+const HIT_FROM_A = 1;
+const HIT_CREATED = 2;
+/** The flow index of a lookup's hit. */
+export const hitFlow = (hit: number): number => hit >>> 2;
+/** True when the lookup created the flow. */
+export const hitCreated = (hit: number): boolean => (hit & HIT_CREATED) !== 0;
+/** True when the packet went from side A (the smaller endpoint) to side B. */
+export const hitFromA = (hit: number): boolean => (hit & HIT_FROM_A) !== 0;
 
 export class FlowTable {
   readonly maxFlows: number;
@@ -29,16 +43,11 @@ export class FlowTable {
   private lastFound = -1;
 
   // ---- per-flow columns (grown on demand up to maxFlows)
-  keys = new Uint32Array(0);
-  hashes = new Uint32Array(0);
+  private keys = new Uint32Array(0);
+  private hashes = new Uint32Array(0);
   live = new Uint8Array(0);
   generation = new Uint32Array(0);
-  origIsA = new Uint8Array(0);
-
-  /** Set by `lookup`: true when the packet goes from side A to side B. */
-  lastFromA = false;
-  /** Set by `lookup`: true when the flow was created by this call. */
-  lastCreated = false;
+  private origIsA = new Uint8Array(0);
 
   private readonly growers: Array<(capacity: number) => void> = [];
 
@@ -81,8 +90,9 @@ export class FlowTable {
   }
 
   /**
-   * Finds the packet's flow, creating it when absent. Returns the flow index, or -1 when the table is full
-   * and the caller must evict first. `ports` for ICMP are the Community-ID-style port equivalents.
+   * Finds the packet's flow, creating it when absent. Returns a hit (see hitFlow, hitCreated, hitFromA), or
+   * -1 when there is none (absent and `create` false, or the table is full and the caller must evict first).
+   * `sport`/`dport` for ICMP are the Community-ID-style port equivalents.
    */
   lookup(pkt: Packet, proto: number, sport: number, dport: number, create: boolean): number {
     const key = this.probe;
@@ -98,16 +108,15 @@ export class FlowTable {
     // A word of its own: 12 bits of VLAN id do not fit beside the rest (bit 21 up kept only 11, so
     // inner VLAN 4094 read back as 2046 and QinQ flows 2048 apart merged).
     key[10] = pkt.innerVlan;
-    this.lastFromA = srcFirst;
-    this.lastCreated = false;
-    if (this.lastFound >= 0 && this.sameKey(this.lastFound)) return this.lastFound;
+    const fromA = srcFirst ? HIT_FROM_A : 0;
+    if (this.lastFound >= 0 && this.sameKey(this.lastFound)) return this.lastFound * 4 + fromA;
 
     const hash = hashKey(key);
     let slot = hash & this.indexMask;
     for (;;) {
       const flow = this.index[slot];
       if (flow === INDEX_EMPTY) break;
-      if (this.hashes[flow] === hash && this.sameKey(flow)) return (this.lastFound = flow);
+      if (this.hashes[flow] === hash && this.sameKey(flow)) return (this.lastFound = flow) * 4 + fromA;
       slot = (slot + 1) & this.indexMask;
     }
     if (!create) return -1;
@@ -123,8 +132,70 @@ export class FlowTable {
     this.generation[flow]++;
     this.index[slot] = flow;
     this.size++;
-    this.lastCreated = true;
-    return (this.lastFound = flow);
+    return (this.lastFound = flow) * 4 + HIT_CREATED + fromA;
+  }
+
+  // ---- the key, read through the table: endpoints in originator → responder order
+
+  /** 4 or 6. */
+  versionOf(flow: number): 4 | 6 {
+    return (this.keys[flow * KEY_WORDS + KEY_META] >>> 20) & 1 ? 6 : 4;
+  }
+
+  /** IP protocol (6, 17, 1, 58). */
+  protoOf(flow: number): number {
+    return this.keys[flow * KEY_WORDS + KEY_META] & 0xff;
+  }
+
+  /** Outer VLAN id, 0 when untagged. */
+  vlanOf(flow: number): number {
+    return (this.keys[flow * KEY_WORDS + KEY_META] >>> 8) & 0xfff;
+  }
+
+  /** Inner (QinQ) VLAN id, 0 when absent. */
+  innerVlanOf(flow: number): number {
+    return this.keys[flow * KEY_WORDS + KEY_INNER_VLAN];
+  }
+
+  /** Copies the originator's address (IPv4 in word 0, IPv6 as four big-endian words) into `into`. */
+  origAddress(flow: number, into: Uint32Array): Uint32Array {
+    return this.copyAddress(flow * KEY_WORDS + (this.origIsA[flow] === 1 ? 0 : 4), into);
+  }
+
+  respAddress(flow: number, into: Uint32Array): Uint32Array {
+    return this.copyAddress(flow * KEY_WORDS + (this.origIsA[flow] === 1 ? 4 : 0), into);
+  }
+
+  origPort(flow: number): number {
+    const ports = this.keys[flow * KEY_WORDS + 8];
+    return this.origIsA[flow] === 1 ? ports >>> 16 : ports & 0xffff;
+  }
+
+  respPort(flow: number): number {
+    const ports = this.keys[flow * KEY_WORDS + 8];
+    return this.origIsA[flow] === 1 ? ports & 0xffff : ports >>> 16;
+  }
+
+  /**
+   * Sets which side originated the flow, from the hit that created it: the sender of that packet, unless
+   * `senderIsResponder` (a flow first seen at its SYN-ACK).
+   */
+  setOriginator(hit: number, senderIsResponder: boolean): void {
+    this.origIsA[hitFlow(hit)] = hitFromA(hit) !== senderIsResponder ? 1 : 0;
+  }
+
+  /** Whether the packet of this hit came from the flow's originator. */
+  fromOriginator(hit: number): boolean {
+    return hitFromA(hit) === (this.origIsA[hitFlow(hit)] === 1);
+  }
+
+  private copyAddress(at: number, into: Uint32Array): Uint32Array {
+    const keys = this.keys;
+    into[0] = keys[at];
+    into[1] = keys[at + 1];
+    into[2] = keys[at + 2];
+    into[3] = keys[at + 3];
+    return into;
   }
 
   /** Removes a flow; its index may be reused (with a new generation) by the next new flow. */

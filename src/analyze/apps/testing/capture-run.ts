@@ -24,7 +24,8 @@ export class CaptureRun {
   damage: CaptureFileError | undefined;
 
   constructor(apps: readonly AppRegistration[] = defaultApps) {
-    this.engine = new Engine({ protocols: defaultProtocols, apps: apps.map((a) => this.spyOn(a)), onRecord: (r) => this.records.push(r) });
+    this.engine = new Engine({ protocols: defaultProtocols, apps: apps.map((a) => this.spyOn(a)) });
+    this.engine.observe({ onRecord: (r) => this.records.push(r) });
   }
 
   get weirds(): WeirdCounter {

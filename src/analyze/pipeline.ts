@@ -1,0 +1,116 @@
+/**
+ * The one way packets become records, for `loopy read`, `loopy agent` and the library alike:
+ *
+ *   capture source → (user-space filter) → engine → observers (statistics, detection, history, outputs)
+ *
+ *   const pipeline = new Pipeline({ maxFlows });
+ *   pipeline.observe(writer);                 // any number, registered after construction
+ *   const stats = new SecondStats(pipeline);  // stages that need the flow table register themselves
+ *   await pipeline.run(source, () => writer.drain());
+ *   pipeline.finish();                        // open flows, transactions, weirds, then the summary
+ *
+ * Time is the capture's: packets move it, and `tick(now)` moves it when none come (live). The packet loop
+ * is the engine's; everything here runs once per batch or once per second.
+ */
+import type { PacketBatch } from '../capture/batch.js';
+import { BatchFilter, type PacketFilterOptions } from '../capture/bpf-filter.js';
+import { defaultProtocols } from '../decode/protocols/index.js';
+import type { ProtocolRegistration } from '../decode/registry.js';
+import { defaultApps } from './apps/index.js';
+import type { AppRegistration } from './apps/types.js';
+import { Engine, type EngineObserver } from './engine.js';
+import { FlowDeltas } from './flows/flow-deltas.js';
+import type { FlowTimeouts } from './flows/connections.js';
+import type { LoopyRecord, SummaryRecord } from './records.js';
+
+export interface PipelineOptions {
+  /** Decoders (default: every protocol Loopy knows). */
+  protocols?: readonly ProtocolRegistration[];
+  /** Application analyzers (default: DNS, TLS, HTTP). */
+  apps?: readonly AppRegistration[];
+  maxFlows?: number;
+  timeouts?: Partial<FlowTimeouts>;
+  /** A tcpdump-syntax filter run in user space on every batch (see setFilter). */
+  filter?: string;
+  /** How the filter reads host-order fields (a capture file written big-endian says so once it is open). */
+  filterOptions?: PacketFilterOptions | (() => PacketFilterOptions);
+}
+
+export interface PipelineObserver extends EngineObserver {
+  /** Each batch, before the engine decodes it (and before the filter: an evidence ring keeps every frame). */
+  onBatch?(batch: PacketBatch): void;
+}
+
+export class Pipeline {
+  readonly engine: Engine;
+  private readonly filter: BatchFilter;
+  private readonly batchObservers: Array<(batch: PacketBatch) => void> = [];
+  private deltas: FlowDeltas | undefined;
+
+  constructor(options: PipelineOptions = {}) {
+    this.engine = new Engine({
+      protocols: options.protocols ?? defaultProtocols,
+      apps: options.apps ?? defaultApps,
+      maxFlows: options.maxFlows,
+      timeouts: options.timeouts,
+    });
+    this.filter = new BatchFilter(options.filter, options.filterOptions);
+  }
+
+  /** Registers an observer; it hears from the next batch on. */
+  observe(observer: PipelineObserver): this {
+    if (observer.onBatch) this.batchObservers.push(observer.onBatch.bind(observer));
+    this.engine.observe(observer);
+    return this;
+  }
+
+  /** What every flow did since it was last read: one pass shared by all who count per second. */
+  get flowDeltas(): FlowDeltas {
+    if (this.deltas === undefined) {
+      this.deltas = new FlowDeltas(this.engine.connections);
+      this.engine.observe(this.deltas);
+    }
+    return this.deltas;
+  }
+
+  /** The user-space filter from the next batch on (undefined: keep everything). Throws FilterError on use. */
+  setFilter(expression: string | undefined): void {
+    this.filter.set(expression);
+  }
+
+  get filterExpression(): string | undefined {
+    return this.filter.expression;
+  }
+
+  /** One batch through the filter and the engine. */
+  process(batch: PacketBatch): void {
+    for (let i = 0; i < this.batchObservers.length; i++) this.batchObservers[i](batch);
+    this.engine.processBatch(batch, this.filter.matches(batch));
+  }
+
+  /**
+   * Every batch of the source. `between` runs after each batch (an output's back-pressure: await a drain);
+   * returning false stops the run early (the reader went away).
+   */
+  async run(source: AsyncIterable<PacketBatch>, between?: () => Promise<boolean | void> | boolean | void): Promise<void> {
+    for await (const batch of source) {
+      this.process(batch);
+      if (between !== undefined && (await between()) === false) return;
+    }
+  }
+
+  /** Live: wall-clock time passes when no packet comes (idle flows end, unanswered queries are reported). */
+  tick(now: number): void {
+    this.engine.tick(now);
+  }
+
+  /** A record made beside the engine (an alert) to every record observer. */
+  emit(record: LoopyRecord): void {
+    this.engine.emit(record);
+  }
+
+  /** End of input: open flows and transactions are reported, observers finish, then the summary. */
+  finish(): SummaryRecord {
+    return this.engine.finish();
+  }
+}
