@@ -1,7 +1,8 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { connJsonRoom, writeConnJson } from './flows/conn-json.js';
-import type { ConnRecord } from './records.js';
+import type { ConnRecord, DnsRecord } from './records.js';
+import { dnsJsonRoom, writeDnsJson } from './apps/dns/dns-json.js';
 
 const FLUSH_BYTES = 256 * 1024;
 
@@ -10,8 +11,8 @@ const FLUSH_BYTES = 256 * 1024;
  * caller awaits `drain()` between batches so a slow reader (a pipe to jq) holds the reading back instead of
  * growing memory. `loopy read --json` and the agent's `--stdout` / `--stats-out` streams both write through it.
  *
- * Lines go straight into a byte buffer (conn records byte by byte, the others as JSON.stringify's text
- * encoded in place) rather than strings joined and then encoded: that was two copies and a large string per
+ * Lines go straight into a byte buffer (conn and dns records byte by byte, the others as JSON.stringify's
+ * text encoded in place) rather than strings joined and then encoded: that was two copies and a large string per
  * flush. A buffer handed to the stream is never written again; the next lines go to a fresh one.
  */
 export class NdjsonWriter {
@@ -47,6 +48,10 @@ export class NdjsonWriter {
       const r = record as ConnRecord;
       const buf = this.room(connJsonRoom(r) + 1);
       this.pos = writeConnJson(buf, this.pos, r);
+    } else if (record.type === 'dns') {
+      const r = record as DnsRecord;
+      const buf = this.room(dnsJsonRoom(r) + 1);
+      this.pos = writeDnsJson(buf, this.pos, r);
     } else {
       const line = JSON.stringify(record);
       // UTF-8 takes at most 3 bytes per UTF-16 unit.

@@ -59,6 +59,8 @@ export class Connections {
   historyLength = new Uint8Array(0);
   synTs = new Float64Array(0);
   rtt = new Float64Array(0);
+  /** Per flow: the sweep need not look at it before this capture time (0: at the next sweep). */
+  private checkAt = new Float64Array(0);
 
   flowsCreated = 0;
   flowsEvicted = 0;
@@ -143,6 +145,7 @@ export class Connections {
     this.synTs[flow] = 0;
     this.rtt[flow] = -1;
     this.historyLength[flow] = 0;
+    this.checkAt[flow] = 0;
     if (synAck) this.history[flow * HISTORY_MAX] = 0x5e, (this.historyLength[flow] = 1); // '^'
     this.resetCounters(flow);
   }
@@ -182,6 +185,8 @@ export class Connections {
 
     this.trackSequence(flow, fromOrig, pkt, syn, fin, len);
 
+    // A close or reset shortens the flow's idle limit to the close linger: the sweep must look again soon.
+    if (fin || rst) this.checkAt[flow] = 0;
     // Endpoint state machine (after Zeek's TCP analyzer).
     if (rst) {
       this.state[d] = S.Reset;
@@ -285,17 +290,18 @@ export class Connections {
 
   /** Ends flows whose time is up at capture time `now`. */
   sweep(now: number): void {
-    const t = this.timeouts;
-    // Most flows are neither idle for the shortest timeout nor past the active one: skip them with two
-    // subtractions, before working out their own limit (a sweep visits every flow every few seconds).
-    const shortest = this.shortestTimeout;
+    const active = this.timeouts.active;
+    // A sweep visits every flow every few seconds, and most are far from their time: one compare skips a
+    // flow until the earliest moment it could be due (its packets only ever push that moment later).
     const live = this.table.live;
-    const lastTs = this.lastTs;
-    const periodTs = this.periodTs;
-    for (let flow = 0; flow < this.table.extent; flow++) {
-      if (live[flow] !== 1 || (now - lastTs[flow] <= shortest && now - periodTs[flow] <= t.active)) continue;
-      if (now - lastTs[flow] > this.idleLimit(flow)) this.end(flow, this.proto[flow] === IPPROTO_TCP && this.isFinished(flow) ? 'closed' : 'idle');
-      else if (now - this.periodTs[flow] > t.active) this.activeTimeout(flow);
+    const checkAt = this.checkAt;
+    const extent = this.table.extent;
+    for (let flow = 0; flow < extent; flow++) {
+      if (live[flow] !== 1 || now < checkAt[flow]) continue;
+      const idleLimit = this.idleLimit(flow);
+      if (now - this.lastTs[flow] > idleLimit) this.end(flow, this.proto[flow] === IPPROTO_TCP && this.isFinished(flow) ? 'closed' : 'idle');
+      else if (now - this.periodTs[flow] > active) this.activeTimeout(flow);
+      else checkAt[flow] = Math.min(this.lastTs[flow] + idleLimit, this.periodTs[flow] + active);
     }
   }
 
@@ -346,6 +352,7 @@ export class Connections {
     this.proto = growU8(this.proto, n);
     this.serial = growF64(this.serial, n);
     this.synTs = growF64(this.synTs, n);
+    this.checkAt = growF64(this.checkAt, n);
     this.rtt = growF64(this.rtt, n);
     this.historyLength = growU8(this.historyLength, n);
     this.history = growU8(this.history, n * HISTORY_MAX);
