@@ -1,4 +1,4 @@
-import type { ConnRecord } from '../records.js';
+import type { ConnId, ConnRecord } from '../records.js';
 import { bytesOf, MAX_NUMBER_TEXT, putAscii, putBytes, putJsonString, putNumber } from './json-bytes.js';
 
 /**
@@ -60,17 +60,25 @@ export function connJsonRoom(r: ConnRecord): number {
 }
 
 /**
- * connToJson's text written as bytes into `buf` at `pos` (which has connJsonRoom(r) bytes of room); returns
- * the position after it. No string is built on the way.
+ * The start every flow's record shares: `head` (`{"type":"conn","ts":`), then ts, uid, id.* and proto, up to
+ * proto's closing quote (the next field's key starts with it). Room: 110 bytes, the strings and two numbers.
  */
-export function writeConnJson(buf: Buffer, pos: number, r: ConnRecord): number {
-  pos = putNumber(buf, putBytes(buf, pos, K_TS), r.ts);
+export function writeRecordHead(buf: Buffer, pos: number, head: Uint8Array, r: ConnId & { ts: number }): number {
+  pos = putNumber(buf, putBytes(buf, pos, head), r.ts);
   pos = putAscii(buf, putBytes(buf, pos, K_UID), r.uid);
   pos = putAscii(buf, putBytes(buf, pos, K_ORIG_H), r['id.orig_h']);
   pos = putNumber(buf, putBytes(buf, pos, K_ORIG_P), r['id.orig_p']);
   pos = putAscii(buf, putBytes(buf, pos, K_RESP_H), r['id.resp_h']);
   pos = putNumber(buf, putBytes(buf, pos, K_RESP_P), r['id.resp_p']);
-  pos = putAscii(buf, putBytes(buf, pos, K_PROTO), r.proto);
+  return putAscii(buf, putBytes(buf, pos, K_PROTO), r.proto);
+}
+
+/**
+ * connToJson's text written as bytes into `buf` at `pos` (which has connJsonRoom(r) bytes of room); returns
+ * the position after it. No string is built on the way.
+ */
+export function writeConnJson(buf: Buffer, pos: number, r: ConnRecord): number {
+  pos = writeRecordHead(buf, pos, K_TS, r);
   pos = putAscii(buf, putBytes(buf, pos, K_COMMUNITY), r.community_id);
   pos = putNumber(buf, putBytes(buf, pos, K_DURATION), r.duration);
   pos = putNumber(buf, putBytes(buf, pos, K_ORIG_BYTES), r.orig_bytes);

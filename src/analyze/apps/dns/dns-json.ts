@@ -5,16 +5,11 @@
  * (the only maker of dns records), in its field order; names and answers may hold any character and go through
  * putJsonString.
  */
-import { bytesOf, MAX_NUMBER_TEXT, putAscii, putBytes, putJsonString, putNumber } from '../../flows/json-bytes.js';
+import { writeRecordHead } from '../../flows/conn-json.js';
+import { bytesOf, MAX_NUMBER_TEXT, putBytes, putJsonString, putNumber } from '../../flows/json-bytes.js';
 import type { DnsRecord } from '../../records.js';
 
 const K_TS = bytesOf('{"type":"dns","ts":');
-const K_UID = bytesOf(',"uid":"');
-const K_ORIG_H = bytesOf('","id.orig_h":"');
-const K_ORIG_P = bytesOf('","id.orig_p":');
-const K_RESP_H = bytesOf(',"id.resp_h":"');
-const K_RESP_P = bytesOf('","id.resp_p":');
-const K_PROTO = bytesOf(',"proto":"');
 const K_TRANS_ID = bytesOf('","trans_id":');
 const K_AA = bytesOf(',"AA":');
 const K_TC = bytesOf(',"TC":');
@@ -51,13 +46,7 @@ const putBool = (buf: Buffer, pos: number, b: boolean): number => putBytes(buf, 
 
 /** JSON.stringify(r) written as bytes into `buf` at `pos` (with dnsJsonRoom(r) bytes of room); returns the end. */
 export function writeDnsJson(buf: Buffer, pos: number, r: DnsRecord): number {
-  pos = putNumber(buf, putBytes(buf, pos, K_TS), r.ts);
-  pos = putAscii(buf, putBytes(buf, pos, K_UID), r.uid);
-  pos = putAscii(buf, putBytes(buf, pos, K_ORIG_H), r['id.orig_h']);
-  pos = putNumber(buf, putBytes(buf, pos, K_ORIG_P), r['id.orig_p']);
-  pos = putAscii(buf, putBytes(buf, pos, K_RESP_H), r['id.resp_h']);
-  pos = putNumber(buf, putBytes(buf, pos, K_RESP_P), r['id.resp_p']);
-  pos = putAscii(buf, putBytes(buf, pos, K_PROTO), r.proto);
+  pos = writeRecordHead(buf, pos, K_TS, r);
   pos = putNumber(buf, putBytes(buf, pos, K_TRANS_ID), r.trans_id);
   pos = putBool(buf, putBytes(buf, pos, K_AA), r.AA);
   pos = putBool(buf, putBytes(buf, pos, K_TC), r.TC);
