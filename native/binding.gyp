@@ -9,6 +9,7 @@
         "src/linktype.c",
         "src/live-capture.c",
         "src/live-open.c",
+        "src/memory.c",
         "src/napi-util.c",
         "src/offline-filter.c"
       ],

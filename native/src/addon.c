@@ -7,6 +7,7 @@
 
 #include "devices.h"
 #include "live-capture.h"
+#include "memory.h"
 #include "napi-util.h"
 #include "offline-filter.h"
 
@@ -22,6 +23,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"filterBatch", NULL, loopy_filter_batch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listDevices", NULL, loopy_list_devices, NULL, NULL, NULL, napi_enumerable, NULL},
     {"libVersion", NULL, loopy_lib_version, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"trimMemory", NULL, loopy_trim_memory, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { connJsonRoom, writeConnJson } from './flows/conn-json.js';
 import type { ConnRecord, DnsRecord } from './records.js';
-import { dnsJsonRoom, writeDnsJson } from './apps/dns/dns-json.js';
+import { dnsJsonRoom, isEngineDnsRecord, writeDnsJson } from './apps/dns/dns-json.js';
 
 const FLUSH_BYTES = 256 * 1024;
 
@@ -48,7 +48,7 @@ export class NdjsonWriter {
       const r = record as ConnRecord;
       const buf = this.room(connJsonRoom(r) + 1);
       this.pos = writeConnJson(buf, this.pos, r);
-    } else if (record.type === 'dns') {
+    } else if (record.type === 'dns' && isEngineDnsRecord(record as DnsRecord)) {
       const r = record as DnsRecord;
       const buf = this.room(dnsJsonRoom(r) + 1);
       this.pos = writeDnsJson(buf, this.pos, r);

@@ -129,6 +129,8 @@ export interface CaptureAddon {
   ): Uint8Array;
   listDevices(): DeviceInfo[];
   libVersion(): string;
+  /** malloc_trim(0): the C heap's free pages back to the system; false when nothing was released (or no glibc). */
+  trimMemory?(): boolean;
 }
 
 /** Thrown when live capture or a filter needs the addon and it is not there. */
@@ -184,4 +186,13 @@ export function loadCaptureAddon(): CaptureAddon {
   tryLoad();
   if (!loaded) throw new CaptureAddonMissingError(problem ?? 'capture addon unavailable');
   return loaded;
+}
+
+/**
+ * Gives the C heap's free pages back to the system (glibc's malloc_trim), through the addon when it is
+ * built: after a burst, freed batch and output buffers would otherwise keep the process at its peak RSS.
+ * False when nothing was released or the addon is not there.
+ */
+export function trimProcessMemory(): boolean {
+  return tryLoadCaptureAddon()?.trimMemory?.() ?? false;
 }

@@ -107,3 +107,19 @@ export function statusOf(ctx: StatusContext, stats: StatsSecond, counters: reado
     uptime_s: Math.max(0, stats.ts - ctx.started),
   };
 }
+
+/** Seconds between two trims of the C heap (each walks its free lists: cheap, but not every second). */
+const TRIM_INTERVAL = 10;
+
+/**
+ * Gives memory back after a burst, once every TRIM_INTERVAL seconds: the C heap's free pages (V8 shrinks its
+ * own heap when the process goes quiet). `trim` is trimProcessMemory; tests pass a fake.
+ */
+export function memoryTrimmer(start: number, trim: () => boolean): (now: number) => void {
+  let last = start;
+  return (now) => {
+    if (now - last < TRIM_INTERVAL) return;
+    last = now;
+    trim();
+  };
+}

@@ -16,7 +16,8 @@ import { BatchFilter } from '../capture/bpf-filter.js';
 import { SecondStats } from '../stats/second-stats.js';
 import { type AgentClock, systemClock } from './clock.js';
 import type { AgentSettings } from './config.js';
-import { CpuMeter, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
+import { CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
+import { trimProcessMemory } from '../capture/live-addon.js';
 import { type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
@@ -201,6 +202,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const onAlert = (raw: AlertRecord) => pipeline.emit(acks ? acks.pass(raw) : raw);
   detection?.attach(pipeline);
   const cpu = new CpuMeter(deps.processSample ?? realProcessSample, started);
+  const trimMemory = memoryTrimmer(started, trimProcessMemory);
 
   let state: 'running' | 'stopped' | 'failed' = 'running';
   let statusWarned = false;
@@ -241,6 +243,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
       statusWarned = true;
     }
     for (const f of sinks.failures()) log.warn({ sink: f.name, err: f.error.message }, 'an output stopped; records no longer go there');
+    trimMemory(now);
   };
   const cancelTimer = clock.every(1, () => {
     const now = clock.now();

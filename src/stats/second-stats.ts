@@ -92,8 +92,9 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     const table = engine.connections.table;
     table.onGrow((n) => this.grow(n));
     for (let flow = 0; flow < table.extent; flow++) if (table.isLive(flow)) this.classify(flow);
-    pipeline.observe(this);
+    // The deltas first: at a flow's end they hand over its last packets before onFlowEnd forgets it here.
     pipeline.flowDeltas.subscribe(this);
+    pipeline.observe(this);
   }
 
   onFlowStart(flow: number, _pkt: Packet): void {
@@ -111,9 +112,12 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     this.respLocal[flow] = this.localNets.contains(version, table.respAddress(flow, this.words), 0) ? 1 : 0;
   }
 
-  onFlowEnd(_flow: number, reason: FlowEndReason): void {
+  onFlowEnd(flow: number, reason: FlowEndReason): void {
     // An active timeout reports the flow and restarts its counters; the flow goes on.
-    if (reason !== 'active') this.closed++;
+    if (reason === 'active') return;
+    this.closed++;
+    // Its hosts' text is not kept past the flow (after a burst of flows, nor are their strings).
+    this.hostText[flow * 2] = this.hostText[flow * 2 + 1] = undefined;
   }
 
   /** DNS transactions are counted from their records. */

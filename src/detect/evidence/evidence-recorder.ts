@@ -85,12 +85,17 @@ export class EvidenceRecorder {
     for (const [a, b] of scope?.pairs ?? []) req.pairs.add(pairKey(a, b));
   }
 
-  /** Writes the files whose window has passed at capture time `now`. */
+  /**
+   * Writes the files whose window has passed at capture time `now`, then lets the ring drop frames no file
+   * waits for that are older than RING_MAX_AGE (the memory of a burst goes back once it is over).
+   */
   second(now: number): void {
+    let keepFrom = now - RING_MAX_AGE;
     for (let i = 0; i < this.pending.length; ) {
       if (now >= this.pending[i].to) this.writeOut(this.pending.splice(i, 1)[0]);
-      else i++;
+      else keepFrom = Math.min(keepFrom, this.pending[i++].from);
     }
+    this.ring.expire(keepFrom);
   }
 
   /** End of input: writes every file still waiting, with what was captured. */
@@ -139,6 +144,12 @@ export class EvidenceRecorder {
     );
   }
 }
+
+/**
+ * Seconds of capture time the ring keeps frames no evidence file waits for: ample for the 5 s before an
+ * alert's first sign, and short enough that an idle agent holds no ring of old traffic.
+ */
+const RING_MAX_AGE = 20;
 
 function pairKey(a: HostKey, b: HostKey): string {
   const x = String(a);

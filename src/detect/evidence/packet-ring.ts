@@ -1,10 +1,14 @@
 /**
- * The last few seconds of traffic, for evidence pcaps: one big byte ring holding copies of frames and
- * typed-array slots for their time, lengths (cut to a snaplen) and link type. No object per packet: a batch
- * whose frames lie in order in its buffer is copied with one Buffer.copy (the bytes between frames, such as
- * pcap record headers, come along and are skipped by the slots), then a few array stores per frame; other
- * batches are copied frame by frame. The oldest frames are overwritten first. Fed with raw batches before
- * the engine sees them (`ring.addBatch(batch)`), so it holds what was captured.
+ * The last few seconds of traffic, for evidence pcaps: a byte ring holding copies of frames and typed-array
+ * slots for their time, lengths (cut to a snaplen) and link type. No object per packet: a batch whose frames
+ * lie in order in its buffer is copied with one Buffer.copy (the bytes between frames, such as pcap record
+ * headers, come along and are skipped by the slots), then a few array stores per frame; other batches are
+ * copied frame by frame. The oldest frames are overwritten first. Fed with raw batches before the engine sees
+ * them (`ring.addBatch(batch)`), so it holds what was captured.
+ *
+ * The ring's bytes are chunks allocated when the write position first reaches them, and frames older than a
+ * maximum age are let go (`expire`), with the chunks only they used: after a burst the agent gives the
+ * memory back instead of holding a full ring of stale frames for good.
  */
 import { META_CAPLEN, META_IFACE, META_OFFSET, META_STRIDE, META_WIRELEN, type PacketBatch } from '../../capture/batch.js';
 
@@ -13,13 +17,19 @@ export interface PacketRingOptions {
   bytes?: number;
   /** Bytes kept of each frame (default 1600). */
   snaplen?: number;
-  /** Frame slots (default bytes / 96: room for small frames too). */
+  /** Frame slots (default bytes / 256: a quarter of a million in 64 MiB; more small frames than that are seconds of no use). */
   slots?: number;
+  /** Bytes per chunk of the ring (default 8 MiB, or the whole ring when smaller): a batch fits in one. */
+  chunkBytes?: number;
 }
 
 export class PacketRing {
   readonly snaplen: number;
-  private readonly data: Buffer;
+  private readonly chunkBytes: number;
+  /** The ring's bytes, chunk by chunk; undefined until the write position reaches it, or after expire. */
+  private readonly chunks: Array<Buffer | undefined>;
+  /** chunks × chunkBytes: positions (offsets) run over [0, total). */
+  private readonly total: number;
   private readonly ts: Float64Array;
   private readonly offset: Uint32Array;
   private readonly caplen: Uint32Array;
@@ -38,8 +48,12 @@ export class PacketRing {
   constructor(options: PacketRingOptions = {}) {
     const bytes = Math.max(4096, Math.floor(options.bytes ?? 64 * 1024 * 1024));
     this.snaplen = Math.max(64, Math.floor(options.snaplen ?? 1600));
-    this.slots = Math.max(16, Math.floor(options.slots ?? bytes / 96));
-    this.data = Buffer.alloc(bytes);
+    this.slots = Math.max(16, Math.floor(options.slots ?? bytes / 256));
+    this.chunkBytes = Math.min(bytes, Math.max(4096, Math.floor(options.chunkBytes ?? 8 * 1024 * 1024)));
+    // A frame never straddles two chunks.
+    this.snaplen = Math.min(this.snaplen, this.chunkBytes);
+    this.chunks = new Array<Buffer | undefined>(Math.ceil(bytes / this.chunkBytes)).fill(undefined);
+    this.total = this.chunks.length * this.chunkBytes;
     this.ts = new Float64Array(this.slots);
     this.offset = new Uint32Array(this.slots);
     this.caplen = new Uint32Array(this.slots);
@@ -49,6 +63,11 @@ export class PacketRing {
 
   get size(): number {
     return this.count;
+  }
+
+  /** Bytes of chunks held now (what the ring costs in memory). */
+  get heldBytes(): number {
+    return this.chunks.reduce((n, c) => n + (c === undefined ? 0 : c.length), 0);
   }
 
   /** Capture time of the oldest frame held, or NaN when empty. */
@@ -73,7 +92,7 @@ export class PacketRing {
       }
       end = o + meta[m + META_CAPLEN];
     }
-    if (!ordered || end - first > this.data.length / 4) {
+    if (!ordered || end - first > this.chunkBytes) {
       for (let i = 0; i < n; i++) {
         const m = i * META_STRIDE;
         this.add(data, meta[m + META_OFFSET], meta[m + META_CAPLEN], meta[m + META_WIRELEN], ts[i], linkTypes[meta[m + META_IFACE]] ?? -1);
@@ -81,7 +100,7 @@ export class PacketRing {
       return;
     }
     const base = this.reserve(end - first);
-    data.copy(this.data, base, first, end);
+    data.copy(this.chunkAt(base), base % this.chunkBytes, first, end);
     for (let i = 0; i < n; i++) {
       const m = i * META_STRIDE;
       this.slot(base + meta[m + META_OFFSET] - first, meta[m + META_CAPLEN], meta[m + META_WIRELEN], ts[i], linkTypes[meta[m + META_IFACE]] ?? -1);
@@ -91,22 +110,57 @@ export class PacketRing {
   add(src: Buffer, start: number, caplen: number, wirelen: number, time: number, linkType: number): void {
     const len = caplen < this.snaplen ? caplen : this.snaplen;
     const at = this.reserve(len);
-    src.copy(this.data, at, start, start + len);
+    src.copy(this.chunkAt(at), at % this.chunkBytes, start, start + len);
     this.slot(at, caplen, wirelen, time, linkType);
   }
 
-  /** Makes room for `len` bytes at the write position (wrapping, evicting what they overlap); returns it. */
+  /**
+   * Makes room for `len` bytes (at most a chunk) at the write position, which moves to the next chunk when
+   * they would straddle two, wrapping after the last, and evicts what they overlap; returns the position.
+   */
   private reserve(len: number): number {
-    if (this.write + len > this.data.length) {
-      // Wrap: frames of the previous lap still ahead of the write position go first (they are the oldest).
-      while (this.count > 0 && this.offset[this.head] >= this.write) this.evict();
-      this.write = 0;
+    const chunkEnd = (Math.floor(this.write / this.chunkBytes) + 1) * this.chunkBytes;
+    if (this.write + len > chunkEnd) {
+      // Frames of the previous lap between here and the next chunk are the oldest: they go first.
+      this.evictFrom(this.write, chunkEnd);
+      this.write = chunkEnd === this.total ? 0 : chunkEnd;
     }
     const end = this.write + len;
-    while (this.count > 0 && this.offset[this.head] >= this.write && this.offset[this.head] < end) this.evict();
+    this.evictFrom(this.write, end);
     const at = this.write;
-    this.write = end;
+    this.write = end === this.total ? 0 : end;
     return at;
+  }
+
+  /** Evicts the oldest frames while they lie in [from, to). */
+  private evictFrom(from: number, to: number): void {
+    while (this.count > 0 && this.offset[this.head] >= from && this.offset[this.head] < to) this.evict();
+  }
+
+  /** The chunk holding position `at`, allocated on first use. */
+  private chunkAt(at: number): Buffer {
+    const i = Math.floor(at / this.chunkBytes);
+    return (this.chunks[i] ??= Buffer.allocUnsafeSlow(this.chunkBytes));
+  }
+
+  /**
+   * Lets go of frames older than `before` (capture time) and of every chunk no frame held uses any more,
+   * except the one being written. Call about once a second.
+   */
+  expire(before: number): void {
+    while (this.count > 0 && this.ts[this.head] < before) this.evict();
+    const writing = Math.floor(this.write / this.chunkBytes);
+    if (this.count === 0) {
+      for (let i = 0; i < this.chunks.length; i++) if (i !== writing) this.chunks[i] = undefined;
+      return;
+    }
+    // Frames held run from the oldest's chunk to the writing one, wrapping round (all of it when the oldest
+    // lies ahead of the write position in the writing chunk).
+    const oldest = Math.floor(this.offset[this.head] / this.chunkBytes);
+    if (oldest === writing && this.offset[this.head] >= this.write) return;
+    const n = this.chunks.length;
+    const span = (writing - oldest + n) % n;
+    for (let k = span + 1; k < n; k++) this.chunks[(oldest + k) % n] = undefined;
   }
 
   private slot(at: number, caplen: number, wirelen: number, time: number, linkType: number): void {
@@ -128,15 +182,16 @@ export class PacketRing {
   }
 
   /**
-   * Calls `fn` for each frame with from ≤ ts ≤ to, oldest first. The frame is data[offset, offset+caplen),
-   * valid during the call only. Stop early by returning false.
+   * Calls `fn` for each frame with from ≤ ts ≤ to, oldest first. The frame is data[offset, offset+caplen)
+   * (data: the chunk holding it), valid during the call only. Stop early by returning false.
    */
   forEach(from: number, to: number, fn: (data: Buffer, offset: number, caplen: number, wirelen: number, ts: number, linkType: number) => boolean | void): void {
     for (let i = 0; i < this.count; i++) {
       const slot = (this.head + i) % this.slots;
       const t = this.ts[slot];
       if (t < from || t > to) continue;
-      if (fn(this.data, this.offset[slot], this.caplen[slot], this.wirelen[slot], t, this.linkType[slot]) === false) return;
+      const at = this.offset[slot];
+      if (fn(this.chunkAt(at), at % this.chunkBytes, this.caplen[slot], this.wirelen[slot], t, this.linkType[slot]) === false) return;
     }
   }
 }

@@ -78,3 +78,15 @@ export function writeDnsJson(buf: Buffer, pos: number, r: DnsRecord): number {
   buf[pos++] = 0x7d; // }
   return pos;
 }
+
+/**
+ * True when `r` is shaped as buildDnsRecord makes dns records (its required fields, of their types): only
+ * those go through writeDnsJson; any other object typed 'dns' is left to JSON.stringify.
+ */
+export function isEngineDnsRecord(r: DnsRecord): boolean {
+  return (
+    typeof r.ts === 'number' && typeof r.uid === 'string' && typeof r['id.orig_h'] === 'string' && typeof r['id.orig_p'] === 'number' &&
+    typeof r['id.resp_h'] === 'string' && typeof r['id.resp_p'] === 'number' && typeof r.proto === 'string' && typeof r.trans_id === 'number' &&
+    typeof r.AA === 'boolean' && typeof r.rejected === 'boolean' && (r.answers === undefined) === (r.TTLs === undefined)
+  );
+}
