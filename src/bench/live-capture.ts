@@ -1,14 +1,15 @@
 /**
  * Live capture: the bench capture's first packets are sent by tcpreplay into a veth pair at rising rates,
- * up to the fastest this machine can send, and captured at the other end by the agent (full engine,
- * records to /dev/null) and by `tcpdump -w /dev/null`, one after the other on the same frames. For each:
+ * up to the fastest this machine can send, and captured at the other end by the agent (as deployed: full
+ * engine, detection, history store, its socket served; no NDJSON to stdout, which no deployment writes) and
+ * by `tcpdump -w /dev/null`, one after the other on the same frames. For each:
  * the rate actually sent, packets captured, loss %, CPU % of one core (the process's CPU time from /proc,
  * from the first frame until it has caught up, over the sending time) and peak RSS. Each contender first
  * gets 100,000 other packets of the same mix, unmeasured: an agent runs all day, warm.
  * Needs root (namespaces), tcpreplay (Debian package) and the capture addon; says so when one is missing.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCaptureFile } from '../capture/capture-file.js';
@@ -16,8 +17,9 @@ import { captureAddonProblem } from '../capture/live-addon.js';
 import { META_CAPLEN, META_OFFSET, META_STRIDE, META_WIRELEN } from '../capture/batch.js';
 import { PcapWriter } from '../capture/pcap-writer.js';
 import { benchCapture, benchOutDir } from './capture-cache.js';
-import { LIVE_CONTENDERS, type LiveContender } from './live-contenders.js';
-import { type Sent, type Veth, cpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
+import { LIVE_CONTENDERS, agentContender, type LiveContender } from './live-contenders.js';
+import { type Sent, type Veth, cpuSeconds, mainThreadCpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
+import { monotonicMicros, readProfile, STAGES, stageMillis, type Window } from './stage-profile.js';
 import type { BenchOptions, BenchResult, Benchmark, Target, ToolResult } from './types.js';
 
 export const RATES: ReadonlyArray<number | 'top'> = [50_000, 100_000, 200_000, 300_000, 'top'];
@@ -38,6 +40,8 @@ interface Step {
   kernelDropped: number;
   lossPct: number;
   cpuPct: number;
+  /** The main thread's share of cpuPct (where JavaScript runs). */
+  mainCpuPct: number;
   peakRss: number | null;
 }
 
@@ -79,15 +83,19 @@ export function blocker(): { status: ToolResult['status']; detail: string } | nu
   return addon ? { status: 'skipped', detail: addon } : null;
 }
 
-async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Slices, asked: number | 'top', limit: number): Promise<Step> {
-  const running = await c.start(v, workDir);
+async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Slices, asked: number | 'top', limit: number, nodeArgs: string[] = []): Promise<Step & { window: Window }> {
+  const running = await c.start(v, workDir, nodeArgs);
   try {
     const warm = await tcpreplay(v, files.warmPath, WARM_PPS, WARM_PACKETS);
     await untilIdle(running.pid);
     const cpu0 = cpuSeconds(running.pid);
+    const main0 = mainThreadCpuSeconds(running.pid);
+    const from = monotonicMicros();
     const sent = await tcpreplay(v, files.path, asked, limit);
     await untilIdle(running.pid);
+    const window = { from, to: monotonicMicros() };
     const cpu = cpuSeconds(running.pid) - cpu0;
+    const mainCpu = mainThreadCpuSeconds(running.pid) - main0;
     const peakRss = peakRssBytes(running.pid);
     // Past every contender's block timeout (tcpdump's is 1 s), so the last partly filled block is handed over.
     await new Promise((r) => setTimeout(r, 1200));
@@ -96,7 +104,7 @@ async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Sl
     const captured = got.captured - warm.packets;
     const kernelDropped = got.kernelDropped;
     const lossPct = sent.packets > 0 ? (100 * Math.max(0, sent.packets - captured)) / sent.packets : 0;
-    return { asked, tool: c.tool, sent, captured, kernelDropped, lossPct, cpuPct: (100 * cpu) / sent.seconds, peakRss };
+    return { asked, tool: c.tool, sent, captured, kernelDropped, lossPct, cpuPct: (100 * cpu) / sent.seconds, mainCpuPct: (100 * mainCpu) / sent.seconds, peakRss, window };
   } catch (err) {
     await running.stop().catch(() => undefined);
     throw err;
@@ -155,6 +163,7 @@ export const liveCapture: Benchmark = {
     const v = setUpVeth();
     const steps: Step[] = [];
     const results: ToolResult[] = [];
+    let breakdown: BenchResult['breakdown'];
     try {
       for (const asked of RATES) {
         const limit = asked === 'top' ? slice.packets : Math.min(slice.packets, asked * SECONDS_PER_STEP);
@@ -174,6 +183,7 @@ export const liveCapture: Benchmark = {
           }
         }
       }
+      breakdown = await profiledBreakdown(v, join(workDir, 'agent-profiled'), slice, steps, options.log);
     } finally {
       tearDownVeth(v);
       rmSync(workDir, { recursive: true, force: true });
@@ -187,6 +197,33 @@ export const liveCapture: Benchmark = {
       results,
       ratios: [{ label: `agent CPU ÷ tcpdump CPU at ${k(TARGET_PPS)} pps`, value: agentCpu !== undefined && tcpdumpCpu ? agentCpu / tcpdumpCpu : null }],
       targets: targets(steps),
+      breakdown,
     };
   },
 };
+
+/**
+ * Where the agent's CPU goes at TARGET_PPS: one more run of that step with a V8 CPU profile, whose samples
+ * inside the measured window give each stage's share of the main thread; the shares are applied to the
+ * main thread's CPU of the unprofiled step (profiling costs CPU of its own), and the rest of the process
+ * (the capture thread, GC helpers, libuv) is "other threads".
+ */
+async function profiledBreakdown(v: Veth, workDir: string, files: Slices, steps: Step[], log: (line: string) => void): Promise<BenchResult['breakdown']> {
+  const plain = steps.find((s) => s.tool === 'agent' && s.asked === TARGET_PPS);
+  if (!plain || agentContender.missing()) return undefined;
+  log(`live: agent at ${TARGET_PPS} pps again, with a CPU profile (where the time goes)`);
+  const profDir = join(workDir, 'profile');
+  mkdirSync(profDir, { recursive: true });
+  chmodSync(workDir, 0o777);
+  chmodSync(profDir, 0o777); // written after the privilege drop
+  const profiled = await measureStep(agentContender, v, workDir, files, TARGET_PPS, Math.min(files.packets, TARGET_PPS * SECONDS_PER_STEP), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  const ms = stageMillis(readProfile(profDir), profiled.window);
+  const sampled = [...ms.values()].reduce((a, b) => a + b, 0);
+  const rows: Array<[string, string]> = [];
+  for (const stage of STAGES) {
+    const pct = stage === 'other threads' ? plain.cpuPct - plain.mainCpuPct : sampled > 0 ? (plain.mainCpuPct * ms.get(stage)!) / sampled : 0;
+    rows.push([stage, `${pct.toFixed(1)} %`]);
+  }
+  rows.push(['total', `${plain.cpuPct.toFixed(1)} % of one core (main thread ${plain.mainCpuPct.toFixed(1)} %)`]);
+  return { title: `agent CPU by stage at ${k(TARGET_PPS)} pps (% of one core; main-thread shares from a profiled run of the same step)`, rows };
+}

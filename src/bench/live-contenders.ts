@@ -22,7 +22,8 @@ export interface LiveContender {
   display: string;
   /** Why it cannot run, or null. */
   missing(): string | null;
-  start(v: Veth, workDir: string): Promise<Running>;
+  /** `nodeArgs`: options for node itself (a CPU profile), for contenders that run on node. */
+  start(v: Veth, workDir: string, nodeArgs?: readonly string[]): Promise<Running>;
 }
 
 /** Spawns with stdout to /dev/null, collecting stderr; resolves once `ready` matches it (bounded). */
@@ -62,13 +63,13 @@ async function stopWith(child: ChildProcess, exited: Promise<number | null>, sig
 
 export const agentContender: LiveContender = {
   tool: 'agent',
-  display: 'loopy agent -i VETH --stdout > /dev/null',
+  display: 'loopy agent -i VETH',
   missing: () => (existsSync(LOOPY_CLI) ? null : `${LOOPY_CLI} not found: build it with npm run build`),
-  async start(v, workDir) {
+  async start(v, workDir, nodeArgs = []) {
     const data = join(workDir, 'agent-data');
     mkdirSync(workDir, { recursive: true, mode: 0o755 });
     const { child, stderr, exited } = await launch(
-      ['netns', 'exec', v.nsCapture, process.execPath, LOOPY_CLI, 'agent', '-i', v.ifCapture, '--stdout', '--data', data],
+      ['netns', 'exec', v.nsCapture, process.execPath, ...nodeArgs, LOOPY_CLI, 'agent', '-i', v.ifCapture, '--data', data],
       /"msg":"capturing on /,
     );
     return {

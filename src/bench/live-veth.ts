@@ -53,8 +53,17 @@ const CLOCK_TICKS = 100; // USER_HZ: the unit of /proc/PID/stat times on Linux (
 
 /** User + system CPU seconds of a process so far (all its threads), or NaN when it is gone. */
 export function cpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** The same for the process's main thread alone (where JavaScript runs). */
+export function mainThreadCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuSeconds(path: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // Fields after the command name, which sits in parentheses and may hold spaces: utime is the 14th
     // field of the line, stime the 15th, i.e. the 12th and 13th after ") ".
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -37,5 +37,10 @@ export function formatResult(b: BenchResult): string {
     const verdict = t.met === null ? 'n/a ' : t.met ? 'MET ' : 'MISS';
     lines.push(`  [${verdict}] ${t.description}: ${t.actual}`);
   }
+  if (b.breakdown) {
+    lines.push(`${b.breakdown.title}:`);
+    const width = Math.max(...b.breakdown.rows.map(([label]) => label.length));
+    for (const [label, value] of b.breakdown.rows) lines.push(`  ${label.padEnd(width)}  ${value}`);
+  }
   return lines.join('\n');
 }

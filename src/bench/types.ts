@@ -49,6 +49,8 @@ export interface BenchResult {
   results: ToolResult[];
   ratios: Ratio[];
   targets: Target[];
+  /** A table of where a contender's time went (label, value), printed after the targets. */
+  breakdown?: { title: string; rows: Array<[string, string]> };
 }
 
 export interface Benchmark {
