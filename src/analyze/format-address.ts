@@ -5,9 +5,24 @@
  * Only called when a record leaves the hot path.
  */
 
+/**
+ * Texts of the IPv4 addresses formatted lately: the same hosts come back in record after record (two per
+ * conn record, two per dns record), and a lookup costs a fraction of building the string again. Bounded:
+ * emptied when full (a flood of spoofed sources turns it over, it never grows).
+ */
+const v4Texts = new Map<number, string>();
+const V4_TEXTS_MAX = 16_384;
+
 /** `n` is the address as an unsigned 32-bit number, first octet in the high byte. */
 export function formatIPv4(n: number): string {
-  return `${(n >>> 24) & 0xff}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+  const key = n >>> 0;
+  let text = v4Texts.get(key);
+  if (text === undefined) {
+    text = `${(key >>> 24) & 0xff}.${(key >>> 16) & 0xff}.${(key >>> 8) & 0xff}.${key & 0xff}`;
+    if (v4Texts.size >= V4_TEXTS_MAX) v4Texts.clear();
+    v4Texts.set(key, text);
+  }
+  return text;
 }
 
 /** IPv4 from four bytes at `offset`. */

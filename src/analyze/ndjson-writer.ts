@@ -13,12 +13,19 @@ const FLUSH_BYTES = 256 * 1024;
  *
  * Lines go straight into a byte buffer (conn and dns records byte by byte, the others as JSON.stringify's
  * text encoded in place) rather than strings joined and then encoded: that was two copies and a large string per
- * flush. A buffer handed to the stream is never written again; the next lines go to a fresh one.
+ * flush. A buffer handed to the stream is not written again until the stream says it has passed it on (its
+ * write callback); a few such buffers are kept for reuse, so writing a million records does not leave a
+ * trail of freed 320 KB buffers for the garbage collector to find (they held ~100 MB of RSS at a time).
  */
 export class NdjsonWriter {
   private buf = newChunk(FLUSH_BYTES);
   private pos = 0;
   private closed = false;
+  /** Buffers the stream has finished with, for the next flushes. */
+  private readonly spare: Buffer[] = [];
+  private readonly recycle = (buf: Buffer): (() => void) => () => {
+    if (buf.length === CHUNK_BYTES && this.spare.length < MAX_SPARE) this.spare.push(buf);
+  };
 
   /**
    * `onError`: any error of the stream stops this writer and is handed over (the agent logs it and keeps
@@ -78,10 +85,11 @@ export class NdjsonWriter {
 
   private flushBuffered(): boolean {
     if (this.pos === 0) return true;
-    const chunk = this.buf.subarray(0, this.pos);
-    this.buf = newChunk(FLUSH_BYTES);
+    const full = this.buf;
+    const chunk = full.subarray(0, this.pos);
+    this.buf = this.spare.pop() ?? newChunk(FLUSH_BYTES);
     this.pos = 0;
-    return this.closed || this.out.write(chunk);
+    return this.closed || this.out.write(chunk, this.recycle(full));
   }
 
   /** Flushes and waits while the stream's buffer is full. */
@@ -101,6 +109,11 @@ export class NdjsonWriter {
 }
 
 /** Room for a flush's worth of lines plus the largest usual line, so a flush is rarely early. */
+const CHUNK_BYTES = FLUSH_BYTES + 64 * 1024;
+/** Buffers kept for reuse: the caller's drain between batches keeps about two in the stream at once. */
+const MAX_SPARE = 4;
+
+/** A buffer of CHUNK_BYTES, or bigger for one huge line (those are not reused). */
 function newChunk(bytes: number): Buffer {
-  return Buffer.allocUnsafeSlow(Math.max(bytes, FLUSH_BYTES) + 64 * 1024);
+  return Buffer.allocUnsafeSlow(Math.max(bytes + 64 * 1024, CHUNK_BYTES));
 }

@@ -1,4 +1,5 @@
 import type { SummaryRecord } from '../analyze/records.js';
+import type { Tally } from '../stats/top-n.js';
 import type { Conversation, ReadReport } from '../stats/read-report.js';
 import { fit, formatBytes, formatCount, formatSeconds, formatTimestamp } from './format.js';
 
@@ -21,7 +22,7 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
   line(`${file}${detail ? ` (${detail}` : ''}${links.length ? `, ${links.join(', ')}` : ''}${detail ? ')' : ''}`);
   const duration = s.first_ts !== null && s.last_ts !== null ? s.last_ts - s.first_ts : 0;
   line(`  ${formatCount(s.packets)} packets, ${formatBytes(s.bytes)}, ${formatSeconds(duration)}` + (s.first_ts !== null ? `, from ${formatTimestamp(s.first_ts)}` : ''));
-  line(`  ${formatCount(s.flows)} flows (${report.tcp.length} TCP, ${report.udp.length} UDP, ${report.icmp.length} ICMP)` + (s.flows_evicted ? `, ${formatCount(s.flows_evicted)} evicted` : ''));
+  line(`  ${formatCount(s.flows)} flows (${report.tcp.count} TCP, ${report.udp.count} UDP, ${report.icmp.count} ICMP)` + (s.flows_evicted ? `, ${formatCount(s.flows_evicted)} evicted` : ''));
 
   const protocols = Object.entries(s.protocols).sort((a, b) => b[1] - a[1]);
   if (protocols.length) {
@@ -30,18 +31,18 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
   }
   const hosts = report.hostBytes.top(8);
   if (hosts.length) {
-    heading('Top talkers (IP bytes sent + received)');
+    heading(`Top talkers (IP bytes sent + received${approximately(report.hostBytes)})`);
     for (const h of hosts) line(`  ${fit(h.key, 40)} ${fit(formatBytes(h.value), 10, true)}`);
   }
-  conversations('TCP conversations (top by bytes)', report.topConversations(report.tcp, 8));
-  conversations('UDP conversations (top by bytes)', report.topConversations(report.udp, 8));
+  conversations('TCP conversations (top by bytes)', report.tcp.items());
+  conversations('UDP conversations (top by bytes)', report.udp.items());
 
   if (report.dnsTransactions > 0) {
     heading(`DNS: ${formatCount(report.dnsTransactions)} transactions, ${report.dnsUnanswered} unanswered`);
     const rcodes = report.dnsRcodes.top(6).map((r) => `${r.key} ${formatCount(r.value)}`);
     if (rcodes.length) line(`  rcodes: ${rcodes.join(', ')}`);
     for (const n of report.dnsNames.top(6)) line(`  ${fit(n.key, 60)} ${fit(formatCount(n.value), 8, true)}`);
-    const slow = report.slowestDns(3);
+    const slow = report.dnsSlowest.items();
     if (slow.length) line(`  slowest: ${slow.map((d) => `${d.query} ${formatSeconds(d.rtt)}`).join(', ')}`);
   }
   const tls = report.tlsNames.top(8);
@@ -57,7 +58,12 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
   weirdsAndUnsupported(s, line, heading);
   return `${out.join('\n')}\n`;
 
-  function conversations(title: string, list: Conversation[]): void {
+  /** A heading's note when a tally met more keys than it holds (its counts may be over, by the smallest kept). */
+  function approximately(tally: Tally<unknown>): string {
+    return tally.approximate ? `; approximate, ${formatCount(tally.size)}+ hosts` : '';
+  }
+
+  function conversations(title: string, list: readonly Conversation[]): void {
     if (!list.length) return;
     heading(title);
     for (const c of list) {

@@ -1,5 +1,5 @@
 import type { ConnRecord, DnsRecord, LoopyRecord, SummaryRecord } from '../analyze/records.js';
-import { firstSorted, Tally } from './top-n.js';
+import { Tally, TopN } from './top-n.js';
 
 export interface Conversation {
   label: string;
@@ -13,15 +13,31 @@ export interface Conversation {
   retrans: number;
 }
 
-/** Gathers what a person wants from a capture: talkers, conversations, DNS, TLS names. */
+/** Conversations and slow lookups a report shows; more are counted, not kept. */
+export const CONVERSATIONS_SHOWN = 8;
+export const SLOWEST_SHOWN = 3;
+
+const byBytes = (a: Conversation, b: Conversation): number => b.bytes - a.bytes || b.packets - a.packets;
+
+export interface SlowLookup {
+  query: string;
+  rtt: number;
+  server: string;
+}
+
+/**
+ * Gathers what a person wants from a capture: talkers, conversations, DNS, TLS names. Bounded whatever the
+ * capture: the largest conversations and slowest lookups are kept as records come, counts per key in
+ * Tallies of bounded size.
+ */
 export class ReadReport {
   readonly hostBytes = new Tally<{ packets: number; flows: number }>();
-  readonly tcp: Conversation[] = [];
-  readonly udp: Conversation[] = [];
-  readonly icmp: Conversation[] = [];
+  readonly tcp = new TopN<Conversation>(CONVERSATIONS_SHOWN, byBytes);
+  readonly udp = new TopN<Conversation>(CONVERSATIONS_SHOWN, byBytes);
+  readonly icmp = new TopN<Conversation>(CONVERSATIONS_SHOWN, byBytes);
   readonly dnsNames = new Tally();
   readonly dnsRcodes = new Tally();
-  readonly dnsSlowest: Array<{ query: string; rtt: number; server: string }> = [];
+  readonly dnsSlowest = new TopN<SlowLookup>(SLOWEST_SHOWN, (a, b) => b.rtt - a.rtt);
   dnsTransactions = 0;
   dnsUnanswered = 0;
   readonly tlsNames = new Tally();
@@ -56,7 +72,7 @@ export class ReadReport {
     this.hostBytes.add(c['id.orig_h'], bytes);
     this.hostBytes.add(c['id.resp_h'], bytes);
     if (c.service) this.services.add(c.service, 1);
-    (c.proto === 'tcp' ? this.tcp : c.proto === 'udp' ? this.udp : this.icmp).push(new KeptConversation(c));
+    (c.proto === 'tcp' ? this.tcp : c.proto === 'udp' ? this.udp : this.icmp).add(new KeptConversation(c));
   }
 
   private addDns(d: DnsRecord): void {
@@ -64,21 +80,13 @@ export class ReadReport {
     if (d.query !== undefined) this.dnsNames.add(d.query);
     if (d.rcode_name !== undefined) this.dnsRcodes.add(d.rcode_name);
     else this.dnsUnanswered++;
-    if (d.rtt !== undefined && d.query !== undefined) this.dnsSlowest.push({ query: d.query, rtt: d.rtt, server: d['id.resp_h'] });
-  }
-
-  topConversations(list: Conversation[], n: number): Conversation[] {
-    return firstSorted(list, n, (a, b) => b.bytes - a.bytes || b.packets - a.packets);
-  }
-
-  slowestDns(n: number): Array<{ query: string; rtt: number; server: string }> {
-    return firstSorted(this.dnsSlowest, n, (a, b) => b.rtt - a.rtt);
+    if (d.rtt !== undefined && d.query !== undefined) this.dnsSlowest.add({ query: d.query, rtt: d.rtt, server: d['id.resp_h'] });
   }
 }
 
 /**
- * A conversation as kept for every connection: numbers only; its label is written when it is shown (a
- * report shows 8 of them, and a capture can hold hundreds of thousands).
+ * A conversation as ranked: numbers only; its label is written when it is shown (a report shows 8 of them,
+ * and a capture can hold hundreds of thousands).
  */
 class KeptConversation implements Conversation {
   readonly proto: string;
