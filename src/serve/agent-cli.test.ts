@@ -97,7 +97,8 @@ test('a looping replay shows in --status while it runs, stops cleanly on SIGTERM
 });
 
 test('replaying a file that is not there: one line, exit 1', () => {
-  const r = runCli(['agent', '--config', noConfig, '-r', join(root, 'absent.pcap'), '--data', join(root, 'data-absent')]);
+  // Its own socket: the default one may be another agent's (as root it is /run/loopy/agent.sock).
+  const r = runCli(['agent', '--config', noConfig, '--listen', `unix:${join(root, 'absent.sock')}`, '-r', join(root, 'absent.pcap'), '--data', join(root, 'data-absent')]);
   assert.equal(r.status, 1);
   const last = r.stderr.trim().split('\n').at(-1)!;
   assert.match(last, /^loopy: .*absent\.pcap/);

@@ -28,7 +28,6 @@ export const hitFromA = (hit: number): boolean => (hit & HIT_FROM_A) !== 0;
 
 export class FlowTable {
   readonly maxFlows: number;
-  private capacity: number;
   private index: Int32Array;
   private indexMask: number;
   private size = 0;
@@ -42,32 +41,38 @@ export class FlowTable {
    */
   private lastFound = -1;
 
-  // ---- per-flow columns (grown on demand up to maxFlows)
-  private keys = new Uint32Array(0);
-  private hashes = new Uint32Array(0);
-  live = new Uint8Array(0);
-  generation = new Uint32Array(0);
-  private origIsA = new Uint8Array(0);
+  // ---- per-flow columns, maxFlows long from the start: zero-filled memory is given by the system page by
+  // page as flows first use it, so a table that never fills costs what it uses, and there is no growing
+  // (no copies, and no old columns left for the garbage collector after a burst of new flows).
+  private readonly keys: Uint32Array;
+  private readonly hashes: Uint32Array;
+  readonly live: Uint8Array;
+  readonly generation: Uint32Array;
+  private readonly origIsA: Uint8Array;
 
-  private readonly growers: Array<(capacity: number) => void> = [];
-
-  constructor(maxFlows = 262_144, initialCapacity = 4096) {
+  constructor(maxFlows = 262_144, initialIndexSlots = 8192) {
     if (maxFlows > FLOW_SLOTS) throw new Error(`maxFlows ${maxFlows} is above ${FLOW_SLOTS}`);
     this.maxFlows = maxFlows;
-    this.capacity = 0;
+    this.keys = new Uint32Array(maxFlows * KEY_WORDS);
+    this.hashes = new Uint32Array(maxFlows);
+    this.generation = new Uint32Array(maxFlows);
+    this.live = new Uint8Array(maxFlows);
+    this.origIsA = new Uint8Array(maxFlows);
     this.index = new Int32Array(0);
     this.indexMask = 0;
-    this.resize(Math.min(initialCapacity, maxFlows));
+    this.rebuildIndex(Math.max(2, initialIndexSlots));
   }
 
   get count(): number {
     return this.size;
   }
 
-  /** Registers a column owner: it is told the new capacity whenever the table grows. */
+  /**
+   * Registers the owner of columns beside the table's: it is told their length, maxFlows (once; it should
+   * allocate them whole, as the table does, and let the system give pages as flows use them).
+   */
   onGrow(grow: (capacity: number) => void): void {
-    this.growers.push(grow);
-    grow(this.capacity);
+    grow(this.maxFlows);
   }
 
   flowId(flow: number): number {
@@ -121,8 +126,9 @@ export class FlowTable {
     }
     if (!create) return -1;
     if (this.size >= this.maxFlows) return -1;
-    if (this.size + 1 > this.capacity && this.capacity < this.maxFlows) {
-      this.resize(Math.min(this.capacity * 2, this.maxFlows));
+    // The index keeps at least twice as many slots as flows: load factor ≤ 0.5 keeps probe chains short.
+    if ((this.size + 1) * 2 > this.index.length) {
+      this.rebuildIndex(this.index.length * 2);
       return this.lookup(pkt, proto, sport, dport, create);
     }
     const flow = this.freeList.length > 0 ? this.freeList.pop()! : this.highWater++;
@@ -229,16 +235,11 @@ export class FlowTable {
     return true;
   }
 
-  private resize(capacity: number): void {
-    this.capacity = capacity;
-    this.keys = growU32(this.keys, capacity * KEY_WORDS);
-    this.hashes = growU32(this.hashes, capacity);
-    this.generation = growU32(this.generation, capacity);
-    this.live = growU8(this.live, capacity);
-    this.origIsA = growU8(this.origIsA, capacity);
-    // The index has twice as many slots as flows: load factor ≤ 0.5 keeps probe chains short.
-    let slots = 1;
-    while (slots < capacity * 2) slots <<= 1;
+  /** A hash index of `slots` (rounded up to a power of two) over the live flows. */
+  private rebuildIndex(slots: number): void {
+    let size = 1;
+    while (size < slots) size <<= 1;
+    slots = size;
     this.index = new Int32Array(slots).fill(INDEX_EMPTY);
     this.indexMask = slots - 1;
     for (let flow = 0; flow < this.highWater; flow++) {
@@ -247,7 +248,6 @@ export class FlowTable {
       while (this.index[slot] !== INDEX_EMPTY) slot = (slot + 1) & this.indexMask;
       this.index[slot] = flow;
     }
-    for (const grow of this.growers) grow(capacity);
   }
 }
 
