@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { META_CAPLEN, META_OFFSET, META_STRIDE } from './batch.js';
 import { CaptureFileError, openCaptureFile } from './capture-file.js';
 import { hexBytes, readAll, trickle, withTempFile } from './capture-test-support.js';
 
@@ -112,5 +113,33 @@ test('a capture file can be iterated once; breaking early closes it', async () =
     }
     assert.equal(batches, 1);
     assert.throws(() => file[Symbol.asyncIterator](), /iterated only once/);
+  });
+});
+
+test('a batch stays whole while the next chunk is read ahead: a slow consumer sees every frame intact', async () => {
+  // 3,000 records of 0..255 bytes, each byte its record number: a frame overwritten by the read ahead shows.
+  const records: Buffer[] = [Buffer.from('d4c3b2a1020004000000000000000000ffff000001000000', 'hex')];
+  for (let i = 0; i < 3000; i++) {
+    const len = (i * 37) % 256;
+    const header = Buffer.alloc(16);
+    header.writeUInt32LE(1000 + i, 0);
+    header.writeUInt32LE(len, 8);
+    header.writeUInt32LE(len, 12);
+    records.push(header, Buffer.alloc(len, i & 0xff));
+  }
+  const file = Buffer.concat(records);
+  await withTempFile('many.pcap', file, async (path) => {
+    let seen = 0;
+    for await (const batch of openCaptureFile(path, { chunkBytes: 5000 })) {
+      // Give the read ahead every chance to land before this batch is looked at.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      for (let k = 0; k < batch.count; k++, seen++) {
+        const offset = batch.meta[k * META_STRIDE + META_OFFSET];
+        const caplen = batch.meta[k * META_STRIDE + META_CAPLEN];
+        assert.equal(caplen, (seen * 37) % 256);
+        for (let b = 0; b < caplen; b++) assert.equal(batch.data[offset + b], seen & 0xff, `record ${seen}`);
+      }
+    }
+    assert.equal(seen, 3000);
   });
 });

@@ -1,9 +1,10 @@
 /**
- * Reads a pcap or pcapng file (or stdin) as a stream of PacketBatch, one chunk (~4 MiB) at a time.
+ * Reads a pcap or pcapng file (or stdin) as a stream of PacketBatch, one chunk (~4 MiB) at a time, the next
+ * chunk read while the last one's batch is analysed.
  *
  * The format comes from the magic number only (several corpus `.pcap` files are pcapng). A record cut by a
- * chunk boundary is moved to the front of the buffer and completed by the next read; a record bigger than a
- * chunk grows the buffer, up to the link type's sane bound, past which the file is called damaged.
+ * chunk boundary is moved to the front of the other buffer and completed by the next read; a record bigger
+ * than a chunk grows the buffer, up to the link type's sane bound, past which the file is called damaged.
  * Damage never loses what came before it: the batches before the damaged record are yielded first, then the
  * iterator throws a CaptureFileError (as tcpdump prints the packets and then "truncated dump file").
  */
@@ -102,62 +103,100 @@ class CaptureFileReader implements CaptureFile {
     return new StreamSource(input);
   }
 
+  /**
+   * Two buffers take turns: the records of one are parsed and their batch analysed while the next chunk is
+   * read into the other (the read runs on libuv's threads, so a busy caller does not wait for the disk or the
+   * page cache). The unparsed tail of a chunk, a record cut by its end, is copied to the front of the other
+   * buffer before the read that completes it.
+   */
   private async *batches(): AsyncGenerator<PacketBatch> {
     const source = await this.openSource();
     const out = new BatchBuilder();
-    let buf = Buffer.allocUnsafeSlow(this.chunkBytes);
-    let view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-    let start = 0; // first unparsed byte in buf
-    let end = 0; // end of valid bytes in buf
-    let base = 0; // file offset of buf[0]
+    let cur = new Chunk(this.chunkBytes);
+    let next = new Chunk(this.chunkBytes);
+    let start = 0; // first unparsed byte in cur
+    let end = 0; // end of valid bytes in cur
+    let base = 0; // file offset of cur.buf[0]
     let eof = false;
+    /** The read under way into `next`, after the tail it already holds. */
+    let reading: Promise<number> | undefined;
     try {
       for (;;) {
-        // The previous batch is no longer in use: keep only the unparsed tail, at the front.
-        if (start > 0) {
-          buf.copy(buf, 0, start, end);
-          base += start;
-          end -= start;
-          start = 0;
-        }
-        const needed = this.parser ? this.parser.needed : MAGIC_LEN;
-        if (needed > buf.length) {
-          // Parsers check sane bounds before asking, so this growth is bounded (256 KiB..128 MiB records).
-          const bigger = Buffer.allocUnsafeSlow(needed);
-          buf.copy(bigger, 0, 0, end);
-          buf = bigger;
-          view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-        }
-        if (!eof) {
-          let n: number;
-          try {
-            n = await source.read(buf, end, buf.length - end);
-          } catch (err) {
-            throw unreadableError(this.path, base + end, err);
+        if (reading === undefined) {
+          // The first read, or no packet came of this chunk (blocks without packets, or a record not complete
+          // yet): keep the unparsed bytes at the front and read on in place.
+          if (start > 0) {
+            cur.buf.copy(cur.buf, 0, start, end);
+            base += start;
+            end -= start;
+            start = 0;
           }
+          cur.grow(Math.max(this.parser ? this.parser.needed : MAGIC_LEN, end + 1), end);
+          const n = await this.readInto(source, cur, end, base);
           if (n === 0) eof = true;
           end += n;
-          this.bytes += n;
+        } else {
+          const tail = end - start;
+          const n = await reading.catch((err: unknown) => {
+            throw unreadableError(this.path, base + end, err);
+          });
+          reading = undefined;
+          [cur, next] = [next, cur];
+          base += start;
+          start = 0;
+          end = tail + n;
+          if (n === 0) eof = true;
         }
         if (!this.parser) {
           if (end < MAGIC_LEN) {
             if (eof) throw this.tooShort(end);
             continue;
           }
-          this.parser = this.parserFor(view.getUint32(0, false));
+          this.parser = this.parserFor(cur.view.getUint32(0, false));
         }
         out.reset();
-        start = this.parser.parse(buf, view, start, end, base, out);
-        if (out.count > 0) yield out.toBatch(buf, this.parser.linkTypes, this.parser.interfaceNames);
-        if (this.parser.error) throw this.parser.error;
+        start = this.parser.parse(cur.buf, cur.view, start, end, base, out);
+        const error = this.parser.error;
+        // The next chunk is read while this batch is analysed (with no batch, there is nothing to overlap).
+        if (!eof && !error && out.count > 0) reading = this.readAhead(source, cur, next, start, end, this.parser.needed);
+        if (out.count > 0) yield out.toBatch(cur.buf, this.parser.linkTypes, this.parser.interfaceNames);
+        if (error) throw error;
         if (eof) {
           if (start < end) throw this.parser.truncated(base + start, end - start);
           return;
         }
       }
     } finally {
+      // A caller that stopped early leaves a read under way: let it finish before the file is closed.
+      await reading?.catch(() => undefined);
       await source.close();
     }
+  }
+
+  /** Reads into chunk.buf from `at` (the first read of a file). */
+  private async readInto(source: ByteSource, chunk: Chunk, at: number, base: number): Promise<number> {
+    try {
+      const n = await source.read(chunk.buf, at, chunk.buf.length - at);
+      this.bytes += n;
+      return n;
+    } catch (err) {
+      throw unreadableError(this.path, base + at, err);
+    }
+  }
+
+  /**
+   * Copies cur's unparsed tail [start, end) to the front of `next` (grown when the next record needs more
+   * than it holds: parsers check sane bounds before asking, 256 KiB..128 MiB records) and starts reading
+   * after it. Resolves with the bytes read.
+   */
+  private readAhead(source: ByteSource, cur: Chunk, next: Chunk, start: number, end: number, needed: number): Promise<number> {
+    const tail = end - start;
+    next.grow(Math.max(needed, tail + 1), 0);
+    cur.buf.copy(next.buf, 0, start, end);
+    return source.read(next.buf, tail, next.buf.length - tail).then((n) => {
+      this.bytes += n;
+      return n;
+    });
   }
 
   private parserFor(magicBE: number): RecordParser {
@@ -181,5 +220,25 @@ class CaptureFileReader implements CaptureFile {
   private tooShort(have: number): CaptureFileError {
     const reason = have === 0 ? 'file is empty' : `file has only ${have} bytes, too few for a capture file header`;
     return new CaptureFileError('LOOPY_TRUNCATED', this.path, 0, reason, 'give a complete pcap or pcapng file');
+  }
+}
+
+/** A read buffer and a DataView over it, grown (never shrunk) when a record needs more. */
+class Chunk {
+  buf: Buffer;
+  view: DataView;
+
+  constructor(bytes: number) {
+    this.buf = Buffer.allocUnsafeSlow(bytes);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  }
+
+  /** At least `bytes` long, keeping its first `keep` bytes. */
+  grow(bytes: number, keep: number): void {
+    if (bytes <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafeSlow(bytes);
+    this.buf.copy(bigger, 0, 0, keep);
+    this.buf = bigger;
+    this.view = new DataView(bigger.buffer, bigger.byteOffset, bigger.length);
   }
 }
