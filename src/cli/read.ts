@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Pipeline } from '../analyze/pipeline.js';
+import { FLOW_SLOTS } from '../analyze/flows/flow-table.js';
 import { FilterError } from '../capture/bpf-filter.js';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
 import { ReadReport } from '../stats/read-report.js';
@@ -48,7 +49,7 @@ export function registerRead(program: Command): void {
 
 /** Runs `loopy read`; returns the exit status (0, or 1 when the file is damaged or unreadable). */
 export async function runRead(file: string, options: ReadOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
-  const maxFlows = parsePositiveInt(options.maxFlows ?? '262144', '--max-flows');
+  const maxFlows = parsePositiveInt(options.maxFlows ?? '262144', '--max-flows', FLOW_SLOTS);
   const capture = openCaptureFile(file);
   const pipeline = new Pipeline({ maxFlows, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
   const writer = options.json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable) : undefined;

@@ -104,6 +104,11 @@ test('flags are checked by the same schema and named by their flag', () => {
     configError(() => validateAgentConfig({ snaplen: 'abc' }, 'command line')),
     'command line: --snaplen: expected a whole number from 1 to 262144, got "abc"',
   );
+  // The flow table's own bound (flow ids keep 22 bits for the slot): beyond it, refused here, not later.
+  assert.equal(
+    configError(() => validateAgentConfig({ maxFlows: 5_000_000 }, 'command line')),
+    'command line: --max-flows: expected a whole number from 1 to 4194304, got 5000000',
+  );
   assert.equal(
     configError(() => validateAgentConfig({ speed: -2 }, 'command line')),
     'command line: --speed: expected a replay speed factor above 0 (1 = real time), got -2',

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { join } from 'node:path';
+import { FLOW_SLOTS } from '../analyze/flows/flow-table.js';
 import { LocalNets } from '../stats/local-nets.js';
 import { DEFAULT_ROOT_SOCKET, type ListenSpec, parseListenSpec } from './transports.js';
 
@@ -49,7 +50,7 @@ export const agentConfigSchema = z.strictObject({
   max: flag.optional(),
   loop: flag.optional(),
   stay: flag.optional(),
-  maxFlows: whole(1, 1 << 26).optional(),
+  maxFlows: whole(1, FLOW_SLOTS).optional(),
   localNets: z.array(word('a network in CIDR form, e.g. "10.0.0.0/8"'), { error: 'expected a list of networks, e.g. ["10.0.0.0/8"]' }).optional(),
   topN: whole(1, 1000).optional(),
   listen: z.array(word('unix:PATH or tls://HOST:PORT'), { error: 'expected a list of listeners, e.g. ["unix:/run/loopy/agent.sock", "tls://0.0.0.0:7441"]' }).optional(),

@@ -87,6 +87,12 @@ test('read -f keeps only the packets the filter matches', { skip: addonProblem &
   assert.match(bad.stderr, /-f 'udp and and'/);
 });
 
+test('read --max-flows past the flow table bound is wrong usage, said in one line', () => {
+  const r = runCli(['read', file, '--max-flows', '5000000']);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, "loopy: --max-flows takes a whole number from 1 to 4194304, not '5000000'\n");
+});
+
 test('read --json | head: the reader going away ends loopy quietly with status 0', () => {
   const cli = cliCommand().map((a) => `'${a}'`).join(' ');
   const r = spawnSync('bash', ['-c', `${cli} read '${file}' --json | head -1 > /dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
