@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_DATA_DIR, loadAgentConfig, resolveAgentSettings, validateAgentConfig } from '../serve/config.js';
-import { createAgentLogger } from '../serve/logger.js';
+import { createAgentLogger, LogFileError } from '../serve/logger.js';
 import type { RunningAgent } from '../serve/agent.js';
 import { formatAgentStatus, readAgentStatus } from '../serve/status.js';
 
@@ -147,7 +147,14 @@ async function runAgentCommand(options: AgentCliOptions): Promise<number> {
     process.stderr.write(`loopy: ${err.message}\n`);
     return 2;
   }
-  const logger = createAgentLogger({ file: settings.logFile, level: settings.logLevel });
+  let logger;
+  try {
+    logger = createAgentLogger({ file: settings.logFile, level: settings.logLevel });
+  } catch (err) {
+    if (!(err instanceof LogFileError)) throw err;
+    process.stderr.write(`loopy: ${err.message}\n`);
+    return 1;
+  }
   let agent: RunningAgent;
   try {
     // Loaded here, not at the top: `loopy read` and `--status` need none of the runtime.

@@ -23,10 +23,25 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
+/** The log file cannot be opened: one line, what and what to do. */
+export class LogFileError extends Error {
+  readonly code = 'LOOPY_LOG_FILE';
+}
+
+function openLogFile(file: string): number {
+  try {
+    return openSync(file, 'a', 0o600);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EISDIR' ? 'it is a directory' : e.code === 'ENOENT' ? 'its directory does not exist' : e.code === 'EACCES' ? 'permission denied' : (e.code ?? e.message);
+    throw new LogFileError(`cannot open the log file ${file} (${why}): give --log a file path the agent can write, e.g. /var/log/loopy/agent.log`);
+  }
+}
+
 export function createAgentLogger(options: LoggerOptions = {}): AgentLogger {
   const destination = options.stream
     ? options.stream
-    : pino.destination({ fd: options.file ? openSync(options.file, 'a', 0o600) : 2, sync: true });
+    : pino.destination({ fd: options.file ? openLogFile(options.file) : 2, sync: true });
   return pino(
     {
       name: 'loopy-agent',
