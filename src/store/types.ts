@@ -3,6 +3,9 @@
  * they live here because the store sits below the client (imports run downhill), and the client re-exports them.
  */
 
+/** The database's file name in the data directory (beside it SQLite keeps -wal and -shm). */
+export const DATABASE_FILE = 'history.sqlite';
+
 export type Resolution = '1s' | '1m' | '1h';
 
 /** Filters shared by the history queries. Times are seconds since the epoch: since ≤ ts < until. */
@@ -83,6 +86,9 @@ export interface AlertLike {
   dst?: string;
   [field: string]: unknown;
 }
+
+/** The fields of an alert the store reads (detection's AlertRecord has them); the others are kept as they are. */
+export type StorableAlert = Pick<AlertLike, 'type' | 'ts' | 'alert_id' | 'detector' | 'severity' | 'message' | 'state' | 'state_ts' | 'src' | 'dst'>;
 
 /**
  * What an acknowledged alert's record carries (docs/records.md): added by the agent on alerts.ack, kept in
