@@ -109,6 +109,7 @@ export class HistoryStore {
       // Keeps the WAL file from staying at its high-water mark after a burst.
       db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       migrate(db);
+      if (options.fileLimitBytes !== undefined) db.pragma(`max_page_count = ${Math.ceil(options.fileLimitBytes / (db.pragma('page_size', { simple: true }) as number))}`);
       return new HistoryStore(db, path, options);
     } catch (err) {
       db?.close();

@@ -120,4 +120,9 @@ export interface HistoryStoreOptions {
   clock?: () => number;
   /** Top talkers kept per minute once the minute is complete (default 20). */
   talkersPerMinute?: number;
+  /**
+   * A hard ceiling on the file (SQLite's max_page_count): a write past it fails as on a full disk. Unlike
+   * maxBytes nothing is deleted to make room. None by default; tests use it to fill the "disk".
+   */
+  fileLimitBytes?: number;
 }
