@@ -9,6 +9,7 @@
  * its key columns (time, hosts, ports, protocol: what queries filter on) and travels as JSON beside them.
  */
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
+import { dnsFlags, dnsShape } from './dns-columns.js';
 
 export type RecordKind = 'conn' | 'dns';
 
@@ -39,8 +40,12 @@ export const COLUMNS: Readonly<Record<RecordKind, KindColumns>> = {
     labels: ['service', 'conn_state', 'history'],
     texts: ['uid', 'community_id'],
   },
-  // A DNS transaction's fields vary with what was asked and answered: it is kept as its JSON.
-  dns: { numbers: [], labels: [], texts: ['record'] },
+  // Parts of a transaction may be absent (dns-columns.ts): NaN, label 0, '' stand for them.
+  dns: {
+    numbers: ['trans_id', 'rtt', 'qclass', 'qtype', 'rcode', 'Z', 'flags'],
+    labels: ['query', 'qclass_name', 'qtype_name', 'rcode_name'],
+    texts: ['uid', 'answers', 'TTLs'],
+  },
 };
 
 /** What crosses to the worker: plain data and typed arrays (their buffers are transferred). */
@@ -254,6 +259,7 @@ export class DnsBatchBuilder extends BatchBuilder {
     super('dns', maxRows);
   }
 
+  /** Packs one record; false (nothing kept) when the batch is full. */
   add(d: DnsRecord): boolean {
     if (!this.room()) return false;
     const r = this.rows++;
@@ -264,7 +270,24 @@ export class DnsBatchBuilder extends BatchBuilder {
     n[3][r] = protoCode(d.proto);
     this.origHost[r] = this.hostId(d['id.orig_h']);
     this.respHost[r] = this.hostId(d['id.resp_h']);
-    this.keepText(r, 1, 0, JSON.stringify(d));
+    if (n[3][r] === 0 || dnsShape(d) < 0) {
+      this.keepJson(r, d);
+      return true;
+    }
+    n[4][r] = d.trans_id;
+    n[5][r] = orNaN(d.rtt);
+    n[6][r] = orNaN(d.qclass);
+    n[7][r] = orNaN(d.qtype);
+    n[8][r] = orNaN(d.rcode);
+    n[9][r] = d.Z;
+    n[10][r] = dnsFlags(d);
+    this.labels[0][r] = this.labelId(d.query);
+    this.labels[1][r] = this.labelId(d.qclass_name);
+    this.labels[2][r] = this.labelId(d.qtype_name);
+    this.labels[3][r] = this.labelId(d.rcode_name);
+    this.keepText(r, 3, 0, d.uid);
+    this.keepText(r, 3, 1, d.answers === undefined ? '' : JSON.stringify(d.answers));
+    this.keepText(r, 3, 2, d.TTLs === undefined ? '' : JSON.stringify(d.TTLs));
     return true;
   }
 }

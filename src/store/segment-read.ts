@@ -9,6 +9,7 @@
 import type Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
 import { connOfRow } from './conn-columns.js';
+import { dnsOfValues } from './dns-columns.js';
 import { COLUMNS, KEY_COUNT, PROTO_NAMES, protoCode, type RecordKind } from './record-batch.js';
 import { BlobReader } from './segment-codec.js';
 import type { HistoryQuery } from './types.js';
@@ -72,8 +73,7 @@ class RestColumns {
   record(row: number): ConnRecord | DnsRecord {
     const kept = this.json.get(row);
     if (kept !== undefined) return JSON.parse(kept) as ConnRecord;
-    if (this.kind === 'dns') return JSON.parse(this.textOf(row, 0)) as DnsRecord;
-    return this.conn(row);
+    return this.kind === 'dns' ? this.dns(row) : this.conn(row);
   }
 
   private textOf(row: number, t: number): string {
@@ -81,9 +81,9 @@ class RestColumns {
     return this.text.slice(this.textStarts[i], this.textStarts[i + 1]);
   }
 
-  private label(column: number, row: number): string | null {
+  private label(column: number, row: number): string | undefined {
     const id = this.labels[column][row];
-    return id === 0 ? null : this.labelTable[id];
+    return id === 0 ? undefined : this.labelTable[id];
   }
 
   private conn(row: number): ConnRecord {
@@ -94,10 +94,21 @@ class RestColumns {
     };
     return connOfRow({
       ts: ts[row], uid: this.textOf(row, 0), community_id: this.textOf(row, 1), orig_h: this.hosts[origHost[row]], orig_p: origPort[row],
-      resp_h: this.hosts[respHost[row]], resp_p: respPort[row], proto: PROTO_NAMES[proto[row]], service: this.label(0, row),
-      conn_state: this.label(1, row), history: this.label(2, row), duration: n(0), orig_bytes: n(1), resp_bytes: n(2), orig_pkts: n(3),
+      resp_h: this.hosts[respHost[row]], resp_p: respPort[row], proto: PROTO_NAMES[proto[row]], service: this.label(0, row) ?? null,
+      conn_state: this.label(1, row) ?? null, history: this.label(2, row) ?? null, duration: n(0), orig_bytes: n(1), resp_bytes: n(2), orig_pkts: n(3),
       orig_ip_bytes: n(4), resp_pkts: n(5), resp_ip_bytes: n(6), orig_retrans: n(7), resp_retrans: n(8), orig_ooo: n(9), resp_ooo: n(10),
       vlan: n(11), inner_vlan: n(12), rtt: n(13), record: '',
+    });
+  }
+
+  private dns(row: number): DnsRecord {
+    const [ts, origPort, respPort, proto, origHost, respHost] = this.keys;
+    const n = this.numbers;
+    return dnsOfValues({
+      ts: ts[row], uid: this.textOf(row, 0), origHost: this.hosts[origHost[row]], origPort: origPort[row], respHost: this.hosts[respHost[row]],
+      respPort: respPort[row], proto: PROTO_NAMES[proto[row]], transId: n[0][row], rtt: n[1][row], qclass: n[2][row], qtype: n[3][row],
+      rcode: n[4][row], z: n[5][row], flags: n[6][row], query: this.label(0, row), qclassName: this.label(1, row), qtypeName: this.label(2, row),
+      rcodeName: this.label(3, row), answers: this.textOf(row, 1), ttls: this.textOf(row, 2),
     });
   }
 }
