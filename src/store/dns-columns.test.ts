@@ -26,7 +26,7 @@ test("the engine's dns records come back as the lines loopy read printed, from c
   store.close();
   assert.deepEqual(back.map((d) => JSON.stringify(d)).sort(), records.map((d) => JSON.stringify(d)).sort());
   const db = new Database(join(dir, DATABASE_FILE), { readonly: true });
-  assert.equal(db.prepare('SELECT count(*) FROM segments WHERE instr(rest, CAST(? AS BLOB)) > 0').pluck().get('{"type":"dns"'), 0, 'no JSON kept');
+  assert.equal(db.prepare('SELECT count(*) FROM segment_data WHERE instr(rest, CAST(? AS BLOB)) > 0').pluck().get('{"type":"dns"'), 0, 'no JSON kept');
   db.close();
 });
 

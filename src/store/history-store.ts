@@ -15,7 +15,7 @@ import { RetentionPolicy } from './retention.js';
 import { MINUTE, Rollups, type Counters } from './rollups.js';
 import { migrate } from './schema.js';
 import { SegmentQueries } from './segment-read.js';
-import { prepareSegmentInsert, type SegmentRow, segmentsOf } from './segment-write.js';
+import { SegmentWriter } from './segment-write.js';
 import { SeriesQueries } from './series-query.js';
 import { WriteBuffer, type WriteBatch } from './write-buffer.js';
 import { type RecordInserts, prepareInserts, upsertAlert } from './writes.js';
@@ -73,7 +73,7 @@ export class HistoryStore {
   private readonly segmentQueries: SegmentQueries;
   private readonly retention: RetentionPolicy;
   private readonly inserts: RecordInserts;
-  private readonly insertSegment: (s: SegmentRow) => void;
+  private readonly segments: SegmentWriter;
   private readonly clock: () => number;
 
   private constructor(
@@ -89,7 +89,7 @@ export class HistoryStore {
     const retention: Retention = { ...DEFAULT_RETENTION, ...options.retention };
     this.retention = new RetentionPolicy(db, this.rollups, retention, options.maxBytes ?? DEFAULT_MAX_BYTES);
     this.inserts = prepareInserts(db);
-    this.insertSegment = prepareSegmentInsert(db);
+    this.segments = new SegmentWriter(db);
     this.latestSecond = (db.prepare('SELECT max(ts) FROM stats_1s').pluck().get() as number | null) ?? -Infinity;
   }
 
@@ -259,7 +259,8 @@ export class HistoryStore {
       counters[ALERTS_COLUMN] = 1;
       this.rollups.addSecond(Math.floor(a.ts), counters);
     }
-    for (const records of [batch.conn, batch.dns]) if (records) for (const segment of segmentsOf(records)) this.insertSegment(segment);
+    if (batch.conn) this.segments.write(batch.conn);
+    if (batch.dns) this.segments.write(batch.dns);
     if (latest > -Infinity) this.rollups.rollUpTo(latest);
     this.latestSecond = latest;
   }

@@ -8,10 +8,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
-import { connOfRow } from './conn-columns.js';
-import { dnsOfValues } from './dns-columns.js';
-import { COLUMNS, KEY_COUNT, PROTO_NAMES, protoCode, type RecordKind } from './record-batch.js';
-import { BlobReader } from './segment-codec.js';
+import { protoCode, type RecordKind } from './record-batch.js';
+import { decodeSegment, keyColumns, RecordReader } from './segment-records.js';
 import type { HistoryQuery } from './types.js';
 
 /** Candidate segments fetched a page at a time (the keys of one are read before the next page is asked). */
@@ -31,93 +29,6 @@ interface Hit {
 }
 
 const newestFirst = (a: Hit, b: Hit) => b.ts - a.ts || b.segment - a.segment || b.row - a.row;
-
-/** Rebuilds records from a segment's `rest` blob. */
-class RestColumns {
-  private readonly blob: BlobReader;
-  private readonly numbers: Float64Array[];
-  private readonly labels: Float64Array[];
-  private readonly labelTable: string[];
-  private readonly text: string;
-  private readonly textStarts: Uint32Array;
-  private readonly json = new Map<number, string>();
-  private readonly texts: number;
-
-  constructor(
-    readonly kind: RecordKind,
-    rest: Uint8Array,
-    private readonly keys: Float64Array[],
-    private readonly hosts: string[],
-  ) {
-    const c = COLUMNS[kind];
-    this.blob = new BlobReader(rest);
-    let s = 0;
-    this.numbers = c.numbers.map(() => this.blob.numbers(s++));
-    this.labels = c.labels.map(() => this.blob.numbers(s++));
-    this.labelTable = JSON.parse(this.blob.text(s++)) as string[];
-    this.text = this.blob.text(s++);
-    const lengths = this.blob.numbers(s++);
-    this.texts = c.texts.length;
-    this.textStarts = new Uint32Array(lengths.length + 1);
-    for (let i = 0; i < lengths.length; i++) this.textStarts[i + 1] = this.textStarts[i] + lengths[i];
-    const jsonRows = this.blob.numbers(s++);
-    const json = this.blob.text(s++);
-    const jsonLengths = this.blob.numbers(s++);
-    let at = 0;
-    jsonRows.forEach((row, i) => {
-      this.json.set(row, json.slice(at, at + jsonLengths[i]));
-      at += jsonLengths[i];
-    });
-  }
-
-  record(row: number): ConnRecord | DnsRecord {
-    const kept = this.json.get(row);
-    if (kept !== undefined) return JSON.parse(kept) as ConnRecord;
-    return this.kind === 'dns' ? this.dns(row) : this.conn(row);
-  }
-
-  private textOf(row: number, t: number): string {
-    const i = row * this.texts + t;
-    return this.text.slice(this.textStarts[i], this.textStarts[i + 1]);
-  }
-
-  private label(column: number, row: number): string | undefined {
-    const id = this.labels[column][row];
-    return id === 0 ? undefined : this.labelTable[id];
-  }
-
-  private conn(row: number): ConnRecord {
-    const [ts, origPort, respPort, proto, origHost, respHost] = this.keys;
-    const n = (column: number) => {
-      const v = this.numbers[column][row];
-      return v !== v ? null : v;
-    };
-    return connOfRow({
-      ts: ts[row], uid: this.textOf(row, 0), community_id: this.textOf(row, 1), orig_h: this.hosts[origHost[row]], orig_p: origPort[row],
-      resp_h: this.hosts[respHost[row]], resp_p: respPort[row], proto: PROTO_NAMES[proto[row]], service: this.label(0, row) ?? null,
-      conn_state: this.label(1, row) ?? null, history: this.label(2, row) ?? null, duration: n(0), orig_bytes: n(1), resp_bytes: n(2), orig_pkts: n(3),
-      orig_ip_bytes: n(4), resp_pkts: n(5), resp_ip_bytes: n(6), orig_retrans: n(7), resp_retrans: n(8), orig_ooo: n(9), resp_ooo: n(10),
-      vlan: n(11), inner_vlan: n(12), rtt: n(13), record: '',
-    });
-  }
-
-  private dns(row: number): DnsRecord {
-    const [ts, origPort, respPort, proto, origHost, respHost] = this.keys;
-    const n = this.numbers;
-    return dnsOfValues({
-      ts: ts[row], uid: this.textOf(row, 0), origHost: this.hosts[origHost[row]], origPort: origPort[row], respHost: this.hosts[respHost[row]],
-      respPort: respPort[row], proto: PROTO_NAMES[proto[row]], transId: n[0][row], rtt: n[1][row], qclass: n[2][row], qtype: n[3][row],
-      rcode: n[4][row], z: n[5][row], flags: n[6][row], query: this.label(0, row), qclassName: this.label(1, row), qtypeName: this.label(2, row),
-      rcodeName: this.label(3, row), answers: this.textOf(row, 1), ttls: this.textOf(row, 2),
-    });
-  }
-}
-
-/** The key columns of a segment: ts, orig_p, resp_p, proto, orig_h, resp_h (host indexes). */
-function keyColumns(blob: Uint8Array): Float64Array[] {
-  const reader = new BlobReader(blob);
-  return Array.from({ length: KEY_COUNT + 2 }, (_, i) => reader.numbers(i));
-}
 
 /** The rows of a segment's keys that match the query. */
 function matchingRows(keys: Float64Array[], hosts: string[], q: HistoryQuery): number[] {
@@ -143,8 +54,8 @@ export class SegmentQueries {
   private readonly segmentOf: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
-    this.keysOf = db.prepare('SELECT keys FROM segments WHERE id = ?').pluck();
-    this.segmentOf = db.prepare('SELECT hosts, keys, rest FROM segments WHERE id = ?');
+    this.keysOf = db.prepare('SELECT keys FROM segment_data WHERE id = ?').pluck();
+    this.segmentOf = db.prepare('SELECT hosts, keys, rest FROM segments JOIN segment_data USING (id) WHERE id = ?');
   }
 
   /** The newest `limit` records of `kind` matching `q`, newest first (ties: the latest appended first). */
@@ -160,8 +71,8 @@ export class SegmentQueries {
     const records = new Map<string, ConnRecord | DnsRecord>();
     for (const [segment, rows] of bySegment) {
       const stored = this.segmentOf.get(segment) as { hosts: string; keys: Buffer; rest: Buffer };
-      const rest = new RestColumns(kind, stored.rest, keyColumns(stored.keys), JSON.parse(stored.hosts) as string[]);
-      for (const row of rows) records.set(`${segment}:${row}`, rest.record(row));
+      const reader = new RecordReader(decodeSegment(kind, stored.hosts, stored.keys, stored.rest));
+      for (const row of rows) records.set(`${segment}:${row}`, reader.record(row));
     }
     return hits.map((h) => records.get(`${h.segment}:${h.row}`)!);
   }
@@ -210,8 +121,9 @@ export class SegmentQueries {
       params.push(1 << protoCode(q.proto));
     }
     if (after !== undefined) {
-      where.push('(ts_max < ? OR (ts_max = ? AND id < ?))');
-      params.push(after.ts_max, after.ts_max, after.id);
+      // A row value, so the index serves it as a range (an OR of the two would be read from the top every page).
+      where.push('(ts_max, id) < (?, ?)');
+      params.push(after.ts_max, after.id);
     }
     const key = `${q.host !== undefined}${q.port !== undefined}${q.proto !== undefined}${after !== undefined}`;
     let statement = this.candidates.get(key);

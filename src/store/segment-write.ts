@@ -4,12 +4,14 @@
  * `rest`: everything else), beside a summary a query reads first: the time range, the protocols, the hosts
  * (a JSON array, the segment's host table) and the distinct ports. A row per record costs SQLite about a
  * microsecond per index and per bound value; a segment costs one insert for a few hundred records
- * (docs/decisions/0013-store-off-the-capture-thread.md). This module turns a RecordBatch into segment rows;
- * it never reads the database.
+ * (docs/decisions/0013-store-off-the-capture-thread.md). A minute's last segment, while not full, takes the
+ * next records of that minute (rewritten whole), so a quiet server's second-by-second flushes do not leave a
+ * segment per second for queries to scan. This module writes; it reads only the segment it extends.
  */
 import type Database from 'better-sqlite3';
 import { COLUMNS, KEY_COUNT, type RecordBatch, type RecordKind } from './record-batch.js';
 import { BlobWriter } from './segment-codec.js';
+import { decodeSegment } from './segment-records.js';
 
 /** At most this many records a segment: a query that needs one of them reads all of their columns. */
 export const SEGMENT_ROWS = 256;
@@ -31,12 +33,6 @@ export interface SegmentRow {
   rest: Buffer;
 }
 
-/** The segment rows of a batch, in the order to insert them (oldest minute first, records in arrival order). */
-export function segmentsOf(batch: RecordBatch): SegmentRow[] {
-  const shared = new BatchParts(batch);
-  return rowGroups(batch.numbers[0], batch.rows).map((rows) => encodeSegment(batch, shared, rows));
-}
-
 /** What every segment of a batch reads the same way: where each record's strings start, its JSON if kept so. */
 class BatchParts {
   readonly textStarts: Uint32Array;
@@ -53,8 +49,8 @@ class BatchParts {
   }
 }
 
-/** Row indexes grouped by minute of ts (ascending), each group cut into pieces of at most SEGMENT_ROWS. */
-function rowGroups(ts: Float64Array, rows: number): Uint32Array[] {
+/** Row indexes grouped by minute of ts, oldest minute first, in arrival order within each. */
+function minuteGroups(ts: Float64Array, rows: number): Array<{ minute: number; rows: number[] }> {
   const byMinute = new Map<number, number[]>();
   let lastMinute = NaN;
   let last: number[] = [];
@@ -67,12 +63,7 @@ function rowGroups(ts: Float64Array, rows: number): Uint32Array[] {
     }
     last.push(r);
   }
-  const groups: Uint32Array[] = [];
-  for (const minute of [...byMinute.keys()].sort((a, b) => a - b)) {
-    const all = byMinute.get(minute)!;
-    for (let at = 0; at < all.length; at += SEGMENT_ROWS) groups.push(Uint32Array.from(all.slice(at, at + SEGMENT_ROWS)));
-  }
-  return groups;
+  return [...byMinute].sort((a, b) => a[0] - b[0]).map(([minute, group]) => ({ minute, rows: group }));
 }
 
 function gather(column: ArrayLike<number>, rows: Uint32Array): Float64Array {
@@ -150,6 +141,55 @@ function segmentTexts(batch: RecordBatch, parts: BatchParts, rows: Uint32Array):
   return { text: pieces.join(''), lengths };
 }
 
+/** Ids into `from` made ids into `into`, which takes the strings it lacks (id 0, absent, stays 0 when `absent`). */
+function mergedIds(into: string[], from: string[], absent: boolean): (id: number) => number {
+  const index = new Map(into.map((value, i) => [value, i]));
+  const cache = new Int32Array(from.length).fill(-1);
+  return (id) => {
+    if (absent && id === 0) return 0;
+    if (cache[id] < 0) {
+      const known = index.get(from[id]);
+      cache[id] = known ?? into.push(from[id]) - 1;
+      if (known === undefined) index.set(from[id], cache[id]);
+    }
+    return cache[id];
+  };
+}
+
+/** A stored segment's records followed by `rows` of a batch, as one batch (table ids remapped, strings joined). */
+function appended(stored: RecordBatch, batch: RecordBatch, parts: BatchParts, rows: Uint32Array): RecordBatch {
+  const n = stored.rows + rows.length;
+  const extend = <T extends Float64Array | Uint32Array>(make: (n: number) => T, head: T, tail: ArrayLike<number>, map = (v: number) => v): T => {
+    const out = make(n);
+    out.set(head.subarray(0, stored.rows));
+    for (let k = 0; k < rows.length; k++) out[stored.rows + k] = map(tail[rows[k]]);
+    return out;
+  };
+  const labelTable = [...stored.labelTable];
+  const labelId = mergedIds(labelTable, batch.labelTable, true);
+  const hostTable = [...stored.hostTable];
+  const hostId = mergedIds(hostTable, batch.hostTable, false);
+  const { text, lengths } = segmentTexts(batch, parts, rows);
+  const textLengths = new Uint32Array(stored.textLengths.length + lengths.length);
+  textLengths.set(stored.textLengths);
+  textLengths.set(lengths, stored.textLengths.length);
+  const fallbackRows = [...stored.fallbackRows];
+  const fallbackJson = [...stored.fallbackJson];
+  rows.forEach((row, k) => {
+    const json = parts.json.get(row);
+    if (json === undefined) return;
+    fallbackRows.push(stored.rows + k);
+    fallbackJson.push(json);
+  });
+  return {
+    kind: batch.kind, rows: n, labelTable, hostTable, text: stored.text + text, textLengths, fallbackRows, fallbackJson,
+    numbers: stored.numbers.map((column, c) => extend((m) => new Float64Array(m), column, batch.numbers[c])),
+    labels: stored.labels.map((column, c) => extend((m) => new Uint32Array(m), column, batch.labels[c], labelId)),
+    origHost: extend((m) => new Uint32Array(m), stored.origHost, batch.origHost, hostId),
+    respHost: extend((m) => new Uint32Array(m), stored.respHost, batch.respHost, hostId),
+  };
+}
+
 /** Marks of the ports seen in one segment; cleared after each, so one table serves every segment. */
 const portSeen = new Uint8Array(65_536);
 
@@ -177,8 +217,50 @@ function distinctPorts(origPort: Float64Array, respPort: Float64Array): Buffer {
   return out;
 }
 
-/** The insert of a segment row. */
-export function prepareSegmentInsert(db: Database.Database): (s: SegmentRow) => void {
-  const insert = db.prepare('INSERT INTO segments (kind, ts_min, ts_max, rows, protos, hosts, ports, keys, rest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  return (s) => insert.run(s.kind, s.tsMin, s.tsMax, s.rows, s.protos, s.hosts, s.ports, s.keys, s.rest);
+interface OpenSegment {
+  id: number;
+  rows: number;
+  hosts: string;
+  keys: Buffer;
+  rest: Buffer;
+}
+
+/** Writes batches as segments, inside the caller's transaction. */
+export class SegmentWriter {
+  private readonly summary: Database.Statement;
+  private readonly data: Database.Statement;
+  private readonly lastOfMinute: Database.Statement;
+  private readonly remove: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.summary = db.prepare('INSERT INTO segments (kind, ts_min, ts_max, rows, protos, hosts, ports) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.data = db.prepare('INSERT INTO segment_data (id, keys, rest) VALUES (?, ?, ?)');
+    this.lastOfMinute = db.prepare(
+      'SELECT id, rows, hosts, keys, rest FROM segments JOIN segment_data USING (id) WHERE id = (SELECT max(id) FROM segments WHERE kind = ? AND ts_max >= ? AND ts_max < ?) AND rows < ?',
+    );
+    // segment_data follows (trigger segments_delete).
+    this.remove = db.prepare('DELETE FROM segments WHERE id = ?');
+  }
+
+  write(batch: RecordBatch): void {
+    const parts = new BatchParts(batch);
+    for (const { minute, rows } of minuteGroups(batch.numbers[0], batch.rows)) {
+      const open = Number.isFinite(minute) ? (this.lastOfMinute.get(batch.kind, minute * SEGMENT_SPAN, (minute + 1) * SEGMENT_SPAN, SEGMENT_ROWS) as OpenSegment | undefined) : undefined;
+      const extended = open ? this.extend(open, batch, parts, rows.slice(0, SEGMENT_ROWS - open.rows)) : 0;
+      for (let at = extended; at < rows.length; at += SEGMENT_ROWS) this.insert(encodeSegment(batch, parts, Uint32Array.from(rows.slice(at, at + SEGMENT_ROWS))));
+    }
+  }
+
+  /** Rewrites the minute's open segment with `rows` of the batch after its own; how many of them it took. */
+  private extend(open: OpenSegment, batch: RecordBatch, parts: BatchParts, rows: number[]): number {
+    const merged = appended(decodeSegment(batch.kind, open.hosts, open.keys, open.rest), batch, parts, Uint32Array.from(rows));
+    this.remove.run(open.id);
+    this.insert(encodeSegment(merged, new BatchParts(merged), Uint32Array.from({ length: merged.rows }, (_, i) => i)));
+    return rows.length;
+  }
+
+  private insert(s: SegmentRow): void {
+    const id = this.summary.run(s.kind, s.tsMin, s.tsMax, s.rows, s.protos, s.hosts, s.ports).lastInsertRowid;
+    this.data.run(id, s.keys, s.rest);
+  }
 }

@@ -4,12 +4,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
 import { HistoryStore } from './history-store.js';
 import { BlobReader, BlobWriter } from './segment-codec.js';
 import { SEGMENT_ROWS } from './segment-write.js';
 import { connRecord, dnsRecord, tempDir } from './store-fixtures.test-util.js';
-import type { HistoryQuery } from './types.js';
+import { DATABASE_FILE, type HistoryQuery } from './types.js';
 
 const T0 = 1_699_999_200;
 const json = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
@@ -70,6 +72,30 @@ test('segment queries equal a scan of the records: filters, limits, equal times,
   for (const q of queries) {
     assert.deepEqual(store.flows(q), expected(flows, q), `flows ${JSON.stringify(q)}`);
     assert.deepEqual(store.dns(q), expected(dns, q), `dns ${JSON.stringify(q)}`);
+  }
+  store.close();
+});
+
+test("a quiet server's flushes, a few records a second, extend the minute's segment instead of adding one each", (t) => {
+  const dir = tempDir(t);
+  const store = HistoryStore.open(dir, { clock: () => 0 });
+  const appended: ConnRecord[] = [];
+  // 120 seconds from a minute boundary, 3 flows a second, one of them kept as JSON (an unknown field).
+  const start = T0 - (T0 % 60);
+  for (let second = 0; second < 120; second++) {
+    for (let i = 0; i < 3; i++) {
+      const c = connRecord(start + second + i / 3, `10.0.${second}.${i}`, 40_000 + i, '10.0.0.9', 443);
+      const record = i === 2 ? ({ ...c, tunnel_parents: [`C${second}`] } as ConnRecord) : c;
+      appended.push(record);
+      store.appendConn(record);
+    }
+    store.flush();
+  }
+  const db = new Database(join(dir, DATABASE_FILE), { readonly: true });
+  assert.deepEqual(db.prepare('SELECT rows FROM segments ORDER BY id').pluck().all(), [180, 180]);
+  db.close();
+  for (const q of [{ since: 0, until: 2 ** 31, limit: 1000 }, { since: start + 30, until: start + 90, host: '10.0.59.2' }]) {
+    assert.deepEqual(store.flows(q), expected(appended, q));
   }
   store.close();
 });
