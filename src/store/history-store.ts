@@ -9,7 +9,6 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
-import type { StatsSecond } from '../stats/stats-record.js';
 import { limitOf, RecordQueries } from './record-queries.js';
 import { RetentionPolicy } from './retention.js';
 import { MINUTE, Rollups, type Counters } from './rollups.js';
@@ -17,7 +16,7 @@ import { migrate } from './schema.js';
 import { SegmentQueries } from './segment-read.js';
 import { SegmentWriter } from './segment-write.js';
 import { SeriesQueries } from './series-query.js';
-import { WriteBuffer, type WriteBatch } from './write-buffer.js';
+import { BufferedAppends, type WriteBatch } from './write-buffer.js';
 import { type RecordInserts, prepareInserts, upsertAlert } from './writes.js';
 import {
   DATABASE_FILE,
@@ -62,8 +61,7 @@ function mergeNewestFirst<T extends { ts: number }>(first: T[], second: T[], lim
   return out;
 }
 
-export class HistoryStore {
-  private readonly pending = new WriteBuffer();
+export class HistoryStore extends BufferedAppends<AlertLike> {
   private latestSecond: number;
   private nextRetention = -Infinity;
   private closed = false;
@@ -81,6 +79,7 @@ export class HistoryStore {
     readonly path: string,
     options: HistoryStoreOptions,
   ) {
+    super();
     this.clock = options.clock ?? (() => Date.now() / 1000);
     this.rollups = new Rollups(db, Math.max(0, Math.floor(options.talkersPerMinute ?? 20)));
     this.seriesQueries = new SeriesQueries(db, this.rollups);
@@ -117,23 +116,6 @@ export class HistoryStore {
       const why = err instanceof Error ? err.message : String(err);
       throw new StoreOpenError(`history database ${path} cannot be opened: ${why}; check the --data directory (move a damaged file aside)`, { cause: err });
     }
-  }
-
-  appendStats(rec: StatsSecond): void {
-    this.pending.appendStats(rec);
-  }
-
-  appendConn(rec: ConnRecord): void {
-    this.pending.appendConn(rec);
-  }
-
-  appendDns(rec: DnsRecord): void {
-    this.pending.appendDns(rec);
-  }
-
-  /** Alerts are kept one row per alert_id in its latest state; the second it first fired counts it in the series. */
-  appendAlert(rec: AlertLike): void {
-    this.pending.appendAlert(rec);
   }
 
   /** Records appended but refused: more in one flush than a batch holds. */

@@ -8,7 +8,7 @@
  * A conn record the columns cannot hold whole (a field they do not know, a required one missing) still gets
  * its key columns (time, hosts, ports, protocol: what queries filter on) and travels as JSON beside them.
  */
-import type { ConnRecord, DnsRecord } from '../analyze/records.js';
+import type { ConnId, ConnRecord, DnsRecord } from '../analyze/records.js';
 import { dnsFlags, dnsShape } from './dns-columns.js';
 
 export type RecordKind = 'conn' | 'dns';
@@ -128,6 +128,23 @@ abstract class BatchBuilder {
     return true;
   }
 
+  /**
+   * A new row with the key columns every kind has (time, hosts, ports, protocol); its index, or -1 when the
+   * batch is full (nothing kept).
+   */
+  protected addKeys(rec: ConnId & { ts: number }): number {
+    if (!this.room()) return -1;
+    const r = this.rows++;
+    const n = this.numbers;
+    n[0][r] = rec.ts;
+    n[1][r] = rec['id.orig_p'];
+    n[2][r] = rec['id.resp_p'];
+    n[3][r] = protoCode(rec.proto);
+    this.origHost[r] = this.hostId(rec['id.orig_h']);
+    this.respHost[r] = this.hostId(rec['id.resp_h']);
+    return r;
+  }
+
   protected hostId(host: string): number {
     let id = this.hostIds.get(host);
     if (id === undefined) {
@@ -220,13 +237,9 @@ export class ConnBatchBuilder extends BatchBuilder {
 
   /** Packs one record; false (nothing kept) when the batch is full. */
   add(c: ConnRecord): boolean {
-    if (!this.room()) return false;
-    const r = this.rows++;
+    const r = this.addKeys(c);
+    if (r < 0) return false;
     const n = this.numbers;
-    n[0][r] = c.ts;
-    n[1][r] = c['id.orig_p'];
-    n[2][r] = c['id.resp_p'];
-    n[3][r] = protoCode(c.proto);
     n[4][r] = c.duration;
     n[5][r] = c.orig_bytes;
     n[6][r] = c.resp_bytes;
@@ -241,8 +254,6 @@ export class ConnBatchBuilder extends BatchBuilder {
     n[15][r] = orNaN(c.vlan);
     n[16][r] = orNaN(c.inner_vlan);
     n[17][r] = orNaN(c.rtt);
-    this.origHost[r] = this.hostId(c['id.orig_h']);
-    this.respHost[r] = this.hostId(c['id.resp_h']);
     this.labels[0][r] = this.labelId(c.service);
     this.labels[1][r] = this.labelId(c.conn_state);
     this.labels[2][r] = this.labelId(c.history);
@@ -263,15 +274,9 @@ export class DnsBatchBuilder extends BatchBuilder {
 
   /** Packs one record; false (nothing kept) when the batch is full. */
   add(d: DnsRecord): boolean {
-    if (!this.room()) return false;
-    const r = this.rows++;
+    const r = this.addKeys(d);
+    if (r < 0) return false;
     const n = this.numbers;
-    n[0][r] = d.ts;
-    n[1][r] = d['id.orig_p'];
-    n[2][r] = d['id.resp_p'];
-    n[3][r] = protoCode(d.proto);
-    this.origHost[r] = this.hostId(d['id.orig_h']);
-    this.respHost[r] = this.hostId(d['id.resp_h']);
     if (n[3][r] === 0 || dnsShape(d) < 0) {
       this.keepJson(r, d);
       return true;

@@ -11,7 +11,6 @@
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
-import type { StatsSecond } from '../stats/stats-record.js';
 import {
   type CallArgs, type CallMessage, type CallName, type CallResult, errorOf, type FromWorker, STATE, type StoreFault, type ToWorker,
   type WorkerInit, type WorkerStoreOptions,
@@ -20,7 +19,7 @@ import {
   type AlertAck, type AlertLike, DATABASE_FILE, type HistoryQuery, type HostTotal, type Resolution, type SeriesPoint, type StorableAlert,
   type TalkersQuery,
 } from './types.js';
-import { batchRecords, WriteBuffer, writeBatchBuffers } from './write-buffer.js';
+import { batchRecords, BufferedAppends, writeBatchBuffers } from './write-buffer.js';
 
 /** Records handed to the worker and not yet written, at most: about seven seconds of a very busy server. */
 export const MAX_IN_FLIGHT = 262_144;
@@ -76,8 +75,7 @@ class DropLog {
  * `Alert`: the type of the alerts appended, which the store gives back as they were (their acknowledgement
  * merged); detection's AlertRecord in the agent.
  */
-export class WorkerHistoryStore<Alert extends StorableAlert = AlertLike> {
-  private readonly pending = new WriteBuffer();
+export class WorkerHistoryStore<Alert extends StorableAlert = AlertLike> extends BufferedAppends<Alert> {
   private readonly calls = new Map<number, PendingCall>();
   private readonly drops: DropLog;
   private settledWaiters: Array<() => void> = [];
@@ -95,6 +93,7 @@ export class WorkerHistoryStore<Alert extends StorableAlert = AlertLike> {
     readonly path: string,
     private readonly log: StoreLog | undefined,
   ) {
+    super();
     this.drops = new DropLog(log);
     worker.on('message', (m: FromWorker) => this.receive(m));
     worker.on('error', (err: Error) => this.lost(`the store's thread failed: ${err.message}`));
@@ -120,22 +119,6 @@ export class WorkerHistoryStore<Alert extends StorableAlert = AlertLike> {
     port1.close();
     void worker.terminate();
     throw errorOf(fault ?? { name: 'Error', message: `the history store in ${dir} did not open within ${OPEN_TIMEOUT_MS / 1000} s`, code: 'STORE_OPEN_FAILED' });
-  }
-
-  appendStats(rec: StatsSecond): void {
-    this.pending.appendStats(rec);
-  }
-
-  appendConn(rec: ConnRecord): void {
-    this.pending.appendConn(rec);
-  }
-
-  appendDns(rec: DnsRecord): void {
-    this.pending.appendDns(rec);
-  }
-
-  appendAlert(rec: Alert): void {
-    this.pending.appendAlert(rec);
   }
 
   /** Records appended that will never be stored: refused, behind, failed writes, the worker gone. */

@@ -76,3 +76,25 @@ export class WriteBuffer {
     return batchRecords(batch) > 0 ? batch : undefined;
   }
 }
+
+/** What both stores offer the agent to append with: each record goes into a WriteBuffer until the flush. */
+export abstract class BufferedAppends<Alert extends StorableAlert> {
+  protected readonly pending = new WriteBuffer();
+
+  appendStats(rec: StatsSecond): void {
+    this.pending.appendStats(rec);
+  }
+
+  appendConn(rec: ConnRecord): void {
+    this.pending.appendConn(rec);
+  }
+
+  appendDns(rec: DnsRecord): void {
+    this.pending.appendDns(rec);
+  }
+
+  /** Alerts are kept one row per alert_id in its latest state; the second it first fired counts it in the series. */
+  appendAlert(rec: Alert): void {
+    this.pending.appendAlert(rec);
+  }
+}
