@@ -135,7 +135,13 @@ export class HistoryStore extends BufferedAppends<AlertLike> {
   /** Writes a batch (appended here, or on the agent's thread for the worker store) in one transaction. */
   write(batch: WriteBatch): void {
     this.assertOpen();
-    this.db.transaction(() => this.writeInTransaction(batch))();
+    try {
+      this.latestSecond = this.db.transaction(() => this.writeInTransaction(batch))();
+    } catch (err) {
+      // Rolled back: the rollups' watermarks in memory may have moved with it.
+      this.rollups.reload();
+      throw err;
+    }
   }
 
   /** Runs retention when a minute of the store's clock has passed since it last did. */
@@ -227,7 +233,8 @@ export class HistoryStore extends BufferedAppends<AlertLike> {
     }
   }
 
-  private writeInTransaction(batch: WriteBatch): void {
+  /** The batch's rows and rollups; returns the newest second stored. */
+  private writeInTransaction(batch: WriteBatch): number {
     let latest = this.latestSecond;
     for (const s of batch.stats) {
       this.rollups.addSecond(s.second, s.counters);
@@ -244,7 +251,7 @@ export class HistoryStore extends BufferedAppends<AlertLike> {
     if (batch.conn) this.segments.write(batch.conn);
     if (batch.dns) this.segments.write(batch.dns);
     if (latest > -Infinity) this.rollups.rollUpTo(latest);
-    this.latestSecond = latest;
+    return latest;
   }
 
   private assertOpen(): void {
