@@ -59,6 +59,11 @@ test('the worker store answers what HistoryStore answers; a query sees everythin
   assert.equal(after.alert('A2')?.acknowledged_by, 'ui 1');
   after.close();
   await assert.rejects(store.flows(range), /closed/);
+  // Appended after the close: counted, never sent to a worker that is gone.
+  store.appendConn(conns[0]);
+  store.flush();
+  assert.equal(store.droppedRecords, 1);
+  await store.settled();
 });
 
 test('opening fails at once and in one line: not a database, a newer schema', (t) => {

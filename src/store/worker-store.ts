@@ -134,7 +134,8 @@ export class WorkerHistoryStore<Alert extends StorableAlert = AlertLike> extends
     const batch = this.pending.take();
     if (batch === undefined) return;
     const records = batchRecords(batch);
-    if (this.failure !== undefined) return this.drops.dropped(records, this.failure, this.nextSeq);
+    const gone = this.failure ?? (this.closed ? `history store ${this.path} is closed` : undefined);
+    if (gone !== undefined) return this.drops.dropped(records, gone, this.nextSeq);
     if (this.inFlight + records > MAX_IN_FLIGHT) return this.drops.dropped(records, 'the store is behind: more than a few seconds of records wait to be written', this.nextSeq);
     this.inFlight += records;
     this.send({ type: 'write', seq: this.nextSeq++, batch }, writeBatchBuffers(batch));
