@@ -30,11 +30,9 @@ interface Hit {
 
 const newestFirst = (a: Hit, b: Hit) => b.ts - a.ts || b.segment - a.segment || b.row - a.row;
 
-/** The rows of a segment's keys that match the query. */
-function matchingRows(keys: Float64Array[], hosts: string[], q: HistoryQuery): number[] {
+/** The rows of a segment's keys that match the query; `host`: the host's index in the segment's table, or -1 for any. */
+function matchingRows(keys: Float64Array[], host: number, q: HistoryQuery): number[] {
   const [ts, origPort, respPort, proto, origHost, respHost] = keys;
-  const host = q.host === undefined ? -1 : hosts.indexOf(q.host);
-  if (q.host !== undefined && host < 0) return [];
   const port = q.port ?? -1;
   const code = q.proto === undefined ? -1 : protoCode(q.proto);
   const rows: number[] = [];
@@ -87,9 +85,11 @@ export class SegmentQueries {
       const page = this.page(kind, q, after);
       for (const c of page) {
         if (hits.length >= limit && c.ts_max < kth) return hits.sort(newestFirst).slice(0, limit);
-        const hosts = JSON.parse(c.hosts) as string[];
+        // The summary matched the host's JSON; its table says whether it is the host itself.
+        const host = q.host === undefined ? -1 : (JSON.parse(c.hosts) as string[]).indexOf(q.host);
+        if (q.host !== undefined && host < 0) continue;
         const keys = keyColumns(this.keysOf.get(c.id) as Buffer);
-        for (const row of matchingRows(keys, hosts, q)) hits.push({ ts: keys[0][row], segment: c.id, row });
+        for (const row of matchingRows(keys, host, q)) hits.push({ ts: keys[0][row], segment: c.id, row });
         if (hits.length >= limit && (kth === -Infinity || hits.length >= 2 * limit)) {
           hits = hits.sort(newestFirst).slice(0, limit);
           kth = hits[limit - 1].ts;
@@ -109,11 +109,11 @@ export class SegmentQueries {
       where.push('instr(hosts, ?) > 0');
       params.push(JSON.stringify(q.host));
     }
-    if (q.port !== undefined) {
+    if (q.port !== undefined && Number.isInteger(q.port) && q.port >= 0 && q.port <= 0xffff) {
       // Two bytes among the ports (a match straddling two ports is weeded out by the rows).
       where.push('instr(ports, ?) > 0');
       const needle = Buffer.alloc(2);
-      needle.writeUInt16BE(q.port & 0xffff);
+      needle.writeUInt16BE(q.port);
       params.push(needle);
     }
     if (q.proto !== undefined) {
@@ -125,7 +125,7 @@ export class SegmentQueries {
       where.push('(ts_max, id) < (?, ?)');
       params.push(after.ts_max, after.id);
     }
-    const key = `${q.host !== undefined}${q.port !== undefined}${q.proto !== undefined}${after !== undefined}`;
+    const key = where.join(' AND ');
     let statement = this.candidates.get(key);
     if (statement === undefined) {
       statement = this.db.prepare(`SELECT id, ts_max, hosts FROM segments WHERE ${where.join(' AND ')} ORDER BY ts_max DESC, id DESC LIMIT ${PAGE}`);
