@@ -6,6 +6,7 @@ import { offlineRead } from './offline-read.js';
 import { liveCapture } from './live-capture.js';
 import { tapModes } from './tap-modes.js';
 import { historyQuery } from './history-query.js';
+import { historyWrite } from './history-write.js';
 import { detectionCost } from './detection.js';
 import { serviceBench } from './service.js';
 import { transportsBench } from './transports.js';
@@ -13,4 +14,4 @@ import { uiBench } from './ui.js';
 import { uiRenderBench } from './ui-render.js';
 import type { Benchmark } from './types.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, detectionCost, serviceBench, transportsBench, uiBench, uiRenderBench];
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, historyWrite, detectionCost, serviceBench, transportsBench, uiBench, uiRenderBench];

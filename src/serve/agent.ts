@@ -122,7 +122,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
         log.warn({ target, alert_id: alert.alert_id, err: error.message }, 'alert not delivered'));
   const detection = detecting?.detection;
   // A serving agent keeps history under its data directory (tests and library use pass their own, or none).
-  const history = deps.history ?? (settings.serve ? attempt(() => openAgentHistory(settings.dataDir, target), `cannot open the history store in ${settings.dataDir}`, '--data DIR') : undefined);
+  const history = deps.history ?? (settings.serve ? attempt(() => openAgentHistory(settings.dataDir, target, log), `cannot open the history store in ${settings.dataDir}`, '--data DIR') : undefined);
   // Acknowledgements: every alert record passes through them; an acknowledged alert is re-sent to subscribers.
   const acks = detection ? new AlertAcks({ now: () => clock.now(), history, publish: (record) => service?.server.publish('alerts', record) }) : undefined;
   if (settings.serve) {

@@ -3,7 +3,9 @@
  * for an alert still open, in memory, and every later record of that alert leaves the agent with its
  * acknowledgement in it (no client or store sees it un-acknowledged again); in the history store, for good,
  * beside the alert. The alert's latest record is re-sent at once to every subscriber of `alerts` with the
- * acknowledgement in it, so a second UI shows what the first one did.
+ * acknowledgement in it, so a second UI shows what the first one did. The store answers on its own thread,
+ * so an acknowledgement is a promise; an open alert takes it at once, so a second one arriving meanwhile gets
+ * the first.
  */
 import type { AlertRecord } from '../analyze/records.js';
 import type { AlertAck } from '../store/types.js';
@@ -13,7 +15,7 @@ export interface AlertAcksOptions {
   /** The agent's clock (seconds since the epoch): when an acknowledgement was given. */
   now: () => number;
   /** The history store, when the agent keeps one: acknowledgements of alerts it holds are written there. */
-  history?: { acknowledgeAlert(alertId: string, ack: AlertAck): AgentAlertRecord | undefined };
+  history?: { acknowledgeAlert(alertId: string, ack: AlertAck): AgentAlertRecord | undefined | Promise<AgentAlertRecord | undefined> };
   /** Sends a record to the subscribers of `alerts` (only them: the store has the acknowledgement already). */
   publish: (record: AgentAlertRecord) => void;
 }
@@ -49,11 +51,13 @@ export class AlertAcks {
    * Acknowledges an open alert, or one the store holds. The first acknowledgement is kept: a later one gets
    * it back and changes nothing. Undefined when the alert is neither open nor stored.
    */
-  ack(alertId: string, by: string): AlertAck | undefined {
+  async ack(alertId: string, by: string): Promise<AlertAck | undefined> {
     const live = this.open.get(alertId);
     if (live?.ack) return live.ack;
     const ack: AlertAck = { acknowledged: true, acknowledged_at: this.o.now(), acknowledged_by: by };
-    const stored = this.o.history?.acknowledgeAlert(alertId, ack);
+    // Taken now, before the store answers: the first acknowledgement of an open alert is the one kept.
+    if (live) live.ack = ack;
+    const stored = await this.o.history?.acknowledgeAlert(alertId, ack);
     if (!live && !stored) return undefined;
     const kept = stored ? ackOf(stored) ?? ack : ack;
     if (live) live.ack = kept;

@@ -31,17 +31,22 @@ export interface HistoryBackend {
   topTalkers(query: TalkersParams & { limit: number }): HostTotal[] | Promise<HostTotal[]>;
 }
 
-/** The history store as the agent feeds it (src/store's HistoryStore): appends, a flush a second, retention hourly. */
+/**
+ * The history store as the agent feeds it (src/store's WorkerHistoryStore, or HistoryStore in tests): appends,
+ * a flush a second that never blocks, retention hourly, and a close that waits until everything is written.
+ */
 export interface HistoryStoreLike extends HistoryBackend {
   appendStats(record: object): void;
   appendConn(record: ConnRecord): void;
   appendDns(record: DnsRecord): void;
   appendAlert(record: AlertRecord): void;
   /** Marks a stored alert acknowledged for good; undefined when the store does not have it. */
-  acknowledgeAlert(alertId: string, ack: AlertAck): AgentAlertRecord | undefined;
+  acknowledgeAlert(alertId: string, ack: AlertAck): AgentAlertRecord | undefined | Promise<AgentAlertRecord | undefined>;
   flush(): void;
   enforceRetention(now: number): void;
   close(): void;
+  /** Records appended that were not stored (the store behind, the disk full): a count to show, never a reason to stop. */
+  readonly droppedRecords?: number;
 }
 
 /** Detection's controls (acknowledge, suppress). */

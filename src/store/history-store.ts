@@ -1,21 +1,25 @@
 /**
  * The agent's memory: per-second statistics rolled up to minutes and hours, closed flows, DNS transactions
- * and alerts, in one SQLite file (WAL) under the data directory. The agent appends as records leave the
- * engine (kept in memory) and calls flush() once a second: one transaction for all of it, off the capture
- * path. A kill -9 loses at most what was appended since the last flush; WAL makes the file open clean after.
+ * (in segments, segment-write.ts) and alerts, in one SQLite file (WAL) under the data directory. Records are
+ * appended as they leave the engine (packed in memory, write-buffer.ts) and flush() writes them in one
+ * transaction. A kill -9 loses at most what was appended since the last flush; WAL makes the file open clean
+ * after. Synchronous: the agent runs it on its own thread (worker-store.ts), tests and tools directly.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
-import type { StatsSecond } from '../stats/stats-record.js';
-import { RecordQueries } from './record-queries.js';
+import { limitOf, RecordQueries } from './record-queries.js';
 import { RetentionPolicy } from './retention.js';
 import { MINUTE, Rollups, type Counters } from './rollups.js';
 import { migrate } from './schema.js';
+import { SegmentQueries } from './segment-read.js';
+import { SegmentWriter } from './segment-write.js';
 import { SeriesQueries } from './series-query.js';
-import { statsCounters, insertConn, insertDns, type RecordInserts, prepareInserts, upsertAlert } from './writes.js';
+import { BufferedAppends, type WriteBatch } from './write-buffer.js';
+import { type RecordInserts, prepareInserts, upsertAlert } from './writes.js';
 import {
+  DATABASE_FILE,
   DEFAULT_MAX_BYTES,
   DEFAULT_RETENTION,
   SERIES_COLUMNS,
@@ -30,7 +34,7 @@ import {
   type TalkersQuery,
 } from './types.js';
 
-export const DATABASE_FILE = 'history.sqlite';
+export { DATABASE_FILE } from './types.js';
 /** flush() runs retention at most this often (seconds of the store's clock). */
 const RETENTION_INTERVAL = 60;
 const ALERTS_COLUMN = SERIES_COLUMNS.indexOf('alerts');
@@ -44,25 +48,30 @@ export class StoreOpenError extends Error {
   readonly code = 'STORE_OPEN_FAILED';
 }
 
-interface PendingSecond {
-  second: number;
-  counters: Counters;
-  talkers: Array<{ host: string; bytes: number; packets: number }>;
+/** Two lists newest first (ts descending) merged, the first list's records ahead on equal times, cut at `limit`. */
+function mergeNewestFirst<T extends { ts: number }>(first: T[], second: T[], limit: number): T[] {
+  if (second.length === 0) return first;
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < first.length || j < second.length)) {
+    if (j >= second.length || (i < first.length && first[i].ts >= second[j].ts)) out.push(first[i++]);
+    else out.push(second[j++]);
+  }
+  return out;
 }
 
-export class HistoryStore {
-  private pendingStats: PendingSecond[] = [];
-  private pendingConn: ConnRecord[] = [];
-  private pendingDns: DnsRecord[] = [];
-  private pendingAlerts: AlertLike[] = [];
+export class HistoryStore extends BufferedAppends<AlertLike> {
   private latestSecond: number;
   private nextRetention = -Infinity;
   private closed = false;
   private readonly rollups: Rollups;
   private readonly seriesQueries: SeriesQueries;
   private readonly recordQueries: RecordQueries;
+  private readonly segmentQueries: SegmentQueries;
   private readonly retention: RetentionPolicy;
   private readonly inserts: RecordInserts;
+  private readonly segments: SegmentWriter;
   private readonly clock: () => number;
 
   private constructor(
@@ -70,13 +79,16 @@ export class HistoryStore {
     readonly path: string,
     options: HistoryStoreOptions,
   ) {
+    super();
     this.clock = options.clock ?? (() => Date.now() / 1000);
     this.rollups = new Rollups(db, Math.max(0, Math.floor(options.talkersPerMinute ?? 20)));
     this.seriesQueries = new SeriesQueries(db, this.rollups);
     this.recordQueries = new RecordQueries(db);
+    this.segmentQueries = new SegmentQueries(db);
     const retention: Retention = { ...DEFAULT_RETENTION, ...options.retention };
     this.retention = new RetentionPolicy(db, this.rollups, retention, options.maxBytes ?? DEFAULT_MAX_BYTES);
     this.inserts = prepareInserts(db);
+    this.segments = new SegmentWriter(db);
     this.latestSecond = (db.prepare('SELECT max(ts) FROM stats_1s').pluck().get() as number | null) ?? -Infinity;
   }
 
@@ -96,6 +108,7 @@ export class HistoryStore {
       // Keeps the WAL file from staying at its high-water mark after a burst.
       db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       migrate(db);
+      if (options.fileLimitBytes !== undefined) db.pragma(`max_page_count = ${Math.ceil(options.fileLimitBytes / (db.pragma('page_size', { simple: true }) as number))}`);
       return new HistoryStore(db, path, options);
     } catch (err) {
       db?.close();
@@ -105,62 +118,39 @@ export class HistoryStore {
     }
   }
 
-  appendStats(rec: StatsSecond): void {
-    const talkers = rec.top_talkers.map((t) => ({ host: t.host, bytes: t.bytes, packets: t.packets }));
-    this.pendingStats.push({ second: Math.floor(rec.ts), counters: statsCounters(rec), talkers });
-  }
-
-  appendConn(rec: ConnRecord): void {
-    this.pendingConn.push(rec);
-  }
-
-  appendDns(rec: DnsRecord): void {
-    this.pendingDns.push(rec);
-  }
-
-  /** Alerts are kept one row per alert_id in its latest state; the second it first fired counts it in the series. */
-  appendAlert(rec: AlertLike): void {
-    this.pendingAlerts.push(rec);
+  /** Records appended but refused: more in one flush than a batch holds. */
+  get droppedRecords(): number {
+    return this.pending.dropped;
   }
 
   /** Writes everything appended since the last flush in one transaction, rolls up completed minutes and hours. */
   flush(): void {
     this.assertOpen();
-    const stats = this.pendingStats;
-    const conns = this.pendingConn;
-    const dns = this.pendingDns;
-    const alerts = this.pendingAlerts;
     // Taken before writing: if the disk fails, what was buffered is dropped rather than growing without end.
-    this.pendingStats = [];
-    this.pendingConn = [];
-    this.pendingDns = [];
-    this.pendingAlerts = [];
-    if (stats.length + conns.length + dns.length + alerts.length > 0) {
-      this.db.transaction(() => {
-        let latest = this.latestSecond;
-        for (const s of stats) {
-          this.rollups.addSecond(s.second, s.counters);
-          const minute = s.second - (s.second % MINUTE);
-          for (const t of s.talkers) this.inserts.talker.run(minute, t.host, t.bytes, t.packets);
-          if (s.second > latest) latest = s.second;
-        }
-        for (const a of alerts) {
-          if (!upsertAlert(this.inserts, a)) continue;
-          const counters: Counters = new Array(SERIES_COLUMNS.length).fill(0);
-          counters[ALERTS_COLUMN] = 1;
-          this.rollups.addSecond(Math.floor(a.ts), counters);
-        }
-        for (const c of conns) insertConn(this.inserts, c);
-        for (const d of dns) insertDns(this.inserts, d);
-        if (latest > -Infinity) this.rollups.rollUpTo(latest);
-        this.latestSecond = latest;
-      })();
+    const batch = this.pending.take();
+    if (batch !== undefined) this.write(batch);
+    this.retainIfDue();
+  }
+
+  /** Writes a batch (appended here, or on the agent's thread for the worker store) in one transaction. */
+  write(batch: WriteBatch): void {
+    this.assertOpen();
+    try {
+      this.latestSecond = this.db.transaction(() => this.writeInTransaction(batch))();
+    } catch (err) {
+      // Rolled back: the rollups' watermarks in memory may have moved with it.
+      this.rollups.reload();
+      throw err;
     }
+  }
+
+  /** Runs retention when a minute of the store's clock has passed since it last did. */
+  retainIfDue(): void {
+    this.assertOpen();
     const now = this.clock();
-    if (now >= this.nextRetention) {
-      this.nextRetention = now + RETENTION_INTERVAL;
-      this.retention.enforce(now);
-    }
+    if (now < this.nextRetention) return;
+    this.nextRetention = now + RETENTION_INTERVAL;
+    this.retention.enforce(now);
   }
 
   /** The series keeps all traffic only: a host, port or proto filter is a RangeError, never silently ignored. */
@@ -172,14 +162,17 @@ export class HistoryStore {
     return this.seriesQueries.series(q);
   }
 
+  /** Newest first: segments, and rows an older version wrote in the conn table. */
   flows(q: HistoryQuery): ConnRecord[] {
     this.assertOpen();
-    return this.recordQueries.flows(q);
+    const limit = limitOf(q);
+    return mergeNewestFirst(this.segmentQueries.records('conn', q, limit) as ConnRecord[], this.recordQueries.flows(q), limit);
   }
 
   dns(q: HistoryQuery): DnsRecord[] {
     this.assertOpen();
-    return this.recordQueries.dns(q);
+    const limit = limitOf(q);
+    return mergeNewestFirst(this.segmentQueries.records('dns', q, limit) as DnsRecord[], this.recordQueries.dns(q), limit);
   }
 
   alerts(q: HistoryQuery): AlertLike[] {
@@ -238,6 +231,27 @@ export class HistoryStore {
       this.closed = true;
       this.db.close();
     }
+  }
+
+  /** The batch's rows and rollups; returns the newest second stored. */
+  private writeInTransaction(batch: WriteBatch): number {
+    let latest = this.latestSecond;
+    for (const s of batch.stats) {
+      this.rollups.addSecond(s.second, s.counters);
+      const minute = s.second - (s.second % MINUTE);
+      for (const t of s.talkers) this.inserts.talker.run(minute, t.host, t.bytes, t.packets);
+      if (s.second > latest) latest = s.second;
+    }
+    for (const a of batch.alerts) {
+      if (!upsertAlert(this.inserts, a)) continue;
+      const counters: Counters = new Array(SERIES_COLUMNS.length).fill(0);
+      counters[ALERTS_COLUMN] = 1;
+      this.rollups.addSecond(Math.floor(a.ts), counters);
+    }
+    if (batch.conn) this.segments.write(batch.conn);
+    if (batch.dns) this.segments.write(batch.dns);
+    if (latest > -Infinity) this.rollups.rollUpTo(latest);
+    return latest;
   }
 
   private assertOpen(): void {

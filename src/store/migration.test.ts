@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE, HistoryStore } from './history-store.js';
 import { migrate, SCHEMA_VERSION } from './schema.js';
-import { alertRecord, connRecord, statsSecond, tempDir } from './store-fixtures.test-util.js';
+import { connParams, CONN_COLUMNS } from './conn-columns.js';
+import { alertRecord, connRecord, dnsRecord, statsSecond, tempDir } from './store-fixtures.test-util.js';
 
 const H0 = 1_699_999_200;
 
@@ -27,7 +28,7 @@ test('a version 1 database (no top talkers) migrates forward and keeps its histo
   v1.close();
 
   const store = HistoryStore.open(dir, { clock: () => 0 });
-  assert.equal(SCHEMA_VERSION, 4);
+  assert.equal(SCHEMA_VERSION, 5);
   assert.deepEqual(store.flows({ since: H0, until: H0 + 10 }).map((c) => c.uid), [conn.uid]);
   // The watermark came through: minute H0 from stats_1m, minute H0+60 from stats_1s, plus what we add now.
   store.appendStats(statsSecond(H0 + 61, 1, [['10.0.0.5', 42]]));
@@ -63,6 +64,41 @@ test('a version 2 database (no acknowledgement columns) migrates; its alerts rea
   assert.equal(after.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   assert.deepEqual(after.prepare('SELECT acknowledged_at, acknowledged_by FROM alerts').get(), { acknowledged_at: H0 + 200, acknowledged_by: 'loopy-ui 0.1.0' });
   after.close();
+});
+
+test('a version 4 database (a row per flow and per DNS transaction) migrates; its rows read beside the new segments, newest first', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(dir, { mode: 0o700 });
+  const v4 = new Database(join(dir, DATABASE_FILE));
+  migrate(v4, 4);
+  // Rows as version 4 wrote them: flows in columns, DNS as JSON beside its filter columns.
+  const insertConn = v4.prepare(`INSERT INTO conn (${CONN_COLUMNS.join(', ')}) VALUES (${CONN_COLUMNS.map(() => '?').join(', ')})`);
+  const oldFlows = [connRecord(H0 + 1, '10.0.0.5', 40_001, '10.0.0.9', 22), connRecord(H0 + 3, '10.0.0.6', 40_003, '10.0.0.9', 443)];
+  for (const c of oldFlows) insertConn.run(connParams(c));
+  const oldDns = dnsRecord(H0 + 2, '10.0.0.5', 'old.example', 'NOERROR');
+  v4.prepare("INSERT INTO dns (ts, uid, orig_h, orig_p, resp_h, resp_p, proto, record) VALUES (?, ?, ?, ?, ?, ?, 'udp', ?)").run(
+    oldDns.ts, oldDns.uid, oldDns['id.orig_h'], oldDns['id.orig_p'], oldDns['id.resp_h'], oldDns['id.resp_p'], JSON.stringify(oldDns),
+  );
+  v4.close();
+
+  const store = HistoryStore.open(dir, { clock: () => 0 });
+  const newFlows = [connRecord(H0 + 2, '10.0.0.5', 40_002, '10.0.0.9', 22), connRecord(H0 + 4, '10.0.0.7', 40_004, '10.0.0.9', 22)];
+  for (const c of newFlows) store.appendConn(c);
+  store.appendDns(dnsRecord(H0 + 1, '10.0.0.5', 'new.example', 'NOERROR'));
+  store.flush();
+  const ports = (q: object) => store.flows({ since: H0, until: H0 + 10, ...q }).map((c) => c['id.orig_p']);
+  assert.deepEqual(ports({}), [40_004, 40_003, 40_002, 40_001], 'old rows and segments, one list, newest first');
+  assert.deepEqual(ports({ limit: 3 }), [40_004, 40_003, 40_002]);
+  assert.deepEqual(ports({ host: '10.0.0.5' }), [40_002, 40_001]);
+  assert.deepEqual(ports({ port: 443 }), [40_003]);
+  assert.deepEqual(store.flows({ since: H0, until: H0 + 10 }).at(-1), JSON.parse(JSON.stringify(oldFlows[0])));
+  assert.deepEqual(store.dns({ since: H0, until: H0 + 10 }).map((d) => d.query), ['old.example', 'new.example']);
+  // Retention empties the old tables row by row; a segment goes whole once its newest record is past it.
+  store.enforceRetention(H0 + 3.5 + 7 * 86_400);
+  assert.deepEqual(ports({}), [40_004, 40_002]);
+  store.enforceRetention(H0 + 4.5 + 7 * 86_400);
+  assert.deepEqual(ports({}), []);
+  store.close();
 });
 
 test('a database from a newer Loopy is refused, not guessed at', (t) => {

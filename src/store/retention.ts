@@ -11,12 +11,17 @@ import type { Retention } from './types.js';
 interface Victim {
   table: string;
   ts: string;
+  /** Which rows of the table (a constant condition). */
+  only?: string;
   upper?: (r: Rollups) => number;
 }
 
 const SIZE_CAP_ORDER: readonly Victim[] = [
+  // Rows older versions wrote a record each (schema 4 and before), then the segments.
   { table: 'conn', ts: 'ts' },
   { table: 'dns', ts: 'ts' },
+  { table: 'segments', ts: 'ts_max', only: "kind = 'conn'" },
+  { table: 'segments', ts: 'ts_max', only: "kind = 'dns'" },
   { table: 'stats_1s', ts: 'ts', upper: (r) => r.minuteUntil },
   { table: 'talkers_1m', ts: 'ts' },
   { table: 'stats_1m', ts: 'ts', upper: (r) => r.hourUntil },
@@ -47,6 +52,9 @@ export class RetentionPolicy {
       db.prepare('DELETE FROM stats_1h WHERE ts < ?').run(now - r.stats1h);
       db.prepare('DELETE FROM conn WHERE ts < ?').run(now - r.conn);
       db.prepare('DELETE FROM dns WHERE ts < ?').run(now - r.dns);
+      // A segment goes once its newest record has: its older ones stay at most a minute longer.
+      db.prepare("DELETE FROM segments WHERE kind = 'conn' AND ts_max < ?").run(now - r.conn);
+      db.prepare("DELETE FROM segments WHERE kind = 'dns' AND ts_max < ?").run(now - r.dns);
       db.prepare('DELETE FROM alerts WHERE state_ts < ?').run(now - r.alerts);
     })();
     this.enforceSizeCap();
@@ -74,14 +82,15 @@ export class RetentionPolicy {
   /** Deletes the oldest eighth of the table's time span; false when there is nothing it may delete. */
   private deleteOldest(v: Victim): boolean {
     const upper = v.upper ? v.upper(this.rollups) : Infinity;
-    const range = this.db.prepare(`SELECT min(${v.ts}) AS lo, max(${v.ts}) AS hi FROM ${v.table} WHERE ${v.ts} < ?`).get(bound(upper)) as {
+    const only = v.only ? ` AND ${v.only}` : '';
+    const range = this.db.prepare(`SELECT min(${v.ts}) AS lo, max(${v.ts}) AS hi FROM ${v.table} WHERE ${v.ts} < ?${only}`).get(bound(upper)) as {
       lo: number | null;
       hi: number | null;
     };
     if (range.lo === null || range.hi === null) return false;
     const cut = range.lo + Math.max((range.hi - range.lo) * SPAN_SHARE, 0);
     // `<=` so a table whose rows share one time still empties.
-    this.db.prepare(`DELETE FROM ${v.table} WHERE ${v.ts} <= ? AND ${v.ts} < ?`).run(cut, bound(upper));
+    this.db.prepare(`DELETE FROM ${v.table} WHERE ${v.ts} <= ? AND ${v.ts} < ?${only}`).run(cut, bound(upper));
     return true;
   }
 }

@@ -27,6 +27,7 @@ export class Rollups {
   private readonly rollHours: Database.Statement;
   private readonly pruneTalkers: Database.Statement;
   private readonly setMeta: Database.Statement;
+  private readonly meta: Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -46,9 +47,16 @@ export class Rollups {
         `(SELECT ts, host, row_number() OVER (PARTITION BY ts ORDER BY bytes DESC, host) AS rank FROM talkers_1m WHERE ts >= @from AND ts < @to) WHERE rank > @keep)`,
     );
     this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-    const meta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
-    this.minuteUntil = (meta.get('rolled_minute_until') as number | undefined) ?? 0;
-    this.hourUntil = (meta.get('rolled_hour_until') as number | undefined) ?? 0;
+    this.meta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    this.minuteUntil = 0;
+    this.hourUntil = 0;
+    this.reload();
+  }
+
+  /** The watermarks as the file has them: after a transaction that moved them was rolled back (a full disk). */
+  reload(): void {
+    this.minuteUntil = (this.meta.get('rolled_minute_until') as number | undefined) ?? 0;
+    this.hourUntil = (this.meta.get('rolled_hour_until') as number | undefined) ?? 0;
   }
 
   /** Adds one second's counters (inside the caller's transaction), and to the coarser tables if already rolled. */

@@ -77,6 +77,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE conn ADD COLUMN vlan INTEGER;
   ALTER TABLE conn ADD COLUMN inner_vlan INTEGER;
   `,
+  // 5: closed flows and DNS transactions in segments (segment-write.ts): up to 256 records of one minute a
+  // row, their columns in two blobs beside a summary queries filter on. A row and five index entries per flow
+  // cost SQLite more than the capture itself (decision 13). The summaries are a table of their own, so a query
+  // that scans them reads none of the records. The conn and dns tables keep what older versions wrote, read
+  // beside the segments until retention empties them; nothing new goes there.
+  `
+  CREATE TABLE segments (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    ts_min REAL NOT NULL, ts_max REAL NOT NULL, rows INTEGER NOT NULL,
+    protos INTEGER NOT NULL, hosts TEXT NOT NULL, ports BLOB NOT NULL
+  );
+  CREATE INDEX segments_kind_ts ON segments (kind, ts_max);
+  CREATE TABLE segment_data (id INTEGER PRIMARY KEY, keys BLOB NOT NULL, rest BLOB NOT NULL);
+  CREATE TRIGGER segments_delete AFTER DELETE ON segments BEGIN DELETE FROM segment_data WHERE id = old.id; END;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,6 +3,9 @@
  * they live here because the store sits below the client (imports run downhill), and the client re-exports them.
  */
 
+/** The database's file name in the data directory (beside it SQLite keeps -wal and -shm). */
+export const DATABASE_FILE = 'history.sqlite';
+
 export type Resolution = '1s' | '1m' | '1h';
 
 /** Filters shared by the history queries. Times are seconds since the epoch: since ≤ ts < until. */
@@ -84,6 +87,9 @@ export interface AlertLike {
   [field: string]: unknown;
 }
 
+/** The fields of an alert the store reads (detection's AlertRecord has them); the others are kept as they are. */
+export type StorableAlert = Pick<AlertLike, 'type' | 'ts' | 'alert_id' | 'detector' | 'severity' | 'message' | 'state' | 'state_ts' | 'src' | 'dst'>;
+
 /**
  * What an acknowledged alert's record carries (docs/records.md): added by the agent on alerts.ack, kept in
  * the store beside the alert, merged into the record by every query. Absent while nobody has acknowledged it.
@@ -114,4 +120,9 @@ export interface HistoryStoreOptions {
   clock?: () => number;
   /** Top talkers kept per minute once the minute is complete (default 20). */
   talkersPerMinute?: number;
+  /**
+   * A hard ceiling on the file (SQLite's max_page_count): a write past it fails as on a full disk. Unlike
+   * maxBytes nothing is deleted to make room. None by default; tests use it to fill the "disk".
+   */
+  fileLimitBytes?: number;
 }

@@ -1,14 +1,10 @@
-/** The store's insert statements and the mapping from records to their columns (conn-columns.ts for flows). */
+/** The store's insert statements for alerts and top talkers, and the counters of a stats record (flows and DNS: segment-write.ts). */
 import type Database from 'better-sqlite3';
-import type { ConnRecord, DnsRecord } from '../analyze/records.js';
 import type { StatsSecond } from '../stats/stats-record.js';
-import { CONN_COLUMNS, connParams } from './conn-columns.js';
 import type { Counters } from './rollups.js';
 import type { AlertLike } from './types.js';
 
 export interface RecordInserts {
-  conn: Database.Statement;
-  dns: Database.Statement;
   alertKnown: Database.Statement;
   alert: Database.Statement;
   acknowledge: Database.Statement;
@@ -17,11 +13,6 @@ export interface RecordInserts {
 
 export function prepareInserts(db: Database.Database): RecordInserts {
   return {
-    conn: db.prepare(`INSERT INTO conn (${CONN_COLUMNS.join(', ')}) VALUES (${CONN_COLUMNS.map(() => '?').join(', ')})`),
-    dns: db.prepare(
-      `INSERT INTO dns (ts, uid, orig_h, orig_p, resp_h, resp_p, proto, trans_id, query, qtype_name, rcode_name, rtt, answers, record)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
     alertKnown: db.prepare('SELECT 1 FROM alerts WHERE alert_id = ?').pluck(),
     // A later state replaces an earlier one; a record older than the stored state (replayed twice) does not.
     // An acknowledgement, once stored, stays: the first one is kept, whatever later records say.
@@ -51,17 +42,6 @@ export function statsCounters(rec: StatsSecond): Counters {
 }
 
 const orNull = <T>(x: T | undefined): T | null => (x === undefined ? null : x);
-
-export function insertConn(s: RecordInserts, c: ConnRecord): void {
-  s.conn.run(connParams(c));
-}
-
-export function insertDns(s: RecordInserts, d: DnsRecord): void {
-  s.dns.run(
-    d.ts, d.uid, d['id.orig_h'], d['id.orig_p'], d['id.resp_h'], d['id.resp_p'], d.proto, orNull(d.trans_id), orNull(d.query),
-    orNull(d.qtype_name), orNull(d.rcode_name), orNull(d.rtt), d.answers === undefined ? null : JSON.stringify(d.answers), JSON.stringify(d),
-  );
-}
 
 /** Stores the alert's latest state; true when its alert_id was new (it fired now, as far as the store knows). */
 export function upsertAlert(s: RecordInserts, a: AlertLike): boolean {

@@ -1,0 +1,306 @@
+/**
+ * Closed flows and DNS transactions packed into columns on their way to the store: one Float64Array per number
+ * (NaN where a record has none), ids into a per-batch table for hosts and for short repeated strings (labels),
+ * and each record's own strings (uid, community_id) joined into one string. The builders run on the capture
+ * thread for every record, so they must cost next to nothing a record and keep no record object alive; the
+ * batch they hand over is transferred to the store's worker, never copied. Nothing here touches SQLite.
+ *
+ * A conn record the columns cannot hold whole (a field they do not know, a required one missing) still gets
+ * its key columns (time, hosts, ports, protocol: what queries filter on) and travels as JSON beside them.
+ */
+import type { ConnId, ConnRecord, DnsRecord } from '../analyze/records.js';
+import { dnsFlags, dnsShape } from './dns-columns.js';
+
+export type RecordKind = 'conn' | 'dns';
+
+/** Columns every kind has, first and in this order: what a query filters on. `proto` is a protoCode(). */
+export const KEY_NUMBERS = ['ts', 'orig_p', 'resp_p', 'proto'] as const;
+export const KEY_COUNT = KEY_NUMBERS.length;
+
+/** Protocols as numbers: the index here (0: anything else, which only a JSON record can carry). */
+export const PROTO_NAMES = ['', 'tcp', 'udp', 'icmp'] as const;
+
+export function protoCode(proto: string): number {
+  return proto === 'tcp' ? 1 : proto === 'udp' ? 2 : proto === 'icmp' ? 3 : 0;
+}
+
+export interface KindColumns {
+  /** Number columns after the keys. */
+  numbers: readonly string[];
+  /** Columns of repeated short strings, as ids into the batch's label table. */
+  labels: readonly string[];
+  /** Per-record strings, joined. */
+  texts: readonly string[];
+}
+
+export const COLUMNS: Readonly<Record<RecordKind, KindColumns>> = {
+  conn: {
+    numbers: ['duration', 'orig_bytes', 'resp_bytes', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes',
+      'orig_retrans', 'resp_retrans', 'orig_ooo', 'resp_ooo', 'vlan', 'inner_vlan', 'rtt'],
+    labels: ['service', 'conn_state', 'history'],
+    texts: ['uid', 'community_id'],
+  },
+  // Parts of a transaction may be absent (dns-columns.ts): NaN, label 0, '' stand for them.
+  dns: {
+    numbers: ['trans_id', 'rtt', 'qclass', 'qtype', 'rcode', 'Z', 'flags'],
+    labels: ['query', 'qclass_name', 'qtype_name', 'rcode_name'],
+    texts: ['uid', 'answers', 'TTLs'],
+  },
+};
+
+/** What crosses to the worker: plain data and typed arrays (their buffers are transferred). */
+export interface RecordBatch {
+  kind: RecordKind;
+  rows: number;
+  /** KEY_NUMBERS then COLUMNS[kind].numbers; each at least `rows` long. */
+  numbers: Float64Array[];
+  /** COLUMNS[kind].labels, ids into labelTable (0: absent). */
+  labels: Uint32Array[];
+  labelTable: string[];
+  origHost: Uint32Array;
+  respHost: Uint32Array;
+  hostTable: string[];
+  /** COLUMNS[kind].texts of every row, row after row, joined. */
+  text: string;
+  /** UTF-16 length of each of them (rows × texts). */
+  textLengths: Uint32Array;
+  /** Rows kept as JSON (ascending) and their JSON. */
+  fallbackRows: number[];
+  fallbackJson: string[];
+}
+
+const FIRST_CAPACITY = 1024;
+/** Characters of strings and JSON a batch holds at most (32 MB): a record with a huge field cannot grow it without end. */
+export const MAX_BATCH_TEXT = 16 * 1024 * 1024;
+
+/** The machinery both builders share: growing columns, the host and label tables, the joined strings. */
+abstract class BatchBuilder {
+  rows = 0;
+  protected numbers: Float64Array[];
+  protected labels: Uint32Array[];
+  protected origHost: Uint32Array;
+  protected respHost: Uint32Array;
+  protected textLengths: Uint32Array;
+  /** The records' own strings so far, appended to (a rope: cheaper than joining parts, flattened once when sent). */
+  protected text = '';
+  /** Characters in text and the kept JSON. */
+  protected textChars = 0;
+  private hostIds = new Map<string, number>();
+  private hostTable: string[] = [];
+  private labelIds = new Map<string, number>();
+  private labelTable: string[] = [''];
+  private fallbackRows: number[] = [];
+  private fallbackJson: string[] = [];
+  private capacity = FIRST_CAPACITY;
+
+  constructor(
+    readonly kind: RecordKind,
+    /** Rows a batch may hold; add() refuses beyond (the caller counts what it drops). */
+    private readonly maxRows: number,
+  ) {
+    const c = COLUMNS[kind];
+    this.numbers = Array.from({ length: KEY_COUNT + c.numbers.length }, () => new Float64Array(this.capacity));
+    this.labels = c.labels.map(() => new Uint32Array(this.capacity));
+    this.origHost = new Uint32Array(this.capacity);
+    this.respHost = new Uint32Array(this.capacity);
+    this.textLengths = new Uint32Array(this.capacity * c.texts.length);
+  }
+
+  /** The batch so far (undefined when empty); the builder starts afresh. */
+  take(): RecordBatch | undefined {
+    if (this.rows === 0) return undefined;
+    const batch: RecordBatch = {
+      kind: this.kind, rows: this.rows, numbers: this.numbers, labels: this.labels, labelTable: this.labelTable,
+      origHost: this.origHost, respHost: this.respHost, hostTable: this.hostTable, text: this.text,
+      textLengths: this.textLengths, fallbackRows: this.fallbackRows, fallbackJson: this.fallbackJson,
+    };
+    // Room for a like batch and a quarter more: buffers are allocated (zeroed) anew for every batch.
+    this.reset(Math.min(this.maxRows, Math.max(FIRST_CAPACITY, Math.ceil(this.rows * 1.25))));
+    return batch;
+  }
+
+  /** Room for one more row: false when the batch is at its limit (rows, or characters). */
+  protected room(): boolean {
+    if (this.textChars >= MAX_BATCH_TEXT) return false;
+    if (this.rows < this.capacity) return true;
+    if (this.capacity >= this.maxRows) return false;
+    this.resize(Math.min(this.maxRows, this.capacity * 2));
+    return true;
+  }
+
+  /**
+   * A new row with the key columns every kind has (time, hosts, ports, protocol); its index, or -1 when the
+   * batch is full (nothing kept).
+   */
+  protected addKeys(rec: ConnId & { ts: number }): number {
+    if (!this.room()) return -1;
+    const r = this.rows++;
+    const n = this.numbers;
+    n[0][r] = rec.ts;
+    n[1][r] = rec['id.orig_p'];
+    n[2][r] = rec['id.resp_p'];
+    n[3][r] = protoCode(rec.proto);
+    this.origHost[r] = this.hostId(rec['id.orig_h']);
+    this.respHost[r] = this.hostId(rec['id.resp_h']);
+    return r;
+  }
+
+  protected hostId(host: string): number {
+    let id = this.hostIds.get(host);
+    if (id === undefined) {
+      id = this.hostTable.push(host) - 1;
+      this.hostIds.set(host, id);
+    }
+    return id;
+  }
+
+  protected labelId(label: string | undefined): number {
+    if (label === undefined) return 0;
+    let id = this.labelIds.get(label);
+    if (id === undefined) {
+      id = this.labelTable.push(label) - 1;
+      this.labelIds.set(label, id);
+    }
+    return id;
+  }
+
+  protected keepJson(row: number, record: object): void {
+    const json = JSON.stringify(record);
+    this.fallbackRows.push(row);
+    this.fallbackJson.push(json);
+    this.textChars += json.length;
+  }
+
+  protected keepText(row: number, texts: number, index: number, text: string): void {
+    this.text += text;
+    this.textLengths[row * texts + index] = text.length;
+    this.textChars += text.length;
+  }
+
+  private reset(capacity: number): void {
+    const c = COLUMNS[this.kind];
+    this.rows = 0;
+    this.capacity = capacity;
+    this.numbers = this.numbers.map(() => new Float64Array(capacity));
+    this.labels = this.labels.map(() => new Uint32Array(capacity));
+    this.origHost = new Uint32Array(capacity);
+    this.respHost = new Uint32Array(capacity);
+    this.textLengths = new Uint32Array(capacity * c.texts.length);
+    this.text = '';
+    this.textChars = 0;
+    this.hostIds = new Map();
+    this.hostTable = [];
+    this.labelIds = new Map();
+    this.labelTable = [''];
+    this.fallbackRows = [];
+    this.fallbackJson = [];
+  }
+
+  private resize(capacity: number): void {
+    const grow = <T extends Float64Array | Uint32Array>(old: T, make: (n: number) => T, per = 1): T => {
+      const next = make(capacity * per);
+      next.set(old);
+      return next;
+    };
+    this.numbers = this.numbers.map((col) => grow(col, (n) => new Float64Array(n)));
+    this.labels = this.labels.map((col) => grow(col, (n) => new Uint32Array(n)));
+    this.origHost = grow(this.origHost, (n) => new Uint32Array(n));
+    this.respHost = grow(this.respHost, (n) => new Uint32Array(n));
+    this.textLengths = grow(this.textLengths, (n) => new Uint32Array(n), COLUMNS[this.kind].texts.length);
+    this.capacity = capacity;
+  }
+}
+
+const REQUIRED_CONN_FIELDS = 22;
+
+/** True when the columns hold the record whole: the engine's fields and no other (cheap: no lookups by name). */
+function connFits(c: ConnRecord): boolean {
+  let keys = 0;
+  for (const _ in c) keys++;
+  const optional = +('service' in c) + +('vlan' in c) + +('inner_vlan' in c) + +('rtt' in c);
+  if (keys !== REQUIRED_CONN_FIELDS + optional) return false;
+  // Same count: an unknown field would leave a required one out.
+  return c.type === 'conn' && c.ts !== undefined && c.uid !== undefined && c['id.orig_h'] !== undefined && c['id.orig_p'] !== undefined &&
+    c['id.resp_h'] !== undefined && c['id.resp_p'] !== undefined && c.proto !== undefined && c.community_id !== undefined &&
+    c.duration !== undefined && c.orig_bytes !== undefined && c.resp_bytes !== undefined && c.conn_state !== undefined &&
+    c.history !== undefined && c.orig_pkts !== undefined && c.orig_ip_bytes !== undefined && c.resp_pkts !== undefined &&
+    c.resp_ip_bytes !== undefined && c.orig_retrans !== undefined && c.resp_retrans !== undefined && c.orig_ooo !== undefined &&
+    c.resp_ooo !== undefined && protoCode(c.proto) !== 0;
+}
+
+const orNaN = (x: number | undefined): number => (x === undefined ? NaN : x);
+
+export class ConnBatchBuilder extends BatchBuilder {
+  constructor(maxRows: number) {
+    super('conn', maxRows);
+  }
+
+  /** Packs one record; false (nothing kept) when the batch is full. */
+  add(c: ConnRecord): boolean {
+    const r = this.addKeys(c);
+    if (r < 0) return false;
+    const n = this.numbers;
+    n[4][r] = c.duration;
+    n[5][r] = c.orig_bytes;
+    n[6][r] = c.resp_bytes;
+    n[7][r] = c.orig_pkts;
+    n[8][r] = c.orig_ip_bytes;
+    n[9][r] = c.resp_pkts;
+    n[10][r] = c.resp_ip_bytes;
+    n[11][r] = c.orig_retrans;
+    n[12][r] = c.resp_retrans;
+    n[13][r] = c.orig_ooo;
+    n[14][r] = c.resp_ooo;
+    n[15][r] = orNaN(c.vlan);
+    n[16][r] = orNaN(c.inner_vlan);
+    n[17][r] = orNaN(c.rtt);
+    this.labels[0][r] = this.labelId(c.service);
+    this.labels[1][r] = this.labelId(c.conn_state);
+    this.labels[2][r] = this.labelId(c.history);
+    if (connFits(c)) {
+      this.keepText(r, 2, 0, c.uid);
+      this.keepText(r, 2, 1, c.community_id);
+    } else {
+      this.keepJson(r, c);
+    }
+    return true;
+  }
+}
+
+export class DnsBatchBuilder extends BatchBuilder {
+  constructor(maxRows: number) {
+    super('dns', maxRows);
+  }
+
+  /** Packs one record; false (nothing kept) when the batch is full. */
+  add(d: DnsRecord): boolean {
+    const r = this.addKeys(d);
+    if (r < 0) return false;
+    const n = this.numbers;
+    if (n[3][r] === 0 || dnsShape(d) < 0) {
+      this.keepJson(r, d);
+      return true;
+    }
+    n[4][r] = d.trans_id;
+    n[5][r] = orNaN(d.rtt);
+    n[6][r] = orNaN(d.qclass);
+    n[7][r] = orNaN(d.qtype);
+    n[8][r] = orNaN(d.rcode);
+    n[9][r] = d.Z;
+    n[10][r] = dnsFlags(d);
+    this.labels[0][r] = this.labelId(d.query);
+    this.labels[1][r] = this.labelId(d.qclass_name);
+    this.labels[2][r] = this.labelId(d.qtype_name);
+    this.labels[3][r] = this.labelId(d.rcode_name);
+    this.keepText(r, 3, 0, d.uid);
+    this.keepText(r, 3, 1, d.answers === undefined ? '' : JSON.stringify(d.answers));
+    this.keepText(r, 3, 2, d.TTLs === undefined ? '' : JSON.stringify(d.TTLs));
+    return true;
+  }
+}
+
+/** The buffers of a batch, to transfer rather than copy. */
+export function batchBuffers(batch: RecordBatch): ArrayBuffer[] {
+  const arrays = [...batch.numbers, ...batch.labels, batch.origHost, batch.respHost, batch.textLengths];
+  return arrays.map((a) => a.buffer as ArrayBuffer);
+}

@@ -1,0 +1,83 @@
+/**
+ * The history store's own thread: it owns the SQLite connection and does every write, rollup, retention pass
+ * and query, in the order the agent's thread sent them, so capture never waits on the disk or a broad query.
+ * It opens the store first and says so through the shared state word (the agent waits for that, before it
+ * drops privileges). It must never take work the agent's thread could do cheaper in place, and never stop on
+ * a failed write: the batch is reported lost (the agent counts it) and the next one is tried.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { HistoryStore } from './history-store.js';
+import { type CallMessage, faultOf, type FromWorker, STATE, type ToWorker, type WorkerInit } from './store-protocol.js';
+import { batchRecords } from './write-buffer.js';
+
+const init = workerData as WorkerInit;
+const state = new Int32Array(init.state);
+const signal = (value: number) => {
+  Atomics.store(state, 0, value);
+  Atomics.notify(state, 0);
+};
+const post = (m: FromWorker) => parentPort!.postMessage(m);
+
+function answer(store: HistoryStore, m: CallMessage): unknown {
+  switch (m.method) {
+    case 'series':
+      return store.series(...m.args);
+    case 'flows':
+      return store.flows(...m.args);
+    case 'dns':
+      return store.dns(...m.args);
+    case 'alerts':
+      return store.alerts(...m.args);
+    case 'alert':
+      return store.alert(...m.args);
+    case 'topTalkers':
+      return store.topTalkers(...m.args);
+    case 'acknowledgeAlert':
+      return store.acknowledgeAlert(...m.args);
+    case 'enforceRetention':
+      return store.enforceRetention(...m.args);
+    case 'usedBytes':
+      return store.usedBytes();
+  }
+}
+
+function serve(store: HistoryStore, m: ToWorker): void {
+  if (m.type === 'write') {
+    try {
+      store.write(m.batch);
+      post({ type: 'written', seq: m.seq, records: batchRecords(m.batch) });
+    } catch (err) {
+      post({ type: 'written', seq: m.seq, records: batchRecords(m.batch), error: faultOf(err) });
+    }
+    try {
+      store.retainIfDue();
+    } catch (err) {
+      post({ type: 'problem', error: faultOf(err) });
+    }
+  } else if (m.type === 'call') {
+    try {
+      post({ type: 'reply', id: m.id, result: answer(store, m) });
+    } catch (err) {
+      post({ type: 'reply', id: m.id, error: faultOf(err) });
+    }
+  } else {
+    try {
+      store.close();
+    } finally {
+      signal(STATE.closed);
+      parentPort!.close();
+    }
+  }
+}
+
+try {
+  // Loaded here so that a module that cannot load (the native addon) is reported like a file that cannot open.
+  const { HistoryStore } = await import('./history-store.js');
+  const store = HistoryStore.open(init.dir, init.options);
+  parentPort!.on('message', (m: ToWorker) => serve(store, m));
+  signal(STATE.open);
+} catch (err) {
+  init.openPort.postMessage(faultOf(err));
+  signal(STATE.failed);
+  parentPort!.close();
+}
