@@ -19,8 +19,8 @@ interface Seen {
 /** Deliveries as their text, gaps as "<gap N>", each with the segment time the reassembler reports. */
 function reassembler(maxPending?: number): Seen {
   const out: string[] = [];
-  const stream: StreamReassembler = new StreamReassembler(
-    (data, offset, length) => out.push(`${data.toString('latin1', offset, offset + length)}@${stream.segmentTs}`),
+  const stream = new StreamReassembler(
+    (data, offset, length, ts) => out.push(`${data.toString('latin1', offset, offset + length)}@${ts}`),
     (bytes) => out.push(`<gap ${bytes}>`),
     maxPending,
   );
@@ -124,4 +124,15 @@ test('an ACK seen before the bytes after the hole still gives the hole up when t
   assert.deepEqual(out, ['abc@1']);
   push(stream, 6, 10, 2); // past a hole the receiver has acknowledged
   assert.deepEqual(out, ['abc@1', '<gap 3>', 'ghij@2']);
+});
+
+test('a stream knows whether it started at its SYN or was joined mid-way', () => {
+  const { stream } = reassembler();
+  assert.equal(stream.startedAtSyn, true);
+  const joined = new StreamReassembler(() => {});
+  assert.equal(joined.startedAtSyn, false, 'nothing started it yet');
+  joined.push(5000, Buffer.from('xy'), 0, 2);
+  joined.setInitialSequence(4000); // a SYN after data (a late retransmission) changes nothing
+  assert.equal(joined.startedAtSyn, false);
+  assert.equal(joined.nextSequence, 5002);
 });

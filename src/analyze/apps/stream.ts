@@ -10,7 +10,8 @@
  * The consumer hears of each gap (`onGap`, with its length) before the bytes after it, so a parser can
  * resynchronise instead of reading them as if they continued what came before.
  */
-export type StreamConsumer = (data: Buffer, offset: number, length: number) => void;
+/** In-order bytes; `ts` is the capture time of the segment they came in (a kept segment keeps its own time). */
+export type StreamConsumer = (data: Buffer, offset: number, length: number, ts: number) => void;
 /** `bytes` of the stream were never seen: the next delivery starts that far past the last one's end. */
 export type GapListener = (bytes: number) => void;
 
@@ -31,6 +32,7 @@ export function seqDiff(a: number, b: number): number {
 export class StreamReassembler {
   private nextSeq = 0;
   private started = false;
+  private startedBySyn = false;
   private pending: PendingSegment[] = [];
   private pendingBytes = 0;
   /** The highest acknowledgment the other side sent, once it has sent one. */
@@ -39,11 +41,6 @@ export class StreamReassembler {
   /** Holes given up on, and the bytes they held. */
   gaps = 0;
   gapBytes = 0;
-  /**
-   * Capture time of the segment whose bytes are being delivered (as given to push): a kept segment keeps
-   * its own time, so what is parsed from it later (behind a hole, at the flow's end) is dated right.
-   */
-  segmentTs = 0;
 
   constructor(
     private readonly consume: StreamConsumer,
@@ -56,6 +53,15 @@ export class StreamReassembler {
     if (this.started) return;
     this.nextSeq = (isn + 1) >>> 0;
     this.started = true;
+    this.startedBySyn = true;
+  }
+
+  /**
+   * True when the stream started at its SYN, so its first byte is the first the sender sent; false while
+   * nothing started it, or when the capture joined it mid-way (its first byte may be inside a message).
+   */
+  get startedAtSyn(): boolean {
+    return this.startedBySyn;
   }
 
   /** Sequence number of the next byte to deliver (meaningful once the stream has started). */
@@ -82,8 +88,7 @@ export class StreamReassembler {
     // Overlaps what was delivered already: deliver only the new tail.
     const skip = -ahead;
     if (skip >= length) return;
-    this.segmentTs = ts;
-    this.deliver(data, offset + skip, length - skip);
+    this.deliver(data, offset + skip, length - skip, ts);
     if (this.pending.length > 0) this.drainPending();
   }
 
@@ -116,9 +121,9 @@ export class StreamReassembler {
     }
   }
 
-  private deliver(data: Buffer, offset: number, length: number): void {
+  private deliver(data: Buffer, offset: number, length: number, ts: number): void {
     this.nextSeq = (this.nextSeq + length) >>> 0;
-    this.consume(data, offset, length);
+    this.consume(data, offset, length, ts);
   }
 
   private keep(seq: number, data: Buffer, offset: number, length: number, ts: number): void {
@@ -156,8 +161,7 @@ export class StreamReassembler {
         this.pending.splice(i, 1);
         this.pendingBytes -= seg.bytes.length;
         const skip = -ahead;
-        this.segmentTs = seg.ts;
-        if (skip < seg.bytes.length) this.deliver(seg.bytes, skip, seg.bytes.length - skip);
+        if (skip < seg.bytes.length) this.deliver(seg.bytes, skip, seg.bytes.length - skip, seg.ts);
         progressed = true;
         break;
       }

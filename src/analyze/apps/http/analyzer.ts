@@ -94,11 +94,11 @@ class HttpFlow {
       onError: (weird) => analyzer.onError(this, weird),
     });
     this.origStream = new StreamReassembler(
-      (data, offset, length) => this.deliver(true, data, offset, length),
+      (data, offset, length, ts) => this.deliver(true, data, offset, length, ts),
       (bytes) => this.gap(analyzer, true, bytes),
     );
     this.respStream = new StreamReassembler(
-      (data, offset, length) => this.deliver(false, data, offset, length),
+      (data, offset, length, ts) => this.deliver(false, data, offset, length, ts),
       (bytes) => this.gap(analyzer, false, bytes),
     );
   }
@@ -130,8 +130,8 @@ class HttpFlow {
     else this.respGapFirst += bytes;
   }
 
-  private deliver(fromOrig: boolean, data: Buffer, offset: number, length: number): void {
-    this.ts = (fromOrig ? this.origStream : this.respStream).segmentTs;
+  private deliver(fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void {
+    this.ts = ts;
     if (this.requestsFromOrig === undefined) {
       // Whichever side speaks first with "HTTP/" is the server, even when the flow table (which saw some
       // other packet first) calls it the originator.
