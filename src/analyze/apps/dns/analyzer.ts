@@ -5,7 +5,7 @@
  */
 import { IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, type Packet } from '../../../decode/packet.js';
 import { defineWeird } from '../../../decode/weirds.js';
-import type { AppAnalyzer, AppContext } from '../types.js';
+import type { AppContext, PacketAnalyzer } from '../types.js';
 import { parseDnsMessage, type DnsMessage } from './message.js';
 import { DnsTcpDirection, type DnsTcpHandlers } from './tcp-framing.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_QUERY_TIMEOUT, DnsTransactions } from './transactions.js';
@@ -32,7 +32,7 @@ interface FlowState {
   resp: DnsTcpDirection | null;
 }
 
-export class DnsAnalyzer implements AppAnalyzer {
+export class DnsAnalyzer implements PacketAnalyzer {
   private readonly flows = new Map<number, FlowState>();
   readonly transactions: DnsTransactions;
   private readonly onMessage: DnsMessageHook | undefined;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Packet, TCP_ACK, TCP_SYN } from '../../../decode/packet.js';
-import { FakeAppContext, fillTcpPacket, synPacket } from '../tls/testing/fake-context.js';
+import { FakeAppContext, fillTcpPacket, synPacket } from '../testing/fake-context.js';
 import { HttpAnalyzer, httpRegistration, type HttpRecord } from './index.js';
 import { FakeHttpConnection as Conn, pick } from './testing/fake-connection.js';
 

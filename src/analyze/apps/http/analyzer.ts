@@ -11,7 +11,7 @@
  */
 import { TCP_ACK, TCP_SYN, type Packet } from '../../../decode/packet.js';
 import { defineWeird } from '../../../decode/weirds.js';
-import type { AppAnalyzer, AppContext } from '../types.js';
+import type { AppContext, PacketAnalyzer } from '../types.js';
 import { StreamReassembler } from '../stream.js';
 import { FRAME_TUNNEL, requestFraming, responseFraming } from './framing.js';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './head.js';
@@ -149,7 +149,7 @@ class HttpFlow {
   }
 }
 
-export class HttpAnalyzer implements AppAnalyzer {
+export class HttpAnalyzer implements PacketAnalyzer {
   private readonly flows = new Map<number, HttpFlow>();
 
   constructor(private readonly ctx: AppContext) {}

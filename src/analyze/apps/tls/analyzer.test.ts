@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Packet, TCP_ACK, TCP_FIN } from '../../../decode/packet.js';
 import { GREASE_CLIENT_HELLO, TLS13_SERVER_HELLO } from './fixtures/hellos.js';
 import { TlsAnalyzer, tlsRegistration, type TlsFlowRecord } from './index.js';
-import { FakeAppContext, fillTcpPacket, hex, synPacket } from './testing/fake-context.js';
+import { FakeAppContext, fillTcpPacket, hex, synPacket } from '../testing/fake-context.js';
 
 const clientHello = hex(GREASE_CLIENT_HELLO); // 517 bytes: record header 5, handshake header 4, body 508
 const serverHello = hex(TLS13_SERVER_HELLO); // 127 bytes

@@ -6,7 +6,7 @@
 import { TCP_ACK, TCP_SYN, type Packet } from '../../../decode/packet.js';
 import { defineWeird } from '../../../decode/weirds.js';
 import type { TlsRecord } from '../../records.js';
-import type { AppAnalyzer, AppContext } from '../types.js';
+import type { AppContext, PacketAnalyzer } from '../types.js';
 import { parseClientHello, parseServerHello, parseSslv2ClientHello, parseSslv2ServerHello, type ClientHello, type HelloResult, type ServerHello } from './hello.js';
 import { HelloSide, SIDE_FAILED, SIDE_PENDING, type HandshakeFound } from './hello-side.js';
 import { ja3sString, ja3String, md5Hex } from './ja3.js';
@@ -46,7 +46,7 @@ class TlsFlow {
   }
 }
 
-export class TlsAnalyzer implements AppAnalyzer {
+export class TlsAnalyzer implements PacketAnalyzer {
   /** null: the flow's record is out (or can never be made); later segments are ignored. */
   private readonly flows = new Map<number, TlsFlow | null>();
   /** Capture time of the packet being handled (the reassembler calls back synchronously). */

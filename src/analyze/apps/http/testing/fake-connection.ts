@@ -4,7 +4,7 @@
  * analyzer never sees them; `ack` is the bare ACK by which the other side acknowledges all that was sent.
  */
 import { Packet, TCP_ACK } from '../../../../decode/packet.js';
-import { FakeAppContext, fillTcpPacket, synPacket } from '../../tls/testing/fake-context.js';
+import { FakeAppContext, fillTcpPacket, synPacket } from '../../testing/fake-context.js';
 import { HttpAnalyzer, type HttpRecord } from '../analyzer.js';
 
 export const CLIENT_ISN = 5000;
