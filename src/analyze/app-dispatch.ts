@@ -9,7 +9,7 @@
  */
 import { IPPROTO_TCP, IPPROTO_UDP, type Packet } from '../decode/packet.js';
 import { MAX_PENDING_BYTES } from './apps/stream.js';
-import type { AnalyzerContext, AppAnalyzer, AppContext, AppRegistration, PacketAnalyzer } from './apps/types.js';
+import type { AnalyzerContext, AppAnalyzer, AppContext, AppRegistration } from './apps/types.js';
 import { FLOW_SLOTS, growF64, growU8 } from './flows/flow-table.js';
 import { TcpStreamAdapter } from './tcp-stream-adapter.js';
 
@@ -17,7 +17,7 @@ const UNDECIDED = 0;
 const NO_APP = 255;
 
 export class AppDispatch {
-  readonly analyzers: Array<AppAnalyzer | PacketAnalyzer>;
+  readonly analyzers: AppAnalyzer[];
   readonly names: string[];
   private readonly maxPendingBytes: number[];
   private readonly tcpPorts = new Uint8Array(65536);
@@ -71,10 +71,6 @@ export class AppDispatch {
     this.packets[app - 1]++;
     if (this.released[flow] === 1) return;
     const analyzer = this.analyzers[app - 1];
-    if ('onPayload' in analyzer) {
-      analyzer.onPayload(flowId, fromOrig, pkt);
-      return;
-    }
     if (pkt.transport === IPPROTO_TCP) this.streams.segment(flow, flowId, fromOrig, pkt, analyzer, this.maxPendingBytes[app - 1]);
     else if (pkt.payloadLength > 0) analyzer.onDatagram?.(flowId, fromOrig, pkt.data, pkt.payloadOffset, pkt.payloadLength, pkt.ts);
   }

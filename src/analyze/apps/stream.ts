@@ -1,7 +1,8 @@
 /**
- * In-order delivery of one direction of a TCP stream for application analyzers.
- * Sequence arithmetic is modulo 2^32. In-order data is delivered straight from the packet buffer (no copy);
- * out-of-order segments are kept (copied) up to a byte budget.
+ * In-order delivery of one direction of a TCP stream, for the app dispatch's TCP stream adapter
+ * (analyze/tcp-stream-adapter.ts), which feeds the analyzers: analyzers never use it themselves.
+ * Sequence arithmetic is modulo 2^32. In-order data is delivered straight from the packet buffer (no copy,
+ * no allocation); only out-of-order segments are kept (copied), up to a byte budget. Never throws.
  *
  * A hole in front of the kept segments is given up on (a content gap, as Zeek calls it) when
  *  - the other side has acknowledged bytes in it (`acked`): the receiver had them, so the capture lost them;

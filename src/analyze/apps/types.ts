@@ -1,4 +1,3 @@
-import type { Packet } from '../../decode/packet.js';
 import type { WeirdCounter } from '../../decode/weirds.js';
 import type { ConnId, LoopyRecord } from '../records.js';
 
@@ -7,7 +6,8 @@ import type { ConnId, LoopyRecord } from '../records.js';
  * under analyze/apps/ and is registered once in analyze/apps/index.ts; the app dispatch hands it the flows its
  * ports (or its probe) claim: a UDP flow datagram by datagram, a TCP flow as two reassembled byte streams
  * (the dispatch's TCP stream adapter does SYN, sequence order, retransmissions and lost segments once for
- * every analyzer, as Zeek's DeliverStream / Undelivered do). Every call below runs on the packet loop.
+ * every analyzer, as Zeek's DeliverStream / Undelivered do). Every call below runs on the packet loop: an
+ * analyzer does no I/O there and never throws on traffic (bad bytes are a named, counted weird).
  */
 
 /** What the engine offers every analyzer. */
@@ -54,23 +54,14 @@ export interface AppAnalyzer {
    * whichever side sent them). Optional.
    */
   originatorFlushesFirst?(flowId: number): boolean;
-  /** The flow ended (closed, timed out, evicted, end of input): emit what is pending for it and forget it. */
+  /**
+   * The flow ended (closed, timed out, evicted, end of input): emit what is pending for it and forget it.
+   * Comes for a released flow too.
+   */
   onFlowEnd(flowId: number): void;
   /** Capture time moved on: expire pending state (e.g. DNS queries with no answer). */
   advance(now: number): void;
   /** End of input, after every flow's onFlowEnd: report everything still pending. */
-  finish(): void;
-}
-
-/**
- * Transitional, until DNS, TLS and HTTP read streams: an analyzer that still takes every packet of its flows
- * (pkt.data[pkt.payloadOffset, +pkt.payloadLength); for TCP, pkt.seq is the segment's sequence number) and
- * reassembles TCP itself. The dispatch hands such an analyzer its packets and nothing else.
- */
-export interface PacketAnalyzer {
-  onPayload(flowId: number, fromOrig: boolean, pkt: Packet): void;
-  onFlowEnd(flowId: number): void;
-  advance(now: number): void;
   finish(): void;
 }
 
@@ -86,5 +77,5 @@ export interface AppRegistration {
   readonly maxPendingBytes?: number;
   /** For flows no port claimed: looks at the first payload of the flow; true claims it. */
   probe?(data: Buffer, offset: number, length: number, transport: number): boolean;
-  create(ctx: AnalyzerContext): AppAnalyzer | PacketAnalyzer;
+  create(ctx: AnalyzerContext): AppAnalyzer;
 }
