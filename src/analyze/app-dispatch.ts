@@ -53,11 +53,10 @@ export class AppDispatch {
     this.streams.grow(capacity);
   }
 
-  /** A new flow starts undecided. */
+  /** A new flow starts undecided (the flow that had its index before ended through flowEnded, streams and all). */
   reset(flow: number): void {
     this.appOf[flow] = UNDECIDED;
     this.released[flow] = 0;
-    this.streams.release(flow);
   }
 
   deliver(flow: number, flowId: number, fromOrig: boolean, pkt: Packet): void {

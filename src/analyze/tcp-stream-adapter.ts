@@ -10,11 +10,11 @@
  * first SYN or payload; only segments kept behind a hole are copied), does I/O or throws.
  */
 import { TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
-import { StreamReassembler } from './apps/stream.js';
+import { StreamReassembler, type StreamSink } from './apps/stream.js';
 import type { AppAnalyzer } from './apps/types.js';
 
-/** Both directions of one TCP flow, delivering to the analyzer that claimed it. */
-class FlowStreams {
+/** Both directions of one TCP flow, delivering to the analyzer that claimed it (the sink of both). */
+class FlowStreams implements StreamSink {
   readonly orig: StreamReassembler;
   readonly resp: StreamReassembler;
   /** The analyzer released the flow: a delivery already under way (a drain, a flush) stops short. */
@@ -25,27 +25,22 @@ class FlowStreams {
     readonly analyzer: AppAnalyzer,
     maxPendingBytes: number,
   ) {
-    this.orig = this.direction(true, maxPendingBytes);
-    this.resp = this.direction(false, maxPendingBytes);
+    this.orig = new StreamReassembler(this, true, maxPendingBytes);
+    this.resp = new StreamReassembler(this, false, maxPendingBytes);
   }
 
-  private direction(fromOrig: boolean, maxPendingBytes: number): StreamReassembler {
-    const { flowId, analyzer } = this;
-    return new StreamReassembler(
-      (data, offset, length, ts) => {
-        if (!this.released) analyzer.onStream(flowId, fromOrig, data, offset, length, ts);
-      },
-      (bytes) => {
-        if (!this.released) analyzer.onGap(flowId, fromOrig, bytes);
-      },
-      maxPendingBytes,
-    );
+  streamData(fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void {
+    if (!this.released) this.analyzer.onStream(this.flowId, fromOrig, data, offset, length, ts);
+  }
+
+  streamGap(fromOrig: boolean, bytes: number): void {
+    if (!this.released) this.analyzer.onGap(this.flowId, fromOrig, bytes);
   }
 }
 
 export class TcpStreamAdapter {
   /** By flow index: the flow's streams, from its first SYN or payload to its end or release. */
-  private flows: Array<FlowStreams | undefined> = [];
+  private readonly flows: Array<FlowStreams | undefined> = [];
 
   /** Room for flow indexes below `capacity` (a packed array: holes would slow every look-up). */
   grow(capacity: number): void {

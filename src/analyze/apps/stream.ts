@@ -8,13 +8,16 @@
  *  - the other side has acknowledged bytes in it (`acked`): the receiver had them, so the capture lost them;
  *  - the kept bytes exceed the budget (no ACK seen, e.g. a one-sided capture);
  *  - the stream ends (`flush`), so that what was kept behind the hole is still analysed.
- * The consumer hears of each gap (`onGap`, with its length) before the bytes after it, so a parser can
+ * The sink hears of each gap (`streamGap`, with its length) before the bytes after it, so a parser can
  * resynchronise instead of reading them as if they continued what came before.
  */
-/** In-order bytes; `ts` is the capture time of the segment they came in (a kept segment keeps its own time). */
-export type StreamConsumer = (data: Buffer, offset: number, length: number, ts: number) => void;
-/** `bytes` of the stream were never seen: the next delivery starts that far past the last one's end. */
-export type GapListener = (bytes: number) => void;
+/** Where a direction's reassembler delivers; one sink may serve both directions of a flow (no closure per direction). */
+export interface StreamSink {
+  /** In-order bytes; `ts` is the capture time of the segment they came in (a kept segment keeps its own time). */
+  streamData(fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void;
+  /** `bytes` of the stream were never seen: the next delivery starts that far past the last one's end. */
+  streamGap(fromOrig: boolean, bytes: number): void;
+}
 
 /** Out-of-order bytes kept per direction before the oldest hole is given up on. */
 export const MAX_PENDING_BYTES = 64 * 1024;
@@ -44,8 +47,9 @@ export class StreamReassembler {
   gapBytes = 0;
 
   constructor(
-    private readonly consume: StreamConsumer,
-    private readonly onGap?: GapListener,
+    private readonly sink: StreamSink,
+    /** Which direction this is, as the sink hears it. */
+    readonly fromOrig: boolean,
     private readonly maxPendingBytes = MAX_PENDING_BYTES,
   ) {}
 
@@ -124,7 +128,7 @@ export class StreamReassembler {
 
   private deliver(data: Buffer, offset: number, length: number, ts: number): void {
     this.nextSeq = (this.nextSeq + length) >>> 0;
-    this.consume(data, offset, length, ts);
+    this.sink.streamData(this.fromOrig, data, offset, length, ts);
   }
 
   private keep(seq: number, data: Buffer, offset: number, length: number, ts: number): void {
@@ -147,7 +151,7 @@ export class StreamReassembler {
     this.gaps++;
     this.gapBytes += bytes;
     this.nextSeq = seq;
-    this.onGap?.(bytes);
+    this.sink.streamGap(this.fromOrig, bytes);
     this.drainPending();
   }
 
