@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamReassembler } from './stream.js';
+import { StreamReassembler, type StreamSink } from './stream.js';
 
 const ISN = 999;
 const TEXT = 'abcdefghij';
@@ -16,14 +16,17 @@ interface Seen {
   stream: StreamReassembler;
 }
 
-/** Deliveries as their text, gaps as "<gap N>", each with the segment time the reassembler reports. */
+/** A sink writing deliveries as their text with the segment time ("abc@1"), gaps as "<gap N>". */
+function recorder(out: string[]): StreamSink {
+  return {
+    streamData: (_fromOrig, data, offset, length, ts) => out.push(`${data.toString('latin1', offset, offset + length)}@${ts}`),
+    streamGap: (_fromOrig, bytes) => out.push(`<gap ${bytes}>`),
+  };
+}
+
 function reassembler(maxPending?: number): Seen {
   const out: string[] = [];
-  const stream: StreamReassembler = new StreamReassembler(
-    (data, offset, length) => out.push(`${data.toString('latin1', offset, offset + length)}@${stream.segmentTs}`),
-    (bytes) => out.push(`<gap ${bytes}>`),
-    maxPending,
-  );
+  const stream = new StreamReassembler(recorder(out), true, maxPending);
   stream.setInitialSequence(ISN);
   return { out, stream };
 }
@@ -109,12 +112,12 @@ test('flush at the end of the stream delivers every kept segment, each hole repo
 
 test('sequence numbers wrap past 2^32', () => {
   const out: string[] = [];
-  const stream = new StreamReassembler((d, o, n) => out.push(d.toString('latin1', o, o + n)), (n) => out.push(`<gap ${n}>`));
+  const stream = new StreamReassembler(recorder(out), true);
   stream.setInitialSequence(0xfffffffd); // data starts at 0xfffffffe
-  stream.push(0xfffffffe, Buffer.from('ab'), 0, 2);
-  stream.push(1, Buffer.from('de'), 0, 2); // "c" at 0 is missing
+  stream.push(0xfffffffe, Buffer.from('ab'), 0, 2, 1);
+  stream.push(1, Buffer.from('de'), 0, 2, 2); // "c" at 0 is missing
   stream.acked(3);
-  assert.deepEqual(out, ['ab', '<gap 1>', 'de']);
+  assert.deepEqual(out, ['ab@1', '<gap 1>', 'de@2']);
 });
 
 test('an ACK seen before the bytes after the hole still gives the hole up when they arrive', () => {
@@ -124,4 +127,30 @@ test('an ACK seen before the bytes after the hole still gives the hole up when t
   assert.deepEqual(out, ['abc@1']);
   push(stream, 6, 10, 2); // past a hole the receiver has acknowledged
   assert.deepEqual(out, ['abc@1', '<gap 3>', 'ghij@2']);
+});
+
+test('a stream knows whether it started at its SYN or was joined mid-way', () => {
+  const { stream } = reassembler();
+  assert.equal(stream.startedAtSyn, true);
+  const joined = new StreamReassembler(recorder([]), false);
+  assert.equal(joined.startedAtSyn, false, 'nothing started it yet');
+  joined.push(5000, Buffer.from('xy'), 0, 2);
+  joined.setInitialSequence(4000); // a SYN after data (a late retransmission) changes nothing
+  assert.equal(joined.startedAtSyn, false);
+  assert.equal(joined.nextSequence, 5002);
+});
+
+test('the sink hears which direction delivers', () => {
+  const heard: string[] = [];
+  const sink: StreamSink = {
+    streamData: (fromOrig, data, offset, length) => heard.push(`${fromOrig ? '>' : '<'} ${data.toString('latin1', offset, offset + length)}`),
+    streamGap: (fromOrig, bytes) => heard.push(`${fromOrig ? '>' : '<'} <gap ${bytes}>`),
+  };
+  const orig = new StreamReassembler(sink, true);
+  const resp = new StreamReassembler(sink, false);
+  orig.push(100, Buffer.from('ab'), 0, 2);
+  resp.push(900, Buffer.from('xy'), 0, 2);
+  resp.push(905, Buffer.from('z'), 0, 1);
+  resp.flush();
+  assert.deepEqual(heard, ['> ab', '< xy', '< <gap 3>', '< z']);
 });

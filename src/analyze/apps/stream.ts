@@ -1,18 +1,23 @@
 /**
- * In-order delivery of one direction of a TCP stream for application analyzers.
- * Sequence arithmetic is modulo 2^32. In-order data is delivered straight from the packet buffer (no copy);
- * out-of-order segments are kept (copied) up to a byte budget.
+ * In-order delivery of one direction of a TCP stream, for the app dispatch's TCP stream adapter
+ * (analyze/tcp-stream-adapter.ts), which feeds the analyzers: analyzers never use it themselves.
+ * Sequence arithmetic is modulo 2^32. In-order data is delivered straight from the packet buffer (no copy,
+ * no allocation); only out-of-order segments are kept (copied), up to a byte budget. Never throws.
  *
  * A hole in front of the kept segments is given up on (a content gap, as Zeek calls it) when
  *  - the other side has acknowledged bytes in it (`acked`): the receiver had them, so the capture lost them;
  *  - the kept bytes exceed the budget (no ACK seen, e.g. a one-sided capture);
  *  - the stream ends (`flush`), so that what was kept behind the hole is still analysed.
- * The consumer hears of each gap (`onGap`, with its length) before the bytes after it, so a parser can
+ * The sink hears of each gap (`streamGap`, with its length) before the bytes after it, so a parser can
  * resynchronise instead of reading them as if they continued what came before.
  */
-export type StreamConsumer = (data: Buffer, offset: number, length: number) => void;
-/** `bytes` of the stream were never seen: the next delivery starts that far past the last one's end. */
-export type GapListener = (bytes: number) => void;
+/** Where a direction's reassembler delivers; one sink may serve both directions of a flow (no closure per direction). */
+export interface StreamSink {
+  /** In-order bytes; `ts` is the capture time of the segment they came in (a kept segment keeps its own time). */
+  streamData(fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void;
+  /** `bytes` of the stream were never seen: the next delivery starts that far past the last one's end. */
+  streamGap(fromOrig: boolean, bytes: number): void;
+}
 
 /** Out-of-order bytes kept per direction before the oldest hole is given up on. */
 export const MAX_PENDING_BYTES = 64 * 1024;
@@ -31,6 +36,7 @@ export function seqDiff(a: number, b: number): number {
 export class StreamReassembler {
   private nextSeq = 0;
   private started = false;
+  private startedBySyn = false;
   private pending: PendingSegment[] = [];
   private pendingBytes = 0;
   /** The highest acknowledgment the other side sent, once it has sent one. */
@@ -39,15 +45,11 @@ export class StreamReassembler {
   /** Holes given up on, and the bytes they held. */
   gaps = 0;
   gapBytes = 0;
-  /**
-   * Capture time of the segment whose bytes are being delivered (as given to push): a kept segment keeps
-   * its own time, so what is parsed from it later (behind a hole, at the flow's end) is dated right.
-   */
-  segmentTs = 0;
 
   constructor(
-    private readonly consume: StreamConsumer,
-    private readonly onGap?: GapListener,
+    private readonly sink: StreamSink,
+    /** Which direction this is, as the sink hears it. */
+    readonly fromOrig: boolean,
     private readonly maxPendingBytes = MAX_PENDING_BYTES,
   ) {}
 
@@ -56,6 +58,15 @@ export class StreamReassembler {
     if (this.started) return;
     this.nextSeq = (isn + 1) >>> 0;
     this.started = true;
+    this.startedBySyn = true;
+  }
+
+  /**
+   * True when the stream started at its SYN, so its first byte is the first the sender sent; false while
+   * nothing started it, or when the capture joined it mid-way (its first byte may be inside a message).
+   */
+  get startedAtSyn(): boolean {
+    return this.startedBySyn;
   }
 
   /** Sequence number of the next byte to deliver (meaningful once the stream has started). */
@@ -82,8 +93,7 @@ export class StreamReassembler {
     // Overlaps what was delivered already: deliver only the new tail.
     const skip = -ahead;
     if (skip >= length) return;
-    this.segmentTs = ts;
-    this.deliver(data, offset + skip, length - skip);
+    this.deliver(data, offset + skip, length - skip, ts);
     if (this.pending.length > 0) this.drainPending();
   }
 
@@ -116,9 +126,9 @@ export class StreamReassembler {
     }
   }
 
-  private deliver(data: Buffer, offset: number, length: number): void {
+  private deliver(data: Buffer, offset: number, length: number, ts: number): void {
     this.nextSeq = (this.nextSeq + length) >>> 0;
-    this.consume(data, offset, length);
+    this.sink.streamData(this.fromOrig, data, offset, length, ts);
   }
 
   private keep(seq: number, data: Buffer, offset: number, length: number, ts: number): void {
@@ -141,7 +151,7 @@ export class StreamReassembler {
     this.gaps++;
     this.gapBytes += bytes;
     this.nextSeq = seq;
-    this.onGap?.(bytes);
+    this.sink.streamGap(this.fromOrig, bytes);
     this.drainPending();
   }
 
@@ -156,8 +166,7 @@ export class StreamReassembler {
         this.pending.splice(i, 1);
         this.pendingBytes -= seg.bytes.length;
         const skip = -ahead;
-        this.segmentTs = seg.ts;
-        if (skip < seg.bytes.length) this.deliver(seg.bytes, skip, seg.bytes.length - skip);
+        if (skip < seg.bytes.length) this.deliver(seg.bytes, skip, seg.bytes.length - skip, seg.ts);
         progressed = true;
         break;
       }

@@ -1,12 +1,16 @@
-import type { Packet } from '../../decode/packet.js';
 import type { WeirdCounter } from '../../decode/weirds.js';
 import type { ConnId, LoopyRecord } from '../records.js';
 
 /**
  * Application analyzers (DNS, TLS, HTTP...) sit on top of the flow table. Each lives in its own folder
- * under analyze/apps/ and is registered once in analyze/apps/index.ts; the engine hands it the payload of
- * the flows its ports (or its probe) claim.
+ * under analyze/apps/ and is registered once in analyze/apps/index.ts; the app dispatch hands it the flows its
+ * ports (or its probe) claim: a UDP flow datagram by datagram, a TCP flow as two reassembled byte streams
+ * (the dispatch's TCP stream adapter does SYN, sequence order, retransmissions and lost segments once for
+ * every analyzer, as Zeek's DeliverStream / Undelivered do). Every call below runs on the packet loop: an
+ * analyzer does no I/O there and never throws on traffic (bad bytes are a named, counted weird).
  */
+
+/** What the engine offers every analyzer. */
 export interface AppContext {
   /** Sends a record out of the engine (strings are fine here: the record leaves the hot path). */
   emit(record: LoopyRecord): void;
@@ -17,14 +21,47 @@ export interface AppContext {
   readonly weirds: WeirdCounter;
 }
 
+/** What an analyzer is created with: the engine's services, and a say in how its flows are delivered. */
+export interface AnalyzerContext extends AppContext {
+  /**
+   * The analyzer is done reading this flow (a TLS record is out, an HTTP connection became a tunnel): from
+   * now on the dispatch neither reassembles nor delivers it, and drops what it kept behind holes unread.
+   * onFlowEnd still comes, without a flush, for what the analyzer keeps of the flow. Unknown or ended flows
+   * are ignored.
+   */
+  release(flowId: number): void;
+  /**
+   * True when the capture joined this direction of a TCP flow mid-way (no SYN before its first byte), so its
+   * first bytes may fall inside a message. Meaningful from the direction's first onStream or onGap on.
+   */
+  joinedMidStream(flowId: number, fromOrig: boolean): boolean;
+}
+
 export interface AppAnalyzer {
-  /** Payload of one packet of a claimed flow: pkt.data[pkt.payloadOffset, +pkt.payloadLength). For TCP, pkt.seq is the segment's sequence number. */
-  onPayload(flowId: number, fromOrig: boolean, pkt: Packet): void;
-  /** The flow ended (closed, timed out, evicted): emit what is pending for it and forget it. */
+  /** One UDP datagram's payload (non-empty): data[offset, +length), captured at `ts`. Left out by TCP-only analyzers. */
+  onDatagram?(flowId: number, fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void;
+  /**
+   * The next in-order bytes of one direction of a TCP flow, data[offset, +length) (valid only during the call:
+   * copy what you keep). `ts` is the capture time of the segment they came in; bytes the reassembler kept
+   * behind a hole keep their own segment's time.
+   */
+  onStream(flowId: number, fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void;
+  /** `bytes` of that direction the capture never showed (a content gap): the next onStream starts past them. */
+  onGap(flowId: number, fromOrig: boolean, bytes: number): void;
+  /**
+   * At a TCP flow's end both directions are flushed (what was kept behind holes is delivered, the holes
+   * reported) before onFlowEnd: the originator's first, unless this says otherwise (HTTP: requests first,
+   * whichever side sent them). Optional.
+   */
+  originatorFlushesFirst?(flowId: number): boolean;
+  /**
+   * The flow ended (closed, timed out, evicted, end of input): emit what is pending for it and forget it.
+   * Comes for a released flow too.
+   */
   onFlowEnd(flowId: number): void;
   /** Capture time moved on: expire pending state (e.g. DNS queries with no answer). */
   advance(now: number): void;
-  /** End of input: report everything still pending. */
+  /** End of input, after every flow's onFlowEnd: report everything still pending. */
   finish(): void;
 }
 
@@ -33,7 +70,12 @@ export interface AppRegistration {
   readonly name: string;
   readonly tcpPorts?: readonly number[];
   readonly udpPorts?: readonly number[];
+  /**
+   * Out-of-order bytes kept per direction of a TCP flow while waiting for a hole to fill; past it the hole is
+   * given up (an onGap). Default MAX_PENDING_BYTES (64 KiB).
+   */
+  readonly maxPendingBytes?: number;
   /** For flows no port claimed: looks at the first payload of the flow; true claims it. */
   probe?(data: Buffer, offset: number, length: number, transport: number): boolean;
-  create(ctx: AppContext): AppAnalyzer;
+  create(ctx: AnalyzerContext): AppAnalyzer;
 }

@@ -169,11 +169,26 @@ test('TCP: a segment lost to the capture is skipped once the peer ACKs past it',
   e.feed(tcp(3.5, true, 1001 + q1.length + q2.length, 5001 + r1.length + r2.length, Buffer.alloc(0), TCP_ACK));
   const recs = dnsRecords(e);
   assert.deepEqual(recs.map((r) => r.trans_id), [2]);
-  // q2 left at 2.1; r2 is handed over when the ACK at 3.5 proves the gap.
-  assert.ok(Math.abs((recs[0].rtt as number) - 1.4) < 1e-9);
+  // q2 left at 2.1; r2 is handed over when the ACK at 3.5 proves the gap, dated by its own segment (3).
+  assert.ok(Math.abs((recs[0].rtt as number) - 0.9) < 1e-9);
   assert.equal(e.weirds.get('dns_tcp_content_gap'), 1);
   e.finish();
   assert.deepEqual(dnsRecords(e).map((r) => [r.trans_id, r.rcode]), [[2, 0], [1, undefined]]);
+});
+
+test('TCP: DNS keeps at most 16 KiB behind a hole, then gives it up without waiting for an ACK', () => {
+  const e = new FakeEngine();
+  handshake(e);
+  const lost = framed(withId(TCPDUMP_RESPONSE, 1)); // never captured, and the client never ACKs anything
+  const segment = framed(...Array.from({ length: 10 }, (_, i) => withId(TCPDUMP_RESPONSE, 100 + i)));
+  const fit = Math.floor((16 * 1024) / segment.length);
+  let seq = 5001 + lost.length;
+  for (let i = 0; i < fit; i++, seq += segment.length) e.feed(tcp(2 + i, false, seq, 1001, segment));
+  assert.deepEqual([dnsRecords(e).length, e.weirds.total()], [0, 0], 'within 16 KiB: the hole might still fill');
+  e.feed(tcp(100, false, seq, 1001, segment));
+  assert.equal(e.weirds.get('dns_tcp_content_gap'), 1);
+  assert.equal(dnsRecords(e).length, 10 * (fit + 1), 'every kept response, each at its own time');
+  assert.equal(dnsRecords(e)[0].ts, 2);
 });
 
 test('TCP without the SYN, starting right after a lost length prefix (like dnscap do1t-nosyn-1nolen.pcap)', () => {

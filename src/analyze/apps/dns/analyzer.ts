@@ -1,13 +1,12 @@
 /**
- * The DNS application analyzer: UDP datagrams are one message each; TCP is reassembled and framed per
- * direction (tcp-framing.ts). Every parsed message goes to the optional onMessage hook (for detectors) and,
+ * The DNS application analyzer: UDP datagrams are one message each; TCP arrives reassembled (the dispatch's
+ * stream adapter) and is framed per direction (tcp-framing.ts). Every parsed message goes to the optional onMessage hook (for detectors) and,
  * for the opcodes Zeek tracks (QUERY, NOTIFY, UPDATE), to the transaction table that emits dns records.
  */
-import { IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, type Packet } from '../../../decode/packet.js';
 import { defineWeird } from '../../../decode/weirds.js';
-import type { AppAnalyzer, AppContext } from '../types.js';
+import type { AnalyzerContext, AppAnalyzer } from '../types.js';
 import { parseDnsMessage, type DnsMessage } from './message.js';
-import { DnsTcpDirection, type DnsTcpHandlers } from './tcp-framing.js';
+import { DnsTcpFraming, type DnsTcpHandlers } from './tcp-framing.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_QUERY_TIMEOUT, DnsTransactions } from './transactions.js';
 import { OPCODE } from './type-names.js';
 
@@ -28,18 +27,17 @@ export interface DnsAnalyzerOptions {
 
 interface FlowState {
   confirmed: boolean;
-  orig: DnsTcpDirection | null;
-  resp: DnsTcpDirection | null;
+  /** TCP only: each direction's framing, from its first delivery on. */
+  orig: DnsTcpFraming | null;
+  resp: DnsTcpFraming | null;
 }
 
 export class DnsAnalyzer implements AppAnalyzer {
   private readonly flows = new Map<number, FlowState>();
   readonly transactions: DnsTransactions;
   private readonly onMessage: DnsMessageHook | undefined;
-  /** Time of the packet being processed: TCP messages complete inside reassembler callbacks. */
-  private now = 0;
 
-  constructor(private readonly ctx: AppContext, options: DnsAnalyzerOptions = {}) {
+  constructor(private readonly ctx: AnalyzerContext, options: DnsAnalyzerOptions = {}) {
     this.onMessage = options.onMessage;
     this.transactions = new DnsTransactions(
       { connId: (flowId) => ctx.connId(flowId), emit: (record) => ctx.emit(record) },
@@ -48,33 +46,22 @@ export class DnsAnalyzer implements AppAnalyzer {
     );
   }
 
-  onPayload(flowId: number, fromOrig: boolean, pkt: Packet): void {
-    this.now = pkt.ts;
-    if (pkt.transport === IPPROTO_UDP) {
-      if (pkt.payloadLength > 0) this.handle(flowId, fromOrig, pkt.data, pkt.payloadOffset, pkt.payloadLength);
-      return;
-    }
-    if (pkt.transport !== IPPROTO_TCP) return;
-    const flow = this.flow(flowId);
-    if (!flow.orig) {
-      flow.orig = new DnsTcpDirection(this.tcpHandlers(flowId, true));
-      flow.resp = new DnsTcpDirection(this.tcpHandlers(flowId, false));
-    }
-    const own = (fromOrig ? flow.orig : flow.resp) as DnsTcpDirection;
-    const peer = (fromOrig ? flow.resp : flow.orig) as DnsTcpDirection;
-    const syn = (pkt.tcpFlags & TCP_SYN) !== 0;
-    if (syn) own.syn(pkt.seq);
-    // Data on a SYN (TCP Fast Open) starts after the SYN's own sequence number.
-    if (pkt.payloadLength > 0) own.segment(syn ? (pkt.seq + 1) >>> 0 : pkt.seq, pkt.data, pkt.payloadOffset, pkt.payloadLength);
-    if (pkt.tcpFlags & TCP_ACK) peer.peerAcked(pkt.ack);
+  onDatagram(flowId: number, fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void {
+    this.handle(flowId, fromOrig, data, offset, length, ts);
+  }
+
+  onStream(flowId: number, fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void {
+    this.framing(flowId, fromOrig).data(data, offset, length, ts);
+  }
+
+  onGap(flowId: number, fromOrig: boolean): void {
+    this.framing(flowId, fromOrig).gap();
   }
 
   onFlowEnd(flowId: number): void {
     const flow = this.flows.get(flowId);
-    if (flow) {
-      flow.orig?.finish();
-      flow.resp?.finish();
-    }
+    flow?.orig?.end();
+    flow?.resp?.end();
     this.transactions.flowEnd(flowId);
     this.flows.delete(flowId);
   }
@@ -85,8 +72,8 @@ export class DnsAnalyzer implements AppAnalyzer {
 
   finish(): void {
     for (const flow of this.flows.values()) {
-      flow.orig?.finish();
-      flow.resp?.finish();
+      flow.orig?.end();
+      flow.resp?.end();
     }
     this.flows.clear();
     this.transactions.finish();
@@ -98,7 +85,17 @@ export class DnsAnalyzer implements AppAnalyzer {
     return flow;
   }
 
-  /** Created once per direction of a TCP flow. */
+  /** A TCP direction's framing, made on its first delivery (or gap). */
+  private framing(flowId: number, fromOrig: boolean): DnsTcpFraming {
+    const flow = this.flow(flowId);
+    const existing = fromOrig ? flow.orig : flow.resp;
+    if (existing !== null) return existing;
+    const framing = new DnsTcpFraming(this.tcpHandlers(flowId, fromOrig), this.ctx.joinedMidStream(flowId, fromOrig));
+    if (fromOrig) flow.orig = framing;
+    else flow.resp = framing;
+    return framing;
+  }
+
   private tcpHandlers(flowId: number, fromOrig: boolean): DnsTcpHandlers {
     const weirds = this.ctx.weirds;
     return {
@@ -106,12 +103,12 @@ export class DnsAnalyzer implements AppAnalyzer {
         const r = parseDnsMessage(buf, offset, length);
         return r.ok ? r.msg.length : -1;
       },
-      message: (buf, offset, length) => this.handle(flowId, fromOrig, buf, offset, length),
+      message: (buf, offset, length, ts) => this.handle(flowId, fromOrig, buf, offset, length, ts),
       lost: (kind) => weirds.add(kind === 'gap' ? W_DNS_TCP_CONTENT_GAP : kind === 'bad_length' ? W_DNS_TCP_BAD_LENGTH : W_DNS_TCP_TRUNCATED_MESSAGE),
     };
   }
 
-  private handle(flowId: number, fromOrig: boolean, buf: Buffer, offset: number, length: number): void {
+  private handle(flowId: number, fromOrig: boolean, buf: Buffer, offset: number, length: number, ts: number): void {
     const r = parseDnsMessage(buf, offset, length);
     const weirds = this.ctx.weirds;
     if (!r.ok) weirds.add(defineWeird(r.weird));
@@ -123,11 +120,11 @@ export class DnsAnalyzer implements AppAnalyzer {
       flow.confirmed = true;
       this.ctx.confirmService(flowId, 'dns');
     }
-    this.onMessage?.(msg, flowId, fromOrig, this.now);
+    this.onMessage?.(msg, flowId, fromOrig, ts);
     // A header followed by bytes that are not questions is more likely not DNS at all: no transaction.
     if (msg.questions.length < msg.qdcount) return;
     if (msg.opcode !== OPCODE.QUERY && msg.opcode !== OPCODE.NOTIFY && msg.opcode !== OPCODE.UPDATE) return;
-    if (msg.qr) this.transactions.response(flowId, this.now, msg);
-    else this.transactions.query(flowId, this.now, msg);
+    if (msg.qr) this.transactions.response(flowId, ts, msg);
+    else this.transactions.query(flowId, ts, msg);
   }
 }

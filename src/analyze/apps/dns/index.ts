@@ -5,12 +5,14 @@
  */
 import type { AppRegistration } from '../types.js';
 import { DnsAnalyzer, type DnsAnalyzerOptions } from './analyzer.js';
+import { DNS_TCP_MAX_PENDING_BYTES } from './tcp-framing.js';
 
 export function makeDnsRegistration(options: DnsAnalyzerOptions = {}): AppRegistration {
   return {
     name: 'dns',
     udpPorts: [53, 5353, 5355],
     tcpPorts: [53],
+    maxPendingBytes: DNS_TCP_MAX_PENDING_BYTES,
     create: (ctx) => new DnsAnalyzer(ctx, options),
   };
 }

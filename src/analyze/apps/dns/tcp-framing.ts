@@ -1,86 +1,57 @@
 /**
- * One direction of DNS over TCP (RFC 1035 4.2.2 / RFC 7766): a StreamReassembler for order, then the 2-byte
- * length framing. Messages that arrive whole in one segment are handed over in place; a message split over
- * segments is gathered into a per-direction buffer.
+ * One direction of DNS over TCP (RFC 1035 4.2.2 / RFC 7766): the 2-byte length framing over the in-order
+ * bytes the dispatch's TCP stream adapter delivers. Messages that arrive whole in one delivery are handed over
+ * in place; a message split over deliveries is gathered into a per-direction buffer.
  *
- * Lost segments: the reassembler waits for a hole to fill (it might be mere reordering). The receiver's ACK
- * tells the two apart: once the peer acknowledges bytes we never saw, they were lost to the capture and the
- * reassembler skips them (a content gap; also past MAX_HELD_BYTES kept, and at the flow's end). After a gap,
- * or when the capture starts without the SYN, the framing is unknown, so each segment start is tried as a
- * message boundary (with a length prefix, or, as when the prefix went out in a lost segment, without one)
- * and data that fits neither is dropped until one fits.
+ * After a content gap (bytes the capture lost), or when the capture joined the stream without its SYN, the
+ * framing is unknown, so each delivery's start is tried as a message boundary (with a length prefix, or, as
+ * when the prefix went out in a lost segment, without one) and data that fits neither is dropped until one
+ * fits. Never throws: lost framing is reported through `lost` (a weird).
  */
-import { StreamReassembler } from '../stream.js';
 import { DNS_HEADER_LENGTH } from './message.js';
 
-/** Bytes kept past a hole; beyond this the hole is declared lost without waiting for an ACK. */
-const MAX_HELD_BYTES = 16 * 1024;
+/** Bytes the adapter keeps past a hole for DNS (the registration's maxPendingBytes): messages are small. */
+export const DNS_TCP_MAX_PENDING_BYTES = 16 * 1024;
 
 export interface DnsTcpHandlers {
   /** Parses without side effects: the message length consumed, or -1 when the bytes are not a DNS message. */
   probe(buf: Buffer, offset: number, length: number): number;
-  /** A framed message. */
-  message(buf: Buffer, offset: number, length: number): void;
+  /** A framed message, whose last byte came in a segment captured at `ts`. */
+  message(buf: Buffer, offset: number, length: number, ts: number): void;
   /** Framing was lost: a gap skipped, a bad length, or a message split off by the end of the flow. */
   lost(kind: 'gap' | 'bad_length' | 'truncated'): void;
 }
 
-export class DnsTcpDirection {
-  private readonly reassembler: StreamReassembler;
-  private started = false;
-  private sawSyn = false;
-
-  // ---- framing
-  /** Unknown framing: try each segment start as a message boundary. */
+export class DnsTcpFraming {
+  /** Unknown framing: try each delivery's start as a message boundary. */
   private resync = false;
   /** The next message was framed by a guess: check it parses before trusting the framing. */
   private tentative = false;
-  /** First byte of a length prefix split across segments, or -1. */
+  /** First byte of a length prefix split across deliveries, or -1. */
   private prefixHigh = -1;
   /** Length of the message being gathered, or -1 while reading the prefix. */
   private need = -1;
   private acc: Buffer | null = null;
   private accLength = 0;
+  /** Capture time of the bytes being framed. */
+  private ts = 0;
 
-  constructor(private readonly handlers: DnsTcpHandlers) {
-    this.reassembler = new StreamReassembler(
-      (data, offset, length) => this.frame(data, offset, length),
-      () => this.gap(),
-      MAX_HELD_BYTES,
-    );
+  /** `joinedMidStream`: the stream's first byte is not known to start a message (no SYN was seen). */
+  constructor(
+    private readonly handlers: DnsTcpHandlers,
+    joinedMidStream: boolean,
+  ) {
+    this.resync = joinedMidStream;
   }
 
-  /** A SYN (or SYN-ACK) from this direction: data starts at isn + 1, at a message boundary. */
-  syn(isn: number): void {
-    if (this.started) return;
-    this.sawSyn = true;
-    this.started = true;
-    this.reassembler.setInitialSequence(isn);
-  }
-
-  segment(seq: number, data: Buffer, offset: number, length: number): void {
-    if (length <= 0) return;
-    if (!this.started) {
-      this.started = true;
-      this.resync = !this.sawSyn;
-    }
-    this.reassembler.push(seq, data, offset, length);
-  }
-
-  /** The other direction acknowledged up to `ack`. */
-  peerAcked(ack: number): void {
-    this.reassembler.acked(ack);
-  }
-
-  /** End of the flow: deliver what is held past any gap; a message still incomplete is lost. */
-  finish(): void {
-    this.reassembler.flush();
+  /** End of the flow (after the adapter's flush): a message still incomplete is lost. */
+  end(): void {
     if (this.need >= 0 || this.prefixHigh >= 0) this.handlers.lost('truncated');
     this.resetFraming();
   }
 
-  /** The reassembler skipped bytes it never got: whatever was being framed is lost, and the next boundary unknown. */
-  private gap(): void {
+  /** Bytes the capture never showed: whatever was being framed is lost, and the next boundary unknown. */
+  gap(): void {
     this.handlers.lost('gap');
     this.resetFraming();
     this.resync = true;
@@ -93,7 +64,9 @@ export class DnsTcpDirection {
     this.tentative = false;
   }
 
-  private frame(data: Buffer, offset: number, length: number): void {
+  /** The next in-order bytes of the stream, captured at `ts`. */
+  data(data: Buffer, offset: number, length: number, ts: number): void {
+    this.ts = ts;
     if (this.resync && !this.findBoundary(data, offset, length)) return;
     let off = offset;
     let left = length;
@@ -153,7 +126,7 @@ export class DnsTcpDirection {
       }
       this.tentative = false;
     }
-    this.handlers.message(buf, offset, length);
+    this.handlers.message(buf, offset, length, this.ts);
     return true;
   }
 
@@ -172,7 +145,7 @@ export class DnsTcpDirection {
     if (length >= DNS_HEADER_LENGTH && h.probe(data, offset, length) === length) {
       this.resync = false;
       this.tentative = true;
-      h.message(data, offset, length);
+      h.message(data, offset, length, this.ts);
       return false;
     }
     // A message longer than this segment: trust a plausible header (or a bare prefix) until it completes.

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Packet, TCP_ACK, TCP_SYN } from '../../../decode/packet.js';
-import { FakeAppContext, fillTcpPacket, synPacket } from '../tls/testing/fake-context.js';
+import { AppDriver } from '../testing/app-driver.js';
+import { FakeAppContext, fillTcpPacket, synPacket } from '../testing/fake-context.js';
 import { HttpAnalyzer, httpRegistration, type HttpRecord } from './index.js';
 import { FakeHttpConnection as Conn, pick } from './testing/fake-connection.js';
 
@@ -42,7 +43,7 @@ test('a body that runs to the close is reported at flow end; unanswered requests
   c.send(false, 'x'.repeat(3000), 12);
   c.send(true, 'GET /never HTTP/1.1\r\n\r\n', 13);
   assert.equal(c.records.length, 0);
-  c.http.onFlowEnd(3);
+  c.http.end(3);
   assert.deepEqual(c.records.map(pick), [
     [10, 1, 'GET', '/stream', 200, 'OK', 0, 3000],
     [13, 2, 'GET', '/never', undefined, undefined, 0, 0],
@@ -87,12 +88,12 @@ test('the side that speaks "HTTP/" first is the server, whatever the flow table 
 
 test('a request carried on the SYN (TCP Fast Open) is read from the byte after the SYN', () => {
   const ctx = new FakeAppContext();
-  const http = new HttpAnalyzer(ctx);
+  const http = new AppDriver(ctx, httpRegistration, (c) => new HttpAnalyzer(c));
   const pkt = new Packet();
   const request = Buffer.from('GET /tfo HTTP/1.1\r\n\r\n');
-  http.onPayload(1, true, fillTcpPacket(pkt, { seq: 42, flags: TCP_SYN, payload: request, ts: 1 }));
-  http.onPayload(1, false, synPacket(pkt, 9000, 2, 43 + request.length));
-  http.onPayload(1, false, fillTcpPacket(pkt, { seq: 9001, payload: Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), ts: 3, flags: TCP_ACK, ack: 43 + request.length }));
+  http.packet(1, true, fillTcpPacket(pkt, { seq: 42, flags: TCP_SYN, payload: request, ts: 1 }));
+  http.packet(1, false, synPacket(pkt, 9000, 2, 43 + request.length));
+  http.packet(1, false, fillTcpPacket(pkt, { seq: 9001, payload: Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), ts: 3, flags: TCP_ACK, ack: 43 + request.length }));
   assert.deepEqual((ctx.records as HttpRecord[]).map(pick), [[1, 1, 'GET', '/tfo', 200, 'OK', 0, 0]]);
 });
 

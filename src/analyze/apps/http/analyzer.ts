@@ -3,16 +3,14 @@
  * order and each final response answers the oldest one (pipelining is FIFO). A record goes out when its
  * response has ended (so its body length is known), or at flow end for requests never answered.
  *
- * Content gaps (segments the capture lost, given up on by the reassembler: the peer's ACK proved the loss,
- * too much was kept, or the flow ended) are an http_content_gap weird each; message-stream.ts decides what
- * they cost. A message whose start was lost keeps the pairing in step: a lost request becomes a transaction
+ * Content gaps (segments the capture lost, given up on by the dispatch's TCP stream adapter: the peer's ACK
+ * proved the loss, too much was kept, or the flow ended) are an http_content_gap weird each;
+ * message-stream.ts decides what they cost. A message whose start was lost keeps the pairing in step: a lost request becomes a transaction
  * with no request fields (reported only if a response pairs with it), a lost response answers the oldest
  * request with no status.
  */
-import { TCP_ACK, TCP_SYN, type Packet } from '../../../decode/packet.js';
 import { defineWeird } from '../../../decode/weirds.js';
-import type { AppAnalyzer, AppContext } from '../types.js';
-import { StreamReassembler } from '../stream.js';
+import type { AnalyzerContext, AppAnalyzer } from '../types.js';
 import { FRAME_TUNNEL, requestFraming, responseFraming } from './framing.js';
 import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './head.js';
 import { isRequestLine, isStatusLine } from './message-start.js';
@@ -22,7 +20,7 @@ import type { HttpRecord } from './record.js';
 export type { HttpRecord } from './record.js';
 
 const W_HTTP_TOO_MANY_PENDING = defineWeird('http_too_many_pending_requests');
-/** The reassembler gave up on a hole in one direction (one per gap). */
+/** The capture lost bytes of one direction (one per gap). */
 export const W_HTTP_CONTENT_GAP = defineWeird('http_content_gap');
 /** Requests waiting for a response, per flow; past it the oldest is reported unanswered (memory bound). */
 const MAX_PENDING_REQUESTS = 100;
@@ -56,8 +54,6 @@ class HttpFlow {
   ts = 0;
   readonly requests: HttpMessageStream<RequestHead>;
   readonly responses: HttpMessageStream<ResponseHead>;
-  readonly origStream: StreamReassembler;
-  readonly respStream: StreamReassembler;
   /** Which side sends requests: decided by the first data seen (see deliver). */
   private requestsFromOrig: boolean | undefined;
   /** Gaps met before the first data decided which side is which. */
@@ -93,45 +89,39 @@ class HttpFlow {
       onMessageLost: () => analyzer.onResponseLost(flowId, this),
       onError: (weird) => analyzer.onError(this, weird),
     });
-    this.origStream = new StreamReassembler(
-      (data, offset, length) => this.deliver(true, data, offset, length),
-      (bytes) => this.gap(analyzer, true, bytes),
-    );
-    this.respStream = new StreamReassembler(
-      (data, offset, length) => this.deliver(false, data, offset, length),
-      (bytes) => this.gap(analyzer, false, bytes),
-    );
+  }
+
+  /** True unless the first data showed that the responder sends the requests. */
+  get originatorSendsRequests(): boolean {
+    return this.requestsFromOrig !== false;
   }
 
   /** The message stream fed by one side; undefined until the first data says which side is the client. */
-  messagesFrom(fromOrig: boolean): HttpMessageStream<unknown> | undefined {
+  private messagesFrom(fromOrig: boolean): HttpMessageStream<unknown> | undefined {
     if (this.requestsFromOrig === undefined) return undefined;
     return fromOrig === this.requestsFromOrig ? this.requests : this.responses;
   }
 
   /**
-   * End of the flow: what the reassemblers kept behind a hole is still parsed, requests first; then heads
-   * cut short by the end (a capture's snap length, a lost last segment) are reported as far as known.
+   * End of the flow (what was kept behind holes came in first, requests first): heads cut short by the end
+   * (a capture's snap length, a lost last segment) are reported as far as known.
    */
-  flush(): void {
-    const clientFirst = this.requestsFromOrig !== false;
-    (clientFirst ? this.origStream : this.respStream).flush();
-    (clientFirst ? this.respStream : this.origStream).flush();
+  end(): void {
     this.requests.end();
     this.responses.end();
   }
 
-  private gap(analyzer: HttpAnalyzer, fromOrig: boolean, bytes: number): void {
+  gap(analyzer: HttpAnalyzer, fromOrig: boolean, bytes: number): void {
     const messages = this.messagesFrom(fromOrig);
     if (messages?.stopped) return;
-    analyzer.onGap();
+    analyzer.countGap();
     if (messages !== undefined) messages.skipGap(bytes);
     else if (fromOrig) this.origGapFirst += bytes;
     else this.respGapFirst += bytes;
   }
 
-  private deliver(fromOrig: boolean, data: Buffer, offset: number, length: number): void {
-    this.ts = (fromOrig ? this.origStream : this.respStream).segmentTs;
+  deliver(fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void {
+    this.ts = ts;
     if (this.requestsFromOrig === undefined) {
       // Whichever side speaks first with "HTTP/" is the server, even when the flow table (which saw some
       // other packet first) calls it the originator.
@@ -152,29 +142,25 @@ class HttpFlow {
 export class HttpAnalyzer implements AppAnalyzer {
   private readonly flows = new Map<number, HttpFlow>();
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: AnalyzerContext) {}
 
-  onPayload(flowId: number, fromOrig: boolean, pkt: Packet): void {
-    let flow = this.flows.get(flowId);
-    if (flow === undefined) {
-      flow = new HttpFlow(this, flowId);
-      this.flows.set(flowId, flow);
-    }
-    const stream = fromOrig ? flow.origStream : flow.respStream;
-    if (pkt.tcpFlags & TCP_SYN) stream.setInitialSequence(pkt.seq);
-    if (pkt.payloadLength > 0 && !flow.messagesFrom(fromOrig)?.stopped) {
-      // Data on a SYN (TCP Fast Open) starts one after the SYN's own sequence number.
-      const seq = pkt.tcpFlags & TCP_SYN ? (pkt.seq + 1) >>> 0 : pkt.seq;
-      stream.push(seq, pkt.data, pkt.payloadOffset, pkt.payloadLength, pkt.ts);
-    }
-    // The peer acknowledging bytes this side never showed us: they were lost to the capture.
-    if (pkt.tcpFlags & TCP_ACK) (fromOrig ? flow.respStream : flow.origStream).acked(pkt.ack);
+  onStream(flowId: number, fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void {
+    this.flow(flowId).deliver(fromOrig, data, offset, length, ts);
+  }
+
+  onGap(flowId: number, fromOrig: boolean, bytes: number): void {
+    this.flow(flowId).gap(this, fromOrig, bytes);
+  }
+
+  /** Requests explain responses: the side that sends them is flushed first (the originator until known). */
+  originatorFlushesFirst(flowId: number): boolean {
+    return this.flows.get(flowId)?.originatorSendsRequests ?? true;
   }
 
   onFlowEnd(flowId: number): void {
     const flow = this.flows.get(flowId);
     if (flow === undefined) return;
-    flow.flush();
+    flow.end();
     this.flows.delete(flowId);
     // A response whose body ran to the close, or was cut short, ends here.
     if (flow.answering) this.onResponseEnd(flowId, flow);
@@ -188,6 +174,15 @@ export class HttpAnalyzer implements AppAnalyzer {
 
   finish(): void {
     for (const flowId of [...this.flows.keys()]) this.onFlowEnd(flowId);
+  }
+
+  private flow(flowId: number): HttpFlow {
+    let flow = this.flows.get(flowId);
+    if (flow === undefined) {
+      flow = new HttpFlow(this, flowId);
+      this.flows.set(flowId, flow);
+    }
+    return flow;
   }
 
   /** @internal called by HttpFlow's request stream. */
@@ -223,10 +218,11 @@ export class HttpAnalyzer implements AppAnalyzer {
     flow.answering = { tx, head, bodyLen: 0, missedBytes: 0 };
     const framing = responseFraming(head, tx.request?.method);
     if (framing === FRAME_TUNNEL) {
-      // The connection stops being HTTP: report this pair now and parse nothing more.
+      // The connection stops being HTTP: report this pair now and read nothing more of it.
       this.onResponseEnd(flowId, flow);
       flow.requests.stop();
       flow.responses.stop();
+      this.ctx.release(flowId);
     }
     return framing;
   }
@@ -245,8 +241,8 @@ export class HttpAnalyzer implements AppAnalyzer {
     if (tx !== undefined && !tx.lost) this.emit(flowId, tx);
   }
 
-  /** @internal */
-  onGap(): void {
+  /** @internal called by HttpFlow for each content gap of a direction still read. */
+  countGap(): void {
     this.ctx.weirds.add(W_HTTP_CONTENT_GAP);
   }
 

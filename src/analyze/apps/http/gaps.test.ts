@@ -41,7 +41,7 @@ test('a hole in a head: the head is reported as far as its lines go, and parsing
   c.lose(true, 'ent: x\r\n\r\nGET /lost HTTP/1.1\r\nHo');
   c.send(true, 'st: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n', 12);
   assert.equal(c.records.length, 0);
-  c.http.onFlowEnd(3); // what was kept behind the hole is parsed now, dated by its own segment
+  c.http.end(3); // what was kept behind the hole is parsed now, dated by its own segment
   assert.deepEqual(c.records.map(pick), [
     [10, 1, 'GET', '/a', undefined, undefined, 0, 0],
     [12, 2, 'GET', '/b', undefined, undefined, 0, 0],
@@ -102,7 +102,7 @@ test('a head cut short by the end of the flow (a snap length, a lost last segmen
   const c = new Conn();
   c.send(true, 'GET /x HTTP/1.1\r\nHost: h\r\n\r\n', 10);
   c.send(false, 'HTTP/1.1 200 OK\r\nContent-Type: text/pl', 11);
-  c.http.onFlowEnd(3);
+  c.http.end(3);
   assert.deepEqual(c.records.map(pick), [[10, 1, 'GET', '/x', 200, 'OK', 0, 0]]);
   assert.equal(c.ctx.weirds.total(), 0, 'no gap: the stream just ended');
 });

@@ -11,7 +11,7 @@ import { Engine } from '../../engine.js';
 import { connIdOf } from '../../flows/conn-record.js';
 import type { ConnId, LoopyRecord } from '../../records.js';
 import { defaultApps } from '../index.js';
-import type { AppContext, AppRegistration } from '../types.js';
+import type { AnalyzerContext, AppRegistration } from '../types.js';
 
 export class CaptureRun {
   readonly engine: Engine;
@@ -65,7 +65,7 @@ export class CaptureRun {
           if (yes) this.probeClaims.set(app.name, (this.probeClaims.get(app.name) ?? 0) + 1);
           return yes;
         }),
-      create: (ctx: AppContext) =>
+      create: (ctx: AnalyzerContext) =>
         app.create({
           emit: (record) => ctx.emit(record),
           connId: (flowId) => ctx.connId(flowId),
@@ -74,6 +74,8 @@ export class CaptureRun {
             ctx.confirmService(flowId, service);
           },
           weirds: ctx.weirds,
+          release: (flowId) => ctx.release(flowId),
+          joinedMidStream: (flowId, fromOrig) => ctx.joinedMidStream(flowId, fromOrig),
         }),
     };
   }

@@ -3,31 +3,34 @@ import assert from 'node:assert/strict';
 import { Packet, TCP_ACK, TCP_FIN } from '../../../decode/packet.js';
 import { GREASE_CLIENT_HELLO, TLS13_SERVER_HELLO } from './fixtures/hellos.js';
 import { TlsAnalyzer, tlsRegistration, type TlsFlowRecord } from './index.js';
-import { FakeAppContext, fillTcpPacket, hex, synPacket } from './testing/fake-context.js';
+import { AppDriver } from '../testing/app-driver.js';
+import { FakeAppContext, fillTcpPacket, hex, synPacket } from '../testing/fake-context.js';
 
 const clientHello = hex(GREASE_CLIENT_HELLO); // 517 bytes: record header 5, handshake header 4, body 508
 const serverHello = hex(TLS13_SERVER_HELLO); // 127 bytes
 const CLIENT_ISN = 0xfffffff0; // data starts at 0xfffffff1: the hello straddles the 2^32 wrap
 const SERVER_ISN = 1000;
 
-function setup(): { ctx: FakeAppContext; tls: TlsAnalyzer; pkt: Packet } {
+type Driver = AppDriver<TlsAnalyzer>;
+
+function setup(): { ctx: FakeAppContext; tls: Driver; pkt: Packet } {
   const ctx = new FakeAppContext();
-  return { ctx, tls: new TlsAnalyzer(ctx), pkt: new Packet() };
+  return { ctx, tls: new AppDriver(ctx, tlsRegistration, (c) => new TlsAnalyzer(c)), pkt: new Packet() };
 }
 
 /** Sends `bytes` from the client as segments cut at `cuts` (offsets into bytes), in the given order. */
-function sendClient(tls: TlsAnalyzer, pkt: Packet, bytes: Buffer, cuts: number[], order?: number[]): void {
+function sendClient(tls: Driver, pkt: Packet, bytes: Buffer, cuts: number[], order?: number[]): void {
   const edges = [0, ...cuts, bytes.length];
   const segments = edges.slice(1).map((end, i) => ({ start: edges[i], end }));
   for (const i of order ?? segments.map((_, k) => k)) {
     const { start, end } = segments[i];
-    tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1 + start, payload: bytes.subarray(start, end), ts: 10 + i }));
+    tls.packet(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1 + start, payload: bytes.subarray(start, end), ts: 10 + i }));
   }
 }
 
-function handshake(tls: TlsAnalyzer, pkt: Packet): void {
-  tls.onPayload(7, true, synPacket(pkt, CLIENT_ISN, 9));
-  tls.onPayload(7, false, synPacket(pkt, SERVER_ISN, 9, (CLIENT_ISN + 1) >>> 0));
+function handshake(tls: Driver, pkt: Packet): void {
+  tls.packet(7, true, synPacket(pkt, CLIENT_ISN, 9));
+  tls.packet(7, false, synPacket(pkt, SERVER_ISN, 9, (CLIENT_ISN + 1) >>> 0));
 }
 
 test('ClientHello split inside the record header and inside the extension list, then ServerHello: one record', () => {
@@ -38,7 +41,7 @@ test('ClientHello split inside the record header and inside the extension list, 
   sendClient(tls, pkt, clientHello, [3, 300]);
   assert.equal(ctx.records.length, 0, 'nothing before the ServerHello');
   assert.deepEqual(ctx.services, [[7, 'ssl']]);
-  tls.onPayload(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 20 }));
+  tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 20 }));
   assert.equal(ctx.records.length, 1);
   const r = ctx.records[0] as TlsFlowRecord;
   assert.equal(r.type, 'tls');
@@ -54,8 +57,8 @@ test('ClientHello split inside the record header and inside the extension list, 
   assert.equal(r.ja3s, 'eb1d94daa7e0344597e756a1fb6e7054');
   assert.deepEqual(ctx.services, [[7, 'ssl']], 'confirmed once');
   // Later segments (encrypted data) and the flow's end add nothing.
-  tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1 + clientHello.length, payload: hex('17 03 03 00 02 ab cd') }));
-  tls.onFlowEnd(7);
+  tls.packet(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1 + clientHello.length, payload: hex('17 03 03 00 02 ab cd') }));
+  tls.end(7);
   tls.finish();
   assert.equal(ctx.records.length, 1);
   assert.equal(ctx.weirds.total(), 0);
@@ -67,7 +70,7 @@ test('segments out of order, and the hello re-framed over two TLS records and fo
   const twoRecords = Buffer.concat([hex('16 03 01 00 64'), message.subarray(0, 100), hex('16 03 01 01 9c'), message.subarray(100)]);
   handshake(tls, pkt);
   sendClient(tls, pkt, twoRecords, [2, 104, 107], [2, 0, 3, 1]);
-  tls.onFlowEnd(7);
+  tls.end(7);
   assert.equal(ctx.records.length, 1);
   const r = ctx.records[0] as TlsFlowRecord;
   assert.equal(r.server_name, 'secure.adnxs.com');
@@ -81,10 +84,10 @@ test("a ServerHello seen before the client's retransmitted last segment waits fo
   const { ctx, tls, pkt } = setup();
   handshake(tls, pkt);
   // The client's second segment was lost and is retransmitted after the server answered.
-  tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1, payload: clientHello.subarray(0, 400), ts: 10 }));
-  tls.onPayload(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 11 }));
+  tls.packet(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1, payload: clientHello.subarray(0, 400), ts: 10 }));
+  tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 11 }));
   assert.equal(ctx.records.length, 0);
-  tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 401, payload: clientHello.subarray(400), ts: 12 }));
+  tls.packet(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 401, payload: clientHello.subarray(400), ts: 12 }));
   assert.equal(ctx.records.length, 1);
   const r = ctx.records[0] as TlsFlowRecord;
   assert.equal(r.server_name, 'secure.adnxs.com');
@@ -94,9 +97,9 @@ test("a ServerHello seen before the client's retransmitted last segment waits fo
 
 test('a ServerHello alone (client side never captured) is reported at flow end', () => {
   const { ctx, tls, pkt } = setup();
-  tls.onPayload(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 11 }));
+  tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 11 }));
   assert.equal(ctx.records.length, 0);
-  tls.onFlowEnd(7);
+  tls.end(7);
   assert.equal(ctx.records.length, 1);
   const r = ctx.records[0] as TlsFlowRecord;
   assert.equal(r.version, 'TLSv13');
@@ -116,9 +119,9 @@ test('one byte per segment still finds the hello', () => {
 test('a flow that is not TLS: one weird for the flow, no record, later segments ignored', () => {
   const { ctx, tls, pkt } = setup();
   handshake(tls, pkt);
-  tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1, payload: Buffer.from('SSH-2.0-OpenSSH_9.6\r\n') }));
-  tls.onPayload(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: Buffer.from('SSH-2.0-OpenSSH_9.2\r\n') }));
-  tls.onPayload(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 22, payload: serverHello }));
+  tls.packet(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1, payload: Buffer.from('SSH-2.0-OpenSSH_9.6\r\n') }));
+  tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: Buffer.from('SSH-2.0-OpenSSH_9.2\r\n') }));
+  tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 22, payload: serverHello }));
   tls.finish();
   assert.equal(ctx.records.length, 0);
   assert.deepEqual(ctx.services, []);
@@ -131,7 +134,7 @@ test('a truncated hello (lengths inside disagree) is ssl_bad_client_hello; the S
   const broken = Buffer.from(clientHello);
   broken.writeUInt16BE(0x1000, 9 + 2 + 32 + 1 + 32); // cipher suites length far past the message
   sendClient(tls, pkt, broken, []);
-  tls.onPayload(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 30 }));
+  tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 30 }));
   assert.deepEqual(ctx.weirds.list(), [{ name: 'ssl_bad_client_hello', count: 1 }]);
   assert.equal(ctx.records.length, 1);
   const r = ctx.records[0] as TlsFlowRecord;
@@ -153,7 +156,7 @@ test('a hole the reassembler gives up on before the hello is whole is ssl_conten
   const { ctx, tls, pkt } = setup();
   handshake(tls, pkt);
   // Bytes 0-99 never arrive; 70000 bytes after them exceed the reassembler's 64 KiB out-of-order budget.
-  tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 101, payload: Buffer.alloc(70000, 0x16) }));
+  tls.packet(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 101, payload: Buffer.alloc(70000, 0x16) }));
   tls.finish();
   assert.deepEqual(ctx.weirds.list(), [{ name: 'ssl_content_gap', count: 1 }]);
 });
@@ -162,11 +165,11 @@ test('a ClientHello with a hole the server ACKs past is ssl_content_gap; the Ser
   const { ctx, tls, pkt } = setup();
   handshake(tls, pkt);
   // The ClientHello as three segments, [0,3) [3,300) [300,517): the middle one never captured.
-  tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1, payload: clientHello.subarray(0, 3), ts: 10 }));
-  tls.onPayload(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1 + 300, payload: clientHello.subarray(300), ts: 12 }));
+  tls.packet(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1, payload: clientHello.subarray(0, 3), ts: 10 }));
+  tls.packet(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1 + 300, payload: clientHello.subarray(300), ts: 12 }));
   assert.equal(ctx.weirds.total(), 0, 'the hole might still fill');
   // The server's ServerHello acknowledges all 517 bytes: the middle segment was lost to the capture.
-  tls.onPayload(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 20, ack: CLIENT_ISN + 1 + clientHello.length }));
+  tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 20, ack: CLIENT_ISN + 1 + clientHello.length }));
   assert.deepEqual(ctx.weirds.list(), [{ name: 'ssl_content_gap', count: 1 }]);
   assert.equal(ctx.records.length, 1, 'both sides settled: the record goes out');
   const r = ctx.records[0] as TlsFlowRecord;
@@ -180,7 +183,7 @@ test('a ClientHello with a hole still open at the end of the flow is ssl_content
   const { ctx, tls, pkt } = setup();
   handshake(tls, pkt);
   sendClient(tls, pkt, clientHello, [3, 300], [0, 2]); // the middle segment never captured, no ACK seen
-  tls.onFlowEnd(7);
+  tls.end(7);
   assert.deepEqual(ctx.weirds.list(), [{ name: 'ssl_content_gap', count: 1 }]);
   assert.equal(ctx.records.length, 0);
 });
@@ -191,7 +194,7 @@ test('a hello longer than the 64 KiB cap is ssl_handshake_too_long', () => {
   // Record of 16384 bytes starting a ClientHello that claims 0x012000 (73728) bytes.
   const start = Buffer.concat([hex('16 03 01 40 00 01 01 20 00'), Buffer.alloc(16380)]);
   sendClient(tls, pkt, start, [1000]);
-  tls.onPayload(7, true, fillTcpPacket(pkt, { seq: 0, flags: TCP_ACK | TCP_FIN }));
+  tls.packet(7, true, fillTcpPacket(pkt, { seq: 0, flags: TCP_ACK | TCP_FIN }));
   tls.finish();
   assert.deepEqual(ctx.weirds.list(), [{ name: 'ssl_handshake_too_long', count: 1 }]);
   assert.equal(ctx.records.length, 0);
@@ -200,7 +203,7 @@ test('a hello longer than the 64 KiB cap is ssl_handshake_too_long', () => {
 test('the client hello alone is reported at flow end, and the flow is forgotten', () => {
   const { ctx, tls, pkt } = setup();
   sendClient(tls, pkt, clientHello, [200]); // no SYN seen: the stream starts at the first segment
-  tls.onFlowEnd(7);
+  tls.end(7);
   assert.equal(ctx.records.length, 1);
   tls.finish();
   assert.equal(ctx.records.length, 1, 'finish after onFlowEnd reports nothing again');

@@ -1,12 +1,12 @@
 /**
  * The TLS analyzer: one `tls` record per flow from the ClientHello and ServerHello (Zeek ssl.log names).
  * The record goes out when the ServerHello is parsed (and the ClientHello, if it is coming), or at flow end /
- * finish when only one hello was seen. After that the flow's later (encrypted) segments cost one Map lookup each.
+ * finish when only one hello was seen. Once it is out the flow is released: its later (encrypted) segments
+ * are neither reassembled nor delivered.
  */
-import { TCP_ACK, TCP_SYN, type Packet } from '../../../decode/packet.js';
 import { defineWeird } from '../../../decode/weirds.js';
 import type { TlsRecord } from '../../records.js';
-import type { AppAnalyzer, AppContext } from '../types.js';
+import type { AnalyzerContext, AppAnalyzer } from '../types.js';
 import { parseClientHello, parseServerHello, parseSslv2ClientHello, parseSslv2ServerHello, type ClientHello, type HelloResult, type ServerHello } from './hello.js';
 import { HelloSide, SIDE_FAILED, SIDE_PENDING, type HandshakeFound } from './hello-side.js';
 import { ja3sString, ja3String, md5Hex } from './ja3.js';
@@ -34,7 +34,7 @@ class TlsFlow {
   serverHello?: ServerHello;
   ts = 0;
   weirdCounted = false;
-  /** A hello parsed: confirmService is due (called from settle, outside the reassembler callback). */
+  /** A hello parsed: confirmService is due (called from settle, outside the hello callbacks). */
   confirmDue = false;
   serviceConfirmed = false;
   readonly client: HelloSide;
@@ -47,36 +47,34 @@ class TlsFlow {
 }
 
 export class TlsAnalyzer implements AppAnalyzer {
-  /** null: the flow's record is out (or can never be made); later segments are ignored. */
-  private readonly flows = new Map<number, TlsFlow | null>();
-  /** Capture time of the packet being handled (the reassembler calls back synchronously). */
+  /** Flows whose record is not out yet. */
+  private readonly flows = new Map<number, TlsFlow>();
+  /** Capture time of the bytes being parsed (the hello callbacks run synchronously inside onStream). */
   private now = 0;
   private readonly found = (flow: TlsFlow, fromOrig: boolean, m: HandshakeFound): void => this.onHandshake(flow, fromOrig, m);
   private readonly failed = (flow: TlsFlow, weird: number): void => this.countWeird(flow, weird);
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: AnalyzerContext) {}
 
-  onPayload(flowId: number, fromOrig: boolean, pkt: Packet): void {
-    let flow = this.flows.get(flowId);
-    if (flow === null) return;
-    if (flow === undefined) {
-      flow = new TlsFlow(this.found, this.failed);
-      this.flows.set(flowId, flow);
-    }
-    this.now = pkt.ts;
-    const side = fromOrig ? flow.client : flow.server;
-    if (pkt.tcpFlags & TCP_SYN) side.stream.setInitialSequence(pkt.seq);
-    // Data on a SYN (TCP Fast Open) starts one after the SYN's own sequence number.
-    if (pkt.payloadLength > 0) side.stream.push(pkt.tcpFlags & TCP_SYN ? (pkt.seq + 1) >>> 0 : pkt.seq, pkt.data, pkt.payloadOffset, pkt.payloadLength);
-    // The peer acknowledging bytes this side never showed us: they were lost to the capture (a gap).
-    if (pkt.tcpFlags & TCP_ACK) (fromOrig ? flow.server : flow.client).stream.acked(pkt.ack);
+  onStream(flowId: number, fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void {
+    const flow = this.flow(flowId);
+    this.now = ts;
+    (fromOrig ? flow.client : flow.server).data(data, offset, length);
     this.settle(flowId, flow);
   }
 
+  onGap(flowId: number, fromOrig: boolean): void {
+    const flow = this.flow(flowId);
+    (fromOrig ? flow.client : flow.server).gap();
+    this.settle(flowId, flow);
+  }
+
+  /** What the hellos gave (a hello kept behind a hole was looked at in the flush before this). */
   onFlowEnd(flowId: number): void {
     const flow = this.flows.get(flowId);
-    if (flow) this.end(flowId, flow);
+    if (flow === undefined) return;
     this.flows.delete(flowId);
+    this.emit(flowId, flow);
   }
 
   advance(_now: number): void {
@@ -84,15 +82,17 @@ export class TlsAnalyzer implements AppAnalyzer {
   }
 
   finish(): void {
-    for (const [flowId, flow] of this.flows) if (flow) this.end(flowId, flow);
+    for (const [flowId, flow] of this.flows) this.emit(flowId, flow);
     this.flows.clear();
   }
 
-  /** A hello kept behind a hole is still looked at (it fails as ssl_content_gap), then the record goes out. */
-  private end(flowId: number, flow: TlsFlow): void {
-    flow.client.stream.flush();
-    flow.server.stream.flush();
-    this.emit(flowId, flow);
+  private flow(flowId: number): TlsFlow {
+    let flow = this.flows.get(flowId);
+    if (flow === undefined) {
+      flow = new TlsFlow(this.found, this.failed);
+      this.flows.set(flowId, flow);
+    }
+    return flow;
   }
 
   private onHandshake(flow: TlsFlow, fromOrig: boolean, m: HandshakeFound): void {
@@ -135,9 +135,9 @@ export class TlsAnalyzer implements AppAnalyzer {
   }
 
   /**
-   * Emits once both sides are settled (hello parsed or given up): a ServerHello seen before the client's
-   * last segment (a retransmission, reordering in the capture) still gets the ClientHello's SNI. A side that
-   * never settles is reported at flow end.
+   * Emits once both sides are settled (hello parsed or given up) and releases the flow: a ServerHello seen
+   * before the client's last segment (a retransmission, reordering in the capture) still gets the
+   * ClientHello's SNI. A side that never settles is reported at flow end.
    */
   private settle(flowId: number, flow: TlsFlow): void {
     if (flow.confirmDue && !flow.serviceConfirmed) {
@@ -145,8 +145,9 @@ export class TlsAnalyzer implements AppAnalyzer {
       flow.serviceConfirmed = true;
     }
     if (flow.client.state !== SIDE_PENDING && flow.server.state !== SIDE_PENDING) {
+      this.flows.delete(flowId);
       this.emit(flowId, flow);
-      this.flows.set(flowId, null);
+      this.ctx.release(flowId);
     }
   }
 

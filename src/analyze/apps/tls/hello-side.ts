@@ -1,13 +1,12 @@
 /**
- * One direction of a TLS flow until its first handshake message is whole: in-order bytes from the
- * StreamReassembler are parsed in place when a segment holds the whole message (the common case, no copy),
- * else kept in a buffer capped at MAX_HELLO_BYTES until readFirstHandshake says enough has arrived.
+ * One direction of a TLS flow until its first handshake message is whole: in-order bytes (from the dispatch's
+ * TCP stream adapter) are parsed in place when one delivery holds the whole message (the common case, no
+ * copy), else kept in a buffer capped at MAX_HELLO_BYTES until readFirstHandshake says enough has arrived.
  */
-import { StreamReassembler } from '../stream.js';
 import { defineWeird } from '../../../decode/weirds.js';
 import { MAX_HELLO_BYTES, readFirstHandshake, W_SSL_HANDSHAKE_TOO_LONG, type FirstHandshake } from './record-layer.js';
 
-/** The reassembler skipped a hole before the hello was whole: what follows cannot be trusted. */
+/** The capture lost bytes before the hello was whole: what follows cannot be trusted. */
 export const W_SSL_CONTENT_GAP = defineWeird('ssl_content_gap');
 
 export type HandshakeFound = Extract<FirstHandshake, { status: 'ok' }>;
@@ -18,7 +17,6 @@ export const SIDE_FAILED = 2;
 
 export class HelloSide {
   state = SIDE_PENDING;
-  readonly stream: StreamReassembler;
   private buf: Buffer | null = null;
   private len = 0;
   private needed = 0;
@@ -30,19 +28,15 @@ export class HelloSide {
   constructor(
     private readonly onFound: (message: HandshakeFound) => void,
     private readonly onFailed: (weird: number) => void,
-  ) {
-    this.stream = new StreamReassembler(
-      (data, offset, length) => this.consume(data, offset, length),
-      () => this.gap(),
-    );
-  }
+  ) {}
 
-  /** The record layer cannot be found again after a hole: bytes after it would be read as record headers. */
-  private gap(): void {
+  /** A content gap: the record layer cannot be found again after it (bytes would be read as record headers). */
+  gap(): void {
     if (this.state === SIDE_PENDING) this.fail(W_SSL_CONTENT_GAP);
   }
 
-  private consume(data: Buffer, offset: number, length: number): void {
+  /** The next in-order bytes of this direction. */
+  data(data: Buffer, offset: number, length: number): void {
     if (this.state !== SIDE_PENDING) return;
     let result: FirstHandshake;
     if (this.len === 0) {

@@ -6,7 +6,7 @@ import { parseClientHello, parseServerHello, parseSslv2ClientHello, parseSslv2Se
 import { ja3sString, ja3String, md5Hex } from './ja3.js';
 import { isGrease, tlsCipherName, tlsVersionName } from './names.js';
 import { readFirstHandshake } from './record-layer.js';
-import { hex } from './testing/fake-context.js';
+import { hex } from '../testing/fake-context.js';
 
 const clientRecord = hex(GREASE_CLIENT_HELLO);
 const serverRecord = hex(TLS13_SERVER_HELLO);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { weirdName } from '../../../decode/weirds.js';
 import { GREASE_CLIENT_HELLO, SSLV2_CLIENT_HELLO } from './fixtures/hellos.js';
 import { readFirstHandshake } from './record-layer.js';
-import { hex } from './testing/fake-context.js';
+import { hex } from '../testing/fake-context.js';
 
 const record = hex(GREASE_CLIENT_HELLO);
 // 16 03 01 02 00 | 01 00 01 fc ...: one 512-byte record, a 508-byte (0x1fc) ClientHello body.

@@ -1,14 +1,16 @@
 /**
- * Test stand-in for the engine, for hand-built segments: feeds them to a DnsAnalyzer through a fake
- * AppContext with a tiny flow table keyed by the 5-tuple (originator = sender of the first packet).
+ * Test stand-in for the engine, for hand-built segments: a tiny flow table keyed by the 5-tuple (originator =
+ * sender of the first packet) in front of the real dispatch (../../testing/app-driver.ts) and a DnsAnalyzer.
  * Records, confirmed services and weirds are collected for assertions. (Corpus captures go through the real
  * engine: see ../../testing/capture-run.ts.)
  */
 import { IPPROTO_TCP, IPPROTO_UDP, Packet } from '../../../../decode/packet.js';
 import { WeirdCounter } from '../../../../decode/weirds.js';
 import type { ConnId, LoopyRecord } from '../../../records.js';
+import { AppDriver } from '../../testing/app-driver.js';
 import type { AppContext } from '../../types.js';
 import { DnsAnalyzer, type DnsAnalyzerOptions } from '../analyzer.js';
+import { makeDnsRegistration } from '../index.js';
 import type { ObservedDnsMessage } from '../tshark-diff.js';
 
 export interface Segment {
@@ -37,6 +39,7 @@ export class FakeEngine {
   readonly weirds = new WeirdCounter();
   readonly messages: (ObservedDnsMessage & { fromOrig: boolean; flowId: number; ts: number })[] = [];
   readonly analyzer: DnsAnalyzer;
+  private readonly driver: AppDriver<DnsAnalyzer>;
   private readonly flows = new Map<string, FakeFlow>();
   private readonly byId = new Map<number, FakeFlow>();
   private readonly pkt = new Packet();
@@ -50,13 +53,15 @@ export class FakeEngine {
       confirmService: (flowId) => this.confirmed.push(flowId),
       weirds: this.weirds,
     };
-    this.analyzer = new DnsAnalyzer(ctx, {
+    const analyzerOptions: DnsAnalyzerOptions = {
       ...options,
       onMessage: (msg, flowId, fromOrig, ts) => {
         const s = this.current as Segment;
         this.messages.push({ frame: this.frame, msg, src: s.src, dst: s.dst, fromOrig, flowId, ts });
       },
-    });
+    };
+    this.driver = new AppDriver(ctx, makeDnsRegistration(analyzerOptions), (c) => new DnsAnalyzer(c, analyzerOptions));
+    this.analyzer = this.driver.analyzer;
   }
 
   /** One packet; returns the flow id it was given. */
@@ -86,7 +91,7 @@ export class FakeEngine {
     pkt.payloadLength = s.payload.length;
     pkt.payloadWireLength = s.payload.length;
     this.current = s;
-    this.analyzer.onPayload(flow.id, flow.origKey === fwd, pkt);
+    this.driver.packet(flow.id, flow.origKey === fwd, pkt);
     this.analyzer.advance(s.ts);
     return flow.id;
   }
@@ -96,10 +101,10 @@ export class FakeEngine {
   }
 
   end(flowId: number): void {
-    this.analyzer.onFlowEnd(flowId);
+    this.driver.end(flowId);
   }
 
   finish(): void {
-    this.analyzer.finish();
+    this.driver.finish();
   }
 }

@@ -4,28 +4,31 @@
  * analyzer never sees them; `ack` is the bare ACK by which the other side acknowledges all that was sent.
  */
 import { Packet, TCP_ACK } from '../../../../decode/packet.js';
-import { FakeAppContext, fillTcpPacket, synPacket } from '../../tls/testing/fake-context.js';
+import { AppDriver } from '../../testing/app-driver.js';
+import { FakeAppContext, fillTcpPacket, synPacket } from '../../testing/fake-context.js';
 import { HttpAnalyzer, type HttpRecord } from '../analyzer.js';
+import { httpRegistration } from '../index.js';
 
 export const CLIENT_ISN = 5000;
 export const SERVER_ISN = 0xfffffff0; // server data wraps past 2^32
 
 export class FakeHttpConnection {
   readonly ctx = new FakeAppContext();
-  readonly http = new HttpAnalyzer(this.ctx);
+  /** The analyzer behind the real dispatch: packets in (`send`, `ack`), `end(flowId)` and `finish()` as the engine calls them. */
+  readonly http = new AppDriver(this.ctx, httpRegistration, (c) => new HttpAnalyzer(c));
   private readonly pkt = new Packet();
   private sent = { orig: 0, resp: 0 };
 
   constructor(readonly flowId = 3, handshake = true) {
     if (!handshake) return;
-    this.http.onPayload(flowId, true, synPacket(this.pkt, CLIENT_ISN, 1));
-    this.http.onPayload(flowId, false, synPacket(this.pkt, SERVER_ISN, 1, CLIENT_ISN + 1));
+    this.http.packet(flowId, true, synPacket(this.pkt, CLIENT_ISN, 1));
+    this.http.packet(flowId, false, synPacket(this.pkt, SERVER_ISN, 1, CLIENT_ISN + 1));
   }
 
   send(fromOrig: boolean, text: string, ts: number, isn = fromOrig ? CLIENT_ISN : SERVER_ISN): void {
     const key = fromOrig ? 'orig' : 'resp';
     const payload = Buffer.from(text, 'latin1');
-    this.http.onPayload(this.flowId, fromOrig, fillTcpPacket(this.pkt, { seq: isn + 1 + this.sent[key], payload, ts }));
+    this.http.packet(this.flowId, fromOrig, fillTcpPacket(this.pkt, { seq: isn + 1 + this.sent[key], payload, ts }));
     this.sent[key] += payload.length;
   }
 
@@ -38,7 +41,7 @@ export class FakeHttpConnection {
   ack(fromOrig: boolean, ts: number): void {
     const peer = fromOrig ? SERVER_ISN + 1 + this.sent.resp : CLIENT_ISN + 1 + this.sent.orig;
     const own = fromOrig ? CLIENT_ISN + 1 + this.sent.orig : SERVER_ISN + 1 + this.sent.resp;
-    this.http.onPayload(this.flowId, fromOrig, fillTcpPacket(this.pkt, { seq: own, flags: TCP_ACK, ts, ack: peer }));
+    this.http.packet(this.flowId, fromOrig, fillTcpPacket(this.pkt, { seq: own, flags: TCP_ACK, ts, ack: peer }));
   }
 
   get records(): HttpRecord[] {

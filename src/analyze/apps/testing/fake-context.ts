@@ -1,11 +1,12 @@
 /**
- * Test doubles for app analyzer tests (TLS and HTTP): an AppContext that records what the analyzer does,
- * and TCP Packets filled by hand the way the decoders fill them.
+ * Test doubles for app analyzer tests: the engine's side of the AppContext, recording what the analyzer does
+ * (hand it to AppDriver, which adds the dispatch's side), and TCP Packets filled by hand the way the decoders
+ * fill them.
  */
-import { Packet, TCP_ACK, TCP_PSH, TCP_SYN } from '../../../../decode/packet.js';
-import { WeirdCounter } from '../../../../decode/weirds.js';
-import type { ConnId, LoopyRecord } from '../../../records.js';
-import type { AppContext } from '../../types.js';
+import { Packet, TCP_ACK, TCP_PSH, TCP_SYN } from '../../../decode/packet.js';
+import { WeirdCounter } from '../../../decode/weirds.js';
+import type { ConnId, LoopyRecord } from '../../records.js';
+import type { AppContext } from '../types.js';
 
 export class FakeAppContext implements AppContext {
   readonly records: LoopyRecord[] = [];
@@ -53,6 +54,14 @@ export function fillTcpPacket(pkt: Packet, spec: SegmentSpec): Packet {
   pkt.payloadOffset = 54;
   pkt.payloadLength = payload.length;
   pkt.payloadWireLength = payload.length;
+  return pkt;
+}
+
+/** A UDP datagram carrying `payload`, filled like fillTcpPacket's segments. */
+export function fillUdpPacket(pkt: Packet, payload: Buffer, ts = 0): Packet {
+  fillTcpPacket(pkt, { seq: 0, payload, ts });
+  pkt.transport = 17;
+  pkt.tcpFlags = 0;
   return pkt;
 }
 
