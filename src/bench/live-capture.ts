@@ -19,7 +19,7 @@ import { PcapWriter } from '../capture/pcap-writer.js';
 import { benchCapture, benchOutDir } from './capture-cache.js';
 import { LIVE_CONTENDERS, agentContender, type LiveContender } from './live-contenders.js';
 import { type Sent, type Veth, cpuSeconds, mainThreadCpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
-import { monotonicMicros, readProfile, STAGES, stageMillis, type Window } from './stage-profile.js';
+import { busyMillis, monotonicMicros, readProfiles, STAGES, stageMillis, type Window } from './stage-profile.js';
 import type { BenchOptions, BenchResult, Benchmark, Target, ToolResult } from './types.js';
 
 export const RATES: ReadonlyArray<number | 'top'> = [50_000, 100_000, 200_000, 300_000, 'top'];
@@ -217,11 +217,17 @@ async function profiledBreakdown(v: Veth, workDir: string, files: Slices, steps:
   chmodSync(workDir, 0o777);
   chmodSync(profDir, 0o777); // written after the privilege drop
   const profiled = await measureStep(agentContender, v, workDir, files, TARGET_PPS, Math.min(files.packets, TARGET_PPS * SECONDS_PER_STEP), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-  const ms = stageMillis(readProfile(profDir), profiled.window);
+  const { main, workers } = readProfiles(profDir);
+  const ms = stageMillis(main, profiled.window);
   const sampled = [...ms.values()].reduce((a, b) => a + b, 0);
+  // The worker's samples are its CPU estimate (profiled run), in % of a core over the profiled step.
+  const workerPct = (100 * workers.reduce((n, w) => n + busyMillis(w, profiled.window), 0)) / 1000 / profiled.sent.seconds;
   const rows: Array<[string, string]> = [];
   for (const stage of STAGES) {
-    const pct = stage === 'other threads' ? plain.cpuPct - plain.mainCpuPct : sampled > 0 ? (plain.mainCpuPct * ms.get(stage)!) / sampled : 0;
+    let pct: number;
+    if (stage === 'store worker') pct = workerPct;
+    else if (stage === 'other threads') pct = Math.max(0, plain.cpuPct - plain.mainCpuPct - workerPct);
+    else pct = sampled > 0 ? (plain.mainCpuPct * ms.get(stage)!) / sampled : 0;
     rows.push([stage, `${pct.toFixed(1)} %`]);
   }
   rows.push(['total', `${plain.cpuPct.toFixed(1)} % of one core (main thread ${plain.mainCpuPct.toFixed(1)} %)`]);

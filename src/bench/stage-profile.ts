@@ -1,8 +1,9 @@
 /**
  * Where a process's CPU goes, stage by stage: a V8 CPU profile (`node --cpu-prof`) of the main thread,
  * its samples summed by the source folder of the function they landed in (src/capture, src/decode,
- * analyze/flows, analyze/apps...), plus the garbage collector, Node's own code, and the other threads (the
- * capture thread, GC helpers, libuv) as the process's CPU minus the main thread's, read from /proc.
+ * analyze/flows, analyze/apps...), plus the garbage collector, Node's own code, the history store's worker
+ * thread (from its own profile), and the other threads (the capture thread, GC helpers, libuv) as the rest of
+ * the process's CPU, read from /proc.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ export function monotonicMicros(): number {
 }
 
 /** Stages in the order of the pipeline, then what is not ours. */
-export const STAGES = ['capture', 'decode', 'flows', 'apps', 'engine', 'stats', 'detect', 'store', 'serve', 'gc', 'node', 'other threads'] as const;
+export const STAGES = ['capture', 'decode', 'flows', 'apps', 'engine', 'stats', 'detect', 'store', 'serve', 'gc', 'node', 'store worker', 'other threads'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** The stage of a function, by the file it is in (dist/<room>/... or src/<room>/...). */
@@ -63,9 +64,20 @@ export function stageMillis(profile: CpuProfile, window?: Window): Map<Stage, nu
   return out;
 }
 
-/** The one profile a `--cpu-prof-dir` run left in `dir`. */
-export function readProfile(dir: string): CpuProfile {
+/**
+ * The profiles a `--cpu-prof-dir` run left in `dir`: the main thread's (thread id 0 in the file name,
+ * CPU.date.time.pid.tid.seq.cpuprofile) and one per worker thread (the history store's).
+ */
+export function readProfiles(dir: string): { main: CpuProfile; workers: CpuProfile[] } {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-  if (files.length !== 1) throw new Error(`expected one CPU profile in ${dir}, found ${files.length}`);
-  return JSON.parse(readFileSync(join(dir, files[0]), 'utf8')) as CpuProfile;
+  const threadOf = (f: string) => Number(f.split('.')[4]);
+  const main = files.filter((f) => threadOf(f) === 0);
+  if (main.length !== 1) throw new Error(`expected one main-thread CPU profile in ${dir}, found ${main.length}`);
+  const read = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
+  return { main: read(main[0]), workers: files.filter((f) => threadOf(f) !== 0).map(read) };
+}
+
+/** Milliseconds a profile's thread was busy (not idle) within `window`: a sampled estimate of its CPU. */
+export function busyMillis(profile: CpuProfile, window: Window): number {
+  return [...stageMillis(profile, window).values()].reduce((a, b) => a + b, 0);
 }

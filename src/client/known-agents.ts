@@ -3,7 +3,8 @@
  * the certificate's SHA-256 fingerprint in ~/.config/loopy/known_agents; later connections must present the
  * same certificate. A line per agent: `HOST:PORT FINGERPRINT` (fingerprint as openssl prints it, AB:CD:...).
  */
-import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { makeDirectory } from '../capture/directories.js';
 import { dirname } from 'node:path';
 
 export const KNOWN_AGENTS_FILE = 'known_agents';
@@ -49,7 +50,7 @@ function readPins(file: string): Map<string, Pin> {
 }
 
 function writePin(file: string, key: string, fingerprint: string, replaceLine?: number): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  makeDirectory(dirname(file), 0o700);
   if (replaceLine === undefined) {
     appendFileSync(file, `${key} ${fingerprint}\n`, { mode: 0o600 });
   } else {

@@ -4,7 +4,8 @@
  * `--status` reads it. A file older than STALE_SECONDS means the agent is not running. The directory is
  * 0700 and the file 0600: traffic figures are for the agent's operator only.
  */
-import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { makeDirectory } from '../capture/directories.js';
 import { join } from 'node:path';
 
 export const STATUS_FILE = 'status.json';
@@ -56,7 +57,7 @@ export interface AgentStatus {
 
 /** Creates the data directory 0700 (owned by `owner` when given, i.e. the user the agent becomes). */
 export function prepareDataDir(dir: string, owner?: { uid: number; gid: number }): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirectory(dir, 0o700);
   chmodSync(dir, 0o700);
   if (owner) chownSync(dir, owner.uid, owner.gid);
 }

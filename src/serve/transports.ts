@@ -3,7 +3,8 @@
  * access control) and `tls://HOST:PORT` (certificate from credentials.ts, token checked in hello). Both are
  * bound before the agent drops privileges, so /run/loopy and ports below 1024 work.
  */
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { makeDirectory } from '../capture/directories.js';
 import { type Server as NetServer, createConnection, createServer as createNetServer } from 'node:net';
 import { dirname } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
@@ -83,7 +84,7 @@ function listening(server: NetServer, listen: () => void): Promise<void> {
 }
 
 export async function listenUnix(path: string, group = SOCKET_GROUP): Promise<NetServer> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  makeDirectory(dirname(path), 0o750);
   await removeStaleSocket(path);
   const server = createNetServer({ allowHalfOpen: false });
   await listening(server, () => server.listen(path));

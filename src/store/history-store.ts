@@ -5,7 +5,8 @@
  * transaction. A kill -9 loses at most what was appended since the last flush; WAL makes the file open clean
  * after. Synchronous: the agent runs it on its own thread (worker-store.ts), tests and tools directly.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { makeDirectory } from '../capture/directories.js';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
@@ -97,7 +98,7 @@ export class HistoryStore extends BufferedAppends<AlertLike> {
     const path = join(dir, DATABASE_FILE);
     let db: Database.Database | undefined;
     try {
-      if (mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dir, 0o700);
+      if (makeDirectory(dir, 0o700) !== undefined) chmodSync(dir, 0o700);
       // SQLite gives the -wal and -shm files the database file's mode, so this one chmod covers all three.
       if (!existsSync(path)) closeSync(openSync(path, 'wx', 0o600));
       chmodSync(path, 0o600);
