@@ -2,8 +2,12 @@
  * One client connection: reads lines, validates them at the edge, answers, and carries live events with a
  * bounded queue. The agent never awaits a client: events are written only while the socket keeps up; once
  * it is backed up, each topic keeps a bounded queue (the latest `stats` only, the newest N of the others)
- * and counts what it dropped, and the client's requests are not read until it drains, so a client that
- * never reads costs the agent a fixed amount of memory.
+ * and counts what it dropped.
+ *
+ * Requests are answered in order, at most MAX_IN_FLIGHT at a time, and none is started while the socket is
+ * backed up: a reply is made as the client reads the ones before it. Lines read but not started wait, up to
+ * MAX_WAITING_BYTES, past which the socket is not read. So a client that pipelines a thousand broad queries
+ * and never reads costs the agent at most one reply's worth of memory, not a thousand.
  */
 import type { Duplex } from 'node:stream';
 import { ErrorCode, ProtocolError } from './protocol/errors.js';
@@ -12,6 +16,10 @@ import { METHOD_PARAMS, type Method, type RpcId, type Topic, requestSchema } fro
 
 /** Bytes queued in the socket beyond which the client counts as backed up. */
 export const BACKLOG_BYTES = 64 * 1024;
+/** Requests of one client being answered at once. */
+export const MAX_IN_FLIGHT = 4;
+/** Bytes of request lines read and waiting their turn, past which the socket is not read. */
+export const MAX_WAITING_BYTES = 256 * 1024;
 /** Records kept per topic while a client is backed up (stats: only the latest). */
 export const QUEUE_LIMITS: Record<Topic, number> = { stats: 1, flows: 256, dns: 256, alerts: 64 };
 export const QUEUE_TOTAL = QUEUE_LIMITS.stats + QUEUE_LIMITS.flows + QUEUE_LIMITS.dns + QUEUE_LIMITS.alerts;
@@ -53,6 +61,12 @@ export class Session {
   private closed = false;
   private paused = false;
   private closing = false;
+  /** Request lines read, waiting their turn; their bytes. */
+  private readonly waiting: string[] = [];
+  private waitingBytes = 0;
+  /** Requests being answered; a hello being answered holds back every line after it. */
+  private inFlight = 0;
+  private helloInFlight = false;
 
   constructor(
     readonly socket: Duplex,
@@ -114,10 +128,18 @@ export class Session {
   private write(line: string): void {
     if (this.closed) return;
     this.socket.write(line);
-    if (this.backedUp() && !this.paused) {
-      // Not reading its requests while it does not read our replies: no reply piles up either.
+    this.throttleReading();
+  }
+
+  /** Not reading its requests while it does not read our replies, or while many wait their turn. */
+  private throttleReading(): void {
+    const hold = this.backedUp() || this.waitingBytes > MAX_WAITING_BYTES;
+    if (hold && !this.paused) {
       this.paused = true;
       this.socket.pause();
+    } else if (!hold && this.paused && !this.closing) {
+      this.paused = false;
+      this.socket.resume();
     }
   }
 
@@ -129,10 +151,8 @@ export class Session {
         q.missed = 0;
       }
     }
-    if (this.paused && !this.backedUp() && !this.closing) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    this.pump();
+    this.throttleReading();
   }
 
   private onData(chunk: Buffer): void {
@@ -144,14 +164,25 @@ export class Session {
         return;
       }
       if (frame.text.trim() === '') continue;
+      this.waiting.push(frame.text);
+      this.waitingBytes += frame.text.length;
+    }
+    this.pump();
+    this.throttleReading();
+  }
+
+  /** Starts the waiting requests in order while fewer than MAX_IN_FLIGHT run and the client keeps up. */
+  private pump(): void {
+    while (this.waiting.length > 0 && this.inFlight < MAX_IN_FLIGHT && !this.helloInFlight && !this.backedUp() && !this.closing && !this.closed) {
+      const text = this.waiting.shift()!;
+      this.waitingBytes -= text.length;
       try {
-        this.onLine(frame.text);
+        this.onLine(text);
       } catch (err) {
         // A bug in answering one line must not take the agent down: that client goes, the agent stays.
         this.host.fault(this, err as Error);
         return this.destroy();
       }
-      if (this.closing) return;
     }
   }
 
@@ -184,13 +215,28 @@ export class Session {
       const why = this.helloDone ? 'hello was already done on this connection' : 'send hello first';
       return this.reply(id, undefined, new ProtocolError(ErrorCode.HELLO_REQUIRED, why));
     }
+    this.inFlight++;
+    // A hello decides what the lines after it may do: they wait for its answer.
+    if (method === 'hello') this.helloInFlight = true;
+    const done = () => {
+      this.inFlight--;
+      if (method === 'hello') this.helloInFlight = false;
+      this.pump();
+      this.throttleReading();
+    };
     // Through a promise, so a handler that throws synchronously is answered like one that rejects.
     Promise.resolve().then(() => this.host.dispatch(this, method as Method, params.data)).then(
-      (result) => this.reply(id, result),
+      (result) => {
+        this.reply(id, result);
+        done();
+      },
       (err: Error) => {
-        if (err instanceof ProtocolError) return this.reply(id, undefined, err);
-        this.host.fault(this, err);
-        this.reply(id, undefined, new ProtocolError(ErrorCode.INTERNAL_ERROR, 'the agent failed answering (see its log)'));
+        if (err instanceof ProtocolError) this.reply(id, undefined, err);
+        else {
+          this.host.fault(this, err);
+          this.reply(id, undefined, new ProtocolError(ErrorCode.INTERNAL_ERROR, 'the agent failed answering (see its log)'));
+        }
+        done();
       },
     );
   }
@@ -217,6 +263,8 @@ export class Session {
   private end(): void {
     if (this.closed) return;
     this.closed = true;
+    this.waiting.length = 0;
+    this.waitingBytes = 0;
     for (const q of this.queues.values()) q.items = [];
     for (const fn of this.onEnd) fn();
     this.onEnd = [];
