@@ -76,13 +76,24 @@ export interface AgentServerOptions {
   /** Where the SSH sessions told by `loopy bridge` are excluded from capture. */
   exclusions?: SelfExclusion;
   helloTimeoutMs?: number;
+  /** Clients that said hello, at most. */
   maxClients?: number;
+  /** Connections waiting for their hello, per transport (as OpenSSH's MaxStartups), and per TLS address. */
+  maxUnauthenticated?: number;
+  maxUnauthenticatedPerAddress?: number;
+  /** A client that sends no request and subscribes to nothing for this long is closed. */
+  idleTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_CLIENTS = 1000;
+export const DEFAULT_MAX_UNAUTHENTICATED = 128;
+export const DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS = 64;
+export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
 
 export class AgentServer implements SessionHost {
   private readonly sessions = new Set<Session>();
+  /** Sessions that have not said hello yet, by transport, and TLS ones by address: a flood of bare connections fills these, never the slots of clients that said hello, nor another transport's. */
+  private readonly waitingHello = new Map<string, number>();
   private readonly listeners: NetServer[] = [];
   private nextId = 1;
   private stopping = false;
@@ -91,8 +102,11 @@ export class AgentServer implements SessionHost {
 
   constructor(private readonly o: AgentServerOptions) {}
 
+  /** Clients that said hello. */
   get clients(): number {
-    return this.sessions.size;
+    let n = 0;
+    for (const s of this.sessions) if (s.helloDone) n++;
+    return n;
   }
 
   /** Sessions now, for tests and status. */
@@ -113,20 +127,46 @@ export class AgentServer implements SessionHost {
   accept(stream: Duplex, transport: SessionInfo['transport'], remoteAddress?: string): Session | undefined {
     const info: SessionInfo = { id: this.nextId++, transport, remoteAddress };
     stream.on('error', () => {});
-    if (this.stopping || this.sessions.size >= (this.o.maxClients ?? DEFAULT_MAX_CLIENTS)) {
-      const reason = this.stopping ? 'the agent is stopping' : 'the agent is at its client limit';
-      stream.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.SHUTTING_DOWN, message: reason } })}\n`);
+    const refusal = this.stopping ? 'the agent is stopping' : this.admission(transport, remoteAddress);
+    if (refusal !== undefined) {
+      stream.end(`${JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.SHUTTING_DOWN, message: refusal } })}\n`);
       return undefined;
     }
     const session = new Session(stream, info, this);
     this.sessions.add(session);
+    const keys = this.waitingKeys(transport, remoteAddress);
+    for (const k of keys) this.waitingHello.set(k, (this.waitingHello.get(k) ?? 0) + 1);
+    let waiting = true;
+    const stopWaiting = () => {
+      if (!waiting) return;
+      waiting = false;
+      for (const k of keys) {
+        const n = (this.waitingHello.get(k) ?? 1) - 1;
+        if (n > 0) this.waitingHello.set(k, n);
+        else this.waitingHello.delete(k);
+      }
+    };
+    session.onHello.push(stopWaiting);
     const timer = setTimeout(() => {
       if (!session.helloDone) session.close('no hello within the time allowed');
     }, this.o.helloTimeoutMs ?? 10_000);
     timer.unref();
-    session.onEnd.push(() => clearTimeout(timer));
+    session.onEnd.push(() => clearTimeout(timer), stopWaiting);
+    session.idleAfter(this.o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     this.o.logger.debug({ session: info.id, transport, remote: remoteAddress }, 'client connected');
     return session;
+  }
+
+  /** Why a new connection is refused, or undefined: too many waiting for their hello on its transport or address. */
+  private admission(transport: SessionInfo['transport'], remoteAddress: string | undefined): string | undefined {
+    const [pool, address] = this.waitingKeys(transport, remoteAddress);
+    if ((this.waitingHello.get(pool) ?? 0) >= (this.o.maxUnauthenticated ?? DEFAULT_MAX_UNAUTHENTICATED)) return `too many connections waiting for their hello on ${transport}: try again shortly`;
+    if (address !== undefined && (this.waitingHello.get(address) ?? 0) >= (this.o.maxUnauthenticatedPerAddress ?? DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS)) return 'too many connections from this address waiting for their hello';
+    return undefined;
+  }
+
+  private waitingKeys(transport: SessionInfo['transport'], remoteAddress: string | undefined): string[] {
+    return transport === 'tls' && remoteAddress !== undefined ? [transport, `tls ${remoteAddress}`] : [transport];
   }
 
   /** A live event to every subscriber of `topic`. Never waits; never throws because of a client. */
@@ -172,7 +212,7 @@ export class AgentServer implements SessionHost {
       case 'hello':
         return this.hello(session, params as HelloParams);
       case 'status':
-        return Promise.resolve({ ...this.o.status(), clients: this.sessions.size });
+        return Promise.resolve({ ...this.o.status(), clients: this.clients });
       case 'subscribe': {
         for (const t of (params as { topics: Topic[] }).topics) session.topics.add(t);
         return Promise.resolve({ topics: TOPICS.filter((t) => session.topics.has(t)) });
@@ -244,7 +284,9 @@ export class AgentServer implements SessionHost {
       }
     }
     if (session.isClosed) throw new ProtocolError(ErrorCode.SHUTTING_DOWN, 'closed');
+    if (this.clients >= (this.o.maxClients ?? DEFAULT_MAX_CLIENTS)) throw new ProtocolError(ErrorCode.SHUTTING_DOWN, 'the agent is at its client limit', undefined, true);
     session.helloDone = true;
+    for (const fn of session.onHello.splice(0)) fn();
     session.version = version;
     session.clientName = `${p.client.name} ${p.client.version}`;
     if (!tls && p.via?.ssh_connection) this.excludeSsh(session, p.via.ssh_connection);

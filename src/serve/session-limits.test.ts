@@ -97,3 +97,52 @@ test('200 broad queries pipelined by a client that does not read: a few are answ
   assert.equal(flowsCalls, 200);
   socket.destroy();
 });
+
+test('bare connections waiting for their hello are capped per transport and per address, and never lock out the others', async () => {
+  const capped = new AgentServer({
+    name: 'capped', software: 'loopy test', started: 0, now: () => 0, logger: memoryLogger([]),
+    status: () => ({ type: 'agent_status', pid: 1 }) as unknown as AgentStatus, maxUnauthenticated: 6, maxUnauthenticatedPerAddress: 2,
+  });
+  const capSock = join(dir, 'capped.sock');
+  const capListener = await listenUnix(capSock);
+  capped.attach(capListener, 'unix');
+  try {
+    // TLS connections that never say hello (streams handed in as the TLS listener would).
+    const { PassThrough } = await import('node:stream');
+    const bare = (address: string) => capped.accept(new PassThrough(), 'tls', address);
+    assert.ok(bare('198.51.100.1') && bare('198.51.100.1'));
+    assert.equal(bare('198.51.100.1'), undefined, 'a third from one address waits for none of the first two: refused');
+    for (let i = 2; i <= 5; i++) assert.ok(bare(`198.51.100.${i}`));
+    assert.equal(bare('198.51.100.9'), undefined, 'the TLS pool is full');
+    // The unix socket has its own pool: a local client still gets in, and is served.
+    const local = await RawClient.unix(capSock);
+    assert.equal((await local.hello()).error, undefined);
+    assert.equal((await local.request('status')).error, undefined);
+    local.close();
+  } finally {
+    await capped.close();
+  }
+});
+
+test('a client that subscribes to nothing and asks nothing is closed when idle; a subscriber is kept', async () => {
+  const idle = new AgentServer({
+    name: 'idle', software: 'loopy test', started: 0, now: () => 0, logger: memoryLogger([]),
+    status: () => ({ type: 'agent_status', pid: 1 }) as unknown as AgentStatus, idleTimeoutMs: 300,
+  });
+  const idleSock = join(dir, 'idle.sock');
+  const idleListener = await listenUnix(idleSock);
+  idle.attach(idleListener, 'unix');
+  try {
+    const quiet = await RawClient.unix(idleSock);
+    const watcher = await RawClient.unix(idleSock);
+    await quiet.hello();
+    await watcher.hello();
+    await watcher.request('subscribe', { topics: ['stats'] });
+    await quiet.until(() => quiet.closed, 5000);
+    assert.ok(quiet.lines.some((l) => l.method === 'closing' && /idle/.test(String((l.params as { reason: string }).reason))));
+    assert.equal(watcher.closed, false);
+    watcher.close();
+  } finally {
+    await idle.close();
+  }
+});

@@ -56,6 +56,11 @@ export class Session {
   readonly topics = new Set<Topic>();
   /** Removes the SSH session's capture exclusion, if the bridge told one. */
   onEnd: Array<() => void> = [];
+  /** Called once, when hello succeeds. */
+  onHello: Array<() => void> = [];
+  /** Wall-clock ms of the last request, for the idle timeout. */
+  private lastRequestMs = Date.now();
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly decoder = new LineDecoder();
   private readonly queues = new Map<Topic, TopicQueue>();
   private closed = false;
@@ -83,6 +88,22 @@ export class Session {
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * Closes the session once it has sent no request for `ms` while subscribed to nothing: a client that holds
+   * a slot and does nothing with it gives it back (a UI subscribes, a script asks and goes).
+   */
+  idleAfter(ms: number): void {
+    const check = () => {
+      if (this.closed) return;
+      const quiet = Date.now() - this.lastRequestMs;
+      if (this.topics.size === 0 && quiet >= ms) return this.close(`idle for ${Math.round(ms / 1000)} s`);
+      this.idleTimer = setTimeout(check, Math.max(1000, ms - (this.topics.size === 0 ? quiet : 0)));
+      this.idleTimer.unref();
+    };
+    this.idleTimer = setTimeout(check, ms);
+    this.idleTimer.unref();
   }
 
   /** A live event for this client (the record already serialized once for every client). */
@@ -176,6 +197,7 @@ export class Session {
     while (this.waiting.length > 0 && this.inFlight < MAX_IN_FLIGHT && !this.helloInFlight && !this.backedUp() && !this.closing && !this.closed) {
       const text = this.waiting.shift()!;
       this.waitingBytes -= text.length;
+      this.lastRequestMs = Date.now();
       try {
         this.onLine(text);
       } catch (err) {
@@ -265,6 +287,7 @@ export class Session {
     this.closed = true;
     this.waiting.length = 0;
     this.waitingBytes = 0;
+    clearTimeout(this.idleTimer);
     for (const q of this.queues.values()) q.items = [];
     for (const fn of this.onEnd) fn();
     this.onEnd = [];

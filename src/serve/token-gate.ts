@@ -1,7 +1,12 @@
 /**
  * The TLS listener's bearer-token check: constant-time comparison (of SHA-256 digests, so the lengths are
- * equal and the token's length leaks nothing either), and a delay that grows with each failure from one
- * address, so guessing costs time. The table of addresses is bounded: a flood of sources cannot grow it.
+ * equal and the token's length leaks nothing either), and a pace no amount of parallel tries can beat:
+ * - every check takes a slot of a global pace (at most CHECKS_PER_SECOND, whoever asks);
+ * - the tries of one address are checked one after the other, each after a delay that grows with that
+ *   address's failures, so parallel or pipelined tries from one address wait in line instead of all being
+ *   checked at once.
+ * A check is made when its turn comes, not when it arrives: a thousand tries at once are a thousand turns.
+ * The tables are bounded (the connections waiting for their hello are, and so are the failures kept).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
@@ -9,6 +14,8 @@ export const FIRST_DELAY_MS = 250;
 export const MAX_DELAY_MS = 30_000;
 /** A failure is forgotten after this long without another from the same address. */
 export const FORGET_AFTER_MS = 10 * 60_000;
+/** Token checks a second at most, over all addresses: far above a fleet's reconnects, far below guessing. */
+export const CHECKS_PER_SECOND = 20;
 const MAX_ADDRESSES = 10_000;
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
@@ -16,6 +23,10 @@ const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 export class TokenGate {
   private readonly expected: Buffer;
   private readonly failures = new Map<string, { count: number; last: number }>();
+  /** The last check queued per address: the next one waits for it. */
+  private readonly lines = new Map<string, Promise<unknown>>();
+  /** The wall-clock ms the next check of the global pace may run at. */
+  private nextSlot = 0;
 
   constructor(
     token: string,
@@ -25,7 +36,7 @@ export class TokenGate {
     this.expected = digest(token);
   }
 
-  /** How long the next attempt from `address` waits before it is answered. */
+  /** How long the next check from `address` waits for the address's own delay. */
   delayFor(address: string): number {
     const f = this.failures.get(address);
     if (!f) return 0;
@@ -36,23 +47,39 @@ export class TokenGate {
     return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (f.count - 1));
   }
 
-  /** Waits the address's delay, then says whether `presented` is the token (and records the outcome). */
-  async check(address: string, presented: string | undefined): Promise<boolean> {
-    const wait = this.delayFor(address);
-    if (wait > 0) await this.sleep(wait);
+  /** Waits its turn (after the address's earlier tries, its delay, and a slot of the pace), then checks. */
+  check(address: string, presented: string | undefined): Promise<boolean> {
+    const before = this.lines.get(address) ?? Promise.resolve();
+    const turn = before.then(() => this.checkInTurn(address, presented));
+    const settled = turn.catch(() => false);
+    this.lines.set(address, settled);
+    void settled.then(() => {
+      if (this.lines.get(address) === settled) this.lines.delete(address);
+    });
+    return turn;
+  }
+
+  private async checkInTurn(address: string, presented: string | undefined): Promise<boolean> {
+    const own = this.delayFor(address);
+    if (own > 0) await this.sleep(own);
+    const now = this.nowMs();
+    const slot = Math.max(now, this.nextSlot);
+    this.nextSlot = slot + 1000 / CHECKS_PER_SECOND;
+    if (slot > now) await this.sleep(slot - now);
     const ok = presented !== undefined && timingSafeEqual(digest(presented), this.expected);
-    if (ok) {
-      this.failures.delete(address);
-      return true;
-    }
+    if (ok) this.failures.delete(address);
+    else this.recordFailure(address);
+    return ok;
+  }
+
+  private recordFailure(address: string): void {
     const f = this.failures.get(address);
     if (f) {
       f.count++;
       f.last = this.nowMs();
-    } else {
-      if (this.failures.size >= MAX_ADDRESSES) this.failures.delete(this.failures.keys().next().value!);
-      this.failures.set(address, { count: 1, last: this.nowMs() });
+      return;
     }
-    return false;
+    if (this.failures.size >= MAX_ADDRESSES) this.failures.delete(this.failures.keys().next().value!);
+    this.failures.set(address, { count: 1, last: this.nowMs() });
   }
 }
