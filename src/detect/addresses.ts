@@ -63,11 +63,11 @@ export class AddressSet {
   private readonly v6 = new Map<number, { masks: Uint32Array; nets: Set<string> }>();
   private readonly texts: string[] = [];
 
-  /** Throws an Error naming the entry when one is not an address or CIDR. */
+  /** Throws a RangeError naming the entry when one is not an address or CIDR. */
   static of(entries: readonly string[]): AddressSet {
     const set = new AddressSet();
     for (const e of entries) {
-      if (!set.add(e)) throw new Error(`"${e}" is not an IP address or CIDR (write e.g. 10.0.0.5, 10.0.0.0/8 or 2001:db8::/32)`);
+      if (!set.add(e)) throw new RangeError(`"${e}" is not an IP address or CIDR (write e.g. 10.0.0.5, 10.0.0.0/8 or 2001:db8::/32)`);
     }
     return set;
   }

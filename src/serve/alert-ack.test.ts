@@ -78,6 +78,11 @@ test('one client acknowledges an alert: every subscriber sees it, history keeps 
     const again = await b.request('alerts.ack', { alert_id: alert.alert_id });
     assert.deepEqual(again.result, { alert_id: alert.alert_id, ...ack });
     assert.equal((await b.request('alerts.ack', { alert_id: 'A-no-such-alert' })).error?.code, ErrorCode.NOT_FOUND);
+    // A suppression naming no address is the client's mistake (INVALID_PARAMS), not the agent's failure.
+    const badCidr = await b.request('alerts.suppress', { source: '10.0.0.0/99', expires_at: clock.now() + 60 });
+    assert.equal(badCidr.error?.code, ErrorCode.INVALID_PARAMS);
+    assert.match(badCidr.error!.message, /"10\.0\.0\.0\/99" is not an IP address or CIDR/);
+    assert.ok(!logs.some((l) => l.msg === 'failure answering a client'), 'nothing logged as the agent failing');
     assert.ok(logs.some((l) => l.msg === 'alert acknowledged' && l.client === 'ui-a 1' && l.alert_id === alert.alert_id));
 
     // Stopping ends the input: detection closes the alert; its closed record still carries the acknowledgement.
