@@ -11,7 +11,8 @@
         "src/live-open.c",
         "src/memory.c",
         "src/napi-util.c",
-        "src/offline-filter.c"
+        "src/offline-filter.c",
+        "src/peer.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -131,6 +131,15 @@ export interface CaptureAddon {
   libVersion(): string;
   /** malloc_trim(0): the C heap's free pages back to the system; false when nothing was released (or no glibc). */
   trimMemory?(): boolean;
+  /** SO_PEERCRED of a connected unix socket's descriptor, or null. */
+  peerCredentials?(fd: number): PeerCredentials | null;
+}
+
+/** The process at the other end of a unix socket, as the kernel saw it connect. */
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
 }
 
 /** Thrown when live capture or a filter needs the addon and it is not there. */
@@ -195,4 +204,15 @@ export function loadCaptureAddon(): CaptureAddon {
  */
 export function trimProcessMemory(): boolean {
   return tryLoadCaptureAddon()?.trimMemory?.() ?? false;
+}
+
+/**
+ * Who is at the other end of a connected unix socket (SO_PEERCRED, through the addon), or undefined when it
+ * cannot be told (no addon, or not a unix socket). `socket` is a net.Socket: its descriptor is read from
+ * Node's handle, which has no public accessor.
+ */
+export function peerCredentials(socket: unknown): PeerCredentials | undefined {
+  const fd = (socket as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return undefined;
+  return tryLoadCaptureAddon()?.peerCredentials?.(fd) ?? undefined;
 }

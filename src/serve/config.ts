@@ -60,6 +60,10 @@ export const agentConfigSchema = z.strictObject({
   token: z.string({ error: 'expected the bearer token TLS clients must give (a string of 16 characters or more)' })
     .min(16, { error: 'expected the bearer token TLS clients must give (a string of 16 characters or more)' })
     .optional(),
+  viewerToken: z.string({ error: 'expected a second bearer token, for TLS clients that only view (a string of 16 characters or more)' })
+    .min(16, { error: 'expected a second bearer token, for TLS clients that only view (a string of 16 characters or more)' })
+    .optional(),
+  operatorGroup: word('the group whose members are operators on the unix socket').optional(),
   name: word('the agent\'s name for its clients').optional(),
 });
 
@@ -93,6 +97,8 @@ export const FLAG_OF: Record<keyof AgentConfig, string> = {
   tlsCert: '--tls-cert',
   tlsKey: '--tls-key',
   token: 'token',
+  viewerToken: 'viewerToken',
+  operatorGroup: 'operatorGroup',
   name: '--name',
 };
 
@@ -125,7 +131,11 @@ export interface ServeSettings {
   metrics?: { host: string; port: number };
   tlsCertFile?: string;
   tlsKeyFile?: string;
+  /** The operator's token on TLS (else DATA/token), and a token for clients that only view. */
   token?: string;
+  viewerToken?: string;
+  /** Members of this group are operators on the unix socket (default loopy-operators). */
+  operatorGroup?: string;
   /** The name clients show (default: the host name). */
   name?: string;
 }
@@ -256,6 +266,8 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
   if (c.tlsCert !== undefined) serve.tlsCertFile = c.tlsCert;
   if (c.tlsKey !== undefined) serve.tlsKeyFile = c.tlsKey;
   if (c.token !== undefined) serve.token = c.token;
+  if (c.viewerToken !== undefined) serve.viewerToken = c.viewerToken;
+  if (c.operatorGroup !== undefined) serve.operatorGroup = c.operatorGroup;
   if (c.name !== undefined) serve.name = c.name;
   if (c.speed !== undefined && c.max) throw new ConfigError('--speed and --max cannot be used together: --max replays as fast as possible');
   return {

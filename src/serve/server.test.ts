@@ -25,6 +25,8 @@ let listener: Server;
 before(async () => {
   server = new AgentServer({
     name: 'test-agent', software: 'loopy test', started: 1000, now: () => 1234.5, logger: memoryLogger(logs), status: () => status, exclusions,
+    // This test process plays the bridge sshd started (the check itself is tested below and in roles.test.ts).
+    verifyBridge: () => true,
     alerts: { ack: (id, by) => (acked.push(`${id} by ${by}`), id === 'a1' ? { acknowledged: true, acknowledged_at: 1234.5, acknowledged_by: by } : undefined), suppress: () => 3 },
   });
   listener = await listenUnix(sock);
@@ -148,6 +150,21 @@ test('the bridge tells its SSH session: excluded from capture while the session 
   c.close();
   await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(exclusions.list(), []);
+});
+
+test('an SSH session claimed by a client that is no bridge under sshd is not left out of capture, and the claim is logged', async () => {
+  const own = new SelfExclusion();
+  const ownLogs: Array<Record<string, unknown>> = [];
+  const strict = new AgentServer({ name: 's', software: 'x', started: 0, now: () => 0, logger: memoryLogger(ownLogs), status: () => status, exclusions: own });
+  const path = join(dir, 'strict.sock');
+  const l = await listenUnix(path);
+  strict.attach(l, 'unix');
+  const c = await RawClient.unix(path);
+  assert.equal((await c.hello({ via: { ssh_connection: '192.0.2.9 51000 198.51.100.1 22' } })).error, undefined);
+  assert.deepEqual(own.list(), []);
+  assert.ok(ownLogs.some((x) => x.level === 'warn' && /claimed an SSH session/.test(String(x.msg)) && x.ssh_connection === '192.0.2.9 51000 198.51.100.1 22'));
+  c.close();
+  await strict.close();
 });
 
 test('a client without hello is closed after the hello timeout', async () => {

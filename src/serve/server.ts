@@ -15,7 +15,10 @@ import {
   MAX_FRAME_BYTES, MAX_LIMIT, METHODS, type Method, PROTOCOL_VERSIONS, type SeriesParams, type SeriesPoint, type SuppressParams,
   type TalkersParams, TOPICS, type Topic,
 } from './protocol/messages.js';
+import { type PeerCredentials, peerCredentials } from '../capture/live-addon.js';
+import { currentUid, DEFAULT_OPERATOR_GROUP, isBridgeUnderSshd, type Role, unixRole } from './roles.js';
 import type { SelfExclusion } from './self-exclusion.js';
+import { groupId } from './transports.js';
 import { QUEUE_TOTAL, Session, type SessionHost, type SessionInfo } from './session.js';
 import type { AgentStatus } from './status.js';
 import type { TokenGate } from './token-gate.js';
@@ -83,6 +86,10 @@ export interface AgentServerOptions {
   maxUnauthenticatedPerAddress?: number;
   /** A client that sends no request and subscribes to nothing for this long is closed. */
   idleTimeoutMs?: number;
+  /** Members of this group (a gid) are operators on the unix socket; default: the group loopy-operators, if any. */
+  operatorGid?: number;
+  /** Whether a local peer is a `loopy bridge` run by sshd, whose SSH session may be left out of capture. */
+  verifyBridge?: (peer: PeerCredentials | undefined) => boolean;
 }
 
 export const DEFAULT_MAX_CLIENTS = 1000;
@@ -125,7 +132,7 @@ export class AgentServer implements SessionHost {
 
   /** Serves one stream (a socket, or a pair of pipes in tests). */
   accept(stream: Duplex, transport: SessionInfo['transport'], remoteAddress?: string): Session | undefined {
-    const info: SessionInfo = { id: this.nextId++, transport, remoteAddress };
+    const info: SessionInfo = { id: this.nextId++, transport, remoteAddress, peer: transport === 'unix' ? peerCredentials(stream) : undefined };
     stream.on('error', () => {});
     const refusal = this.stopping ? 'the agent is stopping' : this.admission(transport, remoteAddress);
     if (refusal !== undefined) {
@@ -230,20 +237,26 @@ export class AgentServer implements SessionHost {
         return this.history(method, params as HistoryQueryParams);
       case 'alerts.ack': {
         const alerts = this.need(this.o.alerts, 'detection is not running in this agent');
+        this.needOperator(session, method);
         const id = (params as { alert_id: string }).alert_id;
         const ack = await alerts.ack(id, session.clientName);
         if (!ack) throw new ProtocolError(ErrorCode.NOT_FOUND, `no alert ${JSON.stringify(id)}`);
-        this.o.logger.info({ session: session.info.id, remote: session.info.remoteAddress, client: session.clientName, alert_id: id }, 'alert acknowledged');
+        this.o.logger.info({ ...this.who(session), alert_id: id }, 'alert acknowledged');
         return { alert_id: id, ...ack };
       }
       case 'alerts.suppress': {
         const alerts = this.need(this.o.alerts, 'detection is not running in this agent');
+        this.needOperator(session, method);
+        let suppressionId: number;
         try {
-          return Promise.resolve({ suppression_id: alerts.suppress(params as SuppressParams) });
+          suppressionId = alerts.suppress(params as SuppressParams);
         } catch (err) {
           if (err instanceof RangeError) throw new ProtocolError(ErrorCode.INVALID_PARAMS, `bad params for alerts.suppress: ${err.message}`);
           throw err;
         }
+        // Who silenced what, for good: a suppression hides alerts, so it is always in the log.
+        this.o.logger.warn({ ...this.who(session), suppression_id: suppressionId, rule: params }, 'alerts suppressed');
+        return { suppression_id: suppressionId };
       }
     }
   }
@@ -251,6 +264,19 @@ export class AgentServer implements SessionHost {
   /** The methods this agent offers (history and alerts only with their backends). */
   methods(): string[] {
     return METHODS.filter((m) => (m.startsWith('history.') ? !!this.o.history : m.startsWith('alerts.') ? !!this.o.alerts : true));
+  }
+
+  /** Acknowledging and suppressing change what everyone is told: operators only. */
+  private needOperator(session: Session, method: string): void {
+    if (session.role === 'operator') return;
+    this.o.logger.warn({ ...this.who(session), method }, 'refused: a viewer asked for an operator method');
+    throw new ProtocolError(ErrorCode.FORBIDDEN, `${method} needs the operator role; this client is a viewer (see docs/protocol.md, Roles)`);
+  }
+
+  /** Who a session is, for the log: its id, address or local user, and client. */
+  private who(session: Session): Record<string, unknown> {
+    const { id, remoteAddress, peer } = session.info;
+    return { session: id, remote: remoteAddress, uid: peer?.uid, pid: peer?.pid, client: session.clientName };
   }
 
   private need<T>(backend: T | undefined, why: string): T {
@@ -274,23 +300,28 @@ export class AgentServer implements SessionHost {
       throw new ProtocolError(ErrorCode.UNSUPPORTED_VERSION, `no protocol version in common: the agent speaks ${PROTOCOL_VERSIONS.join(', ')}`, { versions: [...PROTOCOL_VERSIONS] }, true);
     }
     const tls = session.info.transport === 'tls';
+    let role: Role;
     if (tls) {
       const address = session.info.remoteAddress ?? 'unknown';
-      const ok = this.o.tokenGate ? await this.o.tokenGate.check(address, p.token) : false;
-      if (!ok) {
+      const granted = this.o.tokenGate ? await this.o.tokenGate.check(address, p.token) : undefined;
+      if (granted === undefined) {
         // The token itself is never logged.
         this.o.logger.warn({ session: session.info.id, remote: address, client: p.client.name }, 'client refused: wrong or missing token');
         throw new ProtocolError(ErrorCode.UNAUTHORIZED, p.token === undefined ? 'a token is required on TLS' : 'wrong token', undefined, true);
       }
+      role = granted;
+    } else {
+      role = unixRole(session.info.peer, { agentUid: currentUid(), operatorGid: this.o.operatorGid ?? groupId(DEFAULT_OPERATOR_GROUP) });
     }
     if (session.isClosed) throw new ProtocolError(ErrorCode.SHUTTING_DOWN, 'closed');
     if (this.clients >= (this.o.maxClients ?? DEFAULT_MAX_CLIENTS)) throw new ProtocolError(ErrorCode.SHUTTING_DOWN, 'the agent is at its client limit', undefined, true);
     session.helloDone = true;
+    session.role = role;
     for (const fn of session.onHello.splice(0)) fn();
     session.version = version;
     session.clientName = `${p.client.name} ${p.client.version}`;
     if (!tls && p.via?.ssh_connection) this.excludeSsh(session, p.via.ssh_connection);
-    this.o.logger.info({ session: session.info.id, transport: session.info.transport, remote: session.info.remoteAddress, client: session.clientName }, 'client said hello');
+    this.o.logger.info({ ...this.who(session), transport: session.info.transport, role }, 'client said hello');
     return {
       version,
       name: this.o.name,
@@ -301,13 +332,22 @@ export class AgentServer implements SessionHost {
       started: this.o.started,
       session: session.info.id,
       auth: tls ? 'token' : 'unix',
+      role,
       limits: { max_frame_bytes: MAX_FRAME_BYTES, max_limit: MAX_LIMIT, queue: QUEUE_TOTAL },
     };
   }
 
-  /** The bridge's SSH session, "client_ip client_port server_ip server_port", out of capture while it lasts. */
+  /**
+   * The bridge's SSH session, "client_ip client_port server_ip server_port", out of capture while it lasts —
+   * when the peer is a bridge sshd started. Any local client could claim a session in its hello and hide
+   * that traffic from capture: such a claim is refused and logged.
+   */
   private excludeSsh(session: Session, sshConnection: string): void {
     if (!this.o.exclusions) return;
+    if (!(this.o.verifyBridge ?? isBridgeUnderSshd)(session.info.peer)) {
+      this.o.logger.warn({ ...this.who(session), ssh_connection: sshConnection }, 'not excluded from capture: a client that is not a loopy bridge run by sshd claimed an SSH session');
+      return;
+    }
     const [remoteHost, remotePort, localHost, localPort] = sshConnection.trim().split(/\s+/);
     try {
       const remove = this.o.exclusions.add({ kind: 'session', proto: 'tcp', localHost, localPort: Number(localPort), remoteHost, remotePort: Number(remotePort) });

@@ -4,7 +4,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { captureAddonProblem } from '../capture/live-addon.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
@@ -24,6 +25,7 @@ const T0 = 1_700_000_000;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const TOKEN = 'test-token-0123456789abcdef';
+const VIEWER_TOKEN = 'viewer-token-0123456789abc';
 const root = mkdtempSync(join(tmpdir(), 'loopy-service-'));
 const clock = new FakeClock(T0);
 const source = new FakeSource();
@@ -35,7 +37,7 @@ const sock = join(root, 'agent.sock');
 before(async () => {
   const settings: AgentSettings = {
     source: { kind: 'live', interfaces: ['fake0'] }, promisc: false, user: 'nobody', dataDir: join(root, 'data'), logLevel: 'debug', stdout: false,
-    serve: { listen: [{ kind: 'unix', path: sock }, { kind: 'tls', host: '127.0.0.1', port: 0 }], token: TOKEN, name: 'svc-test' },
+    serve: { listen: [{ kind: 'unix', path: sock }, { kind: 'tls', host: '127.0.0.1', port: 0 }], token: TOKEN, viewerToken: VIEWER_TOKEN, name: 'svc-test' },
   };
   agent = await runAgent(settings, { clock, openCapture: source.factory, logger: memoryLogger(logs), privileges: fakeRootPrivileges([]) });
   tlsPort = Number(/:(\d+)$/.exec(agent.service!.addresses.find((a) => a.startsWith('tls://'))!)![1]);
@@ -152,9 +154,33 @@ test('TLS: a wrong or missing token is refused and closed, and repeated failures
   local.close();
 });
 
-test('loopy bridge: a hello piped through it reaches the agent, with the SSH session excluded while it lasts', async () => {
+test('roles: a viewer token reads and subscribes but may not acknowledge or suppress; the operator token may', async () => {
+  const viewer = await RawClient.tls(tlsPort);
+  const hello = await viewer.hello({ token: VIEWER_TOKEN });
+  assert.equal((hello.result as { role: string }).role, 'viewer');
+  assert.equal((await viewer.request('status')).error, undefined);
+  assert.equal((await viewer.request('subscribe', { topics: ['alerts'] })).error, undefined);
+  const refused = await viewer.request('alerts.suppress', { source: '0.0.0.0/0', expires_at: 9e9 });
+  assert.equal(refused.error?.code, ErrorCode.FORBIDDEN);
+  assert.equal((await viewer.request('alerts.ack', { alert_id: 'A-x' })).error?.code, ErrorCode.FORBIDDEN);
+  assert.ok(logs.some((l) => l.msg === 'refused: a viewer asked for an operator method' && l.method === 'alerts.suppress'));
+  viewer.close();
+  const operator = await RawClient.tls(tlsPort);
+  assert.equal(((await operator.hello({ token: TOKEN })).result as { role: string }).role, 'operator');
+  const done = await operator.request('alerts.suppress', { source: '203.0.113.0/24', expires_at: 9e9 });
+  assert.equal(done.error, undefined);
+  assert.ok(logs.some((l) => l.msg === 'alerts suppressed' && (l.rule as { source?: string }).source === '203.0.113.0/24' && String(l.client).startsWith('raw-test')), 'who suppressed what is logged');
+  operator.close();
+});
+
+test('loopy bridge run by sshd: a hello piped through it reaches the agent, with the SSH session excluded while it lasts', { skip: captureAddonProblem() }, async () => {
   const [cmd, ...pre] = cliCommand();
-  const child = spawn(cmd, [...pre, 'bridge', '--socket', sock], { env: { ...process.env, SSH_CONNECTION: '192.0.2.7 40022 198.51.100.2 22' } });
+  // The agent believes an SSH session only from a bridge whose ancestor is sshd: a shell named sshd runs it here.
+  const sshd = join(root, 'sshd');
+  copyFileSync('/bin/sh', sshd);
+  chmodSync(sshd, 0o755);
+  const script = `${[cmd, ...pre, 'bridge', '--socket', sock].map((a) => `'${a}'`).join(' ')}; exit $?`;
+  const child = spawn(sshd, ['-c', script], { env: { ...process.env, SSH_CONNECTION: '192.0.2.7 40022 198.51.100.2 22' } });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -14,7 +14,8 @@ import { type AlertControl, AgentServer, type HistoryBackend } from './server.js
 import type { SelfExclusion } from './self-exclusion.js';
 import type { AgentStatus } from './status.js';
 import { TokenGate } from './token-gate.js';
-import { boundPort, formatListenSpec, listenTls, listenUnix } from './transports.js';
+import { boundPort, formatListenSpec, groupId, listenTls, listenUnix } from './transports.js';
+import { DEFAULT_OPERATOR_GROUP } from './roles.js';
 
 export const SOFTWARE = 'loopy 0.1.0';
 
@@ -64,6 +65,7 @@ export async function startService(serve: ServeSettings, ctx: ServiceContext): P
       return tokenGate;
     },
     exclusions: ctx.exclusions,
+    operatorGid: groupId(serve.operatorGroup ?? DEFAULT_OPERATOR_GROUP),
   });
   try {
     for (const spec of serve.listen) {
@@ -78,7 +80,8 @@ export async function startService(serve: ServeSettings, ctx: ServiceContext): P
         const material = await loadTlsMaterial(ctx.dataDir, { certFile: serve.tlsCertFile, keyFile: serve.tlsKeyFile });
         fingerprint = material.fingerprint;
         const secret = loadToken(ctx.dataDir, serve.token);
-        tokenGate = new TokenGate(secret.token);
+        if (serve.viewerToken === secret.token) throw new Error('the viewer token is the operator token: give viewerToken a token of its own');
+        tokenGate = new TokenGate([{ token: secret.token, role: 'operator' }, ...(serve.viewerToken ? [{ token: serve.viewerToken, role: 'viewer' as const }] : [])]);
         if (material.generated) log.info({ dir: ctx.dataDir }, 'generated a self-signed TLS certificate');
         if (secret.generated) log.info({ file: `${ctx.dataDir}/token` }, 'generated the bearer token TLS clients must give (read it from the file)');
         tlsMaterial = material;

@@ -10,6 +10,8 @@
  * and never reads costs the agent at most one reply's worth of memory, not a thousand.
  */
 import type { Duplex } from 'node:stream';
+import type { PeerCredentials } from '../capture/live-addon.js';
+import type { Role } from './roles.js';
 import { ErrorCode, ProtocolError } from './protocol/errors.js';
 import { LineDecoder, encodeFrame } from './protocol/framing.js';
 import { METHOD_PARAMS, type Method, type RpcId, type Topic, requestSchema } from './protocol/messages.js';
@@ -29,6 +31,8 @@ export interface SessionInfo {
   transport: 'unix' | 'tls' | 'stdio';
   /** The peer's address (TLS), for the token delay and the log. */
   remoteAddress?: string;
+  /** Who connected to the unix socket, as the kernel saw it (when the capture addon can ask). */
+  peer?: PeerCredentials;
 }
 
 /** What a session asks of the server. */
@@ -53,6 +57,8 @@ export class Session {
   helloDone = false;
   version = 0;
   clientName = '';
+  /** What the client may do, decided at hello (viewer until then). */
+  role: Role = 'viewer';
   readonly topics = new Set<Topic>();
   /** Removes the SSH session's capture exclusion, if the bridge told one. */
   onEnd: Array<() => void> = [];

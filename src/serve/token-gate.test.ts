@@ -34,10 +34,19 @@ function virtualTime() {
 test('a right token with no failures about is answered at once', async () => {
   const time = virtualTime();
   const gate = new TokenGate('s3cret', time.nowMs, time.sleep);
-  let answer: boolean | undefined;
-  void gate.check('10.0.0.1', 's3cret').then((ok) => (answer = ok));
+  let answer: string | undefined;
+  void gate.check('10.0.0.1', 's3cret').then((role) => (answer = role));
   await time.advanceTo(time.now);
-  assert.equal(answer, true);
+  assert.equal(answer, 'operator');
+});
+
+test('each token gives its role; a token that is none of them gives none', async () => {
+  const time = virtualTime();
+  const gate = new TokenGate([{ token: 'operator-token-0123', role: 'operator' }, { token: 'viewer-token-456789', role: 'viewer' }], time.nowMs, time.sleep);
+  const answers: Array<string | undefined> = [];
+  for (const t of ['viewer-token-456789', 'operator-token-0123', 'nope']) void gate.check(`10.0.0.${answers.length}`, t).then((r) => answers.push(r));
+  await time.advanceTo(time.now + 1000);
+  assert.deepEqual(answers, ['viewer', 'operator', undefined]);
 });
 
 test('parallel tries from one address are checked one after another, each later than the last', async () => {

@@ -9,6 +9,7 @@
  * The tables are bounded (the connections waiting for their hello are, and so are the failures kept).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Role } from './roles.js';
 
 export const FIRST_DELAY_MS = 250;
 export const MAX_DELAY_MS = 30_000;
@@ -20,20 +21,28 @@ const MAX_ADDRESSES = 10_000;
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
+/** A token and the role it gives. */
+export interface RoleToken {
+  token: string;
+  role: Role;
+}
+
 export class TokenGate {
-  private readonly expected: Buffer;
+  private readonly expected: Array<{ digest: Buffer; role: Role }>;
   private readonly failures = new Map<string, { count: number; last: number }>();
   /** The last check queued per address: the next one waits for it. */
   private readonly lines = new Map<string, Promise<unknown>>();
   /** The wall-clock ms the next check of the global pace may run at. */
   private nextSlot = 0;
 
+  /** `tokens`: one string (the operator's token), or tokens with their roles. */
   constructor(
-    token: string,
+    tokens: string | readonly RoleToken[],
     private readonly nowMs: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {
-    this.expected = digest(token);
+    const list = typeof tokens === 'string' ? [{ token: tokens, role: 'operator' as const }] : tokens;
+    this.expected = list.map((t) => ({ digest: digest(t.token), role: t.role }));
   }
 
   /** How long the next check from `address` waits for the address's own delay. */
@@ -47,11 +56,14 @@ export class TokenGate {
     return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (f.count - 1));
   }
 
-  /** Waits its turn (after the address's earlier tries, its delay, and a slot of the pace), then checks. */
-  check(address: string, presented: string | undefined): Promise<boolean> {
+  /**
+   * Waits its turn (after the address's earlier tries, its delay, and a slot of the pace), then checks:
+   * the role of the token presented, or undefined when it is none of them.
+   */
+  check(address: string, presented: string | undefined): Promise<Role | undefined> {
     const before = this.lines.get(address) ?? Promise.resolve();
     const turn = before.then(() => this.checkInTurn(address, presented));
-    const settled = turn.catch(() => false);
+    const settled = turn.catch(() => undefined);
     this.lines.set(address, settled);
     void settled.then(() => {
       if (this.lines.get(address) === settled) this.lines.delete(address);
@@ -59,17 +71,24 @@ export class TokenGate {
     return turn;
   }
 
-  private async checkInTurn(address: string, presented: string | undefined): Promise<boolean> {
+  private async checkInTurn(address: string, presented: string | undefined): Promise<Role | undefined> {
     const own = this.delayFor(address);
     if (own > 0) await this.sleep(own);
     const now = this.nowMs();
     const slot = Math.max(now, this.nextSlot);
     this.nextSlot = slot + 1000 / CHECKS_PER_SECOND;
     if (slot > now) await this.sleep(slot - now);
-    const ok = presented !== undefined && timingSafeEqual(digest(presented), this.expected);
-    if (ok) this.failures.delete(address);
+    const role = presented === undefined ? undefined : this.roleOf(digest(presented));
+    if (role !== undefined) this.failures.delete(address);
     else this.recordFailure(address);
-    return ok;
+    return role;
+  }
+
+  /** Compared with every token, in constant time each, whichever matches (no early exit). */
+  private roleOf(presented: Buffer): Role | undefined {
+    let role: Role | undefined;
+    for (const t of this.expected) if (timingSafeEqual(presented, t.digest) && role === undefined) role = t.role;
+    return role;
   }
 
   private recordFailure(address: string): void {

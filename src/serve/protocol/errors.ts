@@ -28,6 +28,8 @@ export const ErrorCode = {
   NOT_FOUND: -32005,
   /** The agent is stopping, or at its client limit. Closed after the reply. */
   SHUTTING_DOWN: -32006,
+  /** The client's role may not do this: alerts.ack and alerts.suppress need the operator role. */
+  FORBIDDEN: -32007,
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -155,6 +155,8 @@ export interface HelloResult {
   session: number;
   /** How this connection was admitted. */
   auth: 'unix' | 'token';
+  /** What this client may do: viewers read and subscribe; operators also acknowledge and suppress. */
+  role: 'viewer' | 'operator';
   limits: { max_frame_bytes: number; max_limit: number; queue: number };
 }
 
