@@ -88,6 +88,13 @@ test('a JSON syntax error gives the line and column', () => {
   assert.match(msg, /^\/tmp\/a\.json: not valid JSON at line 4, column 1: /);
 });
 
+test('a config that is not JSON is never quoted back: a path to a secret file prints none of it', () => {
+  const shadow = 'root:$6$saltsalt$hashhashhash:19500:0:99999:7:::\ndaemon:*:19500:0:99999:7:::\n';
+  const msg = configError(() => loadAgentConfig('/etc/loopy/agent.json', () => shadow));
+  assert.equal(msg, '/etc/loopy/agent.json: not valid JSON at line 1, column 1: fix the file (it must be one JSON object of settings)');
+  assert.ok(!msg.includes('root') && !msg.includes('$6$'));
+});
+
 test('the default path may be absent; a path given with --config must exist', () => {
   const absent = () => {
     throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });

@@ -189,6 +189,18 @@ export function validateAgentConfig(raw: unknown, where: string): AgentConfig {
   throw new ConfigError(`${where}: ${key}: ${issue.message}, got ${describe(valueAt(raw, issue.path))}`);
 }
 
+/**
+ * Where a JSON syntax error is, never what is there: V8's message quotes the file ("root:*:195"...), and a
+ * config path pointing at a secret file (a symlink to /etc/shadow, read as root) must not print it.
+ */
+function jsonErrorWhere(text: string, message: string): string {
+  const at = /position (\d+)/.exec(message);
+  if (at) return ` at ${lineColumn(text, Number(at[1]))}`;
+  // "Unexpected token 'r', ..." without a position: the first character that is not JSON.
+  const first = text.search(/[^\s]/);
+  return first >= 0 && !/[[{"\d\-tfn]/.test(text[first]) ? ` at ${lineColumn(text, first)}` : '';
+}
+
 /** Line and column of a character offset, for JSON syntax errors. */
 function lineColumn(text: string, offset: number): string {
   const before = text.slice(0, offset).split('\n');
@@ -214,10 +226,7 @@ export function loadAgentConfig(path: string | undefined, readFile: (p: string) 
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    const message = String((err as Error).message);
-    const at = /position (\d+)/.exec(message);
-    const where = at ? ` at ${lineColumn(text, Number(at[1]))}` : '';
-    throw new ConfigError(`${file}: not valid JSON${where}: ${message.split('\n')[0]}`);
+    throw new ConfigError(`${file}: not valid JSON${jsonErrorWhere(text, String((err as Error).message))}: fix the file (it must be one JSON object of settings)`);
   }
   return validateAgentConfig(raw, file);
 }
