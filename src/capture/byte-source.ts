@@ -3,6 +3,7 @@
  * or a fake in tests). Both fill a caller's buffer, so the chunk loop has one code path and never holds the
  * whole file.
  */
+import { read as readFd } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 export interface ByteSource {
@@ -34,6 +35,27 @@ class FileSource implements ByteSource {
   close(): Promise<void> {
     return this.handle.close();
   }
+}
+
+/**
+ * A descriptor opened by the caller, read from its start: the replay opens its file once, before the agent
+ * drops privileges, and reads it again from the start each round. Closing it is the caller's.
+ */
+export function descriptorSource(fd: number): ByteSource {
+  let position = 0;
+  return {
+    read(target, at, max) {
+      if (max === 0) return Promise.resolve(0);
+      return new Promise((resolve, reject) => {
+        readFd(fd, target, at, max, position, (err, bytesRead) => {
+          if (err) return reject(err);
+          position += bytesRead;
+          resolve(bytesRead);
+        });
+      });
+    },
+    close: () => Promise.resolve(),
+  };
 }
 
 /**

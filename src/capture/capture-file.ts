@@ -10,7 +10,7 @@
  */
 import type { PacketBatch } from './batch.js';
 import { BatchBuilder, type RecordParser } from './batch-builder.js';
-import { openFileSource, StreamSource, type ByteSource } from './byte-source.js';
+import { descriptorSource, openFileSource, StreamSource, type ByteSource } from './byte-source.js';
 import { CaptureFileError, unreadableError } from './capture-errors.js';
 import { isPcapMagic, PcapParser } from './pcap-reader.js';
 import { PCAPNG_SHB, PcapngParser } from './pcapng-reader.js';
@@ -40,6 +40,8 @@ export interface OpenCaptureFileOptions {
   chunkBytes?: number;
   /** Read this stream instead of stdin when source is '-' (tests pass fakes here). */
   input?: NodeJS.ReadableStream;
+  /** Read this open descriptor, from its start, instead of opening the path (which then only names it). */
+  fd?: number;
 }
 
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -89,6 +91,7 @@ class CaptureFileReader implements CaptureFile {
   }
 
   private async openSource(): Promise<ByteSource> {
+    if (this.options.fd !== undefined) return descriptorSource(this.options.fd);
     if (this.source !== '-') {
       try {
         return await openFileSource(this.source);

@@ -33,6 +33,8 @@ export interface ReplayOptions {
   batchSeconds?: number;
   /** Packets per batch at most (default 65536), which bounds memory with `max` on a dense capture. */
   batchPackets?: number;
+  /** The file, already open (before a privilege drop): each round reads it from the start. */
+  fd?: number;
 }
 
 export class ReplayError extends Error {
@@ -64,7 +66,7 @@ export function replayCapture(path: string, options: ReplayOptions = {}): Replay
       rounds++;
       let first = Number.NaN;
       let roundPackets = 0;
-      for await (const batch of openCaptureFile(path)) {
+      for await (const batch of openCaptureFile(path, { fd: options.fd })) {
         for (let i = 0; i < batch.count; ) {
           if (Number.isNaN(first)) {
             first = batch.ts[i];

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliCommand, runCli } from '../test-support/cli.js';
@@ -119,4 +119,15 @@ test('without the capture addon: live capture fails with one line saying what to
   const replay = run(['-r', capture, '--max', '--stdout', '--data', join(root, 'data-noaddon')]);
   assert.equal(replay.status, 0, replay.stderr);
   assert.equal(parse(replay.stdout).find((x) => x.type === 'summary')!.packets, truthPackets);
+});
+
+test('as root, a capture file only root may read is replayed after the drop to nobody, every round', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
+  const secret = join(root, 'root-only.pcap');
+  copyFileSync(capture, secret);
+  chmodSync(secret, 0o600);
+  const data = join(root, 'data-root-only');
+  const r = runCli(['agent', '--config', noConfig, '--listen', `unix:${join(root, 'root-only.sock')}`, '-r', secret, '--max', '--stdout', '--user', 'nobody', '--data', data]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(parse(r.stdout).find((x) => x.type === 'summary')!.packets, truthPackets);
+  assert.ok(parse(r.stderr).some((l) => l.dropped === true), 'privileges were dropped');
 });

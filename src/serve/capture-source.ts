@@ -3,7 +3,9 @@
  * replayed as if it were live. The agent takes a CaptureSourceFactory, so tests pass a fake source and
  * drive it batch by batch.
  */
+import { closeSync, openSync } from 'node:fs';
 import { basename } from 'node:path';
+import { unreadableError } from '../capture/capture-errors.js';
 import type { PacketBatch } from '../capture/batch.js';
 import { openLiveCapture, type InterfaceStats } from '../capture/live.js';
 import { type ReplayOptions, replayCapture } from '../capture/replay.js';
@@ -55,17 +57,45 @@ export const openCaptureSource: CaptureSourceFactory = (request) => {
   return replaySource(request.file, { speed: request.speed, max: request.max, loop: request.loop });
 };
 
-/** A replayed file; `close()` ends it at once, even while it waits to pace the next batch. */
-export function replaySource(file: string, options: Omit<ReplayOptions, 'signal'>): CaptureSource {
+/**
+ * A replayed file; `close()` ends it at once, even while it waits to pace the next batch. The file is opened
+ * here, when the agent opens its capture (as root, before dropping privileges): a file only root may read
+ * is still replayed, every round of a loop too.
+ */
+export function replaySource(file: string, options: Omit<ReplayOptions, 'signal' | 'fd'>): CaptureSource {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw unreadableError(file, 0, err);
+  }
   const abort = new AbortController();
-  const replay = replayCapture(file, { ...options, signal: abort.signal });
+  const replay = replayCapture(file, { ...options, fd, signal: abort.signal });
   const name = basename(file);
+  let iterating = false;
+  let open = true;
+  const release = () => {
+    if (open) closeSync(fd);
+    open = false;
+  };
   return {
     kind: 'replay',
     interfaces: [name],
     warnings: [],
     stats: () => [{ interface: name, received: replay.progress().packets, dropped: 0, ifDropped: 0, addonDropped: 0 }],
-    close: () => abort.abort(),
-    [Symbol.asyncIterator]: () => replay[Symbol.asyncIterator](),
+    close: () => {
+      abort.abort();
+      // While batches are being read the reader lets go of the file when it stops (below), not under a read.
+      if (!iterating) release();
+    },
+    async *[Symbol.asyncIterator]() {
+      iterating = true;
+      try {
+        yield* replay;
+      } finally {
+        iterating = false;
+        release();
+      }
+    },
   };
 }
