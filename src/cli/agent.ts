@@ -47,7 +47,7 @@ export function registerAgent(program: Command): void {
     .option('--snaplen <n>', 'bytes kept of each packet (default 262144)')
     .option('--buffer <MiB>', 'kernel ring per interface in MiB (default 64)')
     .option('--promisc', 'put the interfaces in promiscuous mode')
-    .option('--user <name>', 'started as root: become this user once capture is open (default nobody)')
+    .option('--user <name>', 'started as root: become this user once capture is open (default loopy, else nobody)')
     .option('--config <file>', `JSON config file; every option can be set there (default ${DEFAULT_CONFIG_PATH})`)
     .option('--data <dir>', `state directory: status.json (default ${DEFAULT_DATA_DIR})`)
     .option('--log <file>', 'JSON log lines to this file (default stderr)')

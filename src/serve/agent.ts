@@ -159,6 +159,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     throw err;
   }
   log.info({ uid: outcome.uid, gid: outcome.gid, user: outcome.user, dropped: outcome.dropped }, outcome.message);
+  if (target?.fallback) log.warn({ user: target.name }, target.fallback);
   const user = outcome.user ?? currentUserName(outcome.uid);
 
   let kernelLagWarned = false;

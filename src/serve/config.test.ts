@@ -56,9 +56,9 @@ test('the protocol server: --listen specs, the default socket (root: /run/loopy,
   assert.throws(() => validateAgentConfig({ token: 'short' }, 'f.json'), /16 characters or more/);
 });
 
-test('defaults: user nobody, data /var/lib/loopy, info logs, no promiscuous mode', () => {
+test('defaults: no user named (loopy, else nobody: privileges.ts), data /var/lib/loopy, info logs, no promiscuous mode', () => {
   const s = resolveAgentSettings({}, { interfaces: ['any'] });
-  assert.deepEqual([s.user, s.dataDir, s.logLevel, s.promisc, s.stdout], ['nobody', '/var/lib/loopy', 'info', false, false]);
+  assert.deepEqual([s.user, s.dataDir, s.logLevel, s.promisc, s.stdout], [undefined, '/var/lib/loopy', 'info', false, false]);
 });
 
 test('errors name the file, the key path and what is expected, in one line', () => {

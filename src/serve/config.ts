@@ -13,7 +13,6 @@ import { DEFAULT_ROOT_SOCKET, type ListenSpec, parseListenSpec } from './transpo
 
 export const DEFAULT_CONFIG_PATH = '/etc/loopy/agent.json';
 export const DEFAULT_DATA_DIR = '/var/lib/loopy';
-export const DEFAULT_USER = 'nobody';
 export const MAX_SNAPLEN = 262144;
 
 const word = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}, not an empty string` });
@@ -109,7 +108,8 @@ export interface AgentSettings {
   snaplen?: number;
   bufferMiB?: number;
   promisc: boolean;
-  user: string;
+  /** The user a root agent becomes; undefined: loopy, else nobody (privileges.ts). */
+  user?: string;
   dataDir: string;
   logFile?: string;
   logLevel: string;
@@ -287,7 +287,7 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
     snaplen: c.snaplen,
     bufferMiB: c.buffer,
     promisc: c.promisc ?? false,
-    user: c.user ?? DEFAULT_USER,
+    user: c.user,
     dataDir,
     logFile: c.log,
     logLevel: c.logLevel ?? 'info',

@@ -48,6 +48,15 @@ test('a user that does not exist stops the start with what to do', () => {
   );
 });
 
+test('no --user: the agent\'s own user loopy, else nobody with a warning saying how to make loopy', () => {
+  const withLoopy = new FakeProcess(0, { loopy: { name: 'loopy', uid: 998, gid: 998 }, nobody: { name: 'nobody', uid: 65534, gid: 65534 } });
+  assert.deepEqual(dropTarget(undefined, withLoopy), { name: 'loopy', uid: 998, gid: 998 });
+  const without = dropTarget(undefined, new FakeProcess(0));
+  assert.equal(without?.name, 'nobody');
+  assert.match(without?.fallback ?? '', /^no user loopy: running as nobody, which other daemons share; create it \(useradd --system/);
+  assert.throws(() => dropTarget(undefined, new FakeProcess(0, {})), /--user loopy: no such user/);
+});
+
 test('not root (CAP_NET_RAW alone): nothing to drop, and the log says which capability it runs with', () => {
   const p = new FakeProcess(1000, {}, 1n << 13n);
   assert.equal(dropTarget('nobody', p), undefined);

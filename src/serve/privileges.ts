@@ -76,8 +76,24 @@ export const realPrivilegeOps: PrivilegeOps = {
 };
 
 /** Whom the agent will become: undefined when it is not root (nothing to drop). Throws for an unknown user. */
-export function dropTarget(user: string, ops: PrivilegeOps = realPrivilegeOps): UserIds | undefined {
+/** The user a root agent becomes when none is named: its own, made by the package or the systemd unit. */
+export const DEFAULT_USER = 'loopy';
+/** …and where there is no such user yet (a clone run by hand): the shared one, said in the log. */
+export const FALLBACK_USER = 'nobody';
+
+/**
+ * The user a root agent becomes: `user` if named, else `loopy`, else (no such user yet) `nobody`, whose
+ * name comes back in `fallback` for the log. Undefined when not root (nothing to drop).
+ */
+export function dropTarget(user: string | undefined, ops: PrivilegeOps = realPrivilegeOps): (UserIds & { fallback?: string }) | undefined {
   if (ops.geteuid() !== 0) return undefined;
+  if (user === undefined) {
+    const own = ops.lookupUser(DEFAULT_USER);
+    if (own) return own;
+    const shared = ops.lookupUser(FALLBACK_USER);
+    if (shared) return { ...shared, fallback: `no user ${DEFAULT_USER}: running as ${FALLBACK_USER}, which other daemons share; create it (useradd --system --no-create-home --shell /usr/sbin/nologin ${DEFAULT_USER}) or name one with --user` };
+    user = DEFAULT_USER;
+  }
   const ids = ops.lookupUser(user);
   if (!ids) {
     throw new PrivilegeError(`--user ${user}: no such user: create it (useradd --system --no-create-home ${user}) or name another with --user`);

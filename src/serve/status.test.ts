@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../test-support/cli.js';
@@ -89,4 +89,22 @@ test('loopy agent --status: exit 0 with the lines, --json for scripts, exit 1 wh
   const staleJson = runCli(['agent', '--status', '--json', '--data', dir]);
   assert.equal(staleJson.status, 1);
   assert.equal((JSON.parse(staleJson.stdout) as { running: boolean }).running, false);
+});
+
+test('an existing directory that is not an agent\'s is refused, never taken over; an agent\'s own is used again', { skip: process.getuid?.() !== 0 ? 'needs root (to own files as others)' : false }, () => {
+  const shared = join(root, 'shared');
+  mkdirSync(shared, { mode: 0o1777 });
+  chmodSync(shared, 0o1777);
+  writeFileSync(join(shared, 'someone-elses.txt'), 'x');
+  const nobody = { uid: 65534, gid: 65534 };
+  assert.throws(() => prepareDataDir(shared, nobody), /existing directory that is not the agent's: mode 1777, owner uid 0, holding 1 other file/);
+  assert.equal(statSync(shared).mode & 0o7777, 0o1777, 'left as it was');
+  assert.equal(statSync(shared).uid, 0);
+  // A directory an earlier run of the agent (as root) left: only its own files, not writable by others.
+  const earlier = join(root, 'earlier');
+  mkdirSync(earlier, { mode: 0o700 });
+  writeFileSync(join(earlier, 'status.json'), '{}');
+  writeFileSync(join(earlier, 'history.sqlite'), '');
+  prepareDataDir(earlier, nobody);
+  assert.equal(statSync(earlier).uid, 65534);
 });

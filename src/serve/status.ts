@@ -4,7 +4,7 @@
  * `--status` reads it. A file older than STALE_SECONDS means the agent is not running. The directory is
  * 0700 and the file 0600: traffic figures are for the agent's operator only.
  */
-import { chmodSync, chownSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { makeDirectory } from '../capture/directories.js';
 import { join } from 'node:path';
 
@@ -55,9 +55,28 @@ export interface AgentStatus {
   uptime_s: number;
 }
 
-/** Creates the data directory 0700 (owned by `owner` when given, i.e. the user the agent becomes). */
+/** What an agent keeps in its data directory: a directory holding only these may be taken up again. */
+const OWN_ENTRIES = /^(status\.json|\.status\.json\.\d+\.tmp|history\.sqlite(-wal|-shm)?|token|tls-(cert|key)\.pem|evidence|agent\.sock|.*\.ndjson)$/;
+
+/**
+ * Makes the data directory 0700, owned by `owner` when given (the user the agent becomes). A directory that
+ * exists is used only if it is already the agent's: its owner is the agent's user, or it holds nothing but
+ * what an agent keeps there and nobody else may write to it. Anything else (`--data /tmp`, a home directory)
+ * is refused, never taken over: the agent would otherwise make it 0700 and hand it to its user.
+ */
 export function prepareDataDir(dir: string, owner?: { uid: number; gid: number }): void {
-  makeDirectory(dir, 0o700);
+  const created = makeDirectory(dir, 0o700) !== undefined;
+  if (!created) {
+    const st = statSync(dir);
+    if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+    const user = owner?.uid ?? process.geteuid?.() ?? st.uid;
+    const others = readdirSync(dir).filter((name) => !OWN_ENTRIES.test(name));
+    const writableByOthers = (st.mode & 0o022) !== 0;
+    if (st.uid !== user && (others.length > 0 || writableByOthers)) {
+      const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+      throw new Error(`it is an existing directory that is not the agent's: mode ${mode}, owner uid ${st.uid}${others.length > 0 ? `, holding ${others.length} other file(s)` : ''}; give a new path or an empty directory`);
+    }
+  }
   chmodSync(dir, 0o700);
   if (owner) chownSync(dir, owner.uid, owner.gid);
 }
