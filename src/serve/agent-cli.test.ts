@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliCommand, runCli } from '../test-support/cli.js';
@@ -126,8 +126,11 @@ test('as root, a capture file only root may read is replayed after the drop to n
   copyFileSync(capture, secret);
   chmodSync(secret, 0o600);
   const data = join(root, 'data-root-only');
-  const r = runCli(['agent', '--config', noConfig, '--listen', `unix:${join(root, 'root-only.sock')}`, '-r', secret, '--max', '--stdout', '--user', 'nobody', '--data', data]);
+  // A socket directory the agent makes (as /run/loopy): it is handed to the user the agent becomes.
+  const sock = join(root, 'run-loopy', 'agent.sock');
+  const r = runCli(['agent', '--config', noConfig, '--listen', `unix:${sock}`, '-r', secret, '--max', '--stdout', '--user', 'nobody', '--data', data]);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(parse(r.stdout).find((x) => x.type === 'summary')!.packets, truthPackets);
   assert.ok(parse(r.stderr).some((l) => l.dropped === true), 'privileges were dropped');
+  assert.equal(existsSync(sock), false, 'the socket is removed at the clean stop, after the drop too');
 });

@@ -128,7 +128,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   if (settings.serve) {
     // Before the capture opens (own ports excluded from its first filter) and before the privilege drop.
     service = await startService(settings.serve, {
-      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks)),
+      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks)), owner: target,
       status: () => latestStatus ?? emptyStatus(started, clock.now(), src.kind, settings.filter ?? null),
     });
   }

@@ -28,6 +28,8 @@ export interface ServiceContext {
   status: () => AgentStatus;
   history?: HistoryBackend;
   alerts?: AlertControl;
+  /** The user a root agent becomes once its listeners are open (it must still remove its socket). */
+  owner?: { uid: number; gid: number };
 }
 
 export interface Service {
@@ -70,7 +72,7 @@ export async function startService(serve: ServeSettings, ctx: ServiceContext): P
   try {
     for (const spec of serve.listen) {
       if (spec.kind === 'unix') {
-        const l = await listenUnix(spec.path);
+        const l = await listenUnix(spec.path, undefined, ctx.owner);
         listeners.push(l);
         server.attach(l, 'unix');
         addresses.push(formatListenSpec(spec));

@@ -83,12 +83,21 @@ function listening(server: NetServer, listen: () => void): Promise<void> {
   });
 }
 
-export async function listenUnix(path: string, group = SOCKET_GROUP): Promise<NetServer> {
-  makeDirectory(dirname(path), 0o750);
+/**
+ * A unix listener at `path` (0660, group `group` when it exists). `owner`: the user a root agent becomes; the
+ * socket, and its directory when this made it, are handed to it, so that once privileges are dropped the
+ * agent can still remove the socket at a clean stop.
+ */
+export async function listenUnix(path: string, group = SOCKET_GROUP, owner?: { uid: number; gid: number }): Promise<NetServer> {
+  const madeDirectory = makeDirectory(dirname(path), 0o750) !== undefined;
   await removeStaleSocket(path);
   const server = createNetServer({ allowHalfOpen: false });
   await listening(server, () => server.listen(path));
   chmodSync(path, 0o660);
+  if (owner) {
+    chownSync(path, owner.uid, -1);
+    if (madeDirectory) chownSync(dirname(path), owner.uid, -1);
+  }
   const gid = groupId(group);
   if (gid !== undefined) {
     try {
