@@ -22,7 +22,7 @@ import { type CaptureSource, type CaptureSourceFactory, openCaptureSource } from
 import type { AgentLogger } from './logger.js';
 import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
 import { NdjsonSink, RecordSinks } from './record-sinks.js';
-import { SelfExclusion, combineFilters } from './self-exclusion.js';
+import { MAX_EXCLUDED_SESSIONS, SelfExclusion, combineFilters } from './self-exclusion.js';
 import { prepareDataDir, writeStatusFile } from './status.js';
 import type { AlertControl, HistoryStoreLike } from './server.js';
 import { type Service, startService } from './service.js';
@@ -163,8 +163,17 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const user = outcome.user ?? currentUserName(outcome.uid);
 
   let kernelLagWarned = false;
+  let appliedFilter = effectiveFilter();
+  let overflowWarned = false;
   exclusions.onChange(() => {
     const filter = effectiveFilter();
+    if (exclusions.sessionsOverflowing > 0 && !overflowWarned) {
+      overflowWarned = true;
+      log.warn({ max: MAX_EXCLUDED_SESSIONS }, 'more of its own sessions than the capture filter holds: the newest are counted in the traffic until older ones end');
+    }
+    // Compiling costs more with every session (libpcap's optimiser): only when the expression changed.
+    if (filter === appliedFilter) return;
+    appliedFilter = filter;
     if (source.kind === 'replay') pipeline.setFilter(filter ?? undefined);
     else if (source.setFilter) source.setFilter(filter ?? undefined);
     else {

@@ -36,12 +36,14 @@ test('the set tells its listeners when it changes, once per real change', () => 
   set.onChange(() => changes++);
   assert.equal(set.expression(), undefined);
   const remove = set.add({ kind: 'listen', proto: 'tcp', port: 7443 });
-  set.add({ kind: 'listen', proto: 'tcp', port: 7443 }); // the same entry: no change
+  const removeAgain = set.add({ kind: 'listen', proto: 'tcp', port: 7443 }); // the same entry: no change
   set.add({ kind: 'listen', proto: 'udp', port: 7444 });
   assert.equal(changes, 2);
   assert.equal(set.expression(), '(tcp and ((src port 7443) or (dst port 7443))) or (udp and ((src port 7444) or (dst port 7444)))');
   remove();
-  remove(); // twice: no second change
+  remove(); // twice: once
+  assert.equal(changes, 2, 'its second holder still has it');
+  removeAgain();
   assert.equal(changes, 3);
   assert.deepEqual(set.list(), [{ kind: 'listen', proto: 'udp', port: 7444 }]);
 });
@@ -75,4 +77,22 @@ test('libpcap keeps exactly the traffic that is not ours', { skip: captureAddonP
   ].map((bytes, i) => ({ ts: 1_700_000_000 + i, bytes }));
   const keep = compilePacketFilter(expr, 1).matches(batchOf(frames));
   assert.deepEqual([...keep], [0, 0, 0, 0, 1, 1, 1, 1]);
+});
+
+test('the filter holds the oldest sessions up to its cap; a second holder of one session keeps it until both end', () => {
+  const ex = new SelfExclusion(2);
+  const session = (port: number) => ({ kind: 'session' as const, proto: 'tcp' as const, localHost: '10.0.0.1', localPort: 22, remoteHost: '192.0.2.7', remotePort: port });
+  const first = ex.add(session(40001));
+  const firstAgain = ex.add(session(40001)); // two bridges over one SSH connection
+  ex.add(session(40002));
+  const third = ex.add(session(40003));
+  assert.equal(ex.sessionsOverflowing, 1);
+  assert.ok(ex.expression()!.includes('40001') && ex.expression()!.includes('40002') && !ex.expression()!.includes('40003'));
+  first();
+  first(); // removing twice is once
+  assert.ok(ex.expression()!.includes('40001'), 'the other holder still has it');
+  firstAgain();
+  assert.ok(!ex.expression()!.includes('40001') && ex.expression()!.includes('40003'), 'the waiting session takes the freed place');
+  assert.equal(ex.sessionsOverflowing, 0);
+  third();
 });
