@@ -1,6 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../test-support/cli.js';
@@ -107,4 +108,26 @@ test('an existing directory that is not an agent\'s is refused, never taken over
   writeFileSync(join(earlier, 'history.sqlite'), '');
   prepareDataDir(earlier, nobody);
   assert.equal(statSync(earlier).uid, 65534);
+});
+
+test('on a full disk the status is still this second\'s, and no temporary file is left', { skip: process.getuid?.() !== 0 ? 'needs root (mounts a small tmpfs)' : false }, (t) => {
+  const dir = join(root, 'full');
+  mkdirSync(dir);
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+  if (mounted.status !== 0) return t.skip(`cannot mount a tmpfs here: ${String(mounted.stderr).trim()}`);
+  try {
+    writeStatusFile(dir, sample(2000));
+    // Fill the disk to the last block.
+    try {
+      writeFileSync(join(dir, 'filler'), Buffer.alloc(1 << 20));
+    } catch {
+      /* ENOSPC: full now */
+    }
+    writeStatusFile(dir, sample(2001));
+    assert.deepEqual(readdirSync(dir).sort(), ['filler', 'status.json'], 'no temporary file left');
+    const r = readAgentStatus(dir, 2002);
+    assert.ok(r.ok && r.status.updated === 2001, 'this second\'s status');
+  } finally {
+    spawnSync('umount', [dir]);
+  }
 });

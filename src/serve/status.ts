@@ -4,7 +4,7 @@
  * `--status` reads it. A file older than STALE_SECONDS means the agent is not running. The directory is
  * 0700 and the file 0600: traffic figures are for the agent's operator only.
  */
-import { chmodSync, chownSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { makeDirectory } from '../capture/directories.js';
 import { join } from 'node:path';
 
@@ -81,10 +81,34 @@ export function prepareDataDir(dir: string, owner?: { uid: number; gid: number }
   if (owner) chownSync(dir, owner.uid, owner.gid);
 }
 
+/**
+ * Writes the status whole: a temporary file renamed over the last one. On a full disk that needs a block the
+ * disk has not got; the temporary file goes, and the status is written over the old one in place, in the
+ * block it already has, so `--status` still reads this second's figures rather than a stale second's.
+ */
 export function writeStatusFile(dir: string, status: AgentStatus): void {
+  const text = `${JSON.stringify(status)}\n`;
   const tmp = join(dir, `.${STATUS_FILE}.${process.pid}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(status)}\n`, { mode: 0o600 });
-  renameSync(tmp, join(dir, STATUS_FILE));
+  try {
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, join(dir, STATUS_FILE));
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+    overwriteInPlace(join(dir, STATUS_FILE), text);
+  }
+}
+
+/** Rewrites a small file in the blocks it has (no new block needed while the text is no longer). */
+function overwriteInPlace(path: string, text: string): void {
+  const fd = openSync(path, 'r+');
+  try {
+    const bytes = Buffer.from(text);
+    writeSync(fd, bytes, 0, bytes.length, 0);
+    ftruncateSync(fd, bytes.length);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export type StatusReading =
