@@ -66,3 +66,30 @@ test('a bad entry fails with a code and names itself', () => {
     assert.throws(() => new LocalNets([bad]), (err: unknown) => err instanceof LocalNetsError && err.code === 'LOOPY_BAD_LOCAL_NET' && err.message.includes(bad));
   }
 });
+
+test('grouped by prefix length, the answers are those of comparing with every network in turn (seeded, v4 and v6)', () => {
+  let x = 4242;
+  const rand = (n: number) => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return (x >>> 8) % n;
+  };
+  const cidrs: string[] = [];
+  for (let i = 0; i < 300; i++) cidrs.push(`10.${rand(4)}.${rand(256)}.${rand(256)}/${8 + rand(25)}`);
+  for (let i = 0; i < 100; i++) cidrs.push(`2001:db8:${rand(4).toString(16)}::${rand(65536).toString(16)}/${32 + rand(97)}`);
+  const nets = new LocalNets(cidrs);
+  const slow = cidrs.map((c) => new LocalNets([c]));
+  const words = new Uint32Array(4);
+  for (let i = 0; i < 3000; i++) {
+    const v6 = i % 3 === 0;
+    words.fill(0);
+    if (v6) {
+      words[0] = 0x20010db8;
+      words[1] = rand(4) << 16;
+      words[3] = rand(65536);
+    } else {
+      words[0] = ((10 << 24) | (rand(4) << 16) | (rand(256) << 8) | rand(256)) >>> 0;
+    }
+    const want = slow.some((s) => s.contains(v6 ? 6 : 4, words, 0));
+    assert.equal(nets.contains(v6 ? 6 : 4, words, 0), want, `address ${i}`);
+  }
+});

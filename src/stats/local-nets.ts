@@ -24,36 +24,64 @@ interface Net {
   version: 4 | 6;
   words: Uint32Array;
   masks: Uint32Array;
+  prefix: number;
 }
 
 export class LocalNetsError extends Error {
   readonly code = 'LOOPY_BAD_LOCAL_NET';
 }
 
+/** The networks of one prefix length: their masks, and the masked addresses as keys (a hash lookup each). */
+interface PrefixGroup {
+  masks: Uint32Array;
+  v4: Set<number>;
+  v6: Set<string>;
+}
+
+/**
+ * Grouped by prefix length, so a lookup costs one mask and one hash lookup per prefix length in use (a
+ * handful), not one comparison per network: a config of 500,000 networks cost a linear scan per flow
+ * and stalled the agent.
+ */
 export class LocalNets {
-  private readonly v4: Net[] = [];
-  private readonly v6: Net[] = [];
+  private readonly v4: PrefixGroup[] = [];
+  private readonly v6: PrefixGroup[] = [];
+  private readonly masked = new Uint32Array(4);
 
   /** Throws LocalNetsError naming the entry when one is not an address or address/prefix. */
   constructor(readonly cidrs: readonly string[]) {
+    const byPrefix = new Map<string, PrefixGroup>();
     for (const cidr of cidrs) {
       const net = parseCidr(cidr);
-      (net.version === 4 ? this.v4 : this.v6).push(net);
+      const id = `${net.version}/${net.prefix}`;
+      let group = byPrefix.get(id);
+      if (!group) {
+        group = { masks: net.masks, v4: new Set(), v6: new Set() };
+        byPrefix.set(id, group);
+        (net.version === 4 ? this.v4 : this.v6).push(group);
+      }
+      if (net.version === 4) group.v4.add(net.words[0]);
+      else group.v6.add(wordsKey(net.words, 0));
     }
   }
 
   /** Whether the address at `words[offset..offset+3]` (IPv4 in the first word) is in one of the networks. */
   contains(version: number, words: Uint32Array, offset: number): boolean {
-    const nets = version === 6 ? this.v6 : this.v4;
-    const n = version === 6 ? 4 : 1;
-    outer: for (const net of nets) {
-      for (let i = 0; i < n; i++) {
-        if (((words[offset + i] ^ net.words[i]) & net.masks[i]) !== 0) continue outer;
-      }
-      return true;
+    if (version !== 6) {
+      for (const g of this.v4) if (g.v4.has((words[offset] & g.masks[0]) >>> 0)) return true;
+      return false;
+    }
+    const m = this.masked;
+    for (const g of this.v6) {
+      for (let i = 0; i < 4; i++) m[i] = (words[offset + i] & g.masks[i]) >>> 0;
+      if (g.v6.has(wordsKey(m, 0))) return true;
     }
     return false;
   }
+}
+
+function wordsKey(words: Uint32Array, offset: number): string {
+  return `${words[offset]}:${words[offset + 1]}:${words[offset + 2]}:${words[offset + 3]}`;
 }
 
 function parseCidr(text: string): Net {
@@ -67,5 +95,5 @@ function parseCidr(text: string): Net {
   if (!(prefix >= 0 && prefix <= bits)) throw new LocalNetsError(`local network "${text}": prefix length must be 0 to ${bits}`);
   const masks = prefixMasks(version, prefix);
   for (let i = 0; i < 4; i++) words[i] = (words[i] & masks[i]) >>> 0;
-  return { version, words, masks };
+  return { version, words, masks, prefix };
 }
