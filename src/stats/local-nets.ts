@@ -31,10 +31,14 @@ export class LocalNetsError extends Error {
   readonly code = 'LOOPY_BAD_LOCAL_NET';
 }
 
-/** The networks of one prefix length: their masks, and the masked addresses as keys (a hash lookup each). */
+/**
+ * The networks of one prefix length: their masks, and the masked addresses as keys (a hash lookup each). IPv4
+ * keys are split on the top two bits into four sets of 30-bit numbers: V8 keeps those as small integers,
+ * where a full 32-bit key would be a heap number allocated at every lookup.
+ */
 interface PrefixGroup {
   masks: Uint32Array;
-  v4: Set<number>;
+  v4: [Set<number>, Set<number>, Set<number>, Set<number>];
   v6: Set<string>;
 }
 
@@ -56,11 +60,11 @@ export class LocalNets {
       const id = `${net.version}/${net.prefix}`;
       let group = byPrefix.get(id);
       if (!group) {
-        group = { masks: net.masks, v4: new Set(), v6: new Set() };
+        group = { masks: net.masks, v4: [new Set(), new Set(), new Set(), new Set()], v6: new Set() };
         byPrefix.set(id, group);
         (net.version === 4 ? this.v4 : this.v6).push(group);
       }
-      if (net.version === 4) group.v4.add(net.words[0]);
+      if (net.version === 4) group.v4[net.words[0] >>> 30].add(net.words[0] & 0x3fffffff);
       else group.v6.add(wordsKey(net.words, 0));
     }
   }
@@ -68,7 +72,11 @@ export class LocalNets {
   /** Whether the address at `words[offset..offset+3]` (IPv4 in the first word) is in one of the networks. */
   contains(version: number, words: Uint32Array, offset: number): boolean {
     if (version !== 6) {
-      for (const g of this.v4) if (g.v4.has((words[offset] & g.masks[0]) >>> 0)) return true;
+      const address = words[offset];
+      for (const g of this.v4) {
+        const masked = address & g.masks[0];
+        if (g.v4[masked >>> 30].has(masked & 0x3fffffff)) return true;
+      }
       return false;
     }
     const m = this.masked;

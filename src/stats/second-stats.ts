@@ -52,7 +52,8 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   private origLocal = new Uint8Array(0);
   private respLocal = new Uint8Array(0);
   private countedInRoll = new Float64Array(0);
-  private readonly hostText: Array<string | undefined> = [];
+  /** Made at maxFlows × 2 once (table.onGrow), so it stays an array V8 keeps packed, not a dictionary. */
+  private hostText: Array<string | undefined> = [];
   private readonly words = new Uint32Array(4);
 
   private roll_ = 1;
@@ -254,6 +255,7 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   }
 
   private grow(n: number): void {
+    if (this.hostText.length < n * 2) this.hostText = this.hostText.concat(new Array<string | undefined>(n * 2 - this.hostText.length).fill(undefined));
     this.origLocal = growU8(this.origLocal, n);
     this.respLocal = growU8(this.respLocal, n);
     this.countedInRoll = growF64(this.countedInRoll, n);
