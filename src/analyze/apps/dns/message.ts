@@ -84,8 +84,8 @@ export interface DnsMessage {
   edns: EdnsInfo | null;
   /** Bytes the parse consumed (a UDP datagram may carry padding after the message). */
   length: number;
-  /** Weird names of anomalies that did not stop parsing. */
-  weirds: string[];
+  /** Weird names of anomalies that did not stop parsing (one shared empty list until the first: see noteWeird). */
+  weirds: readonly string[];
   /** The weird that stopped parsing (the sections hold what came before it), or null for a whole message. */
   error: string | null;
 }
@@ -132,7 +132,7 @@ export function parseDnsMessage(buf: Buffer, offset: number, length: number): Dn
     additional: [],
     edns: null,
     length: DNS_HEADER_LENGTH,
-    weirds: [],
+    weirds: NO_WEIRDS,
     error: null,
   };
   let p = start + DNS_HEADER_LENGTH;
@@ -143,17 +143,25 @@ export function parseDnsMessage(buf: Buffer, offset: number, length: number): Dn
     msg.questions.push({ name: nameScratch.name, qtype: buf.readUInt16BE(p), qclass: buf.readUInt16BE(p + 2) });
     p += 4;
   }
-  const sections = [msg.answers, msg.authority, msg.additional];
-  const counts = [msg.ancount, msg.nscount, msg.arcount];
-  for (let s = 0; s < 3; s++) {
-    for (let i = 0; i < counts[s]; i++) {
-      const next = parseRR(buf, start, end, p, msg, sections[s], s === 2);
+  // The three sections in turn, with no array of them per message (most messages are a question and an answer).
+  for (let section = 0; section < 3; section++) {
+    const into = section === 0 ? msg.answers : section === 1 ? msg.authority : msg.additional;
+    const count = section === 0 ? msg.ancount : section === 1 ? msg.nscount : msg.arcount;
+    for (let i = 0; i < count; i++) {
+      const next = parseRR(buf, start, end, p, msg, into, section === 2);
       if (next < 0) return failed(-next - 1, msg, p, start);
       p = next;
     }
   }
   msg.length = p - start;
   return { ok: true, msg };
+}
+
+const NO_WEIRDS: readonly string[] = Object.freeze([]);
+
+/** Lists an anomaly that did not stop parsing (the message's own list is made at the first). */
+function noteWeird(msg: DnsMessage, weird: number): void {
+  msg.weirds = msg.weirds === NO_WEIRDS ? [weirdName(weird)] : [...msg.weirds, weirdName(weird)];
 }
 
 /** msg.length then counts the bytes up to the start of the item that failed. */
@@ -185,7 +193,7 @@ function parseRR(buf: Buffer, start: number, end: number, p: number, msg: DnsMes
     if (data === null) {
       rr.malformed = true;
       const nameWeird = rdataNameWeird();
-      msg.weirds.push(weirdName(nameWeird >= 0 ? nameWeird : W_DNS_BAD_RDATA));
+      noteWeird(msg, nameWeird >= 0 ? nameWeird : W_DNS_BAD_RDATA);
     } else {
       rr.data = data;
     }
@@ -199,7 +207,7 @@ const OPT: DnsRdata = { kind: 'opt' };
 
 function readEdns(buf: Buffer, p: number, end: number, udpSize: number, ttl: number, msg: DnsMessage): void {
   if (msg.edns !== null) {
-    msg.weirds.push(weirdName(W_DNS_EDNS_MULTIPLE_OPT));
+    noteWeird(msg, W_DNS_EDNS_MULTIPLE_OPT);
     return;
   }
   const extendedRcode = ttl >>> 24;
@@ -215,7 +223,7 @@ function readEdns(buf: Buffer, p: number, end: number, udpSize: number, ttl: num
   msg.rcode = (extendedRcode << 4) | msg.headerRcode;
   while (p < end) {
     if (end - p < 4 || p + 4 + buf.readUInt16BE(p + 2) > end) {
-      msg.weirds.push(weirdName(W_DNS_EDNS_BAD_OPTION));
+      noteWeird(msg, W_DNS_EDNS_BAD_OPTION);
       return;
     }
     const length = buf.readUInt16BE(p + 2);
