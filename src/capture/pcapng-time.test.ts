@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clockFor, pcapngSeconds } from './pcapng-time.js';
+import { xorshift32 } from '../test-support/random.js';
 
 /** The oracle: exact integer division with BigInt, rounded once at the end (what pcapngSeconds promises). */
 function oracle(hi: number, lo: number, divisor: number): number {
@@ -9,17 +10,7 @@ function oracle(hi: number, lo: number, divisor: number): number {
   return Number(t / d) + Number(t % d) / divisor;
 }
 
-/** Deterministic xorshift32, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>>= 0);
-  };
-}
+const rng = xorshift32;
 
 test('decimal resolutions: 16-bit long division matches exact BigInt division', () => {
   const next = rng(20240611);

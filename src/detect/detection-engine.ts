@@ -192,7 +192,6 @@ export class DetectionEngine {
   onFlowStart(flow: number, pkt: Packet): void {
     this.advance(pkt.ts);
     this.attempts?.onFlowStart(flow, pkt);
-    this.hostBytes?.onFlowStart(flow);
     if (this.onFlowStartList.length === 0) return;
     const facts = readFlowFacts(this.engine!.connections, flow, this.flowFacts);
     for (const d of this.onFlowStartList) d.onFlowStart!(facts, pkt);
@@ -251,9 +250,10 @@ export class DetectionEngine {
     this.nextSecond = Math.floor(now) + 1;
     this.attempts?.second(now);
     if (this.hostBytes) {
-      const bytes = this.hostBytes.roll();
       const elapsed = Number.isNaN(this.lastRoll) ? 1 : Math.max(now - this.lastRoll, 1e-3);
-      for (const d of this.onHostSecondList) d.onHostSecond!(now, bytes, elapsed);
+      this.hostBytes.roll((hosts) => {
+        for (const d of this.onHostSecondList) d.onHostSecond!(now, hosts, elapsed);
+      });
     }
     this.lastRoll = now;
     for (const d of this.onSecondList) d.second!(now);

@@ -3,19 +3,22 @@
  * flow moved since the last read, summed per host. We chose this over conn records because a conn record
  * arrives only when its flow ends — a long download that spikes would be seen minutes late, or after an
  * hour's active timeout — while the deltas say what every flow did this very second, at the cost of one pass
- * over the table per second and nothing per packet.
+ * over the table per second and nothing per packet. The sums are a bounded HostCounters: a flood of spoofed
+ * sources costs it its capacity, no more.
  */
 import type { FlowDeltaConsumer, FlowDeltas } from '../analyze/flows/flow-deltas.js';
 import type { Connections } from '../analyze/flows/connections.js';
-import { hostKeyOf, type HostKey } from './addresses.js';
-import { readFlowFacts } from './flow-sample.js';
-import { FlowFacts } from './types.js';
+import { HostCounters } from '../analyze/flows/host-counters.js';
+
+/** Hosts summed per second at most (past it, the smallest give way: see HostCounters). */
+export const HOST_BYTES_CAPACITY = 65_536;
 
 export class HostBytes implements FlowDeltaConsumer {
-  /** Host keys of each flow's originator and responder, made once per flow. */
-  private readonly keys: HostKey[] = [];
-  private readonly facts = new FlowFacts();
-  private current = new Map<HostKey, number>();
+  readonly hosts = new HostCounters(HOST_BYTES_CAPACITY);
+  /** Hosts folded into others by the bound, since the start. */
+  replaced = 0;
+  private readonly orig = new Uint32Array(4);
+  private readonly resp = new Uint32Array(4);
 
   constructor(
     private readonly conns: Connections,
@@ -24,27 +27,22 @@ export class HostBytes implements FlowDeltaConsumer {
     deltas.subscribe(this);
   }
 
-  onFlowStart(flow: number): void {
-    const f = readFlowFacts(this.conns, flow, this.facts);
-    this.keys[flow * 2] = hostKeyOf(f.version, f.orig);
-    this.keys[flow * 2 + 1] = hostKeyOf(f.version, f.resp);
-  }
-
   onFlowDelta(flow: number, _origPkts: number, origBytes: number, _respPkts: number, respBytes: number): void {
     const moved = origBytes + respBytes;
     if (!(moved > 0)) return;
-    const a = this.keys[flow * 2];
-    const b = this.keys[flow * 2 + 1];
-    if (a === undefined || b === undefined) return;
-    this.current.set(a, (this.current.get(a) ?? 0) + moved);
-    if (b !== a) this.current.set(b, (this.current.get(b) ?? 0) + moved);
+    const table = this.conns.table;
+    const version = table.versionOf(flow);
+    const a = table.origAddress(flow, this.orig);
+    const b = table.respAddress(flow, this.resp);
+    this.hosts.add(version, a, 0, moved, 0, 0, false);
+    if (a[0] !== b[0] || a[1] !== b[1] || a[2] !== b[2] || a[3] !== b[3]) this.hosts.add(version, b, 0, moved, 0, 0, false);
   }
 
-  /** Bytes per host since the last call (the map is handed over; a fresh one collects the next second). */
-  roll(): Map<HostKey, number> {
+  /** Hands the bytes per host since the last roll to `use`, then starts the next second. */
+  roll(use: (hosts: HostCounters) => void): void {
     this.deltas.pass();
-    const out = this.current;
-    this.current = new Map();
-    return out;
+    use(this.hosts);
+    this.replaced += this.hosts.replaced;
+    this.hosts.clear();
   }
 }

@@ -9,6 +9,7 @@
  */
 import type { z } from 'zod';
 import type { Connections } from '../analyze/flows/connections.js';
+import type { HostCounters } from '../analyze/flows/host-counters.js';
 import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
 import type { Packet } from '../decode/packet.js';
 import type { HostKey } from './addresses.js';
@@ -90,10 +91,11 @@ export interface Detector {
   onIcmp?(pkt: Packet): void;
   onArp?(arp: ArpFacts): void;
   /**
-   * IP bytes each host sent plus received since the last call (hosts with traffic only), `elapsed` seconds of
-   * capture time ago (1 normally; more after a gap in the capture).
+   * IP bytes each host sent plus received since the last call (hosts with traffic only: `hosts.bytes[slot]`
+   * for slot < hosts.size), `elapsed` seconds of capture time ago (1 normally; more after a gap in the
+   * capture). The counters are the framework's: read them during the call, keep nothing of them.
    */
-  onHostSecond?(now: number, bytes: ReadonlyMap<HostKey, number>, elapsed: number): void;
+  onHostSecond?(now: number, hosts: HostCounters, elapsed: number): void;
   /** Once per second of capture time (or of wall-clock time when live and idle). */
   second?(now: number): void;
   /** Stops watchers (a blocklist file) when detection ends. */

@@ -16,18 +16,14 @@ import { RawClient } from './raw-client.test-util.js';
 import { AgentServer } from './server.js';
 import type { AgentStatus } from './status.js';
 import { listenUnix } from './transports.js';
+import { xorshift32 } from '../test-support/random.js';
 
 const LINES = Number(process.env.LOOPY_FUZZ_LINES ?? 6000);
 const SEED = Number(process.env.LOOPY_FUZZ_SEED ?? 20261204);
 
 function xorshift(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
+  const next = xorshift32(seed);
+  return (n) => next() % n;
 }
 
 /** Values of every JSON type and some that break naive code: huge, negative, fractional, deep, long. */

@@ -5,18 +5,19 @@
  * engine's running counters.
  *
  * Costs: one delta pass over the flow table per second (typed arrays, shared with detection), one
- * engine.summary() per second, and a Map update per flow that moved this second (for the top talkers).
- * Nothing per packet.
+ * engine.summary() per second, and a typed HostCounters add per flow that moved this second (for the top
+ * talkers; bounded by `maxHosts`, no object or string per host). Nothing per packet.
  */
 import type { EngineObserver, FlowEndReason } from '../analyze/engine.js';
 import type { Pipeline } from '../analyze/pipeline.js';
 import type { FlowDeltaConsumer } from '../analyze/flows/flow-deltas.js';
-import { formatAddress } from '../analyze/flows/conn-record.js';
 import { growF64, growU8 } from '../analyze/flows/flow-table.js';
+import { HostCounters } from '../analyze/flows/host-counters.js';
 import type { LoopyRecord } from '../analyze/records.js';
 import type { Packet } from '../decode/packet.js';
 import { DEFAULT_LOCAL_NETS, LocalNets } from './local-nets.js';
 import type { InterfaceCounters, InterfaceSecond, StatsExtra, StatsSecond, TopTalker } from './stats-record.js';
+import { firstSorted } from './top-n.js';
 
 export type { InterfaceCounters, ProcessCounters, StatsExtra, StatsSecond, TopTalker, InterfaceSecond, DnsSecond } from './stats-record.js';
 
@@ -27,14 +28,8 @@ export interface SecondStatsOptions {
   topN?: number;
   /** Start of the first second (seconds since the epoch); default the engine's first packet, else the first roll. */
   start?: number;
-}
-
-interface Talker {
-  host: string;
-  bytes: number;
-  packets: number;
-  flows: number;
-  local: boolean;
+  /** Hosts counted exactly per second for the top talkers (default 65,536; past it, Space-Saving: see HostCounters). */
+  maxHosts?: number;
 }
 
 /**
@@ -48,12 +43,10 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   private readonly localNets: LocalNets;
   private readonly topN: number;
   private readonly engine: Pipeline['engine'];
-  // Per flow: whether each endpoint is local, the roll that last counted it for its hosts, its hosts as text.
+  // Per flow: whether each endpoint is local, and the roll that last counted it for its hosts.
   private origLocal = new Uint8Array(0);
   private respLocal = new Uint8Array(0);
   private countedInRoll = new Float64Array(0);
-  /** Made at maxFlows × 2 once (table.onGrow), so it stays an array V8 keeps packed, not a dictionary. */
-  private hostText: Array<string | undefined> = [];
   private readonly words = new Uint32Array(4);
 
   private roll_ = 1;
@@ -71,7 +64,9 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   private packetsOut = 0;
   private bytesIn = 0;
   private bytesOut = 0;
-  private talkers = new Map<string, Talker>();
+  private readonly talkers: HostCounters;
+  /** Hosts folded into others by the talkers' bound, since the start (see HostCounters.replaced). */
+  talkersReplaced = 0;
   private dnsQueries = 0;
   private dnsAnswers = 0;
   private dnsRcodes: Record<string, number> = {};
@@ -83,6 +78,7 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     const engine = (this.engine = pipeline.engine);
     this.localNets = new LocalNets(options.localNets ?? DEFAULT_LOCAL_NETS);
     this.topN = Math.max(0, Math.floor(options.topN ?? 10));
+    this.talkers = new HostCounters(options.maxHosts ?? 65_536);
     this.lastRollTs = options.start ?? Number.NaN;
     // Counters the engine already holds belong to no second of ours (a SecondStats made late starts at zero).
     this.lastPackets = engine.packets;
@@ -101,7 +97,6 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   onFlowStart(flow: number, _pkt: Packet): void {
     this.opened++;
     this.countedInRoll[flow] = 0;
-    this.hostText[flow * 2] = this.hostText[flow * 2 + 1] = undefined;
     this.classify(flow);
   }
 
@@ -117,8 +112,6 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     // An active timeout reports the flow and restarts its counters; the flow goes on.
     if (reason === 'active') return;
     this.closed++;
-    // Its hosts' text is not kept past the flow (after a burst of flows, nor are their strings).
-    this.hostText[flow * 2] = this.hostText[flow * 2 + 1] = undefined;
   }
 
   /** DNS transactions are counted from their records. */
@@ -170,7 +163,8 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     this.roll_++;
     this.opened = this.closed = 0;
     this.packetsIn = this.packetsOut = this.bytesIn = this.bytesOut = 0;
-    this.talkers = new Map();
+    this.talkersReplaced += this.talkers.replaced;
+    this.talkers.clear();
     this.dnsQueries = this.dnsAnswers = 0;
     this.dnsRcodes = {};
     return record;
@@ -186,8 +180,11 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     const flowBytes = origBytes + respBytes;
     const newFlow = this.countedInRoll[flow] !== this.roll_;
     this.countedInRoll[flow] = this.roll_;
-    this.addTalker(this.hostOf(flow, 0), origLocal, flowBytes, flowPkts, newFlow);
-    this.addTalker(this.hostOf(flow, 1), respLocal, flowBytes, flowPkts, newFlow);
+    const table = this.engine.connections.table;
+    const version = table.versionOf(flow);
+    const flows = newFlow ? 1 : 0;
+    this.talkers.add(version, table.origAddress(flow, this.words), 0, flowBytes, flowPkts, flows, origLocal);
+    this.talkers.add(version, table.respAddress(flow, this.words), 0, flowBytes, flowPkts, flows, respLocal);
   }
 
   /** Local to local is both: it left one of our addresses and reached one (as loopback's rx and tx both count). */
@@ -202,34 +199,13 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     }
   }
 
-  private addTalker(host: string, local: boolean, bytes: number, packets: number, newFlow: boolean): void {
-    let t = this.talkers.get(host);
-    if (t === undefined) {
-      t = { host, bytes: 0, packets: 0, flows: 0, local };
-      this.talkers.set(host, t);
-    }
-    t.bytes += bytes;
-    t.packets += packets;
-    if (newFlow) t.flows++;
-  }
-
-  /** The flow's originator (side 0) or responder (side 1) address as text, made once per flow. */
-  private hostOf(flow: number, side: 0 | 1): string {
-    const cached = this.hostText[flow * 2 + side];
-    if (cached !== undefined) return cached;
-    const table = this.engine.connections.table;
-    const words = side === 0 ? table.origAddress(flow, this.words) : table.respAddress(flow, this.words);
-    const text = formatAddress(table.versionOf(flow), words);
-    this.hostText[flow * 2 + side] = text;
-    return text;
-  }
-
+  /** The second's top hosts by bytes, then packets, then address (numerically): only they get a string. */
   private topTalkers(): TopTalker[] {
-    if (this.topN === 0) return [];
-    return [...this.talkers.values()]
-      .sort((a, b) => b.bytes - a.bytes || b.packets - a.packets || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
-      .slice(0, this.topN)
-      .map((t) => ({ host: t.host, bytes: t.bytes, packets: t.packets, flows: t.flows, local: t.local }));
+    const t = this.talkers;
+    if (this.topN === 0 || t.size === 0) return [];
+    const slots = Array.from({ length: t.size }, (_, slot) => slot);
+    const top = firstSorted(slots, this.topN, (a, b) => t.bytes[b] - t.bytes[a] || t.packets[b] - t.packets[a] || t.compareAddresses(a, b));
+    return top.map((slot) => ({ host: t.textOf(slot), bytes: t.bytes[slot], packets: t.packets[slot], flows: t.flows[slot], local: t.local[slot] === 1 }));
   }
 
   /** pcap_stats counters are cumulative: the record carries this second's share and the running totals. */
@@ -255,7 +231,6 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   }
 
   private grow(n: number): void {
-    if (this.hostText.length < n * 2) this.hostText = this.hostText.concat(new Array<string | undefined>(n * 2 - this.hostText.length).fill(undefined));
     this.origLocal = growU8(this.origLocal, n);
     this.respLocal = growU8(this.respLocal, n);
     this.countedInRoll = growF64(this.countedInRoll, n);

@@ -12,6 +12,7 @@ import { defaultApps } from '../analyze/apps/index.js';
 import { defaultProtocols } from '../decode/protocols/index.js';
 import { corpusPath, haveCorpus, readManifest } from '../test-support/corpus.js';
 import { sampleFrames } from '../test-support/sample-frames.js';
+import { randomFractions } from '../test-support/random.js';
 
 interface Frame {
   bytes: Buffer;
@@ -37,18 +38,7 @@ async function corpusFrames(limit: number): Promise<Frame[]> {
   return frames;
 }
 
-/** xorshift32: small, fast, reproducible. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
+const prng = randomFractions;
 
 function mutate(frame: Buffer, random: () => number): Buffer {
   const copy = Buffer.from(frame);

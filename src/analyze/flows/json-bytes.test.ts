@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_NUMBER_TEXT, putJsonString, putNumber } from './json-bytes.js';
+import { randomFractions } from '../../test-support/random.js';
 
 const buf = Buffer.alloc(256);
 
@@ -19,16 +20,7 @@ function stringText(s: string): string {
   return buf.toString('utf8', 0, putJsonString(buf, 0, s));
 }
 
-/** xorshift32 with a fixed seed: the same values every run. */
-function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 4294967296;
-  };
-}
+const random = randomFractions;
 
 test('putNumber writes the edges of its fast paths as JSON.stringify does', () => {
   const edges = [

@@ -6,7 +6,8 @@
  * and above an absolute floor, raise. Spike seconds are not learned. One incident per host.
  */
 import { z } from 'zod';
-import { hostText, parseAddress, type HostKey } from '../addresses.js';
+import type { HostCounters } from '../../analyze/flows/host-counters.js';
+import { hostKeyOf, hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { formatDuration, formatRate } from '../windows.js';
@@ -29,6 +30,8 @@ type Config = z.infer<typeof config>;
 
 interface Baseline {
   text: string;
+  /** The second this host's bytes were last read (hosts without traffic in a second learn a 0). */
+  rolled: number;
   mean: number;
   deviation: number;
   seconds: number;
@@ -40,14 +43,11 @@ interface Baseline {
   usual: number;
 }
 
-const scratch = new Uint32Array(4);
-
 class TrafficSpikeDetector implements Detector {
   readonly name = 'traffic_spike';
   private readonly hosts = new Map<HostKey, Baseline>();
-  /** Hosts outside the scope, remembered so they are judged once (forgotten when there are too many). */
-  private readonly ignored = new Set<HostKey>();
   private readonly alpha: number;
+  private readonly words = new Uint32Array(4);
 
   constructor(
     private readonly cfg: Config,
@@ -56,34 +56,23 @@ class TrafficSpikeDetector implements Detector {
     this.alpha = 1 / cfg.baselineSeconds;
   }
 
-  onHostSecond(now: number, bytes: ReadonlyMap<HostKey, number>, elapsed: number): void {
-    for (const key of bytes.keys()) {
-      if (this.hosts.has(key) || this.ignored.has(key) || this.hosts.size >= this.cfg.maxHosts) continue;
-      const b = this.follow(key, now);
-      if (b) this.hosts.set(key, b);
-      else {
-        if (this.ignored.size >= 100_000) this.ignored.clear();
-        this.ignored.add(key);
-      }
-    }
+  onHostSecond(now: number, counters: HostCounters, elapsed: number): void {
     // A jump in capture time (joined capture files, a stalled feed) counts as a few seconds, not a year of learning.
     const seconds = Math.min(5, Math.max(0.5, elapsed));
-    for (const [key, b] of this.hosts) this.observe(key, b, (bytes.get(key) ?? 0) / seconds, now, seconds);
-  }
-
-  private follow(key: HostKey, now: number): Baseline | null {
-    if (this.cfg.scope === 'local') {
-      let local: boolean;
-      if (typeof key === 'number') {
-        scratch[0] = key;
-        local = this.ctx.isLocal(4, scratch);
-      } else {
-        const a = parseAddress(key);
-        local = a !== undefined && this.ctx.isLocal(a.version, a.words);
+    for (let slot = 0; slot < counters.size; slot++) {
+      const version = counters.versionOf(slot);
+      const words = counters.addressOf(slot, this.words);
+      const key = hostKeyOf(version, words);
+      let b = this.hosts.get(key);
+      if (b === undefined) {
+        if (this.hosts.size >= this.cfg.maxHosts || (this.cfg.scope === 'local' && !this.ctx.isLocal(version, words))) continue;
+        b = { text: hostText(key), rolled: now, mean: 0, deviation: 0, seconds: 0, since: now, run: 0, spikeStart: 0, peak: 0, spikeBytes: 0, usual: 0 };
+        this.hosts.set(key, b);
       }
-      if (!local) return null;
+      b.rolled = now;
+      this.observe(key, b, counters.bytes[slot] / seconds, now, seconds);
     }
-    return { text: hostText(key), mean: 0, deviation: 0, seconds: 0, since: now, run: 0, spikeStart: 0, peak: 0, spikeBytes: 0, usual: 0 };
+    for (const [key, b] of this.hosts) if (b.rolled !== now) this.observe(key, b, 0, now, seconds);
   }
 
   private observe(key: HostKey, b: Baseline, rate: number, now: number, seconds: number): void {

@@ -3,16 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { META_STRIDE } from '../../capture/batch.js';
 import { PacketRing } from './packet-ring.js';
+import { xorshift32 } from '../../test-support/random.js';
 
-/** Deterministic pseudo-random sizes (xorshift32). */
+/** Deterministic pseudo-random sizes. */
 function sizes(n: number, max: number, seed = 7): number[] {
-  let x = seed;
-  return Array.from({ length: n }, () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return 20 + ((x >>> 0) % (max - 20));
-  });
+  const next = xorshift32(seed);
+  return Array.from({ length: n }, () => 20 + (next() % (max - 20)));
 }
 
 function frameBytes(i: number, len: number): Buffer {
