@@ -25,6 +25,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"listDevices", NULL, loopy_list_devices, NULL, NULL, NULL, napi_enumerable, NULL},
     {"libVersion", NULL, loopy_lib_version, NULL, NULL, NULL, napi_enumerable, NULL},
     {"trimMemory", NULL, loopy_trim_memory, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"tuneMemory", NULL, loopy_tune_memory, NULL, NULL, NULL, napi_enumerable, NULL},
     {"peerCredentials", NULL, loopy_peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

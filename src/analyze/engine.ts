@@ -6,7 +6,7 @@ import { WeirdCounter } from '../decode/weirds.js';
 import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
 import type { AppContext, AppRegistration } from './apps/types.js';
-import { connIdOf, connRecordOf } from './flows/conn-record.js';
+import { connIdOf, ConnView } from './flows/conn-record.js';
 import { Connections, DEFAULT_TIMEOUTS, isFromOrig, isNewFlow, updatedFlow, type FlowEndReason, type FlowTimeouts } from './flows/connections.js';
 import type { LoopyRecord, SummaryRecord } from './records.js';
 export type { FlowEndReason } from './flows/connections.js';
@@ -30,8 +30,19 @@ export interface EngineObserver {
   onFlowStart?(flow: number, pkt: Packet): void;
   /** Just before a flow's state is dropped, or restarted at an active timeout. */
   onFlowEnd?(flow: number, reason: FlowEndReason): void;
-  /** Every record as it leaves the engine (and those `emit`ted beside it, such as alerts). */
+  /**
+   * Every record as it leaves the engine (and those `emit`ted beside it, such as alerts); conn records only
+   * when the observer has no `onConn` and does not set `connRecords: false`.
+   */
   onRecord?(record: LoopyRecord): void;
+  /**
+   * A flow's conn record is due: read its fields from the view (reused; valid during the call), or
+   * `conn.record()` for the object. The record object is made only when someone asks for it, so a
+   * consumer that keeps columns (the history store) costs no object and no string per flow.
+   */
+  onConn?(conn: ConnView): void;
+  /** false: onRecord never receives conn records (the observer reads flows through onFlowEnd instead). */
+  connRecords?: boolean;
   /** Capture time moved on (about once a second of capture time, or on `tick`): time-driven work. */
   onAdvance?(now: number): void;
   /** End of input: flows, transactions and weirds are reported; the summary is still to come. */
@@ -59,6 +70,9 @@ export class Engine {
   private readonly flowStartObservers: Array<(flow: number, pkt: Packet) => void> = [];
   private readonly flowEndObservers: Array<(flow: number, reason: FlowEndReason) => void> = [];
   private readonly recordObservers: Array<(record: LoopyRecord) => void> = [];
+  /** Who hears of a closed flow, in registration order: onConn, or onRecord given the record. */
+  private readonly connObservers: Array<(conn: ConnView) => void> = [];
+  private readonly connView: ConnView;
   private readonly advanceObservers: Array<(now: number) => void> = [];
   private readonly finishObservers: Array<(now: number) => void> = [];
 
@@ -73,6 +87,7 @@ export class Engine {
 
   constructor(options: EngineOptions) {
     this.connections = new Connections(options.maxFlows ?? 262_144, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, (flow, reason) => this.flowEnded(flow, reason));
+    this.connView = new ConnView(this.connections);
     const ctx: AppContext = {
       emit: (record) => {
         if (record.type === 'dns') this.dnsTransactions++;
@@ -100,6 +115,11 @@ export class Engine {
     if (o.onFlowStart) this.flowStartObservers.push(o.onFlowStart.bind(o));
     if (o.onFlowEnd) this.flowEndObservers.push(o.onFlowEnd.bind(o));
     if (o.onRecord) this.recordObservers.push(o.onRecord.bind(o));
+    if (o.onConn) this.connObservers.push(o.onConn.bind(o));
+    else if (o.onRecord && o.connRecords !== false) {
+      const onRecord = o.onRecord.bind(o);
+      this.connObservers.push((conn) => onRecord(conn.record()));
+    }
     if (o.onAdvance) this.advanceObservers.push(o.onAdvance.bind(o));
     if (o.onFinish) this.finishObservers.push(o.onFinish.bind(o));
     for (const [name, fn] of Object.entries(o.layers ?? {})) this.dissector.observe(name, fn);
@@ -206,7 +226,10 @@ export class Engine {
   private flowEnded(flow: number, reason: FlowEndReason): void {
     for (const observer of this.flowEndObservers) observer(flow, reason);
     if (reason !== 'active') this.apps.flowEnded(flow, this.connections.table.flowId(flow));
-    if (this.recordObservers.length > 0) this.emit(connRecordOf(this.connections, flow, this.services[flow]));
+    const observers = this.connObservers;
+    if (observers.length === 0) return;
+    this.connView.set(flow, this.services[flow]);
+    for (let i = 0; i < observers.length; i++) observers[i](this.connView);
   }
 
   /**

@@ -129,6 +129,8 @@ export interface CaptureAddon {
   ): Uint8Array;
   listDevices(): DeviceInfo[];
   libVersion(): string;
+  /** mallopt(M_MMAP_THRESHOLD, bytes): blocks this big are mapped apart and unmapped when freed; false without glibc. */
+  tuneMemory?(bytes: number): boolean;
   /** malloc_trim(0): the C heap's free pages back to the system; false when nothing was released (or no glibc). */
   trimMemory?(): boolean;
   /** SO_PEERCRED of a connected unix socket's descriptor, or null. */
@@ -204,6 +206,15 @@ export function loadCaptureAddon(): CaptureAddon {
  */
 export function trimProcessMemory(): boolean {
   return tryLoadCaptureAddon()?.trimMemory?.() ?? false;
+}
+
+/**
+ * Makes blocks of `bytes` or more (batch columns, evidence chunks, output buffers) their own mappings, given
+ * back to the system as soon as they are freed, instead of resident heap between trims: a long-running
+ * process's RSS then follows what it holds. False when the addon is not there.
+ */
+export function limitRetainedMemory(bytes = 256 * 1024): boolean {
+  return tryLoadCaptureAddon()?.tuneMemory?.(bytes) ?? false;
 }
 
 /**

@@ -138,6 +138,8 @@ export class DetectionEngine {
       onFlowStart: (flow, pkt) => this.onFlowStart(flow, pkt),
       onFlowEnd: (flow, reason) => this.onFlowEnd(flow, reason),
       onRecord: (record) => this.onRecord(record),
+      // Flows come through onFlowEnd as facts; a conn record object per flow would be made for nothing.
+      connRecords: false,
       onAdvance: (now) => this.advance(now),
       onFinish: () => this.finish(),
       layers,

@@ -85,7 +85,7 @@ export interface Detector {
   /** A connection attempt's outcome: TCP flows that began with a SYN, UDP flows, ICMP echo requests. */
   onAttempt?(attempt: AttemptFacts): void;
   onDns?(dns: DnsRecord): void;
-  /** Every other record the engine emits (conn, tls, http, weird). */
+  /** Every other record the engine emits (tls, http, weird...); flows come as onFlowEnd facts, never as conn records. */
   onRecord?(record: LoopyRecord): void;
   /** Each ICMP or ICMPv6 packet (keep this cheap: it runs per packet). */
   onIcmp?(pkt: Packet): void;

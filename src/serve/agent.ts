@@ -17,7 +17,7 @@ import { SecondStats } from '../stats/second-stats.js';
 import { type AgentClock, systemClock } from './clock.js';
 import type { AgentSettings } from './config.js';
 import { CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
-import { trimProcessMemory } from '../capture/live-addon.js';
+import { limitRetainedMemory, trimProcessMemory } from '../capture/live-addon.js';
 import { type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
@@ -202,6 +202,18 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   };
   // The outputs first, detection after them: an alert goes out after the record that raised it.
   pipeline.observe({
+    // A closed flow goes to the store as columns; its record object is made only for an output or a subscriber.
+    onConn: (conn) => {
+      try {
+        history?.appendFlow(conn);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'history store append failed');
+      }
+      if (!sinks.active && !service?.server.wants('flows')) return;
+      const record = conn.record();
+      sinks.write(record);
+      service?.server.publish('flows', record);
+    },
     onRecord: (record) => {
       sinks.write(record);
       const topic = RECORD_TOPICS[record.type];
@@ -212,6 +224,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const onAlert = (raw: AlertRecord) => pipeline.emit(acks ? acks.pass(raw) : raw);
   detection?.attach(pipeline);
   const cpu = new CpuMeter(deps.processSample ?? realProcessSample, started);
+  limitRetainedMemory();
   const trimMemory = memoryTrimmer(started, trimProcessMemory);
 
   let state: 'running' | 'stopped' | 'failed' = 'running';

@@ -47,6 +47,11 @@ export class RecordSinks {
     private readonly callback?: (record: object) => void,
   ) {}
 
+  /** True when some output takes records (a stream or a callback). */
+  get active(): boolean {
+    return this.callback !== undefined || this.streams.length > 0;
+  }
+
   write(record: { type: string }): void {
     this.callback?.(record);
     for (const s of this.streams) s.sink.write(record);

@@ -6,6 +6,7 @@
  */
 import type { Server as NetServer, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { ConnView } from '../analyze/flows/conn-record.js';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
 import type { AlertAck } from '../store/types.js';
 import type { AgentLogger } from './logger.js';
@@ -41,6 +42,8 @@ export interface HistoryBackend {
 export interface HistoryStoreLike extends HistoryBackend {
   appendStats(record: object): void;
   appendConn(record: ConnRecord): void;
+  /** A closed flow read from the flow table (the same row as appendConn(conn.record()), without the object). */
+  appendFlow(conn: ConnView): void;
   appendDns(record: DnsRecord): void;
   appendAlert(record: AlertRecord): void;
   /** Marks a stored alert acknowledged for good; undefined when the store does not have it. */
@@ -99,6 +102,8 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 15 * 60_000;
 
 export class AgentServer implements SessionHost {
   private readonly sessions = new Set<Session>();
+  /** Topics some session is subscribed to; recomputed after a change. */
+  private subscribed: Set<Topic> | undefined;
   /** Sessions that have not said hello yet, by transport, and TLS ones by address: a flood of bare connections fills these, never the slots of clients that said hello, nor another transport's. */
   private readonly waitingHello = new Map<string, number>();
   private readonly listeners: NetServer[] = [];
@@ -204,7 +209,17 @@ export class AgentServer implements SessionHost {
     return Promise.all(closing).then(() => undefined);
   }
 
+  /** True when some client is subscribed to the topic: a record nobody will receive need not be made. */
+  wants(topic: Topic): boolean {
+    if (this.subscribed === undefined) {
+      this.subscribed = new Set();
+      for (const s of this.sessions) for (const t of s.topics) this.subscribed.add(t);
+    }
+    return this.subscribed.has(topic);
+  }
+
   ended(session: Session): void {
+    this.subscribed = undefined;
     if (this.sessions.delete(session)) {
       this.o.logger.debug({ session: session.info.id, client: session.clientName }, 'client disconnected');
     }
@@ -222,11 +237,13 @@ export class AgentServer implements SessionHost {
         return Promise.resolve({ ...this.o.status(), clients: this.clients });
       case 'subscribe': {
         for (const t of (params as { topics: Topic[] }).topics) session.topics.add(t);
+        this.subscribed = undefined;
         return Promise.resolve({ topics: TOPICS.filter((t) => session.topics.has(t)) });
       }
       case 'unsubscribe': {
         const topics = (params as { topics?: Topic[] }).topics ?? [...TOPICS];
         for (const t of topics) session.topics.delete(t);
+        this.subscribed = undefined;
         return Promise.resolve({ topics: TOPICS.filter((t) => session.topics.has(t)) });
       }
       case 'history.series':

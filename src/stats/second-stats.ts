@@ -114,6 +114,9 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     this.closed++;
   }
 
+  /** Flows are counted from the flow table (onFlowEnd, deltas): no conn record object for them. */
+  readonly connRecords = false;
+
   /** DNS transactions are counted from their records. */
   onRecord(record: LoopyRecord): void {
     if (record.type !== 'dns') return;

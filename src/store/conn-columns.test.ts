@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ConnRecord } from '../analyze/records.js';
+import { Pipeline } from '../analyze/pipeline.js';
+import { openCaptureFile } from '../capture/capture-file.js';
 import { generateCapture } from '../synth/generate.js';
 import { runEngineOnFile } from '../test-support/run-engine.js';
 import { DATABASE_FILE, HistoryStore } from './history-store.js';
@@ -28,6 +30,30 @@ test("the engine's conn records come back from history as the very lines loopy r
   assert.equal(db.prepare('SELECT count(*) FROM segment_data WHERE instr(rest, CAST(? AS BLOB)) > 0').pluck().get('{"type":"conn"'), 0, 'no JSON kept beside the columns');
   assert.ok((db.prepare("SELECT count(*) FROM segments WHERE kind = 'conn'").pluck().get() as number) > 0);
   db.close();
+});
+
+test('flows appended from the flow table (no record object) come back as the very records, mixed with records in one batch', async (t) => {
+  const dir = tempDir(t);
+  const capture = join(dir, '..', 'mix6.pcap');
+  await generateCapture({ seed: 5, packets: 4000, vlan: 12, ipv6Share: 0.3 }, capture);
+  const store = HistoryStore.open(dir, { clock: () => 0 });
+  const expected: ConnRecord[] = [];
+  const pipeline = new Pipeline({}).observe({
+    onConn: (conn) => {
+      // Every third flow as a record, the rest from the table: a batch that mixes both kinds of row.
+      if (expected.length % 3 === 0) store.appendConn(conn.record());
+      else store.appendFlow(conn);
+      expected.push(conn.record());
+    },
+  });
+  await pipeline.run(openCaptureFile(capture));
+  pipeline.finish();
+  assert.ok(expected.length > 200);
+  assert.ok(expected.some((c) => c['id.orig_h'].includes(':')) && expected.some((c) => c.proto === 'icmp') && expected.some((c) => c.service !== undefined));
+  store.flush();
+  const back = store.flows({ since: 0, until: 2 ** 31, limit: 100_000 });
+  store.close();
+  assert.deepEqual(back.map((c) => JSON.stringify(c)).sort(), expected.map((c) => JSON.stringify(c)).sort());
 });
 
 test('a conn record with a field the columns do not know keeps its JSON, and comes back whole', (t) => {

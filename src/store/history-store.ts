@@ -15,6 +15,7 @@ import { RetentionPolicy } from './retention.js';
 import { MINUTE, Rollups, type Counters } from './rollups.js';
 import { migrate } from './schema.js';
 import { SegmentQueries } from './segment-read.js';
+import { completeFlowRows } from './record-batch.js';
 import { SegmentWriter } from './segment-write.js';
 import { SeriesQueries } from './series-query.js';
 import { BufferedAppends, type WriteBatch } from './write-buffer.js';
@@ -249,7 +250,8 @@ export class HistoryStore extends BufferedAppends<AlertLike> {
       counters[ALERTS_COLUMN] = 1;
       this.rollups.addSecond(Math.floor(a.ts), counters);
     }
-    if (batch.conn) this.segments.write(batch.conn);
+    // Flow rows get their host names, uid and community_id here, on the store's thread.
+    if (batch.conn) this.segments.write(completeFlowRows(batch.conn));
     if (batch.dns) this.segments.write(batch.dns);
     if (latest > -Infinity) this.rollups.rollUpTo(latest);
     return latest;

@@ -8,6 +8,7 @@
  * A conn record the columns cannot hold whole (a field they do not know, a required one missing) still gets
  * its key columns (time, hosts, ports, protocol: what queries filter on) and travels as JSON beside them.
  */
+import { CONN_NUMBERS, connKeyTexts, connProtoName, type ConnView } from '../analyze/flows/conn-record.js';
 import type { ConnId, ConnRecord, DnsRecord } from '../analyze/records.js';
 import { dnsFlags, dnsShape } from './dns-columns.js';
 
@@ -35,8 +36,7 @@ export interface KindColumns {
 
 export const COLUMNS: Readonly<Record<RecordKind, KindColumns>> = {
   conn: {
-    numbers: ['duration', 'orig_bytes', 'resp_bytes', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes',
-      'orig_retrans', 'resp_retrans', 'orig_ooo', 'resp_ooo', 'vlan', 'inner_vlan', 'rtt'],
+    numbers: CONN_NUMBERS,
     labels: ['service', 'conn_state', 'history'],
     texts: ['uid', 'community_id'],
   },
@@ -67,6 +67,20 @@ export interface RecordBatch {
   /** Rows kept as JSON (ascending) and their JSON. */
   fallbackRows: number[];
   fallbackJson: string[];
+  /**
+   * Conn rows packed from the flow table (ConnBatchBuilder.addFlow) still lack their host ids and texts:
+   * `completeFlowRows` makes them from these, on the store's thread. Absent once complete.
+   */
+  flowKeys?: FlowKeyColumns;
+}
+
+/** The key of each flow row: IP version (0: the row came from a record and is complete), address words, serial. */
+export interface FlowKeyColumns {
+  versions: Uint8Array;
+  /** Originator's four words then the responder's, 8 per row. */
+  addresses: Uint32Array;
+  serials: Float64Array;
+  protos: Uint8Array;
 }
 
 const FIRST_CAPACITY = 1024;
@@ -114,10 +128,17 @@ abstract class BatchBuilder {
       origHost: this.origHost, respHost: this.respHost, hostTable: this.hostTable, text: this.text,
       textLengths: this.textLengths, fallbackRows: this.fallbackRows, fallbackJson: this.fallbackJson,
     };
+    this.addColumns(batch);
     // Room for a like batch and a quarter more: buffers are allocated (zeroed) anew for every batch.
     this.reset(Math.min(this.maxRows, Math.max(FIRST_CAPACITY, Math.ceil(this.rows * 1.25))));
     return batch;
   }
+
+  /** Columns a kind adds to the batch it hands over. */
+  protected addColumns(_batch: RecordBatch): void {}
+
+  /** A kind's own columns at a new capacity: `keep` with the rows so far, else fresh. */
+  protected sizeColumns(_capacity: number, _keep: boolean): void {}
 
   /** Room for one more row: false when the batch is at its limit (rows, or characters). */
   protected room(): boolean {
@@ -133,15 +154,22 @@ abstract class BatchBuilder {
    * batch is full (nothing kept).
    */
   protected addKeys(rec: ConnId & { ts: number }): number {
+    const r = this.addNumberKeys(rec.ts, rec['id.orig_p'], rec['id.resp_p'], protoCode(rec.proto));
+    if (r < 0) return -1;
+    this.origHost[r] = this.hostId(rec['id.orig_h']);
+    this.respHost[r] = this.hostId(rec['id.resp_h']);
+    return r;
+  }
+
+  /** A new row with its number keys only (hosts to come); -1 when the batch is full. */
+  protected addNumberKeys(ts: number, origPort: number, respPort: number, proto: number): number {
     if (!this.room()) return -1;
     const r = this.rows++;
     const n = this.numbers;
-    n[0][r] = rec.ts;
-    n[1][r] = rec['id.orig_p'];
-    n[2][r] = rec['id.resp_p'];
-    n[3][r] = protoCode(rec.proto);
-    this.origHost[r] = this.hostId(rec['id.orig_h']);
-    this.respHost[r] = this.hostId(rec['id.resp_h']);
+    n[0][r] = ts;
+    n[1][r] = origPort;
+    n[2][r] = respPort;
+    n[3][r] = proto;
     return r;
   }
 
@@ -194,6 +222,7 @@ abstract class BatchBuilder {
     this.labelTable = [''];
     this.fallbackRows = [];
     this.fallbackJson = [];
+    this.sizeColumns(capacity, false);
   }
 
   private resize(capacity: number): void {
@@ -208,6 +237,7 @@ abstract class BatchBuilder {
     this.respHost = grow(this.respHost, (n) => new Uint32Array(n));
     this.textLengths = grow(this.textLengths, (n) => new Uint32Array(n), COLUMNS[this.kind].texts.length);
     this.capacity = capacity;
+    this.sizeColumns(capacity, true);
   }
 }
 
@@ -230,9 +260,58 @@ function connFits(c: ConnRecord): boolean {
 
 const orNaN = (x: number | undefined): number => (x === undefined ? NaN : x);
 
+/** Scratch for one flow's numbers (CONN_NUMBERS), reused. */
+const flowNumbers = new Float64Array(CONN_NUMBERS.length);
+
 export class ConnBatchBuilder extends BatchBuilder {
+  private keys: FlowKeyColumns;
+  private flowRows = 0;
+
   constructor(maxRows: number) {
     super('conn', maxRows);
+    this.keys = flowKeyColumns(FIRST_CAPACITY);
+  }
+
+  /**
+   * Packs a closed flow from the flow table: numbers and labels now, its key's words for the store's thread to
+   * make the host names, uid and community_id from (completeFlowRows). No object, no per-flow string but the
+   * history. False (nothing kept) when the batch is full.
+   */
+  addFlow(conn: ConnView): boolean {
+    const proto = conn.proto;
+    const r = this.addNumberKeys(conn.ts, conn.origPort, conn.respPort, protoCode(connProtoName(proto)));
+    if (r < 0) return false;
+    conn.numbers(flowNumbers);
+    const n = this.numbers;
+    for (let i = 0; i < flowNumbers.length; i++) n[KEY_COUNT + i][r] = flowNumbers[i];
+    const history = conn.history();
+    this.labels[0][r] = this.labelId(conn.service);
+    this.labels[1][r] = this.labelId(conn.connState());
+    this.labels[2][r] = this.labelId(history);
+    const k = this.keys;
+    k.versions[r] = conn.version;
+    k.protos[r] = proto;
+    k.serials[r] = conn.serial;
+    conn.addresses(k.addresses, r * 8);
+    this.flowRows++;
+    return true;
+  }
+
+  protected override addColumns(batch: RecordBatch): void {
+    if (this.flowRows > 0) batch.flowKeys = this.keys;
+  }
+
+  protected override sizeColumns(capacity: number, keep: boolean): void {
+    const next = flowKeyColumns(capacity);
+    if (keep) {
+      next.versions.set(this.keys.versions);
+      next.addresses.set(this.keys.addresses);
+      next.serials.set(this.keys.serials);
+      next.protos.set(this.keys.protos);
+    } else {
+      this.flowRows = 0;
+    }
+    this.keys = next;
   }
 
   /** Packs one record; false (nothing kept) when the batch is full. */
@@ -301,6 +380,54 @@ export class DnsBatchBuilder extends BatchBuilder {
 
 /** The buffers of a batch, to transfer rather than copy. */
 export function batchBuffers(batch: RecordBatch): ArrayBuffer[] {
-  const arrays = [...batch.numbers, ...batch.labels, batch.origHost, batch.respHost, batch.textLengths];
+  const arrays: ArrayBufferView[] = [...batch.numbers, ...batch.labels, batch.origHost, batch.respHost, batch.textLengths];
+  const k = batch.flowKeys;
+  if (k) arrays.push(k.versions, k.addresses, k.serials, k.protos);
   return arrays.map((a) => a.buffer as ArrayBuffer);
+}
+
+function flowKeyColumns(capacity: number): FlowKeyColumns {
+  return { versions: new Uint8Array(capacity), addresses: new Uint32Array(capacity * 8), serials: new Float64Array(capacity), protos: new Uint8Array(capacity) };
+}
+
+/**
+ * Gives the flow rows of a conn batch their host ids and texts (uid, community_id), as `add` would have from
+ * the record: the string-making that ConnBatchBuilder.addFlow leaves to the store's thread. Other batches
+ * come back as they are.
+ */
+export function completeFlowRows(batch: RecordBatch): RecordBatch {
+  const k = batch.flowKeys;
+  if (k === undefined) return batch;
+  const hostTable = batch.hostTable.slice();
+  const hostIds = new Map<string, number>(hostTable.map((h, i) => [h, i]));
+  const hostId = (host: string): number => {
+    let id = hostIds.get(host);
+    if (id === undefined) {
+      id = hostTable.push(host) - 1;
+      hostIds.set(host, id);
+    }
+    return id;
+  };
+  const per = COLUMNS.conn.texts.length;
+  const textLengths = batch.textLengths.slice();
+  const parts: string[] = [];
+  let at = 0;
+  for (let r = 0; r < batch.rows; r++) {
+    if (k.versions[r] === 0) {
+      for (let t = 0; t < per; t++) {
+        const len = batch.textLengths[r * per + t];
+        parts.push(batch.text.slice(at, at + len));
+        at += len;
+      }
+      continue;
+    }
+    const texts = connKeyTexts(k.protos[r], k.versions[r], k.addresses, r * 8, batch.numbers[1][r], batch.numbers[2][r], k.serials[r]);
+    batch.origHost[r] = hostId(texts.origHost);
+    batch.respHost[r] = hostId(texts.respHost);
+    parts.push(texts.uid, texts.communityId);
+    textLengths[r * per] = texts.uid.length;
+    textLengths[r * per + 1] = texts.communityId.length;
+  }
+  const { flowKeys: _, ...rest } = batch;
+  return { ...rest, hostTable, textLengths, text: parts.join('') };
 }

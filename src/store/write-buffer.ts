@@ -4,6 +4,7 @@
  * HistoryStore writes the batch itself, the worker store transfers it to its thread. Bounded: past
  * MAX_BATCH_ROWS records of a kind (seconds, alerts, flows, DNS) in one batch, appends are dropped and counted, never buffered without end.
  */
+import type { ConnView } from '../analyze/flows/conn-record.js';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
 import type { StatsSecond } from '../stats/stats-record.js';
 import { batchBuffers, ConnBatchBuilder, DnsBatchBuilder, type RecordBatch } from './record-batch.js';
@@ -58,6 +59,10 @@ export class WriteBuffer {
     if (!this.conn.add(rec)) this.dropped++;
   }
 
+  appendFlow(conn: ConnView): void {
+    if (!this.conn.addFlow(conn)) this.dropped++;
+  }
+
   appendDns(rec: DnsRecord): void {
     if (!this.dns.add(rec)) this.dropped++;
   }
@@ -66,6 +71,11 @@ export class WriteBuffer {
     if (this.alerts.length >= MAX_BATCH_ROWS) this.dropped++;
     // Stored whole: its other fields go into the JSON as they are.
     else this.alerts.push(rec as AlertLike);
+  }
+
+  /** Flows and DNS transactions waiting in columns. */
+  get columnRows(): number {
+    return this.conn.rows + this.dns.rows;
   }
 
   /** Everything appended since the last take (undefined when nothing was); the buffer starts afresh. */
@@ -87,11 +97,22 @@ export abstract class BufferedAppends<Alert extends StorableAlert> {
 
   appendConn(rec: ConnRecord): void {
     this.pending.appendConn(rec);
+    this.appended();
+  }
+
+  /** A closed flow straight from the flow table: the same row appendConn(conn.record()) would store, for no object. */
+  appendFlow(conn: ConnView): void {
+    this.pending.appendFlow(conn);
+    this.appended();
   }
 
   appendDns(rec: DnsRecord): void {
     this.pending.appendDns(rec);
+    this.appended();
   }
+
+  /** After each flow or DNS append: a store may hand a large batch over before the second's flush. */
+  protected appended(): void {}
 
   /** Alerts are kept one row per alert_id in its latest state; the second it first fired counts it in the series. */
   appendAlert(rec: Alert): void {

@@ -65,7 +65,8 @@ const endpointWords = new Uint32Array(8);
 const origWords = endpointWords.subarray(0, 4);
 const respWords = endpointWords.subarray(4, 8);
 
-function protoName(proto: number): ConnId['proto'] {
+/** The record's name of a flow's IP protocol. */
+export function connProtoName(proto: number): ConnId['proto'] {
   return proto === IPPROTO_TCP ? 'tcp' : proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? 'icmp' : 'udp';
 }
 
@@ -78,7 +79,7 @@ export function connIdOf(conns: Connections, flow: number): ConnId {
     'id.orig_p': t.origPort(flow),
     'id.resp_h': formatAddress(version, t.respAddress(flow, respWords)),
     'id.resp_p': t.respPort(flow),
-    proto: protoName(t.protoOf(flow)),
+    proto: connProtoName(t.protoOf(flow)),
   };
 }
 
@@ -93,7 +94,6 @@ export function connRecordOf(conns: Connections, flow: number, service: string |
   const o = flow * 2;
   const r = o + 1;
   const history = conns.historyOf(flow);
-  const isTcp = proto === IPPROTO_TCP;
   // One literal in the field order connToJson writes (and JSON.stringify would): no spread, no copies.
   const record: ConnRecord = {
     type: 'conn',
@@ -103,16 +103,12 @@ export function connRecordOf(conns: Connections, flow: number, service: string |
     'id.orig_p': oPort,
     'id.resp_h': formatAddress(version, respWords),
     'id.resp_p': rPort,
-    proto: protoName(proto),
+    proto: connProtoName(proto),
     community_id: communityIdOfKey(proto, version === 6, endpointWords, 0, 4, oPort, rPort),
     duration: round6(conns.lastTs[flow] - conns.firstTs[flow]),
     orig_bytes: conns.bytes[o],
     resp_bytes: conns.bytes[r],
-    conn_state: isTcp
-      ? tcpConnState(conns.state[o], conns.state[r], history, conns.bytes[o], conns.bytes[r])
-      : proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6
-        ? 'OTH'
-        : datagramConnState(conns.pkts[o], conns.pkts[r]),
+    conn_state: connStateOf(conns, flow, proto, history),
     history,
     orig_pkts: conns.pkts[o],
     orig_ip_bytes: conns.ipBytes[o],
@@ -128,8 +124,121 @@ export function connRecordOf(conns: Connections, flow: number, service: string |
   const innerVlan = t.innerVlanOf(flow);
   if (vlan !== 0) record.vlan = vlan;
   if (innerVlan !== 0) record.inner_vlan = innerVlan;
-  if (isTcp && conns.rtt[flow] >= 0) record.rtt = round6(conns.rtt[flow]);
+  if (proto === IPPROTO_TCP && conns.rtt[flow] >= 0) record.rtt = round6(conns.rtt[flow]);
   return record;
+}
+
+function connStateOf(conns: Connections, flow: number, proto: number, history: string): string {
+  const o = flow * 2;
+  const r = o + 1;
+  if (proto === IPPROTO_TCP) return tcpConnState(conns.state[o], conns.state[r], history, conns.bytes[o], conns.bytes[r]);
+  return proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6 ? 'OTH' : datagramConnState(conns.pkts[o], conns.pkts[r]);
+}
+
+/** A conn record's number fields, in the order `ConnView.numbers` writes them (NaN: the record has none). */
+export const CONN_NUMBERS = ['duration', 'orig_bytes', 'resp_bytes', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes',
+  'orig_retrans', 'resp_retrans', 'orig_ooo', 'resp_ooo', 'vlan', 'inner_vlan', 'rtt'] as const;
+
+/**
+ * A flow that just ended, as its conn record's fields read straight from the flow table: what a consumer that
+ * keeps flows in columns (the history store) reads instead of the record, so that a closed flow costs no
+ * object and no string on the packet loop. The strings that only the key determines (uid, hosts,
+ * community_id) are `connKeyTexts`, made wherever the consumer likes (the store makes them on its thread).
+ * One view is reused for every flow: read it during the call, never keep it.
+ */
+export class ConnView {
+  flow = -1;
+  service: string | undefined;
+  private cached: ConnRecord | undefined;
+
+  constructor(private readonly conns: Connections) {}
+
+  /** Points the view at a flow that is ending (the engine's job). */
+  set(flow: number, service: string | undefined): void {
+    this.flow = flow;
+    this.service = service;
+    this.cached = undefined;
+  }
+
+  /** The conn record, made once per flow however many consumers ask. */
+  record(): ConnRecord {
+    return (this.cached ??= connRecordOf(this.conns, this.flow, this.service));
+  }
+
+  get ts(): number {
+    return this.conns.firstTs[this.flow];
+  }
+
+  /** The flow's serial number: `uidFor(serial)` is its uid. */
+  get serial(): number {
+    return this.conns.serial[this.flow];
+  }
+
+  /** IP protocol number (6, 17, 1, 58). */
+  get proto(): number {
+    return this.conns.table.protoOf(this.flow);
+  }
+
+  get version(): number {
+    return this.conns.table.versionOf(this.flow);
+  }
+
+  get origPort(): number {
+    return this.conns.table.origPort(this.flow);
+  }
+
+  get respPort(): number {
+    return this.conns.table.respPort(this.flow);
+  }
+
+  /** The originator's address into out[at..at+3], the responder's into out[at+4..at+7] (IPv4 in the first word). */
+  addresses(out: Uint32Array, at: number): void {
+    const t = this.conns.table;
+    t.origAddress(this.flow, out, at);
+    t.respAddress(this.flow, out, at + 4);
+  }
+
+  /** CONN_NUMBERS into out[0..13], exactly as the record has them. */
+  numbers(out: Float64Array): void {
+    const c = this.conns;
+    const f = this.flow;
+    const o = f * 2;
+    const r = o + 1;
+    const vlan = c.table.vlanOf(f);
+    const innerVlan = c.table.innerVlanOf(f);
+    out[0] = round6(c.lastTs[f] - c.firstTs[f]);
+    out[1] = c.bytes[o];
+    out[2] = c.bytes[r];
+    out[3] = c.pkts[o];
+    out[4] = c.ipBytes[o];
+    out[5] = c.pkts[r];
+    out[6] = c.ipBytes[r];
+    out[7] = c.retrans[o];
+    out[8] = c.retrans[r];
+    out[9] = c.outOfOrder[o];
+    out[10] = c.outOfOrder[r];
+    out[11] = vlan !== 0 ? vlan : NaN;
+    out[12] = innerVlan !== 0 ? innerVlan : NaN;
+    out[13] = this.proto === IPPROTO_TCP && c.rtt[f] >= 0 ? round6(c.rtt[f]) : NaN;
+  }
+
+  history(): string {
+    return this.conns.historyOf(this.flow);
+  }
+
+  connState(): string {
+    return connStateOf(this.conns, this.flow, this.proto, this.history());
+  }
+}
+
+/** The strings of a conn record that only the flow's key determines, from its words as `ConnView.addresses` writes them. */
+export function connKeyTexts(proto: number, version: number, words: Uint32Array, at: number, origPort: number, respPort: number, serial: number): { uid: string; origHost: string; respHost: string; communityId: string } {
+  return {
+    uid: uidFor(serial),
+    origHost: formatAddress(version, words.subarray(at, at + 4)),
+    respHost: formatAddress(version, words.subarray(at + 4, at + 8)),
+    communityId: communityIdOfKey(proto, version === 6, words, at, at + 4, origPort, respPort),
+  };
 }
 
 /** Times are kept to the microsecond, as Zeek writes them. */

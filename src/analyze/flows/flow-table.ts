@@ -164,12 +164,13 @@ export class FlowTable {
   }
 
   /** Copies the originator's address (IPv4 in word 0, IPv6 as four big-endian words) into `into`. */
-  origAddress(flow: number, into: Uint32Array): Uint32Array {
-    return this.copyAddress(flow * KEY_WORDS + (this.origIsA[flow] === 1 ? 0 : 4), into);
+  /** The originator's address as four words into into[offset..offset+3] (IPv4 in the first). */
+  origAddress(flow: number, into: Uint32Array, offset = 0): Uint32Array {
+    return this.copyAddress(flow * KEY_WORDS + (this.origIsA[flow] === 1 ? 0 : 4), into, offset);
   }
 
-  respAddress(flow: number, into: Uint32Array): Uint32Array {
-    return this.copyAddress(flow * KEY_WORDS + (this.origIsA[flow] === 1 ? 4 : 0), into);
+  respAddress(flow: number, into: Uint32Array, offset = 0): Uint32Array {
+    return this.copyAddress(flow * KEY_WORDS + (this.origIsA[flow] === 1 ? 4 : 0), into, offset);
   }
 
   origPort(flow: number): number {
@@ -195,12 +196,12 @@ export class FlowTable {
     return hitFromA(hit) === (this.origIsA[hitFlow(hit)] === 1);
   }
 
-  private copyAddress(at: number, into: Uint32Array): Uint32Array {
+  private copyAddress(at: number, into: Uint32Array, offset: number): Uint32Array {
     const keys = this.keys;
-    into[0] = keys[at];
-    into[1] = keys[at + 1];
-    into[2] = keys[at + 2];
-    into[3] = keys[at + 3];
+    into[offset] = keys[at];
+    into[offset + 1] = keys[at + 1];
+    into[offset + 2] = keys[at + 2];
+    into[offset + 3] = keys[at + 3];
     return into;
   }
 
