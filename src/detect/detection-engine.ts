@@ -29,6 +29,7 @@ import { FlowSample, readFlowFacts } from './flow-sample.js';
 import { HostBytes } from './host-bytes.js';
 import type { Suppression, SuppressionRule } from './suppressions.js';
 import { ArpFacts, FlowFacts, type AlertSignal, type AttemptFacts, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
+import { TrackedKeys, type TrackedKeysOptions, type TrackedKeysReport } from './tracked-keys.js';
 
 export interface DetectionOptions {
   /** Parsed config (parseDetectionConfig); default: every default. */
@@ -69,6 +70,8 @@ export class DetectionEngine {
   private finished = false;
   /** Signals an allow-list dropped, by detector. */
   readonly allowed = new Map<string, number>();
+  /** Every detector's bounded per-key tables (ctx.track), for the agent's status. */
+  private readonly tables: Array<TrackedKeys<unknown>> = [];
 
   // Detectors by the events they take, so an event nobody wants costs nothing.
   private readonly onFlowStartList: Detector[] = [];
@@ -263,6 +266,11 @@ export class DetectionEngine {
     this.evidence?.second(now);
   }
 
+  /** Each detector table's size, capacity and what its bound cost (keys declined, keys let go). */
+  stateReport(): TrackedKeysReport[] {
+    return this.tables.map((t) => t.report());
+  }
+
   // ---- what detectors see
 
   private contextFor(running: Running): DetectorContext {
@@ -276,6 +284,11 @@ export class DetectionEngine {
       sample: (flow) => FlowSample.ofFlow(self.engine!.connections, flow),
       isLocal: (version, words, offset = 0) => self.localNets.contains(version, words, offset),
       now: () => self.clock,
+      track: <S>(table: string, capacity: number, options?: TrackedKeysOptions<S>) => {
+        const keys = new TrackedKeys<S>(running.name, table, capacity, options);
+        self.tables.push(keys as TrackedKeys<unknown>);
+        return keys;
+      },
       allowed: (src, dst) =>
         (src !== undefined && running.allowSources.size > 0 && running.allowSources.containsKey(src)) ||
         (dst !== undefined && running.allowTargets.size > 0 && running.allowTargets.containsKey(dst)),

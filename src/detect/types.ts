@@ -14,6 +14,7 @@ import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
 import type { Packet } from '../decode/packet.js';
 import type { HostKey } from './addresses.js';
 import type { FlowSample } from './flow-sample.js';
+import type { TrackedKeys, TrackedKeysOptions } from './tracked-keys.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
@@ -147,6 +148,11 @@ export interface DetectorContext {
   isLocal(version: number, words: Uint32Array, offset?: number): boolean;
   /** Capture time as far as detection has seen it. */
   now(): number;
+  /**
+   * A bounded table of per-key state (sources, targets, clients) for this detector: every such table in a
+   * detector must come from here, so that its bound, and what the bound cost, are shown (tracked-keys.ts).
+   */
+  track<S>(table: string, capacity: number, options?: TrackedKeysOptions<S>): TrackedKeys<S>;
   /**
    * Whether this detector's allow-lists cover the source or the target (either makes the event not count).
    * Check at intake so an allowed party never adds up; the framework checks alerts' src/dst again.

@@ -1,17 +1,39 @@
 /** Sliding-window counting for detectors, in capture time. */
 
+/**
+ * Items a detector may hold in all of its windowed sets together: past it, new items are not recorded
+ * (counted in `declined`), so that many sources probing many ports or hosts cannot grow detection without end.
+ */
+export class ItemBudget {
+  used = 0;
+  declined = 0;
+
+  constructor(readonly limit: number) {}
+}
+
 /** Distinct items seen in the last `window` seconds: each item with the time it was last seen. */
 export class WindowedSet<K> {
   private readonly seen = new Map<K, number>();
+
+  constructor(private readonly budget?: ItemBudget) {}
 
   get size(): number {
     return this.seen.size;
   }
 
-  add(item: K, ts: number): void {
+  /** False when the item is new and the budget is spent (nothing recorded). */
+  add(item: K, ts: number): boolean {
     // Re-inserting moves the item to the end, so the map stays in last-seen order and pruning stops early.
     if (this.seen.has(item)) this.seen.delete(item);
+    else if (this.budget !== undefined) {
+      if (this.budget.used >= this.budget.limit) {
+        this.budget.declined++;
+        return false;
+      }
+      this.budget.used++;
+    }
     this.seen.set(item, ts);
+    return true;
   }
 
   has(item: K): boolean {
@@ -23,7 +45,14 @@ export class WindowedSet<K> {
     for (const [item, ts] of this.seen) {
       if (ts >= since) break;
       this.seen.delete(item);
+      if (this.budget !== undefined) this.budget.used--;
     }
+  }
+
+  /** Forgets everything (the owner is let go): the items go back to the budget. */
+  clear(): void {
+    if (this.budget !== undefined) this.budget.used -= this.seen.size;
+    this.seen.clear();
   }
 
   /** When the least recently seen item was last seen (NaN when empty): the window's start of activity. */
@@ -116,15 +145,15 @@ export interface WindowedSource {
  * since the last raise, forget sources quiet for a whole window, and prune each source's windows once per
  * window (pruning every source every second costs more than the rest of detection).
  */
-export function secondForSources<S extends WindowedSource>(
-  sources: Map<unknown, S>,
+export function secondForSources<S extends WindowedSource, K>(
+  sources: { forEach(fn: (source: S, key: K) => void): void; delete(key: K): void },
   now: number,
   window: number,
   raise: (src: S, ts: number) => void,
   prune: (src: S, since: number) => void,
 ): void {
   const since = now - window;
-  for (const [key, src] of sources) {
+  sources.forEach((src, key) => {
     // What happened since the last raise goes out before the window forgets it.
     if (src.fired && src.changed) {
       src.changed = false;
@@ -132,11 +161,11 @@ export function secondForSources<S extends WindowedSource>(
     }
     if (src.last < since) {
       sources.delete(key);
-      continue;
+      return;
     }
     if (now - src.pruned >= window) {
       src.pruned = now;
       prune(src, since);
     }
-  }
+  });
 }

@@ -5,6 +5,7 @@
  */
 import type { InterfaceCounters, StatsSecond } from '../stats/second-stats.js';
 import type { AgentStatus, InterfaceState } from './status.js';
+import type { TrackedKeysReport } from '../detect/tracked-keys.js';
 
 export interface ProcessSample {
   /** User + system CPU time of the process so far, microseconds. */
@@ -53,6 +54,8 @@ export interface StatusContext {
   /** Since start, summed by the caller over every second. */
   packetsTotal?: number;
   bytesTotal?: number;
+  /** Detection's tables (DetectionEngine.stateReport), when detection runs. */
+  detectionState?: TrackedKeysReport[];
 }
 
 const pctOf = (part: number, whole: number): number => (whole > 0 ? Math.round((100_000 * part) / whole) / 1000 : 0);
@@ -105,6 +108,7 @@ export function statusOf(ctx: StatusContext, stats: StatsSecond, counters: reado
     bytes_total: ctx.bytesTotal ?? 0,
     clients: ctx.clients ?? 0,
     uptime_s: Math.max(0, stats.ts - ctx.started),
+    ...(ctx.detectionState ? { detection_state: ctx.detectionState } : {}),
   };
 }
 

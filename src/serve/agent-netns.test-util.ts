@@ -95,11 +95,16 @@ export class JsonChild {
 
 /** `loopy agent ARGS` inside the capturing namespace, optionally through a wrapper command (e.g. setpriv). */
 export function startAgent(args: string[], wrapper: string[] = []): JsonChild {
+  return startAgentIn(NS_AGENT, args, wrapper);
+}
+
+/** `loopy agent ARGS` inside a namespace (one of another harness's pairs). */
+export function startAgentIn(ns: string, args: string[], wrapper: string[] = []): JsonChild {
   const [cmd, ...pre] = cliCommand();
   // Its own socket in its data directory: never the machine's /run/loopy/agent.sock (a real agent may be there).
   const data = args[args.indexOf('--data') + 1];
   if (!args.includes('--listen') && args.includes('--data')) args = [...args, '--listen', `unix:${data}/agent.sock`];
-  return new JsonChild(spawn('ip', ['netns', 'exec', NS_AGENT, ...wrapper, cmd, ...pre, 'agent', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }));
+  return new JsonChild(spawn('ip', ['netns', 'exec', ns, ...wrapper, cmd, ...pre, 'agent', ...args], { stdio: ['pipe', 'pipe', 'pipe'] }));
 }
 
 /** A node script in a namespace, as a JsonChild (for long-running servers). */

@@ -243,10 +243,11 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     const ctx = {
       pid: process.pid, user, started, source: source.kind, filter: effectiveFilter(), state,
       interfaceState: state === 'running' ? (source.kind === 'live' ? 'capturing' : 'replaying') : state,
-      clients, packetsTotal, bytesTotal,
+      clients, packetsTotal, bytesTotal, detectionState: detection?.stateReport(),
     } as const;
     latestStatus = statusOf(ctx, record, counters);
     service?.metrics.onStats(record, clients);
+    if (latestStatus.detection_state) service?.metrics.onDetectionState(latestStatus.detection_state);
     publish('stats', record);
     if (history) {
       try {

@@ -35,5 +35,19 @@ test('GET /metrics counts the replayed packets, DNS queries and the alert; other
   assert.equal(metric(text, 'loopy_dns_queries_total'), dnsQueries);
   assert.equal(metric(text, 'loopy_alerts_total{detector="port_scan"}'), 1);
   assert.ok((metric(text, 'loopy_agent_rss_bytes') ?? 0) > 0);
+  // The scanner is one source in port_scan's bounded table, shown with its labels.
+  assert.ok((metric(text, 'loopy_detection_table_keys{detector="port_scan",table="sources"}') ?? 0) >= 1, text);
   assert.equal((await fetch(`http://127.0.0.1:${port}/`)).status, 404);
+});
+
+test('detection tables: keys as a gauge, declined and evicted as counters that add what is new each second', async () => {
+  const { AgentMetrics } = await import('./metrics.js');
+  const m = new AgentMetrics();
+  const table = { detector: 'syn_flood', table: 'targets', size: 10, capacity: 20, declined: 5, evicted: 1 };
+  m.onDetectionState([table]);
+  m.onDetectionState([{ ...table, size: 12, declined: 9, evicted: 1 }]);
+  const text = await m.registry.metrics();
+  assert.equal(metric(text, 'loopy_detection_table_keys{detector="syn_flood",table="targets"}'), 12);
+  assert.equal(metric(text, 'loopy_detection_table_declined_total{detector="syn_flood",table="targets"}'), 9);
+  assert.equal(metric(text, 'loopy_detection_table_evicted_total{detector="syn_flood",table="targets"}'), 1);
 });

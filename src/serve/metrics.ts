@@ -6,6 +6,7 @@
  */
 import { type Server, createServer } from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { TrackedKeysReport } from '../detect/tracked-keys.js';
 import type { StatsSecond } from '../stats/stats-record.js';
 
 export class AgentMetrics {
@@ -20,6 +21,9 @@ export class AgentMetrics {
   private readonly clients = new Gauge({ name: 'loopy_clients', help: 'Protocol clients connected', registers: [this.registry] });
   private readonly cpu = new Gauge({ name: 'loopy_agent_cpu_percent', help: "The agent's CPU, % of one core, last second", registers: [this.registry] });
   private readonly rss = new Gauge({ name: 'loopy_agent_rss_bytes', help: "The agent's resident memory", registers: [this.registry] });
+  private readonly tableKeys = new Gauge({ name: 'loopy_detection_table_keys', help: "Keys in a detector's bounded table", labelNames: ['detector', 'table'], registers: [this.registry] });
+  private readonly tableDeclined = new Counter({ name: 'loopy_detection_table_declined_total', help: 'New keys a detector table did not take (seen once while past half full)', labelNames: ['detector', 'table'], registers: [this.registry] });
+  private readonly tableEvicted = new Counter({ name: 'loopy_detection_table_evicted_total', help: 'Keys a detector table let go to make room', labelNames: ['detector', 'table'], registers: [this.registry] });
 
   onStats(s: StatsSecond, clients: number): void {
     this.packets.inc(s.packets);
@@ -31,6 +35,21 @@ export class AgentMetrics {
     this.clients.set(clients);
     this.cpu.set(s.cpu_percent);
     this.rss.set(s.rss_bytes);
+  }
+
+  private readonly tableTotals = new Map<string, { declined: number; evicted: number }>();
+
+  /** Detection's tables, once a second (their counts are running totals: the counters add what is new). */
+  onDetectionState(tables: readonly TrackedKeysReport[]): void {
+    for (const t of tables) {
+      const labels = { detector: t.detector, table: t.table };
+      const id = `${t.detector}/${t.table}`;
+      const last = this.tableTotals.get(id) ?? { declined: 0, evicted: 0 };
+      this.tableKeys.set(labels, t.size);
+      this.tableDeclined.inc(labels, t.declined - last.declined);
+      this.tableEvicted.inc(labels, t.evicted - last.evicted);
+      this.tableTotals.set(id, { declined: t.declined, evicted: t.evicted });
+    }
   }
 
   onAlert(record: { state?: string; detector?: string }): void {

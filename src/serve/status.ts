@@ -7,6 +7,7 @@
 import { chmodSync, chownSync, closeSync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { makeDirectory } from '../capture/directories.js';
 import { join } from 'node:path';
+import type { TrackedKeysReport } from '../detect/tracked-keys.js';
 
 export const STATUS_FILE = 'status.json';
 export const STALE_SECONDS = 5;
@@ -53,6 +54,11 @@ export interface AgentStatus {
   /** Protocol clients connected now, and seconds since the agent started. */
   clients: number;
   uptime_s: number;
+  /**
+   * Detection's bounded tables: how full each is, and what its bound has cost since the start (new keys
+   * declined while it was past half full, keys let go). Absent without detection.
+   */
+  detection_state?: TrackedKeysReport[];
 }
 
 /** What an agent keeps in its data directory: a directory holding only these may be taken up again. */
@@ -184,6 +190,11 @@ export function formatAgentStatus(status: AgentStatus, now: number): string {
     ['CPU', `${status.cpu_percent.toFixed(1)} % of one core`],
     ['RSS', mb(status.rss_bytes)],
   );
+  const pressed = (status.detection_state ?? []).filter((t) => t.declined + t.evicted + (t.itemsDeclined ?? 0) > 0 || t.size * 2 >= t.capacity);
+  for (const t of pressed) {
+    const items = t.items === undefined ? '' : `, ${int(t.items)}/${int(t.itemLimit ?? 0)} items (${int(t.itemsDeclined ?? 0)} not recorded)`;
+    rows.push([`  ${t.detector}`, `${t.table} ${int(t.size)}/${int(t.capacity)}, ${int(t.declined)} new declined, ${int(t.evicted)} let go${items}`]);
+  }
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   return `${rows.map(([k, v]) => `${k.padEnd(width)}${v}`).join('\n')}\n`;
 }

@@ -9,10 +9,12 @@ import { formatIPv4 } from '../../analyze/format-address.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { ArpFacts, Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { formatDuration } from '../windows.js';
+import type { TrackedKeys } from '../tracked-keys.js';
 
 const config = detectorConfig({
   /** A MAC change within this many seconds of the old MAC's last sighting is suspicious. */
   rebindWindow: seconds(600),
+  /** Addresses followed at once (see tracked-keys.ts for who is kept when a flood of claims brings more). */
   maxBindings: count(65_536),
 });
 type Config = z.infer<typeof config>;
@@ -42,12 +44,14 @@ export function formatMac(mac: number): string {
 
 class ArpSpoofDetector implements Detector {
   readonly name = 'arp_spoof';
-  private readonly bindings = new Map<number, Binding>();
+  private readonly bindings: TrackedKeys<Binding>;
 
   constructor(
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
-  ) {}
+  ) {
+    this.bindings = ctx.track<Binding>('bindings', cfg.maxBindings, { protect: (b) => b.fired });
+  }
 
   onArp(a: ArpFacts): void {
     const ip = a.senderIp;
@@ -55,9 +59,8 @@ class ArpSpoofDetector implements Detector {
     if (ip === 0 || a.senderMac === 0) return;
     let b = this.bindings.get(ip);
     if (b === undefined) {
-      if (this.bindings.size >= this.cfg.maxBindings) return;
-      b = { mac: a.senderMac, lastSeen: a.ts, macs: new Map([[a.senderMac, a.ts]]), changes: 0, firstChange: 0, lastChange: 0, fired: false, changed: false, lastFrom: 0, lastGap: 0 };
-      this.bindings.set(ip, b);
+      if (!this.bindings.admit(ip, a.ts)) return;
+      this.bindings.add(ip, { mac: a.senderMac, lastSeen: a.ts, macs: new Map([[a.senderMac, a.ts]]), changes: 0, firstChange: 0, lastChange: 0, fired: false, changed: false, lastFrom: 0, lastGap: 0 });
       return;
     }
     if (b.mac === a.senderMac) {
@@ -85,10 +88,10 @@ class ArpSpoofDetector implements Detector {
   }
 
   second(now: number): void {
-    for (const [ip, b] of this.bindings) {
+    for (const [ip, b] of this.bindings.entries()) {
       if (b.changed) {
         b.changed = false;
-        this.raise(ip, b, b.lastChange);
+        this.raise(ip as number, b, b.lastChange);
       }
       // An incident that went quiet starts afresh next time.
       if (b.fired && now - b.lastChange > this.cfg.rebindWindow) {

@@ -11,6 +11,7 @@ import { DomainSplitter, entropyBits, longestLabel, underAny } from '../dns-name
 import { hostKeyOfText, type HostKey } from '../addresses.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { WindowedSet, formatDuration } from '../windows.js';
+import type { TrackedKeys } from '../tracked-keys.js';
 
 /** Query types a resolver rarely sees from a desktop but tunnels use: TXT, NULL, ANY, and private-use. */
 const DEFAULT_UNUSUAL = [16, 10, 255, 65399];
@@ -33,7 +34,10 @@ const config = detectorConfig({
   allowDomains: domainListSchema,
   /** Extra multi-label public suffixes for the registered-domain split (e.g. "corp.example"). */
   extraSuffixes: z.array(z.string()).default([]),
+  /** (client, domain) pairs followed at once (see tracked-keys.ts for who is kept when more come). */
   maxTracked: count(20_000),
+  /** Names recorded across all pairs (a tunnel sends millions: one incident, not a million entries). */
+  maxNameEntries: count(1_000_000),
 });
 type Config = z.infer<typeof config>;
 
@@ -54,9 +58,13 @@ interface Track {
   changed: boolean;
 }
 
+/** Resolvers and query types named per pair at most. */
+const MAX_RESOLVERS = 20;
+const MAX_QTYPES = 32;
+
 class DnsTunnelDetector implements Detector {
   readonly name = 'dns_tunnel';
-  private readonly tracks = new Map<string, Track>();
+  private readonly tracks: TrackedKeys<Track>;
   private readonly changed = new Set<Track>();
   private swept = Number.NEGATIVE_INFINITY;
   private readonly splitter: DomainSplitter;
@@ -68,6 +76,14 @@ class DnsTunnelDetector implements Detector {
   ) {
     this.splitter = new DomainSplitter(cfg.extraSuffixes);
     this.unusual = new Set(cfg.unusualTypes);
+    this.tracks = ctx.track<Track>('client_domains', cfg.maxTracked, {
+      protect: (t) => t.fired,
+      release: (t) => {
+        t.encoded.clear();
+        t.unusual.clear();
+      },
+      items: cfg.maxNameEntries,
+    });
   }
 
   onDns(r: DnsRecord): void {
@@ -83,9 +99,9 @@ class DnsTunnelDetector implements Detector {
     const key = `${client}|${domain}`;
     let t = this.tracks.get(key);
     if (t === undefined) {
-      if (this.tracks.size >= this.cfg.maxTracked || this.ctx.allowed(hostKeyOfText(client), undefined)) return;
-      t = { client, clientKey: hostKeyOfText(client), domain, resolvers: new Set(), encoded: new WindowedSet(), unusual: new WindowedSet(), qtypes: new Map(), queries: 0, subdomainBytes: 0, samples: [], first: r.ts, last: r.ts, fired: false, changed: false };
-      this.tracks.set(key, t);
+      if (this.ctx.allowed(hostKeyOfText(client), undefined) || !this.tracks.admit(key, r.ts)) return;
+      const items = this.tracks.items;
+      t = this.tracks.add(key, { client, clientKey: hostKeyOfText(client), domain, resolvers: new Set(), encoded: new WindowedSet(items), unusual: new WindowedSet(items), qtypes: new Map(), queries: 0, subdomainBytes: 0, samples: [], first: r.ts, last: r.ts, fired: false, changed: false });
     }
     const name = query.toLowerCase();
     const now = Math.max(r.ts, t.last);
@@ -94,9 +110,9 @@ class DnsTunnelDetector implements Detector {
     if (unusual) t.unusual.add(name, now);
     t.queries++;
     t.last = now;
-    t.resolvers.add(r['id.resp_h']);
+    if (t.resolvers.size < MAX_RESOLVERS) t.resolvers.add(r['id.resp_h']);
     const qt = r.qtype_name ?? String(r.qtype ?? '?');
-    t.qtypes.set(qt, (t.qtypes.get(qt) ?? 0) + 1);
+    if (t.qtypes.size < MAX_QTYPES || t.qtypes.has(qt)) t.qtypes.set(qt, (t.qtypes.get(qt) ?? 0) + 1);
     if (t.samples.length < 3) t.samples.push(query);
     if (t.fired) {
       t.changed = true;
@@ -127,7 +143,7 @@ class DnsTunnelDetector implements Detector {
     if (now - this.swept < SWEEP_EVERY) return;
     this.swept = now;
     const since = now - this.cfg.window;
-    for (const [key, t] of this.tracks) {
+    for (const [key, t] of this.tracks.entries()) {
       if (t.last < since) {
         this.tracks.delete(key);
         continue;

@@ -12,6 +12,7 @@ import { hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
+import type { TrackedKeys } from '../tracked-keys.js';
 import { SlidingCounter, WindowedSet, formatDuration, secondForSources } from '../windows.js';
 
 const config = detectorConfig({
@@ -20,7 +21,12 @@ const config = detectorConfig({
   minHosts: count(50),
   /** Share of the source's attempts on that port in the window that failed, at least. */
   minFailedShare: z.number().min(0).max(1).default(0.5),
+  /** Sources followed at once (bounded memory under spoofed floods; see tracked-keys.ts for who is kept). */
   maxSources: count(20_000),
+  /** Ports (services) followed per source: a source's probes of more are not kept. */
+  maxServicesPerSource: count(256),
+  /** Hosts recorded across all sources and ports. */
+  maxHostEntries: count(1_000_000),
 });
 type Config = z.infer<typeof config>;
 
@@ -54,12 +60,18 @@ interface Source {
 
 class HostSweepDetector implements Detector {
   readonly name = 'host_sweep';
-  private readonly sources = new Map<HostKey, Source>();
+  private readonly sources: TrackedKeys<Source>;
 
   constructor(
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
-  ) {}
+  ) {
+    this.sources = ctx.track<Source>('sources', cfg.maxSources, {
+      protect: (src) => src.fired,
+      release: (src) => src.services.forEach((s) => s.hosts.clear()),
+      items: cfg.maxHostEntries,
+    });
+  }
 
   onAttempt(a: AttemptFacts): void {
     let service: number;
@@ -68,24 +80,24 @@ class HostSweepDetector implements Detector {
     else if (a.proto === IPPROTO_ICMP || a.proto === IPPROTO_ICMPV6) service = ICMP_ECHO;
     else return;
     if (a.outcome === Outcome.Ok) {
-      this.sources.get(a.origKey)?.services.get(service)?.ok.add(a.ts);
+      this.sources.peek(a.origKey)?.services.get(service)?.ok.add(a.ts);
       return;
     }
     if (this.ctx.allowed(a.origKey, a.respKey)) return;
     let src = this.sources.get(a.origKey);
     if (src === undefined) {
-      if (this.sources.size >= this.cfg.maxSources) return;
-      src = { key: a.origKey, text: hostText(a.origKey), services: new Map(), last: a.ts, pruned: a.ts, fired: false, changed: false, samples: [] };
-      this.sources.set(a.origKey, src);
+      if (!this.sources.admit(a.origKey, a.ts)) return;
+      src = this.sources.add(a.origKey, { key: a.origKey, text: hostText(a.origKey), services: new Map(), last: a.ts, pruned: a.ts, fired: false, changed: false, samples: [] });
     }
     let s = src.services.get(service);
     if (s === undefined) {
-      s = { hosts: new WindowedSet(), failed: new SlidingCounter(this.cfg.window), ok: new SlidingCounter(this.cfg.window), probes: 0, answered: 0 };
+      if (src.services.size >= this.cfg.maxServicesPerSource && !this.dropNarrowestService(src)) return;
+      s = { hosts: new WindowedSet(this.sources.items), failed: new SlidingCounter(this.cfg.window), ok: new SlidingCounter(this.cfg.window), probes: 0, answered: 0 };
       src.services.set(service, s);
     }
     const hosts = s.hosts;
-    hosts.add(a.respKey, a.start);
     s.failed.add(a.ts);
+    if (!hosts.add(a.respKey, a.start)) return;
     src.last = a.ts;
     s.probes++;
     if (a.outcome === Outcome.HalfOpen || a.outcome === Outcome.Empty) s.answered++;
@@ -101,6 +113,25 @@ class HostSweepDetector implements Detector {
         this.raise(src, a.ts);
       }
     }
+  }
+
+  /**
+   * Full: lets go of the port probed on the fewest hosts (a port scan from the same source brings a port per
+   * probe, one host each), unless every port has more hosts than a new one would. False when none went.
+   */
+  private dropNarrowestService(src: Source): boolean {
+    let narrowest: number | undefined;
+    let fewest = Infinity;
+    for (const [service, s] of src.services) {
+      if (s.hosts.size < fewest) {
+        fewest = s.hosts.size;
+        narrowest = service;
+      }
+    }
+    if (narrowest === undefined || fewest > 1) return false;
+    src.services.get(narrowest)!.hosts.clear();
+    src.services.delete(narrowest);
+    return true;
   }
 
   second(now: number): void {

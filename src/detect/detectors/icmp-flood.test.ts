@@ -36,3 +36,42 @@ test('an allow-listed target is not counted', async () => {
   const { alerts } = await runFrames(pings('10.0.0.5', '10.0.0.9', 1000, 2000, 0.001), { detectors: { icmp_flood: { allowTargets: ['10.0.0.0/24'] } } });
   assert.deepEqual(alerts, []);
 });
+
+/** "172.16.x.y" / "10.x.y.z" for the i-th spoofed address. */
+function spoofed(prefix: '172.16' | '10', i: number): string {
+  return prefix === '10' ? `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` : `172.16.${(i >> 8) & 255}.${i & 255}`;
+}
+
+test('spoofed sources: the count is estimated in fixed memory, the first 20 listed', async () => {
+  const frames = Array.from({ length: 2000 }, (_, i) => ({ ts: 1000 + i * 0.001, bytes: icmpEcho(spoofed('172.16', i), '192.168.1.9', 8, 99, i) }));
+  const { alerts } = await runFrames(frames);
+  const closed = alerts.filter((a) => a.state === 'closed');
+  assert.equal(closed.length, 1);
+  const a = closed[0];
+  assert.equal(a.src, undefined);
+  assert.match(a.message, /^192\.168\.1\.9 received 2000 ICMP packets from about [\d,]+ sources in 2 s \(peak \d+\/s\)$/);
+  assert.ok(Math.abs(a.evidence.counters.sources - 2000) <= 200, `sources estimated ${a.evidence.counters.sources}`);
+  assert.deepEqual(a.evidence.hosts, ['192.168.1.9', ...Array.from({ length: 20 }, (_, i) => spoofed('172.16', i))]);
+});
+
+test('one-off spoofed targets do not blind a small table to a real flood that starts after it filled', async () => {
+  const frames: Array<{ ts: number; bytes: Buffer }> = [];
+  let t = 1000;
+  // The table fills first: 64 hosts pinged a few times each (past half full, a new target is taken on its
+  // second sighting), then one-off spoofed targets come...
+  for (let k = 0; k < 64; k++) for (let j = 0; j < 3; j++) frames.push({ ts: (t += 0.0001), bytes: icmpEcho('172.16.0.3', `10.200.0.${k + 1}`, 8, 7, j) });
+  for (let i = 0; i < 2000; i++) frames.push({ ts: (t += 0.0001), bytes: icmpEcho('172.16.0.1', spoofed('10', i + 1), 8, 99, i & 0xffff) });
+  // ...and the real flood starts, among a junk target for every flood packet.
+  for (let i = 0; i < 3000; i++) {
+    frames.push({ ts: (t += 0.0002), bytes: icmpEcho('172.16.0.1', spoofed('10', 10_000 + i), 8, 99, i & 0xffff) });
+    frames.push({ ts: (t += 0.0002), bytes: icmpEcho('172.16.0.2', '192.168.1.9', 8, 100, i & 0xffff) });
+  }
+  const { alerts, detection } = await runFrames(frames, { detectors: { icmp_flood: { maxTargets: 64 } } });
+  const table = detection.stateReport().find((r) => r.detector === 'icmp_flood' && r.table === 'targets')!;
+  assert.ok(table.size <= 64, `table holds ${table.size}`);
+  assert.ok(table.declined > 1000, `junk seen once was declined (${table.declined})`);
+  assert.ok(table.evicted > 0, 'the real target took a full table\'s place');
+  // (The junk is also a ping sweep by 172.16.0.1: host_sweep's business.)
+  const open = alerts.filter((a) => a.state === 'open' && a.detector === 'icmp_flood');
+  assert.deepEqual(open.map((a) => [a.src, a.dst]), [['172.16.0.2', '192.168.1.9']]);
+});

@@ -1,13 +1,17 @@
 /**
  * ICMP flood: ICMP/ICMPv6 packets towards one host far above anything ping or path-MTU discovery sends.
- * Runs per ICMP packet (from the engine's icmp layer observer), so it allocates nothing per packet: hosts
- * are small-integer keys (IPv4 as is, IPv6 hashed), counts are two-bucket sliding counters. One incident per target.
+ * Runs per ICMP packet (from the engine's icmp layer observer), so it allocates nothing per packet once a
+ * target is known: hosts are small-integer keys (IPv4 as is, IPv6 hashed), counts are two-bucket sliding
+ * counters, sources the first 20 plus a fixed-size distinct counter. Targets live in bounded tables (ctx.track,
+ * one per address family). One incident per target.
  */
 import { z } from 'zod';
 import { formatIPv4, formatIPv6 } from '../../analyze/format-address.js';
 import type { Packet } from '../../decode/packet.js';
 import { type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
+import { DistinctKeys } from '../distinct-count.js';
+import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { SlidingCounter, formatDuration } from '../windows.js';
 
@@ -15,11 +19,14 @@ const config = detectorConfig({
   window: seconds(2),
   /** ICMP packets to one host within the window (1000 in 2 s = 500/s; `ping` sends 1/s). */
   minPackets: count(1000),
+  /** Targets followed at most, per address family (IPv4, IPv6). */
   maxTargets: count(20_000),
 });
 type Config = z.infer<typeof config>;
 
-const MAX_SOURCES = 1000;
+/** Sources kept exactly per target (the alert's hosts); beyond them a 1024-bit counter ("3,500+" when full). */
+const KEEP_SOURCES = 20;
+const SOURCE_COUNTER_BITS = 1024;
 
 interface Target {
   hostKey: HostKey;
@@ -27,8 +34,9 @@ interface Target {
   counter: SlidingCounter;
   total: number;
   echoRequests: number;
-  sources: Set<number>;
-  firstSource: string;
+  /** Sources as small-integer keys (IPv4 as is, IPv6 hashed); the texts of the first ones kept. */
+  sources: DistinctKeys<number>;
+  sourceTexts: string[];
   firstSourceKey: HostKey;
   first: number;
   last: number;
@@ -56,29 +64,32 @@ function v6Hash(w: Uint32Array): number {
 
 class IcmpFloodDetector implements Detector {
   readonly name = 'icmp_flood';
-  private readonly targets = new Map<number, Target>();
-  private readonly targets6 = new Map<number, Target>();
+  private readonly targets: TrackedKeys<Target>;
+  private readonly targets6: TrackedKeys<Target>;
 
   constructor(
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
-  ) {}
+  ) {
+    this.targets = ctx.track<Target>('targets', cfg.maxTargets, { protect: (t) => t.fired });
+    this.targets6 = ctx.track<Target>('targets6', cfg.maxTargets, { protect: (t) => t.fired });
+  }
 
   onIcmp(pkt: Packet): void {
     const v6 = pkt.ipVersion === 6;
-    const map = v6 ? this.targets6 : this.targets;
+    const table = v6 ? this.targets6 : this.targets;
     const key = v6 ? v6Hash(pkt.dst) : pkt.dst[0] | 0;
-    let t = map.get(key);
+    let t = table.get(key);
     if (t === undefined) {
-      if (this.targets.size + this.targets6.size >= this.cfg.maxTargets) return;
+      if (!table.admit(key, pkt.ts)) return;
       const text = v6 ? formatIPv6(pkt.dst) : formatIPv4(pkt.dst[0]);
-      const firstSource = v6 ? formatIPv6(pkt.src) : formatIPv4(pkt.src[0]);
       t = {
-        hostKey: v6 ? text : pkt.dst[0] | 0, text, counter: new SlidingCounter(this.cfg.window), total: 0, echoRequests: 0, sources: new Set(),
-        firstSource, firstSourceKey: v6 ? firstSource : pkt.src[0] | 0, first: pkt.ts, last: pkt.ts, peak: 0, fired: false, changed: false, allowed: false,
+        hostKey: v6 ? text : pkt.dst[0] | 0, text, counter: new SlidingCounter(this.cfg.window), total: 0, echoRequests: 0,
+        sources: new DistinctKeys<number>(KEEP_SOURCES, SOURCE_COUNTER_BITS), sourceTexts: [], firstSourceKey: v6 ? formatIPv6(pkt.src) : pkt.src[0] | 0,
+        first: pkt.ts, last: pkt.ts, peak: 0, fired: false, changed: false, allowed: false,
       };
       t.allowed = this.ctx.allowed(undefined, t.hostKey);
-      map.set(key, t);
+      table.add(key, t);
     }
     if (t.allowed) {
       t.last = pkt.ts;
@@ -88,7 +99,7 @@ class IcmpFloodDetector implements Detector {
     t.total++;
     t.last = pkt.ts;
     if (pkt.icmpType === 8 || pkt.icmpType === 128) t.echoRequests++;
-    if (t.sources.size < MAX_SOURCES) t.sources.add(v6 ? v6Hash(pkt.src) : pkt.src[0] | 0);
+    if (t.sources.add(v6 ? v6Hash(pkt.src) : pkt.src[0] | 0)) t.sourceTexts.push(v6 ? formatIPv6(pkt.src) : formatIPv4(pkt.src[0]));
     if (t.fired) {
       t.changed = true;
       return;
@@ -107,8 +118,8 @@ class IcmpFloodDetector implements Detector {
     this.sweep(this.targets6, now);
   }
 
-  private sweep(targets: Map<number, Target>, now: number): void {
-    for (const [key, t] of targets) {
+  private sweep(targets: TrackedKeys<Target>, now: number): void {
+    for (const [key, t] of targets.entries()) {
       const n = t.counter.value(now);
       if (n > t.peak) t.peak = n;
       if (t.fired && t.changed) {
@@ -120,21 +131,22 @@ class IcmpFloodDetector implements Detector {
   }
 
   private raise(t: Target, ts: number): void {
-    const single = t.sources.size === 1;
-    const from = single ? t.firstSource : t.sources.size >= MAX_SOURCES ? `${MAX_SOURCES}+ sources` : `${t.sources.size} sources`;
+    const single = t.sources.count === 1;
+    const firstSource = t.sourceTexts[0];
+    const from = single ? firstSource : `${t.sources.describe()} sources`;
     this.ctx.raise({
       key: t.text,
       ts,
       severity: 'medium',
       message: `${t.text} received ${t.total} ICMP packets from ${from} in ${formatDuration(t.last - t.first)} (peak ${Math.round(t.peak / this.cfg.window)}/s)`,
-      src: single ? t.firstSource : undefined,
+      src: single ? firstSource : undefined,
       dst: t.text,
-      counters: { packets: t.total, in_window_peak: Math.round(t.peak), echo_requests: t.echoRequests, sources: t.sources.size },
+      counters: { packets: t.total, in_window_peak: Math.round(t.peak), echo_requests: t.echoRequests, sources: t.sources.count },
       thresholds: { in_window_peak: this.cfg.minPackets },
-      hosts: single ? [t.text, t.firstSource] : [t.text],
+      hosts: [t.text, ...t.sourceTexts],
       first_seen: t.first,
       last_seen: t.last,
-      extra: { window: this.cfg.window },
+      extra: { window: this.cfg.window, sources_estimated: t.sources.estimated, sources_saturated: t.sources.saturated },
       capture: single ? { pairs: [[t.firstSourceKey, t.hostKey]] } : { hosts: [t.hostKey] },
     });
   }

@@ -11,6 +11,7 @@ import { count, detectorConfig, domainListSchema, seconds } from '../detector-co
 import { DomainSplitter, underAny } from '../dns-names.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { WindowedSet, formatDuration } from '../windows.js';
+import type { TrackedKeys } from '../tracked-keys.js';
 
 const NXDOMAIN = 3;
 /** Seconds between sweeps that forget old names. */
@@ -24,7 +25,10 @@ const config = detectorConfig({
   minDomains: count(20),
   allowDomains: domainListSchema,
   extraSuffixes: z.array(z.string()).default([]),
+  /** Clients followed at once (see tracked-keys.ts for who is kept when more ask). */
   maxClients: count(20_000),
+  /** Names and domains recorded across all clients (a client asking for millions of random names is one incident, not a million entries). */
+  maxNameEntries: count(1_000_000),
 });
 type Config = z.infer<typeof config>;
 
@@ -42,9 +46,12 @@ interface Client {
   changed: boolean;
 }
 
+/** Resolvers named per client at most. */
+const MAX_RESOLVERS = 20;
+
 class NxdomainBurstDetector implements Detector {
   readonly name = 'nxdomain_burst';
-  private readonly clients = new Map<string, Client>();
+  private readonly clients: TrackedKeys<Client>;
   private readonly changed = new Set<Client>();
   private swept = Number.NEGATIVE_INFINITY;
   private readonly splitter: DomainSplitter;
@@ -54,6 +61,14 @@ class NxdomainBurstDetector implements Detector {
     private readonly ctx: DetectorContext,
   ) {
     this.splitter = new DomainSplitter(cfg.extraSuffixes);
+    this.clients = ctx.track<Client>('clients', cfg.maxClients, {
+      protect: (c) => c.fired,
+      release: (c) => {
+        c.names.clear();
+        c.domains.clear();
+      },
+      items: cfg.maxNameEntries,
+    });
   }
 
   onDns(r: DnsRecord): void {
@@ -64,14 +79,14 @@ class NxdomainBurstDetector implements Detector {
     const text = r['id.orig_h'];
     let c = this.clients.get(text);
     if (c === undefined) {
-      if (this.clients.size >= this.cfg.maxClients || this.ctx.allowed(hostKeyOfText(text), undefined)) return;
-      c = { text, key: hostKeyOfText(text), names: new WindowedSet(), domains: new WindowedSet(), resolvers: new Set(), total: 0, samples: [], first: r.ts, last: r.ts, fired: false, changed: false };
-      this.clients.set(text, c);
+      if (this.ctx.allowed(hostKeyOfText(text), undefined) || !this.clients.admit(text, r.ts)) return;
+      const items = this.clients.items;
+      c = this.clients.add(text, { text, key: hostKeyOfText(text), names: new WindowedSet(items), domains: new WindowedSet(items), resolvers: new Set(), total: 0, samples: [], first: r.ts, last: r.ts, fired: false, changed: false });
     }
     const now = Math.max(r.ts, c.last);
     c.names.add(name, now);
     c.domains.add(domain, now);
-    c.resolvers.add(r['id.resp_h']);
+    if (c.resolvers.size < MAX_RESOLVERS) c.resolvers.add(r['id.resp_h']);
     c.total++;
     c.last = now;
     if (c.samples.length < 5) c.samples.push(name);
@@ -100,7 +115,7 @@ class NxdomainBurstDetector implements Detector {
     if (now - this.swept < SWEEP_EVERY) return;
     this.swept = now;
     const since = now - this.cfg.window;
-    for (const [key, c] of this.clients) {
+    for (const [key, c] of this.clients.entries()) {
       if (c.last < since) {
         this.clients.delete(key);
         continue;

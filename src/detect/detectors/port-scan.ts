@@ -9,6 +9,7 @@ import { hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
+import type { TrackedKeys } from '../tracked-keys.js';
 import { WindowedSet, formatDuration, secondForSources } from '../windows.js';
 
 const portRange = z.tuple([z.number().int().min(0).max(65535), z.number().int().min(0).max(65535)]);
@@ -20,8 +21,12 @@ const config = detectorConfig({
   minPorts: count(100),
   /** UDP destination ports left out: traceroute's probes (33434 and up) look like a UDP scan. */
   ignoreUdpPorts: z.array(portRange).default([[33434, 33534]]),
-  /** Sources followed at once; past it new sources wait (bounded memory under spoofed floods). */
+  /** Sources followed at once (bounded memory under spoofed floods; see tracked-keys.ts for who is kept). */
   maxSources: count(20_000),
+  /** Hosts followed per source: its scan of more is counted, not kept. */
+  maxTargetsPerSource: count(64),
+  /** Ports recorded across all sources and hosts: many real scanners at once cannot grow detection without end. */
+  maxPortEntries: count(1_000_000),
 });
 type Config = z.infer<typeof config>;
 
@@ -38,6 +43,8 @@ interface Source {
   key: HostKey;
   text: string;
   targets: Map<HostKey, Target>;
+  /** Hosts probed past maxTargetsPerSource (not kept). */
+  moreTargets: number;
   last: number;
   /** Capture time of the last pruning of its windows. */
   pruned: number;
@@ -50,12 +57,18 @@ interface Source {
 
 class PortScanDetector implements Detector {
   readonly name = 'port_scan';
-  private readonly sources = new Map<HostKey, Source>();
+  private readonly sources: TrackedKeys<Source>;
 
   constructor(
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
-  ) {}
+  ) {
+    this.sources = ctx.track<Source>('sources', cfg.maxSources, {
+      protect: (src) => src.fired,
+      release: (src) => src.targets.forEach((t) => t.ports.clear()),
+      items: cfg.maxPortEntries,
+    });
+  }
 
   onAttempt(a: AttemptFacts): void {
     if (a.outcome === Outcome.Ok || (a.proto !== IPPROTO_TCP && a.proto !== IPPROTO_UDP)) return;
@@ -63,16 +76,19 @@ class PortScanDetector implements Detector {
     if (this.ctx.allowed(a.origKey, a.respKey)) return;
     let src = this.sources.get(a.origKey);
     if (src === undefined) {
-      if (this.sources.size >= this.cfg.maxSources) return;
-      src = { key: a.origKey, text: hostText(a.origKey), targets: new Map(), last: a.ts, pruned: a.ts, probes: 0, byOutcome: [0, 0, 0, 0, 0, 0], fired: false, changed: false, samples: [] };
-      this.sources.set(a.origKey, src);
+      if (!this.sources.admit(a.origKey, a.ts)) return;
+      src = this.sources.add(a.origKey, { key: a.origKey, text: hostText(a.origKey), targets: new Map(), moreTargets: 0, last: a.ts, pruned: a.ts, probes: 0, byOutcome: [0, 0, 0, 0, 0, 0], fired: false, changed: false, samples: [] });
     }
     let target = src.targets.get(a.respKey);
     if (target === undefined) {
-      target = { key: a.respKey, ports: new WindowedSet() };
+      if (src.targets.size >= this.cfg.maxTargetsPerSource) {
+        src.moreTargets++;
+        return;
+      }
+      target = { key: a.respKey, ports: new WindowedSet(this.sources.items) };
       src.targets.set(a.respKey, target);
     }
-    target.ports.add(a.proto === IPPROTO_UDP ? UDP_BIT | a.respPort : a.respPort, a.start);
+    if (!target.ports.add(a.proto === IPPROTO_UDP ? UDP_BIT | a.respPort : a.respPort, a.start)) return;
     src.last = a.ts;
     src.probes++;
     src.byOutcome[a.outcome]++;
@@ -119,7 +135,8 @@ class PortScanDetector implements Detector {
       ports.push(p & 0xffff);
     }
     const kinds = tcp && udp ? `ports (${tcp} TCP, ${udp} UDP)` : tcp ? 'TCP ports' : 'UDP ports';
-    const more = scanned.length > 1 ? ` and ${scanned.length - 1} more host${scanned.length > 2 ? 's' : ''}` : '';
+    const others = scanned.length - 1 + src.moreTargets;
+    const more = others > 0 ? ` and ${others} more host${others > 1 ? 's' : ''}` : '';
     const dst = hostText(top.key);
     const o = src.byOutcome;
     const first = top.ports.oldest();

@@ -11,6 +11,7 @@ import { hostKeyOf, hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { formatDuration, formatRate } from '../windows.js';
+import type { TrackedKeys } from '../tracked-keys.js';
 
 const config = detectorConfig({
   /** Seconds of history a host needs before its spikes count. */
@@ -45,7 +46,7 @@ interface Baseline {
 
 class TrafficSpikeDetector implements Detector {
   readonly name = 'traffic_spike';
-  private readonly hosts = new Map<HostKey, Baseline>();
+  private readonly hosts: TrackedKeys<Baseline>;
   private readonly alpha: number;
   private readonly words = new Uint32Array(4);
 
@@ -54,6 +55,8 @@ class TrafficSpikeDetector implements Detector {
     private readonly ctx: DetectorContext,
   ) {
     this.alpha = 1 / cfg.baselineSeconds;
+    // A learnt baseline is worth more than any newcomer: spoofed hosts never push one out.
+    this.hosts = ctx.track<Baseline>('hosts', cfg.maxHosts, { protect: (b) => b.seconds >= cfg.learnSeconds || b.run > 0 });
   }
 
   onHostSecond(now: number, counters: HostCounters, elapsed: number): void {
@@ -65,14 +68,13 @@ class TrafficSpikeDetector implements Detector {
       const key = hostKeyOf(version, words);
       let b = this.hosts.get(key);
       if (b === undefined) {
-        if (this.hosts.size >= this.cfg.maxHosts || (this.cfg.scope === 'local' && !this.ctx.isLocal(version, words))) continue;
-        b = { text: hostText(key), rolled: now, mean: 0, deviation: 0, seconds: 0, since: now, run: 0, spikeStart: 0, peak: 0, spikeBytes: 0, usual: 0 };
-        this.hosts.set(key, b);
+        if ((this.cfg.scope === 'local' && !this.ctx.isLocal(version, words)) || !this.hosts.admit(key, now)) continue;
+        b = this.hosts.add(key, { text: hostText(key), rolled: now, mean: 0, deviation: 0, seconds: 0, since: now, run: 0, spikeStart: 0, peak: 0, spikeBytes: 0, usual: 0 });
       }
       b.rolled = now;
       this.observe(key, b, counters.bytes[slot] / seconds, now, seconds);
     }
-    for (const [key, b] of this.hosts) if (b.rolled !== now) this.observe(key, b, 0, now, seconds);
+    for (const [key, b] of this.hosts.entries()) if (b.rolled !== now) this.observe(key, b, 0, now, seconds);
   }
 
   private observe(key: HostKey, b: Baseline, rate: number, now: number, seconds: number): void {
