@@ -13,7 +13,7 @@
 #include "napi-util.h"
 
 #define DEFAULT_SNAPLEN 262144u
-#define DEFAULT_BUFFER_BYTES (64u << 20)
+#define DEFAULT_BUFFER_BYTES (32u << 20)
 #define DEFAULT_TIMEOUT_MS 200u
 #define DEFAULT_BATCH_BYTES (2u << 20)
 #define DEFAULT_MAX_IN_FLIGHT 4u

@@ -26,7 +26,7 @@ export interface LiveCaptureOptions {
   /** Kernel filter in tcpdump syntax, applied on every interface. */
   filter?: string;
   snaplen?: number;
-  /** Kernel ring per interface (default 64 MiB). */
+  /** Kernel ring per interface (default 32 MiB: about a second of 300 kpps of small packets). */
   bufferMiB?: number;
   promisc?: boolean;
   /** Block timeout (default 200 ms): the longest a packet waits in the kernel before it is handed over. */

@@ -45,7 +45,7 @@ export function registerAgent(program: Command): void {
     .option('-i, --interface <name>', 'capture on this interface (repeat for several; "any" for all)', collect)
     .option('-f, --filter <expr>', 'tcpdump-syntax filter, applied in the kernel')
     .option('--snaplen <n>', 'bytes kept of each packet (default 262144)')
-    .option('--buffer <MiB>', 'kernel ring per interface in MiB (default 64)')
+    .option('--buffer <MiB>', 'kernel ring per interface in MiB (default 32)')
     .option('--promisc', 'put the interfaces in promiscuous mode')
     .option('--user <name>', 'started as root: become this user once capture is open (default loopy, else nobody)')
     .option('--config <file>', `JSON config file; every option can be set there (default ${DEFAULT_CONFIG_PATH})`)

@@ -1,4 +1,4 @@
-/** TrackedKeys: exact below half full; past it a spoofed flood neither grows it nor pushes out what matters. */
+/** TrackedKeys: exact below a quarter full; past it a spoofed flood neither grows it nor pushes out what matters. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TrackedKeys } from './tracked-keys.js';
@@ -11,18 +11,18 @@ interface State {
 
 const fresh = (): State => ({ fired: false, released: 0 });
 
-test('below half its capacity every key is taken at once, and the report says so', () => {
+test('below a quarter of its capacity every key is taken at once, and the report says so', () => {
   const keys = new TrackedKeys<State>('port_scan', 'sources', 100);
-  for (let k = 0; k < 49; k++) {
+  for (let k = 0; k < 24; k++) {
     assert.equal(keys.admit(k, 0), true);
     keys.add(k, fresh());
   }
-  assert.deepEqual(keys.report(), { detector: 'port_scan', table: 'sources', size: 49, capacity: 100, declined: 0, evicted: 0 });
+  assert.deepEqual(keys.report(), { detector: 'port_scan', table: 'sources', size: 24, capacity: 100, declined: 0, evicted: 0 });
 });
 
-test('past half full, a key seen once is declined and a key seen again is taken; a flood never passes the capacity', () => {
+test('past a quarter full, a key seen once is declined and a key seen again is taken; a flood never passes the capacity', () => {
   const keys = new TrackedKeys<State>('d', 't', 1000);
-  for (let k = 0; k < 500; k++) keys.add(k, fresh());
+  for (let k = 0; k < 250; k++) keys.add(k, fresh());
   // 200,000 spoofed keys, each seen once, over 10 s of capture time.
   let taken = 0;
   for (let i = 0; i < 200_000; i++) {

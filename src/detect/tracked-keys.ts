@@ -4,8 +4,8 @@
  * stops watching the real scanner that arrives second, and one that takes every key forgets it a fraction of
  * a second later, flushed out by junk. So, as caches built for scan-heavy traffic do (TinyLFU's doorkeeper,
  * CLOCK's second chance):
- * - Below half its capacity the table takes every key: normal traffic is counted exactly.
- * - Past half, a new key is taken on its second sighting within one to two seconds, told by two
+ * - Below a quarter of its capacity the table takes every key: normal traffic is counted exactly.
+ * - Past a quarter, a new key is taken on its second sighting within one to two seconds, told by two
  *   generations of a Bloom filter of recent sightings (2^21 bits each, three hashes, 512 KB allocated the
  *   first time it is needed; the older generation is dropped every `agingSeconds`): a spoofed source that
  *   shows up once costs three bit writes and no state; about 1 % of them pass at 100,000 new keys a second
@@ -35,7 +35,7 @@ export interface TrackedKeysReport {
   table: string;
   size: number;
   capacity: number;
-  /** New keys not taken (seen once while the table was past half full). */
+  /** New keys not taken (seen once while the table was past a quarter full). */
   declined: number;
   /** Keys let go to make room. */
   evicted: number;
@@ -50,6 +50,11 @@ interface Entry<S> {
   hits: number;
 }
 
+/**
+ * Share of the capacity filled without admission: room for every key normal traffic brings, while a flood's
+ * junk admitted before the doorkeeper engages stays a small part of the table (it lingers a window).
+ */
+const OPEN_SHARE = 0.25;
 /** Oldest entries considered when one must go. */
 const EVICTION_SAMPLE = 8;
 /** Bits of one filter generation (2^21: 256 KB). */
@@ -59,7 +64,7 @@ const FILTER_MASK = (1 << FILTER_BITS) - 1;
 
 export class TrackedKeys<S> {
   private readonly map = new Map<HostKey | string, Entry<S>>();
-  /** Sightings of this generation and the last one, allocated the first time the table passes half full. */
+  /** Sightings of this generation and the last one, allocated the first time the table passes a quarter full. */
   private current: Uint32Array | undefined;
   private previous: Uint32Array | undefined;
   private nextAging = Number.NaN;
@@ -98,10 +103,10 @@ export class TrackedKeys<S> {
 
   /**
    * Whether a key the table does not hold may be taken now (at `ts`, capture time). Call once per event of
-   * an unknown key, then `add` if true: past half full, the first sighting is only remembered.
+   * an unknown key, then `add` if true: past a quarter full, the first sighting is only remembered.
    */
   admit(key: HostKey | string, ts: number): boolean {
-    if (this.map.size < this.capacity >> 1) return true;
+    if (this.map.size < this.capacity * OPEN_SHARE) return true;
     this.age(ts);
     const current = (this.current ??= new Uint32Array(FILTER_WORDS));
     const previous = (this.previous ??= new Uint32Array(FILTER_WORDS));

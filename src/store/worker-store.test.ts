@@ -84,7 +84,8 @@ test('a store that is behind drops what it cannot hold, counts it, and says so o
   const store = WorkerHistoryStore.open(tempDir(t), {}, log);
   // Three seconds of flows appended without yielding (handed over HANDOVER_ROWS at a time): the worker cannot
   // report any written meanwhile, so what passes MAX_IN_FLIGHT is dropped, a hand-over at a time.
-  const perBatch = Math.floor(MAX_IN_FLIGHT / 2.5);
+  // Whole hand-overs, so that no smaller remainder slips in after the dropping has started.
+  const perBatch = HANDOVER_ROWS * Math.ceil(MAX_IN_FLIGHT / 2.5 / HANDOVER_ROWS);
   for (let batch = 0; batch < 3; batch++) {
     for (let i = 0; i < perBatch; i++) store.appendConn(connRecord(T0 + batch + i / perBatch, '10.0.0.5', i % 60_000, '10.0.0.9', 443));
     store.flush();

@@ -57,7 +57,7 @@ test('spoofed sources: the count is estimated in fixed memory, the first 20 list
 test('one-off spoofed targets do not blind a small table to a real flood that starts after it filled', async () => {
   const frames: Array<{ ts: number; bytes: Buffer }> = [];
   let t = 1000;
-  // The table fills first: 64 hosts pinged a few times each (past half full, a new target is taken on its
+  // The table fills first: 64 hosts pinged a few times each (past a quarter full, a new target is taken on its
   // second sighting), then one-off spoofed targets come...
   for (let k = 0; k < 64; k++) for (let j = 0; j < 3; j++) frames.push({ ts: (t += 0.0001), bytes: icmpEcho('172.16.0.3', `10.200.0.${k + 1}`, 8, 7, j) });
   for (let i = 0; i < 2000; i++) frames.push({ ts: (t += 0.0001), bytes: icmpEcho('172.16.0.1', spoofed('10', i + 1), 8, 99, i & 0xffff) });

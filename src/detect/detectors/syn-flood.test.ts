@@ -119,7 +119,7 @@ test('100,000 one-off spoofed targets do not blind a small table to a real flood
   const size = () => h.detection.stateReport().find((r) => r.detector === 'syn_flood' && r.table === 'targets')!;
   let t = 1000;
   let maxSize = 0;
-  // The table fills first: 64 targets with a few failed handshakes each (past half full, a new target is taken
+  // The table fills first: 64 targets with a few failed handshakes each (past a quarter full, a new target is taken
   // on its second sighting)...
   for (let k = 0; k < 64; k++) {
     for (let j = 0; j < 3; j++) h.attempt({ src: '172.16.0.1', sport: 30000 + j, dst: `10.200.0.${k + 1}`, dport: 22, outcome: Outcome.Rejected, start: (t += 0.0001) });

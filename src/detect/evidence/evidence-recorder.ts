@@ -35,6 +35,9 @@ interface Request {
   pairs: Set<string>;
 }
 
+const EMPTY = Buffer.alloc(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
+
 export class EvidenceRecorder {
   private readonly pending: Request[] = [];
   private readonly writes: Promise<void>[] = [];
@@ -126,6 +129,10 @@ export class EvidenceRecorder {
       packets.push({ ts, data: Buffer.from(data.subarray(offset, offset + caplen)), wirelen });
       return packets.length < this.options.maxPackets;
     });
+    // Holding on to the last chunk read would keep it alive after the ring lets it go.
+    this.viewOf = undefined;
+    this.view = EMPTY_VIEW;
+    pkt.reset(EMPTY, EMPTY_VIEW, 0, 0, 0, 0, -1, 0);
     return { linkType, packets };
   }
 

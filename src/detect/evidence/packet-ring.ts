@@ -23,6 +23,9 @@ export interface PacketRingOptions {
   chunkBytes?: number;
 }
 
+/** Chunks kept for reuse: enough for a writer that passes two chunks between two expire() calls. */
+const MAX_SPARES = 2;
+
 export class PacketRing {
   readonly snaplen: number;
   private readonly chunkBytes: number;
@@ -41,9 +44,13 @@ export class PacketRing {
   private count = 0;
   /** Where the next frame's bytes go. */
   private write = 0;
+  /** Chunks let go, kept for the next ones needed while frames still come (dropped when the ring empties). */
+  private readonly spares: Buffer[] = [];
   /** Frames stored since the start, and frames overwritten. */
   added = 0;
   overwritten = 0;
+  /** Chunks allocated since the start (a reused spare is not one). */
+  chunksAllocated = 0;
 
   constructor(options: PacketRingOptions = {}) {
     const bytes = Math.max(4096, Math.floor(options.bytes ?? 64 * 1024 * 1024));
@@ -65,9 +72,9 @@ export class PacketRing {
     return this.count;
   }
 
-  /** Bytes of chunks held now (what the ring costs in memory). */
+  /** Bytes of chunks held now, the spares included (what the ring costs in memory). */
   get heldBytes(): number {
-    return this.chunks.reduce((n, c) => n + (c === undefined ? 0 : c.length), 0);
+    return this.chunks.reduce((n, c) => n + (c === undefined ? 0 : c.length), this.spares.length * this.chunkBytes);
   }
 
   /** Capture time of the oldest frame held, or NaN when empty. */
@@ -137,10 +144,27 @@ export class PacketRing {
     while (this.count > 0 && this.offset[this.head] >= from && this.offset[this.head] < to) this.evict();
   }
 
-  /** The chunk holding position `at`, allocated on first use. */
+  /** The chunk holding position `at`, allocated on first use (a spare, if there is one). */
   private chunkAt(at: number): Buffer {
     const i = Math.floor(at / this.chunkBytes);
-    return (this.chunks[i] ??= Buffer.allocUnsafeSlow(this.chunkBytes));
+    let chunk = this.chunks[i];
+    if (chunk === undefined) {
+      chunk = this.spares.pop();
+      if (chunk === undefined) {
+        chunk = Buffer.allocUnsafeSlow(this.chunkBytes);
+        this.chunksAllocated++;
+      }
+      this.chunks[i] = chunk;
+    }
+    return chunk;
+  }
+
+  /** Lets go of chunk i; while frames come, up to MAX_SPARES are kept for the next chunks the writer reaches. */
+  private release(i: number, keepSpare: boolean): void {
+    const chunk = this.chunks[i];
+    if (chunk === undefined) return;
+    this.chunks[i] = undefined;
+    if (keepSpare && this.spares.length < MAX_SPARES) this.spares.push(chunk);
   }
 
   /**
@@ -151,7 +175,8 @@ export class PacketRing {
     while (this.count > 0 && this.ts[this.head] < before) this.evict();
     const writing = Math.floor(this.write / this.chunkBytes);
     if (this.count === 0) {
-      for (let i = 0; i < this.chunks.length; i++) if (i !== writing) this.chunks[i] = undefined;
+      for (let i = 0; i < this.chunks.length; i++) if (i !== writing) this.release(i, false);
+      this.spares.length = 0;
       return;
     }
     // Frames held run from the oldest's chunk to the writing one, wrapping round (all of it when the oldest
@@ -160,7 +185,9 @@ export class PacketRing {
     if (oldest === writing && this.offset[this.head] >= this.write) return;
     const n = this.chunks.length;
     const span = (writing - oldest + n) % n;
-    for (let k = span + 1; k < n; k++) this.chunks[(oldest + k) % n] = undefined;
+    // When the frame slots, not the bytes, bound the ring (a flood of small frames), the writer reaches a
+    // new chunk every second or so: a spare saves allocating 8 MiB each time and leaving the old to the GC.
+    for (let k = span + 1; k < n; k++) this.release((oldest + k) % n, true);
   }
 
   private slot(at: number, caplen: number, wirelen: number, time: number, linkType: number): void {
