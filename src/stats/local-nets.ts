@@ -27,6 +27,26 @@ interface Net {
   prefix: number;
 }
 
+function hashWords(w: Uint32Array): number {
+  let h = Math.imul(w[0] ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ w[1] ^ (h >>> 13), 0xc2b2ae35);
+  h = Math.imul(h ^ w[2] ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ w[3] ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) & 0x3fffffff;
+}
+
+function holds(bucket: Uint32Array[], m: Uint32Array): boolean {
+  for (const net of bucket) if (net[0] === m[0] && net[1] === m[1] && net[2] === m[2] && net[3] === m[3]) return true;
+  return false;
+}
+
+function addV6(group: PrefixGroup, words: Uint32Array): void {
+  const h = hashWords(words);
+  const bucket = group.v6.get(h);
+  if (bucket === undefined) group.v6.set(h, [Uint32Array.from(words)]);
+  else bucket.push(Uint32Array.from(words));
+}
+
 export class LocalNetsError extends Error {
   readonly code = 'LOOPY_BAD_LOCAL_NET';
 }
@@ -39,7 +59,8 @@ export class LocalNetsError extends Error {
 interface PrefixGroup {
   masks: Uint32Array;
   v4: [Set<number>, Set<number>, Set<number>, Set<number>];
-  v6: Set<string>;
+  /** IPv6 networks by a 30-bit hash of their masked words (a small integer: no string per lookup), then compared. */
+  v6: Map<number, Uint32Array[]>;
 }
 
 /**
@@ -60,12 +81,12 @@ export class LocalNets {
       const id = `${net.version}/${net.prefix}`;
       let group = byPrefix.get(id);
       if (!group) {
-        group = { masks: net.masks, v4: [new Set(), new Set(), new Set(), new Set()], v6: new Set() };
+        group = { masks: net.masks, v4: [new Set(), new Set(), new Set(), new Set()], v6: new Map() };
         byPrefix.set(id, group);
         (net.version === 4 ? this.v4 : this.v6).push(group);
       }
       if (net.version === 4) group.v4[net.words[0] >>> 30].add(net.words[0] & 0x3fffffff);
-      else group.v6.add(wordsKey(net.words, 0));
+      else addV6(group, net.words);
     }
   }
 
@@ -82,14 +103,11 @@ export class LocalNets {
     const m = this.masked;
     for (const g of this.v6) {
       for (let i = 0; i < 4; i++) m[i] = (words[offset + i] & g.masks[i]) >>> 0;
-      if (g.v6.has(wordsKey(m, 0))) return true;
+      const bucket = g.v6.get(hashWords(m));
+      if (bucket !== undefined && holds(bucket, m)) return true;
     }
     return false;
   }
-}
-
-function wordsKey(words: Uint32Array, offset: number): string {
-  return `${words[offset]}:${words[offset + 1]}:${words[offset + 2]}:${words[offset + 3]}`;
 }
 
 function parseCidr(text: string): Net {

@@ -74,7 +74,9 @@ class TrafficSpikeDetector implements Detector {
       b.rolled = now;
       this.observe(key, b, counters.bytes[slot] / seconds, now, seconds);
     }
-    for (const [key, b] of this.hosts.entries()) if (b.rolled !== now) this.observe(key, b, 0, now, seconds);
+    this.hosts.forEach((b, key) => {
+      if (b.rolled !== now) this.observe(key as HostKey, b, 0, now, seconds);
+    });
   }
 
   private observe(key: HostKey, b: Baseline, rate: number, now: number, seconds: number): void {
