@@ -31,8 +31,12 @@ export class AttemptTracker {
   private kind = new Uint8Array(0);
   private start = new Float64Array(0);
   private readonly facts = new AttemptFacts();
-  /** Flow ids of the attempts waiting for their outcome (ids, not indexes: a slot may be reused meanwhile). */
-  private queue: number[] = [];
+  /**
+   * Flow ids of the attempts waiting for their outcome (ids, not indexes: a slot may be reused meanwhile), in
+   * a typed array: ids pass V8's small integers, and an array of them allocated a number per attempt.
+   */
+  private queue = new Float64Array(1024);
+  private queued = 0;
   /** Attempts waiting for their outcome. */
   pending = 0;
 
@@ -63,7 +67,12 @@ export class AttemptTracker {
     this.kind[flow] = kind;
     this.start[flow] = pkt.ts;
     this.pending++;
-    this.queue.push(this.conns.table.flowId(flow));
+    if (this.queued === this.queue.length) {
+      const bigger = new Float64Array(this.queue.length * 2);
+      bigger.set(this.queue);
+      this.queue = bigger;
+    }
+    this.queue[this.queued++] = this.conns.table.flowId(flow);
   }
 
   /** The flow is about to be dropped (or restarted by an active timeout): its outcome is final now. */
@@ -77,14 +86,14 @@ export class AttemptTracker {
     const table = this.conns.table;
     const queue = this.queue;
     let kept = 0;
-    for (let i = 0; i < queue.length; i++) {
+    for (let i = 0; i < this.queued; i++) {
       const flow = table.flowOf(queue[i]);
       // Gone (its end resolved it) or resolved already: drop from the queue.
       if (flow < 0 || this.kind[flow] === NONE) continue;
       this.resolve(flow, now, false);
       if (this.kind[flow] !== NONE) queue[kept++] = queue[i];
     }
-    queue.length = kept;
+    this.queued = kept;
   }
 
   private resolve(flow: number, now: number, final: boolean): void {

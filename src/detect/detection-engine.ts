@@ -28,7 +28,7 @@ import { PacketRing } from './evidence/packet-ring.js';
 import { FlowSample, readFlowFacts } from './flow-sample.js';
 import { HostBytes } from './host-bytes.js';
 import type { Suppression, SuppressionRule } from './suppressions.js';
-import { ArpFacts, FlowFacts, type AlertSignal, type AttemptFacts, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
+import { ArpFacts, FlowFacts, type AlertSignal, type AttemptFacts, type CaptureSecond, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
 import { TrackedKeys, type TrackedKeysOptions, type TrackedKeysReport } from './tracked-keys.js';
 
 export interface DetectionOptions {
@@ -83,6 +83,7 @@ export class DetectionEngine {
   private readonly onArpList: Detector[] = [];
   private readonly onHostSecondList: Detector[] = [];
   private readonly onSecondList: Detector[] = [];
+  private readonly onCaptureSecondList: Detector[] = [];
 
   constructor(private readonly options: DetectionOptions) {
     const config = (this.config = options.config ?? defaultDetectionConfig(options.registrations));
@@ -111,6 +112,7 @@ export class DetectionEngine {
       if (d.onAttempt) this.onAttemptList.push(d);
       if (d.onDns) this.onDnsList.push(d);
       if (d.onRecord) this.onRecordList.push(d);
+      if (d.onCaptureSecond) this.onCaptureSecondList.push(d);
       if (d.onIcmp) this.onIcmpList.push(d);
       if (d.onArp) this.onArpList.push(d);
       if (d.onHostSecond) this.onHostSecondList.push(d);
@@ -147,6 +149,11 @@ export class DetectionEngine {
       onFinish: () => this.finish(),
       layers,
     });
+  }
+
+  /** Live: the kernel's counters for the second ending at `now` (the agent, once a second). */
+  captureSecond(now: number, interfaces: readonly CaptureSecond[]): void {
+    for (const d of this.onCaptureSecondList) d.onCaptureSecond!(now, interfaces);
   }
 
   /** Live: wall-clock (capture-clock) time passes with no packet. */

@@ -86,6 +86,8 @@ export interface Detector {
   /** A connection attempt's outcome: TCP flows that began with a SYN, UDP flows, ICMP echo requests. */
   onAttempt?(attempt: AttemptFacts): void;
   onDns?(dns: DnsRecord): void;
+  /** Live capture's kernel counters for the second that just ended, per interface (never when reading a file). */
+  onCaptureSecond?(now: number, interfaces: readonly CaptureSecond[]): void;
   /** Every other record the engine emits (tls, http, weird...); flows come as onFlowEnd facts, never as conn records. */
   onRecord?(record: LoopyRecord): void;
   /** Each ICMP or ICMPv6 packet (keep this cheap: it runs per packet). */
@@ -136,6 +138,13 @@ export interface AlertSignal {
 export interface EvidenceScope {
   hosts?: HostKey[];
   pairs?: Array<[HostKey, HostKey]>;
+}
+
+/** One interface's capture counters over one second: packets the kernel received (drops included) and dropped. */
+export interface CaptureSecond {
+  name: string;
+  received: number;
+  dropped: number;
 }
 
 export interface DetectorContext {

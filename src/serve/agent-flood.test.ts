@@ -2,10 +2,11 @@
  * The agent through a spoofed SYN flood (root only): 1 M SYNs from random sources to random ports of one host,
  * replayed by tcpreplay at 100 kpps into a veth pair, the agent capturing on the other end with detection
  * and the history store on, as deployed (no NDJSON output). Its resident memory stays within 350 MB all
- * along, it loses no packet, it names the flood, and its detection tables stay within their bounds.
+ * along, it loses no packet, it names the flood, and its detection tables stay within their bounds. And when
+ * the agent cannot keep up (stopped, a tiny ring), the loss itself is an alert (capture_loss) and a log line.
  * Skipped loudly when not root or without tcpreplay; in CI (process.env.CI) a skip is a failure.
  */
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,7 @@ function rssOf(pid: number): number {
 describe('loopy agent through a 1 M-SYN spoofed flood', { skip: skipReason() }, () => {
   const root = mkdtempSync(join(tmpdir(), 'loopy-flood-'));
   const pair = new NamespacePair('lfl', { addresses: false });
+  before(() => pair.setUp());
   after(() => {
     pair.tearDown();
     rmSync(root, { recursive: true, force: true });
@@ -51,7 +53,6 @@ describe('loopy agent through a 1 M-SYN spoofed flood', { skip: skipReason() }, 
   test('peak RSS within 350 MB, no packet lost, the flood named, every detection table within its bound', async () => {
     const capture = join(root, 'flood.pcap');
     await writeSynFlood(capture, { packets: SYNS, rate: RATE, seed: 7 });
-    pair.setUp();
     const noConfig = join(root, 'empty.json');
     writeFileSync(noConfig, '{}');
     const data = join(root, 'data');
@@ -81,6 +82,38 @@ describe('loopy agent through a 1 M-SYN spoofed flood', { skip: skipReason() }, 
       assert.ok(floods.some((a) => a.detector === 'syn_flood' && a.dst === '198.51.100.7'), alerts.stdout.slice(0, 2000));
       assert.ok(peak <= RSS_LIMIT, `peak RSS ${(peak / 1048576).toFixed(0)} MB (limit ${RSS_LIMIT / 1048576} MB)`);
       console.log(`flood: peak RSS ${(peak / 1048576).toFixed(0)} MB, ${status.packets_total} packets, tables ${tables.map((t) => `${t.detector}/${t.table} ${t.size}/${t.capacity} declined ${t.declined} evicted ${t.evicted}`).join('; ')}`);
+    } finally {
+      await agent.stop();
+    }
+  });
+  test('a stalled agent loses packets: a capture_loss alert names the interface, and the log says so', async () => {
+    const capture = join(root, 'burst.pcap');
+    await writeSynFlood(capture, { packets: 200_000, rate: 50_000, seed: 11, port: 80 });
+    const noConfig = join(root, 'empty-loss.json');
+    writeFileSync(noConfig, '{}');
+    const data = join(root, 'data-loss');
+    const socket = join(data, 'agent.sock');
+    // A 1 MiB ring and the agent stopped for the replay: the kernel has nowhere to put most of the burst.
+    const agent = startAgentIn(pair.nsA, ['--config', noConfig, '-i', pair.ifA, '--data', data, '--listen', `unix:${socket}`, '--user', 'root', '--buffer', '1']);
+    try {
+      assert.ok(await agent.until(() => agent.err.some((l) => typeof l.msg === 'string' && l.msg.startsWith('capturing on '))), `the agent did not start: ${agent.stderrText}`);
+      process.kill(agent.pid, 'SIGSTOP');
+      const replay = spawnSync('ip', ['netns', 'exec', pair.nsB, 'tcpreplay', '-q', '--pps=50000', '-i', pair.ifB, capture], { encoding: 'utf8', timeout: 30_000 });
+      process.kill(agent.pid, 'SIGCONT');
+      assert.equal(replay.status, 0, replay.stderr);
+      assert.ok(await agent.until(() => agent.err.some((l) => typeof l.msg === 'string' && l.msg.startsWith('capture is losing packets')), 10_000), agent.stderrText.slice(-2000));
+      const warn = agent.err.find((l) => typeof l.msg === 'string' && l.msg.startsWith('capture is losing packets'))!;
+      assert.equal(warn.interface, pair.ifA);
+      assert.ok(warn.dropped > 0);
+      let alerts: Array<{ detector: string; message: string; state: string }> = [];
+      for (let i = 0; i < 20 && !alerts.some((a) => a.detector === 'capture_loss'); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        const q = runCli(['query', `unix:${socket}`, 'alerts', '--since', '1h', '--json'], { timeoutMs: 20_000 });
+        alerts = q.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { detector: string; message: string; state: string });
+      }
+      const loss = alerts.filter((a) => a.detector === 'capture_loss');
+      assert.equal(loss.length, 1, JSON.stringify(alerts));
+      assert.match(loss[0].message, new RegExp(`^capture on ${pair.ifA} lost \\d+ packets`));
     } finally {
       await agent.stop();
     }

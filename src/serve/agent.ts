@@ -13,7 +13,7 @@ import { userInfo } from 'node:os';
 import { Pipeline } from '../analyze/pipeline.js';
 import type { LoopyRecord } from '../analyze/records.js';
 import { BatchFilter } from '../capture/bpf-filter.js';
-import { SecondStats } from '../stats/second-stats.js';
+import { SecondStats, type StatsSecond } from '../stats/second-stats.js';
 import { type AgentClock, systemClock } from './clock.js';
 import type { AgentSettings } from './config.js';
 import { CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
@@ -232,9 +232,23 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   let packetsTotal = 0;
   let bytesTotal = 0;
   let lastRetention = started;
+  let lossLogged = Number.NEGATIVE_INFINITY;
+  let lossySeconds = 0;
+  /** A second with more than 0.1 % dropped: detection hears of it (capture_loss), the log says so once a minute. */
+  const reportCaptureLoss = (now: number, interfaces: StatsSecond['interfaces']) => {
+    detection?.captureSecond(now, interfaces);
+    const lossy = interfaces.filter((i) => i.dropped > 0 && i.drop_pct > 0.1);
+    if (lossy.length === 0) return;
+    lossySeconds++;
+    if (now - lossLogged < 60) return;
+    for (const i of lossy) log.warn({ interface: i.name, dropped: i.dropped, drop_pct: i.drop_pct, lossy_seconds: lossySeconds }, 'capture is losing packets: the kernel ring overflowed (see --buffer, and the capture_loss alert)');
+    lossLogged = now;
+    lossySeconds = 0;
+  };
   const rollSecond = (now: number) => {
     const counters = source.stats();
     const record = secondStats.roll(now, { interfaces: counters, process: cpu.read(now) });
+    if (source.kind === 'live') reportCaptureLoss(now, record.interfaces);
     sinks.write(record);
     sinks.flush();
     packetsTotal += record.packets;

@@ -17,7 +17,7 @@ import type { LoopyRecord } from '../analyze/records.js';
 import type { Packet } from '../decode/packet.js';
 import { DEFAULT_LOCAL_NETS, LocalNets } from './local-nets.js';
 import type { InterfaceCounters, InterfaceSecond, StatsExtra, StatsSecond, TopTalker } from './stats-record.js';
-import { firstSorted } from './top-n.js';
+import { firstSortedIndexes } from './top-n.js';
 
 export type { InterfaceCounters, ProcessCounters, StatsExtra, StatsSecond, TopTalker, InterfaceSecond, DnsSecond } from './stats-record.js';
 
@@ -206,8 +206,7 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   private topTalkers(): TopTalker[] {
     const t = this.talkers;
     if (this.topN === 0 || t.size === 0) return [];
-    const slots = Array.from({ length: t.size }, (_, slot) => slot);
-    const top = firstSorted(slots, this.topN, (a, b) => t.bytes[b] - t.bytes[a] || t.packets[b] - t.packets[a] || t.compareAddresses(a, b));
+    const top = firstSortedIndexes(t.size, this.topN, (a, b) => t.bytes[b] - t.bytes[a] || t.packets[b] - t.packets[a] || t.compareAddresses(a, b));
     return top.map((slot) => ({ host: t.textOf(slot), bytes: t.bytes[slot], packets: t.packets[slot], flows: t.flows[slot], local: t.local[slot] === 1 }));
   }
 

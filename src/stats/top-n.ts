@@ -124,6 +124,13 @@ export class TopN<T> {
   }
 }
 
+/** firstSorted over the indexes 0 … count − 1, without an array of them. */
+export function firstSortedIndexes(count: number, n: number, compare: (a: number, b: number) => number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) insertSorted(out, i, n, compare);
+  return out;
+}
+
 /**
  * The first `n` items of `[...items].sort(compare)`, ties in input order as the stable sort leaves them,
  * in one pass keeping only n: a report's top 8 of 100k conversations needs no sort of all of them.

@@ -5,6 +5,7 @@
 import type { DetectorRegistration } from '../types.js';
 import { arpSpoof } from './arp-spoof.js';
 import { blocklist } from './blocklist.js';
+import { captureLoss } from './capture-loss.js';
 import { dnsTunnel } from './dns-tunnel.js';
 import { hostSweep } from './host-sweep.js';
 import { icmpFlood } from './icmp-flood.js';
@@ -26,4 +27,5 @@ export const DETECTORS: readonly DetectorRegistration[] = [
   blocklist,
   arpSpoof,
   newService,
+  captureLoss,
 ] as unknown as readonly DetectorRegistration[];
