@@ -18,6 +18,7 @@ export interface AgentCliOptions {
   statsOut?: string;
   detect?: boolean;
   detectConfig?: string;
+  evidence?: string;
   stdout?: boolean;
   read?: string;
   speed?: string;
@@ -60,6 +61,7 @@ export function registerAgent(program: Command): void {
     .option('--loop', 'replay the file again and again')
     .option('--no-detect', 'run no detection (no alerts)')
     .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
+    .option('--evidence <dir>', 'write the pcap of the packets around each alert into this directory (default DATA/evidence)')
     .option('--stay', 'after a replay ends, keep serving its history to clients until stopped')
     .option('--max-flows <n>', 'flow table size (default 262144)')
     .option('--local-net <cidr>', 'a network that counts as local for in/out (repeat; default private ranges)', collect)
@@ -97,6 +99,7 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
     statsOut: o.statsOut,
     detect: o.detect === false ? false : undefined,
     detectConfig: o.detectConfig,
+    evidence: o.evidence,
     stdout: o.stdout,
     read: o.read,
     speed: numeric(o.speed),

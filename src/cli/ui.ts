@@ -4,20 +4,19 @@
  * config names. `--local` (what `npm start` runs) starts an agent here first and stops it on quit.
  */
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { defaultConfigDir, loadClientConfig } from '../client/client-config.js';
 import { connectAgent } from '../client/connect-agent.js';
 import type { AgentClient } from '../client/agent-client.js';
 import type { LocalAgent } from '../ui/launch/local-agent.js';
+import { nodeScript } from '../ui/launch/node-script.js';
 import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom } from './agent-target-options.js';
 import { UsageError } from './errors.js';
 
 interface UiOptions extends AgentTargetOptions {
   local?: boolean;
   replay?: boolean;
-  sample: string;
+  sample?: string;
 }
 
 export function registerUi(program: Command): void {
@@ -27,18 +26,11 @@ export function registerUi(program: Command): void {
       .description('full-screen terminal UI over one or more agents (? for keys, q to quit)')
       .argument('[targets...]', 'unix:PATH, tls://HOST:PORT, ssh://[USER@]HOST[:PORT] or names from ~/.config/loopy/config.json (default: every agent there)')
       .option('--local', 'start an agent here first (live if this user can capture, else replaying --sample in a loop) and stop it on quit')
-      .option('--sample <file>', 'the capture --local replays when it cannot capture', 'samples/demo.pcap')
+      .option('--sample <file>', 'the capture --local replays when it cannot capture (default: the demo capture, made on first use)')
       .option('--replay', 'with --local: replay the sample even when live capture is possible'),
   ).action(async (targets: string[], options: UiOptions) => {
     process.exitCode = await runUiCommand(targets, options);
   });
-}
-
-/** This CLI's entry for the agent child: dist/cli/main.js, or src/cli/main.ts under tsx (development). */
-function cliEntry(): string[] {
-  const js = fileURLToPath(new URL('./main.js', import.meta.url));
-  if (existsSync(js)) return [js];
-  return ['--import', 'tsx', fileURLToPath(new URL('./main.ts', import.meta.url))];
 }
 
 async function runUiCommand(targets: string[], options: UiOptions): Promise<number> {
@@ -50,13 +42,15 @@ async function runUiCommand(targets: string[], options: UiOptions): Promise<numb
     if (names.length === 0) throw new UsageError(`no agents to watch: give TARGETs (e.g. loopy ui unix:/run/loopy/agent.sock) or name them in ${configPath}`);
   }
   let local: LocalAgent | undefined;
+  const say = (line: string) => process.stderr.write(`loopy: ${line}\n`);
   if (options.local) {
-    process.stderr.write('loopy: starting a local agent…\n');
+    say('starting a local agent…');
     const { startLocalAgent } = await import('../ui/launch/local-agent.js');
-    local = await startLocalAgent({ cli: cliEntry(), sample: options.sample, forceReplay: options.replay === true }).catch((err: Error) => {
+    const sample = options.sample === undefined ? undefined : resolve(options.sample);
+    local = await startLocalAgent({ cli: nodeScript(new URL('./main.js', import.meta.url)), sample, forceReplay: options.replay === true, say }).catch((err: Error) => {
       throw new UsageError(err.message);
     });
-    process.stderr.write(`loopy: local agent ${local.plan.reason}\n`);
+    say(`local agent ${local.plan.reason}; evidence pcaps go to ${local.evidenceDir}`);
     names.unshift(local.target);
   }
   const connectOptions = connectOptionsFrom(options, 'loopy-ui');
@@ -75,6 +69,8 @@ async function runUiCommand(targets: string[], options: UiOptions): Promise<numb
   } finally {
     for (const c of clients) c.close();
     await local?.stop();
+    // After the UI has left the alternate screen, so the line stays on the terminal.
+    if (local) say(`local agent stopped; its evidence pcaps are kept in ${local.evidenceDir}`);
   }
   return 0;
 }

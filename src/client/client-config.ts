@@ -4,15 +4,14 @@
  * Validated with zod; every error names the key (agents.web1.target) and the file.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { z } from 'zod';
 import { AGENT_NAME, type ParsedTarget, TargetError, parseTarget } from './target.js';
+import { userDir } from './user-dirs.js';
 
 /** ~/.config/loopy, or $XDG_CONFIG_HOME/loopy; LOOPY_CONFIG_DIR overrides both (tests, several setups). */
 export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.LOOPY_CONFIG_DIR) return env.LOOPY_CONFIG_DIR;
-  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'loopy');
+  return userDir('config', env);
 }
 
 const agentEntry = z

@@ -1,7 +1,7 @@
 /** Detection runs in the agent as in `loopy read`: a replayed port scan comes out as one alert record. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { cliCommand, runCli } from '../test-support/cli.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 
-test('the agent raises the alert of a replayed port scan, and none with --no-detect', async () => {
+test('the agent raises the alert of a replayed port scan, none with --no-detect, and keeps its evidence in --evidence DIR', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'loopy-agent-detect-'));
   chmodSync(dir, 0o755); // an agent started as root drops to nobody and must reach its data directory
   const file = join(dir, 'scan.pcap');
@@ -17,12 +17,20 @@ test('the agent raises the alert of a replayed port scan, and none with --no-det
   const run = (extra: string[]) => {
     const r = runCli(['agent', '-r', file, '--max', '--stdout', '--data', join(dir, `data${extra.length}`), '--listen', `unix:${join(dir, `a${extra.length}.sock`)}`, ...extra]);
     assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; detector?: string; state?: string });
+    return r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; detector?: string; state?: string; alert_id?: string; evidence?: { pcap?: string } });
   };
   const alerts = run([]).filter((r) => r.type === 'alert');
   assert.deepEqual([...new Set(alerts.map((a) => a.detector))], ['port_scan']);
   assert.ok(alerts.some((a) => a.state === 'open'));
   assert.equal(run(['--no-detect']).filter((r) => r.type === 'alert').length, 0);
+  // --evidence: the pcaps go there (as `loopy ui --local` keeps them), not under the data directory.
+  const evidence = join(dir, 'kept', 'evidence');
+  const kept = run(['--evidence', evidence]).filter((r) => r.type === 'alert');
+  assert.ok(kept.length > 0);
+  for (const a of kept) assert.equal(a.evidence?.pcap, join(evidence, `${a.alert_id}.pcap`));
+  assert.ok(readdirSync(evidence).some((f) => f.endsWith('.pcap')));
+  assert.equal(statSync(evidence).mode & 0o777, 0o700);
+  assert.ok(!existsSync(join(dir, 'data2', 'evidence')));
 });
 
 /** The CLI as a child process without blocking this process's event loop (the webhook receiver runs here). */

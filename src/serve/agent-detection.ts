@@ -1,5 +1,7 @@
-import { join } from 'node:path';
+import { chownSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { AlertRecord } from '../analyze/records.js';
+import { makeDirectory } from '../capture/directories.js';
 import { defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js';
 import { DetectionEngine } from '../detect/detection-engine.js';
 import { AlertDelivery } from '../detect/delivery/index.js';
@@ -8,12 +10,12 @@ import type { AlertAcks } from './alert-acks.js';
 import type { AlertControl } from './server.js';
 
 /**
- * Detection in the agent: the same detectors as `loopy read`, fed live; evidence pcaps under DATA/evidence;
+ * Detection in the agent: the same detectors as `loopy read`, fed live; evidence pcaps in `evidenceDir`;
  * alerts also to the webhook and syslog the detection config names; alert ids seeded per agent start so two
  * agents (or two runs) never repeat one.
  */
 export function agentDetection(
-  dataDir: string,
+  evidenceDir: string,
   configFile: string | undefined,
   onAlert: (alert: AlertRecord) => void,
   onGiveUp: (target: string, alert: AlertRecord, error: Error) => void,
@@ -29,9 +31,25 @@ export function agentDetection(
       onAlert(alert);
       sendOn?.deliver(alert);
     },
-    evidence: directoryEvidenceSink(join(dataDir, 'evidence')),
+    evidence: directoryEvidenceSink(evidenceDir),
   });
   return { detection, delivery: sendOn };
+}
+
+/**
+ * An evidence directory given with --evidence, made at start so a mistake is one line then, not a failed write
+ * at the first alert: parents 0755, itself 0700 and, made by root, owned by the user the agent becomes. One
+ * that exists is used as it is. (The default, DATA/evidence, is made by the first evidence file.)
+ */
+export function prepareEvidenceDir(dir: string, owner?: { uid: number; gid: number }): void {
+  makeDirectory(dirname(dir), 0o755);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw err;
+  }
+  if (owner) chownSync(dir, owner.uid, owner.gid);
 }
 
 /** Acknowledge (kept by `acks`: in memory while open, in the store for good) and suppress, as clients ask. */

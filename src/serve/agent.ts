@@ -10,6 +10,7 @@
 import { createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import { Pipeline } from '../analyze/pipeline.js';
 import type { LoopyRecord } from '../analyze/records.js';
 import { BatchFilter } from '../capture/bpf-filter.js';
@@ -30,7 +31,7 @@ import type { AgentStatus } from './status.js';
 import type { Topic } from './protocol/messages.js';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
 import { openAgentHistory } from './history.js';
-import { agentDetection, alertControl } from './agent-detection.js';
+import { agentDetection, alertControl, prepareEvidenceDir } from './agent-detection.js';
 import { AlertAcks } from './alert-acks.js';
 
 export interface AgentDeps {
@@ -104,6 +105,9 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   if (settings.filter) BatchFilter.validate(settings.filter);
   const target = dropTarget(settings.user, privileges);
   attempt(() => prepareDataDir(settings.dataDir, target), `cannot use ${settings.dataDir} as the data directory`, '--data DIR');
+  if (settings.evidenceDir && settings.detect !== false) {
+    attempt(() => prepareEvidenceDir(settings.evidenceDir!, target), `cannot use ${settings.evidenceDir} as the evidence directory`, '--evidence DIR');
+  }
   const streams: Array<{ sink: NdjsonSink; close: boolean }> = [];
   if (settings.statsOut) {
     const fd = attempt(() => openSync(settings.statsOut!, 'a', 0o600), `cannot open ${settings.statsOut}`, '--stats-out FILE');
@@ -118,7 +122,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   // once the engine runs, after everything below exists.
   const detecting = settings.detect === false
     ? undefined
-    : agentDetection(settings.dataDir, settings.detectConfig, (alert) => onAlert(alert), (target, alert, error) =>
+    : agentDetection(settings.evidenceDir ?? join(settings.dataDir, 'evidence'), settings.detectConfig, (alert) => onAlert(alert), (target, alert, error) =>
         log.warn({ target, alert_id: alert.alert_id, err: error.message }, 'alert not delivered'));
   const detection = detecting?.detection;
   // A serving agent keeps history under its data directory (tests and library use pass their own, or none).

@@ -41,6 +41,7 @@ export const agentConfigSchema = z.strictObject({
   statsOut: word('a file path').optional(),
   detect: flag.optional(),
   detectConfig: word('a file path').optional(),
+  evidence: word('a directory path').optional(),
   stdout: flag.optional(),
   read: word('a capture file path').optional(),
   speed: z.number({ error: 'expected a replay speed factor above 0 (1 = real time)' })
@@ -82,6 +83,7 @@ export const FLAG_OF: Record<keyof AgentConfig, string> = {
   statsOut: '--stats-out',
   detect: '--no-detect',
   detectConfig: '--detect-config',
+  evidence: '--evidence',
   stdout: '--stdout',
   read: '-r',
   speed: '--speed',
@@ -117,6 +119,8 @@ export interface AgentSettings {
   /** Detection (default on) and its settings file (thresholds, allow-lists, delivery). */
   detect?: boolean;
   detectConfig?: string;
+  /** Where evidence pcaps go; undefined: DATA/evidence. */
+  evidenceDir?: string;
   stdout: boolean;
   maxFlows?: number;
   localNets?: string[];
@@ -294,6 +298,7 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
     statsOut: c.statsOut,
     detect: c.detect ?? true,
     detectConfig: c.detectConfig,
+    evidenceDir: c.evidence,
     stdout: c.stdout ?? false,
     maxFlows: c.maxFlows,
     localNets: c.localNets,

@@ -1,13 +1,10 @@
 /** Runs the `loopy` CLI as a user would: a child process, real files, real pipes. */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { nodeScript } from '../ui/launch/node-script.js';
 
 /** The command that starts the CLI: dist/cli/main.js after `npm run build`, or the .ts source under tsx. */
 export function cliCommand(): string[] {
-  const js = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  if (existsSync(js)) return [process.execPath, js];
-  return [process.execPath, '--import', 'tsx', fileURLToPath(new URL('../cli/main.ts', import.meta.url))];
+  return [process.execPath, ...nodeScript(new URL('../cli/main.js', import.meta.url))];
 }
 
 export function runCli(args: string[], options: { input?: Buffer; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
