@@ -45,6 +45,20 @@ describe('loopy agent through a 1 M-SYN spoofed flood', { skip: skipReason() }, 
   const root = mkdtempSync(join(tmpdir(), 'loopy-flood-'));
   const pair = new NamespacePair('lfl', { addresses: false });
   before(() => pair.setUp());
+
+  /** `loopy agent` capturing on the pair's A side, as root, with no config file; resolves once it captures. */
+  async function capturingAgent(name: string, extra: string[]): Promise<{ agent: JsonChild; data: string; socket: string }> {
+    const noConfig = join(root, `${name}.json`);
+    writeFileSync(noConfig, '{}');
+    const data = join(root, `data-${name}`);
+    const socket = join(data, 'agent.sock');
+    const agent = startAgentIn(pair.nsA, ['--config', noConfig, '-i', pair.ifA, '--data', data, '--listen', `unix:${socket}`, '--user', 'root', ...extra]);
+    if (!(await agent.until(() => agent.err.some((l) => typeof l.msg === 'string' && l.msg.startsWith('capturing on '))))) {
+      await agent.stop();
+      assert.fail(`the agent did not start: ${agent.stderrText}`);
+    }
+    return { agent, data, socket };
+  }
   after(() => {
     pair.tearDown();
     rmSync(root, { recursive: true, force: true });
@@ -53,13 +67,8 @@ describe('loopy agent through a 1 M-SYN spoofed flood', { skip: skipReason() }, 
   test('peak RSS within 350 MB, no packet lost, the flood named, every detection table within its bound', async () => {
     const capture = join(root, 'flood.pcap');
     await writeSynFlood(capture, { packets: SYNS, rate: RATE, seed: 7 });
-    const noConfig = join(root, 'empty.json');
-    writeFileSync(noConfig, '{}');
-    const data = join(root, 'data');
-    const socket = join(data, 'agent.sock');
-    const agent = startAgentIn(pair.nsA, ['--config', noConfig, '-i', pair.ifA, '--data', data, '--listen', `unix:${socket}`, '--user', 'root', '--max-flows', '50000']);
+    const { agent, data, socket } = await capturingAgent('flood', ['--max-flows', '50000']);
     try {
-      assert.ok(await agent.until(() => agent.err.some((l) => typeof l.msg === 'string' && l.msg.startsWith('capturing on '))), `the agent did not start: ${agent.stderrText}`);
       let peak = rssOf(agent.pid);
       const replay = new JsonChild(spawn('ip', ['netns', 'exec', pair.nsB, 'tcpreplay', '-q', `--pps=${RATE}`, '-i', pair.ifB, capture], { stdio: ['pipe', 'pipe', 'pipe'] }));
       const sampler = setInterval(() => (peak = Math.max(peak, rssOf(agent.pid))), 100);
@@ -89,14 +98,9 @@ describe('loopy agent through a 1 M-SYN spoofed flood', { skip: skipReason() }, 
   test('a stalled agent loses packets: a capture_loss alert names the interface, and the log says so', async () => {
     const capture = join(root, 'burst.pcap');
     await writeSynFlood(capture, { packets: 200_000, rate: 50_000, seed: 11, port: 80 });
-    const noConfig = join(root, 'empty-loss.json');
-    writeFileSync(noConfig, '{}');
-    const data = join(root, 'data-loss');
-    const socket = join(data, 'agent.sock');
     // A 1 MiB ring and the agent stopped for the replay: the kernel has nowhere to put most of the burst.
-    const agent = startAgentIn(pair.nsA, ['--config', noConfig, '-i', pair.ifA, '--data', data, '--listen', `unix:${socket}`, '--user', 'root', '--buffer', '1']);
+    const { agent, socket } = await capturingAgent('loss', ['--buffer', '1']);
     try {
-      assert.ok(await agent.until(() => agent.err.some((l) => typeof l.msg === 'string' && l.msg.startsWith('capturing on '))), `the agent did not start: ${agent.stderrText}`);
       process.kill(agent.pid, 'SIGSTOP');
       const replay = spawnSync('ip', ['netns', 'exec', pair.nsB, 'tcpreplay', '-q', '--pps=50000', '-i', pair.ifB, capture], { encoding: 'utf8', timeout: 30_000 });
       process.kill(agent.pid, 'SIGCONT');

@@ -19,7 +19,7 @@ export interface PacketRingOptions {
   snaplen?: number;
   /** Frame slots (default bytes / 256: a quarter of a million in 64 MiB; more small frames than that are seconds of no use). */
   slots?: number;
-  /** Bytes per chunk of the ring (default 8 MiB, or the whole ring when smaller): a batch fits in one. */
+  /** Bytes per chunk of the ring (default 4 MiB, or the whole ring when smaller): a live batch (2 MiB at most) fits in one, and what is held past the frames is at most a few. */
   chunkBytes?: number;
 }
 
@@ -56,7 +56,7 @@ export class PacketRing {
     const bytes = Math.max(4096, Math.floor(options.bytes ?? 64 * 1024 * 1024));
     this.snaplen = Math.max(64, Math.floor(options.snaplen ?? 1600));
     this.slots = Math.max(16, Math.floor(options.slots ?? bytes / 256));
-    this.chunkBytes = Math.min(bytes, Math.max(4096, Math.floor(options.chunkBytes ?? 8 * 1024 * 1024)));
+    this.chunkBytes = Math.min(bytes, Math.max(4096, Math.floor(options.chunkBytes ?? 4 * 1024 * 1024)));
     // A frame never straddles two chunks.
     this.snaplen = Math.min(this.snaplen, this.chunkBytes);
     this.chunks = new Array<Buffer | undefined>(Math.ceil(bytes / this.chunkBytes)).fill(undefined);
@@ -186,7 +186,7 @@ export class PacketRing {
     const n = this.chunks.length;
     const span = (writing - oldest + n) % n;
     // When the frame slots, not the bytes, bound the ring (a flood of small frames), the writer reaches a
-    // new chunk every second or so: a spare saves allocating 8 MiB each time and leaving the old to the GC.
+    // new chunk every second or so: a spare saves allocating a chunk each time and leaving the old to the GC.
     for (let k = span + 1; k < n; k++) this.release((oldest + k) % n, true);
   }
 
