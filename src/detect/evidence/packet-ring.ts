@@ -17,7 +17,7 @@ export interface PacketRingOptions {
   bytes?: number;
   /** Bytes kept of each frame (default 1600). */
   snaplen?: number;
-  /** Frame slots (default bytes / 256: a quarter of a million in 64 MiB; more small frames than that are seconds of no use). */
+  /** Frame slots (default bytes / 512: 131,072 in 64 MiB, over a second of a 100 kpps flood of small frames, while an evidence file holds 10,000 at most). */
   slots?: number;
   /** Bytes per chunk of the ring (default 4 MiB, or the whole ring when smaller): a live batch (2 MiB at most) fits in one, and what is held past the frames is at most a few. */
   chunkBytes?: number;
@@ -55,7 +55,7 @@ export class PacketRing {
   constructor(options: PacketRingOptions = {}) {
     const bytes = Math.max(4096, Math.floor(options.bytes ?? 64 * 1024 * 1024));
     this.snaplen = Math.max(64, Math.floor(options.snaplen ?? 1600));
-    this.slots = Math.max(16, Math.floor(options.slots ?? bytes / 256));
+    this.slots = Math.max(16, Math.floor(options.slots ?? bytes / 512));
     this.chunkBytes = Math.min(bytes, Math.max(4096, Math.floor(options.chunkBytes ?? 4 * 1024 * 1024)));
     // A frame never straddles two chunks.
     this.snaplen = Math.min(this.snaplen, this.chunkBytes);
