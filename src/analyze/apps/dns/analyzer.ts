@@ -2,10 +2,15 @@
  * The DNS application analyzer: UDP datagrams are one message each; TCP arrives reassembled (the dispatch's
  * stream adapter) and is framed per direction (tcp-framing.ts). Every parsed message goes to the optional onMessage hook (for detectors) and,
  * for the opcodes Zeek tracks (QUERY, NOTIFY, UPDATE), to the transaction table that emits dns records.
+ *
+ * On the packet loop a message is parsed in place into the analyzer's one DnsWire (offsets, counts, no
+ * strings); the strings a record holds are read from the bytes when the record is made. Per flow it keeps a
+ * bit (service confirmed) in a PairIndex, and objects only for DNS over TCP (the framing of each direction).
  */
 import { defineWeird } from '../../../decode/weirds.js';
 import type { AnalyzerContext, AppAnalyzer } from '../types.js';
-import { parseDnsMessage, type DnsMessage } from './message.js';
+import { DnsWire, parseDnsMessage, type DnsMessage } from './message.js';
+import { PairIndex } from './pair-index.js';
 import { DnsTcpFraming, type DnsTcpHandlers } from './tcp-framing.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_QUERY_TIMEOUT, DnsTransactions } from './transactions.js';
 import { OPCODE } from './type-names.js';
@@ -17,7 +22,7 @@ const W_DNS_TCP_TRUNCATED_MESSAGE = defineWeird('dns_tcp_truncated_message');
 export type DnsMessageHook = (msg: DnsMessage, flowId: number, fromOrig: boolean, ts: number) => void;
 
 export interface DnsAnalyzerOptions {
-  /** Called for every message that parsed at least its header (msg.error says whether it parsed whole). */
+  /** Called for every message that parsed at least its header (msg.error says whether it parsed whole); it costs a second parse into objects. */
   onMessage?: DnsMessageHook;
   /** Seconds of capture time an unanswered query waits before it is reported (default 10). */
   queryTimeout?: number;
@@ -25,15 +30,17 @@ export interface DnsAnalyzerOptions {
   maxPending?: number;
 }
 
-interface FlowState {
-  confirmed: boolean;
-  /** TCP only: each direction's framing, from its first delivery on. */
+/** TCP only: each direction's framing, from its first delivery on. */
+interface TcpFlow {
   orig: DnsTcpFraming | null;
   resp: DnsTcpFraming | null;
 }
 
 export class DnsAnalyzer implements AppAnalyzer {
-  private readonly flows = new Map<number, FlowState>();
+  /** (flowId, 0) → 1 once the flow's service is confirmed. */
+  private readonly confirmed = new PairIndex();
+  private readonly tcpFlows = new Map<number, TcpFlow>();
+  private readonly wire = new DnsWire();
   readonly transactions: DnsTransactions;
   private readonly onMessage: DnsMessageHook | undefined;
 
@@ -59,11 +66,14 @@ export class DnsAnalyzer implements AppAnalyzer {
   }
 
   onFlowEnd(flowId: number): void {
-    const flow = this.flows.get(flowId);
-    flow?.orig?.end();
-    flow?.resp?.end();
+    const tcp = this.tcpFlows.get(flowId);
+    if (tcp !== undefined) {
+      tcp.orig?.end();
+      tcp.resp?.end();
+      this.tcpFlows.delete(flowId);
+    }
     this.transactions.flowEnd(flowId);
-    this.flows.delete(flowId);
+    this.confirmed.delete(flowId, 0);
   }
 
   advance(now: number): void {
@@ -71,23 +81,19 @@ export class DnsAnalyzer implements AppAnalyzer {
   }
 
   finish(): void {
-    for (const flow of this.flows.values()) {
+    for (const flow of this.tcpFlows.values()) {
       flow.orig?.end();
       flow.resp?.end();
     }
-    this.flows.clear();
+    this.tcpFlows.clear();
+    this.confirmed.clear();
     this.transactions.finish();
-  }
-
-  private flow(flowId: number): FlowState {
-    let flow = this.flows.get(flowId);
-    if (!flow) this.flows.set(flowId, (flow = { confirmed: false, orig: null, resp: null }));
-    return flow;
   }
 
   /** A TCP direction's framing, made on its first delivery (or gap). */
   private framing(flowId: number, fromOrig: boolean): DnsTcpFraming {
-    const flow = this.flow(flowId);
+    let flow = this.tcpFlows.get(flowId);
+    if (flow === undefined) this.tcpFlows.set(flowId, (flow = { orig: null, resp: null }));
     const existing = fromOrig ? flow.orig : flow.resp;
     if (existing !== null) return existing;
     const framing = new DnsTcpFraming(this.tcpHandlers(flowId, fromOrig), this.ctx.joinedMidStream(flowId, fromOrig));
@@ -100,8 +106,10 @@ export class DnsAnalyzer implements AppAnalyzer {
     const weirds = this.ctx.weirds;
     return {
       probe: (buf, offset, length) => {
-        const r = parseDnsMessage(buf, offset, length);
-        return r.ok ? r.msg.length : -1;
+        const w = this.wire;
+        const whole = w.parse(buf, offset, length) && w.error < 0;
+        w.release();
+        return whole ? w.length : -1;
       },
       message: (buf, offset, length, ts) => this.handle(flowId, fromOrig, buf, offset, length, ts),
       lost: (kind) => weirds.add(kind === 'gap' ? W_DNS_TCP_CONTENT_GAP : kind === 'bad_length' ? W_DNS_TCP_BAD_LENGTH : W_DNS_TCP_TRUNCATED_MESSAGE),
@@ -109,22 +117,30 @@ export class DnsAnalyzer implements AppAnalyzer {
   }
 
   private handle(flowId: number, fromOrig: boolean, buf: Buffer, offset: number, length: number, ts: number): void {
-    const r = parseDnsMessage(buf, offset, length);
+    this.onParsed(flowId, fromOrig, this.wire.parse(buf, offset, length), ts);
+    this.wire.release(); // the packet's bytes are not the analyzer's to keep
+  }
+
+  /** The message just parsed into this.wire (`parsed`: at least its header). */
+  private onParsed(flowId: number, fromOrig: boolean, parsed: boolean, ts: number): void {
+    const w = this.wire;
     const weirds = this.ctx.weirds;
-    if (!r.ok) weirds.add(defineWeird(r.weird));
-    const msg = r.msg;
-    if (!msg) return;
-    for (const w of msg.weirds) weirds.add(defineWeird(w));
-    const flow = this.flow(flowId);
-    if (r.ok && !flow.confirmed) {
-      flow.confirmed = true;
+    if (w.error >= 0) weirds.add(w.error);
+    if (!parsed) return;
+    for (let i = 0; i < w.weirdCount; i++) weirds.add(w.weirds[i]);
+    if (w.error < 0 && this.confirmed.get(flowId, 0) < 0) {
+      this.confirmed.set(flowId, 0, 1);
       this.ctx.confirmService(flowId, 'dns');
     }
-    this.onMessage?.(msg, flowId, fromOrig, ts);
+    if (this.onMessage !== undefined) {
+      // Objects for the hook, from a parse of its own (this.wire is left as it is).
+      this.onMessage(parseDnsMessage(w.buf, w.start, w.end - w.start).msg as DnsMessage, flowId, fromOrig, ts);
+    }
     // A header followed by bytes that are not questions is more likely not DNS at all: no transaction.
-    if (msg.questions.length < msg.qdcount) return;
-    if (msg.opcode !== OPCODE.QUERY && msg.opcode !== OPCODE.NOTIFY && msg.opcode !== OPCODE.UPDATE) return;
-    if (msg.qr) this.transactions.response(flowId, ts, msg);
-    else this.transactions.query(flowId, ts, msg);
+    if (w.questionCount < w.qdcount) return;
+    const opcode = w.opcode;
+    if (opcode !== OPCODE.QUERY && opcode !== OPCODE.NOTIFY && opcode !== OPCODE.UPDATE) return;
+    if (w.qr) this.transactions.response(flowId, ts, w);
+    else this.transactions.query(flowId, ts, w);
   }
 }

@@ -20,8 +20,8 @@ export function makeDnsRegistration(options: DnsAnalyzerOptions = {}): AppRegist
 export const dnsRegistration: AppRegistration = makeDnsRegistration();
 
 export { DnsAnalyzer, type DnsAnalyzerOptions, type DnsMessageHook } from './analyzer.js';
-export { parseDnsMessage, zeekZ, type DnsMessage, type DnsParseResult, type DnsQuestion, type DnsResourceRecord, type EdnsInfo, type EdnsOption } from './message.js';
+export { DnsWire, parseDnsMessage, zeekZ, type DnsMessage, type DnsParseResult, type DnsQuestion, type DnsResourceRecord, type EdnsInfo, type EdnsOption } from './message.js';
 export type { DnsRdata } from './rdata.js';
 export { qtypeName, qclassName, rcodeName, opcodeName, QTYPE, OPCODE } from './type-names.js';
-export { buildDnsRecord, formatAnswer } from './zeek-record.js';
+export { buildDnsRecord, formatAnswer, queryFieldsOf, type DnsQueryFields } from './zeek-record.js';
 export { diffAgainstTshark, parseTsharkDnsTsv, tsharkFieldsOf, type DnsDifference, type ObservedDnsMessage, type TsharkDnsRow } from './tshark-diff.js';

@@ -38,9 +38,10 @@ const visitedEnd = new Int32Array(MAX_POINTERS + 1);
 
 /**
  * Reads the name at `pos` of the message occupying buf[msgStart, msgEnd). Returns true and fills `out`,
- * or returns false with out.weird set (out.name is then meaningless).
+ * or returns false with out.weird set (out.name is then meaningless). With `withText` false the name is only
+ * checked: out.end is set, out.name is left alone, and no string is made.
  */
-export function readName(buf: Uint8Array, msgStart: number, msgEnd: number, pos: number, out: NameResult): boolean {
+export function readName(buf: Uint8Array, msgStart: number, msgEnd: number, pos: number, out: NameResult, withText = true): boolean {
   let p = pos;
   let limit = msgEnd;
   let end = -1;
@@ -69,14 +70,16 @@ export function readName(buf: Uint8Array, msgStart: number, msgEnd: number, pos:
     if (kind !== 0) return fail(out, W_DNS_BAD_LABEL_TYPE);
     if (len === 0) {
       out.end = end < 0 ? p + 1 : end;
-      out.name = length === 0 ? '' : text.toString('latin1', 0, length);
+      if (withText) out.name = length === 0 ? '' : text.toString('latin1', 0, length);
       return true;
     }
     if (p + 1 + len > limit) return fail(out, limit === msgEnd ? W_DNS_TRUNCATED_NAME : W_DNS_NAME_LOOP);
     wireLength += len + 1;
     if (wireLength > MAX_NAME_WIRE_LENGTH) return fail(out, W_DNS_NAME_TOO_LONG);
-    if (length > 0) text[length++] = 0x2e; // '.'
-    length = appendText(buf, p + 1, p + 1 + len, length);
+    if (withText) {
+      if (length > 0) text[length++] = 0x2e; // '.'
+      length = appendText(buf, p + 1, p + 1 + len, length);
+    }
     p += 1 + len;
   }
 }
