@@ -1,4 +1,4 @@
-/* listDevices() and libVersion(): what `loopy agent --list-interfaces` shows. */
+/* listDevices() and libVersion(): what `loopy -D` and `loopy --version` show. */
 #define _GNU_SOURCE
 #include "devices.h"
 

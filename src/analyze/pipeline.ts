@@ -34,6 +34,8 @@ export interface PipelineOptions {
   filter?: string;
   /** How the filter reads host-order fields (a capture file written big-endian says so once it is open). */
   filterOptions?: PacketFilterOptions | (() => PacketFilterOptions);
+  /** Stop after this many packets have passed the filter (tcpdump's -c); the batch that reaches it is cut there. */
+  packetLimit?: number;
 }
 
 export interface PipelineObserver extends EngineObserver {
@@ -46,6 +48,8 @@ export class Pipeline {
   private readonly filter: BatchFilter;
   private readonly batchObservers: Array<(batch: PacketBatch) => void> = [];
   private deltas: FlowDeltas | undefined;
+  /** Packets still to take under `packetLimit`; undefined without a limit. */
+  private remaining: number | undefined;
 
   constructor(options: PipelineOptions = {}) {
     this.engine = new Engine({
@@ -55,6 +59,7 @@ export class Pipeline {
       timeouts: options.timeouts,
     });
     this.filter = new BatchFilter(options.filter, options.filterOptions);
+    this.remaining = options.packetLimit;
   }
 
   /** Registers an observer; it hears from the next batch on. */
@@ -82,20 +87,37 @@ export class Pipeline {
     return this.filter.expression;
   }
 
-  /** One batch through the filter and the engine. */
+  /** One batch through the filter and the engine (past the packet limit, nothing more). */
   process(batch: PacketBatch): void {
-    for (let i = 0; i < this.batchObservers.length; i++) this.batchObservers[i](batch);
-    this.engine.processBatch(batch, this.filter.matches(batch));
+    const keep = this.filter.matches(batch);
+    const taken = this.remaining === undefined ? batch : this.takeWithinLimit(batch, keep, this.remaining);
+    for (let i = 0; i < this.batchObservers.length; i++) this.batchObservers[i](taken);
+    this.engine.processBatch(taken, keep);
+  }
+
+  /** True once `packetLimit` packets have been taken: the run is over. */
+  get limitReached(): boolean {
+    return this.remaining === 0;
+  }
+
+  /** The batch up to the frame that reaches the limit (observers never see frames past it), counted off. */
+  private takeWithinLimit(batch: PacketBatch, keep: Uint8Array | undefined, remaining: number): PacketBatch {
+    let frames = 0;
+    let kept = 0;
+    for (; frames < batch.count && kept < remaining; frames++) if (keep === undefined || keep[frames] !== 0) kept++;
+    this.remaining = remaining - kept;
+    return frames === batch.count ? batch : { ...batch, count: frames };
   }
 
   /**
-   * Every batch of the source. `between` runs after each batch (an output's back-pressure: await a drain);
-   * returning false stops the run early (the reader went away).
+   * Every batch of the source, or up to the packet limit. `between` runs after each batch (an output's
+   * back-pressure: await a drain); returning false stops the run early (the reader went away).
    */
   async run(source: AsyncIterable<PacketBatch>, between?: () => Promise<boolean | void> | boolean | void): Promise<void> {
     for await (const batch of source) {
       this.process(batch);
       if (between !== undefined && (await between()) === false) return;
+      if (this.limitReached) return;
     }
   }
 

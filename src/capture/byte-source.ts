@@ -66,6 +66,7 @@ export class StreamSource implements ByteSource {
   private pending: Buffer | undefined;
   private pendingAt = 0;
   private ended = false;
+  private closed = false;
   private failure: unknown;
   private wake: (() => void) | undefined;
   private readonly onReadable = () => this.notify();
@@ -90,6 +91,7 @@ export class StreamSource implements ByteSource {
   async read(target: Buffer, at: number, max: number): Promise<number> {
     if (max === 0) return 0;
     for (;;) {
+      if (this.closed) return 0;
       if (this.failure !== undefined) throw this.failure;
       const n = this.take(target, at, max);
       if (n > 0) return n;
@@ -106,6 +108,9 @@ export class StreamSource implements ByteSource {
     s.off('error', this.onError);
     // Leave the stream for its owner (stdin may be read again); just stop holding its data.
     this.pending = undefined;
+    // A read still waiting for data (a quiet `tcpdump -w -` when `loopy read -c` has its packets) ends now.
+    this.closed = true;
+    this.notify();
   }
 
   private notify(): void {

@@ -170,9 +170,11 @@ class CaptureFileReader implements CaptureFile {
         }
       }
     } finally {
-      // A caller that stopped early leaves a read under way: let it finish before the file is closed.
+      // A caller that stopped early leaves a read under way: a file's close waits for it to finish, a
+      // stream's ends it (it may wait for data that never comes).
+      const closing = source.close();
       await reading?.catch(() => undefined);
-      await source.close();
+      await closing;
     }
   }
 

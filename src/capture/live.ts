@@ -150,7 +150,7 @@ class MergedLiveCapture implements LiveCapture {
       });
     } catch (err) {
       this.close();
-      throw explainOpenError(err);
+      throw explainOpenError(err, addon);
     }
     Object.freeze(linkTypes);
     this.warnings = Object.freeze(warnings);
@@ -223,9 +223,27 @@ class MergedLiveCapture implements LiveCapture {
   }
 }
 
-function explainOpenError(err: unknown): unknown {
+function explainOpenError(err: unknown, addon: CaptureAddon): unknown {
   const e = err as { code?: string; message?: string };
   if (typeof e?.code !== 'string' || !e.code.startsWith('LOOPY_')) return err;
-  const message = e.code === 'LOOPY_CAPTURE_PERMISSION_DENIED' ? `${e.message}: ${PERMISSION_HINT}` : String(e.message);
-  return new LiveCaptureError(e.code, message);
+  if (e.code === 'LOOPY_CAPTURE_PERMISSION_DENIED') return new LiveCaptureError(e.code, `${e.message}: ${PERMISSION_HINT}`);
+  // A typo in -i is the likely cause: the names it could have been say so at once.
+  const others = e.code === 'LOOPY_CAPTURE_NO_SUCH_DEVICE' ? interfacesHere(addon) : undefined;
+  return new LiveCaptureError(e.code, others ? `${e.message}; ${others}` : String(e.message));
+}
+
+/** Past this many, the names of the rest are left out of a one-line error (a container host has hundreds). */
+const MAX_NAMED_INTERFACES = 16;
+
+/** "available: eth0, any, lo" for the line saying a device is not there, in libpcap's order (up ones first). */
+function interfacesHere(addon: CaptureAddon): string | undefined {
+  let names: string[];
+  try {
+    names = addon.listDevices().map((d) => d.name);
+  } catch {
+    return undefined;
+  }
+  if (names.length === 0) return 'this machine has no interface to capture on';
+  const more = names.length - MAX_NAMED_INTERFACES;
+  return `available: ${names.slice(0, MAX_NAMED_INTERFACES).join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
 }

@@ -3,8 +3,9 @@ export class UsageError extends Error {
   readonly code = 'LOOPY_USAGE';
 }
 
-export function parsePositiveInt(text: string, option: string, max = Number.MAX_SAFE_INTEGER): number {
+export function parsePositiveInt(text: string, option: string, max?: number): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0 || n > max) throw new UsageError(`${option} takes a whole number from 1 to ${max}, not '${text}'`);
+  const range = max === undefined ? '1 or more' : `from 1 to ${max}`;
+  if (!Number.isSafeInteger(n) || n <= 0 || n > (max ?? Infinity)) throw new UsageError(`${option} takes a whole number ${range}, not '${text}'`);
   return n;
 }

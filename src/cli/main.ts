@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './errors.js';
+import { versionLine } from './version.js';
 
 type Register = (program: Command) => void;
 
@@ -16,7 +17,11 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   query: async () => (await import('./query.js')).registerQuery,
   watch: async () => (await import('./watch.js')).registerWatch,
   ui: async () => (await import('./ui.js')).registerUi,
+  'list-interfaces': async () => (await import('./list-interfaces.js')).registerListInterfaces,
 };
+
+/** tcpdump's spellings of a command, for hands that know tcpdump: `loopy -D` is `loopy list-interfaces`. */
+const TCPDUMP_SPELLINGS: Record<string, string> = { '-D': 'list-interfaces', '--list-interfaces': 'list-interfaces' };
 
 // The reader went away (`loopy read x.pcap | head`): stop quietly, as Unix tools do.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -24,23 +29,41 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   process.exit(process.exitCode ?? 0);
 });
 
+const argv = [...process.argv];
+if (argv[2] !== undefined && Object.hasOwn(TCPDUMP_SPELLINGS, argv[2])) argv[2] = TCPDUMP_SPELLINGS[argv[2]];
+const named = argv[2];
+const isCommand = named !== undefined && Object.hasOwn(COMMANDS, named);
+const usageHint = isCommand ? `loopy ${named} --help` : 'loopy --help';
+
 const program = new Command();
 program
   .name('loopy')
   .description('Loopy: network traffic monitor — capture, flows, DNS, alerts, terminal UI')
-  .version('0.1.0')
-  .showHelpAfterError('(run loopy --help for usage)');
+  // Naming libpcap loads the capture addon, milliseconds every `loopy bridge` would pay: only when asked.
+  .version(versionLine({ libpcap: named === '-V' || named === '--version' }), '-V, --version', "print Loopy's version and its libpcap's")
+  // Commander's mistakes (unknown option, missing argument...) become one `loopy:` line and exit status 2,
+  // as ours do (UsageError); set before the commands are added, which inherit both.
+  .exitOverride()
+  .configureOutput({ outputError: (message, write) => write(`loopy: ${oneLine(message)}; see ${usageHint}\n`) });
 
-const named = process.argv[2];
-const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
-for (const name of wanted) (await COMMANDS[name]())(program);
+for (const name of isCommand ? [named] : Object.keys(COMMANDS)) (await COMMANDS[name]())(program);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof CommanderError) {
-    process.stderr.write(`loopy: ${(err as Error).message}\n`);
+program.parseAsync(argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // 0 for --help and --version; the message is already written, or the help is (loopy alone: to stderr).
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    return;
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`loopy: ${err.message}\n`);
     process.exitCode = 2;
     return;
   }
   process.stderr.write(`loopy: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exitCode = 70;
 });
+
+/** "error: unknown option '--jsn'\n(Did you mean --json?)" → "unknown option '--jsn' (Did you mean --json?)". */
+function oneLine(message: string): string {
+  return message.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
+}

@@ -74,7 +74,7 @@ function buildQuery(what: string, o: QueryCliOptions, now: number): HistoryQuery
 }
 
 export async function runQuery(target: string, what: string, o: QueryCliOptions): Promise<number> {
-  if (!(WHATS as readonly string[]).includes(what)) throw new UsageError(`loopy query: '${what}' is not one of ${WHATS.join(', ')}`);
+  if (!(WHATS as readonly string[]).includes(what)) throw new UsageError(`query: '${what}' is not one of ${WHATS.join(', ')}`);
   if (o.json && o.csv) throw new UsageError('give --json or --csv, not both');
   if (!(RESOLUTIONS as readonly string[]).includes(o.resolution)) throw new UsageError(`--resolution takes 1s, 1m or 1h, not '${o.resolution}'`);
   const now = Date.now() / 1000;

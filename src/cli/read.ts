@@ -21,6 +21,8 @@ export interface ReadOptions {
   json?: boolean;
   filter?: string;
   maxFlows?: string;
+  /** tcpdump's -c: stop after this many packets (of those the filter keeps). */
+  count?: string;
   /** false with --no-detect. */
   detect?: boolean;
   detectConfig?: string;
@@ -35,6 +37,7 @@ export function registerRead(program: Command): void {
     .option('-r, --read <file>', 'the capture file, as tcpdump -r takes it (- for standard input)')
     .option('--json', 'write NDJSON records (conn, dns, tls, http, alert, weird, summary) instead of the summary')
     .option('-f, --filter <expr>', 'tcpdump-syntax capture filter: keep only the packets it matches')
+    .option('-c, --count <n>', 'stop after this many packets (those the filter keeps), as tcpdump -c does')
     .option('--max-flows <n>', 'flow table size; the least recently active flow is evicted past it', '262144')
     .option('--no-detect', 'skip detection (no alert records, no Alerts section)')
     .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
@@ -44,14 +47,17 @@ export function registerRead(program: Command): void {
       if (source === undefined) throw new UsageError('read needs a capture file: loopy read FILE (or -r FILE, or - for standard input)');
       if (file !== undefined && options.read !== undefined) throw new UsageError(`read takes one capture file, not both ${file} and -r ${options.read}`);
       process.exitCode = await runRead(source, options, process.stdout, process.stderr);
+      // Done before the input is (-c): a pipe still open (tcpdump -w -) would keep loopy waiting for it.
+      if (source === '-') process.stdin.destroy();
     });
 }
 
 /** Runs `loopy read`; returns the exit status (0, or 1 when the file is damaged or unreadable). */
 export async function runRead(file: string, options: ReadOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
   const maxFlows = parsePositiveInt(options.maxFlows ?? '262144', '--max-flows', FLOW_SLOTS);
+  const packetLimit = options.count === undefined ? undefined : parsePositiveInt(options.count, '-c');
   const capture = openCaptureFile(file);
-  const pipeline = new Pipeline({ maxFlows, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
+  const pipeline = new Pipeline({ maxFlows, packetLimit, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
   const writer = options.json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable) : undefined;
   const report = options.json ? undefined : new ReadReport();
   const alerts = new AlertCollector();

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { captureAddonProblem } from '../capture/live-addon.js';
 import { cliCommand, runCli } from '../test-support/cli.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 
@@ -119,6 +120,14 @@ test('without the capture addon: live capture fails with one line saying what to
   const replay = run(['-r', capture, '--max', '--stdout', '--data', join(root, 'data-noaddon')]);
   assert.equal(replay.status, 0, replay.stderr);
   assert.equal(parse(replay.stdout).find((x) => x.type === 'summary')!.packets, truthPackets);
+});
+
+// As another user libpcap refuses the socket before it looks for the device: that line is the permission's.
+const liveSkip = captureAddonProblem() ? `capture addon: ${captureAddonProblem()}` : process.getuid?.() !== 0 ? 'needs root' : false;
+test('-i with an interface that is not there: one line naming those that are, exit 1', { skip: liveSkip }, () => {
+  const r = runCli(['agent', '--config', noConfig, '--listen', `unix:${join(root, 'nodev.sock')}`, '-i', 'loopy-nodev0', '--data', join(root, 'data-nodev')]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^loopy: cannot capture on loopy-nodev0: [^\n]*; available: [^\n]*\blo\b[^\n]*\n$/);
 });
 
 test('as root, a capture file only root may read is replayed after the drop to nobody, every round', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {

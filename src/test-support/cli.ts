@@ -7,10 +7,12 @@ export function cliCommand(): string[] {
   return [process.execPath, ...nodeScript(new URL('../cli/main.js', import.meta.url))];
 }
 
-export function runCli(args: string[], options: { input?: Buffer; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+/** `env` is added to this process's environment (e.g. LOOPY_CAPTURE_ADDON to play a machine without the addon). */
+export function runCli(args: string[], options: { input?: Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
   const [cmd, ...pre] = cliCommand();
   return spawnSync(cmd, [...pre, ...args], {
     input: options.input,
+    env: options.env && { ...process.env, ...options.env },
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
     maxBuffer: 256 * 1024 * 1024,

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
 import type { GroundTruth } from '../synth/generate.js';
 import { cliCommand, runCli } from '../test-support/cli.js';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH } from '../capture/pcap-writer.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 
 let dir: string;
@@ -21,6 +22,15 @@ before(async () => {
   file = join(dir, 'sample.pcap');
   writeFileSync(file, made.bytes);
 });
+
+const records = (ndjson: string) => ndjson.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** The first `n` packets of a classic little-endian pcap, as a file of their own. */
+function firstPackets(pcap: Buffer, n: number): Buffer {
+  let end = PCAP_FILE_HEADER_LENGTH;
+  for (let i = 0; i < n; i++) end += PCAP_RECORD_HEADER_LENGTH + pcap.readUInt32LE(end + 8);
+  return pcap.subarray(0, end);
+}
 
 test('read prints a summary that fits 80 columns', () => {
   const r = runCli(['read', file]);
@@ -81,6 +91,9 @@ test('read -f keeps only the packets the filter matches', { skip: addonProblem &
   assert.equal(r.status, 0, r.stderr);
   const summary = JSON.parse(r.stdout.trimEnd().split('\n').at(-1)!);
   assert.equal(summary.packets, truth.udpPackets);
+  const firstUdp = records(runCli(['read', file, '--json', '-f', 'udp', '-c', '10']).stdout);
+  assert.equal(firstUdp.at(-1)!.packets, 10, 'tcpdump -c counts the packets the filter keeps');
+  assert.equal((firstUdp.at(-1)!.protocols as Record<string, number>).udp, 10);
   const bad = runCli(['read', file, '-f', 'udp and and']);
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trimEnd().split('\n').length, 1);
@@ -98,4 +111,33 @@ test('read --json | head: the reader going away ends loopy quietly with status 0
   const r = spawnSync('bash', ['-c', `${cli} read '${file}' --json | head -1 > /dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
   assert.equal(r.stdout.trim(), '0', r.stderr);
   assert.equal(r.stderr, '');
+});
+
+test('read -c 10 stops after ten packets: the records of a file holding only those, summary included', () => {
+  const first10 = join(dir, 'first10.pcap');
+  writeFileSync(first10, firstPackets(readFileSync(file), 10));
+  const r = runCli(['read', file, '-c', '10', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = records(r.stdout).at(-1)!;
+  assert.equal(summary.type, 'summary');
+  assert.equal(summary.packets, 10);
+  assert.equal(r.stdout, runCli(['read', first10, '--json']).stdout);
+  const human = runCli(['read', file, '--count', '10']);
+  assert.equal(human.status, 0, human.stderr);
+  assert.match(human.stdout, /^ {2}10 packets, /m);
+});
+
+test('read - -c N ends once it has its packets, though the pipe feeding it stays open (tcpdump -w - |)', { timeout: 60_000 }, async (t) => {
+  const [cmd, ...pre] = cliCommand();
+  const child = spawn(cmd, [...pre, 'read', '-', '-c', '5', '--json'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A loopy that waits on (the failure this test is for) must not keep the test run waiting with it.
+  t.after(() => child.kill());
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  // More packets than it wants, then nothing: the pipe stays open, as a live tcpdump on a quiet link leaves it.
+  child.stdin.write(firstPackets(readFileSync(file), 20));
+  const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  child.stdin.destroy();
+  assert.equal(status, 0);
+  assert.equal(records(stdout).at(-1)!.packets, 5);
 });
