@@ -136,11 +136,6 @@ export class TrackedKeys<S> {
     this.options.release?.(e.state);
   }
 
-  /** Every key and its state, oldest first, for once-a-second passes; deleting the current key is allowed. */
-  *entries(): IterableIterator<[HostKey | string, S]> {
-    for (const [key, e] of this.map) yield [key, e.state];
-  }
-
   /** Every state and its key, oldest first, without an array per entry; deleting the current key is allowed. */
   forEach(fn: (state: S, key: HostKey | string) => void): void {
     this.map.forEach((e, key) => fn(e.state, key));

@@ -88,7 +88,7 @@ class ArpSpoofDetector implements Detector {
   }
 
   second(now: number): void {
-    for (const [ip, b] of this.bindings.entries()) {
+    this.bindings.forEach((b, ip) => {
       if (b.changed) {
         b.changed = false;
         this.raise(ip as number, b, b.lastChange);
@@ -98,7 +98,7 @@ class ArpSpoofDetector implements Detector {
         b.fired = false;
         b.changes = 0;
       }
-    }
+    });
   }
 
   private raise(ip: number, b: Binding, ts: number): void {

@@ -143,14 +143,14 @@ class DnsTunnelDetector implements Detector {
     if (now - this.swept < SWEEP_EVERY) return;
     this.swept = now;
     const since = now - this.cfg.window;
-    for (const [key, t] of this.tracks.entries()) {
+    this.tracks.forEach((t, key) => {
       if (t.last < since) {
         this.tracks.delete(key);
-        continue;
+        return;
       }
       t.encoded.prune(since);
       t.unusual.prune(since);
-    }
+    });
   }
 
   private raise(t: Track, ts: number): void {

@@ -119,7 +119,7 @@ class IcmpFloodDetector implements Detector {
   }
 
   private sweep(targets: TrackedKeys<Target>, now: number): void {
-    for (const [key, t] of targets.entries()) {
+    targets.forEach((t, key) => {
       const n = t.counter.value(now);
       if (n > t.peak) t.peak = n;
       if (t.fired && t.changed) {
@@ -127,7 +127,7 @@ class IcmpFloodDetector implements Detector {
         this.raise(t, t.last);
       }
       if (now - t.last > 2 * this.cfg.window) targets.delete(key);
-    }
+    });
   }
 
   private raise(t: Target, ts: number): void {

@@ -115,14 +115,14 @@ class NxdomainBurstDetector implements Detector {
     if (now - this.swept < SWEEP_EVERY) return;
     this.swept = now;
     const since = now - this.cfg.window;
-    for (const [key, c] of this.clients.entries()) {
+    this.clients.forEach((c, key) => {
       if (c.last < since) {
         this.clients.delete(key);
-        continue;
+        return;
       }
       c.names.prune(since);
       c.domains.prune(since);
-    }
+    });
   }
 
   private raise(c: Client, ts: number): void {

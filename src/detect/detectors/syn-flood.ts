@@ -150,14 +150,14 @@ class SynFloodDetector implements Detector {
 
   second(now: number): void {
     const idle = 2 * this.cfg.window;
-    for (const [key, t] of this.targets.entries()) {
+    this.targets.forEach((t, key) => {
       for (const [port, p] of t.ports) if (now - p.last > idle) t.ports.delete(port);
       if (t.fired && t.changed) {
         t.changed = false;
         this.raise(t, t.last);
       }
       if (now - t.last > idle) this.targets.delete(key);
-    }
+    });
   }
 
   private raise(t: Target, ts: number): void {
