@@ -50,7 +50,9 @@ test('WindowedSet keeps distinct items by last sighting; SlidingCounter estimate
 
 test('durations and rates for messages', () => {
   assert.equal(formatDuration(3.04), '3 s');
-  assert.equal(formatDuration(0.33), '0.3 s');
+  assert.equal(formatDuration(0.33), '330 ms');
+  assert.equal(formatDuration(0.014), '14 ms');
+  assert.equal(formatDuration(1.44), '1.4 s');
   assert.equal(formatDuration(95), '95 s');
   assert.equal(formatDuration(600), '10 min');
   assert.equal(formatRate(48_200_000), '48.2 MB/s');

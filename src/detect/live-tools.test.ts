@@ -227,6 +227,17 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     assert.ok(packets > 0);
   });
 
+  test('ping -f of 5000 echo requests → one icmp_flood on the target (its replies raise nothing on the sender)', async (t) => {
+    const { opens, delay } = await runCase('ping-flood', { detector: 'icmp_flood', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+      const t = Date.now() / 1000;
+      const r = await inPeer(['ping', '-f', '-q', '-n', '-c', '5000', '-w', '20', ADDR_AGENT], 30_000);
+      assert.equal(r.status, 0, `ping -f: ${r.stdout} ${r.stderr}`);
+      return t;
+    });
+    assert.ok(opens[0].evidence.counters.echo_requests >= 1000, JSON.stringify(opens[0].evidence.counters));
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started`);
+  });
+
   test('dig: 300 TXT queries for long random subdomains of one domain → dns_tunnel from the client', async (t) => {
     const { opens, delay } = await runCase('dns-tunnel', { detector: 'dns_tunnel', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
       // 48 random characters: one label past the detector's 40 (data encoded in base32 looks like this).

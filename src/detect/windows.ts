@@ -112,12 +112,21 @@ export class SlidingCounter {
   }
 }
 
-/** "3 s", "1.4 s", "12 min": a duration for an alert message. */
+/** "30 ms", "1.4 s", "12 min": a duration for an alert message (a flood can be over in milliseconds). */
 export function formatDuration(seconds: number): string {
-  if (seconds < 10) return `${Math.max(0, Math.round(seconds * 10) / 10)} s`;
+  if (seconds < 0.95) return `${Math.max(0, Math.round(seconds * 1000))} ms`;
+  if (seconds < 10) return `${Math.round(seconds * 10) / 10} s`;
   if (seconds < 120) return `${Math.round(seconds)} s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
   return `${Math.round(seconds / 360) / 10} h`;
+}
+
+/**
+ * Events a second over an incident, as measured: everything over its duration while that is shorter than
+ * the window (1,000 packets in 30 ms is 33,000/s, not the window's 1,000 / 2 s), the window's peak after.
+ */
+export function incidentRate(total: number, duration: number, peakInWindow: number, window: number): number {
+  return duration < window ? total / Math.max(duration, 0.001) : peakInWindow / window;
 }
 
 /** "48.2 MB/s": a byte rate for an alert message (decimal units, as network rates are quoted). */

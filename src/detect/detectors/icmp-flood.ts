@@ -13,7 +13,7 @@ import { count, detectorConfig, seconds } from '../detector-config.js';
 import { DistinctKeys } from '../distinct-count.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
-import { SlidingCounter, formatDuration } from '../windows.js';
+import { SlidingCounter, formatDuration, incidentRate } from '../windows.js';
 
 const config = detectorConfig({
   window: seconds(2),
@@ -62,10 +62,23 @@ function v6Hash(w: Uint32Array): number {
   return mix32(w[0] ^ mix32(w[1] ^ mix32(w[2] ^ mix32(w[3])))) | 0;
 }
 
+/** When a host last sent an echo request (capture time): the echo replies it gets are its answers. */
+interface Requester {
+  last: number;
+}
+
+const ECHO_REQUEST = 8;
+const ECHO_REPLY = 0;
+const ECHO6_REQUEST = 128;
+const ECHO6_REPLY = 129;
+
 class IcmpFloodDetector implements Detector {
   readonly name = 'icmp_flood';
   private readonly targets: TrackedKeys<Target>;
   private readonly targets6: TrackedKeys<Target>;
+  /** Hosts that sent echo requests lately, by family: a ping flood is one alert on its victim, not a second on its sender. */
+  private readonly requesters: TrackedKeys<Requester>;
+  private readonly requesters6: TrackedKeys<Requester>;
 
   constructor(
     private readonly cfg: Config,
@@ -73,10 +86,32 @@ class IcmpFloodDetector implements Detector {
   ) {
     this.targets = ctx.track<Target>('targets', cfg.maxTargets, { protect: (t) => t.fired });
     this.targets6 = ctx.track<Target>('targets6', cfg.maxTargets, { protect: (t) => t.fired });
+    this.requesters = ctx.track<Requester>('echo_requesters', cfg.maxTargets);
+    this.requesters6 = ctx.track<Requester>('echo_requesters6', cfg.maxTargets);
+  }
+
+  /**
+   * Echo requests mark their sender as a pinger; an echo reply to a host that pinged within the window is its
+   * answer and counts for nothing. Replies to a host that sent none (a smurf's reflected flood) still count.
+   */
+  private isAnswer(pkt: Packet, v6: boolean): boolean {
+    const type = pkt.icmpType;
+    if (type === (v6 ? ECHO6_REQUEST : ECHO_REQUEST)) {
+      const requesters = v6 ? this.requesters6 : this.requesters;
+      const key = v6 ? v6Hash(pkt.src) : pkt.src[0] | 0;
+      const r = requesters.get(key);
+      if (r !== undefined) r.last = pkt.ts;
+      else if (requesters.admit(key, pkt.ts)) requesters.add(key, { last: pkt.ts });
+      return false;
+    }
+    if (type !== (v6 ? ECHO6_REPLY : ECHO_REPLY)) return false;
+    const asked = (v6 ? this.requesters6 : this.requesters).peek(v6 ? v6Hash(pkt.dst) : pkt.dst[0] | 0);
+    return asked !== undefined && pkt.ts - asked.last <= this.cfg.window;
   }
 
   onIcmp(pkt: Packet): void {
     const v6 = pkt.ipVersion === 6;
+    if (this.isAnswer(pkt, v6)) return;
     const table = v6 ? this.targets6 : this.targets;
     const key = v6 ? v6Hash(pkt.dst) : pkt.dst[0] | 0;
     let t = table.get(key);
@@ -98,7 +133,7 @@ class IcmpFloodDetector implements Detector {
     t.counter.add(pkt.ts);
     t.total++;
     t.last = pkt.ts;
-    if (pkt.icmpType === 8 || pkt.icmpType === 128) t.echoRequests++;
+    if (pkt.icmpType === ECHO_REQUEST || pkt.icmpType === ECHO6_REQUEST) t.echoRequests++;
     if (t.sources.add(v6 ? v6Hash(pkt.src) : pkt.src[0] | 0)) t.sourceTexts.push(v6 ? formatIPv6(pkt.src) : formatIPv4(pkt.src[0]));
     if (t.fired) {
       t.changed = true;
@@ -116,6 +151,11 @@ class IcmpFloodDetector implements Detector {
   second(now: number): void {
     this.sweep(this.targets, now);
     this.sweep(this.targets6, now);
+    for (const requesters of [this.requesters, this.requesters6]) {
+      requesters.forEach((r, key) => {
+        if (now - r.last > this.cfg.window) requesters.delete(key);
+      });
+    }
   }
 
   private sweep(targets: TrackedKeys<Target>, now: number): void {
@@ -138,7 +178,7 @@ class IcmpFloodDetector implements Detector {
       key: t.text,
       ts,
       severity: 'medium',
-      message: `${t.text} received ${t.total} ICMP packets from ${from} in ${formatDuration(t.last - t.first)} (peak ${Math.round(t.peak / this.cfg.window)}/s)`,
+      message: `${t.text} received ${t.total} ICMP packets from ${from} in ${formatDuration(t.last - t.first)} (${Math.round(incidentRate(t.total, t.last - t.first, t.peak, this.cfg.window))}/s)`,
       src: single ? firstSource : undefined,
       dst: t.text,
       counters: { packets: t.total, in_window_peak: Math.round(t.peak), echo_requests: t.echoRequests, sources: t.sources.count },

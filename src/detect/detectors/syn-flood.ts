@@ -18,7 +18,7 @@ import { DistinctKeys, groupDigits } from '../distinct-count.js';
 import { FlowSample } from '../flow-sample.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
-import { SlidingCounter, formatDuration } from '../windows.js';
+import { SlidingCounter, formatDuration, incidentRate } from '../windows.js';
 
 const config = detectorConfig({
   window: seconds(5),
@@ -174,12 +174,12 @@ class SynFloodDetector implements Detector {
     const single = sources.count === 1 ? hostText(sources.first[0]) : undefined;
     const from = single ?? `${sources.describe()} sources`;
     const peak = port ? t.peak : t.hostPeak;
-    const rate = Math.round(peak / this.cfg.window);
+    const rate = Math.round(incidentRate(tally.total, t.last - t.first, peak, this.cfg.window));
     this.ctx.raise({
       key: t.text,
       ts,
       severity: 'high',
-      message: `${what} from ${from} in ${formatDuration(t.last - t.first)} (peak ${rate}/s)`,
+      message: `${what} from ${from} in ${formatDuration(t.last - t.first)} (${rate}/s)`,
       src: single,
       dst: t.text,
       counters: {
