@@ -92,7 +92,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   if (writer) await writer.end();
   else {
     const summary = renderReadSummary(file, capture.info()?.detail, report!);
-    stdout.write(detection ? withSection(summary, renderAlertsSection(alerts.incidents(), detection.detectors)) : summary);
+    stdout.write(detection ? withSection(summary, renderAlertsSection(alerts.incidents(), detection.detectors, 80, detection.stateReport())) : summary);
   }
   if (failure) {
     stderr.write(`loopy: ${failure.message}\n`);

@@ -3,6 +3,7 @@
  * its message, then when and where its evidence is. Plain lines; the caller fits them to the terminal.
  */
 import type { AlertRecord } from '../analyze/records.js';
+import type { TrackedKeysReport } from './tracked-keys.js';
 
 const RANK: Record<AlertRecord['severity'], number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
@@ -45,13 +46,24 @@ function wrap(first: string, text: string, width: number): string[] {
   return lines;
 }
 
-export function renderAlertsSection(alerts: readonly AlertRecord[], detectors: readonly string[], width = 80): string[] {
-  if (alerts.length === 0) return [`Alerts: none (${detectors.length} detectors ran)`];
-  const lines = [`Alerts (${alerts.length})`];
+export function renderAlertsSection(alerts: readonly AlertRecord[], detectors: readonly string[], width = 80, tables: readonly TrackedKeysReport[] = []): string[] {
+  const lines = alerts.length === 0 ? [`Alerts: none (${detectors.length} detectors ran)`] : [`Alerts (${alerts.length})`];
   for (const a of alerts) {
     lines.push(...wrap(`  ${a.severity.toUpperCase().padEnd(8)} `, `${a.detector}: ${a.message}`, width));
     const span = a.evidence.first_seen === a.evidence.last_seen ? clock(a.evidence.first_seen) : `${clock(a.evidence.first_seen)}-${clock(a.evidence.last_seen)}`;
     lines.push(...wrap(INDENT, `${span} UTC, alert ${a.alert_id}${a.evidence.pcap ? `, evidence ${a.evidence.pcap}` : ''}`, width));
+  }
+  return [...lines, ...pressureLines(tables, width)];
+}
+
+/** Tables whose bound cost something (keys declined or let go, items not recorded): counts may be short. */
+function pressureLines(tables: readonly TrackedKeysReport[], width: number): string[] {
+  const pressed = tables.filter((t) => t.declined + t.evicted + (t.itemsDeclined ?? 0) > 0);
+  if (pressed.length === 0) return [];
+  const lines = ['  Detection tables at their bounds (counts above may be short):'];
+  for (const t of pressed) {
+    const items = t.itemsDeclined ? `, ${t.itemsDeclined} items not recorded` : '';
+    lines.push(...wrap(INDENT, `${t.detector} ${t.table}: ${t.size}/${t.capacity} held, ${t.declined} new declined, ${t.evicted} let go${items}`, width));
   }
   return lines;
 }

@@ -8,6 +8,7 @@ import type { AlertRecord } from '../analyze/records.js';
 import { META_CAPLEN, META_OFFSET, META_STRIDE } from '../capture/batch.js';
 import { openCaptureFile } from '../capture/capture-file.js';
 import type { GroundTruth } from '../synth/generate.js';
+import { writeSynFlood } from '../synth/syn-flood.js';
 import { runCli } from '../test-support/cli.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 
@@ -92,4 +93,18 @@ test('--evidence DIR: a pcap per alert, named in the alert, holding the scanner\
   }
   assert.ok(packets >= 2 * truth.incidents[0].probes, `${packets} packets: each probe and its answer`);
   assert.equal(fromScanner, truth.incidents[0].probes + truth.incidents[0].open!.length, 'SYNs plus the RSTs to open ports');
+});
+
+test('a spoofed flood: the flood is named, and the summary says which detection tables reached their bounds', async () => {
+  const flood = join(dir, 'spoofed.pcap');
+  await writeSynFlood(flood, { packets: 30_000, rate: 10_000, seed: 3 });
+  const r = runCli(['read', flood]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /syn_flood: 198\.51\.100\.7 got 30000 TCP SYNs without a completed\s+handshake on/);
+  assert.match(r.stdout, /\(10000\/s\)/, 'the measured rate: 30,000 in 3 s');
+  const at = r.stdout.indexOf('Detection tables at their bounds');
+  assert.ok(at > 0, r.stdout);
+  // A quarter of port_scan's 20,000 sources taken as they came; the rest seen once and declined.
+  const m = /port_scan sources: (\d+)\/20000 held, (\d+) new declined/.exec(r.stdout.slice(at));
+  assert.ok(m && Number(m[1]) >= 5000 && Number(m[1]) < 6000 && Number(m[1]) + Number(m[2]) === 30_000, r.stdout.slice(at));
 });

@@ -122,11 +122,13 @@ export function formatDuration(seconds: number): string {
 }
 
 /**
- * Events a second over an incident, as measured: everything over its duration while that is shorter than
- * the window (1,000 packets in 30 ms is 33,000/s, not the window's 1,000 / 2 s), the window's peak after.
+ * Events a second over an incident, as measured: everything over its duration (1,000 packets in 30 ms is
+ * 33,000/s, not the window's 1,000 / 2 s). The windows' peaks are estimates from two buckets, and detectors
+ * that learn an outcome a second late see bunched times: the alert's counters keep those, the message the
+ * measured rate.
  */
-export function incidentRate(total: number, duration: number, peakInWindow: number, window: number): number {
-  return duration < window ? total / Math.max(duration, 0.001) : peakInWindow / window;
+export function incidentRate(total: number, duration: number): number {
+  return total / Math.max(duration, 0.001);
 }
 
 /** "48.2 MB/s": a byte rate for an alert message (decimal units, as network rates are quoted). */

@@ -178,7 +178,7 @@ class IcmpFloodDetector implements Detector {
       key: t.text,
       ts,
       severity: 'medium',
-      message: `${t.text} received ${t.total} ICMP packets from ${from} in ${formatDuration(t.last - t.first)} (${Math.round(incidentRate(t.total, t.last - t.first, t.peak, this.cfg.window))}/s)`,
+      message: `${t.text} received ${t.total} ICMP packets from ${from} in ${formatDuration(t.last - t.first)} (${Math.round(incidentRate(t.total, t.last - t.first))}/s)`,
       src: single ? firstSource : undefined,
       dst: t.text,
       counters: { packets: t.total, in_window_peak: Math.round(t.peak), echo_requests: t.echoRequests, sources: t.sources.count },

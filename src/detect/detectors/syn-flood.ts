@@ -174,7 +174,7 @@ class SynFloodDetector implements Detector {
     const single = sources.count === 1 ? hostText(sources.first[0]) : undefined;
     const from = single ?? `${sources.describe()} sources`;
     const peak = port ? t.peak : t.hostPeak;
-    const rate = Math.round(incidentRate(tally.total, t.last - t.first, peak, this.cfg.window));
+    const rate = Math.round(incidentRate(tally.total, t.last - t.first));
     this.ctx.raise({
       key: t.text,
       ts,
