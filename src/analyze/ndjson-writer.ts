@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { connJsonRoom, writeConnJson } from './flows/conn-json.js';
+import { connJsonRoom, connViewJsonRoom, writeConnJson, writeConnViewJson } from './flows/conn-json.js';
+import type { ConnView } from './flows/conn-record.js';
 import type { ConnRecord, DnsRecord } from './records.js';
 import { dnsJsonRoom, isEngineDnsRecord, writeDnsJson } from './apps/dns/dns-json.js';
 
@@ -65,6 +66,16 @@ export class NdjsonWriter {
       const buf = this.room(3 * line.length + 1);
       this.pos += buf.write(line, this.pos, 'utf8');
     }
+    this.buf[this.pos++] = 0x0a;
+    if (this.pos >= FLUSH_BYTES) this.flushBuffered();
+  }
+
+  /** A closed flow's conn line, read from the flow table (the same bytes as write(conn.record())). */
+  writeConn(conn: ConnView): void {
+    if (this.closed) return;
+    const history = conn.history();
+    const buf = this.room(connViewJsonRoom(history, conn.service) + 1);
+    this.pos = writeConnViewJson(buf, this.pos, conn, history);
     this.buf[this.pos++] = 0x0a;
     if (this.pos >= FLUSH_BYTES) this.flushBuffered();
   }

@@ -62,7 +62,11 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   const report = options.json ? undefined : new ReadReport();
   const alerts = new AlertCollector();
   // The outputs first, detection after them: an alert goes out after the record that raised it.
-  pipeline.observe({ onRecord: writer ? (r) => writer.write(r) : (r) => (r.type === 'alert' ? alerts.add(r as AlertRecord) : report!.add(r)) });
+  pipeline.observe(
+    writer
+      ? { onConn: (c) => writer.writeConn(c), onRecord: (r) => writer.write(r) }
+      : { onRecord: (r) => (r.type === 'alert' ? alerts.add(r as AlertRecord) : report!.add(r)) },
+  );
   const { detection, delivery } = setUpDetection(options, (alert) => {
     pipeline.emit(alert);
     delivery?.deliver(alert);

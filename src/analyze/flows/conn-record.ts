@@ -226,8 +226,9 @@ export class ConnView {
     return this.conns.historyOf(this.flow);
   }
 
-  connState(): string {
-    return connStateOf(this.conns, this.flow, this.proto, this.history());
+  /** The conn_state; pass the history when it was read already (it is worked out from the flags each time). */
+  connState(history = this.history()): string {
+    return connStateOf(this.conns, this.flow, this.proto, history);
   }
 }
 

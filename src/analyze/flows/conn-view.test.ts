@@ -10,6 +10,7 @@ import { openCaptureFile } from '../../capture/capture-file.js';
 import { generatedCapture } from '../../test-support/sample-frames.js';
 import { Pipeline } from '../pipeline.js';
 import type { ConnRecord, LoopyRecord } from '../records.js';
+import { connViewJsonRoom, writeConnViewJson } from './conn-json.js';
 import { CONN_NUMBERS, connKeyTexts, connProtoName } from './conn-record.js';
 
 test('onConn, onRecord and connRecords: false each get what they asked for; the view reads as the record', async () => {
@@ -27,6 +28,13 @@ test('onConn, onRecord and connRecords: false each get what they asked for; the 
       onConn: (conn) => {
         const record = conn.record();
         viewed.push(record);
+        // The JSON line written from the view is JSON.stringify's, byte for byte, within the room it asks for.
+        const history = conn.history();
+        const room = connViewJsonRoom(history, conn.service);
+        const buf = Buffer.alloc(room + 8);
+        const end = writeConnViewJson(buf, 4, conn, history);
+        assert.ok(end - 4 <= room);
+        assert.equal(buf.toString('utf8', 4, end), JSON.stringify(record));
         conn.numbers(numbers);
         const fields = record as unknown as Record<string, number | undefined>;
         CONN_NUMBERS.forEach((name, i) => assert.equal(Number.isNaN(numbers[i]) ? undefined : numbers[i], fields[name], name));
