@@ -7,11 +7,11 @@
 import { defineWeird } from '../../../decode/weirds.js';
 import type { TlsRecord } from '../../records.js';
 import type { AnalyzerContext, AppAnalyzer } from '../types.js';
-import { parseClientHello, parseServerHello, parseSslv2ClientHello, parseSslv2ServerHello, type ClientHello, type HelloResult, type ServerHello } from './hello.js';
-import { HelloSide, SIDE_FAILED, SIDE_PENDING, type HandshakeFound } from './hello-side.js';
-import { ja3sString, ja3String, md5Hex } from './ja3.js';
+import { alpnList, escapedText, HELLO_OK, HelloFields, parseClientHello, parseServerHello, parseSslv2ClientHello, parseSslv2ServerHello } from './hello.js';
+import { HelloSide, SIDE_DONE, SIDE_FAILED, SIDE_PENDING } from './hello-side.js';
+import { Ja3Writer } from './ja3.js';
 import { tlsCipherName, tlsVersionName } from './names.js';
-import { HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, SSLV2_CLIENT_HELLO, SSLV2_SERVER_HELLO } from './record-layer.js';
+import { FirstHandshake, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, SSLV2_CLIENT_HELLO, SSLV2_SERVER_HELLO } from './record-layer.js';
 
 const W_SSL_UNEXPECTED_HANDSHAKE = defineWeird('ssl_unexpected_handshake');
 
@@ -29,43 +29,61 @@ export interface TlsFlowRecord extends TlsRecord {
   ja3s?: string;
 }
 
+/** A flow until its record is out: what the record keeps of each hello (decoded when the hello is parsed). */
 class TlsFlow {
-  clientHello?: ClientHello;
-  serverHello?: ServerHello;
   ts = 0;
   weirdCounted = false;
-  /** A hello parsed: confirmService is due (called from settle, outside the hello callbacks). */
+  /** A hello parsed: confirmService is due (called from settle, outside the hello handling). */
   confirmDue = false;
   serviceConfirmed = false;
-  readonly client: HelloSide;
-  readonly server: HelloSide;
-
-  constructor(onFound: (flow: TlsFlow, fromOrig: boolean, m: HandshakeFound) => void, onFailed: (flow: TlsFlow, weird: number) => void) {
-    this.client = new HelloSide((m) => onFound(this, true, m), (w) => onFailed(this, w));
-    this.server = new HelloSide((m) => onFound(this, false, m), (w) => onFailed(this, w));
-  }
+  readonly client = new HelloSide();
+  readonly server = new HelloSide();
+  hasClientHello = false;
+  /** The client's highest offer. */
+  clientVersion = 0;
+  clientCipherCount = 0;
+  serverName: string | undefined = undefined;
+  clientAlpn: string[] | undefined = undefined;
+  ja3: string | undefined = undefined;
+  hasServerHello = false;
+  serverVersion = 0;
+  /** -1: the hello names no suite (SSLv2). */
+  cipher = -1;
+  serverAlpn: string | undefined = undefined;
+  ja3s: string | undefined = undefined;
 }
 
 export class TlsAnalyzer implements AppAnalyzer {
   /** Flows whose record is not out yet. */
   private readonly flows = new Map<number, TlsFlow>();
-  /** Capture time of the bytes being parsed (the hello callbacks run synchronously inside onStream). */
+  /** Capture time of the bytes being parsed (a hello is parsed synchronously inside onStream). */
   private now = 0;
-  private readonly found = (flow: TlsFlow, fromOrig: boolean, m: HandshakeFound): void => this.onHandshake(flow, fromOrig, m);
-  private readonly failed = (flow: TlsFlow, weird: number): void => this.countWeird(flow, weird);
+  /** One hello's fields at a time: filled by the parse, read into the flow right after. */
+  private readonly fields = new HelloFields();
+  private readonly ja3 = new Ja3Writer();
+  /** The record layer's answer for the side being fed. */
+  private readonly message = new FirstHandshake();
 
   constructor(private readonly ctx: AnalyzerContext) {}
 
   onStream(flowId: number, fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void {
     const flow = this.flow(flowId);
     this.now = ts;
-    (fromOrig ? flow.client : flow.server).data(data, offset, length);
+    const side = fromOrig ? flow.client : flow.server;
+    if (side.state === SIDE_PENDING) {
+      side.data(data, offset, length, this.message);
+      this.sideSettled(flow, fromOrig, side);
+    }
     this.settle(flowId, flow);
   }
 
   onGap(flowId: number, fromOrig: boolean): void {
     const flow = this.flow(flowId);
-    (fromOrig ? flow.client : flow.server).gap();
+    const side = fromOrig ? flow.client : flow.server;
+    if (side.state === SIDE_PENDING) {
+      side.gap();
+      this.sideSettled(flow, fromOrig, side);
+    }
     this.settle(flowId, flow);
   }
 
@@ -89,42 +107,53 @@ export class TlsAnalyzer implements AppAnalyzer {
   private flow(flowId: number): TlsFlow {
     let flow = this.flows.get(flowId);
     if (flow === undefined) {
-      flow = new TlsFlow(this.found, this.failed);
+      flow = new TlsFlow();
       this.flows.set(flowId, flow);
     }
     return flow;
   }
 
-  private onHandshake(flow: TlsFlow, fromOrig: boolean, m: HandshakeFound): void {
-    const expected = fromOrig ? (m.sslv2 ? SSLV2_CLIENT_HELLO : HANDSHAKE_CLIENT_HELLO) : m.sslv2 ? SSLV2_SERVER_HELLO : HANDSHAKE_SERVER_HELLO;
-    if (m.msgType !== expected) {
-      this.countWeird(flow, W_SSL_UNEXPECTED_HANDSHAKE);
-      (fromOrig ? flow.client : flow.server).state = SIDE_FAILED;
-      return;
-    }
-    if (fromOrig) {
-      const parsed = (m.sslv2 ? parseSslv2ClientHello : parseClientHello)(m.buf, m.offset, m.length);
-      if (this.accept(flow, fromOrig, parsed)) {
-        flow.clientHello = parsed.hello;
-        flow.ts = this.now;
-      }
-    } else {
-      const parsed = (m.sslv2 ? parseSslv2ServerHello : parseServerHello)(m.buf, m.offset, m.length);
-      if (this.accept(flow, fromOrig, parsed)) {
-        flow.serverHello = parsed.hello;
-        if (flow.clientHello === undefined) flow.ts = this.now;
-      }
+  /** After a pending side's call: a hello found is parsed, a side given up counts its weird. */
+  private sideSettled(flow: TlsFlow, fromOrig: boolean, side: HelloSide): void {
+    if (side.state === SIDE_FAILED) this.countWeird(flow, side.weird);
+    else if (side.state === SIDE_DONE) {
+      this.onHandshake(flow, fromOrig, side, this.message);
+      this.message.clear();
     }
   }
 
-  private accept<T>(flow: TlsFlow, fromOrig: boolean, parsed: HelloResult<T>): parsed is { status: 'ok'; hello: T } {
-    if (parsed.status === 'ok') {
-      flow.confirmDue = true;
-      return true;
+  private onHandshake(flow: TlsFlow, fromOrig: boolean, side: HelloSide, m: FirstHandshake): void {
+    const expected = fromOrig ? (m.sslv2 ? SSLV2_CLIENT_HELLO : HANDSHAKE_CLIENT_HELLO) : m.sslv2 ? SSLV2_SERVER_HELLO : HANDSHAKE_SERVER_HELLO;
+    if (m.msgType !== expected) {
+      this.countWeird(flow, W_SSL_UNEXPECTED_HANDSHAKE);
+      side.state = SIDE_FAILED;
+      return;
     }
-    this.countWeird(flow, parsed.weird);
-    (fromOrig ? flow.client : flow.server).state = SIDE_FAILED;
-    return false;
+    const f = this.fields;
+    const parse = fromOrig ? (m.sslv2 ? parseSslv2ClientHello : parseClientHello) : m.sslv2 ? parseSslv2ServerHello : parseServerHello;
+    const weird = parse(m.buf, m.offset, m.length, f);
+    if (weird !== HELLO_OK) {
+      this.countWeird(flow, weird);
+      side.state = SIDE_FAILED;
+      return;
+    }
+    flow.confirmDue = true;
+    if (fromOrig) {
+      flow.hasClientHello = true;
+      flow.ts = this.now;
+      flow.clientVersion = f.version;
+      flow.clientCipherCount = f.suiteCount;
+      if (f.serverNameAt >= 0) flow.serverName = escapedText(m.buf, f.serverNameAt, f.serverNameLength);
+      if (f.alpnCount > 0) flow.clientAlpn = alpnList(f, m.buf);
+      if (!f.sslv2) flow.ja3 = this.ja3.ja3(f);
+    } else {
+      flow.hasServerHello = true;
+      if (!flow.hasClientHello) flow.ts = this.now;
+      flow.serverVersion = f.version;
+      flow.cipher = f.cipher;
+      if (f.alpnCount > 0) flow.serverAlpn = escapedText(m.buf, f.alpnAt[0], f.alpnLength[0]);
+      if (!f.sslv2) flow.ja3s = this.ja3.ja3s(f);
+    }
   }
 
   /** One weird per flow: a flow that is not TLS at all would otherwise count one per direction. */
@@ -152,22 +181,33 @@ export class TlsAnalyzer implements AppAnalyzer {
   }
 
   private emit(flowId: number, flow: TlsFlow): void {
-    const ch = flow.clientHello;
-    const sh = flow.serverHello;
-    if (ch === undefined && sh === undefined) return;
-    const record: TlsFlowRecord = { type: 'tls', ts: flow.ts, ...this.ctx.connId(flowId) };
-    if (ch?.serverName !== undefined) record.server_name = ch.serverName;
-    if (sh !== undefined) record.version = tlsVersionName(sh.version);
-    else if (ch !== undefined) record.version = tlsVersionName(ch.maxVersion);
-    if (sh !== undefined && sh.cipher >= 0) record.cipher = tlsCipherName(sh.cipher);
-    if (sh?.alpn !== undefined) record.next_protocol = sh.alpn;
-    if (ch !== undefined) {
-      record.client_version = tlsVersionName(ch.maxVersion);
-      if (ch.alpn.length > 0) record.client_alpn = ch.alpn;
-      record.client_cipher_count = ch.cipherSuites.length;
-      if (!ch.sslv2) record.ja3 = md5Hex(ja3String(ch));
+    const ch = flow.hasClientHello;
+    const sh = flow.hasServerHello;
+    if (!ch && !sh) return;
+    const id = this.ctx.connId(flowId);
+    // The fields written out, not spread: a spread copy grows its object as it goes.
+    const record: TlsFlowRecord = {
+      type: 'tls',
+      ts: flow.ts,
+      uid: id.uid,
+      'id.orig_h': id['id.orig_h'],
+      'id.orig_p': id['id.orig_p'],
+      'id.resp_h': id['id.resp_h'],
+      'id.resp_p': id['id.resp_p'],
+      proto: id.proto,
+    };
+    if (flow.serverName !== undefined) record.server_name = flow.serverName;
+    if (sh) record.version = tlsVersionName(flow.serverVersion);
+    else record.version = tlsVersionName(flow.clientVersion);
+    if (sh && flow.cipher >= 0) record.cipher = tlsCipherName(flow.cipher);
+    if (flow.serverAlpn !== undefined) record.next_protocol = flow.serverAlpn;
+    if (ch) {
+      record.client_version = tlsVersionName(flow.clientVersion);
+      if (flow.clientAlpn !== undefined) record.client_alpn = flow.clientAlpn;
+      record.client_cipher_count = flow.clientCipherCount;
+      if (flow.ja3 !== undefined) record.ja3 = flow.ja3;
     }
-    if (sh !== undefined && !sh.sslv2) record.ja3s = md5Hex(ja3sString(sh));
+    if (flow.ja3s !== undefined) record.ja3s = flow.ja3s;
     this.ctx.emit(record);
   }
 }

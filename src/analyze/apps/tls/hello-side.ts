@@ -2,14 +2,14 @@
  * One direction of a TLS flow until its first handshake message is whole: in-order bytes (from the dispatch's
  * TCP stream adapter) are parsed in place when one delivery holds the whole message (the common case, no
  * copy), else kept in a buffer capped at MAX_HELLO_BYTES until readFirstHandshake says enough has arrived.
+ * The owner looks at `state` after each call: SIDE_DONE with the message in the `out` it passed, or SIDE_FAILED
+ * with `weird`.
  */
 import { defineWeird } from '../../../decode/weirds.js';
 import { MAX_HELLO_BYTES, readFirstHandshake, W_SSL_HANDSHAKE_TOO_LONG, type FirstHandshake } from './record-layer.js';
 
 /** The capture lost bytes before the hello was whole: what follows cannot be trusted. */
 export const W_SSL_CONTENT_GAP = defineWeird('ssl_content_gap');
-
-export type HandshakeFound = Extract<FirstHandshake, { status: 'ok' }>;
 
 export const SIDE_PENDING = 0;
 export const SIDE_DONE = 1;
@@ -21,26 +21,23 @@ export class HelloSide {
   private len = 0;
   private needed = 0;
 
-  /**
-   * `onFound` runs synchronously while the packet's bytes are still valid (the message may point into them);
-   * `onFailed` gets the weird id. Each is called at most once.
-   */
-  constructor(
-    private readonly onFound: (message: HandshakeFound) => void,
-    private readonly onFailed: (weird: number) => void,
-  ) {}
+  /** Once the side is SIDE_FAILED: why (a weird id). */
+  weird = 0;
 
   /** A content gap: the record layer cannot be found again after it (bytes would be read as record headers). */
   gap(): void {
     if (this.state === SIDE_PENDING) this.fail(W_SSL_CONTENT_GAP);
   }
 
-  /** The next in-order bytes of this direction. */
-  data(data: Buffer, offset: number, length: number): void {
+  /**
+   * The next in-order bytes of this direction. `out` is the caller's, reused: once the side is SIDE_DONE it
+   * holds the message (which may point into `data`).
+   */
+  data(data: Buffer, offset: number, length: number, out: FirstHandshake): void {
     if (this.state !== SIDE_PENDING) return;
     let result: FirstHandshake;
     if (this.len === 0) {
-      result = readFirstHandshake(data, offset, length);
+      result = readFirstHandshake(data, offset, length, out);
       if (result.status === 'incomplete') {
         this.needed = result.needed;
         this.append(data, offset, length);
@@ -49,7 +46,7 @@ export class HelloSide {
     } else {
       this.append(data, offset, length);
       if (this.state !== SIDE_PENDING || this.len < this.needed) return;
-      result = readFirstHandshake(this.buf as Buffer, 0, this.len);
+      result = readFirstHandshake(this.buf as Buffer, 0, this.len, out);
       if (result.status === 'incomplete') {
         this.needed = result.needed;
         return;
@@ -57,10 +54,7 @@ export class HelloSide {
     }
     this.buf = null;
     if (result.status === 'error') this.fail(result.weird);
-    else {
-      this.state = SIDE_DONE;
-      this.onFound(result);
-    }
+    else this.state = SIDE_DONE;
   }
 
   /** Keeps bytes until `needed`; never more than the cap (readFirstHandshake fails before needing more). */
@@ -84,6 +78,6 @@ export class HelloSide {
   private fail(weird: number): void {
     this.state = SIDE_FAILED;
     this.buf = null;
-    this.onFailed(weird);
+    this.weird = weird;
   }
 }

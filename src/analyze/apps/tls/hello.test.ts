@@ -2,63 +2,59 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { weirdName } from '../../../decode/weirds.js';
 import { GREASE_CLIENT_HELLO, SSLV2_CLIENT_HELLO, SSLV2_SERVER_HELLO, TLS13_SERVER_HELLO } from './fixtures/hellos.js';
-import { parseClientHello, parseServerHello, parseSslv2ClientHello, parseSslv2ServerHello } from './hello.js';
-import { ja3sString, ja3String, md5Hex } from './ja3.js';
+import { alpnList, escapedText, HELLO_OK, HelloFields, parseClientHello, parseServerHello, parseSslv2ClientHello, parseSslv2ServerHello } from './hello.js';
+import { Ja3Writer } from './ja3.js';
 import { isGrease, tlsCipherName, tlsVersionName } from './names.js';
-import { readFirstHandshake } from './record-layer.js';
+import { FirstHandshake, readFirstHandshake } from './record-layer.js';
 import { hex } from '../testing/fake-context.js';
 
 const clientRecord = hex(GREASE_CLIENT_HELLO);
 const serverRecord = hex(TLS13_SERVER_HELLO);
+const f = new HelloFields();
+const ja3 = new Ja3Writer();
+const values = (list: Uint8Array | Uint16Array | Uint32Array, count: number): number[] => Array.from(list.subarray(0, count));
 
 test('GREASE ClientHello: fields as tshark -V shows them', () => {
-  const r = parseClientHello(clientRecord, 9, 0x1fc);
-  assert.equal(r.status, 'ok');
-  if (r.status !== 'ok') return;
-  const h = r.hello;
-  assert.equal(h.legacyVersion, 0x0303);
-  assert.equal(h.serverName, 'secure.adnxs.com');
-  assert.deepEqual(h.supportedVersions, [0xfafa, 0x0304, 0x0303, 0x0302, 0x0301]);
-  assert.equal(h.maxVersion, 0x0304, 'GREASE 0xfafa is not the highest offer');
-  assert.deepEqual(h.alpn, ['h2', 'http/1.1']);
-  assert.equal(h.cipherSuites.length, 16);
-  assert.equal(h.cipherSuites[0], 0x7a7a);
-  assert.deepEqual(h.groups, [0x2a2a, 0x001d, 0x0017, 0x0018]);
-  assert.deepEqual(h.pointFormats, [0]);
-  assert.deepEqual(h.extensions, [23130, 0, 23, 65281, 10, 11, 35, 16, 5, 13, 18, 51, 45, 43, 27, 64250, 21]);
+  assert.equal(parseClientHello(clientRecord, 9, 0x1fc, f), HELLO_OK);
+  assert.equal(f.legacyVersion, 0x0303);
+  assert.equal(escapedText(clientRecord, f.serverNameAt, f.serverNameLength), 'secure.adnxs.com');
+  // supported_versions offers 0xfafa, 0x0304, 0x0303, 0x0302, 0x0301.
+  assert.equal(f.version, 0x0304, 'GREASE 0xfafa is not the highest offer');
+  assert.deepEqual(alpnList(f, clientRecord), ['h2', 'http/1.1']);
+  assert.equal(f.suiteCount, 16);
+  assert.equal(f.suites[0], 0x7a7a);
+  assert.deepEqual(values(f.groups, f.groupCount), [0x2a2a, 0x001d, 0x0017, 0x0018]);
+  assert.deepEqual(values(f.pointFormats, f.pointFormatCount), [0]);
+  assert.deepEqual(values(f.extensions, f.extensionCount), [23130, 0, 23, 65281, 10, 11, 35, 16, 5, 13, 18, 51, 45, 43, 27, 64250, 21]);
 });
 
 test('JA3 drops GREASE and matches tshark (tls.handshake.ja3_full / ja3)', () => {
-  const r = parseClientHello(clientRecord, 9, 0x1fc);
-  assert.equal(r.status, 'ok');
-  if (r.status !== 'ok') return;
-  const text = ja3String(r.hello);
+  assert.equal(parseClientHello(clientRecord, 9, 0x1fc, f), HELLO_OK);
+  const text = ja3.ja3Text(f);
   assert.equal(text, '771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,0-23-65281-10-11-35-16-5-13-18-51-45-43-27-21,29-23-24,0');
-  assert.equal(md5Hex(text), 'b32309a26951912be7dba376398abc3b');
+  assert.equal(ja3.ja3(f), 'b32309a26951912be7dba376398abc3b');
 });
 
 test('TLS 1.3 ServerHello: supported_versions decides the version; JA3S as tshark', () => {
-  const r = parseServerHello(serverRecord, 9, 0x76);
-  assert.equal(r.status, 'ok');
-  if (r.status !== 'ok') return;
-  assert.equal(r.hello.legacyVersion, 0x0303);
-  assert.equal(r.hello.version, 0x0304);
-  assert.equal(r.hello.cipher, 0x1301);
-  assert.equal(r.hello.alpn, undefined);
-  assert.equal(ja3sString(r.hello), '771,4865,51-43');
-  assert.equal(md5Hex(ja3sString(r.hello)), 'eb1d94daa7e0344597e756a1fb6e7054');
+  assert.equal(parseServerHello(serverRecord, 9, 0x76, f), HELLO_OK);
+  assert.equal(f.legacyVersion, 0x0303);
+  assert.equal(f.version, 0x0304);
+  assert.equal(f.cipher, 0x1301);
+  assert.equal(f.alpnCount, 0);
+  assert.equal(ja3.ja3sText(f), '771,4865,51-43');
+  assert.equal(ja3.ja3s(f), 'eb1d94daa7e0344597e756a1fb6e7054');
 });
 
 test('a ClientHello cut short is ssl_bad_client_hello, except right after the compression methods', () => {
   // Body layout: version 2, random 32, session id 1+32, suites 2+32, compression 1+1 = 103 bytes, then extensions.
   const noExtensions = 103;
   for (let cut = 0; cut < 0x1fc; cut++) {
-    const r = parseClientHello(clientRecord, 9, cut);
+    const r = parseClientHello(clientRecord, 9, cut, f);
     if (cut === noExtensions) {
-      assert.equal(r.status, 'ok');
-      if (r.status === 'ok') assert.deepEqual(r.hello.extensions, []);
+      assert.equal(r, HELLO_OK);
+      assert.equal(f.extensionCount, 0);
     } else {
-      assert.equal(r.status === 'error' && weirdName(r.weird), 'ssl_bad_client_hello', `cut at ${cut}`);
+      assert.equal(r !== HELLO_OK && weirdName(r), 'ssl_bad_client_hello', `cut at ${cut}`);
     }
   }
 });
@@ -68,8 +64,8 @@ test('an SNI entry whose length runs past its extension is ssl_bad_client_hello'
   // The server_name extension starts at record offset 0xb0-0x0e: 00 00 | 00 15 | 00 13 | 00 | 00 10 "secure.adnxs.com".
   const sniLengthAt = clientRecord.indexOf(hex('00 00 10 73 65 63 75 72 65')) + 1;
   broken.writeUInt16BE(0x40, sniLengthAt);
-  const r = parseClientHello(broken, 9, 0x1fc);
-  assert.equal(r.status === 'error' && weirdName(r.weird), 'ssl_bad_client_hello');
+  const r = parseClientHello(broken, 9, 0x1fc, f);
+  assert.equal(r !== HELLO_OK && weirdName(r), 'ssl_bad_client_hello');
 });
 
 test('garbage never throws: random bytes through the record layer and both hello parsers', () => {
@@ -80,30 +76,26 @@ test('garbage never throws: random bytes through the record layer and both hello
     const bytes = Buffer.alloc(next() % 300);
     for (let j = 0; j < bytes.length; j++) bytes[j] = next() & 0xff;
     if (i % 2 === 0 && bytes.length > 9) bytes.set([0x16, 0x03, 0x01], 0); // half look like handshake records
-    readFirstHandshake(bytes, 0, bytes.length);
-    const c = parseClientHello(bytes, 0, bytes.length);
-    const s = parseServerHello(bytes, 0, bytes.length);
-    if (c.status === 'error') errors++;
-    assert.ok(s.status === 'ok' || s.status === 'error');
+    readFirstHandshake(bytes, 0, bytes.length, new FirstHandshake());
+    if (parseClientHello(bytes, 0, bytes.length, f) !== HELLO_OK) errors++;
+    parseServerHello(bytes, 0, bytes.length, f);
   }
   assert.ok(errors > 1500, `random bytes should rarely parse as a ClientHello (${errors} errors)`);
 });
 
 test('SSLv2 hellos from tcp/zeek__tls-ssl-v2.pcap', () => {
   const c = hex(SSLV2_CLIENT_HELLO);
-  const ch = parseSslv2ClientHello(c, 3, c.length - 3);
-  assert.equal(ch.status, 'ok');
-  if (ch.status === 'ok') {
-    assert.equal(ch.hello.legacyVersion, 0x0002);
-    assert.equal(ch.hello.cipherSuites.length, 7);
-    assert.equal(ch.hello.cipherSuites[0], 0x0700c0); // SSL2_DES_192_EDE3_CBC_WITH_MD5
-  }
+  assert.equal(parseSslv2ClientHello(c, 3, c.length - 3, f), HELLO_OK);
+  assert.equal(f.sslv2, true);
+  assert.equal(f.legacyVersion, 0x0002);
+  assert.equal(f.suiteCount, 7);
+  assert.equal(f.suites[0], 0x0700c0); // SSL2_DES_192_EDE3_CBC_WITH_MD5
   const s = hex(SSLV2_SERVER_HELLO);
-  const sh = parseSslv2ServerHello(s, 3, s.length - 3);
-  assert.equal(sh.status, 'ok');
-  if (sh.status === 'ok') assert.equal(sh.hello.version, 0x0002);
-  const short = parseSslv2ServerHello(s, 3, 40);
-  assert.equal(short.status === 'error' && weirdName(short.weird), 'ssl_bad_server_hello');
+  assert.equal(parseSslv2ServerHello(s, 3, s.length - 3, f), HELLO_OK);
+  assert.equal(f.version, 0x0002);
+  assert.equal(f.cipher, -1);
+  const short = parseSslv2ServerHello(s, 3, 40, f);
+  assert.equal(short !== HELLO_OK && weirdName(short), 'ssl_bad_server_hello');
 });
 
 test('version and cipher names as Zeek writes them', () => {
@@ -118,4 +110,11 @@ test('version and cipher names as Zeek writes them', () => {
   assert.equal(tlsCipherName(0xffee), 'unknown-65518');
   assert.ok(isGrease(0x0a0a) && isGrease(0xfafa) && isGrease(0x7a7a));
   assert.ok(!isGrease(0x0a1a) && !isGrease(0x0304) && !isGrease(0x1a0a));
+});
+
+test('names: printable ASCII as-is, anything else (and the backslash) as \\xNN, as Zeek writes them', () => {
+  const bytes = Buffer.from([0x78, 0x61, 0x2e, 0x63, 0x6f, 0x6d, 0x5c, 0x01, 0xff, 0x20, 0x7e]);
+  assert.equal(escapedText(bytes, 0, 6), 'xa.com');
+  assert.equal(escapedText(bytes, 1, 10), 'a.com\\x5c\\x01\\xff ~');
+  assert.equal(escapedText(bytes, 3, 0), '');
 });

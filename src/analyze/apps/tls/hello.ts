@@ -1,13 +1,17 @@
 /**
  * ClientHello / ServerHello bodies (RFC 8446 4.1.2-4.1.3, RFC 5246 7.4.1) and their SSLv2 forms (RFC 6101
- * appendix E). Pure: the body is complete (record-layer.ts found it), so the answer is ok or an error with a
- * weird id; nothing throws. Runs once per flow and direction, so building arrays and strings here is fine.
+ * appendix E). Pure: the body is complete (record-layer.ts found it), so the answer is HELLO_OK or a weird id;
+ * nothing throws. The parse allocates nothing: it fills a HelloFields the analyzer owns and reuses (numbers in
+ * typed arrays, names as offsets into the body), and the analyzer decodes only what its record keeps.
  */
 import { defineWeird } from '../../../decode/weirds.js';
 import { isGrease, versionRank } from './names.js';
 
 export const W_SSL_BAD_CLIENT_HELLO = defineWeird('ssl_bad_client_hello');
 export const W_SSL_BAD_SERVER_HELLO = defineWeird('ssl_bad_server_hello');
+
+/** What the parsers answer when the hello is well-formed (any other answer is a weird id). */
+export const HELLO_OK = -1;
 
 const EXT_SERVER_NAME = 0;
 const EXT_SUPPORTED_GROUPS = 10;
@@ -16,225 +20,259 @@ const EXT_ALPN = 16;
 const EXT_SUPPORTED_VERSIONS = 43;
 const SNI_HOST_NAME = 0;
 
-export interface ClientHello {
-  sslv2: boolean;
+/**
+ * One hello's fields, valid until the next parse into the same object; name offsets point into the body the
+ * parse was given. Lists are `values[0, count)`, in wire order, GREASE included (JA3 filters it).
+ */
+export class HelloFields {
+  sslv2 = false;
   /** client_version / legacy_version field. */
-  legacyVersion: number;
-  /** Highest non-GREASE supported_versions offer, else the legacy version. */
-  maxVersion: number;
-  supportedVersions: number[];
-  /** First host_name entry of the server_name extension. */
-  serverName?: string;
-  alpn: string[];
-  /** As offered, GREASE included (JA3 filters it). */
-  cipherSuites: number[];
-  extensions: number[];
-  groups: number[];
-  pointFormats: number[];
-}
+  legacyVersion = 0;
+  /**
+   * Client: the highest non-GREASE supported_versions offer, else the legacy version. Server: the
+   * supported_versions selection (TLS 1.3), else the legacy version.
+   */
+  version = 0;
+  /** Server: the selected suite; -1 when the hello names none (SSLv2). */
+  cipher = -1;
+  suiteCount = 0;
+  extensionCount = 0;
+  groupCount = 0;
+  pointFormatCount = 0;
+  /** First host_name entry of the server_name extension; -1 when there is none. */
+  serverNameAt = -1;
+  serverNameLength = 0;
+  /** ALPN protocols: the client's offer in order; for a server, one entry (its choice) or none. */
+  alpnCount = 0;
+  suites = new Uint32Array(0);
+  extensions = new Uint16Array(0);
+  groups = new Uint16Array(0);
+  pointFormats = new Uint8Array(0);
+  alpnAt = new Uint32Array(0);
+  alpnLength = new Uint8Array(0);
 
-export interface ServerHello {
-  sslv2: boolean;
-  legacyVersion: number;
-  /** supported_versions' selection (TLS 1.3), else the legacy version. */
-  version: number;
-  /** Selected suite; -1 when the hello names none (SSLv2). */
-  cipher: number;
-  /** The protocol the server chose via ALPN. */
-  alpn?: string;
-  extensions: number[];
-}
-
-export type HelloResult<T> = { status: 'ok'; hello: T } | { status: 'error'; weird: number };
-
-/** Bounds-checked big-endian reader over [pos, end); a short read sets `ok` false instead of throwing. */
-class Reader {
-  ok = true;
-  constructor(
-    readonly buf: Buffer,
-    public pos: number,
-    readonly end: number,
-  ) {}
-
-  get left(): number {
-    return this.end - this.pos;
-  }
-  private take(n: number): number {
-    if (!this.ok || this.end - this.pos < n) {
-      this.ok = false;
-      this.pos = this.end;
-      return -1;
+  /** Empties the lists, room for a body of `length` bytes (no list can hold more entries than it has bytes). */
+  reset(sslv2: boolean, length: number): void {
+    if (this.suites.length < length) {
+      const size = Math.max(length, 2048, this.suites.length * 2);
+      this.suites = new Uint32Array(size);
+      this.extensions = new Uint16Array(size);
+      this.groups = new Uint16Array(size);
+      this.pointFormats = new Uint8Array(size);
+      this.alpnAt = new Uint32Array(size);
+      this.alpnLength = new Uint8Array(size);
     }
-    const at = this.pos;
-    this.pos += n;
-    return at;
-  }
-  u8(): number {
-    const at = this.take(1);
-    return at < 0 ? 0 : this.buf[at];
-  }
-  u16(): number {
-    const at = this.take(2);
-    return at < 0 ? 0 : this.buf.readUInt16BE(at);
-  }
-  skip(n: number): void {
-    this.take(n);
-  }
-  /** A reader over the next n bytes (a length-prefixed vector); the outer reader moves past them. */
-  sub(n: number): Reader {
-    const at = this.take(n);
-    const inner = new Reader(this.buf, at < 0 ? this.end : at, at < 0 ? this.end : at + n);
-    inner.ok = at >= 0;
-    return inner;
-  }
-  /** Printable ASCII as-is, other bytes as \xNN (Zeek escapes names the same way). */
-  text(n: number): string {
-    const at = this.take(n);
-    if (at < 0) return '';
-    let out = '';
-    for (let i = at; i < at + n; i++) {
-      const b = this.buf[i];
-      out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
-    }
-    return out;
+    this.sslv2 = sslv2;
+    this.legacyVersion = 0;
+    this.version = 0;
+    this.cipher = -1;
+    this.suiteCount = 0;
+    this.extensionCount = 0;
+    this.groupCount = 0;
+    this.pointFormatCount = 0;
+    this.serverNameAt = -1;
+    this.serverNameLength = 0;
+    this.alpnCount = 0;
   }
 }
 
-function fail<T>(weird: number): HelloResult<T> {
-  return { status: 'error', weird };
+/** Printable ASCII as-is, other bytes as \xNN (Zeek escapes names the same way). */
+export function escapedText(buf: Buffer, at: number, length: number): string {
+  const end = at + length;
+  let plain = true;
+  for (let i = at; i < end && plain; i++) plain = buf[i] >= 0x20 && buf[i] < 0x7f && buf[i] !== 0x5c;
+  if (plain) return buf.toString('latin1', at, end);
+  let out = '';
+  for (let i = at; i < end; i++) {
+    const b = buf[i];
+    out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
+  }
+  return out;
 }
 
-export function parseClientHello(buf: Buffer, offset: number, length: number): HelloResult<ClientHello> {
-  const r = new Reader(buf, offset, offset + length);
-  const legacyVersion = r.u16();
-  r.skip(32); // random
-  r.skip(r.u8()); // legacy_session_id
-  const suites = r.sub(r.u16());
-  const hello: ClientHello = {
-    sslv2: false,
-    legacyVersion,
-    maxVersion: legacyVersion,
-    supportedVersions: [],
-    alpn: [],
-    cipherSuites: [],
-    extensions: [],
-    groups: [],
-    pointFormats: [],
-  };
-  if (suites.left % 2 !== 0) return fail(W_SSL_BAD_CLIENT_HELLO);
-  while (suites.left > 0) hello.cipherSuites.push(suites.u16());
-  r.skip(r.u8()); // legacy_compression_methods
-  if (!r.ok) return fail(W_SSL_BAD_CLIENT_HELLO);
+/** The ALPN protocols of `f` (parsed from `buf`), decoded. */
+export function alpnList(f: HelloFields, buf: Buffer): string[] {
+  const out = new Array<string>(f.alpnCount);
+  for (let i = 0; i < f.alpnCount; i++) out[i] = escapedText(buf, f.alpnAt[i], f.alpnLength[i]);
+  return out;
+}
+
+/**
+ * The extension block at `pos` (a 2-byte length, then type, length, data entries) up to `end`: each type is
+ * listed, each extension's data goes to `onExtension`. False when a length runs past what holds it. Bytes
+ * after the block are allowed.
+ */
+function readExtensions(
+  buf: Buffer,
+  pos: number,
+  end: number,
+  f: HelloFields,
+  onExtension: (buf: Buffer, type: number, at: number, end: number, f: HelloFields) => boolean,
+): boolean {
+  if (end - pos < 2) return false;
+  const blockEnd = pos + 2 + buf.readUInt16BE(pos);
+  if (blockEnd > end) return false;
+  for (let p = pos + 2; p < blockEnd; ) {
+    if (blockEnd - p < 4) return false;
+    const type = buf.readUInt16BE(p);
+    const at = p + 4;
+    p = at + buf.readUInt16BE(p + 2);
+    if (p > blockEnd) return false;
+    f.extensions[f.extensionCount++] = type;
+    if (!onExtension(buf, type, at, p, f)) return false;
+  }
+  return true;
+}
+
+/** Fills `f` from a ClientHello body; HELLO_OK or W_SSL_BAD_CLIENT_HELLO. */
+export function parseClientHello(buf: Buffer, offset: number, length: number, f: HelloFields): number {
+  f.reset(false, length);
+  const end = offset + length;
+  let pos = offset;
+  if (end - pos < 35) return W_SSL_BAD_CLIENT_HELLO; // version, random, session id length
+  f.legacyVersion = f.version = buf.readUInt16BE(pos);
+  pos += 35 + buf[pos + 34]; // legacy_session_id
+  if (end - pos < 2) return W_SSL_BAD_CLIENT_HELLO;
+  const suitesLength = buf.readUInt16BE(pos);
+  pos += 2;
+  if (end - pos < suitesLength || suitesLength % 2 !== 0) return W_SSL_BAD_CLIENT_HELLO;
+  for (let i = 0; i < suitesLength; i += 2) f.suites[f.suiteCount++] = buf.readUInt16BE(pos + i);
+  pos += suitesLength;
+  if (end - pos < 1) return W_SSL_BAD_CLIENT_HELLO;
+  pos += 1 + buf[pos]; // legacy_compression_methods
+  if (pos > end) return W_SSL_BAD_CLIENT_HELLO;
   // Extensions are optional before TLS 1.3: a hello may end right after the compression methods.
-  if (r.left > 0) {
-    const exts = r.sub(r.u16());
-    while (exts.ok && exts.left > 0) {
-      const type = exts.u16();
-      const ext = exts.sub(exts.u16());
-      if (!exts.ok) break;
-      hello.extensions.push(type);
-      if (!readClientExtension(type, ext, hello)) return fail(W_SSL_BAD_CLIENT_HELLO);
-    }
-    if (!exts.ok || !r.ok) return fail(W_SSL_BAD_CLIENT_HELLO);
-  }
-  for (const v of hello.supportedVersions) if (!isGrease(v) && versionRank(v) > versionRank(hello.maxVersion)) hello.maxVersion = v;
-  return { status: 'ok', hello };
+  if (pos < end && !readExtensions(buf, pos, end, f, readClientExtension)) return W_SSL_BAD_CLIENT_HELLO;
+  return HELLO_OK;
 }
 
-/** Fills `hello` from one extension's data; false when its inner lengths do not fit. */
-function readClientExtension(type: number, ext: Reader, hello: ClientHello): boolean {
+/** Fills `f` from one extension's data [at, end); false when its inner lengths do not fit. */
+function readClientExtension(buf: Buffer, type: number, at: number, end: number, f: HelloFields): boolean {
   switch (type) {
     case EXT_SERVER_NAME: {
-      if (ext.left === 0) return true;
-      const list = ext.sub(ext.u16());
-      while (list.ok && list.left > 0) {
-        const nameType = list.u8();
-        const nameLength = list.u16();
-        if (nameType === SNI_HOST_NAME && hello.serverName === undefined) hello.serverName = list.text(nameLength);
-        else list.skip(nameLength);
+      if (at === end) return true;
+      if (end - at < 2) return false;
+      const listEnd = at + 2 + buf.readUInt16BE(at);
+      if (listEnd > end) return false;
+      for (let p = at + 2; p < listEnd; ) {
+        if (listEnd - p < 3) return false;
+        const nameType = buf[p];
+        const nameAt = p + 3;
+        const nameLength = buf.readUInt16BE(p + 1);
+        p = nameAt + nameLength;
+        if (p > listEnd) return false;
+        if (nameType === SNI_HOST_NAME && f.serverNameAt < 0) {
+          f.serverNameAt = nameAt;
+          f.serverNameLength = nameLength;
+        }
       }
-      return list.ok && ext.ok;
+      return true;
     }
     case EXT_ALPN: {
-      const list = ext.sub(ext.u16());
-      while (list.ok && list.left > 0) hello.alpn.push(list.text(list.u8()));
-      return list.ok && ext.ok;
+      if (end - at < 2) return false;
+      const listEnd = at + 2 + buf.readUInt16BE(at);
+      if (listEnd > end) return false;
+      for (let p = at + 2; p < listEnd; ) {
+        const n = buf[p];
+        if (listEnd - p - 1 < n) return false;
+        f.alpnAt[f.alpnCount] = p + 1;
+        f.alpnLength[f.alpnCount++] = n;
+        p += 1 + n;
+      }
+      return true;
     }
     case EXT_SUPPORTED_VERSIONS: {
-      const list = ext.sub(ext.u8());
-      while (list.ok && list.left > 1) hello.supportedVersions.push(list.u16());
-      return list.ok && list.left === 0 && ext.ok;
+      if (end - at < 1) return false;
+      const listLength = buf[at];
+      if (end - at - 1 < listLength || listLength % 2 !== 0) return false;
+      for (let p = at + 1; p < at + 1 + listLength; p += 2) {
+        const v = buf.readUInt16BE(p);
+        if (!isGrease(v) && versionRank(v) > versionRank(f.version)) f.version = v;
+      }
+      return true;
     }
     case EXT_SUPPORTED_GROUPS: {
-      const list = ext.sub(ext.u16());
-      while (list.ok && list.left > 1) hello.groups.push(list.u16());
-      return list.ok && list.left === 0 && ext.ok;
+      if (end - at < 2) return false;
+      const listLength = buf.readUInt16BE(at);
+      if (end - at - 2 < listLength || listLength % 2 !== 0) return false;
+      for (let p = at + 2; p < at + 2 + listLength; p += 2) f.groups[f.groupCount++] = buf.readUInt16BE(p);
+      return true;
     }
     case EXT_EC_POINT_FORMATS: {
-      const list = ext.sub(ext.u8());
-      while (list.ok && list.left > 0) hello.pointFormats.push(list.u8());
-      return list.ok && ext.ok;
+      if (end - at < 1) return false;
+      const listLength = buf[at];
+      if (end - at - 1 < listLength) return false;
+      for (let p = at + 1; p < at + 1 + listLength; p++) f.pointFormats[f.pointFormatCount++] = buf[p];
+      return true;
     }
     default:
       return true;
   }
 }
 
-export function parseServerHello(buf: Buffer, offset: number, length: number): HelloResult<ServerHello> {
-  const r = new Reader(buf, offset, offset + length);
-  const legacyVersion = r.u16();
-  r.skip(32); // random
+/** Fills `f` from a ServerHello body; HELLO_OK or W_SSL_BAD_SERVER_HELLO. */
+export function parseServerHello(buf: Buffer, offset: number, length: number, f: HelloFields): number {
+  f.reset(false, length);
+  const end = offset + length;
+  let pos = offset;
+  if (end - pos < 34) return W_SSL_BAD_SERVER_HELLO; // version, random
+  f.legacyVersion = f.version = buf.readUInt16BE(pos);
+  pos += 34;
   // TLS 1.3 drafts before -22 (version 0x7fNN) dropped the session id and compression fields.
-  const draft = legacyVersion >> 8 === 0x7f;
-  if (!draft) r.skip(r.u8());
-  const cipher = r.u16();
-  if (!draft) r.u8(); // compression method
-  if (!r.ok) return fail(W_SSL_BAD_SERVER_HELLO);
-  const hello: ServerHello = { sslv2: false, legacyVersion, version: legacyVersion, cipher, extensions: [] };
-  if (r.left > 0) {
-    const exts = r.sub(r.u16());
-    while (exts.ok && exts.left > 0) {
-      const type = exts.u16();
-      const ext = exts.sub(exts.u16());
-      if (!exts.ok) break;
-      hello.extensions.push(type);
-      if (type === EXT_SUPPORTED_VERSIONS) {
-        hello.version = ext.u16();
-      } else if (type === EXT_ALPN) {
-        const list = ext.sub(ext.u16());
-        if (list.left > 0) hello.alpn = list.text(list.u8());
-      }
-      if (!ext.ok) return fail(W_SSL_BAD_SERVER_HELLO);
-    }
-    if (!exts.ok) return fail(W_SSL_BAD_SERVER_HELLO);
+  const draft = f.legacyVersion >> 8 === 0x7f;
+  if (!draft) {
+    if (end - pos < 1) return W_SSL_BAD_SERVER_HELLO;
+    pos += 1 + buf[pos];
   }
-  return { status: 'ok', hello };
+  if (end - pos < (draft ? 2 : 3)) return W_SSL_BAD_SERVER_HELLO; // cipher suite, compression method
+  f.cipher = buf.readUInt16BE(pos);
+  pos += draft ? 2 : 3;
+  if (pos < end && !readExtensions(buf, pos, end, f, readServerExtension)) return W_SSL_BAD_SERVER_HELLO;
+  return HELLO_OK;
+}
+
+/** The server's supported_versions selection and ALPN choice (the last of each wins); false when too short. */
+function readServerExtension(buf: Buffer, type: number, at: number, end: number, f: HelloFields): boolean {
+  if (type === EXT_SUPPORTED_VERSIONS) {
+    if (end - at < 2) return false;
+    f.version = buf.readUInt16BE(at);
+  } else if (type === EXT_ALPN) {
+    if (end - at < 2) return false;
+    const listLength = buf.readUInt16BE(at);
+    if (end - at - 2 < listLength) return false;
+    if (listLength > 0) {
+      // A protocol longer than its list reads as "" (the list is not checked further, as before).
+      const n = buf[at + 2];
+      f.alpnAt[0] = at + 3;
+      f.alpnLength[0] = listLength - 1 >= n ? n : 0;
+      f.alpnCount = 1;
+    }
+  }
+  return true;
 }
 
 /** SSLv2 CLIENT-HELLO body after the type byte: version, three lengths, then 3-byte cipher specs. */
-export function parseSslv2ClientHello(buf: Buffer, offset: number, length: number): HelloResult<ClientHello> {
-  const r = new Reader(buf, offset, offset + length);
-  const version = r.u16();
-  const specsLength = r.u16();
-  const sessionIdLength = r.u16();
-  const challengeLength = r.u16();
-  if (!r.ok || specsLength % 3 !== 0 || r.left < specsLength + sessionIdLength + challengeLength) return fail(W_SSL_BAD_CLIENT_HELLO);
-  const cipherSuites: number[] = [];
-  for (let i = 0; i < specsLength; i += 3) cipherSuites.push((r.u8() << 16) | r.u16());
-  return {
-    status: 'ok',
-    hello: { sslv2: true, legacyVersion: version, maxVersion: version, supportedVersions: [], alpn: [], cipherSuites, extensions: [], groups: [], pointFormats: [] },
-  };
+export function parseSslv2ClientHello(buf: Buffer, offset: number, length: number, f: HelloFields): number {
+  f.reset(true, length);
+  if (length < 8) return W_SSL_BAD_CLIENT_HELLO;
+  const version = buf.readUInt16BE(offset);
+  const specsLength = buf.readUInt16BE(offset + 2);
+  const sessionIdLength = buf.readUInt16BE(offset + 4);
+  const challengeLength = buf.readUInt16BE(offset + 6);
+  if (specsLength % 3 !== 0 || length - 8 < specsLength + sessionIdLength + challengeLength) return W_SSL_BAD_CLIENT_HELLO;
+  f.legacyVersion = f.version = version;
+  for (let p = offset + 8; p < offset + 8 + specsLength; p += 3) f.suites[f.suiteCount++] = (buf[p] << 16) | buf.readUInt16BE(p + 1);
+  return HELLO_OK;
 }
 
 /** SSLv2 SERVER-HELLO body after the type byte: session-id-hit, certificate type, version, lengths. */
-export function parseSslv2ServerHello(buf: Buffer, offset: number, length: number): HelloResult<ServerHello> {
-  const r = new Reader(buf, offset, offset + length);
-  r.skip(2);
-  const version = r.u16();
-  const certificateLength = r.u16();
-  const specsLength = r.u16();
-  r.u16(); // connection id length
-  if (!r.ok || specsLength % 3 !== 0 || r.left < certificateLength + specsLength) return fail(W_SSL_BAD_SERVER_HELLO);
-  return { status: 'ok', hello: { sslv2: true, legacyVersion: version, version, cipher: -1, extensions: [] } };
+export function parseSslv2ServerHello(buf: Buffer, offset: number, length: number, f: HelloFields): number {
+  f.reset(true, length);
+  if (length < 10) return W_SSL_BAD_SERVER_HELLO;
+  const version = buf.readUInt16BE(offset + 2);
+  const certificateLength = buf.readUInt16BE(offset + 4);
+  const specsLength = buf.readUInt16BE(offset + 6);
+  if (specsLength % 3 !== 0 || length - 10 < certificateLength + specsLength) return W_SSL_BAD_SERVER_HELLO;
+  f.legacyVersion = f.version = version;
+  return HELLO_OK;
 }

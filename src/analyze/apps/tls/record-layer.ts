@@ -24,29 +24,55 @@ const MAX_RECORD_LENGTH = 16384 + 2048;
 const RECORD_HEADER = 5;
 const HANDSHAKE_HEADER = 4;
 
-export type FirstHandshake =
-  | {
-      status: 'ok';
-      /** true: an SSLv2-format message; `offset` is just after its message-type byte. */
-      sslv2: boolean;
-      msgType: number;
-      /** The message body (after the handshake header): in the input buffer, or a copy when it spanned records. */
-      buf: Buffer;
-      offset: number;
-      length: number;
-    }
-  | { status: 'incomplete'; needed: number }
-  | { status: 'error'; weird: number };
+const EMPTY = Buffer.alloc(0);
 
-function incomplete(needed: number, cap: number): FirstHandshake {
-  if (needed > cap) return { status: 'error', weird: W_SSL_HANDSHAKE_TOO_LONG };
-  return { status: 'incomplete', needed };
+/** readFirstHandshake's answer, written into an object its caller owns and reuses (nothing is allocated per call). */
+export class FirstHandshake {
+  /** ok: the message is whole; incomplete: `needed` stream bytes in all are needed; error: `weird`. */
+  status: 'ok' | 'incomplete' | 'error' = 'incomplete';
+  /** true: an SSLv2-format message; `offset` is just after its message-type byte. */
+  sslv2 = false;
+  msgType = 0;
+  /** The message body (after the handshake header): in the input buffer, or a copy when it spanned records. */
+  buf: Buffer = EMPTY;
+  offset = 0;
+  length = 0;
+  needed = 0;
+  weird = 0;
+
+  /** Lets go of the body's buffer once it is read. */
+  clear(): void {
+    this.buf = EMPTY;
+  }
 }
 
-/** Reads the first handshake message from `length` stream bytes at `offset` (the direction's first bytes). */
-export function readFirstHandshake(data: Buffer, offset: number, length: number, cap = MAX_HELLO_BYTES): FirstHandshake {
-  if (length < 1) return incomplete(1, cap);
-  if (data[offset] & 0x80) return readSslv2Message(data, offset, length, cap);
+function found(out: FirstHandshake, sslv2: boolean, msgType: number, buf: Buffer, offset: number, length: number): FirstHandshake {
+  out.status = 'ok';
+  out.sslv2 = sslv2;
+  out.msgType = msgType;
+  out.buf = buf;
+  out.offset = offset;
+  out.length = length;
+  return out;
+}
+
+function error(out: FirstHandshake, weird: number): FirstHandshake {
+  out.status = 'error';
+  out.weird = weird;
+  return out;
+}
+
+function incomplete(out: FirstHandshake, needed: number, cap: number): FirstHandshake {
+  if (needed > cap) return error(out, W_SSL_HANDSHAKE_TOO_LONG);
+  out.status = 'incomplete';
+  out.needed = needed;
+  return out;
+}
+
+/** Reads the first handshake message from `length` stream bytes at `offset` (the direction's first bytes) into `out`. */
+export function readFirstHandshake(data: Buffer, offset: number, length: number, out: FirstHandshake, cap = MAX_HELLO_BYTES): FirstHandshake {
+  if (length < 1) return incomplete(out, 1, cap);
+  if (data[offset] & 0x80) return readSslv2Message(data, offset, length, out, cap);
 
   // Pass 1: walk whole records, gathering the handshake header (which may itself be split over records).
   let pos = 0;
@@ -55,25 +81,25 @@ export function readFirstHandshake(data: Buffer, offset: number, length: number,
   let records = 0;
   let messageLength = -1;
   for (;;) {
-    if (length - pos < RECORD_HEADER) return incomplete(pos + RECORD_HEADER, cap);
+    if (length - pos < RECORD_HEADER) return incomplete(out, pos + RECORD_HEADER, cap);
     const at = offset + pos;
-    if (data[at] !== CONTENT_HANDSHAKE || data[at + 1] !== 3) return { status: 'error', weird: W_SSL_UNEXPECTED_RECORD };
+    if (data[at] !== CONTENT_HANDSHAKE || data[at + 1] !== 3) return error(out, W_SSL_UNEXPECTED_RECORD);
     const recordLength = data.readUInt16BE(at + 3);
-    if (recordLength > MAX_RECORD_LENGTH) return { status: 'error', weird: W_SSL_RECORD_TOO_LONG };
-    if (length - pos - RECORD_HEADER < recordLength) return incomplete(pos + RECORD_HEADER + recordLength, cap);
+    if (recordLength > MAX_RECORD_LENGTH) return error(out, W_SSL_RECORD_TOO_LONG);
+    if (length - pos - RECORD_HEADER < recordLength) return incomplete(out, pos + RECORD_HEADER + recordLength, cap);
     records++;
     for (let i = 0; i < recordLength && have + i < HANDSHAKE_HEADER; i++) header = header * 256 + data[at + RECORD_HEADER + i];
     have += recordLength;
     pos += RECORD_HEADER + recordLength;
     if (messageLength < 0 && have >= HANDSHAKE_HEADER) {
       messageLength = header & 0xffffff;
-      if (messageLength + HANDSHAKE_HEADER > cap) return { status: 'error', weird: W_SSL_HANDSHAKE_TOO_LONG };
+      if (messageLength + HANDSHAKE_HEADER > cap) return error(out, W_SSL_HANDSHAKE_TOO_LONG);
     }
     if (messageLength >= 0 && have >= HANDSHAKE_HEADER + messageLength) break;
   }
   const msgType = header >>> 24;
   if (records === 1) {
-    return { status: 'ok', sslv2: false, msgType, buf: data, offset: offset + RECORD_HEADER + HANDSHAKE_HEADER, length: messageLength };
+    return found(out, false, msgType, data, offset + RECORD_HEADER + HANDSHAKE_HEADER, messageLength);
   }
   // Pass 2: the message spans records; copy its body out (once per flow, not per packet).
   const body = Buffer.allocUnsafe(messageLength);
@@ -92,14 +118,14 @@ export function readFirstHandshake(data: Buffer, offset: number, length: number,
     filled += n;
     p += RECORD_HEADER + recordLength;
   }
-  return { status: 'ok', sslv2: false, msgType, buf: body, offset: 0, length: messageLength };
+  return found(out, false, msgType, body, 0, messageLength);
 }
 
 /** SSLv2 record: 2-byte header (high bit set, 15-bit length), then the message type and body. */
-function readSslv2Message(data: Buffer, offset: number, length: number, cap: number): FirstHandshake {
-  if (length < 3) return incomplete(3, cap);
+function readSslv2Message(data: Buffer, offset: number, length: number, out: FirstHandshake, cap: number): FirstHandshake {
+  if (length < 3) return incomplete(out, 3, cap);
   const recordLength = ((data[offset] & 0x7f) << 8) | data[offset + 1];
-  if (recordLength < 1) return { status: 'error', weird: W_SSL_UNEXPECTED_RECORD };
-  if (length < 2 + recordLength) return incomplete(2 + recordLength, cap);
-  return { status: 'ok', sslv2: true, msgType: data[offset + 2], buf: data, offset: offset + 3, length: recordLength - 1 };
+  if (recordLength < 1) return error(out, W_SSL_UNEXPECTED_RECORD);
+  if (length < 2 + recordLength) return incomplete(out, 2 + recordLength, cap);
+  return found(out, true, data[offset + 2], data, offset + 3, recordLength - 1);
 }
