@@ -14,6 +14,7 @@ import { KNOWN_AGENTS_FILE } from './known-agents.js';
 import { ConnectionLostError, RpcConnection, RpcError } from './rpc-connection.js';
 import type { ParsedTarget } from './target.js';
 import { FatalConnectError, type Transport, type TransportOptions, openTransport } from './transports.js';
+import { PACKAGE_VERSION } from '../capture/package-version.js';
 
 export const CLIENT_PROTOCOL_VERSIONS = [1];
 const TOPICS: readonly Topic[] = ['stats', 'flows', 'dns', 'alerts'];
@@ -260,7 +261,7 @@ class ReconnectingAgentClient implements AgentClient {
         'hello',
         {
           versions: CLIENT_PROTOCOL_VERSIONS,
-          client: { name: this.options.clientName ?? 'loopy-client', version: '0.1.0' },
+          client: { name: this.options.clientName ?? 'loopy-client', version: PACKAGE_VERSION },
           ...(this.options.token !== undefined ? { token: this.options.token } : {}),
         },
         this.requestTimeoutMs,

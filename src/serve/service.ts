@@ -16,8 +16,9 @@ import type { AgentStatus } from './status.js';
 import { TokenGate } from './token-gate.js';
 import { boundPort, formatListenSpec, groupId, listenTls, listenUnix } from './transports.js';
 import { DEFAULT_OPERATOR_GROUP } from './roles.js';
+import { PACKAGE_VERSION } from '../capture/package-version.js';
 
-export const SOFTWARE = 'loopy 0.1.0';
+export const SOFTWARE = `loopy ${PACKAGE_VERSION}`;
 
 export interface ServiceContext {
   dataDir: string;
