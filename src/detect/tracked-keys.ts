@@ -141,10 +141,6 @@ export class TrackedKeys<S> {
     this.map.forEach((e, key) => fn(e.state, key));
   }
 
-  values(): S[] {
-    return Array.from(this.map.values(), (e) => e.state);
-  }
-
   report(): TrackedKeysReport {
     const r: TrackedKeysReport = { detector: this.detector, table: this.table, size: this.map.size, capacity: this.capacity, declined: this.declined, evicted: this.evicted };
     if (this.items) Object.assign(r, { items: this.items.used, itemLimit: this.items.limit, itemsDeclined: this.items.declined });
