@@ -4,6 +4,7 @@
       "target_name": "loopy_capture",
       "sources": [
         "src/addon.c",
+        "src/batch-pool.c",
         "src/capture-thread.c",
         "src/devices.c",
         "src/linktype.c",

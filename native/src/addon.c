@@ -20,6 +20,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"datalink", NULL, loopy_live_datalink, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setPaused", NULL, loopy_live_set_paused, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setFilter", NULL, loopy_live_set_filter, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"releaseSlot", NULL, loopy_live_release_slot, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"trimIdleSlots", NULL, loopy_live_trim_idle_slots, NULL, NULL, NULL, napi_enumerable, NULL},
     {"compileFilter", NULL, loopy_compile_filter, NULL, NULL, NULL, napi_enumerable, NULL},
     {"filterBatch", NULL, loopy_filter_batch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"listDevices", NULL, loopy_list_devices, NULL, NULL, NULL, napi_enumerable, NULL},

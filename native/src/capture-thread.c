@@ -50,15 +50,22 @@ static bool enqueue(live_handle *h, live_message *m) {
   return true;
 }
 
+/* A batch message for the packets gathered so far, or NULL when out of memory. */
+static live_message *batch_message(live_handle *h) {
+  live_message *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  m->kind = LIVE_MSG_BATCH;
+  m->count = h->count;
+  m->data_len = h->data_len;
+  return m;
+}
+
 /* Hands the filled batch to JS. A small batch is copied into right-sized memory so that a quiet link does
  * not pin a few MiB per batch; a large one gives its buffers away and the next packet allocates new ones. */
 static bool flush(live_handle *h) {
   if (h->count == 0) return true;
-  live_message *m = calloc(1, sizeof *m);
+  live_message *m = batch_message(h);
   if (!m) return false;
-  m->kind = LIVE_MSG_BATCH;
-  m->count = h->count;
-  m->data_len = h->data_len;
   size_t meta_bytes = (size_t)h->count * LOOPY_META_WORDS * sizeof(uint32_t);
   bool small = h->data_len * 4 < h->batch_bytes;
   if (small) {
@@ -124,6 +131,59 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
   if (h->count >= h->packets_per_call && !flush(h)) stop_dispatch(h);
 }
 
+/* Pooled: queues the filled slot. Its rows and timestamps are already in PacketBatch's layout. */
+static bool flush_slot(live_handle *h) {
+  if (h->count == 0) return true;
+  live_message *m = batch_message(h);
+  if (!m) return false;
+  m->slot = h->slot;
+  h->slot = UINT32_MAX;
+  h->count = 0;
+  h->data_len = 0;
+  return enqueue(h, m);
+}
+
+/* Pooled: a free slot to fill, waiting while JS holds them all (the kernel ring absorbs meanwhile). */
+static bool take_slot(live_handle *h) {
+  pthread_mutex_lock(&h->mu);
+  uint32_t slot;
+  while ((slot = loopy_pool_take(&h->pool)) == UINT32_MAX && !h->closing) pthread_cond_wait(&h->cond, &h->mu);
+  pthread_mutex_unlock(&h->mu);
+  if (slot == UINT32_MAX) return false;
+  h->slot = slot;
+  return true;
+}
+
+static void on_packet_pooled(u_char *user, const struct pcap_pkthdr *hdr, const u_char *bytes) {
+  live_handle *h = (live_handle *)user;
+  if (h->stop) return;
+  batch_pool *pool = &h->pool;
+  size_t caplen = hdr->caplen;
+  if (caplen > pool->slot_bytes) caplen = pool->slot_bytes; /* cannot happen: slot_bytes >= snaplen */
+  if (h->count > 0 && (h->data_len + caplen > pool->slot_bytes || h->count >= pool->slot_rows)) {
+    if (!flush_slot(h)) {
+      stop_dispatch(h);
+      return;
+    }
+  }
+  if (h->slot == UINT32_MAX && !take_slot(h)) {
+    stop_dispatch(h);
+    return;
+  }
+  size_t row = (size_t)h->slot * pool->slot_rows + h->count;
+  uint32_t *w = pool->rows + row * LOOPY_ROW_WORDS;
+  w[0] = (uint32_t)h->data_len;
+  w[1] = (uint32_t)caplen;
+  w[2] = hdr->len;
+  w[3] = pool->iface;
+  /* The same double JS computed from (sec, usec) before: sec + usec / 1e6. */
+  pool->ts[row] = (double)hdr->ts.tv_sec + (double)hdr->ts.tv_usec / 1e6;
+  memcpy(pool->data + (size_t)h->slot * pool->slot_bytes + h->data_len, bytes, caplen);
+  h->data_len += caplen;
+  h->count++;
+  if (h->count >= h->packets_per_call && !flush_slot(h)) stop_dispatch(h);
+}
+
 static void send_error(live_handle *h, const char *text) {
   live_message *m = calloc(1, sizeof *m);
   if (!m) return;
@@ -134,19 +194,23 @@ static void send_error(live_handle *h, const char *text) {
 
 void *loopy_capture_thread_main(void *arg) {
   live_handle *h = arg;
+  bool pooled = h->pool.slots > 0;
+  pcap_handler handler = pooled ? on_packet_pooled : on_packet;
+  bool (*hand_over)(live_handle *) = pooled ? flush_slot : flush;
   while (!h->stop && wait_until_runnable(h)) {
-    int n = pcap_dispatch(h->pcap, -1, on_packet, (u_char *)h);
+    int n = pcap_dispatch(h->pcap, -1, handler, (u_char *)h);
     if (h->stop) break;
     /* PCAP_ERROR_BREAK: close() or a pause woke us. Packets read before that are still handed over
      * (unless closing); the loop condition then sees `closing` or `paused`. */
     if (n < 0 && n != PCAP_ERROR_BREAK) {
       char text[PCAP_ERRBUF_SIZE + 64];
       snprintf(text, sizeof text, "capture on %s stopped: %s", h->device, pcap_geterr(h->pcap));
-      if (flush(h)) send_error(h, text);
+      if (hand_over(h)) send_error(h, text);
       break;
     }
-    if (!flush(h)) break;
+    if (!hand_over(h)) break;
   }
+  /* Pooled: a slot half filled when closing is simply not handed over (nobody reads it any more). */
   free(h->data);
   free(h->meta);
   h->data = NULL;
@@ -225,7 +289,13 @@ void loopy_capture_call_js(napi_env env, napi_value js_cb, void *context, void *
   napi_value global, fn, argv[3];
   size_t argc = 0;
   if (napi_get_global(env, &global) != napi_ok) goto done;
-  if (m->kind == LIVE_MSG_BATCH) {
+  if (m->kind == LIVE_MSG_BATCH && h->pool.slots > 0) {
+    fn = js_cb;
+    if (napi_create_uint32(env, m->slot, &argv[0]) != napi_ok || napi_create_uint32(env, m->count, &argv[1]) != napi_ok) {
+      goto done;
+    }
+    argc = 2;
+  } else if (m->kind == LIVE_MSG_BATCH) {
     fn = js_cb;
     napi_status s1 = make_buffer(env, m->data, m->data_len, &argv[0]);
     m->data = NULL; /* owned by the Buffer now (or freed) */

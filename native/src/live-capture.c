@@ -41,6 +41,7 @@ static void live_close(live_handle *h, bool from_cleanup_hook) {
     h->thread_started = false;
   }
   h->closed = true;
+  loopy_pool_release(h->env, &h->pool); /* the thread is joined: nothing writes into the slots any more */
   if (pcap_stats(h->pcap, &h->final_stats) == 0) h->have_final_stats = true;
   pcap_close(h->pcap);
   h->pcap = NULL;
@@ -110,7 +111,8 @@ static napi_value make_handle_object(napi_env env, live_handle *h, uint32_t snap
   return obj;
 }
 
-/* openLive(device, options, onBatch(buffer, meta, count), onError(message)) -> handle */
+/* openLive(device, options, onBatch(buffer, meta, count), onError(message)) -> handle. With options.pool,
+ * onBatch(slot, count) instead: the batch is in the pool's slot, lent until releaseSlot(handle, slot). */
 napi_value loopy_open_live(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
@@ -127,7 +129,8 @@ napi_value loopy_open_live(napi_env env, napi_callback_info info) {
   char *device = loopy_get_string(env, argv[0], "device");
   if (!device) return NULL;
   open_options o;
-  if (!loopy_read_open_options(env, argv[1], &o)) {
+  batch_pool pool;
+  if (!loopy_read_open_options(env, argv[1], &o) || !loopy_pool_read(env, argv[1], o.snaplen, &pool)) {
     free(o.filter);
     free(device);
     return NULL;
@@ -136,6 +139,7 @@ napi_value loopy_open_live(napi_env env, napi_callback_info info) {
   pcap_t *p = loopy_open_pcap(env, device, &o, &warning);
   free(o.filter);
   if (!p) {
+    loopy_pool_release(env, &pool);
     free(device);
     return NULL;
   }
@@ -143,6 +147,7 @@ napi_value loopy_open_live(napi_env env, napi_callback_info info) {
   live_handle *h = calloc(1, sizeof *h);
   if (!h) {
     pcap_close(p);
+    loopy_pool_release(env, &pool);
     free(device);
     free(warning);
     napi_throw_error(env, LOOPY_E_INTERNAL, "out of memory");
@@ -154,6 +159,10 @@ napi_value loopy_open_live(napi_env env, napi_callback_info info) {
   h->batch_bytes = o.batch_bytes;
   h->meta_cap = o.batch_bytes / MIN_BYTES_PER_PACKET;
   h->max_in_flight = o.max_in_flight;
+  h->pool = pool;
+  h->slot = UINT32_MAX;
+  /* Pooled, the free slots are the bound: every slot may be queued. */
+  if (pool.slots > 0) h->max_in_flight = pool.slots;
   /* 0 (no limit) becomes the largest count, so on_packet needs one comparison and no branch on the mode. */
   h->packets_per_call = o.packets_per_call ? o.packets_per_call : UINT32_MAX;
   h->env = env;
@@ -309,4 +318,44 @@ napi_value loopy_live_set_filter(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return NULL;
+}
+
+/* The (handle, unsigned integer) arguments of releaseSlot and trimIdleSlots; NULL with an exception pending. */
+static live_handle *handle_and_u32(napi_env env, napi_callback_info info, const char *name, uint32_t *value) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  live_handle *h = unwrap_handle(env, argc ? argv[0] : NULL);
+  if (!h || !loopy_arg_u32(env, argc > 1 ? argv[1] : NULL, name, value)) return NULL;
+  return h;
+}
+
+/* releaseSlot(handle, slot): JS is done with the batch in `slot`; the capture thread may fill it again.
+ * A no-op once the capture is closed; a slot that is not lent throws (a double release is a bug). */
+napi_value loopy_live_release_slot(napi_env env, napi_callback_info info) {
+  uint32_t slot = 0;
+  live_handle *h = handle_and_u32(env, info, "slot", &slot);
+  if (!h || h->closed) return NULL;
+  pthread_mutex_lock(&h->mu);
+  bool ok = loopy_pool_give_back(&h->pool, slot);
+  if (ok) pthread_cond_broadcast(&h->cond);
+  pthread_mutex_unlock(&h->mu);
+  if (!ok) napi_throw_error(env, LOOPY_E_ARG, "releaseSlot: that slot is not lent (released twice, or no pool)");
+  return NULL;
+}
+
+/* trimIdleSlots(handle, idleSeconds) -> slots whose pages went back to the kernel (0 once closed). */
+napi_value loopy_live_trim_idle_slots(napi_env env, napi_callback_info info) {
+  uint32_t idle = 0;
+  live_handle *h = handle_and_u32(env, info, "idleSeconds", &idle);
+  if (!h) return NULL;
+  uint32_t trimmed = 0;
+  if (!h->closed) {
+    pthread_mutex_lock(&h->mu);
+    trimmed = loopy_pool_trim_idle(&h->pool, idle);
+    pthread_mutex_unlock(&h->mu);
+  }
+  napi_value out;
+  NAPI_CALL(env, napi_create_uint32(env, trimmed, &out));
+  return out;
 }

@@ -10,5 +10,7 @@ napi_value loopy_live_close(napi_env env, napi_callback_info info);
 napi_value loopy_live_datalink(napi_env env, napi_callback_info info);
 napi_value loopy_live_set_paused(napi_env env, napi_callback_info info);
 napi_value loopy_live_set_filter(napi_env env, napi_callback_info info);
+napi_value loopy_live_release_slot(napi_env env, napi_callback_info info);
+napi_value loopy_live_trim_idle_slots(napi_env env, napi_callback_info info);
 
 #endif

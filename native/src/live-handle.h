@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <node_api.h>
 
+#include "batch-pool.h"
+
 /* Words of per-packet metadata handed to JS: offset, caplen, len, ts_sec, ts_usec. */
 #define LOOPY_META_WORDS 5
 
@@ -32,6 +34,7 @@ typedef struct live_message {
   size_t data_len;
   uint32_t *meta;
   uint32_t count;
+  uint32_t slot; /* pooled: the slot holding the batch */
   char *error;
 } live_message;
 
@@ -52,6 +55,7 @@ typedef struct live_handle {
   bool paused;
   uint32_t in_flight;
   uint64_t addon_dropped; /* packets lost because a batch buffer could not be allocated */
+  batch_pool pool;        /* slots lent to JS (pool.slots 0: each batch is fresh memory JS owns) */
 
   /* ---- capture thread only */
   uint8_t *data;
@@ -59,6 +63,7 @@ typedef struct live_handle {
   uint32_t *meta;
   uint32_t meta_cap;
   uint32_t count;
+  uint32_t slot; /* pooled: the slot being filled, UINT32_MAX when none */
   bool stop;        /* leave the loop: closing, or the thread-safe function is closing */
   bool tsfn_closed; /* napi_call_threadsafe_function said napi_closing: never touch tsfn again */
 

@@ -37,6 +37,23 @@ export interface LiveOpenOptions {
    * cap-style libraries do). Default 0: no limit, a batch ends by bytes, block or timeout.
    */
   packetsPerCall?: number;
+  /** Batches go into these slots, lent to JS until `releaseSlot` (see BatchPool); onBatch then gets (slot, count). */
+  pool?: BatchPoolMemory;
+}
+
+/**
+ * The memory of a pool of batch slots, allocated once by JS: slot i's packet bytes at i * slotBytes in
+ * `data`, its rows (PacketBatch.meta's layout, META_STRIDE words a packet) at i * slotRows * META_STRIDE
+ * words in `rows`, its timestamps (float seconds) at i * slotRows in `ts`. Every row carries `iface`.
+ */
+export interface BatchPoolMemory {
+  data: ArrayBuffer;
+  rows: ArrayBuffer;
+  ts: ArrayBuffer;
+  slots: number;
+  slotBytes: number;
+  slotRows: number;
+  iface: number;
 }
 
 /** An open live capture, as returned by `openLive`. */
@@ -91,12 +108,24 @@ export const LIVE_META_TS_USEC = 4;
 
 /** The functions of loopy_capture.node. Tests pass fakes of this shape. */
 export interface CaptureAddon {
+  /** Opens with `options.pool`: each batch is a slot of it, lent to JS until `releaseSlot`. */
+  openLive(
+    device: string,
+    options: LiveOpenOptions & { pool: BatchPoolMemory },
+    onBatch: (slot: number, count: number) => void,
+    onError: (message: string) => void,
+  ): LiveHandle;
+  /** Opens without a pool: each batch is fresh memory (data, 5-word meta) that JS owns. */
   openLive(
     device: string,
     options: LiveOpenOptions,
     onBatch: (data: Buffer, meta: Uint32Array, count: number) => void,
     onError: (message: string) => void,
   ): LiveHandle;
+  /** JS is done with the batch in `slot` of a pooled handle; a no-op once closed, throws if not lent. */
+  releaseSlot(handle: LiveHandle, slot: number): void;
+  /** Gives back to the kernel the pages of free slots unused for `idleSeconds`; returns how many (0 once closed). */
+  trimIdleSlots(handle: LiveHandle, idleSeconds: number): number;
   stats(handle: LiveHandle): CaptureCounters;
   /** Stops and joins the capture thread and closes libpcap; safe to call twice. */
   close(handle: LiveHandle): void;

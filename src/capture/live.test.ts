@@ -5,8 +5,8 @@ import { createSocket } from 'node:dgram';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { META_STRIDE } from './batch.js';
 import {
+  type BatchPoolMemory,
   type CaptureAddon,
   type CaptureCounters,
   type LiveHandle,
@@ -14,7 +14,8 @@ import {
   captureAddonProblem,
   tryLoadCaptureAddon,
 } from './live-addon.js';
-import { LiveCaptureError, liveBatchToPacketBatch, openLiveCapture } from './live.js';
+import { LiveCaptureError, openLiveCapture } from './live.js';
+import { createBatchPool } from './batch-pool.js';
 import {
   CLOSED_N,
   IF_CAP,
@@ -31,18 +32,48 @@ const underTsx = import.meta.url.endsWith('.ts');
 // ---------------------------------------------------------------------------------------------------------
 // The wrapper, driven by a fake addon: conversion, merging, back-pressure, errors, close.
 
-type BatchCb = (data: Buffer, meta: Uint32Array, count: number) => void;
+type SlotCb = (slot: number, count: number) => void;
+/** A frame for the fake: its length and capture time (seconds, microseconds). */
+type FakeFrame = [length: number, sec: number, usec: number];
 
+/** Plays the addon's part of the pool: fills a free slot as the capture thread does, and takes slots back. */
 class FakeAddon {
-  readonly opened: Array<{ device: string; options: LiveOpenOptions; onBatch: BatchCb; onError: (m: string) => void }> = [];
+  readonly opened: Array<{ device: string; options: LiveOpenOptions; pool: BatchPoolMemory; onBatch: SlotCb; onError: (m: string) => void; free: number[] }> = [];
   readonly paused: Array<[string, boolean]> = [];
   readonly closed: string[] = [];
+  readonly released: Array<[string, number]> = [];
   failOn?: { device: string; code: string; message: string };
 
-  openLive(device: string, options: LiveOpenOptions, onBatch: BatchCb, onError: (m: string) => void): LiveHandle {
+  openLive(device: string, options: LiveOpenOptions & { pool: BatchPoolMemory }, onBatch: SlotCb, onError: (m: string) => void): LiveHandle {
     if (this.failOn?.device === device) throw Object.assign(new Error(this.failOn.message), { code: this.failOn.code });
-    this.opened.push({ device, options, onBatch, onError });
+    const free = Array.from({ length: options.pool.slots }, (_, i) => options.pool.slots - 1 - i);
+    this.opened.push({ device, options, pool: options.pool, onBatch, onError, free });
     return { device, linkType: device === 'any' ? 113 : 1, snaplen: 262144, warning: null };
+  }
+  /** Writes `frames` into a free slot of handle `index` (rows: offset, caplen, wirelen, iface; float seconds) and hands it over. */
+  deliver(index: number, ...frames: FakeFrame[]): number {
+    const { pool, onBatch, free } = this.opened[index];
+    const slot = free.pop()!;
+    const rows = new Uint32Array(pool.rows, slot * pool.slotRows * 16, pool.slotRows * 4);
+    const ts = new Float64Array(pool.ts, slot * pool.slotRows * 8, pool.slotRows);
+    let offset = 0;
+    frames.forEach(([length, sec, usec], i) => {
+      rows.set([offset, length, length, pool.iface], i * 4);
+      ts[i] = sec + usec / 1e6;
+      new Uint8Array(pool.data, slot * pool.slotBytes + offset, length).fill(i + 1);
+      offset += length;
+    });
+    onBatch(slot, frames.length);
+    return slot;
+  }
+  releaseSlot(h: LiveHandle, slot: number): void {
+    const opened = this.opened.find((o) => o.device === h.device)!;
+    assert.ok(!opened.free.includes(slot), `slot ${slot} of ${h.device} released twice`);
+    opened.free.push(slot);
+    this.released.push([h.device, slot]);
+  }
+  trimIdleSlots(): number {
+    return 0;
   }
   stats(h: LiveHandle): CaptureCounters {
     return { received: 10, dropped: h.device === 'any' ? 2 : 0, ifDropped: 0, addonDropped: 0 };
@@ -61,21 +92,26 @@ class FakeAddon {
   }
 }
 
-/** The addon's 5-word layout: offset, caplen, len, ts_sec, ts_usec per packet. */
-function liveMeta(...packets: Array<[number, number, number, number, number]>): Uint32Array {
-  return Uint32Array.from(packets.flat());
-}
-
-test('addon meta becomes PacketBatch meta (stride 4, interface index) and float seconds', () => {
-  const data = Buffer.from('00112233445566778899', 'hex');
-  const meta = liveMeta([0, 4, 60, 1700000000, 250000], [4, 6, 1514, 1700000001, 999999]);
-  const b = liveBatchToPacketBatch(data, meta, 2, 3, [1, 1, 1, 113], ['a', 'b', 'c', 'any']);
-  assert.equal(b.count, 2);
-  assert.equal(b.data, data);
-  assert.deepEqual([...b.meta], [0, 4, 60, 3, 4, 6, 1514, 3]);
-  assert.equal(b.meta.length, 2 * META_STRIDE);
-  assert.deepEqual([...b.ts], [1700000000.25, 1700000001.999999]);
-  assert.deepEqual(b.linkTypes, [1, 1, 1, 113]);
+test('each interface gets its own pool of slots; a slot goes back when the consumer asks for the next batch', async () => {
+  const fake = new FakeAddon();
+  const cap = openLiveCapture({ interfaces: ['eth0', 'any'], highWaterBatches: 4, snaplen: 2000, addon: fake.asAddon() });
+  assert.deepEqual(fake.opened.map((o) => [o.pool.iface, o.pool.slots, o.pool.slotBytes]), [
+    [0, 8, 2 << 20],
+    [1, 8, 2 << 20],
+  ]);
+  const first = fake.deliver(0, [60, 1700000000, 250000], [1514, 1700000001, 999999]);
+  const it = cap[Symbol.asyncIterator]();
+  const batch = (await it.next()).value!;
+  assert.equal(batch.count, 2);
+  assert.deepEqual([...batch.meta.subarray(0, 8)], [0, 60, 60, 0, 60, 1514, 1514, 0]);
+  assert.deepEqual([...batch.ts.subarray(0, 2)], [1700000000.25, 1700000001.999999]);
+  assert.deepEqual([batch.data[0], batch.data[59], batch.data[60]], [1, 1, 2]);
+  assert.deepEqual(fake.released, [], 'the consumer still holds the batch');
+  fake.deliver(0, [42, 5, 0]);
+  await it.next();
+  assert.deepEqual(fake.released, [['eth0', first]]);
+  await it.return!();
+  assert.deepEqual(fake.released.length, 1, 'no release after close');
 });
 
 test('two interfaces merge in arrival order, each frame tagged with its interface', async () => {
@@ -86,8 +122,8 @@ test('two interfaces merge in arrival order, each frame tagged with its interfac
     ['eth0', 'udp', 8 << 20],
     ['any', 'udp', 8 << 20],
   ]);
-  fake.opened[1].onBatch(Buffer.alloc(10), liveMeta([0, 10, 10, 5, 0]), 1);
-  fake.opened[0].onBatch(Buffer.alloc(20), liveMeta([0, 10, 10, 6, 0], [10, 10, 10, 7, 0]), 2);
+  fake.deliver(1, [10, 5, 0]);
+  fake.deliver(0, [10, 6, 0], [10, 7, 0]);
   const it = cap[Symbol.asyncIterator]();
   const first = (await it.next()).value!;
   const second = (await it.next()).value!;
@@ -104,7 +140,7 @@ test('two interfaces merge in arrival order, each frame tagged with its interfac
 test('a consumer that falls behind pauses every handle, and catching up resumes them', async () => {
   const fake = new FakeAddon();
   const cap = openLiveCapture({ interfaces: ['eth0', 'eth1'], highWaterBatches: 4, addon: fake.asAddon() });
-  const push = () => fake.opened[0].onBatch(Buffer.alloc(1), liveMeta([0, 1, 1, 0, 0]), 1);
+  const push = () => fake.deliver(0, [1, 0, 0]);
   for (let i = 0; i < 3; i++) push();
   assert.deepEqual(fake.paused, []);
   push(); // the fourth queued batch reaches the high-water mark
@@ -122,7 +158,7 @@ test('a consumer that falls behind pauses every handle, and catching up resumes 
 test('a capture error ends iteration with LOOPY_CAPTURE_FAILED after the queued batches', async () => {
   const fake = new FakeAddon();
   const cap = openLiveCapture({ interfaces: ['eth0'], addon: fake.asAddon() });
-  fake.opened[0].onBatch(Buffer.alloc(1), liveMeta([0, 1, 1, 0, 0]), 1);
+  fake.deliver(0, [1, 0, 0]);
   fake.opened[0].onError('capture on eth0 stopped: The interface disappeared');
   const got: number[] = [];
   await assert.rejects(
@@ -299,6 +335,43 @@ describe('live capture between two network namespaces', { skip: rootSkipReason()
       addon.close(h); // twice is fine
     }
     assert.equal(typeof addon.stats(h).received, 'number', 'stats after close are the last counters');
+  });
+
+  test('pooled: two slots carry 30 one-packet batches, each slot reused once given back; a double release throws', async () => {
+    const addon = tryLoadCaptureAddon()!;
+    const port = 43000 + (process.pid % 1000);
+    const pool = createBatchPool(2, 7, 65535, [1], ['lo']);
+    const seen: Array<{ slot: number; payload: string; iface: number; ts: number }> = [];
+    let wake = () => {};
+    const h = addon.openLive('lo', { filter: `udp dst port ${port}`, timeoutMs: 20, packetsPerCall: 1, pool: pool.memory },
+      (slot: number, count: number) => {
+        const b = pool.batches[slot];
+        assert.equal(count, 1);
+        const off = b.meta[0];
+        seen.push({ slot, payload: b.data.toString('latin1', off + 14 + 20 + 8, off + b.meta[1]), iface: b.meta[3], ts: b.ts[0] });
+        addon.releaseSlot(h, slot);
+        wake();
+      }, (m) => assert.fail(m));
+    const s = createSocket('udp4');
+    const before = Date.now() / 1000;
+    try {
+      for (let i = 0; i < 30; i++) {
+        s.send(`n${i}`, port, '127.0.0.1');
+        for (let t = 0; t < 200 && seen.length <= i; t++) await new Promise<void>((r) => ((wake = r), setTimeout(r, 25)));
+      }
+      assert.deepEqual(seen.map((x) => x.payload), Array.from({ length: 30 }, (_, i) => `n${i}`));
+      assert.deepEqual(new Set(seen.map((x) => x.slot)).size <= 2, true, 'only the two slots were used');
+      assert.ok(seen.every((x) => x.iface === 7 && x.ts >= before - 1 && x.ts <= Date.now() / 1000 + 1), 'rows carry the interface and the time');
+      assert.throws(() => addon.releaseSlot(h, seen[0].slot), /not lent/);
+      assert.throws(() => addon.releaseSlot(h, 5), /not lent/);
+      assert.equal(addon.trimIdleSlots(h, 3600), 0, 'nothing has been idle for an hour');
+      assert.ok(addon.trimIdleSlots(h, 0) >= 1, 'a used free slot idle for 0 s is trimmed');
+      assert.equal(addon.trimIdleSlots(h, 0), 0, 'and only once until it is used again');
+    } finally {
+      s.close();
+      addon.close(h);
+    }
+    addon.releaseSlot(h, 0); // after close: a no-op
   });
 
   test('two interfaces at once: each frame carries the index of the interface it came from', async () => {

@@ -7,18 +7,9 @@
  * ring absorbs what arrives and, when full, drops and counts it (stats().dropped). Memory never grows
  * without bound and loss is never hidden.
  */
-import {
-  type CaptureAddon,
-  type LiveHandle,
-  LIVE_META_CAPLEN,
-  LIVE_META_OFFSET,
-  LIVE_META_TS_SEC,
-  LIVE_META_TS_USEC,
-  LIVE_META_WIRELEN,
-  LIVE_META_WORDS,
-  loadCaptureAddon,
-} from './live-addon.js';
-import { META_CAPLEN, META_IFACE, META_OFFSET, META_STRIDE, META_WIRELEN, type PacketBatch } from './batch.js';
+import { type CaptureAddon, type LiveHandle, loadCaptureAddon } from './live-addon.js';
+import type { PacketBatch } from './batch.js';
+import { type BatchPool, type SlotBatch, createBatchPool } from './batch-pool.js';
 
 export interface LiveCaptureOptions {
   /** Device names; "any" captures every interface with Linux cooked headers (SLL, or SLL2 via linkType). */
@@ -33,7 +24,7 @@ export interface LiveCaptureOptions {
   timeoutMs?: number;
   /** LINKTYPE_* to request, e.g. 276 for SLL2 on "any" (it carries the interface index). */
   linkType?: number;
-  /** Batches queued for the consumer before capture pauses (default 8). */
+  /** Batches queued for the consumer before capture pauses (default 8); each interface has this many slots and a few more. */
   highWaterBatches?: number;
   /** The capture addon; tests pass a fake. Default: the built addon. */
   addon?: CaptureAddon;
@@ -77,27 +68,6 @@ export class LiveCaptureError extends Error {
 const PERMISSION_HINT =
   'run as root or give node CAP_NET_RAW: setcap cap_net_raw+eip "$(readlink -f "$(command -v node)")"';
 
-/** Converts the addon's 5-word meta (offset, caplen, len, ts_sec, ts_usec) to a PacketBatch. */
-export function liveBatchToPacketBatch(
-  data: Buffer,
-  liveMeta: Uint32Array,
-  count: number,
-  iface: number,
-  linkTypes: readonly number[],
-  interfaceNames?: readonly string[],
-): PacketBatch {
-  const meta = new Uint32Array(count * META_STRIDE);
-  const ts = new Float64Array(count);
-  for (let i = 0, j = 0, k = 0; i < count; i++, j += LIVE_META_WORDS, k += META_STRIDE) {
-    meta[k + META_OFFSET] = liveMeta[j + LIVE_META_OFFSET];
-    meta[k + META_CAPLEN] = liveMeta[j + LIVE_META_CAPLEN];
-    meta[k + META_WIRELEN] = liveMeta[j + LIVE_META_WIRELEN];
-    meta[k + META_IFACE] = iface;
-    ts[i] = liveMeta[j + LIVE_META_TS_SEC] + liveMeta[j + LIVE_META_TS_USEC] / 1e6;
-  }
-  return { data, count, meta, ts, linkTypes, interfaceNames };
-}
-
 export function openLiveCapture(options: LiveCaptureOptions): LiveCapture {
   if (options.interfaces.length === 0) {
     throw new LiveCaptureError('LOOPY_CAPTURE_BAD_ARGUMENT', 'live capture needs at least one interface (-i NAME)');
@@ -110,13 +80,18 @@ class MergedLiveCapture implements LiveCapture {
   readonly linkTypes: readonly number[];
   readonly warnings: readonly string[];
   private readonly handles: LiveHandle[] = [];
-  private readonly queue: PacketBatch[] = [];
+  private readonly pools: BatchPool[] = [];
+  private readonly queue: SlotBatch[] = [];
+  /** The batch the consumer holds, until it asks for the next one. */
+  private lent: SlotBatch | undefined;
+
   private readonly highWater: number;
   private readonly lowWater: number;
   private paused = false;
   private closed = false;
   private failure: LiveCaptureError | undefined;
   private wake: (() => void) | undefined;
+  private readonly trimTimer: NodeJS.Timeout;
 
   constructor(
     options: LiveCaptureOptions,
@@ -131,9 +106,12 @@ class MergedLiveCapture implements LiveCapture {
     this.linkTypes = linkTypes;
     try {
       this.interfaces.forEach((device, iface) => {
+        const pool = createBatchPool(this.highWater + SPARE_SLOTS, iface, options.snaplen ?? MAX_SNAPLEN, linkTypes, this.interfaces);
+        this.pools.push(pool);
         const handle = addon.openLive(
           device,
           {
+            pool: pool.memory,
             snaplen: options.snaplen,
             bufferBytes: options.bufferMiB === undefined ? undefined : Math.round(options.bufferMiB * 1024 * 1024),
             timeoutMs: options.timeoutMs,
@@ -141,7 +119,7 @@ class MergedLiveCapture implements LiveCapture {
             filter: options.filter,
             linkType: options.linkType,
           },
-          (data, meta, count) => this.onBatch(data, meta, count, iface),
+          (slot: number, count: number) => this.onBatch(slot, count, iface),
           (message) => this.onError(message),
         );
         this.handles.push(handle);
@@ -154,11 +132,19 @@ class MergedLiveCapture implements LiveCapture {
     }
     Object.freeze(linkTypes);
     this.warnings = Object.freeze(warnings);
+    this.trimTimer = setInterval(() => this.trimIdleSlots(), SLOT_IDLE_SECONDS * 1000).unref();
   }
 
-  private onBatch(data: Buffer, meta: Uint32Array, count: number, iface: number): void {
+  /** After a burst, the slots it needed beyond the steady few go back to the kernel. */
+  private trimIdleSlots(): void {
+    for (const h of this.handles) this.addon.trimIdleSlots(h, SLOT_IDLE_SECONDS);
+  }
+
+  private onBatch(slot: number, count: number, iface: number): void {
     if (this.closed) return;
-    this.queue.push(liveBatchToPacketBatch(data, meta, count, iface, this.linkTypes, this.interfaces));
+    const batch = this.pools[iface].batches[slot];
+    batch.count = count;
+    this.queue.push(batch);
     if (!this.paused && this.queue.length >= this.highWater) this.setPaused(true);
     this.notify();
   }
@@ -191,14 +177,25 @@ class MergedLiveCapture implements LiveCapture {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.trimTimer);
     for (const h of this.handles) this.addon.close(h);
     this.notify();
   }
 
+  /** The consumer asked for the next batch: it is done with the one it held, whose slot goes back. */
+  private giveBackLent(): void {
+    const lent = this.lent;
+    if (lent === undefined) return;
+    this.lent = undefined;
+    if (!this.closed) this.addon.releaseSlot(this.handles[lent.iface], lent.slot);
+  }
+
   private async next(): Promise<IteratorResult<PacketBatch>> {
+    this.giveBackLent();
     for (;;) {
       const batch = this.queue.shift();
       if (batch) {
+        this.lent = batch;
         if (this.paused && !this.closed && this.queue.length <= this.lowWater) this.setPaused(false);
         return { value: batch, done: false };
       }
@@ -222,6 +219,13 @@ class MergedLiveCapture implements LiveCapture {
     };
   }
 }
+
+/** Slots beyond the high-water mark: the one the consumer holds, the one being filled, and some in flight. */
+const SPARE_SLOTS = 4;
+/** A free slot unused this long has its pages given back (checked as often). */
+const SLOT_IDLE_SECONDS = 10;
+/** libpcap's largest snaplen, the addon's default. */
+const MAX_SNAPLEN = 262144;
 
 function explainOpenError(err: unknown, addon: CaptureAddon): unknown {
   const e = err as { code?: string; message?: string };
