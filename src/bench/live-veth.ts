@@ -32,9 +32,9 @@ export interface Sent {
 }
 
 /** Sends `limit` frames of `file` at `pps` (or as fast as it can) with tcpreplay, from the sending namespace. */
-export async function tcpreplay(v: Veth, file: string, pps: number | 'top', limit: number): Promise<Sent> {
+export async function tcpreplay(v: Veth, file: string, pps: number | 'top', limit: number, loops = 1): Promise<Sent> {
   const rate = pps === 'top' ? ['--topspeed'] : [`--pps=${pps}`];
-  const args = ['netns', 'exec', v.nsSend, 'tcpreplay', '-q', '-i', v.ifSend, ...rate, `--limit=${limit}`, '--preload-pcap', file];
+  const args = ['netns', 'exec', v.nsSend, 'tcpreplay', '-q', '-i', v.ifSend, ...rate, `--limit=${limit}`, `--loop=${loops}`, '--preload-pcap', file];
   const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
