@@ -135,6 +135,11 @@ export interface CaptureAddon {
   trimMemory?(): boolean;
   /** SO_PEERCRED of a connected unix socket's descriptor, or null. */
   peerCredentials?(fd: number): PeerCredentials | null;
+  /**
+   * The sockets of this network namespace (sock_diag netlink): 48 bytes each, see native/src/sock-diag.c.
+   * `states` is a mask of 1 << TCP_* state numbers. Throws (code LOOPY_SOCK_DIAG) when netlink refuses.
+   */
+  socketDump?(family: number, protocol: number, states: number): Buffer;
 }
 
 /** The process at the other end of a unix socket, as the kernel saw it connect. */
