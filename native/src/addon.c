@@ -29,6 +29,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"tuneMemory", NULL, loopy_tune_memory, NULL, NULL, NULL, napi_enumerable, NULL},
     {"peerCredentials", NULL, loopy_peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
     {"socketDump", NULL, loopy_socket_dump, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"socketLookup", NULL, loopy_socket_lookup, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;
