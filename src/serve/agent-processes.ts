@@ -12,11 +12,11 @@ import type { UserIds } from './privileges.js';
 /**
  * The capture's block timeout when processes will be attributed: a new flow reaches the engine within
  * 20 ms (instead of 200), and its socket is looked up while a short connection still holds it. Fifty
- * wake-ups a second on a quiet link; a busy one fills its blocks sooner anyway. Undefined: the default.
+ * wake-ups a second on a quiet link; a busy one fills its blocks sooner anyway. Empty: the default.
  */
-export function attributionCaptureTimeout(dropTo: UserIds | undefined): number | undefined {
+export function attributionCaptureTimeout(dropTo: UserIds | undefined): { timeoutMs?: number } {
   const willAttribute = dropTo === undefined ? attributionProblem() === undefined : dropTo.uid === 0;
-  return willAttribute ? 20 : undefined;
+  return willAttribute ? { timeoutMs: 20 } : {};
 }
 
 export function startProcessAttribution(pipeline: Pipeline, log: AgentLogger, onSocket?: (event: SocketEvent) => void): ProcessAttribution | undefined {

@@ -145,7 +145,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   try {
     source = (deps.openCapture ?? openCaptureSource)(
       src.kind === 'live'
-        ? { kind: 'live', interfaces: src.interfaces, filter: effectiveFilter() ?? undefined, snaplen: settings.snaplen, bufferMiB: settings.bufferMiB, promisc: settings.promisc, timeoutMs: attributionCaptureTimeout(target) }
+        ? { kind: 'live', interfaces: src.interfaces, filter: effectiveFilter() ?? undefined, snaplen: settings.snaplen, bufferMiB: settings.bufferMiB, promisc: settings.promisc, ...attributionCaptureTimeout(target) }
         : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop },
     );
   } catch (err) {
