@@ -13,7 +13,8 @@
         "src/memory.c",
         "src/napi-util.c",
         "src/offline-filter.c",
-        "src/peer.c"
+        "src/peer.c",
+        "src/sock-diag.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

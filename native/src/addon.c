@@ -11,6 +11,7 @@
 #include "napi-util.h"
 #include "offline-filter.h"
 #include "peer.h"
+#include "sock-diag.h"
 
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
@@ -29,6 +30,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"trimMemory", NULL, loopy_trim_memory, NULL, NULL, NULL, napi_enumerable, NULL},
     {"tuneMemory", NULL, loopy_tune_memory, NULL, NULL, NULL, napi_enumerable, NULL},
     {"peerCredentials", NULL, loopy_peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"socketDump", NULL, loopy_socket_dump, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"socketLookup", NULL, loopy_socket_lookup, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -7,6 +7,7 @@ import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
 import type { AppContext, AppRegistration } from './apps/types.js';
 import { connIdOf, ConnView } from './flows/conn-record.js';
+import type { FlowOwnerLookup } from './flows/flow-owners.js';
 import { Connections, DEFAULT_TIMEOUTS, isFromOrig, isNewFlow, updatedFlow, type FlowEndReason, type FlowTimeouts } from './flows/connections.js';
 import type { LoopyRecord, SummaryRecord } from './records.js';
 export type { FlowEndReason } from './flows/connections.js';
@@ -167,6 +168,14 @@ export class Engine {
   tick(now: number): void {
     if (now >= this.nextSweep || Number.isNaN(this.nextSweep)) this.advance(now);
     else for (const observer of this.advanceObservers) observer(now);
+  }
+
+  /**
+   * Who owns the local ends of flows (the agent's process attribution): asked once per flow when its conn
+   * record is due. Undefined (files): records carry no processes.
+   */
+  setOwnerLookup(lookup: FlowOwnerLookup | undefined): void {
+    this.connView.ownerLookup = lookup;
   }
 
   /** The service an application analyzer confirmed for a live flow. */

@@ -74,7 +74,7 @@ export class NdjsonWriter {
   writeConn(conn: ConnView): void {
     if (this.closed) return;
     const history = conn.history();
-    const buf = this.room(connViewJsonRoom(history, conn.service) + 1);
+    const buf = this.room(connViewJsonRoom(history, conn.service, conn.owners()) + 1);
     this.pos = writeConnViewJson(buf, this.pos, conn, history);
     this.buf[this.pos++] = 0x0a;
     if (this.pos >= FLUSH_BYTES) this.flushBuffered();

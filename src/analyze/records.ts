@@ -34,6 +34,21 @@ export interface ConnRecord extends ConnId {
   resp_retrans: number;
   orig_ooo: number;
   resp_ooo: number;
+  /** The process behind the originator, when it is a socket on this host (the agent only: src/host/). */
+  orig_process?: ProcessRecord;
+  /** The process behind the responder, when it is a socket on this host (a listener's owner at least). */
+  resp_process?: ProcessRecord;
+}
+
+/** Who owns a local socket: fields that are not known (an exe not readable, no systemd unit) are absent. */
+export interface ProcessRecord {
+  pid: number;
+  /** The command name (/proc/PID/comm). */
+  name: string;
+  exe?: string;
+  user?: string;
+  /** The systemd unit or container (docker:ID, podman:ID…) its cgroup names. */
+  unit?: string;
 }
 
 export interface DnsRecord extends ConnId {

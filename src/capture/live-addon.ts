@@ -164,6 +164,16 @@ export interface CaptureAddon {
   trimMemory?(): boolean;
   /** SO_PEERCRED of a connected unix socket's descriptor, or null. */
   peerCredentials?(fd: number): PeerCredentials | null;
+  /**
+   * The sockets of this network namespace (sock_diag netlink): 48 bytes each, see native/src/sock-diag.c.
+   * `states` is a mask of 1 << TCP_* state numbers. Throws (code LOOPY_SOCK_DIAG) when netlink refuses.
+   */
+  socketDump?(family: number, protocol: number, states: number): Buffer;
+  /**
+   * Exact lookups of connected sockets (36-byte requests: local address, remote address, 16 bytes each,
+   * then local and remote port as u16 in host order); the records of those found, as socketDump's.
+   */
+  socketLookup?(family: number, protocol: number, requests: Buffer): Buffer;
 }
 
 /** The process at the other end of a unix socket, as the kernel saw it connect. */

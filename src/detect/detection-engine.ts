@@ -16,6 +16,7 @@ import type { Pipeline } from '../analyze/pipeline.js';
 import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
 import type { AlertRecord } from '../analyze/records.js';
 import type { Packet } from '../decode/packet.js';
+import type { SocketEvent } from '../host/process-attribution.js';
 import { LocalNets } from '../stats/local-nets.js';
 import { AddressSet } from './addresses.js';
 import { AlertBook } from './alerts.js';
@@ -84,6 +85,7 @@ export class DetectionEngine {
   private readonly onHostSecondList: Detector[] = [];
   private readonly onSecondList: Detector[] = [];
   private readonly onCaptureSecondList: Detector[] = [];
+  private readonly onSocketList: Detector[] = [];
 
   constructor(private readonly options: DetectionOptions) {
     const config = (this.config = options.config ?? defaultDetectionConfig(options.registrations));
@@ -113,6 +115,7 @@ export class DetectionEngine {
       if (d.onDns) this.onDnsList.push(d);
       if (d.onRecord) this.onRecordList.push(d);
       if (d.onCaptureSecond) this.onCaptureSecondList.push(d);
+      if (d.onSocket) this.onSocketList.push(d);
       if (d.onIcmp) this.onIcmpList.push(d);
       if (d.onArp) this.onArpList.push(d);
       if (d.onHostSecond) this.onHostSecondList.push(d);
@@ -154,6 +157,11 @@ export class DetectionEngine {
   /** Live: the kernel's counters for the second ending at `now` (the agent, once a second). */
   captureSecond(now: number, interfaces: readonly CaptureSecond[]): void {
     for (const d of this.onCaptureSecondList) d.onCaptureSecond!(now, interfaces);
+  }
+
+  /** Live, with process attribution: a local socket and its owner (src/host/). */
+  socketEvent(event: SocketEvent): void {
+    for (const d of this.onSocketList) d.onSocket!(event);
   }
 
   /** Live: wall-clock (capture-clock) time passes with no packet. */

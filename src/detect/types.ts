@@ -12,6 +12,7 @@ import type { Connections } from '../analyze/flows/connections.js';
 import type { HostCounters } from '../analyze/flows/host-counters.js';
 import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
 import type { Packet } from '../decode/packet.js';
+import type { SocketEvent } from '../host/process-attribution.js';
 import type { HostKey } from './addresses.js';
 import type { FlowSample } from './flow-sample.js';
 import type { TrackedKeys, TrackedKeysOptions } from './tracked-keys.js';
@@ -99,6 +100,11 @@ export interface Detector {
    * capture). The counters are the framework's: read them during the call, keep nothing of them.
    */
   onHostSecond?(now: number, hosts: HostCounters, elapsed: number): void;
+  /**
+   * A local socket's owner was found (live agent with process attribution only): a listener, a bound UDP
+   * port, an accepted or an outgoing connection, with the process.
+   */
+  onSocket?(event: SocketEvent): void;
   /** Once per second of capture time (or of wall-clock time when live and idle). */
   second?(now: number): void;
   /** Stops watchers (a blocklist file) when detection ends. */

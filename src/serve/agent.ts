@@ -33,6 +33,7 @@ import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
 import { openAgentHistory } from './history.js';
 import { agentDetection, alertControl, prepareEvidenceDir } from './agent-detection.js';
 import { AlertAcks } from './alert-acks.js';
+import { attributionCaptureTimeout, startProcessAttribution } from './agent-processes.js';
 
 export interface AgentDeps {
   clock?: AgentClock;
@@ -144,7 +145,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   try {
     source = (deps.openCapture ?? openCaptureSource)(
       src.kind === 'live'
-        ? { kind: 'live', interfaces: src.interfaces, filter: effectiveFilter() ?? undefined, snaplen: settings.snaplen, bufferMiB: settings.bufferMiB, promisc: settings.promisc }
+        ? { kind: 'live', interfaces: src.interfaces, filter: effectiveFilter() ?? undefined, snaplen: settings.snaplen, bufferMiB: settings.bufferMiB, promisc: settings.promisc, ...attributionCaptureTimeout(target) }
         : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop },
     );
   } catch (err) {
@@ -227,6 +228,8 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const secondStats = new SecondStats(pipeline, { localNets: settings.localNets, topN: settings.topN, start: started });
   const onAlert = (raw: AlertRecord) => pipeline.emit(acks ? acks.pass(raw) : raw);
   detection?.attach(pipeline);
+  // Processes of this host own the flows of a live capture only (a replayed file's are not this host's).
+  const processes = source.kind === 'live' ? startProcessAttribution(pipeline, log, (event) => detection?.socketEvent(event)) : undefined;
   const cpu = new CpuMeter(deps.processSample ?? realProcessSample, started);
   limitRetainedMemory();
   const trimMemory = memoryTrimmer(started, trimProcessMemory);
@@ -321,6 +324,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
       log.error({ code: (err as { code?: string }).code, err: failure.message }, 'capture failed');
     }
     cancelTimer();
+    processes?.stop();
     source.close();
     if (!finished) pipeline.finish();
     await detection?.close();
@@ -335,7 +339,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
       log.error({ err: (err as Error).message }, 'history store close failed');
     }
     const reason = failure ? failure.message : stopReason || 'the replay reached the end of the file';
-    log.info({ reason, packets: pipeline.engine.packets }, 'stopped');
+    log.info({ reason, packets: pipeline.engine.packets, processes: processes?.stats() }, 'stopped');
     return { code: failure ? 1 : 0, reason };
   })();
 

@@ -30,7 +30,7 @@ export interface CaptureSource extends AsyncIterable<PacketBatch> {
 }
 
 export type CaptureRequest =
-  | { kind: 'live'; interfaces: string[]; filter?: string; snaplen?: number; bufferMiB?: number; promisc: boolean }
+  | { kind: 'live'; interfaces: string[]; filter?: string; snaplen?: number; bufferMiB?: number; promisc: boolean; timeoutMs?: number }
   | { kind: 'replay'; file: string; speed?: number; max: boolean; loop: boolean };
 
 export type CaptureSourceFactory = (request: CaptureRequest) => CaptureSource;
@@ -43,6 +43,7 @@ export const openCaptureSource: CaptureSourceFactory = (request) => {
       snaplen: request.snaplen,
       bufferMiB: request.bufferMiB,
       promisc: request.promisc,
+      timeoutMs: request.timeoutMs,
     });
     return {
       kind: 'live',

@@ -1,6 +1,6 @@
 /**
  * The module view, enforced: each stage imports only from itself and the stages below it
- * (capture → decode → analyze → stats → detect → store → serve → client → ui → cli).
+ * (capture → decode → analyze → stats → host → detect → store → serve → client → ui → cli).
  * Tools (synth, bench, tests, test-support), test files and their helpers (*.test.ts, *.test-util.ts, testing/) and the
  * library entry point sit on top and may import anything.
  */
@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { projectRoot } from '../test-support/corpus.js';
 
-export const STAGES = ['capture', 'decode', 'analyze', 'stats', 'detect', 'store', 'serve', 'client', 'ui', 'cli'] as const;
+export const STAGES = ['capture', 'decode', 'analyze', 'stats', 'host', 'detect', 'store', 'serve', 'client', 'ui', 'cli'] as const;
 const TOOLS = new Set(['synth', 'bench', 'tests', 'test-support', 'index.ts']);
 
 function sourceFiles(dir: string): string[] {

@@ -1,5 +1,6 @@
-import type { ConnId, ConnRecord } from '../records.js';
+import type { ConnId, ConnRecord, ProcessRecord } from '../records.js';
 import { CONN_NUMBERS, connKeyTexts, connProtoName, type ConnView } from './conn-record.js';
+import type { FlowOwners } from './flow-owners.js';
 import { bytesOf, MAX_NUMBER_TEXT, putAscii, putBytes, putJsonString, putNumber } from './json-bytes.js';
 
 /**
@@ -13,6 +14,8 @@ export function connToJson(r: ConnRecord): string {
   if (r.vlan !== undefined) s += `,"vlan":${r.vlan}`;
   if (r.inner_vlan !== undefined) s += `,"inner_vlan":${r.inner_vlan}`;
   if (r.rtt !== undefined) s += `,"rtt":${r.rtt}`;
+  if (r.orig_process !== undefined) s += `,"orig_process":${JSON.stringify(r.orig_process)}`;
+  if (r.resp_process !== undefined) s += `,"resp_process":${JSON.stringify(r.resp_process)}`;
   return `${s}}`;
 }
 
@@ -47,6 +50,30 @@ const K_SERVICE = bytesOf(',"service":');
 const K_VLAN = bytesOf(',"vlan":');
 const K_INNER_VLAN = bytesOf(',"inner_vlan":');
 const K_RTT = bytesOf(',"rtt":');
+const K_ORIG_PROCESS = bytesOf(',"orig_process":');
+const K_RESP_PROCESS = bytesOf(',"resp_process":');
+
+/** Bytes a process object's JSON can take: its strings escaped at worst (6 bytes a unit), the keys and pid. */
+function processRoom(p: ProcessRecord | undefined): number {
+  if (p === undefined) return 0;
+  return 96 + 6 * (p.name.length + (p.exe?.length ?? 0) + (p.user?.length ?? 0) + (p.unit?.length ?? 0));
+}
+
+/** Room the owners' objects take in a conn line. */
+function ownersRoom(owners: FlowOwners | undefined): number {
+  return owners === undefined ? 0 : processRoom(owners.orig) + processRoom(owners.resp);
+}
+
+/** The owners' fields (processes are rare strings from /proc: JSON.stringify escapes them). */
+function writeOwners(buf: Buffer, pos: number, orig: ProcessRecord | undefined, resp: ProcessRecord | undefined): number {
+  if (orig !== undefined) pos = putProcess(buf, putBytes(buf, pos, K_ORIG_PROCESS), orig);
+  if (resp !== undefined) pos = putProcess(buf, putBytes(buf, pos, K_RESP_PROCESS), resp);
+  return pos;
+}
+
+function putProcess(buf: Buffer, pos: number, p: ProcessRecord): number {
+  return pos + buf.write(JSON.stringify(p), pos, 'utf8');
+}
 
 /** Bytes connToJson's fixed text and numbers can take, at most (the keys are 339 bytes, 16 numbers). */
 const CONN_FIXED_ROOM = 512 + 16 * MAX_NUMBER_TEXT;
@@ -56,7 +83,8 @@ export function connJsonRoom(r: ConnRecord): number {
   return (
     CONN_FIXED_ROOM +
     r.uid.length + r['id.orig_h'].length + r['id.resp_h'].length + r.proto.length + r.community_id.length + r.conn_state.length + r.history.length +
-    (r.service === undefined ? 0 : 6 * r.service.length + 2)
+    (r.service === undefined ? 0 : 6 * r.service.length + 2) +
+    processRoom(r.orig_process) + processRoom(r.resp_process)
   );
 }
 
@@ -98,6 +126,7 @@ export function writeConnJson(buf: Buffer, pos: number, r: ConnRecord): number {
   if (r.vlan !== undefined) pos = putNumber(buf, putBytes(buf, pos, K_VLAN), r.vlan);
   if (r.inner_vlan !== undefined) pos = putNumber(buf, putBytes(buf, pos, K_INNER_VLAN), r.inner_vlan);
   if (r.rtt !== undefined) pos = putNumber(buf, putBytes(buf, pos, K_RTT), r.rtt);
+  pos = writeOwners(buf, pos, r.orig_process, r.resp_process);
   buf[pos++] = 0x7d; // }
   return pos;
 }
@@ -107,9 +136,9 @@ const viewNumbers = new Float64Array(CONN_NUMBERS.length);
 const viewWords = new Uint32Array(8);
 
 /** Room writeConnViewJson needs for this flow (its history and service are the only long strings). */
-export function connViewJsonRoom(history: string, service: string | undefined): number {
+export function connViewJsonRoom(history: string, service: string | undefined, owners?: FlowOwners): number {
   // uid 18, two IPv6 texts of 39, "icmp", a community id of 30, a state of 6.
-  return CONN_FIXED_ROOM + 18 + 2 * 39 + 4 + 30 + 6 + history.length + (service === undefined ? 0 : 6 * service.length + 2);
+  return CONN_FIXED_ROOM + 18 + 2 * 39 + 4 + 30 + 6 + history.length + (service === undefined ? 0 : 6 * service.length + 2) + ownersRoom(owners);
 }
 
 /**
@@ -149,6 +178,8 @@ export function writeConnViewJson(buf: Buffer, pos: number, c: ConnView, history
   if (!Number.isNaN(n[11])) pos = putNumber(buf, putBytes(buf, pos, K_VLAN), n[11]);
   if (!Number.isNaN(n[12])) pos = putNumber(buf, putBytes(buf, pos, K_INNER_VLAN), n[12]);
   if (!Number.isNaN(n[13])) pos = putNumber(buf, putBytes(buf, pos, K_RTT), n[13]);
+  const owners = c.owners();
+  if (owners !== undefined) pos = writeOwners(buf, pos, owners.orig, owners.resp);
   buf[pos++] = 0x7d; // }
   return pos;
 }

@@ -3,6 +3,7 @@ import { formatIPv4, formatIPv6 } from '../format-address.js';
 import type { ConnId, ConnRecord } from '../records.js';
 import { communityIdOfKey } from './community-id.js';
 import type { Connections } from './connections.js';
+import type { FlowOwnerLookup, FlowOwners } from './flow-owners.js';
 import { datagramConnState, tcpConnState } from './tcp-state.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -83,7 +84,7 @@ export function connIdOf(conns: Connections, flow: number): ConnId {
   };
 }
 
-export function connRecordOf(conns: Connections, flow: number, service: string | undefined): ConnRecord {
+export function connRecordOf(conns: Connections, flow: number, service: string | undefined, owners?: FlowOwners): ConnRecord {
   const t = conns.table;
   const proto = t.protoOf(flow);
   const version = t.versionOf(flow);
@@ -125,6 +126,8 @@ export function connRecordOf(conns: Connections, flow: number, service: string |
   if (vlan !== 0) record.vlan = vlan;
   if (innerVlan !== 0) record.inner_vlan = innerVlan;
   if (proto === IPPROTO_TCP && conns.rtt[flow] >= 0) record.rtt = round6(conns.rtt[flow]);
+  if (owners?.orig !== undefined) record.orig_process = owners.orig;
+  if (owners?.resp !== undefined) record.resp_process = owners.resp;
   return record;
 }
 
@@ -149,7 +152,11 @@ export const CONN_NUMBERS = ['duration', 'orig_bytes', 'resp_bytes', 'orig_pkts'
 export class ConnView {
   flow = -1;
   service: string | undefined;
+  /** Who tells the processes behind a flow's ends (the agent's process attribution); none: records have none. */
+  ownerLookup: FlowOwnerLookup | undefined;
   private cached: ConnRecord | undefined;
+  private ownersAsked = false;
+  private cachedOwners: FlowOwners | undefined;
 
   constructor(private readonly conns: Connections) {}
 
@@ -158,11 +165,25 @@ export class ConnView {
     this.flow = flow;
     this.service = service;
     this.cached = undefined;
+    this.ownersAsked = false;
+    this.cachedOwners = undefined;
   }
 
   /** The conn record, made once per flow however many consumers ask. */
   record(): ConnRecord {
-    return (this.cached ??= connRecordOf(this.conns, this.flow, this.service));
+    return (this.cached ??= connRecordOf(this.conns, this.flow, this.service, this.owners()));
+  }
+
+  /** The local processes at the flow's ends (undefined without attribution or when neither end is known). */
+  owners(): FlowOwners | undefined {
+    if (this.ownersAsked || this.ownerLookup === undefined) return this.cachedOwners;
+    this.ownersAsked = true;
+    const t = this.conns.table;
+    const f = this.flow;
+    t.origAddress(f, origWords);
+    t.respAddress(f, respWords);
+    this.cachedOwners = this.ownerLookup.ownersOf(t.versionOf(f), t.protoOf(f), origWords, t.origPort(f), respWords, t.respPort(f));
+    return this.cachedOwners;
   }
 
   get ts(): number {

@@ -9,6 +9,8 @@ import { captureLoss } from './capture-loss.js';
 import { dnsTunnel } from './dns-tunnel.js';
 import { hostSweep } from './host-sweep.js';
 import { icmpFlood } from './icmp-flood.js';
+import { newListener } from './new-listener.js';
+import { newProcessTalker } from './new-process-talker.js';
 import { newService } from './new-service.js';
 import { nxdomainBurst } from './nxdomain-burst.js';
 import { portScan } from './port-scan.js';
@@ -27,5 +29,7 @@ export const DETECTORS: readonly DetectorRegistration[] = [
   blocklist,
   arpSpoof,
   newService,
+  newListener,
+  newProcessTalker,
   captureLoss,
 ] as unknown as readonly DetectorRegistration[];

@@ -1,0 +1,137 @@
+/**
+ * A process (its unit, or its executable) connects out where it never did during its learned baseline: to
+ * a destination port or an address class (loopback, private, link-local, multicast, public) it never used,
+ * or — the shape of a reverse shell or a dropped miner — for the first time at all, when until then it only
+ * listened and accepted. A process with no baseline of its own (a shell just started) is judged by its
+ * parent's when the parent is known (a server that spawns `bash -i`). One alert per unit while it lasts;
+ * `ignoreUnits` keeps a unit quiet. Actors first seen after the learning period learn for as long.
+ */
+import { z } from 'zod';
+import type { SocketEvent } from '../../host/process-attribution.js';
+import { detectorConfig } from '../detector-config.js';
+import { FlowSample } from '../flow-sample.js';
+import { actorOf, describeProcess, LearningClock, portName, processDetectorShape, processExtra } from '../process-actors.js';
+import type { TrackedKeys } from '../tracked-keys.js';
+import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
+
+const config = detectorConfig({ ...processDetectorShape });
+type Config = z.infer<typeof config>;
+
+interface Actor {
+  /** Learning clock reading when it was first seen (its own baseline runs learnSeconds from there). */
+  since: number;
+  serves: boolean;
+  connects: number;
+  ports: Set<string>;
+  classes: Set<string>;
+}
+
+/** The class of an address (words as the flow table holds them). */
+export function addressClass(version: number, w: Uint32Array): string {
+  if (version === 4) {
+    const a = w[0] >>> 24;
+    const b = (w[0] >>> 16) & 0xff;
+    if (a === 127) return 'loopback';
+    if (a === 10 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b < 128)) return 'private';
+    if (a === 169 && b === 254) return 'link-local';
+    if (a >= 224) return 'multicast';
+    return 'public';
+  }
+  const top = w[0] >>> 16;
+  if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 1) return 'loopback';
+  if ((top & 0xfe00) === 0xfc00) return 'private';
+  if ((top & 0xffc0) === 0xfe80) return 'link-local';
+  if ((top & 0xff00) === 0xff00) return 'multicast';
+  return 'public';
+}
+
+class NewProcessTalkerDetector implements Detector {
+  readonly name = 'new_process_talker';
+  private readonly clock: LearningClock;
+  private readonly actors: TrackedKeys<Actor>;
+  /** pid → actor, to judge a new process by its parent. */
+  private readonly pids: TrackedKeys<string>;
+  private readonly ignored: Set<string>;
+
+  constructor(
+    private readonly cfg: Config,
+    private readonly ctx: DetectorContext,
+  ) {
+    this.clock = new LearningClock(cfg.learnSeconds);
+    this.actors = ctx.track<Actor>('actors', cfg.maxActors);
+    this.pids = ctx.track<string>('pids', cfg.maxActors);
+    this.ignored = new Set(cfg.ignoreUnits);
+  }
+
+  onSocket(e: SocketEvent): void {
+    const [name, actor] = this.actorFor(e);
+    if (e.kind === 'listen' || e.kind === 'accept' || e.kind === 'bind') {
+      actor.serves = true;
+      return;
+    }
+    const port = portName(e.proto, e.remotePort);
+    const cls = addressClass(e.version, e.remote);
+    const learning = e.initial || this.clock.learning || this.clock.now - actor.since < this.cfg.learnSeconds;
+    const reasons: string[] = [];
+    if (!learning) {
+      if (actor.connects === 0 && actor.serves) reasons.push('its first outbound connection: until now it only listened and accepted (reverse shell shape)');
+      else {
+        if (!actor.ports.has(port)) reasons.push(`a destination port it never used (${port})`);
+        if (!actor.classes.has(cls)) reasons.push(`an address class it never reached (${cls})`);
+      }
+    }
+    actor.connects++;
+    actor.ports.add(port);
+    actor.classes.add(cls);
+    if (reasons.length === 0 || (e.process.unit !== undefined && this.ignored.has(e.process.unit))) return;
+    this.raise(name, e, reasons, actor.connects === 1 ? 'high' : 'medium');
+  }
+
+  /** The actor a socket event counts for: its own, or its parent's when it has none yet. */
+  private actorFor(e: SocketEvent): [string, Actor] {
+    let name = actorOf(e.process);
+    if (this.actors.get(name) === undefined) {
+      const parent = this.pids.get(e.ppid);
+      if (parent !== undefined && this.actors.get(parent) !== undefined) name = parent;
+    }
+    if (this.pids.get(e.process.pid) === undefined) this.pids.add(e.process.pid, name);
+    let actor = this.actors.get(name);
+    if (actor === undefined) {
+      actor = this.actors.add(name, { since: this.clock.learning || e.initial ? 0 : this.clock.now, serves: false, connects: 0, ports: new Set(), classes: new Set() });
+    }
+    return [name, actor];
+  }
+
+  private raise(actor: string, e: SocketEvent, reasons: string[], severity: 'high' | 'medium'): void {
+    const ts = this.ctx.now() || e.ts;
+    const sample = new FlowSample(e.version, e.proto, e.local.slice(), e.remote.slice(), e.localPort, e.remotePort);
+    this.ctx.raise({
+      key: actor,
+      ts,
+      severity,
+      message: `${describeProcess(e.process)} connected out to ${e.remoteHost}:${e.remotePort} (${portName(e.proto, e.remotePort).slice(0, 3)}): ${reasons.join('; ')}`,
+      src: e.localHost,
+      dst: e.remoteHost,
+      counters: { new_items: reasons.length },
+      thresholds: { new_items: 1 },
+      hosts: [e.localHost, e.remoteHost],
+      ports: [e.remotePort],
+      names: [e.process.name],
+      first_seen: ts,
+      last_seen: ts,
+      extra: { ...processExtra(e), actor, reasons },
+      flows: [sample],
+    });
+  }
+
+  second(now: number): void {
+    this.clock.second(now);
+  }
+}
+
+export const newProcessTalker: DetectorRegistration<Config> = {
+  name: 'new_process_talker',
+  title: 'A process connects out where its baseline never did, or a server starts connecting out (reverse shell)',
+  config,
+  create: (cfg, ctx) => new NewProcessTalkerDetector(cfg, ctx),
+};
