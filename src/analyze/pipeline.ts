@@ -131,6 +131,14 @@ export class Pipeline {
     this.engine.emit(record);
   }
 
+  /**
+   * End of input, a part at a time, before finish(): ends up to `limit` open flows; true once none is left.
+   * Lets a writer wait for its output between parts instead of holding every last record at once.
+   */
+  finishFlows(limit: number): boolean {
+    return this.engine.finishFlows(limit);
+  }
+
   /** End of input: open flows and transactions are reported, observers finish, then the summary. */
   finish(): SummaryRecord {
     return this.engine.finish();

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_FLOWS } from '../analyze/flows/flow-table.js';
 import type { Command } from 'commander';
 import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_DATA_DIR, loadAgentConfig, resolveAgentSettings, validateAgentConfig } from '../serve/config.js';
 import { createAgentLogger, LogFileError } from '../serve/logger.js';
@@ -63,7 +64,7 @@ export function registerAgent(program: Command): void {
     .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
     .option('--evidence <dir>', 'write the pcap of the packets around each alert into this directory (default DATA/evidence)')
     .option('--stay', 'after a replay ends, keep serving its history to clients until stopped')
-    .option('--max-flows <n>', 'flow table size (default 262144)')
+    .option('--max-flows <n>', `flow table size; the least recently active flow is evicted past it (default ${DEFAULT_MAX_FLOWS})`)
     .option('--local-net <cidr>', 'a network that counts as local for in/out (repeat; default private ranges)', collect)
     .option('--top-n <n>', 'top talkers per stats record (default 10)')
     .option('--listen <spec>', 'serve clients on unix:PATH or tls://HOST:PORT (repeat; default unix:/run/loopy/agent.sock as root, else DATA/agent.sock)', collect)

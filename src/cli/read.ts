@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Pipeline } from '../analyze/pipeline.js';
-import { FLOW_SLOTS } from '../analyze/flows/flow-table.js';
+import { DEFAULT_MAX_FLOWS, FLOW_SLOTS } from '../analyze/flows/flow-table.js';
 import { FilterError } from '../capture/bpf-filter.js';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
 import { ReadReport } from '../stats/read-report.js';
@@ -29,6 +29,9 @@ export interface ReadOptions {
   evidence?: string;
 }
 
+/** Open flows ended between two waits for the output at the end of a file (~6 MB of conn lines). */
+const FINISH_PART_FLOWS = 16_384;
+
 export function registerRead(program: Command): void {
   program
     .command('read')
@@ -38,7 +41,7 @@ export function registerRead(program: Command): void {
     .option('--json', 'write NDJSON records (conn, dns, tls, http, alert, weird, summary) instead of the summary')
     .option('-f, --filter <expr>', 'tcpdump-syntax capture filter: keep only the packets it matches')
     .option('-c, --count <n>', 'stop after this many packets (those the filter keeps), as tcpdump -c does')
-    .option('--max-flows <n>', 'flow table size; the least recently active flow is evicted past it', '262144')
+    .option('--max-flows <n>', 'flow table size; the least recently active flow is evicted past it', String(DEFAULT_MAX_FLOWS))
     .option('--no-detect', 'skip detection (no alert records, no Alerts section)')
     .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
     .option('--evidence <dir>', 'write a pcap of the packets around each alert into this directory')
@@ -54,7 +57,7 @@ export function registerRead(program: Command): void {
 
 /** Runs `loopy read`; returns the exit status (0, or 1 when the file is damaged or unreadable). */
 export async function runRead(file: string, options: ReadOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
-  const maxFlows = parsePositiveInt(options.maxFlows ?? '262144', '--max-flows', FLOW_SLOTS);
+  const maxFlows = parsePositiveInt(options.maxFlows ?? String(DEFAULT_MAX_FLOWS), '--max-flows', FLOW_SLOTS);
   const packetLimit = options.count === undefined ? undefined : parsePositiveInt(options.count, '-c');
   const capture = openCaptureFile(file);
   const pipeline = new Pipeline({ maxFlows, packetLimit, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
@@ -88,6 +91,11 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   if (failure && pipeline.engine.packets === 0 && failure.code === 'LOOPY_FILE_UNREADABLE') {
     stderr.write(`loopy: ${failure.message}\n`);
     return 1;
+  }
+  // The flows still open, a part at a time, the output written between parts (see Pipeline.finishFlows).
+  while (!pipeline.finishFlows(FINISH_PART_FLOWS)) {
+    await writer?.drain();
+    await new Promise((resolve) => setImmediate(resolve));
   }
   pipeline.finish();
   await detection?.close();
