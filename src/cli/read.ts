@@ -68,7 +68,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   pipeline.observe(
     writer
       ? { onConn: (c) => writer.writeConn(c), onRecord: (r) => writer.write(r) }
-      : { onRecord: (r) => (r.type === 'alert' ? alerts.add(r as AlertRecord) : report!.add(r)) },
+      : { onConn: (c) => report!.addFlow(c), onRecord: (r) => (r.type === 'alert' ? alerts.add(r as AlertRecord) : report!.add(r)) },
   );
   const { detection, delivery } = setUpDetection(options, (alert) => {
     pipeline.emit(alert);
