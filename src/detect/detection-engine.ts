@@ -215,7 +215,8 @@ export class DetectionEngine {
     if (this.onFlowEndList.length === 0 || !this.engine) return;
     const facts = readFlowFacts(this.engine.connections, flow, this.flowFacts);
     const service = this.engine.serviceOf(flow);
-    for (const d of this.onFlowEndList) d.onFlowEnd!(facts, service);
+    const app = this.engine.appFactsOf(flow);
+    for (const d of this.onFlowEndList) d.onFlowEnd!(facts, service, app);
   }
 
   onRecord(record: LoopyRecord): void {

@@ -8,6 +8,7 @@
  * Event objects are reused structs (like the decoder's Packet): read them during the call, copy what you keep.
  */
 import type { z } from 'zod';
+import type { AppFlowFacts } from '../analyze/apps/types.js';
 import type { Connections } from '../analyze/flows/connections.js';
 import type { HostCounters } from '../analyze/flows/host-counters.js';
 import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
@@ -80,9 +81,10 @@ export interface Detector {
   onFlowStart?(flow: FlowFacts, pkt: Packet): void;
   /**
    * A flow is about to be dropped (or reported by an active timeout), with the application service an
-   * analyzer confirmed for it (conn.service), if any. Its columns are still readable.
+   * analyzer confirmed for it (conn.service), if any, and what that analyzer learned of it beyond its records
+   * (an SSH flow's logins: analyze/apps/ssh, isSshLogin). Its columns are still readable.
    */
-  onFlowEnd?(flow: FlowFacts, service: string | undefined): void;
+  onFlowEnd?(flow: FlowFacts, service: string | undefined, app: AppFlowFacts | undefined): void;
   /** A connection attempt's outcome: TCP flows that began with a SYN, UDP flows, ICMP echo requests. */
   onAttempt?(attempt: AttemptFacts): void;
   onDns?(dns: DnsRecord): void;

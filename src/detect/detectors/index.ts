@@ -12,6 +12,7 @@ import { icmpFlood } from './icmp-flood.js';
 import { newService } from './new-service.js';
 import { nxdomainBurst } from './nxdomain-burst.js';
 import { portScan } from './port-scan.js';
+import { sshGuessing } from './ssh-guessing.js';
 import { synFlood } from './syn-flood.js';
 import { trafficSpike } from './traffic-spike.js';
 
@@ -28,4 +29,5 @@ export const DETECTORS: readonly DetectorRegistration[] = [
   arpSpoof,
   newService,
   captureLoss,
+  sshGuessing,
 ] as unknown as readonly DetectorRegistration[];
