@@ -29,6 +29,7 @@ const TOOLS: Array<[cmd: string, versionArgs: string[], pkg: string]> = [
   ['ssh', ['-V'], 'openssh-client'],
   ['ssh-keygen', ['-?'], 'openssh-client'],
   ['hydra', ['-h'], 'hydra'],
+  ['iperf3', ['-v'], 'iperf3'],
 ];
 
 function skipReason(): string | false {
@@ -183,7 +184,11 @@ async function quietCase(name: string, traffic: () => Promise<void>): Promise<Re
   } finally {
     await agent.stop(5000);
   }
-  const opens = agent.out.filter((r) => r.type === 'alert' && r.state === 'open').map((a) => `${a.detector} ${a.src ?? '-'} -> ${a.dst ?? '-'}: ${a.message}`);
+  // capture_loss is about the monitor, not the traffic: a transfer at full speed may outrun a small CI
+  // machine's capture, and saying so is right.
+  const opens = agent.out
+    .filter((r) => r.type === 'alert' && r.state === 'open' && r.detector !== 'capture_loss')
+    .map((a) => `${a.detector} ${a.src ?? '-'} -> ${a.dst ?? '-'}: ${a.message}`);
   assert.deepEqual(opens, [], 'benign traffic raises no alert');
   return agent.out;
 }
@@ -287,6 +292,35 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     const packets = evidencePackets(opens[0]);
     t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${packets} packets`);
     assert.ok(packets > 0);
+  });
+
+  test('hping3 --udp: 20000 packets to a closed port → one udp_flood from the sender', async (t) => {
+    const { opens, delay } = await runCase('udp-flood', { detector: 'udp_flood', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+      const t = Date.now() / 1000;
+      // -i u100: up to 10,000 packets/s for 2 s (a flood, bounded; the issue's hping3 --flood managed 3,300/s).
+      const r = await inPeer(['hping3', '-q', '--udp', '-p', '9', '-i', 'u100', '-c', '20000', ADDR_AGENT], 30_000);
+      assert.notEqual(r.status, null, `hping3 did not finish: ${r.stderr}`);
+      return t;
+    });
+    assert.ok(opens[0].evidence.counters.packets >= 5000, JSON.stringify(opens[0].evidence.counters));
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started: ${opens[0].message}`);
+  });
+
+  test('iperf3 TCP at full speed, 400 MB each way between the two hosts → nothing', async (t) => {
+    const server = spawn('ip', ['netns', 'exec', NS_AGENT, 'iperf3', '-s', '-1', '-B', ADDR_AGENT], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      let report = '';
+      await quietCase('iperf3', async () => {
+        const r = await inPeer(['iperf3', '-c', ADDR_AGENT, '-n', '400M', '--bidir', '-J'], 30_000);
+        assert.equal(r.status, 0, `iperf3: ${r.stderr}`);
+        const sum = JSON.parse(r.stdout).end.sum_sent;
+        report = `${Math.round(sum.bits_per_second / 1e6)} Mbit/s`;
+      });
+      t.diagnostic(`iperf3 sent at ${report}`);
+    } finally {
+      server.kill('SIGKILL');
+    }
   });
 
   test('ping -f of 5000 echo requests → one icmp_flood on the target (its replies raise nothing on the sender)', async (t) => {

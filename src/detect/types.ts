@@ -15,6 +15,7 @@ import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
 import type { Packet } from '../decode/packet.js';
 import type { HostKey } from './addresses.js';
 import type { FlowSample } from './flow-sample.js';
+import type { PairTraffic } from './pair-traffic.js';
 import type { TrackedKeys, TrackedKeysOptions } from './tracked-keys.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
@@ -101,6 +102,11 @@ export interface Detector {
    * capture). The counters are the framework's: read them during the call, keep nothing of them.
    */
   onHostSecond?(now: number, hosts: HostCounters, elapsed: number): void;
+  /**
+   * Packets and bytes per directed host pair since the last call (pair-traffic.ts: pairs with traffic only,
+   * `pairs.get(dst, src)` for the way back), once per detection second. Read during the call, keep nothing.
+   */
+  onPairSecond?(now: number, pairs: PairTraffic): void;
   /** Once per second of capture time (or of wall-clock time when live and idle). */
   second?(now: number): void;
   /** Stops watchers (a blocklist file) when detection ends. */

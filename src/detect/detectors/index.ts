@@ -15,6 +15,8 @@ import { portScan } from './port-scan.js';
 import { sshGuessing } from './ssh-guessing.js';
 import { synFlood } from './syn-flood.js';
 import { trafficSpike } from './traffic-spike.js';
+import { udpFlood } from './udp-flood.js';
+import { volume } from './volume.js';
 
 /** Each registration is typed with its own config; the list holds them by the common part (hence the cast). */
 export const DETECTORS: readonly DetectorRegistration[] = [
@@ -30,4 +32,6 @@ export const DETECTORS: readonly DetectorRegistration[] = [
   newService,
   captureLoss,
   sshGuessing,
+  udpFlood,
+  volume,
 ] as unknown as readonly DetectorRegistration[];
