@@ -131,6 +131,8 @@ interface Expected {
   dst?: string;
   /** Seconds from the tool's start the alert may take (default 2: a flood or a scan is evident at once). */
   within?: number;
+  /** Detection settings (--detect-config), for thresholds a bounded test can reach. */
+  detect?: unknown;
 }
 
 /**
@@ -139,7 +141,13 @@ interface Expected {
  * writes the evidence still waiting). Returns the alert records and the time the tool started.
  */
 async function runCase(name: string, expected: Expected, traffic: () => Promise<number>): Promise<{ opens: Rec[]; delay: number }> {
-  const agent = startAgent(['--config', noConfig, '-i', IF_AGENT, '--stdout', '--data', join(root, `data-${name}`)]);
+  const detect: string[] = [];
+  if (expected.detect !== undefined) {
+    const file = join(root, `${name}-detect.json`);
+    writeFileSync(file, JSON.stringify(expected.detect), { mode: 0o644 });
+    detect.push('--detect-config', file);
+  }
+  const agent = startAgent(['--config', noConfig, '-i', IF_AGENT, '--stdout', '--data', join(root, `data-${name}`), ...detect]);
   let started = 0;
   try {
     const ok = await agent.until(() => agent.err.some((l) => typeof l.msg === 'string' && l.msg.startsWith('capturing on ')));
@@ -318,6 +326,25 @@ describe('live detection: real tools between two network namespaces', { skip: sk
         report = `${Math.round(sum.bits_per_second / 1e6)} Mbit/s`;
       });
       t.diagnostic(`iperf3 sent at ${report}`);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+
+  test('iperf3: 300 MB at 1 Gbit/s with large_transfer at 200 MB → one large_transfer naming sender and receiver', async (t) => {
+    const server = spawn('ip', ['netns', 'exec', NS_AGENT, 'iperf3', '-s', '-1', '-B', ADDR_AGENT], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      // 200 MB moves in 1.6 s at 1 Gbit/s (a rate the capture keeps up with; the default 1 GB would take 8 s).
+      const detect = { detectors: { large_transfer: { minBytes: 200_000_000 } } };
+      const { opens, delay } = await runCase('large-transfer', { detector: 'large_transfer', src: ADDR_PEER, dst: ADDR_AGENT, within: 4, detect }, async () => {
+        const t = Date.now() / 1000;
+        const r = await inPeer(['iperf3', '-c', ADDR_AGENT, '-n', '300M', '-b', '1G'], 30_000);
+        assert.equal(r.status, 0, `iperf3: ${r.stderr}`);
+        return t;
+      });
+      assert.ok(opens[0].evidence.counters.bytes >= 200_000_000, JSON.stringify(opens[0].evidence.counters));
+      t.diagnostic(`alert ${delay.toFixed(3)} s after iperf3 started: ${opens[0].message}`);
     } finally {
       server.kill('SIGKILL');
     }

@@ -9,6 +9,7 @@ import { captureLoss } from './capture-loss.js';
 import { dnsTunnel } from './dns-tunnel.js';
 import { hostSweep } from './host-sweep.js';
 import { icmpFlood } from './icmp-flood.js';
+import { largeTransfer } from './large-transfer.js';
 import { newService } from './new-service.js';
 import { nxdomainBurst } from './nxdomain-burst.js';
 import { portScan } from './port-scan.js';
@@ -34,4 +35,5 @@ export const DETECTORS: readonly DetectorRegistration[] = [
   sshGuessing,
   udpFlood,
   volume,
+  largeTransfer,
 ] as unknown as readonly DetectorRegistration[];

@@ -1,8 +1,9 @@
 /** UDP flood and the volume detector from hand-built frames through the engine's flow deltas and pair tallies. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACK, FIN, PSH, SYN, icmpPortUnreachable, tcp4, udp4, type Frame } from '../../test-support/frames.js';
+import { ACK, icmpPortUnreachable, tcp4, udp4, type Frame } from '../../test-support/frames.js';
 import { runFrames } from '../testing/frames.js';
+import { tcpTransfer } from '../testing/tcp-transfer.js';
 
 const SENDER = '10.0.0.66';
 const VICTIM = '10.0.0.9';
@@ -40,24 +41,8 @@ test('answered UDP at the same rate (a DNS or QUIC exchange), and one-way UDP at
   assert.deepEqual(alerts, []);
 });
 
-/** A TCP transfer: handshake, `n` full segments each ACKed, FINs (what iperf3 sends, at any speed). */
-function transfer(client: string, server: string, n: number, t0: number, gap: number): Frame[] {
-  const f: Frame[] = [
-    { ts: t0, bytes: tcp4(client, server, 50000, 5201, SYN, 0, 0) },
-    { ts: t0 + gap, bytes: tcp4(server, client, 5201, 50000, SYN | ACK, 0, 1) },
-    { ts: t0 + 2 * gap, bytes: tcp4(client, server, 50000, 5201, ACK, 1, 1) },
-  ];
-  for (let i = 0; i < n; i++) {
-    f.push({ ts: t0 + (3 + 2 * i) * gap, bytes: tcp4(client, server, 50000, 5201, PSH | ACK, 1 + i * 1448, 1, 1448) });
-    if (i % 2 === 1) f.push({ ts: t0 + (4 + 2 * i) * gap, bytes: tcp4(server, client, 5201, 50000, ACK, 1, 1 + (i + 1) * 1448) });
-  }
-  const end = t0 + (4 + 2 * n) * gap;
-  f.push({ ts: end, bytes: tcp4(client, server, 50000, 5201, FIN | ACK, 1 + n * 1448, 1) }, { ts: end + gap, bytes: tcp4(server, client, 5201, 50000, FIN | ACK, 1, 2 + n * 1448) });
-  return f;
-}
-
 test('a TCP transfer of 60,000 segments in 3 s (87 MB, 29 MB/s, ACKed) raises nothing', async () => {
-  const { alerts } = await runFrames(transfer('10.0.0.5', VICTIM, 60_000, 1000, 0.000025));
+  const { alerts } = await runFrames(tcpTransfer('10.0.0.5', VICTIM, 60_000, 1000, 0.000025));
   assert.deepEqual(alerts, []);
 });
 
