@@ -30,6 +30,7 @@ const TOOLS: Array<[cmd: string, versionArgs: string[], pkg: string]> = [
   ['ssh-keygen', ['-?'], 'openssh-client'],
   ['hydra', ['-h'], 'hydra'],
   ['iperf3', ['-v'], 'iperf3'],
+  ['curl', ['-V'], 'curl'],
 ];
 
 function skipReason(): string | false {
@@ -345,6 +346,26 @@ describe('live detection: real tools between two network namespaces', { skip: sk
       });
       assert.ok(opens[0].evidence.counters.bytes >= 200_000_000, JSON.stringify(opens[0].evidence.counters));
       t.diagnostic(`alert ${delay.toFixed(3)} s after iperf3 started: ${opens[0].message}`);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+
+  test('curl every second to a python http.server (beaconing at 1 s, 8 contacts, scope all) → one beaconing', async (t) => {
+    const server = spawn('ip', ['netns', 'exec', NS_AGENT, 'python3', '-m', 'http.server', '8000', '--bind', ADDR_AGENT], { stdio: 'ignore', cwd: root });
+    try {
+      await new Promise((r) => setTimeout(r, 800));
+      // The defaults judge 12 contacts at 10 s to 15 min apart, to outside hosts; a test cannot wait that long.
+      const detect = { detectors: { beaconing: { scope: 'all', minInterval: 0.5, minEvents: 8 } } };
+      const { opens, delay } = await runCase('beacon', { detector: 'beaconing', src: ADDR_PEER, dst: ADDR_AGENT, within: 10, detect }, async () => {
+        const t = Date.now() / 1000;
+        const loop = `for i in 1 2 3 4 5 6 7 8 9 10; do curl -s -o /dev/null --max-time 2 http://${ADDR_AGENT}:8000/; sleep 1; done`;
+        const r = await inPeer(['sh', '-c', loop], 30_000);
+        assert.equal(r.status, 0, `curl loop: ${r.stderr}`);
+        return t;
+      });
+      assert.ok(opens[0].evidence.counters.contacts >= 8, JSON.stringify(opens[0].evidence.counters));
+      t.diagnostic(`alert ${delay.toFixed(3)} s after the heartbeat started: ${opens[0].message}`);
     } finally {
       server.kill('SIGKILL');
     }

@@ -135,6 +135,11 @@ export interface AlertSignal {
   names?: string[];
   first_seen: number;
   last_seen: number;
+  /**
+   * Seconds without a signal that close the incident, when longer than the alert book's quiet period (60 s
+   * by default): an incident whose signals come slowly (a beacon every 10 min) stays one incident.
+   */
+  quiet?: number;
   /** Detector-specific facts (window, rates, MACs...). */
   extra?: Record<string, unknown>;
   /** Some flows of the incident, for Community IDs (a few suffice: the framework keeps at most 20). */

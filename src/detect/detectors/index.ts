@@ -4,6 +4,7 @@
  */
 import type { DetectorRegistration } from '../types.js';
 import { arpSpoof } from './arp-spoof.js';
+import { beaconing } from './beaconing.js';
 import { blocklist } from './blocklist.js';
 import { captureLoss } from './capture-loss.js';
 import { dnsTunnel } from './dns-tunnel.js';
@@ -36,4 +37,5 @@ export const DETECTORS: readonly DetectorRegistration[] = [
   udpFlood,
   volume,
   largeTransfer,
+  beaconing,
 ] as unknown as readonly DetectorRegistration[];
