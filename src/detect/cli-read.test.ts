@@ -51,7 +51,7 @@ test('the summary shows an Alerts section first, within 80 columns; a clean capt
   assert.ok(at > 0 && at < lines.indexOf('Protocols (packets)'), 'before the protocols');
   assert.match(lines[at + 1], new RegExp(`^  MEDIUM   port_scan: ${truth.incidents[0].source.replace(/\./g, '\\.')} scanned 1024 TCP ports on`));
   const clean = runCli(['read', cleanFile]);
-  assert.ok(clean.stdout.includes('\nAlerts: none (11 detectors ran)\n'), clean.stdout);
+  assert.ok(clean.stdout.includes('\nAlerts: none (16 detectors ran)\n'), clean.stdout);
 });
 
 test('--no-detect: no alerts and no section', () => {
