@@ -16,8 +16,14 @@ import { EndpointState } from '../analyze/flows/tcp-state.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/packet.js';
 import { hostKeyOf, type HostKey } from './addresses.js';
 
-/** Directed pairs counted per second at most. */
-export const PAIR_TRAFFIC_CAPACITY = 65_536;
+/**
+ * Directed pairs counted per second at most: far more than a server talks to in a second, and small enough
+ * that a spoofed flood (a new pair per packet, which no pair detector is about) costs little each second.
+ */
+export const PAIR_TRAFFIC_CAPACITY = 16_384;
+
+/** IP bytes of a TCP connection's second below which it is left out (a handshake, a keep-alive). */
+const SMALL_CONNECTION_SECOND = 1500;
 
 export class PairTally {
   src: HostKey = 0;
@@ -58,6 +64,7 @@ export class PairTraffic implements FlowDeltaConsumer {
   /** Tallies by sender, then receiver. */
   private readonly bySender = new Map<HostKey, Map<HostKey, PairTally>>();
   private readonly pool: PairTally[] = [];
+  private readonly spareMaps: Array<Map<HostKey, PairTally>> = [];
   private used = 0;
   /** Capture time of the last roll: this second's tallies cover what came after it. */
   since = Number.NaN;
@@ -77,6 +84,9 @@ export class PairTraffic implements FlowDeltaConsumer {
   onFlowDelta(flow: number, origPkts: number, origBytes: number, respPkts: number, respBytes: number): void {
     if (!(origPkts > 0 || respPkts > 0)) return;
     const table = this.conns.table;
+    // A TCP connection's handshake-sized second matters to no pair detector (floods of those are syn_flood's,
+    // transfers move far more): a spoofed SYN flood, a new pair per packet, costs this table nothing.
+    if (origBytes + respBytes < SMALL_CONNECTION_SECOND && table.protoOf(flow) === IPPROTO_TCP && this.conns.originatorSentSyn(flow)) return;
     const version = table.versionOf(flow);
     const a = hostKeyOf(version, table.origAddress(flow, this.orig));
     const b = hostKeyOf(version, table.respAddress(flow, this.resp));
@@ -118,7 +128,7 @@ export class PairTraffic implements FlowDeltaConsumer {
       this.overflow++;
       return undefined;
     }
-    if (receivers === undefined) this.bySender.set(src, (receivers = new Map()));
+    if (receivers === undefined) this.bySender.set(src, (receivers = this.spareMaps.pop() ?? new Map()));
     t = this.pool[this.used] ??= new PairTally();
     this.used++;
     t.reset(src, dst, version);
@@ -140,6 +150,11 @@ export class PairTraffic implements FlowDeltaConsumer {
   roll(now: number, use: (pairs: PairTraffic) => void): void {
     this.deltas.pass();
     use(this);
+    // The receivers' maps are kept for the next second (a flood of new senders would make thousands a second).
+    for (const receivers of this.bySender.values()) {
+      receivers.clear();
+      if (this.spareMaps.length < this.capacity) this.spareMaps.push(receivers);
+    }
     this.bySender.clear();
     this.used = 0;
     this.since = now;

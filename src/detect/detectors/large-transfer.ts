@@ -6,6 +6,7 @@
  * backup or a deploy moves is expected: allow-list it (allowSources / allowTargets) or raise minBytes.
  */
 import { z } from 'zod';
+import type { HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { FlowSample } from '../flow-sample.js';
 import { hostPair, pairKey, type HostPair } from '../host-pair.js';
@@ -35,7 +36,7 @@ interface Transfer extends HostPair {
   sample: FlowSample | undefined;
 }
 
-/** Bytes a second below which a pair is not followed (a tenth of minBytes over the window: it could never reach it). */
+/** Bytes in a second below which the second does not count (a tenth of the average rate minBytes needs). */
 function floorPerSecond(cfg: Config): number {
   return cfg.minBytes / cfg.window / 10;
 }
@@ -48,7 +49,16 @@ class LargeTransferDetector implements Detector {
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
   ) {
-    this.pairs = ctx.track<Transfer>('pairs', cfg.maxPairs, { protect: (t) => t.fired });
+    this.pairs = ctx.track<Transfer>('pairs', cfg.maxPairs, { protect: (t) => t.fired, release: (t) => this.forget(t.src) });
+  }
+
+  /** Senders with a transfer followed, and how many. */
+  private readonly senders = new Map<HostKey, number>();
+
+  private forget(sender: HostKey): void {
+    const n = (this.senders.get(sender) ?? 1) - 1;
+    if (n > 0) this.senders.set(sender, n);
+    else this.senders.delete(sender);
   }
 
   onPairSecond(now: number, pairs: PairTraffic): void {
@@ -63,10 +73,15 @@ class LargeTransferDetector implements Detector {
   }
 
   private count(now: number, t: PairTally, pairs: PairTraffic): void {
+    // A second below a tenth of the rate minBytes needs starts nothing, and costs no key unless its sender
+    // already has a transfer followed (most pairs, every second; all of a spoofed flood's).
+    const small = t.bytes < floorPerSecond(this.cfg);
+    if (small && !this.senders.has(t.src)) return;
     const key = pairKey(t.src, t.dst);
     let x = this.pairs.get(key);
     if (x === undefined) {
-      if (t.bytes < floorPerSecond(this.cfg) || this.ctx.allowed(t.src, t.dst) || !this.pairs.admit(key, now)) return;
+      if (small || this.ctx.allowed(t.src, t.dst) || !this.pairs.admit(key, now)) return;
+      this.senders.set(t.src, (this.senders.get(t.src) ?? 0) + 1);
       const first = pairs.began(t, now);
       x = this.pairs.add(key, { ...hostPair(t.src, t.dst), bytes: new SlidingCounter(this.cfg.window), total: 0, packets: 0, first, last: first, fired: false, changed: false, sample: undefined });
     }
