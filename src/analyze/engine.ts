@@ -5,7 +5,7 @@ import type { ProtocolRegistration } from '../decode/registry.js';
 import { WeirdCounter } from '../decode/weirds.js';
 import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
-import type { AppContext, AppRegistration } from './apps/types.js';
+import type { AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
 import { DEFAULT_MAX_FLOWS } from './flows/flow-table.js';
 import { connIdOf, ConnView } from './flows/conn-record.js';
 import type { FlowOwnerLookup } from './flows/flow-owners.js';
@@ -182,6 +182,11 @@ export class Engine {
   /** The service an application analyzer confirmed for a live flow. */
   serviceOf(flow: number): string | undefined {
     return this.services[flow];
+  }
+
+  /** What the analyzer of a live flow learned of it beyond its records (SSH logins...), if anything. */
+  appFactsOf(flow: number): AppFlowFacts | undefined {
+    return this.apps.factsOf(flow);
   }
 
   /** Capture time moved on: expire flows and pending application state. */

@@ -47,6 +47,8 @@ interface Incident {
   pcap?: string;
   /** Capture time of the last signal (what the quiet period counts from). */
   lastActivity: number;
+  /** Seconds without a signal that close it: the book's quiet period, or longer where the signal asked. */
+  quiet: number;
   lastEmitted: number;
   dirty: boolean;
 }
@@ -83,6 +85,7 @@ export class AlertBook {
       return;
     }
     merge(incident, signal, this.options.maxCommunityIds);
+    if (signal.quiet !== undefined) incident.quiet = Math.max(incident.quiet, signal.quiet);
     this.options.onUpdate?.(incident.id, signal);
     incident.dirty = true;
     if (signal.ts - incident.lastEmitted >= this.options.updateInterval) this.emit(incident, 'update', signal.ts);
@@ -92,7 +95,7 @@ export class AlertBook {
   second(now: number): void {
     this.suppressions.expire(now);
     for (const [key, incident] of this.open) {
-      if (now - incident.lastActivity >= this.options.quietPeriod) {
+      if (now - incident.lastActivity >= incident.quiet) {
         this.close(key, incident, now, 'quiet');
       } else if (incident.dirty && now - incident.lastEmitted >= this.options.updateInterval) {
         this.emit(incident, 'update', now);
@@ -136,6 +139,7 @@ export class AlertBook {
       extra: {},
       flows: [],
       lastActivity: signal.ts,
+      quiet: Math.max(this.options.quietPeriod, signal.quiet ?? 0),
       lastEmitted: signal.ts,
       dirty: false,
     };

@@ -267,6 +267,11 @@ export class Connections {
     this.historyLength[flow] = n + 1;
   }
 
+  /** The originator sent a SYN (history 'S'): a TCP connection attempt, whatever came of it. */
+  originatorSentSyn(flow: number): boolean {
+    return (this.letters[flow * 2] & (1 << H_SYN)) !== 0;
+  }
+
   historyOf(flow: number): string {
     const start = flow * HISTORY_MAX;
     let out = '';
