@@ -7,6 +7,7 @@ import { connectAgent } from '../client/connect-agent.js';
 import type { HistoryQuery, Resolution } from '../client/agent-client.js';
 import { parseTimeRange } from '../client/time-spec.js';
 import { formatAgentStatus } from '../serve/status.js';
+import { RESOLUTIONS } from '../serve/protocol/messages.js';
 import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom, exitOnEpipe } from './agent-target-options.js';
 import { UsageError, parsePositiveInt } from './errors.js';
 import { type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
@@ -14,7 +15,6 @@ import { type QueryKind, formatCsv, formatNdjson, formatTable } from './query-ou
 const WHATS = ['status', 'series', 'flows', 'dns', 'alerts', 'talkers'] as const;
 /** Kinds the agent keeps for all traffic (series) or per host already (talkers): no host/port/proto filter. */
 const UNFILTERED: readonly string[] = ['series', 'talkers'];
-const RESOLUTIONS: readonly Resolution[] = ['1s', '1m', '1h'];
 const PROTOS = ['tcp', 'udp', 'icmp'] as const;
 
 interface QueryCliOptions extends AgentTargetOptions {

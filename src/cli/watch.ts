@@ -5,12 +5,11 @@
  * failure retrying cannot cure (changed certificate, wrong token).
  */
 import type { Command } from 'commander';
-import type { ConnectionState, LiveEvent, Topic } from '../client/agent-client.js';
+import { type ConnectionState, type LiveEvent, TOPICS, type Topic } from '../client/agent-client.js';
 import { connectAgent } from '../client/connect-agent.js';
 import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom, exitOnEpipe } from './agent-target-options.js';
 import { UsageError } from './errors.js';
 
-const TOPICS: readonly Topic[] = ['stats', 'flows', 'dns', 'alerts'];
 /** Past this much unwritten output (a reader that stalls) events are dropped and counted, not buffered. */
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
 

@@ -4,10 +4,10 @@
  * time. Requests made while (re)connecting wait for the connection, up to their timeout.
  */
 import { join } from 'node:path';
-import { z } from 'zod';
-import type { ConnRecord, DnsRecord, LoopyRecord } from '../analyze/records.js';
+import type { ConnRecord, DnsRecord } from '../analyze/records.js';
 import type { AgentStatus } from '../serve/status.js';
-import type { AgentClient, AgentHello, ConnectionState, HistoryQuery, HostTotal, LiveEvent, Resolution, SeriesPoint, TalkersQuery, Topic } from './agent-client.js';
+import { type MethodResults, TOPICS, type Topic, checkEventRecord, checkResult } from '../serve/protocol/messages.js';
+import type { AgentAlertRecord, AgentClient, AgentHello, ConnectionState, HistoryQuery, HostTotal, LiveEvent, Resolution, SeriesPoint, TalkersQuery } from './agent-client.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
 import { defaultConfigDir, resolveTarget } from './client-config.js';
 import { KNOWN_AGENTS_FILE } from './known-agents.js';
@@ -17,7 +17,6 @@ import { FatalConnectError, type Transport, type TransportOptions, openTransport
 import { PACKAGE_VERSION } from '../capture/package-version.js';
 
 export const CLIENT_PROTOCOL_VERSIONS = [1];
-const TOPICS: readonly Topic[] = ['stats', 'flows', 'dns', 'alerts'];
 /** JSON-RPC codes (docs/protocol.md "Errors") after which retrying is pointless. */
 const FATAL_RPC = new Map([
   [-32000, 'LOOPY_VERSION'],
@@ -47,20 +46,6 @@ export interface ConnectOptions {
   transport?: (target: ParsedTarget, options: TransportOptions) => Promise<Transport>;
   random?: () => number;
 }
-
-const helloResult = z.object({
-  version: z.number().int(),
-  name: z.string(),
-  software: z.string(),
-  methods: z.array(z.string()),
-  topics: z.array(z.enum(['stats', 'flows', 'dns', 'alerts'])),
-});
-
-const eventParams = z.object({
-  topic: z.enum(['stats', 'flows', 'dns', 'alerts']),
-  record: z.object({ type: z.string() }).passthrough(),
-  missed: z.number().int().nonnegative().default(0),
-});
 
 export function connectAgent(target: string, options: ConnectOptions = {}): AgentClient {
   const configDir = options.configDir ?? defaultConfigDir();
@@ -118,23 +103,23 @@ class ReconnectingAgentClient implements AgentClient {
     return () => this.stateListeners.delete(listener);
   }
 
-  async status(): Promise<AgentStatus> {
-    return (await this.call('status', {})) as AgentStatus;
+  status(): Promise<AgentStatus> {
+    return this.call('status', {});
   }
-  async series(query: HistoryQuery & { resolution: Resolution }): Promise<SeriesPoint[]> {
-    return this.list('history.series', query) as Promise<SeriesPoint[]>;
+  series(query: HistoryQuery & { resolution: Resolution }): Promise<SeriesPoint[]> {
+    return this.call('history.series', query);
   }
-  async flows(query: HistoryQuery): Promise<ConnRecord[]> {
-    return this.list('history.flows', query) as Promise<ConnRecord[]>;
+  flows(query: HistoryQuery): Promise<ConnRecord[]> {
+    return this.call('history.flows', query);
   }
-  async dns(query: HistoryQuery): Promise<DnsRecord[]> {
-    return this.list('history.dns', query) as Promise<DnsRecord[]>;
+  dns(query: HistoryQuery): Promise<DnsRecord[]> {
+    return this.call('history.dns', query);
   }
-  async alerts(query: HistoryQuery): Promise<LoopyRecord[]> {
-    return this.list('history.alerts', query) as Promise<LoopyRecord[]>;
+  alerts(query: HistoryQuery): Promise<AgentAlertRecord[]> {
+    return this.call('history.alerts', query);
   }
-  async talkers(query: TalkersQuery): Promise<HostTotal[]> {
-    return this.list('history.talkers', query) as Promise<HostTotal[]>;
+  talkers(query: TalkersQuery): Promise<HostTotal[]> {
+    return this.call('history.talkers', query);
   }
   async acknowledgeAlert(alertId: string): Promise<void> {
     await this.call('alerts.ack', { alert_id: alertId });
@@ -164,15 +149,15 @@ class ReconnectingAgentClient implements AgentClient {
     this.setState({ state: 'closed' });
   }
 
-  private async list(method: string, query: object): Promise<unknown[]> {
-    const rows = await this.call(method, query);
-    if (!Array.isArray(rows)) throw new Error(`${this.target}: ${method} answered with something other than a list`);
-    return rows;
-  }
-
-  private async call(method: string, params: object): Promise<unknown> {
+  /** Asks the agent and checks its reply against the method's schema (a foreign reply is an error naming the field). */
+  private async call<M extends keyof MethodResults>(method: M, params: object): Promise<MethodResults[M]> {
     const rpc = await this.connection();
-    return rpc.request(method, params, this.requestTimeoutMs);
+    const reply = await rpc.request(method, params, this.requestTimeoutMs);
+    try {
+      return checkResult(method, reply);
+    } catch (err) {
+      throw new Error(`${this.target}: ${(err as Error).message}`);
+    }
   }
 
   /** The live connection, waiting for it (up to the request timeout) while connecting. */
@@ -266,9 +251,11 @@ class ReconnectingAgentClient implements AgentClient {
         },
         this.requestTimeoutMs,
       );
-      const parsed = helloResult.safeParse(reply);
-      if (!parsed.success) throw new FatalConnectError(`${this.target}: the hello reply is not a loopy agent's`, 'LOOPY_PROTOCOL');
-      hello = parsed.data;
+      try {
+        hello = checkResult('hello', reply);
+      } catch (err) {
+        throw new FatalConnectError(`${this.target}: ${(err as Error).message}`, 'LOOPY_PROTOCOL');
+      }
     } catch (err) {
       rpc.close();
       throw this.explain(err as Error);
@@ -305,9 +292,8 @@ class ReconnectingAgentClient implements AgentClient {
       return;
     }
     if (method !== 'event') return;
-    const parsed = eventParams.safeParse(params);
-    if (!parsed.success) return;
-    const event = parsed.data as unknown as LiveEvent;
+    const event = liveEventOf(params);
+    if (event === undefined) return;
     for (const s of this.subscriptions.values()) {
       if (!s.topics.has(event.topic)) continue;
       try {
@@ -328,5 +314,19 @@ class ReconnectingAgentClient implements AgentClient {
     }
     if (err instanceof FatalConnectError) return err;
     return new Error(err.message.startsWith(this.target) ? err.message : `${this.target}: ${err.message}`);
+  }
+}
+
+/** An `event` notification's params as a LiveEvent, its record checked against its topic's schema; undefined if foreign. */
+function liveEventOf(params: unknown): LiveEvent | undefined {
+  const p = params as { topic?: unknown; record?: unknown; missed?: unknown } | undefined;
+  if (typeof p?.topic !== 'string' || !(TOPICS as readonly string[]).includes(p.topic)) return undefined;
+  const topic = p.topic as Topic;
+  try {
+    const record = checkEventRecord(topic, p.record);
+    const missed = typeof p.missed === 'number' && p.missed >= 0 ? p.missed : 0;
+    return { topic, record, missed } as LiveEvent;
+  } catch {
+    return undefined;
   }
 }
