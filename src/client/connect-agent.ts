@@ -4,15 +4,17 @@
  * time. Requests made while (re)connecting wait for the connection, up to their timeout.
  */
 import { join } from 'node:path';
-import type { ConnRecord, DnsRecord } from '../analyze/records.js';
-import type { AgentStatus } from '../serve/status.js';
 import { type MethodResults, TOPICS, type Topic, checkEventRecord, checkResult } from '../serve/protocol/messages.js';
-import type { AgentAlertRecord, AgentClient, AgentHello, ConnectionState, HistoryQuery, HostTotal, LiveEvent, Resolution, SeriesPoint, TalkersQuery } from './agent-client.js';
+import type { AgentClient, AgentHello, ConnectionState, LiveEvent } from './agent-client.js';
+import { AgentMethods } from './agent-methods.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
-import { defaultConfigDir, resolveTarget } from './client-config.js';
+import { type ResolvedTarget, defaultConfigDir, resolveTarget } from './client-config.js';
+import { Fleet } from './hub/fleet.js';
+import { type HubClientOptions, type HubLogin, connectHub } from './hub/hub-connection.js';
+import { HubAgentClient } from './hub/hub-agent-client.js';
 import { KNOWN_AGENTS_FILE } from './known-agents.js';
 import { ConnectionLostError, RpcConnection, RpcError } from './rpc-connection.js';
-import type { ParsedTarget } from './target.js';
+import { type ParsedTarget, TargetError } from './target.js';
 import { FatalConnectError, type Transport, type TransportOptions, openTransport } from './transports.js';
 import { PACKAGE_VERSION } from '../capture/package-version.js';
 
@@ -45,11 +47,19 @@ export interface ConnectOptions {
   /** The transport seam (tests). */
   transport?: (target: ParsedTarget, options: TransportOptions) => Promise<Transport>;
   random?: () => number;
+  /** How to log in to a nats:// hub (the config entry's creds and ca fill in what is not given). */
+  hub?: HubLogin;
 }
 
 export function connectAgent(target: string, options: ConnectOptions = {}): AgentClient {
   const configDir = options.configDir ?? defaultConfigDir();
   const resolved = resolveTarget(target, join(configDir, 'config.json'));
+  if (resolved.target.kind === 'nats') {
+    const { agent } = resolved.target;
+    if (agent === undefined) throw new TargetError(`target '${target}' names every agent on the hub: give one, nats://HOST:PORT/AGENT`);
+    const hubOptions = hubClientOptions(resolved, options);
+    return new HubAgentClient(target, agent, connectHub(resolved.target, hubOptions), { ...hubOptions, ownsHub: true, watchPresence: true });
+  }
   return new ReconnectingAgentClient(target, resolved.target, {
     ...options,
     token: options.token ?? resolved.token ?? (process.env.LOOPY_TOKEN || undefined),
@@ -58,9 +68,28 @@ export function connectAgent(target: string, options: ConnectOptions = {}): Agen
   });
 }
 
+/**
+ * When TARGET names every agent on a hub (`nats://HOST:PORT`, or a config name for one), what opens it;
+ * undefined for a TARGET naming one agent. Throws TargetError or ClientConfigError for a bad TARGET.
+ */
+export function fleetOf(target: string, options: ConnectOptions = {}): { open(): Promise<Fleet> } | undefined {
+  const resolved = resolveTarget(target, join(options.configDir ?? defaultConfigDir(), 'config.json'));
+  const address = resolved.target;
+  if (address.kind !== 'nats' || address.agent !== undefined) return undefined;
+  return { open: () => Fleet.open(target, address, hubClientOptions(resolved, options)) };
+}
+
+function hubClientOptions(resolved: ResolvedTarget, o: ConnectOptions): HubClientOptions & { requestTimeoutMs: number } {
+  return {
+    creds: o.hub?.creds ?? resolved.creds, caFile: o.hub?.caFile ?? resolved.ca, user: o.hub?.user, password: o.hub?.password,
+    clientName: `${o.clientName ?? 'loopy-client'} ${PACKAGE_VERSION}`, connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+    reconnect: o.reconnect !== false, requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+  };
+}
+
 type Waiter = { resolve: (rpc: RpcConnection) => void; reject: (err: Error) => void };
 
-class ReconnectingAgentClient implements AgentClient {
+class ReconnectingAgentClient extends AgentMethods implements AgentClient {
   private state: ConnectionState = { state: 'connecting', attempt: 1 };
   private readonly stateListeners = new Set<(s: ConnectionState) => void>();
   private readonly subscriptions = new Map<object, { topics: Set<Topic>; listener: (e: LiveEvent) => void }>();
@@ -81,6 +110,7 @@ class ReconnectingAgentClient implements AgentClient {
     private readonly parsed: ParsedTarget,
     private readonly options: ConnectOptions & { configDir: string },
   ) {
+    super();
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.transportOptions = {
@@ -101,32 +131,6 @@ class ReconnectingAgentClient implements AgentClient {
   onStateChange(listener: (state: ConnectionState) => void): () => void {
     this.stateListeners.add(listener);
     return () => this.stateListeners.delete(listener);
-  }
-
-  status(): Promise<AgentStatus> {
-    return this.call('status', {});
-  }
-  series(query: HistoryQuery & { resolution: Resolution }): Promise<SeriesPoint[]> {
-    return this.call('history.series', query);
-  }
-  flows(query: HistoryQuery): Promise<ConnRecord[]> {
-    return this.call('history.flows', query);
-  }
-  dns(query: HistoryQuery): Promise<DnsRecord[]> {
-    return this.call('history.dns', query);
-  }
-  alerts(query: HistoryQuery): Promise<AgentAlertRecord[]> {
-    return this.call('history.alerts', query);
-  }
-  talkers(query: TalkersQuery): Promise<HostTotal[]> {
-    return this.call('history.talkers', query);
-  }
-  async acknowledgeAlert(alertId: string): Promise<void> {
-    await this.call('alerts.ack', { alert_id: alertId });
-  }
-  async suppress(rule: { detector?: string; source?: string; destination?: string; expiresAt: number }): Promise<void> {
-    const { expiresAt, ...who } = rule;
-    await this.call('alerts.suppress', { ...who, expires_at: expiresAt });
   }
 
   subscribe(topics: Topic[], listener: (event: LiveEvent) => void): () => void {
@@ -150,7 +154,7 @@ class ReconnectingAgentClient implements AgentClient {
   }
 
   /** Asks the agent and checks its reply against the method's schema (a foreign reply is an error naming the field). */
-  private async call<M extends keyof MethodResults>(method: M, params: object): Promise<MethodResults[M]> {
+  protected async call<M extends keyof MethodResults>(method: M, params: object): Promise<MethodResults[M]> {
     const rpc = await this.connection();
     const reply = await rpc.request(method, params, this.requestTimeoutMs);
     try {

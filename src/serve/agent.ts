@@ -33,6 +33,7 @@ import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
 import { openAgentHistory } from './history.js';
 import { agentDetection, alertControl, prepareEvidenceDir } from './agent-detection.js';
 import { AlertAcks } from './alert-acks.js';
+import { type HubLink, openHubLink } from './hub-link.js';
 
 export interface AgentDeps {
   clock?: AgentClock;
@@ -137,6 +138,18 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     });
   }
 
+  // The hub link reads its credentials now, before the privilege drop, and connects in the background.
+  let capturing: readonly string[] = [];
+  let hub: HubLink | undefined;
+  if (settings.hub && service) {
+    try {
+      hub = await openHubLink({ settings: settings.hub, server: service.server, logger: log, started, interfaces: () => capturing }, exclusions);
+    } catch (err) {
+      await service.close('the agent failed to start');
+      throw err;
+    }
+  }
+
   // The user's filter and the exclusions: in the kernel for live capture, in user space for a replay.
   const pipeline = new Pipeline({ maxFlows: settings.maxFlows });
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
@@ -148,9 +161,11 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
         : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop },
     );
   } catch (err) {
+    await hub?.close();
     await service?.close('the agent failed to start');
     throw err;
   }
+  capturing = source.interfaces;
   if (src.kind === 'replay') pipeline.setFilter(effectiveFilter() ?? undefined);
   for (const w of source.warnings) log.warn({ warning: w }, 'capture warning');
 
@@ -159,6 +174,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     outcome = dropPrivileges(target, privileges);
   } catch (err) {
     source.close();
+    await hub?.close();
     await service?.close('the agent failed to start');
     throw err;
   }
@@ -328,6 +344,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     if (state === 'running') state = 'stopped';
     rollSecond(clock.now());
     await sinks.end();
+    await hub?.close();
     await service?.close(stopReason || 'the agent stopped');
     try {
       history?.close();
