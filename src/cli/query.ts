@@ -3,7 +3,7 @@
  * as a table, NDJSON (--json) or CSV (--csv). Connects once (no reconnect): a script wants an answer or an error.
  */
 import type { Command } from 'commander';
-import { connectAgent, fleetOf } from '../client/connect-agent.js';
+import { connectAgent, hubOf } from '../client/connect-agent.js';
 import type { HistoryQuery, Resolution } from '../client/agent-client.js';
 import { parseTimeRange } from '../client/time-spec.js';
 import { formatAgentStatus } from '../serve/status.js';
@@ -84,7 +84,8 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
   const now = Date.now() / 1000;
   const query = what === 'status' ? undefined : buildQuery(what, o, now);
   const options = { ...connectOptionsFrom(o, 'loopy-query'), reconnect: false };
-  const fleet = asUsage(() => fleetOf(target, options));
+  const hub = asUsage(() => hubOf(target, options));
+  const fleet = hub?.agent === undefined ? hub : undefined;
   if (o.perAgent && fleet === undefined) throw new UsageError('--per-agent applies to a nats://HOST:PORT target (every agent on a hub)');
   if (fleet) return runFleetQuery(target, fleet, what as QueryWhat, query, o, now);
   const client = asUsage(() => connectAgent(target, options));

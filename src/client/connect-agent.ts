@@ -14,7 +14,7 @@ import { type HubClientOptions, type HubLogin, connectHub } from './hub/hub-conn
 import { HubAgentClient } from './hub/hub-agent-client.js';
 import { KNOWN_AGENTS_FILE } from './known-agents.js';
 import { ConnectionLostError, RpcConnection, RpcError } from './rpc-connection.js';
-import { type ParsedTarget, TargetError } from './target.js';
+import { type ParsedTarget, TargetError, formatTarget } from './target.js';
 import { FatalConnectError, type Transport, type TransportOptions, openTransport } from './transports.js';
 import { PACKAGE_VERSION } from '../capture/package-version.js';
 
@@ -69,14 +69,16 @@ export function connectAgent(target: string, options: ConnectOptions = {}): Agen
 }
 
 /**
- * When TARGET names every agent on a hub (`nats://HOST:PORT`, or a config name for one), what opens it;
- * undefined for a TARGET naming one agent. Throws TargetError or ClientConfigError for a bad TARGET.
+ * When TARGET is on a hub (`nats://HOST:PORT` for every agent, `nats://HOST:PORT/AGENT` for one, or a config
+ * name for either), what opens the hub and the agent named; undefined for other targets. Throws TargetError
+ * or ClientConfigError for a bad TARGET.
  */
-export function fleetOf(target: string, options: ConnectOptions = {}): { open(): Promise<Fleet> } | undefined {
+export function hubOf(target: string, options: ConnectOptions = {}): { open(): Promise<Fleet>; agent?: string } | undefined {
   const resolved = resolveTarget(target, join(options.configDir ?? defaultConfigDir(), 'config.json'));
   const address = resolved.target;
-  if (address.kind !== 'nats' || address.agent !== undefined) return undefined;
-  return { open: () => Fleet.open(target, address, hubClientOptions(resolved, options)) };
+  if (address.kind !== 'nats') return undefined;
+  const hubTarget = formatTarget({ ...address, agent: undefined });
+  return { open: () => Fleet.open(hubTarget, address, hubClientOptions(resolved, options)), agent: address.agent };
 }
 
 function hubClientOptions(resolved: ResolvedTarget, o: ConnectOptions): HubClientOptions & { requestTimeoutMs: number } {

@@ -8,8 +8,8 @@ import type { FleetAnswers } from './fleet.js';
 
 type Row = { ts: number };
 
-/** `agent` right after `type` (records keep `type` first, as every loopy record does). */
-function tagged<R extends object>(agent: string, row: R): R & { agent: string } {
+/** The row with `agent` right after `type` (records keep `type` first, as every loopy record does). */
+export function withAgent<R extends object>(agent: string, row: R): R & { agent: string } {
   if (!('type' in row)) return { agent, ...row };
   const { type, ...rest } = row as R & { type: unknown };
   return { type, agent, ...rest } as unknown as R & { agent: string };
@@ -17,14 +17,14 @@ function tagged<R extends object>(agent: string, row: R): R & { agent: string } 
 
 /** Every agent's records, newest first (ties by agent name), at most `limit` of them. */
 export function mergeRecords<R extends Row>(a: FleetAnswers<R[]>, limit: number): Array<R & { agent: string }> {
-  const all = a.answers.flatMap(({ agent, result }) => result.map((r) => tagged(agent, r)));
+  const all = a.answers.flatMap(({ agent, result }) => result.map((r) => withAgent(agent, r)));
   all.sort((x, y) => y.ts - x.ts || x.agent.localeCompare(y.agent));
   return all.slice(0, limit);
 }
 
 /** Each agent's points, oldest first, with the agent's name. */
 export function seriesPerAgent(a: FleetAnswers<SeriesPoint[]>): Array<SeriesPoint & { agent: string }> {
-  const all = a.answers.flatMap(({ agent, result }) => result.map((p) => tagged(agent, p)));
+  const all = a.answers.flatMap(({ agent, result }) => result.map((p) => withAgent(agent, p)));
   return all.sort((x, y) => x.ts - y.ts || x.agent.localeCompare(y.agent));
 }
 
@@ -43,7 +43,7 @@ export function sumSeries(a: FleetAnswers<SeriesPoint[]>): SeriesPoint[] {
 
 /** Each agent's talkers with its name, biggest first, at most `limit`. */
 export function talkersPerAgent(a: FleetAnswers<HostTotal[]>, limit: number): Array<HostTotal & { agent: string }> {
-  const all = a.answers.flatMap(({ agent, result }) => result.map((t) => tagged(agent, t)));
+  const all = a.answers.flatMap(({ agent, result }) => result.map((t) => withAgent(agent, t)));
   return all.sort((x, y) => y.bytes - x.bytes || x.host.localeCompare(y.host)).slice(0, limit);
 }
 
