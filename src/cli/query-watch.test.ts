@@ -11,24 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeAgent } from '../client/testing/fake-agent.js';
 import { wireDns, wireStats } from '../client/testing/wire-records.js';
-import { cliCommand } from '../test-support/cli.js';
+import { cliCommand, runCliAsync } from '../test-support/cli.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-async function loopy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const [cmd, ...pre] = cliCommand();
-  const child = spawn(cmd!, [...pre, ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const [code] = await once(child, 'close');
-  return { code, stdout, stderr };
-}
+const loopy = runCliAsync;
 
 const conn = (uid: string, bytes: number) => ({ type: 'conn', ts: 1718000000, uid, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1234, 'id.resp_h': '10.0.0.2', 'id.resp_p': 53, proto: 'udp', conn_state: 'SF', orig_bytes: bytes });
 

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { type NatsConnection, type Msg, connect, credsAuthenticator, headers, usernamePasswordAuthenticator } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamClient, jetstreamManager } from '@nats-io/jetstream';
 import type { HubSettings } from './config.js';
 import type { AgentLogger } from './logger.js';
 import { ErrorCode, ProtocolError } from './protocol/errors.js';
@@ -99,7 +99,10 @@ export class HubLink implements EventOutlet {
   private readonly interestUntil = new Map<Topic, number>();
   private readonly heldAlerts: Array<{ json: string; id: string }> = [];
   private heartbeat: NodeJS.Timeout | undefined;
-  private streamChecked = false;
+  /** Whether the hub keeps alerts (its stream is there): then each one is published until the hub has stored it. */
+  private stream: 'unknown' | 'kept' | 'live-only' = 'unknown';
+  private js: JetStreamClient | undefined;
+  private checkingStream = false;
   /** Live events not published because the link was down, and alerts let go while holding MAX_HELD_ALERTS. */
   dropped = 0;
 
@@ -158,19 +161,39 @@ export class HubLink implements EventOutlet {
   }
 
   private sendAlert(json: string, record: { alert_id: string; state: string; state_ts?: number; acknowledged_at?: number }): void {
-    const id = alertMessageId(this.o.server.name, record);
-    if (this.up && this.nc) return this.publishAlert(json, id);
-    this.heldAlerts.push({ json, id });
+    this.holdAlert({ json, id: alertMessageId(this.o.server.name, record) });
+    this.releaseAlerts();
+  }
+
+  private holdAlert(alert: { json: string; id: string }): void {
+    this.heldAlerts.push(alert);
     if (this.heldAlerts.length > MAX_HELD_ALERTS) {
       this.heldAlerts.shift();
       this.dropped++;
     }
   }
 
-  private publishAlert(json: string, id: string): void {
-    const h = headers();
-    h.set('Nats-Msg-Id', id);
-    this.nc!.publish(this.subjects.live('alerts'), json, { headers: h });
+  /**
+   * Publishes the held alerts once the link is up and the stream is known: to the stream, each held again
+   * until the hub acknowledges storing it (its Nats-Msg-Id keeps a repeat out), or live only.
+   */
+  private releaseAlerts(): void {
+    if (!this.up || !this.nc || this.stream === 'unknown') return;
+    for (const alert of this.heldAlerts.splice(0)) {
+      const h = headers();
+      h.set('Nats-Msg-Id', alert.id);
+      if (this.stream === 'live-only' || !this.js) {
+        this.nc.publish(this.subjects.live('alerts'), alert.json, { headers: h });
+        continue;
+      }
+      this.js.publish(this.subjects.live('alerts'), alert.json, { msgID: alert.id }).catch(() => {
+        if (this.closed) return;
+        this.holdAlert(alert);
+        // Tried again on the next alert, reconnect, or close; a stream that vanished is looked for again.
+        this.stream = 'unknown';
+        if (this.up) void this.ensureAlertStream();
+      });
+    }
   }
 
   /** Connects (and reconnects after a refusal) until closed. */
@@ -203,8 +226,8 @@ export class HubLink implements EventOutlet {
     this.up = true;
     this.o.logger.info({ hub: hubServerUrl(this.o.settings), agent: this.o.server.name }, 'hub link up');
     this.publishPresence();
-    for (const a of this.heldAlerts.splice(0)) this.publishAlert(a.json, a.id);
-    if (!this.streamChecked) void this.ensureAlertStream();
+    if (this.stream !== 'kept') void this.ensureAlertStream();
+    else this.releaseAlerts();
   }
 
   private watchStatus(nc: NatsConnection): void {
@@ -290,7 +313,9 @@ export class HubLink implements EventOutlet {
   /** The alert stream exists, or is made: agents may create it where the hub allows (contrib/nats/). */
   private async ensureAlertStream(): Promise<void> {
     const nc = this.nc;
-    if (!nc) return;
+    if (!nc || this.checkingStream) return;
+    this.checkingStream = true;
+    this.stream = 'unknown';
     try {
       const jsm = await jetstreamManager(nc, { timeout: 5000 });
       try {
@@ -299,9 +324,13 @@ export class HubLink implements EventOutlet {
         await jsm.streams.add({ name: ALERT_STREAM, subjects: [ALERT_SUBJECTS], max_age: ALERT_STREAM_MAX_AGE_S * 1e9, duplicate_window: 10 * 60 * 1e9 });
         this.o.logger.info({ stream: ALERT_STREAM }, 'created the hub\'s alert stream');
       }
-      this.streamChecked = true;
+      this.js = jsm.jetstream();
+      this.stream = 'kept';
     } catch (err) {
+      this.stream = 'live-only';
       this.o.logger.warn({ stream: ALERT_STREAM, err: (err as Error).message }, 'alerts are published live but the hub keeps none: no JetStream, or no stream and no right to create it');
     }
+    this.checkingStream = false;
+    this.releaseAlerts();
   }
 }

@@ -9,9 +9,9 @@ import { jetstream } from '@nats-io/jetstream';
 import {
   ALERT_STREAM, ALERT_SUBJECTS, type Announcement, type HubAddress, INTEREST_ALL, INTEREST_RENEW_S, ON_INTEREST, agentSubjects, agentToken, parseLiveSubject,
 } from '../../serve/protocol/hub-subjects.js';
-import { type MethodResults, type Topic, checkEventRecord } from '../../serve/protocol/messages.js';
+import type { MethodResults, Topic } from '../../serve/protocol/messages.js';
 import type { LiveEvent } from '../agent-client.js';
-import { type HubClientOptions, connectHub, discoverAgents, hubRequest } from './hub-connection.js';
+import { type HubClientOptions, connectHub, discoverAgents, hubRequest, liveEvent } from './hub-connection.js';
 import { HubAgentClient } from './hub-agent-client.js';
 import { type PresenceChange, PresenceWatcher } from './presence.js';
 
@@ -104,12 +104,6 @@ export class Fleet {
 
 function deliverFleet(subject: string, text: string, listener: (event: FleetEvent) => void): void {
   const where = parseLiveSubject(subject);
-  if (!where) return;
-  let record;
-  try {
-    record = checkEventRecord(where.topic, JSON.parse(text));
-  } catch {
-    return;
-  }
-  listener({ topic: where.topic, record, missed: 0, agent: where.agent } as FleetEvent);
+  const event = where && liveEvent(where.topic, text);
+  if (where && event) listener({ ...event, agent: where.agent });
 }

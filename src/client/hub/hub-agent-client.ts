@@ -6,12 +6,12 @@
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { HEARTBEAT_S, INTEREST_RENEW_S, ON_INTEREST, agentSubjects, agentToken } from '../../serve/protocol/hub-subjects.js';
-import { type MethodResults, type Topic, checkEventRecord } from '../../serve/protocol/messages.js';
+import type { MethodResults, Topic } from '../../serve/protocol/messages.js';
 import type { AgentClient, ConnectionState, LiveEvent } from '../agent-client.js';
 import { AgentMethods } from '../agent-methods.js';
 import { ConnectionLostError } from '../rpc-connection.js';
 import { FatalConnectError } from '../transports.js';
-import { hubRequest } from './hub-connection.js';
+import { hubRequest, liveEvent } from './hub-connection.js';
 import { type PresenceChange, PresenceWatcher } from './presence.js';
 
 export interface HubAgentClientOptions {
@@ -74,13 +74,14 @@ export class HubAgentClient extends AgentMethods implements AgentClient {
 
   /** Live events of the agent's topics; flows and DNS are asked for (interest, renewed) while subscribed. */
   subscribe(topics: Topic[], listener: (event: LiveEvent) => void): () => void {
+    const deliver = (event: LiveEvent | undefined) => event && listener(event);
     let subs: Subscription[] = [];
     let renew: NodeJS.Timeout | undefined;
     let off = false;
     void this.hub.then((nc) => {
       if (off || this.closed) return;
       const subjects = agentSubjects(this.token);
-      subs = topics.map((topic) => nc.subscribe(subjects.live(topic), { callback: (_err, msg) => deliver(topic, msg.string(), listener) }));
+      subs = topics.map((topic) => nc.subscribe(subjects.live(topic), { callback: (_err, msg) => deliver(liveEvent(topic, msg.string())) }));
       const wanted = topics.filter((t) => ON_INTEREST.includes(t));
       if (wanted.length === 0) return;
       const ask = () => nc.publish(subjects.interest, JSON.stringify({ topics: wanted }));
@@ -118,15 +119,4 @@ export class HubAgentClient extends AgentMethods implements AgentClient {
     this.state = state;
     for (const l of this.listeners) l(state);
   }
-}
-
-/** One live message as a LiveEvent, its record checked against its topic's schema; a foreign one is dropped. */
-function deliver(topic: Topic, text: string, listener: (event: LiveEvent) => void): void {
-  let record;
-  try {
-    record = checkEventRecord(topic, JSON.parse(text));
-  } catch {
-    return;
-  }
-  listener({ topic, record, missed: 0 } as LiveEvent);
 }

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { type NatsConnection, connect, credsAuthenticator, headers, usernamePasswordAuthenticator } from '@nats-io/transport-node';
 import { type Announcement, CLIENT_HEADER, DISCOVER_SUBJECT, type HubAddress, agentSubjects, agentToken, announcementSchema, hubServerUrl } from '../../serve/protocol/hub-subjects.js';
-import { type MethodResults, checkResult } from '../../serve/protocol/messages.js';
+import { type MethodResults, type Topic, checkEventRecord, checkResult } from '../../serve/protocol/messages.js';
+import type { LiveEvent } from '../agent-client.js';
 import { RpcError } from '../rpc-connection.js';
 import { FatalConnectError } from '../transports.js';
 
@@ -95,10 +96,15 @@ export async function hubRequest<M extends keyof MethodResults>(
 /** The agents on the hub now: every one answers the discovery request (those that do not are not counted). */
 export async function discoverAgents(nc: NatsConnection): Promise<Announcement[]> {
   const found = new Map<string, Announcement>();
-  const replies = await nc.requestMany(DISCOVER_SUBJECT, '', { strategy: 'stall', maxWait: DISCOVERY_MAX_MS, stall: DISCOVERY_STALL_MS });
-  for await (const msg of replies) {
-    const parsed = announcementSchema.safeParse(safeJson(msg.string()));
-    if (parsed.success) found.set(parsed.data.name, parsed.data);
+  try {
+    const replies = await nc.requestMany(DISCOVER_SUBJECT, '', { strategy: 'stall', maxWait: DISCOVERY_MAX_MS, stall: DISCOVERY_STALL_MS });
+    for await (const msg of replies) {
+      const parsed = announcementSchema.safeParse(safeJson(msg.string()));
+      if (parsed.success) found.set(parsed.data.name, parsed.data);
+    }
+  } catch (err) {
+    // No agent at all is "no responders": an empty hub, not a failure.
+    if (!(err as { isNoResponders?: () => boolean }).isNoResponders?.() && !/no responders/i.test((err as Error).message)) throw err;
   }
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -106,6 +112,15 @@ export async function discoverAgents(nc: NatsConnection): Promise<Announcement[]
 export function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A live message as a LiveEvent, its record checked against its topic's schema; undefined when foreign. */
+export function liveEvent(topic: Topic, text: string): LiveEvent | undefined {
+  try {
+    return { topic, record: checkEventRecord(topic, JSON.parse(text)), missed: 0 } as LiveEvent;
   } catch {
     return undefined;
   }
