@@ -97,5 +97,6 @@ export function resolveTarget(text: string, configPath: string): ResolvedTarget 
         (known.length ? ` (known: ${known.join(', ')})` : '; add it under "agents", or give unix:PATH, tls://HOST:PORT or ssh://HOST'),
     );
   }
-  return { name: text, target: parseTarget(entry.target)!, token: entry.token, fingerprint: entry.fingerprint, creds: entry.creds, ca: entry.ca };
+  const hubFiles = { ...(entry.creds === undefined ? {} : { creds: entry.creds }), ...(entry.ca === undefined ? {} : { ca: entry.ca }) };
+  return { name: text, target: parseTarget(entry.target)!, token: entry.token, fingerprint: entry.fingerprint, ...hubFiles };
 }

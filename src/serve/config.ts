@@ -332,7 +332,7 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
     localNets: c.localNets,
     topN: c.topN,
     serve,
-    hub,
+    ...(hub === undefined ? {} : { hub }),
   };
 }
 
