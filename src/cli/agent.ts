@@ -36,6 +36,12 @@ export interface AgentCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   name?: string;
+  hub?: string;
+  hubCreds?: string;
+  hubUser?: string;
+  hubCa?: string;
+  hubCert?: string;
+  hubKey?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -72,6 +78,12 @@ export function registerAgent(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate for tls:// listeners (default: self-signed, generated in DATA)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--name <name>', 'the name clients show for this agent (default the host name)')
+    .option('--hub <url>', 'dial out to this NATS hub, nats://HOST[:PORT]: announce, publish, answer requests there (no port opened)')
+    .option('--hub-creds <file>', 'NATS credentials file (.creds) for the hub')
+    .option('--hub-user <name>', 'NATS user for the hub (password: the config\'s "hubPassword" or $LOOPY_HUB_PASSWORD)')
+    .option('--hub-ca <file>', 'PEM CA of the hub\'s TLS certificate (the hub link then uses TLS)')
+    .option('--hub-cert <file>', 'PEM client certificate for the hub (with --hub-key)')
+    .option('--hub-key <file>', 'PEM private key of --hub-cert')
     .option('--status', 'print the health of the running agent (from --data DIR) and exit')
     .option('--json', 'with --status: the status as JSON')
     .action(async (options: AgentCliOptions) => {
@@ -115,6 +127,12 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
     tlsCert: o.tlsCert,
     tlsKey: o.tlsKey,
     name: o.name,
+    hub: o.hub,
+    hubCreds: o.hubCreds,
+    hubUser: o.hubUser,
+    hubCa: o.hubCa,
+    hubCert: o.hubCert,
+    hubKey: o.hubKey,
   };
   for (const key of Object.keys(raw) as Array<keyof typeof raw>) if (raw[key] === undefined) delete raw[key];
   return validateAgentConfig(raw, 'command line');

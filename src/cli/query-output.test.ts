@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatCsv, formatNdjson, formatTable } from './query-output.js';
 import { describeEvent } from './watch.js';
+import type { AgentAlertRecord } from '../client/agent-client.js';
 
 // A conn row as docs/records.md defines it (fields cut to those the table shows, plus one nested value).
 const conn = {
@@ -42,8 +43,12 @@ test('alerts table: an acknowledged alert says so (the acknowledged field of doc
 });
 
 test('watch: an alert re-sent for its acknowledgement says who acknowledged it', () => {
-  const alert = { type: 'alert', ts: 1718000000, alert_id: 'A1', state: 'update', severity: 'high', detector: 'port_scan', message: '10.0.0.66 scanned 120 ports' };
+  const alert: AgentAlertRecord = {
+    type: 'alert', ts: 1718000000, alert_id: 'A1', state: 'update', state_ts: 1718000050, severity: 'high', detector: 'port_scan',
+    message: '10.0.0.66 scanned 120 ports', community_ids: [],
+    evidence: { counters: {}, thresholds: {}, hosts: [], first_seen: 1718000000, last_seen: 1718000050 },
+  };
   assert.match(describeEvent({ topic: 'alerts', record: alert, missed: 0 }), /alert {2}high port_scan update: 10\.0\.0\.66 scanned 120 ports$/);
-  const acked = { ...alert, acknowledged: true, acknowledged_at: 1718000100, acknowledged_by: 'loopy-ui 0.1.0' };
+  const acked: AgentAlertRecord = { ...alert, acknowledged: true, acknowledged_at: 1718000100, acknowledged_by: 'loopy-ui 0.1.0' };
   assert.match(describeEvent({ topic: 'alerts', record: acked, missed: 0 }), /scanned 120 ports {2}\(acknowledged by loopy-ui 0\.1\.0\)$/);
 });

@@ -78,7 +78,8 @@ const COLUMNS: Record<QueryKind, Column[]> = {
 
 export function formatTable(kind: QueryKind, rows: readonly Row[]): string {
   if (rows.length === 0) return `no ${kind === 'series' ? 'points' : kind} in that range\n`;
-  const columns = COLUMNS[kind];
+  // A fleet's rows (nats://HUB) say which agent each came from, first.
+  const columns = rows.some((r) => typeof r.agent === 'string') ? [col('agent', (r) => str(r.agent)), ...COLUMNS[kind]] : COLUMNS[kind];
   const cells = rows.map((r) => columns.map((c) => c.value(r)));
   const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i]!.length)));
   const line = (values: string[]) =>

@@ -10,26 +10,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeAgent } from '../client/testing/fake-agent.js';
-import { cliCommand } from '../test-support/cli.js';
+import { wireDns, wireStats } from '../client/testing/wire-records.js';
+import { cliCommand, runCliAsync } from '../test-support/cli.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const loopy = runCliAsync;
 
-async function loopy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const [cmd, ...pre] = cliCommand();
-  const child = spawn(cmd!, [...pre, ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const [code] = await once(child, 'close');
-  return { code, stdout, stderr };
-}
-
-const conn = (uid: string, bytes: number) => ({ type: 'conn', ts: 1718000000, uid, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1234, 'id.resp_h': '10.0.0.2', 'id.resp_p': 53, proto: 'udp', orig_bytes: bytes });
+const conn = (uid: string, bytes: number) => ({ type: 'conn', ts: 1718000000, uid, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1234, 'id.resp_h': '10.0.0.2', 'id.resp_p': 53, proto: 'udp', conn_state: 'SF', orig_bytes: bytes });
 
 const TALKERS = [{ host: '10.0.0.9', bytes: 1_234_567, packets: 950 }, { host: '2001:db8::1', bytes: 4200, packets: 12 }];
 
@@ -61,8 +47,8 @@ test('query: NDJSON, CSV and a table of the same rows; the filters reach the age
 
     const csv = await loopy(['query', target, 'flows', '--csv']);
     assert.equal(csv.code, 0, csv.stderr);
-    assert.equal(csv.stdout.split('\n')[0], 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,orig_bytes');
-    assert.equal(csv.stdout.split('\n')[2], 'conn,1718000000,C2,10.0.0.1,1234,10.0.0.2,53,udp,200');
+    assert.equal(csv.stdout.split('\n')[0], 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,conn_state,orig_bytes');
+    assert.equal(csv.stdout.split('\n')[2], 'conn,1718000000,C2,10.0.0.1,1234,10.0.0.2,53,udp,SF,200');
 
     const table = await loopy(['query', target, 'flows']);
     assert.equal(table.code, 0, table.stderr);
@@ -130,10 +116,10 @@ test('watch --json: events as NDJSON; ends quietly when the reader goes away (| 
     child.stdout.setEncoding('utf8').on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
     for (let i = 0; i < 500 && ![...agent.sessions].some((s) => s.topics.has('dns')); i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual([...[...agent.sessions][0]!.topics].sort(), ['dns', 'stats']);
-    const timer = setInterval(() => agent.publish('stats', { type: 'stats', ts: 1 }), 20);
+    const timer = setInterval(() => agent.publish('stats', wireStats(1)), 20);
     try {
       for (let i = 0; i < 500 && lines.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(JSON.parse(lines[0]!), { type: 'stats', ts: 1 });
+      assert.deepEqual(JSON.parse(lines[0]!), wireStats(1));
       child.stdout.destroy(); // as `head -3` does once it has its lines
       const [code] = await once(child, 'close');
       assert.equal(code, 0, stderr);
@@ -151,7 +137,7 @@ test('watch: Ctrl-C ends it with status 0; a line per event for a person', async
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     for (let i = 0; i < 500 && ![...agent.sessions].some((s) => s.topics.has('dns')); i++) await new Promise((r) => setTimeout(r, 20));
-    agent.publish('dns', { type: 'dns', ts: 1718000000, 'id.orig_h': '10.0.0.1', query: 'example.org', qtype_name: 'A', rcode_name: 'NOERROR' }, 2);
+    agent.publish('dns', { ...wireDns('example.org', 1718000000), qtype_name: 'A', rcode_name: 'NOERROR' }, 2);
     for (let i = 0; i < 500 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 20));
     assert.match(out, /^\d\d:\d\d:\d\d dns {4}10\.0\.0\.1 example\.org A NOERROR {2}\(2 missed\)\n$/);
     child.kill('SIGINT');

@@ -34,6 +34,7 @@ import { openAgentHistory } from './history.js';
 import { agentDetection, alertControl, prepareEvidenceDir } from './agent-detection.js';
 import { AlertAcks } from './alert-acks.js';
 import { attributionCaptureTimeout, startProcessAttribution } from './agent-processes.js';
+import { type HubLink, openHubLink } from './hub-link.js';
 
 export interface AgentDeps {
   clock?: AgentClock;
@@ -138,6 +139,18 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     });
   }
 
+  // The hub link reads its credentials now, before the privilege drop, and connects in the background.
+  let capturing: readonly string[] = [];
+  let hub: HubLink | undefined;
+  if (settings.hub && service) {
+    try {
+      hub = await openHubLink({ settings: settings.hub, server: service.server, logger: log, started, interfaces: () => capturing }, exclusions);
+    } catch (err) {
+      await service.close('the agent failed to start');
+      throw err;
+    }
+  }
+
   // The user's filter and the exclusions: in the kernel for live capture, in user space for a replay.
   const pipeline = new Pipeline({ maxFlows: settings.maxFlows });
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
@@ -149,9 +162,11 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
         : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop },
     );
   } catch (err) {
+    await hub?.close();
     await service?.close('the agent failed to start');
     throw err;
   }
+  capturing = source.interfaces;
   if (src.kind === 'replay') pipeline.setFilter(effectiveFilter() ?? undefined);
   for (const w of source.warnings) log.warn({ warning: w }, 'capture warning');
 
@@ -160,6 +175,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     outcome = dropPrivileges(target, privileges);
   } catch (err) {
     source.close();
+    await hub?.close();
     await service?.close('the agent failed to start');
     throw err;
   }
@@ -332,6 +348,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     if (state === 'running') state = 'stopped';
     rollSecond(clock.now());
     await sinks.end();
+    await hub?.close();
     await service?.close(stopReason || 'the agent stopped');
     try {
       history?.close();

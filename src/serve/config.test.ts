@@ -39,6 +39,22 @@ test('a full config file is accepted and every key reaches the settings', () => 
   });
 });
 
+test('the hub: an address, one way to log in, TLS files; each mistake one line saying what to give', () => {
+  const live = { interfaces: ['any'] };
+  assert.equal(resolveAgentSettings({}, live).hub, undefined);
+  assert.deepEqual(resolveAgentSettings({ hub: 'nats://hub.example:4333', hubCreds: '/etc/loopy/web1.creds', hubCa: '/ca.pem' }, live).hub, {
+    host: 'hub.example', port: 4333, credsFile: '/etc/loopy/web1.creds', tls: { caFile: '/ca.pem', certFile: undefined, keyFile: undefined },
+  });
+  assert.deepEqual(resolveAgentSettings({ hub: 'nats://10.0.0.9', hubUser: 'web1', hubPassword: 'secret' }, live).hub, { host: '10.0.0.9', port: 4222, user: 'web1', password: 'secret' });
+  assert.throws(() => resolveAgentSettings({ hubCreds: '/x.creds' }, live), /--hub-creds needs --hub nats:\/\/HOST\[:PORT\]/);
+  assert.throws(() => resolveAgentSettings({ hub: 'tls://h:1' }, live), /--hub 'tls:\/\/h:1': expected nats:\/\/HOST/);
+  assert.throws(() => resolveAgentSettings({ hub: 'nats://h/web1' }, live), /its name is --name/);
+  assert.throws(() => resolveAgentSettings({ hub: 'nats://u:p@h' }, live), /not in the address/);
+  assert.throws(() => resolveAgentSettings({ hub: 'nats://h', hubUser: 'web1' }, live), /--hub-user needs a password/);
+  assert.throws(() => resolveAgentSettings({ hub: 'nats://h', hubCreds: '/c', hubUser: 'u', hubPassword: 'p' }, live), /not both/);
+  assert.throws(() => resolveAgentSettings({ hub: 'nats://h', hubCert: '/c.pem' }, live), /both --hub-cert and --hub-key/);
+});
+
 test('the protocol server: --listen specs, the default socket (root: /run/loopy, else DATA), metrics, TLS files', () => {
   assert.deepEqual(resolveAgentSettings({ data: '/srv/l' }, { interfaces: ['any'] }, 1000).serve, { listen: [{ kind: 'unix', path: '/srv/l/agent.sock' }] });
   const s = resolveAgentSettings(
