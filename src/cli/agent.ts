@@ -3,6 +3,7 @@ import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_DATA_DIR, l
 import { createAgentLogger, LogFileError } from '../serve/logger.js';
 import type { RunningAgent } from '../serve/agent.js';
 import { formatAgentStatus, readAgentStatus } from '../serve/status.js';
+import { applySeedOption, SEED_HELP } from './id-seed.js';
 
 export interface AgentCliOptions {
   interface?: string[];
@@ -35,6 +36,7 @@ export interface AgentCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   name?: string;
+  seed?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -71,6 +73,7 @@ export function registerAgent(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate for tls:// listeners (default: self-signed, generated in DATA)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--name <name>', 'the name clients show for this agent (default the host name)')
+    .option('--seed <n>', SEED_HELP)
     .option('--status', 'print the health of the running agent (from --data DIR) and exit')
     .option('--json', 'with --status: the status as JSON')
     .action(async (options: AgentCliOptions) => {
@@ -141,6 +144,7 @@ function printStatus(options: AgentCliOptions): number {
 }
 
 async function runAgentCommand(options: AgentCliOptions): Promise<number> {
+  applySeedOption(options.seed);
   let settings;
   try {
     const flags = flagsAsConfig(options);

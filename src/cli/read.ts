@@ -7,6 +7,7 @@ import { ReadReport } from '../stats/read-report.js';
 import { NdjsonWriter } from '../analyze/ndjson-writer.js';
 import { renderReadSummary } from './read-summary.js';
 import { parsePositiveInt, UsageError } from './errors.js';
+import { applySeedOption, SEED_HELP } from './id-seed.js';
 import type { AlertRecord } from '../analyze/records.js';
 import { AlertCollector, renderAlertsSection } from '../detect/alerts-summary.js';
 import { DetectionConfigError, defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js';
@@ -27,6 +28,7 @@ export interface ReadOptions {
   detect?: boolean;
   detectConfig?: string;
   evidence?: string;
+  seed?: string;
 }
 
 export function registerRead(program: Command): void {
@@ -42,6 +44,7 @@ export function registerRead(program: Command): void {
     .option('--no-detect', 'skip detection (no alert records, no Alerts section)')
     .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
     .option('--evidence <dir>', 'write a pcap of the packets around each alert into this directory')
+    .option('--seed <n>', SEED_HELP)
     .action(async (file: string | undefined, options: ReadOptions) => {
       const source = file ?? options.read;
       if (source === undefined) throw new UsageError('read needs a capture file: loopy read FILE (or -r FILE, or - for standard input)');
@@ -56,6 +59,7 @@ export function registerRead(program: Command): void {
 export async function runRead(file: string, options: ReadOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
   const maxFlows = parsePositiveInt(options.maxFlows ?? '262144', '--max-flows', FLOW_SLOTS);
   const packetLimit = options.count === undefined ? undefined : parsePositiveInt(options.count, '-c');
+  applySeedOption(options.seed);
   const capture = openCaptureFile(file);
   const pipeline = new Pipeline({ maxFlows, packetLimit, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
   const writer = options.json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable) : undefined;

@@ -42,7 +42,7 @@ test('read prints a summary that fits 80 columns', () => {
 });
 
 test('read --json writes NDJSON with type first and a summary last; stdin gives the same', () => {
-  const r = runCli(['read', file, '--json']);
+  const r = runCli(['read', file, '--json', '--seed', '1']);
   assert.equal(r.status, 0, r.stderr);
   const records = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.ok(records.every((rec) => Object.keys(rec)[0] === 'type'));
@@ -50,10 +50,10 @@ test('read --json writes NDJSON with type first and a summary last; stdin gives 
   assert.equal(summary.type, 'summary');
   assert.equal(summary.packets, truth.packets);
   assert.equal(records.filter((rec) => rec.type === 'dns').length, truth.dns.queries);
-  const fromStdin = runCli(['read', '-', '--json'], { input: readFileSync(file) });
+  const fromStdin = runCli(['read', '-', '--json', '--seed', '1'], { input: readFileSync(file) });
   assert.equal(fromStdin.status, 0, fromStdin.stderr);
   assert.equal(fromStdin.stdout, r.stdout);
-  const tcpdumpStyle = runCli(['read', '-r', '-', '--json'], { input: readFileSync(file) });
+  const tcpdumpStyle = runCli(['read', '-r', '-', '--json', '--seed', '1'], { input: readFileSync(file) });
   assert.equal(tcpdumpStyle.stdout, r.stdout);
   const none = runCli(['read']);
   assert.equal(none.status, 2);
@@ -116,12 +116,12 @@ test('read --json | head: the reader going away ends loopy quietly with status 0
 test('read -c 10 stops after ten packets: the records of a file holding only those, summary included', () => {
   const first10 = join(dir, 'first10.pcap');
   writeFileSync(first10, firstPackets(readFileSync(file), 10));
-  const r = runCli(['read', file, '-c', '10', '--json']);
+  const r = runCli(['read', file, '-c', '10', '--json', '--seed', '1']);
   assert.equal(r.status, 0, r.stderr);
   const summary = records(r.stdout).at(-1)!;
   assert.equal(summary.type, 'summary');
   assert.equal(summary.packets, 10);
-  assert.equal(r.stdout, runCli(['read', first10, '--json']).stdout);
+  assert.equal(r.stdout, runCli(['read', first10, '--json', '--seed', '1']).stdout);
   const human = runCli(['read', file, '--count', '10']);
   assert.equal(human.status, 0, human.stderr);
   assert.match(human.stdout, /^ {2}10 packets, /m);
