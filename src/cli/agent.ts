@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_DATA_DIR, loadAgentConfig, resolveAgentSettings, validateAgentConfig } from '../serve/config.js';
+import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_DATA_DIR, loadAgentConfig, MAX_SNAPLEN, resolveAgentSettings, validateAgentConfig } from '../serve/config.js';
 import { createAgentLogger, LogFileError } from '../serve/logger.js';
 import type { RunningAgent } from '../serve/agent.js';
 import { formatAgentStatus, readAgentStatus } from '../serve/status.js';
 import { applySeedOption, SEED_HELP } from './id-seed.js';
+import { filterOf } from './trailing-filter.js';
 
 export interface AgentCliOptions {
   interface?: string[];
@@ -47,7 +48,8 @@ export function registerAgent(program: Command): void {
     .description('capture continuously (live interfaces, or a file replayed as if live): records, per-second stats, health')
     .option('-i, --interface <name>', 'capture on this interface (repeat for several; "any" for all)', collect)
     .option('-f, --filter <expr>', 'tcpdump-syntax filter, applied in the kernel')
-    .option('--snaplen <n>', 'bytes kept of each packet (default 262144)')
+    .argument('[expression...]', 'a filter as tcpdump takes it, in trailing words (loopy agent -i eth0 tcp port 80): the same as -f')
+    .option('-s, --snaplen <n>', 'bytes kept of each packet, as tcpdump -s (default and 0: 262144)')
     .option('--buffer <MiB>', 'kernel ring per interface in MiB (default 32)')
     .option('--promisc', 'put the interfaces in promiscuous mode')
     .option('--user <name>', 'started as root: become this user once capture is open (default loopy, else nobody)')
@@ -76,7 +78,8 @@ export function registerAgent(program: Command): void {
     .option('--seed <n>', SEED_HELP)
     .option('--status', 'print the health of the running agent (from --data DIR) and exit')
     .option('--json', 'with --status: the status as JSON')
-    .action(async (options: AgentCliOptions) => {
+    .action(async (words: string[], options: AgentCliOptions) => {
+      options.filter = filterOf(options.filter, words);
       process.exitCode = options.status ? printStatus(options) : await runAgentCommand(options);
     });
 }
@@ -92,7 +95,8 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
   const raw = {
     interfaces: o.interface,
     filter: o.filter,
-    snaplen: numeric(o.snaplen),
+    // tcpdump's -s 0: the whole packet.
+    snaplen: o.snaplen?.trim() === '0' ? MAX_SNAPLEN : numeric(o.snaplen),
     buffer: numeric(o.buffer),
     promisc: o.promisc,
     user: o.user,

@@ -182,6 +182,23 @@ describe('loopy agent capturing between two network namespaces', { skip: skipRea
     assert.equal(ofType(agent.out, 'stats').at(-1)!.interfaces[0].received_total, 10);
   });
 
+  test('-s 50, as tcpdump takes it: frames cut past the UDP header (no DNS to read), yet counted whole', async () => {
+    const agent = startAgent(['--config', noConfig, '-i', IF_AGENT, '-s', '50', '--stdout', '--data', join(root, 'data-snaplen'), '--user', 'nobody', 'udp', 'port', String(DNS_PORT)]);
+    try {
+      await started(agent);
+      nodeIn(NS_PEER, DNS_CLIENT, [ADDR_AGENT, DNS_PORT, 'a.loopy.test', 'b.loopy.test']);
+      await moreSeconds(agent, 2);
+      assert.equal(await agent.stop(), 0, agent.stderrText);
+    } finally {
+      await agent.stop(5000);
+    }
+    // 14 + 20 + 8 header bytes leave 8 of the 12 of a DNS header: no query can be read.
+    assert.deepEqual(ofType(agent.out, 'dns'), []);
+    const conns = ofType(agent.out, 'conn');
+    assert.deepEqual(conns.map((c) => [c.proto, c['id.resp_p'], c.orig_pkts, c.resp_pkts]), [['udp', DNS_PORT, 2, 2]]);
+    assert.ok(conns[0].orig_bytes > 2 * 8, 'bytes come from the wire length, not the cut frame');
+  });
+
   test('-i lo: loopback traffic counts once in the stats, in + out = its packets and IP bytes', async () => {
     const agent = startAgent(['--config', noConfig, '-i', 'lo', '--stdout', '--data', join(root, 'data-lo'), '--user', 'nobody']);
     try {

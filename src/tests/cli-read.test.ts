@@ -100,6 +100,41 @@ test('read -f keeps only the packets the filter matches', { skip: addonProblem &
   assert.match(bad.stderr, /-f 'udp and and'/);
 });
 
+test('a filter in trailing words, as tcpdump takes it, is -f: after FILE or after -r FILE; not both ways at once', { skip: addonProblem && !process.env.CI ? `capture addon: ${addonProblem}` : false }, () => {
+  const withF = runCli(['read', file, '--json', '--seed', '1', '-f', 'udp port 53']);
+  assert.equal(withF.status, 0, withF.stderr);
+  for (const args of [['read', file, 'udp', 'port', '53'], ['read', '-r', file, 'udp', 'port', '53'], ['read', file, 'udp port 53']]) {
+    const r = runCli([...args, '--json', '--seed', '1']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, withF.stdout, args.join(' '));
+  }
+  const notAFilter = runCli(['read', file, 'other.pcap']);
+  assert.equal(notAFilter.status, 2);
+  assert.match(notAFilter.stderr, /^loopy: [^\n]*'other\.pcap'[^\n]*syntax error\n$/);
+  const both = runCli(['read', file, '-f', 'udp', 'tcp']);
+  assert.equal(both.status, 2);
+  assert.equal(both.stderr, "loopy: give the filter once: -f 'udp' or the trailing words 'tcp', not both\n");
+});
+
+test('read -w FILE writes the packets kept (after the filter and -c), a pcap tcpdump reads; read back, the same records', { skip: addonProblem && !process.env.CI ? `capture addon: ${addonProblem}` : false }, () => {
+  const out = join(dir, 'kept.pcap');
+  const r = runCli(['read', file, '-c', '25', '-w', out, '--json', '--seed', '1', 'udp']);
+  assert.equal(r.status, 0, r.stderr);
+  const again = runCli(['read', out, '--json', '--seed', '1']);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stdout, r.stdout);
+  assert.equal(records(again.stdout).at(-1)!.packets, 25);
+  // Where tcpdump is installed: it reads the file, and finds in it what tcpdump -c 25 udp keeps of the original.
+  const tcpdump = (args: string[]) => spawnSync('tcpdump', ['-nn', '-r', ...args], { encoding: 'utf8' });
+  if (tcpdump([out]).error === undefined) {
+    assert.equal(tcpdump([out]).stdout.trimEnd().split('\n').length, 25);
+    assert.equal(tcpdump([out]).stdout, tcpdump([file, '-c', '25', 'udp']).stdout);
+  }
+  const unwritable = runCli(['read', file, '-w', join(dir, 'no-such-dir', 'x.pcap')]);
+  assert.equal(unwritable.status, 1);
+  assert.match(unwritable.stderr, /^loopy: -w \S+x\.pcap: cannot write it \(ENOENT\)[^\n]*\n$/);
+});
+
 test('read --max-flows past the flow table bound is wrong usage, said in one line', () => {
   const r = runCli(['read', file, '--max-flows', '5000000']);
   assert.equal(r.status, 2);
