@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
@@ -142,4 +142,14 @@ test('as root, a capture file only root may read is replayed after the drop to n
   assert.equal(parse(r.stdout).find((x) => x.type === 'summary')!.packets, truthPackets);
   assert.ok(parse(r.stderr).some((l) => l.dropped === true), 'privileges were dropped');
   assert.equal(existsSync(sock), false, 'the socket is removed at the clean stop, after the drop too');
+});
+
+test('as root, a data directory the user it becomes cannot reach (under a 0700 parent) is refused at start, in one line', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
+  const closed = join(root, 'closed');
+  mkdirSync(closed, { mode: 0o700 });
+  chmodSync(closed, 0o700);
+  const r = runCli(['agent', '--config', noConfig, '--listen', `unix:${join(root, 'closed.sock')}`, '-r', capture, '--max', '--user', 'nobody', '--data', join(closed, 'data')]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, `loopy: user nobody cannot reach the data directory ${join(closed, 'data')}: ${closed} (mode 0700, owner uid 0) does not let it through; give --data a directory it can reach (e.g. /var/lib/loopy) or let it through (chmod o+x ${closed})\n`);
+  assert.equal(existsSync(join(closed, 'data')), false, 'nothing was made');
 });

@@ -24,7 +24,7 @@ import type { AgentLogger } from './logger.js';
 import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
 import { NdjsonSink, RecordSinks } from './record-sinks.js';
 import { MAX_EXCLUDED_SESSIONS, SelfExclusion, combineFilters } from './self-exclusion.js';
-import { prepareDataDir, writeStatusFile } from './status.js';
+import { assertReachable, prepareDataDir, writeStatusFile } from './status.js';
 import type { AlertControl, HistoryStoreLike } from './server.js';
 import { type Service, startService } from './service.js';
 import type { AgentStatus } from './status.js';
@@ -104,6 +104,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   // Everything that can be refused is checked before anything is created or opened.
   if (settings.filter) BatchFilter.validate(settings.filter);
   const target = dropTarget(settings.user, privileges);
+  if (target) assertReachable(settings.dataDir, target);
   attempt(() => prepareDataDir(settings.dataDir, target), `cannot use ${settings.dataDir} as the data directory`, '--data DIR');
   if (settings.evidenceDir && settings.detect !== false) {
     attempt(() => prepareEvidenceDir(settings.evidenceDir!, target), `cannot use ${settings.evidenceDir} as the evidence directory`, '--evidence DIR');
