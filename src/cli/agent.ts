@@ -159,8 +159,9 @@ async function runAgentCommand(options: AgentCliOptions): Promise<number> {
     return 2;
   }
   let logger;
+  let reopenLog: (() => void) | undefined;
   try {
-    logger = createAgentLogger({ file: settings.logFile, level: settings.logLevel });
+    logger = createAgentLogger({ file: settings.logFile, level: settings.logLevel, onReopen: (reopen) => (reopenLog = reopen) });
   } catch (err) {
     if (!(err instanceof LogFileError)) throw err;
     process.stderr.write(`loopy: ${err.message}\n`);
@@ -185,11 +186,24 @@ async function runAgentCommand(options: AgentCliOptions): Promise<number> {
     if (++signals > 1) process.exit(130);
     agent.stop(`received ${signal}`);
   };
+  // SIGHUP, as logrotate's postrotate sends it after moving the files: new files of the same names.
+  const onHangup = () => {
+    let ok = agent.reopenOutputs();
+    try {
+      reopenLog?.();
+    } catch (err) {
+      ok = false;
+      logger.warn({ err: (err as Error).message }, 'cannot reopen the log file: writing on to the one open');
+    }
+    if (ok) logger.info({ log: settings.logFile, statsOut: settings.statsOut }, 'SIGHUP: reopened the log and output files');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHangup);
   const exit = await agent.done;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onHangup);
   if (exit.code !== 0) process.stderr.write(`loopy: ${exit.reason}\n`);
   // Everything is flushed; do not let a lingering handle keep a stopped agent alive.
   setTimeout(() => process.exit(exit.code), 2000).unref();
