@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HistoryStore } from '../store/history-store.js';
@@ -13,6 +13,8 @@ import { runCli } from '../test-support/cli.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 
 const root = mkdtempSync(join(tmpdir(), 'loopy-ids-'));
+// Traversable: an agent started as root becomes nobody, which must reach its data directory below this one.
+chmodSync(root, 0o755);
 const capture = join(root, 'scan.pcap');
 const noConfig = join(root, 'empty.json');
 
