@@ -10,7 +10,7 @@ import { DEFAULT_LIMIT, DEFAULT_TALKERS_LIMIT } from '../serve/protocol/messages
 import { formatAgentStatus } from '../serve/status.js';
 import { exitOnEpipe } from './agent-target-options.js';
 import type { QueryCliOptions, QueryWhat } from './query.js';
-import { type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
+import { CSV_FIELDS, type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
 import { writeOut } from './query.js';
 
 type Row = Record<string, unknown>;
@@ -26,7 +26,7 @@ export async function runFleetQuery(target: string, opener: { open(): Promise<Fl
       process.stderr.write(`loopy: no agent on ${target} answered${missing.length === 0 ? ' (none is on the hub)' : ''}\n`);
       return 1;
     }
-    await writeOut(o.json ? formatNdjson(rows) : o.csv ? formatCsv(rows) : what === 'status' ? statusText(rows, now) : formatTable(what as QueryKind, rows));
+    await writeOut(o.json ? formatNdjson(rows) : o.csv ? formatCsv(fleetCsvFields(what, rows), rows) : what === 'status' ? statusText(rows, now) : formatTable(what as QueryKind, rows));
     return 0;
   } catch (err) {
     process.stderr.write(`loopy: ${(err as Error).message}\n`);
@@ -70,4 +70,10 @@ async function askAndMerge(fleet: Fleet, what: QueryWhat, q: HistoryQuery | unde
 
 function statusText(rows: Row[], now: number): string {
   return rows.map((r) => `${r.agent}\n${formatAgentStatus(r as unknown as Parameters<typeof formatAgentStatus>[0], now)}`).join('\n');
+}
+
+/** A fleet answer's CSV columns: the agent, then the kind's fixed columns (status: the fields the rows have). */
+function fleetCsvFields(what: string, rows: ReadonlyArray<Record<string, unknown>>): readonly string[] {
+  if (what in CSV_FIELDS) return ['agent', ...CSV_FIELDS[what as QueryKind].filter((f) => f !== 'agent')];
+  return [...new Set(rows.flatMap((r) => Object.keys(r)))];
 }

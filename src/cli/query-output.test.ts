@@ -22,12 +22,13 @@ test('table: chosen columns, numbers right-aligned, IPv6 in brackets', () => {
   assert.equal(formatTable('dns', []), 'no dns in that range\n');
 });
 
-test('csv: header of every field in first-seen order, RFC 4180 quoting, nested values as JSON', () => {
+test('csv: the given header whatever fields the rows have, RFC 4180 quoting, nested values as JSON', () => {
   const rows = [
     { ts: 1, query: 'a,b.example', answers: ['1.2.3.4', '5.6.7.8'] },
-    { ts: 2, query: 'say "hi"', rcode_name: 'NXDOMAIN' },
+    { ts: 2, query: 'say "hi"', rcode_name: 'NXDOMAIN', extra: 'not a column' },
   ];
-  assert.equal(formatCsv(rows), 'ts,query,answers,rcode_name\n1,"a,b.example","[""1.2.3.4"",""5.6.7.8""]",\n2,"say ""hi""",,NXDOMAIN\n');
+  assert.equal(formatCsv(['ts', 'query', 'rcode_name', 'answers'], rows), 'ts,query,rcode_name,answers\n1,"a,b.example",,"[""1.2.3.4"",""5.6.7.8""]"\n2,"say ""hi""",NXDOMAIN,\n');
+  assert.equal(formatCsv(['ts', 'query'], []), 'ts,query\n');
 });
 
 test('ndjson: one row per line as given', () => {

@@ -17,6 +17,12 @@ const loopy = runCliAsync;
 
 const conn = (uid: string, bytes: number) => ({ type: 'conn', ts: 1718000000, uid, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1234, 'id.resp_h': '10.0.0.2', 'id.resp_p': 53, proto: 'udp', conn_state: 'SF', orig_bytes: bytes });
 
+/** The CSV headers README and docs/records.md document, written out: a change to them must be on purpose. */
+const CONN_HEADER = 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,service,duration,orig_bytes,resp_bytes,conn_state,history,orig_pkts,orig_ip_bytes,resp_pkts,resp_ip_bytes,community_id,vlan,inner_vlan,rtt,orig_retrans,resp_retrans,orig_ooo,resp_ooo,orig_process,resp_process';
+const DNS_HEADER = 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,trans_id,rtt,query,qclass,qclass_name,qtype,qtype_name,rcode,rcode_name,AA,TC,RD,RA,Z,answers,TTLs,rejected';
+const UNANSWERED = { type: 'dns', ts: 1718000001, uid: 'C7', 'id.orig_h': '10.0.0.7', 'id.orig_p': 5000, 'id.resp_h': '10.0.0.53', 'id.resp_p': 53, proto: 'udp', trans_id: 7, AA: false, TC: false, RD: true, RA: false, Z: 0, rejected: false, query: 'lost.example', qclass: 1, qclass_name: 'C_INTERNET', qtype: 1, qtype_name: 'A' };
+const ANSWERED = { ...UNANSWERED, uid: 'C8', ts: 1718000002, rtt: 0.012, rcode: 0, rcode_name: 'NOERROR', RA: true, answers: ['192.0.2.1'], TTLs: [300] };
+
 const TALKERS = [{ host: '10.0.0.9', bytes: 1_234_567, packets: 950 }, { host: '2001:db8::1', bytes: 4200, packets: 12 }];
 
 async function withAgent(f: (target: string, agent: FakeAgent, dir: string) => Promise<void>): Promise<void> {
@@ -28,6 +34,8 @@ async function withAgent(f: (target: string, agent: FakeAgent, dir: string) => P
       'history.flows': () => [conn('C1', 100), conn('C2', 200)],
       'history.series': (p) => [{ ts: p.since, packets: 1, bytes: 2, packets_in: 0, packets_out: 1, bytes_in: 0, bytes_out: 2, flows_opened: 0, dns_queries: 0, dropped: 0, alerts: 0 }],
       'history.talkers': () => TALKERS,
+      // Only unanswered queries for one client; an answered one too for the others.
+      'history.dns': (p) => (p.host === '10.0.0.7' ? [UNANSWERED] : [ANSWERED, UNANSWERED]),
     },
   }).listen({ path: sock });
   try {
@@ -47,8 +55,8 @@ test('query: NDJSON, CSV and a table of the same rows; the filters reach the age
 
     const csv = await loopy(['query', target, 'flows', '--csv']);
     assert.equal(csv.code, 0, csv.stderr);
-    assert.equal(csv.stdout.split('\n')[0], 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,conn_state,orig_bytes');
-    assert.equal(csv.stdout.split('\n')[2], 'conn,1718000000,C2,10.0.0.1,1234,10.0.0.2,53,udp,SF,200');
+    assert.equal(csv.stdout.split('\n')[0], CONN_HEADER);
+    assert.equal(csv.stdout.split('\n')[2], 'conn,1718000000,C2,10.0.0.1,1234,10.0.0.2,53,udp,,,200,,SF,,,,,,,,,,,,,,,');
 
     const table = await loopy(['query', target, 'flows']);
     assert.equal(table.code, 0, table.stderr);
@@ -62,6 +70,20 @@ test('query: NDJSON, CSV and a table of the same rows; the filters reach the age
     const series = await loopy(['query', target, 'series', '--since', '1718000000', '--until', '1718000060', '--resolution', '1s', '--json']);
     assert.equal(JSON.parse(series.stdout).ts, 1718000000);
     assert.equal(agent.requests.find((r) => r.method === 'history.series')!.params.resolution, '1s');
+  });
+});
+
+test('query dns --csv: the same documented header with and without answered queries, rtt in its place', async () => {
+  await withAgent(async (target) => {
+    const unanswered = await loopy(['query', target, 'dns', '--csv', '--host', '10.0.0.7']);
+    const answered = await loopy(['query', target, 'dns', '--csv']);
+    assert.equal(unanswered.code, 0, unanswered.stderr);
+    const [header, ...rows] = answered.stdout.trimEnd().split('\n');
+    assert.equal(header, DNS_HEADER);
+    assert.equal(unanswered.stdout.split('\n')[0], DNS_HEADER);
+    const rtt = header!.split(',').indexOf('rtt');
+    assert.deepEqual(rows.map((r) => r.split(',')[rtt]), ['0.012', '']);
+    assert.equal(rows[0], 'dns,1718000002,C8,10.0.0.7,5000,10.0.0.53,53,udp,7,0.012,lost.example,1,C_INTERNET,1,A,0,NOERROR,false,false,true,true,0,"[""192.0.2.1""]",[300],false');
   });
 });
 

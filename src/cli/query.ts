@@ -10,7 +10,7 @@ import { formatAgentStatus } from '../serve/status.js';
 import { RESOLUTIONS } from '../serve/protocol/messages.js';
 import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom, exitOnEpipe } from './agent-target-options.js';
 import { UsageError, parsePositiveInt } from './errors.js';
-import { type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
+import { CSV_FIELDS, type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
 import { runFleetQuery } from './query-fleet.js';
 
 const WHATS = ['status', 'series', 'flows', 'dns', 'alerts', 'talkers'] as const;
@@ -94,7 +94,7 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
     let text: string;
     if (what === 'status') {
       const status = await client.status();
-      text = o.json ? formatNdjson([status]) : o.csv ? formatCsv([status as unknown as Record<string, unknown>]) : formatAgentStatus(status, now);
+      text = o.json ? formatNdjson([status]) : o.csv ? formatCsv(Object.keys(status), [status as unknown as Record<string, unknown>]) : formatAgentStatus(status, now);
     } else {
       const kind = what as QueryKind;
       const rows = (await (kind === 'series'
@@ -102,7 +102,7 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
         : kind === 'talkers'
           ? client.talkers(query!)
           : client[kind](query!))) as unknown as Array<Record<string, unknown>>;
-      text = o.json ? formatNdjson(rows) : o.csv ? formatCsv(rows) : formatTable(kind, rows);
+      text = o.json ? formatNdjson(rows) : o.csv ? formatCsv(CSV_FIELDS[kind], rows) : formatTable(kind, rows);
     }
     await writeOut(text);
     return 0;

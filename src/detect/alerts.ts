@@ -4,7 +4,7 @@
  * incident with no new signal for `quietPeriod` closes. Suppressed incidents never open, and an open one that a
  * new suppression covers closes at once. Time is always capture time passed in by the caller.
  */
-import { uidFor } from '../analyze/flows/conn-record.js';
+import { uidFor } from '../analyze/flows/uid.js';
 import type { AlertEvidence, AlertRecord } from '../analyze/records.js';
 import type { FlowSample } from './flow-sample.js';
 import { Suppressions, type SuppressionRule } from './suppressions.js';

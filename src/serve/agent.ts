@@ -22,9 +22,9 @@ import { limitRetainedMemory, trimProcessMemory } from '../capture/live-addon.js
 import { type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
-import { NdjsonSink, RecordSinks } from './record-sinks.js';
+import { NdjsonSink, RecordSinks, type SinkStream } from './record-sinks.js';
 import { MAX_EXCLUDED_SESSIONS, SelfExclusion, combineFilters } from './self-exclusion.js';
-import { prepareDataDir, writeStatusFile } from './status.js';
+import { assertReachable, prepareDataDir, writeStatusFile } from './status.js';
 import type { AlertControl, HistoryStoreLike } from './server.js';
 import { type Service, startService } from './service.js';
 import type { AgentStatus } from './status.js';
@@ -65,6 +65,8 @@ export interface RunningAgent {
   readonly service?: Service;
   /** A live event to subscribed clients (and the history store): what detection calls with its alerts. */
   publish(topic: Topic, record: object): void;
+  /** Reopens the output files (--stats-out) by their paths, after logrotate moved them (SIGHUP); false if one could not be. */
+  reopenOutputs(): boolean;
   /** Stops capture; `done` settles once the engine and every output are flushed. Safe to call twice. */
   stop(reason?: string): void;
   readonly done: Promise<AgentExit>;
@@ -106,14 +108,16 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   // Everything that can be refused is checked before anything is created or opened.
   if (settings.filter) BatchFilter.validate(settings.filter);
   const target = dropTarget(settings.user, privileges);
+  if (target) assertReachable(settings.dataDir, target);
   attempt(() => prepareDataDir(settings.dataDir, target), `cannot use ${settings.dataDir} as the data directory`, '--data DIR');
   if (settings.evidenceDir && settings.detect !== false) {
     attempt(() => prepareEvidenceDir(settings.evidenceDir!, target), `cannot use ${settings.evidenceDir} as the evidence directory`, '--evidence DIR');
   }
-  const streams: Array<{ sink: NdjsonSink; close: boolean }> = [];
+  const streams: SinkStream[] = [];
   if (settings.statsOut) {
-    const fd = attempt(() => openSync(settings.statsOut!, 'a', 0o600), `cannot open ${settings.statsOut}`, '--stats-out FILE');
-    streams.push({ sink: new NdjsonSink(settings.statsOut, createWriteStream('', { fd })), close: true });
+    const path = settings.statsOut;
+    const openStatsOut = () => createWriteStream('', { fd: openSync(path, 'a', 0o600) });
+    streams.push({ sink: new NdjsonSink(path, attempt(openStatsOut, `cannot open ${path}`, '--stats-out FILE')), close: true, reopen: openStatsOut });
   }
   if (settings.stdout) streams.push({ sink: new NdjsonSink('stdout', deps.stdout ?? process.stdout), close: false });
   const sinks = new RecordSinks(streams, deps.onRecord);
@@ -364,7 +368,12 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     { source: source.kind, interfaces: source.interfaces, filter: effectiveFilter(), data: settings.dataDir, listen: service?.addresses },
     src.kind === 'live' ? `capturing on ${source.interfaces.join(', ')}` : `replaying ${src.file}`,
   );
-  return { exclusions, service, publish, stop, done };
+  const reopenOutputs = () => {
+    const failed = sinks.reopen();
+    for (const f of failed) log.warn({ sink: f.name, err: f.error.message }, 'cannot reopen an output file: writing on to the one open');
+    return failed.length === 0;
+  };
+  return { exclusions, service, publish, stop, done, reopenOutputs };
 }
 
 /** The status before the first second is rolled (a client asking at once). */

@@ -125,7 +125,7 @@ test('the default path may be absent; a path given with --config must exist', ()
 test('flags are checked by the same schema and named by their flag', () => {
   assert.equal(
     configError(() => validateAgentConfig({ snaplen: 'abc' }, 'command line')),
-    'command line: --snaplen: expected a whole number from 1 to 262144, got "abc"',
+    'command line: -s/--snaplen: expected a whole number from 1 to 262144, got "abc"',
   );
   // The flow table's own bound (flow ids keep 22 bits for the slot): beyond it, refused here, not later.
   assert.equal(
@@ -150,7 +150,7 @@ test('impossible combinations are refused with what to do', () => {
   assert.match(configError(() => resolveAgentSettings({}, {})), /^nothing to capture: give -i IFACE/);
   assert.match(configError(() => resolveAgentSettings({}, { interfaces: ['eth0'], read: 'x.pcap' })), /^-i and -r cannot be used together/);
   assert.equal(configError(() => resolveAgentSettings({}, { interfaces: ['eth0'], loop: true })), '--loop only applies to a replay (-r FILE)');
-  assert.equal(configError(() => resolveAgentSettings({}, { read: 'x.pcap', snaplen: 64 })), '--snaplen only applies to live capture (-i IFACE)');
+  assert.equal(configError(() => resolveAgentSettings({}, { read: 'x.pcap', snaplen: 64 })), '-s/--snaplen only applies to live capture (-i IFACE)');
   assert.match(configError(() => resolveAgentSettings({}, { read: 'x.pcap', speed: 2, max: true })), /^--speed and --max cannot be used together/);
   assert.match(configError(() => resolveAgentSettings({}, { interfaces: ['eth0'], localNets: ['10.0.0.0/33'] })), /^--local-net: local network "10\.0\.0\.0\/33": prefix length/);
 });

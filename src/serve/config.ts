@@ -81,7 +81,7 @@ export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export const FLAG_OF: Record<keyof AgentConfig, string> = {
   interfaces: '-i',
   filter: '-f',
-  snaplen: '--snaplen',
+  snaplen: '-s/--snaplen',
   buffer: '--buffer',
   promisc: '--promisc',
   user: '--user',

@@ -25,7 +25,7 @@ test('wrong usage in every command is one loopy: line and exit status 2, nothing
   const mistakes = [
     ['read', '--bogus'],
     ['read', 'x.pcap', '-c'],
-    ['read', 'a.pcap', 'b.pcap'],
+    ['read', 'a.pcap', '-f', 'udp', 'tcp'],
     ['agent', '--bogus'],
     ['agent', '-i'],
     ['ui', '--bogus'],

@@ -1,5 +1,6 @@
 import type { ConnId, ConnRecord, ProcessRecord } from '../records.js';
-import { CONN_NUMBERS, connProtoName, formatAddress, uidFor, type ConnView } from './conn-record.js';
+import { CONN_NUMBERS, connProtoName, formatAddress, type ConnView } from './conn-record.js';
+import { uidFor } from './uid.js';
 import { communityIdOfKey } from './community-id.js';
 import type { FlowOwners } from './flow-owners.js';
 import { bytesOf, MAX_NUMBER_TEXT, putAscii, putBytes, putIPv4, putJsonString, putNumber } from './json-bytes.js';
