@@ -70,6 +70,31 @@ function regularity(s: Series, n: number, scratch: Float64Array): { median: numb
   return { median, jitter: median > 0 ? deviation / m / median : Infinity };
 }
 
+/** "10.0.0.9:443/tcp": what a connection series contacts. */
+function attemptWhat(a: AttemptFacts): string {
+  const proto = a.proto === 6 ? 'tcp' : a.proto === 17 ? 'udp' : 'icmp';
+  return `${endpointText(hostText(a.respKey), a.respPort)}/${proto}`;
+}
+
+/**
+ * A connection series' key without a string when both ends are IPv4 (the common case, once per connection):
+ * a 52-bit hash of client, server, port and protocol, which a table of 50,000 series will not see collide.
+ * IPv6 keys are their text.
+ */
+function attemptKey(a: AttemptFacts): HostKey {
+  if (typeof a.origKey !== 'number' || typeof a.respKey !== 'number') return `${hostText(a.origKey)}>${attemptWhat(a)}`;
+  const tail = (a.respPort << 8) | a.proto;
+  const h1 = mix(a.origKey ^ mix(a.respKey ^ 0x9e3779b9) ^ tail);
+  const h2 = mix(a.respKey ^ mix(a.origKey + 0x85ebca6b) ^ (tail * 31));
+  return (h1 >>> 0) * 0x100000 + (h2 >>> 12);
+}
+
+function mix(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+  return x ^ (x >>> 16);
+}
+
 class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
   private readonly series: TrackedKeys<Series>;
@@ -87,26 +112,33 @@ class BeaconingDetector implements Detector {
     // spoofed flood would otherwise make a series, and its strings, per forged source).
     if (a.outcome !== Outcome.Ok) return;
     if (this.cfg.scope === 'outbound' && this.ctx.isLocal(a.version, a.resp)) return;
-    if (this.ctx.allowed(a.origKey, a.respKey)) return;
-    const proto = a.proto === 6 ? 'tcp' : a.proto === 17 ? 'udp' : 'icmp';
-    const what = `${endpointText(hostText(a.respKey), a.respPort)}/${proto}`;
-    this.contact(a.origKey, what, a.respKey, a.start, a);
+    const key = attemptKey(a);
+    const s = this.series.get(key) ?? this.admit(key, a.origKey, a.start, () => ({ what: attemptWhat(a), server: a.respKey }));
+    if (s !== undefined) this.contact(s, a.start, a);
   }
 
   onDns(d: DnsRecord): void {
     if (!d.query) return;
-    const client = hostKeyOfText(d['id.orig_h']);
-    if (client === undefined || this.ctx.allowed(client, undefined)) return;
-    this.contact(client, `dns:${d.query.toLowerCase()}`, undefined, d.ts);
-  }
-
-  private contact(client: HostKey, what: string, server: HostKey | undefined, ts: number, flow?: AttemptFacts): void {
-    const key = `${client}>${what}`;
+    // Keyed by the record's own texts: the client's address is parsed only for a series not seen before.
+    const key = `${d['id.orig_h']}>dns:${d.query.toLowerCase()}`;
     let s = this.series.get(key);
     if (s === undefined) {
-      if (!this.series.admit(key, ts)) return;
-      s = this.series.add(key, { client, clientText: hostText(client), what, server, times: new Float64Array(KEEP), count: 0, first: ts, last: ts, median: 0, jitter: 0, fired: false, changed: false, sample: undefined });
+      const client = hostKeyOfText(d['id.orig_h']);
+      if (client === undefined) return;
+      s = this.admit(key, client, d.ts, () => ({ what: key.slice(key.indexOf('>') + 1), server: undefined }));
     }
+    if (s !== undefined) this.contact(s, d.ts);
+  }
+
+  /** A series for a key not followed yet, when the client is not allowed and the table admits it. */
+  private admit(key: HostKey, client: HostKey, ts: number, describe: () => { what: string; server: HostKey | undefined }): Series | undefined {
+    if (this.ctx.allowed(client, undefined) || !this.series.admit(key, ts)) return undefined;
+    const { what, server } = describe();
+    if (server !== undefined && this.ctx.allowed(client, server)) return undefined;
+    return this.series.add(key, { client, clientText: hostText(client), what, server, times: new Float64Array(KEEP), count: 0, first: ts, last: ts, median: 0, jitter: 0, fired: false, changed: false, sample: undefined });
+  }
+
+  private contact(s: Series, ts: number, flow?: AttemptFacts): void {
     // Retries and parallel lookups of one moment are one contact.
     if (s.count > 0 && ts - s.last < Math.min(1, this.cfg.minInterval / 2)) return;
     s.times[s.count % KEEP] = ts;
