@@ -36,6 +36,8 @@ type Config = z.infer<typeof config>;
 
 /** Times kept per series: the judgement looks at the last ones. */
 const KEEP = 32;
+/** Seconds between two sweeps for series gone quiet (they end after min(window, 2 × maxInterval)). */
+const SWEEP_SECONDS = 30;
 
 interface Series {
   client: HostKey;
@@ -99,6 +101,9 @@ class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
   private readonly series: TrackedKeys<Series>;
   private readonly scratch = new Float64Array(KEEP);
+  /** Series that raised their alert: their later contacts update it, each second. */
+  private readonly fired = new Set<Series>();
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly cfg: Config,
@@ -153,14 +158,18 @@ class BeaconingDetector implements Detector {
     let n = Math.min(s.count, KEEP);
     while (n > 0 && s.times[(s.count - n) % KEEP] < ts - this.cfg.window) n--;
     if (n < this.cfg.minEvents) return;
-    const { median, jitter } = regularity(s, n, this.scratch);
-    const regular = median >= this.cfg.minInterval && median <= this.cfg.maxInterval && jitter <= this.cfg.maxJitter;
     if (s.fired) {
       s.changed = true;
       return;
     }
-    if (!regular) return;
+    // A median interval of at least minInterval needs half the intervals that long, so a mean under half of
+    // it rules the series out without sorting (a name looked up every few seconds, judged at each lookup).
+    const mean = (ts - s.times[(s.count - n) % KEEP]) / (n - 1);
+    if (mean < this.cfg.minInterval / 2) return;
+    const { median, jitter } = regularity(s, n, this.scratch);
+    if (!(median >= this.cfg.minInterval && median <= this.cfg.maxInterval && jitter <= this.cfg.maxJitter)) return;
     s.fired = true;
+    this.fired.add(s);
     s.median = median;
     s.jitter = jitter;
     s.first = s.times[(s.count - n) % KEEP];
@@ -168,13 +177,20 @@ class BeaconingDetector implements Detector {
   }
 
   second(now: number): void {
+    for (const s of this.fired) {
+      if (!s.changed) continue;
+      s.changed = false;
+      this.raise(s, s.last);
+    }
+    // Every series is looked at only now and then: the quiet ones end after many minutes, not seconds.
+    if (now - this.lastSweep < SWEEP_SECONDS) return;
+    this.lastSweep = now;
+    const quiet = Math.min(this.cfg.window, 2 * this.cfg.maxInterval);
     this.series.forEach((s, key) => {
-      if (s.fired && s.changed) {
-        s.changed = false;
-        this.raise(s, s.last);
-      }
       // Quiet for longer than two intervals at the slowest: the series is over (or never was one).
-      if (now - s.last > Math.min(this.cfg.window, 2 * this.cfg.maxInterval)) this.series.delete(key);
+      if (now - s.last <= quiet) return;
+      this.series.delete(key);
+      this.fired.delete(s);
     });
   }
 
