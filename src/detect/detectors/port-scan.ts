@@ -219,7 +219,7 @@ class PortScanDetector implements Detector {
       key: src.text,
       ts,
       severity: 'medium',
-      message: `${src.text} scanned ${tcp + udp} ${kinds} on ${dst}${more} in ${formatDuration(src.last - first)} (${formatPortRate(rate)})`,
+      message: `${src.text} scanned ${tcp + udp} ${kinds} on ${dst}${more}${pace(src.last - first, rate)}`,
       src: src.text,
       dst,
       counters: { distinct_ports: top.ports.size, hosts_scanned: scanned.length, probes: src.probes, refused: o[Outcome.Rejected], unanswered: o[Outcome.Unanswered], half_open: o[Outcome.HalfOpen], connected_empty: o[Outcome.Empty], decayed_ports: Math.round(top.score * 10) / 10 },
@@ -235,10 +235,11 @@ class PortScanDetector implements Detector {
   }
 }
 
-/** "2.1 ports/s", "3.5 ports/min": a slow scan's pace in a unit a person reads. */
-function formatPortRate(perSecond: number): string {
-  if (perSecond >= 1) return `${Math.round(perSecond * 10) / 10} ports/s`;
-  return `${Math.round(perSecond * 600) / 10} ports/min`;
+/** " in 9.5 s (2.1 ports/s)", " in 4 min (3.5 ports/min)", " at once" (a burst within a millisecond). */
+function pace(duration: number, perSecond: number): string {
+  if (duration < 0.001) return ' at once';
+  const rate = perSecond >= 1 ? `${Math.round(perSecond * 10) / 10} ports/s` : `${Math.round(perSecond * 600) / 10} ports/min`;
+  return ` in ${formatDuration(duration)} (${rate})`;
 }
 
 export const portScan: DetectorRegistration<Config> = {
