@@ -51,20 +51,20 @@ function skipReason(): string | false {
 const TUNNEL_DOMAIN = 'exfil.test';
 
 /**
- * A tiny DNS responder (node:dgram, in the agent's namespace). argv: port tunnelDomain. One question per
- * query; names under tunnelDomain get NOERROR and one TXT answer "ok" (a tunnel's server answers), any other
+ * A tiny DNS responder (node:dgram, in the agent's namespace). argv: port tunnelDomains (comma-separated).
+ * One question per query; names under a tunnel domain get NOERROR and one TXT answer "ok" (a tunnel's server answers), any other
  * name NXDOMAIN. Prints {"event":"ready"}; runs until its stdin closes.
  */
 const DNS_RESPONDER = `
 const dgram = require('node:dgram');
-const [port, domain] = [Number(process.argv[1]), process.argv[2]];
+const [port, domains] = [Number(process.argv[1]), process.argv[2].split(',')];
 const s = dgram.createSocket('udp4');
 s.on('message', (q, peer) => {
   let at = 12; const labels = [];
   while (at < q.length && q[at] !== 0) { labels.push(q.toString('latin1', at + 1, at + 1 + q[at])); at += 1 + q[at]; }
   const question = q.subarray(12, at + 5);
   const name = labels.join('.').toLowerCase();
-  const ours = name === domain || name.endsWith('.' + domain);
+  const ours = domains.some((domain) => name === domain || name.endsWith('.' + domain) || name.startsWith(domain + '.'));
   const header = Buffer.alloc(12);
   header.writeUInt16BE(q.readUInt16BE(0), 0);
   header.writeUInt16BE(ours ? 0x8180 : 0x8183, 2);
@@ -77,6 +77,33 @@ s.on('message', (q, peer) => {
 s.bind(port, () => console.log(JSON.stringify({ event: 'ready' })));
 process.stdin.on('end', () => s.close());
 process.stdin.resume();
+`;
+
+/** The single label a dnscat2-like client puts its hex under (dnscat2 without --domain tags its names so). */
+const DNSCAT_BASE = 'dnscat';
+
+/**
+ * A dnscat2-like client (node:dgram, in the peer's namespace). argv: resolver count. `count` queries, one
+ * every 400 ms (2.5/s), each a new hex-encoded "packet" (36 hex characters for a poll, 63 + 40 for data)
+ * under the single label "dnscat", rotating TXT, CNAME and MX as dnscat2 does; answers are read and ignored.
+ */
+const DNSCAT_CLIENT = `
+const dgram = require('node:dgram');
+const crypto = require('node:crypto');
+const [resolver, count] = [process.argv[1], Number(process.argv[2])];
+const s = dgram.createSocket('udp4');
+s.on('message', () => {});
+const types = [16, 5, 15];
+let i = 0;
+const send = () => {
+  const hex = (n) => crypto.randomBytes(n).toString('hex');
+  const labels = (i % 4 === 3 ? [hex(31) + 'a', hex(20)] : [hex(18)]).concat(['dnscat']);
+  const name = Buffer.concat(labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])));
+  const header = Buffer.from([i >> 8, i & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+  s.send(Buffer.concat([header, name, Buffer.from([0, 0, types[i % 3], 0, 1])]), 53, resolver);
+  if (++i < count) setTimeout(send, 400); else setTimeout(() => s.close(), 500);
+};
+send();
 `;
 
 type Rec = Record<string, any>;
@@ -255,7 +282,7 @@ describe('live detection: real tools between two network namespaces', { skip: sk
 
   before(async () => {
     setUpNamespaces();
-    dns = startNode(NS_AGENT, DNS_RESPONDER, [53, TUNNEL_DOMAIN]);
+    dns = startNode(NS_AGENT, DNS_RESPONDER, [53, `${TUNNEL_DOMAIN},${DNSCAT_BASE}`]);
     assert.ok(await dns.until(() => dns!.out.some((l) => l.event === 'ready')), `dns responder: ${dns.stderrText}`);
   });
 
@@ -395,10 +422,52 @@ describe('live detection: real tools between two network namespaces', { skip: sk
       return t;
     });
     assert.equal(opens[0].evidence.domain, TUNNEL_DOMAIN);
-    assert.ok(opens[0].evidence.counters.encoded_names >= 30);
+    assert.ok(opens[0].evidence.counters.score >= 24, JSON.stringify(opens[0].evidence.counters));
     const packets = evidencePackets(opens[0]);
     t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${packets} packets`);
     assert.ok(packets > 0);
+  });
+
+  test('nmap -sS --scan-delay 500ms over 25 ports → port_scan (slow rule) at its 20th port', async (t) => {
+    const { opens, delay } = await runCase('nmap-slow', { detector: 'port_scan', src: ADDR_PEER, dst: ADDR_AGENT, within: 12 }, async () => {
+      const t = Date.now() / 1000;
+      const r = await inPeer(['nmap', '-n', '-Pn', '-sS', '-p', '1-25', '--scan-delay', '500ms', '--max-retries', '0', '--host-timeout', '30s', ADDR_AGENT], 40_000);
+      assert.equal(r.status, 0, `nmap: ${r.stderr}`);
+      return t;
+    });
+    assert.ok(opens[0].evidence.counters.distinct_ports >= 20 && opens[0].evidence.counters.distinct_ports < 25, opens[0].message);
+    assert.match(opens[0].message, /in \d+(\.\d)? s \(\d(\.\d)? ports\/s\)$/);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after nmap started: ${opens[0].message}`);
+  });
+
+  test('nmap -sU on 20 closed ports → port_scan from the scanner', async (t) => {
+    const { opens, delay } = await runCase('nmap-su', { detector: 'port_scan', src: ADDR_PEER, dst: ADDR_AGENT, within: 5 }, async () => {
+      const t = Date.now() / 1000;
+      const r = await inPeer(['nmap', '-n', '-Pn', '-sU', '-p', '2000-2019', '--max-retries', '1', '--host-timeout', '30s', ADDR_AGENT], 40_000);
+      assert.equal(r.status, 0, `nmap: ${r.stderr}`);
+      return t;
+    });
+    assert.ok(opens[0].evidence.udp_ports >= 20, opens[0].message);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after nmap started: ${opens[0].message}`);
+  });
+
+  test('a dnscat2-like client: hex under the single label "dnscat" at 2.5 queries/s → dns_tunnel within 4 s', async (t) => {
+    const { opens, delay } = await runCase('dnscat', { detector: 'dns_tunnel', src: ADDR_PEER, dst: ADDR_AGENT, within: 4 }, async () => {
+      const t = Date.now() / 1000;
+      const client = startNode(NS_PEER, DNSCAT_CLIENT, [ADDR_AGENT, 15]);
+      assert.ok(await client.until(() => client.child.exitCode !== null, 15_000), `dnscat client: ${client.stderrText}`);
+      return t;
+    });
+    assert.equal(opens[0].evidence.domain, DNSCAT_BASE);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the client started: ${opens[0].message}`);
+  });
+
+  test('dig: 200 ordinary names (words under 10 domains, A and AAAA, reverse lookups) → nothing', async () => {
+    const words = ['mail', 'www', 'cdn', 'static', 'api', 'login', 'images', 'video', 'edge', 'assets', 'docs', 'news', 'shop', 'status', 'auth', 'media', 'search', 'maps', 'cloud', 'app'];
+    const lines = Array.from({ length: 200 }, (_, i) => (i % 10 === 9 ? `-x 10.250.${i}.${(i * 7) % 250}` : `${words[i % 20]}${i % 3 ? '' : i}.site${i % 10}.${TUNNEL_DOMAIN} ${i % 2 ? 'AAAA' : 'A'}`));
+    await quietCase('dns-ordinary', async () => {
+      await digBatch(lines, 'ordinary');
+    });
   });
 
   test('dig: 80 random names under 80 domains answered NXDOMAIN → nxdomain_burst from the client', async (t) => {
