@@ -65,7 +65,14 @@ function regularity(s: Series, n: number, scratch: Float64Array): { median: numb
     const b = s.times[(s.count - n + i + 1) % KEEP];
     scratch[i] = b - a;
   }
-  const sorted = scratch.subarray(0, m).sort();
+  // Insertion sort of at most KEEP - 1 intervals, in place: no view, no call into the runtime.
+  for (let i = 1; i < m; i++) {
+    const x = scratch[i];
+    let j = i - 1;
+    for (; j >= 0 && scratch[j] > x; j--) scratch[j + 1] = scratch[j];
+    scratch[j + 1] = x;
+  }
+  const sorted = scratch;
   const median = m % 2 === 1 ? sorted[(m - 1) / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2;
   let deviation = 0;
   for (let i = 0; i < m; i++) deviation += Math.abs(sorted[i] - median);
