@@ -6,23 +6,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../test-support/corpus.js';
 import { cliCommand } from '../test-support/cli.js';
 import { NatsServer, natsSkipReason } from '../client/testing/nats-server.js';
 import { RealAgent, agentDir } from '../client/testing/real-agent.js';
+import { synthCapture } from '../client/testing/hub-fixtures.js';
 import { TmuxServer, haveTmux } from './testing/tmux.js';
 
 const skip = !haveTmux() ? 'tmux is not installed (apt-get install tmux)' : natsSkipReason() ?? false;
-
-function capture(dir: string, name: string, seed: number): string {
-  const file = join(dir, `${name}.pcap`);
-  const synth = spawnSync(process.execPath, [join(projectRoot, 'dist', 'synth', 'main.js'), file, '--packets', '4000', '--seed', String(seed), '--mix', 'small']);
-  assert.equal(synth.status, 0, String(synth.stderr));
-  return file;
-}
 
 test('loopy ui nats://HUB: agents appear as they announce themselves; a killed one is marked down within 5 s', { skip, timeout: 120_000 }, async () => {
   const dir = agentDir();
@@ -31,7 +23,7 @@ test('loopy ui nats://HUB: agents appear as they announce themselves; a killed o
   const agents: RealAgent[] = [];
   try {
     const start = (name: string, seed: number) =>
-      agents.push(RealAgent.start(capture(dir, name, seed), join(dir, name), [`unix:${join(dir, `${name}.sock`)}`], '--loop', ['--name', name, '--hub', nats.url]));
+      agents.push(RealAgent.start(synthCapture(dir, seed), join(dir, name), [`unix:${join(dir, `${name}.sock`)}`], '--loop', ['--name', name, '--hub', nats.url]));
     // The UI first, on an empty hub: the agents come after it and must appear by themselves.
     const [cmd, ...pre] = cliCommand();
     tmux.start('fleet', 120, 30, [cmd!, ...pre, 'ui', nats.url]);
