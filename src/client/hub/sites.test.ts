@@ -11,6 +11,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { ALERT_STREAM } from '../../serve/protocol/hub-subjects.js';
 import { projectRoot } from '../../test-support/corpus.js';
 import { cliCommand, runCliAsync } from '../../test-support/cli.js';
 import { CuttableLink } from '../testing/cuttable-link.js';
@@ -42,13 +45,26 @@ async function keptAlerts(url: string, user: string, env: Record<string, string>
   return ndjson(out);
 }
 
+/** The alert subjects the hub's stream holds messages of, and how many (read as the operator). */
+async function alertSubjectsAtHub(url: string): Promise<Record<string, number>> {
+  const nc = await connect({ servers: url, user: 'operator', pass: 'change-me-operator' });
+  try {
+    const info = await (await jetstreamManager(nc)).streams.info(ALERT_STREAM, { subjects_filter: '>' });
+    return info.state.subjects ?? {};
+  } finally {
+    await nc.close();
+  }
+}
+
 const stateKey = (r: Row) => `${r.agent as string} ${r.alert_id as string} ${r.state as string} ${String(r.state_ts)} ${String(r.acknowledged_at ?? '')}`;
 const agentsIn = (rows: Row[]) => new Set(rows.map((r) => r.agent));
 
 test('a site on a leaf node: its viewers see it while the uplink is cut; the hub catches up on its alerts, each once', { skip, timeout: 180_000 }, async () => {
   const dir = agentDir();
-  const hub = await NatsServer.start(contrib('hub.conf'));
-  const uplink = await CuttableLink.open(hub.leafPort!);
+  // The hub tells a leaf its leaf port, and the leaf would reconnect there, past the cut: it tells the link's.
+  const uplink = await CuttableLink.open();
+  const hub = await NatsServer.start(contrib('hub.conf').replace(/leafnodes\s*\{\s*listen:\s*\S+/, `$&\n  advertise: "${uplink.url}"`));
+  uplink.target = hub.leafPort!;
   const leaf = await NatsServer.start(contrib('leaf.conf').replace('@hub.example.com:7422', `@${uplink.url}`));
   const agents: RealAgent[] = [];
   const startAgent = (name: string, seed: number, incident: string) => {
@@ -81,6 +97,8 @@ test('a site on a leaf node: its viewers see it while the uplink is cut; the hub
     const atSite = await keptAlerts(leaf.url, 'site-viewer', SITE_VIEWER, (rows) => rows.some((r) => r.agent === 'mail1' && r.detector === 'dns_tunnel' && r.state === 'closed'));
     assert.deepEqual([...agentsIn(atSite)].sort(), ['db1', 'mail1']);
 
+    assert.equal(await alertSubjectsAtHub(hub.url).then((subjects) => subjects['loopy.live.mail1.alerts']), undefined, 'nothing of mail1 at the hub before the link returns');
+
     // Restored: the hub catches up on what the site kept meanwhile, every alert state once.
     await uplink.restore();
     const siteKeys = new Set(atSite.map(stateKey));
@@ -88,6 +106,8 @@ test('a site on a leaf node: its viewers see it while the uplink is cut; the hub
     const hubKeys = atHub.map(stateKey);
     assert.equal(new Set(hubKeys).size, hubKeys.length, `each alert state once at the hub: ${hubKeys.join('\n')}`);
     assert.deepEqual([...agentsIn(atHub)].sort(), ['db1', 'mail1']);
+    const stored = await alertSubjectsAtHub(hub.url);
+    assert.equal(stored['loopy.live.mail1.alerts'], atHub.filter((r) => r.agent === 'mail1').length, 'the stream holds each of mail1\'s alert states once');
     assert.deepEqual(await until('the site back on the hub', async () => {
       const seen = await status(hub.url, 'viewer', VIEWER);
       return seen.length === 2 ? seen : undefined;

@@ -1,6 +1,6 @@
 /**
  * A TCP link that a test can cut and restore: listens on a loopback port and relays each connection to
- * `target`. cut() drops every connection and refuses new ones (the far end sees the link die, as when a
+ * `target` (set once known: a server may need to be told the link's port before it starts). cut() drops every connection and refuses new ones (the far end sees the link die, as when a
  * site's uplink goes down); restore() accepts again on the same port.
  */
 import { type Server, type Socket, createServer, connect } from 'node:net';
@@ -11,10 +11,12 @@ export class CuttableLink {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
-  private constructor(readonly port: number, private readonly target: number) {}
+  target = 0;
 
-  static async open(target: number): Promise<CuttableLink> {
-    const link = new CuttableLink(await freePort(), target);
+  private constructor(readonly port: number) {}
+
+  static async open(): Promise<CuttableLink> {
+    const link = new CuttableLink(await freePort());
     await link.restore();
     return link;
   }
