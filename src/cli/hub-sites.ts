@@ -27,17 +27,16 @@ async function runHubSites(target: string, sites: string[], o: AgentTargetOption
   if (bad !== undefined) throw new UsageError(`'${bad}' is not a JetStream domain (letters, digits, - and _): give the domain in the site's leaf.conf`);
   const hub = asUsage(() => hubOf(target, { ...connectOptionsFrom(o, 'loopy-hub-sites'), reconnect: false }));
   if (!hub || hub.agent !== undefined) throw new UsageError(`hub-sites takes the hub as nats://HOST:PORT, not '${target}'`);
+  const fleet = await hub.open().catch((err: Error) => void process.stderr.write(`loopy: ${err.message}\n`));
+  if (!fleet) return 1;
   try {
-    const fleet = await hub.open();
-    try {
-      const all = await sourceSites(fleet.nc, sites);
-      process.stdout.write(`the hub's alert stream keeps the alerts of sites: ${all.join(', ')}\n`);
-    } finally {
-      await fleet.close();
-    }
+    const all = await sourceSites(fleet.nc, sites);
+    process.stdout.write(`the hub's alert stream keeps the alerts of sites: ${all.join(', ')}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`loopy: ${target}: ${(err as Error).message}; is JetStream on there (jetstream { domain: hub }), and may this user update the stream?\n`);
     return 1;
+  } finally {
+    await fleet.close();
   }
 }

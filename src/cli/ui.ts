@@ -64,7 +64,7 @@ async function runUiCommand(targets: string[], options: UiOptions): Promise<numb
     clients = hubs.filter((h) => h.hub?.agent !== undefined || !h.hub).map((h) => asUsage(() => connectAgent(h.target, connectOptions)));
     for (const { target, hub } of hubs) {
       if (!hub || hub.agent !== undefined) continue;
-      const fleet = await hub.open().catch((err: Error) => void say(`cannot reach the hub ${target}: ${err.message}; is nats-server running there (and the --hub-* login right)?`));
+      const fleet = await hub.open().catch((err: Error) => void say(`${err.message}; is nats-server running at ${target} (and the --hub-* login right)?`));
       if (!fleet) return 1;
       fleets.push(fleet);
     }

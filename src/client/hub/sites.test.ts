@@ -79,7 +79,10 @@ test('a site on a leaf node: its viewers see it while the uplink is cut; the hub
   try {
     const sites = await runCliAsync(['hub-sites', hub.url, 'site-a', '--hub-user', 'operator'], { LOOPY_HUB_PASSWORD: 'change-me-operator' });
     assert.equal(sites.code, 0, sites.stderr);
-    assert.match(sites.stdout, /keeps the alerts of sites: site-a/);
+    assert.match(sites.stdout, /keeps the alerts of sites: site-a\n/);
+    // Again, the stream there now: updated in place, the site named once.
+    const again = await runCliAsync(['hub-sites', hub.url, 'site-a', '--hub-user', 'operator'], { LOOPY_HUB_PASSWORD: 'change-me-operator' });
+    assert.equal(again.stdout, sites.stdout, again.stderr);
 
     // Link up: db1 on the site is seen from the hub, and its alert reaches the hub's stream.
     startAgent('db1', 1, 'port_scan');
