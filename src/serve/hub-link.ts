@@ -18,7 +18,7 @@ import type { HubSettings } from './config.js';
 import type { AgentLogger } from './logger.js';
 import { ErrorCode, ProtocolError } from './protocol/errors.js';
 import {
-  ALERT_STREAM, ALERT_SUBJECTS, type Announcement, CLIENT_HEADER, DISCOVER_SUBJECT, HEARTBEAT_S, INTEREST_ALL, INTEREST_LEASE_S, type HubReply,
+  ALERT_STREAM, type Announcement, alertStreamConfig, CLIENT_HEADER, DISCOVER_SUBJECT, HEARTBEAT_S, INTEREST_ALL, INTEREST_LEASE_S, type HubReply,
   ON_INTEREST, agentSubjects, agentToken, alertMessageId, hubServerUrl, interestSchema,
 } from './protocol/hub-subjects.js';
 import { TOPICS, type Topic, validateParams } from './protocol/messages.js';
@@ -28,8 +28,6 @@ import { PACKAGE_VERSION } from '../capture/package-version.js';
 
 /** Alerts held while the link is down, at most (the oldest go first, counted). */
 export const MAX_HELD_ALERTS = 1000;
-/** How long the stream keeps alerts: as long as an agent's store keeps them (store/types.ts DEFAULT_RETENTION). */
-const ALERT_STREAM_MAX_AGE_S = 90 * 86_400;
 /** After a refused login, the next attempt waits this long (the NATS client gives up on auth errors). */
 const RETRY_AFTER_REFUSAL_MS = 5000;
 
@@ -321,7 +319,7 @@ export class HubLink implements EventOutlet {
       try {
         await jsm.streams.info(ALERT_STREAM);
       } catch {
-        await jsm.streams.add({ name: ALERT_STREAM, subjects: [ALERT_SUBJECTS], max_age: ALERT_STREAM_MAX_AGE_S * 1e9, duplicate_window: 10 * 60 * 1e9 });
+        await jsm.streams.add(alertStreamConfig());
         this.o.logger.info({ stream: ALERT_STREAM }, 'created the hub\'s alert stream');
       }
       this.js = jsm.jetstream();

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,32 +17,14 @@ import type { AgentClient, ConnectionState } from '../agent-client.js';
 import { connectAgent } from '../connect-agent.js';
 import { NatsServer, natsSkipReason } from '../testing/nats-server.js';
 import { RealAgent, agentDir } from '../testing/real-agent.js';
+import { ndjson, synthCapture as capture, until } from '../testing/hub-fixtures.js';
 
 const skip = natsSkipReason();
 const EVER = ['--since', '1970-01-01T00:00:00Z', '--until', '2100-01-01T00:00:00Z'];
 
-/** A generated capture: its own seed and incident, so each agent has records and an alert of its own. */
-function capture(dir: string, seed: number, incident: string): string {
-  const file = join(dir, `${incident}.pcap`);
-  const synth = spawnSync(process.execPath, [join(projectRoot, 'dist', 'synth', 'main.js'), file, '--packets', '4000', '--seed', String(seed), '--mix', 'small', '--incidents', incident]);
-  assert.equal(synth.status, 0, String(synth.stderr));
-  return file;
-}
-
 function startAgent(dir: string, name: string, file: string, hub: string, extra: string[] = []): RealAgent {
   return RealAgent.start(file, join(dir, name), [`unix:${join(dir, `${name}.sock`)}`], '--stay', ['--name', name, '--hub', hub, ...extra]);
 }
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, tries = 100): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-const ndjson = (text: string) => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 function stateOf(client: AgentClient, pred: (s: ConnectionState) => boolean): Promise<ConnectionState> {
   return new Promise((resolve) => {

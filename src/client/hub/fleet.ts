@@ -54,6 +54,27 @@ export class Fleet {
     return watcher;
   }
 
+  /**
+   * One AgentClient per agent as it appears (`onClient`), on this fleet's connection; each one's connection
+   * state follows the agent's presence (down when it leaves or falls silent, connected again when it returns).
+   * `only`: one agent's. The returned function stops watching; the clients are closed by their user.
+   */
+  clients(onClient: (client: HubAgentClient) => void, only?: string): () => void {
+    const known = new Map<string, HubAgentClient>();
+    const watcher = this.presence((change) => {
+      if (only !== undefined && change.agent !== only) return;
+      let client = known.get(change.agent);
+      if (!client) {
+        if (!change.up) return;
+        client = this.client(change.agent);
+        known.set(change.agent, client);
+        onClient(client);
+      }
+      client.presenceChanged(change);
+    });
+    return () => watcher.close();
+  }
+
   /** Asks every agent on the hub one method, in parallel, each within the request timeout. */
   async ask<M extends keyof MethodResults>(method: M, params: object): Promise<FleetAnswers<MethodResults[M]>> {
     const agents = await this.agents();

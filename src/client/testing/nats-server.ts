@@ -1,7 +1,8 @@
 /**
  * A real `nats-server` for tests (Debian package nats-server; .ci/run installs it): on loopback, a free port,
  * JetStream in a temp dir, killed and its dir removed by stop(). `config` is a config file to start from
- * (contrib/nats/hub.conf); the port, address and store given here win over it.
+ * (contrib/nats/hub.conf); the port, address and store given here win over it, and a leaf node port it
+ * listens on (leafnodes { listen }) becomes a free one on loopback (`leafPort`).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,7 +20,7 @@ export function natsSkipReason(): string | undefined {
 
 export class NatsServer {
   log = '';
-  private constructor(readonly child: ChildProcess, readonly port: number, readonly dir: string) {
+  private constructor(readonly child: ChildProcess, readonly port: number, readonly dir: string, readonly leafPort: number | undefined) {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.log = (this.log + d).slice(-20_000)));
   }
 
@@ -34,9 +35,13 @@ export class NatsServer {
     const conf = join(dir, 'test.conf');
     // The store in the temp dir: the config's store_dir replaced (nats-server refuses -sd beside one).
     const store = `store_dir: ${JSON.stringify(join(dir, 'js'))}`;
-    writeFileSync(conf, config === undefined ? `max_payload: 8MB\njetstream { ${store} }\n` : config.replace(/store_dir:\s*\S+/, store));
+    const leaf = config !== undefined && /leafnodes\s*\{\s*listen:/.test(config) ? await freePort() : undefined;
+    const text = config === undefined
+      ? `max_payload: 8MB\njetstream { ${store} }\n`
+      : config.replace(/store_dir:\s*\S+/, store).replace(/(leafnodes\s*\{\s*listen:\s*)\S+/, (_, head: string) => `${head}127.0.0.1:${leaf}`);
+    writeFileSync(conf, text);
     const child = spawn('nats-server', ['-c', conf, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const server = new NatsServer(child, port, dir);
+    const server = new NatsServer(child, port, dir, leaf);
     for (let i = 0; i < 100; i++) {
       if (child.exitCode !== null) break;
       if (await accepts(port)) return server;

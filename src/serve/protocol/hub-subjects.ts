@@ -54,6 +54,35 @@ export function agentSubjects(token: string) {
 export const INTEREST_ALL = `${SUBJECT_ROOT}.interest.all`;
 /** What the alert stream captures: every agent's alerts. */
 export const ALERT_SUBJECTS = agentSubjects('*').live('alerts');
+/** How long the stream keeps alerts: as long as an agent's store keeps them (store/types.ts DEFAULT_RETENTION). */
+const ALERT_STREAM_MAX_AGE_S = 90 * 86_400;
+/**
+ * Within this window a second message with an alert state's Nats-Msg-Id is dropped: an alert re-sent after a
+ * cut link, or one that reached the hub both live and through a site's stream (docs/decisions/0016, "Sites").
+ */
+const ALERT_DUPLICATE_WINDOW_S = 600;
+/** A site is its leaf node's JetStream domain: one subject token (`$JS.DOMAIN.API`). */
+export const SITE_DOMAIN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The alert stream, the same wherever it is made (by an agent on a hub or a site's leaf, or `loopy hub-sites`).
+ * `sites`: the leaf nodes' JetStream domains whose streams the hub's stream sources, so alerts raised at a
+ * site while its uplink was cut reach the hub when it returns.
+ */
+export function alertStreamConfig(sites: readonly string[] = []) {
+  return {
+    name: ALERT_STREAM,
+    subjects: [ALERT_SUBJECTS],
+    max_age: ALERT_STREAM_MAX_AGE_S * 1e9,
+    duplicate_window: ALERT_DUPLICATE_WINDOW_S * 1e9,
+    sources: sites.map((domain) => ({ name: ALERT_STREAM, external: { api: `$JS.${domain}.API`, deliver: '' } })),
+  };
+}
+
+/** The site domains an alert stream's sources name (those alertStreamConfig made). */
+export function sourcedSites(sources: ReadonlyArray<{ external?: { api: string } }> | undefined): string[] {
+  return (sources ?? []).map((s) => /^\$JS\.([^.]+)\.API$/.exec(s.external?.api ?? '')?.[1]).filter((d): d is string => d !== undefined);
+}
 
 /** The agent and topic of a live subject, or undefined for another subject. */
 export function parseLiveSubject(subject: string): { agent: string; topic: Topic } | undefined {
