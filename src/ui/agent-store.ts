@@ -16,7 +16,10 @@ export const KEEP_ALERTS = 500;
 
 /** One agent as the views see it. Arrays are newest last (seconds) or newest first (records). */
 export interface AgentSnapshot {
+  /** How the UI was told to reach the agent: its identity among the snapshots. */
   readonly target: string;
+  /** What the user reads: the agent's own name (host name or --name) from its last hello, else the target. */
+  readonly name: string;
   readonly client: AgentClient;
   readonly state: ConnectionState;
   readonly seconds: readonly StatsSecond[];
@@ -37,6 +40,8 @@ export interface UiSnapshot {
 
 class AgentCollector {
   state: ConnectionState;
+  /** Kept across disconnections, so a down agent is still shown by its name. */
+  name: string;
   seconds: StatsSecond[] = [];
   flows: ConnRecord[] = [];
   dns: DnsRecord[] = [];
@@ -48,6 +53,18 @@ class AgentCollector {
 
   constructor(readonly client: AgentClient) {
     this.state = client.connectionState();
+    this.name = client.target;
+    this.learnName();
+  }
+
+  setState(state: ConnectionState): void {
+    this.state = state;
+    this.learnName();
+    this.dirty = true;
+  }
+
+  private learnName(): void {
+    if (this.state.state === 'connected' && this.state.agent.name) this.name = this.state.agent.name;
   }
 
   take(event: LiveEvent): void {
@@ -88,6 +105,7 @@ class AgentCollector {
     if (this.dns.length > KEEP_DNS) this.dns.splice(0, this.dns.length - KEEP_DNS);
     this.snapshot = {
       target: this.client.target,
+      name: this.name,
       client: this.client,
       state: this.state,
       seconds: this.seconds.slice(),
@@ -115,8 +133,7 @@ export class AgentStore {
     for (const col of this.collectors) {
       this.unsubscribes.push(
         col.client.onStateChange((state) => {
-          col.state = state;
-          col.dirty = true;
+          col.setState(state);
           // A connection coming or going is news worth showing now, not at the next tick.
           this.flush();
         }),

@@ -82,7 +82,7 @@ export function AgentPicker({ agents, chosen, cursor, width, theme }: { agents: 
         const state = connectionLabel(a);
         return (
           <Text key={a.target} inverse={i === cursor} wrap="truncate">
-            [{chosen.has(a.target) ? 'x' : ' '}] {fitTarget(a.target, 30)} <Text {...tone(theme, state.ok ? 'good' : 'bad')}>{state.text}</Text>
+            [{chosen.has(a.target) ? 'x' : ' '}] {fitTarget(a.name, 30)} <Text {...tone(theme, state.ok ? 'good' : 'bad')}>{state.text}</Text>
           </Text>
         );
       })}

@@ -33,7 +33,7 @@ function Evidence({ row, width, height }: { row: Row; width: number; height: num
   const { a } = row;
   const e = a.evidence;
   const lines: string[] = [
-    `${a.severity.toUpperCase()} ${a.detector} on ${row.agent.target} — ${stateLabel(row)}`,
+    `${a.severity.toUpperCase()} ${a.detector} on ${row.agent.name} — ${stateLabel(row)}`,
     a.message,
     `first ${formatClock(e.first_seen)}  last ${formatClock(e.last_seen)}  (${formatDuration(e.last_seen - e.first_seen)})`,
     `src ${a.src ?? '-'}  dst ${a.dst ?? '-'}`,
@@ -95,7 +95,7 @@ function Alerts(props: ViewProps) {
     { header: 'time', width: 8, cell: ({ a }) => formatClock(a.ts) },
     { header: 'detector', width: 12, cell: ({ a }) => a.detector },
     { header: 'message', width: 20, grow: 4, cell: ({ a }) => a.message },
-    { header: 'agent', width: 10, grow: 1, optional: true, cell: ({ agent }) => agent.target },
+    { header: 'agent', width: 10, grow: 1, optional: true, cell: ({ agent }) => agent.name },
   ];
   const open = rows.filter((r) => isOpenAlert(r.a)).length;
   return (

@@ -33,7 +33,7 @@ function Connections(props: ViewProps) {
   const all: Row[] = [];
   for (const a of props.agents) {
     for (const r of a.flows) {
-      if (matchesFilter(filter, [formatEndpoint(r['id.orig_h'], r['id.orig_p']), formatEndpoint(r['id.resp_h'], r['id.resp_p']), r.proto, r.service, r.conn_state, r.community_id, multi ? a.target : undefined])) all.push({ agent: a.target, r });
+      if (matchesFilter(filter, [formatEndpoint(r['id.orig_h'], r['id.orig_p']), formatEndpoint(r['id.resp_h'], r['id.resp_p']), r.proto, r.service, r.conn_state, r.community_id, multi ? a.name : undefined])) all.push({ agent: a.name, r });
     }
   }
   const nav = useListNavigation(all.length, { active: props.inputActive, page: height - 3, sorts: SORTS.length });
