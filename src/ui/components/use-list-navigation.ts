@@ -3,7 +3,13 @@
  * Esc closes it, `s` steps through the sort orders. Kept in one hook so all views behave alike.
  */
 import { useInput } from 'ink';
-import { useState } from 'react';
+import { createContext, useContext, useEffect, useState } from 'react';
+
+/**
+ * Where a list tells the shell whether its detail is open: Esc closes an open detail, and only otherwise
+ * clears the view's filter (the shell's key), so one Esc never does both.
+ */
+export const DetailOpenContext = createContext<(open: boolean) => void>(() => {});
 
 export interface ListNavigation {
   selected: number;
@@ -17,6 +23,12 @@ export function useListNavigation(count: number, options: { active: boolean; pag
   const [detail, setDetail] = useState(false);
   const [sort, setSort] = useState(0);
   const last = Math.max(0, count - 1);
+  const detailOpen = detail && count > 0;
+  const reportDetail = useContext(DetailOpenContext);
+  useEffect(() => {
+    reportDetail(detailOpen);
+    return () => reportDetail(false);
+  }, [detailOpen, reportDetail]);
   useInput(
     (input, key) => {
       if (key.escape) return setDetail(false);
@@ -32,5 +44,5 @@ export function useListNavigation(count: number, options: { active: boolean; pag
     },
     { isActive: options.active },
   );
-  return { selected: Math.min(selected, last), detail: detail && count > 0, sort, closeDetail: () => setDetail(false) };
+  return { selected: Math.min(selected, last), detail: detailOpen, sort, closeDetail: () => setDetail(false) };
 }
