@@ -1,6 +1,7 @@
 /**
  * Alerts: open alerts first (most severe, then newest), then the recently closed ones. Enter shows the
- * evidence; `A` acknowledges the selected alert on its agent; `x` suppresses its detector for its source for
+ * evidence; `A` acknowledges the selected alert on its agent (the selection follows the alert, by id, as the
+ * list re-sorts under it); `x` suppresses its detector for its source for
  * a day (one key, as the brief asks), which also closes it on the agent.
  */
 import { Box, Text, useInput } from 'ink';
@@ -66,23 +67,23 @@ function Alerts(props: ViewProps) {
     }
   }
   rows.sort((x, y) => Number(!isOpenAlert(x.a)) - Number(!isOpenAlert(y.a)) || Number(x.acked) - Number(y.acked) || (SEVERITY_RANK[x.a.severity] ?? 9) - (SEVERITY_RANK[y.a.severity] ?? 9) || y.a.state_ts - x.a.state_ts);
-  const nav = useListNavigation(rows.length, { active: props.inputActive, page: height - 3 });
+  const nav = useListNavigation(rows.length, { active: props.inputActive, page: height - 3, rowKeys: rows.map((r) => `${r.agent.target}\t${r.a.alert_id}`) });
   const chosen = rows[nav.selected];
   useInput(
     (input) => {
       if (!chosen) return;
-      const target = chosen.agent.target;
+      const { target, name } = chosen.agent;
       if (input === 'A') {
         store.markAcknowledged(target, chosen.a.alert_id);
         chosen.agent.client.acknowledgeAlert(chosen.a.alert_id).then(
-          () => setNotice(`acknowledged ${chosen.a.detector} on ${target}`),
-          (err: Error) => setNotice(`acknowledge failed on ${target}: ${err.message}`),
+          () => setNotice(`acknowledged ${chosen.a.detector} on ${name}`),
+          (err: Error) => setNotice(`acknowledge failed on ${name}: ${err.message}`),
         );
       } else if (input === 'x') {
         const rule = { detector: chosen.a.detector, source: chosen.a.src, expiresAt: Math.floor(props.now()) + SUPPRESS_SECONDS };
         chosen.agent.client.suppress(rule).then(
-          () => setNotice(`suppressed ${rule.detector}${rule.source ? ` from ${rule.source}` : ''} on ${target} for 24h`),
-          (err: Error) => setNotice(`suppress failed on ${target}: ${err.message}`),
+          () => setNotice(`suppressed ${rule.detector}${rule.source ? ` from ${rule.source}` : ''} on ${name} for 24h`),
+          (err: Error) => setNotice(`suppress failed on ${name}: ${err.message}`),
         );
       }
     },
