@@ -18,7 +18,10 @@ export const KEEP_ALERTS = 500;
 export interface AgentSnapshot {
   /** How the UI was told to reach the agent: its identity among the snapshots. */
   readonly target: string;
-  /** What the user reads: the agent's own name (host name or --name) from its last hello, else the target. */
+  /**
+   * What the user reads: the agent's own name (host name or --name) from its last hello, else the target;
+   * followed by the target when another agent has the same name (two agents on one host).
+   */
   readonly name: string;
   readonly client: AgentClient;
   readonly state: ConnectionState;
@@ -42,6 +45,8 @@ class AgentCollector {
   state: ConnectionState;
   /** Kept across disconnections, so a down agent is still shown by its name. */
   name: string;
+  /** Set by the store: whether another agent has the same name. */
+  nameShared = false;
   seconds: StatsSecond[] = [];
   flows: ConnRecord[] = [];
   dns: DnsRecord[] = [];
@@ -105,7 +110,7 @@ class AgentCollector {
     if (this.dns.length > KEEP_DNS) this.dns.splice(0, this.dns.length - KEEP_DNS);
     this.snapshot = {
       target: this.client.target,
-      name: this.name,
+      name: this.nameShared ? `${this.name} (${this.client.target})` : this.name,
       client: this.client,
       state: this.state,
       seconds: this.seconds.slice(),
@@ -191,6 +196,15 @@ export class AgentStore {
 
   private build(): UiSnapshot {
     this.version++;
+    const named = new Map<string, number>();
+    for (const c of this.collectors) named.set(c.name, (named.get(c.name) ?? 0) + 1);
+    for (const c of this.collectors) {
+      const shared = (named.get(c.name) ?? 0) > 1;
+      if (shared !== c.nameShared) {
+        c.nameShared = shared;
+        c.dirty = true;
+      }
+    }
     return { version: this.version, agents: this.collectors.map((c) => c.build()) };
   }
 }
