@@ -162,7 +162,7 @@ async function startLocalAgent(options: StartLocalAgentOptions, ability: Capture
       const log = [join(dataDir, 'agent.out'), join(dataDir, 'agent.log')].map((p) => (existsSync(p) ? readFileSync(p, 'utf8') : '')).join('').trim();
       await stop();
       const tail = log.split('\n').slice(-5).join('\n');
-      throw new Error(`the local agent ${exited ? `exited (${exited})` : 'did not open its socket in time'}${tail ? `:\n${tail}` : ''}`);
+      throw new Error(`the local agent (${plan.reason}) ${exited ? `exited (${exited})` : 'did not open its socket in time'}${tail ? `:\n${tail}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
