@@ -34,7 +34,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function startAgent(capture: string, dir: string, name: string, speed: number): { child: ChildProcess; sock: string } {
   const [cmd, ...pre] = cliCommand();
   const sock = join(dir, `${name}.sock`);
-  const args = [...pre, 'agent', '-r', capture, '--loop', '--speed', String(speed), '--listen', `unix:${sock}`, '--data', join(dir, name), '--log', join(dir, `${name}.log`)];
+  const args = [...pre, 'agent', '-r', capture, '--loop', '--speed', String(speed), '--name', name, '--listen', `unix:${sock}`, '--data', join(dir, name), '--log', join(dir, `${name}.log`)];
   return { child: spawn(cmd, args, { stdio: 'ignore' }), sock };
 }
 
@@ -76,7 +76,7 @@ async function measureDelay(tmux: TmuxServer, ui: string[], capture: string, dir
       tmux.start(s, 200, 50, [...ui, `unix:${agent.sock}`]);
       await sleep(1000 / UIS + 37); // not a divisor of the second: phases spread, whatever start-up costs
     }
-    for (const s of sessions) await tmux.waitFor(s, /● \S*paced\.sock\s+connected[\s\S]*pps in [1-9]/, 30_000);
+    for (const s of sessions) await tmux.waitFor(s, /● paced\s+connected[\s\S]*pps in [1-9]/, 30_000);
     const records: StatsSecond[] = [];
     const off = probe.subscribe(['stats'], (e) => void (e.record.type === 'stats' && records.push(e.record as StatsSecond)));
     const changes = sessions.map(() => [] as Array<{ at: number; text: string }>);
@@ -136,7 +136,7 @@ async function measureCpu(tmux: TmuxServer, ui: string[], captures: string[], di
   try {
     for (const a of agents) await waitForFile(a.sock);
     tmux.start('cpu', 200, 50, [...ui, ...agents.map((a) => `unix:${a.sock}`)]);
-    await tmux.waitFor('cpu', /● \S*busy0\.sock\s+connected[\s\S]*● \S*busy1\.sock\s+connected/, 30_000);
+    await tmux.waitFor('cpu', /● busy0\s+connected[\s\S]*● busy1\s+connected/, 30_000);
     await sleep(2000); // past start-up: module loading and the first subscriptions
     const pid = Number(tmux.run('display-message', '-p', '-t', 'cpu', '#{pane_pid}').trim());
     // `env` execs node: the pane's process is the UI itself.

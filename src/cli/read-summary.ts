@@ -41,9 +41,13 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
     heading(`DNS: ${formatCount(report.dnsTransactions)} transactions, ${report.dnsUnanswered} unanswered`);
     const rcodes = report.dnsRcodes.top(6).map((r) => `${r.key} ${formatCount(r.value)}`);
     if (rcodes.length) line(`  rcodes: ${rcodes.join(', ')}`);
-    for (const n of report.dnsNames.top(6)) line(`  ${fit(n.key, 60)} ${fit(formatCount(n.value), 8, true)}`);
+    const names = report.dnsNames.top(6);
+    if (names.length) {
+      line(`  ${fit('top names', 60)} ${fit('queries', 8, true)}`);
+      for (const n of names) line(`  ${fit(dnsName(n.key), 60)} ${fit(formatCount(n.value), 8, true)}`);
+    }
     const slow = report.dnsSlowest.items();
-    if (slow.length) line(`  slowest: ${slow.map((d) => `${d.query} ${formatSeconds(d.rtt)}`).join(', ')}`);
+    if (slow.length) line(`  slowest: ${slow.map((d) => `${dnsName(d.query)} ${formatSeconds(d.rtt)}`).join(', ')}`);
   }
   const tls = report.tlsNames.top(8);
   if (tls.length) {
@@ -58,16 +62,40 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
   weirdsAndUnsupported(s, line, heading);
   return `${out.join('\n')}\n`;
 
-  /** A heading's note when a tally met more keys than it holds (its counts may be over, by the smallest kept). */
-
+  /**
+   * A table with its column headers. A conversation too long for its column (IPv6) takes two lines, the
+   * originator first, so the responder is never cut.
+   */
   function conversations(title: string, list: readonly Conversation[]): void {
     if (!list.length) return;
     heading(title);
+    const figures = (state: string, packets: string, bytes: string, extra: string) => `${fit(state, 5)}${fit(packets, 6, true)} ${fit(bytes, 9, true)}  ${extra}`.trimEnd();
+    line(`  ${fit('originator → responder', CONVERSATION_WIDTH)} ${figures('state', 'pkts', 'bytes', 'service rtt')}`);
     for (const c of list) {
       const extra = [c.service, c.rtt !== undefined ? formatSeconds(c.rtt) : undefined, c.retrans ? `${c.retrans} retr` : undefined].filter(Boolean).join(' ');
-      line(`  ${fit(c.label, 42)} ${fit(c.state, 5)}${fit(formatCount(c.packets), 6, true)} ${fit(formatBytes(c.bytes), 9, true)}  ${extra}`.trimEnd());
+      const numbers = figures(c.state, formatCount(c.packets), formatBytes(c.bytes), extra);
+      const label = `${c.originator} → ${c.responder}`;
+      if (label.length <= CONVERSATION_WIDTH) {
+        line(`  ${fit(label, CONVERSATION_WIDTH)} ${numbers}`);
+        continue;
+      }
+      line(`  ${c.originator} →`);
+      const responder = `    ${c.responder}`;
+      if (responder.length <= CONVERSATION_WIDTH + 2) line(`${fit(responder, CONVERSATION_WIDTH + 2)} ${numbers}`);
+      else {
+        line(responder);
+        line(`${' '.repeat(CONVERSATION_WIDTH + 2)} ${numbers}`);
+      }
     }
   }
+}
+
+/** Cells for "originator → responder": two IPv4 endpoints with ports. */
+const CONVERSATION_WIDTH = 42;
+
+/** A DNS name as people write it: the root, whose query is empty, is ".". */
+function dnsName(query: string): string {
+  return query === '' ? '.' : query;
 }
 
 function weirdsAndUnsupported(s: SummaryRecord, line: (t?: string) => void, heading: (t: string) => void): void {

@@ -2,7 +2,8 @@
  * `loopy ui [TARGET...]`: the terminal UI over any number of agents at once. TARGETs are unix:PATH,
  * tls://HOST:PORT, ssh://[USER@]HOST[:PORT], nats://HOST:PORT/AGENT, nats://HOST:PORT (every agent on the hub,
  * shown as it announces itself, marked down when it vanishes) or names from the client config; none means
- * every agent the config names. `--local` (what `npm start` runs) starts an agent here first and stops it on quit.
+ * every agent the config names. `--local` (what `npm start` runs) starts agents here first (this machine live
+ * when it can capture, and the demo capture replayed) and stops them on quit.
  */
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
@@ -28,7 +29,7 @@ export function registerUi(program: Command): void {
       .command('ui')
       .description('full-screen terminal UI over one or more agents (? for keys, q to quit)')
       .argument('[targets...]', 'unix:PATH, tls://HOST:PORT, ssh://[USER@]HOST[:PORT], nats://HOST:PORT[/AGENT] (every agent on a hub, as they come, or one) or names from ~/.config/loopy/config.json (default: every agent there)')
-      .option('--local', 'start an agent here first (live if this user can capture, else replaying --sample in a loop) and stop it on quit')
+      .option('--local', 'start agents here first (live if this user can capture, and one replaying --sample in a loop) and stop them on quit')
       .option('--sample <file>', 'the capture --local replays when it cannot capture (default: the demo capture, made on first use)')
       .option('--replay', 'with --local: replay the sample even when live capture is possible'),
   ).action(async (targets: string[], options: UiOptions) => {
@@ -44,17 +45,18 @@ async function runUiCommand(targets: string[], options: UiOptions): Promise<numb
     names.push(...Object.keys(asUsage(() => loadClientConfig(configPath)).agents));
     if (names.length === 0) throw new UsageError(`no agents to watch: give TARGETs (e.g. loopy ui unix:/run/loopy/agent.sock) or name them in ${configPath}`);
   }
-  let local: LocalAgent | undefined;
+  let locals: LocalAgent[] = [];
   const say = (line: string) => process.stderr.write(`loopy: ${line}\n`);
   if (options.local) {
-    say('starting a local agent…');
-    const { startLocalAgent } = await import('../ui/launch/local-agent.js');
+    say('starting the local agents…');
+    const { startLocalAgents } = await import('../ui/launch/local-agent.js');
     const sample = options.sample === undefined ? undefined : resolve(options.sample);
-    local = await startLocalAgent({ cli: nodeScript(new URL('./main.js', import.meta.url)), sample, forceReplay: options.replay === true, say }).catch((err: Error) => {
+    locals = await startLocalAgents({ cli: nodeScript(new URL('./main.js', import.meta.url)), sample, forceReplay: options.replay === true, say }).catch((err: Error) => {
       throw new UsageError(err.message);
     });
-    say(`local agent ${local.plan.reason}; evidence pcaps go to ${local.evidenceDir}`);
-    names.unshift(local.target);
+    for (const local of locals) say(`local agent ${local.plan.reason}`);
+    say(`evidence pcaps go to ${locals[0].evidenceDir}`);
+    names.unshift(...locals.map((l) => l.target));
   }
   const connectOptions = connectOptionsFrom(options, 'loopy-ui');
   let clients: AgentClient[] = [];
@@ -81,9 +83,9 @@ async function runUiCommand(targets: string[], options: UiOptions): Promise<numb
   } finally {
     for (const c of clients) c.close();
     await Promise.all(fleets.map((f) => f.close().catch(() => undefined)));
-    await local?.stop();
+    await Promise.all(locals.map((l) => l.stop()));
     // After the UI has left the alternate screen, so the line stays on the terminal.
-    if (local) say(`local agent stopped; its evidence pcaps are kept in ${local.evidenceDir}`);
+    if (locals.length > 0) say(`local ${locals.length === 1 ? 'agent' : 'agents'} stopped; evidence pcaps are kept in ${locals[0].evidenceDir}`);
   }
   return 0;
 }

@@ -4,7 +4,9 @@ import { HostCounters } from '../analyze/flows/host-counters.js';
 import { TALLY_CAPACITY, Tally, TopN, firstSortedIndexes } from './top-n.js';
 
 export interface Conversation {
-  label: string;
+  /** `host:port`, `[v6 host]:port`. */
+  originator: string;
+  responder: string;
   proto: string;
   service?: string;
   state: string;
@@ -122,7 +124,7 @@ export class ReadReport {
 }
 
 /**
- * A conversation as ranked: numbers only; its label is written when it is shown (a report shows 8 of them,
+ * A conversation as ranked: numbers only; its endpoints are written when it is shown (a report shows 8 of them,
  * and a capture can hold hundreds of thousands).
  */
 class KeptConversation implements Conversation {
@@ -155,8 +157,12 @@ class KeptConversation implements Conversation {
     this.respPort = c.respPort;
   }
 
-  get label(): string {
-    return `${endpoint(this.origHost, this.origPort)} → ${endpoint(this.respHost, this.respPort)}`;
+  get originator(): string {
+    return endpoint(this.origHost, this.origPort);
+  }
+
+  get responder(): string {
+    return endpoint(this.respHost, this.respPort);
   }
 }
 

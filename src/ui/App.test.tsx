@@ -92,7 +92,7 @@ test('shell: a second\'s statistics show when they arrive, at most once a second
   await ui.done;
 });
 
-test('shell: number keys and Tab switch views; / filters the current view; Esc in the prompt clears it', async () => {
+test('shell: number keys and Tab switch views; / filters the current view; Esc in the prompt or on the list clears it', async () => {
   const a = new FakeAgentClient('a');
   const ui = start([a]);
   a.emit(flow(CONN_TLS));
@@ -115,7 +115,13 @@ test('shell: number keys and Tab switch views; / filters the current view; Esc i
   assert.match(ui.screen(), /2 connections, sorted by time/);
   await ui.press('/', '192.168.10.23:53999\r'); // a pasted chunk ending in Enter; an endpoint as shown
   assert.match(ui.screen(), /1 connections matching "192\.168\.10\.23:53999"/);
-  await ui.press('/', '\x1b');
+  await ui.press('\r');
+  assert.match(ui.screen(), /connection CEqDpNw4XXYJhLHNFJ on a/);
+  await ui.press('\x1b');
+  assert.match(ui.screen(), /1 connections matching "192\.168\.10\.23:53999"/, 'Esc in a detail goes back and keeps the filter');
+  await ui.press('\x1b');
+  assert.match(ui.screen(), /2 connections, sorted by time/, 'Esc clears an applied filter, as ? says');
+  assert.doesNotMatch(ui.screen(), /filter: /);
   await ui.press('?');
   assert.match(ui.screen(), /Loopy — keys/);
   assert.match(ui.screen(), /Connections: finished connections/);

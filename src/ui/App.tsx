@@ -7,6 +7,7 @@ import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AgentStore, UiSnapshot } from './agent-store.js';
 import { AgentPicker, HelpScreen, StatusLine, TabBar } from './components/Chrome.js';
+import { DetailOpenContext } from './components/use-list-navigation.js';
 import type { Theme } from './theme.js';
 import type { ViewDefinition } from './view-registry.js';
 
@@ -35,6 +36,8 @@ interface ShellState {
   pickerCursor: number;
   /** The current view is typing (History's time range): the shell leaves every key to it. */
   viewCaptures: boolean;
+  /** The current view shows a record's detail: Esc is its key (back), not the shell's (clear the filter). */
+  viewDetailOpen: boolean;
 }
 
 function useTerminalSize(fallback: { columns: number; rows: number } | undefined): { columns: number; rows: number } {
@@ -61,7 +64,7 @@ export function App({ views, store, theme, now, every, size: fallbackSize, onQui
   // The shell's state lives in a ref, changed synchronously by each key, and a counter re-renders: Ink hands a
   // burst of keys (a paste, "4/text⏎" from tmux) to the handler one by one before React renders, so state read
   // from the last render would be stale for all but the first key.
-  const shell = useRef<ShellState>({ mode: 'view', current: 0, filters: {}, draft: '', paused: false, chosen: new Set(), pickerCursor: 0, viewCaptures: false });
+  const shell = useRef<ShellState>({ mode: 'view', current: 0, filters: {}, draft: '', paused: false, chosen: new Set(), pickerCursor: 0, viewCaptures: false, viewDetailOpen: false });
   const [, setRenders] = useState(0);
   const rerender = () => setRenders((n) => n + 1);
   const { mode, current, filters, draft, paused, chosen, pickerCursor } = shell.current;
@@ -98,6 +101,9 @@ export function App({ views, store, theme, now, every, size: fallbackSize, onQui
   const agents = useMemo(() => (chosen.size === 0 ? snapshot.agents : snapshot.agents.filter((a) => chosen.has(a.target))), [snapshot, chosen]);
   const captureKeys = useCallback((capture: boolean) => {
     shell.current.viewCaptures = capture;
+  }, []);
+  const reportDetail = useCallback((open: boolean) => {
+    shell.current.viewDetailOpen = open;
   }, []);
 
   useInput(
@@ -140,7 +146,8 @@ export function App({ views, store, theme, now, every, size: fallbackSize, onQui
       else if (input === '/') {
         s.draft = s.filters[name] ?? '';
         s.mode = 'filter';
-      } else if (input === 'p') s.paused = !s.paused;
+      } else if (key.escape && !s.viewDetailOpen && s.filters[name]) applyFilter('');
+      else if (input === 'p') s.paused = !s.paused;
       else if (input === 'a') s.mode = 'agents';
       else if (key.tab || (/^[1-9]$/.test(input) && Number(input) <= views.length)) {
         const n = views.length;
@@ -167,19 +174,21 @@ export function App({ views, store, theme, now, every, size: fallbackSize, onQui
         ) : mode === 'agents' ? (
           <AgentPicker agents={snapshot.agents} chosen={chosen} cursor={pickerCursor} width={width} theme={theme} />
         ) : (
-          <View
-            key={view.name}
-            snapshot={snapshot}
-            agents={agents}
-            store={store}
-            width={width}
-            height={bodyHeight}
-            filter={filter}
-            inputActive={mode === 'view'}
-            theme={theme}
-            captureKeys={captureKeys}
-            now={now}
-          />
+          <DetailOpenContext.Provider value={reportDetail}>
+            <View
+              key={view.name}
+              snapshot={snapshot}
+              agents={agents}
+              store={store}
+              width={width}
+              height={bodyHeight}
+              filter={filter}
+              inputActive={mode === 'view'}
+              theme={theme}
+              captureKeys={captureKeys}
+              now={now}
+            />
+          </DetailOpenContext.Provider>
         )}
       </Box>
       {mode === 'filter' ? (

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentStore, KEEP_SECONDS } from './agent-store.js';
-import { FakeAgentClient } from './testing/fake-agent-client.js';
+import { FAKE_HELLO, FakeAgentClient } from './testing/fake-agent-client.js';
 import { ALERT_SCAN, CONN_REJ, CONN_TLS, T0, alert, flow, stats, statsSecond } from './testing/sample-records.js';
 
 test('store: collects between flushes, publishes once per flush, newest records first', () => {
@@ -73,4 +73,18 @@ test('store: an agent added later (one appearing on a hub) is published at once,
   assert.deepEqual(store.flush().agents[1].flows.map((f) => f.uid), [CONN_TLS.uid]);
   store.close();
   assert.equal(b.subscriptionCount(), 0);
+});
+
+test('store: agents are named by their hello, kept while down; two of the same name are told apart by target', () => {
+  const hello = (name: string) => ({ state: 'connected' as const, since: 0, agent: { ...FAKE_HELLO, name } });
+  const a = new FakeAgentClient('unix:/tmp/a/agent.sock', hello('web-1'));
+  const b = new FakeAgentClient('unix:/tmp/b/agent.sock', { state: 'connecting', attempt: 1 });
+  const store = new AgentStore([a, b], ['stats']);
+  assert.deepEqual(store.snapshot().agents.map((x) => x.name), ['web-1', 'unix:/tmp/b/agent.sock'], 'the target until the first hello');
+  b.setState(hello('web-1'));
+  assert.deepEqual(store.flush().agents.map((x) => x.name), ['web-1 (unix:/tmp/a/agent.sock)', 'web-1 (unix:/tmp/b/agent.sock)']);
+  b.setState({ state: 'disconnected', since: 1, error: 'ECONNREFUSED', retryInMs: 1000 });
+  a.setState(hello('web-2'));
+  assert.deepEqual(store.flush().agents.map((x) => x.name), ['web-2', 'web-1']);
+  store.close();
 });

@@ -16,7 +16,13 @@ export const KEEP_ALERTS = 500;
 
 /** One agent as the views see it. Arrays are newest last (seconds) or newest first (records). */
 export interface AgentSnapshot {
+  /** How the UI was told to reach the agent: its identity among the snapshots. */
   readonly target: string;
+  /**
+   * What the user reads: the agent's own name (host name or --name) from its last hello, else the target;
+   * followed by the target when another agent has the same name (two agents on one host).
+   */
+  readonly name: string;
   readonly client: AgentClient;
   readonly state: ConnectionState;
   readonly seconds: readonly StatsSecond[];
@@ -37,6 +43,10 @@ export interface UiSnapshot {
 
 class AgentCollector {
   state: ConnectionState;
+  /** Kept across disconnections, so a down agent is still shown by its name. */
+  name: string;
+  /** Set by the store: whether another agent has the same name. */
+  nameShared = false;
   seconds: StatsSecond[] = [];
   flows: ConnRecord[] = [];
   dns: DnsRecord[] = [];
@@ -48,6 +58,18 @@ class AgentCollector {
 
   constructor(readonly client: AgentClient) {
     this.state = client.connectionState();
+    this.name = client.target;
+    this.learnName();
+  }
+
+  setState(state: ConnectionState): void {
+    this.state = state;
+    this.learnName();
+    this.dirty = true;
+  }
+
+  private learnName(): void {
+    if (this.state.state === 'connected' && this.state.agent.name) this.name = this.state.agent.name;
   }
 
   take(event: LiveEvent): void {
@@ -88,6 +110,7 @@ class AgentCollector {
     if (this.dns.length > KEEP_DNS) this.dns.splice(0, this.dns.length - KEEP_DNS);
     this.snapshot = {
       target: this.client.target,
+      name: this.nameShared ? `${this.name} (${this.client.target})` : this.name,
       client: this.client,
       state: this.state,
       seconds: this.seconds.slice(),
@@ -127,8 +150,7 @@ export class AgentStore {
     this.collectors.push(col);
     this.unsubscribes.push(
       client.onStateChange((state) => {
-        col.state = state;
-        col.dirty = true;
+        col.setState(state);
         // A connection coming or going is news worth showing now, not at the next tick.
         this.flush();
       }),
@@ -184,6 +206,15 @@ export class AgentStore {
 
   private build(): UiSnapshot {
     this.version++;
+    const named = new Map<string, number>();
+    for (const c of this.collectors) named.set(c.name, (named.get(c.name) ?? 0) + 1);
+    for (const c of this.collectors) {
+      const shared = (named.get(c.name) ?? 0) > 1;
+      if (shared !== c.nameShared) {
+        c.nameShared = shared;
+        c.dirty = true;
+      }
+    }
     return { version: this.version, agents: this.collectors.map((c) => c.build()) };
   }
 }

@@ -30,7 +30,8 @@ test('loopy ui nats://HUB: agents appear as they announce themselves; a killed o
     await tmux.waitFor('fleet', /1 Overview/);
     start('alpha', 1);
     start('bravo', 2);
-    const row = (agent: string, state: string) => new RegExp(`${state === 'connected' ? '●' : '○'} nats://127\\.0\\.0\\.1:${nats.port}/${agent}\\s+${state}`);
+    // Agents are shown by the name their hello gave (the agents here are started with --name).
+    const row = (agent: string, state: string) => new RegExp(`${state === 'connected' ? '●' : '○'} ${agent}\\s+${state}`);
     await tmux.waitFor('fleet', row('alpha', 'connected'), 60_000);
     await tmux.waitFor('fleet', row('bravo', 'connected'), 60_000);
     await tmux.waitFor('fleet', /2\/2 up/);

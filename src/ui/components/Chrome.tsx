@@ -39,14 +39,33 @@ export function TabBar({ views, current, width, theme }: { views: readonly ViewD
   );
 }
 
+/** Keys the status line never drops, however narrow: how to leave, and where every other key is listed. */
+const KEPT_KEYS: readonly string[] = ['?', 'q'];
+
+/**
+ * The status line's keys for `width` cells: the view's own keys, then the global ones, always ending with
+ * `? help  q quit`; what does not fit is left out whole (the help screen lists it), never cut mid-word.
+ */
+export function statusKeys(view: ViewDefinition, width: number): string {
+  const all = [...view.keys, ...GLOBAL_KEYS.filter((g) => !view.keys.some((k) => k.key === g.key))];
+  const kept = all.filter((k) => KEPT_KEYS.includes(k.key));
+  const others = all.filter((k) => !KEPT_KEYS.includes(k.key));
+  const label = (keys: readonly KeyHelp[]) => keys.map((k) => `${k.key} ${k.label}`);
+  // As many keys as fit, two spaces apart when they can be, one when that shows more.
+  for (let n = others.length; n >= 0; n--) {
+    for (const gap of ['  ', ' ']) {
+      const text = [...label(others.slice(0, n)), ...label(kept)].join(gap);
+      if (text.length <= width) return text;
+    }
+  }
+  return fit(label(kept).join(' '), width);
+}
+
 export function StatusLine({ view, width, right, theme }: { view: ViewDefinition; width: number; right: string; theme: Theme }) {
-  const all = [...view.keys, ...GLOBAL_KEYS.filter((g) => !view.keys.some((k) => k.key === g.key))].map((k) => `${k.key} ${k.label}`);
   const leftWidth = Math.max(10, width - right.length - 1);
-  const roomy = all.join('  ');
-  const keys = roomy.length <= leftWidth ? roomy : all.join(' ');
   return (
     <Text wrap="truncate">
-      <Text {...tone(theme, 'dim')}>{fit(keys, leftWidth)}</Text> <Text bold>{right}</Text>
+      <Text {...tone(theme, 'dim')}>{fit(statusKeys(view, leftWidth), leftWidth)}</Text> <Text bold>{right}</Text>
     </Text>
   );
 }
@@ -82,7 +101,7 @@ export function AgentPicker({ agents, chosen, cursor, width, theme }: { agents: 
         const state = connectionLabel(a);
         return (
           <Text key={a.target} inverse={i === cursor} wrap="truncate">
-            [{chosen.has(a.target) ? 'x' : ' '}] {fitTarget(a.target, 30)} <Text {...tone(theme, state.ok ? 'good' : 'bad')}>{state.text}</Text>
+            [{chosen.has(a.target) ? 'x' : ' '}] {fitTarget(a.name, 30)} <Text {...tone(theme, state.ok ? 'good' : 'bad')}>{state.text}</Text>
           </Text>
         );
       })}

@@ -1,15 +1,16 @@
 /**
- * `npm start` / `loopy ui --local`: starts an agent for the UI to watch and stops it when the UI quits.
- * Live on every interface when this process could capture (root or CAP_NET_RAW, and the capture addon
- * built); otherwise replaying a sample capture (by default the demo capture, made on first use) in a loop at
- * real speed. The agent runs as a child process listening on a unix socket in a fresh private directory,
- * removed on quit; its log goes to a file there, not to the screen. Its evidence pcaps outlive it, in
+ * `npm start` / `loopy ui --local`: starts the agents for the UI to watch and stops them when the UI quits.
+ * Always one replaying a sample capture in a loop at real speed (by default the demo capture, made on first
+ * use, as the agent named `demo`), so the first screen has alerts to show; and, when this process could capture
+ * (root or CAP_NET_RAW, and the capture addon built), one before it live on every interface under this
+ * machine's name. Each runs as a child process listening on a unix socket in a fresh private directory,
+ * removed on quit; its log goes to a file there, not to the screen. Their evidence pcaps outlive them, in
  * $XDG_DATA_HOME/loopy/evidence (default ~/.local/share/loopy/evidence, 0700).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname, tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
 import { captureAddonPath } from '../../capture/live-addon.js';
 import { userDir } from '../../client/user-dirs.js';
 import { ensureDemoSample } from './demo-sample.js';
@@ -50,8 +51,17 @@ export function replayReason(ability: CaptureAbility, forceReplay = false): stri
   return undefined;
 }
 
-/** What the local agent captures: live, or a file in a loop and why. */
-export type LocalAgentSource = { live: true } | { live: false; why: string; sample: string };
+/** What a local agent captures: live, or a file in a loop (why, and the name the agent goes by). */
+export type LocalAgentSource = { live: true } | { live: false; why: string; sample: string; name: string };
+
+/** The name of the agent replaying the demo capture. */
+export const DEMO_AGENT_NAME = 'demo';
+
+/** The agents to start: the sample always (alerts on the first screen), this machine live first when it can capture. */
+export function localAgentSources(why: string | undefined, sample: string, name: string): LocalAgentSource[] {
+  if (why !== undefined) return [{ live: false, why, sample, name }];
+  return [{ live: true }, { live: false, why: 'beside live capture, to show alerts at once', sample, name }];
+}
 
 /** The agent's own places: its socket and data directory (private, temporary) and where evidence is kept. */
 export interface LocalAgentPaths {
@@ -65,8 +75,8 @@ export function planLocalAgent(ability: CaptureAbility, source: LocalAgentSource
   // Started as root the agent would become "nobody" and could not reach our private directory: keep the user.
   const user = ability.uid === 0 ? ['--user', 'root'] : [];
   const common = [...user, '--listen', `unix:${paths.socket}`, '--data', paths.dataDir, '--log', join(paths.dataDir, 'agent.log'), '--evidence', paths.evidenceDir];
-  if (source.live) return { mode: 'live', reason: 'live capture on all interfaces', args: ['agent', '-i', 'any', ...common] };
-  return { mode: 'replay', reason: `replaying ${source.sample} in a loop (${source.why})`, args: ['agent', '-r', source.sample, '--loop', ...common] };
+  if (source.live) return { mode: 'live', reason: `${hostname()}: live capture on all interfaces`, args: ['agent', '-i', 'any', ...common] };
+  return { mode: 'replay', reason: `${source.name}: replaying ${source.sample} in a loop (${source.why})`, args: ['agent', '-r', source.sample, '--loop', '--name', source.name, ...common] };
 }
 
 /** Where the local agent keeps evidence pcaps: $XDG_DATA_HOME/loopy/evidence, default ~/.local/share/loopy/evidence. */
@@ -99,11 +109,28 @@ export interface StartLocalAgentOptions {
   timeoutMs?: number;
 }
 
-/** Starts the agent and resolves once its socket exists; rejects with the agent's log tail if it dies first. */
-export async function startLocalAgent(options: StartLocalAgentOptions): Promise<LocalAgent> {
+/**
+ * Starts the local agents (see the module comment) and resolves once every socket exists; rejects with the
+ * failing agent's log tail if one dies first, having stopped the others.
+ */
+export async function startLocalAgents(options: StartLocalAgentOptions): Promise<LocalAgent[]> {
   const ability = options.ability ?? captureAbility();
   const why = replayReason(ability, options.forceReplay);
-  const source: LocalAgentSource = why === undefined ? { live: true } : { live: false, why, sample: options.sample ?? (await ensureDemoSample(options.say ?? (() => {}))) };
+  const sample = options.sample ?? (await ensureDemoSample(options.say ?? (() => {})));
+  // A sample of the user's own goes by its file name: `demo` would say it is the demo capture.
+  const name = options.sample === undefined ? DEMO_AGENT_NAME : basename(options.sample, extname(options.sample));
+  const started = await Promise.allSettled(localAgentSources(why, sample, name).map((source) => startLocalAgent(options, ability, source)));
+  const agents = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(agents.map((a) => a.stop()));
+    throw failed.reason;
+  }
+  return agents;
+}
+
+/** Starts one agent and resolves once its socket exists; rejects with the agent's log tail if it dies first. */
+async function startLocalAgent(options: StartLocalAgentOptions, ability: CaptureAbility, source: LocalAgentSource): Promise<LocalAgent> {
   // The agent makes it (0700) at start, and says so in one line if it cannot.
   const evidenceDir = options.evidenceDir ?? localEvidenceDir();
   const dataDir = mkdtempSync(join(tmpdir(), 'loopy-ui-'));
@@ -135,7 +162,7 @@ export async function startLocalAgent(options: StartLocalAgentOptions): Promise<
       const log = [join(dataDir, 'agent.out'), join(dataDir, 'agent.log')].map((p) => (existsSync(p) ? readFileSync(p, 'utf8') : '')).join('').trim();
       await stop();
       const tail = log.split('\n').slice(-5).join('\n');
-      throw new Error(`the local agent ${exited ? `exited (${exited})` : 'did not open its socket in time'}${tail ? `:\n${tail}` : ''}`);
+      throw new Error(`the local agent (${plan.reason}) ${exited ? `exited (${exited})` : 'did not open its socket in time'}${tail ? `:\n${tail}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

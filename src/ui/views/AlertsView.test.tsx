@@ -74,3 +74,22 @@ test('alerts: a failed action says so and which agent', async () => {
   assert.match(v.frame(), /suppress failed on a: not connected/);
   v.unmount();
 });
+
+test('alerts: A acknowledges the alert the cursor is on, by id, even when the list re-sorts under it', async () => {
+  const a = new FakeAgentClient('a');
+  const v = renderView(alerts, [a]);
+  a.emit(alert(ALERT_TUNNEL));
+  a.emit(alert(ALERT_SCAN));
+  await v.refresh();
+  await v.press('j');
+  assert.match(v.frame().split('\n')[3], /^medi OPEN\s+\S+ port_scan/);
+  // Two more severe alerts arrive and sort above the chosen one: it moves down two rows, the cursor with it.
+  a.emit(alert({ ...ALERT_TUNNEL, alert_id: 'Anew1', severity: 'critical' }));
+  a.emit(alert({ ...ALERT_TUNNEL, alert_id: 'Anew2', severity: 'critical' }));
+  await v.refresh();
+  await v.press('A');
+  await v.refresh();
+  assert.deepEqual(a.calls.filter((c) => c.method === 'acknowledgeAlert'), [{ method: 'acknowledgeAlert', args: ALERT_SCAN.alert_id }]);
+  assert.match(v.frame(), /acknowledged port_scan on a/);
+  v.unmount();
+});

@@ -1,6 +1,7 @@
 /**
  * Alerts: open alerts first (most severe, then newest), then the recently closed ones. Enter shows the
- * evidence; `A` acknowledges the selected alert on its agent; `x` suppresses its detector for its source for
+ * evidence; `A` acknowledges the selected alert on its agent (the selection follows the alert, by id, as the
+ * list re-sorts under it); `x` suppresses its detector for its source for
  * a day (one key, as the brief asks), which also closes it on the agent.
  */
 import { Box, Text, useInput } from 'ink';
@@ -33,7 +34,7 @@ function Evidence({ row, width, height }: { row: Row; width: number; height: num
   const { a } = row;
   const e = a.evidence;
   const lines: string[] = [
-    `${a.severity.toUpperCase()} ${a.detector} on ${row.agent.target} — ${stateLabel(row)}`,
+    `${a.severity.toUpperCase()} ${a.detector} on ${row.agent.name} — ${stateLabel(row)}`,
     a.message,
     `first ${formatClock(e.first_seen)}  last ${formatClock(e.last_seen)}  (${formatDuration(e.last_seen - e.first_seen)})`,
     `src ${a.src ?? '-'}  dst ${a.dst ?? '-'}`,
@@ -66,23 +67,23 @@ function Alerts(props: ViewProps) {
     }
   }
   rows.sort((x, y) => Number(!isOpenAlert(x.a)) - Number(!isOpenAlert(y.a)) || Number(x.acked) - Number(y.acked) || (SEVERITY_RANK[x.a.severity] ?? 9) - (SEVERITY_RANK[y.a.severity] ?? 9) || y.a.state_ts - x.a.state_ts);
-  const nav = useListNavigation(rows.length, { active: props.inputActive, page: height - 3 });
+  const nav = useListNavigation(rows.length, { active: props.inputActive, page: height - 3, rowKeys: rows.map((r) => `${r.agent.target}\t${r.a.alert_id}`) });
   const chosen = rows[nav.selected];
   useInput(
     (input) => {
       if (!chosen) return;
-      const target = chosen.agent.target;
+      const { target, name } = chosen.agent;
       if (input === 'A') {
         store.markAcknowledged(target, chosen.a.alert_id);
         chosen.agent.client.acknowledgeAlert(chosen.a.alert_id).then(
-          () => setNotice(`acknowledged ${chosen.a.detector} on ${target}`),
-          (err: Error) => setNotice(`acknowledge failed on ${target}: ${err.message}`),
+          () => setNotice(`acknowledged ${chosen.a.detector} on ${name}`),
+          (err: Error) => setNotice(`acknowledge failed on ${name}: ${err.message}`),
         );
       } else if (input === 'x') {
         const rule = { detector: chosen.a.detector, source: chosen.a.src, expiresAt: Math.floor(props.now()) + SUPPRESS_SECONDS };
         chosen.agent.client.suppress(rule).then(
-          () => setNotice(`suppressed ${rule.detector}${rule.source ? ` from ${rule.source}` : ''} on ${target} for 24h`),
-          (err: Error) => setNotice(`suppress failed on ${target}: ${err.message}`),
+          () => setNotice(`suppressed ${rule.detector}${rule.source ? ` from ${rule.source}` : ''} on ${name} for 24h`),
+          (err: Error) => setNotice(`suppress failed on ${name}: ${err.message}`),
         );
       }
     },
@@ -95,7 +96,7 @@ function Alerts(props: ViewProps) {
     { header: 'time', width: 8, cell: ({ a }) => formatClock(a.ts) },
     { header: 'detector', width: 12, cell: ({ a }) => a.detector },
     { header: 'message', width: 20, grow: 4, cell: ({ a }) => a.message },
-    { header: 'agent', width: 10, grow: 1, optional: true, cell: ({ agent }) => agent.target },
+    { header: 'agent', width: 10, grow: 1, optional: true, cell: ({ agent }) => agent.name },
   ];
   const open = rows.filter((r) => isOpenAlert(r.a)).length;
   return (

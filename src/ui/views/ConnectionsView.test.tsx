@@ -16,9 +16,9 @@ test('connections: endpoints, service, state, bytes each way, RTT, retransmissio
   assert.match(lines[0], /^2 connections, sorted by time/);
   // At 80 columns the optional time and duration columns give way.
   assert.match(lines[1], /^originator\s+responder\s+svc\s+state\s+out\s+in\s+rtt\s+retx$/);
-  // Newest end first: TLS ended at .260, REJ at .225.
-  assert.match(lines[2], /^192\.168\.10\.22:51721\s+203\.0\.113\.10:443\s+ssl\s+SF\s+600B\s+8\.0K\s+18ms\s+0$/);
-  assert.match(lines[3], /^192\.168\.10\.23:53999\s+198\.51\.100\.27:443\s+tcp\s+REJ\s+0B\s+0B\s+-\s+2$/);
+  // Newest start first: REJ started at .218, TLS at .012 (though TLS ended later).
+  assert.match(lines[2], /^192\.168\.10\.23:53999\s+198\.51\.100\.27:443\s+tcp\s+REJ\s+0B\s+0B\s+-\s+2$/);
+  assert.match(lines[3], /^192\.168\.10\.22:51721\s+203\.0\.113\.10:443\s+ssl\s+SF\s+600B\s+8\.0K\s+18ms\s+0$/);
   v.unmount();
 });
 
@@ -31,8 +31,8 @@ test('connections: a wider terminal shows time, duration and, with two agents, t
   await v.refresh();
   const lines = v.frame().split('\n');
   assert.match(lines[1], /^time\s+originator\s+responder\s+svc\s+state\s+out\s+in\s+rtt\s+retx\s+dur\s+agent/);
-  assert.match(lines[2], /^06:13:20 192\.168\.10\.22:51721\s+.*\s+248ms\s+unix:\/run\/a\.sock$/);
-  assert.match(lines[3], /^06:13:20 192\.168\.10\.23:53999\s+.*\s+7ms\s+unix:\/run\/b\.sock$/);
+  assert.match(lines[2], /^06:13:20 192\.168\.10\.23:53999\s+.*\s+7ms\s+unix:\/run\/b\.sock$/);
+  assert.match(lines[3], /^06:13:20 192\.168\.10\.22:51721\s+.*\s+248ms\s+unix:\/run\/a\.sock$/);
   v.unmount();
 });
 
@@ -54,5 +54,24 @@ test('connections: filter, sort and the record detail', async () => {
   assert.match(v.frame(), /\nts\s+1718000000\.011619  \(2024-06-10 06:13:20\.011 UTC\)\n/);
   await v.press('\x1b');
   assert.match(v.frame(), /sorted by bytes/);
+  v.unmount();
+});
+
+test('connections sorted by time: the time column reads newest first, whatever the durations and arrival order', async () => {
+  const a = new FakeAgentClient('a');
+  const v = renderView(connections, [a], { width: 140, height: 12 });
+  // Arrival order is end order (flows are reported when they finish); a long flow started first ends last.
+  const flows = [
+    { start: 100, duration: 1 },
+    { start: 200, duration: 2 },
+    { start: 50, duration: 3600 },
+    { start: 150, duration: 90 },
+  ].sort((x, y) => x.start + x.duration - (y.start + y.duration));
+  flows.forEach((f, i) => a.emit(flow({ ...CONN_TLS, uid: `C${i}`, ts: 1718000000 + f.start, duration: f.duration })));
+  await v.refresh();
+  const lines = v.frame().split('\n');
+  assert.match(lines[0], /sorted by time/);
+  const shown = lines.slice(2, 6).map((l) => l.slice(0, 8));
+  assert.deepEqual(shown, ['06:16:40', '06:15:50', '06:15:00', '06:14:10']);
   v.unmount();
 });

@@ -1,5 +1,5 @@
 /**
- * Connections: the flow table of the chosen agents, newest first — endpoints, service, state, bytes each way,
+ * Connections: the finished flows of the chosen agents, newest start first — endpoints, service, state, bytes each way,
  * handshake RTT, retransmissions. `/` filters (any field: address, port, service, state), `s` sorts,
  * Enter shows the whole conn record.
  */
@@ -18,7 +18,9 @@ interface Row {
 }
 
 const SORTS: Array<{ name: string; compare: (a: Row, b: Row) => number }> = [
-  { name: 'time', compare: (a, b) => b.r.ts + b.r.duration - (a.r.ts + a.r.duration) },
+  // By start, the time the column shows (Zeek's ts): sorted by end, a long connection ending now sat on top
+  // with a start time hours old, and the list looked unsorted.
+  { name: 'time', compare: (a, b) => b.r.ts - a.r.ts },
   { name: 'bytes', compare: (a, b) => b.r.orig_bytes + b.r.resp_bytes - (a.r.orig_bytes + a.r.resp_bytes) },
   { name: 'duration', compare: (a, b) => b.r.duration - a.r.duration },
   { name: 'rtt', compare: (a, b) => (b.r.rtt ?? -1) - (a.r.rtt ?? -1) },
@@ -33,7 +35,7 @@ function Connections(props: ViewProps) {
   const all: Row[] = [];
   for (const a of props.agents) {
     for (const r of a.flows) {
-      if (matchesFilter(filter, [formatEndpoint(r['id.orig_h'], r['id.orig_p']), formatEndpoint(r['id.resp_h'], r['id.resp_p']), r.proto, r.service, r.conn_state, r.community_id, multi ? a.target : undefined])) all.push({ agent: a.target, r });
+      if (matchesFilter(filter, [formatEndpoint(r['id.orig_h'], r['id.orig_p']), formatEndpoint(r['id.resp_h'], r['id.resp_p']), r.proto, r.service, r.conn_state, r.community_id, multi ? a.name : undefined])) all.push({ agent: a.name, r });
     }
   }
   const nav = useListNavigation(all.length, { active: props.inputActive, page: height - 3, sorts: SORTS.length });

@@ -42,7 +42,7 @@ function Dns(props: ViewProps) {
   const { width, height, theme, filter } = props;
   const rows: Row[] = [];
   for (const a of props.agents) {
-    for (const r of a.dns) if (matchesFilter(filter, [r.query, r.qtype_name, r.rcode_name, r['id.orig_h'], r['id.resp_h'], ...(r.answers ?? [])])) rows.push({ agent: a.target, r });
+    for (const r of a.dns) if (matchesFilter(filter, [r.query, r.qtype_name, r.rcode_name, r['id.orig_h'], r['id.resp_h'], ...(r.answers ?? [])])) rows.push({ agent: a.name, r });
   }
   rows.sort((x, y) => y.r.ts - x.r.ts);
   const logHeight = Math.max(3, height - PANEL_LINES - 2);

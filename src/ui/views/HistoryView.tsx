@@ -75,7 +75,7 @@ function History(props: ViewProps) {
       agents.map((a) =>
         a.client.series({ since: range.since, until: range.until, resolution }).then(
           (points) => ({ points, error: '' }),
-          (err: Error) => ({ points: [] as SeriesPoint[], error: `${a.target}: ${err.message}` }),
+          (err: Error) => ({ points: [] as SeriesPoint[], error: `${a.name}: ${err.message}` }),
         ),
       ),
     ).then((results) => {
@@ -133,7 +133,7 @@ function History(props: ViewProps) {
           agents.map((a) =>
             Promise.all([a.client.flows(q), a.client.dns(q), a.client.alerts(q)]).then(
               ([flows, dns, alerts]) => ({ flows, dns, alerts: alerts.filter((r) => r.type === 'alert') as unknown as AlertRecord[], error: '' }),
-              (err: Error) => ({ flows: [], dns: [], alerts: [], error: `${a.target}: ${err.message}` }),
+              (err: Error) => ({ flows: [], dns: [], alerts: [], error: `${a.name}: ${err.message}` }),
             ),
           ),
         ).then((rs) => setDetail({ flows: rs.flatMap((r) => r.flows), dns: rs.flatMap((r) => r.dns), alerts: rs.flatMap((r) => r.alerts), errors: rs.map((r) => r.error).filter((e) => e) }));

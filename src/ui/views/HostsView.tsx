@@ -40,7 +40,7 @@ export function hostRows(agents: readonly AgentSnapshot[]): HostRow[] {
         r.bytes += t.bytes;
         r.packets += t.packets;
         r.flows = Math.max(r.flows, t.flows);
-        if (!r.agents.includes(a.target)) r.agents.push(a.target);
+        if (!r.agents.includes(a.name)) r.agents.push(a.name);
       }
     }
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import overview from './OverviewView.js';
-import { FakeAgentClient } from '../testing/fake-agent-client.js';
+import { FAKE_HELLO, FakeAgentClient } from '../testing/fake-agent-client.js';
 import { ALERT_SCAN, ALERT_TUNNEL, T0, alert, stats, statsSecond } from '../testing/sample-records.js';
 import { renderView } from '../testing/render-view.js';
 
@@ -27,14 +27,18 @@ test('overview: one block per agent with rates, flows, DNS, alerts, drops, CPU a
   v.unmount();
 });
 
-test('overview: a disconnected agent keeps its last figures and shows reconnecting', async () => {
-  const a = new FakeAgentClient('a');
+test('overview: a disconnected agent keeps its name, shows reconnecting and "—" instead of its stale figures', async () => {
+  const a = new FakeAgentClient('unix:/tmp/loopy-ui-x/agent.sock', { state: 'connected', since: T0, agent: { ...FAKE_HELLO, name: 'web-1' } });
   const v = renderView(overview, [a]);
-  a.emit(stats(statsSecond(T0, { bytes_in: 1000, flows_active: 5 })));
+  a.emit(stats(statsSecond(T0, { bytes_in: 1000, flows_active: 5, cpu_percent: 2 })));
   await v.refresh();
+  assert.match(v.frame(), /● web-1\s+connected/, 'the hello\'s name, not the socket path');
+  assert.match(v.frame(), /flows 5/);
   a.setState({ state: 'connecting', attempt: 3 });
   await v.refresh();
-  assert.match(v.frame(), /○ a\s+connecting #3/);
-  assert.match(v.frame(), /flows 5/);
+  const frame = v.frame();
+  assert.match(frame, /○ web-1\s+connecting #3\s+in\s+—\s+out\s+—/);
+  assert.match(frame, /pps in — out —  flows —  dns —  alerts 0  drop —  cpu —  rss —/);
+  assert.doesNotMatch(frame, /agent\.sock/);
   v.unmount();
 });

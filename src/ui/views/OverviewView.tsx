@@ -1,7 +1,7 @@
 /**
- * Overview: one block per agent — connection state, bits/s and packets/s in and out with a sparkline, active
- * flows, DNS queries/s, open alerts, drop %, the agent's CPU and RSS. Two lines per agent so it all fits 80
- * columns; wider terminals get a longer sparkline.
+ * Overview: one block per agent, by its name — connection state, bits/s and packets/s in and out with a
+ * sparkline, active flows, DNS queries/s, open alerts, drop %, the agent's CPU and RSS ("—" while it is not
+ * connected). Two lines per agent so it all fits 80 columns; wider terminals get a longer sparkline.
  */
 import { Box, Text } from 'ink';
 import { connectionLabel, dropPercent, lastSecond, openAlertCount, perSecond } from '../data.js';
@@ -11,24 +11,28 @@ import { defineView, type ViewProps } from '../view-registry.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
 import type { AgentSnapshot } from '../agent-store.js';
 
+/** Shown for a figure an agent that is not connected cannot vouch for: its last numbers would read as current. */
+export const NO_FIGURE = '—';
+
 function AgentBlock({ agent, width, nameWidth, selected, theme }: { agent: AgentSnapshot; width: number; nameWidth: number; selected: boolean } & Pick<ViewProps, 'theme'>) {
   const s = lastSecond(agent);
   const state = connectionLabel(agent);
   const rate = (n: number | undefined) => (s && n !== undefined ? n / (s.duration > 0 ? s.duration : 1) : 0);
+  const figure = (text: string) => (state.ok ? text : NO_FIGURE);
   const head = `${selected ? '›' : ' '}${state.ok ? '●' : '○'} `;
-  const name = fitTarget(agent.target, nameWidth);
+  const name = fitTarget(agent.name, nameWidth);
   const status = fit(state.text, 15);
-  const rates = `in ${fit(formatBitsPerSecond(rate(s?.bytes_in)), 9, 'right')}  out ${fit(formatBitsPerSecond(rate(s?.bytes_out)), 9, 'right')}`;
+  const rates = `in ${fit(figure(formatBitsPerSecond(rate(s?.bytes_in))), 9, 'right')}  out ${fit(figure(formatBitsPerSecond(rate(s?.bytes_out))), 9, 'right')}`;
   const sparkWidth = Math.max(4, width - head.length - name.length - status.length - rates.length - 4);
   const spark = sparkline(perSecond(agent.seconds, (x) => x.bytes, sparkWidth), sparkWidth);
   const parts = [
-    `pps in ${formatSi(rate(s?.packets_in))} out ${formatSi(rate(s?.packets_out))}`,
-    `flows ${formatSi(s?.flows_active ?? 0)}`,
-    `dns ${formatSi(rate(s?.dns.queries))}/s`,
+    `pps in ${figure(formatSi(rate(s?.packets_in)))} out ${figure(formatSi(rate(s?.packets_out)))}`,
+    `flows ${figure(formatSi(s?.flows_active ?? 0))}`,
+    `dns ${figure(`${formatSi(rate(s?.dns.queries))}/s`)}`,
     `alerts ${openAlertCount(agent)}`,
-    `drop ${formatPercent(dropPercent(s))}`,
-    `cpu ${formatPercent(s?.cpu_percent ?? 0)}`,
-    `rss ${formatBytes(s?.rss_bytes ?? 0)}`,
+    `drop ${figure(formatPercent(dropPercent(s)))}`,
+    `cpu ${figure(formatPercent(s?.cpu_percent ?? 0))}`,
+    `rss ${figure(formatBytes(s?.rss_bytes ?? 0))}`,
   ];
   // Two spaces between figures when they fit, one when the numbers grow.
   const roomy = `   ${parts.join('  ')}`;
@@ -54,7 +58,7 @@ function Overview(props: ViewProps) {
   const top = Math.max(0, Math.min(nav.selected - fitting + 1, agents.length - fitting));
   const chosen = new Set(props.agents.map((a) => a.target));
   // Names get what the fixed columns and a 12-cell sparkline leave, at most what the longest needs.
-  const nameWidth = Math.max(12, Math.min(Math.max(...agents.map((a) => a.target.length), 0), width - 63));
+  const nameWidth = Math.max(12, Math.min(Math.max(...agents.map((a) => a.name.length), 0), width - 63));
   return (
     <Box flexDirection="column" width={width}>
       {agents.length === 0 ? <Text>No agents: give TARGETs (loopy ui unix:/run/loopy.sock) or name agents in the config.</Text> : null}

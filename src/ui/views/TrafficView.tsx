@@ -42,7 +42,7 @@ function Traffic(props: ViewProps) {
   const total = mix.reduce((s, [, n]) => s + n, 0);
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold>{props.agents.length === 1 ? props.agents[0].target : `${props.agents.length} agents`} — bits/s, last {chartWidth}s</Text>
+      <Text bold>{props.agents.length === 1 ? props.agents[0].name : `${props.agents.length} agents`} — bits/s, last {chartWidth}s</Text>
       {chart('in', bitsIn, 'in')}
       {chart('out', bitsOut, 'out')}
       <Text bold>Protocols, last {MIX_SECONDS}s (packets)</Text>
