@@ -22,6 +22,17 @@ const time = (v: unknown) => {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 };
 const endpoint = (h: unknown, p: unknown) => (typeof h === 'string' && h.includes(':') ? `[${h}]:${str(p)}` : `${str(h)}:${str(p)}`);
+/** `curl[4242]`: a process on a conn record (docs/records.md), or '' for none. */
+const processName = (v: unknown) => {
+  const p = v as { pid?: unknown; name?: unknown } | undefined;
+  return p && typeof p === 'object' ? `${str(p.name)}[${str(p.pid)}]` : '';
+};
+/** The local processes at a flow's ends, the originator's first: `curl[4242] → nginx[812]`, `→ sshd[90]`, or '-'. */
+const processes = (r: Row) => {
+  const from = processName(r.orig_process);
+  const to = processName(r.resp_process);
+  return from === '' && to === '' ? '-' : [from, '→', to].filter((part) => part !== '').join(' ');
+};
 const list = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join(',') : '-') : str(v));
 
 const col = (title: string, value: (r: Row) => string, right = false): Column => ({ title, value, right });
@@ -48,6 +59,7 @@ const COLUMNS: Record<QueryKind, Column[]> = {
     col('duration', (r) => secs(r.duration), true),
     col('bytes out', (r) => num(r.orig_bytes), true),
     col('bytes in', (r) => num(r.resp_bytes), true),
+    col('processes', processes),
   ],
   dns: [
     col('time', (r) => time(r.ts)),

@@ -14,6 +14,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
+import { runCli } from '../test-support/cli.js';
 import { NamespacePair } from '../test-support/netns.js';
 import { JsonChild, startAgentIn } from './agent-netns.test-util.js';
 
@@ -112,6 +113,18 @@ function removeUnit(dir: string): void {
   }
 }
 
+/** The first flow in the agent's history that `wanted` picks, asked again until it is there (flushed once a second). */
+async function storedFlow(target: string, wanted: (r: Record<string, any>) => boolean): Promise<Record<string, any> | undefined> {
+  for (let i = 0; i < 20; i++) {
+    const r = runCli(['query', target, 'flows', '--json', '--limit', '10000']);
+    assert.equal(r.status, 0, r.stderr);
+    const found = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).find(wanted);
+    if (found) return found;
+    await sleep(500);
+  }
+  return undefined;
+}
+
 const ready = (c: JsonChild) => c.until(() => c.out.some((l) => l.event === 'ready'), 10_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -184,6 +197,18 @@ describe('process attribution in the agent, between network namespaces', { skip:
     assert.equal(newListener.evidence.process.pid, listener.pid, 'the new listener is named by its pid');
     assert.match(newListener.message, /python3.* started listening on tcp\/8383/);
     assert.equal(agent.out.filter((r) => ours(r) && r.state === 'open').length, 1, 'one alert for the new listener');
+
+    // History keeps them: `loopy query flows` against the agent, as a user would run it.
+    const target = `unix:${join(root, 'data', 'agent.sock')}`;
+    const stored = await storedFlow(target, (r) => r['id.resp_p'] === FAR_PORT && String(r['id.orig_p']) === curlPort.trim());
+    assert.equal(stored?.orig_process?.name, 'curl', JSON.stringify(stored));
+    assert.equal(stored?.resp_process?.pid, far.pid);
+    const table = runCli(['query', target, 'flows', '--port', String(FAR_PORT)]);
+    assert.match(table.stdout, new RegExp(`curl\\[${stored!.orig_process.pid}\\] → python3\\[${far.pid}\\]`), table.stdout + table.stderr);
+    const csv = runCli(['query', target, 'flows', '--csv', '--port', String(FAR_PORT)]);
+    const header = csv.stdout.split('\n')[0]!.split(',');
+    assert.ok(header.includes('orig_process') && header.includes('resp_process'), header.join(','));
+    assert.ok(csv.stdout.includes(`"{""pid"":${stored!.orig_process.pid},""name"":""curl""`), csv.stdout);
 
     assert.notEqual(await agent.stop(), 'killed');
     const conns = agent.out.filter((r) => r.type === 'conn');
