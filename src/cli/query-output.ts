@@ -2,6 +2,8 @@
  * How `loopy query` prints rows: a table for a person (chosen columns per kind), CSV with a header (every
  * field, in first-seen order, nested values as JSON) or NDJSON (the rows as the agent sent them).
  */
+import type { ProcessRecord } from '../analyze/records.js';
+import { flowProcesses } from '../ui/format.js';
 export type QueryKind = 'series' | 'flows' | 'dns' | 'alerts' | 'talkers';
 
 type Row = Record<string, unknown>;
@@ -22,17 +24,8 @@ const time = (v: unknown) => {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 };
 const endpoint = (h: unknown, p: unknown) => (typeof h === 'string' && h.includes(':') ? `[${h}]:${str(p)}` : `${str(h)}:${str(p)}`);
-/** `curl[4242]`: a process on a conn record (docs/records.md), or '' for none. */
-const processName = (v: unknown) => {
-  const p = v as { pid?: unknown; name?: unknown } | undefined;
-  return p && typeof p === 'object' ? `${str(p.name)}[${str(p.pid)}]` : '';
-};
-/** The local processes at a flow's ends, the originator's first: `curl[4242] → nginx[812]`, `→ sshd[90]`, or '-'. */
-const processes = (r: Row) => {
-  const from = processName(r.orig_process);
-  const to = processName(r.resp_process);
-  return from === '' && to === '' ? '-' : [from, '→', to].filter((part) => part !== '').join(' ');
-};
+/** A conn row's process (docs/records.md), when it is one. */
+const asProcess = (v: unknown): ProcessRecord | undefined => (v && typeof v === 'object' && 'pid' in v && 'name' in v ? (v as ProcessRecord) : undefined);
 const list = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join(',') : '-') : str(v));
 
 const col = (title: string, value: (r: Row) => string, right = false): Column => ({ title, value, right });
@@ -59,7 +52,7 @@ const COLUMNS: Record<QueryKind, Column[]> = {
     col('duration', (r) => secs(r.duration), true),
     col('bytes out', (r) => num(r.orig_bytes), true),
     col('bytes in', (r) => num(r.resp_bytes), true),
-    col('processes', processes),
+    col('processes', (r) => flowProcesses(asProcess(r.orig_process), asProcess(r.resp_process)) || '-'),
   ],
   dns: [
     col('time', (r) => time(r.ts)),

@@ -14,7 +14,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
-import { runCli } from '../test-support/cli.js';
+import { cliCommand, runCli } from '../test-support/cli.js';
+import { haveTmux, TmuxServer } from '../ui/testing/tmux.js';
 import { NamespacePair } from '../test-support/netns.js';
 import { JsonChild, startAgentIn } from './agent-netns.test-util.js';
 
@@ -125,6 +126,43 @@ async function storedFlow(target: string, wanted: (r: Record<string, any>) => bo
   return undefined;
 }
 
+/**
+ * `loopy ui` on the agent in tmux, started before the traffic (the UI shows live flows): undefined without
+ * tmux (a warning; CI requires it).
+ */
+function startUi(target: string): TmuxServer | undefined {
+  if (!haveTmux()) {
+    if (process.env.CI) assert.fail('tmux is not installed (required in CI)');
+    console.warn('process attribution test: no tmux, the UI is not checked');
+    return undefined;
+  }
+  const tmux = new TmuxServer(`loopy-proc-ui-${process.pid}`);
+  tmux.start('ui', 200, 40, [...cliCommand(), 'ui', target]);
+  return tmux;
+}
+
+/**
+ * As a user would: the Processes view lists the python web server with its unit and user, `u` groups by
+ * unit, Enter lists its connections (accepted: ←), and Connections names the curl and the far server.
+ */
+async function processesOnScreen(tmux: TmuxServer, pids: { web: number; far: number; curl: number }, unit: string | undefined, peer: string): Promise<void> {
+  tmux.keys('ui', '8');
+  const list = await tmux.waitFor('ui', new RegExp(`python3\\[${pids.web}\\]\\s+${unit ?? '\\(no unit\\)'}\\s+root`), 20_000);
+  assert.match(list, /processes, sorted by bytes \(u: by unit\)/);
+  tmux.keys('ui', 'u');
+  if (unit) await tmux.waitFor('ui', new RegExp(`^${unit.replace(/\./g, '\\.')}\\s+\\d+\\s+root`, 'm'));
+  tmux.keys('ui', 'u'); // one key a send: a chunk of keys reaches the UI as one input
+  await tmux.waitFor('ui', /processes, sorted by bytes \(u: by unit\)/);
+  tmux.keys('ui', '/');
+  await tmux.waitFor('ui', /^\/█ \(Enter apply/m);
+  tmux.keys('ui', `python3[${pids.web}]`, 'Enter');
+  await tmux.waitFor('ui', /1 processes matching/);
+  tmux.keys('ui', 'Enter');
+  await tmux.waitFor('ui', new RegExp(`python3\\[${pids.web}\\] on unix:.*connections[^\\n]*\\n.*\\n.*python3\\[${pids.web}\\]\\s+← ${peer.replace(/\./g, '\\.')}:\\d+`));
+  tmux.keys('ui', 'Escape', '4');
+  await tmux.waitFor('ui', new RegExp(`curl\\[${pids.curl}\\] → python3\\[${pids.far}\\]`));
+}
+
 const ready = (c: JsonChild) => c.until(() => c.out.some((l) => l.event === 'ready'), 10_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -135,6 +173,7 @@ describe('process attribution in the agent, between network namespaces', { skip:
   let agent: JsonChild;
   let web: JsonChild;
   let far: JsonChild;
+  let ui: TmuxServer | undefined;
 
   before(async () => {
     pair.setUp();
@@ -151,6 +190,7 @@ describe('process attribution in the agent, between network namespaces', { skip:
   });
 
   after(async () => {
+    ui?.kill();
     for (const c of running) await c.stop(5000);
     if (cgroup.dir) removeUnit(cgroup.dir);
     pair.tearDown();
@@ -158,6 +198,7 @@ describe('process attribution in the agent, between network namespaces', { skip:
   });
 
   test('records name the processes; a new listener and a reverse shell raise alerts, ordinary traffic does not', async () => {
+    ui = startUi(`unix:${join(root, 'data', 'agent.sock')}`);
     // Learning (3 s): curl from the other namespace to the web server; the short client to the far server.
     run(pair.nsB, ['curl', '-s', '-o', '/dev/null', `http://${pair.addrA}:${WEB_PORT}/`]);
     const curlOut = spawn('ip', ['netns', 'exec', pair.nsA, 'curl', '-s', '-o', '/dev/null', '-w', '%{local_port}', `http://${pair.addrB}:${FAR_PORT}/slow`]);
@@ -209,6 +250,8 @@ describe('process attribution in the agent, between network namespaces', { skip:
     const header = csv.stdout.split('\n')[0]!.split(',');
     assert.ok(header.includes('orig_process') && header.includes('resp_process'), header.join(','));
     assert.ok(csv.stdout.includes(`"{""pid"":${stored!.orig_process.pid},""name"":""curl""`), csv.stdout);
+
+    if (ui) await processesOnScreen(ui, { web: web.pid, far: far.pid, curl: stored!.orig_process.pid }, cgroup.unit, pair.addrB);
 
     assert.notEqual(await agent.stop(), 'killed');
     const conns = agent.out.filter((r) => r.type === 'conn');
