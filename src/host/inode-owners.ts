@@ -3,7 +3,8 @@
  * tells it, walked in C (native/src/socket-owners.c). Reading every process's descriptors costs
  * milliseconds, so a search reads the likeliest first and stops when every inode asked for is found:
  *   1. processes that held sockets lately (a busy client or server opens the next one too);
- *   2. processes that appeared in /proc in the last RECENT_MS, newest first (a curl that lives 50 ms);
+ *   2. processes that appeared in /proc in the last RECENT_MS, oldest first (a curl that lives 50 ms; of a
+ *      shell and the command it forked, which both hold the shell's socket, the shell that made it);
  *   3. only for the sockets the caller allows (`wide`), the rest, those of the sockets' users first,
  *      round-robin, within a budget per search: what it did not reach is asked again at the next poll.
  * A link costs the kernel some microseconds (≈ 3.5 here, more while the process opens and closes
@@ -98,12 +99,13 @@ export class InodeOwners {
     this.cursor = start + done;
   }
 
-  /** Lists /proc (forgetting processes that ended); the pids that appeared in the last RECENT_MS, newest first. */
+  /** Lists /proc (forgetting processes that ended); the pids that appeared in the last RECENT_MS, oldest first. */
   private recentPids(now: number): Int32Array {
     this.refreshPids(now);
-    const recent: number[] = [];
-    for (const [pid, seen] of this.known) if (now - seen.at < RECENT_MS) recent.push(pid);
-    return Int32Array.from(recent.sort((a, b) => b - a));
+    const recent: Array<[number, Seen]> = [];
+    for (const entry of this.known) if (now - entry[1].at < RECENT_MS) recent.push(entry);
+    // Seen in the same listing: the lower pid is the older (pids wrap only after pid_max).
+    return Int32Array.from(recent.sort(([a, x], [b, y]) => x.at - y.at || a - b), ([pid]) => pid);
   }
 
   /** `at`: when the processes not known yet appeared (before anything, for the first sweep's). */

@@ -113,6 +113,8 @@ interface Pending {
 
 /** A costly poll (a first wide search) pauses the next at most this long: the share holds on average. */
 const MAX_PAUSE_MS = 500;
+/** Poll time saved while quiet (a second's worth at 2 %): a few costly polls in a row pause nothing. */
+const POLL_BURST_MS = 20;
 /** A known process's start time is checked (has its pid been reused?) at most this often. */
 const FACTS_CHECK_MS = 1000;
 /** Namespaces and their addresses are looked for again this often. */
@@ -186,7 +188,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
     };
     this.users = new UserNames(this.io);
     this.owners = new InodeOwners(this.io, this.opts.searchBudgetMs * 1000);
-    this.polls = new Pacer(0, this.opts.maxShare, MAX_PAUSE_MS);
+    this.polls = new Pacer(0, this.opts.maxShare, { burstMs: POLL_BURST_MS, maxMs: MAX_PAUSE_MS });
   }
 
   /** The first sweep (every socket's owner, however long it takes), then polls on a timer until stop(). */

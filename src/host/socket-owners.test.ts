@@ -41,14 +41,21 @@ test('socketOwners finds the process holding a socket inode', { skip }, () => {
   assert.ok(counts[1] >= 4, 'the child\'s descriptors were read');
 });
 
-test('a pacer spaces runs by their cost over the share, within its bounds', () => {
-  const pacer = new Pacer(100, 0.02, 1000);
+test('a pacer spaces runs by their cost over the share, after what it saved, within its bounds', () => {
+  const pacer = new Pacer(100, 0.02, { maxMs: 1000 });
   assert.equal(pacer.due(0), true);
   pacer.ran(0, 1);
   assert.equal(pacer.nextAt, 100, 'a cheap run: the minimum');
-  pacer.ran(0, 10);
-  assert.equal(pacer.nextAt, 500, '10 ms at 2 %: 500 ms later');
-  pacer.ran(0, 100);
-  assert.equal(pacer.nextAt, 1000, 'a costly run pauses at most the maximum');
-  assert.equal(pacer.due(999), false);
+  pacer.ran(100, 10);
+  assert.equal(pacer.nextAt, 100 + 500, '10 ms at 2 % after 1 ms paid off: 500 ms later');
+  pacer.ran(600, 100);
+  assert.equal(pacer.nextAt, 1600, 'a costly run pauses at most the maximum');
+  assert.equal(pacer.due(1599), false);
+
+  const bursty = new Pacer(0, 0.02, { burstMs: 20 });
+  bursty.ran(0, 8);
+  bursty.ran(1, 8);
+  assert.equal(bursty.nextAt, 1, 'within what it saved: no pause');
+  bursty.ran(2, 8);
+  assert.ok(Math.abs(bursty.nextAt - (2 + (24 - 20 - 0.04) / 0.02)) < 1e-9, 'past it: the debt paid at the share');
 });
