@@ -3,7 +3,8 @@
  * try) hold the socket `inodes` (Uint32Array), read from the links of /proc/PID/fd ("socket:[INODE]"), the
  * only place Linux tells it. owners[i] (Int32Array, as long as inodes) gets the first pid found holding
  * inodes[i]; entries already non-zero are not looked for. Stops when every inode has an owner, or when
- * `budgetUs` microseconds have passed (0: no limit), and returns how many pids it went through;
+ * this thread has spent `budgetUs` microseconds of CPU in it (0: no limit), and returns how many pids it
+ * went through;
  * counts (Float64Array of 2) accumulates processes and links read.
  * Why in C: the same walk in JS (readdirSync + readlinkSync, a string and a try per link) cost ~12 µs a
  * link; here a link is one readlinkat into a stack buffer. A process that is gone or refused is skipped.
@@ -32,7 +33,7 @@ static int by_inode(const void *a, const void *b) {
 
 static double now_us(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
 }
 

@@ -180,6 +180,8 @@ export interface CaptureAddon {
    * or after `budgetUs` (0: none). Returns the pids gone through; counts += [processes, links] read.
    */
   socketOwners?(pids: Int32Array, inodes: Uint32Array, owners: Int32Array, budgetUs: number, counts: Float64Array): number;
+  /** The calling thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID), or undefined when the clock is refused. */
+  threadCpuMs?(): number | undefined;
 }
 
 /** The process at the other end of a unix socket, as the kernel saw it connect. */

@@ -18,6 +18,8 @@ export interface HostIO {
   socketDump(family: number, protocol: number, states: number): Buffer | undefined;
   /** Exact lookups of connected sockets (see native/src/sock-diag.c); undefined when the addon lacks them. */
   socketLookup(family: number, protocol: number, requests: Buffer): Buffer | undefined;
+  /** This thread's CPU time in ms (wall-clock time where the addon cannot tell): what the attribution's cost is counted in. */
+  cpuMs(): number;
   /** Owners of socket inodes from /proc/PID/fd links (see native/src/socket-owners.c); undefined when the addon lacks it. */
   socketOwners(pids: Int32Array, inodes: Uint32Array, owners: Int32Array, budgetUs: number, counts: Float64Array): number | undefined;
 }
@@ -37,5 +39,6 @@ export const realHostIO: HostIO = {
   readText: (path) => quietly(() => readFileSync(path, 'utf8')),
   socketDump: (family, protocol, states) => tryLoadCaptureAddon()?.socketDump?.(family, protocol, states),
   socketLookup: (family, protocol, requests) => tryLoadCaptureAddon()?.socketLookup?.(family, protocol, requests),
+  cpuMs: () => tryLoadCaptureAddon()?.threadCpuMs?.() ?? performance.now(),
   socketOwners: (pids, inodes, owners, budgetUs, counts) => tryLoadCaptureAddon()?.socketOwners?.(pids, inodes, owners, budgetUs, counts),
 };

@@ -10,9 +10,9 @@
  * A poll lists the sockets (sock_diag for this namespace, /proc/PID/net/* through one process of each
  * other namespace), and looks for the owner of each socket it has not seen (inode-owners.ts). Polls come
  * every `slowMs` while nothing happens, every `fastMs` for `fastForMs` after a new socket or a hint, so a
- * connection that lasts 50 ms is still caught — but never sooner than the last poll's cost allows: a poll
- * that took C ms is followed by the next no sooner than C / `maxShare` ms later, so the attribution takes
- * at most `maxShare` of a core whatever the rate of connections (past that, short ones go unnamed).
+ * connection that lasts 50 ms is still caught — but never sooner than their pacer (pacer.ts) allows: polls
+ * take at most `maxShare` of a core, full polls and the other namespaces' tables their own shares, 2 % in
+ * all whatever the rate of connections (past that, short ones go unnamed; long ones never do).
  * What a socket was owned by is kept `retainMs` after it is gone: a conn record comes out seconds (closed
  * TCP) to a minute (UDP) after the last packet. Never touches packets; its cost is counted and reported.
  */
@@ -79,7 +79,7 @@ export interface AttributionOptions {
 
 export interface AttributionStats {
   polls: number;
-  /** Milliseconds spent polling (on the agent's thread). */
+  /** CPU milliseconds the agent's thread spent polling. */
   busy_ms: number;
   sockets: number;
   attributed: number;
@@ -113,18 +113,22 @@ interface Pending {
 
 /** A costly poll (a first wide search) pauses the next at most this long: the share holds on average. */
 const MAX_PAUSE_MS = 500;
-/** Poll time saved while quiet (a second's worth at 2 %): a few costly polls in a row pause nothing. */
-const POLL_BURST_MS = 20;
+/** Poll time saved while quiet (a second's worth): a few costly polls in a row pause nothing. */
+const POLL_BURST_MS = 15;
 /** A known process's start time is checked (has its pid been reused?) at most this often. */
 const FACTS_CHECK_MS = 1000;
 /** Namespaces and their addresses are looked for again this often. */
 const CENSUS_MS = 2000;
 /**
- * The share of the time each table read whole may take: every connected socket of this namespace (the
- * dump walks the kernel's whole established hash table, TIME_WAIT sockets included: 1 ms idle, 10 ms
- * with 5,000 of them here), and the other namespaces' tables (/proc text, the same walk for each).
+ * The shares of a core, together 2 %: polls for new flows (POLL_SHARE, the default of `maxShare`); full
+ * polls, whose dump of every connected socket walks the kernel's whole established hash table (TIME_WAIT
+ * sockets included: 1 ms idle, 10 ms with 5,000 of them here) and whose wide search serves the sockets
+ * only a dump found (FULL_SHARE); the other namespaces' tables, /proc text that makes the same walk for
+ * each (13–17 ms a namespace here: FOREIGN_SHARE).
  */
-const TABLE_SHARE = 0.003;
+const POLL_SHARE = 0.015;
+const FULL_SHARE = 0.004;
+const FOREIGN_SHARE = 0.001;
 /** Polls for the engine's new flows come no closer than this (a busy link's batches come every few ms). */
 const LOOKUP_SPACING_MS = 5;
 
@@ -154,9 +158,12 @@ export class ProcessAttribution implements FlowOwnerLookup {
   private foreign = new Map<number, number>();
   private lastCensus = Number.NEGATIVE_INFINITY;
   private lastSweep = Number.NEGATIVE_INFINITY;
-  /** Every connected socket here (long connections the capture saw before, sockets gone), at most TABLE_SHARE. */
-  private readonly connectedDump = new Pacer(1000, TABLE_SHARE);
-  private readonly foreignRead = new Pacer(CENSUS_MS, TABLE_SHARE);
+  /**
+   * Full polls: every connected socket here (long connections the capture saw before, sockets gone) and
+   * the wide search for the sockets only a dump found, at most FULL_SHARE.
+   */
+  private readonly connectedDump = new Pacer(1000, FULL_SHARE);
+  private readonly foreignRead = new Pacer(CENSUS_MS, FOREIGN_SHARE);
   /** Polls, each spaced from the last by its cost / maxShare. */
   private readonly polls: Pacer;
   private lastPoll = Number.NEGATIVE_INFINITY;
@@ -183,7 +190,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
     this.wallClock = options.wallClock ?? (() => Date.now() / 1000);
     this.opts = {
       fastMs: options.fastMs ?? 10, slowMs: options.slowMs ?? 250, fastForMs: options.fastForMs ?? 3000, sweepMs: options.sweepMs ?? 1000,
-      searchBudgetMs: options.searchBudgetMs ?? 4, maxShare: options.maxShare ?? 0.02, retryMs: options.retryMs ?? 2000,
+      searchBudgetMs: options.searchBudgetMs ?? 4, maxShare: options.maxShare ?? POLL_SHARE, retryMs: options.retryMs ?? 2000,
       retainMs: options.retainMs ?? 180_000, maxRetained: options.maxRetained ?? 200_000,
     };
     this.users = new UserNames(this.io);
@@ -271,16 +278,17 @@ export class ProcessAttribution implements FlowOwnerLookup {
    */
   poll(initial = false): number {
     const t0 = performance.now();
+    const cpu0 = this.io.cpuMs();
     this.lastPoll = this.now();
     this.counts.polls++;
     const full = initial || this.connectedDump.due(t0);
     if (t0 - this.lastCensus >= CENSUS_MS) this.census(t0);
     for (const p of this.retry.values()) if (p.byLookup) this.lookups.add(p.entry.version, p.entry.local, p.entry.localPort, p.entry.remote, p.entry.remotePort);
-    const { entries, nsOf, current, tableMs } = this.listSockets(full, t0);
+    const { entries, nsOf, current, urgent, foreignMs } = this.listSockets(full, t0);
     this.dropClosed(nsOf);
     // Listeners first: a connected socket is "accepted" when its port is one this namespace listens on.
     entries.sort((a, b) => +(b.state === SocketState.Listen) - +(a.state === SocketState.Listen));
-    const owners = initial ? this.owners.searchAll(Uint32Array.from(entries, (e) => e.inode)) : this.search(entries, nsOf, t0);
+    const owners = initial ? this.owners.searchAll(Uint32Array.from(entries, (e) => e.inode)) : this.search(entries, nsOf, t0, (inode) => full || urgent.has(inode));
     let attributed = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
@@ -288,25 +296,28 @@ export class ProcessAttribution implements FlowOwnerLookup {
       else this.askAgain(e, nsOf.get(e.inode)!, t0);
     }
     if (full) this.retire(current, t0);
-    const cost = performance.now() - t0;
+    const cost = this.io.cpuMs() - cpu0;
     this.counts.busy += cost;
-    // The whole tables have their own pacers: a poll's pause answers for the rest of its work.
-    this.polls.ran(this.now(), initial ? 0 : cost - tableMs);
+    // A full poll answers to the whole tables' pacers (the other namespaces' its own), the others to the polls'.
+    if (full && !initial) this.connectedDump.ran(t0, cost - foreignMs);
+    this.polls.ran(this.now(), full ? 0 : cost);
     return attributed;
   }
 
   /**
    * The owners of new sockets (a pid each, 0 when not found). The wide search (step 3 of inode-owners.ts)
-   * is not spent on an accepted connection: its listener's owner names it when its own is not found.
+   * is spent only where `wide` allows (the engine's new flows every poll, sockets only a dump found on full
+   * polls: a busy host's other sockets must not starve the flows), and never on an accepted connection: its
+   * listener's owner names it when its own is not found.
    */
-  private search(entries: SocketEntry[], nsOf: Map<number, number>, now: number): Int32Array {
+  private search(entries: SocketEntry[], nsOf: Map<number, number>, now: number, wide: (inode: number) => boolean): Int32Array {
     const query = { inodes: new Uint32Array(entries.length), uids: new Uint32Array(entries.length), wide: new Uint8Array(entries.length) };
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       query.inodes[i] = e.inode;
       query.uids[i] = e.uid;
       const accepted = e.proto === IPPROTO_TCP && e.state !== SocketState.Listen && this.listenerOf(nsOf.get(e.inode)!, e.proto, e.version, e.local, e.localPort) !== undefined;
-      query.wide[i] = accepted ? 0 : 1;
+      query.wide[i] = !accepted && wide(e.inode) ? 1 : 0;
     }
     return entries.length === 0 ? new Int32Array(0) : this.owners.search(query, now);
   }
@@ -325,31 +336,30 @@ export class ProcessAttribution implements FlowOwnerLookup {
    * UDP sockets when a UDP flow was seen, the listeners when a new flow's responder port is not known to
    * listen, both every `sweepMs`; on a full poll, every socket of this namespace and, when their pacer
    * allows, the other namespaces'. Full entries only for inodes not known yet; `current` holds every inode
-   * a full poll saw; `tableMs`, the time the whole tables took (paced apart).
+   * a full poll saw; `urgent`, the inodes of the engine's new flows; `foreignMs`, the time the other
+   * namespaces' tables took (paced apart).
    */
-  private listSockets(full: boolean, now: number): { entries: SocketEntry[]; nsOf: Map<number, number>; current: Set<number>; tableMs: number } {
+  private listSockets(full: boolean, now: number): { entries: SocketEntry[]; nsOf: Map<number, number>; current: Set<number>; urgent: Set<number>; foreignMs: number } {
     const list = new SocketList(this.byInode);
+    const udpUrgent = this.udpDue;
     const sweep = full || now - this.lastSweep >= this.opts.sweepMs;
     if (sweep) this.lastSweep = now;
     const listen = sweep || this.listenerDue() ? 1 << SocketState.Listen : 0;
     const udpStates = sweep || this.udpDue ? UDP_ALL_STATES : 0;
     this.udpDue = false;
     for (const [family, proto, states] of [[2, IPPROTO_TCP, listen], [10, IPPROTO_TCP, listen], [2, IPPROTO_UDP, udpStates], [10, IPPROTO_UDP, udpStates]]) {
-      if (states !== 0) list.addDump(this.io.socketDump(family, proto, states), proto, this.ownNs);
+      if (states !== 0) list.addDump(this.io.socketDump(family, proto, states), proto, this.ownNs, proto === IPPROTO_UDP && udpUrgent);
     }
     for (const version of [4, 6] as const) {
       const requests = this.lookups.take(version);
-      if (requests !== undefined) list.addDump(this.io.socketLookup(version === 4 ? 2 : 10, IPPROTO_TCP, requests), IPPROTO_TCP, this.ownNs);
+      if (requests !== undefined) list.addDump(this.io.socketLookup(version === 4 ? 2 : 10, IPPROTO_TCP, requests), IPPROTO_TCP, this.ownNs, true);
     }
-    let tableMs = 0;
+    let foreignMs = 0;
     if (full) {
-      const t0 = performance.now();
       for (const family of [2, 10]) list.addDump(this.io.socketDump(family, IPPROTO_TCP, TCP_LIVE_STATES & ~(1 << SocketState.Listen)), IPPROTO_TCP, this.ownNs);
-      tableMs = performance.now() - t0;
-      this.connectedDump.ran(now, tableMs);
-      tableMs += this.readForeign(list, now);
+      foreignMs = this.readForeign(list, now);
     }
-    return { entries: list.entries, nsOf: list.nsOf, current: list.current, tableMs };
+    return { entries: list.entries, nsOf: list.nsOf, current: list.current, urgent: list.urgent, foreignMs };
   }
 
   /**
@@ -362,7 +372,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
       for (const inode of this.foreignSeen) list.current.add(inode);
       return 0;
     }
-    const t0 = performance.now();
+    const cpu0 = this.io.cpuMs();
     this.foreignSeen.clear();
     for (const [ns, pid] of this.foreign) {
       for (const [file, proto, version, states] of [['tcp', IPPROTO_TCP, 4, TCP_LIVE_STATES], ['tcp6', IPPROTO_TCP, 6, TCP_LIVE_STATES], ['udp', IPPROTO_UDP, 4, UDP_ALL_STATES], ['udp6', IPPROTO_UDP, 6, UDP_ALL_STATES]] as const) {
@@ -370,7 +380,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
         if (text !== undefined) list.addProcNet(text, proto, version, states, ns, this.foreignSeen);
       }
     }
-    const ms = performance.now() - t0;
+    const ms = this.io.cpuMs() - cpu0;
     this.foreignRead.ran(now, ms);
     return ms;
   }

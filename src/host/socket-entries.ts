@@ -119,6 +119,8 @@ export class SocketList {
   readonly entries: SocketEntry[] = [];
   readonly nsOf = new Map<number, number>();
   readonly current = new Set<number>();
+  /** Inodes of the entries added as urgent (the engine's new flows). */
+  readonly urgent = new Set<number>();
   private readonly isNew = (inode: number) => {
     this.current.add(inode);
     return this.known.has(inode) || this.nsOf.has(inode);
@@ -127,11 +129,12 @@ export class SocketList {
   constructor(private readonly known: { has(inode: number): boolean }) {}
 
   /** Records of socketDump or socketLookup (undefined: the addon has none). */
-  addDump(buf: Buffer | undefined, proto: number, ns: number): void {
+  addDump(buf: Buffer | undefined, proto: number, ns: number, urgent = false): void {
     if (buf === undefined) return;
     const from = this.entries.length;
     parseSocketDump(buf, proto, this.isNew, this.entries);
     this.take(ns, from);
+    if (urgent) for (let i = from; i < this.entries.length; i++) this.urgent.add(this.entries[i].inode);
   }
 
   /** Lines of /proc/PID/net/*, another namespace's; their inodes also go to `seenThere`. */
