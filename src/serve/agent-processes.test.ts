@@ -163,6 +163,18 @@ async function processesOnScreen(tmux: TmuxServer, pids: { web: number; far: num
   await tmux.waitFor('ui', new RegExp(`curl\\[${pids.curl}\\] → python3\\[${pids.far}\\]`));
 }
 
+/** In the Alerts view, the detector's alert filtered to, then `x`: the UI says it suppressed it for `unit`. */
+async function suppressOnScreen(tmux: TmuxServer, detector: string, unit: string): Promise<void> {
+  tmux.keys('ui', '6');
+  await tmux.waitFor('ui', /open, \d+ closed/);
+  tmux.keys('ui', '/');
+  await tmux.waitFor('ui', /^\/█ \(Enter apply/m);
+  tmux.keys('ui', detector, 'Enter');
+  await tmux.waitFor('ui', new RegExp(`matching "${detector}"`));
+  tmux.keys('ui', 'x');
+  await tmux.waitFor('ui', new RegExp(`suppressed ${detector} for ${unit.replace(/\./g, '\\.')} on unix:`));
+}
+
 const ready = (c: JsonChild) => c.until(() => c.out.some((l) => l.event === 'ready'), 10_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -252,6 +264,12 @@ describe('process attribution in the agent, between network namespaces', { skip:
     assert.ok(csv.stdout.includes(`"{""pid"":${stored!.orig_process.pid},""name"":""curl""`), csv.stdout);
 
     if (ui) await processesOnScreen(ui, { web: web.pid, far: far.pid, curl: stored!.orig_process.pid }, cgroup.unit, pair.addrB);
+    if (ui && cgroup.unit) {
+      // One key in the Alerts view suppresses the reverse shell's alert for the web server's unit: it closes.
+      await suppressOnScreen(ui, 'new_process_talker', cgroup.unit);
+      const closed = await agent.until(() => agent.out.some((r) => r.type === 'alert' && r.alert_id === alert.alert_id && r.closed_reason === 'suppressed'), 10_000);
+      assert.ok(closed, 'the suppressed alert closed');
+    }
 
     assert.notEqual(await agent.stop(), 'killed');
     const conns = agent.out.filter((r) => r.type === 'conn');
