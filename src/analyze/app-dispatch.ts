@@ -9,7 +9,7 @@
  */
 import { IPPROTO_TCP, IPPROTO_UDP, type Packet } from '../decode/packet.js';
 import { MAX_PENDING_BYTES } from './apps/stream.js';
-import type { AnalyzerContext, AppAnalyzer, AppContext, AppRegistration } from './apps/types.js';
+import type { AnalyzerContext, AppAnalyzer, AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
 import { FLOW_SLOTS, growF64, growU8 } from './flows/flow-table.js';
 import { TcpStreamAdapter } from './tcp-stream-adapter.js';
 
@@ -72,6 +72,13 @@ export class AppDispatch {
     const analyzer = this.analyzers[app - 1];
     if (pkt.transport === IPPROTO_TCP) this.streams.segment(flow, flowId, fromOrig, pkt, analyzer, this.maxPendingBytes[app - 1]);
     else if (pkt.payloadLength > 0) analyzer.onDatagram?.(flowId, fromOrig, pkt.data, pkt.payloadOffset, pkt.payloadLength, pkt.ts);
+  }
+
+  /** What the flow's analyzer learned of it beyond its records (AppAnalyzer.factsOf), while it lives. */
+  factsOf(flow: number): AppFlowFacts | undefined {
+    const app = this.appOf[flow];
+    if (app === UNDECIDED || app === NO_APP) return undefined;
+    return this.analyzers[app - 1].factsOf?.(this.flowIds[flow]);
   }
 
   /** The flow ended: its TCP streams are flushed into the analyzer, then the analyzer hears of the end. */

@@ -5,7 +5,8 @@ import type { ProtocolRegistration } from '../decode/registry.js';
 import { WeirdCounter } from '../decode/weirds.js';
 import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
-import type { AppContext, AppRegistration } from './apps/types.js';
+import type { AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
+import { DEFAULT_MAX_FLOWS } from './flows/flow-table.js';
 import { connIdOf, ConnView } from './flows/conn-record.js';
 import type { FlowOwnerLookup } from './flows/flow-owners.js';
 import { Connections, DEFAULT_TIMEOUTS, isFromOrig, isNewFlow, updatedFlow, type FlowEndReason, type FlowTimeouts } from './flows/connections.js';
@@ -87,7 +88,7 @@ export class Engine {
   private lastFlowSweep = Number.NaN;
 
   constructor(options: EngineOptions) {
-    this.connections = new Connections(options.maxFlows ?? 262_144, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, (flow, reason) => this.flowEnded(flow, reason));
+    this.connections = new Connections(options.maxFlows ?? DEFAULT_MAX_FLOWS, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, (flow, reason) => this.flowEnded(flow, reason));
     this.connView = new ConnView(this.connections);
     const ctx: AppContext = {
       emit: (record) => {
@@ -183,6 +184,11 @@ export class Engine {
     return this.services[flow];
   }
 
+  /** What the analyzer of a live flow learned of it beyond its records (SSH logins...), if anything. */
+  appFactsOf(flow: number): AppFlowFacts | undefined {
+    return this.apps.factsOf(flow);
+  }
+
   /** Capture time moved on: expire flows and pending application state. */
   private advance(now: number): void {
     this.nextSweep = now + 1;
@@ -239,6 +245,11 @@ export class Engine {
     if (observers.length === 0) return;
     this.connView.set(flow, this.services[flow]);
     for (let i = 0; i < observers.length; i++) observers[i](this.connView);
+  }
+
+  /** End of input, a part at a time: ends up to `limit` open flows; true once none is left (see finish). */
+  finishFlows(limit: number): boolean {
+    return this.connections.finishSome(limit);
   }
 
   /**

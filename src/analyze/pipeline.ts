@@ -39,14 +39,17 @@ export interface PipelineOptions {
 }
 
 export interface PipelineObserver extends EngineObserver {
-  /** Each batch, before the engine decodes it (and before the filter: an evidence ring keeps every frame). */
-  onBatch?(batch: PacketBatch): void;
+  /**
+   * Each batch, before the engine decodes it, with every frame (an evidence ring keeps them all) and the
+   * filter's verdict per frame (`keep[i] !== 0`: the frame passed; undefined: no filter, all passed).
+   */
+  onBatch?(batch: PacketBatch, keep: Uint8Array | undefined): void;
 }
 
 export class Pipeline {
   readonly engine: Engine;
   private readonly filter: BatchFilter;
-  private readonly batchObservers: Array<(batch: PacketBatch) => void> = [];
+  private readonly batchObservers: Array<(batch: PacketBatch, keep: Uint8Array | undefined) => void> = [];
   private deltas: FlowDeltas | undefined;
   /** Packets still to take under `packetLimit`; undefined without a limit. */
   private remaining: number | undefined;
@@ -91,7 +94,7 @@ export class Pipeline {
   process(batch: PacketBatch): void {
     const keep = this.filter.matches(batch);
     const taken = this.remaining === undefined ? batch : this.takeWithinLimit(batch, keep, this.remaining);
-    for (let i = 0; i < this.batchObservers.length; i++) this.batchObservers[i](taken);
+    for (let i = 0; i < this.batchObservers.length; i++) this.batchObservers[i](taken, keep);
     this.engine.processBatch(taken, keep);
   }
 
@@ -129,6 +132,14 @@ export class Pipeline {
   /** A record made beside the engine (an alert) to every record observer. */
   emit(record: LoopyRecord): void {
     this.engine.emit(record);
+  }
+
+  /**
+   * End of input, a part at a time, before finish(): ends up to `limit` open flows; true once none is left.
+   * Lets a writer wait for its output between parts instead of holding every last record at once.
+   */
+  finishFlows(limit: number): boolean {
+    return this.engine.finishFlows(limit);
   }
 
   /** End of input: open flows and transactions are reported, observers finish, then the summary. */

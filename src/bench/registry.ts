@@ -12,6 +12,7 @@ import { serviceBench } from './service.js';
 import { transportsBench } from './transports.js';
 import { uiBench } from './ui.js';
 import { uiRenderBench } from './ui-render.js';
+import { fleetBench } from './fleet.js';
 import type { Benchmark } from './types.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, historyWrite, detectionCost, serviceBench, transportsBench, uiBench, uiRenderBench];
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, historyWrite, detectionCost, serviceBench, transportsBench, uiBench, uiRenderBench, fleetBench];

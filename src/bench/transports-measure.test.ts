@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAgent } from '../client/connect-agent.js';
 import { FakeAgent, type FakeAgentOptions } from '../client/testing/fake-agent.js';
+import { wireConn, wireStats, wireStatus } from '../client/testing/wire-records.js';
 import {
   collectStatsDelay,
   cpuBetween,
@@ -61,7 +62,7 @@ test('measureSetup: one hello per fresh connection, each closed; an agent that i
 });
 
 test('measureLatency, measureBurst: exactly the number of status requests asked for', async () => {
-  await withFake({ status: () => ({ ok: true }) }, async (fake, target, dir) => {
+  await withFake({ status: () => wireStatus(1) }, async (fake, target, dir) => {
     const client = connectAgent(target, { configDir: dir, reconnect: false });
     try {
       await whenConnected(client, 5000);
@@ -79,7 +80,7 @@ test('measureLatency, measureBurst: exactly the number of status requests asked 
 });
 
 test('measureLargeReply: asks history.flows for `limit` rows up to now; jsonBytes is the rows as JSON', async () => {
-  const rows = (limit: number) => Array.from({ length: limit }, (_, i) => ({ type: 'conn', uid: `C${i}`, 'id.orig_h': '10.0.0.1', note: 'é' }));
+  const rows = (limit: number) => Array.from({ length: limit }, (_, i) => ({ ...wireConn(`C${i}`), note: 'é' }));
   await withFake({ 'history.flows': (p) => rows(p.limit as number) }, async (fake, target, dir) => {
     const client = connectAgent(target, { configDir: dir, reconnect: false });
     try {
@@ -107,11 +108,11 @@ test('collectStatsDelay: now minus the record ts, in ms; reset drops what came b
     try {
       await whenConnected(client, 5000);
       const c = collectStatsDelay(client);
-      for (let i = 0; i < 50 && fake.publish('stats', { type: 'stats', ts: Date.now() / 1000 }) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 50 && fake.publish('stats', wireStats(Date.now() / 1000)) === 0; i++) await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 100));
       c.reset();
       const sentAt = Date.now();
-      fake.publish('stats', { type: 'stats', ts: sentAt / 1000 - 0.25 }); // rolled 250 ms before it was sent
+      fake.publish('stats', wireStats(sentAt / 1000 - 0.25)); // rolled 250 ms before it was sent
       await new Promise((r) => setTimeout(r, 100));
       const delays = c.stop();
       assert.equal(delays.length, 1);

@@ -116,7 +116,7 @@ async function measureDelay(tmux: TmuxServer, ui: string[], capture: string, dir
 }
 
 /** (b): two agents at --speed 20, one UI on both; returns its CPU % and peak RSS. */
-function residentBytes(pid: number): number {
+export function residentBytes(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : Number.NaN;
 }

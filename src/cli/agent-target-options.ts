@@ -15,6 +15,9 @@ export interface AgentTargetOptions {
   sshCommand?: string;
   sshOption?: string[];
   timeout?: string;
+  hubCreds?: string;
+  hubUser?: string;
+  hubCa?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -25,7 +28,10 @@ export function addAgentTargetOptions(command: Command): Command {
     .option('--fingerprint <sha256>', 'the certificate fingerprint a tls:// agent must present (pinned when it matches)')
     .option('--ssh-command <cmd>', 'what ssh runs on the agent host (default "loopy bridge", or $LOOPY_SSH_COMMAND)')
     .option('--ssh-option <arg>', 'an extra ssh argument, e.g. --ssh-option=-i --ssh-option=KEY (repeat; or $LOOPY_SSH_OPTIONS)', collect)
-    .option('--timeout <duration>', 'give up on a connection or reply after this long (default 10s)');
+    .option('--timeout <duration>', 'give up on a connection or reply after this long (default 10s)')
+    .option('--hub-creds <file>', 'NATS credentials file for a nats:// hub (default: the config entry\'s "creds")')
+    .option('--hub-user <name>', 'NATS user for a nats:// hub (password: $LOOPY_HUB_PASSWORD)')
+    .option('--hub-ca <file>', 'PEM CA of a nats:// hub\'s TLS certificate (default: the config entry\'s "ca")');
 }
 
 export function connectOptionsFrom(o: AgentTargetOptions, clientName: string): ConnectOptions {
@@ -38,6 +44,7 @@ export function connectOptionsFrom(o: AgentTargetOptions, clientName: string): C
     sshOptions: o.sshOption,
     requestTimeoutMs: timeoutMs,
     connectTimeoutMs: timeoutMs,
+    hub: { creds: o.hubCreds, user: o.hubUser, password: o.hubUser === undefined ? undefined : process.env.LOOPY_HUB_PASSWORD, caFile: o.hubCa },
     onPin: (key, fingerprint, outcome) => {
       if (outcome === 'pinned-first-use') process.stderr.write(`loopy: pinned tls://${key} certificate ${fingerprint} (first use; known_agents)\n`);
     },

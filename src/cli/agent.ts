@@ -1,8 +1,11 @@
+import { DEFAULT_MAX_FLOWS } from '../analyze/flows/flow-table.js';
 import type { Command } from 'commander';
-import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_DATA_DIR, loadAgentConfig, resolveAgentSettings, validateAgentConfig } from '../serve/config.js';
+import { type AgentConfig, ConfigError, DEFAULT_CONFIG_PATH, DEFAULT_DATA_DIR, loadAgentConfig, MAX_SNAPLEN, resolveAgentSettings, validateAgentConfig } from '../serve/config.js';
 import { createAgentLogger, LogFileError } from '../serve/logger.js';
 import type { RunningAgent } from '../serve/agent.js';
 import { formatAgentStatus, readAgentStatus } from '../serve/status.js';
+import { applySeedOption, SEED_HELP } from './id-seed.js';
+import { filterOf } from './trailing-filter.js';
 
 export interface AgentCliOptions {
   interface?: string[];
@@ -35,6 +38,13 @@ export interface AgentCliOptions {
   tlsCert?: string;
   tlsKey?: string;
   name?: string;
+  hub?: string;
+  hubCreds?: string;
+  hubUser?: string;
+  hubCa?: string;
+  hubCert?: string;
+  hubKey?: string;
+  seed?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -45,7 +55,8 @@ export function registerAgent(program: Command): void {
     .description('capture continuously (live interfaces, or a file replayed as if live): records, per-second stats, health')
     .option('-i, --interface <name>', 'capture on this interface (repeat for several; "any" for all)', collect)
     .option('-f, --filter <expr>', 'tcpdump-syntax filter, applied in the kernel')
-    .option('--snaplen <n>', 'bytes kept of each packet (default 262144)')
+    .argument('[expression...]', 'a filter as tcpdump takes it, in trailing words (loopy agent -i eth0 tcp port 80): the same as -f')
+    .option('-s, --snaplen <n>', 'bytes kept of each packet, as tcpdump -s (default and 0: 262144)')
     .option('--buffer <MiB>', 'kernel ring per interface in MiB (default 32)')
     .option('--promisc', 'put the interfaces in promiscuous mode')
     .option('--user <name>', 'started as root: become this user once capture is open (default loopy, else nobody)')
@@ -63,7 +74,7 @@ export function registerAgent(program: Command): void {
     .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
     .option('--evidence <dir>', 'write the pcap of the packets around each alert into this directory (default DATA/evidence)')
     .option('--stay', 'after a replay ends, keep serving its history to clients until stopped')
-    .option('--max-flows <n>', 'flow table size (default 262144)')
+    .option('--max-flows <n>', `flow table size; the least recently active flow is evicted past it (default ${DEFAULT_MAX_FLOWS})`)
     .option('--local-net <cidr>', 'a network that counts as local for in/out (repeat; default private ranges)', collect)
     .option('--top-n <n>', 'top talkers per stats record (default 10)')
     .option('--listen <spec>', 'serve clients on unix:PATH or tls://HOST:PORT (repeat; default unix:/run/loopy/agent.sock as root, else DATA/agent.sock)', collect)
@@ -71,9 +82,17 @@ export function registerAgent(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate for tls:// listeners (default: self-signed, generated in DATA)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--name <name>', 'the name clients show for this agent (default the host name)')
+    .option('--hub <url>', 'dial out to this NATS hub, nats://HOST[:PORT]: announce, publish, answer requests there (no port opened)')
+    .option('--hub-creds <file>', 'NATS credentials file (.creds) for the hub')
+    .option('--hub-user <name>', 'NATS user for the hub (password: the config\'s "hubPassword" or $LOOPY_HUB_PASSWORD)')
+    .option('--hub-ca <file>', 'PEM CA of the hub\'s TLS certificate (the hub link then uses TLS)')
+    .option('--hub-cert <file>', 'PEM client certificate for the hub (with --hub-key)')
+    .option('--hub-key <file>', 'PEM private key of --hub-cert')
+    .option('--seed <n>', SEED_HELP)
     .option('--status', 'print the health of the running agent (from --data DIR) and exit')
     .option('--json', 'with --status: the status as JSON')
-    .action(async (options: AgentCliOptions) => {
+    .action(async (words: string[], options: AgentCliOptions) => {
+      options.filter = filterOf(options.filter, words);
       process.exitCode = options.status ? printStatus(options) : await runAgentCommand(options);
     });
 }
@@ -89,7 +108,8 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
   const raw = {
     interfaces: o.interface,
     filter: o.filter,
-    snaplen: numeric(o.snaplen),
+    // tcpdump's -s 0: the whole packet.
+    snaplen: o.snaplen?.trim() === '0' ? MAX_SNAPLEN : numeric(o.snaplen),
     buffer: numeric(o.buffer),
     promisc: o.promisc,
     user: o.user,
@@ -114,6 +134,12 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
     tlsCert: o.tlsCert,
     tlsKey: o.tlsKey,
     name: o.name,
+    hub: o.hub,
+    hubCreds: o.hubCreds,
+    hubUser: o.hubUser,
+    hubCa: o.hubCa,
+    hubCert: o.hubCert,
+    hubKey: o.hubKey,
   };
   for (const key of Object.keys(raw) as Array<keyof typeof raw>) if (raw[key] === undefined) delete raw[key];
   return validateAgentConfig(raw, 'command line');
@@ -141,6 +167,7 @@ function printStatus(options: AgentCliOptions): number {
 }
 
 async function runAgentCommand(options: AgentCliOptions): Promise<number> {
+  applySeedOption(options.seed);
   let settings;
   try {
     const flags = flagsAsConfig(options);
@@ -151,8 +178,9 @@ async function runAgentCommand(options: AgentCliOptions): Promise<number> {
     return 2;
   }
   let logger;
+  let reopenLog: (() => void) | undefined;
   try {
-    logger = createAgentLogger({ file: settings.logFile, level: settings.logLevel });
+    logger = createAgentLogger({ file: settings.logFile, level: settings.logLevel, onReopen: (reopen) => (reopenLog = reopen) });
   } catch (err) {
     if (!(err instanceof LogFileError)) throw err;
     process.stderr.write(`loopy: ${err.message}\n`);
@@ -177,11 +205,24 @@ async function runAgentCommand(options: AgentCliOptions): Promise<number> {
     if (++signals > 1) process.exit(130);
     agent.stop(`received ${signal}`);
   };
+  // SIGHUP, as logrotate's postrotate sends it after moving the files: new files of the same names.
+  const onHangup = () => {
+    let ok = agent.reopenOutputs();
+    try {
+      reopenLog?.();
+    } catch (err) {
+      ok = false;
+      logger.warn({ err: (err as Error).message }, 'cannot reopen the log file: writing on to the one open');
+    }
+    if (ok) logger.info({ log: settings.logFile, statsOut: settings.statsOut }, 'SIGHUP: reopened the log and output files');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHangup);
   const exit = await agent.done;
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  process.off('SIGHUP', onHangup);
   if (exit.code !== 0) process.stderr.write(`loopy: ${exit.reason}\n`);
   // Everything is flushed; do not let a lingering handle keep a stopped agent alive.
   setTimeout(() => process.exit(exit.code), 2000).unref();

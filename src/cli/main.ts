@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   query: async () => (await import('./query.js')).registerQuery,
   watch: async () => (await import('./watch.js')).registerWatch,
   ui: async () => (await import('./ui.js')).registerUi,
+  'hub-sites': async () => (await import('./hub-sites.js')).registerHubSites,
   'list-interfaces': async () => (await import('./list-interfaces.js')).registerListInterfaces,
 };
 

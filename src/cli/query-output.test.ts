@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatCsv, formatNdjson, formatTable } from './query-output.js';
 import { describeEvent } from './watch.js';
+import type { AgentAlertRecord } from '../client/agent-client.js';
 
 // A conn row as docs/records.md defines it (fields cut to those the table shows, plus one nested value).
 const conn = {
@@ -29,12 +30,13 @@ test('table: chosen columns, numbers right-aligned, IPv6 in brackets, the local 
   assert.equal(formatTable('dns', []), 'no dns in that range\n');
 });
 
-test('csv: header of every field in first-seen order, RFC 4180 quoting, nested values as JSON', () => {
+test('csv: the given header whatever fields the rows have, RFC 4180 quoting, nested values as JSON', () => {
   const rows = [
     { ts: 1, query: 'a,b.example', answers: ['1.2.3.4', '5.6.7.8'] },
-    { ts: 2, query: 'say "hi"', rcode_name: 'NXDOMAIN' },
+    { ts: 2, query: 'say "hi"', rcode_name: 'NXDOMAIN', extra: 'not a column' },
   ];
-  assert.equal(formatCsv(rows), 'ts,query,answers,rcode_name\n1,"a,b.example","[""1.2.3.4"",""5.6.7.8""]",\n2,"say ""hi""",,NXDOMAIN\n');
+  assert.equal(formatCsv(['ts', 'query', 'rcode_name', 'answers'], rows), 'ts,query,rcode_name,answers\n1,"a,b.example",,"[""1.2.3.4"",""5.6.7.8""]"\n2,"say ""hi""",NXDOMAIN,\n');
+  assert.equal(formatCsv(['ts', 'query'], []), 'ts,query\n');
 });
 
 test('ndjson: one row per line as given', () => {
@@ -50,8 +52,12 @@ test('alerts table: an acknowledged alert says so (the acknowledged field of doc
 });
 
 test('watch: an alert re-sent for its acknowledgement says who acknowledged it', () => {
-  const alert = { type: 'alert', ts: 1718000000, alert_id: 'A1', state: 'update', severity: 'high', detector: 'port_scan', message: '10.0.0.66 scanned 120 ports' };
+  const alert: AgentAlertRecord = {
+    type: 'alert', ts: 1718000000, alert_id: 'A1', state: 'update', state_ts: 1718000050, severity: 'high', detector: 'port_scan',
+    message: '10.0.0.66 scanned 120 ports', community_ids: [],
+    evidence: { counters: {}, thresholds: {}, hosts: [], first_seen: 1718000000, last_seen: 1718000050 },
+  };
   assert.match(describeEvent({ topic: 'alerts', record: alert, missed: 0 }), /alert {2}high port_scan update: 10\.0\.0\.66 scanned 120 ports$/);
-  const acked = { ...alert, acknowledged: true, acknowledged_at: 1718000100, acknowledged_by: 'loopy-ui 0.1.0' };
+  const acked: AgentAlertRecord = { ...alert, acknowledged: true, acknowledged_at: 1718000100, acknowledged_by: 'loopy-ui 0.1.0' };
   assert.match(describeEvent({ topic: 'alerts', record: acked, missed: 0 }), /scanned 120 ports {2}\(acknowledged by loopy-ui 0\.1\.0\)$/);
 });

@@ -1,9 +1,13 @@
 /**
  * How `loopy query` prints rows: a table for a person (chosen columns per kind), CSV with a header (every
- * field, in first-seen order, nested values as JSON) or NDJSON (the rows as the agent sent them).
+ * field of the kind, in its one documented order, nested values as JSON) or NDJSON (the rows as the agent
+ * sent them).
  */
+import { ALERT_FIELDS, CONN_FIELDS, DNS_FIELDS } from '../analyze/record-fields.js';
 import type { ProcessRecord } from '../analyze/records.js';
+import { SERIES_COLUMNS } from '../store/types.js';
 import { flowProcesses } from '../ui/format.js';
+
 export type QueryKind = 'series' | 'flows' | 'dns' | 'alerts' | 'talkers';
 
 type Row = Record<string, unknown>;
@@ -83,7 +87,8 @@ const COLUMNS: Record<QueryKind, Column[]> = {
 
 export function formatTable(kind: QueryKind, rows: readonly Row[]): string {
   if (rows.length === 0) return `no ${kind === 'series' ? 'points' : kind} in that range\n`;
-  const columns = COLUMNS[kind];
+  // A fleet's rows (nats://HUB) say which agent each came from, first.
+  const columns = rows.some((r) => typeof r.agent === 'string') ? [col('agent', (r) => str(r.agent)), ...COLUMNS[kind]] : COLUMNS[kind];
   const cells = rows.map((r) => columns.map((c) => c.value(r)));
   const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i]!.length)));
   const line = (values: string[]) =>
@@ -100,11 +105,17 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** CSV (RFC 4180 quoting, \n line ends for shell tools) with a header of every field seen, in first-seen order. */
-export function formatCsv(rows: readonly Row[]): string {
-  const fields: string[] = [];
-  const seen = new Set<string>();
-  for (const r of rows) for (const k of Object.keys(r)) if (!seen.has(k)) seen.add(k), fields.push(k);
+/** The CSV columns of each kind: the same header whatever rows come back (docs/records.md, README). */
+export const CSV_FIELDS: Record<QueryKind, readonly string[]> = {
+  series: ['ts', ...SERIES_COLUMNS],
+  flows: CONN_FIELDS,
+  dns: DNS_FIELDS,
+  alerts: ALERT_FIELDS,
+  talkers: ['host', 'bytes', 'packets'],
+};
+
+/** CSV (RFC 4180 quoting, \n line ends for shell tools): a header of `fields`, then a line per row. */
+export function formatCsv(fields: readonly string[], rows: readonly Row[]): string {
   const lines = [fields.map(csvCell).join(','), ...rows.map((r) => fields.map((f) => csvCell(r[f])).join(','))];
   return `${lines.join('\n')}\n`;
 }

@@ -10,26 +10,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeAgent } from '../client/testing/fake-agent.js';
-import { cliCommand } from '../test-support/cli.js';
+import { wireDns, wireStats } from '../client/testing/wire-records.js';
+import { cliCommand, runCliAsync } from '../test-support/cli.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const loopy = runCliAsync;
 
-async function loopy(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const [cmd, ...pre] = cliCommand();
-  const child = spawn(cmd!, [...pre, ...args], { env: { ...process.env, ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const [code] = await once(child, 'close');
-  return { code, stdout, stderr };
-}
+const conn = (uid: string, bytes: number) => ({ type: 'conn', ts: 1718000000, uid, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1234, 'id.resp_h': '10.0.0.2', 'id.resp_p': 53, proto: 'udp', conn_state: 'SF', orig_bytes: bytes });
 
-const conn = (uid: string, bytes: number) => ({ type: 'conn', ts: 1718000000, uid, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1234, 'id.resp_h': '10.0.0.2', 'id.resp_p': 53, proto: 'udp', orig_bytes: bytes });
+/** The CSV headers README and docs/records.md document, written out: a change to them must be on purpose. */
+const CONN_HEADER = 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,service,duration,orig_bytes,resp_bytes,conn_state,history,orig_pkts,orig_ip_bytes,resp_pkts,resp_ip_bytes,community_id,vlan,inner_vlan,rtt,orig_retrans,resp_retrans,orig_ooo,resp_ooo,orig_process,resp_process';
+const DNS_HEADER = 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,trans_id,rtt,query,qclass,qclass_name,qtype,qtype_name,rcode,rcode_name,AA,TC,RD,RA,Z,answers,TTLs,rejected';
+const UNANSWERED = { type: 'dns', ts: 1718000001, uid: 'C7', 'id.orig_h': '10.0.0.7', 'id.orig_p': 5000, 'id.resp_h': '10.0.0.53', 'id.resp_p': 53, proto: 'udp', trans_id: 7, AA: false, TC: false, RD: true, RA: false, Z: 0, rejected: false, query: 'lost.example', qclass: 1, qclass_name: 'C_INTERNET', qtype: 1, qtype_name: 'A' };
+const ANSWERED = { ...UNANSWERED, uid: 'C8', ts: 1718000002, rtt: 0.012, rcode: 0, rcode_name: 'NOERROR', RA: true, answers: ['192.0.2.1'], TTLs: [300] };
 
 const TALKERS = [{ host: '10.0.0.9', bytes: 1_234_567, packets: 950 }, { host: '2001:db8::1', bytes: 4200, packets: 12 }];
 
@@ -42,6 +34,8 @@ async function withAgent(f: (target: string, agent: FakeAgent, dir: string) => P
       'history.flows': () => [conn('C1', 100), conn('C2', 200)],
       'history.series': (p) => [{ ts: p.since, packets: 1, bytes: 2, packets_in: 0, packets_out: 1, bytes_in: 0, bytes_out: 2, flows_opened: 0, dns_queries: 0, dropped: 0, alerts: 0 }],
       'history.talkers': () => TALKERS,
+      // Only unanswered queries for one client; an answered one too for the others.
+      'history.dns': (p) => (p.host === '10.0.0.7' ? [UNANSWERED] : [ANSWERED, UNANSWERED]),
     },
   }).listen({ path: sock });
   try {
@@ -61,8 +55,8 @@ test('query: NDJSON, CSV and a table of the same rows; the filters reach the age
 
     const csv = await loopy(['query', target, 'flows', '--csv']);
     assert.equal(csv.code, 0, csv.stderr);
-    assert.equal(csv.stdout.split('\n')[0], 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,orig_bytes');
-    assert.equal(csv.stdout.split('\n')[2], 'conn,1718000000,C2,10.0.0.1,1234,10.0.0.2,53,udp,200');
+    assert.equal(csv.stdout.split('\n')[0], CONN_HEADER);
+    assert.equal(csv.stdout.split('\n')[2], 'conn,1718000000,C2,10.0.0.1,1234,10.0.0.2,53,udp,,,200,,SF,,,,,,,,,,,,,,,');
 
     const table = await loopy(['query', target, 'flows']);
     assert.equal(table.code, 0, table.stderr);
@@ -76,6 +70,20 @@ test('query: NDJSON, CSV and a table of the same rows; the filters reach the age
     const series = await loopy(['query', target, 'series', '--since', '1718000000', '--until', '1718000060', '--resolution', '1s', '--json']);
     assert.equal(JSON.parse(series.stdout).ts, 1718000000);
     assert.equal(agent.requests.find((r) => r.method === 'history.series')!.params.resolution, '1s');
+  });
+});
+
+test('query dns --csv: the same documented header with and without answered queries, rtt in its place', async () => {
+  await withAgent(async (target) => {
+    const unanswered = await loopy(['query', target, 'dns', '--csv', '--host', '10.0.0.7']);
+    const answered = await loopy(['query', target, 'dns', '--csv']);
+    assert.equal(unanswered.code, 0, unanswered.stderr);
+    const [header, ...rows] = answered.stdout.trimEnd().split('\n');
+    assert.equal(header, DNS_HEADER);
+    assert.equal(unanswered.stdout.split('\n')[0], DNS_HEADER);
+    const rtt = header!.split(',').indexOf('rtt');
+    assert.deepEqual(rows.map((r) => r.split(',')[rtt]), ['0.012', '']);
+    assert.equal(rows[0], 'dns,1718000002,C8,10.0.0.7,5000,10.0.0.53,53,udp,7,0.012,lost.example,1,C_INTERNET,1,A,0,NOERROR,false,false,true,true,0,"[""192.0.2.1""]",[300],false');
   });
 });
 
@@ -130,10 +138,10 @@ test('watch --json: events as NDJSON; ends quietly when the reader goes away (| 
     child.stdout.setEncoding('utf8').on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
     for (let i = 0; i < 500 && ![...agent.sessions].some((s) => s.topics.has('dns')); i++) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual([...[...agent.sessions][0]!.topics].sort(), ['dns', 'stats']);
-    const timer = setInterval(() => agent.publish('stats', { type: 'stats', ts: 1 }), 20);
+    const timer = setInterval(() => agent.publish('stats', wireStats(1)), 20);
     try {
       for (let i = 0; i < 500 && lines.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
-      assert.deepEqual(JSON.parse(lines[0]!), { type: 'stats', ts: 1 });
+      assert.deepEqual(JSON.parse(lines[0]!), wireStats(1));
       child.stdout.destroy(); // as `head -3` does once it has its lines
       const [code] = await once(child, 'close');
       assert.equal(code, 0, stderr);
@@ -151,7 +159,7 @@ test('watch: Ctrl-C ends it with status 0; a line per event for a person', async
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     for (let i = 0; i < 500 && ![...agent.sessions].some((s) => s.topics.has('dns')); i++) await new Promise((r) => setTimeout(r, 20));
-    agent.publish('dns', { type: 'dns', ts: 1718000000, 'id.orig_h': '10.0.0.1', query: 'example.org', qtype_name: 'A', rcode_name: 'NOERROR' }, 2);
+    agent.publish('dns', { ...wireDns('example.org', 1718000000), qtype_name: 'A', rcode_name: 'NOERROR' }, 2);
     for (let i = 0; i < 500 && !out.includes('\n'); i++) await new Promise((r) => setTimeout(r, 20));
     assert.match(out, /^\d\d:\d\d:\d\d dns {4}10\.0\.0\.1 example\.org A NOERROR {2}\(2 missed\)\n$/);
     child.kill('SIGINT');

@@ -3,21 +3,23 @@
  * as a table, NDJSON (--json) or CSV (--csv). Connects once (no reconnect): a script wants an answer or an error.
  */
 import type { Command } from 'commander';
-import { connectAgent } from '../client/connect-agent.js';
+import { connectAgent, hubOf } from '../client/connect-agent.js';
 import type { HistoryQuery, Resolution } from '../client/agent-client.js';
 import { parseTimeRange } from '../client/time-spec.js';
 import { formatAgentStatus } from '../serve/status.js';
+import { RESOLUTIONS } from '../serve/protocol/messages.js';
 import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom, exitOnEpipe } from './agent-target-options.js';
 import { UsageError, parsePositiveInt } from './errors.js';
-import { type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
+import { CSV_FIELDS, type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
+import { runFleetQuery } from './query-fleet.js';
 
 const WHATS = ['status', 'series', 'flows', 'dns', 'alerts', 'talkers'] as const;
+export type QueryWhat = (typeof WHATS)[number];
 /** Kinds the agent keeps for all traffic (series) or per host already (talkers): no host/port/proto filter. */
 const UNFILTERED: readonly string[] = ['series', 'talkers'];
-const RESOLUTIONS: readonly Resolution[] = ['1s', '1m', '1h'];
 const PROTOS = ['tcp', 'udp', 'icmp'] as const;
 
-interface QueryCliOptions extends AgentTargetOptions {
+export interface QueryCliOptions extends AgentTargetOptions {
   since: string;
   until: string;
   resolution: string;
@@ -27,6 +29,7 @@ interface QueryCliOptions extends AgentTargetOptions {
   limit?: string;
   json?: boolean;
   csv?: boolean;
+  perAgent?: boolean;
 }
 
 export function registerQuery(program: Command): void {
@@ -43,7 +46,8 @@ export function registerQuery(program: Command): void {
     .option('--proto <p>', 'only tcp, udp or icmp')
     .option('--limit <n>', 'at most this many rows (agent default 1000, talkers 10; at most 10000)')
     .option('--json', 'NDJSON: one row per line, as the agent sent it')
-    .option('--csv', 'CSV with a header line');
+    .option('--csv', 'CSV with a header line')
+    .option('--per-agent', 'nats://HUB (every agent): series and talkers per agent, not summed over the fleet');
   addAgentTargetOptions(command).action(async (target: string, what: string, options: QueryCliOptions) => {
     process.exitCode = await runQuery(target, what, options);
   });
@@ -79,13 +83,18 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
   if (!(RESOLUTIONS as readonly string[]).includes(o.resolution)) throw new UsageError(`--resolution takes 1s, 1m or 1h, not '${o.resolution}'`);
   const now = Date.now() / 1000;
   const query = what === 'status' ? undefined : buildQuery(what, o, now);
-  const client = asUsage(() => connectAgent(target, { ...connectOptionsFrom(o, 'loopy-query'), reconnect: false }));
+  const options = { ...connectOptionsFrom(o, 'loopy-query'), reconnect: false };
+  const hub = asUsage(() => hubOf(target, options));
+  const fleet = hub?.agent === undefined ? hub : undefined;
+  if (o.perAgent && fleet === undefined) throw new UsageError('--per-agent applies to a nats://HOST:PORT target (every agent on a hub)');
+  if (fleet) return runFleetQuery(target, fleet, what as QueryWhat, query, o, now);
+  const client = asUsage(() => connectAgent(target, options));
   exitOnEpipe(() => process.exit(0));
   try {
     let text: string;
     if (what === 'status') {
       const status = await client.status();
-      text = o.json ? formatNdjson([status]) : o.csv ? formatCsv([status as unknown as Record<string, unknown>]) : formatAgentStatus(status, now);
+      text = o.json ? formatNdjson([status]) : o.csv ? formatCsv(Object.keys(status), [status as unknown as Record<string, unknown>]) : formatAgentStatus(status, now);
     } else {
       const kind = what as QueryKind;
       const rows = (await (kind === 'series'
@@ -93,9 +102,9 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
         : kind === 'talkers'
           ? client.talkers(query!)
           : client[kind](query!))) as unknown as Array<Record<string, unknown>>;
-      text = o.json ? formatNdjson(rows) : o.csv ? formatCsv(rows) : formatTable(kind, rows);
+      text = o.json ? formatNdjson(rows) : o.csv ? formatCsv(CSV_FIELDS[kind], rows) : formatTable(kind, rows);
     }
-    await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+    await writeOut(text);
     return 0;
   } catch (err) {
     process.stderr.write(`loopy: ${(err as Error).message}\n`);
@@ -103,4 +112,8 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
   } finally {
     client.close();
   }
+}
+
+export function writeOut(text: string): Promise<void> {
+  return new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
 }

@@ -1,5 +1,4 @@
 import type { SummaryRecord } from '../analyze/records.js';
-import type { Tally } from '../stats/top-n.js';
 import type { Conversation, ReadReport } from '../stats/read-report.js';
 import { fit, formatBytes, formatCount, formatSeconds, formatTimestamp } from './format.js';
 
@@ -29,9 +28,10 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
     heading('Protocols (packets)');
     wrapPairs(protocols.map(([name, n]) => `${name} ${formatCount(n)} (${percent(n, s.packets)})`), width, line);
   }
-  const hosts = report.hostBytes.top(8);
+  const hosts = report.topTalkers(8);
   if (hosts.length) {
-    heading(`Top talkers (IP bytes sent + received${approximately(report.hostBytes)})`);
+    const approximately = report.talkersApproximate ? `; approximate, ${formatCount(report.talkersHeld)}+ hosts` : '';
+    heading(`Top talkers (IP bytes sent + received${approximately})`);
     for (const h of hosts) line(`  ${fit(h.key, 40)} ${fit(formatBytes(h.value), 10, true)}`);
   }
   conversations('TCP conversations (top by bytes)', report.tcp.items());
@@ -59,9 +59,6 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
   return `${out.join('\n')}\n`;
 
   /** A heading's note when a tally met more keys than it holds (its counts may be over, by the smallest kept). */
-  function approximately(tally: Tally<unknown>): string {
-    return tally.approximate ? `; approximate, ${formatCount(tally.size)}+ hosts` : '';
-  }
 
   function conversations(title: string, list: readonly Conversation[]): void {
     if (!list.length) return;

@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 import { Pipeline } from '../analyze/pipeline.js';
-import { FLOW_SLOTS } from '../analyze/flows/flow-table.js';
+import { DEFAULT_MAX_FLOWS, FLOW_SLOTS } from '../analyze/flows/flow-table.js';
 import { FilterError } from '../capture/bpf-filter.js';
+import { openSync } from 'node:fs';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
+import { KeptPacketsWriter } from '../capture/kept-packets-writer.js';
 import { ReadReport } from '../stats/read-report.js';
 import { NdjsonWriter } from '../analyze/ndjson-writer.js';
 import { renderReadSummary } from './read-summary.js';
 import { parsePositiveInt, UsageError } from './errors.js';
+import { applySeedOption, SEED_HELP } from './id-seed.js';
+import { filterOf } from './trailing-filter.js';
 import type { AlertRecord } from '../analyze/records.js';
 import { AlertCollector, renderAlertsSection } from '../detect/alerts-summary.js';
 import { DetectionConfigError, defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js';
@@ -27,25 +31,36 @@ export interface ReadOptions {
   detect?: boolean;
   detectConfig?: string;
   evidence?: string;
+  seed?: string;
+  /** tcpdump's -w: write the packets kept (after -f and -c) to this pcap file. */
+  write?: string;
 }
+
+/** Open flows ended between two waits for the output at the end of a file (~6 MB of conn lines). */
+const FINISH_PART_FLOWS = 16_384;
 
 export function registerRead(program: Command): void {
   program
     .command('read')
     .description('analyse a pcap or pcapng file (or - for stdin): a summary, or NDJSON records with --json')
     .argument('[file]', 'capture file, or - to read standard input')
+    .argument('[expression...]', 'a filter as tcpdump takes it, in trailing words (loopy read F tcp port 80): the same as -f')
     .option('-r, --read <file>', 'the capture file, as tcpdump -r takes it (- for standard input)')
     .option('--json', 'write NDJSON records (conn, dns, tls, http, alert, weird, summary) instead of the summary')
     .option('-f, --filter <expr>', 'tcpdump-syntax capture filter: keep only the packets it matches')
     .option('-c, --count <n>', 'stop after this many packets (those the filter keeps), as tcpdump -c does')
-    .option('--max-flows <n>', 'flow table size; the least recently active flow is evicted past it', '262144')
+    .option('-w, --write <file>', 'also write the packets kept (after the filter and -c) to this pcap file, as tcpdump -w does')
+    .option('--max-flows <n>', 'flow table size; the least recently active flow is evicted past it', String(DEFAULT_MAX_FLOWS))
     .option('--no-detect', 'skip detection (no alert records, no Alerts section)')
     .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
     .option('--evidence <dir>', 'write a pcap of the packets around each alert into this directory')
-    .action(async (file: string | undefined, options: ReadOptions) => {
-      const source = file ?? options.read;
+    .option('--seed <n>', SEED_HELP)
+    .action(async (file: string | undefined, words: string[], options: ReadOptions) => {
+      // With -r, every word is the filter's, as with tcpdump -r FILE tcp port 80.
+      const expression = options.read !== undefined && file !== undefined ? [file, ...words] : words;
+      const source = options.read ?? file;
       if (source === undefined) throw new UsageError('read needs a capture file: loopy read FILE (or -r FILE, or - for standard input)');
-      if (file !== undefined && options.read !== undefined) throw new UsageError(`read takes one capture file, not both ${file} and -r ${options.read}`);
+      options.filter = filterOf(options.filter, expression);
       process.exitCode = await runRead(source, options, process.stdout, process.stderr);
       // Done before the input is (-c): a pipe still open (tcpdump -w -) would keep loopy waiting for it.
       if (source === '-') process.stdin.destroy();
@@ -54,18 +69,22 @@ export function registerRead(program: Command): void {
 
 /** Runs `loopy read`; returns the exit status (0, or 1 when the file is damaged or unreadable). */
 export async function runRead(file: string, options: ReadOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
-  const maxFlows = parsePositiveInt(options.maxFlows ?? '262144', '--max-flows', FLOW_SLOTS);
+  const maxFlows = parsePositiveInt(options.maxFlows ?? String(DEFAULT_MAX_FLOWS), '--max-flows', FLOW_SLOTS);
   const packetLimit = options.count === undefined ? undefined : parsePositiveInt(options.count, '-c');
+  applySeedOption(options.seed);
+  const kept = options.write === undefined ? undefined : openKeptWriter(options.write, stderr);
+  if (kept === null) return 1;
   const capture = openCaptureFile(file);
   const pipeline = new Pipeline({ maxFlows, packetLimit, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
   const writer = options.json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable) : undefined;
   const report = options.json ? undefined : new ReadReport();
   const alerts = new AlertCollector();
+  if (kept) pipeline.observe({ onBatch: (batch, keep) => kept.write(batch, keep) });
   // The outputs first, detection after them: an alert goes out after the record that raised it.
   pipeline.observe(
     writer
       ? { onConn: (c) => writer.writeConn(c), onRecord: (r) => writer.write(r) }
-      : { onRecord: (r) => (r.type === 'alert' ? alerts.add(r as AlertRecord) : report!.add(r)) },
+      : { onConn: (c) => report!.addFlow(c), onRecord: (r) => (r.type === 'alert' ? alerts.add(r as AlertRecord) : report!.add(r)) },
   );
   const { detection, delivery } = setUpDetection(options, (alert) => {
     pipeline.emit(alert);
@@ -75,6 +94,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   let failure: CaptureFileError | undefined;
   try {
     await pipeline.run(capture, async () => {
+      await kept?.drain();
       if (!writer) return true;
       await writer.drain();
       return !writer.isClosed;
@@ -89,7 +109,13 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
     stderr.write(`loopy: ${failure.message}\n`);
     return 1;
   }
+  // The flows still open, a part at a time, the output written between parts (see Pipeline.finishFlows).
+  while (!pipeline.finishFlows(FINISH_PART_FLOWS)) {
+    await writer?.drain();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   pipeline.finish();
+  if (kept) await closeKeptWriter(kept, options.write!, stderr);
   await detection?.close();
   await delivery?.close();
   for (const f of detection?.evidence?.failures ?? []) stderr.write(`loopy: evidence ${f.path} not written: ${f.error.message}\n`);
@@ -103,6 +129,22 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
     return 1;
   }
   return 0;
+}
+
+/** The -w file, open before the run; null (the line written) when it cannot be, as tcpdump exits 1 then. */
+function openKeptWriter(path: string, stderr: NodeJS.WritableStream): KeptPacketsWriter | null {
+  if (path === '-') throw new UsageError("-w - would mix the pcap with loopy's output on standard output: give a file name");
+  try {
+    return new KeptPacketsWriter(openSync(path, 'w', 0o644));
+  } catch (err) {
+    stderr.write(`loopy: -w ${path}: cannot write it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): choose a file in a directory you can write\n`);
+    return null;
+  }
+}
+
+async function closeKeptWriter(kept: KeptPacketsWriter, path: string, stderr: NodeJS.WritableStream): Promise<void> {
+  await kept.close();
+  if (kept.otherLinkType > 0) stderr.write(`loopy: -w ${path}: ${kept.otherLinkType} packets left out: their link type is not the first packet's, and a pcap holds one\n`);
 }
 
 /** Detection for `loopy read`, from --detect-config, --evidence and --no-detect; bad settings are UsageErrors. */

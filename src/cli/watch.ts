@@ -5,18 +5,20 @@
  * failure retrying cannot cure (changed certificate, wrong token).
  */
 import type { Command } from 'commander';
-import type { ConnectionState, LiveEvent, Topic } from '../client/agent-client.js';
-import { connectAgent } from '../client/connect-agent.js';
+import { type ConnectionState, type LiveEvent, TOPICS, type Topic } from '../client/agent-client.js';
+import { connectAgent, hubOf } from '../client/connect-agent.js';
+import { runHubWatch } from './watch-hub.js';
 import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom, exitOnEpipe } from './agent-target-options.js';
 import { UsageError } from './errors.js';
+import { withAgent } from '../client/hub/fleet-merge.js';
 
-const TOPICS: readonly Topic[] = ['stats', 'flows', 'dns', 'alerts'];
 /** Past this much unwritten output (a reader that stalls) events are dropped and counted, not buffered. */
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
 
-interface WatchCliOptions extends AgentTargetOptions {
+export interface WatchCliOptions extends AgentTargetOptions {
   topics: string;
   json?: boolean;
+  since?: string;
 }
 
 export function registerWatch(program: Command): void {
@@ -25,7 +27,8 @@ export function registerWatch(program: Command): void {
     .description('live events from an agent until interrupted: NDJSON with --json (pipe it to jq)')
     .argument('<target>', 'unix:PATH, tls://HOST:PORT, ssh://[USER@]HOST[:PORT] or a name from ~/.config/loopy/config.json')
     .option('--topics <list>', `comma-separated: ${TOPICS.join(',')}`, TOPICS.join(','))
-    .option('--json', 'one NDJSON record per event');
+    .option('--json', 'one NDJSON record per event')
+    .option('--since <time>', 'nats:// targets: first every alert the hub kept since then (15m, 1h, 7d, an ISO 8601 time), then live ones');
   addAgentTargetOptions(command).action(async (target: string, options: WatchCliOptions) => {
     process.exitCode = await runWatch(target, options);
   });
@@ -79,23 +82,12 @@ function describeState(target: string, s: ConnectionState): string | undefined {
 
 export async function runWatch(target: string, o: WatchCliOptions): Promise<number> {
   const topics = parseTopics(o.topics);
+  const hub = asUsage(() => hubOf(target, connectOptionsFrom(o, 'loopy-watch')));
+  if (hub) return runHubWatch(target, hub, topics, o);
+  if (o.since !== undefined) throw new UsageError('--since applies to nats:// targets (the hub keeps the alerts); an agent\'s own alerts: loopy query TARGET alerts --since');
   const client = asUsage(() => connectAgent(target, connectOptionsFrom(o, 'loopy-watch')));
-  let dropped = 0;
-  return new Promise<number>((resolve) => {
-    let done = false;
-    const finish = (code: number) => {
-      if (done) return;
-      done = true;
-      client.close();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      if (dropped > 0) process.stderr.write(`loopy: ${dropped} events dropped because stdout was not read fast enough\n`);
-      resolve(code);
-    };
-    const onSignal = () => finish(0);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    exitOnEpipe(() => finish(0));
+  const output = new EventOutput(o.json === true);
+  return untilStopped((finish) => {
     client.onStateChange((s) => {
       const line = describeState(target, s);
       if (line) process.stderr.write(`${line}\n`);
@@ -104,18 +96,62 @@ export async function runWatch(target: string, o: WatchCliOptions): Promise<numb
         finish(1);
       }
     });
-    client.subscribe(topics, (event) => {
-      if (done) return;
-      if (process.stdout.writableLength > MAX_PENDING_OUTPUT) {
-        dropped++;
-        return;
-      }
-      if (o.json) {
-        if (event.missed > 0) process.stderr.write(`loopy: the agent dropped ${event.missed} ${event.topic} events for this slow client\n`);
-        process.stdout.write(`${JSON.stringify(event.record)}\n`);
-      } else {
-        process.stdout.write(`${describeEvent(event)}\n`);
-      }
-    });
+    const off = client.subscribe(topics, (event) => output.write(event));
+    return () => {
+      off();
+      client.close();
+      output.end();
+    };
   });
+}
+
+/**
+ * Runs until `finish` is called — by Ctrl-C or SIGTERM (status 0), a closed stdout (`| head`, 0), or the
+ * caller — then runs the cleanup `start` returned, once, and resolves with the exit status.
+ */
+export function untilStopped(start: (finish: (code: number) => void) => () => void | Promise<void>): Promise<number> {
+  return new Promise<number>((resolve) => {
+    let cleanup: (() => void | Promise<void>) | undefined;
+    let done = false;
+    const finish = (code: number) => {
+      if (done) return;
+      done = true;
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      void Promise.resolve(cleanup?.()).finally(() => resolve(code));
+    };
+    const onSignal = () => finish(0);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    exitOnEpipe(() => finish(0));
+    cleanup = start(finish);
+    if (done) void cleanup();
+  });
+}
+
+/** Events to stdout (a line for a person, or the record as NDJSON), dropped and counted when stdout stalls. */
+export class EventOutput {
+  private dropped = 0;
+
+  constructor(private readonly json: boolean) {}
+
+  /** `agent`: the agent it came from, for a hub's events (first on the line; after `type` in the record). */
+  write(event: LiveEvent, agent?: string): void {
+    if (process.stdout.writableLength > MAX_PENDING_OUTPUT) {
+      this.dropped++;
+      return;
+    }
+    if (this.json) {
+      if (event.missed > 0) process.stderr.write(`loopy: the agent dropped ${event.missed} ${event.topic} events for this slow client\n`);
+      const record = agent === undefined ? event.record : withAgent(agent, event.record);
+      process.stdout.write(`${JSON.stringify(record)}\n`);
+    } else {
+      process.stdout.write(`${agent === undefined ? '' : `${agent}  `}${describeEvent(event)}\n`);
+    }
+  }
+
+  /** Says how many events were dropped, if any. */
+  end(): void {
+    if (this.dropped > 0) process.stderr.write(`loopy: ${this.dropped} events dropped because stdout was not read fast enough\n`);
+  }
 }

@@ -5,7 +5,8 @@
  */
 import type { AgentStatus } from '../serve/status.js';
 import type { StatsSecond } from '../stats/stats-record.js';
-import type { ConnRecord, DnsRecord, LoopyRecord } from '../analyze/records.js';
+import type { ConnRecord, DnsRecord } from '../analyze/records.js';
+import type { AgentAlertRecord, Topic } from '../serve/protocol/messages.js';
 import type { HistoryQuery, HostTotal, Resolution, SeriesPoint, TalkersQuery } from '../store/types.js';
 
 export type ConnectionState =
@@ -28,15 +29,16 @@ export interface AgentHello {
   topics: Topic[];
 }
 
-/** Live streams a client can subscribe to. */
-export type Topic = 'stats' | 'flows' | 'dns' | 'alerts';
+/** Live streams a client can subscribe to (the protocol's topics). */
+export { TOPICS, type Topic } from '../serve/protocol/messages.js';
+export type { AgentAlertRecord };
 
 /** One live event. `missed` counts events dropped for this client since the last one it got (slow client). */
 export type LiveEvent =
   | { topic: 'stats'; record: StatsSecond; missed: number }
   | { topic: 'flows'; record: ConnRecord; missed: number }
   | { topic: 'dns'; record: DnsRecord; missed: number }
-  | { topic: 'alerts'; record: LoopyRecord; missed: number };
+  | { topic: 'alerts'; record: AgentAlertRecord; missed: number };
 
 /** The history shapes are the store's (src/store/types.ts); re-exported so the UI needs only this module. */
 export type { AlertAck, HistoryQuery, HostTotal, Resolution, SeriesPoint, TalkersQuery } from '../store/types.js';
@@ -51,7 +53,7 @@ export interface AgentClient {
   flows(query: HistoryQuery): Promise<ConnRecord[]>;
   dns(query: HistoryQuery): Promise<DnsRecord[]>;
   /** Alerts, newest first; an acknowledged one carries `acknowledged`, `acknowledged_at`, `acknowledged_by`. */
-  alerts(query: HistoryQuery): Promise<LoopyRecord[]>;
+  alerts(query: HistoryQuery): Promise<AgentAlertRecord[]>;
   /** Bytes and packets per host over the range (per-minute top talkers), biggest first; default 10 rows. */
   talkers(query: TalkersQuery): Promise<HostTotal[]>;
   /** Live events of the given topics until the returned function is called. Survives reconnects. */

@@ -19,6 +19,9 @@ const agentEntry = z
     target: z.string().min(1),
     token: z.string().min(1).optional(),
     fingerprint: z.string().min(1).optional(),
+    /** nats:// targets: a NATS credentials file, and the PEM CA of the hub's TLS certificate. */
+    creds: z.string().min(1).optional(),
+    ca: z.string().min(1).optional(),
   })
   .strict();
 
@@ -66,7 +69,7 @@ export function parseClientConfig(text: string, path: string): ClientConfig {
     } catch (err) {
       throw new ClientConfigError(`${path}: agents.${name}.target: ${(err as Error).message}`);
     }
-    if (parsed === null) throw new ClientConfigError(`${path}: agents.${name}.target: '${entry.target}' is a name, not a target (unix:, tls:// or ssh://)`);
+    if (parsed === null) throw new ClientConfigError(`${path}: agents.${name}.target: '${entry.target}' is a name, not a target (unix:, tls://, ssh:// or nats://)`);
   }
   return result.data;
 }
@@ -77,6 +80,8 @@ export interface ResolvedTarget {
   target: ParsedTarget;
   token?: string;
   fingerprint?: string;
+  creds?: string;
+  ca?: string;
 }
 
 /** A TARGET as given, or the config entry of that name. */
@@ -92,5 +97,6 @@ export function resolveTarget(text: string, configPath: string): ResolvedTarget 
         (known.length ? ` (known: ${known.join(', ')})` : '; add it under "agents", or give unix:PATH, tls://HOST:PORT or ssh://HOST'),
     );
   }
-  return { name: text, target: parseTarget(entry.target)!, token: entry.token, fingerprint: entry.fingerprint };
+  const hubFiles = { ...(entry.creds === undefined ? {} : { creds: entry.creds }), ...(entry.ca === undefined ? {} : { ca: entry.ca }) };
+  return { name: text, target: parseTarget(entry.target)!, token: entry.token, fingerprint: entry.fingerprint, ...hubFiles };
 }

@@ -11,6 +11,7 @@ import selfsigned from 'selfsigned';
 import type { AgentClient, ConnectionState, LiveEvent } from './agent-client.js';
 import { connectAgent } from './connect-agent.js';
 import { FakeAgent } from './testing/fake-agent.js';
+import { wireConn, wireDns, wireSeriesPoint, wireStats, wireStatus } from './testing/wire-records.js';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'loopy-client-'));
 const fast = { backoff: { initialMs: 20, maxMs: 100 }, requestTimeoutMs: 5000, connectTimeoutMs: 2000 };
@@ -44,23 +45,25 @@ const makeCert = async () => {
 test('unix: hello, then requests carry their params and return the agent\'s answers', async () => {
   const dir = tempDir();
   const sock = join(dir, 'agent.sock');
-  const flows = [{ type: 'conn', uid: 'C1', 'id.orig_h': '10.0.0.1' }];
+  const flows = [wireConn('C1')];
   const agent = await new FakeAgent({
     handlers: {
-      status: () => ({ type: 'agent_status', pid: 42 }), 'history.flows': () => flows, 'history.series': () => [{ ts: 60, packets: 5 }],
-      'history.talkers': () => [{ host: '10.0.0.1', bytes: 900, packets: 9 }],
+      status: () => wireStatus(42), 'history.flows': () => flows, 'history.series': () => [wireSeriesPoint(60, 5)],
+      'history.talkers': () => [{ host: '10.0.0.1', bytes: 900, packets: 9 }], 'history.alerts': () => [{ type: 'conn' }],
     },
   }).listen({ path: sock });
   const client = connectAgent(`unix:${sock}`, { ...fast, configDir: dir });
   const states: string[] = [];
   client.onStateChange((s) => states.push(s.state));
   try {
-    assert.equal(((await client.status()) as unknown as { pid: number }).pid, 42);
+    assert.equal((await client.status()).pid, 42);
     assert.deepEqual(await client.flows({ since: 100, until: 200, host: '10.0.0.1', port: 53, proto: 'udp', limit: 5 }), flows);
-    assert.deepEqual(await client.series({ since: 0, until: 120, resolution: '1m' }), [{ ts: 60, packets: 5 }]);
+    assert.deepEqual(await client.series({ since: 0, until: 120, resolution: '1m' }), [wireSeriesPoint(60, 5)]);
     assert.deepEqual(await client.talkers({ since: 100, until: 200, limit: 3 }), [{ host: '10.0.0.1', bytes: 900, packets: 9 }]);
     assert.deepEqual(agent.requests.find((r) => r.method === 'history.talkers')!.params, { since: 100, until: 200, limit: 3 });
     await assert.rejects(client.dns({ since: 0, until: 1 }), /history\.dns: unknown method/);
+    // A reply of the wrong shape is refused, naming the method and the field (the protocol's result schema).
+    await assert.rejects(client.alerts({ since: 0, until: 1 }), /the reply to history\.alerts is not a loopy agent's \(0\.type: /);
     const hello = agent.requests[0]!;
     assert.equal(hello.method, 'hello');
     assert.deepEqual(hello.params.versions, [1]);
@@ -88,11 +91,12 @@ test('live events reach the subscribers of their topic, and survive an agent res
   const offDns = client.subscribe(['dns', 'stats'], (e) => dns.push(e));
   try {
     await waitFor(() => [...agent.sessions].some((s) => s.topics.has('stats') && s.topics.has('dns')), 'subscription');
-    agent.publish('stats', { type: 'stats', ts: 1 });
-    agent.publish('dns', { type: 'dns', query: 'example.org' }, 3);
+    agent.publish('stats', { type: 'stats', ts: 0 }); // not a stats record: dropped, never handed on
+    agent.publish('stats', wireStats(1));
+    agent.publish('dns', wireDns('example.org'), 3);
     await waitFor(() => dns.length === 2, 'events');
-    assert.deepEqual(stats, [{ topic: 'stats', record: { type: 'stats', ts: 1 }, missed: 0 }]);
-    assert.deepEqual(dns[1], { topic: 'dns', record: { type: 'dns', query: 'example.org' }, missed: 3 });
+    assert.deepEqual(stats, [{ topic: 'stats', record: wireStats(1), missed: 0 }]);
+    assert.deepEqual(dns[1], { topic: 'dns', record: wireDns('example.org'), missed: 3 });
 
     offDns();
     await waitFor(() => [...agent.sessions].every((s) => !s.topics.has('dns')), 'unsubscribe of dns');
@@ -106,7 +110,7 @@ test('live events reach the subscribers of their topic, and survive an agent res
     await until(client, (s) => s.state === 'connected');
     await waitFor(() => [...agent.sessions].some((s) => s.topics.has('stats')), 're-subscription');
     assert.deepEqual([...[...agent.sessions][0]!.topics], ['stats']);
-    agent.publish('stats', { type: 'stats', ts: 2 });
+    agent.publish('stats', wireStats(2));
     await waitFor(() => stats.length === 2, 'event after reconnect');
     assert.equal(dns.length, 2);
   } finally {
@@ -123,8 +127,8 @@ test('a request made while the agent is down waits for the reconnect', async () 
     const down = await until(client, (s) => s.state === 'disconnected');
     assert.match(down.state === 'disconnected' ? down.error : '', /no such socket/);
     const pending = client.status();
-    const agent = await new FakeAgent({ handlers: { status: () => ({ pid: 7 }) } }).listen({ path: sock });
-    assert.equal(((await pending) as unknown as { pid: number }).pid, 7);
+    const agent = await new FakeAgent({ handlers: { status: () => wireStatus(7) } }).listen({ path: sock });
+    assert.equal((await pending).pid, 7);
     await agent.close();
   } finally {
     client.close();
@@ -142,11 +146,11 @@ test('without reconnect, a dead target fails the request with the reason', async
 
 test('tls: the token is sent, a wrong token is refused for good, the config supplies it by name', async () => {
   const dir = tempDir();
-  const agent = await new FakeAgent({ token: 'right', tls: await makeCert(), handlers: { status: () => ({ pid: 1 }) } }).listen({ host: '127.0.0.1', port: 0 });
+  const agent = await new FakeAgent({ token: 'right', tls: await makeCert(), handlers: { status: () => wireStatus(1) } }).listen({ host: '127.0.0.1', port: 0 });
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ agents: { web1: { target: `tls://127.0.0.1:${agent.port}`, token: 'right' } } }));
   try {
     const good = connectAgent('web1', { ...fast, configDir: dir });
-    assert.equal(((await good.status()) as unknown as { pid: number }).pid, 1);
+    assert.equal((await good.status()).pid, 1);
     assert.equal(agent.requests[0]!.params.token, 'right');
     good.close();
 
@@ -162,7 +166,7 @@ test('tls: the token is sent, a wrong token is refused for good, the config supp
 
 test('tls: the certificate is pinned on first use and a changed one is refused', async () => {
   const dir = tempDir();
-  let agent = await new FakeAgent({ tls: await makeCert(), handlers: { status: () => ({ pid: 1 }) } }).listen({ host: '127.0.0.1', port: 0 });
+  let agent = await new FakeAgent({ tls: await makeCert(), handlers: { status: () => wireStatus(1) } }).listen({ host: '127.0.0.1', port: 0 });
   const port = agent.port;
   const pins: string[] = [];
   const first = connectAgent(`tls://127.0.0.1:${port}`, { ...fast, configDir: dir, onPin: (key, fp, how) => pins.push(`${key} ${how}`) });
@@ -174,7 +178,7 @@ test('tls: the certificate is pinned on first use and a changed one is refused',
 
   // Same port, new key: the agent was replaced (or someone is in the middle).
   await agent.close();
-  agent = await new FakeAgent({ tls: await makeCert(), handlers: { status: () => ({ pid: 2 }) } }).listen({ host: '127.0.0.1', port });
+  agent = await new FakeAgent({ tls: await makeCert(), handlers: { status: () => wireStatus(2) } }).listen({ host: '127.0.0.1', port });
   try {
     const second = connectAgent(`tls://127.0.0.1:${port}`, { ...fast, configDir: dir });
     await assert.rejects(second.status(), (e: Error) => /CHANGED its certificate/.test(e.message) && !e.message.includes('\n'));

@@ -4,20 +4,21 @@
  * time. Requests made while (re)connecting wait for the connection, up to their timeout.
  */
 import { join } from 'node:path';
-import { z } from 'zod';
-import type { ConnRecord, DnsRecord, LoopyRecord } from '../analyze/records.js';
-import type { AgentStatus } from '../serve/status.js';
-import type { AgentClient, AgentHello, ConnectionState, HistoryQuery, HostTotal, LiveEvent, Resolution, SeriesPoint, TalkersQuery, Topic } from './agent-client.js';
+import { type MethodResults, TOPICS, type Topic, checkEventRecord, checkResult } from '../serve/protocol/messages.js';
+import type { AgentClient, AgentHello, ConnectionState, LiveEvent } from './agent-client.js';
+import { AgentMethods } from './agent-methods.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './backoff.js';
-import { defaultConfigDir, resolveTarget } from './client-config.js';
+import { type ResolvedTarget, defaultConfigDir, resolveTarget } from './client-config.js';
+import { Fleet } from './hub/fleet.js';
+import { type HubClientOptions, type HubLogin, connectHub } from './hub/hub-connection.js';
+import { HubAgentClient } from './hub/hub-agent-client.js';
 import { KNOWN_AGENTS_FILE } from './known-agents.js';
 import { ConnectionLostError, RpcConnection, RpcError } from './rpc-connection.js';
-import type { ParsedTarget } from './target.js';
+import { type ParsedTarget, TargetError, formatTarget } from './target.js';
 import { FatalConnectError, type Transport, type TransportOptions, openTransport } from './transports.js';
 import { PACKAGE_VERSION } from '../capture/package-version.js';
 
 export const CLIENT_PROTOCOL_VERSIONS = [1];
-const TOPICS: readonly Topic[] = ['stats', 'flows', 'dns', 'alerts'];
 /** JSON-RPC codes (docs/protocol.md "Errors") after which retrying is pointless. */
 const FATAL_RPC = new Map([
   [-32000, 'LOOPY_VERSION'],
@@ -46,25 +47,19 @@ export interface ConnectOptions {
   /** The transport seam (tests). */
   transport?: (target: ParsedTarget, options: TransportOptions) => Promise<Transport>;
   random?: () => number;
+  /** How to log in to a nats:// hub (the config entry's creds and ca fill in what is not given). */
+  hub?: HubLogin;
 }
-
-const helloResult = z.object({
-  version: z.number().int(),
-  name: z.string(),
-  software: z.string(),
-  methods: z.array(z.string()),
-  topics: z.array(z.enum(['stats', 'flows', 'dns', 'alerts'])),
-});
-
-const eventParams = z.object({
-  topic: z.enum(['stats', 'flows', 'dns', 'alerts']),
-  record: z.object({ type: z.string() }).passthrough(),
-  missed: z.number().int().nonnegative().default(0),
-});
 
 export function connectAgent(target: string, options: ConnectOptions = {}): AgentClient {
   const configDir = options.configDir ?? defaultConfigDir();
   const resolved = resolveTarget(target, join(configDir, 'config.json'));
+  if (resolved.target.kind === 'nats') {
+    const { agent } = resolved.target;
+    if (agent === undefined) throw new TargetError(`target '${target}' names every agent on the hub: give one, nats://HOST:PORT/AGENT`);
+    const hubOptions = hubClientOptions(resolved, options);
+    return new HubAgentClient(target, agent, connectHub(resolved.target, hubOptions), { ...hubOptions, ownsHub: true, watchPresence: true });
+  }
   return new ReconnectingAgentClient(target, resolved.target, {
     ...options,
     token: options.token ?? resolved.token ?? (process.env.LOOPY_TOKEN || undefined),
@@ -73,9 +68,30 @@ export function connectAgent(target: string, options: ConnectOptions = {}): Agen
   });
 }
 
+/**
+ * When TARGET is on a hub (`nats://HOST:PORT` for every agent, `nats://HOST:PORT/AGENT` for one, or a config
+ * name for either), what opens the hub and the agent named; undefined for other targets. Throws TargetError
+ * or ClientConfigError for a bad TARGET.
+ */
+export function hubOf(target: string, options: ConnectOptions = {}): { open(): Promise<Fleet>; agent?: string } | undefined {
+  const resolved = resolveTarget(target, join(options.configDir ?? defaultConfigDir(), 'config.json'));
+  const address = resolved.target;
+  if (address.kind !== 'nats') return undefined;
+  const hubTarget = formatTarget({ ...address, agent: undefined });
+  return { open: () => Fleet.open(hubTarget, address, hubClientOptions(resolved, options)), agent: address.agent };
+}
+
+function hubClientOptions(resolved: ResolvedTarget, o: ConnectOptions): HubClientOptions & { requestTimeoutMs: number } {
+  return {
+    creds: o.hub?.creds ?? resolved.creds, caFile: o.hub?.caFile ?? resolved.ca, user: o.hub?.user, password: o.hub?.password,
+    clientName: `${o.clientName ?? 'loopy-client'} ${PACKAGE_VERSION}`, connectTimeoutMs: o.connectTimeoutMs ?? 10_000,
+    reconnect: o.reconnect !== false, requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+  };
+}
+
 type Waiter = { resolve: (rpc: RpcConnection) => void; reject: (err: Error) => void };
 
-class ReconnectingAgentClient implements AgentClient {
+class ReconnectingAgentClient extends AgentMethods implements AgentClient {
   private state: ConnectionState = { state: 'connecting', attempt: 1 };
   private readonly stateListeners = new Set<(s: ConnectionState) => void>();
   private readonly subscriptions = new Map<object, { topics: Set<Topic>; listener: (e: LiveEvent) => void }>();
@@ -96,6 +112,7 @@ class ReconnectingAgentClient implements AgentClient {
     private readonly parsed: ParsedTarget,
     private readonly options: ConnectOptions & { configDir: string },
   ) {
+    super();
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.transportOptions = {
@@ -118,32 +135,6 @@ class ReconnectingAgentClient implements AgentClient {
     return () => this.stateListeners.delete(listener);
   }
 
-  async status(): Promise<AgentStatus> {
-    return (await this.call('status', {})) as AgentStatus;
-  }
-  async series(query: HistoryQuery & { resolution: Resolution }): Promise<SeriesPoint[]> {
-    return this.list('history.series', query) as Promise<SeriesPoint[]>;
-  }
-  async flows(query: HistoryQuery): Promise<ConnRecord[]> {
-    return this.list('history.flows', query) as Promise<ConnRecord[]>;
-  }
-  async dns(query: HistoryQuery): Promise<DnsRecord[]> {
-    return this.list('history.dns', query) as Promise<DnsRecord[]>;
-  }
-  async alerts(query: HistoryQuery): Promise<LoopyRecord[]> {
-    return this.list('history.alerts', query) as Promise<LoopyRecord[]>;
-  }
-  async talkers(query: TalkersQuery): Promise<HostTotal[]> {
-    return this.list('history.talkers', query) as Promise<HostTotal[]>;
-  }
-  async acknowledgeAlert(alertId: string): Promise<void> {
-    await this.call('alerts.ack', { alert_id: alertId });
-  }
-  async suppress(rule: { detector?: string; source?: string; destination?: string; unit?: string; expiresAt: number }): Promise<void> {
-    const { expiresAt, ...who } = rule;
-    await this.call('alerts.suppress', { ...who, expires_at: expiresAt });
-  }
-
   subscribe(topics: Topic[], listener: (event: LiveEvent) => void): () => void {
     const key = {};
     this.subscriptions.set(key, { topics: new Set(topics), listener });
@@ -164,15 +155,15 @@ class ReconnectingAgentClient implements AgentClient {
     this.setState({ state: 'closed' });
   }
 
-  private async list(method: string, query: object): Promise<unknown[]> {
-    const rows = await this.call(method, query);
-    if (!Array.isArray(rows)) throw new Error(`${this.target}: ${method} answered with something other than a list`);
-    return rows;
-  }
-
-  private async call(method: string, params: object): Promise<unknown> {
+  /** Asks the agent and checks its reply against the method's schema (a foreign reply is an error naming the field). */
+  protected async call<M extends keyof MethodResults>(method: M, params: object): Promise<MethodResults[M]> {
     const rpc = await this.connection();
-    return rpc.request(method, params, this.requestTimeoutMs);
+    const reply = await rpc.request(method, params, this.requestTimeoutMs);
+    try {
+      return checkResult(method, reply);
+    } catch (err) {
+      throw new Error(`${this.target}: ${(err as Error).message}`);
+    }
   }
 
   /** The live connection, waiting for it (up to the request timeout) while connecting. */
@@ -266,9 +257,11 @@ class ReconnectingAgentClient implements AgentClient {
         },
         this.requestTimeoutMs,
       );
-      const parsed = helloResult.safeParse(reply);
-      if (!parsed.success) throw new FatalConnectError(`${this.target}: the hello reply is not a loopy agent's`, 'LOOPY_PROTOCOL');
-      hello = parsed.data;
+      try {
+        hello = checkResult('hello', reply);
+      } catch (err) {
+        throw new FatalConnectError(`${this.target}: ${(err as Error).message}`, 'LOOPY_PROTOCOL');
+      }
     } catch (err) {
       rpc.close();
       throw this.explain(err as Error);
@@ -305,9 +298,8 @@ class ReconnectingAgentClient implements AgentClient {
       return;
     }
     if (method !== 'event') return;
-    const parsed = eventParams.safeParse(params);
-    if (!parsed.success) return;
-    const event = parsed.data as unknown as LiveEvent;
+    const event = liveEventOf(params);
+    if (event === undefined) return;
     for (const s of this.subscriptions.values()) {
       if (!s.topics.has(event.topic)) continue;
       try {
@@ -328,5 +320,19 @@ class ReconnectingAgentClient implements AgentClient {
     }
     if (err instanceof FatalConnectError) return err;
     return new Error(err.message.startsWith(this.target) ? err.message : `${this.target}: ${err.message}`);
+  }
+}
+
+/** An `event` notification's params as a LiveEvent, its record checked against its topic's schema; undefined if foreign. */
+function liveEventOf(params: unknown): LiveEvent | undefined {
+  const p = params as { topic?: unknown; record?: unknown; missed?: unknown } | undefined;
+  if (typeof p?.topic !== 'string' || !(TOPICS as readonly string[]).includes(p.topic)) return undefined;
+  const topic = p.topic as Topic;
+  try {
+    const record = checkEventRecord(topic, p.record);
+    const missed = typeof p.missed === 'number' && p.missed >= 0 ? p.missed : 0;
+    return { topic, record, missed } as LiveEvent;
+  } catch {
+    return undefined;
   }
 }

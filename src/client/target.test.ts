@@ -32,3 +32,12 @@ test('round trip and known_agents keys', () => {
   assert.equal(hostPortKey('::1', 7070), '[::1]:7070');
   assert.equal(hostPortKey('10.0.0.5', 7070), '10.0.0.5:7070');
 });
+
+test('nats:// targets: every agent on a hub, or one; the agent name kept whole; mistakes say the forms', () => {
+  assert.deepEqual(parseTarget('nats://hub.example'), { kind: 'nats', host: 'hub.example', port: 4222 });
+  assert.deepEqual(parseTarget('nats://10.0.0.9:4333/web1.example.com'), { kind: 'nats', host: '10.0.0.9', port: 4333, agent: 'web1.example.com' });
+  assert.deepEqual(parseTarget('nats://viewer:s3cret@[::1]:4222/db1'), { kind: 'nats', host: '::1', port: 4222, agent: 'db1', user: 'viewer', password: 's3cret' });
+  assert.equal(formatTarget(parseTarget('nats://h:4222/web1.example.com')!), 'nats://h:4222/web1.example.com');
+  assert.throws(() => parseTarget('nats://h/a/b'), /an agent name has no '\/'/);
+  assert.throws(() => parseTarget('nats://h?x=1'), /nats:\/\/HOST\[:PORT\]\/AGENT \(one\)/);
+});

@@ -1,19 +1,23 @@
 /**
- * TARGET strings: `unix:PATH`, `tls://HOST:PORT`, `ssh://[USER@]HOST[:PORT]`. Anything else that looks like a
- * plain word is a name for the client config file (client-config.ts).
+ * TARGET strings: `unix:PATH`, `tls://HOST:PORT`, `ssh://[USER@]HOST[:PORT]`, `nats://HOST[:PORT]` (every
+ * agent on a hub) and `nats://HOST[:PORT]/AGENT` (one). Anything else that looks like a plain word is a name
+ * for the client config file (client-config.ts).
  */
+import { type HubAddress, hubServerUrl, parseHubAddress } from '../serve/protocol/hub-subjects.js';
+
 
 export type ParsedTarget =
   | { kind: 'unix'; path: string }
   | { kind: 'tls'; host: string; port: number }
-  | { kind: 'ssh'; host: string; user?: string; port?: number };
+  | { kind: 'ssh'; host: string; user?: string; port?: number }
+  | ({ kind: 'nats' } & HubAddress);
 
 /** A TARGET that cannot be understood; the message is one line saying what is wrong and what form to use. */
 export class TargetError extends Error {
   readonly code = 'LOOPY_TARGET';
 }
 
-const FORMS = 'use unix:PATH, tls://HOST:PORT, ssh://[USER@]HOST[:PORT] or a name from the client config';
+const FORMS = 'use unix:PATH, tls://HOST:PORT, ssh://[USER@]HOST[:PORT], nats://HOST[:PORT][/AGENT] or a name from the client config';
 
 /** A config name: letters, digits, dot, dash, underscore (no colon or slash, so never mistaken for a TARGET). */
 export const AGENT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -41,6 +45,13 @@ export function parseTarget(text: string): ParsedTarget | null {
     }
     const { host, port } = hostPort(text, rest);
     return user === undefined ? { kind: 'ssh', host, port } : { kind: 'ssh', host, user, port };
+  }
+  if (text.startsWith('nats://')) {
+    try {
+      return { kind: 'nats', ...parseHubAddress(text) };
+    } catch (err) {
+      throw new TargetError(`target ${(err as Error).message}`);
+    }
   }
   if (AGENT_NAME.test(text)) return null;
   throw new TargetError(`cannot understand target '${text}': ${FORMS}`);
@@ -89,5 +100,7 @@ export function formatTarget(t: ParsedTarget): string {
       const host = t.host.includes(':') ? `[${t.host}]` : t.host;
       return `ssh://${t.user ? `${t.user}@` : ''}${host}${t.port ? `:${t.port}` : ''}`;
     }
+    case 'nats':
+      return `${hubServerUrl(t)}${t.agent === undefined ? '' : `/${encodeURIComponent(t.agent)}`}`;
   }
 }

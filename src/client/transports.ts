@@ -45,6 +45,9 @@ export function openTransport(target: ParsedTarget, options: TransportOptions): 
       return openTls(target.host, target.port, options);
     case 'ssh':
       return Promise.resolve(openSsh(target, options));
+    case 'nats':
+      // A hub carries no byte stream to an agent: connect-agent.ts makes a HubAgentClient for it instead.
+      return Promise.reject(new FatalConnectError('a nats:// target is reached through the hub, not a byte stream', 'LOOPY_TARGET'));
   }
 }
 

@@ -4,7 +4,7 @@
  * incident with no new signal for `quietPeriod` closes. Suppressed incidents never open, and an open one that a
  * new suppression covers closes at once. Time is always capture time passed in by the caller.
  */
-import { uidFor } from '../analyze/flows/conn-record.js';
+import { uidFor } from '../analyze/flows/uid.js';
 import type { AlertEvidence, AlertRecord } from '../analyze/records.js';
 import type { FlowSample } from './flow-sample.js';
 import { Suppressions, type SuppressionRule } from './suppressions.js';
@@ -48,6 +48,8 @@ interface Incident {
   pcap?: string;
   /** Capture time of the last signal (what the quiet period counts from). */
   lastActivity: number;
+  /** Seconds without a signal that close it: the book's quiet period, or longer where the signal asked. */
+  quiet: number;
   lastEmitted: number;
   dirty: boolean;
 }
@@ -84,6 +86,7 @@ export class AlertBook {
       return;
     }
     merge(incident, signal, this.options.maxCommunityIds);
+    if (signal.quiet !== undefined) incident.quiet = Math.max(incident.quiet, signal.quiet);
     this.options.onUpdate?.(incident.id, signal);
     incident.dirty = true;
     if (signal.ts - incident.lastEmitted >= this.options.updateInterval) this.emit(incident, 'update', signal.ts);
@@ -93,7 +96,7 @@ export class AlertBook {
   second(now: number): void {
     this.suppressions.expire(now);
     for (const [key, incident] of this.open) {
-      if (now - incident.lastActivity >= this.options.quietPeriod) {
+      if (now - incident.lastActivity >= incident.quiet) {
         this.close(key, incident, now, 'quiet');
       } else if (incident.dirty && now - incident.lastEmitted >= this.options.updateInterval) {
         this.emit(incident, 'update', now);
@@ -138,6 +141,7 @@ export class AlertBook {
       extra: {},
       flows: [],
       lastActivity: signal.ts,
+      quiet: Math.max(this.options.quietPeriod, signal.quiet ?? 0),
       lastEmitted: signal.ts,
       dirty: false,
     };

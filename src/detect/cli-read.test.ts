@@ -64,7 +64,7 @@ test('--no-detect: no alerts and no section', () => {
 
 test('--detect-config: thresholds apply; a bad key is a one-line usage error naming it', () => {
   const quiet = join(dir, 'quiet.json');
-  writeFileSync(quiet, JSON.stringify({ detectors: { port_scan: { minPorts: 2000 } } }));
+  writeFileSync(quiet, JSON.stringify({ detectors: { port_scan: { minPorts: 2000, slowMinPorts: 2000 } } }));
   const r = runCli(['read', scanFile, '--json', '--detect-config', quiet]);
   assert.equal(r.status, 0, r.stderr);
   assert.ok(!r.stdout.includes('"type":"alert"'));

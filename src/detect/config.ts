@@ -47,7 +47,7 @@ const alertsSchema = z.strictObject({
   updateInterval: z.number().min(0).default(10),
   /** Community IDs kept per alert. */
   maxCommunityIds: z.number().int().min(0).default(20),
-  /** Prefix of alert ids; a per-agent value keeps ids unique across agents and restarts. */
+  /** Which stream of ids alerts take (apart from flows'); the process's id seed makes them unique per process. */
   idSeed: z.number().int().min(0).max(0xffffffff).default(0x5bd1e995),
 });
 

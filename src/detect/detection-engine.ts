@@ -28,6 +28,7 @@ import { EvidenceRecorder, type EvidenceSink } from './evidence/evidence-recorde
 import { PacketRing } from './evidence/packet-ring.js';
 import { FlowSample, readFlowFacts } from './flow-sample.js';
 import { HostBytes } from './host-bytes.js';
+import { PairTraffic } from './pair-traffic.js';
 import type { Suppression, SuppressionRule } from './suppressions.js';
 import { ArpFacts, FlowFacts, type AlertSignal, type AttemptFacts, type CaptureSecond, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
 import { TrackedKeys, type TrackedKeysOptions, type TrackedKeysReport } from './tracked-keys.js';
@@ -62,6 +63,7 @@ export class DetectionEngine {
   private engine: Engine | undefined;
   private attempts: AttemptTracker | undefined;
   private hostBytes: HostBytes | undefined;
+  private pairTraffic: PairTraffic | undefined;
   private readonly localNets: LocalNets;
   private readonly flowFacts = new FlowFacts();
   private readonly arpFacts = new ArpFacts();
@@ -83,6 +85,7 @@ export class DetectionEngine {
   private readonly onIcmpList: Detector[] = [];
   private readonly onArpList: Detector[] = [];
   private readonly onHostSecondList: Detector[] = [];
+  private readonly onPairSecondList: Detector[] = [];
   private readonly onSecondList: Detector[] = [];
   private readonly onCaptureSecondList: Detector[] = [];
   private readonly onSocketList: Detector[] = [];
@@ -119,6 +122,7 @@ export class DetectionEngine {
       if (d.onIcmp) this.onIcmpList.push(d);
       if (d.onArp) this.onArpList.push(d);
       if (d.onHostSecond) this.onHostSecondList.push(d);
+      if (d.onPairSecond) this.onPairSecondList.push(d);
       if (d.second) this.onSecondList.push(d);
     }
   }
@@ -137,6 +141,7 @@ export class DetectionEngine {
     const engine = (this.engine = pipeline.engine);
     if (this.onAttemptList.length) this.attempts = new AttemptTracker(engine.connections, (a) => this.onAttempt(a), this.options.attemptTiming ?? DEFAULT_ATTEMPT_TIMING);
     if (this.onHostSecondList.length) this.hostBytes = new HostBytes(engine.connections, pipeline.flowDeltas);
+    if (this.onPairSecondList.length) this.pairTraffic = new PairTraffic(engine.connections, pipeline.flowDeltas);
     const layers: Record<string, (pkt: Packet) => void> = {};
     if (this.onIcmpList.length) layers.icmp = layers.icmpv6 = (pkt) => this.onIcmp(pkt);
     if (this.onArpList.length) layers.arp = (pkt) => this.onArp(pkt);
@@ -223,7 +228,8 @@ export class DetectionEngine {
     if (this.onFlowEndList.length === 0 || !this.engine) return;
     const facts = readFlowFacts(this.engine.connections, flow, this.flowFacts);
     const service = this.engine.serviceOf(flow);
-    for (const d of this.onFlowEndList) d.onFlowEnd!(facts, service);
+    const app = this.engine.appFactsOf(flow);
+    for (const d of this.onFlowEndList) d.onFlowEnd!(facts, service, app);
   }
 
   onRecord(record: LoopyRecord): void {
@@ -275,6 +281,9 @@ export class DetectionEngine {
         for (const d of this.onHostSecondList) d.onHostSecond!(now, hosts, elapsed);
       });
     }
+    this.pairTraffic?.roll(now, (pairs) => {
+      for (const d of this.onPairSecondList) d.onPairSecond!(now, pairs);
+    });
     this.lastRoll = now;
     for (const d of this.onSecondList) d.second!(now);
     this.book.second(now);

@@ -80,3 +80,54 @@ export function underAny(name: string, domains: readonly string[]): boolean {
   for (const d of domains) if (isUnder(name, d)) return true;
   return false;
 }
+
+/** Thresholds of `looksEncoded` (dns_tunnel's settings). */
+export interface EncodedShape {
+  /** A label this long is encoded data. */
+  longLabel: number;
+  /** Hex data (letters a-f and digits only) at least this long. */
+  minHexLength: number;
+  /** Data at least this long with at least `highEntropy` bits per character. */
+  minSubdomainLength: number;
+  highEntropy: number;
+}
+
+/** Labels shorter than this are structure ("www", "t", an ip6.arpa nibble), not data. */
+const MIN_DATA_LABEL = 6;
+/** Letter↔digit switches that base32/base64 data of `MIN_MIXED` characters shows and words and hostnames don't. */
+const MIN_MIXED = 20;
+const MIN_SWITCHES = 6;
+const MIXED_ENTROPY = 3.5;
+
+/**
+ * Whether a name part (labels joined by dots, lower case) looks like encoded data: a very long label; hex
+ * (dnscat2, hashes); base32/base64 (iodine), told by letters and digits interleaved at high entropy; or a
+ * long random-looking run. Only labels of 6 characters or more are data: reverse names, "www" and single
+ * letters are structure.
+ */
+export function looksEncoded(part: string, shape: EncodedShape): boolean {
+  let data = '';
+  let longest = 0;
+  for (const label of part.split('.')) {
+    if (label.length > longest) longest = label.length;
+    if (label.length >= MIN_DATA_LABEL) data += label.replace(/[-_]/g, '');
+  }
+  if (longest >= shape.longLabel) return true;
+  if (data.length < shape.minHexLength && data.length < MIN_MIXED && data.length < shape.minSubdomainLength) return false;
+  let digits = 0;
+  let hex = true;
+  let switches = 0;
+  let wasDigit = false;
+  for (let i = 0; i < data.length; i++) {
+    const c = data.charCodeAt(i);
+    const digit = c >= 48 && c <= 57;
+    if (digit) digits++;
+    else if (c < 97 || c > 102) hex = false;
+    if (i > 0 && digit !== wasDigit) switches++;
+    wasDigit = digit;
+  }
+  const letters = data.length - digits;
+  if (hex && data.length >= shape.minHexLength && digits >= 3 && letters >= 3) return true;
+  if (data.length >= MIN_MIXED && switches >= MIN_SWITCHES && entropyBits(data) >= MIXED_ENTROPY) return true;
+  return data.length >= shape.minSubdomainLength && entropyBits(data) >= shape.highEntropy;
+}

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
@@ -25,6 +25,13 @@ const TOOLS: Array<[cmd: string, versionArgs: string[], pkg: string]> = [
   ['hping3', ['--version'], 'hping3'],
   ['dig', ['-v'], 'dnsutils'],
   ['arping', ['-V'], 'iputils-arping'],
+  ['/usr/sbin/sshd', ['-V'], 'openssh-server'],
+  ['ssh', ['-V'], 'openssh-client'],
+  ['sftp', ['-h'], 'openssh-client'],
+  ['ssh-keygen', ['-?'], 'openssh-client'],
+  ['hydra', ['-h'], 'hydra'],
+  ['iperf3', ['-v'], 'iperf3'],
+  ['curl', ['-V'], 'curl'],
 ];
 
 function skipReason(): string | false {
@@ -44,20 +51,20 @@ function skipReason(): string | false {
 const TUNNEL_DOMAIN = 'exfil.test';
 
 /**
- * A tiny DNS responder (node:dgram, in the agent's namespace). argv: port tunnelDomain. One question per
- * query; names under tunnelDomain get NOERROR and one TXT answer "ok" (a tunnel's server answers), any other
+ * A tiny DNS responder (node:dgram, in the agent's namespace). argv: port tunnelDomains (comma-separated).
+ * One question per query; names under a tunnel domain get NOERROR and one TXT answer "ok" (a tunnel's server answers), any other
  * name NXDOMAIN. Prints {"event":"ready"}; runs until its stdin closes.
  */
 const DNS_RESPONDER = `
 const dgram = require('node:dgram');
-const [port, domain] = [Number(process.argv[1]), process.argv[2]];
+const [port, domains] = [Number(process.argv[1]), process.argv[2].split(',')];
 const s = dgram.createSocket('udp4');
 s.on('message', (q, peer) => {
   let at = 12; const labels = [];
   while (at < q.length && q[at] !== 0) { labels.push(q.toString('latin1', at + 1, at + 1 + q[at])); at += 1 + q[at]; }
   const question = q.subarray(12, at + 5);
   const name = labels.join('.').toLowerCase();
-  const ours = name === domain || name.endsWith('.' + domain);
+  const ours = domains.some((domain) => name === domain || name.endsWith('.' + domain) || name.startsWith(domain + '.'));
   const header = Buffer.alloc(12);
   header.writeUInt16BE(q.readUInt16BE(0), 0);
   header.writeUInt16BE(ours ? 0x8180 : 0x8183, 2);
@@ -70,6 +77,33 @@ s.on('message', (q, peer) => {
 s.bind(port, () => console.log(JSON.stringify({ event: 'ready' })));
 process.stdin.on('end', () => s.close());
 process.stdin.resume();
+`;
+
+/** The single label a dnscat2-like client puts its hex under (dnscat2 without --domain tags its names so). */
+const DNSCAT_BASE = 'dnscat';
+
+/**
+ * A dnscat2-like client (node:dgram, in the peer's namespace). argv: resolver count. `count` queries, one
+ * every 400 ms (2.5/s), each a new hex-encoded "packet" (36 hex characters for a poll, 63 + 40 for data)
+ * under the single label "dnscat", rotating TXT, CNAME and MX as dnscat2 does; answers are read and ignored.
+ */
+const DNSCAT_CLIENT = `
+const dgram = require('node:dgram');
+const crypto = require('node:crypto');
+const [resolver, count] = [process.argv[1], Number(process.argv[2])];
+const s = dgram.createSocket('udp4');
+s.on('message', () => {});
+const types = [16, 5, 15];
+let i = 0;
+const send = () => {
+  const hex = (n) => crypto.randomBytes(n).toString('hex');
+  const labels = (i % 4 === 3 ? [hex(31) + 'a', hex(20)] : [hex(18)]).concat(['dnscat']);
+  const name = Buffer.concat(labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])));
+  const header = Buffer.from([i >> 8, i & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+  s.send(Buffer.concat([header, name, Buffer.from([0, 0, types[i % 3], 0, 1])]), 53, resolver);
+  if (++i < count) setTimeout(send, 400); else setTimeout(() => s.close(), 500);
+};
+send();
 `;
 
 type Rec = Record<string, any>;
@@ -124,6 +158,10 @@ interface Expected {
   detector: string;
   src?: string;
   dst?: string;
+  /** Seconds from the tool's start the alert may take (default 2: a flood or a scan is evident at once). */
+  within?: number;
+  /** Detection settings (--detect-config), for thresholds a bounded test can reach. */
+  detect?: unknown;
 }
 
 /**
@@ -132,14 +170,20 @@ interface Expected {
  * writes the evidence still waiting). Returns the alert records and the time the tool started.
  */
 async function runCase(name: string, expected: Expected, traffic: () => Promise<number>): Promise<{ opens: Rec[]; delay: number }> {
-  const agent = startAgent(['--config', noConfig, '-i', IF_AGENT, '--stdout', '--data', join(root, `data-${name}`)]);
+  const detect: string[] = [];
+  if (expected.detect !== undefined) {
+    const file = join(root, `${name}-detect.json`);
+    writeFileSync(file, JSON.stringify(expected.detect), { mode: 0o644 });
+    detect.push('--detect-config', file);
+  }
+  const agent = startAgent(['--config', noConfig, '-i', IF_AGENT, '--stdout', '--data', join(root, `data-${name}`), ...detect]);
   let started = 0;
   try {
     const ok = await agent.until(() => agent.err.some((l) => typeof l.msg === 'string' && l.msg.startsWith('capturing on ')));
     assert.ok(ok, `the agent did not start: ${agent.stderrText}`);
     started = await traffic();
     const opened = () => agent.out.some((r) => r.type === 'alert' && r.state === 'open' && r.detector === expected.detector);
-    await agent.until(opened, 6_000);
+    await agent.until(opened, 6_000 + (expected.within ?? 0) * 1000);
     // Any other alert the same traffic would raise opens within the same few seconds.
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(await agent.stop(), 0, agent.stderrText);
@@ -157,8 +201,70 @@ async function runCase(name: string, expected: Expected, traffic: () => Promise<
   );
   // Capture time (kernel timestamps) against the wall clock read just before the tool started.
   const delay = alert.ts - started;
-  assert.ok(delay > -0.05 && delay <= 2, `the alert fired ${delay.toFixed(3)} s after the tool started (2 s at most)`);
+  const within = expected.within ?? 2;
+  assert.ok(delay > -0.05 && delay <= within, `the alert fired ${delay.toFixed(3)} s after the tool started (${within} s at most)`);
   return { opens, delay };
+}
+
+/**
+ * Benign traffic: a fresh agent, `traffic` run once it captures, then a few seconds for any alert to open;
+ * none may. Returns the agent's records (for checks that the traffic was seen at all).
+ */
+async function quietCase(name: string, traffic: () => Promise<void>): Promise<Rec[]> {
+  const agent = startAgent(['--config', noConfig, '-i', IF_AGENT, '--stdout', '--data', join(root, `data-${name}`)]);
+  try {
+    const ok = await agent.until(() => agent.err.some((l) => typeof l.msg === 'string' && l.msg.startsWith('capturing on ')));
+    assert.ok(ok, `the agent did not start: ${agent.stderrText}`);
+    await traffic();
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(await agent.stop(), 0, agent.stderrText);
+  } finally {
+    await agent.stop(5000);
+  }
+  // capture_loss is about the monitor, not the traffic: a transfer at full speed may outrun a small CI
+  // machine's capture, and saying so is right.
+  const opens = agent.out
+    .filter((r) => r.type === 'alert' && r.state === 'open' && r.detector !== 'capture_loss')
+    .map((a) => `${a.detector} ${a.src ?? '-'} -> ${a.dst ?? '-'}: ${a.message}`);
+  assert.deepEqual(opens, [], 'benign traffic raises no alert');
+  return agent.out;
+}
+
+/**
+ * A throwaway sshd in the agent's namespace on ADDR_AGENT:22: root may log in by the test's key, or try
+ * passwords (root has none that works here, so every password is wrong). Keys and config in `dir`.
+ */
+async function startSshd(dir: string): Promise<{ stop: () => Promise<void>; clientArgs: string[] }> {
+  mkdirSync(dir, { mode: 0o700 });
+  for (const key of ['host', 'client']) spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, key)], { timeout: 10_000 });
+  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client.pub')), { mode: 0o600 });
+  const lines = [
+    'Port 22', `ListenAddress ${ADDR_AGENT}`, `HostKey ${join(dir, 'host')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'PermitRootLogin yes', 'PasswordAuthentication yes', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'MaxStartups 100',
+    'Subsystem sftp internal-sftp',
+    `PidFile ${join(dir, 'sshd.pid')}`,
+  ];
+  const config = join(dir, 'sshd_config');
+  // OpenSSH 9.8 and later shut out a source after failed logins: the guessing must reach the server.
+  writeFileSync(config, [...lines, 'PerSourcePenalties no'].join('\n') + '\n');
+  if (spawnSync('/usr/sbin/sshd', ['-t', '-f', config], { timeout: 10_000 }).status !== 0) writeFileSync(config, lines.join('\n') + '\n');
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const sshd = spawn('ip', ['netns', 'exec', NS_AGENT, '/usr/sbin/sshd', '-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  sshd.stderr.on('data', (d) => (log += d));
+  const stop = async () => {
+    if (sshd.exitCode !== null || sshd.signalCode !== null) return;
+    sshd.kill('SIGTERM');
+    await new Promise((r) => sshd.once('exit', r));
+  };
+  for (let i = 0; i < 100 && !log.includes('Server listening'); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!log.includes('Server listening')) {
+    await stop();
+    throw new Error(`sshd did not start: ${log}`);
+  }
+  // curve25519: the cheapest key exchange both ends have (the post-quantum default costs more CPU).
+  const clientArgs = ['-F', '/dev/null', '-i', join(dir, 'client'), '-o', 'UserKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=no', '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', '-o', 'KexAlgorithms=curve25519-sha256', '-o', 'ConnectTimeout=30'];
+  return { stop, clientArgs };
 }
 
 /** The evidence pcap of the alert exists and tcpdump reads it; returns its packet count. */
@@ -176,7 +282,7 @@ describe('live detection: real tools between two network namespaces', { skip: sk
 
   before(async () => {
     setUpNamespaces();
-    dns = startNode(NS_AGENT, DNS_RESPONDER, [53, TUNNEL_DOMAIN]);
+    dns = startNode(NS_AGENT, DNS_RESPONDER, [53, `${TUNNEL_DOMAIN},${DNSCAT_BASE}`]);
     assert.ok(await dns.until(() => dns!.out.some((l) => l.event === 'ready')), `dns responder: ${dns.stderrText}`);
   });
 
@@ -195,7 +301,8 @@ describe('live detection: real tools between two network namespaces', { skip: sk
       assert.match(r.stdout, /1000 closed/, r.stdout);
       return t;
     });
-    assert.ok(opens[0].evidence.counters.distinct_ports >= 100);
+    // The alert opens when the decayed count of distinct refused ports reaches slowMinPorts (20 by default).
+    assert.ok(opens[0].evidence.counters.distinct_ports >= 20, JSON.stringify(opens[0].evidence.counters));
     const packets = evidencePackets(opens[0]);
     t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${packets} packets`);
     assert.ok(packets > 0);
@@ -227,6 +334,74 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     assert.ok(packets > 0);
   });
 
+  test('hping3 --udp: 20000 packets to a closed port → one udp_flood from the sender', async (t) => {
+    const { opens, delay } = await runCase('udp-flood', { detector: 'udp_flood', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+      const t = Date.now() / 1000;
+      // -i u100: up to 10,000 packets/s for 2 s (a flood, bounded; the issue's hping3 --flood managed 3,300/s).
+      const r = await inPeer(['hping3', '-q', '--udp', '-p', '9', '-i', 'u100', '-c', '20000', ADDR_AGENT], 30_000);
+      assert.notEqual(r.status, null, `hping3 did not finish: ${r.stderr}`);
+      return t;
+    });
+    assert.ok(opens[0].evidence.counters.packets >= 5000, JSON.stringify(opens[0].evidence.counters));
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started: ${opens[0].message}`);
+  });
+
+  test('iperf3 TCP at full speed, 400 MB each way between the two hosts → nothing', async (t) => {
+    const server = spawn('ip', ['netns', 'exec', NS_AGENT, 'iperf3', '-s', '-1', '-B', ADDR_AGENT], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      let report = '';
+      await quietCase('iperf3', async () => {
+        const r = await inPeer(['iperf3', '-c', ADDR_AGENT, '-n', '400M', '--bidir', '-J'], 30_000);
+        assert.equal(r.status, 0, `iperf3: ${r.stderr}`);
+        const sum = JSON.parse(r.stdout).end.sum_sent;
+        report = `${Math.round(sum.bits_per_second / 1e6)} Mbit/s`;
+      });
+      t.diagnostic(`iperf3 sent at ${report}`);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+
+  test('iperf3: 300 MB at 1 Gbit/s with large_transfer at 200 MB → one large_transfer naming sender and receiver', async (t) => {
+    const server = spawn('ip', ['netns', 'exec', NS_AGENT, 'iperf3', '-s', '-1', '-B', ADDR_AGENT], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      // 200 MB moves in 1.6 s at 1 Gbit/s (a rate the capture keeps up with; the default 1 GB would take 8 s).
+      const detect = { detectors: { large_transfer: { minBytes: 200_000_000 } } };
+      const { opens, delay } = await runCase('large-transfer', { detector: 'large_transfer', src: ADDR_PEER, dst: ADDR_AGENT, within: 4, detect }, async () => {
+        const t = Date.now() / 1000;
+        const r = await inPeer(['iperf3', '-c', ADDR_AGENT, '-n', '300M', '-b', '1G'], 30_000);
+        assert.equal(r.status, 0, `iperf3: ${r.stderr}`);
+        return t;
+      });
+      assert.ok(opens[0].evidence.counters.bytes >= 200_000_000, JSON.stringify(opens[0].evidence.counters));
+      t.diagnostic(`alert ${delay.toFixed(3)} s after iperf3 started: ${opens[0].message}`);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+
+  test('curl every second to a python http.server (beaconing at 1 s, 8 contacts, scope all) → one beaconing', async (t) => {
+    const server = spawn('ip', ['netns', 'exec', NS_AGENT, 'python3', '-m', 'http.server', '8000', '--bind', ADDR_AGENT], { stdio: 'ignore', cwd: root });
+    try {
+      await new Promise((r) => setTimeout(r, 800));
+      // The defaults judge 12 contacts at 10 s to 15 min apart, to outside hosts; a test cannot wait that long.
+      const detect = { detectors: { beaconing: { scope: 'all', minInterval: 0.5, minEvents: 8 } } };
+      const { opens, delay } = await runCase('beacon', { detector: 'beaconing', src: ADDR_PEER, dst: ADDR_AGENT, within: 10, detect }, async () => {
+        const t = Date.now() / 1000;
+        const loop = `for i in 1 2 3 4 5 6 7 8 9 10; do curl -s -o /dev/null --max-time 2 http://${ADDR_AGENT}:8000/; sleep 1; done`;
+        const r = await inPeer(['sh', '-c', loop], 30_000);
+        assert.equal(r.status, 0, `curl loop: ${r.stderr}`);
+        return t;
+      });
+      assert.ok(opens[0].evidence.counters.contacts >= 8, JSON.stringify(opens[0].evidence.counters));
+      t.diagnostic(`alert ${delay.toFixed(3)} s after the heartbeat started: ${opens[0].message}`);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+
   test('ping -f of 5000 echo requests → one icmp_flood on the target (its replies raise nothing on the sender)', async (t) => {
     const { opens, delay } = await runCase('ping-flood', { detector: 'icmp_flood', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
       const t = Date.now() / 1000;
@@ -248,10 +423,52 @@ describe('live detection: real tools between two network namespaces', { skip: sk
       return t;
     });
     assert.equal(opens[0].evidence.domain, TUNNEL_DOMAIN);
-    assert.ok(opens[0].evidence.counters.encoded_names >= 30);
+    assert.ok(opens[0].evidence.counters.score >= 24, JSON.stringify(opens[0].evidence.counters));
     const packets = evidencePackets(opens[0]);
     t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${packets} packets`);
     assert.ok(packets > 0);
+  });
+
+  test('nmap -sS --scan-delay 500ms over 25 ports → port_scan (slow rule) at its 20th port', async (t) => {
+    const { opens, delay } = await runCase('nmap-slow', { detector: 'port_scan', src: ADDR_PEER, dst: ADDR_AGENT, within: 12 }, async () => {
+      const t = Date.now() / 1000;
+      const r = await inPeer(['nmap', '-n', '-Pn', '-sS', '-p', '1-25', '--scan-delay', '500ms', '--max-retries', '0', '--host-timeout', '30s', ADDR_AGENT], 40_000);
+      assert.equal(r.status, 0, `nmap: ${r.stderr}`);
+      return t;
+    });
+    assert.ok(opens[0].evidence.counters.distinct_ports >= 20 && opens[0].evidence.counters.distinct_ports < 25, opens[0].message);
+    assert.match(opens[0].message, /in \d+(\.\d)? s \(\d(\.\d)? ports\/s\)$/);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after nmap started: ${opens[0].message}`);
+  });
+
+  test('nmap -sU on 20 closed ports → port_scan from the scanner', async (t) => {
+    const { opens, delay } = await runCase('nmap-su', { detector: 'port_scan', src: ADDR_PEER, dst: ADDR_AGENT, within: 5 }, async () => {
+      const t = Date.now() / 1000;
+      const r = await inPeer(['nmap', '-n', '-Pn', '-sU', '-p', '2000-2019', '--max-retries', '1', '--host-timeout', '30s', ADDR_AGENT], 40_000);
+      assert.equal(r.status, 0, `nmap: ${r.stderr}`);
+      return t;
+    });
+    assert.ok(opens[0].evidence.udp_ports >= 20, opens[0].message);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after nmap started: ${opens[0].message}`);
+  });
+
+  test('a dnscat2-like client: hex under the single label "dnscat" at 2.5 queries/s → dns_tunnel within 4 s', async (t) => {
+    const { opens, delay } = await runCase('dnscat', { detector: 'dns_tunnel', src: ADDR_PEER, dst: ADDR_AGENT, within: 4 }, async () => {
+      const t = Date.now() / 1000;
+      const client = startNode(NS_PEER, DNSCAT_CLIENT, [ADDR_AGENT, 15]);
+      assert.ok(await client.until(() => client.child.exitCode !== null, 15_000), `dnscat client: ${client.stderrText}`);
+      return t;
+    });
+    assert.equal(opens[0].evidence.domain, DNSCAT_BASE);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the client started: ${opens[0].message}`);
+  });
+
+  test('dig: 200 ordinary names (words under 10 domains, A and AAAA, reverse lookups) → nothing', async () => {
+    const words = ['mail', 'www', 'cdn', 'static', 'api', 'login', 'images', 'video', 'edge', 'assets', 'docs', 'news', 'shop', 'status', 'auth', 'media', 'search', 'maps', 'cloud', 'app'];
+    const lines = Array.from({ length: 200 }, (_, i) => (i % 10 === 9 ? `-x 10.250.${i}.${(i * 7) % 250}` : `${words[i % 20]}${i % 3 ? '' : i}.site${i % 10}.${TUNNEL_DOMAIN} ${i % 2 ? 'AAAA' : 'A'}`));
+    await quietCase('dns-ordinary', async () => {
+      await digBatch(lines, 'ordinary');
+    });
   });
 
   test('dig: 80 random names under 80 domains answered NXDOMAIN → nxdomain_burst from the client', async (t) => {
@@ -266,6 +483,47 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     const packets = evidencePackets(opens[0]);
     t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${packets} packets`);
     assert.ok(packets > 0);
+  });
+
+  describe('against a throwaway sshd', () => {
+    let sshd: Awaited<ReturnType<typeof startSshd>> | undefined;
+    before(async () => {
+      sshd = await startSshd(join(root, 'sshd'));
+    });
+    after(async () => {
+      await sshd?.stop();
+    });
+
+    test('hydra: 30 wrong passwords for root → one ssh_guessing from the attacker to the server', async (t) => {
+      const passwords = join(root, 'passwords.txt');
+      writeFileSync(passwords, Array.from({ length: 30 }, (_, i) => `wrong-${i}-${randomLabel(6)}`).join('\n') + '\n');
+      const { opens, delay } = await runCase('hydra', { detector: 'ssh_guessing', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+        const t = Date.now() / 1000;
+        const r = await inPeer(['hydra', '-l', 'root', '-P', passwords, '-t', '4', '-I', '-w', '5', `ssh://${ADDR_AGENT}`], 40_000);
+        assert.match(r.stdout, /0 valid password/, `${r.stdout} ${r.stderr}`);
+        return t;
+      });
+      const counters = opens[0].evidence.counters;
+      assert.ok(counters.failed_attempts >= 10 && counters.failed_attempts <= 30, JSON.stringify(counters));
+      assert.ok(counters.failed_connections >= 3, JSON.stringify(counters));
+      t.diagnostic(`alert ${delay.toFixed(3)} s after hydra started: ${opens[0].message}`);
+    });
+
+    test('eight key logins that each open an sftp session → nothing (and the flows are named ssh)', async () => {
+      // sftp (sshd's internal-sftp) rather than a command: a command runs through root's shell, whose rc
+      // files (pyenv's rehash here) may hang a login that has nothing to do with the network.
+      const batch = join(root, 'sftp-batch');
+      writeFileSync(batch, 'pwd\n');
+      const records = await quietCase('ssh-keys', async () => {
+        for (let i = 0; i < 8; i++) {
+          const r = await inPeer(['sftp', ...sshd!.clientArgs, '-b', batch, `root@${ADDR_AGENT}`], 45_000);
+          assert.equal(r.status, 0, `sftp: ${r.stderr}`);
+        }
+      });
+      const ssh = records.filter((r) => r.type === 'conn' && r['id.resp_p'] === 22);
+      assert.equal(ssh.length, 8);
+      assert.ok(ssh.every((c) => c.service === 'ssh'), JSON.stringify(ssh.map((c) => c.service)));
+    });
   });
 
   test('arping -U from the peer claiming the agent host address → arp_spoof for that address', async (t) => {

@@ -8,6 +8,7 @@
  * Event objects are reused structs (like the decoder's Packet): read them during the call, copy what you keep.
  */
 import type { z } from 'zod';
+import type { AppFlowFacts } from '../analyze/apps/types.js';
 import type { Connections } from '../analyze/flows/connections.js';
 import type { HostCounters } from '../analyze/flows/host-counters.js';
 import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
@@ -15,6 +16,7 @@ import type { Packet } from '../decode/packet.js';
 import type { SocketEvent } from '../host/process-attribution.js';
 import type { HostKey } from './addresses.js';
 import type { FlowSample } from './flow-sample.js';
+import type { PairTraffic } from './pair-traffic.js';
 import type { TrackedKeys, TrackedKeysOptions } from './tracked-keys.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
@@ -81,9 +83,10 @@ export interface Detector {
   onFlowStart?(flow: FlowFacts, pkt: Packet): void;
   /**
    * A flow is about to be dropped (or reported by an active timeout), with the application service an
-   * analyzer confirmed for it (conn.service), if any. Its columns are still readable.
+   * analyzer confirmed for it (conn.service), if any, and what that analyzer learned of it beyond its records
+   * (an SSH flow's logins: analyze/apps/ssh, isSshLogin). Its columns are still readable.
    */
-  onFlowEnd?(flow: FlowFacts, service: string | undefined): void;
+  onFlowEnd?(flow: FlowFacts, service: string | undefined, app: AppFlowFacts | undefined): void;
   /** A connection attempt's outcome: TCP flows that began with a SYN, UDP flows, ICMP echo requests. */
   onAttempt?(attempt: AttemptFacts): void;
   onDns?(dns: DnsRecord): void;
@@ -105,6 +108,12 @@ export interface Detector {
    * port, an accepted or an outgoing connection, with the process.
    */
   onSocket?(event: SocketEvent): void;
+
+  /**
+   * Packets and bytes per directed host pair since the last call (pair-traffic.ts: pairs with traffic only,
+   * `pairs.get(dst, src)` for the way back), once per detection second. Read during the call, keep nothing.
+   */
+  onPairSecond?(now: number, pairs: PairTraffic): void;
   /** Once per second of capture time (or of wall-clock time when live and idle). */
   second?(now: number): void;
   /** Stops watchers (a blocklist file) when detection ends. */
@@ -135,6 +144,11 @@ export interface AlertSignal {
   names?: string[];
   first_seen: number;
   last_seen: number;
+  /**
+   * Seconds without a signal that close the incident, when longer than the alert book's quiet period (60 s
+   * by default): an incident whose signals come slowly (a beacon every 10 min) stays one incident.
+   */
+  quiet?: number;
   /** Detector-specific facts (window, rates, MACs...). */
   extra?: Record<string, unknown>;
   /** Some flows of the incident, for Community IDs (a few suffice: the framework keeps at most 20). */

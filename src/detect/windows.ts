@@ -133,8 +133,13 @@ export function incidentRate(total: number, duration: number): number {
 
 /** "48.2 MB/s": a byte rate for an alert message (decimal units, as network rates are quoted). */
 export function formatRate(bytesPerSecond: number): string {
-  const units = ['B/s', 'kB/s', 'MB/s', 'GB/s'];
-  let v = bytesPerSecond;
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** "1.2 GB": an amount of bytes for an alert message (decimal units). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = bytes;
   let u = 0;
   while (v >= 1000 && u < units.length - 1) {
     v /= 1000;

@@ -5,11 +5,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
 import { cliCommand, runCli } from '../test-support/cli.js';
+import { realPrivilegeOps } from './privileges.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 
 const root = mkdtempSync(join(tmpdir(), 'loopy-agent-cli-'));
@@ -142,4 +143,54 @@ test('as root, a capture file only root may read is replayed after the drop to n
   assert.equal(parse(r.stdout).find((x) => x.type === 'summary')!.packets, truthPackets);
   assert.ok(parse(r.stderr).some((l) => l.dropped === true), 'privileges were dropped');
   assert.equal(existsSync(sock), false, 'the socket is removed at the clean stop, after the drop too');
+});
+
+test('as root, a data directory the user it becomes cannot reach (under a 0700 parent) is refused at start, in one line', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
+  const closed = join(root, 'closed');
+  mkdirSync(closed, { mode: 0o700 });
+  chmodSync(closed, 0o700);
+  const r = runCli(['agent', '--config', noConfig, '--listen', `unix:${join(root, 'closed.sock')}`, '-r', capture, '--max', '--user', 'nobody', '--data', join(closed, 'data')]);
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, `loopy: user nobody cannot reach the data directory ${join(closed, 'data')}: ${closed} (mode 0700, owner uid 0) does not let it through; give --data a directory it can reach (e.g. /var/lib/loopy) or let it through (chmod o+x ${closed})\n`);
+  assert.equal(existsSync(join(closed, 'data')), false, 'nothing was made');
+});
+
+test('SIGHUP after logrotate moved the log and --stats-out: new files of the same names, nothing lost', async () => {
+  const data = join(root, 'data-hup');
+  const [log, out] = [join(root, 'hup.log'), join(root, 'hup.ndjson')];
+  const [cmd, ...pre] = cliCommand();
+  const child = spawn(cmd, [...pre, 'agent', '--config', noConfig, '-r', capture, '--loop', '--speed', '50', '--log', log, '--stats-out', out, '--data', data, '--listen', `unix:${data}/agent.sock`], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  /** Bounded wait until `path` holds a line that `pred` accepts. */
+  const lineIn = async (path: string, pred: (l: Rec) => boolean) => {
+    for (let i = 0; i < 80; i++) {
+      if (existsSync(path) && parse(readFileSync(path, 'utf8')).some(pred)) return true;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return false;
+  };
+  try {
+    assert.ok(await lineIn(out, (l) => l.type === 'stats'), 'the first stats record');
+    // What logrotate does: move the files, then HUP.
+    renameSync(log, `${log}.1`);
+    renameSync(out, `${out}.1`);
+    // logrotate's `create 0600 loopy loopy`: as root the agent runs as nobody, which cannot create files here.
+    for (const path of [log, out]) {
+      writeFileSync(path, '', { mode: 0o600 });
+      if (process.getuid?.() === 0) chownSync(path, realPrivilegeOps.lookupUser('nobody')!.uid, realPrivilegeOps.lookupUser('nobody')!.gid);
+    }
+    child.kill('SIGHUP');
+    assert.ok(await lineIn(log, (l) => l.msg === 'SIGHUP: reopened the log and output files'), 'a new log file');
+    assert.ok(await lineIn(out, (l) => l.type === 'stats'), 'a new --stats-out file');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  assert.ok(parse(readFileSync(`${log}.1`, 'utf8')).some((l) => /^replaying /.test(l.msg)), 'the old log kept its lines');
+  assert.ok(parse(readFileSync(log, 'utf8')).some((l) => l.msg === 'stopped'));
+  assert.equal(statSync(log).mode & 0o777, 0o600);
+  assert.equal(statSync(out).mode & 0o777, 0o600);
+  const records = [...parse(readFileSync(`${out}.1`, 'utf8')), ...parse(readFileSync(out, 'utf8'))];
+  assert.equal(records.at(-1)!.type, 'stats', 'the last lines reached the new file, whole');
 });

@@ -11,8 +11,8 @@ import type { AlertControl } from './server.js';
 
 /**
  * Detection in the agent: the same detectors as `loopy read`, fed live; evidence pcaps in `evidenceDir`;
- * alerts also to the webhook and syslog the detection config names; alert ids seeded per agent start so two
- * agents (or two runs) never repeat one.
+ * alerts also to the webhook and syslog the detection config names. Alert ids are unique per process
+ * (analyze/flows/uid.ts), so two agents (or two runs) never repeat one.
  */
 export function agentDetection(
   evidenceDir: string,
@@ -21,7 +21,6 @@ export function agentDetection(
   onGiveUp: (target: string, alert: AlertRecord, error: Error) => void,
 ): { detection: DetectionEngine; delivery?: AlertDelivery } {
   const config = configFile ? loadDetectionConfig(configFile) : defaultDetectionConfig();
-  config.alerts.idSeed = Math.floor(Math.random() * 0xffffffff);
   // Webhook and syslog, as configured: queued and retried off the capture path, never blocking it.
   const delivery = new AlertDelivery(config.delivery, { onGiveUp });
   const sendOn = delivery.enabled ? delivery : undefined;

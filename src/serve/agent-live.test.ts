@@ -181,4 +181,42 @@ describe('loopy agent capturing between two network namespaces', { skip: skipRea
     assert.deepEqual(ofType(agent.out, 'conn').map((c) => [c.proto, c.orig_pkts, c.orig_bytes]), [['udp', 10, 500]]);
     assert.equal(ofType(agent.out, 'stats').at(-1)!.interfaces[0].received_total, 10);
   });
+
+  test('-s 50, as tcpdump takes it: frames cut past the UDP header (no DNS to read), yet counted whole', async () => {
+    const agent = startAgent(['--config', noConfig, '-i', IF_AGENT, '-s', '50', '--stdout', '--data', join(root, 'data-snaplen'), '--user', 'nobody', 'udp', 'port', String(DNS_PORT)]);
+    try {
+      await started(agent);
+      nodeIn(NS_PEER, DNS_CLIENT, [ADDR_AGENT, DNS_PORT, 'a.loopy.test', 'b.loopy.test']);
+      await moreSeconds(agent, 2);
+      assert.equal(await agent.stop(), 0, agent.stderrText);
+    } finally {
+      await agent.stop(5000);
+    }
+    // 14 + 20 + 8 header bytes leave 8 of the 12 of a DNS header: no query can be read.
+    assert.deepEqual(ofType(agent.out, 'dns'), []);
+    const conns = ofType(agent.out, 'conn');
+    assert.deepEqual(conns.map((c) => [c.proto, c['id.resp_p'], c.orig_pkts, c.resp_pkts]), [['udp', DNS_PORT, 2, 2]]);
+    assert.ok(conns[0].orig_bytes > 2 * 8, 'bytes come from the wire length, not the cut frame');
+  });
+
+  test('-i lo: loopback traffic counts once in the stats, in + out = its packets and IP bytes', async () => {
+    const agent = startAgent(['--config', noConfig, '-i', 'lo', '--stdout', '--data', join(root, 'data-lo'), '--user', 'nobody']);
+    try {
+      await started(agent);
+      // Client and server both in the agent's namespace: every packet crosses lo, and both ends are 127.0.0.1.
+      nodeIn(NS_AGENT, TCP_CLIENTS, ['127.0.0.1', TCP_PORT, '3000:7000']);
+      await moreSeconds(agent, 2);
+      assert.equal(await agent.stop(), 0, agent.stderrText);
+    } finally {
+      await agent.stop(5000);
+    }
+    const conns = ofType(agent.out, 'conn');
+    assert.deepEqual(conns.map((c) => [c['id.orig_h'], c['id.resp_h'], c.orig_bytes, c.resp_bytes]), [['127.0.0.1', '127.0.0.1', 3000, 7000]]);
+    const stats = ofType(agent.out, 'stats');
+    const total = (key: string) => stats.reduce((n, r) => n + r[key], 0);
+    assert.equal(total('packets_in') + total('packets_out'), total('packets'));
+    assert.equal(total('packets'), conns[0].orig_pkts + conns[0].resp_pkts);
+    // As the server (the responder) sees it: the client's bytes came in, its answers went out.
+    assert.deepEqual([total('bytes_in'), total('bytes_out')], [conns[0].orig_ip_bytes, conns[0].resp_ip_bytes]);
+  });
 });

@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
@@ -14,6 +14,8 @@ import { readAgentStatus } from './status.js';
 
 const T0 = 1_700_000_000;
 const root = mkdtempSync(join(tmpdir(), 'loopy-agent-'));
+// Traversable: the agent checks that the user it becomes can reach its data directory below this one.
+chmodSync(root, 0o755);
 after(() => rmSync(root, { recursive: true, force: true }));
 let runs = 0;
 

@@ -22,9 +22,9 @@ import { limitRetainedMemory, trimProcessMemory } from '../capture/live-addon.js
 import { type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
-import { NdjsonSink, RecordSinks } from './record-sinks.js';
+import { NdjsonSink, RecordSinks, type SinkStream } from './record-sinks.js';
 import { MAX_EXCLUDED_SESSIONS, SelfExclusion, combineFilters } from './self-exclusion.js';
-import { prepareDataDir, writeStatusFile } from './status.js';
+import { assertReachable, prepareDataDir, writeStatusFile } from './status.js';
 import type { AlertControl, HistoryStoreLike } from './server.js';
 import { type Service, startService } from './service.js';
 import type { AgentStatus } from './status.js';
@@ -34,6 +34,7 @@ import { openAgentHistory } from './history.js';
 import { agentDetection, alertControl, prepareEvidenceDir } from './agent-detection.js';
 import { AlertAcks } from './alert-acks.js';
 import { attributionCaptureTimeout, startProcessAttribution } from './agent-processes.js';
+import { type HubLink, openHubLink } from './hub-link.js';
 
 export interface AgentDeps {
   clock?: AgentClock;
@@ -64,6 +65,8 @@ export interface RunningAgent {
   readonly service?: Service;
   /** A live event to subscribed clients (and the history store): what detection calls with its alerts. */
   publish(topic: Topic, record: object): void;
+  /** Reopens the output files (--stats-out) by their paths, after logrotate moved them (SIGHUP); false if one could not be. */
+  reopenOutputs(): boolean;
   /** Stops capture; `done` settles once the engine and every output are flushed. Safe to call twice. */
   stop(reason?: string): void;
   readonly done: Promise<AgentExit>;
@@ -105,14 +108,16 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   // Everything that can be refused is checked before anything is created or opened.
   if (settings.filter) BatchFilter.validate(settings.filter);
   const target = dropTarget(settings.user, privileges);
+  if (target) assertReachable(settings.dataDir, target);
   attempt(() => prepareDataDir(settings.dataDir, target), `cannot use ${settings.dataDir} as the data directory`, '--data DIR');
   if (settings.evidenceDir && settings.detect !== false) {
     attempt(() => prepareEvidenceDir(settings.evidenceDir!, target), `cannot use ${settings.evidenceDir} as the evidence directory`, '--evidence DIR');
   }
-  const streams: Array<{ sink: NdjsonSink; close: boolean }> = [];
+  const streams: SinkStream[] = [];
   if (settings.statsOut) {
-    const fd = attempt(() => openSync(settings.statsOut!, 'a', 0o600), `cannot open ${settings.statsOut}`, '--stats-out FILE');
-    streams.push({ sink: new NdjsonSink(settings.statsOut, createWriteStream('', { fd })), close: true });
+    const path = settings.statsOut;
+    const openStatsOut = () => createWriteStream('', { fd: openSync(path, 'a', 0o600) });
+    streams.push({ sink: new NdjsonSink(path, attempt(openStatsOut, `cannot open ${path}`, '--stats-out FILE')), close: true, reopen: openStatsOut });
   }
   if (settings.stdout) streams.push({ sink: new NdjsonSink('stdout', deps.stdout ?? process.stdout), close: false });
   const sinks = new RecordSinks(streams, deps.onRecord);
@@ -138,6 +143,18 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     });
   }
 
+  // The hub link reads its credentials now, before the privilege drop, and connects in the background.
+  let capturing: readonly string[] = [];
+  let hub: HubLink | undefined;
+  if (settings.hub && service) {
+    try {
+      hub = await openHubLink({ settings: settings.hub, server: service.server, logger: log, started, interfaces: () => capturing }, exclusions);
+    } catch (err) {
+      await service.close('the agent failed to start');
+      throw err;
+    }
+  }
+
   // The user's filter and the exclusions: in the kernel for live capture, in user space for a replay.
   const pipeline = new Pipeline({ maxFlows: settings.maxFlows });
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
@@ -149,9 +166,11 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
         : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop },
     );
   } catch (err) {
+    await hub?.close();
     await service?.close('the agent failed to start');
     throw err;
   }
+  capturing = source.interfaces;
   if (src.kind === 'replay') pipeline.setFilter(effectiveFilter() ?? undefined);
   for (const w of source.warnings) log.warn({ warning: w }, 'capture warning');
 
@@ -160,6 +179,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     outcome = dropPrivileges(target, privileges);
   } catch (err) {
     source.close();
+    await hub?.close();
     await service?.close('the agent failed to start');
     throw err;
   }
@@ -333,6 +353,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     if (state === 'running') state = 'stopped';
     rollSecond(clock.now());
     await sinks.end();
+    await hub?.close();
     await service?.close(stopReason || 'the agent stopped');
     try {
       history?.close();
@@ -348,7 +369,12 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     { source: source.kind, interfaces: source.interfaces, filter: effectiveFilter(), data: settings.dataDir, listen: service?.addresses },
     src.kind === 'live' ? `capturing on ${source.interfaces.join(', ')}` : `replaying ${src.file}`,
   );
-  return { exclusions, service, publish, stop, done };
+  const reopenOutputs = () => {
+    const failed = sinks.reopen();
+    for (const f of failed) log.warn({ sink: f.name, err: f.error.message }, 'cannot reopen an output file: writing on to the one open');
+    return failed.length === 0;
+  };
+  return { exclusions, service, publish, stop, done, reopenOutputs };
 }
 
 /** The status before the first second is rolled (a client asking at once). */

@@ -5,7 +5,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -19,6 +19,8 @@ import { ErrorCode } from './protocol/errors.js';
 import { RawClient } from './raw-client.test-util.js';
 
 const root = mkdtempSync(join(tmpdir(), 'loopy-alert-ack-'));
+// Traversable: the agent checks that the user it becomes can reach its data directory below this one.
+chmodSync(root, 0o755);
 after(() => rmSync(root, { recursive: true, force: true }));
 
 type Alert = Record<string, unknown> & { alert_id: string; state: string };

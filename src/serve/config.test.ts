@@ -39,6 +39,22 @@ test('a full config file is accepted and every key reaches the settings', () => 
   });
 });
 
+test('the hub: an address, one way to log in, TLS files; each mistake one line saying what to give', () => {
+  const live = { interfaces: ['any'] };
+  assert.equal(resolveAgentSettings({}, live).hub, undefined);
+  assert.deepEqual(resolveAgentSettings({ hub: 'nats://hub.example:4333', hubCreds: '/etc/loopy/web1.creds', hubCa: '/ca.pem' }, live).hub, {
+    host: 'hub.example', port: 4333, credsFile: '/etc/loopy/web1.creds', tls: { caFile: '/ca.pem', certFile: undefined, keyFile: undefined },
+  });
+  assert.deepEqual(resolveAgentSettings({ hub: 'nats://10.0.0.9', hubUser: 'web1', hubPassword: 'secret' }, live).hub, { host: '10.0.0.9', port: 4222, user: 'web1', password: 'secret' });
+  assert.throws(() => resolveAgentSettings({ hubCreds: '/x.creds' }, live), /--hub-creds needs --hub nats:\/\/HOST\[:PORT\]/);
+  assert.throws(() => resolveAgentSettings({ hub: 'tls://h:1' }, live), /--hub 'tls:\/\/h:1': expected nats:\/\/HOST/);
+  assert.throws(() => resolveAgentSettings({ hub: 'nats://h/web1' }, live), /its name is --name/);
+  assert.throws(() => resolveAgentSettings({ hub: 'nats://u:p@h' }, live), /not in the address/);
+  assert.throws(() => resolveAgentSettings({ hub: 'nats://h', hubUser: 'web1' }, live), /--hub-user needs a password/);
+  assert.throws(() => resolveAgentSettings({ hub: 'nats://h', hubCreds: '/c', hubUser: 'u', hubPassword: 'p' }, live), /not both/);
+  assert.throws(() => resolveAgentSettings({ hub: 'nats://h', hubCert: '/c.pem' }, live), /both --hub-cert and --hub-key/);
+});
+
 test('the protocol server: --listen specs, the default socket (root: /run/loopy, else DATA), metrics, TLS files', () => {
   assert.deepEqual(resolveAgentSettings({ data: '/srv/l' }, { interfaces: ['any'] }, 1000).serve, { listen: [{ kind: 'unix', path: '/srv/l/agent.sock' }] });
   const s = resolveAgentSettings(
@@ -109,7 +125,7 @@ test('the default path may be absent; a path given with --config must exist', ()
 test('flags are checked by the same schema and named by their flag', () => {
   assert.equal(
     configError(() => validateAgentConfig({ snaplen: 'abc' }, 'command line')),
-    'command line: --snaplen: expected a whole number from 1 to 262144, got "abc"',
+    'command line: -s/--snaplen: expected a whole number from 1 to 262144, got "abc"',
   );
   // The flow table's own bound (flow ids keep 22 bits for the slot): beyond it, refused here, not later.
   assert.equal(
@@ -134,7 +150,7 @@ test('impossible combinations are refused with what to do', () => {
   assert.match(configError(() => resolveAgentSettings({}, {})), /^nothing to capture: give -i IFACE/);
   assert.match(configError(() => resolveAgentSettings({}, { interfaces: ['eth0'], read: 'x.pcap' })), /^-i and -r cannot be used together/);
   assert.equal(configError(() => resolveAgentSettings({}, { interfaces: ['eth0'], loop: true })), '--loop only applies to a replay (-r FILE)');
-  assert.equal(configError(() => resolveAgentSettings({}, { read: 'x.pcap', snaplen: 64 })), '--snaplen only applies to live capture (-i IFACE)');
+  assert.equal(configError(() => resolveAgentSettings({}, { read: 'x.pcap', snaplen: 64 })), '-s/--snaplen only applies to live capture (-i IFACE)');
   assert.match(configError(() => resolveAgentSettings({}, { read: 'x.pcap', speed: 2, max: true })), /^--speed and --max cannot be used together/);
   assert.match(configError(() => resolveAgentSettings({}, { interfaces: ['eth0'], localNets: ['10.0.0.0/33'] })), /^--local-net: local network "10\.0\.0\.0\/33": prefix length/);
 });

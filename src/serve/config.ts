@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { FLOW_SLOTS } from '../analyze/flows/flow-table.js';
 import { LocalNets } from '../stats/local-nets.js';
 import { DEFAULT_ROOT_SOCKET, type ListenSpec, parseListenSpec } from './transports.js';
+import { parseHubAddress } from './protocol/hub-subjects.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/loopy/agent.json';
 export const DEFAULT_DATA_DIR = '/var/lib/loopy';
@@ -65,6 +66,13 @@ export const agentConfigSchema = z.strictObject({
     .optional(),
   operatorGroup: word('the group whose members are operators on the unix socket').optional(),
   name: word('the agent\'s name for its clients').optional(),
+  hub: word('a NATS hub address, nats://HOST[:PORT]').optional(),
+  hubCreds: word('a NATS credentials file path (.creds)').optional(),
+  hubUser: word('the NATS user name the agent logs in with').optional(),
+  hubPassword: word('the NATS password of hubUser').optional(),
+  hubCa: word('a PEM file of the CA that signed the hub\'s TLS certificate').optional(),
+  hubCert: word('a PEM client certificate for the hub').optional(),
+  hubKey: word('the PEM private key of hubCert').optional(),
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
@@ -73,7 +81,7 @@ export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export const FLAG_OF: Record<keyof AgentConfig, string> = {
   interfaces: '-i',
   filter: '-f',
-  snaplen: '--snaplen',
+  snaplen: '-s/--snaplen',
   buffer: '--buffer',
   promisc: '--promisc',
   user: '--user',
@@ -101,6 +109,13 @@ export const FLAG_OF: Record<keyof AgentConfig, string> = {
   viewerToken: 'viewerToken',
   operatorGroup: 'operatorGroup',
   name: '--name',
+  hub: '--hub',
+  hubCreds: '--hub-creds',
+  hubUser: '--hub-user',
+  hubPassword: 'hubPassword',
+  hubCa: '--hub-ca',
+  hubCert: '--hub-cert',
+  hubKey: '--hub-key',
 };
 
 /** The settings the agent runs with, after the file, the flags and the defaults are merged. */
@@ -127,6 +142,18 @@ export interface AgentSettings {
   topN?: number;
   /** The protocol server; absent: the agent serves no clients (tests, and library use). */
   serve?: ServeSettings;
+  /** A NATS hub the agent dials out to (decision 12); absent: none. */
+  hub?: HubSettings;
+}
+
+/** How the agent reaches its hub: the address, and how it proves who it is (the hub's permissions decide what it may do). */
+export interface HubSettings {
+  host: string;
+  port: number;
+  credsFile?: string;
+  user?: string;
+  password?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
 }
 
 export interface ServeSettings {
@@ -282,6 +309,7 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
   if (c.viewerToken !== undefined) serve.viewerToken = c.viewerToken;
   if (c.operatorGroup !== undefined) serve.operatorGroup = c.operatorGroup;
   if (c.name !== undefined) serve.name = c.name;
+  const hub = hubSettings(c);
   if (c.speed !== undefined && c.max) throw new ConfigError('--speed and --max cannot be used together: --max replays as fast as possible');
   return {
     source: c.read !== undefined
@@ -304,5 +332,32 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
     localNets: c.localNets,
     topN: c.topN,
     serve,
+    ...(hub === undefined ? {} : { hub }),
   };
+}
+
+/** The hub keys checked together: an address to use them with, one way to log in, a certificate with its key. */
+function hubSettings(c: AgentConfig, env = process.env): HubSettings | undefined {
+  const options = (['hubCreds', 'hubUser', 'hubPassword', 'hubCa', 'hubCert', 'hubKey'] as const).filter((k) => c[k] !== undefined);
+  if (c.hub === undefined) {
+    if (options.length > 0) throw new ConfigError(`${FLAG_OF[options[0]!]} needs --hub nats://HOST[:PORT]`);
+    return undefined;
+  }
+  let address;
+  try {
+    address = parseHubAddress(c.hub);
+  } catch (err) {
+    throw new ConfigError(`--hub ${(err as Error).message}`);
+  }
+  if (address.agent !== undefined) throw new ConfigError(`--hub ${c.hub}: an agent dials the hub itself (nats://HOST[:PORT]); its name is --name`);
+  if (address.user !== undefined) throw new ConfigError(`--hub ${c.hub}: give the user with --hub-user and the password in the config file's "hubPassword" or $LOOPY_HUB_PASSWORD, not in the address`);
+  if (c.hubCreds !== undefined && c.hubUser !== undefined) throw new ConfigError('give --hub-creds or --hub-user, not both');
+  const password = c.hubPassword ?? (env.LOOPY_HUB_PASSWORD || undefined);
+  if ((c.hubUser === undefined) !== (password === undefined)) throw new ConfigError('--hub-user needs a password (the config file\'s "hubPassword" or $LOOPY_HUB_PASSWORD), and a password needs --hub-user');
+  if ((c.hubCert === undefined) !== (c.hubKey === undefined)) throw new ConfigError('give both --hub-cert and --hub-key, or neither');
+  const hub: HubSettings = { host: address.host, port: address.port };
+  if (c.hubCreds !== undefined) hub.credsFile = c.hubCreds;
+  if (c.hubUser !== undefined) Object.assign(hub, { user: c.hubUser, password });
+  if (c.hubCa !== undefined || c.hubCert !== undefined) hub.tls = { caFile: c.hubCa, certFile: c.hubCert, keyFile: c.hubKey };
+  return hub;
 }

@@ -6,7 +6,7 @@
  * Secrets are never logged: the agent logs no credentials by design, and as a second line of defence any
  * field named like a secret is replaced by "[redacted]" (pino's redact, paths below).
  */
-import { openSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 
 export type AgentLogger = Logger;
@@ -21,6 +21,8 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go instead (tests). */
   stream?: NodeJS.WritableStream;
+  /** Set to the function that reopens the log file (SIGHUP after logrotate's mv); absent without a file. */
+  onReopen?: (reopen: () => void) => void;
 }
 
 /** The log file cannot be opened: one line, what and what to do. */
@@ -38,10 +40,35 @@ function openLogFile(file: string): number {
   }
 }
 
+/**
+ * The log file, written synchronously, that can be reopened by path: after logrotate moves it away, SIGHUP
+ * makes the agent write to a new file of that name. The new file is opened before the old one is closed, so a
+ * failed reopen (the user the agent became may not create files there) keeps the old one and throws.
+ */
+class ReopenableLogFile {
+  private fd: number;
+
+  constructor(private readonly path: string) {
+    this.fd = openLogFile(path);
+  }
+
+  write(line: string): boolean {
+    writeSync(this.fd, line);
+    return true;
+  }
+
+  reopen(): void {
+    const fd = openLogFile(this.path);
+    const old = this.fd;
+    this.fd = fd;
+    closeSync(old);
+  }
+}
+
 export function createAgentLogger(options: LoggerOptions = {}): AgentLogger {
-  const destination = options.stream
-    ? options.stream
-    : pino.destination({ fd: options.file ? openLogFile(options.file) : 2, sync: true });
+  const file = options.stream === undefined && options.file ? new ReopenableLogFile(options.file) : undefined;
+  if (file) options.onReopen?.(() => file.reopen());
+  const destination = options.stream ?? file ?? pino.destination({ fd: 2, sync: true });
   return pino(
     {
       name: 'loopy-agent',

@@ -5,19 +5,33 @@
  * back (the kernel ring absorbs, then drops and counts) instead of growing memory. A stream that fails (EPIPE:
  * its reader went away) stops that sink only, and is reported once.
  */
+import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { NdjsonWriter } from '../analyze/ndjson-writer.js';
 
 export class NdjsonSink {
-  private readonly writer: NdjsonWriter;
+  private writer: NdjsonWriter;
   /** Set when the stream failed; the agent logs it once. */
   failure: Error | undefined;
 
   constructor(
     readonly name: string,
-    private readonly out: Writable,
+    private out: Writable,
   ) {
     this.writer = new NdjsonWriter(out, (err) => (this.failure = err));
+  }
+
+  /** Records from now on go to `out`; what the old stream was given is flushed to it, then it is closed. */
+  replace(out: Writable): void {
+    const [oldWriter, oldOut] = [this.writer, this.out];
+    this.out = out;
+    this.writer = new NdjsonWriter(out, (err) => (this.failure = err));
+    // Ended only once drained: an ending stream never emits 'drain', and the capture loop may be awaiting one.
+    void (async () => {
+      await oldWriter.drain();
+      if (oldOut.writableNeedDrain) await once(oldOut, 'drain');
+      oldOut.end();
+    })().catch(() => oldOut.destroy());
   }
 
   write(record: { type: string }): void {
@@ -41,9 +55,16 @@ export class NdjsonSink {
   }
 }
 
+/** An output stream; `reopen` (a file's) gives a new stream for the same path (SIGHUP after logrotate's mv). */
+export interface SinkStream {
+  sink: NdjsonSink;
+  close: boolean;
+  reopen?: () => Writable;
+}
+
 export class RecordSinks {
   constructor(
-    private readonly streams: ReadonlyArray<{ sink: NdjsonSink; close: boolean }>,
+    private readonly streams: readonly SinkStream[],
     private readonly callback?: (record: object) => void,
   ) {}
 
@@ -67,6 +88,19 @@ export class RecordSinks {
 
   async end(): Promise<void> {
     for (const s of this.streams) await s.sink.end(s.close);
+  }
+
+  /** Reopens the outputs that are files; one that cannot be reopened keeps its stream and is reported. */
+  reopen(): Array<{ name: string; error: Error }> {
+    const failed: Array<{ name: string; error: Error }> = [];
+    for (const s of this.streams) {
+      try {
+        if (s.reopen) s.sink.replace(s.reopen());
+      } catch (err) {
+        failed.push({ name: s.sink.name, error: err as Error });
+      }
+    }
+    return failed;
   }
 
   /** Sinks whose stream failed, each once. */

@@ -95,6 +95,22 @@ export interface AgentServerOptions {
   verifyBridge?: (peer: PeerCredentials | undefined) => boolean;
 }
 
+/**
+ * Somewhere besides the sessions that live events go (the NATS hub link): it says which topics it wants now
+ * and takes each record already serialized. It must not wait or throw: the agent never waits for a client.
+ */
+export interface EventOutlet {
+  wants(topic: Topic): boolean;
+  send(topic: Topic, recordJson: string, record: object): void;
+}
+
+/** Who asks, for a method every transport carries: the role decides, the name and `log` say who in the log. */
+export interface Caller {
+  role: Role;
+  clientName: string;
+  log: Record<string, unknown>;
+}
+
 export const DEFAULT_MAX_CLIENTS = 1000;
 export const DEFAULT_MAX_UNAUTHENTICATED = 128;
 export const DEFAULT_MAX_UNAUTHENTICATED_PER_ADDRESS = 64;
@@ -107,12 +123,22 @@ export class AgentServer implements SessionHost {
   /** Sessions that have not said hello yet, by transport, and TLS ones by address: a flood of bare connections fills these, never the slots of clients that said hello, nor another transport's. */
   private readonly waitingHello = new Map<string, number>();
   private readonly listeners: NetServer[] = [];
+  private readonly outlets: EventOutlet[] = [];
   private nextId = 1;
   private stopping = false;
   /** Events published, serialized once each (for the bench and the metrics). */
   published = 0;
 
   constructor(private readonly o: AgentServerOptions) {}
+
+  /** The agent's name for its clients, and its software. */
+  get name(): string {
+    return this.o.name;
+  }
+
+  get software(): string {
+    return this.o.software;
+  }
 
   /** Clients that said hello. */
   get clients(): number {
@@ -181,9 +207,19 @@ export class AgentServer implements SessionHost {
     return transport === 'tls' && remoteAddress !== undefined ? [transport, `tls ${remoteAddress}`] : [transport];
   }
 
+  /** Live events also go to this outlet (the hub link), as it wants them. */
+  addOutlet(outlet: EventOutlet): void {
+    this.outlets.push(outlet);
+  }
+
   /** A live event to every subscriber of `topic`. Never waits; never throws because of a client. */
   publish(topic: Topic, record: object): void {
     let json: string | undefined;
+    for (const o of this.outlets) {
+      if (!o.wants(topic)) continue;
+      json ??= JSON.stringify(record);
+      o.send(topic, json, record);
+    }
     for (const s of this.sessions) {
       if (!s.topics.has(topic)) continue;
       json ??= JSON.stringify(record);
@@ -215,7 +251,7 @@ export class AgentServer implements SessionHost {
       this.subscribed = new Set();
       for (const s of this.sessions) for (const t of s.topics) this.subscribed.add(t);
     }
-    return this.subscribed.has(topic);
+    return this.subscribed.has(topic) || this.outlets.some((o) => o.wants(topic));
   }
 
   ended(session: Session): void {
@@ -233,8 +269,6 @@ export class AgentServer implements SessionHost {
     switch (method) {
       case 'hello':
         return this.hello(session, params as HelloParams);
-      case 'status':
-        return Promise.resolve({ ...this.o.status(), clients: this.clients });
       case 'subscribe': {
         for (const t of (params as { topics: Topic[] }).topics) session.topics.add(t);
         this.subscribed = undefined;
@@ -246,6 +280,19 @@ export class AgentServer implements SessionHost {
         this.subscribed = undefined;
         return Promise.resolve({ topics: TOPICS.filter((t) => session.topics.has(t)) });
       }
+      default:
+        return this.answer({ role: session.role, clientName: session.clientName, log: this.who(session) }, method, params);
+    }
+  }
+
+  /**
+   * Answers a method every transport carries (status, history.*, alerts.*) for a caller; `params` are
+   * validated (messages.ts validateParams). Throws ProtocolError.
+   */
+  async answer(caller: Caller, method: Exclude<Method, 'hello' | 'subscribe' | 'unsubscribe'>, params: unknown): Promise<unknown> {
+    switch (method) {
+      case 'status':
+        return { ...this.o.status(), clients: this.clients };
       case 'history.series':
       case 'history.flows':
       case 'history.dns':
@@ -254,16 +301,16 @@ export class AgentServer implements SessionHost {
         return this.history(method, params as HistoryQueryParams);
       case 'alerts.ack': {
         const alerts = this.need(this.o.alerts, 'detection is not running in this agent');
-        this.needOperator(session, method);
+        this.needOperator(caller, method);
         const id = (params as { alert_id: string }).alert_id;
-        const ack = await alerts.ack(id, session.clientName);
+        const ack = await alerts.ack(id, caller.clientName);
         if (!ack) throw new ProtocolError(ErrorCode.NOT_FOUND, `no alert ${JSON.stringify(id)}`);
-        this.o.logger.info({ ...this.who(session), alert_id: id }, 'alert acknowledged');
+        this.o.logger.info({ ...caller.log, alert_id: id }, 'alert acknowledged');
         return { alert_id: id, ...ack };
       }
       case 'alerts.suppress': {
         const alerts = this.need(this.o.alerts, 'detection is not running in this agent');
-        this.needOperator(session, method);
+        this.needOperator(caller, method);
         let suppressionId: number;
         try {
           suppressionId = alerts.suppress(params as SuppressParams);
@@ -272,7 +319,7 @@ export class AgentServer implements SessionHost {
           throw err;
         }
         // Who silenced what, for good: a suppression hides alerts, so it is always in the log.
-        this.o.logger.warn({ ...this.who(session), suppression_id: suppressionId, rule: params }, 'alerts suppressed');
+        this.o.logger.warn({ ...caller.log, suppression_id: suppressionId, rule: params }, 'alerts suppressed');
         return { suppression_id: suppressionId };
       }
     }
@@ -284,9 +331,9 @@ export class AgentServer implements SessionHost {
   }
 
   /** Acknowledging and suppressing change what everyone is told: operators only. */
-  private needOperator(session: Session, method: string): void {
-    if (session.role === 'operator') return;
-    this.o.logger.warn({ ...this.who(session), method }, 'refused: a viewer asked for an operator method');
+  private needOperator(caller: Caller, method: string): void {
+    if (caller.role === 'operator') return;
+    this.o.logger.warn({ ...caller.log, method }, 'refused: a viewer asked for an operator method');
     throw new ProtocolError(ErrorCode.FORBIDDEN, `${method} needs the operator role; this client is a viewer (see docs/protocol.md, Roles)`);
   }
 

@@ -27,6 +27,8 @@ const gc = runInNewContext('gc') as () => void;
 const TOKEN = 'test-token-0123456789abcdef';
 const VIEWER_TOKEN = 'viewer-token-0123456789abc';
 const root = mkdtempSync(join(tmpdir(), 'loopy-service-'));
+// Traversable: the agent checks that the user it becomes can reach its data directory below this one.
+chmodSync(root, 0o755);
 const clock = new FakeClock(T0);
 const source = new FakeSource();
 const logs: Array<Record<string, any>> = [];

@@ -14,7 +14,7 @@ import type { PeerCredentials } from '../capture/live-addon.js';
 import type { Role } from './roles.js';
 import { ErrorCode, ProtocolError } from './protocol/errors.js';
 import { LineDecoder, encodeFrame } from './protocol/framing.js';
-import { METHOD_PARAMS, type Method, type RpcId, type Topic, requestSchema } from './protocol/messages.js';
+import { type Method, type RpcId, type Topic, issuesOf, requestSchema, validateParams } from './protocol/messages.js';
 
 /** Bytes queued in the socket beyond which the client counts as backed up. */
 export const BACKLOG_BYTES = 64 * 1024;
@@ -227,17 +227,13 @@ export class Session {
       const why = Array.isArray(message) ? 'batches are not supported: send one request per line' : 'not a JSON-RPC 2.0 request';
       return this.reply(id, undefined, new ProtocolError(ErrorCode.INVALID_REQUEST, why, { issues: issuesOf(parsed.error.issues) }));
     }
-    const { id, method } = parsed.data;
-    const schema = (METHOD_PARAMS as Record<string, (typeof METHOD_PARAMS)[Method]>)[method];
-    if (!Object.hasOwn(METHOD_PARAMS, method) || !schema) {
-      return this.reply(id, undefined, new ProtocolError(ErrorCode.METHOD_NOT_FOUND, `no method ${JSON.stringify(method)}`));
-    }
-    const params = schema.safeParse(parsed.data.params ?? {});
-    if (!params.success) {
-      const issues = issuesOf(params.error.issues);
-      const first = issues[0];
-      const msg = `bad params for ${method}: ${first.path ? `${first.path}: ` : ''}${first.message}`;
-      return this.reply(id, undefined, new ProtocolError(ErrorCode.INVALID_PARAMS, msg, { issues }));
+    const { id } = parsed.data;
+    let method: Method;
+    let params: unknown;
+    try {
+      ({ method, params } = validateParams(parsed.data.method, parsed.data.params));
+    } catch (err) {
+      return this.reply(id, undefined, err as ProtocolError);
     }
     if (method === 'hello' ? this.helloDone : !this.helloDone) {
       const why = this.helloDone ? 'hello was already done on this connection' : 'send hello first';
@@ -253,7 +249,7 @@ export class Session {
       this.throttleReading();
     };
     // Through a promise, so a handler that throws synchronously is answered like one that rejects.
-    Promise.resolve().then(() => this.host.dispatch(this, method as Method, params.data)).then(
+    Promise.resolve().then(() => this.host.dispatch(this, method, params)).then(
       (result) => {
         this.reply(id, result);
         done();
@@ -309,8 +305,4 @@ function readId(message: unknown): RpcId | null {
   if (message === null || typeof message !== 'object' || Array.isArray(message)) return null;
   const id = (message as { id?: unknown }).id;
   return typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)) ? id : null;
-}
-
-function issuesOf(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): Array<{ path: string; message: string }> {
-  return issues.slice(0, 10).map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
 }

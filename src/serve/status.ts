@@ -6,7 +6,7 @@
  */
 import { chmodSync, chownSync, closeSync, ftruncateSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { makeDirectory } from '../capture/directories.js';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { TrackedKeysReport } from '../detect/tracked-keys.js';
 import type { AttributionStats } from '../host/process-attribution.js';
 
@@ -88,6 +88,31 @@ export function prepareDataDir(dir: string, owner?: { uid: number; gid: number }
   }
   chmodSync(dir, 0o700);
   if (owner) chownSync(dir, owner.uid, owner.gid);
+}
+
+/**
+ * Refuses, with one line, a data directory the user the agent becomes cannot reach: opened as root, it would
+ * work until the privilege drop, then fail every second (the status file). Each directory above it must let
+ * that user through (x for its owner, its group or others); the user keeps no supplementary groups.
+ */
+export function assertReachable(dir: string, user: { name: string; uid: number; gid: number }): void {
+  if (user.uid === 0) return;
+  // The directory itself is handed to that user at start (prepareDataDir); the ones above it are not.
+  for (let at = dirname(resolve(dir)); ; at = dirname(at)) {
+    const st = statSync(at, { throwIfNoEntry: false });
+    // Missing: made at start, by root, for that user. Not a directory: prepareDataDir says so.
+    if (st === undefined || !st.isDirectory()) continue;
+    const through = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
+    if ((st.mode & through) === 0) {
+      const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+      throw new DataDirUnreachableError(`user ${user.name} cannot reach the data directory ${dir}: ${at} (mode ${mode}, owner uid ${st.uid}) does not let it through; give --data a directory it can reach (e.g. /var/lib/loopy) or let it through (chmod o+x ${at})`);
+    }
+    if (at === dirname(at)) return;
+  }
+}
+
+export class DataDirUnreachableError extends Error {
+  readonly code = 'LOOPY_DATA_UNREACHABLE';
 }
 
 /**

@@ -1,5 +1,7 @@
-import type { ConnRecord, DnsRecord, LoopyRecord, SummaryRecord } from '../analyze/records.js';
-import { Tally, TopN } from './top-n.js';
+import type { DnsRecord, LoopyRecord, SummaryRecord } from '../analyze/records.js';
+import { connProtoName, formatAddress, type ConnView } from '../analyze/flows/conn-record.js';
+import { HostCounters } from '../analyze/flows/host-counters.js';
+import { TALLY_CAPACITY, Tally, TopN, firstSortedIndexes } from './top-n.js';
 
 export interface Conversation {
   label: string;
@@ -25,13 +27,25 @@ export interface SlowLookup {
   server: string;
 }
 
+/** A host of the top talkers. */
+export interface TalkerLine {
+  key: string;
+  value: number;
+}
+
+/** Per closed flow, read from the flow table: no record object, no string unless it is kept. */
+const flowNumbers = new Float64Array(14);
+const flowWords = new Uint32Array(8);
+
 /**
  * Gathers what a person wants from a capture: talkers, conversations, DNS, TLS names. Bounded whatever the
- * capture: the largest conversations and slowest lookups are kept as records come, counts per key in
- * Tallies of bounded size.
+ * capture: the largest conversations and slowest lookups are kept as flows and records come, counts per key
+ * in tables of bounded size. Closed flows come as the flow table's view (`addFlow`), not as conn records:
+ * a flood's million flows cost no record object, uid, community ID or address text.
  */
 export class ReadReport {
-  readonly hostBytes = new Tally<{ packets: number; flows: number }>();
+  /** IP bytes per host (sent + received), typed; past TALLY_CAPACITY hosts, Space-Saving. */
+  private readonly hosts = new HostCounters(TALLY_CAPACITY);
   readonly tcp = new TopN<Conversation>(CONVERSATIONS_SHOWN, byBytes);
   readonly udp = new TopN<Conversation>(CONVERSATIONS_SHOWN, byBytes);
   readonly icmp = new TopN<Conversation>(CONVERSATIONS_SHOWN, byBytes);
@@ -47,8 +61,6 @@ export class ReadReport {
 
   add(record: LoopyRecord): void {
     switch (record.type) {
-      case 'conn':
-        return this.addConn(record as ConnRecord);
       case 'dns':
         return this.addDns(record as DnsRecord);
       case 'tls': {
@@ -67,12 +79,37 @@ export class ReadReport {
     }
   }
 
-  private addConn(c: ConnRecord): void {
-    const bytes = c.orig_ip_bytes + c.resp_ip_bytes;
-    this.hostBytes.add(c['id.orig_h'], bytes);
-    this.hostBytes.add(c['id.resp_h'], bytes);
+  /** A closed flow, from the flow table. */
+  addFlow(c: ConnView): void {
+    c.numbers(flowNumbers);
+    c.addresses(flowWords, 0);
+    const version = c.version;
+    const packets = flowNumbers[3] + flowNumbers[5];
+    const bytes = flowNumbers[4] + flowNumbers[6];
+    this.hosts.add(version, flowWords, 0, bytes, packets, 1, false);
+    this.hosts.add(version, flowWords, 4, bytes, packets, 1, false);
     if (c.service) this.services.add(c.service, 1);
-    (c.proto === 'tcp' ? this.tcp : c.proto === 'udp' ? this.udp : this.icmp).add(new KeptConversation(c));
+    const proto = connProtoName(c.proto);
+    const top = proto === 'tcp' ? this.tcp : proto === 'udp' ? this.udp : this.icmp;
+    if (top.admits({ bytes, packets })) top.add(new KeptConversation(c, proto, packets, bytes));
+    else top.count++;
+  }
+
+  /** The `n` hosts that moved the most IP bytes, largest first. */
+  topTalkers(n: number): TalkerLine[] {
+    const t = this.hosts;
+    return firstSortedIndexes(t.size, n, (a, b) => t.bytes[b] - t.bytes[a] || t.packets[b] - t.packets[a] || t.compareAddresses(a, b)).map(
+      (slot) => ({ key: t.textOf(slot), value: t.bytes[slot] }),
+    );
+  }
+
+  /** Hosts held, and whether more came than the table holds (counts may then be over by the smallest kept). */
+  get talkersHeld(): number {
+    return this.hosts.size;
+  }
+
+  get talkersApproximate(): boolean {
+    return this.hosts.replaced > 0;
   }
 
   private addDns(d: DnsRecord): void {
@@ -102,19 +139,20 @@ class KeptConversation implements Conversation {
   private readonly respHost: string;
   private readonly respPort: number;
 
-  constructor(c: ConnRecord) {
-    this.proto = c.proto;
+  /** From the flow table's view of a closed flow (flowNumbers and flowWords hold its numbers and addresses). */
+  constructor(c: ConnView, proto: string, packets: number, bytes: number) {
+    this.proto = proto;
     this.service = c.service;
-    this.state = c.conn_state;
-    this.packets = c.orig_pkts + c.resp_pkts;
-    this.bytes = c.orig_ip_bytes + c.resp_ip_bytes;
-    this.duration = c.duration;
-    this.rtt = c.rtt;
-    this.retrans = c.orig_retrans + c.resp_retrans;
-    this.origHost = c['id.orig_h'];
-    this.origPort = c['id.orig_p'];
-    this.respHost = c['id.resp_h'];
-    this.respPort = c['id.resp_p'];
+    this.state = c.connState();
+    this.packets = packets;
+    this.bytes = bytes;
+    this.duration = flowNumbers[0];
+    this.rtt = Number.isNaN(flowNumbers[13]) ? undefined : flowNumbers[13];
+    this.retrans = flowNumbers[7] + flowNumbers[8];
+    this.origHost = formatAddress(c.version, flowWords.subarray(0, 4));
+    this.origPort = c.origPort;
+    this.respHost = formatAddress(c.version, flowWords.subarray(4, 8));
+    this.respPort = c.respPort;
   }
 
   get label(): string {

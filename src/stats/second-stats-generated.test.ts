@@ -71,9 +71,11 @@ test('a generated capture second by second adds up to the engine, the ground tru
   for (const c of conns) {
     const o = c['id.orig_h'];
     const r = c['id.resp_h'];
+    // Local to local counts once, as the responder sees it: the originator's bytes in, the answers out.
+    const inside = clientNet(o) && clientNet(r);
     if (clientNet(r)) (bytesIn += c.orig_ip_bytes), (packetsIn += c.orig_pkts);
-    if (clientNet(o)) (bytesIn += c.resp_ip_bytes), (packetsIn += c.resp_pkts);
-    if (clientNet(o)) bytesOut += c.orig_ip_bytes;
+    if (clientNet(o) && !inside) (bytesIn += c.resp_ip_bytes), (packetsIn += c.resp_pkts);
+    if (clientNet(o) && !inside) bytesOut += c.orig_ip_bytes;
     if (clientNet(r)) bytesOut += c.resp_ip_bytes;
     addAll(hostBytes, { [o]: c.orig_ip_bytes + c.resp_ip_bytes });
     if (r !== o) addAll(hostBytes, { [r]: c.orig_ip_bytes + c.resp_ip_bytes });
@@ -105,12 +107,15 @@ test('a generated capture second by second adds up to the engine, the ground tru
   assert.ok((rcodes.NXDOMAIN ?? 0) > 0, 'the nxdomain burst shows');
 });
 
-test('with every address local, in and out both equal all IP bytes of the flows', async () => {
+test('with every address local, each packet counts once: in + out are all IP bytes and packets of the flows', async () => {
   const { bytes, truth } = await generatedCapture({ seed: 12, packets: 3000, durationSeconds: 5 });
-  const { seconds } = await runBySecond(bytes, ['0.0.0.0/0', '::/0']);
+  const { seconds, records } = await runBySecond(bytes, ['0.0.0.0/0', '::/0']);
   // Every generated IP packet is TCP, UDP or ICMP, so every one belongs to a flow.
   assert.equal(truth.tcpPackets + truth.udpPackets + truth.icmpPackets, truth.ipv4Packets + truth.ipv6Packets);
-  assert.equal(sum(seconds, (s) => s.bytes_in), truth.ipBytes);
-  assert.equal(sum(seconds, (s) => s.bytes_out), truth.ipBytes);
-  assert.equal(sum(seconds, (s) => s.packets_in), truth.ipv4Packets + truth.ipv6Packets);
+  assert.equal(sum(seconds, (s) => s.bytes_in + s.bytes_out), truth.ipBytes);
+  assert.equal(sum(seconds, (s) => s.packets_in + s.packets_out), truth.ipv4Packets + truth.ipv6Packets);
+  // In is what originators sent (their responders, the services, received it), out the answers.
+  const conns = records.filter((r): r is ConnRecord => r.type === 'conn');
+  assert.equal(sum(seconds, (s) => s.bytes_in), conns.reduce((n, c) => n + c.orig_ip_bytes, 0));
+  assert.equal(sum(seconds, (s) => s.bytes_out), conns.reduce((n, c) => n + c.resp_ip_bytes, 0));
 });

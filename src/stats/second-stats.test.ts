@@ -43,11 +43,13 @@ test('one second by hand: totals, in/out by local nets, top talkers, flows, prot
   assert.equal(s.packets, 10);
   // Frames: UDP 54 ×3, 102, TCP 54 ×3, 1054, UDP 142 ×2.
   assert.equal(s.bytes, 54 * 3 + 102 + 54 * 3 + 1054 + 142 * 2);
-  // In: R1's reply, R2's SYN-ACK, both A → B datagrams. Out: A's three, B's three, both A → B datagrams.
+  // In: R1's reply, R2's SYN-ACK, both A → B datagrams (local to local: in, as B, the responder, sees them).
+  // Out: A's three, B's three. Every packet of a flow with a local end counts once.
   assert.equal(s.packets_in, 1 + 1 + 2);
   assert.equal(s.bytes_in, 88 + 40 + 256);
-  assert.equal(s.packets_out, 3 + 3 + 2);
-  assert.equal(s.bytes_out, 120 + 40 + 40 + 1040 + 256);
+  assert.equal(s.packets_out, 3 + 3);
+  assert.equal(s.bytes_out, 120 + 40 + 40 + 1040);
+  assert.equal(s.packets_in + s.packets_out, s.packets);
   // A host's bytes are everything it sent and received: B = f2 (1160) + f3 (256); R2 = f2; A = f1 (208) + f3.
   assert.deepEqual(s.top_talkers, [
     { host: B, bytes: 1416, packets: 6, flows: 2, local: true },

@@ -177,8 +177,11 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   onFlowDelta(flow: number, origPkts: number, origBytes: number, respPkts: number, respBytes: number): void {
     const origLocal = this.origLocal[flow] === 1;
     const respLocal = this.respLocal[flow] === 1;
-    this.countDirection(origPkts, origBytes, origLocal, respLocal);
-    this.countDirection(respPkts, respBytes, respLocal, origLocal);
+    // Inside the local nets (loopback included) a flow counts once, as its responder (the service) sees it:
+    // what the originator sent is in, the answers out. Counted as both, loopback showed twice its traffic.
+    const inside = origLocal && respLocal;
+    this.countDirection(origPkts, origBytes, origLocal && !inside, respLocal);
+    this.countDirection(respPkts, respBytes, respLocal, origLocal && !inside);
     const flowPkts = origPkts + respPkts;
     const flowBytes = origBytes + respBytes;
     const newFlow = this.countedInRoll[flow] !== this.roll_;
@@ -190,7 +193,7 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     this.talkers.add(version, table.respAddress(flow, this.words), 0, flowBytes, flowPkts, flows, respLocal);
   }
 
-  /** Local to local is both: it left one of our addresses and reached one (as loopback's rx and tx both count). */
+  /** In when it reached one of our addresses, out when it left one (never both: see onFlowDelta). */
   private countDirection(pkts: number, bytes: number, senderLocal: boolean, receiverLocal: boolean): void {
     if (receiverLocal) {
       this.packetsIn += pkts;

@@ -119,6 +119,14 @@ export class TopN<T> {
     insertSorted(this.kept, item, this.n, this.compare);
   }
 
+  /**
+   * Whether an item that compares like `probe` would be kept (ties go after those kept: not kept when full).
+   * Lets a caller make the item only when it is: the count of items offered is then the caller's to add to.
+   */
+  admits(probe: Partial<T>): boolean {
+    return this.kept.length < this.n || this.compare(probe as T, this.kept[this.kept.length - 1]) < 0;
+  }
+
   items(): readonly T[] {
     return this.kept;
   }

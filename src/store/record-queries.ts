@@ -6,15 +6,10 @@
  */
 import type Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
-import type { AlertLike, HistoryQuery, HostTotal, TalkersQuery } from './types.js';
+import { type AlertLike, type HistoryQuery, type HostTotal, QUERY_LIMITS, type TalkersQuery } from './types.js';
 import { CONN_COLUMNS, connOfRow } from './conn-columns.js';
 
 const CONN_SELECT = CONN_COLUMNS.join(', ');
-
-/** Without a limit a query returns at most this many records (a client asking for a week of flows gets a page). */
-export const DEFAULT_LIMIT = 10_000;
-/** No query returns more, whatever it asks: the reply must fit the agent's memory and a frame. */
-export const MAX_LIMIT = 100_000;
 
 interface Columns {
   table: string;
@@ -47,9 +42,10 @@ function alertOf(row: AlertRow): AlertLike {
   return alert;
 }
 
-export function limitOf(q: HistoryQuery): number {
-  if (q.limit === undefined || !Number.isFinite(q.limit) || q.limit < 0) return DEFAULT_LIMIT;
-  return Math.min(Math.floor(q.limit), MAX_LIMIT);
+/** The query's limit within QUERY_LIMITS; without one, `fallback` (a client asking for a week of flows gets a page). */
+export function limitOf(q: Pick<HistoryQuery, 'limit'>, fallback: number = QUERY_LIMITS.default): number {
+  if (q.limit === undefined || !Number.isFinite(q.limit) || q.limit < 0) return fallback;
+  return Math.min(Math.floor(q.limit), QUERY_LIMITS.max);
 }
 
 /** A statement per filter combination, prepared on first use (at most 8 per table). */
@@ -84,7 +80,7 @@ export class RecordQueries {
   topTalkers(q: TalkersQuery): HostTotal[] {
     const sql = 'SELECT host, sum(bytes) AS bytes, sum(packets) AS packets FROM talkers_1m WHERE ts >= ? AND ts < ? GROUP BY host ORDER BY bytes DESC, host LIMIT ?';
     const since = Math.floor(q.since / 60) * 60;
-    return this.statement(`talkers`, sql).all(since, q.until, q.limit === undefined ? 10 : limitOf(q)) as HostTotal[];
+    return this.statement(`talkers`, sql).all(since, q.until, limitOf(q, QUERY_LIMITS.talkersDefault)) as HostTotal[];
   }
 
   /** Rows of `c` matching `q`, newest first: the `record` JSON parsed, or `columns` read by `decode`. */

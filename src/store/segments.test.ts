@@ -11,7 +11,7 @@ import { HistoryStore } from './history-store.js';
 import { BlobReader, BlobWriter } from './segment-codec.js';
 import { SEGMENT_ROWS } from './segment-write.js';
 import { connRecord, dnsRecord, tempDir } from './store-fixtures.test-util.js';
-import { DATABASE_FILE, type HistoryQuery } from './types.js';
+import { DATABASE_FILE, type HistoryQuery, QUERY_LIMITS } from './types.js';
 
 const T0 = 1_699_999_200;
 const json = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
@@ -30,7 +30,7 @@ function expected<T extends ConnRecord | DnsRecord>(appended: T[], q: HistoryQue
     .filter(({ r }) => q.port === undefined || r['id.orig_p'] === q.port || r['id.resp_p'] === q.port)
     .filter(({ r }) => q.proto === undefined || r.proto === q.proto)
     .sort((a, b) => b.r.ts - a.r.ts || b.order - a.order);
-  return hits.slice(0, q.limit ?? 10_000).map(({ r }) => json(r));
+  return hits.slice(0, q.limit ?? QUERY_LIMITS.default).map(({ r }) => json(r));
 }
 
 test('segment queries equal a scan of the records: filters, limits, equal times, many flushes', (t) => {

@@ -4,6 +4,7 @@
  * only: it must stay cloneable, and never carry a function or a class instance.
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { IdSeed } from '../analyze/flows/uid.js';
 import type { HistoryStore } from './history-store.js';
 import type { WriteBatch } from './write-buffer.js';
 import type { HistoryStoreOptions } from './types.js';
@@ -41,6 +42,8 @@ export interface WorkerInit {
   state: SharedArrayBuffer;
   /** Where the worker leaves the error when it cannot open the store (read synchronously). */
   openPort: MessagePort;
+  /** The agent's id seed: the uids this thread makes for flow rows are those the agent's thread would make. */
+  idSeed: IdSeed;
 }
 
 export const STATE = { starting: 0, open: 1, failed: 2, closed: 3 } as const;

@@ -6,11 +6,13 @@
  * a failed write: the batch is reported lost (the agent counts it) and the next one is tried.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { setIdSeed } from '../analyze/flows/uid.js';
 import type { HistoryStore } from './history-store.js';
 import { type CallMessage, faultOf, type FromWorker, STATE, type ToWorker, type WorkerInit } from './store-protocol.js';
 import { batchRecords } from './write-buffer.js';
 
 const init = workerData as WorkerInit;
+setIdSeed(init.idSeed);
 const state = new Int32Array(init.state);
 const signal = (value: number) => {
   Atomics.store(state, 0, value);

@@ -6,7 +6,16 @@
 /** The database's file name in the data directory (beside it SQLite keeps -wal and -shm). */
 export const DATABASE_FILE = 'history.sqlite';
 
-export type Resolution = '1s' | '1m' | '1h';
+/** The steps a series is kept at. */
+export const RESOLUTIONS = ['1s', '1m', '1h'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
+
+/**
+ * Rows a history query returns: by default, at most (whatever it asks: the reply must fit the agent's memory
+ * and a frame), and talkers by default (the hosts a person looks at first). The protocol states these limits
+ * (src/serve/protocol) and the store enforces them for every caller: one definition, here, below both.
+ */
+export const QUERY_LIMITS = { default: 1000, max: 10_000, talkersDefault: 10 } as const;
 
 /** Filters shared by the history queries. Times are seconds since the epoch: since ≤ ts < until. */
 export interface HistoryQuery {

@@ -10,6 +10,7 @@
  */
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { idSeed } from '../analyze/flows/uid.js';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
 import {
   type CallArgs, type CallMessage, type CallName, type CallResult, errorOf, type FromWorker, STATE, type StoreFault, type ToWorker,
@@ -124,7 +125,7 @@ export class WorkerHistoryStore<Alert extends StorableAlert = AlertLike> extends
   static open<Alert extends StorableAlert = AlertLike>(dir: string, options: WorkerStoreOptions = {}, log?: StoreLog): WorkerHistoryStore<Alert> {
     const state = new Int32Array(new SharedArrayBuffer(4));
     const { port1, port2 } = new MessageChannel();
-    const init: WorkerInit = { dir, options, state: state.buffer as SharedArrayBuffer, openPort: port2 };
+    const init: WorkerInit = { dir, options, state: state.buffer as SharedArrayBuffer, openPort: port2, idSeed: idSeed() };
     const worker = new Worker(WORKER_URL, { workerData: init, transferList: [port2], resourceLimits: WORKER_LIMITS });
     Atomics.wait(state, 0, STATE.starting, OPEN_TIMEOUT_MS);
     if (Atomics.load(state, 0) === STATE.open) {

@@ -1,5 +1,6 @@
 /** Runs the `loopy` CLI as a user would: a child process, real files, real pipes. */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { once } from 'node:events';
 import { nodeScript } from '../ui/launch/node-script.js';
 
 /** The command that starts the CLI: dist/cli/main.js after `npm run build`, or the .ts source under tsx. */
@@ -17,4 +18,22 @@ export function runCli(args: string[], options: { input?: Buffer; timeoutMs?: nu
     timeout: options.timeoutMs ?? 60_000,
     maxBuffer: 256 * 1024 * 1024,
   });
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a child process, without blocking this one (servers in the test process keep answering). */
+export async function runCliAsync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const [cmd, ...pre] = cliCommand();
+  const child = spawn(cmd!, [...pre, ...args], { env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { code, stdout, stderr };
 }

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { META_CAPLEN, META_IFACE, META_OFFSET, META_STRIDE, META_WIRELEN } from '../capture/batch.js';
 import { parseHex } from '../decode/protocols/test-helpers.js';
-import { ACK, PSH, SYN, arp, batchOf, dnsMessage, icmpEcho, tcp4, udp4 } from './frames.js';
+import { ACK, PSH, SYN, arp, batchOf, dnsMessage, icmpEcho, icmpPortUnreachable, tcp4, udp4 } from './frames.js';
 
 test('udp4() with a payload count: zero bytes after the header', () => {
   // tshark: "192.168.10.5 → 198.51.100.7 ... Src Port: 40000, Dst Port: 53", UDP "Length: 20",
@@ -97,4 +97,16 @@ test('batchOf() lays the frames end to end with their lengths and times', () => 
   const m = (i: number, field: number) => batch.meta[i * META_STRIDE + field];
   assert.deepEqual([m(0, META_OFFSET), m(0, META_CAPLEN), m(0, META_WIRELEN), m(0, META_IFACE)], [0, a.length, a.length, 0]);
   assert.deepEqual([m(1, META_OFFSET), m(1, META_CAPLEN), m(1, META_WIRELEN), m(1, META_IFACE)], [a.length, b.length, b.length, 0]);
+});
+
+test('icmpPortUnreachable() quotes the offending IPv4 header and 8 bytes', () => {
+  // tshark: "10.0.0.9 → 10.0.0.66 ICMP 70 Destination unreachable (Port unreachable)", "Header Checksum:
+  // 0x267b [correct]", ICMP "Checksum: 0x60a7 [correct]"; the quoted header "0x2683 [correct]", UDP 40000 → 9.
+  const dump = `
+    0000  02 00 00 00 00 02 02 00 00 00 00 01 08 00 45 00
+    0010  00 38 00 00 40 00 40 01 26 7b 0a 00 00 09 0a 00
+    0020  00 42 03 03 60 a7 00 00 00 00 45 00 00 20 00 00
+    0030  40 00 40 11 26 83 0a 00 00 42 0a 00 00 09 9c 40
+    0040  00 09 00 0c 00 00`;
+  assert.deepEqual(icmpPortUnreachable('10.0.0.9', '10.0.0.66', udp4('10.0.0.66', '10.0.0.9', 40000, 9, 4)), parseHex(dump));
 });

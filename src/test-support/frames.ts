@@ -137,6 +137,23 @@ export function icmpEcho(src: string, dst: string, type: 0 | 8, id: number, seq:
 }
 
 /**
+ * Ethernet/IPv4/ICMP destination unreachable (type 3, code 3: port unreachable) quoting `quoted`, an
+ * Ethernet/IPv4 frame from this file: its IP header and the first 8 bytes after it (RFC 792); checksum filled.
+ */
+export function icmpPortUnreachable(src: string, dst: string, quoted: Buffer): Buffer {
+  const quote = quoted.subarray(ETH_HEADER, ETH_HEADER + IPV4_HEADER + 8);
+  const buf = ipv4Frame(src, dst, IPPROTO_ICMP, 8 + quote.length);
+  const l4 = ETH_HEADER + IPV4_HEADER;
+  buf[l4] = 3; // type 3: destination unreachable
+  buf[l4 + 1] = 3; // code 3: port unreachable
+  buf.writeUInt16BE(0, l4 + 2); // checksum: zero while summing, filled below
+  buf.writeUInt32BE(0, l4 + 4); // unused
+  quote.copy(buf, l4 + 8); // the offending packet's IP header and first 8 bytes
+  buf.writeUInt16BE(internetChecksum(buf, l4, buf.length), l4 + 2);
+  return buf;
+}
+
+/**
  * ARP over Ethernet (42 bytes). A request (opcode 1) goes to broadcast, a reply (2) to the target's MAC; the
  * Ethernet source is the sender's MAC (not the IPv4 frames' fixed MACs: ARP tests are about who claims what).
  */

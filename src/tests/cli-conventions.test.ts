@@ -25,7 +25,7 @@ test('wrong usage in every command is one loopy: line and exit status 2, nothing
   const mistakes = [
     ['read', '--bogus'],
     ['read', 'x.pcap', '-c'],
-    ['read', 'a.pcap', 'b.pcap'],
+    ['read', 'a.pcap', '-f', 'udp', 'tcp'],
     ['agent', '--bogus'],
     ['agent', '-i'],
     ['ui', '--bogus'],
@@ -36,6 +36,11 @@ test('wrong usage in every command is one loopy: line and exit status 2, nothing
     ['watch'],
     ['bridge', '--bogus'],
     ['list-interfaces', '--bogus'],
+    ['hub-sites', '--bogus'],
+    ['hub-sites', 'nats://127.0.0.1:4222'],
+    ['hub-sites', 'nats://127.0.0.1:4222', 'site.a'],
+    ['hub-sites', 'nats://127.0.0.1:4222/web1', 'site-a'],
+    ['hub-sites', 'tls://127.0.0.1:7441', 'site-a'],
     ['--bogus'],
     ['bogus'],
   ];

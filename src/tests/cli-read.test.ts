@@ -42,7 +42,7 @@ test('read prints a summary that fits 80 columns', () => {
 });
 
 test('read --json writes NDJSON with type first and a summary last; stdin gives the same', () => {
-  const r = runCli(['read', file, '--json']);
+  const r = runCli(['read', file, '--json', '--seed', '1']);
   assert.equal(r.status, 0, r.stderr);
   const records = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.ok(records.every((rec) => Object.keys(rec)[0] === 'type'));
@@ -50,10 +50,10 @@ test('read --json writes NDJSON with type first and a summary last; stdin gives 
   assert.equal(summary.type, 'summary');
   assert.equal(summary.packets, truth.packets);
   assert.equal(records.filter((rec) => rec.type === 'dns').length, truth.dns.queries);
-  const fromStdin = runCli(['read', '-', '--json'], { input: readFileSync(file) });
+  const fromStdin = runCli(['read', '-', '--json', '--seed', '1'], { input: readFileSync(file) });
   assert.equal(fromStdin.status, 0, fromStdin.stderr);
   assert.equal(fromStdin.stdout, r.stdout);
-  const tcpdumpStyle = runCli(['read', '-r', '-', '--json'], { input: readFileSync(file) });
+  const tcpdumpStyle = runCli(['read', '-r', '-', '--json', '--seed', '1'], { input: readFileSync(file) });
   assert.equal(tcpdumpStyle.stdout, r.stdout);
   const none = runCli(['read']);
   assert.equal(none.status, 2);
@@ -100,6 +100,41 @@ test('read -f keeps only the packets the filter matches', { skip: addonProblem &
   assert.match(bad.stderr, /-f 'udp and and'/);
 });
 
+test('a filter in trailing words, as tcpdump takes it, is -f: after FILE or after -r FILE; not both ways at once', { skip: addonProblem && !process.env.CI ? `capture addon: ${addonProblem}` : false }, () => {
+  const withF = runCli(['read', file, '--json', '--seed', '1', '-f', 'udp port 53']);
+  assert.equal(withF.status, 0, withF.stderr);
+  for (const args of [['read', file, 'udp', 'port', '53'], ['read', '-r', file, 'udp', 'port', '53'], ['read', file, 'udp port 53']]) {
+    const r = runCli([...args, '--json', '--seed', '1']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, withF.stdout, args.join(' '));
+  }
+  const notAFilter = runCli(['read', file, 'other.pcap']);
+  assert.equal(notAFilter.status, 2);
+  assert.match(notAFilter.stderr, /^loopy: [^\n]*'other\.pcap'[^\n]*syntax error\n$/);
+  const both = runCli(['read', file, '-f', 'udp', 'tcp']);
+  assert.equal(both.status, 2);
+  assert.equal(both.stderr, "loopy: give the filter once: -f 'udp' or the trailing words 'tcp', not both\n");
+});
+
+test('read -w FILE writes the packets kept (after the filter and -c), a pcap tcpdump reads; read back, the same records', { skip: addonProblem && !process.env.CI ? `capture addon: ${addonProblem}` : false }, () => {
+  const out = join(dir, 'kept.pcap');
+  const r = runCli(['read', file, '-c', '25', '-w', out, '--json', '--seed', '1', 'udp']);
+  assert.equal(r.status, 0, r.stderr);
+  const again = runCli(['read', out, '--json', '--seed', '1']);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stdout, r.stdout);
+  assert.equal(records(again.stdout).at(-1)!.packets, 25);
+  // Where tcpdump is installed: it reads the file, and finds in it what tcpdump -c 25 udp keeps of the original.
+  const tcpdump = (args: string[]) => spawnSync('tcpdump', ['-nn', '-r', ...args], { encoding: 'utf8' });
+  if (tcpdump([out]).error === undefined) {
+    assert.equal(tcpdump([out]).stdout.trimEnd().split('\n').length, 25);
+    assert.equal(tcpdump([out]).stdout, tcpdump([file, '-c', '25', 'udp']).stdout);
+  }
+  const unwritable = runCli(['read', file, '-w', join(dir, 'no-such-dir', 'x.pcap')]);
+  assert.equal(unwritable.status, 1);
+  assert.match(unwritable.stderr, /^loopy: -w \S+x\.pcap: cannot write it \(ENOENT\)[^\n]*\n$/);
+});
+
 test('read --max-flows past the flow table bound is wrong usage, said in one line', () => {
   const r = runCli(['read', file, '--max-flows', '5000000']);
   assert.equal(r.status, 2);
@@ -116,12 +151,12 @@ test('read --json | head: the reader going away ends loopy quietly with status 0
 test('read -c 10 stops after ten packets: the records of a file holding only those, summary included', () => {
   const first10 = join(dir, 'first10.pcap');
   writeFileSync(first10, firstPackets(readFileSync(file), 10));
-  const r = runCli(['read', file, '-c', '10', '--json']);
+  const r = runCli(['read', file, '-c', '10', '--json', '--seed', '1']);
   assert.equal(r.status, 0, r.stderr);
   const summary = records(r.stdout).at(-1)!;
   assert.equal(summary.type, 'summary');
   assert.equal(summary.packets, 10);
-  assert.equal(r.stdout, runCli(['read', first10, '--json']).stdout);
+  assert.equal(r.stdout, runCli(['read', first10, '--json', '--seed', '1']).stdout);
   const human = runCli(['read', file, '--count', '10']);
   assert.equal(human.status, 0, human.stderr);
   assert.match(human.stdout, /^ {2}10 packets, /m);

@@ -45,7 +45,7 @@ test('generated traffic: packets, flows, TCP states, DNS, TLS and HTTP equal the
   assert.equal(tcp.reduce((n, c) => n + c.orig_bytes, 0), truth.tcp.origBytes);
   assert.equal(tcp.reduce((n, c) => n + c.resp_bytes, 0), truth.tcp.respBytes);
   assert.ok(tcp.every((c) => c.vlan === 7 && c.community_id.startsWith('1:')));
-  assert.deepEqual(count(tcp, (c) => c.service), truth.tcp.services === undefined ? {} : pick(truth.tcp.services, ['ssl', 'http']));
+  assert.deepEqual(count(tcp, (c) => c.service), truth.tcp.services === undefined ? {} : pick(truth.tcp.services, ['ssl', 'http', 'ssh']));
   assert.equal(conns.filter((c) => c.proto === 'udp').length, truth.udp.flows);
 
   const dns = records.filter((r): r is DnsRecord => r.type === 'dns');

@@ -60,3 +60,17 @@ test('store: an alert acknowledged by another UI (the agent re-sends it with ack
   assert.equal(s.alerts.length, 1);
   assert.equal(a.calls.length, 0, 'nothing was asked of the agent: this UI acknowledged nothing');
 });
+
+test('store: an agent added later (one appearing on a hub) is published at once, its events collected, unsubscribed on close', () => {
+  const a = new FakeAgentClient('a');
+  const store = new AgentStore([a], ['flows']);
+  const published: string[][] = [];
+  store.onSnapshot((s) => published.push(s.agents.map((x) => x.target)));
+  const b = new FakeAgentClient('b');
+  store.add(b);
+  assert.deepEqual(published, [['a', 'b']]);
+  b.emit(flow(CONN_TLS));
+  assert.deepEqual(store.flush().agents[1].flows.map((f) => f.uid), [CONN_TLS.uid]);
+  store.close();
+  assert.equal(b.subscriptionCount(), 0);
+});

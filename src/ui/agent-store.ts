@@ -104,33 +104,43 @@ class AgentCollector {
 
 export class AgentStore {
   private readonly collectors: AgentCollector[];
+  private current: UiSnapshot = { version: 0, agents: [] };
   private readonly unsubscribes: Array<() => void> = [];
   private readonly listeners = new Set<(s: UiSnapshot) => void>();
   private readonly statsListeners = new Set<() => void>();
-  private current: UiSnapshot;
   private version = 0;
 
-  constructor(clients: readonly AgentClient[], topics: readonly Topic[]) {
-    this.collectors = clients.map((c) => new AgentCollector(c));
-    for (const col of this.collectors) {
+  constructor(clients: readonly AgentClient[], private readonly topics: readonly Topic[]) {
+    this.collectors = [];
+    for (const c of clients) this.watch(c);
+    this.current = this.build();
+  }
+
+  /** An agent found after the start (one appearing on a hub): shown from now on. */
+  add(client: AgentClient): void {
+    this.watch(client);
+    this.flush();
+  }
+
+  private watch(client: AgentClient): void {
+    const col = new AgentCollector(client);
+    this.collectors.push(col);
+    this.unsubscribes.push(
+      client.onStateChange((state) => {
+        col.state = state;
+        col.dirty = true;
+        // A connection coming or going is news worth showing now, not at the next tick.
+        this.flush();
+      }),
+    );
+    if (this.topics.length > 0) {
       this.unsubscribes.push(
-        col.client.onStateChange((state) => {
-          col.state = state;
-          col.dirty = true;
-          // A connection coming or going is news worth showing now, not at the next tick.
-          this.flush();
+        client.subscribe([...this.topics], (e) => {
+          col.take(e);
+          if (e.topic === 'stats') for (const l of this.statsListeners) l();
         }),
       );
-      if (topics.length > 0) {
-        this.unsubscribes.push(
-          col.client.subscribe([...topics], (e) => {
-            col.take(e);
-            if (e.topic === 'stats') for (const l of this.statsListeners) l();
-          }),
-        );
-      }
     }
-    this.current = this.build();
   }
 
   snapshot(): UiSnapshot {

@@ -11,8 +11,12 @@ import { detectTheme, type Theme } from './theme.js';
 import { checkViews, type ViewDefinition } from './view-registry.js';
 import { VIEWS } from './views/index.js';
 
+/** Agents found while the UI runs (those appearing on a hub): each one given to `add`; the result stops it. */
+export type AgentSource = (add: (client: AgentClient) => void) => () => void;
+
 export interface RunUiOptions {
   clients: readonly AgentClient[];
+  sources?: readonly AgentSource[];
   stdin: NodeJS.ReadStream;
   stdout: NodeJS.WriteStream;
   stderr?: NodeJS.WriteStream;
@@ -35,6 +39,8 @@ export const realEvery = (ms: number, tick: () => void): (() => void) => {
 export async function runUi(options: RunUiOptions): Promise<void> {
   const { views, topics } = checkViews(options.views ?? VIEWS);
   const store = new AgentStore(options.clients, topics);
+  const found: AgentClient[] = [];
+  const stopSources = (options.sources ?? []).map((source) => source((client) => (found.push(client), store.add(client))));
   const theme = options.theme ?? detectTheme(options.env ?? process.env, options.stdout);
   const alt = options.alternateScreen ?? options.stdout.isTTY === true;
   // The alternate screen keeps the user's shell scrollback intact and gives Ink a clean page to redraw in place.
@@ -52,8 +58,9 @@ export async function runUi(options: RunUiOptions): Promise<void> {
   try {
     await app.waitUntilExit();
   } finally {
+    for (const stop of stopSources) stop();
     store.close();
-    for (const c of options.clients) c.close();
+    for (const c of [...options.clients, ...found]) c.close();
     if (alt) options.stdout.write('\x1b[?1049l');
   }
 }

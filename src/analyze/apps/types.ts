@@ -59,10 +59,21 @@ export interface AppAnalyzer {
    * Comes for a released flow too.
    */
   onFlowEnd(flowId: number): void;
+  /**
+   * What the analyzer learned of a live flow that no record says (SSH: its logins' outcome, inferred from
+   * encrypted sizes), for detection at the flow's end; called before onFlowEnd. Optional.
+   */
+  factsOf?(flowId: number): AppFlowFacts | undefined;
   /** Capture time moved on: expire pending state (e.g. DNS queries with no answer). */
   advance(now: number): void;
   /** End of input, after every flow's onFlowEnd: report everything still pending. */
   finish(): void;
+}
+
+/** A flow's facts from its analyzer (see AppAnalyzer.factsOf); each analyzer exports its own shape and guard. */
+export interface AppFlowFacts {
+  /** The service of the analyzer that made them (conn.service). */
+  readonly service: string;
 }
 
 export interface AppRegistration {

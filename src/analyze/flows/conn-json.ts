@@ -1,7 +1,9 @@
 import type { ConnId, ConnRecord, ProcessRecord } from '../records.js';
-import { CONN_NUMBERS, connKeyTexts, connProtoName, type ConnView } from './conn-record.js';
+import { CONN_NUMBERS, connProtoName, formatAddress, type ConnView } from './conn-record.js';
+import { uidFor } from './uid.js';
+import { communityIdOfKey } from './community-id.js';
 import type { FlowOwners } from './flow-owners.js';
-import { bytesOf, MAX_NUMBER_TEXT, putAscii, putBytes, putJsonString, putNumber } from './json-bytes.js';
+import { bytesOf, MAX_NUMBER_TEXT, putAscii, putBytes, putIPv4, putJsonString, putNumber } from './json-bytes.js';
 
 /**
  * A conn record as JSON, written by hand because it is the most frequent record: about twice as fast as
@@ -141,6 +143,11 @@ export function connViewJsonRoom(history: string, service: string | undefined, o
   return CONN_FIXED_ROOM + 18 + 2 * 39 + 4 + 30 + 6 + history.length + (service === undefined ? 0 : 6 * service.length + 2) + ownersRoom(owners);
 }
 
+/** viewWords[at..at+3] as text: IPv4 digit by digit (no string), IPv6 through its text. */
+function putAddress(buf: Buffer, pos: number, v6: boolean, at: number): number {
+  return v6 ? putAscii(buf, pos, formatAddress(6, viewWords.subarray(at, at + 4))) : putIPv4(buf, pos, viewWords[at]);
+}
+
 /**
  * writeConnJson's bytes for a flow read straight from the flow table: the same line as for `view.record()`,
  * without making the record object (`loopy read --json` writes a million of them).
@@ -149,18 +156,18 @@ export function writeConnViewJson(buf: Buffer, pos: number, c: ConnView, history
   c.numbers(viewNumbers);
   c.addresses(viewWords, 0);
   const proto = c.proto;
+  const v6 = c.version === 6;
   const origPort = c.origPort;
   const respPort = c.respPort;
-  const texts = connKeyTexts(proto, c.version, viewWords, 0, origPort, respPort, c.serial);
   const n = viewNumbers;
   pos = putNumber(buf, putBytes(buf, pos, K_TS), c.ts);
-  pos = putAscii(buf, putBytes(buf, pos, K_UID), texts.uid);
-  pos = putAscii(buf, putBytes(buf, pos, K_ORIG_H), texts.origHost);
+  pos = putAscii(buf, putBytes(buf, pos, K_UID), uidFor(c.serial));
+  pos = putAddress(buf, putBytes(buf, pos, K_ORIG_H), v6, 0);
   pos = putNumber(buf, putBytes(buf, pos, K_ORIG_P), origPort);
-  pos = putAscii(buf, putBytes(buf, pos, K_RESP_H), texts.respHost);
+  pos = putAddress(buf, putBytes(buf, pos, K_RESP_H), v6, 4);
   pos = putNumber(buf, putBytes(buf, pos, K_RESP_P), respPort);
   pos = putAscii(buf, putBytes(buf, pos, K_PROTO), connProtoName(proto));
-  pos = putAscii(buf, putBytes(buf, pos, K_COMMUNITY), texts.communityId);
+  pos = putAscii(buf, putBytes(buf, pos, K_COMMUNITY), communityIdOfKey(proto, v6, viewWords, 0, 4, origPort, respPort));
   pos = putNumber(buf, putBytes(buf, pos, K_DURATION), n[0]);
   pos = putNumber(buf, putBytes(buf, pos, K_ORIG_BYTES), n[1]);
   pos = putNumber(buf, putBytes(buf, pos, K_RESP_BYTES), n[2]);

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, Packet, TCP_ACK, TCP_SYN } from '../../decode/packet.js';
 import type { ConnRecord } from '../records.js';
 import { communityId } from './community-id.js';
-import { connIdOf, connRecordOf, flowEndpoints, uidFor } from './conn-record.js';
+import { connIdOf, connRecordOf, flowEndpoints } from './conn-record.js';
+import { uidFor } from './uid.js';
 import { Connections, DEFAULT_TIMEOUTS, updatedFlow } from './connections.js';
 
 function harness() {
@@ -54,31 +55,6 @@ test('ICMP echo: type and counterpart as ports, the Community ID spec value, no 
   assert.deepEqual([r['id.orig_h'], r['id.orig_p'], r['id.resp_h'], r['id.resp_p'], r.proto, r.conn_state], ['192.168.0.89', 8, '192.168.0.1', 0, 'icmp', 'OTH']);
   assert.equal(r.community_id, '1:X0snYXpgwiv9TZtqg64sgzUn6Dk=');
   assert.ok(!('vlan' in r) && !('inner_vlan' in r) && !('rtt' in r));
-});
-
-test('uidFor gives the same uids as the plain one-character-at-a-time version', () => {
-  const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  const mix32 = (x: number) => {
-    x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-    x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
-    return (x ^ (x >>> 16)) >>> 0;
-  };
-  const plain = (serial: number, seed = 0x9e3779b9) => {
-    let a = mix32((serial >>> 0) ^ seed);
-    let b = mix32(((serial / 4294967296) >>> 0) ^ a ^ 0x85ebca6b);
-    let out = 'C';
-    for (let i = 0; i < 17; i++) {
-      out += BASE62[(a >>> 0) % 62];
-      a = Math.floor((a >>> 0) / 62) + (b & 0x3f) * 69273666;
-      b = mix32(b + i);
-    }
-    return out;
-  };
-  for (const serial of [1, 2, 62, 1000, 2 ** 32 + 5, 2 ** 40]) {
-    assert.equal(uidFor(serial), plain(serial));
-    assert.equal(uidFor(serial, 7), plain(serial, 7));
-  }
-  assert.match(uidFor(3), /^C[0-9A-Za-z]{17}$/);
 });
 
 test('a UDP flow keeps its originator when the answer comes first from the smaller address', () => {

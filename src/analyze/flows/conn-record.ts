@@ -5,29 +5,7 @@ import { communityIdOfKey } from './community-id.js';
 import type { Connections } from './connections.js';
 import type { FlowOwnerLookup, FlowOwners } from './flow-owners.js';
 import { datagramConnState, tcpConnState } from './tcp-state.js';
-
-const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const BASE62_CODES = Array.from(BASE62, (c) => c.charCodeAt(0));
-/** Char codes of a uid being made: one String.fromCharCode call instead of 17 concatenations. */
-const uidCodes: number[] = new Array<number>(18).fill(0x43); // 'C'
-
-/** A Zeek-style connection uid ("C" + 17 base62 characters), derived from the flow's serial number. */
-export function uidFor(serial: number, seed = 0x9e3779b9): string {
-  let a = mix32((serial >>> 0) ^ seed);
-  let b = mix32(((serial / 4294967296) >>> 0) ^ a ^ 0x85ebca6b);
-  for (let i = 0; i < 17; i++) {
-    uidCodes[i + 1] = BASE62_CODES[(a >>> 0) % 62];
-    a = Math.floor((a >>> 0) / 62) + (b & 0x3f) * 69273666;
-    b = mix32(b + i);
-  }
-  return String.fromCharCode.apply(null, uidCodes);
-}
-
-function mix32(x: number): number {
-  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
-  return (x ^ (x >>> 16)) >>> 0;
-}
+import { uidFor } from './uid.js';
 
 /** Endpoint addresses and ports of a flow in originator → responder order. */
 export interface FlowEndpoints {

@@ -267,6 +267,11 @@ export class Connections {
     this.historyLength[flow] = n + 1;
   }
 
+  /** The originator sent a SYN (history 'S'): a TCP connection attempt, whatever came of it. */
+  originatorSentSyn(flow: number): boolean {
+    return (this.letters[flow * 2] & (1 << H_SYN)) !== 0;
+  }
+
   historyOf(flow: number): string {
     const start = flow * HISTORY_MAX;
     let out = '';
@@ -321,7 +326,25 @@ export class Connections {
 
   /** Ends every live flow (end of input). */
   finishAll(): void {
-    for (let flow = 0; flow < this.table.extent; flow++) if (this.table.isLive(flow)) this.end(flow, 'finish');
+    while (!this.finishSome(Number.MAX_SAFE_INTEGER));
+  }
+
+  /** Where finishSome goes on from. */
+  private finishCursor = 0;
+
+  /**
+   * End of input, a part at a time: ends up to `limit` live flows; true once none is left. A caller writing
+   * their records waits for its output between parts, so a table of 262,144 open flows is not written into
+   * memory all at once (100 MB of output buffers at the end of a flood).
+   */
+  finishSome(limit: number): boolean {
+    let ended = 0;
+    for (; this.finishCursor < this.table.extent && ended < limit; this.finishCursor++) {
+      if (!this.table.isLive(this.finishCursor)) continue;
+      this.end(this.finishCursor, 'finish');
+      ended++;
+    }
+    return this.finishCursor >= this.table.extent;
   }
 
   end(flow: number, reason: FlowEndReason): void {

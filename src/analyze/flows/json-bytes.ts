@@ -17,6 +17,17 @@ export function putBytes(buf: Uint8Array, pos: number, bytes: Uint8Array): numbe
   return pos;
 }
 
+/** An IPv4 address held as a 32-bit word, in dotted decimal ("192.0.2.1"), with no string made. Room: 15. */
+export function putIPv4(buf: Uint8Array, pos: number, word: number): number {
+  pos = putInt32(buf, pos, (word >>> 24) & 0xff);
+  buf[pos++] = 0x2e;
+  pos = putInt32(buf, pos, (word >>> 16) & 0xff);
+  buf[pos++] = 0x2e;
+  pos = putInt32(buf, pos, (word >>> 8) & 0xff);
+  buf[pos++] = 0x2e;
+  return putInt32(buf, pos, word & 0xff);
+}
+
 /** The longest text String(x) gives for a number ("-1.2345678901234567e-308" and the like). */
 export const MAX_NUMBER_TEXT = 25;
 

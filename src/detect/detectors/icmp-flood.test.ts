@@ -1,7 +1,7 @@
 /** ICMP flood from hand-built echo requests through the engine's icmp layer observer. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { icmpEcho, type Frame } from '../../test-support/frames.js';
+import { icmpEcho, icmpPortUnreachable, udp4, type Frame } from '../../test-support/frames.js';
 import { runFrames } from '../testing/frames.js';
 
 function pings(src: string, dst: string, t0: number, n: number, gap: number): Frame[] {
@@ -100,4 +100,13 @@ test("a burst over in milliseconds says so, and its real rate (not the window's 
   assert.equal(closed.length, 1);
   const m = /^10\.0\.0\.9 received 1500 ICMP packets from 10\.0\.0\.5 in (\d+) ms \((\d+)\/s\)$/.exec(closed[0].message);
   assert.ok(m && Number(m[1]) === 30 && Math.abs(Number(m[2]) - 50_000) <= 100, closed[0].message);
+});
+
+test('port unreachables answering a host\'s own UDP are backscatter, not a flood on it; forged quotes still count', async () => {
+  const answers = Array.from({ length: 3000 }, (_, i) => ({ ts: 1000 + i * 0.0005, bytes: icmpPortUnreachable('10.0.0.9', '10.0.0.66', udp4('10.0.0.66', '10.0.0.9', 1024 + i, 9, 0)) }));
+  assert.deepEqual((await runFrames(answers, { detectors: { udp_flood: { enabled: false } } })).alerts, []);
+  // The same errors quoting packets the recipient never sent (from a third host): an ICMP error flood.
+  const forged = Array.from({ length: 3000 }, (_, i) => ({ ts: 1000 + i * 0.0005, bytes: icmpPortUnreachable('10.0.0.9', '10.0.0.66', udp4('10.0.0.77', '10.0.0.9', 1024 + i, 9, 0)) }));
+  const { alerts } = await runFrames(forged);
+  assert.deepEqual(alerts.filter((a) => a.state === 'open').map((a) => [a.detector, a.src, a.dst]), [['icmp_flood', '10.0.0.9', '10.0.0.66']]);
 });

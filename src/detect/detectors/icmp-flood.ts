@@ -72,6 +72,31 @@ const ECHO_REPLY = 0;
 const ECHO6_REQUEST = 128;
 const ECHO6_REPLY = 129;
 
+/** ICMP error types: unreachable, source quench, redirect, time exceeded, parameter problem; ICMPv6 1-4. */
+const ICMP_ERRORS = new Uint8Array(256);
+for (const t of [3, 4, 5, 11, 12]) ICMP_ERRORS[t] = 1;
+const ICMP6_ERRORS = new Uint8Array(256);
+for (const t of [1, 2, 3, 4]) ICMP6_ERRORS[t] = 2;
+
+/**
+ * An ICMP error that quotes a packet its recipient sent to its sender (RFC 792/4443: the offending packet's
+ * IP header follows the ICMP header): the receiver of a flood answering port unreachable to each packet, a
+ * router's time-exceeded. That is backscatter about the recipient's own traffic, not a flood on it (a UDP
+ * flood's sender would otherwise get an icmp_flood from its victim's refusals). An error flood that forged
+ * such quotes would pass as backscatter: errors quoting anything else still count.
+ */
+function isErrorAboutOwnPacket(pkt: Packet, v6: boolean): boolean {
+  if ((v6 ? ICMP6_ERRORS : ICMP_ERRORS)[pkt.icmpType] === 0) return false;
+  const q = pkt.payloadOffset;
+  const d = pkt.data;
+  if (!v6) return pkt.payloadLength >= 20 && d[q] >> 4 === 4 && d.readUInt32BE(q + 12) === pkt.dst[0] >>> 0 && d.readUInt32BE(q + 16) === pkt.src[0] >>> 0;
+  if (pkt.payloadLength < 40 || d[q] >> 4 !== 6) return false;
+  for (let i = 0; i < 4; i++) {
+    if (d.readUInt32BE(q + 8 + 4 * i) !== pkt.dst[i] >>> 0 || d.readUInt32BE(q + 24 + 4 * i) !== pkt.src[i] >>> 0) return false;
+  }
+  return true;
+}
+
 class IcmpFloodDetector implements Detector {
   readonly name = 'icmp_flood';
   private readonly targets: TrackedKeys<Target>;
@@ -111,7 +136,7 @@ class IcmpFloodDetector implements Detector {
 
   onIcmp(pkt: Packet): void {
     const v6 = pkt.ipVersion === 6;
-    if (this.isAnswer(pkt, v6)) return;
+    if (this.isAnswer(pkt, v6) || isErrorAboutOwnPacket(pkt, v6)) return;
     const table = v6 ? this.targets6 : this.targets;
     const key = v6 ? v6Hash(pkt.dst) : pkt.dst[0] | 0;
     let t = table.get(key);

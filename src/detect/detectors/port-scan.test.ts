@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DetectionHarness } from '../testing/harness.js';
 import { Outcome, type OutcomeCode } from '../types.js';
+import { icmpPortUnreachable, udp4, type Frame } from '../../test-support/frames.js';
+import { runFrames } from '../testing/frames.js';
 
 const SCANNER = '10.0.0.5';
 const TARGET = '10.0.0.9';
@@ -13,8 +15,9 @@ function scan(h: DetectionHarness, t0: number, from: number, n: number, gap = 0.
   return t0 + n * gap;
 }
 
-test('fires at the 100th distinct port, not before, with the counters, thresholds and ports', () => {
-  const h = new DetectionHarness();
+test('fires at the 100th distinct port within the window, not before, with the counters, thresholds and ports', () => {
+  // The slow rule off (its 20 ports would fire first): the fast rule alone.
+  const h = new DetectionHarness({ detectors: { port_scan: { slowMinPorts: 1000 } } });
   scan(h, 1000, 1, 99);
   assert.equal(h.alerts.length, 0, '99 ports: quiet');
   scan(h, 1001, 100, 1, 0.01, Outcome.HalfOpen);
@@ -27,11 +30,12 @@ test('fires at the 100th distinct port, not before, with the counters, threshold
   assert.equal(a.src, SCANNER);
   assert.equal(a.dst, TARGET);
   assert.equal(a.ts, 1001.001);
-  assert.equal(a.message, `${SCANNER} scanned 100 TCP ports on ${TARGET} in 1 s`);
+  assert.equal(a.message, `${SCANNER} scanned 100 TCP ports on ${TARGET} in 1 s (99.9 ports/s)`);
   assert.equal(a.evidence.counters.distinct_ports, 100);
   assert.equal(a.evidence.counters.refused, 99);
   assert.equal(a.evidence.counters.half_open, 1);
   assert.equal(a.evidence.thresholds.distinct_ports, 100);
+  assert.equal(a.evidence.thresholds.decayed_ports, 1000);
   assert.equal(a.evidence.first_seen, 1000);
   assert.equal(a.evidence.last_seen, 1001.001);
   assert.deepEqual(a.evidence.hosts, [SCANNER, TARGET]);
@@ -74,19 +78,69 @@ test('end of input closes open alerts with their final evidence', () => {
   assert.equal(closed[0].evidence.counters.distinct_ports, 150);
 });
 
-test('probes that carried data, slow probing and two scanners are told apart', () => {
+test('probes that carried data, a trickle of refusals and two small scanners are told apart', () => {
   const h = new DetectionHarness();
   scan(h, 1000, 1, 200, 0.01, Outcome.Ok);
   assert.equal(h.alerts.length, 0, 'real conversations are not probes');
-  scan(h, 2000, 1, 150, 1); // 150 ports at one a second: at most 60 in any 60 s window
-  assert.equal(h.alerts.length, 0, 'slower than the window');
-  scan(h, 5000, 1, 60, 0.01, Outcome.Rejected, '10.0.0.6');
-  scan(h, 5000, 61, 60, 0.01, Outcome.Rejected, '10.0.0.7');
-  assert.equal(h.alerts.length, 0, 'two sources with 60 ports each');
+  // One new refused port every 2 minutes for 2 hours: the decayed count levels off near 3.6.
+  scan(h, 2000, 1, 60, 120);
+  assert.equal(h.alerts.length, 0, 'a trickle never adds up');
+  scan(h, 9500, 1, 12, 0.01, Outcome.Rejected, '10.0.0.6');
+  scan(h, 9500, 13, 12, 0.01, Outcome.Rejected, '10.0.0.7');
+  assert.equal(h.alerts.length, 0, 'two sources with 12 ports each');
+});
+
+test('a slow scan (nmap --scan-delay 500ms over 40 ports) fires at its 20th port, with its real duration and rate', () => {
+  const h = new DetectionHarness();
+  scan(h, 1000, 1, 19, 0.5);
+  assert.equal(h.alerts.length, 0, '19 ports');
+  scan(h, 1009.5, 20, 21, 0.5);
+  assert.equal(h.states('open').length, 1);
+  const a = h.states('open')[0];
+  assert.equal(a.ts, 1009.501, 'the 20th probe crossed it');
+  assert.equal(a.message, `${SCANNER} scanned 20 TCP ports on ${TARGET} in 9.5 s (2.1 ports/s)`);
+  assert.equal(a.evidence.counters.distinct_ports, 20);
+  assert.equal(a.evidence.thresholds.decayed_ports, 20);
+  h.finish();
+  const closed = h.states('closed')[0];
+  assert.equal(closed.evidence.counters.distinct_ports, 40);
+  assert.equal(closed.alert_id, a.alert_id, 'one incident');
+});
+
+test('a scan spread over minutes adds up (decay, not a cliff): 30 ports at one every 10 s', () => {
+  const h = new DetectionHarness();
+  scan(h, 1000, 1, 30, 10);
+  assert.equal(h.states('open').length, 1);
+  const a = h.states('open')[0];
+  // Halved every 300 s: the first 20 ports (190 s) count about 16.5, so it takes a few more.
+  assert.ok(a.evidence.counters.distinct_ports > 20 && a.evidence.counters.distinct_ports < 30, a.message);
+  assert.equal(a.message, `${SCANNER} scanned 26 TCP ports on ${TARGET} in 4 min (6.2 ports/min)`);
+});
+
+test('UDP: a closed port is a refused probe at its ICMP port unreachable; DNS answers to closed sockets are not probes', async () => {
+  const frames: Frame[] = [];
+  for (let i = 0; i < 25; i++) {
+    const probe = udp4(SCANNER, TARGET, 50000, 100 + i, 8);
+    frames.push({ ts: 1000 + i * 0.05, bytes: probe }, { ts: 1000 + i * 0.05 + 0.0002, bytes: icmpPortUnreachable(TARGET, SCANNER, probe) });
+  }
+  // A resolver's late answers to 40 client ports, refused by the client (its sockets had closed).
+  for (let i = 0; i < 40; i++) {
+    const answer = udp4('10.0.0.53', '10.0.0.20', 53, 30000 + i, 40);
+    frames.push({ ts: 1000 + i * 0.05, bytes: answer }, { ts: 1000 + i * 0.05 + 0.0002, bytes: icmpPortUnreachable('10.0.0.20', '10.0.0.53', answer) });
+  }
+  frames.sort((a, b) => a.ts - b.ts);
+  const { alerts } = await runFrames(frames);
+  const open = alerts.filter((a) => a.state === 'open');
+  assert.equal(open.length, 1, JSON.stringify(open.map((a) => a.message)));
+  assert.equal(open[0].src, SCANNER);
+  assert.equal(open[0].dst, TARGET);
+  assert.ok(open[0].ts < 1001, `fired at ${open[0].ts}, at the 20th refusal (not after the 2 s grace)`);
+  assert.equal(open[0].evidence.counters.refused, 20);
+  assert.match(open[0].message, /scanned 20 UDP ports/);
 });
 
 test('UDP scans count; traceroute ports do not', () => {
-  const h = new DetectionHarness();
+  const h = new DetectionHarness({ detectors: { port_scan: { slowMinPorts: 1000 } } });
   for (let i = 0; i < 120; i++) h.attempt({ src: SCANNER, dst: TARGET, dport: 33434 + i, proto: 'udp', outcome: Outcome.Unanswered, start: 1000 + i * 0.01 });
   assert.equal(h.alerts.length, 0, 'ports 33434-33534 ignored, 19 left');
   for (let i = 1; i <= 100; i++) h.attempt({ src: SCANNER, dst: TARGET, dport: i, proto: 'udp', outcome: Outcome.Unanswered, start: 1002 + i * 0.01 });
@@ -97,7 +151,7 @@ test('UDP scans count; traceroute ports do not', () => {
 
 test('suppression from the config, by detector and source, until it expires', () => {
   const h = new DetectionHarness({ suppressions: [{ detector: 'port_scan', src: '10.0.0.0/24', until: 1500 }] });
-  scan(h, 1000, 1, 200);
+  scan(h, 1000, 1, 200, 0.004); // within one second: one signal, then none (no tick to send an update)
   assert.equal(h.alerts.length, 0, 'suppressed');
   assert.equal(h.detection.book.suppressed.get('port_scan'), 1);
   assert.equal(h.detection.suppressions()[0].hits, 1);

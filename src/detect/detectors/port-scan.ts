@@ -1,16 +1,22 @@
 /**
  * Vertical port scan: one source probing many ports of a host. Counts, per source and target, the distinct
  * TCP/UDP ports whose connection attempt was a probe (refused, unanswered, half-open, or connected and
- * dropped without a byte: nmap -sS, -sT and -sU alike) within a sliding window. One incident per source.
+ * dropped without a byte: nmap -sS, -sT and -sU alike). Two rules on the same ports, one incident per source:
+ * - fast: `minPorts` distinct ports within the sliding `window`;
+ * - slow: a decayed count of distinct ports (each new port adds 1, the count halves every `slowHalfLife`
+ *   seconds) reaching `slowMinPorts`: 20 ports at one every 500 ms fire at the 20th, a scan spread over many
+ *   minutes still adds up, and a few refused ports now and then never do.
+ * A UDP probe to a closed port is known at once from the ICMP port unreachable that quotes it (not after the
+ * unanswered-datagram grace time). Runs per ICMP packet there: nothing is allocated before a source is admitted.
  */
 import { z } from 'zod';
-import { IPPROTO_TCP, IPPROTO_UDP } from '../../decode/packet.js';
-import { hostText, type HostKey } from '../addresses.js';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, type Packet } from '../../decode/packet.js';
+import { hostKeyOf, hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
-import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
+import { Outcome, type AttemptFacts, type OutcomeCode, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
-import { WindowedSet, formatDuration, secondForSources } from '../windows.js';
+import { WindowedSet, formatDuration, incidentRate, secondForSources } from '../windows.js';
 
 const portRange = z.tuple([z.number().int().min(0).max(65535), z.number().int().min(0).max(65535)]);
 
@@ -19,6 +25,10 @@ const config = detectorConfig({
   window: seconds(60),
   /** Distinct ports probed on one host within the window. nmap's default scan probes 1000. */
   minPorts: count(100),
+  /** Distinct ports whose decayed count fires the slow rule (a careful scanner's --scan-delay). */
+  slowMinPorts: count(20),
+  /** Seconds over which the slow rule's count of ports halves; ports are kept three half-lives. */
+  slowHalfLife: seconds(300),
   /** UDP destination ports left out: traceroute's probes (33434 and up) look like a UDP scan. */
   ignoreUdpPorts: z.array(portRange).default([[33434, 33534]]),
   /** Sources followed at once (bounded memory under spoofed floods; see tracked-keys.ts for who is kept). */
@@ -37,6 +47,9 @@ interface Target {
   key: HostKey;
   /** Ports probed, by the time their probe started. */
   ports: WindowedSet<number>;
+  /** The slow rule's decayed count of distinct ports, as of `scoredAt`. */
+  score: number;
+  scoredAt: number;
 }
 
 interface Source {
@@ -72,41 +85,97 @@ class PortScanDetector implements Detector {
 
   onAttempt(a: AttemptFacts): void {
     if (a.outcome === Outcome.Ok || (a.proto !== IPPROTO_TCP && a.proto !== IPPROTO_UDP)) return;
-    if (a.proto === IPPROTO_UDP && this.ignoredUdp(a.respPort)) return;
-    if (this.ctx.allowed(a.origKey, a.respKey)) return;
-    let src = this.sources.get(a.origKey);
-    if (src === undefined) {
-      if (!this.sources.admit(a.origKey, a.ts)) return;
-      src = this.sources.add(a.origKey, { key: a.origKey, text: hostText(a.origKey), targets: new Map(), moreTargets: 0, last: a.ts, pruned: a.ts, probes: 0, byOutcome: [0, 0, 0, 0, 0, 0], fired: false, changed: false, samples: [] });
+    if (a.proto === IPPROTO_UDP && this.ignoredUdp(a.origPort, a.respPort)) return;
+    this.probe(a.origKey, a.respKey, a.proto === IPPROTO_UDP ? UDP_BIT | a.respPort : a.respPort, a.start, a.ts, a.outcome, a);
+  }
+
+  /**
+   * An ICMP port unreachable quoting a UDP datagram its recipient sent: a refused UDP probe, known now. The
+   * quote must be of a datagram from the ICMP's recipient to its sender (as isErrorAboutOwnPacket in
+   * icmp-flood.ts); IPv4 type 3 code 3, ICMPv6 type 1 code 4.
+   */
+  onIcmp(pkt: Packet): void {
+    const v6 = pkt.transport !== IPPROTO_ICMP;
+    if (v6 ? pkt.icmpType !== 1 || pkt.icmpCode !== 4 : pkt.icmpType !== 3 || pkt.icmpCode !== 3) return;
+    const d = pkt.data;
+    const q = pkt.payloadOffset;
+    let l4: number;
+    if (!v6) {
+      if (pkt.payloadLength < 28 || d[q] >> 4 !== 4 || d[q + 9] !== IPPROTO_UDP) return;
+      if (d.readUInt32BE(q + 12) !== pkt.dst[0] >>> 0 || d.readUInt32BE(q + 16) !== pkt.src[0] >>> 0) return;
+      l4 = q + (d[q] & 15) * 4;
+    } else {
+      if (pkt.payloadLength < 48 || d[q] >> 4 !== 6 || d[q + 6] !== IPPROTO_UDP) return;
+      for (let i = 0; i < 4; i++) if (d.readUInt32BE(q + 8 + 4 * i) !== pkt.dst[i] >>> 0 || d.readUInt32BE(q + 24 + 4 * i) !== pkt.src[i] >>> 0) return;
+      l4 = q + 40;
     }
-    let target = src.targets.get(a.respKey);
+    if (l4 + 4 > q + pkt.payloadLength) return;
+    const sport = d.readUInt16BE(l4);
+    const dport = d.readUInt16BE(l4 + 2);
+    if (this.ignoredUdp(sport, dport)) return;
+    const version = v6 ? 6 : 4;
+    this.probe(hostKeyOf(version, pkt.dst), hostKeyOf(version, pkt.src), UDP_BIT | dport, pkt.ts, pkt.ts, Outcome.Rejected, undefined);
+  }
+
+  private probe(origKey: HostKey, respKey: HostKey, port: number, start: number, ts: number, outcome: OutcomeCode, facts: AttemptFacts | undefined): void {
+    if (this.ctx.allowed(origKey, respKey)) return;
+    let src = this.sources.get(origKey);
+    // A source quiet for a window after its alert: that incident is over (the alert book closes it), and what
+    // comes next is counted afresh, as a new one (its old ports would otherwise be news for a closed alert).
+    if (src !== undefined && src.fired && ts - src.last > this.cfg.window) {
+      this.sources.delete(origKey);
+      src = undefined;
+    }
+    if (src === undefined) {
+      if (!this.sources.admit(origKey, ts)) return;
+      src = this.sources.add(origKey, { key: origKey, text: hostText(origKey), targets: new Map(), moreTargets: 0, last: ts, pruned: ts, probes: 0, byOutcome: [0, 0, 0, 0, 0, 0], fired: false, changed: false, samples: [] });
+    }
+    let target = src.targets.get(respKey);
     if (target === undefined) {
       if (src.targets.size >= this.cfg.maxTargetsPerSource) {
         src.moreTargets++;
         return;
       }
-      target = { key: a.respKey, ports: new WindowedSet(this.sources.items) };
-      src.targets.set(a.respKey, target);
+      target = { key: respKey, ports: new WindowedSet(this.sources.items), score: 0, scoredAt: start };
+      src.targets.set(respKey, target);
     }
-    if (!target.ports.add(a.proto === IPPROTO_UDP ? UDP_BIT | a.respPort : a.respPort, a.start)) return;
-    src.last = a.ts;
+    const fresh = !target.ports.has(port);
+    if (!target.ports.add(port, start)) return;
+    src.last = Math.max(src.last, ts);
+    // A port seen again (the ICMP refusal, then the attempt's own outcome; nmap's retries) is one probe, but
+    // news for an incident (a scan that repeats after its alert closed opens a new one).
+    if (!fresh) {
+      if (src.fired) src.changed = true;
+      return;
+    }
     src.probes++;
-    src.byOutcome[a.outcome]++;
+    src.byOutcome[outcome]++;
+    const when = Math.max(start, target.scoredAt);
+    target.score = target.score * 2 ** ((target.scoredAt - when) / this.cfg.slowHalfLife) + 1;
+    target.scoredAt = when;
     const n = target.ports.size;
-    if (n >= this.cfg.minPorts - MAX_SAMPLES && src.samples.length < MAX_SAMPLES) src.samples.push(FlowSample.ofFacts(a));
+    if (facts !== undefined && src.samples.length < MAX_SAMPLES && (n >= this.cfg.minPorts - MAX_SAMPLES || target.score >= this.cfg.slowMinPorts - MAX_SAMPLES)) src.samples.push(FlowSample.ofFacts(facts));
     if (src.fired) {
       src.changed = true;
+    } else if (Math.round(target.score) >= this.cfg.slowMinPorts) {
+      src.fired = true;
+      this.raise(src, ts);
     } else if (n >= this.cfg.minPorts) {
-      target.ports.prune(a.ts - this.cfg.window);
+      target.ports.prune(ts - this.cfg.window);
       if (target.ports.size >= this.cfg.minPorts) {
         src.fired = true;
-        this.raise(src, a.ts);
+        this.raise(src, ts);
       }
     }
   }
 
+  /** Ports kept per target: the fast window, or three half-lives of the slow count, whichever is longer. */
+  private get horizon(): number {
+    return Math.max(this.cfg.window, 3 * this.cfg.slowHalfLife);
+  }
+
   second(now: number): void {
-    secondForSources(this.sources, now, this.cfg.window, (src, ts) => this.raise(src, ts), (src, since) => {
+    secondForSources(this.sources, now, this.horizon, (src, ts) => this.raise(src, ts), (src, since) => {
       for (const [tkey, target] of src.targets) {
         target.ports.prune(since);
         if (target.ports.size === 0) src.targets.delete(tkey);
@@ -114,8 +183,13 @@ class PortScanDetector implements Detector {
     });
   }
 
-  private ignoredUdp(port: number): boolean {
-    for (const [lo, hi] of this.cfg.ignoreUdpPorts) if (port >= lo && port <= hi) return true;
+  /**
+   * traceroute's ports, and a datagram from a service port (below 1024) to a high port: an answer whose
+   * question was not seen (a DNS or NTP reply to a client whose socket had closed), not a probe.
+   */
+  private ignoredUdp(sport: number, dport: number): boolean {
+    if (sport < 1024 && dport >= 1024) return true;
+    for (const [lo, hi] of this.cfg.ignoreUdpPorts) if (dport >= lo && dport <= hi) return true;
     return false;
   }
 
@@ -123,7 +197,7 @@ class PortScanDetector implements Detector {
     const targets = [...src.targets.values()].sort((a, b) => b.ports.size - a.ports.size);
     if (targets.length === 0) return;
     // Targets over the threshold; after firing, at least the biggest even if the window has thinned it.
-    const over = targets.filter((t) => t.ports.size >= this.cfg.minPorts);
+    const over = targets.filter((t) => t.ports.size >= this.cfg.minPorts || Math.round(t.score) >= this.cfg.slowMinPorts);
     const scanned = over.length ? over : targets.slice(0, 1);
     const top = scanned[0];
     let tcp = 0;
@@ -140,24 +214,32 @@ class PortScanDetector implements Detector {
     const dst = hostText(top.key);
     const o = src.byOutcome;
     const first = top.ports.oldest();
+    const rate = incidentRate(tcp + udp, src.last - first);
     this.ctx.raise({
       key: src.text,
       ts,
       severity: 'medium',
-      message: `${src.text} scanned ${tcp + udp} ${kinds} on ${dst}${more} in ${formatDuration(src.last - first)}`,
+      message: `${src.text} scanned ${tcp + udp} ${kinds} on ${dst}${more}${pace(src.last - first, rate)}`,
       src: src.text,
       dst,
-      counters: { distinct_ports: top.ports.size, hosts_scanned: scanned.length, probes: src.probes, refused: o[Outcome.Rejected], unanswered: o[Outcome.Unanswered], half_open: o[Outcome.HalfOpen], connected_empty: o[Outcome.Empty] },
-      thresholds: { distinct_ports: this.cfg.minPorts },
+      counters: { distinct_ports: top.ports.size, hosts_scanned: scanned.length, probes: src.probes, refused: o[Outcome.Rejected], unanswered: o[Outcome.Unanswered], half_open: o[Outcome.HalfOpen], connected_empty: o[Outcome.Empty], decayed_ports: Math.round(top.score * 10) / 10 },
+      thresholds: { distinct_ports: this.cfg.minPorts, decayed_ports: this.cfg.slowMinPorts },
       hosts: [src.text, ...scanned.map((t) => hostText(t.key))],
       ports: ports.sort((a, b) => a - b).slice(0, 50),
       first_seen: first,
       last_seen: src.last,
-      extra: { window: this.cfg.window, tcp_ports: tcp, udp_ports: udp },
+      extra: { window: this.cfg.window, half_life: this.cfg.slowHalfLife, tcp_ports: tcp, udp_ports: udp, ports_per_second: Math.round(rate * 100) / 100 },
       flows: src.samples.splice(0),
       capture: { pairs: scanned.map((t) => [src.key, t.key] as [HostKey, HostKey]) },
     });
   }
+}
+
+/** " in 9.5 s (2.1 ports/s)", " in 4 min (3.5 ports/min)", " at once" (a burst within a millisecond). */
+function pace(duration: number, perSecond: number): string {
+  if (duration < 0.001) return ' at once';
+  const rate = perSecond >= 1 ? `${Math.round(perSecond * 10) / 10} ports/s` : `${Math.round(perSecond * 600) / 10} ports/min`;
+  return ` in ${formatDuration(duration)} (${rate})`;
 }
 
 export const portScan: DetectorRegistration<Config> = {

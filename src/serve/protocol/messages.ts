@@ -1,27 +1,23 @@
 /**
  * The agent protocol's messages (docs/protocol.md): a zod schema for everything that comes IN (validated at
- * the edge, before any handler sees it) and a TypeScript type for everything that goes OUT. The shapes are
- * the ones src/client/agent-client.ts exposes, so the client library is a thin layer over the wire.
+ * the edge, before any handler sees it), and, in results.ts, a schema for every reply that clients check.
+ * Every transport (unix, TLS, SSH, NATS) carries exactly these methods; src/serve answers them and
+ * src/client asks them, both from here (serve sits below client, so both may import it).
  */
 import { z } from 'zod';
-import type { AlertRecord, ConnRecord, DnsRecord } from '../../analyze/records.js';
+import type { ConnRecord, DnsRecord } from '../../analyze/records.js';
 import type { StatsSecond } from '../../stats/stats-record.js';
-import type { AgentStatus } from '../status.js';
-import type { AlertAck, HostTotal, SeriesPoint } from '../../store/types.js';
+import { QUERY_LIMITS } from '../../store/types.js';
+import { type AgentAlertRecord, RESOLUTIONS, TOPICS, type Topic } from './results.js';
+import { ErrorCode, ProtocolError } from './errors.js';
 
 export const PROTOCOL_VERSIONS = [1] as const;
 /** Longest inbound line, newline excluded. Longer: FRAME_TOO_LARGE and the connection is closed. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
-/** Rows a history query returns at most (and by default). */
-export const MAX_LIMIT = 10_000;
-export const DEFAULT_LIMIT = 1000;
-/** history.talkers without a limit: the hosts a person looks at first. */
-export const DEFAULT_TALKERS_LIMIT = 10;
-
-export const TOPICS = ['stats', 'flows', 'dns', 'alerts'] as const;
-export type Topic = (typeof TOPICS)[number];
-export const RESOLUTIONS = ['1s', '1m', '1h'] as const;
-export type Resolution = (typeof RESOLUTIONS)[number];
+/** Rows a history query returns at most and by default, and talkers by default (the store enforces them). */
+export const MAX_LIMIT = QUERY_LIMITS.max;
+export const DEFAULT_LIMIT = QUERY_LIMITS.default;
+export const DEFAULT_TALKERS_LIMIT = QUERY_LIMITS.talkersDefault;
 
 // ---- inbound: the envelope ----
 
@@ -142,46 +138,32 @@ export const METHOD_PARAMS = {
 export type Method = keyof typeof METHOD_PARAMS;
 export const METHODS = Object.keys(METHOD_PARAMS) as Method[];
 
+/**
+ * A method's name and params checked against METHOD_PARAMS, on every transport: the validated params, or a
+ * ProtocolError (METHOD_NOT_FOUND, INVALID_PARAMS naming the first bad field).
+ */
+export function validateParams(method: string, params: unknown): { method: Method; params: unknown } {
+  if (!Object.hasOwn(METHOD_PARAMS, method)) throw new ProtocolError(ErrorCode.METHOD_NOT_FOUND, `no method ${JSON.stringify(method)}`);
+  const parsed = METHOD_PARAMS[method as Method].safeParse(params ?? {});
+  if (!parsed.success) {
+    const issues = issuesOf(parsed.error.issues);
+    const first = issues[0];
+    throw new ProtocolError(ErrorCode.INVALID_PARAMS, `bad params for ${method}: ${first.path ? `${first.path}: ` : ''}${first.message}`, { issues });
+  }
+  return { method: method as Method, params: parsed.data };
+}
+
+/** Zod's issues as the protocol reports them in `data.issues`: at most ten, each a dotted path and a message. */
+export function issuesOf(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): Array<{ path: string; message: string }> {
+  return issues.slice(0, 10).map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+}
+
 // ---- outbound ----
 
-export interface HelloResult {
-  version: number;
-  name: string;
-  software: string;
-  methods: string[];
-  topics: Topic[];
-  /** The agent's clock (seconds since the epoch) and when it started. */
-  time: number;
-  started: number;
-  /** This session's id (appears in the agent's log). */
-  session: number;
-  /** How this connection was admitted. */
-  auth: 'unix' | 'token';
-  /** What this client may do: viewers read and subscribe; operators also acknowledge and suppress. */
-  role: 'viewer' | 'operator';
-  limits: { max_frame_bytes: number; max_limit: number; queue: number };
-}
-
-/** A point of a stored series and a host's total: the history store's own shapes, sent as they are. */
-export type { AlertAck, HostTotal, SeriesPoint };
-
-/** An alert record as the agent sends it: with its acknowledgement once a client has acknowledged it. */
-export type AgentAlertRecord = AlertRecord & Partial<AlertAck>;
-
-/** The reply of each method. */
-export interface MethodResults {
-  hello: HelloResult;
-  status: AgentStatus;
-  'history.series': SeriesPoint[];
-  'history.flows': ConnRecord[];
-  'history.dns': DnsRecord[];
-  'history.alerts': AgentAlertRecord[];
-  'history.talkers': HostTotal[];
-  subscribe: { topics: Topic[] };
-  unsubscribe: { topics: Topic[] };
-  'alerts.ack': { alert_id: string } & AlertAck;
-  'alerts.suppress': { suppression_id: number };
-}
+export { RESOLUTIONS, TOPICS, type Topic };
+export { checkEventRecord, checkResult, ResultShapeError } from './results.js';
+export type { AgentAlertRecord, HelloResult, MethodResults, Resolution } from './results.js';
+export type { AlertAck, HostTotal, SeriesPoint } from '../../store/types.js';
 
 export type EventParams =
   | { topic: 'stats'; record: StatsSecond; missed: number }

@@ -2,8 +2,8 @@
  * An AgentClient for tests: the test sets the connection state, pushes live events, and scripts the history
  * answers; the fake records what the UI asked (queries, acknowledgements, suppressions).
  */
-import type { AgentClient, AgentHello, ConnectionState, HistoryQuery, HostTotal, LiveEvent, Resolution, SeriesPoint, TalkersQuery, Topic } from '../../client/agent-client.js';
-import type { ConnRecord, DnsRecord, LoopyRecord } from '../../analyze/records.js';
+import type { AgentAlertRecord, AgentClient, AgentHello, ConnectionState, HistoryQuery, HostTotal, LiveEvent, Resolution, SeriesPoint, TalkersQuery, Topic } from '../../client/agent-client.js';
+import type { ConnRecord, DnsRecord } from '../../analyze/records.js';
 import type { AgentStatus } from '../../serve/status.js';
 
 export const FAKE_HELLO: AgentHello = { version: 1, name: 'fake', software: 'loopy test', methods: [], topics: ['stats', 'flows', 'dns', 'alerts'] };
@@ -13,7 +13,7 @@ export class FakeAgentClient implements AgentClient {
   private readonly stateListeners = new Set<(s: ConnectionState) => void>();
   private readonly subscriptions = new Set<{ topics: Topic[]; listener: (e: LiveEvent) => void }>();
   readonly calls: Array<{ method: string; args: unknown }> = [];
-  history: { series: SeriesPoint[]; flows: ConnRecord[]; dns: DnsRecord[]; alerts: LoopyRecord[]; talkers: HostTotal[] } = { series: [], flows: [], dns: [], alerts: [], talkers: [] };
+  history: { series: SeriesPoint[]; flows: ConnRecord[]; dns: DnsRecord[]; alerts: AgentAlertRecord[]; talkers: HostTotal[] } = { series: [], flows: [], dns: [], alerts: [], talkers: [] };
   /** When set, every history query and action rejects with this message. */
   failWith: string | undefined;
   closed = false;
@@ -72,7 +72,7 @@ export class FakeAgentClient implements AgentClient {
     return this.answer('dns', query, this.history.dns.filter((r) => r.ts >= query.since && r.ts < query.until));
   }
 
-  alerts(query: HistoryQuery): Promise<LoopyRecord[]> {
+  alerts(query: HistoryQuery): Promise<AgentAlertRecord[]> {
     return this.answer('alerts', query, this.history.alerts);
   }
 

@@ -1,0 +1,18 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { wireConn, wireSeriesPoint } from '../testing/wire-records.js';
+import { mergeRecords, sumSeries, sumTalkers, talkersPerAgent } from './fleet-merge.js';
+
+test('records of every agent newest first, agent after type, cut to the limit', () => {
+  const merged = mergeRecords({ answers: [{ agent: 'b', result: [wireConn('B2', 20), wireConn('B1', 10)] }, { agent: 'a', result: [wireConn('A1', 15)] }], missing: [] }, 2);
+  assert.deepEqual(merged.map((r) => [r.agent, r.uid]), [['b', 'B2'], ['a', 'A1']]);
+  assert.deepEqual(Object.keys(merged[0]!).slice(0, 3), ['type', 'agent', 'ts']);
+});
+
+test('series summed per time, oldest first; talkers summed per host, biggest first, or kept per agent', () => {
+  const series = sumSeries({ answers: [{ agent: 'a', result: [wireSeriesPoint(60, 2), wireSeriesPoint(120, 1)] }, { agent: 'b', result: [wireSeriesPoint(60, 5)] }], missing: [] });
+  assert.deepEqual(series.map((p) => [p.ts, p.packets]), [[60, 7], [120, 1]]);
+  const talkers = { answers: [{ agent: 'a', result: [{ host: 'x', bytes: 10, packets: 1 }, { host: 'y', bytes: 5, packets: 1 }] }, { agent: 'b', result: [{ host: 'y', bytes: 9, packets: 2 }] }], missing: [] };
+  assert.deepEqual(sumTalkers(talkers, 10), [{ host: 'y', bytes: 14, packets: 3 }, { host: 'x', bytes: 10, packets: 1 }]);
+  assert.deepEqual(talkersPerAgent(talkers, 2).map((t) => `${t.agent} ${t.host}`), ['a x', 'b y']);
+});

@@ -1,0 +1,130 @@
+/**
+ * Every agent on a NATS hub (`nats://HOST:PORT`): which agents there are (discovery, then presence), one
+ * AgentClient per agent on one shared connection, live events of all of them with the agent's name, the
+ * alerts kept since a time (JetStream), and a fleet-wide question: every agent asked in parallel, with
+ * those that did not answer in time named.
+ */
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import {
+  ALERT_STREAM, ALERT_SUBJECTS, type Announcement, type HubAddress, INTEREST_ALL, INTEREST_RENEW_S, ON_INTEREST, agentSubjects, agentToken, parseLiveSubject,
+} from '../../serve/protocol/hub-subjects.js';
+import type { MethodResults, Topic } from '../../serve/protocol/messages.js';
+import type { LiveEvent } from '../agent-client.js';
+import { type HubClientOptions, connectHub, discoverAgents, hubRequest, liveEvent } from './hub-connection.js';
+import { HubAgentClient } from './hub-agent-client.js';
+import { type PresenceChange, PresenceWatcher } from './presence.js';
+
+/** A live event and the agent it came from. */
+export type FleetEvent = LiveEvent & { agent: string };
+
+/** What a fleet-wide question got: each agent's answer, and the agents that gave none (and why). */
+export interface FleetAnswers<R> {
+  answers: Array<{ agent: string; result: R }>;
+  missing: Array<{ agent: string; why: string }>;
+}
+
+export class Fleet {
+  private constructor(
+    readonly target: string,
+    readonly nc: NatsConnection,
+    private readonly o: HubClientOptions & { requestTimeoutMs: number },
+  ) {}
+
+  static async open(target: string, address: HubAddress, o: HubClientOptions & { requestTimeoutMs: number }): Promise<Fleet> {
+    return new Fleet(target, await connectHub(address, o), o);
+  }
+
+  /** The agents on the hub now (each answers the discovery request). */
+  agents(): Promise<Announcement[]> {
+    return discoverAgents(this.nc);
+  }
+
+  /** An AgentClient for one agent, on this fleet's connection (its presence reported by `presence`). */
+  client(agent: string): HubAgentClient {
+    return new HubAgentClient(`${this.target}/${agent}`, agent, Promise.resolve(this.nc), {
+      clientName: this.o.clientName, requestTimeoutMs: this.o.requestTimeoutMs, ownsHub: false, watchPresence: false,
+    });
+  }
+
+  /** Agents appearing and vanishing: those there now first (discovery), then as their heartbeats say. */
+  presence(onChange: (change: PresenceChange) => void): PresenceWatcher {
+    const watcher = new PresenceWatcher(this.nc, undefined, onChange);
+    void this.agents().then((found) => found.forEach((a) => watcher.saw(a)), () => undefined);
+    return watcher;
+  }
+
+  /**
+   * One AgentClient per agent as it appears (`onClient`), on this fleet's connection; each one's connection
+   * state follows the agent's presence (down when it leaves or falls silent, connected again when it returns).
+   * `only`: one agent's. The returned function stops watching; the clients are closed by their user.
+   */
+  clients(onClient: (client: HubAgentClient) => void, only?: string): () => void {
+    const known = new Map<string, HubAgentClient>();
+    const watcher = this.presence((change) => {
+      if (only !== undefined && change.agent !== only) return;
+      let client = known.get(change.agent);
+      if (!client) {
+        if (!change.up) return;
+        client = this.client(change.agent);
+        known.set(change.agent, client);
+        onClient(client);
+      }
+      client.presenceChanged(change);
+    });
+    return () => watcher.close();
+  }
+
+  /** Asks every agent on the hub one method, in parallel, each within the request timeout. */
+  async ask<M extends keyof MethodResults>(method: M, params: object): Promise<FleetAnswers<MethodResults[M]>> {
+    const agents = await this.agents();
+    const settled = await Promise.allSettled(agents.map((a) => hubRequest(this.nc, a.name, method, params, { clientName: this.o.clientName, timeoutMs: this.o.requestTimeoutMs })));
+    const out: FleetAnswers<MethodResults[M]> = { answers: [], missing: [] };
+    settled.forEach((s, i) => {
+      const agent = agents[i]!.name;
+      if (s.status === 'fulfilled') out.answers.push({ agent, result: s.value });
+      else out.missing.push({ agent, why: (s.reason as Error).message });
+    });
+    return out;
+  }
+
+  /** Live events of every agent; flows and DNS are asked for (interest, renewed) while subscribed. */
+  watch(topics: Topic[], listener: (event: FleetEvent) => void): () => void {
+    const subs: Subscription[] = topics.map((topic) =>
+      this.nc.subscribe(agentSubjects('*').live(topic), { callback: (_err, msg) => deliverFleet(msg.subject, msg.string(), listener) }),
+    );
+    const wanted = topics.filter((t) => ON_INTEREST.includes(t));
+    const ask = () => this.nc.publish(INTEREST_ALL, JSON.stringify({ topics: wanted }));
+    let renew: NodeJS.Timeout | undefined;
+    if (wanted.length > 0) {
+      ask();
+      renew = setInterval(ask, INTEREST_RENEW_S * 1000);
+      renew.unref();
+    }
+    return () => {
+      clearInterval(renew);
+      for (const s of subs) s.unsubscribe();
+    };
+  }
+
+  /**
+   * Every alert record the hub kept since `since` (seconds), oldest first, then new ones as they come: one
+   * agent's or all. Acknowledgements come as the alert's record again, with `acknowledged` set.
+   */
+  async alertsSince(since: number, agent: string | undefined, listener: (event: FleetEvent) => void): Promise<() => void> {
+    const subject = agent === undefined ? ALERT_SUBJECTS : agentSubjects(agentToken(agent)).live('alerts');
+    const consumer = await jetstream(this.nc).consumers.get(ALERT_STREAM, { filter_subjects: subject, opt_start_time: new Date(since * 1000).toISOString() });
+    const messages = await consumer.consume({ callback: (msg) => deliverFleet(msg.subject, msg.string(), listener) });
+    return () => void messages.stop();
+  }
+
+  async close(): Promise<void> {
+    await this.nc.close();
+  }
+}
+
+function deliverFleet(subject: string, text: string, listener: (event: FleetEvent) => void): void {
+  const where = parseLiveSubject(subject);
+  const event = where && liveEvent(where.topic, text);
+  if (where && event) listener({ ...event, agent: where.agent });
+}

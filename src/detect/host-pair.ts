@@ -1,0 +1,27 @@
+/**
+ * A directed pair of hosts (sender → receiver, client → server) as the detectors that follow pairs key it:
+ * one text per pair ("10.0.0.5>10.0.0.9"), made where a pair's event leaves the packet loop (a flow's end, a
+ * second's pass), never per packet.
+ */
+import { hostText, type HostKey } from './addresses.js';
+
+export interface HostPair {
+  key: string;
+  src: HostKey;
+  dst: HostKey;
+  srcText: string;
+  dstText: string;
+}
+
+export function pairKey(src: HostKey, dst: HostKey): string {
+  return `${src}>${dst}`;
+}
+
+export function hostPair(src: HostKey, dst: HostKey): HostPair {
+  return { key: pairKey(src, dst), src, dst, srcText: hostText(src), dstText: hostText(dst) };
+}
+
+/** "10.0.0.9:22" or "[2001:db8::1]:22". */
+export function endpointText(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
