@@ -14,7 +14,9 @@
         "src/napi-util.c",
         "src/offline-filter.c",
         "src/peer.c",
-        "src/sock-diag.c"
+        "src/sock-diag.c",
+        "src/socket-owners.c",
+        "src/thread-cpu.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -12,6 +12,8 @@
 #include "offline-filter.h"
 #include "peer.h"
 #include "sock-diag.h"
+#include "socket-owners.h"
+#include "thread-cpu.h"
 
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
@@ -32,6 +34,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"peerCredentials", NULL, loopy_peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
     {"socketDump", NULL, loopy_socket_dump, NULL, NULL, NULL, napi_enumerable, NULL},
     {"socketLookup", NULL, loopy_socket_lookup, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"socketOwners", NULL, loopy_socket_owners, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"threadCpuMs", NULL, loopy_thread_cpu_ms, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -174,6 +174,14 @@ export interface CaptureAddon {
    * then local and remote port as u16 in host order); the records of those found, as socketDump's.
    */
   socketLookup?(family: number, protocol: number, requests: Buffer): Buffer;
+  /**
+   * Which of `pids` (tried in order) hold the socket `inodes`, from /proc/PID/fd (native/src/socket-owners.c):
+   * owners[i] gets the first holder of inodes[i] (entries already set are skipped); stops when all are found
+   * or after `budgetUs` (0: none). Returns the pids gone through; counts += [processes, links] read.
+   */
+  socketOwners?(pids: Int32Array, inodes: Uint32Array, owners: Int32Array, budgetUs: number, counts: Float64Array): number;
+  /** The calling thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID), or undefined when the clock is refused. */
+  threadCpuMs?(): number | undefined;
 }
 
 /** The process at the other end of a unix socket, as the kernel saw it connect. */

@@ -10,15 +10,23 @@ const conn = {
   proto: 'tcp', service: 'ssl', duration: 0.25, orig_bytes: 1200, resp_bytes: 45000, conn_state: 'SF', history: 'ShADadFf',
 };
 
-test('table: chosen columns, numbers right-aligned, IPv6 in brackets', () => {
-  const text = formatTable('flows', [conn, { ...conn, uid: 'C2', conn_state: 'S0', duration: undefined, resp_bytes: 0 }]);
+test('table: chosen columns, numbers right-aligned, IPv6 in brackets, the local processes last', () => {
+  const curl = { pid: 4242, name: 'curl', exe: '/usr/bin/curl', user: 'alice' };
+  const nginx = { pid: 812, name: 'nginx', unit: 'nginx.service' };
+  const text = formatTable('flows', [
+    { ...conn, orig_process: curl, resp_process: nginx },
+    { ...conn, uid: 'C2', conn_state: 'S0', duration: undefined, resp_bytes: 0 },
+    { ...conn, uid: 'C3', resp_process: nginx },
+  ]);
   const lines = text.trimEnd().split('\n');
-  assert.equal(lines.length, 3);
-  assert.match(lines[0]!, /^time\s+proto\s+from\s+to\s+service\s+state\s+duration\s+bytes out\s+bytes in$/);
-  assert.match(lines[1]!, /tcp\s+10\.0\.0\.1:40000\s+\[2001:db8::1\]:443\s+ssl\s+SF\s+250\.0 ms\s+1,200\s+45,000$/);
-  assert.match(lines[2]!, /S0\s+-\s+1,200\s+0$/);
-  // Right alignment: the last column ends at the same place on every line.
-  assert.equal(new Set(lines.map((l) => l.length)).size, 1);
+  assert.equal(lines.length, 4);
+  assert.match(lines[0]!, /^time\s+proto\s+from\s+to\s+service\s+state\s+duration\s+bytes out\s+bytes in\s+processes$/);
+  assert.match(lines[1]!, /tcp\s+10\.0\.0\.1:40000\s+\[2001:db8::1\]:443\s+ssl\s+SF\s+250\.0 ms\s+1,200\s+45,000\s+curl\[4242\] → nginx\[812\]$/);
+  assert.match(lines[2]!, /S0\s+-\s+1,200\s+0\s+-$/);
+  // Right alignment: the numbers end at the same place on every line; the processes start at their title.
+  const at = lines[0]!.indexOf('processes');
+  assert.equal(new Set(lines.map((l) => l.slice(0, at).trimEnd().length)).size, 1);
+  assert.deepEqual(lines.slice(1).map((l) => l.slice(at)), ['curl[4242] → nginx[812]', '-', '→ nginx[812]']);
   assert.equal(formatTable('dns', []), 'no dns in that range\n');
 });
 

@@ -4,7 +4,9 @@
  * sent them).
  */
 import { ALERT_FIELDS, CONN_FIELDS, DNS_FIELDS } from '../analyze/record-fields.js';
+import type { ProcessRecord } from '../analyze/records.js';
 import { SERIES_COLUMNS } from '../store/types.js';
+import { flowProcesses } from '../ui/format.js';
 
 export type QueryKind = 'series' | 'flows' | 'dns' | 'alerts' | 'talkers';
 
@@ -26,6 +28,8 @@ const time = (v: unknown) => {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 };
 const endpoint = (h: unknown, p: unknown) => (typeof h === 'string' && h.includes(':') ? `[${h}]:${str(p)}` : `${str(h)}:${str(p)}`);
+/** A conn row's process (docs/records.md), when it is one. */
+const asProcess = (v: unknown): ProcessRecord | undefined => (v && typeof v === 'object' && 'pid' in v && 'name' in v ? (v as ProcessRecord) : undefined);
 const list = (v: unknown) => (Array.isArray(v) ? (v.length ? v.join(',') : '-') : str(v));
 
 const col = (title: string, value: (r: Row) => string, right = false): Column => ({ title, value, right });
@@ -52,6 +56,7 @@ const COLUMNS: Record<QueryKind, Column[]> = {
     col('duration', (r) => secs(r.duration), true),
     col('bytes out', (r) => num(r.orig_bytes), true),
     col('bytes in', (r) => num(r.resp_bytes), true),
+    col('processes', (r) => flowProcesses(asProcess(r.orig_process), asProcess(r.resp_process)) || '-'),
   ],
   dns: [
     col('time', (r) => time(r.ts)),

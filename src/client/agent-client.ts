@@ -63,6 +63,6 @@ export interface AgentClient {
    * An acknowledgement reaches every client subscribed to `alerts`: the alert's record comes again with it.
    */
   acknowledgeAlert(alertId: string): Promise<void>;
-  suppress(rule: { detector?: string; source?: string; destination?: string; expiresAt: number }): Promise<void>;
+  suppress(rule: { detector?: string; source?: string; destination?: string; unit?: string; expiresAt: number }): Promise<void>;
   close(): void;
 }

@@ -32,7 +32,7 @@ export abstract class AgentMethods {
   async acknowledgeAlert(alertId: string): Promise<void> {
     await this.call('alerts.ack', { alert_id: alertId });
   }
-  async suppress(rule: { detector?: string; source?: string; destination?: string; expiresAt: number }): Promise<void> {
+  async suppress(rule: { detector?: string; source?: string; destination?: string; unit?: string; expiresAt: number }): Promise<void> {
     const { expiresAt, ...who } = rule;
     await this.call('alerts.suppress', { ...who, expires_at: expiresAt });
   }

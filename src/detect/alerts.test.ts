@@ -77,6 +77,24 @@ test('suppressions: by detector, src CIDR, dst; with expiry; a new one closes th
   assert.equal(out[2].closed_reason, 'suppressed');
 });
 
+test('suppressions per unit: only the alerts whose process is of that unit, open ones closed at once', () => {
+  const { book: b, out } = book({ quietPeriod: 1000 });
+  b.raise('new_process_talker', signal(100, 1, { key: 'web', unit: 'nginx.service' }));
+  b.raise('new_process_talker', signal(100, 1, { key: 'db', unit: 'postgresql.service' }));
+  b.raise('new_listener', signal(100, 1, { key: 'plain' }));
+  b.suppress({ unit: 'nginx.service' }, 101);
+  assert.deepEqual(out.map((a) => `${a.detector}:${a.state}:${a.closed_reason ?? ''}`), [
+    'new_process_talker:open:', 'new_process_talker:open:', 'new_listener:open:', 'new_process_talker:closed:suppressed',
+  ]);
+  assert.match(out[3].message, /m1/);
+  b.suppressions.add({ detector: 'new_listener', unit: 'nginx.service' });
+  b.raise('new_listener', signal(102, 2, { key: 'web:8080', unit: 'nginx.service' }));
+  b.raise('new_listener', signal(102, 2, { key: 'db:5433', unit: 'postgresql.service' }));
+  b.raise('new_listener', signal(102, 2, { key: 'none:9' }));
+  assert.deepEqual(out.slice(4).map((a) => a.evidence.hosts[0]), ['10.0.1.2', '10.0.1.2'], 'the other unit and the alert without one open');
+  assert.deepEqual(b.suppressions.list().map((r) => r.hits), [1, 0], 'the first rule that covers an alert takes it');
+});
+
 test('finish closes everything with end_of_input; openAlerts shows what is open', () => {
   const { book: b, out } = book();
   b.raise('d', signal(100, 1));

@@ -35,6 +35,7 @@ interface Incident {
   message: string;
   src?: string;
   dst?: string;
+  unit?: string;
   counters: Record<string, number>;
   thresholds: Record<string, number>;
   hosts: string[];
@@ -76,7 +77,7 @@ export class AlertBook {
     const key = `${detector}\u0000${signal.key}`;
     const incident = this.open.get(key);
     if (incident === undefined) {
-      const rule = this.suppressions.match(detector, signal.src, signal.dst, signal.ts);
+      const rule = this.suppressions.match({ detector, src: signal.src, dst: signal.dst, unit: signal.unit }, signal.ts);
       if (rule) {
         this.suppressed.set(detector, (this.suppressed.get(detector) ?? 0) + 1);
         return;
@@ -112,7 +113,7 @@ export class AlertBook {
   suppress(rule: SuppressionRule, now: number): number {
     const id = this.suppressions.add(rule);
     for (const [key, incident] of this.open) {
-      if (this.suppressions.match(incident.detector, incident.src, incident.dst, now, false)?.id === id) this.close(key, incident, now, 'suppressed');
+      if (this.suppressions.match(incident, now, false)?.id === id) this.close(key, incident, now, 'suppressed');
     }
     return id;
   }
@@ -129,6 +130,7 @@ export class AlertBook {
       message: signal.message,
       src: signal.src,
       dst: signal.dst,
+      unit: signal.unit,
       counters: {},
       thresholds: {},
       hosts: [],

@@ -30,11 +30,13 @@ export const suppressionSchema = z
     detector: z.string().min(1).optional(),
     src: cidrSchema.optional(),
     dst: cidrSchema.optional(),
+    /** The unit or container of the process behind the alert (`nginx.service`): the process detectors'. */
+    unit: z.string().min(1).optional(),
     /** Capture time the suppression ends; absent = never. */
     until: untilSchema.optional(),
     reason: z.string().optional(),
   })
-  .refine((s) => s.detector !== undefined || s.src !== undefined || s.dst !== undefined, { message: 'give at least one of detector, src, dst' });
+  .refine((s) => s.detector !== undefined || s.src !== undefined || s.dst !== undefined || s.unit !== undefined, { message: 'give at least one of detector, src, dst, unit' });
 
 export type SuppressionConfig = z.infer<typeof suppressionSchema>;
 

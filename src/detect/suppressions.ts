@@ -1,5 +1,6 @@
 /**
- * Suppressions: "no more of these" by detector and/or source/destination, until an expiry (capture time).
+ * Suppressions: "no more of these" by detector and/or source/destination and/or the systemd unit or
+ * container of the process behind the alert (the process detectors'), until an expiry (capture time).
  * Come from the config at start and from the UI while running (one key press), so they have ids.
  */
 import { AddressSet } from './addresses.js';
@@ -9,6 +10,8 @@ export interface SuppressionRule {
   /** An address or CIDR. */
   src?: string;
   dst?: string;
+  /** A unit as process attribution names it (`nginx.service`, `docker:0123456789ab`): exact. */
+  unit?: string;
   /** Capture time (seconds since the epoch) the rule ends; absent = never. */
   until?: number;
   reason?: string;
@@ -18,6 +21,14 @@ export interface Suppression extends SuppressionRule {
   id: number;
   /** Alerts it kept quiet. */
   hits: number;
+}
+
+/** What a rule is matched against: the alert's detector, addresses and unit. */
+export interface AlertSubject {
+  detector: string;
+  src?: string;
+  dst?: string;
+  unit?: string;
 }
 
 interface Compiled {
@@ -55,11 +66,13 @@ export class Suppressions {
   }
 
   /** The rule that silences this alert at `now`, if any (and counts the hit). */
-  match(detector: string, src: string | undefined, dst: string | undefined, now: number, countHit = true): Suppression | undefined {
+  match(alert: AlertSubject, now: number, countHit = true): Suppression | undefined {
+    const { detector, src, dst } = alert;
     for (const c of this.rules) {
       const r = c.rule;
       if (r.until !== undefined && r.until <= now) continue;
       if (r.detector !== undefined && r.detector !== detector) continue;
+      if (r.unit !== undefined && r.unit !== alert.unit) continue;
       if (c.src && (src === undefined || !c.src.containsText(src))) continue;
       if (c.dst && (dst === undefined || !c.dst.containsText(dst))) continue;
       if (countHit) r.hits++;

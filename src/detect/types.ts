@@ -135,6 +135,8 @@ export interface AlertSignal {
   /** The main actor and target as addresses (for suppression and allow-lists); omit when not an address. */
   src?: string;
   dst?: string;
+  /** The unit or container of the process behind it (the process detectors): what a suppression per unit matches. */
+  unit?: string;
   counters: Record<string, number>;
   thresholds: Record<string, number>;
   hosts?: string[];

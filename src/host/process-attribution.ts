@@ -10,9 +10,11 @@
  * A poll lists the sockets (sock_diag for this namespace, /proc/PID/net/* through one process of each
  * other namespace), and looks for the owner of each socket it has not seen (inode-owners.ts). Polls come
  * every `slowMs` while nothing happens, every `fastMs` for `fastForMs` after a new socket or a hint, so a
- * connection that lasts 50 ms is still caught. What a socket was owned by is kept `retainMs` after it is
- * gone: a conn record comes out seconds (closed TCP) to a minute (UDP) after the last packet.
- * Never touches packets; its cost is counted (busy milliseconds) and reported.
+ * connection that lasts 50 ms is still caught — but never sooner than their pacer (pacer.ts) allows: polls
+ * take at most `maxShare` of a core, full polls and the other namespaces' tables their own shares, 2 % in
+ * all whatever the rate of connections (past that, short ones go unnamed; long ones never do).
+ * What a socket was owned by is kept `retainMs` after it is gone: a conn record comes out seconds (closed
+ * TCP) to a minute (UDP) after the last packet. Never touches packets; its cost is counted and reported.
  */
 import { formatIPv4, formatIPv6 } from '../analyze/format-address.js';
 import type { FlowOwnerLookup, FlowOwners } from '../analyze/flows/flow-owners.js';
@@ -20,9 +22,10 @@ import type { ProcessRecord } from '../analyze/records.js';
 import { type HostIO, realHostIO } from './host-io.js';
 import { InodeOwners } from './inode-owners.js';
 import { LookupQueue } from './lookup-queue.js';
+import { Pacer } from './pacer.js';
 import { type ProcessFacts, readProcessFacts, UserNames } from './process-facts.js';
 import {
-  addressKey, connectedKey, isZero, localIPv4, localIPv6, parseProcNet, parseSocketDump, type SocketEntry, SocketState, TCP_LIVE_STATES, UDP_ALL_STATES,
+  addressKey, connectedKey, isZero, localIPv4, localIPv6, type SocketEntry, SocketList, SocketState, TCP_LIVE_STATES, UDP_ALL_STATES,
 } from './socket-entries.js';
 
 const IPPROTO_TCP = 6;
@@ -61,10 +64,14 @@ export interface AttributionOptions {
   fastMs?: number;
   slowMs?: number;
   fastForMs?: number;
-  /** Every connected socket is listed this often (the dump walks the kernel's whole TCP hash table). */
-  fullDumpMs?: number;
+  /** Listeners and UDP sockets are listed at least this often. */
+  sweepMs?: number;
   /** Milliseconds a poll may spend reading other processes' descriptors when the likely ones did not tell. */
   searchBudgetMs?: number;
+  /** The share of a core polls may take (each is spaced from the last by its cost / maxShare). */
+  maxShare?: number;
+  /** A socket whose owner is not found is asked about at each poll for this long while it lives. */
+  retryMs?: number;
   retainMs?: number;
   /** Gone sockets remembered at most (the oldest go first). */
   maxRetained?: number;
@@ -72,12 +79,14 @@ export interface AttributionOptions {
 
 export interface AttributionStats {
   polls: number;
-  /** Milliseconds spent polling (on the agent's thread). */
+  /** CPU milliseconds the agent's thread spent polling. */
   busy_ms: number;
   sockets: number;
   attributed: number;
-  /** Sockets whose owner could not be found (gone first, or not readable). */
+  /** Sockets whose owner could not be found (not readable, or gone with the socket still open). */
   unattributed: number;
+  /** Connected sockets that closed before their owner was found (a process that lived for one connection). */
+  closed_unnamed: number;
   namespaces: number;
   processes_read: number;
   links_read: number;
@@ -89,12 +98,37 @@ interface Owned {
   connected?: string;
   bound?: string;
   process?: ProcessRecord;
+  /** A TCP listener of this namespace: its port. */
+  listenPort?: number;
 }
 
-/** Polls a socket stays wanted without its owner being found before it is given up. */
-const MAX_TRIES = 8;
+/** A socket not named yet: asked about at each poll while it lives, until `since` + retryMs. */
+interface Pending {
+  entry: SocketEntry;
+  ns: number;
+  since: number;
+  /** Looked up exactly at each poll (a connected TCP socket of this namespace): gone when not found. */
+  byLookup: boolean;
+}
+
+/** A costly poll (a first wide search) pauses the next at most this long: the share holds on average. */
+const MAX_PAUSE_MS = 500;
+/** Poll time saved while quiet (a second's worth): a few costly polls in a row pause nothing. */
+const POLL_BURST_MS = 15;
+/** A known process's start time is checked (has its pid been reused?) at most this often. */
+const FACTS_CHECK_MS = 1000;
 /** Namespaces and their addresses are looked for again this often. */
 const CENSUS_MS = 2000;
+/**
+ * The shares of a core, together 2 %: polls for new flows (POLL_SHARE, the default of `maxShare`); full
+ * polls, whose dump of every connected socket walks the kernel's whole established hash table (TIME_WAIT
+ * sockets included: 1 ms idle, 10 ms with 5,000 of them here) and whose wide search serves the sockets
+ * only a dump found (FULL_SHARE); the other namespaces' tables, /proc text that makes the same walk for
+ * each (13–17 ms a namespace here: FOREIGN_SHARE).
+ */
+const POLL_SHARE = 0.015;
+const FULL_SHARE = 0.004;
+const FOREIGN_SHARE = 0.001;
 /** Polls for the engine's new flows come no closer than this (a busy link's batches come every few ms). */
 const LOOKUP_SPACING_MS = 5;
 
@@ -107,7 +141,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
   private readonly io: HostIO;
   private readonly now: () => number;
   private readonly wallClock: () => number;
-  private readonly opts: Required<Pick<AttributionOptions, 'fastMs' | 'slowMs' | 'fastForMs' | 'fullDumpMs' | 'searchBudgetMs' | 'retainMs' | 'maxRetained'>>;
+  private readonly opts: Required<Omit<AttributionOptions, 'io' | 'now' | 'wallClock' | 'onSocket'>>;
   private readonly users: UserNames;
   private readonly owners: InodeOwners;
   private readonly byInode = new Map<number, Owned>();
@@ -115,7 +149,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
   private readonly bound = new Map<string, Owned>();
   private readonly local4 = new Map<number, number>();
   private readonly local6 = new Map<string, number>();
-  private readonly facts = new Map<number, ProcessFacts>();
+  private readonly facts = new Map<number, { facts: ProcessFacts; checkedAt: number }>();
   /** Inodes alive at the last poll; those missing now are retired (kept `retainMs`). */
   private readonly alive = new Set<number>();
   private readonly retired: Array<{ inode: number; owned: Owned; at: number }> = [];
@@ -123,30 +157,45 @@ export class ProcessAttribution implements FlowOwnerLookup {
   /** Other namespaces → a process in each, through which their sockets are read. */
   private foreign = new Map<number, number>();
   private lastCensus = Number.NEGATIVE_INFINITY;
-  private lastFull = Number.NEGATIVE_INFINITY;
+  private lastSweep = Number.NEGATIVE_INFINITY;
+  /**
+   * Full polls: every connected socket here (long connections the capture saw before, sockets gone) and
+   * the wide search for the sockets only a dump found, at most FULL_SHARE.
+   */
+  private readonly connectedDump = new Pacer(1000, FULL_SHARE);
+  private readonly foreignRead = new Pacer(CENSUS_MS, FOREIGN_SHARE);
+  /** Polls, each spaced from the last by its cost / maxShare. */
+  private readonly polls: Pacer;
   private lastPoll = Number.NEGATIVE_INFINITY;
-  private lastForeign = Number.NEGATIVE_INFINITY;
   /** Inodes the last read of the other namespaces saw (alive until the next read says otherwise). */
   private readonly foreignSeen = new Set<number>();
   private readonly lookups = new LookupQueue();
   /** Sockets whose owner was not found yet, asked again at the next polls. */
-  private readonly retry = new Map<number, { entry: SocketEntry; ns: number; tries: number }>();
+  private readonly retry = new Map<number, Pending>();
+  /** A UDP flow was seen since the last UDP dump. */
+  private udpDue = false;
+  /** Local ports of new flows' responders since the last poll: one not known to listen asks for a listener dump. */
+  private readonly accepting = new Set<number>();
+  /** TCP ports this namespace listens on. */
+  private readonly listenPorts = new Set<number>();
   private fastUntil = Number.NEGATIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private nextAt = Number.POSITIVE_INFINITY;
   private started = false;
-  private readonly counts = { polls: 0, busy: 0, attributed: 0, unattributed: 0 };
+  private readonly counts = { polls: 0, busy: 0, attributed: 0, unattributed: 0, closedUnnamed: 0 };
 
   constructor(private readonly options: AttributionOptions = {}) {
     this.io = options.io ?? realHostIO;
     this.now = options.now ?? (() => performance.now());
     this.wallClock = options.wallClock ?? (() => Date.now() / 1000);
     this.opts = {
-      fastMs: options.fastMs ?? 10, slowMs: options.slowMs ?? 250, fastForMs: options.fastForMs ?? 3000, fullDumpMs: options.fullDumpMs ?? 1000,
-      searchBudgetMs: options.searchBudgetMs ?? 4, retainMs: options.retainMs ?? 180_000, maxRetained: options.maxRetained ?? 200_000,
+      fastMs: options.fastMs ?? 10, slowMs: options.slowMs ?? 250, fastForMs: options.fastForMs ?? 3000, sweepMs: options.sweepMs ?? 1000,
+      searchBudgetMs: options.searchBudgetMs ?? 4, maxShare: options.maxShare ?? POLL_SHARE, retryMs: options.retryMs ?? 2000,
+      retainMs: options.retainMs ?? 180_000, maxRetained: options.maxRetained ?? 200_000,
     };
     this.users = new UserNames(this.io);
-    this.owners = new InodeOwners(this.io, (pid) => this.factsOf(pid)?.uid);
+    this.owners = new InodeOwners(this.io, this.opts.searchBudgetMs * 1000);
+    this.polls = new Pacer(0, this.opts.maxShare, { burstMs: POLL_BURST_MS, maxMs: MAX_PAUSE_MS });
   }
 
   /** The first sweep (every socket's owner, however long it takes), then polls on a timer until stop(). */
@@ -173,129 +222,175 @@ export class ProcessAttribution implements FlowOwnerLookup {
   stats(): AttributionStats {
     return {
       polls: this.counts.polls, busy_ms: Math.round(this.counts.busy * 10) / 10, sockets: this.alive.size,
-      attributed: this.counts.attributed, unattributed: this.counts.unattributed, namespaces: this.foreign.size + 1,
+      attributed: this.counts.attributed, unattributed: this.counts.unattributed, closed_unnamed: this.counts.closedUnnamed, namespaces: this.foreign.size + 1,
       processes_read: this.owners.cost.processesRead, links_read: this.owners.cost.linksRead,
     };
   }
 
+  /** Schedules the next poll in `ms`, or later when the last poll's cost asks for a longer pause. */
   private schedule(ms: number): void {
     if (this.timer) clearTimeout(this.timer);
-    this.nextAt = this.now() + ms;
+    const now = this.now();
+    ms = Math.max(ms, this.polls.nextAt - now);
+    this.nextAt = now + ms;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (!this.started) return;
       const found = this.poll(false);
       const now = this.now();
       if (found > 0) this.fastUntil = Math.max(this.fastUntil, now + this.opts.fastForMs);
-      this.schedule(now < this.fastUntil ? this.opts.fastMs : this.opts.slowMs);
+      // Fast only while sockets wait for their owner: new flows schedule their own poll (hintFlow).
+      this.schedule(now < this.fastUntil && this.retry.size > 0 ? this.opts.fastMs : this.opts.slowMs);
     }, ms);
     this.timer.unref();
   }
 
   /**
    * The engine saw a new flow: when an end is an address of this namespace, its socket is looked up at the
-   * next poll (TCP; UDP sockets come with every poll's dump), and polls come soon and often for a while.
+   * next poll (TCP; for UDP the next poll dumps the UDP sockets), and polls come soon and often for a while.
    */
   hintFlow(version: number, proto: number, orig: Uint32Array, origPort: number, resp: Uint32Array, respPort: number): void {
-    if (proto !== IPPROTO_TCP) return;
+    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return;
     const origHere = this.nsOfAddress(version, orig) === this.ownNs;
     const respHere = this.nsOfAddress(version, resp) === this.ownNs;
     if (!origHere && !respHere) return;
-    if (origHere) this.lookups.add(version, orig, origPort, resp, respPort);
-    if (respHere) this.lookups.add(version, resp, respPort, orig, origPort);
+    if (proto === IPPROTO_UDP) this.udpDue = true;
+    else {
+      if (origHere) this.lookups.add(version, orig, origPort, resp, respPort);
+      // An accepted connection of a known listener is named after the listener's owner until the full
+      // dump finds it (one that lasts a second): its own owner is the listener's or a worker's, and
+      // searching the server's descriptors for each one would cost more than all the rest at 1,000/s.
+      if (respHere && !this.listenPorts.has(respPort)) {
+        this.lookups.add(version, resp, respPort, orig, origPort);
+        if (this.accepting.size < 64) this.accepting.add(respPort);
+      }
+    }
     this.hint();
     // Look right after this batch (a timer, never on the packet loop), at most every LOOKUP_SPACING_MS.
     const now = this.now();
-    const soonest = Math.max(0, this.lastPoll + LOOKUP_SPACING_MS - now);
+    const soonest = Math.max(0, this.lastPoll + LOOKUP_SPACING_MS - now, this.polls.nextAt - now);
     if (this.started && this.nextAt - now > soonest) this.schedule(soonest);
   }
 
-  /** One look at the sockets; returns how many new ones got an owner. */
+  /**
+   * One look at the sockets; returns how many new ones got an owner. A full poll (when its pacer allows)
+   * lists every connected socket and the other namespaces' too, and retires the sockets gone.
+   */
   poll(initial = false): number {
     const t0 = performance.now();
+    const cpu0 = this.io.cpuMs();
     this.lastPoll = this.now();
     this.counts.polls++;
-    const full = initial || t0 - this.lastFull >= this.opts.fullDumpMs;
+    const full = initial || this.connectedDump.due(t0);
     if (t0 - this.lastCensus >= CENSUS_MS) this.census(t0);
-    const { entries, nsOf, current } = this.listSockets(full, t0);
-    for (const [inode, pending] of this.retry) {
-      if (nsOf.has(inode) || (full && !current.has(inode))) continue;
-      entries.push(pending.entry);
-      nsOf.set(inode, pending.ns);
-    }
-    const wanted = new Map<number, number>();
-    for (const e of entries) wanted.set(e.inode, e.uid);
-    const owned = new Map<number, number>();
-    const found = (inode: number, pid: number) => owned.set(inode, pid);
-    if (initial) this.owners.searchAll(wanted, found);
-    else if (wanted.size > 0) this.owners.search(wanted, t0 + this.opts.searchBudgetMs, found);
+    for (const p of this.retry.values()) if (p.byLookup) this.lookups.add(p.entry.version, p.entry.local, p.entry.localPort, p.entry.remote, p.entry.remotePort);
+    const { entries, nsOf, current, urgent, foreignMs } = this.listSockets(full, t0);
+    this.dropClosed(nsOf);
     // Listeners first: a connected socket is "accepted" when its port is one this namespace listens on.
     entries.sort((a, b) => +(b.state === SocketState.Listen) - +(a.state === SocketState.Listen));
+    const owners = initial ? this.owners.searchAll(Uint32Array.from(entries, (e) => e.inode)) : this.search(entries, nsOf, t0, (inode) => full || urgent.has(inode));
     let attributed = 0;
-    for (const e of entries) {
-      const pid = owned.get(e.inode);
-      if (pid !== undefined) attributed += this.adopt(e, nsOf.get(e.inode)!, pid, initial) ? 1 : 0;
-      else this.giveUpLater(e, nsOf.get(e.inode)!);
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      if (owners[i] > 0 && this.adopt(e, nsOf.get(e.inode)!, owners[i], initial)) attributed++;
+      else this.askAgain(e, nsOf.get(e.inode)!, t0);
     }
-    if (full) {
-      this.retire(current, t0);
-      this.lastFull = t0;
-    }
-    this.counts.busy += performance.now() - t0;
+    if (full) this.retire(current, t0);
+    const cost = this.io.cpuMs() - cpu0;
+    this.counts.busy += cost;
+    // A full poll answers to the whole tables' pacers (the other namespaces' its own), the others to the polls'.
+    if (full && !initial) this.connectedDump.ran(t0, cost - foreignMs);
+    this.polls.ran(this.now(), full ? 0 : cost);
     return attributed;
   }
 
   /**
-   * The sockets to look at: every poll, this namespace's listeners and UDP sockets (cheap dumps) and the
-   * connected sockets of the engine's new flows (exact lookups); on a full poll, every connected socket too
-   * (a dump that walks the kernel's whole hash table) and the other namespaces' sockets. Full entries only
-   * for inodes not known yet; `current` holds every inode a full poll saw.
+   * The owners of new sockets (a pid each, 0 when not found). The wide search (step 3 of inode-owners.ts)
+   * is spent only where `wide` allows (the engine's new flows every poll, sockets only a dump found on full
+   * polls: a busy host's other sockets must not starve the flows), and never on an accepted connection: its
+   * listener's owner names it when its own is not found.
    */
-  private listSockets(full: boolean, now: number): { entries: SocketEntry[]; nsOf: Map<number, number>; current: Set<number> } {
-    const entries: SocketEntry[] = [];
-    const nsOf = new Map<number, number>();
-    const current = new Set<number>();
-    const known = (inode: number) => {
-      current.add(inode);
-      return this.byInode.has(inode) || nsOf.has(inode);
-    };
-    const take = (ns: number, from: number) => {
-      for (let i = from; i < entries.length; i++) nsOf.set(entries[i].inode, ns);
-    };
-    const tcpStates = full ? TCP_LIVE_STATES : 1 << SocketState.Listen;
-    for (const [family, proto, states] of [[2, IPPROTO_TCP, tcpStates], [10, IPPROTO_TCP, tcpStates], [2, IPPROTO_UDP, UDP_ALL_STATES], [10, IPPROTO_UDP, UDP_ALL_STATES]]) {
-      const from = entries.length;
-      const buf = this.io.socketDump(family, proto, states);
-      if (buf !== undefined) parseSocketDump(buf, proto, known, entries);
-      take(this.ownNs, from);
+  private search(entries: SocketEntry[], nsOf: Map<number, number>, now: number, wide: (inode: number) => boolean): Int32Array {
+    const query = { inodes: new Uint32Array(entries.length), uids: new Uint32Array(entries.length), wide: new Uint8Array(entries.length) };
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      query.inodes[i] = e.inode;
+      query.uids[i] = e.uid;
+      const accepted = e.proto === IPPROTO_TCP && e.state !== SocketState.Listen && this.listenerOf(nsOf.get(e.inode)!, e.proto, e.version, e.local, e.localPort) !== undefined;
+      query.wide[i] = !accepted && wide(e.inode) ? 1 : 0;
+    }
+    return entries.length === 0 ? new Int32Array(0) : this.owners.search(query, now);
+  }
+
+  /** Connected sockets asked about again by exact lookup and not found: closed, their owner with them. */
+  private dropClosed(nsOf: Map<number, number>): void {
+    for (const [inode, p] of this.retry) {
+      if (!p.byLookup || nsOf.has(inode)) continue;
+      this.retry.delete(inode);
+      this.counts.closedUnnamed++;
+    }
+  }
+
+  /**
+   * The sockets to look at: every poll, the connected sockets of the engine's new flows (exact lookups), the
+   * UDP sockets when a UDP flow was seen, the listeners when a new flow's responder port is not known to
+   * listen, both every `sweepMs`; on a full poll, every socket of this namespace and, when their pacer
+   * allows, the other namespaces'. Full entries only for inodes not known yet; `current` holds every inode
+   * a full poll saw; `urgent`, the inodes of the engine's new flows; `foreignMs`, the time the other
+   * namespaces' tables took (paced apart).
+   */
+  private listSockets(full: boolean, now: number): { entries: SocketEntry[]; nsOf: Map<number, number>; current: Set<number>; urgent: Set<number>; foreignMs: number } {
+    const list = new SocketList(this.byInode);
+    const udpUrgent = this.udpDue;
+    const sweep = full || now - this.lastSweep >= this.opts.sweepMs;
+    if (sweep) this.lastSweep = now;
+    const listen = sweep || this.listenerDue() ? 1 << SocketState.Listen : 0;
+    const udpStates = sweep || this.udpDue ? UDP_ALL_STATES : 0;
+    this.udpDue = false;
+    for (const [family, proto, states] of [[2, IPPROTO_TCP, listen], [10, IPPROTO_TCP, listen], [2, IPPROTO_UDP, udpStates], [10, IPPROTO_UDP, udpStates]]) {
+      if (states !== 0) list.addDump(this.io.socketDump(family, proto, states), proto, this.ownNs, proto === IPPROTO_UDP && udpUrgent);
     }
     for (const version of [4, 6] as const) {
       const requests = this.lookups.take(version);
-      const from = entries.length;
-      const buf = requests === undefined ? undefined : this.io.socketLookup(version === 4 ? 2 : 10, IPPROTO_TCP, requests);
-      if (buf !== undefined) parseSocketDump(buf, IPPROTO_TCP, (inode) => this.byInode.has(inode) || nsOf.has(inode), entries);
-      take(this.ownNs, from);
+      if (requests !== undefined) list.addDump(this.io.socketLookup(version === 4 ? 2 : 10, IPPROTO_TCP, requests), IPPROTO_TCP, this.ownNs, true);
     }
-    if (full && now - this.lastForeign >= CENSUS_MS) {
-      // Other namespaces through /proc text, which walks the whole TCP table too: every census only.
-      this.lastForeign = now;
-      this.foreignSeen.clear();
-      const knownThere = (inode: number) => {
-        this.foreignSeen.add(inode);
-        return known(inode);
-      };
-      for (const [ns, pid] of this.foreign) {
-        for (const [file, proto, version, states] of [['tcp', IPPROTO_TCP, 4, TCP_LIVE_STATES], ['tcp6', IPPROTO_TCP, 6, TCP_LIVE_STATES], ['udp', IPPROTO_UDP, 4, UDP_ALL_STATES], ['udp6', IPPROTO_UDP, 6, UDP_ALL_STATES]] as const) {
-          const text = this.io.readText(`/proc/${pid}/net/${file}`);
-          const from = entries.length;
-          if (text !== undefined) parseProcNet(text, proto, version, states, knownThere, entries);
-          take(ns, from);
-        }
+    let foreignMs = 0;
+    if (full) {
+      for (const family of [2, 10]) list.addDump(this.io.socketDump(family, IPPROTO_TCP, TCP_LIVE_STATES & ~(1 << SocketState.Listen)), IPPROTO_TCP, this.ownNs);
+      foreignMs = this.readForeign(list, now);
+    }
+    return { entries: list.entries, nsOf: list.nsOf, current: list.current, urgent: list.urgent, foreignMs };
+  }
+
+  /**
+   * Other namespaces' sockets, through /proc text, which walks the whole TCP table (every namespace's
+   * TIME_WAIT sockets too): when the pacer allows, else those seen last time count as still there.
+   * Returns the milliseconds it took.
+   */
+  private readForeign(list: SocketList, now: number): number {
+    if (!this.foreignRead.due(now)) {
+      for (const inode of this.foreignSeen) list.current.add(inode);
+      return 0;
+    }
+    const cpu0 = this.io.cpuMs();
+    this.foreignSeen.clear();
+    for (const [ns, pid] of this.foreign) {
+      for (const [file, proto, version, states] of [['tcp', IPPROTO_TCP, 4, TCP_LIVE_STATES], ['tcp6', IPPROTO_TCP, 6, TCP_LIVE_STATES], ['udp', IPPROTO_UDP, 4, UDP_ALL_STATES], ['udp6', IPPROTO_UDP, 6, UDP_ALL_STATES]] as const) {
+        const text = this.io.readText(`/proc/${pid}/net/${file}`);
+        if (text !== undefined) list.addProcNet(text, proto, version, states, ns, this.foreignSeen);
       }
-    } else if (full) {
-      for (const inode of this.foreignSeen) current.add(inode);
     }
-    return { entries, nsOf, current };
+    const ms = this.io.cpuMs() - cpu0;
+    this.foreignRead.ran(now, ms);
+    return ms;
+  }
+
+  /** Whether a new flow's responder port is not known to listen here (a server just started): list the listeners. */
+  private listenerDue(): boolean {
+    let due = false;
+    for (const port of this.accepting) if (!this.listenPorts.has(port)) due = true;
+    this.accepting.clear();
+    return due;
   }
 
   /** A socket and its owner: indexed for lookups, announced. False when the process had already gone. */
@@ -322,6 +417,10 @@ export class ProcessAttribution implements FlowOwnerLookup {
     if (listening) {
       owned.bound = this.boundKey(ns, e.proto, e.version, e.local, e.localPort);
       this.bound.set(owned.bound, owned);
+      if (e.proto === IPPROTO_TCP && ns === this.ownNs) {
+        owned.listenPort = e.localPort;
+        this.listenPorts.add(e.localPort);
+      }
       return e.proto === IPPROTO_TCP ? 'listen' : 'bind';
     }
     owned.connected = connectedKey(e.proto, e.version, e.local, e.localPort, e.remote, e.remotePort);
@@ -330,13 +429,18 @@ export class ProcessAttribution implements FlowOwnerLookup {
     return this.listenerOf(ns, e.proto, e.version, e.local, e.localPort) !== undefined ? 'accept' : 'connect';
   }
 
-  /** A socket whose owner was not found: asked again while it lives, up to MAX_TRIES polls. */
-  private giveUpLater(e: SocketEntry, ns: number): void {
-    const tries = (this.retry.get(e.inode)?.tries ?? 0) + 1;
-    if (tries < MAX_TRIES) {
-      this.retry.set(e.inode, { entry: e, ns, tries });
+  /**
+   * A socket whose owner was not found: asked about again at the next polls while it lives (a connected one
+   * by exact lookup, the others when their dump lists them again), for `retryMs`, then given up.
+   */
+  private askAgain(e: SocketEntry, ns: number, now: number): void {
+    const pending = this.retry.get(e.inode);
+    if (pending === undefined) {
+      const byLookup = ns === this.ownNs && e.proto === IPPROTO_TCP && e.state !== SocketState.Listen;
+      this.retry.set(e.inode, { entry: e, ns, since: now, byLookup });
       return;
     }
+    if (now - pending.since < this.opts.retryMs) return;
     this.retry.delete(e.inode);
     this.byInode.set(e.inode, { ns });
     this.alive.add(e.inode);
@@ -384,7 +488,10 @@ export class ProcessAttribution implements FlowOwnerLookup {
   private census(now: number): void {
     this.lastCensus = now;
     const foreign = new Map<number, number>();
-    for (const pid of this.io.pids()) {
+    const pids = this.io.pids();
+    const alive = new Set(pids);
+    for (const pid of this.facts.keys()) if (!alive.has(pid)) this.facts.delete(pid);
+    for (const pid of pids) {
       const ns = nsNumber(this.io.readLink(`/proc/${pid}/ns/net`));
       if (ns !== undefined && ns !== this.ownNs && !foreign.has(ns)) foreign.set(ns, pid);
     }
@@ -396,16 +503,25 @@ export class ProcessAttribution implements FlowOwnerLookup {
     }
   }
 
-  /** A process's facts, read once while it lives (a pid reused by another process is read again). */
+  /**
+   * A process's facts, read once while it lives: a pid reused by another process is read again, which a
+   * look at its start time tells, at most once a second (reusing a pid takes pid_max forks; reading the
+   * stat of a process with many threads costs tens of microseconds).
+   */
   private factsOf(pid: number): ProcessFacts | undefined {
+    const now = this.now();
     const known = this.facts.get(pid);
+    if (known !== undefined && now - known.checkedAt < FACTS_CHECK_MS) return known.facts;
     if (known !== undefined) {
       const stat = this.io.readText(`/proc/${pid}/stat`);
-      if (stat !== undefined && stat.split(') ')[1]?.split(' ')[19] === String(known.start)) return known;
+      if (stat !== undefined && stat.split(') ')[1]?.split(' ')[19] === String(known.facts.start)) {
+        known.checkedAt = now;
+        return known.facts;
+      }
     }
-    const facts = readProcessFacts(this.io, pid, this.users, this.now());
+    const facts = readProcessFacts(this.io, pid, this.users, now);
     if (facts === undefined) this.facts.delete(pid);
-    else this.facts.set(pid, facts);
+    else this.facts.set(pid, { facts, checkedAt: now });
     return facts;
   }
 
@@ -431,6 +547,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
     if (this.byInode.get(inode) === owned) this.byInode.delete(inode);
     if (owned.connected !== undefined && this.connected.get(owned.connected) === owned) this.connected.delete(owned.connected);
     if (owned.bound !== undefined && this.bound.get(owned.bound) === owned) this.bound.delete(owned.bound);
+    if (owned.listenPort !== undefined) this.listenPorts.delete(owned.listenPort);
   }
 
   private text(version: number, words: Uint32Array): string {
@@ -440,8 +557,9 @@ export class ProcessAttribution implements FlowOwnerLookup {
 
 /** Whether this process may read other processes' sockets: root, or CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH. */
 export function attributionProblem(io: HostIO = realHostIO, euid = process.geteuid?.() ?? 0): string | undefined {
-  if (io.socketDump(2, IPPROTO_TCP, 1 << SocketState.Listen) === undefined) {
-    return 'the capture addon has no socketDump (rebuild it: npm rebuild loopy)';
+  const none = new Int32Array(0);
+  if (io.socketDump(2, IPPROTO_TCP, 1 << SocketState.Listen) === undefined || io.socketOwners(none, new Uint32Array(0), none, 0, new Float64Array(2)) === undefined) {
+    return 'the capture addon has no socketDump or socketOwners (rebuild it: npm rebuild loopy)';
   }
   if (euid === 0) return undefined;
   const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(io.readText('/proc/self/status') ?? '');

@@ -111,6 +111,47 @@ export function parseProcNet(text: string, proto: number, version: 4 | 6, states
   }
 }
 
+/**
+ * The sockets one poll lists: entries for the inodes not known before (`known`: those already owned), the
+ * namespace of each, and every inode seen (what is missing from a full listing has gone).
+ */
+export class SocketList {
+  readonly entries: SocketEntry[] = [];
+  readonly nsOf = new Map<number, number>();
+  readonly current = new Set<number>();
+  /** Inodes of the entries added as urgent (the engine's new flows). */
+  readonly urgent = new Set<number>();
+  private readonly isNew = (inode: number) => {
+    this.current.add(inode);
+    return this.known.has(inode) || this.nsOf.has(inode);
+  };
+
+  constructor(private readonly known: { has(inode: number): boolean }) {}
+
+  /** Records of socketDump or socketLookup (undefined: the addon has none). */
+  addDump(buf: Buffer | undefined, proto: number, ns: number, urgent = false): void {
+    if (buf === undefined) return;
+    const from = this.entries.length;
+    parseSocketDump(buf, proto, this.isNew, this.entries);
+    this.take(ns, from);
+    if (urgent) for (let i = from; i < this.entries.length; i++) this.urgent.add(this.entries[i].inode);
+  }
+
+  /** Lines of /proc/PID/net/*, another namespace's; their inodes also go to `seenThere`. */
+  addProcNet(text: string, proto: number, version: 4 | 6, states: number, ns: number, seenThere: Set<number>): void {
+    const from = this.entries.length;
+    parseProcNet(text, proto, version, states, (inode) => {
+      seenThere.add(inode);
+      return this.isNew(inode);
+    }, this.entries);
+    this.take(ns, from);
+  }
+
+  private take(ns: number, from: number): void {
+    for (let i = from; i < this.entries.length; i++) this.nsOf.set(this.entries[i].inode, ns);
+  }
+}
+
 /** An address as a lookup key: IPv4 as its number, IPv6 as its four words. */
 export function addressKey(version: number, words: Uint32Array): string {
   return version === 4 ? String(words[0]) : `${words[0]}:${words[1]}:${words[2]}:${words[3]}`;

@@ -56,7 +56,7 @@ export function alertControl(detection: DetectionEngine, acks: AlertAcks): Alert
   return {
     ack: (alertId, by) => acks.ack(alertId, by),
     suppress(rule) {
-      return detection.suppress({ detector: rule.detector, src: rule.source, dst: rule.destination, until: rule.expires_at, reason: 'from a client' });
+      return detection.suppress({ detector: rule.detector, src: rule.source, dst: rule.destination, unit: rule.unit, until: rule.expires_at, reason: 'from a client' });
     },
   };
 }

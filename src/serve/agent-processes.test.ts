@@ -14,6 +14,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
+import { cliCommand, runCli } from '../test-support/cli.js';
+import { haveTmux, TmuxServer } from '../ui/testing/tmux.js';
 import { NamespacePair } from '../test-support/netns.js';
 import { JsonChild, startAgentIn } from './agent-netns.test-util.js';
 
@@ -112,6 +114,67 @@ function removeUnit(dir: string): void {
   }
 }
 
+/** The first flow in the agent's history that `wanted` picks, asked again until it is there (flushed once a second). */
+async function storedFlow(target: string, wanted: (r: Record<string, any>) => boolean): Promise<Record<string, any> | undefined> {
+  for (let i = 0; i < 20; i++) {
+    const r = runCli(['query', target, 'flows', '--json', '--limit', '10000']);
+    assert.equal(r.status, 0, r.stderr);
+    const found = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>).find(wanted);
+    if (found) return found;
+    await sleep(500);
+  }
+  return undefined;
+}
+
+/**
+ * `loopy ui` on the agent in tmux, started before the traffic (the UI shows live flows): undefined without
+ * tmux (a warning; CI requires it).
+ */
+function startUi(target: string): TmuxServer | undefined {
+  if (!haveTmux()) {
+    if (process.env.CI) assert.fail('tmux is not installed (required in CI)');
+    console.warn('process attribution test: no tmux, the UI is not checked');
+    return undefined;
+  }
+  const tmux = new TmuxServer(`loopy-proc-ui-${process.pid}`);
+  tmux.start('ui', 200, 40, [...cliCommand(), 'ui', target]);
+  return tmux;
+}
+
+/**
+ * As a user would: the Processes view lists the python web server with its unit and user, `u` groups by
+ * unit, Enter lists its connections (accepted: ←), and Connections names the curl and the far server.
+ */
+async function processesOnScreen(tmux: TmuxServer, pids: { web: number; far: number; curl: number }, unit: string | undefined, peer: string): Promise<void> {
+  tmux.keys('ui', '8');
+  const list = await tmux.waitFor('ui', new RegExp(`python3\\[${pids.web}\\]\\s+${unit ?? '\\(no unit\\)'}\\s+root`), 20_000);
+  assert.match(list, /processes, sorted by bytes \(u: by unit\)/);
+  tmux.keys('ui', 'u');
+  if (unit) await tmux.waitFor('ui', new RegExp(`^${unit.replace(/\./g, '\\.')}\\s+\\d+\\s+root`, 'm'));
+  tmux.keys('ui', 'u'); // one key a send: a chunk of keys reaches the UI as one input
+  await tmux.waitFor('ui', /processes, sorted by bytes \(u: by unit\)/);
+  tmux.keys('ui', '/');
+  await tmux.waitFor('ui', /^\/█ \(Enter apply/m);
+  tmux.keys('ui', `python3[${pids.web}]`, 'Enter');
+  await tmux.waitFor('ui', /1 processes matching/);
+  tmux.keys('ui', 'Enter');
+  await tmux.waitFor('ui', new RegExp(`python3\\[${pids.web}\\] on unix:.*connections[^\\n]*\\n.*\\n.*python3\\[${pids.web}\\]\\s+← ${peer.replace(/\./g, '\\.')}:\\d+`));
+  tmux.keys('ui', 'Escape', '4');
+  await tmux.waitFor('ui', new RegExp(`curl\\[${pids.curl}\\] → python3\\[${pids.far}\\]`));
+}
+
+/** In the Alerts view, the detector's alert filtered to, then `x`: the UI says it suppressed it for `unit`. */
+async function suppressOnScreen(tmux: TmuxServer, detector: string, unit: string): Promise<void> {
+  tmux.keys('ui', '6');
+  await tmux.waitFor('ui', /open, \d+ closed/);
+  tmux.keys('ui', '/');
+  await tmux.waitFor('ui', /^\/█ \(Enter apply/m);
+  tmux.keys('ui', detector, 'Enter');
+  await tmux.waitFor('ui', new RegExp(`matching "${detector}"`));
+  tmux.keys('ui', 'x');
+  await tmux.waitFor('ui', new RegExp(`suppressed ${detector} for ${unit.replace(/\./g, '\\.')} on \\S+ for 24h`));
+}
+
 const ready = (c: JsonChild) => c.until(() => c.out.some((l) => l.event === 'ready'), 10_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -122,6 +185,7 @@ describe('process attribution in the agent, between network namespaces', { skip:
   let agent: JsonChild;
   let web: JsonChild;
   let far: JsonChild;
+  let ui: TmuxServer | undefined;
 
   before(async () => {
     pair.setUp();
@@ -138,6 +202,7 @@ describe('process attribution in the agent, between network namespaces', { skip:
   });
 
   after(async () => {
+    ui?.kill();
     for (const c of running) await c.stop(5000);
     if (cgroup.dir) removeUnit(cgroup.dir);
     pair.tearDown();
@@ -145,6 +210,7 @@ describe('process attribution in the agent, between network namespaces', { skip:
   });
 
   test('records name the processes; a new listener and a reverse shell raise alerts, ordinary traffic does not', async () => {
+    ui = startUi(`unix:${join(root, 'data', 'agent.sock')}`);
     // Learning (3 s): curl from the other namespace to the web server; the short client to the far server.
     run(pair.nsB, ['curl', '-s', '-o', '/dev/null', `http://${pair.addrA}:${WEB_PORT}/`]);
     const curlOut = spawn('ip', ['netns', 'exec', pair.nsA, 'curl', '-s', '-o', '/dev/null', '-w', '%{local_port}', `http://${pair.addrB}:${FAR_PORT}/slow`]);
@@ -184,6 +250,26 @@ describe('process attribution in the agent, between network namespaces', { skip:
     assert.equal(newListener.evidence.process.pid, listener.pid, 'the new listener is named by its pid');
     assert.match(newListener.message, /python3.* started listening on tcp\/8383/);
     assert.equal(agent.out.filter((r) => ours(r) && r.state === 'open').length, 1, 'one alert for the new listener');
+
+    // History keeps them: `loopy query flows` against the agent, as a user would run it.
+    const target = `unix:${join(root, 'data', 'agent.sock')}`;
+    const stored = await storedFlow(target, (r) => r['id.resp_p'] === FAR_PORT && String(r['id.orig_p']) === curlPort.trim());
+    assert.equal(stored?.orig_process?.name, 'curl', JSON.stringify(stored));
+    assert.equal(stored?.resp_process?.pid, far.pid);
+    const table = runCli(['query', target, 'flows', '--port', String(FAR_PORT)]);
+    assert.match(table.stdout, new RegExp(`curl\\[${stored!.orig_process.pid}\\] → python3\\[${far.pid}\\]`), table.stdout + table.stderr);
+    const csv = runCli(['query', target, 'flows', '--csv', '--port', String(FAR_PORT)]);
+    const header = csv.stdout.split('\n')[0]!.split(',');
+    assert.ok(header.includes('orig_process') && header.includes('resp_process'), header.join(','));
+    assert.ok(csv.stdout.includes(`"{""pid"":${stored!.orig_process.pid},""name"":""curl""`), csv.stdout);
+
+    if (ui) await processesOnScreen(ui, { web: web.pid, far: far.pid, curl: stored!.orig_process.pid }, cgroup.unit, pair.addrB);
+    if (ui && cgroup.unit) {
+      // One key in the Alerts view suppresses the reverse shell's alert for the web server's unit: it closes.
+      await suppressOnScreen(ui, 'new_process_talker', cgroup.unit);
+      const closed = await agent.until(() => agent.out.some((r) => r.type === 'alert' && r.alert_id === alert.alert_id && r.closed_reason === 'suppressed'), 10_000);
+      assert.ok(closed, 'the suppressed alert closed');
+    }
 
     assert.notEqual(await agent.stop(), 'killed');
     const conns = agent.out.filter((r) => r.type === 'conn');

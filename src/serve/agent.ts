@@ -287,6 +287,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
       clients, packetsTotal, bytesTotal, detectionState: detection?.stateReport(),
     } as const;
     latestStatus = statusOf(ctx, record, counters);
+    if (processes !== undefined) latestStatus.processes = processes.stats();
     service?.metrics.onStats(record, clients);
     if (latestStatus.detection_state) service?.metrics.onDetectionState(latestStatus.detection_state);
     publish('stats', record);

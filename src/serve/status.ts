@@ -8,6 +8,7 @@ import { chmodSync, chownSync, closeSync, ftruncateSync, openSync, readdirSync, 
 import { makeDirectory } from '../capture/directories.js';
 import { dirname, join, resolve } from 'node:path';
 import type { TrackedKeysReport } from '../detect/tracked-keys.js';
+import type { AttributionStats } from '../host/process-attribution.js';
 
 export const STATUS_FILE = 'status.json';
 export const STALE_SECONDS = 5;
@@ -59,6 +60,8 @@ export interface AgentStatus {
    * declined while it was past half full, keys let go). Absent without detection.
    */
   detection_state?: TrackedKeysReport[];
+  /** Process attribution's own figures since the start (its busy milliseconds among them); absent when off. */
+  processes?: AttributionStats;
 }
 
 /** What an agent keeps in its data directory: a directory holding only these may be taken up again. */

@@ -4,7 +4,7 @@
  * flow read back from history is the line `loopy read --json` printed. A record with a field this list does
  * not know (written by a newer or another producer) keeps its JSON instead: nothing is lost.
  */
-import type { ConnRecord } from '../analyze/records.js';
+import type { ConnRecord, ProcessRecord } from '../analyze/records.js';
 
 /** Columns of `conn` in insert order; `record` is last. */
 export const CONN_COLUMNS = [
@@ -20,6 +20,9 @@ export interface ConnRow {
   orig_ip_bytes: number | null; resp_ip_bytes: number | null; rtt: number | null; orig_retrans: number | null; resp_retrans: number | null;
   history: string | null; orig_ooo: number | null; resp_ooo: number | null; vlan: number | null; inner_vlan: number | null;
   record: string;
+  /** The processes' JSON (segments since they were added; never in the table rows of older versions). */
+  orig_process?: string | null;
+  resp_process?: string | null;
 }
 
 /** Fields every engine conn record has; the optional ones are service, vlan, inner_vlan and rtt. */
@@ -82,5 +85,8 @@ export function connOfRow(row: ConnRow): ConnRecord {
   if (row.vlan !== null) r.vlan = row.vlan;
   if (row.inner_vlan !== null) r.inner_vlan = row.inner_vlan;
   if (row.rtt !== null) r.rtt = row.rtt;
+  // Last, as the engine writes them (conn-record.ts).
+  if (row.orig_process) r.orig_process = JSON.parse(row.orig_process) as ProcessRecord;
+  if (row.resp_process) r.resp_process = JSON.parse(row.resp_process) as ProcessRecord;
   return r;
 }

@@ -9,7 +9,7 @@
  * its key columns (time, hosts, ports, protocol: what queries filter on) and travels as JSON beside them.
  */
 import { CONN_NUMBERS, connKeyTexts, connProtoName, type ConnView } from '../analyze/flows/conn-record.js';
-import type { ConnId, ConnRecord, DnsRecord } from '../analyze/records.js';
+import type { ConnId, ConnRecord, DnsRecord, ProcessRecord } from '../analyze/records.js';
 import { dnsFlags, dnsShape } from './dns-columns.js';
 
 export type RecordKind = 'conn' | 'dns';
@@ -28,8 +28,13 @@ export function protoCode(proto: string): number {
 export interface KindColumns {
   /** Number columns after the keys. */
   numbers: readonly string[];
-  /** Columns of repeated short strings, as ids into the batch's label table. */
+  /**
+   * Columns of repeated short strings, as ids into the batch's label table: the first `storedFirst` where
+   * segments have always held them, the rest added since and stored after every older section (a segment
+   * written before has none: absent).
+   */
   labels: readonly string[];
+  storedFirst: number;
   /** Per-record strings, joined. */
   texts: readonly string[];
 }
@@ -37,13 +42,16 @@ export interface KindColumns {
 export const COLUMNS: Readonly<Record<RecordKind, KindColumns>> = {
   conn: {
     numbers: CONN_NUMBERS,
-    labels: ['service', 'conn_state', 'history'],
+    // A process is its record's JSON: a label, since a busy process owns many flows of a batch.
+    labels: ['service', 'conn_state', 'history', 'orig_process', 'resp_process'],
+    storedFirst: 3,
     texts: ['uid', 'community_id'],
   },
   // Parts of a transaction may be absent (dns-columns.ts): NaN, label 0, '' stand for them.
   dns: {
     numbers: ['trans_id', 'rtt', 'qclass', 'qtype', 'rcode', 'Z', 'flags'],
     labels: ['query', 'qclass_name', 'qtype_name', 'rcode_name'],
+    storedFirst: 4,
     texts: ['uid', 'answers', 'TTLs'],
   },
 };
@@ -247,7 +255,7 @@ const REQUIRED_CONN_FIELDS = 22;
 function connFits(c: ConnRecord): boolean {
   let keys = 0;
   for (const _ in c) keys++;
-  const optional = +('service' in c) + +('vlan' in c) + +('inner_vlan' in c) + +('rtt' in c);
+  const optional = +('service' in c) + +('vlan' in c) + +('inner_vlan' in c) + +('rtt' in c) + +('orig_process' in c) + +('resp_process' in c);
   if (keys !== REQUIRED_CONN_FIELDS + optional) return false;
   // Same count: an unknown field would leave a required one out.
   return c.type === 'conn' && c.ts !== undefined && c.uid !== undefined && c['id.orig_h'] !== undefined && c['id.orig_p'] !== undefined &&
@@ -259,6 +267,19 @@ function connFits(c: ConnRecord): boolean {
 }
 
 const orNaN = (x: number | undefined): number => (x === undefined ? NaN : x);
+
+/** Each process's JSON, made once: the attribution hands the same record for every flow of a process. */
+const processJson = new WeakMap<ProcessRecord, string>();
+
+function processLabel(p: ProcessRecord | undefined): string | undefined {
+  if (p === undefined) return undefined;
+  let json = processJson.get(p);
+  if (json === undefined) {
+    json = JSON.stringify(p);
+    processJson.set(p, json);
+  }
+  return json;
+}
 
 /** Scratch for one flow's numbers (CONN_NUMBERS), reused. */
 const flowNumbers = new Float64Array(CONN_NUMBERS.length);
@@ -288,6 +309,9 @@ export class ConnBatchBuilder extends BatchBuilder {
     this.labels[0][r] = this.labelId(conn.service);
     this.labels[1][r] = this.labelId(conn.connState());
     this.labels[2][r] = this.labelId(history);
+    const owners = conn.owners();
+    this.labels[3][r] = this.labelId(processLabel(owners?.orig));
+    this.labels[4][r] = this.labelId(processLabel(owners?.resp));
     const k = this.keys;
     k.versions[r] = conn.version;
     k.protos[r] = proto;
@@ -336,6 +360,8 @@ export class ConnBatchBuilder extends BatchBuilder {
     this.labels[0][r] = this.labelId(c.service);
     this.labels[1][r] = this.labelId(c.conn_state);
     this.labels[2][r] = this.labelId(c.history);
+    this.labels[3][r] = this.labelId(processLabel(c.orig_process));
+    this.labels[4][r] = this.labelId(processLabel(c.resp_process));
     if (connFits(c)) {
       this.keepText(r, 2, 0, c.uid);
       this.keepText(r, 2, 1, c.community_id);

@@ -26,7 +26,7 @@ export function decodeSegment(kind: RecordKind, hosts: string, keys: Uint8Array,
   const blob = new BlobReader(rest);
   let s = 0;
   const numbers = [...key.slice(0, KEY_COUNT), ...c.numbers.map(() => blob.numbers(s++))];
-  const labels = c.labels.map(() => Uint32Array.from(blob.numbers(s++)));
+  const labels = c.labels.slice(0, c.storedFirst).map(() => Uint32Array.from(blob.numbers(s++)));
   const labelTable = JSON.parse(blob.text(s++)) as string[];
   const text = blob.text(s++);
   const textLengths = Uint32Array.from(blob.numbers(s++));
@@ -35,6 +35,8 @@ export function decodeSegment(kind: RecordKind, hosts: string, keys: Uint8Array,
   const jsonLengths = blob.numbers(s++);
   let at = 0;
   const fallbackJson = [...jsonLengths].map((length) => json.slice(at, (at += length)));
+  // Labels added since: after the older sections; a segment written before them has none (0: absent).
+  for (let l = c.storedFirst; l < c.labels.length; l++) labels.push(s < blob.sectionCount ? Uint32Array.from(blob.numbers(s++)) : new Uint32Array(blob.rows));
   return {
     kind, rows: blob.rows, numbers, labels, labelTable, origHost: Uint32Array.from(key[KEY_COUNT]), respHost: Uint32Array.from(key[KEY_COUNT + 1]),
     hostTable: JSON.parse(hosts) as string[], text, textLengths, fallbackRows, fallbackJson,
@@ -88,7 +90,7 @@ export class RecordReader {
       resp_h: b.hostTable[b.respHost[row]], resp_p: respPort[row], proto: PROTO_NAMES[proto[row]], service: this.label(0, row) ?? null,
       conn_state: this.label(1, row) ?? null, history: this.label(2, row) ?? null, duration: n(0), orig_bytes: n(1), resp_bytes: n(2), orig_pkts: n(3),
       orig_ip_bytes: n(4), resp_pkts: n(5), resp_ip_bytes: n(6), orig_retrans: n(7), resp_retrans: n(8), orig_ooo: n(9), resp_ooo: n(10),
-      vlan: n(11), inner_vlan: n(12), rtt: n(13), record: '',
+      vlan: n(11), inner_vlan: n(12), rtt: n(13), record: '', orig_process: this.label(3, row) ?? null, resp_process: this.label(4, row) ?? null,
     });
   }
 

@@ -91,7 +91,8 @@ function encodeSegment(batch: RecordBatch, parts: BatchParts, rows: Uint32Array)
 
   const rest = new BlobWriter(n);
   for (let c = KEY_COUNT; c < numbers.length; c++) rest.numbers(numbers[c]);
-  for (const labels of batch.labels) rest.numbers(gather(labels, rows));
+  const c = COLUMNS[batch.kind];
+  for (const labels of batch.labels.slice(0, c.storedFirst)) rest.numbers(gather(labels, rows));
   rest.text(parts.labelTable);
   const { text, lengths } = segmentTexts(batch, parts, rows);
   rest.text(text).numbers(lengths);
@@ -106,6 +107,7 @@ function encodeSegment(batch: RecordBatch, parts: BatchParts, rows: Uint32Array)
     });
   }
   rest.numbers(Float64Array.from(jsonRows)).text(json.join('')).numbers(Float64Array.from(json, (j) => j.length));
+  for (const labels of batch.labels.slice(c.storedFirst)) rest.numbers(gather(labels, rows));
   return { kind: batch.kind, tsMin, tsMax, rows: n, protos, hosts: JSON.stringify(hosts), ports: distinctPorts(origPort, respPort), keys, rest: rest.finish() };
 }
 

@@ -186,8 +186,8 @@ test('registry: a new view is one definition added to the list; it gets its numb
   const ui = start([a], undefined, [...VIEWS, probe]);
   a.emit(stats(statsSecond(T0)));
   await ui.second();
-  await ui.press('8');
-  assert.match(ui.screen().split('\n')[0], /8 Probe/);
+  await ui.press('9');
+  assert.match(ui.screen().split('\n')[0], /9 Probe/);
   assert.match(ui.screen(), /probe sees 1 seconds/);
   assert.match(ui.screen(), /z zap  \/ filter/);
   await ui.press('q');

@@ -2,6 +2,7 @@
  * Text formatting for the terminal UI: rates, sizes, durations, sparklines and fixed-width cells. Pure
  * functions, so the views stay declarative and their tests check exact text.
  */
+import type { ProcessRecord } from '../analyze/records.js';
 
 const SI = ['', 'k', 'M', 'G', 'T'];
 
@@ -63,6 +64,22 @@ export function formatDateTime(ts: number): string {
 /** "10.0.0.1:443", "[2001:db8::1]:53". */
 export function formatEndpoint(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A local process as conn records name it (docs/records.md): `curl[4242]`. */
+export function formatProcess(p: ProcessRecord): string {
+  return `${p.name}[${p.pid}]`;
+}
+
+/** Every known fact of a process, for a record's detail: `curl[4242] /usr/bin/curl, user alice, unit session-3.scope`. */
+export function describeProcess(p: ProcessRecord): string {
+  return [`${formatProcess(p)}${p.exe ? ` ${p.exe}` : ''}`, p.user && `user ${p.user}`, p.unit && `unit ${p.unit}`].filter(Boolean).join(', ');
+}
+
+/** The processes at a flow's local ends, the originator's first: `curl[4242] → nginx[812]`, `→ sshd[90]`, or ''. */
+export function flowProcesses(orig: ProcessRecord | undefined, resp: ProcessRecord | undefined): string {
+  if (orig === undefined && resp === undefined) return '';
+  return [orig && formatProcess(orig), '→', resp && formatProcess(resp)].filter(Boolean).join(' ');
 }
 
 const BARS = '▁▂▃▄▅▆▇█';

@@ -5,9 +5,9 @@ import { VIEWS } from './views/index.js';
 
 const component = () => null;
 
-test('the shipped views: unique names, the issue\'s seven in order, and together they need every live topic', () => {
+test('the shipped views: unique names, the first issue\'s seven in order then Processes (issue 15), and together they need every live topic', () => {
   const { topics } = checkViews(VIEWS);
-  assert.deepEqual(VIEWS.map((v) => v.title), ['Overview', 'Traffic', 'Hosts', 'Connections', 'DNS', 'Alerts', 'History']);
+  assert.deepEqual(VIEWS.map((v) => v.title), ['Overview', 'Traffic', 'Hosts', 'Connections', 'DNS', 'Alerts', 'History', 'Processes']);
   assert.deepEqual([...topics].sort(), ['alerts', 'dns', 'flows', 'stats']);
 });
 

@@ -46,6 +46,7 @@ class NewListenerDetector implements Detector {
       severity: 'medium',
       message: `${describeProcess(e.process)} started listening on ${portName(e.proto, e.localPort)} (${e.localHost}), new since a ${this.cfg.learnSeconds} s baseline`,
       dst: e.localHost,
+      unit: e.process.unit,
       counters: { port: e.localPort },
       thresholds: {},
       hosts: [e.localHost],

@@ -112,6 +112,7 @@ class NewProcessTalkerDetector implements Detector {
       message: `${describeProcess(e.process)} connected out to ${e.remoteHost}:${e.remotePort} (${portName(e.proto, e.remotePort).slice(0, 3)}): ${reasons.join('; ')}`,
       src: e.localHost,
       dst: e.remoteHost,
+      unit: e.process.unit,
       counters: { new_items: reasons.length },
       thresholds: { new_items: 1 },
       hosts: [e.localHost, e.remoteHost],

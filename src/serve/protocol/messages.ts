@@ -109,11 +109,13 @@ export const suppressParams = z
     /** An address or CIDR. */
     source: z.string().min(1).max(64).optional(),
     destination: z.string().min(1).max(64).optional(),
+    /** The unit or container of the process behind the alert (process detectors), exact. */
+    unit: z.string().min(1).max(200).optional(),
     expires_at: epochSeconds,
     reason: z.string().max(200).optional(),
   })
-  .refine((r) => r.detector !== undefined || r.source !== undefined || r.destination !== undefined, {
-    error: 'give at least one of detector, source, destination',
+  .refine((r) => r.detector !== undefined || r.source !== undefined || r.destination !== undefined || r.unit !== undefined, {
+    error: 'give at least one of detector, source, destination, unit',
   });
 export type SuppressParams = z.infer<typeof suppressParams>;
 

@@ -1,9 +1,14 @@
 /** A record's fields, one per line, for the Enter detail of the list views. */
 import { Box, Text } from 'ink';
-import { fit } from '../format.js';
+import type { ProcessRecord } from '../../analyze/records.js';
+import { describeProcess, fit } from '../format.js';
 
-/** A field as text: times with their UTC date (Zeek's microseconds, no float noise from a replay's shift). */
+/**
+ * A field as text: times with their UTC date (Zeek's microseconds, no float noise from a replay's shift), a
+ * process with its facts in words.
+ */
 function fieldText(key: string, v: unknown): string {
+  if ((key === 'orig_process' || key === 'resp_process') && v !== null && typeof v === 'object') return describeProcess(v as ProcessRecord);
   if (typeof v === 'object') return JSON.stringify(v);
   if (typeof v !== 'number' || Number.isInteger(v)) return String(v);
   const text = String(Number(v.toFixed(6)));

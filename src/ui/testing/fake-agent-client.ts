@@ -84,7 +84,7 @@ export class FakeAgentClient implements AgentClient {
     return this.answer('acknowledgeAlert', alertId, undefined);
   }
 
-  suppress(rule: { detector?: string; source?: string; destination?: string; expiresAt: number }): Promise<void> {
+  suppress(rule: { detector?: string; source?: string; destination?: string; unit?: string; expiresAt: number }): Promise<void> {
     return this.answer('suppress', rule, undefined);
   }
 

@@ -63,6 +63,19 @@ test('alerts: A acknowledges on the agent, x suppresses the detector for the sou
   v.unmount();
 });
 
+test("alerts: x on a process detector's alert suppresses it for the process's unit", async () => {
+  const a = new FakeAgentClient('a');
+  const v = renderView(alerts, [a], { now: 1718000100 });
+  const process = { pid: 812, name: 'bash', exe: '/usr/bin/bash', user: 'www-data', unit: 'nginx.service' };
+  a.emit(alert({ ...ALERT_SCAN, alert_id: 'AP1', detector: 'new_process_talker', message: 'bash (pid 812) connected out', evidence: { ...ALERT_SCAN.evidence, process } }));
+  await v.refresh();
+  await v.press('x');
+  await tick();
+  assert.deepEqual(a.calls.at(-1), { method: 'suppress', args: { detector: 'new_process_talker', unit: 'nginx.service', expiresAt: 1718000100 + SUPPRESS_SECONDS } });
+  assert.match(v.frame(), /suppressed new_process_talker for nginx\.service on a for 24h/);
+  v.unmount();
+});
+
 test('alerts: a failed action says so and which agent', async () => {
   const a = new FakeAgentClient('a');
   a.failWith = 'not connected';

@@ -1,12 +1,12 @@
 /**
  * Alerts: open alerts first (most severe, then newest), then the recently closed ones. Enter shows the
  * evidence; `A` acknowledges the selected alert on its agent (the selection follows the alert, by id, as the
- * list re-sorts under it); `x` suppresses its detector for its source for
- * a day (one key, as the brief asks), which also closes it on the agent.
+ * list re-sorts under it); `x` suppresses its detector for its source (for its process's unit, when a process
+ * detector names one) for a day (one key, as the brief asks), which also closes it on the agent.
  */
 import { Box, Text, useInput } from 'ink';
 import { useState } from 'react';
-import type { AlertRecord } from '../../analyze/records.js';
+import type { AlertRecord, ProcessRecord } from '../../analyze/records.js';
 import type { AgentSnapshot } from '../agent-store.js';
 import { type Column, Table } from '../components/Table.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
@@ -80,9 +80,12 @@ function Alerts(props: ViewProps) {
           (err: Error) => setNotice(`acknowledge failed on ${name}: ${err.message}`),
         );
       } else if (input === 'x') {
-        const rule = { detector: chosen.a.detector, source: chosen.a.src, expiresAt: Math.floor(props.now()) + SUPPRESS_SECONDS };
+        // A process detector's alert is suppressed for its unit (a service that starts talking), others from their source.
+        const unit = (chosen.a.evidence.process as ProcessRecord | undefined)?.unit;
+        const who = unit !== undefined ? { unit } : { source: chosen.a.src };
+        const rule = { detector: chosen.a.detector, ...who, expiresAt: Math.floor(props.now()) + SUPPRESS_SECONDS };
         chosen.agent.client.suppress(rule).then(
-          () => setNotice(`suppressed ${rule.detector}${rule.source ? ` from ${rule.source}` : ''} on ${name} for 24h`),
+          () => setNotice(`suppressed ${rule.detector}${unit ? ` for ${unit}` : who.source ? ` from ${who.source}` : ''} on ${name} for 24h`),
           (err: Error) => setNotice(`suppress failed on ${name}: ${err.message}`),
         );
       }

@@ -27,12 +27,12 @@ test('connections: a wider terminal shows time, duration and, with two agents, t
   const b = new FakeAgentClient('unix:/run/b.sock');
   const v = renderView(connections, [a, b], { width: 140 });
   a.emit(flow(CONN_TLS));
-  b.emit(flow(CONN_REJ));
+  b.emit(flow({ ...CONN_REJ, orig_process: { pid: 4242, name: 'curl', user: 'alice' } }));
   await v.refresh();
   const lines = v.frame().split('\n');
-  assert.match(lines[1], /^time\s+originator\s+responder\s+svc\s+state\s+out\s+in\s+rtt\s+retx\s+dur\s+agent/);
-  assert.match(lines[2], /^06:13:20 192\.168\.10\.23:53999\s+.*\s+7ms\s+unix:\/run\/b\.sock$/);
-  assert.match(lines[3], /^06:13:20 192\.168\.10\.22:51721\s+.*\s+248ms\s+unix:\/run\/a\.sock$/);
+  assert.match(lines[1], /^time\s+originator\s+responder\s+svc\s+state\s+out\s+in\s+rtt\s+retx\s+process\s+dur\s+agent/);
+  assert.match(lines[2], /^06:13:20 192\.168\.10\.23:53999\s+.*\s+curl\[4242\] →\s+7ms\s+unix:\/run\/b\.sock$/);
+  assert.match(lines[3], /^06:13:20 192\.168\.10\.22:51721\s+.*\s+-\s+248ms\s+unix:\/run\/a\.sock$/);
   v.unmount();
 });
 

@@ -1,7 +1,7 @@
 /**
- * Connections: the finished flows of the chosen agents, newest start first — endpoints, service, state, bytes each way,
- * handshake RTT, retransmissions. `/` filters (any field: address, port, service, state), `s` sorts,
- * Enter shows the whole conn record.
+ * Connections: the finished flows of the chosen agents, newest start first — endpoints, service, state, bytes
+ * each way, handshake RTT, retransmissions, and the local processes (a live agent's). `/` filters (any field:
+ * address, port, service, state, process, unit), `s` sorts, Enter shows the whole conn record.
  */
 import { Box, Text } from 'ink';
 import type { ConnRecord } from '../../analyze/records.js';
@@ -9,7 +9,7 @@ import { type Column, Table } from '../components/Table.js';
 import { RecordDetail } from '../components/RecordDetail.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
 import { matchesFilter } from '../data.js';
-import { fitTarget, formatBytes, formatClock, formatDuration, formatEndpoint } from '../format.js';
+import { fitTarget, flowProcesses, formatBytes, formatClock, formatDuration, formatEndpoint, formatProcess } from '../format.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
 interface Row {
@@ -35,7 +35,8 @@ function Connections(props: ViewProps) {
   const all: Row[] = [];
   for (const a of props.agents) {
     for (const r of a.flows) {
-      if (matchesFilter(filter, [formatEndpoint(r['id.orig_h'], r['id.orig_p']), formatEndpoint(r['id.resp_h'], r['id.resp_p']), r.proto, r.service, r.conn_state, r.community_id, multi ? a.name : undefined])) all.push({ agent: a.name, r });
+      const processes = [r.orig_process, r.resp_process].flatMap((p) => (p ? [formatProcess(p), p.unit, p.user] : []));
+      if (matchesFilter(filter, [formatEndpoint(r['id.orig_h'], r['id.orig_p']), formatEndpoint(r['id.resp_h'], r['id.resp_p']), r.proto, r.service, r.conn_state, r.community_id, ...processes, multi ? a.name : undefined])) all.push({ agent: a.name, r });
     }
   }
   const nav = useListNavigation(all.length, { active: props.inputActive, page: height - 3, sorts: SORTS.length });
@@ -54,6 +55,8 @@ function Connections(props: ViewProps) {
     { header: 'in', width: 5, align: 'right', cell: ({ r }) => formatBytes(r.resp_bytes) },
     { header: 'rtt', width: 5, align: 'right', cell: ({ r }) => (r.rtt === undefined ? '-' : formatDuration(r.rtt)) },
     { header: 'retx', width: 4, align: 'right', cell: ({ r }) => String(r.orig_retrans + r.resp_retrans), tone: ({ r }) => (r.orig_retrans + r.resp_retrans > 0 ? 'warn' : undefined) },
+    // Optional columns go from the last: the agent, the duration, then the processes, the time last of all.
+    { header: 'process', width: 14, grow: 2, optional: true, cell: ({ r }) => flowProcesses(r.orig_process, r.resp_process) || '-' },
     { header: 'dur', width: 6, align: 'right', optional: true, cell: ({ r }) => formatDuration(r.duration) },
     { header: 'agent', width: 16, grow: 1, optional: true, cell: ({ agent }) => fitTarget(agent, 16) },
   ];
@@ -72,6 +75,6 @@ export default defineView({
   title: 'Connections',
   topics: ['flows'],
   keys: [{ key: '/', label: 'filter' }, { key: 's', label: 'sort' }, { key: 'Enter', label: 'record' }],
-  description: 'finished connections: endpoints, service, state, bytes each way, RTT, retransmissions',
+  description: 'finished connections: endpoints, state, bytes, RTT, retx, processes',
   component: Connections,
 });

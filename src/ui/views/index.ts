@@ -10,5 +10,6 @@ import connections from './ConnectionsView.js';
 import dns from './DnsView.js';
 import alerts from './AlertsView.js';
 import history from './HistoryView.js';
+import processes from './ProcessesView.js';
 
-export const VIEWS: readonly ViewDefinition[] = [overview, traffic, hosts, connections, dns, alerts, history];
+export const VIEWS: readonly ViewDefinition[] = [overview, traffic, hosts, connections, dns, alerts, history, processes];
