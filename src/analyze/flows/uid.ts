@@ -6,6 +6,7 @@
  * same ones. Never called on the packet loop: records are made after it.
  */
 import { randomInt } from 'node:crypto';
+import { mix32 } from '../mix32.js';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BASE62_CODES = Array.from(BASE62, (c) => c.charCodeAt(0));
@@ -64,8 +65,3 @@ export function uidFor(serial: number, stream = 0x9e3779b9): string {
   return String.fromCharCode.apply(null, uidCodes);
 }
 
-function mix32(x: number): number {
-  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
-  return (x ^ (x >>> 16)) >>> 0;
-}

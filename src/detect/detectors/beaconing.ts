@@ -16,6 +16,7 @@ import { FlowSample } from '../flow-sample.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import { formatDuration } from '../windows.js';
+import { mix32 } from '../../analyze/mix32.js';
 
 const config = detectorConfig({
   /** Seconds of history a series is judged on. */
@@ -93,16 +94,11 @@ function attemptWhat(a: AttemptFacts): string {
 function attemptKey(a: AttemptFacts): HostKey {
   if (typeof a.origKey !== 'number' || typeof a.respKey !== 'number') return `${hostText(a.origKey)}>${attemptWhat(a)}`;
   const tail = (a.respPort << 8) | a.proto;
-  const h1 = mix(a.origKey ^ mix(a.respKey ^ 0x9e3779b9) ^ tail);
-  const h2 = mix(a.respKey ^ mix(a.origKey + 0x85ebca6b) ^ (tail * 31));
+  const h1 = mix32(a.origKey ^ mix32(a.respKey ^ 0x9e3779b9) ^ tail);
+  const h2 = mix32(a.respKey ^ mix32(a.origKey + 0x85ebca6b) ^ (tail * 31));
   return (h1 >>> 0) * 0x100000 + (h2 >>> 12);
 }
 
-function mix(x: number): number {
-  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
-  return x ^ (x >>> 16);
-}
 
 class BeaconingDetector implements Detector {
   readonly name = 'beaconing';

@@ -14,6 +14,7 @@ import { DistinctKeys } from '../distinct-count.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { SlidingCounter, formatDuration, incidentRate } from '../windows.js';
+import { mix32 } from '../../analyze/mix32.js';
 
 const config = detectorConfig({
   window: seconds(2),
@@ -47,11 +48,6 @@ interface Target {
   allowed: boolean;
 }
 
-function mix32(x: number): number {
-  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
-  return (x ^ (x >>> 16)) >>> 0;
-}
 
 /**
  * A small-integer key for an address, so per-packet Map lookups box nothing: IPv4 as a signed 32-bit number
