@@ -24,7 +24,15 @@ interface Actor {
   connects: number;
   ports: Set<string>;
   classes: Set<string>;
+  /** Ports it used past MAX_PORTS_PER_ACTOR, not remembered (a new one still counts as new). */
+  portsNotKept: number;
 }
+
+/**
+ * Destination ports remembered per process or unit: a client that dials thousands (a crawler, a port scanner run
+ * here) costs this and no more; past it its new ports still raise, which is what such a process deserves.
+ */
+const MAX_PORTS_PER_ACTOR = 4096;
 
 /** The class of an address (words as the flow table holds them). */
 export function addressClass(version: number, w: Uint32Array): string {
@@ -81,10 +89,11 @@ class NewProcessTalkerDetector implements Detector {
       }
     }
     actor.connects++;
-    actor.ports.add(port);
+    if (actor.ports.size < MAX_PORTS_PER_ACTOR) actor.ports.add(port);
+    else if (!actor.ports.has(port)) actor.portsNotKept++;
     actor.classes.add(cls);
     if (reasons.length === 0 || (e.process.unit !== undefined && this.ignored.has(e.process.unit))) return;
-    this.raise(name, e, reasons, actor.connects === 1 ? 'high' : 'medium');
+    this.raise(name, e, reasons, actor.connects === 1 ? 'high' : 'medium', actor.portsNotKept);
   }
 
   /** The actor a socket event counts for: its own, or its parent's when it has none yet. */
@@ -97,12 +106,12 @@ class NewProcessTalkerDetector implements Detector {
     if (this.pids.get(e.process.pid) === undefined) this.pids.add(e.process.pid, name);
     let actor = this.actors.get(name);
     if (actor === undefined) {
-      actor = this.actors.add(name, { since: this.clock.learning || e.initial ? 0 : this.clock.now, serves: false, connects: 0, ports: new Set(), classes: new Set() });
+      actor = this.actors.add(name, { since: this.clock.learning || e.initial ? 0 : this.clock.now, serves: false, connects: 0, ports: new Set(), classes: new Set(), portsNotKept: 0 });
     }
     return [name, actor];
   }
 
-  private raise(actor: string, e: SocketEvent, reasons: string[], severity: 'high' | 'medium'): void {
+  private raise(actor: string, e: SocketEvent, reasons: string[], severity: 'high' | 'medium', portsNotKept: number): void {
     const ts = this.ctx.now() || e.ts;
     const sample = new FlowSample(e.version, e.proto, e.local.slice(), e.remote.slice(), e.localPort, e.remotePort);
     this.ctx.raise({
@@ -113,7 +122,8 @@ class NewProcessTalkerDetector implements Detector {
       src: e.localHost,
       dst: e.remoteHost,
       unit: e.process.unit,
-      counters: { new_items: reasons.length },
+      // Said only when the port memory was full: its "never used" may then be a port used long ago.
+      counters: portsNotKept > 0 ? { new_items: reasons.length, ports_not_kept: portsNotKept } : { new_items: reasons.length },
       thresholds: { new_items: 1 },
       hosts: [e.localHost, e.remoteHost],
       ports: [e.remotePort],
