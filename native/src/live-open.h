@@ -18,6 +18,8 @@ typedef struct open_options {
   bool immediate;         /* pcap_set_immediate_mode: default false (TPACKET_V3 blocks); the tap-modes bench compares */
   uint32_t packets_per_call; /* hand the batch over after this many packets; 0 = no limit (bytes/timeout/block) */
   char *filter;           /* kernel filter, tcpdump syntax; malloc'd or NULL */
+  uint32_t fanout_group;  /* PACKET_FANOUT group id to join; 0 = a new group with a unique id */
+  uint32_t fanout_shards; /* members of the group (the pair hash's modulus); 0 or 1 = no fanout */
 } open_options;
 
 /* Reads the options object (undefined = all defaults). False with an exception pending. */
@@ -26,5 +28,8 @@ bool loopy_read_open_options(napi_env env, napi_value obj, open_options *o);
 /* Opens and activates the device. NULL with an exception pending. *warning gets a malloc'd activation
  * warning (e.g. promiscuous mode not supported), or stays NULL. */
 pcap_t *loopy_open_pcap(napi_env env, const char *device, const open_options *o, char **warning);
+
+/* The PACKET_FANOUT group the handle's socket is in, 0 for none. */
+uint32_t loopy_fanout_group(pcap_t *p);
 
 #endif

@@ -1,4 +1,4 @@
-import { META_CAPLEN, META_IFACE, META_OFFSET, META_STRIDE, META_WIRELEN, type PacketBatch } from '../capture/batch.js';
+import { FRAME_ELSEWHERE, FRAME_KEPT, META_CAPLEN, META_IFACE, META_OFFSET, META_STRIDE, META_WIRELEN, type PacketBatch } from '../capture/batch.js';
 import { Dissector } from '../decode/dissector.js';
 import { Packet } from '../decode/packet.js';
 import type { ProtocolRegistration } from '../decode/registry.js';
@@ -82,6 +82,15 @@ export class Engine {
   bytes = 0;
   firstTs = Number.NaN;
   lastTs = Number.NaN;
+  /**
+   * The capture clock: the latest frame time of the input, this engine's or, with several engines sharing it
+   * (FRAME_ELSEWHERE), another's. lastTs is this engine's own last packet.
+   */
+  get now(): number {
+    return this.clock;
+  }
+
+  private clock = Number.NaN;
   dnsTransactions = 0;
   private readonly linkTypePackets = new Map<number, number>();
   private nextSweep = Number.NaN;
@@ -133,13 +142,19 @@ export class Engine {
     for (let i = 0; i < observers.length; i++) observers[i](record);
   }
 
-  /** Runs every packet of the batch, or only those whose `keep` byte is non-zero (a capture filter's verdict). */
+  /**
+   * Runs every packet of the batch, or only those whose `keep` byte is FRAME_KEPT (a capture filter's verdict);
+   * FRAME_ELSEWHERE frames (another engine's) only move the clock.
+   */
   processBatch(batch: PacketBatch, keep?: Uint8Array): void {
     const { data, meta, ts, linkTypes } = batch;
     const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     const pkt = this.pkt;
     for (let i = 0; i < batch.count; i++) {
-      if (keep !== undefined && keep[i] === 0) continue;
+      if (keep !== undefined && keep[i] !== FRAME_KEPT) {
+        if (keep[i] === FRAME_ELSEWHERE) this.passTime(ts[i]);
+        continue;
+      }
       const m = i * META_STRIDE;
       const time = ts[i];
       const wirelen = meta[m + META_WIRELEN];
@@ -147,14 +162,8 @@ export class Engine {
       const linkType = linkTypes[iface] ?? -1;
       this.packets++;
       this.bytes += wirelen;
-      if (!(time >= this.nextSweep)) {
-        if (Number.isNaN(this.firstTs)) {
-          this.firstTs = time;
-          this.nextSweep = time + 1;
-        }
-      } else {
-        this.advance(time);
-      }
+      this.passTime(time);
+      if (Number.isNaN(this.firstTs)) this.firstTs = time;
       this.lastTs = time;
       this.countLinkType(linkType);
       pkt.reset(data, view, meta[m + META_OFFSET], meta[m + META_CAPLEN], wirelen, time, linkType, iface);
@@ -169,6 +178,13 @@ export class Engine {
   tick(now: number): void {
     if (now >= this.nextSweep || Number.isNaN(this.nextSweep)) this.advance(now);
     else for (const observer of this.advanceObservers) observer(now);
+  }
+
+  /** A frame's time moves the capture clock: sweeps run at the first frame past each second. */
+  private passTime(time: number): void {
+    if (time >= this.nextSweep) this.advance(time);
+    else if (Number.isNaN(this.nextSweep)) this.nextSweep = time + 1;
+    this.clock = time;
   }
 
   /**
@@ -260,7 +276,7 @@ export class Engine {
     this.connections.finishAll();
     for (const app of this.apps.analyzers) app.finish();
     for (const weird of this.weirds.list()) this.emit({ type: 'weird', name: weird.name, count: weird.count });
-    const now = Number.isNaN(this.lastTs) ? 0 : this.lastTs;
+    const now = Number.isNaN(this.clock) ? 0 : this.clock;
     for (const observer of this.finishObservers) observer(now);
     const summary = this.summary();
     this.emit(summary);

@@ -12,8 +12,9 @@
  * Time is the capture's: packets move it, and `tick(now)` moves it when none come (live). The packet loop
  * is the engine's; everything here runs once per batch or once per second.
  */
-import type { PacketBatch } from '../capture/batch.js';
+import { FRAME_DROPPED, FRAME_ELSEWHERE, FRAME_KEPT, META_CAPLEN, META_IFACE, META_OFFSET, META_STRIDE, type PacketBatch } from '../capture/batch.js';
 import { BatchFilter, type PacketFilterOptions } from '../capture/bpf-filter.js';
+import { pairShard } from '../decode/pair-shard.js';
 import { defaultProtocols } from '../decode/protocols/index.js';
 import type { ProtocolRegistration } from '../decode/registry.js';
 import { defaultApps } from './apps/index.js';
@@ -36,6 +37,11 @@ export interface PipelineOptions {
   filterOptions?: PacketFilterOptions | (() => PacketFilterOptions);
   /** Stop after this many packets have passed the filter (tcpdump's -c); the batch that reaches it is cut there. */
   packetLimit?: number;
+  /**
+   * One engine of several over the same packets (`loopy read --workers N`): only the frames whose address
+   * pair falls in shard `index` of `count` (decode/pair-shard.ts) go on; the others count nowhere here.
+   */
+  shard?: { index: number; count: number };
 }
 
 export interface PipelineObserver extends EngineObserver {
@@ -53,6 +59,9 @@ export class Pipeline {
   private deltas: FlowDeltas | undefined;
   /** Packets still to take under `packetLimit`; undefined without a limit. */
   private remaining: number | undefined;
+  private readonly shard: { index: number; count: number } | undefined;
+  /** The verdict per frame once the shard is applied (reused; grown with the batches). */
+  private shardKeep = new Uint8Array(0);
 
   constructor(options: PipelineOptions = {}) {
     this.engine = new Engine({
@@ -63,6 +72,8 @@ export class Pipeline {
     });
     this.filter = new BatchFilter(options.filter, options.filterOptions);
     this.remaining = options.packetLimit;
+    if (options.shard !== undefined && options.packetLimit !== undefined) throw new Error('a packet limit needs every packet in one engine');
+    this.shard = options.shard !== undefined && options.shard.count > 1 ? options.shard : undefined;
   }
 
   /** Registers an observer; it hears from the next batch on. */
@@ -92,10 +103,27 @@ export class Pipeline {
 
   /** One batch through the filter and the engine (past the packet limit, nothing more). */
   process(batch: PacketBatch): void {
-    const keep = this.filter.matches(batch);
-    const taken = this.remaining === undefined ? batch : this.takeWithinLimit(batch, keep, this.remaining);
-    for (let i = 0; i < this.batchObservers.length; i++) this.batchObservers[i](taken, keep);
-    this.engine.processBatch(taken, keep);
+    const filtered = this.filter.matches(batch);
+    const taken = this.remaining === undefined ? batch : this.takeWithinLimit(batch, filtered, this.remaining);
+    for (let i = 0; i < this.batchObservers.length; i++) this.batchObservers[i](taken, filtered);
+    this.engine.processBatch(taken, this.shard === undefined ? filtered : this.keepShard(taken, filtered, this.shard));
+  }
+
+  /** The filter's verdict narrowed to this engine's shard: the other engines' frames are FRAME_ELSEWHERE. */
+  private keepShard(batch: PacketBatch, filtered: Uint8Array | undefined, shard: { index: number; count: number }): Uint8Array {
+    if (this.shardKeep.length < batch.count) this.shardKeep = new Uint8Array(Math.max(batch.count, 2 * this.shardKeep.length));
+    const keep = this.shardKeep;
+    const { data, meta, linkTypes } = batch;
+    for (let i = 0; i < batch.count; i++) {
+      if (filtered !== undefined && filtered[i] === 0) {
+        keep[i] = FRAME_DROPPED;
+        continue;
+      }
+      const m = i * META_STRIDE;
+      const linkType = linkTypes[meta[m + META_IFACE]] ?? -1;
+      keep[i] = pairShard(data, meta[m + META_OFFSET], meta[m + META_CAPLEN], linkType, shard.count) === shard.index ? FRAME_KEPT : FRAME_ELSEWHERE;
+    }
+    return keep;
   }
 
   /** True once `packetLimit` packets have been taken: the run is over. */

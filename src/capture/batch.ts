@@ -22,3 +22,12 @@ export const META_OFFSET = 0;
 export const META_CAPLEN = 1;
 export const META_WIRELEN = 2;
 export const META_IFACE = 3;
+
+/**
+ * A frame's verdict in a batch's `keep` array: dropped by the filter (it never existed for the engine), kept,
+ * or kept for another engine of several sharing the input (`--workers`): this engine skips it but its time still
+ * moves the clock, so every engine sweeps and reports at the moments one engine would.
+ */
+export const FRAME_DROPPED = 0;
+export const FRAME_KEPT = 1;
+export const FRAME_ELSEWHERE = 2;

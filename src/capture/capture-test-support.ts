@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { META_CAPLEN, META_IFACE, META_OFFSET, META_STRIDE, META_WIRELEN } from './batch.js';
 import type { CaptureFile, CaptureFileInfo } from './capture-file.js';
+import { captureAddonProblem } from './live-addon.js';
 
 /** Hex dump to bytes: `#` starts a comment to the end of the line; whitespace is ignored. */
 export function hexBytes(dump: string): Buffer {
@@ -108,4 +109,12 @@ export async function withTempFile<T>(name: string, bytes: Buffer, fn: (path: st
 /** True when |a - b| is within `tolerance` seconds. */
 export function closeTo(a: number, b: number, tolerance = 1e-7): boolean {
   return Math.abs(a - b) <= tolerance;
+}
+
+/** Why live tests cannot run here (the addon is not built), or false; in CI a missing addon is a failure. */
+export function addonSkipReason(): string | false {
+  const problem = captureAddonProblem();
+  if (!problem) return false;
+  if (process.env.CI) throw new Error(`${problem} (required in CI)`);
+  return problem;
 }

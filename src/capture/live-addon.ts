@@ -39,6 +39,13 @@ export interface LiveOpenOptions {
   packetsPerCall?: number;
   /** Batches go into these slots, lent to JS until `releaseSlot` (see BatchPool); onBatch then gets (slot, count). */
   pool?: BatchPoolMemory;
+  /**
+   * Members of a PACKET_FANOUT group sharing this interface's packets by address pair (each pair, both
+   * directions, to one member); 0 or 1: no fanout.
+   */
+  fanoutShards?: number;
+  /** The group to join (the first member's `fanoutGroup`); 0 or absent: a new group with a unique id. */
+  fanoutGroup?: number;
 }
 
 /**
@@ -64,6 +71,8 @@ export interface LiveHandle {
   readonly snaplen: number;
   /** libpcap's activation warning (e.g. promiscuous mode not supported), or null. */
   readonly warning: string | null;
+  /** The PACKET_FANOUT group the handle is in (0: none). */
+  readonly fanoutGroup: number;
 }
 
 /** Counters from pcap_stats; `addonDropped` counts packets lost because a batch buffer could not be allocated. */

@@ -11,9 +11,9 @@ import {
   type CaptureCounters,
   type LiveHandle,
   type LiveOpenOptions,
-  captureAddonProblem,
   tryLoadCaptureAddon,
 } from './live-addon.js';
+import { addonSkipReason } from './capture-test-support.js';
 import { LiveCaptureError, openLiveCapture } from './live.js';
 import { createBatchPool } from './batch-pool.js';
 import {
@@ -48,7 +48,7 @@ class FakeAddon {
     if (this.failOn?.device === device) throw Object.assign(new Error(this.failOn.message), { code: this.failOn.code });
     const free = Array.from({ length: options.pool.slots }, (_, i) => options.pool.slots - 1 - i);
     this.opened.push({ device, options, pool: options.pool, onBatch, onError, free });
-    return { device, linkType: device === 'any' ? 113 : 1, snaplen: 262144, warning: null };
+    return { device, linkType: device === 'any' ? 113 : 1, snaplen: 262144, warning: null, fanoutGroup: 0 };
   }
   /** Writes `frames` into a free slot of handle `index` (rows: offset, caplen, wirelen, iface; float seconds) and hands it over. */
   deliver(index: number, ...frames: FakeFrame[]): number {
@@ -213,12 +213,6 @@ test('without the addon, importing is fine and live capture says in one line wha
 // ---------------------------------------------------------------------------------------------------------
 // The real addon.
 
-function addonSkipReason(): string | false {
-  const problem = captureAddonProblem();
-  if (!problem) return false;
-  if (process.env.CI) throw new Error(`${problem} (required in CI)`);
-  return problem;
-}
 const addonSkip = addonSkipReason();
 
 test('a device that cannot be opened gives one line with libpcap\'s text and what to do (or the devices there are)', { skip: addonSkip }, () => {

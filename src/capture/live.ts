@@ -28,6 +28,11 @@ export interface LiveCaptureOptions {
   highWaterBatches?: number;
   /** The capture addon; tests pass a fake. Default: the built addon. */
   addon?: CaptureAddon;
+  /**
+   * One of `shards` captures sharing the packets by address pair (PACKET_FANOUT; see `--workers`): the
+   * first opens with no `groups` and reports them in `fanoutGroups`; the others pass those, one per interface.
+   */
+  fanout?: { shards: number; groups?: readonly number[] };
 }
 
 export interface InterfaceStats {
@@ -48,6 +53,8 @@ export interface LiveCapture extends AsyncIterable<PacketBatch> {
   readonly linkTypes: readonly number[];
   /** libpcap activation warnings, prefixed with the interface name. */
   readonly warnings: readonly string[];
+  /** The PACKET_FANOUT group of each interface, by interface index (empty without fanout). */
+  readonly fanoutGroups: readonly number[];
   stats(): InterfaceStats[];
   /** Replaces the kernel filter of every interface (undefined: none), e.g. when exclusions change. */
   setFilter(expression: string | undefined): void;
@@ -79,6 +86,7 @@ class MergedLiveCapture implements LiveCapture {
   readonly interfaces: readonly string[];
   readonly linkTypes: readonly number[];
   readonly warnings: readonly string[];
+  readonly fanoutGroups: number[] = [];
   private readonly handles: LiveHandle[] = [];
   private readonly pools: BatchPool[] = [];
   private readonly queue: SlotBatch[] = [];
@@ -118,6 +126,8 @@ class MergedLiveCapture implements LiveCapture {
             promisc: options.promisc,
             filter: options.filter,
             linkType: options.linkType,
+            fanoutShards: options.fanout?.shards,
+            fanoutGroup: options.fanout?.groups?.[iface],
           },
           (slot: number, count: number) => this.onBatch(slot, count, iface),
           (message) => this.onError(message),
@@ -125,6 +135,7 @@ class MergedLiveCapture implements LiveCapture {
         this.handles.push(handle);
         linkTypes.push(handle.linkType);
         if (handle.warning) warnings.push(`${device}: ${handle.warning}`);
+        if (handle.fanoutGroup) this.fanoutGroups.push(handle.fanoutGroup);
       });
     } catch (err) {
       this.close();

@@ -29,6 +29,7 @@ export interface AgentCliOptions {
   loop?: boolean;
   stay?: boolean;
   maxFlows?: string;
+  workers?: string;
   localNet?: string[];
   topN?: string;
   status?: boolean;
@@ -75,6 +76,7 @@ export function registerAgent(program: Command): void {
     .option('--evidence <dir>', 'write the pcap of the packets around each alert into this directory (default DATA/evidence)')
     .option('--stay', 'after a replay ends, keep serving its history to clients until stopped')
     .option('--max-flows <n>', `flow table size; the least recently active flow is evicted past it (default ${DEFAULT_MAX_FLOWS})`)
+    .option('--workers <n>', 'engines sharing the live capture by address pair, one thread each (PACKET_FANOUT; default 1)')
     .option('--local-net <cidr>', 'a network that counts as local for in/out (repeat; default private ranges)', collect)
     .option('--top-n <n>', 'top talkers per stats record (default 10)')
     .option('--listen <spec>', 'serve clients on unix:PATH or tls://HOST:PORT (repeat; default unix:/run/loopy/agent.sock as root, else DATA/agent.sock)', collect)
@@ -127,6 +129,7 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
     loop: o.loop,
     stay: o.stay,
     maxFlows: numeric(o.maxFlows),
+    workers: numeric(o.workers),
     localNets: o.localNet,
     topN: numeric(o.topN),
     listen: o.listen,

@@ -11,13 +11,14 @@ import { renderReadSummary } from './read-summary.js';
 import { parsePositiveInt, UsageError } from './errors.js';
 import { applySeedOption, SEED_HELP } from './id-seed.js';
 import { filterOf } from './trailing-filter.js';
-import type { AlertRecord } from '../analyze/records.js';
+import type { AlertRecord, SummaryRecord, WeirdRecord } from '../analyze/records.js';
 import { AlertCollector, renderAlertsSection } from '../detect/alerts-summary.js';
 import { DetectionConfigError, defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js';
 import { AlertDelivery } from '../detect/delivery/index.js';
 import { DetectionEngine } from '../detect/detection-engine.js';
 import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
 import { textFileOnce } from '../detect/text-file-source.js';
+import { applyShardSeed, MAX_READ_WORKERS, runShardedRead } from './read-workers.js';
 
 export interface ReadOptions {
   /** tcpdump's spelling: `loopy read -r FILE`. */
@@ -34,6 +35,17 @@ export interface ReadOptions {
   seed?: string;
   /** tcpdump's -w: write the packets kept (after -f and -c) to this pcap file. */
   write?: string;
+  /** Engines in worker threads, each over the flows of one shard of the address pairs (default 1). */
+  workers?: string;
+}
+
+/**
+ * One engine of several (read-workers.ts): its shard of the packets, and the records every engine writes once
+ * at the end (weird counts, the summary) handed over instead of written, to be added up.
+ */
+export interface ShardRun {
+  shard: { index: number; count: number };
+  holdBack(record: WeirdRecord | SummaryRecord): void;
 }
 
 /** Open flows ended between two waits for the output at the end of a file (~6 MB of conn lines). */
@@ -55,27 +67,34 @@ export function registerRead(program: Command): void {
     .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
     .option('--evidence <dir>', 'write a pcap of the packets around each alert into this directory')
     .option('--seed <n>', SEED_HELP)
+    .option('--workers <n>', 'engines in parallel threads, each over a share of the address pairs (default 1; with --json)', '1')
     .action(async (file: string | undefined, words: string[], options: ReadOptions) => {
       // With -r, every word is the filter's, as with tcpdump -r FILE tcp port 80.
       const expression = options.read !== undefined && file !== undefined ? [file, ...words] : words;
       const source = options.read ?? file;
       if (source === undefined) throw new UsageError('read needs a capture file: loopy read FILE (or -r FILE, or - for standard input)');
       options.filter = filterOf(options.filter, expression);
-      process.exitCode = await runRead(source, options, process.stdout, process.stderr);
+      const workers = parsePositiveInt(options.workers ?? '1', '--workers', MAX_READ_WORKERS);
+      process.exitCode = workers > 1
+        ? await runShardedRead(source, options, workers, process.stdout, process.stderr)
+        : await runRead(source, options, process.stdout, process.stderr);
       // Done before the input is (-c): a pipe still open (tcpdump -w -) would keep loopy waiting for it.
       if (source === '-') process.stdin.destroy();
     });
 }
 
 /** Runs `loopy read`; returns the exit status (0, or 1 when the file is damaged or unreadable). */
-export async function runRead(file: string, options: ReadOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
-  const maxFlows = parsePositiveInt(options.maxFlows ?? String(DEFAULT_MAX_FLOWS), '--max-flows', FLOW_SLOTS);
+export async function runRead(file: string, options: ReadOptions, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream, shardRun?: ShardRun): Promise<number> {
+  const shard = shardRun?.shard;
+  // The flow table's memory is shared out: N engines hold what one would.
+  const maxFlows = Math.ceil(parsePositiveInt(options.maxFlows ?? String(DEFAULT_MAX_FLOWS), '--max-flows', FLOW_SLOTS) / (shard?.count ?? 1));
   const packetLimit = options.count === undefined ? undefined : parsePositiveInt(options.count, '-c');
   applySeedOption(options.seed);
+  if (shard !== undefined) applyShardSeed(shard.index);
   const kept = options.write === undefined ? undefined : openKeptWriter(options.write, stderr);
   if (kept === null) return 1;
   const capture = openCaptureFile(file);
-  const pipeline = new Pipeline({ maxFlows, packetLimit, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
+  const pipeline = new Pipeline({ maxFlows, packetLimit, shard, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
   const writer = options.json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable) : undefined;
   const report = options.json ? undefined : new ReadReport();
   const alerts = new AlertCollector();
@@ -83,7 +102,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   // The outputs first, detection after them: an alert goes out after the record that raised it.
   pipeline.observe(
     writer
-      ? { onConn: (c) => writer.writeConn(c), onRecord: (r) => writer.write(r) }
+      ? { onConn: (c) => writer.writeConn(c), onRecord: (r) => (shardRun !== undefined && (r.type === 'summary' || r.type === 'weird') ? shardRun.holdBack(r as WeirdRecord | SummaryRecord) : writer.write(r)) }
       : { onConn: (c) => report!.addFlow(c), onRecord: (r) => (r.type === 'alert' ? alerts.add(r as AlertRecord) : report!.add(r)) },
   );
   const { detection, delivery } = setUpDetection(options, (alert) => {

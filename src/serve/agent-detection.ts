@@ -7,6 +7,7 @@ import { DetectionEngine } from '../detect/detection-engine.js';
 import { AlertDelivery } from '../detect/delivery/index.js';
 import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
 import type { AlertAcks } from './alert-acks.js';
+import type { SuppressionRule } from '../detect/suppressions.js';
 import type { AlertControl } from './server.js';
 
 /**
@@ -51,12 +52,17 @@ export function prepareEvidenceDir(dir: string, owner?: { uid: number; gid: numb
   if (owner) chownSync(dir, owner.uid, owner.gid);
 }
 
-/** Acknowledge (kept by `acks`: in memory while open, in the store for good) and suppress, as clients ask. */
-export function alertControl(detection: DetectionEngine, acks: AlertAcks): AlertControl {
+/**
+ * Acknowledge (kept by `acks`: in memory while open, in the store for good) and suppress, as clients ask;
+ * `alsoSuppress` hands the rule to the agent's other engines (--workers).
+ */
+export function alertControl(detection: DetectionEngine, acks: AlertAcks, alsoSuppress?: (rule: SuppressionRule) => void): AlertControl {
   return {
     ack: (alertId, by) => acks.ack(alertId, by),
     suppress(rule) {
-      return detection.suppress({ detector: rule.detector, src: rule.source, dst: rule.destination, unit: rule.unit, until: rule.expires_at, reason: 'from a client' });
+      const suppression: SuppressionRule = { detector: rule.detector, src: rule.source, dst: rule.destination, unit: rule.unit, until: rule.expires_at, reason: 'from a client' };
+      alsoSuppress?.(suppression);
+      return detection.suppress(suppression);
     },
   };
 }

@@ -19,7 +19,7 @@ import { type AgentClock, systemClock } from './clock.js';
 import type { AgentSettings } from './config.js';
 import { CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
 import { limitRetainedMemory, trimProcessMemory } from '../capture/live-addon.js';
-import { type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
+import { type CaptureRequest, type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
 import { NdjsonSink, RecordSinks, type SinkStream } from './record-sinks.js';
@@ -35,6 +35,8 @@ import { agentDetection, alertControl, prepareEvidenceDir } from './agent-detect
 import { AlertAcks } from './alert-acks.js';
 import { attributionCaptureTimeout, startProcessAttribution } from './agent-processes.js';
 import { type HubLink, openHubLink } from './hub-link.js';
+import { EngineWorkers } from './engine-workers.js';
+import { addSeconds } from '../stats/second-merge.js';
 
 export interface AgentDeps {
   clock?: AgentClock;
@@ -134,11 +136,13 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   // A serving agent keeps history under its data directory (tests and library use pass their own, or none).
   const history = deps.history ?? (settings.serve ? attempt(() => openAgentHistory(settings.dataDir, target, log), `cannot open the history store in ${settings.dataDir}`, '--data DIR') : undefined);
   // Acknowledgements: every alert record passes through them; an acknowledged alert is re-sent to subscribers.
+  /** With --workers, the other engines (engine-workers.ts); started once the capture is open. */
+  let engines: EngineWorkers | undefined;
   const acks = detection ? new AlertAcks({ now: () => clock.now(), history, publish: (record) => service?.server.publish('alerts', record) }) : undefined;
   if (settings.serve) {
     // Before the capture opens (own ports excluded from its first filter) and before the privilege drop.
     service = await startService(settings.serve, {
-      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks)), owner: target,
+      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks, (rule) => engines?.suppress(rule))), owner: target,
       status: () => latestStatus ?? emptyStatus(started, clock.now(), src.kind, settings.filter ?? null),
     });
   }
@@ -156,15 +160,21 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   }
 
   // The user's filter and the exclusions: in the kernel for live capture, in user space for a replay.
-  const pipeline = new Pipeline({ maxFlows: settings.maxFlows });
+  const shards = settings.workers ?? 1;
+  // With --workers, the flow table's memory is shared out: N engines hold what one would.
+  const maxFlows = settings.maxFlows === undefined || shards === 1 ? settings.maxFlows : Math.ceil(settings.maxFlows / shards);
+  const pipeline = new Pipeline({ maxFlows });
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
+  const request: CaptureRequest = src.kind === 'live'
+    ? {
+      kind: 'live', interfaces: src.interfaces, filter: effectiveFilter() ?? undefined, snaplen: settings.snaplen, bufferMiB: settings.bufferMiB,
+      promisc: settings.promisc, ...attributionCaptureTimeout(target), ...(shards > 1 ? { fanout: { shards } } : {}),
+    }
+    : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop };
+  const liveRequest = request.kind === 'live' ? request : undefined;
   let source: CaptureSource;
   try {
-    source = (deps.openCapture ?? openCaptureSource)(
-      src.kind === 'live'
-        ? { kind: 'live', interfaces: src.interfaces, filter: effectiveFilter() ?? undefined, snaplen: settings.snaplen, bufferMiB: settings.bufferMiB, promisc: settings.promisc, ...attributionCaptureTimeout(target) }
-        : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop },
-    );
+    source = (deps.openCapture ?? openCaptureSource)(request);
   } catch (err) {
     await hub?.close();
     await service?.close('the agent failed to start');
@@ -172,6 +182,22 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   }
   capturing = source.interfaces;
   if (src.kind === 'replay') pipeline.setFilter(effectiveFilter() ?? undefined);
+  // The other engines open their captures now, while the agent may still open devices.
+  const onEngineRecords = (records: Array<LoopyRecord | object>) => forwardEngineRecords(records);
+  try {
+    engines = liveRequest !== undefined && shards > 1
+      ? await EngineWorkers.start({
+        shards, groups: source.fanoutGroups ?? [], capture: liveRequest, maxFlows, localNets: settings.localNets, topN: settings.topN, started,
+        detect: settings.detect !== false, detectConfig: settings.detectConfig, evidenceDir: settings.evidenceDir ?? join(settings.dataDir, 'evidence'),
+        attribute: true, log, onRecords: onEngineRecords,
+      })
+      : undefined;
+  } catch (err) {
+    source.close();
+    await hub?.close();
+    await service?.close('the agent failed to start');
+    throw err;
+  }
   for (const w of source.warnings) log.warn({ warning: w }, 'capture warning');
 
   let outcome;
@@ -200,7 +226,10 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     if (filter === appliedFilter) return;
     appliedFilter = filter;
     if (source.kind === 'replay') pipeline.setFilter(filter ?? undefined);
-    else if (source.setFilter) source.setFilter(filter ?? undefined);
+    else if (source.setFilter) {
+      source.setFilter(filter ?? undefined);
+      engines?.setFilter(filter ?? undefined);
+    }
     else {
       // The open handles keep the filter they were opened with; exclusions added since are applied here.
       const ex = exclusions.expression();
@@ -247,6 +276,19 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   });
   const secondStats = new SecondStats(pipeline, { localNets: settings.localNets, topN: settings.topN, start: started });
   const onAlert = (raw: AlertRecord) => pipeline.emit(acks ? acks.pass(raw) : raw);
+  /** The other engines' records go where this engine's go; their alerts are delivered from here. */
+  const forwardEngineRecords = (records: Array<LoopyRecord | object>) => {
+    for (const r of records as LoopyRecord[]) {
+      if (r.type === 'alert') {
+        onAlert(r as AlertRecord);
+        detecting?.delivery?.deliver(r as AlertRecord);
+        continue;
+      }
+      sinks.write(r);
+      const topic = r.type === 'conn' ? 'flows' : RECORD_TOPICS[r.type];
+      if (topic !== undefined) publish(topic, r);
+    }
+  };
   detection?.attach(pipeline);
   // Processes of this host own the flows of a live capture only (a replayed file's are not this host's).
   const processes = source.kind === 'live' ? startProcessAttribution(pipeline, log, (event) => detection?.socketEvent(event)) : undefined;
@@ -273,8 +315,9 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     lossySeconds = 0;
   };
   const rollSecond = (now: number) => {
-    const counters = source.stats();
+    const counters = engines ? engines.addCounters(source.stats()) : source.stats();
     const record = secondStats.roll(now, { interfaces: counters, process: cpu.read(now) });
+    if (engines) addSeconds(record, engines.takeSeconds());
     if (source.kind === 'live') reportCaptureLoss(now, record.interfaces);
     sinks.write(record);
     sinks.flush();
@@ -344,9 +387,11 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
       state = 'failed';
       log.error({ code: (err as { code?: string }).code, err: failure.message }, 'capture failed');
     }
+    source.close();
+    // The other engines' last records go out before this engine's summary and the outputs close.
+    await engines?.stop();
     cancelTimer();
     processes?.stop();
-    source.close();
     if (!finished) pipeline.finish();
     await detection?.close();
     await detecting?.delivery?.close();
@@ -361,7 +406,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
       log.error({ err: (err as Error).message }, 'history store close failed');
     }
     const reason = failure ? failure.message : stopReason || 'the replay reached the end of the file';
-    log.info({ reason, packets: pipeline.engine.packets, processes: processes?.stats() }, 'stopped');
+    log.info({ reason, packets: pipeline.engine.packets + (engines?.packets ?? 0), processes: processes?.stats() }, 'stopped');
     return { code: failure ? 1 : 0, reason };
   })();
 

@@ -27,10 +27,16 @@ export interface CaptureSource extends AsyncIterable<PacketBatch> {
   setFilter?(expression: string | undefined): void;
   /** Stops; iteration ends after what is already queued. Safe to call twice. */
   close(): void;
+  /** Live with `fanout`: the PACKET_FANOUT group of each interface, for the other engines to join. */
+  readonly fanoutGroups?: readonly number[];
 }
 
 export type CaptureRequest =
-  | { kind: 'live'; interfaces: string[]; filter?: string; snaplen?: number; bufferMiB?: number; promisc: boolean; timeoutMs?: number }
+  | {
+    kind: 'live'; interfaces: string[]; filter?: string; snaplen?: number; bufferMiB?: number; promisc: boolean; timeoutMs?: number;
+    /** One of `shards` engines sharing the packets by address pair (`--workers`); `groups` to join, else new ones. */
+    fanout?: { shards: number; groups?: readonly number[] };
+  }
   | { kind: 'replay'; file: string; speed?: number; max: boolean; loop: boolean };
 
 export type CaptureSourceFactory = (request: CaptureRequest) => CaptureSource;
@@ -44,10 +50,12 @@ export const openCaptureSource: CaptureSourceFactory = (request) => {
       bufferMiB: request.bufferMiB,
       promisc: request.promisc,
       timeoutMs: request.timeoutMs,
+      fanout: request.fanout,
     });
     return {
       kind: 'live',
       interfaces: live.interfaces,
+      fanoutGroups: live.fanoutGroups,
       warnings: live.warnings,
       stats: () => live.stats(),
       setFilter: (expression) => live.setFilter(expression),

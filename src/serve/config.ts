@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { join } from 'node:path';
 import { FLOW_SLOTS } from '../analyze/flows/flow-table.js';
+import { MAX_WORKERS } from './engine-workers.js';
 import { LocalNets } from '../stats/local-nets.js';
 import { DEFAULT_ROOT_SOCKET, type ListenSpec, parseListenSpec } from './transports.js';
 import { parseHubAddress } from './protocol/hub-subjects.js';
@@ -52,6 +53,7 @@ export const agentConfigSchema = z.strictObject({
   loop: flag.optional(),
   stay: flag.optional(),
   maxFlows: whole(1, FLOW_SLOTS).optional(),
+  workers: whole(1, MAX_WORKERS).optional(),
   localNets: z.array(word('a network in CIDR form, e.g. "10.0.0.0/8"'), { error: 'expected a list of networks, e.g. ["10.0.0.0/8"]' }).optional(),
   topN: whole(1, 1000).optional(),
   listen: z.array(word('unix:PATH or tls://HOST:PORT'), { error: 'expected a list of listeners, e.g. ["unix:/run/loopy/agent.sock", "tls://0.0.0.0:7441"]' }).optional(),
@@ -99,6 +101,7 @@ export const FLAG_OF: Record<keyof AgentConfig, string> = {
   loop: '--loop',
   stay: '--stay',
   maxFlows: '--max-flows',
+  workers: '--workers',
   localNets: '--local-net',
   topN: '--top-n',
   listen: '--listen',
@@ -138,6 +141,8 @@ export interface AgentSettings {
   evidenceDir?: string;
   stdout: boolean;
   maxFlows?: number;
+  /** Engines sharing a live capture by address pair (PACKET_FANOUT); default 1. */
+  workers?: number;
   localNets?: string[];
   topN?: number;
   /** The protocol server; absent: the agent serves no clients (tests, and library use). */
@@ -310,6 +315,7 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
   if (c.operatorGroup !== undefined) serve.operatorGroup = c.operatorGroup;
   if (c.name !== undefined) serve.name = c.name;
   const hub = hubSettings(c);
+  if ((c.workers ?? 1) > 1 && c.read !== undefined) throw new ConfigError('--workers shares a live capture between engines: a replay (-r) runs in one; drop --workers');
   if (c.speed !== undefined && c.max) throw new ConfigError('--speed and --max cannot be used together: --max replays as fast as possible');
   return {
     source: c.read !== undefined
@@ -329,6 +335,7 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
     evidenceDir: c.evidence,
     stdout: c.stdout ?? false,
     maxFlows: c.maxFlows,
+    workers: c.workers,
     localNets: c.localNets,
     topN: c.topN,
     serve,

@@ -1,0 +1,111 @@
+/**
+ * `loopy read FILE --json --workers N`: N engines in worker threads, each reading the whole file and keeping
+ * the packets of its shard of the address pairs (decode/pair-shard.ts), so every flow, and every pair's
+ * conversation, is in exactly one engine. Their NDJSON goes to standard output a chunk of whole lines at a
+ * time, in the order the chunks come (records are not in time order across engines); the weird counts and the
+ * summary that each engine writes at the end are added up here and written once, last, as one engine would.
+ *
+ * What differs from one engine: detectors that count across pairs (a sweep of many hosts, a flood from many
+ * spoofed sources) see each engine's share only. Each engine gets its own uids (its seed is derived from the
+ * process's and its index), so `--seed` still gives the same ids for the same N.
+ */
+import { Worker } from 'node:worker_threads';
+import { idSeed, idSeedFrom, setIdSeed } from '../analyze/flows/uid.js';
+import { mergeSummaries, weirdRecordsOf } from '../analyze/summaries.js';
+import type { SummaryRecord, WeirdRecord } from '../analyze/records.js';
+import { NdjsonWriter } from '../analyze/ndjson-writer.js';
+import type { Writable } from 'node:stream';
+import { UsageError } from './errors.js';
+import type { ReadOptions } from './read.js';
+
+/** More engines than this only add threads fighting for the same cores and memory. */
+export const MAX_READ_WORKERS = 64;
+
+const WORKER_URL = new URL(`./read-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+
+/** What the engine in a worker sends back besides its NDJSON. */
+export type FromReadWorker =
+  | { kind: 'held'; record: WeirdRecord | SummaryRecord }
+  | { kind: 'stderr'; line: string }
+  | { kind: 'done'; code: number }
+  | { kind: 'usage'; message: string }
+  | { kind: 'failed'; message: string };
+
+export interface ReadWorkerData {
+  file: string;
+  options: ReadOptions;
+  shard: { index: number; count: number };
+}
+
+/** This engine's ids: the process's seed (random, or --seed's) shifted by the engine's index. */
+export function applyShardSeed(index: number): void {
+  const base = idSeed();
+  const shift = idSeedFrom(index + 1);
+  setIdSeed(base.map((digit, i) => (digit + shift[i]) % 62));
+}
+
+/** Runs the engines; returns the exit status as `runRead` does (UsageError for wrong usage). */
+export async function runShardedRead(file: string, options: ReadOptions, workers: number, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
+  refuseWithWorkers(file, options);
+  const held: Array<WeirdRecord | SummaryRecord> = [];
+  const lines = new Set<string>();
+  let usage: string | undefined;
+  const runs = Array.from({ length: workers }, (_, index) => runWorker({ file, options, shard: { index, count: workers } }, stdout, (message) => {
+    if (message.kind === 'held') held.push(message.record);
+    else if (message.kind === 'stderr') lines.add(message.line);
+    else if (message.kind === 'usage') usage ??= message.message;
+  }));
+  const codes = await Promise.all(runs);
+  if (usage !== undefined) throw new UsageError(usage);
+  const summaries = held.filter((r): r is SummaryRecord => r.type === 'summary');
+  if (summaries.length === workers) {
+    const summary = mergeSummaries(summaries);
+    const writer = new NdjsonWriter(stdout as Writable);
+    for (const weird of weirdRecordsOf(summary)) writer.write(weird);
+    writer.write(summary);
+    await writer.end();
+  }
+  // The same damage is met by every engine reading the file: said once.
+  for (const line of lines) stderr.write(line);
+  return Math.max(...codes);
+}
+
+/** What needs every packet in one engine, or reads the input once. */
+function refuseWithWorkers(file: string, options: ReadOptions): void {
+  if (!options.json) throw new UsageError('--workers needs --json: the summary of several engines is not merged yet (drop --workers)');
+  if (file === '-') throw new UsageError('--workers reads the file once per engine: standard input cannot be read twice (give a file, or drop --workers)');
+  if (options.count !== undefined) throw new UsageError('-c counts packets across every engine: drop --workers, or -c');
+  if (options.write !== undefined) throw new UsageError('-w writes the kept packets in order from one engine: drop --workers, or -w');
+}
+
+/** One engine: its NDJSON piped to `stdout` (whole chunks of lines), its other messages to `onMessage`. */
+function runWorker(data: ReadWorkerData, stdout: NodeJS.WritableStream, onMessage: (m: FromReadWorker) => void): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_URL, { workerData: data, stdout: true });
+    let code: number | undefined;
+    let failure: string | undefined;
+    let outputEnded = false;
+    let exited = false;
+    const settle = () => {
+      if (!outputEnded || !exited) return;
+      if (failure !== undefined) reject(new Error(failure));
+      else resolve(code ?? 1);
+    };
+    worker.stdout.pipe(stdout as Writable, { end: false });
+    worker.stdout.on('end', () => {
+      outputEnded = true;
+      settle();
+    });
+    worker.on('message', (message: FromReadWorker) => {
+      if (message.kind === 'done') code = message.code;
+      else if (message.kind === 'failed') failure = message.message;
+      else if (message.kind === 'usage') code = 2;
+      onMessage(message);
+    });
+    worker.on('error', (err) => (failure = err.stack ?? err.message));
+    worker.on('exit', () => {
+      exited = true;
+      settle();
+    });
+  });
+}

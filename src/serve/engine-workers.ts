@@ -1,0 +1,175 @@
+/**
+ * `loopy agent --workers N`: the agent's own engine is the first of N; the other N-1 run in worker threads
+ * (engine-worker.ts), each with a capture of the same interfaces in the agent's PACKET_FANOUT groups. The
+ * kernel hands each address pair, both directions, to one engine (native/src/live-open.c), so every flow and
+ * every pair's conversation is whole in one engine. The agent's thread merges what they send:
+ *
+ * - records (conn, dns, tls, http, alerts...) go where its own engine's go: outputs, store, subscribers, and
+ *   alerts through acknowledgement and delivery;
+ * - each second, their capture counters are added to its own before the second is rolled, and their statistics
+ *   (packets, protocols, flows, DNS, top talkers) are added to its own record (stats/second-merge.ts);
+ * - filter changes and suppressions are sent to every engine.
+ *
+ * Detectors that count across pairs (a sweep of many hosts, a flood from many spoofed sources) see each
+ * engine's share only; docs/design.md says so.
+ */
+import { Worker } from 'node:worker_threads';
+import type { LoopyRecord } from '../analyze/records.js';
+import { idSeed, idSeedFrom, type IdSeed } from '../analyze/flows/uid.js';
+import type { SuppressionRule } from '../detect/suppressions.js';
+import type { InterfaceCounters, StatsSecond } from '../stats/stats-record.js';
+import type { CaptureRequest } from './capture-source.js';
+import type { AgentLogger } from './logger.js';
+
+/** More engines than this only add threads fighting for the same cores and memory. */
+export const MAX_WORKERS = 64;
+/** How long an engine may take to load and open its capture. */
+const OPEN_TIMEOUT_MS = 30_000;
+
+const WORKER_URL = new URL(`./engine-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+
+export interface EngineWorkerData {
+  index: number;
+  shards: number;
+  groups: readonly number[];
+  capture: Extract<CaptureRequest, { kind: 'live' }>;
+  idSeed: IdSeed;
+  maxFlows?: number;
+  localNets?: readonly string[];
+  topN?: number;
+  started: number;
+  detect: boolean;
+  detectConfig?: string;
+  evidenceDir: string;
+  attribute: boolean;
+}
+
+export type FromEngineWorker =
+  | { kind: 'open'; warnings: string[] }
+  | { kind: 'failed'; message: string }
+  | { kind: 'records'; records: Array<LoopyRecord | object> }
+  | { kind: 'second'; counters: InterfaceCounters[]; stats: StatsSecond }
+  | { kind: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; fields: object; message: string }
+  | { kind: 'done'; packets: number; counters: InterfaceCounters[] };
+
+export type ToEngineWorker =
+  | { kind: 'stop' }
+  | { kind: 'filter'; expression: string | undefined }
+  | { kind: 'suppress'; rule: SuppressionRule };
+
+export interface EngineWorkersOptions extends Omit<EngineWorkerData, 'index' | 'idSeed'> {
+  log: AgentLogger;
+  /** Records from the other engines, in the order each sent them. */
+  onRecords(records: Array<LoopyRecord | object>): void;
+}
+
+/** The other engines, running. */
+export class EngineWorkers {
+  private readonly workers: Worker[] = [];
+  /** Each engine's latest cumulative capture counters, by engine. */
+  private readonly counters: InterfaceCounters[][] = [];
+  /** Seconds rolled by the engines since the agent's thread last rolled its own. */
+  private seconds: StatsSecond[] = [];
+  private readonly exits: Array<Promise<void>> = [];
+  packets = 0;
+
+  private constructor(private readonly options: EngineWorkersOptions) {}
+
+  /** Starts engines 1..shards-1 and waits until each has its capture open (or throws the first failure). */
+  static async start(options: EngineWorkersOptions): Promise<EngineWorkers> {
+    const engines = new EngineWorkers(options);
+    try {
+      await Promise.all(Array.from({ length: options.shards - 1 }, (_, i) => engines.startOne(i + 1)));
+    } catch (err) {
+      await engines.stop();
+      throw err;
+    }
+    return engines;
+  }
+
+  /** The other engines' counters added to the agent's own, interface by interface (same order, same names). */
+  addCounters(own: readonly InterfaceCounters[]): InterfaceCounters[] {
+    return own.map((c, i) => {
+      const sum = { ...c, addonDropped: c.addonDropped ?? 0 };
+      for (const theirs of this.counters) {
+        const t = theirs[i];
+        if (t === undefined) continue;
+        sum.received += t.received;
+        sum.dropped += t.dropped;
+        sum.ifDropped += t.ifDropped;
+        sum.addonDropped += t.addonDropped ?? 0;
+      }
+      return sum;
+    });
+  }
+
+  /** The seconds the other engines rolled since the last call. */
+  takeSeconds(): StatsSecond[] {
+    const taken = this.seconds;
+    this.seconds = [];
+    return taken;
+  }
+
+  setFilter(expression: string | undefined): void {
+    this.broadcast({ kind: 'filter', expression });
+  }
+
+  suppress(rule: SuppressionRule): void {
+    this.broadcast({ kind: 'suppress', rule });
+  }
+
+  /** Stops every engine; resolves once each has sent its last records and exited. */
+  async stop(): Promise<void> {
+    this.broadcast({ kind: 'stop' });
+    await Promise.all(this.exits);
+  }
+
+  private broadcast(message: ToEngineWorker): void {
+    for (const w of this.workers) w.postMessage(message);
+  }
+
+  private startOne(index: number): Promise<void> {
+    const { log, onRecords, ...shared } = this.options;
+    // Its own ids: the agent's seed shifted by the engine's index (two engines never make the same uid).
+    const shift = idSeedFrom(index);
+    const data: EngineWorkerData = { ...shared, index, idSeed: idSeed().map((d, i) => (d + shift[i]) % 62) };
+    const worker = new Worker(WORKER_URL, { workerData: data });
+    this.workers.push(worker);
+    this.counters[index - 1] = [];
+    let opened: (() => void) | undefined;
+    let failed: ((err: Error) => void) | undefined;
+    const open = new Promise<void>((resolve, reject) => {
+      opened = resolve;
+      failed = reject;
+    });
+    const timer = setTimeout(() => failed?.(new Error(`engine ${index} did not open its capture within ${OPEN_TIMEOUT_MS / 1000} s`)), OPEN_TIMEOUT_MS);
+    worker.on('message', (m: FromEngineWorker) => {
+      switch (m.kind) {
+        case 'open':
+          for (const w of m.warnings) log.warn({ warning: w, engine: index }, 'capture warning');
+          return opened?.();
+        case 'failed':
+          log.error({ engine: index, err: m.message }, 'an engine failed');
+          return failed?.(new Error(m.message));
+        case 'records':
+          return onRecords(m.records);
+        case 'second':
+          this.counters[index - 1] = m.counters;
+          this.seconds.push(m.stats);
+          return;
+        case 'log':
+          return log[m.level](m.fields, m.message);
+        case 'done':
+          this.counters[index - 1] = m.counters;
+          this.packets += m.packets;
+          return;
+      }
+    });
+    worker.on('error', (err) => {
+      log.error({ engine: index, err: err.message }, 'an engine stopped');
+      failed?.(err);
+    });
+    this.exits.push(new Promise((resolve) => worker.once('exit', () => resolve())));
+    return open.finally(() => clearTimeout(timer));
+  }
+}
