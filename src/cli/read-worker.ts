@@ -24,6 +24,7 @@ try {
   const code = await runRead(data.file, data.options, process.stdout, stderr, {
     shard: data.shard,
     holdBack: (record) => send({ kind: 'held', record }),
+    handOver: (part) => send({ kind: 'part', part }),
   });
   send({ kind: 'done', code });
 } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * `loopy read --json --workers N`, as a user runs it: the same records as one engine (ids and order aside),
- * one merged summary last, and one line for what needs a single engine.
+ * one merged summary last; the same text summary; and one line for what needs a single engine.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,6 +57,15 @@ test('two and three engines write the records one engine writes, and one summary
   }
 });
 
+test('the text summary of two engines is the one engine writes, alert ids aside', () => {
+  const withoutIds = (text: string) => text.replace(/alert A[0-9A-Za-z]{17}/g, 'alert A…');
+  const one = runCli(['read', file]);
+  const two = runCli(['read', file, '--workers', '2']);
+  assert.equal(two.status, 0, two.stderr);
+  assert.match(one.stdout, /Alerts \(3\)/);
+  assert.equal(withoutIds(two.stdout), withoutIds(one.stdout));
+});
+
 test('each engine has its own uids', () => {
   const many = runCli(['read', file, '--json', '--workers', '2']);
   const uids = many.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Rec).filter((r) => r.type === 'conn').map((r) => r.uid);
@@ -65,7 +74,6 @@ test('each engine has its own uids', () => {
 
 test('what needs one engine is one line and exit status 2', () => {
   for (const [args, said] of [
-    [[file, '--workers', '2'], /--workers needs --json/],
     [['-', '--json', '--workers', '2'], /standard input cannot be read twice/],
     [[file, '--json', '--workers', '2', '-c', '10'], /-c counts packets across every engine/],
     [[file, '--json', '--workers', '0'], /--workers/],

@@ -1,9 +1,11 @@
 /**
- * `loopy read FILE --json --workers N`: N engines in worker threads, each reading the whole file and keeping
+ * `loopy read FILE [--json] --workers N`: N engines in worker threads, each reading the whole file and keeping
  * the packets of its shard of the address pairs (decode/pair-shard.ts), so every flow, and every pair's
  * conversation, is in exactly one engine. Their NDJSON goes to standard output a chunk of whole lines at a
  * time, in the order the chunks come (records are not in time order across engines); the weird counts and the
  * summary that each engine writes at the end are added up here and written once, last, as one engine would.
+ * Without --json, each engine hands over what its report gathered (ReadReport.snapshot) and the text summary is
+ * rendered here from their sum.
  *
  * What differs from one engine: detectors that count across pairs (a sweep of many hosts, a flood from many
  * spoofed sources) see each engine's share only. Each engine gets its own uids (its seed is derived from the
@@ -16,7 +18,10 @@ import type { SummaryRecord, WeirdRecord } from '../analyze/records.js';
 import { NdjsonWriter } from '../analyze/ndjson-writer.js';
 import type { Writable } from 'node:stream';
 import { UsageError } from './errors.js';
-import type { ReadOptions } from './read.js';
+import { type ReadOptions, type SummaryPart, writeReadSummary } from './read.js';
+import { ReadReport } from '../stats/read-report.js';
+import { AlertCollector } from '../detect/alerts-summary.js';
+import type { TrackedKeysReport } from '../detect/tracked-keys.js';
 
 /** More engines than this only add threads fighting for the same cores and memory. */
 export const MAX_READ_WORKERS = 64;
@@ -26,6 +31,7 @@ const WORKER_URL = new URL(`./read-worker.${import.meta.url.endsWith('.ts') ? 't
 /** What the engine in a worker sends back besides its NDJSON. */
 export type FromReadWorker =
   | { kind: 'held'; record: WeirdRecord | SummaryRecord }
+  | { kind: 'part'; part: SummaryPart }
   | { kind: 'stderr'; line: string }
   | { kind: 'done'; code: number }
   | { kind: 'usage'; message: string }
@@ -48,17 +54,20 @@ export function applyShardSeed(index: number): void {
 export async function runShardedRead(file: string, options: ReadOptions, workers: number, stdout: NodeJS.WritableStream, stderr: NodeJS.WritableStream): Promise<number> {
   refuseWithWorkers(file, options);
   const held: Array<WeirdRecord | SummaryRecord> = [];
+  const parts: SummaryPart[] = [];
   const lines = new Set<string>();
   let usage: string | undefined;
   const runs = Array.from({ length: workers }, (_, index) => runWorker({ file, options, shard: { index, count: workers } }, stdout, (message) => {
     if (message.kind === 'held') held.push(message.record);
+    else if (message.kind === 'part') parts.push(message.part);
     else if (message.kind === 'stderr') lines.add(message.line);
     else if (message.kind === 'usage') usage ??= message.message;
   }));
   const codes = await Promise.all(runs);
   if (usage !== undefined) throw new UsageError(usage);
   const summaries = held.filter((r): r is SummaryRecord => r.type === 'summary');
-  if (summaries.length === workers) {
+  if (parts.length === workers) writeMergedSummary(stdout, file, parts);
+  else if (summaries.length === workers) {
     const summary = mergeSummaries(summaries);
     const writer = new NdjsonWriter(stdout as Writable);
     for (const weird of weirdRecordsOf(summary)) writer.write(weird);
@@ -70,9 +79,42 @@ export async function runShardedRead(file: string, options: ReadOptions, workers
   return Math.max(...codes);
 }
 
+/** The text summary of every engine's part, as one engine would have written it. */
+function writeMergedSummary(stdout: NodeJS.WritableStream, file: string, parts: readonly SummaryPart[]): void {
+  const report = new ReadReport();
+  const alerts = new AlertCollector();
+  for (const p of parts) {
+    report.addAll(p.report);
+    for (const a of p.alerts) alerts.add(a);
+  }
+  report.summary = mergeSummaries(parts.map((p) => p.summary));
+  const ran = parts[0].detection;
+  const detection = ran && { detectors: ran.detectors, tables: mergeTables(parts.flatMap((p) => p.detection?.tables ?? [])) };
+  writeReadSummary(stdout, file, parts[0].detail, report, alerts, detection);
+}
+
+/** Each detection table's figures added over the engines (one line per table, as with one engine). */
+function mergeTables(tables: readonly TrackedKeysReport[]): TrackedKeysReport[] {
+  const byName = new Map<string, TrackedKeysReport>();
+  for (const t of tables) {
+    const key = `${t.detector}/${t.table}`;
+    const kept = byName.get(key);
+    if (kept === undefined) byName.set(key, { ...t });
+    else {
+      kept.size += t.size;
+      kept.capacity += t.capacity;
+      kept.declined += t.declined;
+      kept.evicted += t.evicted;
+      if (t.items !== undefined) kept.items = (kept.items ?? 0) + t.items;
+      if (t.itemLimit !== undefined) kept.itemLimit = (kept.itemLimit ?? 0) + t.itemLimit;
+      if (t.itemsDeclined !== undefined) kept.itemsDeclined = (kept.itemsDeclined ?? 0) + t.itemsDeclined;
+    }
+  }
+  return [...byName.values()];
+}
+
 /** What needs every packet in one engine, or reads the input once. */
 function refuseWithWorkers(file: string, options: ReadOptions): void {
-  if (!options.json) throw new UsageError('--workers needs --json: the summary of several engines is not merged yet (drop --workers)');
   if (file === '-') throw new UsageError('--workers reads the file once per engine: standard input cannot be read twice (give a file, or drop --workers)');
   if (options.count !== undefined) throw new UsageError('-c counts packets across every engine: drop --workers, or -c');
   if (options.write !== undefined) throw new UsageError('-w writes the kept packets in order from one engine: drop --workers, or -w');

@@ -5,7 +5,8 @@ import { FilterError } from '../capture/bpf-filter.js';
 import { openSync } from 'node:fs';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
 import { KeptPacketsWriter } from '../capture/kept-packets-writer.js';
-import { ReadReport } from '../stats/read-report.js';
+import { ReadReport, type ReadReportSnapshot } from '../stats/read-report.js';
+import type { TrackedKeysReport } from '../detect/tracked-keys.js';
 import { NdjsonWriter } from '../analyze/ndjson-writer.js';
 import { renderReadSummary } from './read-summary.js';
 import { parsePositiveInt, UsageError } from './errors.js';
@@ -45,7 +46,19 @@ export interface ReadOptions {
  */
 export interface ShardRun {
   shard: { index: number; count: number };
+  /** --json: the weird counts and the summary, to be added up. */
   holdBack(record: WeirdRecord | SummaryRecord): void;
+  /** The text summary: what this engine gathered, to be added up and rendered once. */
+  handOver(part: SummaryPart): void;
+}
+
+/** One engine's share of the text summary (see ShardRun). */
+export interface SummaryPart {
+  report: ReadReportSnapshot;
+  summary: SummaryRecord;
+  detail?: string;
+  alerts: AlertRecord[];
+  detection?: { detectors: string[]; tables: TrackedKeysReport[] };
 }
 
 /** Open flows ended between two waits for the output at the end of a file (~6 MB of conn lines). */
@@ -67,7 +80,7 @@ export function registerRead(program: Command): void {
     .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
     .option('--evidence <dir>', 'write a pcap of the packets around each alert into this directory')
     .option('--seed <n>', SEED_HELP)
-    .option('--workers <n>', 'engines in parallel threads, each over a share of the address pairs (default 1; with --json)', '1')
+    .option('--workers <n>', 'engines in parallel threads, each over a share of the address pairs (default 1)', '1')
     .action(async (file: string | undefined, words: string[], options: ReadOptions) => {
       // With -r, every word is the filter's, as with tcpdump -r FILE tcp port 80.
       const expression = options.read !== undefined && file !== undefined ? [file, ...words] : words;
@@ -138,11 +151,11 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   await detection?.close();
   await delivery?.close();
   for (const f of detection?.evidence?.failures ?? []) stderr.write(`loopy: evidence ${f.path} not written: ${f.error.message}\n`);
+  const ran = detection ? { detectors: [...detection.detectors], tables: detection.stateReport() } : undefined;
   if (writer) await writer.end();
-  else {
-    const summary = renderReadSummary(file, capture.info()?.detail, report!);
-    stdout.write(detection ? withSection(summary, renderAlertsSection(alerts.incidents(), detection.detectors, 80, detection.stateReport())) : summary);
-  }
+  else if (shardRun !== undefined) {
+    shardRun.handOver({ report: report!.snapshot(), summary: report!.summary!, detail: capture.info()?.detail, alerts: alerts.incidents(), detection: ran });
+  } else writeReadSummary(stdout, file, capture.info()?.detail, report!, alerts, ran);
   if (failure) {
     stderr.write(`loopy: ${failure.message}\n`);
     return 1;
@@ -191,6 +204,15 @@ function setUpDetection(options: ReadOptions, onAlert: (alert: AlertRecord) => v
     if (err instanceof DetectionConfigError || code === 'LOOPY_BLOCKLIST' || code === 'LOOPY_BAD_LOCAL_NET') throw new UsageError((err as Error).message);
     throw err;
   }
+}
+
+/** The text summary, with the Alerts section when detection ran. */
+export function writeReadSummary(
+  stdout: NodeJS.WritableStream, file: string, detail: string | undefined, report: ReadReport, alerts: AlertCollector,
+  detection: { detectors: readonly string[]; tables: readonly TrackedKeysReport[] } | undefined,
+): void {
+  const summary = renderReadSummary(file, detail, report);
+  stdout.write(detection ? withSection(summary, renderAlertsSection(alerts.incidents(), detection.detectors, 80, detection.tables)) : summary);
 }
 
 /** Puts a section after the summary's heading lines (the first paragraph): what matters most comes first. */

@@ -1,6 +1,6 @@
 import type { DnsRecord, LoopyRecord, SummaryRecord } from '../analyze/records.js';
 import { connProtoName, formatAddress, type ConnView } from '../analyze/flows/conn-record.js';
-import { HostCounters } from '../analyze/flows/host-counters.js';
+import { HostCounters, type HostCountersSnapshot } from '../analyze/flows/host-counters.js';
 import { TALLY_CAPACITY, Tally, TopN, firstSortedIndexes } from './top-n.js';
 
 export interface Conversation {
@@ -97,6 +97,32 @@ export class ReadReport {
     else top.count++;
   }
 
+  /** What this report gathered, as plain data another thread can take (structured clone), for `addAll`. */
+  snapshot(): ReadReportSnapshot {
+    const top = (t: TopN<Conversation>) => ({ items: t.items().map(plainConversation), count: t.count });
+    return {
+      hosts: this.hosts.snapshot(), tcp: top(this.tcp), udp: top(this.udp), icmp: top(this.icmp),
+      dnsNames: this.dnsNames.counts(), dnsRcodes: this.dnsRcodes.counts(), dnsSlowest: { items: [...this.dnsSlowest.items()], count: this.dnsSlowest.count },
+      dnsTransactions: this.dnsTransactions, dnsUnanswered: this.dnsUnanswered, tlsNames: this.tlsNames.counts(), httpHosts: this.httpHosts.counts(),
+      services: this.services.counts(),
+    };
+  }
+
+  /**
+   * Adds another engine's report (`loopy read --workers`): each flow and record was in exactly one engine, so
+   * counts add up and the largest conversations and slowest lookups are the largest of each engine's.
+   */
+  addAll(s: ReadReportSnapshot): void {
+    this.hosts.addAll(s.hosts);
+    for (const [mine, theirs] of [[this.tcp, s.tcp], [this.udp, s.udp], [this.icmp, s.icmp]] as const) addTop(mine, theirs);
+    addTop(this.dnsSlowest, s.dnsSlowest);
+    for (const [mine, theirs] of [[this.dnsNames, s.dnsNames], [this.dnsRcodes, s.dnsRcodes], [this.tlsNames, s.tlsNames], [this.httpHosts, s.httpHosts], [this.services, s.services]] as const) {
+      for (const [key, n] of theirs) mine.add(key, n);
+    }
+    this.dnsTransactions += s.dnsTransactions;
+    this.dnsUnanswered += s.dnsUnanswered;
+  }
+
   /** The `n` hosts that moved the most IP bytes, largest first. */
   topTalkers(n: number): TalkerLine[] {
     const t = this.hosts;
@@ -121,6 +147,41 @@ export class ReadReport {
     else this.dnsUnanswered++;
     if (d.rtt !== undefined && d.query !== undefined) this.dnsSlowest.add({ query: d.query, rtt: d.rtt, server: d['id.resp_h'] });
   }
+}
+
+/** A report's gatherings as plain data (see ReadReport.snapshot). */
+export interface ReadReportSnapshot {
+  hosts: HostCountersSnapshot;
+  tcp: KeptTop<Conversation>;
+  udp: KeptTop<Conversation>;
+  icmp: KeptTop<Conversation>;
+  dnsNames: Array<[string, number]>;
+  dnsRcodes: Array<[string, number]>;
+  dnsSlowest: KeptTop<SlowLookup>;
+  dnsTransactions: number;
+  dnsUnanswered: number;
+  tlsNames: Array<[string, number]>;
+  httpHosts: Array<[string, number]>;
+  services: Array<[string, number]>;
+}
+
+interface KeptTop<T> {
+  items: T[];
+  count: number;
+}
+
+/** Another engine's kept items offered to this list, and the items it only counted counted here too. */
+function addTop<T>(mine: TopN<T>, theirs: KeptTop<T>): void {
+  for (const item of theirs.items) mine.add(item);
+  mine.count += theirs.count - theirs.items.length;
+}
+
+/** A conversation's fields as a plain object (a KeptConversation's endpoints are getters). */
+function plainConversation(c: Conversation): Conversation {
+  return {
+    originator: c.originator, responder: c.responder, proto: c.proto, service: c.service, state: c.state, packets: c.packets, bytes: c.bytes,
+    duration: c.duration, rtt: c.rtt, retrans: c.retrans,
+  };
 }
 
 /**

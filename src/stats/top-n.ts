@@ -62,6 +62,11 @@ export class Tally<T = undefined> {
     return this.replaced > 0;
   }
 
+  /** Every key held with its count: what another tally adds in (`add` each), another engine's say. */
+  counts(): Array<[string, number]> {
+    return this.heap.map((e) => [e.key, e.value]);
+  }
+
   top(n: number): Array<{ key: string; value: number; extra: T | undefined }> {
     return firstSorted(this.entries.values(), n, (a, b) => b.value - a.value || a.key.localeCompare(b.key)).map(({ key, value, extra }) => ({ key, value, extra }));
   }

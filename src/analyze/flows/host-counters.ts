@@ -117,6 +117,21 @@ export class HostCounters {
     return formatAddress(this.version[slot], this.words.subarray(slot * 4, slot * 4 + 4));
   }
 
+  /** Every host held, as plain columns another thread can take (structured clone), for `addAll`. */
+  snapshot(): HostCountersSnapshot {
+    const n = this.count;
+    return {
+      version: this.version.slice(0, n), words: this.words.slice(0, n * 4), bytes: this.bytes.slice(0, n), packets: this.packets.slice(0, n),
+      flows: this.flows.slice(0, n), local: this.local.slice(0, n), replaced: this.replaced,
+    };
+  }
+
+  /** Adds every host of another table's snapshot (another engine's hosts: `loopy read --workers`). */
+  addAll(s: HostCountersSnapshot): void {
+    for (let i = 0; i < s.version.length; i++) this.add(s.version[i], s.words, i * 4, s.bytes[i], s.packets[i], s.flows[i], s.local[i] !== 0);
+    this.replaced += s.replaced;
+  }
+
   /** Forgets every host (the next interval starts). */
   clear(): void {
     if (this.count === 0) return;
@@ -248,4 +263,15 @@ function nextPowerOfTwo(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
   return p;
+}
+
+/** A HostCounters' hosts as columns (see `snapshot`). */
+export interface HostCountersSnapshot {
+  version: Uint8Array;
+  words: Uint32Array;
+  bytes: Float64Array;
+  packets: Float64Array;
+  flows: Float64Array;
+  local: Uint8Array;
+  replaced: number;
 }
