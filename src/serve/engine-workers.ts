@@ -25,6 +25,8 @@ import type { AgentLogger } from './logger.js';
 export const MAX_WORKERS = 64;
 /** How long an engine may take to load and open its capture. */
 const OPEN_TIMEOUT_MS = 30_000;
+/** How long an engine may take to end its flows and send its last records once told to stop. */
+const STOP_TIMEOUT_MS = 30_000;
 
 const WORKER_URL = new URL(`./engine-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
 
@@ -118,10 +120,19 @@ export class EngineWorkers {
     this.broadcast({ kind: 'suppress', rule });
   }
 
-  /** Stops every engine; resolves once each has sent its last records and exited. */
+  /**
+   * Stops every engine; resolves once each has sent its last records and exited, or was ended after
+   * STOP_TIMEOUT_MS (an engine stuck must not keep the agent from exiting).
+   */
   async stop(): Promise<void> {
     this.broadcast({ kind: 'stop' });
-    await Promise.all(this.exits);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS)));
+    if ((await Promise.race([Promise.all(this.exits), late])) === 'late') {
+      this.options.log.warn({ engines: this.workers.length }, 'an engine did not stop in time: ended');
+      await Promise.all(this.workers.map((w) => w.terminate()));
+    }
+    clearTimeout(timer);
   }
 
   private broadcast(message: ToEngineWorker): void {
