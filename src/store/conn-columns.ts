@@ -58,7 +58,7 @@ export function connParams(c: ConnRecord): unknown[] {
 export function connOfRow(row: ConnRow): ConnRecord {
   if (row.record !== '') return JSON.parse(row.record) as ConnRecord;
   const r: ConnRecord = {
-    type: 'conn',
+    type: 'conn', _path: 'conn',
     ts: row.ts,
     uid: row.uid,
     'id.orig_h': row.orig_h,

@@ -70,7 +70,7 @@ export interface DnsValues {
 /** The record in the engine's field order. */
 export function dnsOfValues(v: DnsValues): DnsRecord {
   const r: DnsRecord = {
-    type: 'dns', ts: v.ts, uid: v.uid, 'id.orig_h': v.origHost, 'id.orig_p': v.origPort, 'id.resp_h': v.respHost, 'id.resp_p': v.respPort,
+    type: 'dns', _path: 'dns', ts: v.ts, uid: v.uid, 'id.orig_h': v.origHost, 'id.orig_p': v.origPort, 'id.resp_h': v.respHost, 'id.resp_p': v.respPort,
     proto: v.proto as DnsRecord['proto'], trans_id: v.transId, AA: (v.flags & 1) !== 0, TC: (v.flags & 2) !== 0, RD: (v.flags & 4) !== 0,
     RA: (v.flags & 8) !== 0, Z: v.z, rejected: (v.flags & 16) !== 0,
   };
