@@ -11,6 +11,8 @@ import { FLOW_SLOTS } from '../analyze/flows/flow-table.js';
 import { LocalNets } from '../stats/local-nets.js';
 import { DEFAULT_ROOT_SOCKET, type ListenSpec, parseListenSpec } from './transports.js';
 import { parseHubAddress } from './protocol/hub-subjects.js';
+import type { RecordFormat } from '../analyze/ndjson-writer.js';
+import type { ZeekLogFormat } from '../store/zeek-logs.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/loopy/agent.json';
 export const DEFAULT_DATA_DIR = '/var/lib/loopy';
@@ -44,6 +46,9 @@ export const agentConfigSchema = z.strictObject({
   detectConfig: word('a file path').optional(),
   evidence: word('a directory path').optional(),
   stdout: flag.optional(),
+  format: z.enum(['ndjson', 'ecs'], { error: 'expected ndjson or ecs' }).optional(),
+  zeekLogs: word('a directory path').optional(),
+  zeekFormat: z.enum(['tsv', 'json'], { error: 'expected tsv or json' }).optional(),
   read: word('a capture file path').optional(),
   speed: z.number({ error: 'expected a replay speed factor above 0 (1 = real time)' })
     .positive({ error: 'expected a replay speed factor above 0 (1 = real time)' })
@@ -93,6 +98,9 @@ export const FLAG_OF: Record<keyof AgentConfig, string> = {
   detectConfig: '--detect-config',
   evidence: '--evidence',
   stdout: '--stdout',
+  format: '--format',
+  zeekLogs: '--zeek-logs',
+  zeekFormat: '--zeek-format',
   read: '-r',
   speed: '--speed',
   max: '--max',
@@ -137,6 +145,10 @@ export interface AgentSettings {
   /** Where evidence pcaps go; undefined: DATA/evidence. */
   evidenceDir?: string;
   stdout: boolean;
+  /** How --stdout and --stats-out write records: Loopy's NDJSON (the default), or ECS documents. */
+  format?: RecordFormat;
+  /** Zeek logs on disk, rotated hourly; absent: none. */
+  zeekLogs?: { dir: string; format: ZeekLogFormat };
   maxFlows?: number;
   localNets?: string[];
   topN?: number;
@@ -328,6 +340,8 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
     detectConfig: c.detectConfig,
     evidenceDir: c.evidence,
     stdout: c.stdout ?? false,
+    format: c.format ?? 'ndjson',
+    ...(c.zeekLogs === undefined ? {} : { zeekLogs: { dir: c.zeekLogs, format: c.zeekFormat ?? 'tsv' } }),
     maxFlows: c.maxFlows,
     localNets: c.localNets,
     topN: c.topN,
