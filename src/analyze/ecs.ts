@@ -5,7 +5,7 @@
  * under `zeek.session_id`, where Elastic's Zeek module puts it). ECS_FIELD_TYPES lists every field written and
  * its Elasticsearch type; docs/records.md shows the table. Made after the packet loop, a record at a time.
  */
-import { parseAddress } from './parse-address.js';
+import { addressBytes, parseAddress } from './parse-address.js';
 import { communityId } from './flows/community-id.js';
 import type { AlertRecord, ConnId, ConnRecord, DnsRecord, TlsRecord, WeirdRecord } from './records.js';
 import type { HttpRecord } from './apps/http/record.js';
@@ -85,16 +85,10 @@ function endpoints(id: ConnId, knownCommunityId?: string): Doc {
 /** Community ID v1 (seed 0) of a TCP or UDP flow's 5-tuple (ICMP's needs its type and code: conn records carry it). */
 function flowCommunityId(id: ConnId): string | undefined {
   if (id.proto === 'icmp') return undefined;
-  const orig = parseAddress(id['id.orig_h']);
-  const resp = parseAddress(id['id.resp_h']);
+  const orig = addressBytes(id['id.orig_h']);
+  const resp = addressBytes(id['id.resp_h']);
   if (orig === undefined || resp === undefined) return undefined;
-  return communityId(TRANSPORT_NUMBER[id.proto], wordsToBytes(orig.words), wordsToBytes(resp.words), id['id.orig_p'], id['id.resp_p']);
-}
-
-function wordsToBytes(words: Uint32Array): Uint8Array {
-  const out = new Uint8Array(words.length * 4);
-  words.forEach((w, i) => new DataView(out.buffer).setUint32(i * 4, w, false));
-  return out;
+  return communityId(TRANSPORT_NUMBER[id.proto], orig, resp, id['id.orig_p'], id['id.resp_p']);
 }
 
 /** Merges ECS objects one level down (`event`, `network`…), so a record's parts add to the base's. */
@@ -123,7 +117,8 @@ function connEcs(r: ConnRecord): Doc {
   if (r.service !== undefined) network.protocol = protocolOf(r.service.split(',')[0]);
   if (r.vlan !== undefined) network.vlan = { id: String(r.vlan) };
   if (r.inner_vlan !== undefined) network.inner = { vlan: { id: String(r.inner_vlan) } };
-  const loopy: Doc = { conn_state: r.conn_state, history: r.history };
+  const loopy: Doc = { conn_state: r.conn_state };
+  if (r.history !== '') loopy.history = r.history; // ICMP has none
   if (r.rtt !== undefined) loopy.rtt = r.rtt;
   return merge(
     base(r.ts, 'conn', 'event', ['network'], ['connection']),

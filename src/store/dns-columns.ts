@@ -7,7 +7,7 @@
  */
 import type { DnsRecord } from '../analyze/records.js';
 
-const BASE = ['type', 'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'trans_id', 'AA', 'TC', 'RD', 'RA', 'Z', 'rejected'];
+const BASE = ['type', '_path', 'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'trans_id', 'AA', 'TC', 'RD', 'RA', 'Z', 'rejected'];
 /** The optional parts, in the order they follow BASE; bit i of a shape says part i is there. */
 const PARTS = [['rtt'], ['query'], ['qclass', 'qclass_name', 'qtype', 'qtype_name'], ['rcode', 'rcode_name'], ['answers', 'TTLs']];
 const shapes: string[][] = [];
