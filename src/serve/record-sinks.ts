@@ -75,8 +75,9 @@ export class ZeekLogSink {
 
   constructor(private readonly logs: ZeekLogs) {}
 
+  /** Opening a log (its first record, or the first after a rotation) can fail too: the directory's permissions. */
   write(record: { type: string }): void {
-    if (!this.stopped) this.logs.write(record);
+    this.guard(() => this.logs.write(record));
   }
 
   flush(): void {
