@@ -275,8 +275,8 @@ export class Engine {
   finish(): SummaryRecord {
     this.connections.finishAll();
     for (const app of this.apps.analyzers) app.finish();
-    for (const weird of this.weirds.list()) this.emit({ type: 'weird', name: weird.name, count: weird.count });
     const now = Number.isNaN(this.clock) ? 0 : this.clock;
+    for (const weird of this.weirds.list()) this.emit({ type: 'weird', _path: 'weird', ts: now, name: weird.name, count: weird.count });
     for (const observer of this.finishObservers) observer(now);
     const summary = this.summary();
     this.emit(summary);

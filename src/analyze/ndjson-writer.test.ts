@@ -17,7 +17,7 @@ function keeper(): { out: Writable; chunks: Buffer[] } {
 }
 
 const conn = (i: number): ConnRecord => ({
-  type: 'conn', ts: 1718000000 + i / 1e6, uid: `C${String(i).padStart(17, '0')}`, 'id.orig_h': '10.0.0.1', 'id.orig_p': 40000 + (i % 1000),
+  type: 'conn', _path: 'conn', ts: 1718000000 + i / 1e6, uid: `C${String(i).padStart(17, '0')}`, 'id.orig_h': '10.0.0.1', 'id.orig_p': 40000 + (i % 1000),
   'id.resp_h': '2001:db8::1', 'id.resp_p': 53, proto: 'udp', community_id: '1:BpEYLX19MarkQ+T+0OAShtI6sLw=', duration: i / 1e6, orig_bytes: i,
   resp_bytes: 0, conn_state: 'S0', history: 'D', orig_pkts: 1, orig_ip_bytes: 67, resp_pkts: 0, resp_ip_bytes: 0, orig_retrans: 0,
   resp_retrans: 0, orig_ooo: 0, resp_ooo: 0, ...(i % 3 === 0 ? { service: 'dns' } : {}),
@@ -29,7 +29,7 @@ test('every record comes out as its JSON.stringify line, in order, through few w
   const records: LoopyRecord[] = [];
   for (let i = 0; i < 5000; i++) {
     records.push(conn(i));
-    if (i % 7 === 0) records.push({ type: 'dns', ts: 1718000000.5, query: `näme-${i}.example`, answers: ['a"b', '\u0001'], TTLs: [60], rejected: false });
+    if (i % 7 === 0) records.push({ type: 'dns', _path: 'dns', ts: 1718000000.5, query: `näme-${i}.example`, answers: ['a"b', '\u0001'], TTLs: [60], rejected: false });
     if (i === 2500) records.push({ type: 'http', uri: `/${'x'.repeat(600_000)}`, host: '日本.example' }); // a line bigger than a chunk
   }
   for (const r of records) writer.write(r);

@@ -4,6 +4,10 @@ import { connJsonRoom, connViewJsonRoom, writeConnJson, writeConnViewJson } from
 import type { ConnView } from './flows/conn-record.js';
 import type { ConnRecord, DnsRecord } from './records.js';
 import { dnsJsonRoom, isEngineDnsRecord, writeDnsJson } from './apps/dns/dns-json.js';
+import { toEcs } from './ecs.js';
+
+/** `ndjson`: records as Loopy writes them (Zeek's field names); `ecs`: each as an Elastic Common Schema document. */
+export type RecordFormat = 'ndjson' | 'ecs';
 
 const FLUSH_BYTES = 256 * 1024;
 
@@ -36,6 +40,7 @@ export class NdjsonWriter {
   constructor(
     private readonly out: Writable,
     private readonly onError?: (err: Error) => void,
+    private readonly format: RecordFormat = 'ndjson',
   ) {
     out.on('error', (err: NodeJS.ErrnoException) => {
       if (this.onError !== undefined) {
@@ -52,6 +57,10 @@ export class NdjsonWriter {
 
   write(record: { type: string }): void {
     if (this.closed) return;
+    if (this.format === 'ecs') {
+      this.writeText(JSON.stringify(toEcs(record)));
+      return;
+    }
     if (record.type === 'conn') {
       const r = record as ConnRecord;
       const buf = this.room(connJsonRoom(r) + 1);
@@ -61,11 +70,20 @@ export class NdjsonWriter {
       const buf = this.room(dnsJsonRoom(r) + 1);
       this.pos = writeDnsJson(buf, this.pos, r);
     } else {
-      const line = JSON.stringify(record);
-      // UTF-8 takes at most 3 bytes per UTF-16 unit.
-      const buf = this.room(3 * line.length + 1);
-      this.pos += buf.write(line, this.pos, 'utf8');
+      this.writeText(JSON.stringify(record));
+      return;
     }
+    this.endLine();
+  }
+
+  private writeText(line: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const buf = this.room(3 * line.length + 1);
+    this.pos += buf.write(line, this.pos, 'utf8');
+    this.endLine();
+  }
+
+  private endLine(): void {
     this.buf[this.pos++] = 0x0a;
     if (this.pos >= FLUSH_BYTES) this.flushBuffered();
   }
@@ -73,11 +91,14 @@ export class NdjsonWriter {
   /** A closed flow's conn line, read from the flow table (the same bytes as write(conn.record())). */
   writeConn(conn: ConnView): void {
     if (this.closed) return;
+    if (this.format === 'ecs') {
+      this.write(conn.record());
+      return;
+    }
     const history = conn.history();
     const buf = this.room(connViewJsonRoom(history, conn.service, conn.owners()) + 1);
     this.pos = writeConnViewJson(buf, this.pos, conn, history);
-    this.buf[this.pos++] = 0x0a;
-    if (this.pos >= FLUSH_BYTES) this.flushBuffered();
+    this.endLine();
   }
 
   /** The buffer, with at least `bytes` free after pos (flushing first, or growing for a huge line): call before reading pos. */

@@ -17,6 +17,16 @@ export function parseAddress(text: string): { version: 4 | 6; words: Uint32Array
   return undefined;
 }
 
+/** An address in text as its bytes in network order (4 for IPv4, 16 for IPv6), or undefined when it is not one. */
+export function addressBytes(text: string): Uint8Array | undefined {
+  const parsed = parseAddress(text);
+  if (parsed === undefined) return undefined;
+  const out = new Uint8Array(parsed.version === 4 ? 4 : 16);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < out.length / 4; i++) view.setUint32(i * 4, parsed.words[i], false);
+  return out;
+}
+
 /** The masks of a prefix length over the four words (IPv4: word 0 only). */
 export function prefixMasks(version: 4 | 6, prefix: number): Uint32Array {
   const masks = new Uint32Array(4);

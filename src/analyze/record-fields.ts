@@ -26,7 +26,8 @@ export const ALERT_FIELDS = [
 ] as const satisfies ReadonlyArray<keyof AlertRecord | 'acknowledged' | 'acknowledged_at' | 'acknowledged_by'>;
 
 /** Compiles only when `Fields` names every key of `R`. */
-type Covers<R, Fields extends readonly string[]> = Exclude<keyof R, Fields[number]> extends never ? true : Exclude<keyof R, Fields[number]>;
+// `_path` is left out: a table's rows are of one kind, which `type` already says.
+type Covers<R, Fields extends readonly string[]> = Exclude<keyof R, Fields[number] | '_path'> extends never ? true : Exclude<keyof R, Fields[number] | '_path'>;
 const everyConnField: Covers<ConnRecord, typeof CONN_FIELDS> = true;
 const everyDnsField: Covers<DnsRecord, typeof DNS_FIELDS> = true;
 const everyAlertField: Covers<AlertRecord, typeof ALERT_FIELDS> = true;

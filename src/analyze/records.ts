@@ -3,6 +3,18 @@
  * existing jq recipes and Zeek/ECS pipelines work; docs/records.md documents each field.
  */
 
+/**
+ * The Zeek log each record type goes to (`_path` in the record, as in Zeek's JSON logs; the file name with
+ * --zeek-logs). Records without one (summary, stats) are Loopy's own and never go to a Zeek log.
+ */
+export const ZEEK_PATHS = { conn: 'conn', dns: 'dns', tls: 'ssl', http: 'http', ssh: 'ssh', weird: 'weird', alert: 'notice' } as const;
+export type ZeekPath = (typeof ZEEK_PATHS)[keyof typeof ZEEK_PATHS];
+
+/** The Zeek log of a record type, or undefined for Loopy's own records. */
+export function zeekPathOf(type: string): ZeekPath | undefined {
+  return Object.hasOwn(ZEEK_PATHS, type) ? ZEEK_PATHS[type as keyof typeof ZEEK_PATHS] : undefined;
+}
+
 /** The connection identity shared by conn, dns, tls and http records. */
 export interface ConnId {
   uid: string;
@@ -15,6 +27,7 @@ export interface ConnId {
 
 export interface ConnRecord extends ConnId {
   type: 'conn';
+  _path: 'conn';
   ts: number;
   community_id: string;
   service?: string;
@@ -53,6 +66,7 @@ export interface ProcessRecord {
 
 export interface DnsRecord extends ConnId {
   type: 'dns';
+  _path: 'dns';
   ts: number;
   trans_id: number;
   rtt?: number;
@@ -75,6 +89,7 @@ export interface DnsRecord extends ConnId {
 
 export interface TlsRecord extends ConnId {
   type: 'tls';
+  _path: 'ssl';
   ts: number;
   server_name?: string;
   /** Negotiated version from the ServerHello ("TLSv12", "TLSv13"...) or, without one, the client's highest offer. */
@@ -85,6 +100,9 @@ export interface TlsRecord extends ConnId {
 
 export interface WeirdRecord {
   type: 'weird';
+  _path: 'weird';
+  /** When it was reported: the end of the input (weirds are counted, then reported once per name). */
+  ts: number;
   name: string;
   count: number;
 }
@@ -121,6 +139,8 @@ export interface AlertEvidence {
 /** One incident's alert: emitted when it fires (open), as it goes on (update, rate-limited), and when it closes. */
 export interface AlertRecord {
   type: 'alert';
+  /** Zeek's notice.log is where an alert goes among Zeek logs. */
+  _path: 'notice';
   /** Capture time when the alert fired (the same in every record of one alert). */
   ts: number;
   alert_id: string;

@@ -27,11 +27,21 @@ export function mergeSummaries(parts: readonly SummaryRecord[]): SummaryRecord {
   return merged;
 }
 
-/** The weird records one engine would have written for these counts: most frequent first, then by name. */
-export function weirdRecordsOf(summary: SummaryRecord): WeirdRecord[] {
-  return Object.entries(summary.weirds)
-    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
-    .map(([name, count]) => ({ type: 'weird', name, count }));
+/**
+ * The weird records one engine would have written, from every engine's (a name's counts added; each engine
+ * reports at the end of the same input, so at the same time): most frequent first, then by name.
+ */
+export function mergeWeirds(parts: readonly WeirdRecord[]): WeirdRecord[] {
+  const byName = new Map<string, WeirdRecord>();
+  for (const w of parts) {
+    const kept = byName.get(w.name);
+    if (kept === undefined) byName.set(w.name, { ...w });
+    else {
+      kept.count += w.count;
+      kept.ts = Math.max(kept.ts, w.ts);
+    }
+  }
+  return [...byName.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
 }
 
 /** Adds each count of `from` to the same key of `into`. */

@@ -6,6 +6,7 @@ import type { RunningAgent } from '../serve/agent.js';
 import { formatAgentStatus, readAgentStatus } from '../serve/status.js';
 import { applySeedOption, SEED_HELP } from './id-seed.js';
 import { filterOf } from './trailing-filter.js';
+import { RECORD_FORMAT_HELP, ZEEK_FORMAT_HELP, ZEEK_LOGS_HELP } from './output-options.js';
 
 export interface AgentCliOptions {
   interface?: string[];
@@ -23,6 +24,9 @@ export interface AgentCliOptions {
   detectConfig?: string;
   evidence?: string;
   stdout?: boolean;
+  format?: string;
+  zeekLogs?: string;
+  zeekFormat?: string;
   read?: string;
   speed?: string;
   max?: boolean;
@@ -67,6 +71,9 @@ export function registerAgent(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info (default), debug or trace')
     .option('--stats-out <file>', 'append NDJSON records and per-second stats to this file')
     .option('--stdout', 'write NDJSON records and per-second stats to standard output')
+    .option('--format <format>', `how --stdout and --stats-out write records: ${RECORD_FORMAT_HELP}`)
+    .option('--zeek-logs <dir>', `${ZEEK_LOGS_HELP}; rotated hourly as conn.YYYY-MM-DD-HH-MM-SS.log`)
+    .option('--zeek-format <format>', ZEEK_FORMAT_HELP)
     .option('-r, --read <file>', 'replay this pcap/pcapng file as if it were live')
     .option('--speed <x>', 'replay speed factor (default 1: real time)')
     .option('--max', 'replay as fast as possible')
@@ -123,6 +130,9 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
     detectConfig: o.detectConfig,
     evidence: o.evidence,
     stdout: o.stdout,
+    format: o.format,
+    zeekLogs: o.zeekLogs,
+    zeekFormat: o.zeekFormat,
     read: o.read,
     speed: numeric(o.speed),
     max: o.max,

@@ -6,7 +6,7 @@ import type { AgentAlertRecord } from '../client/agent-client.js';
 
 // A conn row as docs/records.md defines it (fields cut to those the table shows, plus one nested value).
 const conn = {
-  type: 'conn', ts: 1718000000, uid: 'C1', 'id.orig_h': '10.0.0.1', 'id.orig_p': 40000, 'id.resp_h': '2001:db8::1', 'id.resp_p': 443,
+  type: 'conn', _path: 'conn', ts: 1718000000, uid: 'C1', 'id.orig_h': '10.0.0.1', 'id.orig_p': 40000, 'id.resp_h': '2001:db8::1', 'id.resp_p': 443,
   proto: 'tcp', service: 'ssl', duration: 0.25, orig_bytes: 1200, resp_bytes: 45000, conn_state: 'SF', history: 'ShADadFf',
 };
 
@@ -44,7 +44,7 @@ test('ndjson: one row per line as given', () => {
 });
 
 test('alerts table: an acknowledged alert says so (the acknowledged field of docs/records.md)', () => {
-  const alert = { type: 'alert', ts: 1718000000, alert_id: 'A1', state: 'open', severity: 'high', detector: 'port_scan', src: '10.0.0.66', dst: '10.0.0.5', message: 'scan' };
+  const alert = { type: 'alert', _path: 'notice', ts: 1718000000, alert_id: 'A1', state: 'open', severity: 'high', detector: 'port_scan', src: '10.0.0.66', dst: '10.0.0.5', message: 'scan' };
   const lines = formatTable('alerts', [{ ...alert, acknowledged: true, acknowledged_at: 1718000100, acknowledged_by: 'loopy-ui 0.1.0' }, { ...alert, alert_id: 'A2' }]).trimEnd().split('\n');
   assert.match(lines[0]!, /^time\s+severity\s+detector\s+state\s+acked\s+source/);
   assert.match(lines[1]!, /open\s+yes\s+10\.0\.0\.66/);
@@ -53,7 +53,7 @@ test('alerts table: an acknowledged alert says so (the acknowledged field of doc
 
 test('watch: an alert re-sent for its acknowledgement says who acknowledged it', () => {
   const alert: AgentAlertRecord = {
-    type: 'alert', ts: 1718000000, alert_id: 'A1', state: 'update', state_ts: 1718000050, severity: 'high', detector: 'port_scan',
+    type: 'alert', _path: 'notice', ts: 1718000000, alert_id: 'A1', state: 'update', state_ts: 1718000050, severity: 'high', detector: 'port_scan',
     message: '10.0.0.66 scanned 120 ports', community_ids: [],
     evidence: { counters: {}, thresholds: {}, hosts: [], first_seen: 1718000000, last_seen: 1718000050 },
   };

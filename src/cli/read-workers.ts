@@ -13,11 +13,12 @@
  */
 import { Worker } from 'node:worker_threads';
 import { idSeed, idSeedFrom, setIdSeed } from '../analyze/flows/uid.js';
-import { mergeSummaries, weirdRecordsOf } from '../analyze/summaries.js';
+import { mergeSummaries, mergeWeirds } from '../analyze/summaries.js';
 import type { SummaryRecord, WeirdRecord } from '../analyze/records.js';
 import { NdjsonWriter } from '../analyze/ndjson-writer.js';
 import type { Writable } from 'node:stream';
 import { UsageError } from './errors.js';
+import { parseRecordFormat } from './output-options.js';
 import { type ReadOptions, type SummaryPart, writeReadSummary } from './read.js';
 import { ReadReport } from '../stats/read-report.js';
 import { AlertCollector } from '../detect/alerts-summary.js';
@@ -68,10 +69,9 @@ export async function runShardedRead(file: string, options: ReadOptions, workers
   const summaries = held.filter((r): r is SummaryRecord => r.type === 'summary');
   if (parts.length === workers) writeMergedSummary(stdout, file, parts);
   else if (summaries.length === workers) {
-    const summary = mergeSummaries(summaries);
-    const writer = new NdjsonWriter(stdout as Writable);
-    for (const weird of weirdRecordsOf(summary)) writer.write(weird);
-    writer.write(summary);
+    const writer = new NdjsonWriter(stdout as Writable, undefined, parseRecordFormat(options.format));
+    for (const weird of mergeWeirds(held.filter((r): r is WeirdRecord => r.type === 'weird'))) writer.write(weird);
+    writer.write(mergeSummaries(summaries));
     await writer.end();
   }
   // The same damage is met by every engine reading the file: said once.
@@ -115,6 +115,7 @@ function mergeTables(tables: readonly TrackedKeysReport[]): TrackedKeysReport[] 
 
 /** What needs every packet in one engine, or reads the input once. */
 function refuseWithWorkers(file: string, options: ReadOptions): void {
+  if (options.zeekLogs !== undefined) throw new UsageError('--zeek-logs writes one set of logs from one engine: drop --workers, or --zeek-logs');
   if (file === '-') throw new UsageError('--workers reads the file once per engine: standard input cannot be read twice (give a file, or drop --workers)');
   if (options.count !== undefined) throw new UsageError('-c counts packets across every engine: drop --workers, or -c');
   if (options.write !== undefined) throw new UsageError('-w writes the kept packets in order from one engine: drop --workers, or -w');

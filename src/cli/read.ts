@@ -20,6 +20,8 @@ import { DetectionEngine } from '../detect/detection-engine.js';
 import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
 import { textFileOnce } from '../detect/text-file-source.js';
 import { applyShardSeed, MAX_READ_WORKERS, runShardedRead } from './read-workers.js';
+import { ZeekLogs } from '../store/zeek-logs.js';
+import { parseRecordFormat, parseZeekFormat, RECORD_FORMAT_HELP, ZEEK_FORMAT_HELP, ZEEK_LOGS_HELP } from './output-options.js';
 
 export interface ReadOptions {
   /** tcpdump's spelling: `loopy read -r FILE`. */
@@ -36,6 +38,10 @@ export interface ReadOptions {
   seed?: string;
   /** tcpdump's -w: write the packets kept (after -f and -c) to this pcap file. */
   write?: string;
+  /** `ndjson` (as --json) or `ecs`: records in the Elastic Common Schema. */
+  format?: string;
+  zeekLogs?: string;
+  zeekFormat?: string;
   /** Engines in worker threads, each over the flows of one shard of the address pairs (default 1). */
   workers?: string;
 }
@@ -80,6 +86,9 @@ export function registerRead(program: Command): void {
     .option('--detect-config <file>', 'detection settings (JSON): thresholds, allow-lists, suppressions, blocklist, delivery')
     .option('--evidence <dir>', 'write a pcap of the packets around each alert into this directory')
     .option('--seed <n>', SEED_HELP)
+    .option('--format <format>', RECORD_FORMAT_HELP)
+    .option('--zeek-logs <dir>', ZEEK_LOGS_HELP)
+    .option('--zeek-format <format>', ZEEK_FORMAT_HELP, 'tsv')
     .option('--workers <n>', 'engines in parallel threads, each over a share of the address pairs (default 1)', '1')
     .action(async (file: string | undefined, words: string[], options: ReadOptions) => {
       // With -r, every word is the filter's, as with tcpdump -r FILE tcp port 80.
@@ -108,10 +117,15 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   if (kept === null) return 1;
   const capture = openCaptureFile(file);
   const pipeline = new Pipeline({ maxFlows, packetLimit, shard, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
-  const writer = options.json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable) : undefined;
-  const report = options.json ? undefined : new ReadReport();
+  const format = parseRecordFormat(options.format);
+  const json = options.json === true || format !== undefined;
+  const zeekLogs = openZeekLogs(options, stderr);
+  if (zeekLogs === null) return 1;
+  const writer = json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable, undefined, format) : undefined;
+  const report = json ? undefined : new ReadReport();
   const alerts = new AlertCollector();
   if (kept) pipeline.observe({ onBatch: (batch, keep) => kept.write(batch, keep) });
+  if (zeekLogs) pipeline.observe({ onConn: (c) => zeekLogs.write(c.record()), onRecord: (r) => zeekLogs.write(r) });
   // The outputs first, detection after them: an alert goes out after the record that raised it.
   pipeline.observe(
     writer
@@ -127,6 +141,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   try {
     await pipeline.run(capture, async () => {
       await kept?.drain();
+      zeekLogs?.flush();
       if (!writer) return true;
       await writer.drain();
       return !writer.isClosed;
@@ -143,6 +158,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   }
   // The flows still open, a part at a time, the output written between parts (see Pipeline.finishFlows).
   while (!pipeline.finishFlows(FINISH_PART_FLOWS)) {
+    zeekLogs?.flush();
     await writer?.drain();
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -150,6 +166,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   if (kept) await closeKeptWriter(kept, options.write!, stderr);
   await detection?.close();
   await delivery?.close();
+  zeekLogs?.close();
   for (const f of detection?.evidence?.failures ?? []) stderr.write(`loopy: evidence ${f.path} not written: ${f.error.message}\n`);
   const ran = detection ? { detectors: [...detection.detectors], tables: detection.stateReport() } : undefined;
   if (writer) await writer.end();
@@ -161,6 +178,18 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
     return 1;
   }
   return 0;
+}
+
+/** The --zeek-logs directory, made before the run; null (the line written) when it cannot be. */
+function openZeekLogs(options: ReadOptions, stderr: NodeJS.WritableStream): ZeekLogs | undefined | null {
+  const format = parseZeekFormat(options.zeekFormat);
+  if (options.zeekLogs === undefined) return undefined;
+  try {
+    return new ZeekLogs({ dir: options.zeekLogs, format });
+  } catch (err) {
+    stderr.write(`loopy: ${(err as Error).message}\n`);
+    return null;
+  }
 }
 
 /** The -w file, open before the run; null (the line written) when it cannot be, as tcpdump exits 1 then. */

@@ -3,7 +3,7 @@ import type { Packet } from './packet.js';
 import { defineWeird, type WeirdCounter } from './weirds.js';
 import type { FragmentReassembler } from './ip-fragments.js';
 
-const W_TOO_MANY_LAYERS = defineWeird('too_many_layers');
+const W_TOO_MANY_LAYERS = defineWeird('max_packet_analyzer_depth_exceeded');
 const MAX_LAYERS = 24;
 
 /** Receives each transport layer as soon as it is decoded (outer and inner ones of a tunnel alike). */

@@ -2,9 +2,9 @@ import type { Packet } from './packet.js';
 import { defineWeird, type WeirdCounter } from './weirds.js';
 
 const W_TIMEOUT = defineWeird('fragment_timeout');
-const W_TOO_BIG = defineWeird('fragment_too_big');
+const W_TOO_BIG = defineWeird('excessively_large_fragment');
 const W_TABLE_FULL = defineWeird('fragment_table_full');
-const W_INCONSISTENT = defineWeird('fragment_inconsistent_size');
+const W_INCONSISTENT = defineWeird('fragment_size_inconsistency');
 const W_OVERLAP = defineWeird('fragment_overlap');
 
 export interface FragmentLimits {

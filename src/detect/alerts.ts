@@ -175,7 +175,7 @@ export class AlertBook {
     if (i.names.length) evidence.names = [...i.names];
     if (i.pcap) evidence.pcap = i.pcap;
     const record: AlertRecord = {
-      type: 'alert',
+      type: 'alert', _path: 'notice',
       ts: round6(i.firedTs),
       alert_id: i.id,
       state,

@@ -37,7 +37,7 @@ test('read --json: alert records among the others, open before closed, the summa
   assert.equal(alerts[0].detector, 'port_scan');
   assert.equal(alerts[0].src, truth.incidents[0].source);
   assert.equal(alerts[0].dst, truth.incidents[0].target);
-  assert.deepEqual(Object.keys(alerts[0]).slice(0, 3), ['type', 'ts', 'alert_id']);
+  assert.deepEqual(Object.keys(alerts[0]).slice(0, 4), ['type', '_path', 'ts', 'alert_id']);
   assert.ok(alerts[0].community_ids.length > 0);
   assert.equal(records.at(-1)!.type, 'summary');
   assert.ok(records.findIndex((x) => x.type === 'alert' && x.state === 'closed') < records.length - 1);

@@ -37,11 +37,11 @@ export function agentDetection(
 }
 
 /**
- * An evidence directory given with --evidence, made at start so a mistake is one line then, not a failed write
- * at the first alert: parents 0755, itself 0700 and, made by root, owned by the user the agent becomes. One
- * that exists is used as it is. (The default, DATA/evidence, is made by the first evidence file.)
+ * A directory the agent writes into after dropping privileges (--evidence, --zeek-logs), made at start so a
+ * mistake is one line then, not a failed write at the first record: parents 0755, itself 0700 and, made by
+ * root, owned by the user the agent becomes. One that exists is used as it is. (The default, DATA/evidence, is made by the first evidence file.)
  */
-export function prepareEvidenceDir(dir: string, owner?: { uid: number; gid: number }): void {
+export function prepareAgentDir(dir: string, owner?: { uid: number; gid: number }): void {
   makeDirectory(dirname(dir), 0o755);
   try {
     mkdirSync(dir, { mode: 0o700 });

@@ -23,6 +23,7 @@ import { type CaptureRequest, type CaptureSource, type CaptureSourceFactory, ope
 import type { AgentLogger } from './logger.js';
 import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
 import { NdjsonSink, RecordSinks, type SinkStream } from './record-sinks.js';
+import { ZeekLogs, type ZeekLogFormat } from '../store/zeek-logs.js';
 import { MAX_EXCLUDED_SESSIONS, SelfExclusion, combineFilters } from './self-exclusion.js';
 import { assertReachable, prepareDataDir, writeStatusFile } from './status.js';
 import type { AlertControl, HistoryStoreLike } from './server.js';
@@ -31,7 +32,7 @@ import type { AgentStatus } from './status.js';
 import type { Topic } from './protocol/messages.js';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
 import { openAgentHistory } from './history.js';
-import { agentDetection, alertControl, prepareEvidenceDir } from './agent-detection.js';
+import { agentDetection, alertControl, prepareAgentDir } from './agent-detection.js';
 import { AlertAcks } from './alert-acks.js';
 import { attributionCaptureTimeout, startProcessAttribution } from './agent-processes.js';
 import { type HubLink, openHubLink } from './hub-link.js';
@@ -99,6 +100,15 @@ function currentUserName(uid: number): string {
   }
 }
 
+/** Zeek logs rotated on the hour, in a directory the user the agent becomes owns (files open after the drop). */
+function openZeekLogs(zeek: { dir: string; format: ZeekLogFormat }, owner: { uid: number; gid: number } | undefined, clock: AgentClock): ZeekLogs {
+  prepareAgentDir(zeek.dir, owner);
+  return new ZeekLogs({ dir: zeek.dir, format: zeek.format, rotateSeconds: ZEEK_ROTATE_SECONDS, now: () => clock.now() });
+}
+
+/** Zeek's default rotation interval. */
+const ZEEK_ROTATE_SECONDS = 3600;
+
 /** Starts the agent; resolves once capture is open and privileges are dropped. Throws one-line errors. */
 export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promise<RunningAgent> {
   const clock = deps.clock ?? systemClock;
@@ -113,16 +123,17 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   if (target) assertReachable(settings.dataDir, target);
   attempt(() => prepareDataDir(settings.dataDir, target), `cannot use ${settings.dataDir} as the data directory`, '--data DIR');
   if (settings.evidenceDir && settings.detect !== false) {
-    attempt(() => prepareEvidenceDir(settings.evidenceDir!, target), `cannot use ${settings.evidenceDir} as the evidence directory`, '--evidence DIR');
+    attempt(() => prepareAgentDir(settings.evidenceDir!, target), `cannot use ${settings.evidenceDir} as the evidence directory`, '--evidence DIR');
   }
   const streams: SinkStream[] = [];
   if (settings.statsOut) {
     const path = settings.statsOut;
     const openStatsOut = () => createWriteStream('', { fd: openSync(path, 'a', 0o600) });
-    streams.push({ sink: new NdjsonSink(path, attempt(openStatsOut, `cannot open ${path}`, '--stats-out FILE')), close: true, reopen: openStatsOut });
+    streams.push({ sink: new NdjsonSink(path, attempt(openStatsOut, `cannot open ${path}`, '--stats-out FILE'), settings.format), close: true, reopen: openStatsOut });
   }
-  if (settings.stdout) streams.push({ sink: new NdjsonSink('stdout', deps.stdout ?? process.stdout), close: false });
-  const sinks = new RecordSinks(streams, deps.onRecord);
+  if (settings.stdout) streams.push({ sink: new NdjsonSink('stdout', deps.stdout ?? process.stdout, settings.format), close: false });
+  const zeekLogs = settings.zeekLogs && attempt(() => openZeekLogs(settings.zeekLogs!, target, clock), `cannot use ${settings.zeekLogs.dir} for Zeek logs`, '--zeek-logs DIR');
+  const sinks = new RecordSinks(streams, deps.onRecord, zeekLogs);
   const started = clock.now();
   let latestStatus: AgentStatus | undefined;
   let service: Service | undefined;

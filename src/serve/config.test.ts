@@ -27,14 +27,14 @@ test('a full config file is accepted and every key reaches the settings', () => 
   const c = loadText(JSON.stringify({
     interfaces: ['eth0', 'eth1'], filter: 'not port 22', snaplen: 128, buffer: 16, promisc: true, user: 'loopy',
     data: '/srv/loopy', log: '/var/log/loopy.log', logLevel: 'debug', statsOut: '/tmp/s.ndjson', stdout: true, detect: false, detectConfig: '/etc/loopy/detect.json',
-    evidence: '/srv/evidence', maxFlows: 1000, localNets: ['192.0.2.0/24'], topN: 5,
+    evidence: '/srv/evidence', maxFlows: 1000, localNets: ['192.0.2.0/24'], topN: 5, format: 'ecs', zeekLogs: '/var/log/loopy-zeek', zeekFormat: 'json',
   }));
   const s = resolveAgentSettings(c, {});
   assert.deepEqual(s, {
     source: { kind: 'live', interfaces: ['eth0', 'eth1'] },
     filter: 'not port 22', snaplen: 128, bufferMiB: 16, promisc: true, user: 'loopy', dataDir: '/srv/loopy',
     logFile: '/var/log/loopy.log', logLevel: 'debug', statsOut: '/tmp/s.ndjson', detect: false, detectConfig: '/etc/loopy/detect.json', evidenceDir: '/srv/evidence', stdout: true, maxFlows: 1000,
-    localNets: ['192.0.2.0/24'], topN: 5,
+    localNets: ['192.0.2.0/24'], topN: 5, format: 'ecs', zeekLogs: { dir: '/var/log/loopy-zeek', format: 'json' },
     serve: { listen: [{ kind: 'unix', path: '/run/loopy/agent.sock' }] },
   });
 });

@@ -12,6 +12,8 @@ import { MAX_WORKERS } from './engine-workers.js';
 import { LocalNets } from '../stats/local-nets.js';
 import { DEFAULT_ROOT_SOCKET, type ListenSpec, parseListenSpec } from './transports.js';
 import { parseHubAddress } from './protocol/hub-subjects.js';
+import type { RecordFormat } from '../analyze/ndjson-writer.js';
+import type { ZeekLogFormat } from '../store/zeek-logs.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/loopy/agent.json';
 export const DEFAULT_DATA_DIR = '/var/lib/loopy';
@@ -45,6 +47,9 @@ export const agentConfigSchema = z.strictObject({
   detectConfig: word('a file path').optional(),
   evidence: word('a directory path').optional(),
   stdout: flag.optional(),
+  format: z.enum(['ndjson', 'ecs'], { error: 'expected ndjson or ecs' }).optional(),
+  zeekLogs: word('a directory path').optional(),
+  zeekFormat: z.enum(['tsv', 'json'], { error: 'expected tsv or json' }).optional(),
   read: word('a capture file path').optional(),
   speed: z.number({ error: 'expected a replay speed factor above 0 (1 = real time)' })
     .positive({ error: 'expected a replay speed factor above 0 (1 = real time)' })
@@ -95,6 +100,9 @@ export const FLAG_OF: Record<keyof AgentConfig, string> = {
   detectConfig: '--detect-config',
   evidence: '--evidence',
   stdout: '--stdout',
+  format: '--format',
+  zeekLogs: '--zeek-logs',
+  zeekFormat: '--zeek-format',
   read: '-r',
   speed: '--speed',
   max: '--max',
@@ -140,6 +148,10 @@ export interface AgentSettings {
   /** Where evidence pcaps go; undefined: DATA/evidence. */
   evidenceDir?: string;
   stdout: boolean;
+  /** How --stdout and --stats-out write records: Loopy's NDJSON (the default), or ECS documents. */
+  format?: RecordFormat;
+  /** Zeek logs on disk, rotated hourly; absent: none. */
+  zeekLogs?: { dir: string; format: ZeekLogFormat };
   maxFlows?: number;
   /** Engines sharing a live capture by address pair (PACKET_FANOUT); default 1. */
   workers?: number;
@@ -334,6 +346,8 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
     detectConfig: c.detectConfig,
     evidenceDir: c.evidence,
     stdout: c.stdout ?? false,
+    format: c.format ?? 'ndjson',
+    ...(c.zeekLogs === undefined ? {} : { zeekLogs: { dir: c.zeekLogs, format: c.zeekFormat ?? 'tsv' } }),
     maxFlows: c.maxFlows,
     workers: c.workers,
     localNets: c.localNets,

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ZeekLogs } from '../store/zeek-logs.js';
 import { NdjsonSink, RecordSinks } from './record-sinks.js';
 
 /** A record of a type other than conn (conn records are written field by field: they must be whole). */
@@ -66,4 +70,23 @@ test('a reader that goes away stops that sink only, and is reported once', async
   assert.deepEqual(sinks.failures(), [], 'reported once');
   assert.deepEqual(good.join(''), '{"type":"stats","n":1}\n{"type":"stats","n":2}\n');
   assert.equal(seen.length, 2, 'the callback gets every record');
+});
+
+test('Zeek logs as an agent output: written at the flush; a log that cannot be opened stops them only, reported once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loopy-zeek14-sink-'));
+  try {
+    const sinks = new RecordSinks([], undefined, new ZeekLogs({ dir, format: 'json', rotateSeconds: 3600, now: () => 1_800_000_000 }));
+    assert.ok(sinks.active);
+    sinks.write({ type: 'weird', _path: 'weird', ts: 1, name: 'truncated_IP', count: 2 } as { type: string });
+    sinks.flush();
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'weird.log'), 'utf8')), { ts: 1, name: 'truncated_IP', count: 2 });
+    rmSync(dir, { recursive: true, force: true }); // the directory goes: the next log cannot be made
+    sinks.write({ type: 'dns' });
+    sinks.write({ type: 'dns' });
+    sinks.flush();
+    assert.deepEqual(sinks.failures().map((f) => [f.name, (f.error as NodeJS.ErrnoException).code]), [['zeek-logs', 'ENOENT']]);
+    assert.deepEqual(sinks.failures(), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

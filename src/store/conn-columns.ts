@@ -26,7 +26,7 @@ export interface ConnRow {
 }
 
 /** Fields every engine conn record has; the optional ones are service, vlan, inner_vlan and rtt. */
-const REQUIRED = ['type', 'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'community_id', 'duration',
+const REQUIRED = ['type', '_path', 'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'community_id', 'duration',
   'orig_bytes', 'resp_bytes', 'conn_state', 'history', 'orig_pkts', 'orig_ip_bytes', 'resp_pkts', 'resp_ip_bytes',
   'orig_retrans', 'resp_retrans', 'orig_ooo', 'resp_ooo'];
 const KNOWN = new Set([...REQUIRED, 'service', 'vlan', 'inner_vlan', 'rtt']);
@@ -58,7 +58,7 @@ export function connParams(c: ConnRecord): unknown[] {
 export function connOfRow(row: ConnRow): ConnRecord {
   if (row.record !== '') return JSON.parse(row.record) as ConnRecord;
   const r: ConnRecord = {
-    type: 'conn',
+    type: 'conn', _path: 'conn',
     ts: row.ts,
     uid: row.uid,
     'id.orig_h': row.orig_h,

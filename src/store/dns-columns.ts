@@ -7,7 +7,7 @@
  */
 import type { DnsRecord } from '../analyze/records.js';
 
-const BASE = ['type', 'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'trans_id', 'AA', 'TC', 'RD', 'RA', 'Z', 'rejected'];
+const BASE = ['type', '_path', 'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'trans_id', 'AA', 'TC', 'RD', 'RA', 'Z', 'rejected'];
 /** The optional parts, in the order they follow BASE; bit i of a shape says part i is there. */
 const PARTS = [['rtt'], ['query'], ['qclass', 'qclass_name', 'qtype', 'qtype_name'], ['rcode', 'rcode_name'], ['answers', 'TTLs']];
 const shapes: string[][] = [];
@@ -70,7 +70,7 @@ export interface DnsValues {
 /** The record in the engine's field order. */
 export function dnsOfValues(v: DnsValues): DnsRecord {
   const r: DnsRecord = {
-    type: 'dns', ts: v.ts, uid: v.uid, 'id.orig_h': v.origHost, 'id.orig_p': v.origPort, 'id.resp_h': v.respHost, 'id.resp_p': v.respPort,
+    type: 'dns', _path: 'dns', ts: v.ts, uid: v.uid, 'id.orig_h': v.origHost, 'id.orig_p': v.origPort, 'id.resp_h': v.respHost, 'id.resp_p': v.respPort,
     proto: v.proto as DnsRecord['proto'], trans_id: v.transId, AA: (v.flags & 1) !== 0, TC: (v.flags & 2) !== 0, RD: (v.flags & 4) !== 0,
     RA: (v.flags & 8) !== 0, Z: v.z, rejected: (v.flags & 16) !== 0,
   };

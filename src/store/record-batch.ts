@@ -249,7 +249,7 @@ abstract class BatchBuilder {
   }
 }
 
-const REQUIRED_CONN_FIELDS = 22;
+const REQUIRED_CONN_FIELDS = 23;
 
 /** True when the columns hold the record whole: the engine's fields and no other (cheap: no lookups by name). */
 function connFits(c: ConnRecord): boolean {
@@ -258,7 +258,7 @@ function connFits(c: ConnRecord): boolean {
   const optional = +('service' in c) + +('vlan' in c) + +('inner_vlan' in c) + +('rtt' in c) + +('orig_process' in c) + +('resp_process' in c);
   if (keys !== REQUIRED_CONN_FIELDS + optional) return false;
   // Same count: an unknown field would leave a required one out.
-  return c.type === 'conn' && c.ts !== undefined && c.uid !== undefined && c['id.orig_h'] !== undefined && c['id.orig_p'] !== undefined &&
+  return c.type === 'conn' && c._path === 'conn' && c.ts !== undefined && c.uid !== undefined && c['id.orig_h'] !== undefined && c['id.orig_p'] !== undefined &&
     c['id.resp_h'] !== undefined && c['id.resp_p'] !== undefined && c.proto !== undefined && c.community_id !== undefined &&
     c.duration !== undefined && c.orig_bytes !== undefined && c.resp_bytes !== undefined && c.conn_state !== undefined &&
     c.history !== undefined && c.orig_pkts !== undefined && c.orig_ip_bytes !== undefined && c.resp_pkts !== undefined &&

@@ -39,7 +39,7 @@ export function statsSecond(ts: number, n: number, talkers: Array<[string, numbe
 
 export function connRecord(ts: number, orig: string, origPort: number, resp: string, respPort: number, proto: ConnRecord['proto'] = 'tcp'): ConnRecord {
   return {
-    type: 'conn',
+    type: 'conn', _path: 'conn',
     ts,
     uid: `C${Math.round(ts * 1000).toString(36)}${origPort}`,
     'id.orig_h': orig,
@@ -69,7 +69,7 @@ export function connRecord(ts: number, orig: string, origPort: number, resp: str
 
 export function dnsRecord(ts: number, client: string, query: string, rcode: 'NOERROR' | 'NXDOMAIN'): DnsRecord {
   return {
-    type: 'dns',
+    type: 'dns', _path: 'dns',
     ts,
     uid: `D${Math.round(ts * 1000).toString(36)}`,
     'id.orig_h': client,
@@ -99,7 +99,7 @@ export function dnsRecord(ts: number, client: string, query: string, rcode: 'NOE
 
 export function alertRecord(id: string, ts: number, state: 'open' | 'update' | 'closed', stateTs = ts): AlertLike {
   return {
-    type: 'alert',
+    type: 'alert', _path: 'notice',
     ts,
     alert_id: id,
     state,

@@ -9,6 +9,6 @@ export const KNOWN_CONVERSATION_DIFFERENCES: Record<string, string> = {
   'mixed/zeek__dns-inverse-query.pcap': 'link type 10 (FDDI) is counted as unsupported',
   'mixed/pcpp__nflogPacket.pcap': 'link type 239 (NFLOG) is counted as unsupported',
   'mixed/libpcap__arcnet-rfc1051-arp-icmp-http.pcap': 'link type 129 (ARCNET) is counted as unsupported',
-  'malformed/tcpdump__LINKTYPE_IPV4_invalid.pcap': 'an IPv6 packet under LINKTYPE_IPV4: Loopy counts ipv4_bad_version, tshark decodes it as IPv6',
+  'malformed/tcpdump__LINKTYPE_IPV4_invalid.pcap': 'an IPv6 packet under LINKTYPE_IPV4: Loopy counts unknown_ip_version, tshark decodes it as IPv6',
   'malformed/tcpdump__esp_truncated.pcap': 'a truncated ESP-in-UDP packet: tshark decodes the bytes after it as an IPv4/UDP header (addresses 0.254.92.182 → 255.127.255.121); Loopy stops at ESP',
 };

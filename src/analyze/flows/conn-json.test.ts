@@ -19,7 +19,7 @@ function written(r: ConnRecord): string {
 // Field by field as connRecordOf builds it: the Community ID spec's TCP example (128.232.110.120:34855 →
 // 66.35.250.204:80), with every optional field, then the same without them.
 const full: ConnRecord = {
-  type: 'conn',
+  type: 'conn', _path: 'conn',
   ts: 1718000000.122927,
   uid: 'CDCJwUHWOV6XShF7Ym',
   'id.orig_h': '128.232.110.120',

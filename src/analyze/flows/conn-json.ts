@@ -11,7 +11,7 @@ import { bytesOf, MAX_NUMBER_TEXT, putAscii, putBytes, putIPv4, putJsonString, p
  * quotes or backslashes (uid, addresses, community id, history, state, service); numbers are finite.
  */
 export function connToJson(r: ConnRecord): string {
-  let s = `{"type":"conn","ts":${r.ts},"uid":"${r.uid}","id.orig_h":"${r['id.orig_h']}","id.orig_p":${r['id.orig_p']},"id.resp_h":"${r['id.resp_h']}","id.resp_p":${r['id.resp_p']},"proto":"${r.proto}","community_id":"${r.community_id}","duration":${r.duration},"orig_bytes":${r.orig_bytes},"resp_bytes":${r.resp_bytes},"conn_state":"${r.conn_state}","history":"${r.history}","orig_pkts":${r.orig_pkts},"orig_ip_bytes":${r.orig_ip_bytes},"resp_pkts":${r.resp_pkts},"resp_ip_bytes":${r.resp_ip_bytes},"orig_retrans":${r.orig_retrans},"resp_retrans":${r.resp_retrans},"orig_ooo":${r.orig_ooo},"resp_ooo":${r.resp_ooo}`;
+  let s = `{"type":"conn","_path":"conn","ts":${r.ts},"uid":"${r.uid}","id.orig_h":"${r['id.orig_h']}","id.orig_p":${r['id.orig_p']},"id.resp_h":"${r['id.resp_h']}","id.resp_p":${r['id.resp_p']},"proto":"${r.proto}","community_id":"${r.community_id}","duration":${r.duration},"orig_bytes":${r.orig_bytes},"resp_bytes":${r.resp_bytes},"conn_state":"${r.conn_state}","history":"${r.history}","orig_pkts":${r.orig_pkts},"orig_ip_bytes":${r.orig_ip_bytes},"resp_pkts":${r.resp_pkts},"resp_ip_bytes":${r.resp_ip_bytes},"orig_retrans":${r.orig_retrans},"resp_retrans":${r.resp_retrans},"orig_ooo":${r.orig_ooo},"resp_ooo":${r.resp_ooo}`;
   if (r.service !== undefined) s += `,"service":${JSON.stringify(r.service)}`;
   if (r.vlan !== undefined) s += `,"vlan":${r.vlan}`;
   if (r.inner_vlan !== undefined) s += `,"inner_vlan":${r.inner_vlan}`;
@@ -27,7 +27,7 @@ export function recordToJson(record: { type: string }): string {
 }
 
 // connToJson's text between the values, as bytes.
-const K_TS = bytesOf('{"type":"conn","ts":');
+const K_TS = bytesOf('{"type":"conn","_path":"conn","ts":');
 const K_UID = bytesOf(',"uid":"');
 const K_ORIG_H = bytesOf('","id.orig_h":"');
 const K_ORIG_P = bytesOf('","id.orig_p":');
@@ -77,7 +77,7 @@ function putProcess(buf: Buffer, pos: number, p: ProcessRecord): number {
   return pos + buf.write(JSON.stringify(p), pos, 'utf8');
 }
 
-/** Bytes connToJson's fixed text and numbers can take, at most (the keys are 339 bytes, 16 numbers). */
+/** Bytes connToJson's fixed text and numbers can take, at most (the keys are 354 bytes, 16 numbers). */
 const CONN_FIXED_ROOM = 512 + 16 * MAX_NUMBER_TEXT;
 
 /** Room `writeConnJson` needs for this record. */
@@ -91,7 +91,7 @@ export function connJsonRoom(r: ConnRecord): number {
 }
 
 /**
- * The start every flow's record shares: `head` (`{"type":"conn","ts":`), then ts, uid, id.* and proto, up to
+ * The start every flow's record shares: `head` (`{"type":"conn","_path":"conn","ts":`), then ts, uid, id.* and proto, up to
  * proto's closing quote (the next field's key starts with it). Room: 110 bytes, the strings and two numbers.
  */
 export function writeRecordHead(buf: Buffer, pos: number, head: Uint8Array, r: ConnId & { ts: number }): number {

@@ -75,7 +75,7 @@ export function connRecordOf(conns: Connections, flow: number, service: string |
   const history = conns.historyOf(flow);
   // One literal in the field order connToJson writes (and JSON.stringify would): no spread, no copies.
   const record: ConnRecord = {
-    type: 'conn',
+    type: 'conn', _path: 'conn',
     ts: conns.firstTs[flow],
     uid: uidFor(conns.serial[flow]),
     'id.orig_h': formatAddress(version, origWords),

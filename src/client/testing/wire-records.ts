@@ -27,13 +27,13 @@ const ID = { 'id.orig_h': '10.0.0.1', 'id.orig_p': 40000, 'id.resp_h': '10.0.0.5
 
 export function wireConn(uid: string, ts = 100): ConnRecord {
   return {
-    type: 'conn', ts, uid, ...ID, community_id: '1:x', duration: 0, orig_bytes: 0, resp_bytes: 0, conn_state: 'SF', history: 'Dd',
+    type: 'conn', _path: 'conn', ts, uid, ...ID, community_id: '1:x', duration: 0, orig_bytes: 0, resp_bytes: 0, conn_state: 'SF', history: 'Dd',
     orig_pkts: 1, orig_ip_bytes: 60, resp_pkts: 1, resp_ip_bytes: 60, orig_retrans: 0, resp_retrans: 0, orig_ooo: 0, resp_ooo: 0,
   };
 }
 
 export function wireDns(query: string, ts = 100): DnsRecord {
-  return { type: 'dns', ts, uid: 'D1', ...ID, trans_id: 1, query, AA: false, TC: false, RD: true, RA: true, Z: 0, rejected: false };
+  return { type: 'dns', _path: 'dns', ts, uid: 'D1', ...ID, trans_id: 1, query, AA: false, TC: false, RD: true, RA: true, Z: 0, rejected: false };
 }
 
 export function wireSeriesPoint(ts: number, packets: number): SeriesPoint {

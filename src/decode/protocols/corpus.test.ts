@@ -28,15 +28,15 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   'mixed/zeek__dns-inverse-query.pcap': 'link type 10 (FDDI) is not decoded',
   'mixed/pcpp__nflogPacket.pcap': 'link type 239 (NFLOG) is not decoded',
   'mixed/libpcap__arcnet-rfc1051-arp-icmp-http.pcap': 'link type 129 (ARCNET) is not decoded',
-  'malformed/tcpdump__LINKTYPE_IPV4_invalid.pcap': 'IPv6 under LINKTYPE_IPV4: we count ipv4_bad_version, tshark decodes it as IPv6',
+  'malformed/tcpdump__LINKTYPE_IPV4_invalid.pcap': 'IPv6 under LINKTYPE_IPV4: we count unknown_ip_version, tshark decodes it as IPv6',
   'malformed/tcpdump__mptcp-dss-oobr.pcap': 'tshark gives up on the malformed MPTCP option and leaves the segment out of conv,tcp',
-  'malformed/zeek__pbb-recursive-frames.pcapng': 'the frame nests 802.1ah past our layer limit (too_many_layers); tshark goes deeper',
+  'malformed/zeek__pbb-recursive-frames.pcapng': 'the frame nests 802.1ah past our layer limit (max_packet_analyzer_depth_exceeded); tshark goes deeper',
 };
 
 /** Weirds in files that are not in malformed/, with the reason they are right. */
 const EXPECTED_WEIRDS: Record<string, string> = {
-  'tcp/zeek__tcp-reassembly.pcap': 'ipv4_truncated: frames shorter than their IP total length (tshark flags them too)',
-  'ipv6/zeek__ipv6-reassembly-state-leak.pcap': 'udp_bad_length: a first fragment whose UDP header is zeroed',
+  'tcp/zeek__tcp-reassembly.pcap': 'truncated_IP_len: frames shorter than their IP total length (tshark flags them too)',
+  'ipv6/zeek__ipv6-reassembly-state-leak.pcap': 'UDP_datagram_length_mismatch: a first fragment whose UDP header is zeroed',
 };
 
 /** "host:port" as tshark writes it → the same numbers the decoders store. */
@@ -106,20 +106,20 @@ test('corpus: weirds only where the traffic is malformed, and no decoder throws'
 test('corpus: the malformed files produce the weirds their names promise', { skip: corpusSkipReason() }, async () => {
   // File → the weird it must count (hand-checked against tshark's expert info for each file).
   const expected: Record<string, string> = {
-    'malformed/tcpdump__ipv4_invalid_hdr_length.pcap': 'ipv4_bad_header_len',
-    'malformed/tcpdump__ipv4_invalid_total_length.pcap': 'ipv4_truncated',
-    'malformed/tcpdump__ipv4_invalid_total_length_2.pcap': 'ipv4_total_len_short',
-    'malformed/tcpdump__ipv6-bad-version.pcap': 'ipv6_bad_version',
-    'malformed/tcpdump__ipv6_39_byte_header.pcap': 'ipv6_truncated_header',
+    'malformed/tcpdump__ipv4_invalid_hdr_length.pcap': 'IPv4_min_header_size',
+    'malformed/tcpdump__ipv4_invalid_total_length.pcap': 'truncated_IP_len',
+    'malformed/tcpdump__ipv4_invalid_total_length_2.pcap': 'invalid_IP_header_size',
+    'malformed/tcpdump__ipv6-bad-version.pcap': 'unknown_ip_version',
+    'malformed/tcpdump__ipv6_39_byte_header.pcap': 'truncated_IP',
     'malformed/tcpdump__ipv6_missing_jumbo_payload_option.pcap': 'ipv6_missing_jumbo_option',
-    'malformed/tcpdump__ipv6_jumbogram_invalid_length.pcap': 'ipv6_truncated',
-    'malformed/tcpdump__udp-length-heapoverflow.pcap': 'udp_truncated_header',
-    'malformed/zeek__tcp-truncated-header.pcap': 'tcp_truncated_header',
-    'malformed/pcpp__tcp-malformed.pcap': 'tcp_bad_data_offset',
-    'malformed/zeek__trunc-icmp-header-trunc.pcap': 'icmp_truncated_header',
-    'malformed/zeek__trunc-trunc-hdr.pcap': 'ethernet_truncated',
-    'malformed/zeek__pbb-recursive-frames.pcapng': 'too_many_layers',
-    'malformed/tcpdump__heap-overflow-1.pcap': 'raw_unknown_ip_version',
+    'malformed/tcpdump__ipv6_jumbogram_invalid_length.pcap': 'truncated_IP_len',
+    'malformed/tcpdump__udp-length-heapoverflow.pcap': 'truncated_header',
+    'malformed/zeek__tcp-truncated-header.pcap': 'truncated_header',
+    'malformed/pcpp__tcp-malformed.pcap': 'bad_TCP_header_len',
+    'malformed/zeek__trunc-icmp-header-trunc.pcap': 'truncated_header',
+    'malformed/zeek__trunc-trunc-hdr.pcap': 'truncated_ethernet_frame',
+    'malformed/zeek__pbb-recursive-frames.pcapng': 'max_packet_analyzer_depth_exceeded',
+    'malformed/tcpdump__heap-overflow-1.pcap': 'unknown_ip_version',
   };
   const missing: string[] = [];
   for (const [rel, weird] of Object.entries(expected)) {

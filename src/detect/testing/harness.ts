@@ -59,7 +59,7 @@ export class DetectionHarness {
   dns(spec: { ts: number; client: string; resolver?: string; query: string; qtype?: number; qtype_name?: string; rcode?: number; rcode_name?: string; answers?: string[] }): void {
     this.tick(spec.ts);
     const record: DnsRecord = {
-      type: 'dns',
+      type: 'dns', _path: 'dns',
       ts: spec.ts,
       uid: 'CtestUid0000000000',
       'id.orig_h': spec.client,

@@ -33,7 +33,7 @@ const KNOWN: Record<string, Known> = {
   'ipv6/zeek__communityid-icmp6.pcap': { why: 'tshark decodes the DNS quoted inside an ICMPv6 error (frame 35)', allows: (d) => tsharkOnly(d) && d.frame === 35 },
   'malformed/tcpdump__rtp-seg-fault-1.pcapng': { why: 'the IPv4 total length leaves 9 bytes of UDP payload; tshark trusts the bogus UDP length', allows: tsharkOnly },
   'malformed/tcpdump__LINKTYPE_IPV6_invalid.pcap': { why: 'an IPv4 packet in a LINKTYPE_IPV6 file: tshark refuses it, Loopy goes by the version nibble', allows: oursOnly },
-  'malformed/tcpdump__LINKTYPE_IPV4_invalid.pcap': { why: 'an IPv6 packet under LINKTYPE_IPV4: Loopy counts ipv4_bad_version, tshark decodes it', allows: tsharkOnly },
+  'malformed/tcpdump__LINKTYPE_IPV4_invalid.pcap': { why: 'an IPv6 packet under LINKTYPE_IPV4: Loopy counts unknown_ip_version, tshark decodes it', allows: tsharkOnly },
   'dns/pcpp__dns_over_tcp.pcapng': {
     why: 'the capture jumps 50 years between packets: the idle timeout ends the flow, and the retransmission after the jump starts a new one that Loopy reads again',
     allows: (d) => oursOnly(d) && d.frame === 4,
@@ -45,8 +45,8 @@ const KNOWN: Record<string, Known> = {
   'mixed/zeek__dns-inverse-query.pcap': { why: 'link type 10 (FDDI) is counted as unsupported', allows: tsharkOnly },
   'mixed/pcpp__nflogPacket.pcap': { why: 'link type 239 (NFLOG) is counted as unsupported', allows: tsharkOnly },
   'mixed/libpcap__arcnet-rfc1051-arp-icmp-http.pcap': { why: 'link type 129 (ARCNET) is counted as unsupported', allows: tsharkOnly },
-  'malformed/tcpdump__dns_fwdptr.pcap': { why: 'tshark follows forward pointers; Loopy stops at the first (dns_bad_pointer)', allows: nameFields },
-  'malformed/tcpdump__dns-badlabel.pcap': { why: 'the first name is over 255 bytes: Loopy stops (dns_name_too_long), tshark prints <Name too long> and goes on', allows: nameFields },
+  'malformed/tcpdump__dns_fwdptr.pcap': { why: 'tshark follows forward pointers; Loopy stops at the first (DNS_label_forward_compress_offset)', allows: nameFields },
+  'malformed/tcpdump__dns-badlabel.pcap': { why: 'the first name is over 255 bytes: Loopy stops (DNS_NAME_too_long), tshark prints <Name too long> and goes on', allows: nameFields },
   'malformed/zeek__dns-dns-invalid-names.pcap': { why: 'a looping name: tshark prints a placeholder, Loopy stops (dns_name_loop)', allows: (d) => d.frame === 2 && nameFields(d) },
   'malformed/zeek__dns-dns-edns-bad-length.pcap': { why: 'tshark stops at the bad EDNS option; Loopy skips the OPT by its rdlength and reads the A record after it', allows: (d) => d.field === 'a' && d.tshark === '' },
 };
@@ -105,11 +105,11 @@ test('the malformed names tshark also flags are the weirds Loopy counts', { skip
   // tshark: "<Name contains a pointer that loops>" in frame 2.
   assert.equal((await weirds('malformed/zeek__dns-dns-invalid-names.pcap')).get('dns_name_loop'), 1);
   // The question name starts fb 03: a pointer to offset 0x303, past itself.
-  assert.equal((await weirds('malformed/tcpdump__dns_fwdptr.pcap')).get('dns_bad_pointer'), 1);
+  assert.equal((await weirds('malformed/tcpdump__dns_fwdptr.pcap')).get('DNS_label_forward_compress_offset'), 1);
   // tshark: "[Packet size limited during capture: DNS truncated]" in the answer section.
-  assert.equal((await weirds('dns/tcpdump__dns_udp_2.pcap')).get('dns_truncated_rr'), 1);
+  assert.equal((await weirds('dns/tcpdump__dns_udp_2.pcap')).get('DNS_truncated_ans_too_short'), 1);
   // tshark: "Malformed Packet" after the OPT option whose length runs past its rdata.
-  assert.equal((await weirds('malformed/zeek__dns-dns-edns-bad-length.pcap')).get('dns_edns_bad_option'), 1);
+  assert.equal((await weirds('malformed/zeek__dns-dns-edns-bad-length.pcap')).get('EDNS_truncated_option'), 1);
 });
 
 test('DNS over TCP: every message of the clean TCP captures is framed, none lost', { skip: corpusSkipReason() }, async () => {

@@ -28,7 +28,7 @@ async function dnsRecordsOf(source: AsyncIterable<import('../../../capture/batch
 
 test('hand-made records with every optional field, odd names and answers are written as JSON.stringify writes them', () => {
   const base: DnsRecord = {
-    type: 'dns', ts: 1718000000.5, uid: 'CabcdefghijklmnopQ', 'id.orig_h': '2001:db8::1', 'id.orig_p': 5353, 'id.resp_h': '2001:db8::53', 'id.resp_p': 53,
+    type: 'dns', _path: 'dns', ts: 1718000000.5, uid: 'CabcdefghijklmnopQ', 'id.orig_h': '2001:db8::1', 'id.orig_p': 5353, 'id.resp_h': '2001:db8::53', 'id.resp_p': 53,
     proto: 'udp', trans_id: 4660, AA: true, TC: false, RD: true, RA: false, Z: 3, rejected: false,
   };
   const full: DnsRecord = {

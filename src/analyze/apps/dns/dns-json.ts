@@ -9,7 +9,7 @@ import { writeRecordHead } from '../../flows/conn-json.js';
 import { bytesOf, MAX_NUMBER_TEXT, putBytes, putJsonString, putNumber } from '../../flows/json-bytes.js';
 import type { DnsRecord } from '../../records.js';
 
-const K_TS = bytesOf('{"type":"dns","ts":');
+const K_TS = bytesOf('{"type":"dns","_path":"dns","ts":');
 const K_TRANS_ID = bytesOf('","trans_id":');
 const K_AA = bytesOf(',"AA":');
 const K_TC = bytesOf(',"TC":');
@@ -30,7 +30,7 @@ const K_TTLS = bytesOf('],"TTLs":[');
 const TRUE = bytesOf('true');
 const FALSE = bytesOf('false');
 
-/** The fixed text (the keys are 240 bytes) and up to ten numbers. */
+/** The fixed text (the keys are 255 bytes) and up to ten numbers. */
 const DNS_FIXED_ROOM = 320 + 10 * MAX_NUMBER_TEXT;
 
 /** Room `writeDnsJson` needs for this record. */

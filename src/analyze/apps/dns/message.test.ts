@@ -201,21 +201,21 @@ test('a message cut short keeps what came before the cut, with the weird', () =>
   const cut = TCPDUMP_RESPONSE.subarray(0, 0x6a - ETH_IPV4_UDP);
   const r = parseDnsMessage(cut, 0, cut.length);
   assert.equal(r.ok, false);
-  assert.equal(r.ok ? '' : r.weird, 'dns_truncated_rr');
-  assert.equal(r.msg?.error, 'dns_truncated_rr');
+  assert.equal(r.ok ? '' : r.weird, 'DNS_truncated_ans_too_short');
+  assert.equal(r.msg?.error, 'DNS_truncated_ans_too_short');
   assert.equal(r.msg?.questions.length, 1);
   assert.deepEqual(r.msg?.answers.map((rr) => rr.data), [{ kind: 'a', address: '192.139.46.66' }]);
   assert.equal(r.msg?.length, 0x5b - ETH_IPV4_UDP, 'length counts up to the RR that failed');
 });
 
-test('an rdlength running past the message is dns_truncated_rr', () => {
+test('an rdlength running past the message is DNS_truncated_ans_too_short', () => {
   const msg = hex(`
     1234 8180 0001 0001 0000 0000          # response, 1 question, 1 answer
     01 61 00 0001 0001                     # a. A IN
     c00c 0001 0001 0000003c 0050 01020304  # answer: rdlength 0x50 but only 4 bytes follow
   `);
   const r = parseDnsMessage(msg, 0, msg.length);
-  assert.equal(r.ok ? '' : r.weird, 'dns_truncated_rr');
+  assert.equal(r.ok ? '' : r.weird, 'DNS_truncated_ans_too_short');
   assert.deepEqual(r.msg?.questions, [{ name: 'a', qtype: 1, qclass: 1 }]);
   assert.equal(r.msg?.answers.length, 0);
 });
@@ -228,7 +228,7 @@ test('rdata that does not fit its type is a non-fatal weird; parsing goes on', (
     c00c 0001 0001 0000003c 0004 0a000001     # a good one after it
   `);
   const m = parsed(msg);
-  assert.deepEqual(m.weirds, ['dns_bad_rdata']);
+  assert.deepEqual(m.weirds, ['DNS_RR_length_mismatch']);
   assert.equal(m.answers[0].malformed, true);
   assert.deepEqual(m.answers[0].data, { kind: 'unknown' });
   assert.deepEqual(m.answers[1].data, { kind: 'a', address: '10.0.0.1' });
@@ -241,17 +241,17 @@ test('a bad name inside rdata counts the name weird and keeps the RR as malforme
     c00c 0005 0001 0000003c 0002 c040       # CNAME rdata (at 31) pointing forward to 64, past the end
   `);
   const m = parsed(msg);
-  assert.deepEqual(m.weirds, ['dns_bad_pointer']);
+  assert.deepEqual(m.weirds, ['DNS_label_forward_compress_offset']);
   assert.equal(m.answers[0].malformed, true);
 });
 
 test('short header, short question', () => {
   const short = hex('1234 0100 0001 0000 0000 00');
   const r = parseDnsMessage(short, 0, short.length);
-  assert.deepEqual(r, { ok: false, weird: 'dns_truncated_header', msg: null });
+  assert.deepEqual(r, { ok: false, weird: 'DNS_truncated_len_lt_hdr_len', msg: null });
   const q = hex('1234 0100 0001 0000 0000 0000 01 61 00 0001');
   const rq = parseDnsMessage(q, 0, q.length);
-  assert.equal(rq.ok ? '' : rq.weird, 'dns_truncated_question');
+  assert.equal(rq.ok ? '' : rq.weird, 'DNS_truncated_quest_too_short');
 });
 
 test('an EDNS option running past the OPT rdata is a non-fatal weird', () => {
@@ -260,7 +260,7 @@ test('an EDNS option running past the OPT rdata is a non-fatal weird', () => {
     00 0029 1000 00008000 0006 000a 0010 0102   # OPT, DO set; option 10 claims 16 bytes, 2 present
   `);
   const m = parsed(msg);
-  assert.deepEqual(m.weirds, ['dns_edns_bad_option']);
+  assert.deepEqual(m.weirds, ['EDNS_truncated_option']);
   assert.equal(m.edns?.dnssecOk, true);
   assert.deepEqual(m.edns?.options, []);
 });

@@ -15,11 +15,11 @@ import { NameResult, readName } from './names.js';
 import { decodeRdata, rdataFits, rdataNameWeird, type DnsRdata } from './rdata.js';
 import { QTYPE } from './type-names.js';
 
-const W_DNS_TRUNCATED_HEADER = defineWeird('dns_truncated_header');
-const W_DNS_TRUNCATED_QUESTION = defineWeird('dns_truncated_question');
-const W_DNS_TRUNCATED_RR = defineWeird('dns_truncated_rr');
-const W_DNS_BAD_RDATA = defineWeird('dns_bad_rdata');
-const W_DNS_EDNS_BAD_OPTION = defineWeird('dns_edns_bad_option');
+const W_DNS_TRUNCATED_HEADER = defineWeird('DNS_truncated_len_lt_hdr_len');
+const W_DNS_TRUNCATED_QUESTION = defineWeird('DNS_truncated_quest_too_short');
+const W_DNS_TRUNCATED_RR = defineWeird('DNS_truncated_ans_too_short');
+const W_DNS_BAD_RDATA = defineWeird('DNS_RR_length_mismatch');
+const W_DNS_EDNS_BAD_OPTION = defineWeird('EDNS_truncated_option');
 const W_DNS_EDNS_MULTIPLE_OPT = defineWeird('dns_edns_multiple_opt');
 
 export const DNS_HEADER_LENGTH = 12;

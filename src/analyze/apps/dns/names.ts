@@ -7,11 +7,11 @@
 import { defineWeird } from '../../../decode/weirds.js';
 
 export const W_DNS_NAME_LOOP = defineWeird('dns_name_loop');
-export const W_DNS_BAD_POINTER = defineWeird('dns_bad_pointer');
-export const W_DNS_NAME_TOO_LONG = defineWeird('dns_name_too_long');
-export const W_DNS_BAD_LABEL_TYPE = defineWeird('dns_bad_label_type');
-export const W_DNS_TRUNCATED_NAME = defineWeird('dns_truncated_name');
-export const W_DNS_NAME_TOO_MANY_POINTERS = defineWeird('dns_name_too_many_pointers');
+export const W_DNS_BAD_POINTER = defineWeird('DNS_label_forward_compress_offset');
+export const W_DNS_NAME_TOO_LONG = defineWeird('DNS_NAME_too_long');
+export const W_DNS_BAD_LABEL_TYPE = defineWeird('DNS_label_too_long');
+export const W_DNS_TRUNCATED_NAME = defineWeird('DNS_label_len_gt_pkt');
+export const W_DNS_NAME_TOO_MANY_POINTERS = defineWeird('DNS_max_compression_chain_depth_exceeded');
 
 /** RFC 1035 2.3.4: 255 octets, counting the length bytes and the root label. */
 export const MAX_NAME_WIRE_LENGTH = 255;

@@ -72,7 +72,7 @@ test('a matched pair: query fields from the query, flags and rcode from the resp
   const response = wire(answerText('0001', 'c0000201'));
   const rec = buildDnsRecord(CONN, queryFieldsOf(query, 100), response, 100.25);
   assert.deepEqual(rec, {
-    type: 'dns', ts: 100, ...CONN, trans_id: 1, rtt: 0.25,
+    type: 'dns', _path: 'dns', ts: 100, ...CONN, trans_id: 1, rtt: 0.25,
     query: 'example.com', qclass: 1, qclass_name: 'C_INTERNET', qtype: 1, qtype_name: 'A',
     rcode: 0, rcode_name: 'NOERROR', AA: false, TC: false, RD: true, RA: true, Z: 3,
     answers: ['192.0.2.1'], TTLs: [3600], rejected: false,

@@ -130,6 +130,7 @@ const DnsRecordObject = function (this: DnsRecord, conn: ConnId, query: DnsQuery
   const firstFlags = query !== null ? query.flags : (response as DnsWire).flags;
   const flags = response !== null ? response.flags : firstFlags;
   this.type = 'dns';
+  this._path = 'dns';
   this.ts = query !== null ? query.ts : responseTs;
   this.uid = conn.uid;
   this['id.orig_h'] = conn['id.orig_h'];

@@ -67,7 +67,7 @@ test('a malformed request stops the requests only; responses still come out, alo
   c.send(false, 'HTTP/1.0 400 Bad Request\r\nContent-Length: 3\r\n\r\nbad', 11);
   c.http.finish();
   assert.deepEqual(c.records.map(pick), [[11, 1, undefined, undefined, 400, 'Bad Request', 0, 3]]);
-  assert.deepEqual(c.ctx.weirds.list(), [{ name: 'http_bad_request_line', count: 1 }]);
+  assert.deepEqual(c.ctx.weirds.list(), [{ name: 'bad_HTTP_request', count: 1 }]);
 });
 
 test('the side that speaks "HTTP/" first is the server, whatever the flow table calls it', () => {
@@ -101,7 +101,7 @@ test('a client that never gets answers cannot queue without bound', () => {
   const c = new Conn();
   c.send(true, 'GET /r HTTP/1.1\r\n\r\n'.repeat(101), 10);
   assert.deepEqual(c.records.map(pick), [[10, 1, 'GET', '/r', undefined, undefined, 0, 0]], 'the oldest goes out unanswered');
-  assert.deepEqual(c.ctx.weirds.list(), [{ name: 'http_too_many_pending_requests', count: 1 }]);
+  assert.deepEqual(c.ctx.weirds.list(), [{ name: 'HTTP_excessive_pipelining', count: 1 }]);
   c.http.finish();
   assert.equal(c.records.length, 101);
   assert.equal(c.records[100].trans_depth, 101);

@@ -19,7 +19,7 @@ import type { HttpRecord } from './record.js';
 
 export type { HttpRecord } from './record.js';
 
-const W_HTTP_TOO_MANY_PENDING = defineWeird('http_too_many_pending_requests');
+const W_HTTP_TOO_MANY_PENDING = defineWeird('HTTP_excessive_pipelining');
 /** The capture lost bytes of one direction (one per gap). */
 export const W_HTTP_CONTENT_GAP = defineWeird('http_content_gap');
 /** Requests waiting for a response, per flow; past it the oldest is reported unanswered (memory bound). */
@@ -263,7 +263,7 @@ export class HttpAnalyzer implements AppAnalyzer {
 
   private emit(flowId: number, tx: Transaction, answer?: Answer): void {
     const req = tx.request;
-    const record: HttpRecord = { type: 'http', ts: tx.ts, ...this.ctx.connId(flowId), trans_depth: tx.depth, request_body_len: tx.requestBodyLen, response_body_len: answer?.bodyLen ?? 0 };
+    const record: HttpRecord = { type: 'http', _path: 'http', ts: tx.ts, ...this.ctx.connId(flowId), trans_depth: tx.depth, request_body_len: tx.requestBodyLen, response_body_len: answer?.bodyLen ?? 0 };
     if (req !== undefined) {
       record.method = req.method;
       if (req.host !== undefined) record.host = req.host;

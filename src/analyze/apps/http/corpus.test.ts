@@ -59,7 +59,7 @@ const NOT_DECODED: Record<string, string> = {
  * no response with them: the fixture has the request and its response as two rows. Loopy pairs them.
  */
 const TSHARK_UNPAIRED = new Set(['large/pcpp__example.pcap 49682']);
-/** tshark takes "OPTIONS" with no URI as a request; Loopy counts http_bad_request_line (23 such lines in the file). */
+/** tshark takes "OPTIONS" with no URI as a request; Loopy counts bad_HTTP_request (23 such lines in the file). */
 const TSHARK_LENIENT_REQUEST_LINE = 'tcp/zeek__http-methods.pcap 46565';
 
 interface Row {
@@ -173,7 +173,7 @@ test('zeek__http-methods.pcap: 23 malformed request lines are weirds, their 400 
   const records = run.recordsOf<HttpRecord>('http');
   assert.equal(records.length, 49);
   assert.equal(records.filter((r) => r.method === undefined).length, 23);
-  assert.deepEqual(run.weirds.list(), [{ name: 'http_bad_request_line', count: 23 }]);
+  assert.deepEqual(run.weirds.list(), [{ name: 'bad_HTTP_request', count: 23 }]);
   // HEAD answered with a chunked 200: no body is read, so the connection's framing holds.
   assert.ok(records.some((r) => r.method === 'HEAD' && r.status_code === 200 && r.response_body_len === 0));
 });

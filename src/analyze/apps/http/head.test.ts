@@ -82,18 +82,18 @@ test('request lines tshark reads leniently: "HTTP/1." as version, no version at 
 test('malformed request and status lines are weirds', () => {
   for (const line of ['GET/ HTTP/1.1', 'OPTIONS', 'OPTIONSHTTP/1.1', ' GET / HTTP/1.1', '\x16\x03\x01 x', 'GET  \r']) {
     const text = `${line}\r\nHost: x\r\n\r\n`;
-    assert.equal(weird(parseRequestHead(Buffer.from(text, 'latin1'), 0, text.length)), 'http_bad_request_line', line);
+    assert.equal(weird(parseRequestHead(Buffer.from(text, 'latin1'), 0, text.length)), 'bad_HTTP_request', line);
   }
   for (const line of ['HTTP/1.1 20 OK', 'HTTP/1.1 2000 OK', 'HTTP/1 200 OK', 'HTTP/1.1200 OK', 'ICY 200 OK']) {
     const text = `${line}\r\n\r\n`;
-    assert.equal(weird(parseResponseHead(Buffer.from(text), 0, text.length)), 'http_bad_status_line', line);
+    assert.equal(weird(parseResponseHead(Buffer.from(text), 0, text.length)), 'bad_HTTP_reply', line);
   }
 });
 
 test('Content-Length: invalid or conflicting values lose the framing', () => {
   for (const cl of ['Content-Length: -1', 'Content-Length: 12abc', 'Content-Length: 5\r\nContent-Length: 6']) {
     const text = `POST / HTTP/1.1\r\n${cl}\r\n\r\n`;
-    assert.equal(weird(parseRequestHead(Buffer.from(text), 0, text.length)), 'http_bad_content_length', cl);
+    assert.equal(weird(parseRequestHead(Buffer.from(text), 0, text.length)), 'HTTP_bad_content_length', cl);
   }
   const same = 'POST / HTTP/1.1\r\ncontent-length: 5\r\nCONTENT-LENGTH:5 \r\n\r\n';
   assert.equal(ok(parseRequestHead(Buffer.from(same), 0, same.length)).head.contentLength, 5);
@@ -124,10 +124,10 @@ test('chunk-size lines', () => {
   assert.equal(size('1234567890abc'), -1, '13 hex digits');
 });
 
-test('a head with no end past 64 KiB is http_header_too_long', () => {
+test('a head with no end past 64 KiB is contentline_size_exceeded', () => {
   const big = Buffer.alloc(MAX_HEAD_BYTES, 0x61);
   big.write('GET / HTTP/1.1\r\nX: ');
-  assert.equal(weird(parseRequestHead(big, 0, big.length)), 'http_header_too_long');
+  assert.equal(weird(parseRequestHead(big, 0, big.length)), 'contentline_size_exceeded');
   assert.equal(parseRequestHead(big, 0, big.length - 1).status, 'incomplete');
   assert.equal(findHeadEnd(Buffer.from('a\r\n\r\n'), 0, 5), 5);
   assert.equal(findHeadEnd(Buffer.from('a\n\nb'), 0, 4), 3);

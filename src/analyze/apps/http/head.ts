@@ -6,10 +6,10 @@
  */
 import { defineWeird } from '../../../decode/weirds.js';
 
-export const W_HTTP_BAD_REQUEST_LINE = defineWeird('http_bad_request_line');
-export const W_HTTP_BAD_STATUS_LINE = defineWeird('http_bad_status_line');
-export const W_HTTP_BAD_CONTENT_LENGTH = defineWeird('http_bad_content_length');
-export const W_HTTP_HEADER_TOO_LONG = defineWeird('http_header_too_long');
+export const W_HTTP_BAD_REQUEST_LINE = defineWeird('bad_HTTP_request');
+export const W_HTTP_BAD_STATUS_LINE = defineWeird('bad_HTTP_reply');
+export const W_HTTP_BAD_CONTENT_LENGTH = defineWeird('HTTP_bad_content_length');
+export const W_HTTP_HEADER_TOO_LONG = defineWeird('contentline_size_exceeded');
 
 /** A head (request/status line plus headers) longer than this is given up on. */
 export const MAX_HEAD_BYTES = 64 * 1024;

@@ -67,11 +67,11 @@ test('one byte at a time', () => {
   assert.deepEqual(events, EXPECTED);
 });
 
-test('a bad chunk size stops the stream with http_bad_chunk_size', () => {
+test('a bad chunk size stops the stream with HTTP_bad_chunk_size', () => {
   const { stream, events } = recorder();
   const bytes = Buffer.from('POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\nGET /c HTTP/1.1\r\n\r\n');
   stream.feed(bytes, 0, bytes.length);
-  assert.deepEqual(events, ['head POST /b', 'weird http_bad_chunk_size']);
+  assert.deepEqual(events, ['head POST /b', 'weird HTTP_bad_chunk_size']);
   assert.equal(stream.stopped, true);
   stream.feed(bytes, 0, bytes.length);
   assert.equal(events.length, 2, 'nothing after stopping');

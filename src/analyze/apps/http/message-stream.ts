@@ -14,7 +14,7 @@ import { FRAME_CHUNKED, FRAME_INVALID, FRAME_TUNNEL, FRAME_UNTIL_CLOSE, parseChu
 import { indexOfByte, MAX_HEAD_BYTES, type HeadResult } from './head.js';
 import { StartLineFinder, type StartLineTest } from './message-start.js';
 
-export const W_HTTP_BAD_CHUNK_SIZE = defineWeird('http_bad_chunk_size');
+export const W_HTTP_BAD_CHUNK_SIZE = defineWeird('HTTP_bad_chunk_size');
 export const W_HTTP_BAD_CHUNK_END = defineWeird('http_bad_chunk_end');
 export const W_HTTP_BAD_TRANSFER_ENCODING = defineWeird('http_bad_transfer_encoding');
 
@@ -217,7 +217,7 @@ export class HttpMessageStream<H> {
     return this.startBody(result.head, at + (result.consumed - before), end);
   }
 
-  /** Keeps a partial head; stops at one byte past the cap so the parser reports http_header_too_long. */
+  /** Keeps a partial head; stops at one byte past the cap so the parser reports contentline_size_exceeded. */
   private appendHead(data: Buffer, at: number, end: number): void {
     const n = Math.min(end - at, MAX_HEAD_BYTES + 1 - this.headLen);
     if (n <= 0) return;

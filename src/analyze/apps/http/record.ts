@@ -4,6 +4,7 @@ import type { ConnId } from '../../records.js';
 /** A type alias of mapped/literal types (not an interface) so that it fits LoopyRecord's open record shape. */
 export type HttpRecord = Pick<ConnId, keyof ConnId> & {
   type: 'http';
+  _path: 'http';
   /** Time of the request (of the response when no request was seen). */
   ts: number;
   /** 1 for the connection's first transaction, 2 for the next... */

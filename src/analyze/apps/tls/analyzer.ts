@@ -187,7 +187,7 @@ export class TlsAnalyzer implements AppAnalyzer {
     const id = this.ctx.connId(flowId);
     // The fields written out, not spread: a spread copy grows its object as it goes.
     const record: TlsFlowRecord = {
-      type: 'tls',
+      type: 'tls', _path: 'ssl',
       ts: flow.ts,
       uid: id.uid,
       'id.orig_h': id['id.orig_h'],

@@ -20,11 +20,11 @@ test('ARP: arpOffset points at the ARP header; nothing goes to the transport sin
   assert.equal(weirds.total(), 0);
 });
 
-test('an ARP message shorter than its address lengths say: arp_truncated', () => {
+test('an ARP message shorter than its address lengths say: truncated_ARP', () => {
   // Ethernet + ARP fixed part + sender MAC only: 8 + 6 of the 28 bytes the lengths call for.
   const { final, weirds } = dissectHex('ffffffffffff 020000000001 0806 0001 0800 06 04 0001 020000000001');
-  assert.deepEqual(weirdMap(weirds), { arp_truncated: 1 });
+  assert.deepEqual(weirdMap(weirds), { truncated_ARP: 1 });
   assert.equal(final.arpOffset, -1);
   const tiny = dissectHex('ffffffffffff 020000000001 0806 0001 0800');
-  assert.deepEqual(weirdMap(tiny.weirds), { arp_truncated: 1 });
+  assert.deepEqual(weirdMap(tiny.weirds), { truncated_ARP: 1 });
 });

@@ -2,7 +2,7 @@ import type { LayerDecoder } from '../../registry.js';
 import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 
-const W_TRUNCATED = defineWeird('arp_truncated');
+const W_TRUNCATED = defineWeird('truncated_ARP');
 
 /** Hardware type, protocol type, the two address lengths, and the opcode. */
 const ARP_FIXED = 8;

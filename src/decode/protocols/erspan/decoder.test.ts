@@ -34,8 +34,8 @@ test('ERSPAN type III: 12 bytes, plus the 8-byte platform subheader when the O b
   assert.equal(withSub.final.ipProto, 253);
 });
 
-test('ERSPAN weirds: erspan_truncated, erspan_unknown_version', () => {
-  assert.deepEqual(weirdMap(dissectHex(gre(20 + 8 + 4, '88be', '1000002a')).weirds), { erspan_truncated: 1 });
+test('ERSPAN weirds: truncated_GRE, erspan_unknown_version', () => {
+  assert.deepEqual(weirdMap(dissectHex(gre(20 + 8 + 4, '88be', '1000002a')).weirds), { truncated_GRE: 1 });
   assert.deepEqual(weirdMap(dissectHex(gre(20 + 8 + 8 + 34, '88be', `2000002a 00000000 ${MIRRORED}`)).weirds), {
     erspan_unknown_version: 1,
   });

@@ -3,7 +3,7 @@ import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { ETHERTYPE_TEB } from '../numbers.js';
 
-const W_TRUNCATED = defineWeird('erspan_truncated');
+const W_TRUNCATED = defineWeird('truncated_GRE');
 const W_UNKNOWN_VERSION = defineWeird('erspan_unknown_version');
 
 const TYPE_II_HEADER = 8;

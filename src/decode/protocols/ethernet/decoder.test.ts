@@ -49,12 +49,12 @@ test('802.3 with other LLC (spanning tree) or a vendor SNAP OUI stops quietly', 
   assert.equal(cdp.weirds.total(), 0);
 });
 
-test('fewer than 14 bytes: ethernet_truncated; a cut LLC header: llc_truncated', () => {
+test('fewer than 14 bytes: truncated_ethernet_frame; a cut LLC header: truncated_llc_header', () => {
   const short = dissectHex('020000000002 020000000001 08');
-  assert.deepEqual(weirdMap(short.weirds), { ethernet_truncated: 1 });
+  assert.deepEqual(weirdMap(short.weirds), { truncated_ethernet_frame: 1 });
   assert.equal(short.final.macOffset, -1);
   const llc = dissectHex(`${MACS} 0041 aaaa03 0000`);
-  assert.deepEqual(weirdMap(llc.weirds), { llc_truncated: 1 });
+  assert.deepEqual(weirdMap(llc.weirds), { truncated_llc_header: 1 });
 });
 
 test('an unknown EtherType stops after the link layer without a weird', () => {

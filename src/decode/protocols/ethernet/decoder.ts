@@ -3,8 +3,8 @@ import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { ETHERTYPE_MIN } from '../numbers.js';
 
-const W_TRUNCATED = defineWeird('ethernet_truncated');
-const W_LLC_TRUNCATED = defineWeird('llc_truncated');
+const W_TRUNCATED = defineWeird('truncated_ethernet_frame');
+const W_LLC_TRUNCATED = defineWeird('truncated_llc_header');
 
 const ETHERNET_HEADER = 14;
 const LLC_SNAP_HEADER = 8;

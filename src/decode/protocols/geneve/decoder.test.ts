@@ -42,10 +42,10 @@ test('Geneve carrying IPv4 directly (protocol 0x0800)', () => {
   assert.equal(transports[1].macOffset, 0, 'no inner Ethernet: the outer MAC header stays');
 });
 
-test('Geneve weirds: geneve_bad_version, geneve_truncated (options past the end)', () => {
+test('Geneve weirds: geneve_invalid_version, geneve_truncated (options past the end)', () => {
   const badVersion = parseHex(GENEVE_ICMP);
   badVersion[42] = 0x42; // version 1
-  assert.deepEqual(weirdMap(dissectFrame(badVersion).weirds), { geneve_bad_version: 1 });
+  assert.deepEqual(weirdMap(dissectFrame(badVersion).weirds), { geneve_invalid_version: 1 });
   const cut = parseHex(GENEVE_ICMP).subarray(0, 42 + 12); // 8 + 4 of the 16 header bytes
   cut.writeUInt16BE(20 + 8 + 12, 16);
   cut.writeUInt16BE(8 + 12, 38);

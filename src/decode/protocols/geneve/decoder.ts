@@ -5,7 +5,7 @@ import { UDP_PORT_GENEVE } from '../numbers.js';
 import { sentToUdpPort } from '../udp-port.js';
 
 const W_TRUNCATED = defineWeird('geneve_truncated');
-const W_BAD_VERSION = defineWeird('geneve_bad_version');
+const W_BAD_VERSION = defineWeird('geneve_invalid_version');
 
 const BASE_HEADER = 8;
 

@@ -107,25 +107,25 @@ test('RFC 1701 source routing entries are skipped to the null entry', () => {
   assert.equal(transports[0].icmpType, 8);
 });
 
-test('GRE weirds: gre_truncated, gre_unknown_version', () => {
+test('GRE weirds: truncated_GRE, unknown_gre_version', () => {
   // The IP packet cut to 2 bytes of GRE (total length 22).
   const short = parseHex(GRE_IPV4_ICMP).subarray(0, 14 + 22);
   short.writeUInt16BE(22, 16);
-  assert.deepEqual(weirdMap(dissectFrame(short).weirds), { gre_truncated: 1 });
+  assert.deepEqual(weirdMap(dissectFrame(short).weirds), { truncated_GRE: 1 });
   // Key and sequence bits promise 8 more bytes than the 4 there are.
   const flags = parseHex(GRE_IPV4_ICMP).subarray(0, 14 + 28);
   flags.writeUInt16BE(28, 16);
   flags[34] = 0x30;
-  assert.deepEqual(weirdMap(dissectFrame(flags).weirds), { gre_truncated: 1 });
+  assert.deepEqual(weirdMap(dissectFrame(flags).weirds), { truncated_GRE: 1 });
   for (const version of [2, 7]) {
     const frame = parseHex(GRE_IPV4_ICMP);
     frame[35] = version;
     const { transports, weirds } = dissectFrame(frame);
     assert.equal(transports.length, 0);
-    assert.deepEqual(weirdMap(weirds), { gre_unknown_version: 1 });
+    assert.deepEqual(weirdMap(weirds), { unknown_gre_version: 1 });
   }
   // Version 1 is only PPTP, carrying PPP.
   const notPpp = parseHex(GRE_IPV4_ICMP);
   notPpp[35] = 1;
-  assert.deepEqual(weirdMap(dissectFrame(notPpp).weirds), { gre_unknown_version: 1 });
+  assert.deepEqual(weirdMap(dissectFrame(notPpp).weirds), { unknown_gre_version: 1 });
 });

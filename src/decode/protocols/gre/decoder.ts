@@ -3,8 +3,8 @@ import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { ETHERTYPE_PPP } from '../numbers.js';
 
-const W_TRUNCATED = defineWeird('gre_truncated');
-const W_UNKNOWN_VERSION = defineWeird('gre_unknown_version');
+const W_TRUNCATED = defineWeird('truncated_GRE');
+const W_UNKNOWN_VERSION = defineWeird('unknown_gre_version');
 
 const BASE_HEADER = 4;
 const FLAG_CHECKSUM = 0x80;

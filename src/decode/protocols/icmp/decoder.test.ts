@@ -98,17 +98,17 @@ test('neighbour discovery is a plain ICMPv6 type', () => {
   assert.equal(t.ttl, 255);
 });
 
-test('fewer than 8 bytes of ICMP: icmp_truncated_header / icmpv6_truncated_header', () => {
+test('fewer than 8 bytes of ICMP: truncated_header / truncated_header', () => {
   // IPv4: the echo reply's IP packet cut to 4 bytes of ICMP (total length 48).
   const v4 = parseHex(ECHO4_REPLY).subarray(0, 14 + 44 + 4);
   v4.writeUInt16BE(48, 14 + 2);
   const r4 = dissectFrame(v4);
   assert.equal(r4.transports.length, 0);
-  assert.deepEqual(weirdMap(r4.weirds), { icmp_truncated_header: 1 });
+  assert.deepEqual(weirdMap(r4.weirds), { truncated_header: 1 });
   // IPv6: payload length 4; the frame still carries the rest, which belongs to no packet.
   const v6 = parseHex(ECHO6);
   v6.writeUInt16BE(4, 14 + 4);
   const r6 = dissectFrame(v6);
   assert.equal(r6.transports.length, 0);
-  assert.deepEqual(weirdMap(r6.weirds), { icmpv6_truncated_header: 1 });
+  assert.deepEqual(weirdMap(r6.weirds), { truncated_header: 1 });
 });

@@ -39,5 +39,5 @@ class IcmpDecoder implements LayerDecoder {
   }
 }
 
-export const icmpDecoder: LayerDecoder = new IcmpDecoder('icmp', IPPROTO_ICMP, 'icmp_truncated_header');
-export const icmpv6Decoder: LayerDecoder = new IcmpDecoder('icmpv6', IPPROTO_ICMPV6, 'icmpv6_truncated_header');
+export const icmpDecoder: LayerDecoder = new IcmpDecoder('icmp', IPPROTO_ICMP, 'truncated_header');
+export const icmpv6Decoder: LayerDecoder = new IcmpDecoder('icmpv6', IPPROTO_ICMPV6, 'truncated_header');

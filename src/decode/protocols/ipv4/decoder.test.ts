@@ -104,11 +104,11 @@ test('total length 0 (TCP segmentation offload) takes the length from the frame'
   assert.equal(weirds.total(), 0);
 });
 
-test('total length past the frame: ipv4_truncated, but what is there is still decoded', () => {
+test('total length past the frame: truncated_IP_len, but what is there is still decoded', () => {
   const frame = parseHex(SYN);
   frame.writeUInt16BE(100, 14 + 2); // 100 bytes claimed, 64 sent
   const { transports, weirds } = dissectFrame(frame);
-  assert.deepEqual(weirdMap(weirds), { ipv4_truncated: 1 });
+  assert.deepEqual(weirdMap(weirds), { truncated_IP_len: 1 });
   assert.equal(transports.length, 1);
   assert.equal(transports[0].payloadLength, 0);
   assert.equal(transports[0].payloadWireLength, 100 - 20 - 44);
@@ -116,11 +116,11 @@ test('total length past the frame: ipv4_truncated, but what is there is still de
 
 test('malformed IPv4 headers are named weirds and stop decoding', () => {
   const cases: Array<[string, (f: Buffer) => Buffer, string]> = [
-    ['version 5', (f) => ((f[14] = 0x55), f), 'ipv4_bad_version'],
-    ['IHL 4 (16 bytes)', (f) => ((f[14] = 0x44), f), 'ipv4_bad_header_len'],
-    ['19 bytes of header captured', (f) => f.subarray(0, 14 + 19), 'ipv4_truncated_header'],
-    ['IHL 15 (60 bytes) in a 50-byte packet', (f) => ((f[14] = 0x4f), f.subarray(0, 14 + 50)), 'ipv4_truncated_header'],
-    ['total length 19 < header 20', (f) => (f.writeUInt16BE(19, 16), f), 'ipv4_total_len_short'],
+    ['version 5', (f) => ((f[14] = 0x55), f), 'unknown_ip_version'],
+    ['IHL 4 (16 bytes)', (f) => ((f[14] = 0x44), f), 'IPv4_min_header_size'],
+    ['19 bytes of header captured', (f) => f.subarray(0, 14 + 19), 'truncated_IP'],
+    ['IHL 15 (60 bytes) in a 50-byte packet', (f) => ((f[14] = 0x4f), f.subarray(0, 14 + 50)), 'internally_truncated_header'],
+    ['total length 19 < header 20', (f) => (f.writeUInt16BE(19, 16), f), 'invalid_IP_header_size'],
   ];
   for (const [what, patch, weird] of cases) {
     const { transports, weirds } = dissectFrame(patch(parseHex(SYN)));

@@ -2,11 +2,13 @@ import { Handoff, type LayerDecoder } from '../../registry.js';
 import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 
-const W_TRUNCATED_HEADER = defineWeird('ipv4_truncated_header');
-const W_BAD_VERSION = defineWeird('ipv4_bad_version');
-const W_BAD_HEADER_LEN = defineWeird('ipv4_bad_header_len');
-const W_TOTAL_LEN_SHORT = defineWeird('ipv4_total_len_short');
-const W_TRUNCATED = defineWeird('ipv4_truncated');
+// Zeek's names: under 20 bytes captured is truncated_IP; options cut by the capture internally_truncated_header.
+const W_TRUNCATED_HEADER = defineWeird('truncated_IP');
+const W_OPTIONS_CUT = defineWeird('internally_truncated_header');
+const W_BAD_VERSION = defineWeird('unknown_ip_version');
+const W_BAD_HEADER_LEN = defineWeird('IPv4_min_header_size');
+const W_TOTAL_LEN_SHORT = defineWeird('invalid_IP_header_size');
+const W_TRUNCATED = defineWeird('truncated_IP_len');
 
 const MIN_HEADER = 20;
 const FLAG_MORE_FRAGMENTS = 0x2000;
@@ -39,7 +41,7 @@ export const ipv4Decoder: LayerDecoder = {
       return -1;
     }
     if (offset + headerLength > end) {
-      weirds.add(W_TRUNCATED_HEADER);
+      weirds.add(W_OPTIONS_CUT);
       return -1;
     }
     // Inside the first fragment of an outer packet this packet is cut short by design, not truncated.

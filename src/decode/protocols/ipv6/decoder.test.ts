@@ -213,7 +213,7 @@ test('a jumbogram: the length comes from the Jumbo Payload option; UDP length 0 
 test('jumbo option misuse: ipv6_bad_jumbo; payload length 0 with hop-by-hop but no jumbo: ipv6_missing_jumbo_option', () => {
   // Under 65536 a jumbo length is invalid; UDP length 0 is then no longer excused either.
   const small = jumbogram(1000);
-  assert.deepEqual(weirdMap(dissectFrame(small.frame, { wirelen: small.wirelen }).weirds), { ipv6_bad_jumbo: 1, udp_bad_length: 1 });
+  assert.deepEqual(weirdMap(dissectFrame(small.frame, { wirelen: small.wirelen }).weirds), { ipv6_bad_jumbo: 1, UDP_datagram_length_mismatch: 1 });
   const withLength = jumbogram(70000, 32);
   assert.equal(dissectFrame(withLength.frame).weirds.get('ipv6_bad_jumbo'), 1);
   const missing = jumbogram(70000);
@@ -231,8 +231,8 @@ test('payload length 0 without hop-by-hop (BIG TCP / offload) takes the length f
 
 test('malformed IPv6 is a named weird', () => {
   const cases: Array<[string, () => Buffer, string]> = [
-    ['version 4 in an IPv6 EtherType', () => ((f) => ((f[14] = 0x40), f))(parseHex(HBH_ROUTING0_UDP)), 'ipv6_bad_version'],
-    ['39 bytes of header', () => parseHex(HBH_ROUTING0_UDP).subarray(0, 14 + 39), 'ipv6_truncated_header'],
+    ['version 4 in an IPv6 EtherType', () => ((f) => ((f[14] = 0x40), f))(parseHex(HBH_ROUTING0_UDP)), 'unknown_ip_version'],
+    ['39 bytes of header', () => parseHex(HBH_ROUTING0_UDP).subarray(0, 14 + 39), 'truncated_IP'],
     // The routing header's length byte says 8 × (1 + 9) = 80 bytes: past the 59-byte payload.
     ['extension header past the payload length', () => ((f) => ((f[14 + 48 + 1] = 9), f))(parseHex(HBH_ROUTING0_UDP)), 'ipv6_bad_ext_header'],
   ];
@@ -243,14 +243,14 @@ test('malformed IPv6 is a named weird', () => {
   }
 });
 
-test('payload length past the frame: ipv6_truncated (a snaplen cut is not)', () => {
+test('payload length past the frame: truncated_IP_len (a snaplen cut is not)', () => {
   const frame = parseHex(AH_UDP).subarray(0, 14 + 40 + 20 + 8 + 4);
-  assert.deepEqual(weirdMap(dissectFrame(frame).weirds), { ipv6_truncated: 1 });
+  assert.deepEqual(weirdMap(dissectFrame(frame).weirds), { truncated_IP_len: 1 });
   assert.equal(dissectFrame(frame, { wirelen: 112 }).weirds.total(), 0);
-  // An extension header cut by the end of a short packet: still only ipv6_truncated.
+  // An extension header cut by the end of a short packet: still only truncated_IP_len.
   const cut = parseHex(HBH_ROUTING0_UDP).subarray(0, 14 + 40 + 8 + 20);
   const r = dissectFrame(cut);
-  assert.deepEqual(weirdMap(r.weirds), { ipv6_truncated: 1 });
+  assert.deepEqual(weirdMap(r.weirds), { truncated_IP_len: 1 });
   assert.equal(r.transports.length, 0);
 });
 

@@ -10,9 +10,9 @@ import {
   IPPROTO_ROUTING,
 } from '../numbers.js';
 
-const W_TRUNCATED_HEADER = defineWeird('ipv6_truncated_header');
-const W_BAD_VERSION = defineWeird('ipv6_bad_version');
-const W_TRUNCATED = defineWeird('ipv6_truncated');
+const W_TRUNCATED_HEADER = defineWeird('truncated_IP');
+const W_BAD_VERSION = defineWeird('unknown_ip_version');
+const W_TRUNCATED = defineWeird('truncated_IP_len');
 const W_BAD_EXT_HEADER = defineWeird('ipv6_bad_ext_header');
 const W_BAD_JUMBO = defineWeird('ipv6_bad_jumbo');
 const W_MISSING_JUMBO = defineWeird('ipv6_missing_jumbo_option');

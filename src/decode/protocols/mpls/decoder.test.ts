@@ -67,9 +67,9 @@ test('a datagram merely sent *from* port 6635 is not taken for MPLS', () => {
   assert.equal(weirds.total(), 0);
 });
 
-test('no bottom of stack before the end: mpls_truncated; a payload that is not IP: mpls_no_ip_payload', () => {
+test('no bottom of stack before the end: truncated_link_header; a payload that is not IP: mpls_no_ip_payload', () => {
   const open = dissectHex('ffffffffffff 020000000001 8847 000640ff 000c80ff');
-  assert.deepEqual(weirdMap(open.weirds), { mpls_truncated: 1 });
+  assert.deepEqual(weirdMap(open.weirds), { truncated_link_header: 1 });
   const ethernetPw = dissectHex('ffffffffffff 020000000001 8847 000641ff 00000000 ffffffffffff');
   assert.deepEqual(weirdMap(ethernetPw.weirds), { mpls_no_ip_payload: 1 });
 });

@@ -4,7 +4,7 @@ import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { sentToUdpPort } from '../udp-port.js';
 import { ETHERTYPE_MPLS, UDP_PORT_MPLS, etherTypeOfIpVersion } from '../numbers.js';
 
-const W_TRUNCATED = defineWeird('mpls_truncated');
+const W_TRUNCATED = defineWeird('truncated_link_header');
 const W_NO_IP = defineWeird('mpls_no_ip_payload');
 
 const LABEL_LENGTH = 4;

@@ -58,7 +58,7 @@ test('LOOP is network byte order only', () => {
   assert.deepEqual(weirdMap(swapped.weirds), { null_unknown_family: 1 });
 });
 
-test('an unknown family: null_unknown_family; fewer than 4 bytes: null_truncated', () => {
+test('an unknown family: null_unknown_family; fewer than 4 bytes: null_analyzer_failed', () => {
   assert.deepEqual(weirdMap(dissectHex(`07000000 ${IPV4_253}`, { linkType: 0 }).weirds), { null_unknown_family: 1 });
-  assert.deepEqual(weirdMap(dissectHex('020000', { linkType: 0 }).weirds), { null_truncated: 1 });
+  assert.deepEqual(weirdMap(dissectHex('020000', { linkType: 0 }).weirds), { null_analyzer_failed: 1 });
 });

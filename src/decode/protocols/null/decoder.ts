@@ -3,7 +3,7 @@ import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, LINKTYPE_LOOP } from '../numbers.js';
 
-const W_TRUNCATED = defineWeird('null_truncated');
+const W_TRUNCATED = defineWeird('null_analyzer_failed');
 const W_UNKNOWN_FAMILY = defineWeird('null_unknown_family');
 
 const NULL_HEADER = 4;

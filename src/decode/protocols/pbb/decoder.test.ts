@@ -23,14 +23,14 @@ test('802.1ah: after the I-TAG comes the customer Ethernet header', () => {
   assert.equal(weirds.total(), 0);
 });
 
-test('an I-TAG cut short: pbb_truncated', () => {
+test('an I-TAG cut short: truncated_PBB_header', () => {
   const { weirds } = dissectHex('ffffffffffff 020000000001 88e7 001e');
-  assert.deepEqual(weirdMap(weirds), { pbb_truncated: 1 });
+  assert.deepEqual(weirdMap(weirds), { truncated_PBB_header: 1 });
 });
 
 test('a frame that nests itself endlessly ends at the dissector\'s layer limit', () => {
   // Each customer header is again a PBB frame: MACs, 88e7, I-TAG, ... 30 times.
   const level = 'ffffffffffff 020000000001 88e7 00000001 ';
   const { weirds } = dissectHex(level.repeat(30));
-  assert.deepEqual(weirdMap(weirds), { too_many_layers: 1 });
+  assert.deepEqual(weirdMap(weirds), { max_packet_analyzer_depth_exceeded: 1 });
 });

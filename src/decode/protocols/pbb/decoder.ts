@@ -3,7 +3,7 @@ import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { ETHERTYPE_TEB } from '../numbers.js';
 
-const W_TRUNCATED = defineWeird('pbb_truncated');
+const W_TRUNCATED = defineWeird('truncated_PBB_header');
 
 /** Priority, DEI, UCA and reserved bits, then the 24-bit service instance id. */
 const I_TAG = 4;

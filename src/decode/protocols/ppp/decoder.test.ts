@@ -39,9 +39,9 @@ test('LINKTYPE_PPP with a compressed (one-byte) protocol field', () => {
   assert.equal(final.ipProto, 253);
 });
 
-test('link control (LCP) stops quietly; an empty frame is ppp_truncated', () => {
+test('link control (LCP) stops quietly; an empty frame is truncated_ppp_header', () => {
   const lcp = dissectHex('ff03 c021 01010004', { linkType: 50 });
   assert.equal(lcp.final.ipVersion, 0);
   assert.equal(lcp.weirds.total(), 0);
-  assert.deepEqual(weirdMap(dissectHex('ff03', { linkType: 50 }).weirds), { ppp_truncated: 1 });
+  assert.deepEqual(weirdMap(dissectHex('ff03', { linkType: 50 }).weirds), { truncated_ppp_header: 1 });
 });

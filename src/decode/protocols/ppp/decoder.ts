@@ -3,7 +3,7 @@ import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_MPLS } from '../numbers.js';
 
-const W_TRUNCATED = defineWeird('ppp_truncated');
+const W_TRUNCATED = defineWeird('truncated_ppp_header');
 
 const PPP_IPV4 = 0x0021;
 const PPP_IPV6 = 0x0057;

@@ -26,7 +26,7 @@ test('PPPoE session → PPP → IPv4', () => {
   assert.equal(layers.ppp, 1);
 });
 
-test('PPPoE: a short header is pppoe_truncated, another version pppoe_bad_version', () => {
-  assert.deepEqual(weirdMap(dissectHex('ffffffffffff 020000000001 8864 1100 3b').weirds), { pppoe_truncated: 1 });
+test('PPPoE: a short header is truncated_pppoe_header, another version pppoe_bad_version', () => {
+  assert.deepEqual(weirdMap(dissectHex('ffffffffffff 020000000001 8864 1100 3b').weirds), { truncated_pppoe_header: 1 });
   assert.deepEqual(weirdMap(dissectHex('ffffffffffff 020000000001 8864 2100 3b1a 0004 0021').weirds), { pppoe_bad_version: 1 });
 });

@@ -3,7 +3,7 @@ import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { ETHERTYPE_PPP } from '../numbers.js';
 
-const W_TRUNCATED = defineWeird('pppoe_truncated');
+const W_TRUNCATED = defineWeird('truncated_pppoe_header');
 const W_BAD_VERSION = defineWeird('pppoe_bad_version');
 
 /** Version/type, code, session id, payload length. */

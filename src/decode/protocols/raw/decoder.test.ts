@@ -36,10 +36,10 @@ test('LINKTYPE_IPV4 and LINKTYPE_IPV6 say the version; a mismatch is the IP deco
   assert.equal(dissectHex(RAW_V4, { linkType: 228 }).transports[0].ipVersion, 4);
   assert.equal(dissectHex(RAW_V6, { linkType: 229 }).transports[0].ipVersion, 6);
   // As corpus/malformed/tcpdump__LINKTYPE_IPV4_invalid.pcap: IPv6 bytes under LINKTYPE_IPV4.
-  assert.deepEqual(weirdMap(dissectHex(RAW_V6, { linkType: 228 }).weirds), { ipv4_bad_version: 1 });
+  assert.deepEqual(weirdMap(dissectHex(RAW_V6, { linkType: 228 }).weirds), { unknown_ip_version: 1 });
 });
 
-test('raw frames that are empty or not IP: raw_truncated, raw_unknown_ip_version', () => {
-  assert.deepEqual(weirdMap(dissectHex('', { linkType: 101 }).weirds), { raw_truncated: 1 });
-  assert.deepEqual(weirdMap(dissectHex('5500', { linkType: 101 }).weirds), { raw_unknown_ip_version: 1 });
+test('raw frames that are empty or not IP: truncated_IP, unknown_ip_version', () => {
+  assert.deepEqual(weirdMap(dissectHex('', { linkType: 101 }).weirds), { truncated_IP: 1 });
+  assert.deepEqual(weirdMap(dissectHex('5500', { linkType: 101 }).weirds), { unknown_ip_version: 1 });
 });

@@ -3,8 +3,8 @@ import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6, LINKTYPE_IPV4, LINKTYPE_IPV6, etherTypeOfIpVersion } from '../numbers.js';
 
-const W_TRUNCATED = defineWeird('raw_truncated');
-const W_UNKNOWN_VERSION = defineWeird('raw_unknown_ip_version');
+const W_TRUNCATED = defineWeird('truncated_IP');
+const W_UNKNOWN_VERSION = defineWeird('unknown_ip_version');
 
 /**
  * Frames that start with the IP header. LINKTYPE_IPV4/IPV6 say which; LINKTYPE_RAW (and the DLT_RAW values

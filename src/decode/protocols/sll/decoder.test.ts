@@ -59,7 +59,7 @@ test('an ip_gre device (ARPHRD 778) names a GRE protocol type; small protocol va
   assert.equal(llc.weirds.total(), 0);
 });
 
-test('cooked headers cut short: sll_truncated', () => {
-  assert.deepEqual(weirdMap(dissectHex('0000 0001 0006 0012441e', { linkType: 113 }).weirds), { sll_truncated: 1 });
-  assert.deepEqual(weirdMap(dissectHex('0800 0000 00000014 0001 04 06 d2cfc250', { linkType: 276 }).weirds), { sll_truncated: 1 });
+test('cooked headers cut short: truncated_Linux_SLL_header', () => {
+  assert.deepEqual(weirdMap(dissectHex('0000 0001 0006 0012441e', { linkType: 113 }).weirds), { truncated_Linux_SLL_header: 1 });
+  assert.deepEqual(weirdMap(dissectHex('0800 0000 00000014 0001 04 06 d2cfc250', { linkType: 276 }).weirds), { truncated_Linux_SLL_header: 1 });
 });

@@ -3,7 +3,7 @@ import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 import { ETHERTYPE_MIN } from '../numbers.js';
 
-const W_TRUNCATED = defineWeird('sll_truncated');
+const W_TRUNCATED = defineWeird('truncated_Linux_SLL_header');
 
 const SLL_HEADER = 16;
 const SLL2_HEADER = 20;

@@ -126,29 +126,29 @@ test('the NS bit (byte 12) stays out of tcpFlags', () => {
   assert.equal(dissectFrame(frame).transports[0].tcpFlags, TCP_SYN);
 });
 
-test('data offset under 5 words: tcp_bad_data_offset, and nothing reaches the sink', () => {
+test('data offset under 5 words: bad_TCP_header_len, and nothing reaches the sink', () => {
   const frame = parseHex(SYN);
   frame[14 + 20 + 12] = 0x40; // 4 words = 16 bytes
   const { transports, weirds } = dissectFrame(frame);
   assert.equal(transports.length, 0);
-  assert.deepEqual(weirdMap(weirds), { tcp_bad_data_offset: 1 });
+  assert.deepEqual(weirdMap(weirds), { bad_TCP_header_len: 1 });
 });
 
-test('data offset past the IP packet: tcp_bad_data_offset', () => {
+test("data offset past the IP packet: truncated_header, as Zeek's TCP analyzer names it", () => {
   const frame = parseHex(SYN);
   frame[14 + 20 + 12] = 0xf0; // 15 words = 60 bytes, but the IP packet holds only 44 after its header
   const { transports, weirds } = dissectFrame(frame);
   assert.equal(transports.length, 0);
-  assert.deepEqual(weirdMap(weirds), { tcp_bad_data_offset: 1 });
+  assert.deepEqual(weirdMap(weirds), { truncated_header: 1 });
 });
 
-test('a header cut short: tcp_truncated_header', () => {
+test('a header cut short: truncated_header', () => {
   // The SYN cut after 10 bytes of TCP header, with IP total length 30 to match: a short packet, not a snaplen cut.
   const frame = parseHex(SYN).subarray(0, 14 + 20 + 10);
   frame.writeUInt16BE(30, 14 + 2);
   const { transports, weirds } = dissectFrame(frame);
   assert.equal(transports.length, 0);
-  assert.deepEqual(weirdMap(weirds), { tcp_truncated_header: 1 });
+  assert.deepEqual(weirdMap(weirds), { truncated_header: 1 });
 });
 
 test('malformed options are a weird but the segment is still used', () => {

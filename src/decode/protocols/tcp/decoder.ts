@@ -10,8 +10,9 @@ import {
 } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 
-const W_TRUNCATED_HEADER = defineWeird('tcp_truncated_header');
-const W_BAD_DATA_OFFSET = defineWeird('tcp_bad_data_offset');
+const W_TRUNCATED_HEADER = defineWeird('truncated_header');
+// Zeek's names: a data offset under 20 bytes is bad_TCP_header_len; one past the IP payload truncated_header.
+const W_BAD_HEADER_LEN = defineWeird('bad_TCP_header_len');
 const W_BAD_OPTION = defineWeird('tcp_bad_option');
 
 const MIN_HEADER = 20;
@@ -95,7 +96,8 @@ export const tcpDecoder: LayerDecoder = {
     const view = pkt.view;
     const headerLength = (data[offset + 12] >> 4) * 4;
     if (headerLength < MIN_HEADER || offset + headerLength > ipStated) {
-      if (headerLength < MIN_HEADER || !pkt.moreFragments) weirds.add(W_BAD_DATA_OFFSET);
+      if (headerLength < MIN_HEADER) weirds.add(W_BAD_HEADER_LEN);
+      else if (!pkt.moreFragments) weirds.add(W_TRUNCATED_HEADER);
       return -1;
     }
     if (offset + headerLength > end) {

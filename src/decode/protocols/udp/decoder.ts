@@ -2,8 +2,8 @@ import { Handoff, type LayerDecoder } from '../../registry.js';
 import { IPPROTO_UDP, type Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 
-const W_TRUNCATED_HEADER = defineWeird('udp_truncated_header');
-const W_BAD_LENGTH = defineWeird('udp_bad_length');
+const W_TRUNCATED_HEADER = defineWeird('truncated_header');
+const W_BAD_LENGTH = defineWeird('UDP_datagram_length_mismatch');
 
 const HEADER = 8;
 

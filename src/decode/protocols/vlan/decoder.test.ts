@@ -66,7 +66,7 @@ test('the 0x9100 tag is a VLAN tag too', () => {
   assert.equal(final.etherType, 0x88b5);
 });
 
-test('a tag cut short: vlan_truncated', () => {
+test('a tag cut short: truncated_VLAN_header', () => {
   const { weirds } = dissectHex('ffffffffffff 020000000001 8100 00');
-  assert.deepEqual(weirdMap(weirds), { vlan_truncated: 1 });
+  assert.deepEqual(weirdMap(weirds), { truncated_VLAN_header: 1 });
 });

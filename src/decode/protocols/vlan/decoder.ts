@@ -2,7 +2,7 @@ import { Handoff, type LayerDecoder } from '../../registry.js';
 import type { Packet } from '../../packet.js';
 import { defineWeird, type WeirdCounter } from '../../weirds.js';
 
-const W_TRUNCATED = defineWeird('vlan_truncated');
+const W_TRUNCATED = defineWeird('truncated_VLAN_header');
 
 const TAG_LENGTH = 4;
 
