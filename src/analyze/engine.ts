@@ -80,17 +80,12 @@ export class Engine {
 
   packets = 0;
   bytes = 0;
+  /**
+   * The capture clock: the times of the input's first and latest frames — with several engines sharing it
+   * (FRAME_ELSEWHERE), another engine's frames too, so every engine's clock is the one a single engine has.
+   */
   firstTs = Number.NaN;
   lastTs = Number.NaN;
-  /**
-   * The capture clock: the latest frame time of the input, this engine's or, with several engines sharing it
-   * (FRAME_ELSEWHERE), another's. lastTs is this engine's own last packet.
-   */
-  get now(): number {
-    return this.clock;
-  }
-
-  private clock = Number.NaN;
   dnsTransactions = 0;
   private readonly linkTypePackets = new Map<number, number>();
   private nextSweep = Number.NaN;
@@ -163,8 +158,6 @@ export class Engine {
       this.packets++;
       this.bytes += wirelen;
       this.passTime(time);
-      if (Number.isNaN(this.firstTs)) this.firstTs = time;
-      this.lastTs = time;
       this.countLinkType(linkType);
       pkt.reset(data, view, meta[m + META_OFFSET], meta[m + META_CAPLEN], wirelen, time, linkType, iface);
       this.dissector.dissect(pkt);
@@ -184,7 +177,8 @@ export class Engine {
   private passTime(time: number): void {
     if (time >= this.nextSweep) this.advance(time);
     else if (Number.isNaN(this.nextSweep)) this.nextSweep = time + 1;
-    this.clock = time;
+    if (Number.isNaN(this.firstTs)) this.firstTs = time;
+    this.lastTs = time;
   }
 
   /**
@@ -275,7 +269,7 @@ export class Engine {
   finish(): SummaryRecord {
     this.connections.finishAll();
     for (const app of this.apps.analyzers) app.finish();
-    const now = Number.isNaN(this.clock) ? 0 : this.clock;
+    const now = Number.isNaN(this.lastTs) ? 0 : this.lastTs;
     for (const weird of this.weirds.list()) this.emit({ type: 'weird', _path: 'weird', ts: now, name: weird.name, count: weird.count });
     for (const observer of this.finishObservers) observer(now);
     const summary = this.summary();

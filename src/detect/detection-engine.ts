@@ -199,7 +199,7 @@ export class DetectionEngine {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    const now = Math.max(Number.isNaN(this.clock) ? 0 : this.clock, this.engine?.now ?? 0) || 0;
+    const now = Math.max(Number.isNaN(this.clock) ? 0 : this.clock, this.engine?.lastTs ?? 0) || 0;
     this.clock = now;
     this.runSecond(now);
     this.book.finish(now);
@@ -223,7 +223,7 @@ export class DetectionEngine {
   }
 
   onFlowEnd(flow: number, _reason: FlowEndReason): void {
-    const now = this.engine ? this.engine.now : this.clock;
+    const now = this.engine ? this.engine.lastTs : this.clock;
     this.attempts?.onFlowEnd(flow, Math.max(now, Number.isNaN(this.clock) ? now : this.clock));
     if (this.onFlowEndList.length === 0 || !this.engine) return;
     const facts = readFlowFacts(this.engine.connections, flow, this.flowFacts);
@@ -235,7 +235,7 @@ export class DetectionEngine {
   onRecord(record: LoopyRecord): void {
     // Alerts (ours, emitted beside the engine's records) and the summary are not traffic.
     if (record.type === 'alert' || record.type === 'summary') return;
-    if (this.engine) this.advance(this.engine.now);
+    if (this.engine) this.advance(this.engine.lastTs);
     if (record.type === 'dns') {
       for (const d of this.onDnsList) d.onDns!(record as DnsRecord);
       return;
