@@ -5,7 +5,6 @@
  * (scatter.ts), with those that did not answer in time named.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
 import {
   ALERT_STREAM, ALERT_SUBJECTS, type Announcement, type FleetMethod, type HubAddress, INTEREST_ALL, INTEREST_RENEW_S, ON_INTEREST, agentSubjects, agentToken, parseLiveSubject,
 } from '../../serve/protocol/hub-subjects.js';
@@ -102,6 +101,8 @@ export class Fleet {
    */
   async alertsSince(since: number, agent: string | undefined, listener: (event: FleetEvent) => void): Promise<() => void> {
     const subject = agent === undefined ? ALERT_SUBJECTS : agentSubjects(agentToken(agent)).live('alerts');
+    // Loaded here, not at start: a query (most uses of a hub) never needs JetStream, and every module costs start-up.
+    const { jetstream } = await import('@nats-io/jetstream');
     const consumer = await jetstream(this.nc).consumers.get(ALERT_STREAM, { filter_subjects: subject, opt_start_time: new Date(since * 1000).toISOString() });
     const messages = await consumer.consume({ callback: (msg) => deliverFleet(msg.subject, msg.string(), listener) });
     return () => void messages.stop();
