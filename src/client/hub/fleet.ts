@@ -11,6 +11,7 @@ import {
 import type { MethodResults, Topic } from '../../serve/protocol/messages.js';
 import type { LiveEvent } from '../agent-client.js';
 import { type HubClientOptions, connectHub, liveEvent } from './hub-connection.js';
+import { type RecordMethod, newestChecked, recordRows } from './fleet-merge.js';
 import { type FleetAnswers, askFleet, discoverAgents } from './scatter.js';
 import { HubAgentClient } from './hub-agent-client.js';
 import { type PresenceChange, PresenceWatcher } from './presence.js';
@@ -74,6 +75,12 @@ export class Fleet {
   /** Asks every agent on the hub one method in one request (scatter-gather), within the request timeout. */
   ask<M extends FleetMethod>(method: M, params: object): Promise<FleetAnswers<MethodResults[M]>> {
     return askFleet(this.nc, method, params, { clientName: this.o.clientName, timeoutMs: this.o.requestTimeoutMs });
+  }
+
+  /** The fleet's `limit` newest records of a kind, by agent (merge them with mergeRecords); each kept row checked. */
+  async askRecords<M extends RecordMethod>(method: M, params: object, limit: number): Promise<FleetAnswers<MethodResults[M]>> {
+    const raw = await askFleet(this.nc, method, params, { clientName: this.o.clientName, timeoutMs: this.o.requestTimeoutMs }, recordRows);
+    return newestChecked(raw, method, limit);
   }
 
   /** Live events of every agent; flows and DNS are asked for (interest, renewed) while subscribed. */

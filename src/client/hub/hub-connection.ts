@@ -80,8 +80,13 @@ export async function hubRequest<M extends keyof MethodResults>(
   return parseReply(agent, method, text);
 }
 
-/** A reply's text as the method's result (checked against its schema); an agent's error as an RpcError. */
-export function parseReply<M extends keyof MethodResults>(agent: string, method: M, text: string): MethodResults[M] {
+/**
+ * A reply's text as the method's result, checked against its schema (or by `check`); an agent's error as an
+ * RpcError.
+ */
+export function parseReply<M extends keyof MethodResults, R = MethodResults[M]>(
+  agent: string, method: M, text: string, check: (method: M, result: unknown) => R = checkResult as (method: M, result: unknown) => R,
+): R {
   let reply: { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
   try {
     reply = JSON.parse(text) as typeof reply;
@@ -93,7 +98,7 @@ export function parseReply<M extends keyof MethodResults>(agent: string, method:
     throw new RpcError(`${agent}: ${method}: ${message}`, typeof reply.error.code === 'number' ? reply.error.code : -32603, reply.error.data);
   }
   try {
-    return checkResult(method, reply.result);
+    return check(method, reply.result);
   } catch (err) {
     throw new Error(`${agent}: ${(err as Error).message}`);
   }

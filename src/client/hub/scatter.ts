@@ -91,14 +91,16 @@ export async function discoverAgents(nc: NatsConnection): Promise<Announcement[]
 
 /**
  * One method asked of every agent in one request; done when every agent known (by discovery, run beside it,
- * or by its reply) has answered, or after `timeoutMs`. Answers by agent name.
+ * by its reply, or by a heartbeat meanwhile) has answered, or after `timeoutMs`. Answers by agent name, each
+ * checked against the method's result schema, or by `check` (fleet-merge.ts: record lists checked in full
+ * only where they are kept).
  */
-export async function askFleet<M extends FleetMethod>(
-  nc: NatsConnection, method: M, params: object, o: { clientName: string; timeoutMs: number },
-): Promise<FleetAnswers<MethodResults[M]>> {
+export async function askFleet<M extends FleetMethod, R = MethodResults[M]>(
+  nc: NatsConnection, method: M, params: object, o: { clientName: string; timeoutMs: number }, check?: (method: M, result: unknown) => R,
+): Promise<FleetAnswers<R>> {
   const discovery = new Discovery(nc);
   const known = new Set<string>();
-  const replies = new Map<string, { result: MethodResults[M] } | { why: string }>();
+  const replies = new Map<string, { result: R } | { why: string }>();
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   let discovered = false;
@@ -109,7 +111,7 @@ export async function askFleet<M extends FleetMethod>(
     const agent = msg.headers?.get(AGENT_HEADER);
     if (!agent || replies.has(agent)) return;
     discovery.heard();
-    replies.set(agent, answerOf(agent, method, msg.string()));
+    replies.set(agent, answerOf(() => parseReply(agent, method, msg.string(), check)));
     checkDone();
   }, () => finish());
   // An agent whose heartbeat comes while the question is open is waited for too (a discovery answer it was late with).
@@ -131,9 +133,9 @@ export async function askFleet<M extends FleetMethod>(
   return collect(new Set([...discovery.found.keys(), ...known, ...replies.keys()]), replies, `no reply to ${method} within ${o.timeoutMs} ms`);
 }
 
-function answerOf<M extends FleetMethod>(agent: string, method: M, text: string): { result: MethodResults[M] } | { why: string } {
+function answerOf<R>(parse: () => R): { result: R } | { why: string } {
   try {
-    return { result: parseReply(agent, method, text) };
+    return { result: parse() };
   } catch (err) {
     return { why: (err as Error).message };
   }
