@@ -84,8 +84,8 @@ async function publishingCost(withHub: ChildProcess, without: ChildProcess): Pro
   return { hub: ((cpuSeconds(withHub.pid!) - h0) / WINDOW_S) * 100, alone: ((cpuSeconds(without.pid!) - a0) / WINDOW_S) * 100 };
 }
 
-const costLine = (when: string, c: { hub: number; alone: number }) =>
-  `real agent replaying ${when}: ${c.hub.toFixed(1)} % of a core with --hub, ${c.alone.toFixed(1)} % without (the same capture, side by side): added ${(c.hub - c.alone).toFixed(1)} %`;
+const costLine = (when: string, c: { hub: number; alone: number; packetsPerS: number }) =>
+  `real agent replaying ${c.packetsPerS.toFixed(0)} packets/s ${when}: ${c.hub.toFixed(1)} % of a core with --hub, ${c.alone.toFixed(1)} % without (the same capture, side by side): added ${(c.hub - c.alone).toFixed(1)} %`;
 
 export const fleetBench: Benchmark = {
   name: 'fleet',
@@ -106,10 +106,11 @@ export const fleetBench: Benchmark = {
       const per = SIMULATED / PROCESSES;
       sims.push(...(await Promise.all(Array.from({ length: PROCESSES }, (_, i) => startSimulator(nats.url, i * per, per, options.seed + i)))));
       const [cmd, ...pre] = cliCommand();
+      const rates = new Map<string, number>();
       // real-a and real-local replay the same capture, one with the hub link and one without: (d).
       for (const [name, file, hub] of [['real-a', 'a', true], ['real-b', 'b', true], ['real-local', 'a', false]] as const) {
         const capture = join(dir, `${file}.pcap`);
-        if (name !== 'real-local') await generateCapture({ seed: options.seed + real.length, durationSeconds: 60 }, capture);
+        if (name !== 'real-local') rates.set(file, (await generateCapture({ seed: options.seed + real.length, durationSeconds: 60 }, capture)).packets / 60);
         const link = hub ? ['--hub', nats.url] : [];
         real.push(spawn(cmd!, [...pre, 'agent', '-r', capture, '--loop', '--name', name, ...link, '--listen', `unix:${join(dir, `${name}.sock`)}`, '--data', join(dir, name), '--log', join(dir, `${name}.log`)], { stdio: 'ignore' }));
       }
@@ -130,7 +131,8 @@ export const fleetBench: Benchmark = {
       results.push({ tool: 'fleet-wide flows query', command: summary, status: 'ok', wallSeconds: sorted[sorted.length - 1]! / 1000 });
       targets.push({ description: `a fleet-wide flows query over ${SIMULATED} agents answers in ≤ 1 s (the whole command)`, met: sorted[sorted.length - 1]! <= 1000, actual: `max ${sorted[sorted.length - 1]!.toFixed(0)} ms; ${answered} of ${SIMULATED + 2} agents answered` });
 
-      const idleCost = await publishingCost(real[0]!, real[2]!);
+      const packetsPerS = rates.get('a')!;
+      const idleCost = { ...(await publishingCost(real[0]!, real[2]!)), packetsPerS };
       options.log(`fleet: ${costLine('(no viewer)', idleCost)}`);
       results.push({ tool: 'publishing, no viewer', command: costLine('(no viewer)', idleCost), status: 'ok', wallSeconds: WINDOW_S });
 
@@ -144,7 +146,7 @@ export const fleetBench: Benchmark = {
         if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'node') throw new Error('the tmux pane does not run node');
         const ui0 = cpuSeconds(pid);
         const sim0 = sims.map((s) => cpuSeconds(s.pid!));
-        const watchedCost = await publishingCost(real[0]!, real[2]!);
+        const watchedCost = { ...(await publishingCost(real[0]!, real[2]!)), packetsPerS };
         const uiPercent = ((cpuSeconds(pid) - ui0) / WINDOW_S) * 100;
         const simPercent = sims.reduce((sum, s, i) => sum + cpuSeconds(s.pid!) - sim0[i]!, 0) / WINDOW_S * 100;
         const perAgent = simPercent / SIMULATED;
