@@ -46,6 +46,7 @@ export class Discovery {
   private readonly sub: Subscription;
   private readonly started: number;
   private pause: number | undefined;
+  private replies = 0;
   private stall: NodeJS.Timeout | undefined;
   private readonly cap: NodeJS.Timeout;
   private end!: () => void;
@@ -70,8 +71,13 @@ export class Discovery {
   /** A reply came: the discovery goes on until a pause twice as long as the first reply took (or the cap). */
   heard(): void {
     this.pause ??= Math.max(DISCOVERY_MIN_STALL_MS, 2 * (this.now() - this.started));
+    this.replies++;
     clearTimeout(this.stall);
-    this.stall = setTimeout(() => this.stop(), this.pause);
+    const before = this.replies;
+    // The pause is the agents' only if this process kept up: when it was busy (parsing a burst of answers)
+    // the timer fires late, before the replies already waiting in the socket are read. Those are read first
+    // (setImmediate runs after I/O), and any of them goes on with the discovery.
+    this.stall = setTimeout(() => setImmediate(() => this.replies === before && this.stop()), this.pause);
   }
 
   stop(): void {
