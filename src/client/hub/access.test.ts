@@ -73,6 +73,7 @@ test('contrib/nats/hub.conf: agents speak only as themselves; a viewer asks and 
     logins.push(operator.nc, viewer.nc, agent.nc);
     const live = received(operator.nc, 'loopy.live.>');
     const presence = received(operator.nc, 'loopy.presence.*');
+    await operator.nc.flush();
 
     // The viewer's credentials cannot publish as an agent.
     viewer.nc.publish('loopy.live.web1.alerts', JSON.stringify({ type: 'alert', alert_id: 'forged-by-viewer' }));
@@ -82,10 +83,14 @@ test('contrib/nats/hub.conf: agents speak only as themselves; a viewer asks and 
     agent.nc.publish('loopy.presence.web2', '{"forged":"web1"}');
     agent.nc.subscribe('loopy.rpc.web2.>');
     agent.nc.subscribe('_INBOX.>');
-    // And under its own name it may: the control that the path is open.
-    agent.nc.publish('loopy.live.web1.stats', '{"control":true}');
     await until('the hub\'s refusals', async () => (viewer.refusals.length >= 2 && agent.refusals.length >= 4 ? true : undefined), 50);
-    await until('the permitted publish', async () => (live.some((m) => m.includes('"control":true')) ? true : undefined), 50);
+    // Under its own name it may: the control that the path to the operator's subscription is open.
+    await until('the permitted publish', async () => {
+      agent.nc.publish('loopy.live.web1.stats', '{"control":true}');
+      await agent.nc.flush();
+      return live.some((m) => m.includes('"control":true')) ? true : undefined;
+    }, 50);
+    await viewer.nc.flush();
     assert.match(viewer.refusals.join('\n'), /Permissions Violation for Publish to "?loopy\.live\.web1\.alerts/i);
     assert.match(viewer.refusals.join('\n'), /Permissions Violation for Publish to "?loopy\.presence\.web1/i);
     assert.match(agent.refusals.join('\n'), /Permissions Violation for Publish to "?loopy\.live\.web2\.alerts/i);

@@ -47,6 +47,7 @@ export class Discovery {
   private readonly started: number;
   private pause: number | undefined;
   private replies = 0;
+  private stopped = false;
   private stall: NodeJS.Timeout | undefined;
   private readonly cap: NodeJS.Timeout;
   private end!: () => void;
@@ -70,6 +71,7 @@ export class Discovery {
 
   /** A reply came: the discovery goes on until a pause twice as long as the first reply took (or the cap). */
   heard(): void {
+    if (this.stopped) return;
     this.pause ??= Math.max(DISCOVERY_MIN_STALL_MS, 2 * (this.now() - this.started));
     this.replies++;
     clearTimeout(this.stall);
@@ -81,6 +83,8 @@ export class Discovery {
   }
 
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     clearTimeout(this.stall);
     clearTimeout(this.cap);
     this.sub.unsubscribe();
