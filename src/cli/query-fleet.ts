@@ -54,15 +54,15 @@ async function askAndMerge(fleet: Fleet, what: QueryWhat, q: HistoryQuery | unde
       return done(a, o.perAgent ? talkersPerAgent(a, top) : sumTalkers(a, top));
     }
     case 'flows': {
-      const a = await fleet.ask('history.flows', q!);
+      const a = await fleet.askRecords('history.flows', q!, limit);
       return done(a, mergeRecords(a, limit));
     }
     case 'dns': {
-      const a = await fleet.ask('history.dns', q!);
+      const a = await fleet.askRecords('history.dns', q!, limit);
       return done(a, mergeRecords(a, limit));
     }
     case 'alerts': {
-      const a = await fleet.ask('history.alerts', q!);
+      const a = await fleet.askRecords('history.alerts', q!, limit);
       return done(a, mergeRecords(a, limit));
     }
   }

@@ -18,8 +18,8 @@ import type { HubSettings } from './config.js';
 import type { AgentLogger } from './logger.js';
 import { ErrorCode, ProtocolError } from './protocol/errors.js';
 import {
-  ALERT_STREAM, type Announcement, alertStreamConfig, CLIENT_HEADER, DISCOVER_SUBJECT, HEARTBEAT_S, INTEREST_ALL, INTEREST_LEASE_S, type HubReply,
-  ON_INTEREST, agentSubjects, agentToken, alertMessageId, hubServerUrl, interestSchema,
+  AGENT_HEADER, ALERT_STREAM, type Announcement, alertStreamConfig, CLIENT_HEADER, DISCOVER_SUBJECT, FLEET_METHODS, HEARTBEAT_S, INTEREST_ALL, INTEREST_LEASE_S,
+  type HubReply, ON_INTEREST, agentInboxPrefix, agentSubjects, agentToken, alertMessageId, fleetSubject, hubServerUrl, interestSchema,
 } from './protocol/hub-subjects.js';
 import { TOPICS, type Topic, validateParams } from './protocol/messages.js';
 import type { AgentServer, EventOutlet } from './server.js';
@@ -201,7 +201,8 @@ export class HubLink implements EventOutlet {
     while (!this.closed) {
       try {
         const nc = await connect({
-          servers: server, name: `loopy-agent ${this.o.server.name}`, waitOnFirstConnect: true, maxReconnectAttempts: -1,
+          // Its own inboxes (JetStream's replies): the hub lets an agent read only those (contrib/nats/).
+          servers: server, name: `loopy-agent ${this.o.server.name}`, inboxPrefix: agentInboxPrefix(this.token), waitOnFirstConnect: true, maxReconnectAttempts: -1,
           reconnectTimeWait: 1000, reconnectJitter: 500, authenticator: this.credentials.authenticator, tls: this.credentials.tls,
         });
         if (this.closed) return void (await nc.close());
@@ -247,6 +248,8 @@ export class HubLink implements EventOutlet {
   private serve(nc: NatsConnection): void {
     const rpcPrefix = this.subjects.rpc('');
     nc.subscribe(this.subjects.rpcAll, { callback: (_err, msg) => void this.answer(msg, msg.subject.slice(rpcPrefix.length)) });
+    // A fleet-wide question: the same answer, the agent's name on the reply (they share the asker's inbox).
+    for (const method of FLEET_METHODS) nc.subscribe(fleetSubject(method), { callback: (_err, msg) => void this.answer(msg, method) });
     nc.subscribe(DISCOVER_SUBJECT, { callback: (_err, msg) => void msg.respond(JSON.stringify(this.announcement())) });
     for (const subject of [this.subjects.interest, INTEREST_ALL]) {
       nc.subscribe(subject, { callback: (_err, msg) => void this.takeInterest(msg.data) });
@@ -305,7 +308,9 @@ export class HubLink implements EventOutlet {
       const message = `the answer is ${Buffer.byteLength(json)} bytes, more than the hub's max_payload (${max}): ask for fewer rows (--limit), or raise max_payload on the hub`;
       json = JSON.stringify({ error: { code: ErrorCode.UNAVAILABLE, message } });
     }
-    msg.respond(json);
+    const h = headers();
+    h.set(AGENT_HEADER, this.o.server.name);
+    msg.respond(json, { headers: h });
   }
 
   /** The alert stream exists, or is made: agents may create it where the hub allows (contrib/nats/). */

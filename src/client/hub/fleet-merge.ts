@@ -3,10 +3,50 @@
  * question asked), series summed per point in time, talkers summed per host — or, on request, per agent.
  * Times are each agent's own clock (decision 12: the servers keep time with NTP).
  */
+import { type MethodResults, ResultShapeError, checkResult } from '../../serve/protocol/messages.js';
 import { SERIES_COLUMNS, type HostTotal, type SeriesPoint } from '../../store/types.js';
 import type { FleetAnswers } from './fleet.js';
 
 type Row = { ts: number };
+/** The methods whose result is a list of records, merged newest first. */
+export type RecordMethod = 'history.flows' | 'history.dns' | 'history.alerts';
+
+/**
+ * A record list checked only as far as merging needs: rows with a time. The full check is newestChecked's,
+ * on the rows that can be kept: 200 agents' answers of 100 rows each, all checked in full, were most of a
+ * fleet query's CPU, and all but `limit` of them are dropped.
+ */
+export function recordRows(method: RecordMethod, result: unknown): Row[] {
+  if (!Array.isArray(result) || !result.every((r) => typeof r === 'object' && r !== null && Number.isFinite((r as Row).ts))) {
+    throw new ResultShapeError(`the reply to ${method} is not a loopy agent's (not a list of records with times)`);
+  }
+  return result as Row[];
+}
+
+/**
+ * Each agent's rows that can be among the fleet's `limit` newest, checked against the method's schema; an
+ * agent whose rows fail the check is moved to `missing`, and the newest are found again without it.
+ */
+export function newestChecked<M extends RecordMethod>(a: FleetAnswers<Row[]>, method: M, limit: number): FleetAnswers<MethodResults[M]> {
+  const missing = [...a.missing];
+  let answers = a.answers;
+  for (;;) {
+    const times = answers.flatMap(({ result }) => result.map((r) => r.ts)).sort((x, y) => y - x);
+    const oldestKept = times.length > limit ? times[limit - 1]! : -Infinity;
+    const kept: FleetAnswers<MethodResults[M]>['answers'] = [];
+    const failed = new Set<string>();
+    for (const { agent, result } of answers) {
+      try {
+        kept.push({ agent, result: checkResult(method, result.filter((r) => r.ts >= oldestKept)) as MethodResults[M] });
+      } catch (err) {
+        failed.add(agent);
+        missing.push({ agent, why: `${agent}: ${(err as Error).message}` });
+      }
+    }
+    if (failed.size === 0) return { answers: kept, missing };
+    answers = answers.filter(({ agent }) => !failed.has(agent));
+  }
+}
 
 /** The row with `agent` right after `type` (records keep `type` first, as every loopy record does). */
 export function withAgent<R extends object>(agent: string, row: R): R & { agent: string } {

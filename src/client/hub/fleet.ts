@@ -1,28 +1,25 @@
 /**
  * Every agent on a NATS hub (`nats://HOST:PORT`): which agents there are (discovery, then presence), one
  * AgentClient per agent on one shared connection, live events of all of them with the agent's name, the
- * alerts kept since a time (JetStream), and a fleet-wide question: every agent asked in parallel, with
- * those that did not answer in time named.
+ * alerts kept since a time (JetStream), and a fleet-wide question: one request every agent answers
+ * (scatter.ts), with those that did not answer in time named.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
 import {
-  ALERT_STREAM, ALERT_SUBJECTS, type Announcement, type HubAddress, INTEREST_ALL, INTEREST_RENEW_S, ON_INTEREST, agentSubjects, agentToken, parseLiveSubject,
+  ALERT_STREAM, ALERT_SUBJECTS, type Announcement, type FleetMethod, type HubAddress, INTEREST_ALL, INTEREST_RENEW_S, ON_INTEREST, agentSubjects, agentToken, parseLiveSubject,
 } from '../../serve/protocol/hub-subjects.js';
 import type { MethodResults, Topic } from '../../serve/protocol/messages.js';
 import type { LiveEvent } from '../agent-client.js';
-import { type HubClientOptions, connectHub, discoverAgents, hubRequest, liveEvent } from './hub-connection.js';
+import { type HubClientOptions, connectHub, liveEvent } from './hub-connection.js';
+import { type RecordMethod, newestChecked, recordRows } from './fleet-merge.js';
+import { type FleetAnswers, askFleet, discoverAgents } from './scatter.js';
 import { HubAgentClient } from './hub-agent-client.js';
 import { type PresenceChange, PresenceWatcher } from './presence.js';
 
 /** A live event and the agent it came from. */
 export type FleetEvent = LiveEvent & { agent: string };
 
-/** What a fleet-wide question got: each agent's answer, and the agents that gave none (and why). */
-export interface FleetAnswers<R> {
-  answers: Array<{ agent: string; result: R }>;
-  missing: Array<{ agent: string; why: string }>;
-}
+export type { FleetAnswers };
 
 export class Fleet {
   private constructor(
@@ -75,17 +72,15 @@ export class Fleet {
     return () => watcher.close();
   }
 
-  /** Asks every agent on the hub one method, in parallel, each within the request timeout. */
-  async ask<M extends keyof MethodResults>(method: M, params: object): Promise<FleetAnswers<MethodResults[M]>> {
-    const agents = await this.agents();
-    const settled = await Promise.allSettled(agents.map((a) => hubRequest(this.nc, a.name, method, params, { clientName: this.o.clientName, timeoutMs: this.o.requestTimeoutMs })));
-    const out: FleetAnswers<MethodResults[M]> = { answers: [], missing: [] };
-    settled.forEach((s, i) => {
-      const agent = agents[i]!.name;
-      if (s.status === 'fulfilled') out.answers.push({ agent, result: s.value });
-      else out.missing.push({ agent, why: (s.reason as Error).message });
-    });
-    return out;
+  /** Asks every agent on the hub one method in one request (scatter-gather), within the request timeout. */
+  ask<M extends FleetMethod>(method: M, params: object): Promise<FleetAnswers<MethodResults[M]>> {
+    return askFleet(this.nc, method, params, { clientName: this.o.clientName, timeoutMs: this.o.requestTimeoutMs });
+  }
+
+  /** The fleet's `limit` newest records of a kind, by agent (merge them with mergeRecords); each kept row checked. */
+  async askRecords<M extends RecordMethod>(method: M, params: object, limit: number): Promise<FleetAnswers<MethodResults[M]>> {
+    const raw = await askFleet(this.nc, method, params, { clientName: this.o.clientName, timeoutMs: this.o.requestTimeoutMs }, recordRows);
+    return newestChecked(raw, method, limit);
   }
 
   /** Live events of every agent; flows and DNS are asked for (interest, renewed) while subscribed. */
@@ -113,6 +108,8 @@ export class Fleet {
    */
   async alertsSince(since: number, agent: string | undefined, listener: (event: FleetEvent) => void): Promise<() => void> {
     const subject = agent === undefined ? ALERT_SUBJECTS : agentSubjects(agentToken(agent)).live('alerts');
+    // Loaded here, not at start: a query (most uses of a hub) never needs JetStream, and every module costs start-up.
+    const { jetstream } = await import('@nats-io/jetstream');
     const consumer = await jetstream(this.nc).consumers.get(ALERT_STREAM, { filter_subjects: subject, opt_start_time: new Date(since * 1000).toISOString() });
     const messages = await consumer.consume({ callback: (msg) => deliverFleet(msg.subject, msg.string(), listener) });
     return () => void messages.stop();

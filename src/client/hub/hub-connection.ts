@@ -1,11 +1,11 @@
 /**
  * A client's connection to a NATS hub, and the two things every hub client does on it: ask one agent a
- * protocol method (request/reply, the reply checked against the method's schema) and find out which agents
- * are on the hub (a discovery request every agent answers). src/serve/protocol/hub-subjects.ts has the subjects.
+ * protocol method (request/reply, the reply checked against the method's schema). Asking every agent at once,
+ * and finding out which agents there are, is scatter.ts. src/serve/protocol/hub-subjects.ts has the subjects.
  */
 import { readFileSync } from 'node:fs';
-import { type NatsConnection, connect, credsAuthenticator, headers, usernamePasswordAuthenticator } from '@nats-io/transport-node';
-import { type Announcement, CLIENT_HEADER, DISCOVER_SUBJECT, type HubAddress, agentSubjects, agentToken, announcementSchema, hubServerUrl } from '../../serve/protocol/hub-subjects.js';
+import { type MsgHdrs, type NatsConnection, connect, credsAuthenticator, headers, usernamePasswordAuthenticator } from '@nats-io/transport-node';
+import { CLIENT_HEADER, type HubAddress, agentSubjects, agentToken, hubServerUrl } from '../../serve/protocol/hub-subjects.js';
 import { type MethodResults, type Topic, checkEventRecord, checkResult } from '../../serve/protocol/messages.js';
 import type { LiveEvent } from '../agent-client.js';
 import { RpcError } from '../rpc-connection.js';
@@ -27,10 +27,6 @@ export interface HubClientOptions extends HubLogin {
   /** Keep reconnecting when the hub goes away (the UI, watch) or give up (query). */
   reconnect: boolean;
 }
-
-/** How long a discovery waits for answers at most, and for one more after the last. */
-export const DISCOVERY_MAX_MS = 1500;
-export const DISCOVERY_STALL_MS = 300;
 
 function readFile(file: string, what: string): string {
   try {
@@ -60,15 +56,20 @@ export async function connectHub(address: HubAddress, o: HubClientOptions): Prom
   }
 }
 
+/** The headers of a client's request: its name, as its hello would give it. */
+export function clientHeaders(clientName: string): MsgHdrs {
+  const h = headers();
+  h.set(CLIENT_HEADER, clientName);
+  return h;
+}
+
 /** One method of one agent on the hub; the reply checked against the method's schema. */
 export async function hubRequest<M extends keyof MethodResults>(
   nc: NatsConnection, agent: string, method: M, params: object, o: { clientName: string; timeoutMs: number },
 ): Promise<MethodResults[M]> {
-  const h = headers();
-  h.set(CLIENT_HEADER, o.clientName);
   let text: string;
   try {
-    const msg = await nc.request(agentSubjects(agentToken(agent)).rpc(method), JSON.stringify(params), { timeout: o.timeoutMs, headers: h });
+    const msg = await nc.request(agentSubjects(agentToken(agent)).rpc(method), JSON.stringify(params), { timeout: o.timeoutMs, headers: clientHeaders(o.clientName) });
     text = msg.string();
   } catch (err) {
     const e = err as Error & { isNoResponders?: () => boolean };
@@ -76,6 +77,16 @@ export async function hubRequest<M extends keyof MethodResults>(
     if (e.name === 'TimeoutError' || /timeout/i.test(e.message)) throw new Error(`${agent}: no reply to ${method} within ${o.timeoutMs} ms`);
     throw new Error(`${agent}: ${e.message}`);
   }
+  return parseReply(agent, method, text);
+}
+
+/**
+ * A reply's text as the method's result, checked against its schema (or by `check`); an agent's error as an
+ * RpcError.
+ */
+export function parseReply<M extends keyof MethodResults, R = MethodResults[M]>(
+  agent: string, method: M, text: string, check: (method: M, result: unknown) => R = checkResult as (method: M, result: unknown) => R,
+): R {
   let reply: { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } };
   try {
     reply = JSON.parse(text) as typeof reply;
@@ -87,26 +98,10 @@ export async function hubRequest<M extends keyof MethodResults>(
     throw new RpcError(`${agent}: ${method}: ${message}`, typeof reply.error.code === 'number' ? reply.error.code : -32603, reply.error.data);
   }
   try {
-    return checkResult(method, reply.result);
+    return check(method, reply.result);
   } catch (err) {
     throw new Error(`${agent}: ${(err as Error).message}`);
   }
-}
-
-/** The agents on the hub now: every one answers the discovery request (those that do not are not counted). */
-export async function discoverAgents(nc: NatsConnection): Promise<Announcement[]> {
-  const found = new Map<string, Announcement>();
-  try {
-    const replies = await nc.requestMany(DISCOVER_SUBJECT, '', { strategy: 'stall', maxWait: DISCOVERY_MAX_MS, stall: DISCOVERY_STALL_MS });
-    for await (const msg of replies) {
-      const parsed = announcementSchema.safeParse(safeJson(msg.string()));
-      if (parsed.success) found.set(parsed.data.name, parsed.data);
-    }
-  } catch (err) {
-    // No agent at all is "no responders": an empty hub, not a failure.
-    if (!(err as { isNoResponders?: () => boolean }).isNoResponders?.() && !/no responders/i.test((err as Error).message)) throw err;
-  }
-  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export function safeJson(text: string): unknown {

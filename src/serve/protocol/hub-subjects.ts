@@ -11,6 +11,16 @@ import { TOPICS, type Topic } from './results.js';
 export const SUBJECT_ROOT = 'loopy';
 /** Every agent answers a request here with its announcement (scatter-gather: who is on the hub now). */
 export const DISCOVER_SUBJECT = `${SUBJECT_ROOT}.discover`;
+/**
+ * A fleet-wide question: one request on `loopy.fleet.METHOD` reaches every agent at once (scatter-gather),
+ * each replying with its name in AGENT_HEADER. Only the read-only methods: an acknowledgement or a
+ * suppression names one agent's alert, and goes to that agent (`loopy.rpc.AGENT.METHOD`).
+ */
+export const FLEET_METHODS = ['status', 'history.series', 'history.flows', 'history.dns', 'history.alerts', 'history.talkers'] as const;
+export type FleetMethod = (typeof FLEET_METHODS)[number];
+export const fleetSubject = (method: FleetMethod) => `${SUBJECT_ROOT}.fleet.${method}`;
+/** The header naming the agent on each of its replies (a fleet question's replies share one inbox). */
+export const AGENT_HEADER = 'Loopy-Agent';
 /** The JetStream stream that keeps every agent's alert records (live alerts are its subjects). */
 export const ALERT_STREAM = 'LOOPY_ALERTS';
 /** An agent announces itself this often; a client marks it down after DOWN_AFTER_S without a word. */
@@ -51,6 +61,8 @@ export function agentSubjects(token: string) {
     interest: `${base}.interest.${token}`,
   };
 }
+/** An agent's inboxes (the replies to its own requests, JetStream's): `_INBOX_AGENT.…`, readable by it alone. */
+export const agentInboxPrefix = (token: string) => `_INBOX_${token}`;
 export const INTEREST_ALL = `${SUBJECT_ROOT}.interest.all`;
 /** What the alert stream captures: every agent's alerts. */
 export const ALERT_SUBJECTS = agentSubjects('*').live('alerts');
