@@ -6,7 +6,7 @@ import { mergeRecords, newestChecked, recordRows, sumSeries, sumTalkers, talkers
 test('records of every agent newest first, agent after type, cut to the limit', () => {
   const merged = mergeRecords({ answers: [{ agent: 'b', result: [wireConn('B2', 20), wireConn('B1', 10)] }, { agent: 'a', result: [wireConn('A1', 15)] }], missing: [] }, 2);
   assert.deepEqual(merged.map((r) => [r.agent, r.uid]), [['b', 'B2'], ['a', 'A1']]);
-  assert.deepEqual(Object.keys(merged[0]!).slice(0, 3), ['type', 'agent', 'ts']);
+  assert.deepEqual(Object.keys(merged[0]!).slice(0, 3), ['type', 'agent', '_path']);
 });
 
 test('series summed per time, oldest first; talkers summed per host, biggest first, or kept per agent', () => {
