@@ -526,8 +526,8 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     });
   });
 
-  test('arping -U from the peer claiming the agent host address → arp_spoof for that address', async (t) => {
-    const { opens, delay } = await runCase('arp', { detector: 'arp_spoof', dst: ADDR_AGENT }, async () => {
+  test('arping -U from the peer claiming the agent host address → arp_spoof naming the peer', async (t) => {
+    const { opens, delay } = await runCase('arp', { detector: 'arp_spoof', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
       // The true binding first: the agent's host asks for the peer, from its own address and MAC.
       const real = spawnSync('ip', ['netns', 'exec', NS_AGENT, 'arping', '-c', '1', '-w', '2', '-I', IF_AGENT, ADDR_PEER], { encoding: 'utf8', timeout: 10_000 });
       assert.equal(real.status, 0, `arping from the agent's host: ${real.stdout} ${real.stderr}`);
@@ -539,7 +539,7 @@ describe('live detection: real tools between two network namespaces', { skip: sk
       assert.match(r.stdout, /Sent 2 probes/, `${r.stdout} ${r.stderr}`);
       return t;
     });
-    assert.ok(opens[0].evidence.counters.mac_changes >= 1);
+    assert.ok(opens[0].evidence.counters.spoofed_messages >= 1);
     t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${evidencePackets(opens[0])} packets`);
   });
 });

@@ -97,6 +97,8 @@ export interface Detector {
   /** Each ICMP or ICMPv6 packet (keep this cheap: it runs per packet). */
   onIcmp?(pkt: Packet): void;
   onArp?(arp: ArpFacts): void;
+  /** Each IPv4 packet, outer or tunnelled (keep this cheap: it runs per packet; pkt.macOffset gives its frame). */
+  onIpv4?(pkt: Packet): void;
   /**
    * IP bytes each host sent plus received since the last call (hosts with traffic only: `hosts.bytes[slot]`
    * for slot < hosts.size), `elapsed` seconds of capture time ago (1 normally; more after a gap in the
