@@ -44,6 +44,8 @@ export interface DetectionOptions {
   evidence?: EvidenceSink;
   deps?: DetectorDeps;
   attemptTiming?: AttemptTiming;
+  /** The input is a capture file (loopy read): baseline detectors learn from its first minutes (ctx.fromFile). */
+  fromFile?: boolean;
 }
 
 interface Running {
@@ -314,6 +316,7 @@ export class DetectionEngine {
       sample: (flow) => FlowSample.ofFlow(self.engine!.connections, flow),
       isLocal: (version, words, offset = 0) => self.localNets.contains(version, words, offset),
       now: () => self.clock,
+      fromFile: this.options.fromFile === true,
       track: <S>(table: string, capacity: number, options?: TrackedKeysOptions<S>) => {
         const keys = new TrackedKeys<S>(running.name, table, capacity, options);
         self.tables.push(keys as TrackedKeys<unknown>);

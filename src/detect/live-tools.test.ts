@@ -32,6 +32,8 @@ const TOOLS: Array<[cmd: string, versionArgs: string[], pkg: string]> = [
   ['hydra', ['-h'], 'hydra'],
   ['iperf3', ['-v'], 'iperf3'],
   ['curl', ['-V'], 'curl'],
+  ['iodine', ['-v'], 'iodine'],
+  ['iodined', ['-v'], 'iodine'],
 ];
 
 function skipReason(): string | false {
@@ -78,6 +80,9 @@ s.bind(port, () => console.log(JSON.stringify({ event: 'ready' })));
 process.stdin.on('end', () => s.close());
 process.stdin.resume();
 `;
+
+/** The domain iodined serves in the iodine case (its own "topdomain"). */
+const IODINE_DOMAIN = 'tun.iodine.test';
 
 /** The single label a dnscat2-like client puts its hex under (dnscat2 without --domain tags its names so). */
 const DNSCAT_BASE = 'dnscat';
@@ -441,6 +446,24 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     t.diagnostic(`alert ${delay.toFixed(3)} s after nmap started: ${opens[0].message}`);
   });
 
+  test('a slow ping sweep (one host every 1.5 s) over 24 hosts → host_sweep (slow rule) at about its 21st host', async (t) => {
+    // The swept hosts are routed through the agent's host, which does not forward: every echo goes unanswered.
+    const swept = `10.252.${process.pid % 250}`;
+    spawnSync('ip', ['-n', NS_PEER, 'route', 'replace', `${swept}.0/24`, 'via', ADDR_AGENT], { timeout: 10_000 });
+    const { opens, delay } = await runCase('nmap-sweep', { detector: 'host_sweep', src: ADDR_PEER, within: 60 }, async () => {
+      const t = Date.now() / 1000;
+      // nmap -sn pings a group of hosts at once whatever its --scan-delay: a loop of single pings is slow for sure.
+      const r = await inPeer(['sh', '-c', `for i in $(seq 1 24); do ping -n -c 1 -W 1 ${swept}.$i; sleep 0.5; done`], 90_000);
+      assert.match(r.stdout, /(1 packets transmitted, 0 received[^]*){24}/, `every ping went out unanswered: ${r.stdout}`);
+      return t;
+    });
+    const hosts = opens[0].evidence.counters.distinct_hosts;
+    assert.ok(hosts >= 20 && hosts < 24, opens[0].message);
+    assert.match(opens[0].message, /^\S+ pinged \d+ hosts in \d+ s \(\d+(\.\d)? hosts\/(s|min)\), 0 answered$/);
+    assert.ok(opens[0].evidence.hosts_per_second < 1, `a slow sweep: ${opens[0].message}`);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the sweep started: ${opens[0].message}`);
+  });
+
   test('nmap -sU on 20 closed ports → port_scan from the scanner', async (t) => {
     const { opens, delay } = await runCase('nmap-su', { detector: 'port_scan', src: ADDR_PEER, dst: ADDR_AGENT, within: 5 }, async () => {
       const t = Date.now() / 1000;
@@ -461,6 +484,41 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     });
     assert.equal(opens[0].evidence.domain, DNSCAT_BASE);
     t.diagnostic(`alert ${delay.toFixed(3)} s after the client started: ${opens[0].message}`);
+  });
+
+  test('iodine through iodined: the handshake (NULL queries of encoded names) → dns_tunnel within 2 s', async (t) => {
+    // iodined needs port 53, where the suite's responder listens: it steps aside for this case.
+    dns?.child.stdin.end();
+    await dns?.stop(5000);
+    const id = process.pid % 100000;
+    const server = spawn('ip', ['netns', 'exec', NS_AGENT, 'iodined', '-f', '-c', '-P', 'loopy-test', '-d', `iod${id}s`, `10.254.${id % 250}.1/27`, IODINE_DOMAIN], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let serverLog = '';
+    server.stdout.on('data', (d) => (serverLog += d));
+    server.stderr.on('data', (d) => (serverLog += d));
+    try {
+      for (let i = 0; i < 100 && !serverLog.includes('Listening'); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(serverLog, /Listening/, `iodined did not start: ${serverLog}`);
+      const { opens, delay } = await runCase('iodine', { detector: 'dns_tunnel', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+        const t = Date.now() / 1000;
+        // -r: stay in DNS (no raw UDP); stopped once the tunnel is up, or after 10 s.
+        const client = spawn('ip', ['netns', 'exec', NS_PEER, 'iodine', '-f', '-r', '-P', 'loopy-test', '-d', `iod${id}c`, ADDR_AGENT, IODINE_DOMAIN], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let clientLog = '';
+        client.stdout.on('data', (d) => (clientLog += d));
+        client.stderr.on('data', (d) => (clientLog += d));
+        for (let i = 0; i < 200 && !clientLog.includes('Connection setup complete'); i++) await new Promise((r) => setTimeout(r, 50));
+        client.kill('SIGTERM');
+        await new Promise((r) => (client.exitCode !== null ? r(null) : client.once('exit', r)));
+        assert.match(clientLog, /Connection setup complete/, `iodine did not connect: ${clientLog}`);
+        return t;
+      });
+      assert.ok(opens[0].evidence.counters.tunnel_type_names >= 1, JSON.stringify(opens[0].evidence.counters));
+      t.diagnostic(`alert ${delay.toFixed(3)} s after iodine started: ${opens[0].message}`);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => (server.exitCode !== null ? r(null) : server.once('exit', r)));
+      dns = startNode(NS_AGENT, DNS_RESPONDER, [53, `${TUNNEL_DOMAIN},${DNSCAT_BASE}`]);
+      assert.ok(await dns.until(() => dns!.out.some((l) => l.event === 'ready')), `dns responder: ${dns.stderrText}`);
+    }
   });
 
   test('dig: 200 ordinary names (words under 10 domains, A and AAAA, reverse lookups) → nothing', async () => {

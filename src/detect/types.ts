@@ -182,6 +182,11 @@ export interface DetectorContext {
   /** Capture time as far as detection has seen it. */
   now(): number;
   /**
+   * Input is a capture file (`loopy read`), not a live capture: learned baselines are seeded from the file's
+   * own first minutes (a file rarely holds the hours a live baseline takes), and alerts say so.
+   */
+  readonly fromFile: boolean;
+  /**
    * A bounded table of per-key state (sources, targets, clients) for this detector: every such table in a
    * detector must come from here, so that its bound, and what the bound cost, are shown (tracked-keys.ts).
    */
