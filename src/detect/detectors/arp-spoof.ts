@@ -12,11 +12,12 @@
  * whole Internet with its own MAC) and, as an attacker forwarding its victims' packets does the same, only
  * refreshes the owner it matches.
  *
- * The IP intake runs per packet: a direct-mapped cache of (address, MAC) pairs seen this second keeps it to
- * a few array reads and no allocation; the binding table is touched once a second per pair.
+ * The IP intake runs per packet: a direct-mapped cache of (address, MAC) pairs seen in the last 10 s keeps it
+ * to a few array reads and no allocation; the binding table is touched once per 10 s per pair.
  */
 import { z } from 'zod';
 import { formatIPv4 } from '../../analyze/format-address.js';
+import { mix32 } from '../../analyze/mix32.js';
 import type { Packet } from '../../decode/packet.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { ArpFacts, Detector, DetectorContext, DetectorRegistration } from '../types.js';
@@ -61,10 +62,14 @@ const MAX_NAMED = 16;
  * addresses it forwards are not its own, and an ARP answer by their real owner is no claim.
  */
 const ROUTER_ADDRESSES = 4;
+/** Bits of the filter of bound addresses (2^20: 128 KB). */
+const BOUND_BITS = 1 << 20;
 /** Bindings scanned at most for a new claimant's own address. */
 const ADDRESS_LOOKUP_LIMIT = 4096;
-/** Slots of the per-second cache of (address, MAC) sightings from IP traffic. */
-const CACHE_SLOTS = 4096;
+/** Slots of the cache of (address, MAC) sightings from IP traffic (16,384: 256 KB of typed arrays). */
+const CACHE_SLOTS = 16_384;
+/** Seconds a cached sighting stands for the pair's packets (a binding's age is known to within this). */
+const CACHE_SECONDS = 10;
 
 export function formatMac(mac: number): string {
   let out = '';
@@ -84,6 +89,11 @@ class ArpSpoofDetector implements Detector {
   private readonly cachedIp = new Uint32Array(CACHE_SLOTS);
   private readonly cachedMacLow = new Uint32Array(CACHE_SLOTS);
   private readonly cachedUntil = new Float64Array(CACHE_SLOTS);
+  /**
+   * A bit per hash of the addresses ever bound (never cleared: a stale bit costs one lookup): most IP packets
+   * come from addresses with no binding (remote hosts behind the router), and this spares them the table.
+   */
+  private readonly boundBits = new Uint32Array(BOUND_BITS >>> 5);
 
   constructor(
     private readonly cfg: Config,
@@ -97,7 +107,7 @@ class ArpSpoofDetector implements Detector {
   onArp(a: ArpFacts): void {
     // 0.0.0.0 is an ARP probe (RFC 5227): the sender has no address yet.
     if (a.senderIp === 0 || a.senderMac === 0) return;
-    const owner = this.sighting(a.senderIp, a.senderMac, a.ts, true, true);
+    const owner = this.sighting(a.senderIp, a.senderMac, a.ts, true);
     if (owner !== a.senderMac) this.claim(a, owner);
   }
 
@@ -108,22 +118,30 @@ class ArpSpoofDetector implements Detector {
     if (m < 0 || pkt.tunnelDepth !== 0 || m + 14 > pkt.ipOffset) return;
     const ip = pkt.src[0];
     const macLow = pkt.data.readUInt32BE(m + 8);
-    const slot = (Math.imul(ip ^ macLow, 0x9e3779b1) >>> 20) & (CACHE_SLOTS - 1);
+    // Mixed apart first: MACs often end in their host's address (ip ^ macLow would then be one constant).
+    const slot = mix32(ip ^ mix32(macLow)) >>> 18;
     if (this.cachedIp[slot] === ip && this.cachedMacLow[slot] === macLow && pkt.ts < this.cachedUntil[slot]) return;
     this.cachedIp[slot] = ip;
     this.cachedMacLow[slot] = macLow;
-    this.cachedUntil[slot] = pkt.ts + 1;
+    this.cachedUntil[slot] = pkt.ts + CACHE_SECONDS;
     if (ip === 0) return;
-    const mac = pkt.data.readUIntBE(m + 6, 6);
-    if (mac !== 0) this.sighting(ip, mac, pkt.ts, this.ctx.isLocal(4, pkt.src, 0), false);
+    const bit = mix32(ip) >>> 12;
+    if ((this.boundBits[bit >>> 5] & (1 << (bit & 31))) === 0 && !this.ctx.isLocal(4, pkt.src, 0)) return;
+    const mac = pkt.data.readUInt16BE(m + 6) * 0x1_0000_0000 + macLow;
+    if (mac !== 0) this.sighting(ip, mac, pkt.ts, false, pkt);
   }
 
-  /** Records `mac` using `ip`; returns the address's owner afterwards (`mac` unless a live owner has it). */
-  private sighting(ip: number, mac: number, ts: number, mayCreate: boolean, byArp: boolean): number {
+  /**
+   * Records `mac` using `ip` (by ARP, or in the IP packet `ipPacket`, whose source must be local to create a
+   * binding); returns the address's owner afterwards (`mac` unless a live owner has it).
+   */
+  private sighting(ip: number, mac: number, ts: number, byArp: boolean, ipPacket?: Packet): number {
     const b = this.bindings.get(ip);
     if (b === undefined) {
-      if (mayCreate && this.bindings.admit(ip, ts)) {
+      if (this.mayBind(byArp, ipPacket) && this.bindings.admit(ip, ts)) {
         this.bindings.add(ip, { mac, lastSeen: ts, byArp });
+        const bit = mix32(ip) >>> 12;
+        this.boundBits[bit >>> 5] |= 1 << (bit & 31);
         if (!byArp) this.countIpSource(mac, ts);
       }
       return mac;
@@ -136,7 +154,7 @@ class ArpSpoofDetector implements Detector {
       return mac;
     }
     // The old owner is long gone (an ordinary rebind), or was a router seen forwarding the address.
-    const gone = ts - b.lastSeen > this.cfg.rebindWindow && mayCreate;
+    const gone = ts - b.lastSeen > this.cfg.rebindWindow && this.mayBind(byArp, ipPacket);
     const forwarded = byArp && !b.byArp && (this.sourcesByMac.peek(b.mac)?.addresses ?? 0) > ROUTER_ADDRESSES;
     if (gone || forwarded) {
       b.mac = mac;
@@ -144,6 +162,11 @@ class ArpSpoofDetector implements Detector {
       b.byArp = byArp;
     }
     return b.mac;
+  }
+
+  /** ARP binds any address; IP traffic only local ones (a router forwards the whole Internet with its MAC). */
+  private mayBind(byArp: boolean, ipPacket: Packet | undefined): boolean {
+    return byArp || (ipPacket !== undefined && this.ctx.isLocal(4, ipPacket.src, 0));
   }
 
   private countIpSource(mac: number, ts: number): void {

@@ -58,8 +58,14 @@ interface Series {
   sample: FlowSample | undefined;
 }
 
-/** Median and relative mean absolute deviation of the intervals between the series' last `n` times. */
-function regularity(s: Series, n: number, scratch: Float64Array): { median: number; jitter: number } {
+/** Median and relative mean absolute deviation of a series' intervals (regularity's result, reused). */
+interface Regularity {
+  median: number;
+  jitter: number;
+}
+
+/** Fills `out` from the intervals between the series' last `n` times (no allocation: it runs per contact). */
+function regularity(s: Series, n: number, scratch: Float64Array, out: Regularity): Regularity {
   const m = n - 1;
   for (let i = 0; i < m; i++) {
     const a = s.times[(s.count - n + i) % KEEP];
@@ -77,7 +83,9 @@ function regularity(s: Series, n: number, scratch: Float64Array): { median: numb
   const median = m % 2 === 1 ? sorted[(m - 1) / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2;
   let deviation = 0;
   for (let i = 0; i < m; i++) deviation += Math.abs(sorted[i] - median);
-  return { median, jitter: median > 0 ? deviation / m / median : Infinity };
+  out.median = median;
+  out.jitter = median > 0 ? deviation / m / median : Infinity;
+  return out;
 }
 
 /** "10.0.0.9:443/tcp": what a connection series contacts. */
@@ -100,10 +108,56 @@ function attemptKey(a: AttemptFacts): HostKey {
 }
 
 
+/**
+ * A necessary condition for a jitter of at most `j`, in one pass without sorting (most series are judged at
+ * every contact and are nowhere near regular). The median lies within j of the mean (|mean - median| is at
+ * most the mean absolute deviation from the median), so in [mean / (1 + j), mean / (1 - j)]; each interval
+ * is at least its distance to that range from the median, and their sum is at most j × m × median.
+ */
+function couldBeRegular(s: Series, n: number, mean: number, j: number): boolean {
+  if (j >= 0.5) return true;
+  const lo = mean / (1 + j);
+  const hi = mean / (1 - j);
+  const budget = j * (n - 1) * hi;
+  let outside = 0;
+  for (let i = 0; i < n - 1; i++) {
+    const x = s.times[(s.count - n + i + 1) % KEEP] - s.times[(s.count - n + i) % KEEP];
+    if (x < lo) outside += lo - x;
+    else if (x > hi) outside += x - hi;
+  }
+  // A hair of slack for rounding: the full judgement decides the borderline.
+  return outside <= budget * (1 + 1e-9);
+}
+
+/**
+ * A lookup series' key without a string (once per DNS record): a 52-bit hash of the client's text and the
+ * name, ASCII letters folded to lower case as they are read. Like attemptKey, no collision in a table of 50,000.
+ */
+function lookupKey(client: string, name: string): HostKey {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x5bd1e995;
+  for (let i = 0; i < client.length; i++) {
+    const c = client.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 13);
+  }
+  // A separator no address contains, so ("1.2.3.4", "5x") and ("1.2.3.45", "x") differ.
+  h1 = Math.imul(h1 ^ 0x3e, 0x01000193);
+  h2 = Math.imul(h2 ^ 0x3e, 0x5bd1e995) ^ (h2 >>> 13);
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) c |= 32;
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 13);
+  }
+  return (mix32(h1) >>> 0) * 0x100000 + (mix32(h2 ^ 0x27d4eb2f) >>> 12);
+}
+
 class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
   private readonly series: TrackedKeys<Series>;
   private readonly scratch = new Float64Array(KEEP);
+  private readonly judged: Regularity = { median: 0, jitter: 0 };
   /** Series that raised their alert: their later contacts update it, each second. */
   private readonly fired = new Set<Series>();
   private lastSweep = Number.NEGATIVE_INFINITY;
@@ -127,13 +181,15 @@ class BeaconingDetector implements Detector {
 
   onDns(d: DnsRecord): void {
     if (!d.query) return;
-    // Keyed by the record's own texts: the client's address is parsed only for a series not seen before.
-    const key = `${d['id.orig_h']}>dns:${d.query.toLowerCase()}`;
+    // Keyed by a hash of the record's own texts: the client's address is parsed, and the name's text made,
+    // only for a series not seen before.
+    const key = lookupKey(d['id.orig_h'], d.query);
     let s = this.series.get(key);
     if (s === undefined) {
       const client = hostKeyOfText(d['id.orig_h']);
       if (client === undefined) return;
-      s = this.admit(key, client, d.ts, () => ({ what: key.slice(key.indexOf('>') + 1), server: undefined }));
+      const query = d.query;
+      s = this.admit(key, client, d.ts, () => ({ what: `dns:${query.toLowerCase()}`, server: undefined }));
     }
     if (s !== undefined) this.contact(s, d.ts);
   }
@@ -169,7 +225,8 @@ class BeaconingDetector implements Detector {
     // it rules the series out without sorting (a name looked up every few seconds, judged at each lookup).
     const mean = (ts - s.times[(s.count - n) % KEEP]) / (n - 1);
     if (mean < this.cfg.minInterval / 2) return;
-    const { median, jitter } = regularity(s, n, this.scratch);
+    if (!couldBeRegular(s, n, mean, this.cfg.maxJitter)) return;
+    const { median, jitter } = regularity(s, n, this.scratch, this.judged);
     if (!(median >= this.cfg.minInterval && median <= this.cfg.maxInterval && jitter <= this.cfg.maxJitter)) return;
     s.fired = true;
     this.fired.add(s);
