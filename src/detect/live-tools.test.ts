@@ -387,6 +387,24 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     }
   });
 
+  test('150 parallel HTTP requests (curl --parallel) to a web server → nothing', async (t) => {
+    // A node server: its listen backlog (511) takes the burst, as a production server's does.
+    const code = `require('node:http').createServer((q, s) => s.end('ok')).listen(8001, process.argv[1], () => console.log(JSON.stringify({ event: 'ready' })));`;
+    const web = startNode(NS_AGENT, code, [ADDR_AGENT]);
+    try {
+      assert.ok(await web.until(() => web.out.some((l) => l.event === 'ready')), `web server: ${web.stderrText}`);
+      const records = await quietCase('http-parallel', async () => {
+        const r = await inPeer(['curl', '-s', '--parallel', '--parallel-immediate', '--parallel-max', '150', '--max-time', '10', '-w', '%{http_code}\\n', `http://${ADDR_AGENT}:8001/[1-150]`], 30_000);
+        assert.equal(r.stdout.match(/200/g)?.length, 150, `every request answered: ${r.stderr}`);
+      });
+      const conns = records.filter((r) => r.type === 'conn' && r['id.resp_p'] === 8001);
+      assert.equal(conns.length, 150, 'the agent saw the 150 connections');
+      t.diagnostic(`${conns.length} connections, ${new Set(conns.map((c) => c['id.orig_p'])).size} client ports`);
+    } finally {
+      await web.stop(5000);
+    }
+  });
+
   test('curl every second to a python http.server (beaconing at 1 s, 8 contacts, scope all) → one beaconing', async (t) => {
     const server = spawn('ip', ['netns', 'exec', NS_AGENT, 'python3', '-m', 'http.server', '8000', '--bind', ADDR_AGENT], { stdio: 'ignore', cwd: root });
     try {
