@@ -195,7 +195,9 @@ async function runCase(name: string, expected: Expected, traffic: () => Promise<
   } finally {
     await agent.stop(5000);
   }
-  const opens = agent.out.filter((r) => r.type === 'alert' && r.state === 'open');
+  // capture_loss is about the monitor, not the traffic (as in quietCase): a loaded machine may drop some of a
+  // 1 Gbit/s transfer, and saying so is right.
+  const opens = agent.out.filter((r) => r.type === 'alert' && r.state === 'open' && (r.detector !== 'capture_loss' || expected.detector === 'capture_loss'));
   const seen = opens.map((a) => `${a.detector} ${a.src ?? '-'} -> ${a.dst ?? '-'}: ${a.message}`);
   assert.equal(opens.length, 1, `exactly one alert should open; got ${opens.length}: ${JSON.stringify(seen)}`);
   const [alert] = opens;
