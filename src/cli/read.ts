@@ -226,6 +226,7 @@ function setUpDetection(options: ReadOptions, onAlert: (alert: AlertRecord) => v
       evidence: options.evidence ? directoryEvidenceSink(options.evidence) : undefined,
       // A file is read once: its blocklist does not change while it is being read.
       deps: { blocklistSource: textFileOnce },
+      fromFile: true,
     });
     return { detection, delivery: delivery.enabled ? delivery : undefined };
   } catch (err) {

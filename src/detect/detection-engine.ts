@@ -44,6 +44,8 @@ export interface DetectionOptions {
   evidence?: EvidenceSink;
   deps?: DetectorDeps;
   attemptTiming?: AttemptTiming;
+  /** The input is a capture file (loopy read): baseline detectors learn from its first minutes (ctx.fromFile). */
+  fromFile?: boolean;
 }
 
 interface Running {
@@ -84,6 +86,7 @@ export class DetectionEngine {
   private readonly onRecordList: Detector[] = [];
   private readonly onIcmpList: Detector[] = [];
   private readonly onArpList: Detector[] = [];
+  private readonly onIpv4List: Detector[] = [];
   private readonly onHostSecondList: Detector[] = [];
   private readonly onPairSecondList: Detector[] = [];
   private readonly onSecondList: Detector[] = [];
@@ -121,6 +124,7 @@ export class DetectionEngine {
       if (d.onSocket) this.onSocketList.push(d);
       if (d.onIcmp) this.onIcmpList.push(d);
       if (d.onArp) this.onArpList.push(d);
+      if (d.onIpv4) this.onIpv4List.push(d);
       if (d.onHostSecond) this.onHostSecondList.push(d);
       if (d.onPairSecond) this.onPairSecondList.push(d);
       if (d.second) this.onSecondList.push(d);
@@ -145,6 +149,10 @@ export class DetectionEngine {
     const layers: Record<string, (pkt: Packet) => void> = {};
     if (this.onIcmpList.length) layers.icmp = layers.icmpv6 = (pkt) => this.onIcmp(pkt);
     if (this.onArpList.length) layers.arp = (pkt) => this.onArp(pkt);
+    if (this.onIpv4List.length === 1) layers.ipv4 = (pkt) => this.onIpv4List[0].onIpv4!(pkt);
+    else if (this.onIpv4List.length) layers.ipv4 = (pkt) => {
+      for (let i = 0; i < this.onIpv4List.length; i++) this.onIpv4List[i].onIpv4!(pkt);
+    };
     const ring = this.ring;
     pipeline.observe({
       onBatch: ring ? (batch) => ring.addBatch(batch) : undefined,
@@ -308,6 +316,7 @@ export class DetectionEngine {
       sample: (flow) => FlowSample.ofFlow(self.engine!.connections, flow),
       isLocal: (version, words, offset = 0) => self.localNets.contains(version, words, offset),
       now: () => self.clock,
+      fromFile: this.options.fromFile === true,
       track: <S>(table: string, capacity: number, options?: TrackedKeysOptions<S>) => {
         const keys = new TrackedKeys<S>(running.name, table, capacity, options);
         self.tables.push(keys as TrackedKeys<unknown>);

@@ -32,6 +32,8 @@ const TOOLS: Array<[cmd: string, versionArgs: string[], pkg: string]> = [
   ['hydra', ['-h'], 'hydra'],
   ['iperf3', ['-v'], 'iperf3'],
   ['curl', ['-V'], 'curl'],
+  ['iodine', ['-v'], 'iodine'],
+  ['iodined', ['-v'], 'iodine'],
 ];
 
 function skipReason(): string | false {
@@ -78,6 +80,9 @@ s.bind(port, () => console.log(JSON.stringify({ event: 'ready' })));
 process.stdin.on('end', () => s.close());
 process.stdin.resume();
 `;
+
+/** The domain iodined serves in the iodine case (its own "topdomain"). */
+const IODINE_DOMAIN = 'tun.iodine.test';
 
 /** The single label a dnscat2-like client puts its hex under (dnscat2 without --domain tags its names so). */
 const DNSCAT_BASE = 'dnscat';
@@ -190,7 +195,9 @@ async function runCase(name: string, expected: Expected, traffic: () => Promise<
   } finally {
     await agent.stop(5000);
   }
-  const opens = agent.out.filter((r) => r.type === 'alert' && r.state === 'open');
+  // capture_loss is about the monitor, not the traffic (as in quietCase): a loaded machine may drop some of a
+  // 1 Gbit/s transfer, and saying so is right.
+  const opens = agent.out.filter((r) => r.type === 'alert' && r.state === 'open' && (r.detector !== 'capture_loss' || expected.detector === 'capture_loss'));
   const seen = opens.map((a) => `${a.detector} ${a.src ?? '-'} -> ${a.dst ?? '-'}: ${a.message}`);
   assert.equal(opens.length, 1, `exactly one alert should open; got ${opens.length}: ${JSON.stringify(seen)}`);
   const [alert] = opens;
@@ -382,6 +389,24 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     }
   });
 
+  test('150 parallel HTTP requests (curl --parallel) to a web server → nothing', async (t) => {
+    // A node server: its listen backlog (511) takes the burst, as a production server's does.
+    const code = `require('node:http').createServer((q, s) => s.end('ok')).listen(8001, process.argv[1], () => console.log(JSON.stringify({ event: 'ready' })));`;
+    const web = startNode(NS_AGENT, code, [ADDR_AGENT]);
+    try {
+      assert.ok(await web.until(() => web.out.some((l) => l.event === 'ready')), `web server: ${web.stderrText}`);
+      const records = await quietCase('http-parallel', async () => {
+        const r = await inPeer(['curl', '-s', '--parallel', '--parallel-immediate', '--parallel-max', '150', '--max-time', '10', '-w', '%{http_code}\\n', `http://${ADDR_AGENT}:8001/[1-150]`], 30_000);
+        assert.equal(r.stdout.match(/200/g)?.length, 150, `every request answered: ${r.stderr}`);
+      });
+      const conns = records.filter((r) => r.type === 'conn' && r['id.resp_p'] === 8001);
+      assert.equal(conns.length, 150, 'the agent saw the 150 connections');
+      t.diagnostic(`${conns.length} connections, ${new Set(conns.map((c) => c['id.orig_p'])).size} client ports`);
+    } finally {
+      await web.stop(5000);
+    }
+  });
+
   test('curl every second to a python http.server (beaconing at 1 s, 8 contacts, scope all) → one beaconing', async (t) => {
     const server = spawn('ip', ['netns', 'exec', NS_AGENT, 'python3', '-m', 'http.server', '8000', '--bind', ADDR_AGENT], { stdio: 'ignore', cwd: root });
     try {
@@ -441,6 +466,24 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     t.diagnostic(`alert ${delay.toFixed(3)} s after nmap started: ${opens[0].message}`);
   });
 
+  test('a slow ping sweep (one host every 1.5 s) over 24 hosts → host_sweep (slow rule) at about its 21st host', async (t) => {
+    // The swept hosts are routed through the agent's host, which does not forward: every echo goes unanswered.
+    const swept = `10.252.${process.pid % 250}`;
+    spawnSync('ip', ['-n', NS_PEER, 'route', 'replace', `${swept}.0/24`, 'via', ADDR_AGENT], { timeout: 10_000 });
+    const { opens, delay } = await runCase('nmap-sweep', { detector: 'host_sweep', src: ADDR_PEER, within: 60 }, async () => {
+      const t = Date.now() / 1000;
+      // nmap -sn pings a group of hosts at once whatever its --scan-delay: a loop of single pings is slow for sure.
+      const r = await inPeer(['sh', '-c', `for i in $(seq 1 24); do ping -n -c 1 -W 1 ${swept}.$i; sleep 0.5; done`], 90_000);
+      assert.match(r.stdout, /(1 packets transmitted, 0 received[^]*){24}/, `every ping went out unanswered: ${r.stdout}`);
+      return t;
+    });
+    const hosts = opens[0].evidence.counters.distinct_hosts;
+    assert.ok(hosts >= 20 && hosts < 24, opens[0].message);
+    assert.match(opens[0].message, /^\S+ pinged \d+ hosts in \d+ s \(\d+(\.\d)? hosts\/(s|min)\), 0 answered$/);
+    assert.ok(opens[0].evidence.hosts_per_second < 1, `a slow sweep: ${opens[0].message}`);
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the sweep started: ${opens[0].message}`);
+  });
+
   test('nmap -sU on 20 closed ports → port_scan from the scanner', async (t) => {
     const { opens, delay } = await runCase('nmap-su', { detector: 'port_scan', src: ADDR_PEER, dst: ADDR_AGENT, within: 5 }, async () => {
       const t = Date.now() / 1000;
@@ -461,6 +504,41 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     });
     assert.equal(opens[0].evidence.domain, DNSCAT_BASE);
     t.diagnostic(`alert ${delay.toFixed(3)} s after the client started: ${opens[0].message}`);
+  });
+
+  test('iodine through iodined: the handshake (NULL queries of encoded names) → dns_tunnel within 2 s', async (t) => {
+    // iodined needs port 53, where the suite's responder listens: it steps aside for this case.
+    dns?.child.stdin.end();
+    await dns?.stop(5000);
+    const id = process.pid % 100000;
+    const server = spawn('ip', ['netns', 'exec', NS_AGENT, 'iodined', '-f', '-c', '-P', 'loopy-test', '-d', `iod${id}s`, `10.254.${id % 250}.1/27`, IODINE_DOMAIN], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let serverLog = '';
+    server.stdout.on('data', (d) => (serverLog += d));
+    server.stderr.on('data', (d) => (serverLog += d));
+    try {
+      for (let i = 0; i < 100 && !serverLog.includes('Listening'); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(serverLog, /Listening/, `iodined did not start: ${serverLog}`);
+      const { opens, delay } = await runCase('iodine', { detector: 'dns_tunnel', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+        const t = Date.now() / 1000;
+        // -r: stay in DNS (no raw UDP); stopped once the tunnel is up, or after 10 s.
+        const client = spawn('ip', ['netns', 'exec', NS_PEER, 'iodine', '-f', '-r', '-P', 'loopy-test', '-d', `iod${id}c`, ADDR_AGENT, IODINE_DOMAIN], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let clientLog = '';
+        client.stdout.on('data', (d) => (clientLog += d));
+        client.stderr.on('data', (d) => (clientLog += d));
+        for (let i = 0; i < 200 && !clientLog.includes('Connection setup complete'); i++) await new Promise((r) => setTimeout(r, 50));
+        client.kill('SIGTERM');
+        await new Promise((r) => (client.exitCode !== null ? r(null) : client.once('exit', r)));
+        assert.match(clientLog, /Connection setup complete/, `iodine did not connect: ${clientLog}`);
+        return t;
+      });
+      assert.ok(opens[0].evidence.counters.tunnel_type_names >= 1, JSON.stringify(opens[0].evidence.counters));
+      t.diagnostic(`alert ${delay.toFixed(3)} s after iodine started: ${opens[0].message}`);
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => (server.exitCode !== null ? r(null) : server.once('exit', r)));
+      dns = startNode(NS_AGENT, DNS_RESPONDER, [53, `${TUNNEL_DOMAIN},${DNSCAT_BASE}`]);
+      assert.ok(await dns.until(() => dns!.out.some((l) => l.event === 'ready')), `dns responder: ${dns.stderrText}`);
+    }
   });
 
   test('dig: 200 ordinary names (words under 10 domains, A and AAAA, reverse lookups) → nothing', async () => {
@@ -526,8 +604,8 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     });
   });
 
-  test('arping -U from the peer claiming the agent host address → arp_spoof for that address', async (t) => {
-    const { opens, delay } = await runCase('arp', { detector: 'arp_spoof', dst: ADDR_AGENT }, async () => {
+  test('arping -U from the peer claiming the agent host address → arp_spoof naming the peer', async (t) => {
+    const { opens, delay } = await runCase('arp', { detector: 'arp_spoof', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
       // The true binding first: the agent's host asks for the peer, from its own address and MAC.
       const real = spawnSync('ip', ['netns', 'exec', NS_AGENT, 'arping', '-c', '1', '-w', '2', '-I', IF_AGENT, ADDR_PEER], { encoding: 'utf8', timeout: 10_000 });
       assert.equal(real.status, 0, `arping from the agent's host: ${real.stdout} ${real.stderr}`);
@@ -539,7 +617,7 @@ describe('live detection: real tools between two network namespaces', { skip: sk
       assert.match(r.stdout, /Sent 2 probes/, `${r.stdout} ${r.stderr}`);
       return t;
     });
-    assert.ok(opens[0].evidence.counters.mac_changes >= 1);
+    assert.ok(opens[0].evidence.counters.spoofed_messages >= 1);
     t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started; evidence: ${evidencePackets(opens[0])} packets`);
   });
 });

@@ -97,6 +97,8 @@ export interface Detector {
   /** Each ICMP or ICMPv6 packet (keep this cheap: it runs per packet). */
   onIcmp?(pkt: Packet): void;
   onArp?(arp: ArpFacts): void;
+  /** Each IPv4 packet, outer or tunnelled (keep this cheap: it runs per packet; pkt.macOffset gives its frame). */
+  onIpv4?(pkt: Packet): void;
   /**
    * IP bytes each host sent plus received since the last call (hosts with traffic only: `hosts.bytes[slot]`
    * for slot < hosts.size), `elapsed` seconds of capture time ago (1 normally; more after a gap in the
@@ -179,6 +181,11 @@ export interface DetectorContext {
   isLocal(version: number, words: Uint32Array, offset?: number): boolean;
   /** Capture time as far as detection has seen it. */
   now(): number;
+  /**
+   * Input is a capture file (`loopy read`), not a live capture: learned baselines are seeded from the file's
+   * own first minutes (a file rarely holds the hours a live baseline takes), and alerts say so.
+   */
+  readonly fromFile: boolean;
   /**
    * A bounded table of per-key state (sources, targets, clients) for this detector: every such table in a
    * detector must come from here, so that its bound, and what the bound cost, are shown (tracked-keys.ts).

@@ -1,37 +1,75 @@
 /**
- * ARP spoofing: an IPv4 address whose MAC changes while the old MAC is still alive — the old binding was
- * seen less than `rebindWindow` seconds before the new MAC claimed the address. A laptop that leaves and a
- * new one that gets its DHCP lease later is a quiet rebind; an attacker answering for the gateway while the
- * gateway still answers flips back and forth, and every flip updates the one incident for that address.
+ * ARP spoofing and man-in-the-middle: a MAC claiming, by ARP, an IPv4 address another MAC owns while that
+ * owner is still alive. One incident per claiming MAC (the attacker), so `arpspoof -t A -r B`, which claims B
+ * to A and A to B, is one alert naming the attacker's MAC and both victims.
+ *
+ * Who owns an address is learned from ARP and from IP traffic (the frame's source MAC and the packet's source
+ * address): the first MAC seen with an address owns it, and every sighting of the owner keeps it alive. A
+ * claim by another MAC never moves the binding while the owner was seen within `rebindWindow` seconds, so the
+ * real owner answering, or the attacker restoring the caches with the owner's MAC, is never blamed. An owner
+ * silent for longer is gone (a laptop that left, a DHCP lease given to another host): its address passes to
+ * the new MAC quietly. IP traffic only creates bindings for addresses in `localNets` (a router forwards the
+ * whole Internet with its own MAC) and, as an attacker forwarding its victims' packets does the same, only
+ * refreshes the owner it matches.
+ *
+ * The IP intake runs per packet: a direct-mapped cache of (address, MAC) pairs seen in the last 10 s keeps it
+ * to a few array reads and no allocation; the binding table is touched once per 10 s per pair.
  */
 import { z } from 'zod';
 import { formatIPv4 } from '../../analyze/format-address.js';
+import { mix32 } from '../../analyze/mix32.js';
+import type { Packet } from '../../decode/packet.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { ArpFacts, Detector, DetectorContext, DetectorRegistration } from '../types.js';
-import { formatDuration } from '../windows.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 
 const config = detectorConfig({
-  /** A MAC change within this many seconds of the old MAC's last sighting is suspicious. */
+  /** An owner seen within this many seconds is alive: another MAC claiming its address is spoofing. */
   rebindWindow: seconds(600),
   /** Addresses followed at once (see tracked-keys.ts for who is kept when a flood of claims brings more). */
   maxBindings: count(65_536),
+  /** Claiming MACs (open or recent incidents) followed at once. */
+  maxClaimants: count(4_096),
 });
 type Config = z.infer<typeof config>;
 
 interface Binding {
   mac: number;
   lastSeen: number;
-  /** Every MAC that claimed the address, with when it last did. */
-  macs: Map<number, number>;
-  changes: number;
-  firstChange: number;
-  lastChange: number;
-  fired: boolean;
-  changed: boolean;
-  lastFrom: number;
-  lastGap: number;
+  /** Learned from ARP (the MAC answered for the address), not only from IP packets it sent. */
+  byArp: boolean;
 }
+
+/** What one MAC claimed that was not its own: one incident. */
+interface Claimant {
+  /** Claimed address → the MAC that owns it. */
+  claimed: Map<number, number>;
+  /** Addresses its claims were sent to (the ARP target): whose cache it poisons. */
+  told: Set<number>;
+  claims: number;
+  /** The address the MAC uses as its own (the attacker's), once seen. */
+  own: number | undefined;
+  first: number;
+  last: number;
+  changed: boolean;
+  raised: boolean;
+}
+
+/** Addresses and targets kept per claimant (a MAC claiming a whole subnet is told in counts past this). */
+const MAX_NAMED = 16;
+/**
+ * A MAC sending IP packets from more local addresses than this is a router (or a forwarding attacker): the
+ * addresses it forwards are not its own, and an ARP answer by their real owner is no claim.
+ */
+const ROUTER_ADDRESSES = 4;
+/** Bits of the filter of bound addresses (2^20: 128 KB). */
+const BOUND_BITS = 1 << 20;
+/** Bindings scanned at most for a new claimant's own address. */
+const ADDRESS_LOOKUP_LIMIT = 4096;
+/** Slots of the cache of (address, MAC) sightings from IP traffic (16,384: 256 KB of typed arrays). */
+const CACHE_SLOTS = 16_384;
+/** Seconds a cached sighting stands for the pair's packets (a binding's age is known to within this). */
+const CACHE_SECONDS = 10;
 
 export function formatMac(mac: number): string {
   let out = '';
@@ -45,85 +83,179 @@ export function formatMac(mac: number): string {
 class ArpSpoofDetector implements Detector {
   readonly name = 'arp_spoof';
   private readonly bindings: TrackedKeys<Binding>;
+  private readonly claimants: TrackedKeys<Claimant>;
+  /** Per MAC, how many bindings IP traffic alone gave it (a router's count grows with what it forwards). */
+  private readonly sourcesByMac: TrackedKeys<{ addresses: number }>;
+  private readonly cachedIp = new Uint32Array(CACHE_SLOTS);
+  private readonly cachedMacLow = new Uint32Array(CACHE_SLOTS);
+  private readonly cachedUntil = new Float64Array(CACHE_SLOTS);
+  /**
+   * A bit per hash of the addresses ever bound (never cleared: a stale bit costs one lookup): most IP packets
+   * come from addresses with no binding (remote hosts behind the router), and this spares them the table.
+   */
+  private readonly boundBits = new Uint32Array(BOUND_BITS >>> 5);
 
   constructor(
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
   ) {
-    this.bindings = ctx.track<Binding>('bindings', cfg.maxBindings, { protect: (b) => b.fired });
+    this.bindings = ctx.track<Binding>('bindings', cfg.maxBindings);
+    this.sourcesByMac = ctx.track('ip_sources_by_mac', cfg.maxClaimants);
+    this.claimants = ctx.track<Claimant>('claimants', cfg.maxClaimants, { protect: (c) => ctx.now() - c.last < 60 });
   }
 
   onArp(a: ArpFacts): void {
-    const ip = a.senderIp;
     // 0.0.0.0 is an ARP probe (RFC 5227): the sender has no address yet.
-    if (ip === 0 || a.senderMac === 0) return;
-    let b = this.bindings.get(ip);
+    if (a.senderIp === 0 || a.senderMac === 0) return;
+    const owner = this.sighting(a.senderIp, a.senderMac, a.ts, true);
+    if (owner !== a.senderMac) this.claim(a, owner);
+  }
+
+  /** Outer IPv4 packets from an Ethernet frame: the owner of the source address is alive. */
+  onIpv4(pkt: Packet): void {
+    const m = pkt.macOffset;
+    // A reassembled datagram's buffer holds no frame (macOffset then points past its IP header).
+    if (m < 0 || pkt.tunnelDepth !== 0 || m + 14 > pkt.ipOffset) return;
+    const ip = pkt.src[0];
+    const macLow = pkt.data.readUInt32BE(m + 8);
+    // Mixed apart first: MACs often end in their host's address (ip ^ macLow would then be one constant).
+    const slot = mix32(ip ^ mix32(macLow)) >>> 18;
+    if (this.cachedIp[slot] === ip && this.cachedMacLow[slot] === macLow && pkt.ts < this.cachedUntil[slot]) return;
+    this.cachedIp[slot] = ip;
+    this.cachedMacLow[slot] = macLow;
+    this.cachedUntil[slot] = pkt.ts + CACHE_SECONDS;
+    if (ip === 0) return;
+    const bit = mix32(ip) >>> 12;
+    if ((this.boundBits[bit >>> 5] & (1 << (bit & 31))) === 0 && !this.ctx.isLocal(4, pkt.src, 0)) return;
+    const mac = pkt.data.readUInt16BE(m + 6) * 0x1_0000_0000 + macLow;
+    if (mac !== 0) this.sighting(ip, mac, pkt.ts, false, pkt);
+  }
+
+  /**
+   * Records `mac` using `ip` (by ARP, or in the IP packet `ipPacket`, whose source must be local to create a
+   * binding); returns the address's owner afterwards (`mac` unless a live owner has it).
+   */
+  private sighting(ip: number, mac: number, ts: number, byArp: boolean, ipPacket?: Packet): number {
+    const b = this.bindings.get(ip);
     if (b === undefined) {
-      if (!this.bindings.admit(ip, a.ts)) return;
-      this.bindings.add(ip, { mac: a.senderMac, lastSeen: a.ts, macs: new Map([[a.senderMac, a.ts]]), changes: 0, firstChange: 0, lastChange: 0, fired: false, changed: false, lastFrom: 0, lastGap: 0 });
-      return;
+      if (this.mayBind(byArp, ipPacket) && this.bindings.admit(ip, ts)) {
+        this.bindings.add(ip, { mac, lastSeen: ts, byArp });
+        const bit = mix32(ip) >>> 12;
+        this.boundBits[bit >>> 5] |= 1 << (bit & 31);
+        if (!byArp) this.countIpSource(mac, ts);
+      }
+      return mac;
     }
-    if (b.mac === a.senderMac) {
-      b.lastSeen = a.ts;
-      b.macs.set(a.senderMac, a.ts);
-      return;
+    if (b.mac === mac) {
+      if (ts > b.lastSeen) b.lastSeen = ts;
+      if (byArp) b.byArp = true;
+      const claimant = this.claimants.peek(mac);
+      if (claimant !== undefined && !claimant.claimed.has(ip)) claimant.own = ip;
+      return mac;
     }
-    const gap = a.ts - b.lastSeen;
-    const from = b.mac;
-    b.mac = a.senderMac;
-    b.lastSeen = a.ts;
-    if (b.macs.size < 16 || b.macs.has(a.senderMac)) b.macs.set(a.senderMac, a.ts);
-    if (gap > this.cfg.rebindWindow) return; // the old owner is long gone: an ordinary rebind
-    b.changes++;
-    if (b.changes === 1) b.firstChange = a.ts;
-    b.lastChange = a.ts;
-    b.lastFrom = from;
-    b.lastGap = gap;
-    if (b.fired) {
-      b.changed = true;
-      return;
+    // The old owner is long gone (an ordinary rebind), or was a router seen forwarding the address.
+    const gone = ts - b.lastSeen > this.cfg.rebindWindow && this.mayBind(byArp, ipPacket);
+    const forwarded = byArp && !b.byArp && (this.sourcesByMac.peek(b.mac)?.addresses ?? 0) > ROUTER_ADDRESSES;
+    if (gone || forwarded) {
+      b.mac = mac;
+      b.lastSeen = ts;
+      b.byArp = byArp;
     }
-    b.fired = true;
-    this.raise(ip, b, a.ts);
+    return b.mac;
+  }
+
+  /** ARP binds any address; IP traffic only local ones (a router forwards the whole Internet with its MAC). */
+  private mayBind(byArp: boolean, ipPacket: Packet | undefined): boolean {
+    return byArp || (ipPacket !== undefined && this.ctx.isLocal(4, ipPacket.src, 0));
+  }
+
+  private countIpSource(mac: number, ts: number): void {
+    const known = this.sourcesByMac.get(mac);
+    if (known !== undefined) known.addresses++;
+    else if (this.sourcesByMac.admit(mac, ts)) this.sourcesByMac.add(mac, { addresses: 1 });
+  }
+
+  private claim(a: ArpFacts, owner: number): void {
+    const key = a.senderMac;
+    if (this.ctx.allowed(undefined, a.senderIp)) return;
+    let c = this.claimants.get(key);
+    if (c === undefined) {
+      if (!this.claimants.admit(key, a.ts)) return;
+      c = this.claimants.add(key, { claimed: new Map(), told: new Set(), claims: 0, own: this.addressOf(key), first: a.ts, last: a.ts, changed: false, raised: false });
+    }
+    if (c.claimed.size < MAX_NAMED || c.claimed.has(a.senderIp)) c.claimed.set(a.senderIp, owner);
+    if (a.targetIp !== 0 && a.targetIp !== a.senderIp && c.told.size < MAX_NAMED) c.told.add(a.targetIp);
+    c.claims++;
+    c.last = a.ts;
+    // Raised at the next second, so that a man in the middle's two halves, sent together, open as one.
+    c.changed = true;
   }
 
   second(now: number): void {
-    this.bindings.forEach((b, ip) => {
-      if (b.changed) {
-        b.changed = false;
-        this.raise(ip as number, b, b.lastChange);
+    this.claimants.forEach((c, key) => {
+      if (c.changed) {
+        // The alert's time is the first spoofed message; its updates', the latest.
+        this.raise(key as number, c, c.raised ? c.last : c.first);
+        c.changed = false;
+        c.raised = true;
       }
-      // An incident that went quiet starts afresh next time.
-      if (b.fired && now - b.lastChange > this.cfg.rebindWindow) {
-        b.fired = false;
-        b.changes = 0;
-      }
+      // A MAC quiet for a window starts afresh: a later attack is a new incident.
+      if (now - c.last > this.cfg.rebindWindow) this.claimants.delete(key);
     });
   }
 
-  private raise(ip: number, b: Binding, ts: number): void {
-    const text = formatIPv4(ip);
-    const macs = [...b.macs.keys()].map(formatMac);
+  /**
+   * The address a new claimant already owns, when the table is small enough to look (a few thousand
+   * addresses: once per claimant); otherwise its own next sighting tells (see `sighting`).
+   */
+  private addressOf(mac: number): number | undefined {
+    if (this.bindings.size > ADDRESS_LOOKUP_LIMIT) return undefined;
+    let found: number | undefined;
+    this.bindings.forEach((b, ip) => {
+      if (found === undefined && b.mac === mac) found = ip as number;
+    });
+    return found;
+  }
+
+  private raise(mac: number, c: Claimant, ts: number): void {
+    const attacker = formatMac(mac);
+    const own = c.own !== undefined && !c.claimed.has(c.own) ? c.own : undefined;
+    const claimed = [...c.claimed.keys()];
+    const victims = [...new Set([...claimed, ...c.told])].sort((x, y) => x - y).map(formatIPv4);
+    const middle = claimed.length >= 2 && claimed.every((ip) => c.told.has(ip));
+    const who = own === undefined ? attacker : `${attacker} (${formatIPv4(own)})`;
+    const claims = claimed.map((ip) => `${formatIPv4(ip)} (owned by ${formatMac(c.claimed.get(ip)!)})`).join(' and ');
+    const told = [...c.told].filter((ip) => !c.claimed.has(ip)).map(formatIPv4);
+    const message = middle
+      ? `${who} claims ${claims} to each other: man in the middle between ${victims.join(' and ')} (${c.claims} spoofed ARP messages)`
+      : `${who} claims ${claims}${told.length ? ` to ${told.join(', ')}` : ''}: ARP spoofing (${c.claims} spoofed ARP message${c.claims > 1 ? 's' : ''})`;
     this.ctx.raise({
-      key: text,
+      key: attacker,
       ts,
-      severity: 'high',
-      message: `${text} changed MAC from ${formatMac(b.lastFrom)} to ${formatMac(b.mac)} ${formatDuration(b.lastGap)} after the old one was last seen (${b.changes} change${b.changes > 1 ? 's' : ''}, ${macs.length} MACs): ARP spoofing?`,
-      dst: text,
-      counters: { mac_changes: b.changes, macs: macs.length },
-      thresholds: { mac_changes: 1 },
-      hosts: [text],
-      first_seen: b.firstChange,
-      last_seen: b.lastChange,
-      extra: { macs, current_mac: formatMac(b.mac), previous_mac: formatMac(b.lastFrom), rebind_window: this.cfg.rebindWindow },
-      capture: { hosts: [ip | 0] },
+      severity: middle ? 'critical' : 'high',
+      message,
+      src: own === undefined ? undefined : formatIPv4(own),
+      dst: formatIPv4(claimed[0]),
+      counters: { spoofed_messages: c.claims, claimed_addresses: claimed.length, victims: victims.length },
+      thresholds: { spoofed_messages: 1 },
+      hosts: victims,
+      first_seen: c.first,
+      last_seen: c.last,
+      extra: {
+        attacker_mac: attacker,
+        victims,
+        claimed: Object.fromEntries(claimed.map((ip) => [formatIPv4(ip), formatMac(c.claimed.get(ip)!)])),
+        man_in_the_middle: middle,
+        rebind_window: this.cfg.rebindWindow,
+      },
+      capture: { hosts: [...new Set([...claimed, ...c.told, ...(own === undefined ? [] : [own])])].map((ip) => ip | 0) },
     });
   }
 }
 
 export const arpSpoof: DetectorRegistration<Config> = {
   name: 'arp_spoof',
-  title: 'ARP spoofing: an IPv4 address whose MAC changes while the old MAC is still around',
+  title: 'ARP spoofing and man in the middle: a MAC claiming addresses their live owners hold',
   config,
   create: (cfg, ctx) => new ArpSpoofDetector(cfg, ctx),
 };

@@ -41,6 +41,8 @@ const KEEP = 32;
 const SWEEP_SECONDS = 30;
 
 interface Series {
+  /** The second hash of its key (SeriesKey): a lookup whose check differs is another series. */
+  check: number;
   client: HostKey;
   clientText: string;
   /** "10.0.0.9:443/tcp", or "dns:update.example.com". */
@@ -58,8 +60,14 @@ interface Series {
   sample: FlowSample | undefined;
 }
 
-/** Median and relative mean absolute deviation of the intervals between the series' last `n` times. */
-function regularity(s: Series, n: number, scratch: Float64Array): { median: number; jitter: number } {
+/** Median and relative mean absolute deviation of a series' intervals (regularity's result, reused). */
+interface Regularity {
+  median: number;
+  jitter: number;
+}
+
+/** Fills `out` from the intervals between the series' last `n` times (no allocation: it runs per contact). */
+function regularity(s: Series, n: number, scratch: Float64Array, out: Regularity): Regularity {
   const m = n - 1;
   for (let i = 0; i < m; i++) {
     const a = s.times[(s.count - n + i) % KEEP];
@@ -77,7 +85,9 @@ function regularity(s: Series, n: number, scratch: Float64Array): { median: numb
   const median = m % 2 === 1 ? sorted[(m - 1) / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2;
   let deviation = 0;
   for (let i = 0; i < m; i++) deviation += Math.abs(sorted[i] - median);
-  return { median, jitter: median > 0 ? deviation / m / median : Infinity };
+  out.median = median;
+  out.jitter = median > 0 ? deviation / m / median : Infinity;
+  return out;
 }
 
 /** "10.0.0.9:443/tcp": what a connection series contacts. */
@@ -87,23 +97,88 @@ function attemptWhat(a: AttemptFacts): string {
 }
 
 /**
- * A connection series' key without a string when both ends are IPv4 (the common case, once per connection):
- * a 52-bit hash of client, server, port and protocol, which a table of 50,000 series will not see collide.
- * IPv6 keys are their text.
+ * A numeric series key: 30 bits of one hash as the table's key (a small integer, which a Map looks up
+ * without boxing a number each time, as it must for a 52-bit one) and 32 bits of another kept in the series
+ * and compared on every lookup. Two series whose keys meet (about once in a billion pairs) are told apart;
+ * the newcomer's events are then not counted.
  */
-function attemptKey(a: AttemptFacts): HostKey {
-  if (typeof a.origKey !== 'number' || typeof a.respKey !== 'number') return `${hostText(a.origKey)}>${attemptWhat(a)}`;
-  const tail = (a.respPort << 8) | a.proto;
-  const h1 = mix32(a.origKey ^ mix32(a.respKey ^ 0x9e3779b9) ^ tail);
-  const h2 = mix32(a.respKey ^ mix32(a.origKey + 0x85ebca6b) ^ (tail * 31));
-  return (h1 >>> 0) * 0x100000 + (h2 >>> 12);
+interface SeriesKey {
+  key: HostKey;
+  check: number;
 }
 
+function setKey(out: SeriesKey, h1: number, h2: number): SeriesKey {
+  out.key = mix32(h1) & 0x3fffffff;
+  out.check = mix32(h2 ^ 0x27d4eb2f);
+  return out;
+}
+
+/**
+ * A connection series' key without a string when both ends are IPv4 (the common case, once per connection):
+ * hashes of client, server, port and protocol. IPv6 keys are their text.
+ */
+function attemptKey(a: AttemptFacts, out: SeriesKey): SeriesKey {
+  if (typeof a.origKey !== 'number' || typeof a.respKey !== 'number') {
+    out.key = `${hostText(a.origKey)}>${attemptWhat(a)}`;
+    out.check = 0;
+    return out;
+  }
+  const tail = (a.respPort << 8) | a.proto;
+  return setKey(out, a.origKey ^ mix32(a.respKey ^ 0x9e3779b9) ^ tail, a.respKey ^ mix32(a.origKey + 0x85ebca6b) ^ (tail * 31));
+}
+
+
+/**
+ * A necessary condition for a jitter of at most `j`, in one pass without sorting (most series are judged at
+ * every contact and are nowhere near regular). The median lies within j of the mean (|mean - median| is at
+ * most the mean absolute deviation from the median), so in [mean / (1 + j), mean / (1 - j)]; each interval
+ * is at least its distance to that range from the median, and their sum is at most j × m × median.
+ */
+function couldBeRegular(s: Series, n: number, mean: number, j: number): boolean {
+  if (j >= 0.5) return true;
+  const lo = mean / (1 + j);
+  const hi = mean / (1 - j);
+  const budget = j * (n - 1) * hi;
+  let outside = 0;
+  for (let i = 0; i < n - 1; i++) {
+    const x = s.times[(s.count - n + i + 1) % KEEP] - s.times[(s.count - n + i) % KEEP];
+    if (x < lo) outside += lo - x;
+    else if (x > hi) outside += x - hi;
+  }
+  // A hair of slack for rounding: the full judgement decides the borderline.
+  return outside <= budget * (1 + 1e-9);
+}
+
+/**
+ * A lookup series' key without a string (once per DNS record): hashes of the client's text and the name,
+ * ASCII letters folded to lower case as they are read.
+ */
+function lookupKey(client: string, name: string, out: SeriesKey): SeriesKey {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x5bd1e995;
+  for (let i = 0; i < client.length; i++) {
+    const c = client.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 13);
+  }
+  // A separator no address contains, so ("1.2.3.4", "5x") and ("1.2.3.45", "x") differ.
+  h1 = Math.imul(h1 ^ 0x3e, 0x01000193);
+  h2 = Math.imul(h2 ^ 0x3e, 0x5bd1e995) ^ (h2 >>> 13);
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) c |= 32;
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 13);
+  }
+  return setKey(out, h1, h2);
+}
 
 class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
   private readonly series: TrackedKeys<Series>;
   private readonly scratch = new Float64Array(KEEP);
+  private readonly judged: Regularity = { median: 0, jitter: 0 };
+  private readonly made: SeriesKey = { key: 0, check: 0 };
   /** Series that raised their alert: their later contacts update it, each second. */
   private readonly fired = new Set<Series>();
   private lastSweep = Number.NEGATIVE_INFINITY;
@@ -120,30 +195,32 @@ class BeaconingDetector implements Detector {
     // spoofed flood would otherwise make a series, and its strings, per forged source).
     if (a.outcome !== Outcome.Ok) return;
     if (this.cfg.scope === 'outbound' && this.ctx.isLocal(a.version, a.resp)) return;
-    const key = attemptKey(a);
-    const s = this.series.get(key) ?? this.admit(key, a.origKey, a.start, () => ({ what: attemptWhat(a), server: a.respKey }));
-    if (s !== undefined) this.contact(s, a.start, a);
+    const { key, check } = attemptKey(a, this.made);
+    const s = this.series.get(key) ?? this.admit(key, check, a.origKey, a.start, () => ({ what: attemptWhat(a), server: a.respKey }));
+    if (s !== undefined && s.check === check) this.contact(s, a.start, a);
   }
 
   onDns(d: DnsRecord): void {
     if (!d.query) return;
-    // Keyed by the record's own texts: the client's address is parsed only for a series not seen before.
-    const key = `${d['id.orig_h']}>dns:${d.query.toLowerCase()}`;
+    // Keyed by a hash of the record's own texts: the client's address is parsed, and the name's text made,
+    // only for a series not seen before.
+    const { key, check } = lookupKey(d['id.orig_h'], d.query, this.made);
     let s = this.series.get(key);
     if (s === undefined) {
       const client = hostKeyOfText(d['id.orig_h']);
       if (client === undefined) return;
-      s = this.admit(key, client, d.ts, () => ({ what: key.slice(key.indexOf('>') + 1), server: undefined }));
+      const query = d.query;
+      s = this.admit(key, check, client, d.ts, () => ({ what: `dns:${query.toLowerCase()}`, server: undefined }));
     }
-    if (s !== undefined) this.contact(s, d.ts);
+    if (s !== undefined && s.check === check) this.contact(s, d.ts);
   }
 
   /** A series for a key not followed yet, when the client is not allowed and the table admits it. */
-  private admit(key: HostKey, client: HostKey, ts: number, describe: () => { what: string; server: HostKey | undefined }): Series | undefined {
+  private admit(key: HostKey, check: number, client: HostKey, ts: number, describe: () => { what: string; server: HostKey | undefined }): Series | undefined {
     if (this.ctx.allowed(client, undefined) || !this.series.admit(key, ts)) return undefined;
     const { what, server } = describe();
     if (server !== undefined && this.ctx.allowed(client, server)) return undefined;
-    return this.series.add(key, { client, clientText: hostText(client), what, server, times: new Float64Array(KEEP), count: 0, first: ts, last: ts, median: 0, jitter: 0, fired: false, changed: false, sample: undefined });
+    return this.series.add(key, { check, client, clientText: hostText(client), what, server, times: new Float64Array(KEEP), count: 0, first: ts, last: ts, median: 0, jitter: 0, fired: false, changed: false, sample: undefined });
   }
 
   private contact(s: Series, ts: number, flow?: AttemptFacts): void {
@@ -169,7 +246,8 @@ class BeaconingDetector implements Detector {
     // it rules the series out without sorting (a name looked up every few seconds, judged at each lookup).
     const mean = (ts - s.times[(s.count - n) % KEEP]) / (n - 1);
     if (mean < this.cfg.minInterval / 2) return;
-    const { median, jitter } = regularity(s, n, this.scratch);
+    if (!couldBeRegular(s, n, mean, this.cfg.maxJitter)) return;
+    const { median, jitter } = regularity(s, n, this.scratch, this.judged);
     if (!(median >= this.cfg.minInterval && median <= this.cfg.maxInterval && jitter <= this.cfg.maxJitter)) return;
     s.fired = true;
     this.fired.add(s);

@@ -4,7 +4,10 @@
  * an unanswered ICMP echo) in a sliding window. Attempts that carried data do not count, so a busy client
  * talking to many web servers never adds up; and most of the source's attempts on that port must have failed,
  * so a busy resolver whose queries to a few dozen lame name servers go unanswered among thousands answered is
- * not a sweep. One incident per source.
+ * not a sweep. Two rules over the same hosts of one port, one incident per source:
+ * - slow (and small): a decayed count of distinct hosts (windows.ts DecayedCount) reaching `slowMinHosts`: a
+ *   ping or SYN sweep of 20 hosts spread over minutes fires at its 20th host; a few failures now and then never;
+ * - fast: `minHosts` distinct hosts within the sliding `window` (reached only when `slowMinHosts` is raised).
  */
 import { z } from 'zod';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../decode/packet.js';
@@ -13,12 +16,16 @@ import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
-import { SlidingCounter, WindowedSet, formatDuration, secondForSources } from '../windows.js';
+import { DecayedCount, SlidingCounter, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
 
 const config = detectorConfig({
   window: seconds(60),
   /** Distinct hosts probed on one port (or pinged) within the window. */
   minHosts: count(50),
+  /** Distinct hosts whose decayed count fires the slow rule (a careful sweep: nmap -sn --scan-delay). */
+  slowMinHosts: count(20),
+  /** Seconds over which the slow rule's count of hosts halves; hosts are kept three half-lives. */
+  slowHalfLife: seconds(300),
   /** Share of the source's attempts on that port in the window that failed, at least. */
   minFailedShare: z.number().min(0).max(1).default(0.5),
   /** Sources followed at once (bounded memory under spoofed floods; see tracked-keys.ts for who is kept). */
@@ -38,6 +45,8 @@ const ICMP_ECHO = 0x20000;
 interface Service {
   /** Hosts probed, by the time their probe started. */
   hosts: WindowedSet<HostKey>;
+  /** The slow rule's decayed count of distinct hosts. */
+  score: DecayedCount;
   /** Failed and successful attempts in the window (successes counted once the source has failed on this port). */
   failed: SlidingCounter;
   ok: SlidingCounter;
@@ -92,27 +101,36 @@ class HostSweepDetector implements Detector {
     let s = src.services.get(service);
     if (s === undefined) {
       if (src.services.size >= this.cfg.maxServicesPerSource && !this.dropNarrowestService(src)) return;
-      s = { hosts: new WindowedSet(this.sources.items), failed: new SlidingCounter(this.cfg.window), ok: new SlidingCounter(this.cfg.window), probes: 0, answered: 0 };
+      s = { hosts: new WindowedSet(this.sources.items), score: new DecayedCount(), failed: new SlidingCounter(this.cfg.window), ok: new SlidingCounter(this.cfg.window), probes: 0, answered: 0 };
       src.services.set(service, s);
     }
     const hosts = s.hosts;
     s.failed.add(a.ts);
+    const fresh = !hosts.has(a.respKey);
     if (!hosts.add(a.respKey, a.start)) return;
     src.last = a.ts;
     s.probes++;
     if (a.outcome === Outcome.HalfOpen || a.outcome === Outcome.Empty) s.answered++;
     const n = hosts.size;
-    if (n >= this.cfg.minHosts - MAX_SAMPLES && src.samples.length < MAX_SAMPLES) src.samples.push(FlowSample.ofFacts(a));
+    const score = fresh ? s.score.add(a.start, this.cfg.slowHalfLife) : s.score.value;
+    if ((n >= this.cfg.minHosts - MAX_SAMPLES || score >= this.cfg.slowMinHosts - MAX_SAMPLES) && src.samples.length < MAX_SAMPLES) src.samples.push(FlowSample.ofFacts(a));
     if (src.fired) {
       src.changed = true;
-    } else if (n >= this.cfg.minHosts) {
-      hosts.prune(a.ts - this.cfg.window);
-      const failed = s.failed.value(a.ts);
-      if (hosts.size >= this.cfg.minHosts && failed >= this.cfg.minFailedShare * (failed + s.ok.value(a.ts))) {
-        src.fired = true;
-        this.raise(src, a.ts);
-      }
+      return;
     }
+    const slow = Math.round(score) >= this.cfg.slowMinHosts;
+    if (!slow && n < this.cfg.minHosts) return;
+    if (!slow) hosts.prune(a.ts - this.cfg.window);
+    const failed = s.failed.value(a.ts);
+    if ((slow || hosts.size >= this.cfg.minHosts) && failed >= this.cfg.minFailedShare * (failed + s.ok.value(a.ts))) {
+      src.fired = true;
+      this.raise(src, a.ts);
+    }
+  }
+
+  /** Hosts kept per port: the fast window, or three half-lives of the slow count, whichever is longer. */
+  private get horizon(): number {
+    return Math.max(this.cfg.window, 3 * this.cfg.slowHalfLife);
   }
 
   /**
@@ -135,7 +153,7 @@ class HostSweepDetector implements Detector {
   }
 
   second(now: number): void {
-    secondForSources(this.sources, now, this.cfg.window, (src, ts) => this.raise(src, ts), (src, since) => {
+    secondForSources(this.sources, now, this.horizon, (src, ts) => this.raise(src, ts), (src, since) => {
       for (const [service, s] of src.services) {
         s.hosts.prune(since);
         if (s.hosts.size === 0) src.services.delete(service);
@@ -146,7 +164,7 @@ class HostSweepDetector implements Detector {
   private raise(src: Source, ts: number): void {
     const all = [...src.services].sort((a, b) => b[1].hosts.size - a[1].hosts.size);
     if (all.length === 0) return;
-    const over = all.filter(([, s]) => s.hosts.size >= this.cfg.minHosts);
+    const over = all.filter(([, s]) => s.hosts.size >= this.cfg.minHosts || Math.round(s.score.value) >= this.cfg.slowMinHosts);
     const swept = over.length ? over : all.slice(0, 1);
     const [service, s] = swept[0];
     const hosts = s.hosts;
@@ -154,19 +172,20 @@ class HostSweepDetector implements Detector {
     const more = swept.length > 1 ? ` (and ${swept.length - 1} more port${swept.length > 2 ? 's' : ''})` : '';
     const targets = [...hosts.keys()].slice(0, 50).map(hostText);
     const first = hosts.oldest();
+    const rate = incidentRate(hosts.size, src.last - first);
     this.ctx.raise({
       key: src.text,
       ts,
       severity: 'medium',
-      message: `${src.text} ${what}${more} in ${formatDuration(src.last - first)}, ${s.answered} answered`,
+      message: `${src.text} ${what}${more}${formatPace(src.last - first, rate, 'hosts')}, ${s.answered} answered`,
       src: src.text,
-      counters: { distinct_hosts: hosts.size, ports_swept: swept.length, probes: s.probes, answered: s.answered },
-      thresholds: { distinct_hosts: this.cfg.minHosts },
+      counters: { distinct_hosts: hosts.size, ports_swept: swept.length, probes: s.probes, answered: s.answered, decayed_hosts: Math.round(s.score.value * 10) / 10 },
+      thresholds: { distinct_hosts: this.cfg.minHosts, decayed_hosts: this.cfg.slowMinHosts },
       hosts: [src.text, ...targets],
       ports: swept.filter(([s]) => s !== ICMP_ECHO).map(([s]) => s & 0xffff),
       first_seen: first,
       last_seen: src.last,
-      extra: { window: this.cfg.window, protocol: service === ICMP_ECHO ? 'icmp' : service & UDP_BIT ? 'udp' : 'tcp' },
+      extra: { window: this.cfg.window, half_life: this.cfg.slowHalfLife, hosts_per_second: Math.round(rate * 100) / 100, protocol: service === ICMP_ECHO ? 'icmp' : service & UDP_BIT ? 'udp' : 'tcp' },
       flows: src.samples.splice(0),
       capture: { hosts: [src.key] },
     });

@@ -16,7 +16,7 @@ import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, type AttemptFacts, type OutcomeCode, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
-import { WindowedSet, formatDuration, incidentRate, secondForSources } from '../windows.js';
+import { DecayedCount, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
 
 const portRange = z.tuple([z.number().int().min(0).max(65535), z.number().int().min(0).max(65535)]);
 
@@ -47,9 +47,8 @@ interface Target {
   key: HostKey;
   /** Ports probed, by the time their probe started. */
   ports: WindowedSet<number>;
-  /** The slow rule's decayed count of distinct ports, as of `scoredAt`. */
-  score: number;
-  scoredAt: number;
+  /** The slow rule's decayed count of distinct ports. */
+  score: DecayedCount;
 }
 
 interface Source {
@@ -136,7 +135,7 @@ class PortScanDetector implements Detector {
         src.moreTargets++;
         return;
       }
-      target = { key: respKey, ports: new WindowedSet(this.sources.items), score: 0, scoredAt: start };
+      target = { key: respKey, ports: new WindowedSet(this.sources.items), score: new DecayedCount() };
       src.targets.set(respKey, target);
     }
     const fresh = !target.ports.has(port);
@@ -150,14 +149,12 @@ class PortScanDetector implements Detector {
     }
     src.probes++;
     src.byOutcome[outcome]++;
-    const when = Math.max(start, target.scoredAt);
-    target.score = target.score * 2 ** ((target.scoredAt - when) / this.cfg.slowHalfLife) + 1;
-    target.scoredAt = when;
+    const score = target.score.add(start, this.cfg.slowHalfLife);
     const n = target.ports.size;
-    if (facts !== undefined && src.samples.length < MAX_SAMPLES && (n >= this.cfg.minPorts - MAX_SAMPLES || target.score >= this.cfg.slowMinPorts - MAX_SAMPLES)) src.samples.push(FlowSample.ofFacts(facts));
+    if (facts !== undefined && src.samples.length < MAX_SAMPLES && (n >= this.cfg.minPorts - MAX_SAMPLES || score >= this.cfg.slowMinPorts - MAX_SAMPLES)) src.samples.push(FlowSample.ofFacts(facts));
     if (src.fired) {
       src.changed = true;
-    } else if (Math.round(target.score) >= this.cfg.slowMinPorts) {
+    } else if (Math.round(score) >= this.cfg.slowMinPorts) {
       src.fired = true;
       this.raise(src, ts);
     } else if (n >= this.cfg.minPorts) {
@@ -197,7 +194,7 @@ class PortScanDetector implements Detector {
     const targets = [...src.targets.values()].sort((a, b) => b.ports.size - a.ports.size);
     if (targets.length === 0) return;
     // Targets over the threshold; after firing, at least the biggest even if the window has thinned it.
-    const over = targets.filter((t) => t.ports.size >= this.cfg.minPorts || Math.round(t.score) >= this.cfg.slowMinPorts);
+    const over = targets.filter((t) => t.ports.size >= this.cfg.minPorts || Math.round(t.score.value) >= this.cfg.slowMinPorts);
     const scanned = over.length ? over : targets.slice(0, 1);
     const top = scanned[0];
     let tcp = 0;
@@ -219,10 +216,10 @@ class PortScanDetector implements Detector {
       key: src.text,
       ts,
       severity: 'medium',
-      message: `${src.text} scanned ${tcp + udp} ${kinds} on ${dst}${more}${pace(src.last - first, rate)}`,
+      message: `${src.text} scanned ${tcp + udp} ${kinds} on ${dst}${more}${formatPace(src.last - first, rate, 'ports')}`,
       src: src.text,
       dst,
-      counters: { distinct_ports: top.ports.size, hosts_scanned: scanned.length, probes: src.probes, refused: o[Outcome.Rejected], unanswered: o[Outcome.Unanswered], half_open: o[Outcome.HalfOpen], connected_empty: o[Outcome.Empty], decayed_ports: Math.round(top.score * 10) / 10 },
+      counters: { distinct_ports: top.ports.size, hosts_scanned: scanned.length, probes: src.probes, refused: o[Outcome.Rejected], unanswered: o[Outcome.Unanswered], half_open: o[Outcome.HalfOpen], connected_empty: o[Outcome.Empty], decayed_ports: Math.round(top.score.value * 10) / 10 },
       thresholds: { distinct_ports: this.cfg.minPorts, decayed_ports: this.cfg.slowMinPorts },
       hosts: [src.text, ...scanned.map((t) => hostText(t.key))],
       ports: ports.sort((a, b) => a - b).slice(0, 50),
@@ -233,13 +230,6 @@ class PortScanDetector implements Detector {
       capture: { pairs: scanned.map((t) => [src.key, t.key] as [HostKey, HostKey]) },
     });
   }
-}
-
-/** " in 9.5 s (2.1 ports/s)", " in 4 min (3.5 ports/min)", " at once" (a burst within a millisecond). */
-function pace(duration: number, perSecond: number): string {
-  if (duration < 0.001) return ' at once';
-  const rate = perSecond >= 1 ? `${Math.round(perSecond * 10) / 10} ports/s` : `${Math.round(perSecond * 600) / 10} ports/min`;
-  return ` in ${formatDuration(duration)} (${rate})`;
 }
 
 export const portScan: DetectorRegistration<Config> = {

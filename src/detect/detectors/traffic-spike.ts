@@ -4,6 +4,12 @@
  * weighted mean and mean absolute deviation of bytes/s, idle seconds included; after `learnSeconds` of
  * history, `sustainSeconds` in a row far above both the mean (× minRatio) and its spread (+ k·deviation),
  * and above an absolute floor, raise. Spike seconds are not learned. One incident per host.
+ *
+ * The mean starts as the plain average of the seconds seen (the EWMA's weight is at least 1/n), so a young
+ * baseline is the host's real rate, not a fraction of it biased towards the zero it started from. Reading a
+ * file (ctx.fromFile), a baseline counts as learned after `fileLearnSeconds` of the host's own history in the
+ * file: a capture rarely holds the ten minutes a live agent learns for, and without it `loopy read` could
+ * never raise this alert. Such alerts say their baseline was learned from the file.
  */
 import { z } from 'zod';
 import type { HostCounters } from '../../analyze/flows/host-counters.js';
@@ -16,6 +22,8 @@ import type { TrackedKeys } from '../tracked-keys.js';
 const config = detectorConfig({
   /** Seconds of history a host needs before its spikes count. */
   learnSeconds: seconds(600),
+  /** The same when reading a capture file: the baseline is seeded from the host's first seconds in the file. */
+  fileLearnSeconds: seconds(60),
   /** Memory of the baseline, seconds (the mean's EWMA time constant). */
   baselineSeconds: seconds(1800),
   /** Rate floor: below this a "spike" does not matter (bytes/s). */
@@ -48,6 +56,7 @@ class TrafficSpikeDetector implements Detector {
   readonly name = 'traffic_spike';
   private readonly hosts: TrackedKeys<Baseline>;
   private readonly alpha: number;
+  private readonly learnSeconds: number;
   private readonly words = new Uint32Array(4);
 
   constructor(
@@ -55,8 +64,9 @@ class TrafficSpikeDetector implements Detector {
     private readonly ctx: DetectorContext,
   ) {
     this.alpha = 1 / cfg.baselineSeconds;
+    const learnSeconds = (this.learnSeconds = ctx.fromFile ? Math.min(cfg.learnSeconds, cfg.fileLearnSeconds) : cfg.learnSeconds);
     // A learnt baseline is worth more than any newcomer: spoofed hosts never push one out.
-    this.hosts = ctx.track<Baseline>('hosts', cfg.maxHosts, { protect: (b) => b.seconds >= cfg.learnSeconds || b.run > 0 });
+    this.hosts = ctx.track<Baseline>('hosts', cfg.maxHosts, { protect: (b) => b.seconds >= learnSeconds || b.run > 0 });
   }
 
   onHostSecond(now: number, counters: HostCounters, elapsed: number): void {
@@ -80,7 +90,7 @@ class TrafficSpikeDetector implements Detector {
   }
 
   private observe(key: HostKey, b: Baseline, rate: number, now: number, seconds: number): void {
-    const learned = b.seconds >= this.cfg.learnSeconds;
+    const learned = b.seconds >= this.learnSeconds;
     const spiking = learned && rate >= this.cfg.minBytesPerSecond && rate >= b.mean * this.cfg.minRatio && rate >= b.mean + this.cfg.deviations * b.deviation;
     if (spiking) {
       if (b.run === 0) {
@@ -96,8 +106,9 @@ class TrafficSpikeDetector implements Detector {
       return;
     }
     b.run = 0;
-    // An EWMA per elapsed second (a gap of n seconds counts as n idle-or-busy seconds at this rate).
-    const a = 1 - Math.pow(1 - this.alpha, seconds);
+    // An EWMA per elapsed second (a gap of n seconds counts as n idle-or-busy seconds at this rate), the plain
+    // average while the history is shorter than its memory.
+    const a = Math.max(1 - Math.pow(1 - this.alpha, seconds), seconds / (b.seconds + seconds));
     const diff = rate - b.mean;
     b.mean += a * diff;
     b.deviation += a * (Math.abs(diff) - b.deviation);
@@ -110,14 +121,14 @@ class TrafficSpikeDetector implements Detector {
       key: b.text,
       ts: now,
       severity: 'low',
-      message: `${b.text} moved ${formatRate(rate)}, ${Number.isFinite(ratio) ? `${ratio}× ` : 'far above '}its usual ${formatRate(b.usual)} (baseline of ${formatDuration(b.seconds)}), for ${formatDuration(now - b.spikeStart)}`,
+      message: `${b.text} moved ${formatRate(rate)}, ${Number.isFinite(ratio) ? `${ratio}× ` : 'far above '}its usual ${formatRate(b.usual)} (baseline of ${formatDuration(b.seconds)}${this.ctx.fromFile ? ' learned from this file' : ''}), for ${formatDuration(now - b.spikeStart)}`,
       src: b.text,
       counters: { bytes_per_second: Math.round(rate), peak_bytes_per_second: Math.round(b.peak), spike_seconds: b.run, spike_bytes: Math.round(b.spikeBytes) },
       thresholds: { bytes_per_second: Math.round(Math.max(this.cfg.minBytesPerSecond, b.usual * this.cfg.minRatio, b.usual + this.cfg.deviations * b.deviation)), spike_seconds: this.cfg.sustainSeconds },
       hosts: [b.text],
       first_seen: b.spikeStart,
       last_seen: now,
-      extra: { baseline_bytes_per_second: Math.round(b.usual), baseline_deviation: Math.round(b.deviation), baseline_seconds: Math.round(b.seconds) },
+      extra: { baseline_bytes_per_second: Math.round(b.usual), baseline_deviation: Math.round(b.deviation), baseline_seconds: Math.round(b.seconds), baseline_source: this.ctx.fromFile ? 'file' : 'live' },
       capture: { hosts: [key] },
     });
   }
