@@ -8,7 +8,7 @@ import { Box, Text, useInput } from 'ink';
 import { useEffect, useRef, useState } from 'react';
 import type { SeriesPoint } from '../../client/agent-client.js';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../../analyze/records.js';
-import { columnChart } from '../components/chart.js';
+import { AXIS_WIDTH, axisLabels, columnChart } from '../components/chart.js';
 import { displayText } from '../../analyze/display-text.js';
 import { fit, formatBitsPerSecond, formatBytes, formatDateTime, formatHost, formatSi } from '../format.js';
 import { PRESETS, RANGE_FORMS, parseRange, presetRange, resolutionFor, type TimeRange } from '../history-range.js';
@@ -228,15 +228,12 @@ function DetailPanel({ detail, bucket, step, height, theme }: { detail: Detail |
   );
 }
 
-/** Cells of the y-axis: "123Mb/s ┤". */
-const AXIS = 10;
-
 /**
  * Bits/s per step as a column chart with a y-axis (its top, middle and 0) and the range's ends under it.
  * Few steps are widened to fill the width; more steps than columns show the busiest of those each covers.
  */
 function HistoryChart({ buckets, at, step, width, rows, theme }: { buckets: Bucket[]; at: number; step: number; width: number; rows: number } & Pick<ViewProps, 'theme'>) {
-  const chartWidth = Math.max(10, width - AXIS);
+  const chartWidth = Math.max(10, width - AXIS_WIDTH);
   const rates = buckets.map((b) => (b.bytes * 8) / step);
   const perColumn = Math.max(1, Math.ceil(rates.length / chartWidth));
   const repeat = rates.length <= chartWidth ? Math.max(1, Math.floor(chartWidth / Math.max(1, rates.length))) : 1;
@@ -247,9 +244,7 @@ function HistoryChart({ buckets, at, step, width, rows, theme }: { buckets: Buck
   }
   const top = Math.max(0, ...columns);
   const cursorColumn = perColumn > 1 ? Math.floor(at / perColumn) : at * repeat;
-  // A row's label is the value at its top edge: the chart's top, the middle row's, and 0 at the bottom.
-  const middle = Math.floor(rows / 2);
-  const label = (row: number) => (row === rows - 1 ? '0' : top === 0 || (row !== 0 && row !== middle) ? '' : formatBitsPerSecond((top * (rows - row)) / rows / 8));
+  const axis = axisLabels(rows, top, (bits) => formatBitsPerSecond(bits / 8));
   const first = buckets[0]?.ts ?? 0;
   const end = (buckets.at(-1)?.ts ?? 0) + step;
   const ends = [formatDateTime(first), formatDateTime(end)];
@@ -258,11 +253,11 @@ function HistoryChart({ buckets, at, step, width, rows, theme }: { buckets: Buck
     <>
       {columnChart(columns, rows, top).map((line, i) => (
         <Text key={i} wrap="truncate">
-          {fit(label(i), AXIS - 2, 'right')} ┤<Text {...tone(theme, 'accent')}>{line}</Text>
+          {axis[i]}<Text {...tone(theme, 'accent')}>{line}</Text>
         </Text>
       ))}
-      <Text wrap="truncate">{' '.repeat(AXIS - 1)}└{' '.repeat(Math.min(cursorColumn, Math.max(0, columns.length - 1)))}^</Text>
-      <Text wrap="truncate">{' '.repeat(AXIS)}{ends[0]}{' '.repeat(gap)}{ends[1]}</Text>
+      <Text wrap="truncate">{' '.repeat(AXIS_WIDTH - 1)}└{' '.repeat(Math.min(cursorColumn, Math.max(0, columns.length - 1)))}^</Text>
+      <Text wrap="truncate">{' '.repeat(AXIS_WIDTH)}{ends[0]}{' '.repeat(gap)}{ends[1]}</Text>
     </>
   );
 }
