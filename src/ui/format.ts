@@ -111,6 +111,16 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   return fitCells(text, width, align);
 }
 
+/** Exactly `width` cells; a text too long loses its middle ("[2001:db8:…::1d]:48012"), keeping both ends. */
+export function fitMiddle(text: string, width: number): string {
+  if (cellWidth(text) <= width || width < 5) return fit(text, width);
+  const tail = Math.floor((width - 1) / 2);
+  const chars = [...text];
+  let end = '';
+  for (let i = chars.length - 1; i >= 0 && cellWidth(chars[i] + end) <= tail; i--) end = chars[i] + end;
+  return fit(text, width - cellWidth(end)).replace(/ +$/, '').replace(/…?$/, '…') + end;
+}
+
 /**
  * A host as every view shows it: the address, and the name the traffic resolved for it when one is known
  * (`203.0.113.11 api.example.com`). The one place to change when names for addresses arrive.

@@ -162,9 +162,7 @@ function History(props: ViewProps) {
     <Box flexDirection="column" width={width}>
       {header}
       <HistoryChart buckets={buckets} at={at} step={step} width={width} rows={Math.max(3, height - headerLines - 4)} theme={theme} />
-      <Text wrap="truncate">
-        {cur ? `${formatDateTime(cur.ts)}  ${formatBitsPerSecond(cur.bytes / step)}  ${formatSi(cur.packets)} pkts  ${countsText(cur.flows, cur.dns, cur.alerts)}  ${formatSi(cur.dropped)} dropped` : 'no data'}
-      </Text>
+      <Text wrap="truncate">{cur ? cursorText(cur, step, width) : 'no data'}</Text>
     </Box>
   );
 }
@@ -178,6 +176,13 @@ function useLatestState<T>(initial: T): [T, (next: T | ((current: T) => T)) => v
     setValue(ref.current);
   };
   return [value, set, ref];
+}
+
+/** The cursor's step in `width` cells: two spaces between figures when they fit, one when not. */
+function cursorText(b: Bucket, step: number, width: number): string {
+  const parts = [formatDateTime(b.ts), formatBitsPerSecond(b.bytes / step), `${formatSi(b.packets)} pkts`, countsText(b.flows, b.dns, b.alerts), `${formatSi(b.dropped)} dropped`];
+  const roomy = parts.join('  ');
+  return roomy.length <= width ? roomy : parts.join(' ').replaceAll('  ', ' ');
 }
 
 /** The counts of a step in the same words on the cursor line and in its details, so they can be compared. */
