@@ -6,6 +6,7 @@
  */
 import { Box, Text, useInput } from 'ink';
 import { useState } from 'react';
+import { displayText } from '../../analyze/display-text.js';
 import type { AlertRecord, ProcessRecord } from '../../analyze/records.js';
 import type { AgentSnapshot } from '../agent-store.js';
 import { type Column, Table } from '../components/Table.js';
@@ -35,13 +36,13 @@ function Evidence({ row, width, height }: { row: Row; width: number; height: num
   const e = a.evidence;
   const lines: string[] = [
     `${a.severity.toUpperCase()} ${a.detector} on ${row.agent.name} — ${stateLabel(row)}`,
-    a.message,
+    displayText(a.message),
     `first ${formatClock(e.first_seen)}  last ${formatClock(e.last_seen)}  (${formatDuration(e.last_seen - e.first_seen)})`,
     `src ${a.src ?? '-'}  dst ${a.dst ?? '-'}`,
     `hosts: ${e.hosts.join(' ') || '-'}`,
   ];
   if (e.ports?.length) lines.push(`ports: ${e.ports.join(' ')}`);
-  if (e.names?.length) lines.push(`names: ${e.names.join(' ')}`);
+  if (e.names?.length) lines.push(`names: ${e.names.map(displayText).join(' ')}`);
   for (const [k, v] of Object.entries(e.counters)) lines.push(`${k}: ${v}${e.thresholds[k] !== undefined ? ` (threshold ${e.thresholds[k]})` : ''}`);
   if (e.pcap) lines.push(`evidence pcap: ${e.pcap}`);
   if (a.community_ids.length) lines.push(`community ids: ${a.community_ids.join(' ')}`);
@@ -99,7 +100,7 @@ function Alerts(props: ViewProps) {
     { header: 'state', width: 6, cell: stateLabel, tone: (r) => (stateLabel(r) === 'OPEN' ? 'bad' : 'dim') },
     { header: 'time', width: 8, optional: true, cell: ({ a }) => formatClock(a.ts) },
     { header: 'detector', width: Math.min(DETECTOR_WIDTH, Math.max(8, ...rows.map((r) => r.a.detector.length))), cell: ({ a }) => a.detector },
-    { header: 'message', width: 20, grow: 4, cell: ({ a }) => a.message },
+    { header: 'message', width: 20, grow: 4, cell: ({ a }) => displayText(a.message) },
     { header: 'agent', width: 10, grow: 1, optional: true, cell: ({ agent }) => agent.name },
   ];
   const open = rows.filter((r) => isOpenAlert(r.a)).length;

@@ -6,6 +6,7 @@
  * gives the chart and the panels its space (the panels side by side from 150 columns).
  */
 import { Box, Text } from 'ink';
+import { displayText } from '../../analyze/display-text.js';
 import type { AgentSnapshot } from '../agent-store.js';
 import { AXIS_WIDTH, axisLabels, columnChart } from '../components/chart.js';
 import { Panel, type PanelLine } from '../components/Panel.js';
@@ -114,7 +115,7 @@ function alertLines(agents: readonly AgentSnapshot[]): PanelLine[] {
   const detector = Math.min(18, Math.max(0, ...rows.map((r) => r.a.detector.length)));
   const many = agents.length > 1;
   return rows.map(({ agent, a }) => ({
-    name: `${fit(a.severity.toUpperCase(), 8)} ${fit(a.detector, detector)} ${many ? `${fit(agent.name, 8)} ` : ''}${a.message}`,
+    name: `${fit(a.severity.toUpperCase(), 8)} ${fit(a.detector, detector)} ${many ? `${fit(agent.name, 8)} ` : ''}${displayText(a.message)}`,
     value: formatClock(a.ts).slice(0, 5),
     tone: a.severity === 'critical' || a.severity === 'high' ? 'bad' : a.severity === 'medium' ? 'warn' : undefined,
   }));
