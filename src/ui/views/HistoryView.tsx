@@ -10,7 +10,7 @@ import type { SeriesPoint } from '../../client/agent-client.js';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../../analyze/records.js';
 import { AXIS_WIDTH, axisLabels, columnChart } from '../components/chart.js';
 import { displayText } from '../../analyze/display-text.js';
-import { fit, formatBitsPerSecond, formatBytes, formatDateTime, formatHost, formatSi } from '../format.js';
+import { formatBitsPerSecond, formatBytes, formatDateTime, formatHost, formatSi } from '../format.js';
 import { PRESETS, RANGE_FORMS, parseRange, presetRange, resolutionFor, type TimeRange } from '../history-range.js';
 import { tone } from '../theme.js';
 import { defineView, type ViewProps } from '../view-registry.js';

@@ -7,6 +7,7 @@
  */
 import { Box, Text } from 'ink';
 import { displayText } from '../../analyze/display-text.js';
+import type { StatsSecond } from '../../stats/stats-record.js';
 import type { AgentSnapshot } from '../agent-store.js';
 import { AXIS_WIDTH, axisLabels, columnChart } from '../components/chart.js';
 import { Panel, type PanelLine } from '../components/Panel.js';
@@ -26,8 +27,8 @@ const WINDOW_SECONDS = 60;
 /** From this width the three panels stand side by side. */
 const SIDE_BY_SIDE = 150;
 
-/** The agent's rate of `pick` in its last second, or "—" when it is not connected. */
-function agentFigure(agent: AgentSnapshot, text: (s: NonNullable<ReturnType<typeof lastSecond>>, perSecond: (n: number) => number) => string): string {
+/** A figure of the agent's last second (`rate` divides by its duration), "—" when the agent is not connected. */
+function agentFigure(agent: AgentSnapshot, text: (s: StatsSecond, rate: (n: number) => number) => string): string {
   const s = lastSecond(agent);
   if (!connectionLabel(agent).ok) return NO_FIGURE;
   if (!s) return '-';
