@@ -1,4 +1,6 @@
 /** Number and size formatting for terminal output: short, aligned, readable at a glance. */
+import { fitCells } from '../analyze/display-text.js';
+
 export function formatCount(n: number): string {
   if (n < 10_000) return String(n);
   if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e5 ? 1 : 0)}k`;
@@ -31,8 +33,7 @@ export function formatTimestamp(ts: number): string {
   return new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', ' UTC');
 }
 
-/** Pads or cuts to an exact width (cut text ends with …). */
+/** Pads or cuts to an exact width in terminal cells (cut text ends with …). */
 export function fit(text: string, width: number, alignRight = false): string {
-  if (text.length > width) return `${text.slice(0, Math.max(0, width - 1))}…`;
-  return alignRight ? text.padStart(width) : text.padEnd(width);
+  return fitCells(text, width, alignRight ? 'right' : 'left');
 }

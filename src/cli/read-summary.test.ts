@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { DnsRecord, SummaryRecord } from '../analyze/records.js';
 import { ReadReport, type Conversation } from '../stats/read-report.js';
 import { renderReadSummary } from './read-summary.js';
+import { cellWidth } from '../analyze/display-text.js';
 
 const SUMMARY = {
   type: 'summary', packets: 40, bytes: 20000, first_ts: 1718000000, last_ts: 1718000010, flows: 3, flows_evicted: 0,
@@ -42,4 +43,20 @@ test('read summary: the DNS names have a heading, and the root name shows as "."
   assert.match(text, /\n {2}top names\s+queries\n {2}\.\s+2\n {2}api\.example\.com\s+1\n/);
   assert.match(text, /slowest: \. 200\.0 ms/);
   assert.doesNotMatch(text, /\n {2}\s+2\n/, 'no nameless row');
+});
+
+test('read summary: names escaped in records show as UTF-8, columns aligned in cells; protocols as shares of packets', () => {
+  const r = new ReadReport();
+  // 小猫.local as an LLMNR record escapes it, and an ASCII name below it: the counts line up.
+  for (const query of ['\\xe5\\xb0\\x8f\\xe7\\x8c\\xab.local', '\\xe5\\xb0\\x8f\\xe7\\x8c\\xab.local', 'api.example.com']) r.add({ type: 'dns', query, rcode_name: 'NOERROR', rtt: 0.1, 'id.resp_h': '192.168.10.1' } as unknown as DnsRecord);
+  r.add({ ...SUMMARY, protocols: { sll: 40, ipv4: 40, tcp: 30, udp: 10, dns: 3 } } as SummaryRecord);
+  const lines = renderReadSummary('x.pcap', undefined, r).split('\n');
+  const cat = lines.find((l) => l.includes('小猫.local'));
+  const api = lines.find((l) => l.startsWith('  api.example.com'));
+  assert.ok(cat && api, lines.join('\n'));
+  assert.equal(cellWidth(cat), cellWidth(api), 'the counts stand in the same column');
+  assert.match(cat, /^ {2}小猫\.local\s+2$/);
+  assert.ok(!lines.some((l) => l.includes('\\xe5')));
+  const protocols = lines[lines.findIndex((l) => l.startsWith('Protocols')) + 1];
+  assert.equal(protocols.trim(), 'ipv4 40 (100%)  tcp 30 (75%)  udp 10 (25%)  dns 3 (7.5%)');
 });

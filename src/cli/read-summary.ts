@@ -1,3 +1,5 @@
+import { cellWidth, displayText, fitCells } from '../analyze/display-text.js';
+import { protocolShares } from '../analyze/protocol-mix.js';
 import type { SummaryRecord } from '../analyze/records.js';
 import type { Conversation, ReadReport } from '../stats/read-report.js';
 import { fit, formatBytes, formatCount, formatSeconds, formatTimestamp } from './format.js';
@@ -11,7 +13,7 @@ const LINK_TYPE_NAMES: Record<string, string> = {
 export function renderReadSummary(file: string, detail: string | undefined, report: ReadReport, width = 80): string {
   const s = report.summary;
   const out: string[] = [];
-  const line = (text = '') => out.push(text.length > width ? `${text.slice(0, width - 1)}…` : text);
+  const line = (text = '') => out.push(cellWidth(text) > width ? fitCells(text, width) : text);
   const heading = (text: string) => {
     line();
     line(text);
@@ -23,10 +25,10 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
   line(`  ${formatCount(s.packets)} packets, ${formatBytes(s.bytes)}, ${formatSeconds(duration)}` + (s.first_ts !== null ? `, from ${formatTimestamp(s.first_ts)}` : ''));
   line(`  ${formatCount(s.flows)} flows (${report.tcp.count} TCP, ${report.udp.count} UDP, ${report.icmp.count} ICMP)` + (s.flows_evicted ? `, ${formatCount(s.flows_evicted)} evicted` : ''));
 
-  const protocols = Object.entries(s.protocols).sort((a, b) => b[1] - a[1]);
+  const protocols = protocolShares(s.protocols, s.packets);
   if (protocols.length) {
-    heading('Protocols (packets)');
-    wrapPairs(protocols.map(([name, n]) => `${name} ${formatCount(n)} (${percent(n, s.packets)})`), width, line);
+    heading('Protocols (packets, share of all packets)');
+    wrapPairs(protocols.map((p) => `${p.name} ${formatCount(p.packets)} (${formatShare(p.percent)})`), width, line);
   }
   const hosts = report.topTalkers(8);
   if (hosts.length) {
@@ -52,12 +54,12 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
   const tls = report.tlsNames.top(8);
   if (tls.length) {
     heading('TLS server names');
-    for (const t of tls) line(`  ${fit(t.key, 60)} ${fit(formatCount(t.value), 8, true)}`);
+    for (const t of tls) line(`  ${fit(displayText(t.key), 60)} ${fit(formatCount(t.value), 8, true)}`);
   }
   const http = report.httpHosts.top(5);
   if (http.length) {
     heading('HTTP hosts');
-    for (const h of http) line(`  ${fit(h.key, 60)} ${fit(formatCount(h.value), 8, true)}`);
+    for (const h of http) line(`  ${fit(displayText(h.key), 60)} ${fit(formatCount(h.value), 8, true)}`);
   }
   weirdsAndUnsupported(s, line, heading);
   return `${out.join('\n')}\n`;
@@ -95,7 +97,7 @@ const CONVERSATION_WIDTH = 42;
 
 /** A DNS name as people write it: the root, whose query is empty, is ".". */
 function dnsName(query: string): string {
-  return query === '' ? '.' : query;
+  return query === '' ? '.' : displayText(query);
 }
 
 function weirdsAndUnsupported(s: SummaryRecord, line: (t?: string) => void, heading: (t: string) => void): void {
@@ -123,8 +125,6 @@ function wrapPairs(items: string[], width: number, line: (t: string) => void): v
   if (current.trim()) line(current);
 }
 
-function percent(n: number, total: number): string {
-  if (total === 0) return '0%';
-  const p = (100 * n) / total;
+function formatShare(p: number): string {
   return `${p >= 10 || p === 0 ? p.toFixed(0) : p.toFixed(1)}%`;
 }

@@ -49,7 +49,7 @@ test('the summary shows an Alerts section first, within 80 columns; a clean capt
   const lines = r.stdout.split('\n');
   assert.ok(lines.every((l) => [...l].length <= 80));
   const at = lines.indexOf('Alerts (1)');
-  assert.ok(at > 0 && at < lines.indexOf('Protocols (packets)'), 'before the protocols');
+  assert.ok(at > 0 && at < lines.indexOf('Protocols (packets, share of all packets)'), 'before the protocols');
   assert.match(lines[at + 1], new RegExp(`^  MEDIUM   port_scan: ${truth.incidents[0].source.replace(/\./g, '\\.')} scanned 1024 TCP ports on`));
   const clean = runCli(['read', cleanFile]);
   assert.ok(clean.stdout.includes(`\nAlerts: none (${DETECTORS.length} detectors ran)\n`), clean.stdout);

@@ -36,8 +36,9 @@ test('stats round trip: each second comes back with its counters; dropped sums t
     packets_out: s.packets_out,
     bytes_in: s.bytes_in,
     bytes_out: s.bytes_out,
-    flows_opened: 3,
-    dns_queries: 6,
+    // The stats record says 3 flows and 6 queries, but the series counts records, and none were stored.
+    flows_opened: 0,
+    dns_queries: 0,
     dropped: 1,
     alerts: 0,
   });
@@ -198,3 +199,29 @@ test('a file that is not a database is refused with a one-line error and a code'
   assert.throws(() => HistoryStore.open(dir), (err: Error & { code?: string }) => err.code === 'STORE_OPEN_FAILED' && !err.message.includes('\n'));
 });
 
+
+test('flows and DNS in the series are the stored records counted at their own ts, late ones too', (t) => {
+  const store = HistoryStore.open(tempDir(t), { clock: frozenClock });
+  const minute = T0 - (T0 % 60) + 60;
+  // The stats rolled at minute+61 say 4 flows and 4 queries: the series must not take them from there.
+  store.appendStats(statsSecond(minute + 61, 4));
+  store.appendConn(connRecord(minute + 59.9, '10.0.0.5', 51_000, '93.184.216.34', 443));
+  store.appendDns(dnsRecord(minute + 0.1, '10.0.0.5', 'example.com', 'NOERROR'));
+  store.appendDns(dnsRecord(minute + 60, '10.0.0.5', 'example.org', 'NOERROR'));
+  store.flush();
+  // A flow of the first minute that ends (is stored) after that minute was rolled up.
+  store.appendStats(statsSecond(minute + 130, 4));
+  store.appendConn(connRecord(minute + 3, '10.0.0.6', 51_001, '93.184.216.34', 443));
+  store.flush();
+  const range = { since: minute, until: minute + 180 };
+  const points = store.series({ ...range, resolution: '1m' });
+  const counts = points.map((p) => [p.ts - minute, p.flows_opened, p.dns_queries]);
+  assert.deepEqual(counts, [[0, 2, 1], [60, 0, 1], [120, 0, 0]]);
+  // Exactly what the record queries give for each minute.
+  for (const p of points) {
+    const step = { since: p.ts, until: p.ts + 60 };
+    assert.equal(store.flows(step).length, p.flows_opened);
+    assert.equal(store.dns(step).length, p.dns_queries);
+  }
+  store.close();
+});

@@ -15,7 +15,7 @@ import { RetentionPolicy } from './retention.js';
 import { MINUTE, Rollups, type Counters } from './rollups.js';
 import { migrate } from './schema.js';
 import { SegmentQueries } from './segment-read.js';
-import { completeFlowRows } from './record-batch.js';
+import { completeFlowRows, type RecordBatch } from './record-batch.js';
 import { SegmentWriter } from './segment-write.js';
 import { SeriesQueries } from './series-query.js';
 import { BufferedAppends, type WriteBatch } from './write-buffer.js';
@@ -40,6 +40,8 @@ export { DATABASE_FILE } from './types.js';
 /** flush() runs retention at most this often (seconds of the store's clock). */
 const RETENTION_INTERVAL = 60;
 const ALERTS_COLUMN = SERIES_COLUMNS.indexOf('alerts');
+const FLOWS_COLUMN = SERIES_COLUMNS.indexOf('flows_opened');
+const DNS_COLUMN = SERIES_COLUMNS.indexOf('dns_queries');
 /** Filters of HistoryQuery the series cannot honour: it is rolled up for all traffic only. */
 const SERIES_UNFILTERED = ['host', 'port', 'proto'] as const;
 /** What to use instead, for the error a person reads. */
@@ -48,6 +50,12 @@ const SERIES_FILTER_HINT =
 
 export class StoreOpenError extends Error {
   readonly code = 'STORE_OPEN_FAILED';
+}
+
+/** The second of each row of a batch (its ts column). */
+function recordSeconds(batch: RecordBatch): number[] {
+  const ts = batch.numbers[0];
+  return Array.from({ length: batch.rows }, (_, r) => Math.floor(ts[r]));
 }
 
 /** Two lists newest first (ts descending) merged, the first list's records ahead on equal times, cut at `limit`. */
@@ -244,17 +252,29 @@ export class HistoryStore extends BufferedAppends<AlertLike> {
       for (const t of s.talkers) this.inserts.talker.run(minute, t.host, t.bytes, t.packets);
       if (s.second > latest) latest = s.second;
     }
-    for (const a of batch.alerts) {
-      if (!upsertAlert(this.inserts, a)) continue;
-      const counters: Counters = new Array(SERIES_COLUMNS.length).fill(0);
-      counters[ALERTS_COLUMN] = 1;
-      this.rollups.addSecond(Math.floor(a.ts), counters);
-    }
+    const alertSeconds: number[] = [];
+    for (const a of batch.alerts) if (upsertAlert(this.inserts, a)) alertSeconds.push(Math.floor(a.ts));
+    this.countInSeries(alertSeconds, ALERTS_COLUMN);
     // Flow rows get their host names, uid and community_id here, on the store's thread.
     if (batch.conn) this.segments.write(completeFlowRows(batch.conn));
     if (batch.dns) this.segments.write(batch.dns);
+    // The series count records by their own ts (not the second the agent rolled them in), so a step's
+    // flows, DNS and alerts are exactly the records a query over that step returns (docs/protocol.md).
+    if (batch.conn) this.countInSeries(recordSeconds(batch.conn), FLOWS_COLUMN);
+    if (batch.dns) this.countInSeries(recordSeconds(batch.dns), DNS_COLUMN);
     if (latest > -Infinity) this.rollups.rollUpTo(latest);
     return latest;
+  }
+
+  /** Adds one to `column` at each second (one upsert per distinct second, late ones to the rolled tables too). */
+  private countInSeries(seconds: readonly number[], column: number): void {
+    const perSecond = new Map<number, number>();
+    for (const s of seconds) perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
+    for (const [second, n] of perSecond) {
+      const counters: Counters = new Array(SERIES_COLUMNS.length).fill(0);
+      counters[column] = n;
+      this.rollups.addSecond(second, counters);
+    }
   }
 
   private assertOpen(): void {

@@ -41,7 +41,8 @@ test('the worker store answers what HistoryStore answers; a query sees everythin
   assert.deepEqual(await store.flows(range), json([conns[1], conns[0]]));
   assert.deepEqual(await store.flows({ ...range, host: '10.0.0.5' }), json([conns[0]]));
   assert.deepEqual(await store.dns(range), json([dns]));
-  assert.deepEqual((await store.series({ ...range, resolution: '1s' })).map((p) => [p.ts, p.packets, p.alerts]), [[T0 + 1, 10, 1]]);
+  // The records count at their own seconds: two flows, one DNS transaction, one alert.
+  assert.deepEqual((await store.series({ ...range, resolution: '1s' })).map((p) => [p.ts, p.packets, p.flows_opened, p.dns_queries, p.alerts]), [[T0 + 1, 10, 1, 1, 1], [T0 + 2, 0, 1, 0, 0]]);
   assert.deepEqual(await store.topTalkers(range), [{ host: '10.0.0.5', bytes: 1000, packets: 10 }]);
   assert.deepEqual((await store.alerts(range)).map((a) => a.alert_id), ['A1']);
   // An alert appended but not flushed: acknowledging it flushes first.

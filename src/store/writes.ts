@@ -34,11 +34,15 @@ export function prepareInserts(db: Database.Database): RecordInserts {
   };
 }
 
-/** A stats record's counters in SERIES_COLUMNS order. */
+/**
+ * A stats record's counters in SERIES_COLUMNS order. Flows, DNS and alerts are not taken from it: the store
+ * counts those from the records themselves, at their own ts (history-store.ts), so that a step's counts equal
+ * the records a query over the step returns; the stats record counts them in the second the agent rolled.
+ */
 export function statsCounters(rec: StatsSecond): Counters {
   let dropped = 0;
   for (const i of rec.interfaces) dropped += i.dropped;
-  return [rec.packets, rec.bytes, rec.packets_in, rec.packets_out, rec.bytes_in, rec.bytes_out, rec.flows_opened, rec.dns?.queries ?? 0, dropped, 0];
+  return [rec.packets, rec.bytes, rec.packets_in, rec.packets_out, rec.bytes_in, rec.bytes_out, 0, 0, dropped, 0];
 }
 
 const orNull = <T>(x: T | undefined): T | null => (x === undefined ? null : x);

@@ -2,7 +2,9 @@
  * Derived figures the views share: the latest rates of an agent, series for sparklines and charts, the alert
  * counts, and the `/` filter. Pure functions of snapshots.
  */
-import type { AlertRecord } from '../analyze/records.js';
+import { displayText } from '../analyze/display-text.js';
+import type { AlertRecord, DnsRecord } from '../analyze/records.js';
+import type { PanelLine } from './components/Panel.js';
 import type { StatsSecond } from '../stats/stats-record.js';
 import type { AgentSnapshot } from './agent-store.js';
 
@@ -51,6 +53,22 @@ export function combinedPerSecond(agents: readonly AgentSnapshot[], pick: (s: St
   }
   return out;
 }
+
+/** A DNS name as a person reads it: Zeek's escapes decoded (display-text.ts), the root as ".", none as "-". */
+export function dnsName(query: string | undefined): string {
+  if (query === undefined) return '-';
+  return query === '' ? '.' : displayText(query);
+}
+
+/** Names of the records `pick` keeps with how many times each was asked, most asked first. */
+export function countNames(records: readonly DnsRecord[], pick: (r: DnsRecord) => boolean): PanelLine[] {
+  const counts = new Map<string, number>();
+  for (const r of records) if (r.query !== undefined && pick(r)) counts.set(r.query, (counts.get(r.query) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([q, n]) => ({ name: dnsName(q), value: String(n) }));
+}
+
+/** Most severe first. */
+export const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 export function isOpenAlert(a: AlertRecord): boolean {
   return a.state !== 'closed';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fit, formatBitsPerSecond, formatBytes, formatDuration, formatEndpoint, formatSi, hbar, sparkline, wrapRows } from './format.js';
+import { fit, fitMiddle, formatBitsPerSecond, formatBytes, formatDuration, formatEndpoint, formatSi, hbar, sparkline, wrapRows } from './format.js';
 import { columnChart } from './components/chart.js';
 import { layoutColumns, scrollTop } from './components/Table.js';
 
@@ -51,4 +51,11 @@ test('wrapRows breaks at spaces within the width and cuts a word longer than a r
   assert.deepEqual(wrapRows('id: 1:abcdefghijklmnop', 8), ['id:', '1:abcdef', 'ghijklmn', 'op']);
   assert.deepEqual(wrapRows('short', 80), ['short']);
   assert.deepEqual(wrapRows('', 80), ['']);
+});
+
+test('fitMiddle keeps both ends of what it cuts: an IPv6 endpoint keeps its port', () => {
+  assert.equal(fitMiddle('[2001:db8:10::1d]:48012', 20), '[2001:db8:…1d]:48012');
+  assert.equal(fitMiddle('[2001:db8:10::1d]:48012', 20).length, 20);
+  assert.equal(fitMiddle('10.0.0.1:443', 20), '10.0.0.1:443        ');
+  assert.equal(fitMiddle('小猫小猫小猫.local:53', 12), '小猫小…al:53');
 });

@@ -2,6 +2,7 @@
  * Text formatting for the terminal UI: rates, sizes, durations, sparklines and fixed-width cells. Pure
  * functions, so the views stay declarative and their tests check exact text.
  */
+import { cellWidth, displayText, fitCells } from '../analyze/display-text.js';
 import type { ProcessRecord } from '../analyze/records.js';
 
 const SI = ['', 'k', 'M', 'G', 'T'];
@@ -105,11 +106,27 @@ export function hbar(fraction: number, width: number): string {
   return ('█'.repeat(full) + partial).padEnd(width, ' ');
 }
 
-/** Cuts or pads to exactly `width` characters; a cut string ends with "…". */
+/** Cuts or pads to exactly `width` terminal cells (wide characters count two); a cut string ends with "…". */
 export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
-  if (width <= 0) return '';
-  if (text.length > width) return width === 1 ? '…' : `${text.slice(0, width - 1)}…`;
-  return align === 'left' ? text.padEnd(width, ' ') : text.padStart(width, ' ');
+  return fitCells(text, width, align);
+}
+
+/** Exactly `width` cells; a text too long loses its middle ("[2001:db8:…::1d]:48012"), keeping both ends. */
+export function fitMiddle(text: string, width: number): string {
+  if (cellWidth(text) <= width || width < 5) return fit(text, width);
+  const tail = Math.floor((width - 1) / 2);
+  const chars = [...text];
+  let end = '';
+  for (let i = chars.length - 1; i >= 0 && cellWidth(chars[i] + end) <= tail; i--) end = chars[i] + end;
+  return fit(text, width - cellWidth(end)).replace(/ +$/, '').replace(/…?$/, '…') + end;
+}
+
+/**
+ * A host as every view shows it: the address, and the name the traffic resolved for it when one is known
+ * (`203.0.113.11 api.example.com`). The one place to change when names for addresses arrive.
+ */
+export function formatHost(address: string, name?: string): string {
+  return name ? `${address} ${displayText(name)}` : address;
 }
 
 /**
@@ -136,6 +153,6 @@ export function wrapRows(text: string, width: number): string[] {
 
 /** An agent's TARGET in `width` cells: a unix socket path keeps its end (the socket's name), others their start. */
 export function fitTarget(target: string, width: number): string {
-  if (target.length <= width || !target.startsWith('unix:') || width < 4) return fit(target, width);
+  if (cellWidth(target) <= width || !target.startsWith('unix:') || width < 4) return fit(target, width);
   return `…${target.slice(target.length - width + 1)}`;
 }

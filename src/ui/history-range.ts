@@ -1,8 +1,10 @@
 /**
- * The History view's time ranges: the presets, the resolution that suits each, and typed ranges
- * ("2026-11-20 10:00 .. 2026-11-20 12:30", "-3h", "2026-11-20 10:00 .. +30m"), all in UTC.
+ * The History view's time ranges: the presets, the resolution that suits each, and typed ranges in the forms
+ * `loopy query --since` takes ("30m", "-30m", "2026-11-20 10:00 .. 2026-11-20 12:30", "2026-11-20 10:00 .. +30m"),
+ * times without a zone in UTC.
  */
 import type { Resolution } from '../client/agent-client.js';
+import { parseDuration, parseTimeSpec, TimeSpecError } from '../client/time-spec.js';
 
 export interface TimeRange {
   since: number;
@@ -16,10 +18,17 @@ export const PRESETS: ReadonlyArray<{ label: string; seconds: number }> = [
   { label: 'last week', seconds: 7 * 86400 },
 ];
 
+/** A preset over whole steps, the current (unfinished) one left out: "last hour" is the last 60 whole minutes. */
 export function presetRange(index: number, now: number): TimeRange {
   const p = PRESETS[index % PRESETS.length];
-  const until = Math.floor(now);
-  return { since: until - p.seconds, until, label: p.label };
+  return lastSpan(p.seconds, now, p.label);
+}
+
+/** The `seconds` before now, ending on a step boundary of the resolution that suits them. */
+function lastSpan(seconds: number, now: number, label: string): TimeRange {
+  const { step } = resolutionFor({ since: 0, until: seconds, label });
+  const until = Math.floor(now / step) * step;
+  return { since: until - Math.ceil(seconds / step) * step, until, label };
 }
 
 /** Aim for a few hundred points at most: seconds for up to 10 minutes, minutes up to two days, else hours. */
@@ -30,39 +39,41 @@ export function resolutionFor(range: TimeRange): { resolution: Resolution; step:
   return { resolution: '1h', step: 3600 };
 }
 
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
+/** The forms the range prompt shows: those of `loopy query --since/--until` (src/client/time-spec.ts). */
+export const RANGE_FORMS = '30m  2h  -30m  2024-06-10 06:00  A .. B  A .. +30m  (UTC)';
 
-function parseSpan(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)([smhdw])$/.exec(text);
-  return m ? Number(m[1]) * UNITS[m[2]] : undefined;
+/** A time typed without a zone is UTC, as every time the UI shows. */
+function asUtc(text: string): string {
+  return /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text) ? `${text}Z` : text;
 }
 
-function parseTime(text: string): number | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(text.trim());
-  if (!m) return undefined;
-  const parts = [Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)] as const;
-  const d = new Date(Date.UTC(...parts));
-  // Date.UTC rolls 2024-13-45 over into 2025: reject any field that did not survive.
-  const back = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
-  return back.every((v, i) => v === parts[i]) ? d.getTime() / 1000 : undefined;
+/** `-30m` is `30m` (both mean "from 30 minutes ago"): the History view asked for the first, query for the second. */
+function start(text: string, now: number): number {
+  return parseTimeSpec(asUtc(/^-\d/.test(text) ? text.slice(1) : text), now, 'start');
 }
 
-/** A typed range, or an error saying what was expected. */
+/**
+ * A typed range, or an error saying what was expected: one time (from then until now) or two joined by "..",
+ * each in the forms `loopy query --since` takes; the end may also be "+DURATION" after the start.
+ */
 export function parseRange(text: string, now: number): TimeRange | { error: string } {
   const t = text.trim();
-  const usage = 'type "-3h", "2026-11-20 10:00 .. 2026-11-20 12:00" or "2026-11-20 10:00 .. +30m" (UTC)';
-  if (t.startsWith('-')) {
-    const span = parseSpan(t.slice(1));
-    if (span === undefined) return { error: usage };
-    return { since: Math.floor(now - span), until: Math.floor(now), label: `last ${t.slice(1)}` };
-  }
   const parts = t.split('..').map((p) => p.trim());
-  if (parts.length !== 2) return { error: usage };
-  const since = parseTime(parts[0]);
-  if (since === undefined) return { error: `"${parts[0]}": ${usage}` };
-  const span = parts[1].startsWith('+') ? parseSpan(parts[1].slice(1)) : undefined;
-  const until = span !== undefined ? since + span : parseTime(parts[1]);
-  if (until === undefined) return { error: `"${parts[1]}": ${usage}` };
-  if (until <= since) return { error: 'the end must come after the start' };
-  return { since, until, label: t };
+  if (parts.length > 2 || parts[0] === '') return { error: `type a range: ${RANGE_FORMS}` };
+  try {
+    const since = Math.floor(start(parts[0], now));
+    if (parts.length === 1) {
+      const back = parts[0].replace(/^-/, '');
+      if (DURATION_TEXT.test(back)) return lastSpan(Math.floor(now) - since, now, `last ${back}`);
+      return { since, until: Math.floor(now), label: `${parts[0]} .. now` };
+    }
+    const until = parts[1].startsWith('+') ? since + parseDuration(parts[1].slice(1), 'end') : Math.floor(parseTimeSpec(asUtc(parts[1]), now, 'end'));
+    if (until <= since) return { error: 'the end must come after the start' };
+    return { since, until, label: t };
+  } catch (err) {
+    if (err instanceof TimeSpecError) return { error: `${err.message} (${RANGE_FORMS})` };
+    throw err;
+  }
 }
+
+const DURATION_TEXT = /^\d+(\.\d+)?[smhdwy]$/;

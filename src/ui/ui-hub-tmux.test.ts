@@ -36,7 +36,7 @@ test('loopy ui nats://HUB: agents appear as they announce themselves; a killed o
     await tmux.waitFor('fleet', row('bravo', 'connected'), 60_000);
     await tmux.waitFor('fleet', /2\/2 up/);
     // Their live statistics arrive over the hub (packets per second on the overview).
-    await tmux.waitFor('fleet', /pps in/, 30_000);
+    await tmux.waitFor('fleet', /fleet 2\/2 up .* [1-9][0-9.]*[kM]? pkt\/s/, 30_000);
 
     const killedAt = performance.now();
     agents[1]!.child.kill('SIGKILL');

@@ -43,7 +43,7 @@ test('loopy ui --local from another folder: replays the package\'s demo capture,
     startUi(server, dir, ['--local', '--replay']);
     const overview = await server.waitFor('local', /● demo\s+connected/, 60_000);
     assert.doesNotMatch(overview, /agent\.sock/, 'shown by its name, not its socket');
-    await server.waitFor('local', /pps in/);
+    await server.waitFor('local', /fleet \d+\/\d+ up .* [1-9][0-9.]*[kM]? pkt\/s/);
     const stderr = await quit(server, dir);
     const evidence = join(dir, 'data', 'loopy', 'evidence');
     assert.match(stderr, /demo: replaying \S*\/samples\/demo\.pcap in a loop \(as asked\)/);

@@ -92,7 +92,7 @@ test('loopy ui over an ssh:// target in tmux: the agent connected, a DNS name of
     // Shown by the name the agent gives, whatever the transport.
     await tmux.waitFor('ssh', /● charlie\s+connected/, 60_000);
     // Its data arrives over the tunnel: the packets/s figure leaves zero.
-    await tmux.waitFor('ssh', /pps in [1-9]/, 30_000);
+    await tmux.waitFor('ssh', /fleet 1\/1 up .* [1-9][0-9.]*[kM]? pkt\/s/, 30_000);
 
     tmux.keys('ssh', '5');
     await tmux.waitFor('ssh', /DNS transactions/);

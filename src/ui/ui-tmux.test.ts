@@ -124,7 +124,7 @@ test('loopy ui in tmux over two agents: both shown, their DNS and TCP in the rig
 
     // bravo goes away: shown down on the overview while alpha keeps going; back when it returns.
     keys('narrow', '1');
-    await waitFor('narrow', /pps in/);
+    await waitFor('narrow', /agent\s+state\s+in\s+out\s+pkt\/s/);
     await stop(agents[1]);
     await waitFor('narrow', /○ bravo\s+(down|connecting)/);
     await waitFor('narrow', /1\/2 up/);

@@ -23,17 +23,19 @@ import { vlanRegistration } from './vlan/index.js';
 import { vxlanRegistration } from './vxlan/index.js';
 
 /**
+ * The link layers: every packet has one, so their counts say how packets were framed, not what they carried
+ * (a protocol mix leaves them out).
+ */
+const linkLayers: readonly ProtocolRegistration[] = [ethernetRegistration, sllRegistration, sll2Registration, nullRegistration, rawRegistration, pppRegistration];
+
+export const LINK_LAYER_NAMES: ReadonlySet<string> = new Set(linkLayers.map((r) => r.decoder.name));
+
+/**
  * Every protocol decoder and the hand-off keys that lead to it: the one place a new protocol is added.
  * Grouped by layer for the reader; the dissector does not care about order.
  */
 export const defaultProtocols: readonly ProtocolRegistration[] = [
-  // link layers
-  ethernetRegistration,
-  sllRegistration,
-  sll2Registration,
-  nullRegistration,
-  rawRegistration,
-  pppRegistration,
+  ...linkLayers,
   // between link and network
   vlanRegistration,
   pbbRegistration,

@@ -70,19 +70,20 @@ export function StatusLine({ view, width, right, theme }: { view: ViewDefinition
   );
 }
 
+/** Every line truncated to the width: a wrapped line would make the frame taller than the screen. */
 export function HelpScreen({ views, current, width }: { views: readonly ViewDefinition[]; current: number; width: number }) {
   const view = views[current];
   return (
     <Box flexDirection="column" width={width}>
-      <Text bold>Loopy — keys (any key closes this help)</Text>
-      <Text>1-{Math.min(9, views.length)} / Tab / Shift-Tab  switch view</Text>
-      <Text>↑↓ or j/k  move    PgUp/PgDn g/G  jump    Enter  detail    Esc  back</Text>
-      <Text>/  filter this view (space-separated words, all must match; !word excludes); Esc clears</Text>
-      <Text>p  pause the screen (data keeps coming)    a  choose agents    q  quit</Text>
+      <Text bold wrap="truncate">Loopy — keys (any key closes this help)</Text>
+      <Text wrap="truncate">1-{Math.min(9, views.length)} / Tab / Shift-Tab  switch view</Text>
+      <Text wrap="truncate">↑↓ or j/k  move    PgUp/PgDn g/G  jump    Enter  detail    Esc  back</Text>
+      <Text wrap="truncate">/  filter: words, all must match, !word excludes; Esc clears</Text>
+      <Text wrap="truncate">p  pause the screen (data keeps coming)    a  choose agents    q  quit</Text>
       <Text> </Text>
-      <Text bold>{view.title}: {view.description}</Text>
+      <Text bold wrap="truncate">{view.title}: {view.description}</Text>
       {view.keys.map((k) => (
-        <Text key={k.key}>  {fit(k.key, 6)} {k.label}</Text>
+        <Text key={k.key} wrap="truncate">  {fit(k.key, 6)} {k.label}</Text>
       ))}
       <Text> </Text>
       <Text bold>Views</Text>

@@ -4,7 +4,7 @@
  * shown inverse (which needs no colour), and the window scrolls to keep it visible.
  */
 import { Box, Text } from 'ink';
-import { fit } from '../format.js';
+import { fit, fitMiddle } from '../format.js';
 import { type Theme, type Tone, tone } from '../theme.js';
 
 export interface Column<Row> {
@@ -17,6 +17,8 @@ export interface Column<Row> {
   optional?: boolean;
   cell: (row: Row) => string;
   tone?: (row: Row) => Tone | undefined;
+  /** Where a text too long is cut: at its end (default), or in its middle, which keeps an endpoint's port. */
+  cut?: 'end' | 'middle';
 }
 
 export interface TableProps<Row> {
@@ -77,7 +79,7 @@ export function Table<Row>({ columns, rows, width, height, selected, theme, empt
           <Text key={index} inverse={isSelected} wrap="truncate">
             {layout.map((l, c) => {
               const t = l.col.tone?.(row);
-              const text = fit(l.col.cell(row), l.width, l.col.align);
+              const text = l.col.cut === 'middle' ? fitMiddle(l.col.cell(row), l.width) : fit(l.col.cell(row), l.width, l.col.align);
               const sep = c === 0 ? '' : ' ';
               return t && !isSelected ? (
                 <Text key={c} {...tone(theme, t)}>{sep + text}</Text>

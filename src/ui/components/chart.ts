@@ -19,3 +19,18 @@ export function columnChart(values: readonly number[], rows: number, max?: numbe
   }
   return lines;
 }
+
+/** Cells of a y-axis label and its tick: "123Mb/s ┤". */
+export const AXIS_WIDTH = 10;
+
+/**
+ * The y-axis beside a `rows`-tall column chart scaled to `top`: each line's label is the value at its top
+ * edge, shown for the top line and the middle one, and 0 at the bottom; the others are blank.
+ */
+export function axisLabels(rows: number, top: number, format: (value: number) => string): string[] {
+  const middle = Math.floor(rows / 2);
+  return Array.from({ length: rows }, (_, row) => {
+    const text = row === rows - 1 ? '0' : top === 0 || (row !== 0 && row !== middle) ? '' : format((top * (rows - row)) / rows);
+    return `${text.padStart(AXIS_WIDTH - 2)} ┤`;
+  });
+}

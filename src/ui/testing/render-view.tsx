@@ -43,8 +43,11 @@ export function renderView(view: ViewDefinition, clients: AgentClient[], options
       r.rerender(element(filter));
       await tick();
     },
+    /** Writes the keys, then waits for the frame they cause (bounded: a key may change nothing), as a busy machine paints late. */
     async press(keys: string) {
+      const before = r.frames.length;
       r.stdin.write(keys);
+      for (let waited = 0; r.frames.length === before && waited < 300; waited += 10) await tick(10);
       await tick();
     },
     frame: () => r.lastFrame() ?? '',

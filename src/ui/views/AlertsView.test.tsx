@@ -32,9 +32,9 @@ test('alerts: open first by severity, closed after; evidence on Enter', async ()
   const lines = v.frame().split('\n');
   assert.ok(lines.every((l) => l.length <= 80));
   assert.match(lines[0], /^2 open, 1 closed/);
-  assert.match(lines[2], /^high OPEN\s+06:13:24 dns_tunnel\s+192\.168\.10\.251 sent 30 queries/);
-  assert.match(lines[3], /^medi OPEN\s+06:13:22 port_scan\s+192\.168\.10\.250 scanned 100 TCP ports/);
-  assert.match(lines[4], /^medi closed 06:13:22 port_scan/);
+  assert.match(lines[2], /^high\s+OPEN\s+06:13:24 dns_tunnel\s+192\.168\.10\.251 sent 30 queries/);
+  assert.match(lines[3], /^medium\s+OPEN\s+06:13:22 port_scan\s+192\.168\.10\.250 scanned 100 TCP ports/);
+  assert.match(lines[4], /^medium\s+closed 06:13:22 port_scan/);
   await v.press('j');
   await v.press('\r');
   const detail = v.frame();
@@ -54,7 +54,7 @@ test('alerts: A acknowledges on the agent, x suppresses the detector for the sou
   await v.refresh();
   assert.deepEqual(a.calls.at(-1), { method: 'acknowledgeAlert', args: 'AVGo6oKnmKqf7yTsdn' });
   assert.match(v.frame(), /^1 open, 0 closed/);
-  assert.match(v.frame(), /medi acked/);
+  assert.match(v.frame(), /medium\s+acked/);
   assert.match(v.frame(), /acknowledged port_scan on a/);
   await v.press('x');
   await tick();
@@ -95,7 +95,7 @@ test('alerts: A acknowledges the alert the cursor is on, by id, even when the li
   a.emit(alert(ALERT_SCAN));
   await v.refresh();
   await v.press('j');
-  assert.match(v.frame().split('\n')[3], /^medi OPEN\s+\S+ port_scan/);
+  assert.match(v.frame().split('\n')[3], /^medium\s+OPEN\s+\S+ port_scan/);
   // Two more severe alerts arrive and sort above the chosen one: it moves down two rows, the cursor with it.
   a.emit(alert({ ...ALERT_TUNNEL, alert_id: 'Anew1', severity: 'critical' }));
   a.emit(alert({ ...ALERT_TUNNEL, alert_id: 'Anew2', severity: 'critical' }));

@@ -6,24 +6,25 @@
  */
 import { Box, Text, useInput } from 'ink';
 import { useState } from 'react';
+import { displayText } from '../../analyze/display-text.js';
 import type { AlertRecord, ProcessRecord } from '../../analyze/records.js';
 import type { AgentSnapshot } from '../agent-store.js';
 import { type Column, Table } from '../components/Table.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
-import { isOpenAlert, matchesFilter } from '../data.js';
+import { isOpenAlert, matchesFilter, SEVERITY_RANK } from '../data.js';
 import { fit, formatClock, formatDuration, wrapRows } from '../format.js';
 import { tone } from '../theme.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
 export const SUPPRESS_SECONDS = 86400;
+/** The longest detector name (new_process_talker) fits whole. */
+const DETECTOR_WIDTH = 18;
 
 interface Row {
   agent: AgentSnapshot;
   a: AlertRecord;
   acked: boolean;
 }
-
-const SEVERITY_RANK: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
 function stateLabel(row: Row): string {
   if (row.a.state === 'closed') return row.a.closed_reason === 'suppressed' ? 'suppr' : 'closed';
@@ -35,13 +36,13 @@ function Evidence({ row, width, height }: { row: Row; width: number; height: num
   const e = a.evidence;
   const lines: string[] = [
     `${a.severity.toUpperCase()} ${a.detector} on ${row.agent.name} — ${stateLabel(row)}`,
-    a.message,
+    displayText(a.message),
     `first ${formatClock(e.first_seen)}  last ${formatClock(e.last_seen)}  (${formatDuration(e.last_seen - e.first_seen)})`,
     `src ${a.src ?? '-'}  dst ${a.dst ?? '-'}`,
     `hosts: ${e.hosts.join(' ') || '-'}`,
   ];
   if (e.ports?.length) lines.push(`ports: ${e.ports.join(' ')}`);
-  if (e.names?.length) lines.push(`names: ${e.names.join(' ')}`);
+  if (e.names?.length) lines.push(`names: ${e.names.map(displayText).join(' ')}`);
   for (const [k, v] of Object.entries(e.counters)) lines.push(`${k}: ${v}${e.thresholds[k] !== undefined ? ` (threshold ${e.thresholds[k]})` : ''}`);
   if (e.pcap) lines.push(`evidence pcap: ${e.pcap}`);
   if (a.community_ids.length) lines.push(`community ids: ${a.community_ids.join(' ')}`);
@@ -94,11 +95,12 @@ function Alerts(props: ViewProps) {
   );
   if (nav.detail && chosen) return <Evidence row={chosen} width={width} height={height} />;
   const columns: Column<Row>[] = [
-    { header: 'sev', width: 4, cell: ({ a }) => a.severity.slice(0, 4), tone: ({ a }) => (a.severity === 'critical' || a.severity === 'high' ? 'bad' : a.severity === 'medium' ? 'warn' : undefined) },
+    // Severities and detector names whole ("medi" and "nxdomain_bu…" read as nothing); the message takes the rest.
+    { header: 'severity', width: Math.max(8, ...rows.map((r) => r.a.severity.length)), cell: ({ a }) => a.severity, tone: ({ a }) => (a.severity === 'critical' || a.severity === 'high' ? 'bad' : a.severity === 'medium' ? 'warn' : undefined) },
     { header: 'state', width: 6, cell: stateLabel, tone: (r) => (stateLabel(r) === 'OPEN' ? 'bad' : 'dim') },
-    { header: 'time', width: 8, cell: ({ a }) => formatClock(a.ts) },
-    { header: 'detector', width: 12, cell: ({ a }) => a.detector },
-    { header: 'message', width: 20, grow: 4, cell: ({ a }) => a.message },
+    { header: 'time', width: 8, optional: true, cell: ({ a }) => formatClock(a.ts) },
+    { header: 'detector', width: Math.min(DETECTOR_WIDTH, Math.max(8, ...rows.map((r) => r.a.detector.length))), cell: ({ a }) => a.detector },
+    { header: 'message', width: 20, grow: 4, cell: ({ a }) => displayText(a.message) },
     { header: 'agent', width: 10, grow: 1, optional: true, cell: ({ agent }) => agent.name },
   ];
   const open = rows.filter((r) => isOpenAlert(r.a)).length;

@@ -7,8 +7,9 @@ import type { DnsRecord } from '../../analyze/records.js';
 import { type Column, Table } from '../components/Table.js';
 import { RecordDetail } from '../components/RecordDetail.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
-import { matchesFilter } from '../data.js';
-import { fit, fitTarget, formatClock, formatDuration } from '../format.js';
+import { Panel, type PanelLine } from '../components/Panel.js';
+import { countNames, dnsName, matchesFilter } from '../data.js';
+import { fitTarget, formatClock, formatDuration } from '../format.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
 interface Row {
@@ -18,41 +19,21 @@ interface Row {
 
 const PANEL_LINES = 6;
 
-function counted(rows: readonly Row[], pick: (r: DnsRecord) => boolean): Array<[string, number]> {
-  const counts = new Map<string, number>();
-  for (const { r } of rows) if (r.query !== undefined && pick(r)) counts.set(r.query, (counts.get(r.query) ?? 0) + 1);
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-}
-
-function Panel({ title, lines, width }: { title: string; lines: Array<[string, string]>; width: number }) {
-  return (
-    <Box flexDirection="column" width={width}>
-      <Text bold wrap="truncate">{fit(title, width)}</Text>
-      {lines.length === 0 ? <Text>-</Text> : null}
-      {lines.map(([name, value], i) => (
-        <Text key={i} wrap="truncate">
-          {fit(name, width - value.length - 1)} {value}
-        </Text>
-      ))}
-    </Box>
-  );
-}
-
 function Dns(props: ViewProps) {
   const { width, height, theme, filter } = props;
   const rows: Row[] = [];
   for (const a of props.agents) {
-    for (const r of a.dns) if (matchesFilter(filter, [r.query, r.qtype_name, r.rcode_name, r['id.orig_h'], r['id.resp_h'], ...(r.answers ?? [])])) rows.push({ agent: a.name, r });
+    for (const r of a.dns) if (matchesFilter(filter, [r.query, dnsName(r.query), r.qtype_name, r.rcode_name, r['id.orig_h'], r['id.resp_h'], ...(r.answers ?? [])])) rows.push({ agent: a.name, r });
   }
   rows.sort((x, y) => y.r.ts - x.r.ts);
   const logHeight = Math.max(3, height - PANEL_LINES - 2);
   const nav = useListNavigation(rows.length, { active: props.inputActive, page: logHeight - 1 });
   const chosen = rows[nav.selected];
-  if (nav.detail && chosen) return <RecordDetail title={`DNS ${chosen.r.query ?? ''} on ${chosen.agent}`} record={chosen.r} width={width} height={height} />;
+  if (nav.detail && chosen) return <RecordDetail title={`DNS ${dnsName(chosen.r.query)} on ${chosen.agent}`} record={chosen.r} width={width} height={height} />;
   const columns: Column<Row>[] = [
     { header: 'time', width: 8, cell: ({ r }) => formatClock(r.ts) },
     { header: 'client', width: 15, optional: true, cell: ({ r }) => r['id.orig_h'] },
-    { header: 'query', width: 20, grow: 3, cell: ({ r }) => r.query ?? '-' },
+    { header: 'query', width: 20, grow: 3, cell: ({ r }) => dnsName(r.query) },
     { header: 'type', width: 5, cell: ({ r }) => r.qtype_name ?? String(r.qtype ?? '-') },
     { header: 'rcode', width: 8, cell: ({ r }) => r.rcode_name ?? (r.rcode === undefined ? 'no reply' : String(r.rcode)), tone: ({ r }) => (r.rcode === 3 ? 'warn' : r.rcode === undefined || r.rcode > 0 ? 'bad' : undefined) },
     { header: 'rtt', width: 6, align: 'right', cell: ({ r }) => formatDuration(r.rtt) },
@@ -61,13 +42,14 @@ function Dns(props: ViewProps) {
   if (props.agents.length > 1) columns.push({ header: 'agent', width: 16, grow: 1, optional: true, cell: ({ agent }) => fitTarget(agent, 16) });
   const panelWidth = Math.floor((width - 2) / 3);
   const n = PANEL_LINES - 1;
-  const top = counted(rows, () => true).slice(0, n).map(([q, c]): [string, string] => [q, String(c)]);
-  const nx = counted(rows, (r) => r.rcode === 3).slice(0, n).map(([q, c]): [string, string] => [q, String(c)]);
+  const records = rows.map(({ r }) => r);
+  const top = countNames(records, () => true).slice(0, n);
+  const nx = countNames(records, (r) => r.rcode === 3).slice(0, n);
   const slow = rows
     .filter(({ r }) => r.rtt !== undefined)
     .sort((x, y) => (y.r.rtt ?? 0) - (x.r.rtt ?? 0))
     .slice(0, n)
-    .map(({ r }): [string, string] => [r.query ?? '-', formatDuration(r.rtt)]);
+    .map(({ r }): PanelLine => ({ name: dnsName(r.query), value: formatDuration(r.rtt) }));
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">{rows.length} DNS transactions{filter ? ` matching "${filter}"` : ''}, newest first</Text>

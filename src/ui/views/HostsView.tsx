@@ -7,7 +7,7 @@ import type { AgentSnapshot } from '../agent-store.js';
 import { type Column, Table } from '../components/Table.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
 import { matchesFilter } from '../data.js';
-import { formatBitsPerSecond, formatBytes, formatSi } from '../format.js';
+import { formatBitsPerSecond, formatBytes, formatHost, formatSi } from '../format.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
 const WINDOW_SECONDS = 60;
@@ -77,7 +77,7 @@ function Hosts(props: ViewProps) {
   const sort = SORTS[nav.sort];
   const rows = all.sort(sort.compare);
   const columns: Column<HostRow>[] = [
-    { header: 'host', width: 15, grow: 2, cell: (r) => r.host, tone: (r) => (r.local ? 'accent' : undefined) },
+    { header: 'host', width: 15, grow: 2, cell: (r) => formatHost(r.host), tone: (r) => (r.local ? 'accent' : undefined) },
     { header: 'rate', width: 9, align: 'right', cell: (r) => formatBitsPerSecond(r.bytes / WINDOW_SECONDS) },
     { header: 'bytes', width: 7, align: 'right', cell: (r) => formatBytes(r.bytes) },
     { header: 'pkts', width: 6, align: 'right', cell: (r) => formatSi(r.packets) },

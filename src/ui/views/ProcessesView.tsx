@@ -56,7 +56,7 @@ export function processRows(agents: readonly AgentSnapshot[], byUnit: boolean): 
         const label = byUnit ? (p.unit ?? NO_UNIT) : formatProcess(p);
         const key = `${a.target}\t${label}`;
         let row = rows.get(key);
-        if (!row) rows.set(key, (row = { agent: a.target, label, users: [], units: [], pids: [], conns: 0, out: 0, in: 0, last: 0, flows: [] }));
+        if (!row) rows.set(key, (row = { agent: a.name, label, users: [], units: [], pids: [], conns: 0, out: 0, in: 0, last: 0, flows: [] }));
         addTo(row, p, r, local);
       }
     }

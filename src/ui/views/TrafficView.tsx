@@ -4,28 +4,32 @@
  */
 import { Box, Text } from 'ink';
 import { columnChart } from '../components/chart.js';
-import { combinedPerSecond } from '../data.js';
+import { protocolShares, type ProtocolShare } from '../../analyze/protocol-mix.js';
+import { combinedPerSecond, matchesFilter } from '../data.js';
 import { fit, formatBitsPerSecond, formatPercent, hbar } from '../format.js';
 import { tone } from '../theme.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
 const MIX_SECONDS = 60;
 
-function protocolMix(props: ViewProps): Array<[string, number]> {
-  const totals = new Map<string, number>();
-  for (const a of props.agents) {
-    for (const s of a.seconds.slice(-MIX_SECONDS)) {
-      for (const [p, n] of Object.entries(s.protocols)) totals.set(p, (totals.get(p) ?? 0) + n);
+/** Shares of the chosen agents' packets of the last minute, link layers left out (src/analyze/protocol-mix.ts). */
+export function protocolMix(agents: ViewProps['agents'], seconds = MIX_SECONDS): ProtocolShare[] {
+  const totals: Record<string, number> = {};
+  let packets = 0;
+  for (const a of agents) {
+    for (const s of a.seconds.slice(-seconds)) {
+      packets += s.packets;
+      for (const [p, n] of Object.entries(s.protocols)) totals[p] = (totals[p] ?? 0) + n;
     }
   }
-  return [...totals.entries()].filter(([p]) => props.filter === '' || p.toLowerCase().includes(props.filter.toLowerCase())).sort((x, y) => y[1] - x[1]);
+  return protocolShares(totals, packets);
 }
 
 function Traffic(props: ViewProps) {
   const { width, height, theme } = props;
   const label = 15;
   const chartWidth = Math.max(10, width - label);
-  const mix = protocolMix(props);
+  const mix = protocolMix(props.agents).filter((p) => matchesFilter(props.filter, [p.name]));
   const mixLines = Math.min(mix.length, Math.max(2, Math.floor(height / 4)));
   const chartRows = Math.max(2, Math.floor((height - mixLines - 4) / 2));
   const bitsIn = combinedPerSecond(props.agents, (s) => s.bytes_in * 8, chartWidth);
@@ -39,17 +43,16 @@ function Traffic(props: ViewProps) {
         <Text {...tone(theme, t)}>{line}</Text>
       </Text>
     ));
-  const total = mix.reduce((s, [, n]) => s + n, 0);
   return (
     <Box flexDirection="column" width={width}>
       <Text bold>{props.agents.length === 1 ? props.agents[0].name : `${props.agents.length} agents`} — bits/s, last {chartWidth}s</Text>
       {chart('in', bitsIn, 'in')}
       {chart('out', bitsOut, 'out')}
-      <Text bold>Protocols, last {MIX_SECONDS}s (packets)</Text>
+      <Text bold wrap="truncate">Protocols, last {MIX_SECONDS}s (share of packets; a TCP packet counts for ipv4 and tcp)</Text>
       {mix.length === 0 ? <Text {...tone(theme, 'dim')}>no traffic yet</Text> : null}
-      {mix.slice(0, mixLines).map(([p, n]) => (
-        <Text key={p} wrap="truncate">
-          {fit(p, 10)} {fit(formatPercent((n / total) * 100), 6, 'right')} {hbar(n / total, Math.max(5, width - 19))}
+      {mix.slice(0, mixLines).map((p) => (
+        <Text key={p.name} wrap="truncate">
+          {fit(p.name, 10)} {fit(formatPercent(p.percent), 6, 'right')} {hbar(p.percent / 100, Math.max(5, width - 19))}
         </Text>
       ))}
     </Box>
