@@ -7,6 +7,9 @@ export interface Conversation {
   /** `host:port`, `[v6 host]:port`. */
   originator: string;
   responder: string;
+  /** The addresses alone, as records write them. */
+  origHost: string;
+  respHost: string;
   proto: string;
   service?: string;
   state: string;
@@ -136,9 +139,9 @@ class KeptConversation implements Conversation {
   readonly duration: number;
   readonly rtt?: number;
   readonly retrans: number;
-  private readonly origHost: string;
+  readonly origHost: string;
   private readonly origPort: number;
-  private readonly respHost: string;
+  readonly respHost: string;
   private readonly respPort: number;
 
   /** From the flow table's view of a closed flow (flowNumbers and flowWords hold its numbers and addresses). */

@@ -61,6 +61,15 @@ export function formatDateTime(ts: number): string {
   return new Date(ts * 1000).toISOString().slice(0, 16).replace('T', ' ');
 }
 
+/**
+ * An address (or an endpoint, `formatEndpoint`'s) with the name the traffic resolved for it (passive DNS,
+ * the agent's `names` method): `203.0.113.11 api.example.com`, or the address alone when it has none. Every
+ * view that shows an address shows it through here.
+ */
+export function formatHost(address: string, name?: string): string {
+  return name === undefined || name === '' ? address : `${address} ${name}`;
+}
+
 /** "10.0.0.1:443", "[2001:db8::1]:53". */
 export function formatEndpoint(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
