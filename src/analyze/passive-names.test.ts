@@ -25,7 +25,8 @@ test('passive names from a capture are those tshark reads from its DNS answers, 
   const capture = join(dir, 'office.pcap');
   await generateCapture({ seed: 17, packets: 8000, incidents: ['nxdomain_burst'] }, capture);
   const pipeline = new Pipeline();
-  const names = pipeline.passiveNames;
+  const names = new PassiveNames();
+  pipeline.observe(names);
   await pipeline.run(openFile(capture));
   pipeline.finish();
   const expected = tsharkNames(capture);

@@ -67,6 +67,11 @@ export class PassiveNames implements EngineObserver {
     return this.names.size;
   }
 
+  /** How full the table is and what its bound has cost (the agent's status shows it). */
+  report(): { size: number; capacity: number; evicted: number } {
+    return { size: this.names.size, capacity: this.capacity, evicted: this.evicted };
+  }
+
   /** The address takes the ring's next slot; the address whose answer was there is forgotten, unless answered since. */
   private remember(address: string, name: string): void {
     const slot = this.next;

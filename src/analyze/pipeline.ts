@@ -20,7 +20,6 @@ import { defaultApps } from './apps/index.js';
 import type { AppRegistration } from './apps/types.js';
 import { Engine, type EngineObserver } from './engine.js';
 import { FlowDeltas } from './flows/flow-deltas.js';
-import { PassiveNames } from './passive-names.js';
 import type { FlowTimeouts } from './flows/connections.js';
 import type { LoopyRecord, SummaryRecord } from './records.js';
 
@@ -52,7 +51,6 @@ export class Pipeline {
   private readonly filter: BatchFilter;
   private readonly batchObservers: Array<(batch: PacketBatch, keep: Uint8Array | undefined) => void> = [];
   private deltas: FlowDeltas | undefined;
-  private names: PassiveNames | undefined;
   /** Packets still to take under `packetLimit`; undefined without a limit. */
   private remaining: number | undefined;
 
@@ -81,15 +79,6 @@ export class Pipeline {
       this.engine.observe(this.deltas);
     }
     return this.deltas;
-  }
-
-  /** The names the DNS answers seen so far gave addresses (passive DNS), learned from the first ask on. */
-  get passiveNames(): PassiveNames {
-    if (this.names === undefined) {
-      this.names = new PassiveNames();
-      this.engine.observe(this.names);
-    }
-    return this.names;
   }
 
   /** The user-space filter from the next batch on (undefined: keep everything). Throws FilterError on use. */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { PassiveNames } from '../analyze/passive-names.js';
 import { Pipeline } from '../analyze/pipeline.js';
 import { DEFAULT_MAX_FLOWS, FLOW_SLOTS } from '../analyze/flows/flow-table.js';
 import { FilterError } from '../capture/bpf-filter.js';
@@ -78,7 +79,8 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   const pipeline = new Pipeline({ maxFlows, packetLimit, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
   const writer = options.json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable) : undefined;
   const report = options.json ? undefined : new ReadReport();
-  const names = report ? pipeline.passiveNames : undefined;
+  const names = new PassiveNames();
+  if (report) pipeline.observe(names);
   const alerts = new AlertCollector();
   if (kept) pipeline.observe({ onBatch: (batch, keep) => kept.write(batch, keep) });
   // The outputs first, detection after them: an alert goes out after the record that raised it.
@@ -122,7 +124,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   for (const f of detection?.evidence?.failures ?? []) stderr.write(`loopy: evidence ${f.path} not written: ${f.error.message}\n`);
   if (writer) await writer.end();
   else {
-    const summary = renderReadSummary(file, capture.info()?.detail, report!, 80, (address) => names!.nameOf(address));
+    const summary = renderReadSummary(file, capture.info()?.detail, report!, 80, (address) => names.nameOf(address));
     stdout.write(detection ? withSection(summary, renderAlertsSection(alerts.incidents(), detection.detectors, 80, detection.stateReport())) : summary);
   }
   if (failure) {

@@ -11,6 +11,7 @@ import { createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { PassiveNames } from '../analyze/passive-names.js';
 import { Pipeline } from '../analyze/pipeline.js';
 import type { LoopyRecord } from '../analyze/records.js';
 import { BatchFilter } from '../capture/bpf-filter.js';
@@ -135,10 +136,12 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const history = deps.history ?? (settings.serve ? attempt(() => openAgentHistory(settings.dataDir, target, log), `cannot open the history store in ${settings.dataDir}`, '--data DIR') : undefined);
   // Acknowledgements: every alert record passes through them; an acknowledged alert is re-sent to subscribers.
   const acks = detection ? new AlertAcks({ now: () => clock.now(), history, publish: (record) => service?.server.publish('alerts', record) }) : undefined;
+  // Passive DNS: fed by the pipeline's dns records once it runs, asked by clients (`names`).
+  const names = new PassiveNames();
   if (settings.serve) {
     // Before the capture opens (own ports excluded from its first filter) and before the privilege drop.
     service = await startService(settings.serve, {
-      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks)), owner: target,
+      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks)), names, owner: target,
       status: () => latestStatus ?? emptyStatus(started, clock.now(), src.kind, settings.filter ?? null),
     });
   }
@@ -157,6 +160,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
 
   // The user's filter and the exclusions: in the kernel for live capture, in user space for a replay.
   const pipeline = new Pipeline({ maxFlows: settings.maxFlows });
+  pipeline.observe(names);
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
   let source: CaptureSource;
   try {
@@ -288,6 +292,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     } as const;
     latestStatus = statusOf(ctx, record, counters);
     if (processes !== undefined) latestStatus.processes = processes.stats();
+    latestStatus.passive_names = names.report();
     service?.metrics.onStats(record, clients);
     if (latestStatus.detection_state) service?.metrics.onDetectionState(latestStatus.detection_state);
     publish('stats', record);

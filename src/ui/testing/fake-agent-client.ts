@@ -14,6 +14,8 @@ export class FakeAgentClient implements AgentClient {
   private readonly subscriptions = new Set<{ topics: Topic[]; listener: (e: LiveEvent) => void }>();
   readonly calls: Array<{ method: string; args: unknown }> = [];
   history: { series: SeriesPoint[]; flows: ConnRecord[]; dns: DnsRecord[]; alerts: AgentAlertRecord[]; talkers: HostTotal[] } = { series: [], flows: [], dns: [], alerts: [], talkers: [] };
+  /** The agent's passive DNS: address → name, as the `names` method answers from it. */
+  knownNames: Record<string, string> = {};
   /** When set, every history query and action rejects with this message. */
   failWith: string | undefined;
   closed = false;
@@ -78,6 +80,11 @@ export class FakeAgentClient implements AgentClient {
 
   talkers(query: TalkersQuery): Promise<HostTotal[]> {
     return this.answer('talkers', query, this.history.talkers.slice(0, query.limit ?? 10));
+  }
+
+  names(addresses: string[]): Promise<Record<string, string>> {
+    const known = addresses.filter((a) => Object.hasOwn(this.knownNames, a));
+    return this.answer('names', addresses, Object.fromEntries(known.map((a) => [a, this.knownNames[a]])));
   }
 
   acknowledgeAlert(alertId: string): Promise<void> {
