@@ -52,6 +52,15 @@ export function combinedPerSecond(agents: readonly AgentSnapshot[], pick: (s: St
   return out;
 }
 
+/** The name an address has in the passive DNS of the first of these agents that knows it (for rows merged over agents). */
+export function nameIn(agents: readonly AgentSnapshot[], address: string): string | undefined {
+  for (const a of agents) {
+    const name = a.names.nameOf(address);
+    if (name !== undefined) return name;
+  }
+  return undefined;
+}
+
 export function isOpenAlert(a: AlertRecord): boolean {
   return a.state !== 'closed';
 }
