@@ -126,6 +126,10 @@ test('contrib/nats/hub.conf: an agent answers under its own name; a viewer can a
       const r = await runCliAsync(['query', `${nats.url}/web1`, 'status', '--json', '--hub-user', 'viewer'], { LOOPY_HUB_PASSWORD: 'change-me-viewer' });
       return r.code === 0 ? r : undefined;
     });
+    // Talkers come with their names: the viewer may ask the agent's names method too (a refused request fails the query).
+    const talkers = await runCliAsync(['query', `${nats.url}/web1`, 'talkers', '--since', '10y', '--json', '--hub-user', 'viewer'], { LOOPY_HUB_PASSWORD: 'change-me-viewer' });
+    assert.equal(talkers.code, 0, talkers.stderr);
+    assert.ok(talkers.stdout.length > 0);
     // The viewer's credentials: publishing as the agent is refused by the hub, and nobody receives it.
     const admin = await connect({ servers: nats.url, user: 'operator', pass: 'change-me-operator' });
     const viewer = await connect({ servers: nats.url, user: 'viewer', pass: 'change-me-viewer' });
