@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const required = process.argv.includes('--require') || process.env.LOOPY_REQUIRE_ADDON === '1';
-const HINT = 'apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy';
+const HINT = 'apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy-netmon';
 
 function giveUp(why) {
   const line = `loopy: capture addon not built (${why}); offline analysis works, live capture needs: ${HINT}`;

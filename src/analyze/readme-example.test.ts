@@ -81,9 +81,9 @@ test('the README library example runs and prints what the capture holds', { skip
     const library = await builtLibrary(scratch);
     assert.ok(existsSync(library), `no ${library}`);
     const example = readmeExample();
-    assert.equal(example.match(/from 'loopy'/g)?.length, 1, 'the example imports the package once, as users do');
+    assert.equal(example.match(/from 'loopy-netmon'/g)?.length, 1, 'the example imports the package once, as users do');
     const script = join(scratch, 'example.mjs');
-    await writeFile(script, example.replace("from 'loopy'", `from '${pathToFileURL(library).href}'`));
+    await writeFile(script, example.replace("from 'loopy-netmon'", `from '${pathToFileURL(library).href}'`));
 
     const { bytes, truth } = await generatedCapture({ seed: 31, packets: 1500 });
     const capture = join(scratch, 'capture.pcap');

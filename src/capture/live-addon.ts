@@ -214,7 +214,7 @@ export function captureAddonPath(): string {
   return process.env.LOOPY_CAPTURE_ADDON ?? join(projectRoot, 'native', 'build', 'Release', 'loopy_capture.node');
 }
 
-const INSTALL_HINT = 'apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy';
+const INSTALL_HINT = 'apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy-netmon';
 
 let loaded: CaptureAddon | undefined;
 let problem: string | undefined;

@@ -206,7 +206,7 @@ test('without the addon, importing is fine and live capture says in one line wha
   const out = JSON.parse(r.stdout) as Record<string, { code: string; message: string }>;
   for (const name of ['live', 'filter']) {
     assert.equal(out[name].code, 'LOOPY_CAPTURE_ADDON_MISSING', name);
-    assert.match(out[name].message, /^live capture needs the capture addon, which was not built \(no \/nonexistent\/loopy_capture\.node\): apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy$/);
+    assert.match(out[name].message, /^live capture needs the capture addon, which was not built \(no \/nonexistent\/loopy_capture\.node\): apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy-netmon$/);
   }
 });
 

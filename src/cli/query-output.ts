@@ -82,6 +82,7 @@ const COLUMNS: Record<QueryKind, Column[]> = {
     col('host', (r) => str(r.host)),
     col('bytes', (r) => num(r.bytes), true),
     col('packets', (r) => num(r.packets), true),
+    col('name', (r) => str(r.name)),
   ],
 };
 
@@ -111,7 +112,7 @@ export const CSV_FIELDS: Record<QueryKind, readonly string[]> = {
   flows: CONN_FIELDS,
   dns: DNS_FIELDS,
   alerts: ALERT_FIELDS,
-  talkers: ['host', 'bytes', 'packets'],
+  talkers: ['host', 'bytes', 'packets', 'name'],
 };
 
 /** CSV (RFC 4180 quoting, \n line ends for shell tools): a header of `fields`, then a line per row. */

@@ -34,6 +34,7 @@ async function withAgent(f: (target: string, agent: FakeAgent, dir: string) => P
       'history.flows': () => [conn('C1', 100), conn('C2', 200)],
       'history.series': (p) => [{ ts: p.since, packets: 1, bytes: 2, packets_in: 0, packets_out: 1, bytes_in: 0, bytes_out: 2, flows_opened: 0, dns_queries: 0, dropped: 0, alerts: 0 }],
       'history.talkers': () => TALKERS,
+      names: (p) => ({ names: (p.addresses as string[]).includes('10.0.0.9') ? { '10.0.0.9': 'db.example.com' } : {} }),
       // Only unanswered queries for one client; an answered one too for the others.
       'history.dns': (p) => (p.host === '10.0.0.7' ? [UNANSWERED] : [ANSWERED, UNANSWERED]),
     },
@@ -92,14 +93,16 @@ test('query talkers: hosts biggest first as a table, NDJSON or CSV; the range an
     const table = await loopy(['query', target, 'talkers', '--since', '1718000000', '--until', '1718003600', '--limit', '2']);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^host\s+bytes\s+packets$/);
-    assert.match(lines[1]!, /^10\.0\.0\.9\s+1,234,567\s+950$/);
-    assert.match(lines[2]!, /^2001:db8::1\s+4,200\s+12$/);
+    assert.match(lines[0]!, /^host\s+bytes\s+packets\s+name$/);
+    assert.match(lines[1]!, /^10\.0\.0\.9\s+1,234,567\s+950\s+db\.example\.com$/);
+    assert.match(lines[2]!, /^2001:db8::1\s+4,200\s+12\s+-$/);
     assert.deepEqual(agent.requests.find((r) => r.method === 'history.talkers')!.params, { since: 1718000000, until: 1718003600, limit: 2 });
+    // The names of the hosts listed, asked of the agent's passive DNS.
+    assert.deepEqual(agent.requests.find((r) => r.method === 'names')!.params, { addresses: ['10.0.0.9', '2001:db8::1'] });
     const json = await loopy(['query', target, 'talkers', '--json']);
-    assert.deepEqual(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)), TALKERS);
+    assert.deepEqual(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l)), [{ ...TALKERS[0], name: 'db.example.com' }, TALKERS[1]]);
     const csv = await loopy(['query', target, 'talkers', '--csv']);
-    assert.equal(csv.stdout, 'host,bytes,packets\n10.0.0.9,1234567,950\n2001:db8::1,4200,12\n');
+    assert.equal(csv.stdout, 'host,bytes,packets,name\n10.0.0.9,1234567,950,db.example.com\n2001:db8::1,4200,12,\n');
   });
 });
 

@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { connectAgent, hubOf } from '../client/connect-agent.js';
-import type { HistoryQuery, Resolution } from '../client/agent-client.js';
+import type { AgentClient, HistoryQuery, HostTotal, Resolution } from '../client/agent-client.js';
+import { RpcError } from '../client/rpc-connection.js';
+import { ErrorCode } from '../serve/protocol/errors.js';
 import { parseTimeRange } from '../client/time-spec.js';
 import { formatAgentStatus } from '../serve/status.js';
 import { RESOLUTIONS } from '../serve/protocol/messages.js';
@@ -100,7 +102,7 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
       const rows = (await (kind === 'series'
         ? client.series({ ...query!, resolution: o.resolution as Resolution })
         : kind === 'talkers'
-          ? client.talkers(query!)
+          ? withNames(client, await client.talkers(query!))
           : client[kind](query!))) as unknown as Array<Record<string, unknown>>;
       text = o.json ? formatNdjson(rows) : o.csv ? formatCsv(CSV_FIELDS[kind], rows) : formatTable(kind, rows);
     }
@@ -112,6 +114,20 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
   } finally {
     client.close();
   }
+}
+
+/** Talkers with the name the agent's passive DNS has for each host (`name`, when it has one). */
+async function withNames(client: AgentClient, talkers: HostTotal[]): Promise<Array<HostTotal & { name?: string }>> {
+  if (talkers.length === 0) return talkers;
+  let names: Record<string, string>;
+  try {
+    names = await client.names(talkers.map((t) => t.host));
+  } catch (err) {
+    // An agent older than passive DNS: its talkers, unnamed.
+    if (err instanceof RpcError && err.rpcCode === ErrorCode.METHOD_NOT_FOUND) return talkers;
+    throw err;
+  }
+  return talkers.map((t) => (Object.hasOwn(names, t.host) ? { ...t, name: names[t.host] } : t));
 }
 
 export function writeOut(text: string): Promise<void> {

@@ -10,8 +10,11 @@ const SUMMARY = {
   link_types: { '1': 40 }, protocols: {}, weirds: {}, unsupported_link_types: {},
 } as unknown as SummaryRecord;
 
+/** The address of an endpoint as the summary writes it: `[2001:db8::1]:443` → `2001:db8::1`. */
+const hostOf = (endpoint: string): string => endpoint.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+
 const conversation = (originator: string, responder: string, bytes: number): Conversation =>
-  ({ originator, responder, proto: 'tcp', service: 'ssl', state: 'SF', packets: 12, bytes, duration: 1, rtt: 0.018, retrans: 0 });
+  ({ originator, responder, origHost: hostOf(originator), respHost: hostOf(responder), proto: 'tcp', service: 'ssl', state: 'SF', packets: 12, bytes, duration: 1, rtt: 0.018, retrans: 0 });
 
 function report(): ReadReport {
   const r = new ReadReport();

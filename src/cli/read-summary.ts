@@ -2,6 +2,7 @@ import { cellWidth, displayText, fitCells } from '../analyze/display-text.js';
 import { protocolShares } from '../analyze/protocol-mix.js';
 import type { SummaryRecord } from '../analyze/records.js';
 import type { Conversation, ReadReport } from '../stats/read-report.js';
+import { formatHost } from '../ui/format.js';
 import { fit, formatBytes, formatCount, formatSeconds, formatTimestamp } from './format.js';
 
 const LINK_TYPE_NAMES: Record<string, string> = {
@@ -9,8 +10,14 @@ const LINK_TYPE_NAMES: Record<string, string> = {
   '113': 'Linux SLL', '228': 'IPv4', '229': 'IPv6', '276': 'Linux SLL2',
 };
 
-/** The human summary of `loopy read`: fits 80 columns, most useful first. */
-export function renderReadSummary(file: string, detail: string | undefined, report: ReadReport, width = 80): string {
+/** The name passive DNS learned for an address (the capture's own DNS answers), if any. */
+export type NameOf = (address: string) => string | undefined;
+
+/**
+ * The human summary of `loopy read`: fits 80 columns, most useful first. Addresses carry the names the
+ * capture's DNS answers gave them (`nameOf`).
+ */
+export function renderReadSummary(file: string, detail: string | undefined, report: ReadReport, width = 80, nameOf: NameOf = () => undefined): string {
   const s = report.summary;
   const out: string[] = [];
   const line = (text = '') => out.push(cellWidth(text) > width ? fitCells(text, width) : text);
@@ -34,7 +41,7 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
   if (hosts.length) {
     const approximately = report.talkersApproximate ? `; approximate, ${formatCount(report.talkersHeld)}+ hosts` : '';
     heading(`Top talkers (IP bytes sent + received${approximately})`);
-    for (const h of hosts) line(`  ${fit(h.key, 40)} ${fit(formatBytes(h.value), 10, true)}`);
+    for (const h of hosts) line(`  ${fit(formatHost(h.key, nameOf(h.key)), TALKER_WIDTH)} ${fit(formatBytes(h.value), 10, true)}`);
   }
   conversations('TCP conversations (top by bytes)', report.tcp.items());
   conversations('UDP conversations (top by bytes)', report.udp.items());
@@ -76,13 +83,14 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
     for (const c of list) {
       const extra = [c.service, c.rtt !== undefined ? formatSeconds(c.rtt) : undefined, c.retrans ? `${c.retrans} retr` : undefined].filter(Boolean).join(' ');
       const numbers = figures(c.state, formatCount(c.packets), formatBytes(c.bytes), extra);
-      const label = `${c.originator} → ${c.responder}`;
+      const originator = formatHost(c.originator, nameOf(c.origHost));
+      const label = `${originator} → ${formatHost(c.responder, nameOf(c.respHost))}`;
       if (label.length <= CONVERSATION_WIDTH) {
         line(`  ${fit(label, CONVERSATION_WIDTH)} ${numbers}`);
         continue;
       }
-      line(`  ${c.originator} →`);
-      const responder = `    ${c.responder}`;
+      line(`  ${originator} →`);
+      const responder = `    ${formatHost(c.responder, nameOf(c.respHost))}`;
       if (responder.length <= CONVERSATION_WIDTH + 2) line(`${fit(responder, CONVERSATION_WIDTH + 2)} ${numbers}`);
       else {
         line(responder);
@@ -91,6 +99,9 @@ export function renderReadSummary(file: string, detail: string | undefined, repo
     }
   }
 }
+
+/** Cells for a top talker: an IPv6 address with a name. */
+const TALKER_WIDTH = 64;
 
 /** Cells for "originator → responder": two IPv4 endpoints with ports. */
 const CONVERSATION_WIDTH = 42;

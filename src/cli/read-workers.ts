@@ -90,7 +90,8 @@ function writeMergedSummary(stdout: NodeJS.WritableStream, file: string, parts: 
   report.summary = mergeSummaries(parts.map((p) => p.summary));
   const ran = parts[0].detection;
   const detection = ran && { detectors: ran.detectors, tables: mergeTables(parts.flatMap((p) => p.detection?.tables ?? [])) };
-  writeReadSummary(stdout, file, parts[0].detail, report, alerts, detection);
+  const names = new Map(parts.flatMap((p) => p.names));
+  writeReadSummary(stdout, file, parts[0].detail, report, alerts, detection, (address) => names.get(address));
 }
 
 /** Each detection table's figures added over the engines (one line per table, as with one engine). */

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { PassiveNames } from '../analyze/passive-names.js';
 import { Pipeline } from '../analyze/pipeline.js';
 import { DEFAULT_MAX_FLOWS, FLOW_SLOTS } from '../analyze/flows/flow-table.js';
 import { FilterError } from '../capture/bpf-filter.js';
@@ -62,6 +63,8 @@ export interface ShardRun {
 export interface SummaryPart {
   report: ReadReportSnapshot;
   summary: SummaryRecord;
+  /** The engine's passive DNS names (address, name). */
+  names: Array<[string, string]>;
   detail?: string;
   alerts: AlertRecord[];
   detection?: { detectors: string[]; tables: TrackedKeysReport[] };
@@ -123,6 +126,8 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   if (zeekLogs === null) return 1;
   const writer = json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable, undefined, format) : undefined;
   const report = json ? undefined : new ReadReport();
+  const names = new PassiveNames();
+  if (report) pipeline.observe(names);
   const alerts = new AlertCollector();
   if (kept) pipeline.observe({ onBatch: (batch, keep) => kept.write(batch, keep) });
   if (zeekLogs) pipeline.observe({ onConn: (c) => zeekLogs.write(c.record()), onRecord: (r) => zeekLogs.write(r) });
@@ -171,8 +176,8 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   const ran = detection ? { detectors: [...detection.detectors], tables: detection.stateReport() } : undefined;
   if (writer) await writer.end();
   else if (shardRun !== undefined) {
-    shardRun.handOver({ report: report!.snapshot(), summary: report!.summary!, detail: capture.info()?.detail, alerts: alerts.incidents(), detection: ran });
-  } else writeReadSummary(stdout, file, capture.info()?.detail, report!, alerts, ran);
+    shardRun.handOver({ report: report!.snapshot(), summary: report!.summary!, names: names.entries(), detail: capture.info()?.detail, alerts: alerts.incidents(), detection: ran });
+  } else writeReadSummary(stdout, file, capture.info()?.detail, report!, alerts, ran, (address) => names.nameOf(address));
   if (failure) {
     stderr.write(`loopy: ${failure.message}\n`);
     return 1;
@@ -240,8 +245,9 @@ function setUpDetection(options: ReadOptions, onAlert: (alert: AlertRecord) => v
 export function writeReadSummary(
   stdout: NodeJS.WritableStream, file: string, detail: string | undefined, report: ReadReport, alerts: AlertCollector,
   detection: { detectors: readonly string[]; tables: readonly TrackedKeysReport[] } | undefined,
+  nameOf: (address: string) => string | undefined,
 ): void {
-  const summary = renderReadSummary(file, detail, report);
+  const summary = renderReadSummary(file, detail, report, 80, nameOf);
   stdout.write(detection ? withSection(summary, renderAlertsSection(alerts.incidents(), detection.detectors, 80, detection.tables)) : summary);
 }
 

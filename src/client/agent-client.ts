@@ -56,6 +56,11 @@ export interface AgentClient {
   alerts(query: HistoryQuery): Promise<AgentAlertRecord[]>;
   /** Bytes and packets per host over the range (per-minute top talkers), biggest first; default 10 rows. */
   talkers(query: TalkersQuery): Promise<HostTotal[]>;
+  /**
+   * The names the agent's passive DNS has for these addresses (from the DNS answers it saw; no lookup is
+   * sent), address → name; addresses without one are left out. At most MAX_NAMES_ASKED addresses a call.
+   */
+  names(addresses: string[]): Promise<Record<string, string>>;
   /** Live events of the given topics until the returned function is called. Survives reconnects. */
   subscribe(topics: Topic[], listener: (event: LiveEvent) => void): () => void;
   /**

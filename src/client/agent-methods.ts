@@ -29,6 +29,9 @@ export abstract class AgentMethods {
   talkers(query: TalkersQuery): Promise<HostTotal[]> {
     return this.call('history.talkers', query);
   }
+  async names(addresses: string[]): Promise<Record<string, string>> {
+    return (await this.call('names', { addresses })).names;
+  }
   async acknowledgeAlert(alertId: string): Promise<void> {
     await this.call('alerts.ack', { alert_id: alertId });
   }

@@ -4,7 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
@@ -185,6 +187,36 @@ test('tls: the certificate is pinned on first use and a changed one is refused',
     assert.equal(agent.requests.length, 0, 'nothing, not even the token, was sent to the changed agent');
     second.close();
     assert.equal(readFileSync(join(dir, 'known_agents'), 'utf8'), pinned);
+  } finally {
+    await agent.close();
+  }
+});
+
+test('tls: a TLS server that is not an agent (an echo server) gets no pin; the agent later there does', async () => {
+  const dir = tempDir();
+  const cert = await makeCert();
+  // node:tls echo server on loopback: it completes the handshake and sends the hello back as it came.
+  const echo = createTlsServer(cert, (socket) => socket.pipe(socket));
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  const port = (echo.address() as AddressInfo).port;
+  const pins: string[] = [];
+  try {
+    const client = connectAgent(`tls://127.0.0.1:${port}`, { ...fast, configDir: dir, reconnect: false, onPin: (key, fp, how) => pins.push(`${key} ${how}`) });
+    await assert.rejects(client.status(), /not a loopy agent's|hello/);
+    client.close();
+  } finally {
+    await new Promise((r) => echo.close(r));
+  }
+  assert.equal(pins.length, 0, 'no pin reported');
+  assert.equal(existsSync(join(dir, 'known_agents')), false, 'nothing pinned for a peer that is not an agent');
+  // An agent with another certificate on that port is not refused as CHANGED: it is pinned once it answers hello.
+  const agent = await new FakeAgent({ tls: await makeCert(), handlers: { status: () => wireStatus(1) } }).listen({ host: '127.0.0.1', port });
+  try {
+    const client = connectAgent(`tls://127.0.0.1:${port}`, { ...fast, configDir: dir, onPin: (key, fp, how) => pins.push(`${key} ${how}`) });
+    assert.equal((await client.status()).pid, 1);
+    client.close();
+    assert.deepEqual(pins, [`127.0.0.1:${port} pinned-first-use`]);
+    assert.match(readFileSync(join(dir, 'known_agents'), 'utf8'), new RegExp(`^127\\.0\\.0\\.1:${port} `));
   } finally {
     await agent.close();
   }

@@ -266,6 +266,12 @@ class ReconnectingAgentClient extends AgentMethods implements AgentClient {
       rpc.close();
       throw this.explain(err as Error);
     }
+    try {
+      transport.helloAnswered?.();
+    } catch (err) {
+      rpc.close();
+      throw new FatalConnectError(`${this.target}: cannot pin its certificate: ${(err as Error).message}`, 'LOOPY_FINGERPRINT');
+    }
     this.rpc = rpc;
     this.agentTopics = new Set();
     this.setState({ state: 'connected', since: Date.now(), agent: hello });

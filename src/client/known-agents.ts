@@ -63,12 +63,20 @@ function writePin(file: string, key: string, fingerprint: string, replaceLine?: 
 
 export type PinOutcome = 'matched' | 'pinned-first-use' | 'pinned-explicit';
 
+/** A certificate found acceptable: `pin()` writes what the outcome says (nothing when it matched). */
+export interface FingerprintCheck {
+  outcome: PinOutcome;
+  pin(): void;
+}
+
 /**
- * Checks the certificate an agent presented. With `expected` (--fingerprint or the config's fingerprint) the
- * certificate must be that one, and the pin is (re)written to it; without, a known pin must match and an unknown
- * agent is pinned now. Throws FingerprintError with a one-line message that says what to do.
+ * Checks the certificate a TLS peer presented. With `expected` (--fingerprint or the config's fingerprint) the
+ * certificate must be that one, and pin() (re)writes the pin to it; without, a known pin must match and pin()
+ * pins an unknown peer. Nothing is written before pin(): the caller pins once the peer has proved to be an
+ * agent (its hello), so a server that only happens to speak TLS is never remembered. Throws FingerprintError
+ * with a one-line message that says what to do.
  */
-export function checkFingerprint(file: string, key: string, presented: string, expected?: string): PinOutcome {
+export function checkFingerprint(file: string, key: string, presented: string, expected?: string): FingerprintCheck {
   const actual = normalizeFingerprint(presented);
   if (actual === null) throw new FingerprintError(`tls://${key} presented a certificate with no usable SHA-256 fingerprint`);
   const pins = readPins(file);
@@ -81,18 +89,17 @@ export function checkFingerprint(file: string, key: string, presented: string, e
         `tls://${key} presented certificate ${actual}, not the expected ${want}: check the fingerprint the agent printed at start-up`,
       );
     }
-    if (pin?.fingerprint !== actual) writePin(file, key, actual, pin?.line);
-    return pin?.fingerprint === actual ? 'matched' : 'pinned-explicit';
+    if (pin?.fingerprint === actual) return MATCHED;
+    return { outcome: 'pinned-explicit', pin: () => writePin(file, key, actual, readPins(file).get(key)?.line) };
   }
-  if (pin === undefined) {
-    writePin(file, key, actual);
-    return 'pinned-first-use';
-  }
+  if (pin === undefined) return { outcome: 'pinned-first-use', pin: () => writePin(file, key, actual) };
   if (pin.fingerprint !== actual) {
     throw new FingerprintError(
       `tls://${key} CHANGED its certificate (now ${actual}, pinned ${pin.fingerprint} at ${file}:${pin.line}): ` +
         `if the agent's key was replaced on purpose, delete that line or pass --fingerprint with the new one; otherwise someone may be intercepting`,
     );
   }
-  return 'matched';
+  return MATCHED;
 }
+
+const MATCHED: FingerprintCheck = { outcome: 'matched', pin: () => {} };

@@ -28,6 +28,11 @@ export interface Transport {
   stream: Duplex;
   /** Why the transport failed, in the transport's words (ssh's stderr), when the stream ends unexpectedly. */
   failureDetail(): string | undefined;
+  /**
+   * The peer answered the protocol's hello: it is an agent. What the transport would remember of it (a TLS
+   * certificate's first-use pin) is kept only now.
+   */
+  helloAnswered?(): void;
 }
 
 /** A failure that retrying will not cure (changed certificate, wrong token, no common protocol version). */
@@ -51,7 +56,7 @@ export function openTransport(target: ParsedTarget, options: TransportOptions): 
   }
 }
 
-function openSocket(make: () => Duplex, readyEvent: string, where: string, timeoutMs: number, onReady?: (s: Duplex) => void): Promise<Transport> {
+function openSocket(make: () => Duplex, readyEvent: string, where: string, timeoutMs: number, onReady?: (s: Duplex) => Transport['helloAnswered']): Promise<Transport> {
   return new Promise((resolve, reject) => {
     const socket = make();
     const timer = setTimeout(() => {
@@ -64,15 +69,16 @@ function openSocket(make: () => Duplex, readyEvent: string, where: string, timeo
     });
     socket.once(readyEvent, () => {
       clearTimeout(timer);
+      let helloAnswered: Transport['helloAnswered'];
       try {
-        onReady?.(socket);
+        helloAnswered = onReady?.(socket);
       } catch (err) {
         socket.destroy();
         reject(err);
         return;
       }
       socket.removeAllListeners('error');
-      resolve({ stream: socket, failureDetail: () => undefined });
+      resolve({ stream: socket, failureDetail: () => undefined, helloAnswered });
     });
   });
 }
@@ -84,12 +90,18 @@ function openTls(host: string, port: number, options: TransportOptions): Promise
   return openSocket(make, 'secureConnect', `tls://${key}`, options.connectTimeoutMs, (socket) => {
     const cert = (socket as ReturnType<typeof tlsConnect>).getPeerCertificate();
     if (!cert || !cert.fingerprint256) throw new FatalConnectError(`tls://${key} presented no certificate`, 'LOOPY_FINGERPRINT');
+    let check: ReturnType<typeof checkFingerprint>;
     try {
-      const outcome = checkFingerprint(options.knownAgentsFile, key, cert.fingerprint256, options.fingerprint);
-      if (outcome !== 'matched') options.onPin?.(key, cert.fingerprint256, outcome);
+      check = checkFingerprint(options.knownAgentsFile, key, cert.fingerprint256, options.fingerprint);
     } catch (err) {
       throw new FatalConnectError((err as Error).message, 'LOOPY_FINGERPRINT');
     }
+    // A new certificate is pinned only once the peer has answered hello as an agent does.
+    return () => {
+      if (check.outcome === 'matched') return;
+      check.pin();
+      options.onPin?.(key, cert.fingerprint256, check.outcome);
+    };
   });
 }
 

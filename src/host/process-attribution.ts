@@ -559,7 +559,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
 export function attributionProblem(io: HostIO = realHostIO, euid = process.geteuid?.() ?? 0): string | undefined {
   const none = new Int32Array(0);
   if (io.socketDump(2, IPPROTO_TCP, 1 << SocketState.Listen) === undefined || io.socketOwners(none, new Uint32Array(0), none, 0, new Float64Array(2)) === undefined) {
-    return 'the capture addon has no socketDump or socketOwners (rebuild it: npm rebuild loopy)';
+    return 'the capture addon has no socketDump or socketOwners (rebuild it: npm rebuild loopy-netmon)';
   }
   if (euid === 0) return undefined;
   const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(io.readText('/proc/self/status') ?? '');

@@ -116,7 +116,7 @@ test('without the capture addon: live capture fails with one line saying what to
   assert.equal(
     live.stderr,
     `loopy: live capture needs the capture addon, which was not built (no ${join(root, 'no-addon.node')}): ` +
-      'apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy\n',
+      'apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy-netmon\n',
   );
   const replay = run(['-r', capture, '--max', '--stdout', '--data', join(root, 'data-noaddon')]);
   assert.equal(replay.status, 0, replay.stderr);

@@ -11,6 +11,7 @@ import { createWriteStream, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { PassiveNames } from '../analyze/passive-names.js';
 import { Pipeline } from '../analyze/pipeline.js';
 import type { LoopyRecord } from '../analyze/records.js';
 import { BatchFilter } from '../capture/bpf-filter.js';
@@ -150,10 +151,12 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   /** With --workers, the other engines (engine-workers.ts); started once the capture is open. */
   let engines: EngineWorkers | undefined;
   const acks = detection ? new AlertAcks({ now: () => clock.now(), history, publish: (record) => service?.server.publish('alerts', record) }) : undefined;
+  // Passive DNS: fed by the pipeline's dns records once it runs, asked by clients (`names`).
+  const names = new PassiveNames();
   if (settings.serve) {
     // Before the capture opens (own ports excluded from its first filter) and before the privilege drop.
     service = await startService(settings.serve, {
-      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks, (rule) => engines?.suppress(rule))), owner: target,
+      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks, (rule) => engines?.suppress(rule))), names, owner: target,
       status: () => latestStatus ?? emptyStatus(started, clock.now(), src.kind, settings.filter ?? null),
     });
   }
@@ -175,6 +178,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   // With --workers, the flow table's memory is shared out: N engines hold what one would.
   const maxFlows = settings.maxFlows === undefined || shards === 1 ? settings.maxFlows : Math.ceil(settings.maxFlows / shards);
   const pipeline = new Pipeline({ maxFlows });
+  pipeline.observe(names);
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
   const request: CaptureRequest = src.kind === 'live'
     ? {
@@ -342,6 +346,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     } as const;
     latestStatus = statusOf(ctx, record, counters);
     if (processes !== undefined) latestStatus.processes = processes.stats();
+    latestStatus.passive_names = names.report();
     service?.metrics.onStats(record, clients);
     if (latestStatus.detection_state) service?.metrics.onDetectionState(latestStatus.detection_state);
     publish('stats', record);

@@ -12,7 +12,7 @@ import type { AlertAck } from '../store/types.js';
 import type { AgentLogger } from './logger.js';
 import { ErrorCode, ProtocolError } from './protocol/errors.js';
 import {
-  type AgentAlertRecord, DEFAULT_LIMIT, DEFAULT_TALKERS_LIMIT, type HelloParams, type HelloResult, type HistoryQueryParams, type HostTotal,
+  type AgentAlertRecord, DEFAULT_LIMIT, DEFAULT_TALKERS_LIMIT, type HelloParams, type HelloResult, type HistoryQueryParams, type HostTotal, type NamesParams,
   MAX_FRAME_BYTES, MAX_LIMIT, METHODS, type Method, PROTOCOL_VERSIONS, type SeriesParams, type SeriesPoint, type SuppressParams,
   type TalkersParams, TOPICS, type Topic,
 } from './protocol/messages.js';
@@ -55,6 +55,11 @@ export interface HistoryStoreLike extends HistoryBackend {
   readonly droppedRecords?: number;
 }
 
+/** Passive DNS (analyze/passive-names.ts): the names the DNS answers the agent saw gave addresses. */
+export interface NamesBackend {
+  namesOf(addresses: Iterable<string>): Record<string, string>;
+}
+
 /** Detection's controls (acknowledge, suppress). */
 export interface AlertControl {
   /**
@@ -77,6 +82,7 @@ export interface AgentServerOptions {
   status: () => AgentStatus;
   history?: HistoryBackend;
   alerts?: AlertControl;
+  names?: NamesBackend;
   /** Checks TLS clients' tokens; without it no TLS session is admitted. */
   tokenGate?: TokenGate;
   /** Where the SSH sessions told by `loopy bridge` are excluded from capture. */
@@ -299,6 +305,8 @@ export class AgentServer implements SessionHost {
       case 'history.alerts':
       case 'history.talkers':
         return this.history(method, params as HistoryQueryParams);
+      case 'names':
+        return { names: this.need(this.o.names, 'this agent keeps no names').namesOf((params as NamesParams).addresses) };
       case 'alerts.ack': {
         const alerts = this.need(this.o.alerts, 'detection is not running in this agent');
         this.needOperator(caller, method);
@@ -327,7 +335,7 @@ export class AgentServer implements SessionHost {
 
   /** The methods this agent offers (history and alerts only with their backends). */
   methods(): string[] {
-    return METHODS.filter((m) => (m.startsWith('history.') ? !!this.o.history : m.startsWith('alerts.') ? !!this.o.alerts : true));
+    return METHODS.filter((m) => (m.startsWith('history.') ? !!this.o.history : m.startsWith('alerts.') ? !!this.o.alerts : m === 'names' ? !!this.o.names : true));
   }
 
   /** Acknowledging and suppressing change what everyone is told: operators only. */

@@ -10,7 +10,7 @@ import type { ServeSettings } from './config.js';
 import { loadTlsMaterial, loadToken } from './credentials.js';
 import type { AgentLogger } from './logger.js';
 import { AgentMetrics } from './metrics.js';
-import { type AlertControl, AgentServer, type HistoryBackend } from './server.js';
+import { type AlertControl, AgentServer, type HistoryBackend, type NamesBackend } from './server.js';
 import type { SelfExclusion } from './self-exclusion.js';
 import type { AgentStatus } from './status.js';
 import { TokenGate } from './token-gate.js';
@@ -29,6 +29,7 @@ export interface ServiceContext {
   status: () => AgentStatus;
   history?: HistoryBackend;
   alerts?: AlertControl;
+  names?: NamesBackend;
   /** The user a root agent becomes once its listeners are open (it must still remove its socket). */
   owner?: { uid: number; gid: number };
 }
@@ -64,6 +65,7 @@ export async function startService(serve: ServeSettings, ctx: ServiceContext): P
     status: ctx.status,
     history: ctx.history,
     alerts: ctx.alerts,
+    names: ctx.names,
     get tokenGate() {
       return tokenGate;
     },

@@ -62,6 +62,14 @@ export interface AgentStatus {
   detection_state?: TrackedKeysReport[];
   /** Process attribution's own figures since the start (its busy milliseconds among them); absent when off. */
   processes?: AttributionStats;
+  /** Passive DNS (the `names` method): addresses named now, at most, and forgotten since the start to stay within it. */
+  passive_names?: PassiveNamesReport;
+}
+
+export interface PassiveNamesReport {
+  size: number;
+  capacity: number;
+  evicted: number;
 }
 
 /** What an agent keeps in its data directory: a directory holding only these may be taken up again. */
@@ -218,6 +226,8 @@ export function formatAgentStatus(status: AgentStatus, now: number): string {
     ['CPU', `${status.cpu_percent.toFixed(1)} % of one core`],
     ['RSS', mb(status.rss_bytes)],
   );
+  const names = status.passive_names;
+  if (names) rows.push(['names', `${int(names.size)}/${int(names.capacity)} addresses named by the DNS answers seen, ${int(names.evicted)} forgotten`]);
   const pressed = (status.detection_state ?? []).filter((t) => t.declined + t.evicted + (t.itemsDeclined ?? 0) > 0 || t.size * 2 >= t.capacity);
   for (const t of pressed) {
     const items = t.items === undefined ? '' : `, ${int(t.items)}/${int(t.itemLimit ?? 0)} items (${int(t.itemsDeclined ?? 0)} not recorded)`;

@@ -7,6 +7,9 @@ export interface Conversation {
   /** `host:port`, `[v6 host]:port`. */
   originator: string;
   responder: string;
+  /** The addresses alone, as records write them. */
+  origHost: string;
+  respHost: string;
   proto: string;
   service?: string;
   state: string;
@@ -179,7 +182,7 @@ function addTop<T>(mine: TopN<T>, theirs: KeptTop<T>): void {
 /** A conversation's fields as a plain object (a KeptConversation's endpoints are getters). */
 function plainConversation(c: Conversation): Conversation {
   return {
-    originator: c.originator, responder: c.responder, proto: c.proto, service: c.service, state: c.state, packets: c.packets, bytes: c.bytes,
+    originator: c.originator, responder: c.responder, origHost: c.origHost, respHost: c.respHost, proto: c.proto, service: c.service, state: c.state, packets: c.packets, bytes: c.bytes,
     duration: c.duration, rtt: c.rtt, retrans: c.retrans,
   };
 }
@@ -197,9 +200,9 @@ class KeptConversation implements Conversation {
   readonly duration: number;
   readonly rtt?: number;
   readonly retrans: number;
-  private readonly origHost: string;
+  readonly origHost: string;
   private readonly origPort: number;
-  private readonly respHost: string;
+  readonly respHost: string;
   private readonly respPort: number;
 
   /** From the flow table's view of a closed flow (flowNumbers and flowWords hold its numbers and addresses). */

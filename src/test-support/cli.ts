@@ -9,10 +9,11 @@ export function cliCommand(): string[] {
 }
 
 /** `env` is added to this process's environment (e.g. LOOPY_CAPTURE_ADDON to play a machine without the addon). */
-export function runCli(args: string[], options: { input?: Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+export function runCli(args: string[], options: { input?: Buffer; timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): SpawnSyncReturns<string> {
   const [cmd, ...pre] = cliCommand();
   return spawnSync(cmd, [...pre, ...args], {
     input: options.input,
+    cwd: options.cwd,
     env: options.env && { ...process.env, ...options.env },
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,

@@ -88,3 +88,25 @@ test('store: agents are named by their hello, kept while down; two of the same n
   assert.deepEqual(store.flush().agents.map((x) => x.name), ['web-2', 'web-1']);
   store.close();
 });
+
+test('store: the addresses of flows, talkers and alerts are asked of the agent\'s passive DNS, the answer published by itself', async () => {
+  const a = new FakeAgentClient('a');
+  a.knownNames = { '192.168.20.10': 'files.corp.example' };
+  const older = new FakeAgentClient('older', { state: 'connected', since: 0, agent: { ...FAKE_HELLO, name: 'older', methods: [] } });
+  const store = new AgentStore([a, older], ['stats', 'flows', 'alerts'], () => 1000);
+  for (const c of [a, older]) {
+    c.emit(stats(statsSecond(T0, { top_talkers: [{ host: '192.168.10.22', bytes: 1, packets: 1, flows: 1, local: true }] })));
+    c.emit(alert(ALERT_SCAN));
+  }
+  const published: number[] = [];
+  store.onSnapshot((s) => published.push(s.version));
+  store.flush();
+  assert.deepEqual(a.namesAsked, [['192.168.10.22', '192.168.10.250', '192.168.20.10']]);
+  assert.deepEqual(older.namesAsked, [], 'an agent without the names method is not asked');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(published.length, 2, 'the answer is a snapshot of its own');
+  assert.equal(store.snapshot().agents[0].names.nameOf('192.168.20.10'), 'files.corp.example');
+  store.flush();
+  assert.equal(a.namesAsked.length, 1, 'asked once');
+  store.close();
+});

@@ -4,6 +4,7 @@
  * turns what changed into new immutable snapshots. So React renders at most once a second however busy the
  * agents are (no flicker, bounded UI cost), and a paused screen simply stops taking snapshots.
  */
+import { type AddressNameBook, AddressNames } from '../client/address-names.js';
 import type { AgentClient, ConnectionState, LiveEvent, Topic } from '../client/agent-client.js';
 import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
 import type { StatsSecond } from '../stats/stats-record.js';
@@ -34,6 +35,8 @@ export interface AgentSnapshot {
   readonly acknowledged: ReadonlySet<string>;
   /** Events the agent dropped for us (slow client), in all. */
   readonly missed: number;
+  /** The names the agent's passive DNS gave the addresses shown (formatHost shows them beside each address). */
+  readonly names: AddressNameBook;
 }
 
 export interface UiSnapshot {
@@ -55,8 +58,10 @@ class AgentCollector {
   missed = 0;
   dirty = true;
   snapshot: AgentSnapshot | undefined;
+  readonly names: AddressNames;
 
-  constructor(readonly client: AgentClient) {
+  constructor(readonly client: AgentClient, private readonly now: () => number) {
+    this.names = new AddressNames((addresses) => client.names(addresses));
     this.state = client.connectionState();
     this.name = client.target;
     this.learnName();
@@ -77,9 +82,12 @@ class AgentCollector {
     switch (event.topic) {
       case 'stats':
         this.seconds.push(event.record);
+        for (const t of event.record.top_talkers) this.noteAddress(t.host);
         break;
       case 'flows':
         this.flows.push(event.record);
+        this.noteAddress(event.record['id.orig_h']);
+        this.noteAddress(event.record['id.resp_h']);
         break;
       case 'dns':
         this.dns.push(event.record);
@@ -91,6 +99,7 @@ class AgentCollector {
         this.alerts.delete(r.alert_id);
         this.alerts.set(r.alert_id, r);
         if ((r as { acknowledged?: unknown }).acknowledged === true) this.acknowledged.add(r.alert_id);
+        for (const host of [r.src, r.dst, ...(r.evidence?.hosts ?? [])]) if (host !== undefined) this.noteAddress(host);
         if (this.alerts.size > KEEP_ALERTS) {
           const oldest = this.alerts.keys().next().value as string;
           this.alerts.delete(oldest);
@@ -100,6 +109,20 @@ class AgentCollector {
       }
     }
     this.dirty = true;
+  }
+
+  private noteAddress(address: string): void {
+    this.names.note(address, this.now());
+  }
+
+  /** Asks the agent for the names of the addresses noted since (an agent without the `names` method is not asked). */
+  askNames(onLearned: () => void): void {
+    if (this.state.state !== 'connected' || !this.state.agent.methods.includes('names')) return;
+    void this.names.poll(this.now()).then((learned) => {
+      if (!learned) return;
+      this.dirty = true;
+      onLearned();
+    });
   }
 
   build(): AgentSnapshot {
@@ -119,6 +142,7 @@ class AgentCollector {
       alerts: [...this.alerts.values()].reverse(),
       acknowledged: new Set(this.acknowledged),
       missed: this.missed,
+      names: this.names,
     };
     this.dirty = false;
     return this.snapshot;
@@ -133,7 +157,8 @@ export class AgentStore {
   private readonly statsListeners = new Set<() => void>();
   private version = 0;
 
-  constructor(clients: readonly AgentClient[], private readonly topics: readonly Topic[]) {
+  /** `now`: seconds since the epoch (a test passes its own). */
+  constructor(clients: readonly AgentClient[], private readonly topics: readonly Topic[], private readonly now: () => number = () => Date.now() / 1000) {
     this.collectors = [];
     for (const c of clients) this.watch(c);
     this.current = this.build();
@@ -146,7 +171,7 @@ export class AgentStore {
   }
 
   private watch(client: AgentClient): void {
-    const col = new AgentCollector(client);
+    const col = new AgentCollector(client, this.now);
     this.collectors.push(col);
     this.unsubscribes.push(
       client.onStateChange((state) => {
@@ -171,6 +196,8 @@ export class AgentStore {
 
   /** Publishes what changed since the last flush (no-op when nothing did). */
   flush(): UiSnapshot {
+    // Names come a request later: the snapshot after the answer shows them.
+    for (const c of this.collectors) c.askNames(() => this.flush());
     if (this.collectors.some((c) => c.dirty)) {
       this.current = this.build();
       for (const l of this.listeners) l(this.current);

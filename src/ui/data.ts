@@ -70,6 +70,15 @@ export function countNames(records: readonly DnsRecord[], pick: (r: DnsRecord) =
 /** Most severe first. */
 export const SEVERITY_RANK: Readonly<Record<string, number>> = { critical: 0, high: 1, medium: 2, low: 3 };
 
+/** The name an address has in the passive DNS of the first of these agents that knows it (for rows merged over agents). */
+export function nameIn(agents: readonly AgentSnapshot[], address: string): string | undefined {
+  for (const a of agents) {
+    const name = a.names.nameOf(address);
+    if (name !== undefined) return name;
+  }
+  return undefined;
+}
+
 export function isOpenAlert(a: AlertRecord): boolean {
   return a.state !== 'closed';
 }

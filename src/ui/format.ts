@@ -122,8 +122,9 @@ export function fitMiddle(text: string, width: number): string {
 }
 
 /**
- * A host as every view shows it: the address, and the name the traffic resolved for it when one is known
- * (`203.0.113.11 api.example.com`). The one place to change when names for addresses arrive.
+ * An address (or an endpoint, `formatEndpoint`'s) with the name the traffic resolved for it (passive DNS, the
+ * agent's `names` method), shown as UTF-8: `203.0.113.11 api.example.com`, or the address alone when it has
+ * none. Every view that shows an address shows it through here.
  */
 export function formatHost(address: string, name?: string): string {
   return name ? `${address} ${displayText(name)}` : address;

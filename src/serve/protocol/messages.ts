@@ -119,6 +119,13 @@ export const suppressParams = z
   });
 export type SuppressParams = z.infer<typeof suppressParams>;
 
+/** Addresses a `names` request may ask about at once (a screenful of hosts is a few dozen). */
+export const MAX_NAMES_ASKED = 1000;
+
+/** names: the addresses to name, as records write them. */
+export const namesParams = z.strictObject({ addresses: z.array(z.string().min(1).max(64)).min(1).max(MAX_NAMES_ASKED) });
+export type NamesParams = z.infer<typeof namesParams>;
+
 export const emptyParams = z.strictObject({});
 
 /** Every method and its params schema. A method not here is METHOD_NOT_FOUND. */
@@ -134,6 +141,7 @@ export const METHOD_PARAMS = {
   unsubscribe: unsubscribeParams,
   'alerts.ack': ackParams,
   'alerts.suppress': suppressParams,
+  names: namesParams,
 } as const;
 export type Method = keyof typeof METHOD_PARAMS;
 export const METHODS = Object.keys(METHOD_PARAMS) as Method[];

@@ -63,6 +63,7 @@ export const RESULT_SCHEMAS = {
   unsubscribe: topicList,
   'alerts.ack': z.object({ alert_id: z.string(), ...ackFields }),
   'alerts.suppress': z.object({ suppression_id: z.number().int() }),
+  names: z.object({ names: z.record(z.string(), z.string()) }),
 } as const;
 
 /** The record of each live topic, checked as a reply is. */
@@ -133,5 +134,7 @@ export interface MethodResults {
   unsubscribe: { topics: Topic[] };
   'alerts.ack': { alert_id: string } & AlertAck;
   'alerts.suppress': { suppression_id: number };
+  /** address → the name the agent's passive DNS has for it; addresses without one are left out. */
+  names: { names: Record<string, string> };
 }
 export type ResultOf<M extends keyof MethodResults> = MethodResults[M];

@@ -6,7 +6,7 @@ import type { AgentAlertRecord, AgentClient, AgentHello, ConnectionState, Histor
 import type { ConnRecord, DnsRecord } from '../../analyze/records.js';
 import type { AgentStatus } from '../../serve/status.js';
 
-export const FAKE_HELLO: AgentHello = { version: 1, name: 'fake', software: 'loopy test', methods: [], topics: ['stats', 'flows', 'dns', 'alerts'] };
+export const FAKE_HELLO: AgentHello = { version: 1, name: 'fake', software: 'loopy test', methods: ['names'], topics: ['stats', 'flows', 'dns', 'alerts'] };
 
 export class FakeAgentClient implements AgentClient {
   private state: ConnectionState;
@@ -14,6 +14,10 @@ export class FakeAgentClient implements AgentClient {
   private readonly subscriptions = new Set<{ topics: Topic[]; listener: (e: LiveEvent) => void }>();
   readonly calls: Array<{ method: string; args: unknown }> = [];
   history: { series: SeriesPoint[]; flows: ConnRecord[]; dns: DnsRecord[]; alerts: AgentAlertRecord[]; talkers: HostTotal[] } = { series: [], flows: [], dns: [], alerts: [], talkers: [] };
+  /** The agent's passive DNS: address → name, as the `names` method answers from it. */
+  knownNames: Record<string, string> = {};
+  /** The address lists `names` was asked about, in order. */
+  readonly namesAsked: string[][] = [];
   /** When set, every history query and action rejects with this message. */
   failWith: string | undefined;
   closed = false;
@@ -78,6 +82,13 @@ export class FakeAgentClient implements AgentClient {
 
   talkers(query: TalkersQuery): Promise<HostTotal[]> {
     return this.answer('talkers', query, this.history.talkers.slice(0, query.limit ?? 10));
+  }
+
+  /** Asked of passive DNS in the background, so kept apart from `calls` (the user's actions and queries). */
+  names(addresses: string[]): Promise<Record<string, string>> {
+    this.namesAsked.push(addresses);
+    const known = addresses.filter((a) => Object.hasOwn(this.knownNames, a));
+    return Promise.resolve(Object.fromEntries(known.map((a) => [a, this.knownNames[a]])));
   }
 
   acknowledgeAlert(alertId: string): Promise<void> {

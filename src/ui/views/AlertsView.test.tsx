@@ -106,3 +106,20 @@ test('alerts: A acknowledges the alert the cursor is on, by id, even when the li
   assert.match(v.frame(), /acknowledged port_scan on a/);
   v.unmount();
 });
+
+test('alerts: the evidence names its hosts with the agent\'s passive DNS; the filter finds an alert by a host\'s name', async () => {
+  const a = new FakeAgentClient('a');
+  a.knownNames = { '192.168.20.10': 'files.corp.example' };
+  const v = renderView(alerts, [a], { height: 12 });
+  a.emit(alert(ALERT_SCAN));
+  a.emit(alert(ALERT_TUNNEL));
+  await v.refresh();
+  await v.refresh('files.corp');
+  assert.match(v.frame(), /^1 open, 0 closed matching "files\.corp"/);
+  await v.press('\r');
+  const rows = v.frame().split('\n');
+  assert.match(rows[0], /port_scan/);
+  assert.equal(rows[3], 'src 192.168.10.250  dst 192.168.20.10 files.corp.example');
+  assert.equal(rows[4], 'hosts: 192.168.10.250, 192.168.20.10 files.corp.example');
+  v.unmount();
+});

@@ -12,7 +12,7 @@ import type { AgentSnapshot } from '../agent-store.js';
 import { type Column, Table } from '../components/Table.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
 import { isOpenAlert, matchesFilter, SEVERITY_RANK } from '../data.js';
-import { fit, formatClock, formatDuration, wrapRows } from '../format.js';
+import { fit, formatClock, formatDuration, formatHost, wrapRows } from '../format.js';
 import { tone } from '../theme.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
@@ -34,12 +34,13 @@ function stateLabel(row: Row): string {
 function Evidence({ row, width, height }: { row: Row; width: number; height: number }) {
   const { a } = row;
   const e = a.evidence;
+  const host = (address: string) => formatHost(address, row.agent.names.nameOf(address));
   const lines: string[] = [
     `${a.severity.toUpperCase()} ${a.detector} on ${row.agent.name} — ${stateLabel(row)}`,
     displayText(a.message),
     `first ${formatClock(e.first_seen)}  last ${formatClock(e.last_seen)}  (${formatDuration(e.last_seen - e.first_seen)})`,
-    `src ${a.src ?? '-'}  dst ${a.dst ?? '-'}`,
-    `hosts: ${e.hosts.join(' ') || '-'}`,
+    `src ${a.src === undefined ? '-' : host(a.src)}  dst ${a.dst === undefined ? '-' : host(a.dst)}`,
+    `hosts: ${e.hosts.map(host).join(', ') || '-'}`,
   ];
   if (e.ports?.length) lines.push(`ports: ${e.ports.join(' ')}`);
   if (e.names?.length) lines.push(`names: ${e.names.map(displayText).join(' ')}`);
@@ -64,7 +65,8 @@ function Alerts(props: ViewProps) {
   const rows: Row[] = [];
   for (const agent of props.agents) {
     for (const a of agent.alerts) {
-      if (matchesFilter(filter, [a.detector, a.severity, a.message, a.src, a.dst, a.state, ...a.evidence.hosts])) rows.push({ agent, a, acked: agent.acknowledged.has(a.alert_id) });
+      const hosts = [a.src, a.dst, ...a.evidence.hosts];
+      if (matchesFilter(filter, [a.detector, a.severity, a.message, a.state, ...hosts, ...hosts.map((h) => h && agent.names.nameOf(h))])) rows.push({ agent, a, acked: agent.acknowledged.has(a.alert_id) });
     }
   }
   rows.sort((x, y) => Number(!isOpenAlert(x.a)) - Number(!isOpenAlert(y.a)) || Number(x.acked) - Number(y.acked) || (SEVERITY_RANK[x.a.severity] ?? 9) - (SEVERITY_RANK[y.a.severity] ?? 9) || y.a.state_ts - x.a.state_ts);

@@ -75,3 +75,21 @@ test('connections sorted by time: the time column reads newest first, whatever t
   assert.deepEqual(shown, ['06:16:40', '06:15:50', '06:15:00', '06:14:10']);
   v.unmount();
 });
+
+test('connections: each end shows the name the agent\'s passive DNS has for its address; the filter finds it', async () => {
+  const a = new FakeAgentClient('a');
+  a.knownNames = { '203.0.113.10': 'www.example.com' };
+  const v = renderView(connections, [a], { width: 200 });
+  a.emit(flow(CONN_TLS));
+  a.emit(flow(CONN_REJ));
+  await v.refresh();
+  // Asked once, for every address the flows showed; the answer is in the next snapshot.
+  assert.deepEqual(a.namesAsked, [['192.168.10.22', '203.0.113.10', '192.168.10.23', '198.51.100.27']]);
+  await v.refresh();
+  const lines = v.frame().split('\n');
+  assert.match(lines[3], /192\.168\.10\.22:51721\s+203\.0\.113\.10:443 www\.example\.com\s+ssl\s+SF/);
+  assert.match(lines[2], /192\.168\.10\.23:53999\s+198\.51\.100\.27:443\s+tcp\s+REJ/);
+  await v.refresh('example.com');
+  assert.match(v.frame(), /^1 connections matching "example\.com"/);
+  v.unmount();
+});

@@ -9,12 +9,15 @@ import { type Column, Table } from '../components/Table.js';
 import { RecordDetail } from '../components/RecordDetail.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
 import { matchesFilter } from '../data.js';
-import { fitTarget, flowProcesses, formatBytes, formatClock, formatDuration, formatEndpoint, formatProcess } from '../format.js';
+import { fitTarget, flowProcesses, formatBytes, formatClock, formatDuration, formatEndpoint, formatHost, formatProcess } from '../format.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
 interface Row {
   agent: string;
   r: ConnRecord;
+  /** Each end as shown: its endpoint and the name the agent's passive DNS has for its address. */
+  originator: string;
+  responder: string;
 }
 
 const SORTS: Array<{ name: string; compare: (a: Row, b: Row) => number }> = [
@@ -36,7 +39,9 @@ function Connections(props: ViewProps) {
   for (const a of props.agents) {
     for (const r of a.flows) {
       const processes = [r.orig_process, r.resp_process].flatMap((p) => (p ? [formatProcess(p), p.unit, p.user] : []));
-      if (matchesFilter(filter, [formatEndpoint(r['id.orig_h'], r['id.orig_p']), formatEndpoint(r['id.resp_h'], r['id.resp_p']), r.proto, r.service, r.conn_state, r.community_id, ...processes, multi ? a.name : undefined])) all.push({ agent: a.name, r });
+      const originator = formatHost(formatEndpoint(r['id.orig_h'], r['id.orig_p']), a.names.nameOf(r['id.orig_h']));
+      const responder = formatHost(formatEndpoint(r['id.resp_h'], r['id.resp_p']), a.names.nameOf(r['id.resp_h']));
+      if (matchesFilter(filter, [originator, responder, r.proto, r.service, r.conn_state, r.community_id, ...processes, multi ? a.name : undefined])) all.push({ agent: a.name, r, originator, responder });
     }
   }
   const nav = useListNavigation(all.length, { active: props.inputActive, page: height - 3, sorts: SORTS.length });
@@ -47,8 +52,8 @@ function Connections(props: ViewProps) {
   const columns: Column<Row>[] = [
     { header: 'time', width: 8, optional: true, cell: ({ r }) => formatClock(r.ts) },
     // 21 and 20 cells: an IPv4 address with an ephemeral port, and one with a service port, whole at 80 columns.
-    { header: 'originator', width: 21, grow: 3, cut: 'middle', cell: ({ r }) => formatEndpoint(r['id.orig_h'], r['id.orig_p']) },
-    { header: 'responder', width: 20, grow: 3, cut: 'middle', cell: ({ r }) => formatEndpoint(r['id.resp_h'], r['id.resp_p']) },
+    { header: 'originator', width: 21, grow: 3, cut: 'middle', cell: ({ originator }) => originator },
+    { header: 'responder', width: 20, grow: 3, cut: 'middle', cell: ({ responder }) => responder },
     { header: 'svc', width: 6, grow: 1, cell: ({ r }) => r.service ?? r.proto },
     { header: 'state', width: 6, cell: ({ r }) => r.conn_state, tone: ({ r }) => (BAD_STATES.has(r.conn_state) ? 'warn' : undefined) },
     { header: 'out', width: 5, align: 'right', cell: ({ r }) => formatBytes(r.orig_bytes) },

@@ -9,12 +9,14 @@ import { RecordDetail } from '../components/RecordDetail.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
 import { Panel, type PanelLine } from '../components/Panel.js';
 import { countNames, dnsName, matchesFilter } from '../data.js';
-import { fitTarget, formatClock, formatDuration } from '../format.js';
+import { fit, fitTarget, formatClock, formatDuration, formatHost } from '../format.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
 interface Row {
   agent: string;
   r: DnsRecord;
+  /** The client's address, with its name (formatHost). */
+  client: string;
 }
 
 const PANEL_LINES = 6;
@@ -23,7 +25,10 @@ function Dns(props: ViewProps) {
   const { width, height, theme, filter } = props;
   const rows: Row[] = [];
   for (const a of props.agents) {
-    for (const r of a.dns) if (matchesFilter(filter, [r.query, dnsName(r.query), r.qtype_name, r.rcode_name, r['id.orig_h'], r['id.resp_h'], ...(r.answers ?? [])])) rows.push({ agent: a.name, r });
+    for (const r of a.dns) {
+      const client = formatHost(r['id.orig_h'], a.names.nameOf(r['id.orig_h']));
+      if (matchesFilter(filter, [r.query, dnsName(r.query), r.qtype_name, r.rcode_name, client, r['id.resp_h'], ...(r.answers ?? [])])) rows.push({ agent: a.name, r, client });
+    }
   }
   rows.sort((x, y) => y.r.ts - x.r.ts);
   const logHeight = Math.max(3, height - PANEL_LINES - 2);
@@ -32,7 +37,7 @@ function Dns(props: ViewProps) {
   if (nav.detail && chosen) return <RecordDetail title={`DNS ${dnsName(chosen.r.query)} on ${chosen.agent}`} record={chosen.r} width={width} height={height} />;
   const columns: Column<Row>[] = [
     { header: 'time', width: 8, cell: ({ r }) => formatClock(r.ts) },
-    { header: 'client', width: 15, optional: true, cell: ({ r }) => r['id.orig_h'] },
+    { header: 'client', width: 15, optional: true, cell: ({ client }) => client },
     { header: 'query', width: 20, grow: 3, cell: ({ r }) => dnsName(r.query) },
     { header: 'type', width: 5, cell: ({ r }) => r.qtype_name ?? String(r.qtype ?? '-') },
     { header: 'rcode', width: 8, cell: ({ r }) => r.rcode_name ?? (r.rcode === undefined ? 'no reply' : String(r.rcode)), tone: ({ r }) => (r.rcode === 3 ? 'warn' : r.rcode === undefined || r.rcode > 0 ? 'bad' : undefined) },

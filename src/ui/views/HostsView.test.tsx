@@ -39,3 +39,19 @@ test('hosts: the filter keeps matching hosts only', async () => {
   assert.doesNotMatch(v.frame(), /192\.168\.10\.22/);
   v.unmount();
 });
+
+test('hosts: hosts and their main peers show the names the agent\'s passive DNS has for them', async () => {
+  const a = new FakeAgentClient('a');
+  a.knownNames = { '203.0.113.10': 'www.example.com' };
+  const v = renderView(hosts, [a], { width: 200 });
+  a.emit(stats(statsSecond(T0, { top_talkers: [talker('192.168.10.22', 6000, 10, 1), talker('203.0.113.10', 5000, 8, 1, false)] })));
+  a.emit(flow(CONN_TLS));
+  await v.refresh();
+  await v.refresh();
+  const lines = v.frame().split('\n');
+  assert.match(lines[2], /^192\.168\.10\.22\s+\S+\s+\S+\s+10\s+1\s+203\.0\.113\.10 www\.example\.com\s+ssl/);
+  assert.match(lines[3], /^203\.0\.113\.10 www\.example\.com\s+/);
+  await v.refresh('www.example');
+  assert.match(v.frame(), /^Top talkers, last 60s — 2 hosts/);
+  v.unmount();
+});

@@ -6,8 +6,8 @@ import { Box, Text } from 'ink';
 import type { AgentSnapshot } from '../agent-store.js';
 import { type Column, Table } from '../components/Table.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
-import { matchesFilter } from '../data.js';
-import { formatBitsPerSecond, formatBytes, formatHost, formatSi } from '../format.js';
+import { matchesFilter, nameIn } from '../data.js';
+import { formatBitsPerSecond, formatBytes, formatEndpoint, formatHost, formatSi } from '../format.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
 const WINDOW_SECONDS = 60;
@@ -72,17 +72,19 @@ export function hostRows(agents: readonly AgentSnapshot[]): HostRow[] {
 
 function Hosts(props: ViewProps) {
   const { width, height, theme, filter } = props;
-  const all = hostRows(props.agents).filter((r) => matchesFilter(filter, [r.host, r.topPeer, r.topService, r.local ? 'local' : 'remote']));
+  /** An address as every view shows it: with the name the agents' passive DNS has for it. */
+  const host = (address: string) => formatHost(address, nameIn(props.agents, address));
+  const all = hostRows(props.agents).filter((r) => matchesFilter(filter, [host(r.host), r.topPeer && host(r.topPeer), r.topService, r.local ? 'local' : 'remote']));
   const nav = useListNavigation(all.length, { active: props.inputActive, page: height - 3, sorts: SORTS.length });
   const sort = SORTS[nav.sort];
   const rows = all.sort(sort.compare);
   const columns: Column<HostRow>[] = [
-    { header: 'host', width: 15, grow: 2, cell: (r) => formatHost(r.host), tone: (r) => (r.local ? 'accent' : undefined) },
+    { header: 'host', width: 15, grow: 2, cell: (r) => host(r.host), tone: (r) => (r.local ? 'accent' : undefined) },
     { header: 'rate', width: 9, align: 'right', cell: (r) => formatBitsPerSecond(r.bytes / WINDOW_SECONDS) },
     { header: 'bytes', width: 7, align: 'right', cell: (r) => formatBytes(r.bytes) },
     { header: 'pkts', width: 6, align: 'right', cell: (r) => formatSi(r.packets) },
     { header: 'flows', width: 5, align: 'right', cell: (r) => formatSi(r.flows) },
-    { header: 'talks most with', width: 15, grow: 2, cell: (r) => r.topPeer || '-' },
+    { header: 'talks most with', width: 15, grow: 2, cell: (r) => (r.topPeer ? host(r.topPeer) : '-') },
     { header: 'service', width: 8, grow: 1, optional: true, cell: (r) => r.topService || '-' },
     { header: 'agent', width: 10, grow: 1, optional: true, cell: (r) => r.agents.join(',') },
   ];
@@ -91,12 +93,12 @@ function Hosts(props: ViewProps) {
     const flows = props.agents.flatMap((a) => a.flows).filter((f) => f['id.orig_h'] === chosen.host || f['id.resp_h'] === chosen.host);
     return (
       <Box flexDirection="column" width={width}>
-        <Text bold>{chosen.host} ({chosen.local ? 'local' : 'remote'}) — last {WINDOW_SECONDS}s: {formatBytes(chosen.bytes)}, {formatSi(chosen.packets)} packets</Text>
+        <Text bold>{host(chosen.host)} ({chosen.local ? 'local' : 'remote'}) — last {WINDOW_SECONDS}s: {formatBytes(chosen.bytes)}, {formatSi(chosen.packets)} packets</Text>
         <Text>seen by: {chosen.agents.join(', ')}</Text>
         <Text bold>recent connections ({flows.length})</Text>
         {flows.slice(0, Math.max(1, height - 4)).map((f) => (
           <Text key={f.uid} wrap="truncate">
-            {f['id.orig_h']}:{f['id.orig_p']} → {f['id.resp_h']}:{f['id.resp_p']} {f.service ?? f.proto} {f.conn_state} {formatBytes(f.orig_bytes)}/{formatBytes(f.resp_bytes)}
+            {formatHost(formatEndpoint(f['id.orig_h'], f['id.orig_p']), nameIn(props.agents, f['id.orig_h']))} → {formatHost(formatEndpoint(f['id.resp_h'], f['id.resp_p']), nameIn(props.agents, f['id.resp_h']))} {f.service ?? f.proto} {f.conn_state} {formatBytes(f.orig_bytes)}/{formatBytes(f.resp_bytes)}
           </Text>
         ))}
       </Box>

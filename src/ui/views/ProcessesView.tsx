@@ -11,8 +11,8 @@ import type { AgentSnapshot } from '../agent-store.js';
 import { type Column, Table } from '../components/Table.js';
 import { RecordDetail } from '../components/RecordDetail.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
-import { matchesFilter } from '../data.js';
-import { fitTarget, formatBytes, formatClock, formatEndpoint, formatProcess } from '../format.js';
+import { matchesFilter, nameIn } from '../data.js';
+import { fitTarget, formatBytes, formatClock, formatEndpoint, formatHost, formatProcess } from '../format.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
 /** One process (or unit) of one agent and what its connections carried, seen from its end. */
@@ -89,11 +89,16 @@ function columns(byUnit: boolean, multi: boolean): Column<ProcessRow>[] {
 
 type Flow = ProcessRow['flows'][number];
 
-const FLOW_COLUMNS: Column<Flow>[] = [
+/** The peer of a process's connection, seen from the process (→ it connected out, ← it accepted), with its name. */
+function peerOf({ r, local }: Flow, agents: readonly AgentSnapshot[]): string {
+  const [address, port] = local === 'orig' ? [r['id.resp_h'], r['id.resp_p']] : [r['id.orig_h'], r['id.orig_p']];
+  return `${local === 'orig' ? '→' : '←'} ${formatHost(formatEndpoint(address, port), nameIn(agents, address))}`;
+}
+
+const flowColumns = (agents: readonly AgentSnapshot[]): Column<Flow>[] => [
   { header: 'time', width: 8, cell: ({ r }) => formatClock(r.ts) },
   { header: 'process', width: 14, grow: 1, cell: ({ r, local }) => formatProcess((local === 'orig' ? r.orig_process : r.resp_process)!) },
-  // Seen from the process: → it connected out, ← it accepted.
-  { header: 'peer', width: 24, grow: 2, cell: ({ r, local }) => (local === 'orig' ? `→ ${formatEndpoint(r['id.resp_h'], r['id.resp_p'])}` : `← ${formatEndpoint(r['id.orig_h'], r['id.orig_p'])}`) },
+  { header: 'peer', width: 24, grow: 2, cell: (flow) => peerOf(flow, agents) },
   { header: 'svc', width: 6, cell: ({ r }) => r.service ?? r.proto },
   { header: 'state', width: 6, cell: ({ r }) => r.conn_state },
   { header: 'out', width: 6, align: 'right', cell: ({ r, local }) => formatBytes(local === 'orig' ? r.orig_bytes : r.resp_bytes) },
@@ -111,7 +116,7 @@ function ProcessFlows({ row, props }: { row: ProcessRow; props: ViewProps }) {
       <Text bold wrap="truncate">
         {row.label} on {row.agent}: {row.conns} connections, {formatBytes(row.out)} out, {formatBytes(row.in)} in — user {row.users.join(',') || '-'}, {row.units.join(',')}  (Esc back)
       </Text>
-      <Table columns={FLOW_COLUMNS} rows={flows} width={props.width} height={props.height - 1} selected={nav.selected} theme={props.theme} />
+      <Table columns={flowColumns(props.agents)} rows={flows} width={props.width} height={props.height - 1} selected={nav.selected} theme={props.theme} />
     </Box>
   );
 }
