@@ -61,6 +61,9 @@ export interface EngineObserver {
  * capture time of the packets, so a capture file replays exactly the same way every time. Runs on the packet
  * loop: nothing here allocates per packet or does I/O.
  */
+/** Interfaces counted one by one (an agent captures on a few; `-i any` is one). */
+export const MAX_COUNTED_INTERFACES = 256;
+
 export class Engine {
   readonly weirds = new WeirdCounter();
   readonly connections: Connections;
@@ -80,6 +83,9 @@ export class Engine {
 
   packets = 0;
   bytes = 0;
+  /** Packets and wire bytes by capture interface index (the batch's), the first MAX_COUNTED_INTERFACES of them. */
+  readonly interfacePackets = new Float64Array(MAX_COUNTED_INTERFACES);
+  readonly interfaceBytes = new Float64Array(MAX_COUNTED_INTERFACES);
   firstTs = Number.NaN;
   lastTs = Number.NaN;
   dnsTransactions = 0;
@@ -147,6 +153,10 @@ export class Engine {
       const linkType = linkTypes[iface] ?? -1;
       this.packets++;
       this.bytes += wirelen;
+      if (iface < MAX_COUNTED_INTERFACES) {
+        this.interfacePackets[iface]++;
+        this.interfaceBytes[iface] += wirelen;
+      }
       if (!(time >= this.nextSweep)) {
         if (Number.isNaN(this.firstTs)) {
           this.firstTs = time;

@@ -290,6 +290,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     if (processes !== undefined) latestStatus.processes = processes.stats();
     service?.metrics.onStats(record, clients);
     if (latestStatus.detection_state) service?.metrics.onDetectionState(latestStatus.detection_state);
+    if (detecting?.delivery) service?.metrics.onDelivery(detecting.delivery.stats());
     publish('stats', record);
     if (history) {
       try {

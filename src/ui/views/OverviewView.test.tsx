@@ -12,7 +12,7 @@ test('overview: one block per agent with rates, flows, DNS, alerts, drops, CPU a
   // 125 000 bytes in during 1 s = 1.00 Mb/s; 12 500 out = 100 kb/s.
   a.emit(stats(statsSecond(T0, { bytes: 137500, bytes_in: 125000, bytes_out: 12500, packets_in: 900, packets_out: 300, flows_active: 42,
     dns: { queries: 7, answers: 7, rcodes: {} }, cpu_percent: 3.5, rss_bytes: 80 * 1024 * 1024,
-    interfaces: [{ name: 'eth0', received: 1000, dropped: 20, if_dropped: 0, drop_pct: 2, received_total: 1000, dropped_total: 20 }] })));
+    interfaces: [{ name: 'eth0', packets: 980, bytes: 98_000, received: 1000, dropped: 20, if_dropped: 0, drop_pct: 2, received_total: 1000, dropped_total: 20 }] })));
   a.emit(alert(ALERT_SCAN));
   a.emit(alert({ ...ALERT_TUNNEL, state: 'closed', closed_reason: 'quiet' }));
   await v.refresh();
