@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   ui: async () => (await import('./ui.js')).registerUi,
   'hub-sites': async () => (await import('./hub-sites.js')).registerHubSites,
   'list-interfaces': async () => (await import('./list-interfaces.js')).registerListInterfaces,
+  'config-schema': async () => (await import('./config-schema.js')).registerConfigSchema,
 };
 
 /** tcpdump's spellings of a command, for hands that know tcpdump: `loopy -D` is `loopy list-interfaces`. */
