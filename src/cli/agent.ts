@@ -205,7 +205,8 @@ async function runAgentCommand(options: AgentCliOptions): Promise<number> {
     if (++signals > 1) process.exit(130);
     agent.stop(`received ${signal}`);
   };
-  // SIGHUP, as logrotate's postrotate sends it after moving the files: new files of the same names.
+  // SIGHUP, as logrotate's postrotate (and systemctl reload) sends it: new files of the same names, after a
+  // move; the detection config reread.
   const onHangup = () => {
     let ok = agent.reopenOutputs();
     try {
@@ -215,6 +216,7 @@ async function runAgentCommand(options: AgentCliOptions): Promise<number> {
       logger.warn({ err: (err as Error).message }, 'cannot reopen the log file: writing on to the one open');
     }
     if (ok) logger.info({ log: settings.logFile, statsOut: settings.statsOut }, 'SIGHUP: reopened the log and output files');
+    agent.reloadDetection();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

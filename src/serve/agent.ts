@@ -67,6 +67,8 @@ export interface RunningAgent {
   publish(topic: Topic, record: object): void;
   /** Reopens the output files (--stats-out) by their paths, after logrotate moved them (SIGHUP); false if one could not be. */
   reopenOutputs(): boolean;
+  /** Rereads the detection config file (SIGHUP) and logs one line: what changed, or why the file was refused. */
+  reloadDetection(): void;
   /** Stops capture; `done` settles once the engine and every output are flushed. Safe to call twice. */
   stop(reason?: string): void;
   readonly done: Promise<AgentExit>;
@@ -375,7 +377,20 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     for (const f of failed) log.warn({ sink: f.name, err: f.error.message }, 'cannot reopen an output file: writing on to the one open');
     return failed.length === 0;
   };
-  return { exclusions, service, publish, stop, done, reopenOutputs };
+  const reloadDetection = () => {
+    if (!detecting) return;
+    const file = settings.detectConfig;
+    const outcome = detecting.reload();
+    if (!outcome.ok) {
+      if (file !== undefined) log.warn({ file, err: outcome.error }, `detection config rejected, the running settings stay: ${outcome.error}`);
+      return;
+    }
+    const { applied, needRestart } = outcome;
+    const restart = needRestart.length > 0 ? `; kept until a restart: ${needRestart.join(', ')}` : '';
+    const what = applied.length > 0 ? `changed ${applied.join(', ')}` : 'nothing changed';
+    log.info({ file, changed: applied, needs_restart: needRestart }, `detection config reloaded: ${what}${restart}`);
+  };
+  return { exclusions, service, publish, stop, done, reopenOutputs, reloadDetection };
 }
 
 /** The status before the first second is rolled (a client asking at once). */
