@@ -7,10 +7,10 @@ import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
 import type { AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
 import { DEFAULT_MAX_FLOWS } from './flows/flow-table.js';
-import { connIdOf, ConnView } from './flows/conn-record.js';
+import { connIdOf, connRecordOf, ConnView } from './flows/conn-record.js';
 import type { FlowOwnerLookup } from './flows/flow-owners.js';
 import { Connections, DEFAULT_TIMEOUTS, isFromOrig, isNewFlow, updatedFlow, type FlowEndReason, type FlowTimeouts } from './flows/connections.js';
-import type { LoopyRecord, SummaryRecord } from './records.js';
+import type { ConnRecord, LoopyRecord, SummaryRecord } from './records.js';
 export type { FlowEndReason } from './flows/connections.js';
 
 /** Seconds of capture time between sweeps of the flow table for timeouts. */
@@ -255,6 +255,17 @@ export class Engine {
     if (observers.length === 0) return;
     this.connView.set(flow, this.services[flow]);
     for (let i = 0; i < observers.length; i++) observers[i](this.connView);
+  }
+
+  /**
+   * The flows still open, each as the conn record of what it did so far, marked `open: true` (a query asks; the
+   * packet loop never does). Nothing ends; made one at a time, so a caller that stops early pays for no more.
+   */
+  *openConns(): Generator<ConnRecord & { open: true }> {
+    const table = this.connections.table;
+    for (let flow = 0; flow < table.extent; flow++) {
+      if (table.isLive(flow)) yield { ...connRecordOf(this.connections, flow, this.services[flow]), open: true };
+    }
   }
 
   /** End of input, a part at a time: ends up to `limit` open flows; true once none is left (see finish). */

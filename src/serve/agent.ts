@@ -126,6 +126,8 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const started = clock.now();
   let latestStatus: AgentStatus | undefined;
   let service: Service | undefined;
+  // The engine is made once the service is up (its own ports excluded from the first filter); queries reach its open flows.
+  let engine: Pipeline['engine'] | undefined;
   // Detection first: clients reach it through the service (acknowledge, suppress). Its alerts are published
   // once the engine runs, after everything below exists.
   const detecting = settings.detect === false
@@ -140,7 +142,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   if (settings.serve) {
     // Before the capture opens (own ports excluded from its first filter) and before the privilege drop.
     service = await startService(settings.serve, {
-      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks)), owner: target,
+      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, openFlows: () => engine?.openConns() ?? [], alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks)), owner: target,
       status: () => latestStatus ?? emptyStatus(started, clock.now(), src.kind, settings.filter ?? null),
     });
   }
@@ -159,6 +161,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
 
   // The user's filter and the exclusions: in the kernel for live capture, in user space for a replay.
   const pipeline = new Pipeline({ maxFlows: settings.maxFlows });
+  engine = pipeline.engine;
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
   let source: CaptureSource;
   try {
