@@ -17,12 +17,12 @@ _loopy() {
         -f|--filter|-c|--count|--max-flows|--seed) COMPREPLY=(); return ;;
       esac ;;
     agent)
-      options='-i --interface -f --filter -s --snaplen --buffer --promisc --user --config --data --log --log-level --stats-out --stdout -r --read --speed --max --loop --no-detect --detect-config --evidence --stay --max-flows --local-net --top-n --listen --metrics --tls-cert --tls-key --name --hub --hub-creds --hub-user --hub-ca --hub-cert --hub-key --seed --status --json -h --help'
+      options='-i --interface -f --filter -s --snaplen --buffer --promisc --user --config --data --log --log-level --stats-out --stats-out-max --stdout -r --read --speed --max --loop --no-detect --detect-config --evidence --stay --max-flows --local-net --top-n --listen --metrics --tls-cert --tls-key --name --hub --hub-creds --hub-user --hub-ca --hub-cert --hub-key --seed --status --json -h --help'
       case "$prev" in
         --config|--log|--stats-out|-r|--read|--detect-config|--tls-cert|--tls-key|--hub-creds|--hub-ca|--hub-cert|--hub-key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --data|--evidence) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         -i|--interface) COMPREPLY=($(compgen -W "any $(command ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
-        -f|--filter|-s|--snaplen|--buffer|--user|--log-level|--speed|--max-flows|--local-net|--top-n|--listen|--metrics|--name|--hub|--hub-user|--seed) COMPREPLY=(); return ;;
+        -f|--filter|-s|--snaplen|--buffer|--user|--log-level|--stats-out-max|--speed|--max-flows|--local-net|--top-n|--listen|--metrics|--name|--hub|--hub-user|--seed) COMPREPLY=(); return ;;
       esac ;;
     bridge)
       options='--socket --config -h --help'

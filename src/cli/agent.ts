@@ -19,6 +19,7 @@ export interface AgentCliOptions {
   log?: string;
   logLevel?: string;
   statsOut?: string;
+  statsOutMax?: string;
   detect?: boolean;
   detectConfig?: string;
   evidence?: string;
@@ -65,6 +66,7 @@ export function registerAgent(program: Command): void {
     .option('--log <file>', 'JSON log lines to this file (default stderr)')
     .option('--log-level <level>', 'fatal, error, warn, info (default), debug or trace')
     .option('--stats-out <file>', 'append NDJSON records and per-second stats to this file')
+    .option('--stats-out-max <MiB>', 'past this size --stats-out is moved to FILE.1 and begun again (default 1024)')
     .option('--stdout', 'write NDJSON records and per-second stats to standard output')
     .option('-r, --read <file>', 'replay this pcap/pcapng file as if it were live')
     .option('--speed <x>', 'replay speed factor (default 1: real time)')
@@ -117,6 +119,7 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
     log: o.log,
     logLevel: o.logLevel,
     statsOut: o.statsOut,
+    statsOutMaxMiB: numeric(o.statsOutMax),
     detect: o.detect === false ? false : undefined,
     detectConfig: o.detectConfig,
     evidence: o.evidence,

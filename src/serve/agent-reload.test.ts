@@ -6,11 +6,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentDir } from '../client/testing/real-agent.js';
 import { cliCommand } from '../test-support/cli.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
+import { realPrivilegeOps } from './privileges.js';
 
 const root = agentDir();
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -76,4 +77,35 @@ test('SIGHUP reloads the detection config: changes logged in one line, a bad fil
   } finally {
     child.kill('SIGKILL');
   }
+});
+
+test('--stats-out past --stats-out-max is moved to FILE.1 and begun again, whole lines in both, said in the log', { timeout: 90_000 }, async () => {
+  const capture = join(root, 'traffic.pcap');
+  writeFileSync(capture, (await generatedCapture({ seed: 5, packets: 5000 })).bytes);
+  // The directory is the agent user's, as /var/log/loopy is (as root the agent runs as nobody).
+  const logs = join(root, 'logs');
+  mkdirSync(logs);
+  const nobody = realPrivilegeOps.lookupUser('nobody')!;
+  if (process.getuid?.() === 0) chownSync(logs, nobody.uid, nobody.gid);
+  const [log, out, data] = [join(logs, 'bound.log'), join(logs, 'bound.ndjson'), join(root, 'data-bound')];
+  const noConfig = join(root, 'empty.json');
+  writeFileSync(noConfig, '{}');
+  const [cmd, ...pre] = cliCommand();
+  // 0.1 MiB: a few seconds of this replay.
+  const child = spawn(cmd, [...pre, 'agent', '--config', noConfig, '-r', capture, '--loop', '--speed', '20', '--stats-out', out, '--stats-out-max', '0.1', '--log', log, '--data', data, '--listen', `unix:${join(root, 'bound.sock')}`], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const [moved] = await linesIn(log, (l) => /^--stats-out reached 0\.1 MiB: moved to /.test(l.msg));
+    assert.equal(moved?.msg, `--stats-out reached 0.1 MiB: moved to ${out}.1, a new file begun`);
+    assert.ok(moved.bytes >= 0.1 * 1048576);
+    assert.ok((await linesIn(out, (l) => l.type === 'stats')).length > 0, 'the new file takes records');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  // Every line of both files is a whole record (parse throws otherwise); the old one holds what it had.
+  const older = parse(readFileSync(`${out}.1`, 'utf8'));
+  assert.ok(older.length > 0 && older.some((r) => r.type === 'stats'));
+  parse(readFileSync(out, 'utf8'));
 });

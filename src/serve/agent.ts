@@ -7,7 +7,7 @@
  * Order at start: resolve the user to become, prepare the data directory and open every file, open the
  * capture, then drop privileges. Everything that needs root is done before the drop; nothing after it does.
  */
-import { createWriteStream, openSync } from 'node:fs';
+import { createWriteStream, openSync, renameSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import type { LoopyRecord } from '../analyze/records.js';
 import { BatchFilter } from '../capture/bpf-filter.js';
 import { SecondStats, type StatsSecond } from '../stats/second-stats.js';
 import { type AgentClock, systemClock } from './clock.js';
-import type { AgentSettings } from './config.js';
+import { type AgentSettings, DEFAULT_STATS_OUT_MAX_MIB } from './config.js';
 import { CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
 import { limitRetainedMemory, trimProcessMemory } from '../capture/live-addon.js';
 import { type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
@@ -116,10 +116,12 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     attempt(() => prepareEvidenceDir(settings.evidenceDir!, target), `cannot use ${settings.evidenceDir} as the evidence directory`, '--evidence DIR');
   }
   const streams: SinkStream[] = [];
+  let statsOut: SinkStream | undefined;
   if (settings.statsOut) {
     const path = settings.statsOut;
     const openStatsOut = () => createWriteStream('', { fd: openSync(path, 'a', 0o600) });
-    streams.push({ sink: new NdjsonSink(path, attempt(openStatsOut, `cannot open ${path}`, '--stats-out FILE')), close: true, reopen: openStatsOut });
+    statsOut = { sink: new NdjsonSink(path, attempt(openStatsOut, `cannot open ${path}`, '--stats-out FILE')), close: true, reopen: openStatsOut };
+    streams.push(statsOut);
   }
   if (settings.stdout) streams.push({ sink: new NdjsonSink('stdout', deps.stdout ?? process.stdout), close: false });
   const sinks = new RecordSinks(streams, deps.onRecord);
@@ -283,6 +285,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     if (source.kind === 'live') reportCaptureLoss(now, record.interfaces);
     sinks.write(record);
     sinks.flush();
+    if (statsOut) boundStatsOut(statsOut);
     packetsTotal += record.packets;
     bytesTotal += record.bytes;
     const clients = service?.server.clients ?? 0;
@@ -375,6 +378,28 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     { source: source.kind, interfaces: source.interfaces, filter: effectiveFilter(), data: settings.dataDir, listen: service?.addresses },
     src.kind === 'live' ? `capturing on ${source.interfaces.join(', ')}` : `replaying ${src.file}`,
   );
+  let statsOutBoundWarned = false;
+  /** Once a second: --stats-out past its bound is moved to FILE.1 (the older one goes) and begun again. */
+  function boundStatsOut(out: SinkStream): void {
+    const path = out.sink.name;
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      return;
+    }
+    const limit = settings.statsOutMaxBytes ?? DEFAULT_STATS_OUT_MAX_MIB * 1048576;
+    if (size < limit) return;
+    try {
+      renameSync(path, `${path}.1`);
+      out.sink.replace(out.reopen!());
+      log.info({ file: path, bytes: size }, `--stats-out reached ${limit / 1048576} MiB: moved to ${path}.1, a new file begun`);
+    } catch (err) {
+      // Once: the directory must be the agent user's (as /var/log/loopy is in contrib/logrotate.d/loopy).
+      if (!statsOutBoundWarned) log.warn({ file: path, err: (err as Error).message }, "--stats-out could not be moved aside (its directory must be writable by the agent's user): it grows on");
+      statsOutBoundWarned = true;
+    }
+  }
   const reopenOutputs = () => {
     const failed = sinks.reopen();
     for (const f of failed) log.warn({ sink: f.name, err: f.error.message }, 'cannot reopen an output file: writing on to the one open');

@@ -17,6 +17,8 @@ import { parseHubAddress } from './protocol/hub-subjects.js';
 export const DEFAULT_CONFIG_PATH = '/etc/loopy/agent.json';
 export const DEFAULT_DATA_DIR = '/var/lib/loopy';
 export const MAX_SNAPLEN = 262144;
+/** --stats-out is bounded by default: 1 GiB, then moved aside once (2 GiB on disk at most). */
+export const DEFAULT_STATS_OUT_MAX_MIB = 1024;
 
 const word = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}, not an empty string` });
 const whole = (min: number, max: number) =>
@@ -43,6 +45,11 @@ export const agentConfigSchema = z.strictObject({
   log: word('a file path').optional().describe('Write JSON log lines to this file (default stderr); reopened on SIGHUP.'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'expected one of fatal, error, warn, info, debug, trace' }).optional().describe('Least level logged (default info).'),
   statsOut: word('a file path').optional().describe('Append NDJSON records and per-second stats to this file (0600); reopened on SIGHUP.'),
+  statsOutMaxMiB: z.number({ error: 'expected a size in MiB (a number from 0.01 to 1048576)' })
+    .min(0.01, { error: 'expected a size in MiB (a number from 0.01 to 1048576)' })
+    .max(1_048_576, { error: 'expected a size in MiB (a number from 0.01 to 1048576)' })
+    .optional()
+    .describe('Past this size (MiB, default 1024) statsOut is moved to FILE.1 (replacing it) and a new file begun: at most twice this on disk.'),
   detect: flag.optional().describe('Run detection (default true).'),
   detectConfig: word('a file path').optional().describe('The detection config file (JSON): thresholds, allow-lists, suppressions, delivery; reloaded on SIGHUP.'),
   evidence: word('a directory path').optional().describe('Where the pcaps around alerts go (default DATA/evidence).'),
@@ -93,6 +100,7 @@ export const FLAG_OF: Record<keyof AgentConfig, string> = {
   log: '--log',
   logLevel: '--log-level',
   statsOut: '--stats-out',
+  statsOutMaxMiB: '--stats-out-max',
   detect: '--no-detect',
   detectConfig: '--detect-config',
   evidence: '--evidence',
@@ -135,6 +143,8 @@ export interface AgentSettings {
   logFile?: string;
   logLevel: string;
   statsOut?: string;
+  /** Past this many bytes statsOut is moved to statsOut.1 and begun again (default DEFAULT_STATS_OUT_MAX_MIB). */
+  statsOutMaxBytes?: number;
   /** Detection (default on) and its settings file (thresholds, allow-lists, delivery). */
   detect?: boolean;
   detectConfig?: string;
@@ -329,6 +339,7 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
     logFile: c.log,
     logLevel: c.logLevel ?? 'info',
     statsOut: c.statsOut,
+    ...(c.statsOutMaxMiB === undefined ? {} : { statsOutMaxBytes: c.statsOutMaxMiB * 1024 * 1024 }),
     detect: c.detect ?? true,
     detectConfig: c.detectConfig,
     evidenceDir: c.evidence,
