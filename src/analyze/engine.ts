@@ -7,10 +7,10 @@ import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
 import type { AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
 import { DEFAULT_MAX_FLOWS } from './flows/flow-table.js';
-import { connIdOf, ConnView } from './flows/conn-record.js';
+import { connIdOf, connRecordOf, ConnView } from './flows/conn-record.js';
 import type { FlowOwnerLookup } from './flows/flow-owners.js';
 import { Connections, DEFAULT_TIMEOUTS, isFromOrig, isNewFlow, updatedFlow, type FlowEndReason, type FlowTimeouts } from './flows/connections.js';
-import type { LoopyRecord, SummaryRecord } from './records.js';
+import type { ConnRecord, LoopyRecord, SummaryRecord } from './records.js';
 export type { FlowEndReason } from './flows/connections.js';
 
 /** Seconds of capture time between sweeps of the flow table for timeouts. */
@@ -61,6 +61,9 @@ export interface EngineObserver {
  * capture time of the packets, so a capture file replays exactly the same way every time. Runs on the packet
  * loop: nothing here allocates per packet or does I/O.
  */
+/** Interfaces counted one by one (an agent captures on a few; `-i any` is one). */
+export const MAX_COUNTED_INTERFACES = 256;
+
 export class Engine {
   readonly weirds = new WeirdCounter();
   readonly connections: Connections;
@@ -80,6 +83,9 @@ export class Engine {
 
   packets = 0;
   bytes = 0;
+  /** Packets and wire bytes by capture interface index (the batch's), the first MAX_COUNTED_INTERFACES of them. */
+  readonly interfacePackets = new Float64Array(MAX_COUNTED_INTERFACES);
+  readonly interfaceBytes = new Float64Array(MAX_COUNTED_INTERFACES);
   /**
    * The capture clock: the times of the input's first and latest frames — with several engines sharing it
    * (FRAME_ELSEWHERE), another engine's frames too, so every engine's clock is the one a single engine has.
@@ -157,6 +163,10 @@ export class Engine {
       const linkType = linkTypes[iface] ?? -1;
       this.packets++;
       this.bytes += wirelen;
+      if (iface < MAX_COUNTED_INTERFACES) {
+        this.interfacePackets[iface]++;
+        this.interfaceBytes[iface] += wirelen;
+      }
       this.passTime(time);
       this.countLinkType(linkType);
       pkt.reset(data, view, meta[m + META_OFFSET], meta[m + META_CAPLEN], wirelen, time, linkType, iface);
@@ -255,6 +265,17 @@ export class Engine {
     if (observers.length === 0) return;
     this.connView.set(flow, this.services[flow]);
     for (let i = 0; i < observers.length; i++) observers[i](this.connView);
+  }
+
+  /**
+   * The flows still open, each as the conn record of what it did so far, marked `open: true` (a query asks; the
+   * packet loop never does). Nothing ends; made one at a time, so a caller that stops early pays for no more.
+   */
+  *openConns(): Generator<ConnRecord & { open: true }> {
+    const table = this.connections.table;
+    for (let flow = 0; flow < table.extent; flow++) {
+      if (table.isLive(flow)) yield { ...connRecordOf(this.connections, flow, this.services[flow]), open: true };
+    }
   }
 
   /** End of input, a part at a time: ends up to `limit` open flows; true once none is left (see finish). */

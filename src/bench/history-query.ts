@@ -29,7 +29,7 @@ function secondAt(ts: number, rand: () => number): StatsSecond {
   return {
     type: 'stats', ts, duration: 1, packets, bytes,
     packets_in: packets >> 1, packets_out: packets - (packets >> 1), bytes_in: bytes >> 1, bytes_out: bytes - (bytes >> 1),
-    interfaces: [{ name: 'eth0', received: packets, dropped: 0, if_dropped: 0, drop_pct: 0, received_total: 0, dropped_total: 0 }],
+    interfaces: [{ name: 'eth0', packets, bytes: packets * 100, received: packets, dropped: 0, if_dropped: 0, drop_pct: 0, received_total: 0, dropped_total: 0 }],
     protocols: {}, top_talkers: talkers, flows_active: 100, flows_opened: Math.round(packets / 40), flows_closed: 0,
     dns: { queries: Math.round(packets / 100), answers: 0, rcodes: {} }, weirds: {}, cpu_percent: 0, rss_bytes: 0,
   };

@@ -20,6 +20,7 @@ export interface AgentCliOptions {
   log?: string;
   logLevel?: string;
   statsOut?: string;
+  statsOutMax?: string;
   detect?: boolean;
   detectConfig?: string;
   evidence?: string;
@@ -70,6 +71,7 @@ export function registerAgent(program: Command): void {
     .option('--log <file>', 'JSON log lines to this file (default stderr)')
     .option('--log-level <level>', 'fatal, error, warn, info (default), debug or trace')
     .option('--stats-out <file>', 'append NDJSON records and per-second stats to this file')
+    .option('--stats-out-max <MiB>', 'past this size --stats-out is moved to FILE.1 and begun again (default 1024)')
     .option('--stdout', 'write NDJSON records and per-second stats to standard output')
     .option('--format <format>', `how --stdout and --stats-out write records: ${RECORD_FORMAT_HELP}`)
     .option('--zeek-logs <dir>', `${ZEEK_LOGS_HELP}; rotated hourly as conn.YYYY-MM-DD-HH-MM-SS.log`)
@@ -126,6 +128,7 @@ function flagsAsConfig(o: AgentCliOptions): AgentConfig {
     log: o.log,
     logLevel: o.logLevel,
     statsOut: o.statsOut,
+    statsOutMaxMiB: numeric(o.statsOutMax),
     detect: o.detect === false ? false : undefined,
     detectConfig: o.detectConfig,
     evidence: o.evidence,
@@ -218,7 +221,8 @@ async function runAgentCommand(options: AgentCliOptions): Promise<number> {
     if (++signals > 1) process.exit(130);
     agent.stop(`received ${signal}`);
   };
-  // SIGHUP, as logrotate's postrotate sends it after moving the files: new files of the same names.
+  // SIGHUP, as logrotate's postrotate (and systemctl reload) sends it: new files of the same names, after a
+  // move; the detection config reread.
   const onHangup = () => {
     let ok = agent.reopenOutputs();
     try {
@@ -228,6 +232,7 @@ async function runAgentCommand(options: AgentCliOptions): Promise<number> {
       logger.warn({ err: (err as Error).message }, 'cannot reopen the log file: writing on to the one open');
     }
     if (ok) logger.info({ log: settings.logFile, statsOut: settings.statsOut }, 'SIGHUP: reopened the log and output files');
+    agent.reloadDetection();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

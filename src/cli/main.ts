@@ -1,25 +1,8 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './errors.js';
+import { COMMANDS } from './commands.js';
 import { versionLine } from './version.js';
-
-type Register = (program: Command) => void;
-
-/**
- * Each command's module is loaded only when that command runs: `loopy bridge` (started by sshd for every
- * ssh:// connection) and `loopy query` then skip the engine, detection, SQLite and zod they never use.
- * Help, and anything that is not a command name, loads them all.
- */
-const COMMANDS: Record<string, () => Promise<Register>> = {
-  read: async () => (await import('./read.js')).registerRead,
-  agent: async () => (await import('./agent.js')).registerAgent,
-  bridge: async () => (await import('./bridge.js')).registerBridge,
-  query: async () => (await import('./query.js')).registerQuery,
-  watch: async () => (await import('./watch.js')).registerWatch,
-  ui: async () => (await import('./ui.js')).registerUi,
-  'hub-sites': async () => (await import('./hub-sites.js')).registerHubSites,
-  'list-interfaces': async () => (await import('./list-interfaces.js')).registerListInterfaces,
-};
 
 /** tcpdump's spellings of a command, for hands that know tcpdump: `loopy -D` is `loopy list-interfaces`. */
 const TCPDUMP_SPELLINGS: Record<string, string> = { '-D': 'list-interfaces', '--list-interfaces': 'list-interfaces' };

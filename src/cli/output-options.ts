@@ -6,7 +6,7 @@ import type { RecordFormat } from '../analyze/ndjson-writer.js';
 import type { ZeekLogFormat } from '../store/zeek-logs.js';
 import { UsageError } from './errors.js';
 
-export const RECORD_FORMAT_HELP = 'NDJSON records as `ndjson` (Loopy\'s, as --json) or `ecs` (Elastic Common Schema: @timestamp, source.ip, network.community_id…)';
+export const RECORD_FORMAT_HELP = 'NDJSON records as `ndjson` (Loopy\'s, as --json) or `ecs` (Elastic Common Schema: @timestamp, source.ip, network.community_id and more)';
 export const ZEEK_LOGS_HELP = 'also write Zeek logs into this directory: conn.log, dns.log, ssl.log, http.log, weird.log, notice.log (the alerts)';
 export const ZEEK_FORMAT_HELP = 'the Zeek logs as `tsv` (Zeek\'s ASCII logs, with #fields/#types headers) or `json` (Zeek\'s JSON logs)';
 

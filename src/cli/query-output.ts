@@ -52,7 +52,8 @@ const COLUMNS: Record<QueryKind, Column[]> = {
     col('from', (r) => endpoint(r['id.orig_h'], r['id.orig_p'])),
     col('to', (r) => endpoint(r['id.resp_h'], r['id.resp_p'])),
     col('service', (r) => str(r.service)),
-    col('state', (r) => str(r.conn_state)),
+    // A flow still open (history.flows answers those too) says so: its state is so far.
+    col('state', (r) => (r.open === true ? `${str(r.conn_state)} open` : str(r.conn_state))),
     col('duration', (r) => secs(r.duration), true),
     col('bytes out', (r) => num(r.orig_bytes), true),
     col('bytes in', (r) => num(r.resp_bytes), true),

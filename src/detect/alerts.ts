@@ -64,6 +64,13 @@ export class AlertBook {
 
   constructor(private readonly options: AlertBookOptions) {}
 
+  /** New lifecycle settings (a reload): open incidents keep going under them. */
+  retune(settings: Pick<AlertBookOptions, 'quietPeriod' | 'updateInterval' | 'maxCommunityIds'>): void {
+    this.options.quietPeriod = settings.quietPeriod;
+    this.options.updateInterval = settings.updateInterval;
+    this.options.maxCommunityIds = settings.maxCommunityIds;
+  }
+
   get openCount(): number {
     return this.open.size;
   }

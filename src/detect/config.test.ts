@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DetectionConfigError, defaultDetectionConfig, loadDetectionConfig, parseDetectionConfig } from './config.js';
 import { DETECTORS } from './detectors/index.js';
+import { syslogPort } from './delivery/syslog.js';
 
 test('{} is a full config: every detector enabled with its defaults', () => {
   const c = defaultDetectionConfig();
@@ -50,7 +51,7 @@ test('suppressions: at least one field; until as an ISO date or epoch seconds', 
 test('delivery settings are validated too', () => {
   const c = parseDetectionConfig({ delivery: { webhook: { url: 'https://hooks.example/x' }, syslog: { host: 'log.example', protocol: 'tcp' } } });
   assert.equal(c.delivery.webhook?.attempts, 6);
-  assert.equal(c.delivery.syslog?.port, 514);
+  assert.equal(syslogPort(c.delivery.syslog!), 514);
   assert.throws(() => parseDetectionConfig({ delivery: { webhook: { url: 'ftp://x' } } }), /delivery\.webhook\.url: must be an http/);
 });
 

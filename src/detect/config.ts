@@ -4,6 +4,7 @@
  * error names the key ("detectors.port_scan.minPorts: expected a number") so the user can find it.
  */
 import { readFileSync } from 'node:fs';
+import stripJsonComments from 'strip-json-comments';
 import { z } from 'zod';
 import { DEFAULT_LOCAL_NETS } from '../stats/local-nets.js';
 import { cidrListSchema, cidrSchema } from './detector-config.js';
@@ -26,54 +27,46 @@ const untilSchema = z
 
 export const suppressionSchema = z
   .strictObject({
-    /** Detector name; absent = every detector. */
-    detector: z.string().min(1).optional(),
-    src: cidrSchema.optional(),
-    dst: cidrSchema.optional(),
-    /** The unit or container of the process behind the alert (`nginx.service`): the process detectors'. */
-    unit: z.string().min(1).optional(),
-    /** Capture time the suppression ends; absent = never. */
-    until: untilSchema.optional(),
-    reason: z.string().optional(),
+    detector: z.string().min(1).optional().describe('Detector name; absent = every detector.'),
+    src: cidrSchema.optional().describe('Source address or CIDR.'),
+    dst: cidrSchema.optional().describe('Destination address or CIDR.'),
+    unit: z.string().min(1).optional().describe("The unit or container of the process behind the alert (`nginx.service`): the process detectors'."),
+    until: untilSchema.optional().describe('Capture time the suppression ends; absent = never.'),
+    reason: z.string().optional().describe('Why, for whoever reads the config or the log.'),
   })
   .refine((s) => s.detector !== undefined || s.src !== undefined || s.dst !== undefined || s.unit !== undefined, { message: 'give at least one of detector, src, dst, unit' });
 
 export type SuppressionConfig = z.infer<typeof suppressionSchema>;
 
 const alertsSchema = z.strictObject({
-  /** Seconds without new activity after which an incident's alert closes. */
-  quietPeriod: z.number().positive().default(60),
-  /** Least seconds between two `update` records of one alert. */
-  updateInterval: z.number().min(0).default(10),
-  /** Community IDs kept per alert. */
-  maxCommunityIds: z.number().int().min(0).default(20),
-  /** Which stream of ids alerts take (apart from flows'); the process's id seed makes them unique per process. */
-  idSeed: z.number().int().min(0).max(0xffffffff).default(0x5bd1e995),
+  quietPeriod: z.number().positive().default(60).describe("Seconds without new activity after which an incident's alert closes."),
+  updateInterval: z.number().min(0).default(10).describe('Least seconds between two `update` records of one alert.'),
+  maxCommunityIds: z.number().int().min(0).default(20).describe('Community IDs kept per alert.'),
+  idSeed: z.number().int().min(0).max(0xffffffff).default(0x5bd1e995).describe("Which stream of ids alerts take (apart from flows'); the process's id seed makes them unique per process."),
 });
 
 const evidenceSchema = z.strictObject({
-  /** Seconds of packets before the incident's first sign and after the alert fired. */
-  before: z.number().min(0).default(5),
-  after: z.number().min(0).default(5),
-  /** Size of the in-memory packet ring. */
-  ringMiB: z.number().positive().max(4096).default(64),
-  /** Bytes kept of each frame in the ring (the evidence pcap's snaplen). */
-  snaplen: z.number().int().min(64).max(262144).default(1600),
-  /** Packets per evidence file at most. */
-  maxPackets: z.number().int().min(1).default(10_000),
+  before: z.number().min(0).default(5).describe("Seconds of packets before the incident's first sign and after the alert fired."),
+  after: z.number().min(0).default(5).describe('Seconds of packets after the alert fired.'),
+  ringMiB: z.number().positive().max(4096).default(64).describe('Size of the in-memory packet ring.'),
+  snaplen: z.number().int().min(64).max(262144).default(1600).describe("Bytes kept of each frame in the ring (the evidence pcap's snaplen)."),
+  maxPackets: z.number().int().min(1).default(10_000).describe('Packets per evidence file at most.'),
 });
 
-function schemaFor(registrations: readonly DetectorRegistration[]) {
+/** The whole detection config's schema (also what `loopy config-schema detection` prints). */
+export function detectionConfigSchema(registrations: readonly DetectorRegistration[] = DETECTORS) {
   const detectors: Record<string, z.ZodType> = {};
-  for (const r of registrations) detectors[r.name] = (r.config as unknown as z.ZodObject).prefault({});
+  for (const r of registrations) {
+    detectors[r.name] = (r.config as unknown as z.ZodObject).prefault({}).describe(`${r.name}: its thresholds and allow-lists (docs/detectors.md, under ${r.name})`);
+  }
   return z.strictObject({
-    alerts: alertsSchema.prefault({}),
-    evidence: evidenceSchema.prefault({}),
-    suppressions: z.array(suppressionSchema).default([]),
-    /** "This site", for baseline detectors (new services are reported for local hosts only). */
-    localNets: cidrListSchema.default([...DEFAULT_LOCAL_NETS]),
-    delivery: deliveryConfigSchema.prefault({}),
-    detectors: z.strictObject(detectors).prefault({}),
+    $schema: z.string().optional().describe('The JSON Schema this file follows, for editors (loopy config-schema detection); not read.'),
+    alerts: alertsSchema.prefault({}).describe('Alert lifecycle: when an incident closes, how often it updates.'),
+    evidence: evidenceSchema.prefault({}).describe('The pcap of the packets around each alert.'),
+    suppressions: z.array(suppressionSchema).default([]).describe('Alerts not raised: by detector, source, destination and/or unit, until a time.'),
+    localNets: cidrListSchema.default([...DEFAULT_LOCAL_NETS]).describe('"This site", for baseline detectors (new services are reported for local hosts only).'),
+    delivery: deliveryConfigSchema.prefault({}).describe('Where alerts go besides the records: a webhook, syslog.'),
+    detectors: z.strictObject(detectors).prefault({}).describe('Each detector by name: enabled, severity, allowSources, allowTargets and its own thresholds (docs/detectors.md).'),
   });
 }
 
@@ -98,7 +91,7 @@ export class DetectionConfigError extends Error {
 }
 
 export function parseDetectionConfig(input: unknown, registrations: readonly DetectorRegistration[] = DETECTORS, source = 'detection config'): DetectionConfig {
-  const result = schemaFor(registrations).safeParse(input ?? {});
+  const result = detectionConfigSchema(registrations).safeParse(input ?? {});
   if (result.success) return result.data as DetectionConfig;
   throw new DetectionConfigError(source, result.error.issues.flatMap(describeIssue));
 }
@@ -117,7 +110,8 @@ export function loadDetectionConfig(path: string, registrations: readonly Detect
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    // Comments and trailing commas allowed, as in the agent's config file.
+    json = JSON.parse(stripJsonComments(text, { trailingCommas: true }));
   } catch (err) {
     throw new DetectionConfigError(path, [`not valid JSON (${(err as Error).message})`]);
   }

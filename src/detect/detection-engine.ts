@@ -23,6 +23,7 @@ import { AlertBook } from './alerts.js';
 import { readArpFacts } from './arp-facts.js';
 import { AttemptTracker, DEFAULT_ATTEMPT_TIMING, type AttemptTiming } from './attempts.js';
 import { defaultDetectionConfig, type DetectionConfig } from './config.js';
+import { changedKeys } from './config-diff.js';
 import { DETECTORS } from './detectors/index.js';
 import { EvidenceRecorder, type EvidenceSink } from './evidence/evidence-recorder.js';
 import { PacketRing } from './evidence/packet-ring.js';
@@ -66,7 +67,9 @@ export class DetectionEngine {
   private attempts: AttemptTracker | undefined;
   private hostBytes: HostBytes | undefined;
   private pairTraffic: PairTraffic | undefined;
-  private readonly localNets: LocalNets;
+  private localNets: LocalNets;
+  /** The ids of the suppressions the config gave (a reload replaces them; a client's stay). */
+  private configSuppressions: number[] = [];
   private readonly flowFacts = new FlowFacts();
   private readonly arpFacts = new ArpFacts();
   private clock = Number.NaN;
@@ -107,7 +110,7 @@ export class DetectionEngine {
       onOpen: evidence ? (id, signal) => evidence.request(id, signal) : undefined,
       onUpdate: evidence ? (id, signal) => evidence.widen(id, signal) : undefined,
     });
-    for (const s of config.suppressions) this.book.suppressions.add(s);
+    this.configSuppressions = config.suppressions.map((s) => this.book.suppressions.add(s));
     for (const reg of options.registrations ?? DETECTORS) {
       const cfg = config.detectors[reg.name] as DetectorCommonConfig | undefined;
       if (!cfg || !cfg.enabled) continue;
@@ -298,6 +301,52 @@ export class DetectionEngine {
     this.evidence?.second(now);
   }
 
+  /**
+   * A new config for the running engine (SIGHUP): every setting read at use is changed in place, so open
+   * alerts, windows and baselines stay; settings fixed when a detector was made (its `restartOnly`, its
+   * capacities `max*`, evidence, alert ids, turning on a detector that is not running) keep their running value
+   * and are reported. `delivery` is the caller's (the engine sends nothing).
+   */
+  reconfigure(next: DetectionConfig, registrations: readonly DetectorRegistration[] = this.options.registrations ?? DETECTORS): { applied: string[]; needRestart: string[] } {
+    const applied: string[] = [];
+    const needRestart: string[] = [];
+    for (const key of changedKeys(this.config, next)) {
+      if (key.startsWith('delivery')) continue;
+      (this.applySetting(key, next, registrations) ? applied : needRestart).push(key);
+    }
+    return { applied, needRestart };
+  }
+
+  private applySetting(key: string, next: DetectionConfig, registrations: readonly DetectorRegistration[]): boolean {
+    const [section, name, setting] = key.split('.');
+    if (section === 'suppressions') {
+      for (const id of this.configSuppressions) this.book.suppressions.remove(id);
+      this.configSuppressions = next.suppressions.map((s) => this.book.suppressions.add(s));
+      this.config.suppressions = next.suppressions;
+      return true;
+    }
+    if (section === 'localNets') {
+      this.localNets = new LocalNets(next.localNets);
+      this.config.localNets = next.localNets;
+      return true;
+    }
+    if (section === 'alerts' && name !== 'idSeed') {
+      const alerts = { ...this.config.alerts, [name]: next.alerts[name as keyof DetectionConfig['alerts']] };
+      this.book.retune(alerts);
+      this.config.alerts = alerts;
+      return true;
+    }
+    if (section !== 'detectors') return false;
+    const running = this.running.find((r) => r.name === name);
+    const fixed = registrations.find((r) => r.name === name)?.restartOnly ?? [];
+    if (!running || setting === undefined || setting.startsWith('max') || fixed.includes(setting)) return false;
+    const value = next.detectors[name][setting];
+    (running.config as unknown as Record<string, unknown>)[setting] = value;
+    if (setting === 'allowSources') running.allowSources = AddressSet.of(value as string[]);
+    if (setting === 'allowTargets') running.allowTargets = AddressSet.of(value as string[]);
+    return true;
+  }
+
   /** Each detector table's size, capacity and what its bound cost (keys declined, keys let go). */
   stateReport(): TrackedKeysReport[] {
     return this.tables.map((t) => t.report());
@@ -329,6 +378,8 @@ export class DetectionEngine {
   }
 
   private raise(running: Running, signal: AlertSignal): void {
+    // Turned off by a reload: it still runs (its state kept, should it be turned on again) but raises nothing.
+    if (!running.config.enabled) return;
     if ((signal.src !== undefined && running.allowSources.size > 0 && running.allowSources.containsText(signal.src)) || (signal.dst !== undefined && running.allowTargets.size > 0 && running.allowTargets.containsText(signal.dst))) {
       this.allowed.set(running.name, (this.allowed.get(running.name) ?? 0) + 1);
       return;

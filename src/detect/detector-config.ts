@@ -21,10 +21,10 @@ export function seconds(defaultValue: number): z.ZodDefault<z.ZodNumber> {
 /** A detector's config: the common fields (enabled, severity, allow-lists) and its own, all with defaults. */
 export function detectorConfig<S extends z.ZodRawShape>(shape: S) {
   return z.strictObject({
-    enabled: z.boolean().default(true),
-    severity: severitySchema.optional(),
-    allowSources: cidrListSchema,
-    allowTargets: cidrListSchema,
+    enabled: z.boolean().default(true).describe('Run this detector (default true).'),
+    severity: severitySchema.optional().describe("Its alerts' severity, instead of the detector's own."),
+    allowSources: cidrListSchema.describe('Addresses or CIDRs whose traffic never counts as a source.'),
+    allowTargets: cidrListSchema.describe('Addresses or CIDRs whose traffic never counts as a target.'),
     ...shape,
   });
 }

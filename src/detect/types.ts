@@ -205,6 +205,11 @@ export interface DetectorRegistration<C extends DetectorCommonConfig = DetectorC
   /** Strict zod object with a default for every field; must include the common fields (see config.ts). */
   readonly config: z.ZodType<C>;
   create(config: C, ctx: DetectorContext, deps: DetectorDeps): Detector;
+  /**
+   * Its settings that only a restart changes: those the detector reads once, when it is made (capacities,
+   * `max*`, always are). A reload (SIGHUP) changes every other setting in place, the detector's state kept.
+   */
+  readonly restartOnly?: readonly string[];
 }
 
 /** Every detector's config has these (added by `detectorConfig` in config.ts). */

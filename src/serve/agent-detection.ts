@@ -2,13 +2,26 @@ import { chownSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AlertRecord } from '../analyze/records.js';
 import { makeDirectory } from '../capture/directories.js';
-import { defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js';
+import { defaultDetectionConfig, loadDetectionConfig, type DetectionConfig } from '../detect/config.js';
+import { changedKeys } from '../detect/config-diff.js';
 import { DetectionEngine } from '../detect/detection-engine.js';
 import { AlertDelivery } from '../detect/delivery/index.js';
 import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
 import type { AlertAcks } from './alert-acks.js';
 import type { SuppressionRule } from '../detect/suppressions.js';
 import type { AlertControl } from './server.js';
+
+/** Detection as the agent runs it: the engine, the delivery in use (it may change on reload), and reload. */
+export interface AgentDetection {
+  readonly detection: DetectionEngine;
+  readonly delivery: AlertDelivery | undefined;
+  /** Rereads the config file (SIGHUP): what changed, or why the file was refused (the running settings stay). */
+  reload(): ReloadOutcome;
+}
+
+export type ReloadOutcome =
+  | { ok: true; applied: string[]; needRestart: string[] }
+  | { ok: false; error: string };
 
 /**
  * Detection in the agent: the same detectors as `loopy read`, fed live; evidence pcaps in `evidenceDir`;
@@ -20,20 +33,51 @@ export function agentDetection(
   configFile: string | undefined,
   onAlert: (alert: AlertRecord) => void,
   onGiveUp: (target: string, alert: AlertRecord, error: Error) => void,
-): { detection: DetectionEngine; delivery?: AlertDelivery } {
+): AgentDetection {
   const config = configFile ? loadDetectionConfig(configFile) : defaultDetectionConfig();
   // Webhook and syslog, as configured: queued and retried off the capture path, never blocking it.
-  const delivery = new AlertDelivery(config.delivery, { onGiveUp });
-  const sendOn = delivery.enabled ? delivery : undefined;
+  const deliveryFor = (c: DetectionConfig) => {
+    const d = new AlertDelivery(c.delivery, { onGiveUp });
+    return d.enabled ? d : undefined;
+  };
+  let delivery = deliveryFor(config);
+  let deliveryConfig = config.delivery;
   const detection = new DetectionEngine({
     config,
     onAlert: (alert) => {
       onAlert(alert);
-      sendOn?.deliver(alert);
+      delivery?.deliver(alert);
     },
     evidence: directoryEvidenceSink(evidenceDir),
   });
-  return { detection, delivery: sendOn };
+  const reload = (): ReloadOutcome => {
+    if (configFile === undefined) return { ok: false, error: 'no detection config file was given (--detect-config FILE, or the config key "detectConfig")' };
+    let next: DetectionConfig;
+    let nextDelivery: AlertDelivery | undefined;
+    try {
+      next = loadDetectionConfig(configFile);
+      // A new delivery is made before anything changes: a CA file that cannot be read refuses the whole file.
+      nextDelivery = changedKeys(deliveryConfig, next.delivery).length > 0 ? deliveryFor(next) : delivery;
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+    const { applied, needRestart } = detection.reconfigure(next);
+    if (nextDelivery !== delivery) {
+      // What the old targets still hold goes out (or is dropped) in the background.
+      void delivery?.close();
+      delivery = nextDelivery;
+      applied.push(...changedKeys(deliveryConfig, next.delivery, 'delivery'));
+      deliveryConfig = next.delivery;
+    }
+    return { ok: true, applied, needRestart };
+  };
+  return {
+    detection,
+    get delivery() {
+      return delivery;
+    },
+    reload,
+  };
 }
 
 /**

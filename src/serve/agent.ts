@@ -7,7 +7,7 @@
  * Order at start: resolve the user to become, prepare the data directory and open every file, open the
  * capture, then drop privileges. Everything that needs root is done before the drop; nothing after it does.
  */
-import { createWriteStream, openSync } from 'node:fs';
+import { createWriteStream, openSync, renameSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import type { LoopyRecord } from '../analyze/records.js';
 import { BatchFilter } from '../capture/bpf-filter.js';
 import { SecondStats, type StatsSecond } from '../stats/second-stats.js';
 import { type AgentClock, systemClock } from './clock.js';
-import type { AgentSettings } from './config.js';
+import { type AgentSettings, DEFAULT_STATS_OUT_MAX_MIB } from './config.js';
 import { CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
 import { limitRetainedMemory, trimProcessMemory } from '../capture/live-addon.js';
 import { type CaptureRequest, type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
@@ -71,6 +71,8 @@ export interface RunningAgent {
   publish(topic: Topic, record: object): void;
   /** Reopens the output files (--stats-out) by their paths, after logrotate moved them (SIGHUP); false if one could not be. */
   reopenOutputs(): boolean;
+  /** Rereads the detection config file (SIGHUP) and logs one line: what changed, or why the file was refused. */
+  reloadDetection(): void;
   /** Stops capture; `done` settles once the engine and every output are flushed. Safe to call twice. */
   stop(reason?: string): void;
   readonly done: Promise<AgentExit>;
@@ -127,10 +129,12 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     attempt(() => prepareAgentDir(settings.evidenceDir!, target), `cannot use ${settings.evidenceDir} as the evidence directory`, '--evidence DIR');
   }
   const streams: SinkStream[] = [];
+  let statsOut: SinkStream | undefined;
   if (settings.statsOut) {
     const path = settings.statsOut;
     const openStatsOut = () => createWriteStream('', { fd: openSync(path, 'a', 0o600) });
-    streams.push({ sink: new NdjsonSink(path, attempt(openStatsOut, `cannot open ${path}`, '--stats-out FILE'), settings.format), close: true, reopen: openStatsOut });
+    statsOut = { sink: new NdjsonSink(path, attempt(openStatsOut, `cannot open ${path}`, '--stats-out FILE'), settings.format), close: true, reopen: openStatsOut };
+    streams.push(statsOut);
   }
   if (settings.stdout) streams.push({ sink: new NdjsonSink('stdout', deps.stdout ?? process.stdout, settings.format), close: false });
   const zeekLogs = settings.zeekLogs && attempt(() => openZeekLogs(settings.zeekLogs!, target, clock), `cannot use ${settings.zeekLogs.dir} for Zeek logs`, '--zeek-logs DIR');
@@ -138,6 +142,8 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const started = clock.now();
   let latestStatus: AgentStatus | undefined;
   let service: Service | undefined;
+  // The engine is made once the service is up (its own ports excluded from the first filter); queries reach its open flows.
+  let engine: Pipeline['engine'] | undefined;
   // Detection first: clients reach it through the service (acknowledge, suppress). Its alerts are published
   // once the engine runs, after everything below exists.
   const detecting = settings.detect === false
@@ -156,7 +162,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   if (settings.serve) {
     // Before the capture opens (own ports excluded from its first filter) and before the privilege drop.
     service = await startService(settings.serve, {
-      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks, (rule) => engines?.suppress(rule))), names, owner: target,
+      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, openFlows: () => engine?.openConns() ?? [], alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks, (rule) => engines?.suppress(rule))), names, owner: target,
       status: () => latestStatus ?? emptyStatus(started, clock.now(), src.kind, settings.filter ?? null),
     });
   }
@@ -179,6 +185,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const maxFlows = settings.maxFlows === undefined || shards === 1 ? settings.maxFlows : Math.ceil(settings.maxFlows / shards);
   const pipeline = new Pipeline({ maxFlows });
   pipeline.observe(names);
+  engine = pipeline.engine;
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
   const request: CaptureRequest = src.kind === 'live'
     ? {
@@ -336,6 +343,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     if (source.kind === 'live') reportCaptureLoss(now, record.interfaces);
     sinks.write(record);
     sinks.flush();
+    if (statsOut) boundStatsOut(statsOut);
     packetsTotal += record.packets;
     bytesTotal += record.bytes;
     const clients = service?.server.clients ?? 0;
@@ -349,6 +357,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     latestStatus.passive_names = names.report();
     service?.metrics.onStats(record, clients);
     if (latestStatus.detection_state) service?.metrics.onDetectionState(latestStatus.detection_state);
+    if (detecting?.delivery) service?.metrics.onDelivery(detecting.delivery.stats());
     publish('stats', record);
     if (history) {
       try {
@@ -430,12 +439,47 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     { source: source.kind, interfaces: source.interfaces, filter: effectiveFilter(), data: settings.dataDir, listen: service?.addresses },
     src.kind === 'live' ? `capturing on ${source.interfaces.join(', ')}` : `replaying ${src.file}`,
   );
+  let statsOutBoundWarned = false;
+  /** Once a second: --stats-out past its bound is moved to FILE.1 (the older one goes) and begun again. */
+  function boundStatsOut(out: SinkStream): void {
+    const path = out.sink.name;
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      return;
+    }
+    const limit = settings.statsOutMaxBytes ?? DEFAULT_STATS_OUT_MAX_MIB * 1048576;
+    if (size < limit) return;
+    try {
+      renameSync(path, `${path}.1`);
+      out.sink.replace(out.reopen!());
+      log.info({ file: path, bytes: size }, `--stats-out reached ${limit / 1048576} MiB: moved to ${path}.1, a new file begun`);
+    } catch (err) {
+      // Once: the directory must be the agent user's (as /var/log/loopy is in contrib/logrotate.d/loopy).
+      if (!statsOutBoundWarned) log.warn({ file: path, err: (err as Error).message }, "--stats-out could not be moved aside (its directory must be writable by the agent's user): it grows on");
+      statsOutBoundWarned = true;
+    }
+  }
   const reopenOutputs = () => {
     const failed = sinks.reopen();
     for (const f of failed) log.warn({ sink: f.name, err: f.error.message }, 'cannot reopen an output file: writing on to the one open');
     return failed.length === 0;
   };
-  return { exclusions, service, publish, stop, done, reopenOutputs };
+  const reloadDetection = () => {
+    if (!detecting) return;
+    const file = settings.detectConfig;
+    const outcome = detecting.reload();
+    if (!outcome.ok) {
+      if (file !== undefined) log.warn({ file, err: outcome.error }, `detection config rejected, the running settings stay: ${outcome.error}`);
+      return;
+    }
+    const { applied, needRestart } = outcome;
+    const restart = needRestart.length > 0 ? `; kept until a restart: ${needRestart.join(', ')}` : '';
+    const what = applied.length > 0 ? `changed ${applied.join(', ')}` : 'nothing changed';
+    log.info({ file, changed: applied, needs_restart: needRestart }, `detection config reloaded: ${what}${restart}`);
+  };
+  return { exclusions, service, publish, stop, done, reopenOutputs, reloadDetection };
 }
 
 /** The status before the first second is rolled (a client asking at once). */

@@ -27,13 +27,13 @@ test('a full config file is accepted and every key reaches the settings', () => 
   const c = loadText(JSON.stringify({
     interfaces: ['eth0', 'eth1'], filter: 'not port 22', snaplen: 128, buffer: 16, promisc: true, user: 'loopy',
     data: '/srv/loopy', log: '/var/log/loopy.log', logLevel: 'debug', statsOut: '/tmp/s.ndjson', stdout: true, detect: false, detectConfig: '/etc/loopy/detect.json',
-    evidence: '/srv/evidence', maxFlows: 1000, localNets: ['192.0.2.0/24'], topN: 5, format: 'ecs', zeekLogs: '/var/log/loopy-zeek', zeekFormat: 'json',
+    evidence: '/srv/evidence', maxFlows: 1000, workers: 2, localNets: ['192.0.2.0/24'], topN: 5, format: 'ecs', zeekLogs: '/var/log/loopy-zeek', zeekFormat: 'json',
   }));
   const s = resolveAgentSettings(c, {});
   assert.deepEqual(s, {
     source: { kind: 'live', interfaces: ['eth0', 'eth1'] },
     filter: 'not port 22', snaplen: 128, bufferMiB: 16, promisc: true, user: 'loopy', dataDir: '/srv/loopy',
-    logFile: '/var/log/loopy.log', logLevel: 'debug', statsOut: '/tmp/s.ndjson', detect: false, detectConfig: '/etc/loopy/detect.json', evidenceDir: '/srv/evidence', stdout: true, maxFlows: 1000,
+    logFile: '/var/log/loopy.log', logLevel: 'debug', statsOut: '/tmp/s.ndjson', detect: false, detectConfig: '/etc/loopy/detect.json', evidenceDir: '/srv/evidence', stdout: true, maxFlows: 1000, workers: 2,
     localNets: ['192.0.2.0/24'], topN: 5, format: 'ecs', zeekLogs: { dir: '/var/log/loopy-zeek', format: 'json' },
     serve: { listen: [{ kind: 'unix', path: '/run/loopy/agent.sock' }] },
   });
@@ -98,10 +98,15 @@ test('errors name the file, the key path and what is expected, in one line', () 
   assert.equal(configError(() => loadText('["eth0"]')), '/etc/loopy/agent.json: expected a JSON object of settings, got ["eth0"]');
 });
 
-test('a JSON syntax error gives the line and column', () => {
-  // Line 3 has a trailing comma before the closing brace: JSON.parse stops at the brace, line 4 column 1.
-  const msg = configError(() => loadText('{\n  "interfaces": ["eth0"],\n  "promisc": true,\n}', '/tmp/a.json'));
-  assert.match(msg, /^\/tmp\/a\.json: not valid JSON at line 4, column 1: /);
+test('a JSON syntax error gives the line and column, comments before it counted', () => {
+  // Line 3 lacks the comma after line 2: JSON.parse stops at its first quote, line 3 column 3.
+  const msg = configError(() => loadText('{ // eth0 only\n  "interfaces": ["eth0"] /* the uplink */\n  "promisc": true\n}', '/tmp/a.json'));
+  assert.match(msg, /^\/tmp\/a\.json: not valid JSON at line 3, column 3: /);
+});
+
+test('comments and trailing commas are allowed, as in tsconfig', () => {
+  const text = '// the agent\n{\n  "interfaces": ["eth0",], /* the uplink */\n  "filter": "port 53", // "not port 22"\n}\n';
+  assert.deepEqual(loadText(text), { interfaces: ['eth0'], filter: 'port 53' });
 });
 
 test('a config that is not JSON is never quoted back: a path to a secret file prints none of it', () => {

@@ -1,10 +1,12 @@
 /**
  * The agent's settings: a JSON config file (default /etc/loopy/agent.json) and the command-line flags, both
  * validated by one zod schema. Every flag can be set in the file; a flag given on the command line wins.
- * JSON because Node parses it without a dependency and every config-management tool writes it; a mistake is
- * one line naming the file (or the flag), the key and what is expected.
+ * JSON because every config-management tool writes it (with // and block comments and trailing commas allowed,
+ * as in tsconfig: an example file can explain itself); a mistake is one line naming the file (or the flag), the
+ * key and what is expected. `loopy config-schema agent` prints the schema as JSON Schema.
  */
 import { readFileSync } from 'node:fs';
+import stripJsonComments from 'strip-json-comments';
 import { z } from 'zod';
 import { join } from 'node:path';
 import { FLOW_SLOTS } from '../analyze/flows/flow-table.js';
@@ -18,6 +20,8 @@ import type { ZeekLogFormat } from '../store/zeek-logs.js';
 export const DEFAULT_CONFIG_PATH = '/etc/loopy/agent.json';
 export const DEFAULT_DATA_DIR = '/var/lib/loopy';
 export const MAX_SNAPLEN = 262144;
+/** --stats-out is bounded by default: 1 GiB, then moved aside once (2 GiB on disk at most). */
+export const DEFAULT_STATS_OUT_MAX_MIB = 1024;
 
 const word = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}, not an empty string` });
 const whole = (min: number, max: number) =>
@@ -30,62 +34,69 @@ const flag = z.boolean({ error: 'expected true or false' });
 
 /** The config file's keys. Each has a flag of the same meaning (FLAG_OF). */
 export const agentConfigSchema = z.strictObject({
-  interfaces: z.array(word('an interface name'), { error: 'expected a list of interface names, e.g. ["eth0"]' }).optional(),
-  filter: z.string({ error: 'expected a tcpdump-syntax filter expression (a string)' }).optional(),
-  snaplen: whole(1, MAX_SNAPLEN).optional(),
+  $schema: z.string().optional().describe('The JSON Schema this file follows, for editors (loopy config-schema agent); not read.'),
+  interfaces: z.array(word('an interface name'), { error: 'expected a list of interface names, e.g. ["eth0"]' }).optional().describe('Interfaces to capture on (-i; "any" for all of them, with Linux cooked headers).'),
+  filter: z.string({ error: 'expected a tcpdump-syntax filter expression (a string)' }).optional().describe('A tcpdump-syntax filter, compiled by libpcap and run in the kernel (-f).'),
+  snaplen: whole(1, MAX_SNAPLEN).optional().describe('Bytes kept of each packet, as tcpdump -s (default 262144).'),
   buffer: z.number({ error: 'expected the kernel ring size in MiB (a number from 1 to 4096)' })
     .min(1, { error: 'expected the kernel ring size in MiB (a number from 1 to 4096)' })
     .max(4096, { error: 'expected the kernel ring size in MiB (a number from 1 to 4096)' })
-    .optional(),
-  promisc: flag.optional(),
-  user: word('a user name').optional(),
-  data: word('a directory path').optional(),
-  log: word('a file path').optional(),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'expected one of fatal, error, warn, info, debug, trace' }).optional(),
-  statsOut: word('a file path').optional(),
-  detect: flag.optional(),
-  detectConfig: word('a file path').optional(),
-  evidence: word('a directory path').optional(),
-  stdout: flag.optional(),
-  format: z.enum(['ndjson', 'ecs'], { error: 'expected ndjson or ecs' }).optional(),
-  zeekLogs: word('a directory path').optional(),
-  zeekFormat: z.enum(['tsv', 'json'], { error: 'expected tsv or json' }).optional(),
-  read: word('a capture file path').optional(),
+    .optional().describe('Kernel ring per interface in MiB (default 32): what absorbs bursts.'),
+  promisc: flag.optional().describe('Put the interfaces in promiscuous mode.'),
+  user: word('a user name').optional().describe('Started as root: the user to become once capture is open (default loopy, else nobody).'),
+  data: word('a directory path').optional().describe('State directory: status.json, history, token, TLS pair, evidence (default /var/lib/loopy).'),
+  log: word('a file path').optional().describe('Write JSON log lines to this file (default stderr); reopened on SIGHUP.'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'expected one of fatal, error, warn, info, debug, trace' }).optional().describe('Least level logged (default info).'),
+  statsOut: word('a file path').optional().describe('Append NDJSON records and per-second stats to this file (0600); reopened on SIGHUP.'),
+  statsOutMaxMiB: z.number({ error: 'expected a size in MiB (a number from 0.01 to 1048576)' })
+    .min(0.01, { error: 'expected a size in MiB (a number from 0.01 to 1048576)' })
+    .max(1_048_576, { error: 'expected a size in MiB (a number from 0.01 to 1048576)' })
+    .optional()
+    .describe('Past this size (MiB, default 1024) statsOut is moved to FILE.1 (replacing it) and a new file begun: at most twice this on disk.'),
+  detect: flag.optional().describe('Run detection (default true).'),
+  detectConfig: word('a file path').optional().describe('The detection config file (JSON): thresholds, allow-lists, suppressions, delivery; reloaded on SIGHUP.'),
+  evidence: word('a directory path').optional().describe('Where the pcaps around alerts go (default DATA/evidence).'),
+  stdout: flag.optional().describe('Also write NDJSON records and per-second stats to standard output.'),
+  format: z.enum(['ndjson', 'ecs'], { error: 'expected ndjson or ecs' }).optional().describe('Record format of --stdout and --stats-out: ndjson (default) or ecs (Elastic Common Schema).'),
+  zeekLogs: word('a directory path').optional().describe('Write Zeek-style logs (conn, dns, ssl, http, weird, notice) into this directory, rotated hourly.'),
+  zeekFormat: z.enum(['tsv', 'json'], { error: 'expected tsv or json' }).optional().describe('Zeek log format: tsv (default, with Zeek\'s headers) or json.'),
+  read: word('a capture file path').optional().describe('Replay this pcap/pcapng file as if it were live (-r), instead of interfaces.'),
   speed: z.number({ error: 'expected a replay speed factor above 0 (1 = real time)' })
     .positive({ error: 'expected a replay speed factor above 0 (1 = real time)' })
-    .optional(),
-  max: flag.optional(),
-  loop: flag.optional(),
-  stay: flag.optional(),
-  maxFlows: whole(1, FLOW_SLOTS).optional(),
-  workers: whole(1, MAX_WORKERS).optional(),
-  localNets: z.array(word('a network in CIDR form, e.g. "10.0.0.0/8"'), { error: 'expected a list of networks, e.g. ["10.0.0.0/8"]' }).optional(),
-  topN: whole(1, 1000).optional(),
-  listen: z.array(word('unix:PATH or tls://HOST:PORT'), { error: 'expected a list of listeners, e.g. ["unix:/run/loopy/agent.sock", "tls://0.0.0.0:7441"]' }).optional(),
-  metrics: word('HOST:PORT for the Prometheus listener, e.g. "127.0.0.1:9464"').optional(),
-  tlsCert: word('a PEM certificate file path').optional(),
-  tlsKey: word('a PEM private key file path').optional(),
+    .optional().describe('Replay speed factor (1 = real time).'),
+  max: flag.optional().describe('Replay as fast as possible.'),
+  loop: flag.optional().describe('Replay the file again and again.'),
+  stay: flag.optional().describe('After a replay ends, keep serving its history until stopped.'),
+  maxFlows: whole(1, FLOW_SLOTS).optional().describe('Flow table size; the least recently active flow is evicted past it.'),
+  workers: whole(1, MAX_WORKERS).optional().describe('Engines sharing the live capture by address pair, one thread each (PACKET_FANOUT; default 1).'),
+  localNets: z.array(word('a network in CIDR form, e.g. "10.0.0.0/8"'), { error: 'expected a list of networks, e.g. ["10.0.0.0/8"]' }).optional().describe('Networks that count as local for in/out (default the private ranges).'),
+  topN: whole(1, 1000).optional().describe('Top talkers per stats record (default 10).'),
+  listen: z.array(word('unix:PATH or tls://HOST:PORT'), { error: 'expected a list of listeners, e.g. ["unix:/run/loopy/agent.sock", "tls://0.0.0.0:7441"]' }).optional().describe('Serve clients on unix:PATH or tls://HOST:PORT (default unix:/run/loopy/agent.sock as root, else DATA/agent.sock).'),
+  metrics: word('HOST:PORT for the Prometheus listener, e.g. "127.0.0.1:9464"').optional().describe('Prometheus metrics over HTTP on HOST:PORT (a bare port: 127.0.0.1).'),
+  tlsCert: word('a PEM certificate file path').optional().describe('PEM certificate for tls:// listeners (default: self-signed, generated in DATA).'),
+  tlsKey: word('a PEM private key file path').optional().describe('PEM private key of tlsCert.'),
   token: z.string({ error: 'expected the bearer token TLS clients must give (a string of 16 characters or more)' })
     .min(16, { error: 'expected the bearer token TLS clients must give (a string of 16 characters or more)' })
-    .optional(),
+    .optional().describe('Bearer token that makes a TLS client an operator (default: generated in DATA/token).'),
   viewerToken: z.string({ error: 'expected a second bearer token, for TLS clients that only view (a string of 16 characters or more)' })
     .min(16, { error: 'expected a second bearer token, for TLS clients that only view (a string of 16 characters or more)' })
-    .optional(),
-  operatorGroup: word('the group whose members are operators on the unix socket').optional(),
-  name: word('the agent\'s name for its clients').optional(),
-  hub: word('a NATS hub address, nats://HOST[:PORT]').optional(),
-  hubCreds: word('a NATS credentials file path (.creds)').optional(),
-  hubUser: word('the NATS user name the agent logs in with').optional(),
-  hubPassword: word('the NATS password of hubUser').optional(),
-  hubCa: word('a PEM file of the CA that signed the hub\'s TLS certificate').optional(),
-  hubCert: word('a PEM client certificate for the hub').optional(),
-  hubKey: word('the PEM private key of hubCert').optional(),
+    .optional().describe('Bearer token that makes a TLS client a viewer.'),
+  operatorGroup: word('the group whose members are operators on the unix socket').optional().describe('Members of this group are operators on the unix socket (default loopy-operators).'),
+  name: word('the agent\'s name for its clients').optional().describe("The agent's name for its clients (default the host name)."),
+  hub: word('a NATS hub address, nats://HOST[:PORT]').optional().describe('Dial out to this NATS hub, nats://HOST[:PORT].'),
+  hubCreds: word('a NATS credentials file path (.creds)').optional().describe('NATS credentials file (.creds) for the hub.'),
+  hubUser: word('the NATS user name the agent logs in with').optional().describe('NATS user for the hub (with hubPassword or $LOOPY_HUB_PASSWORD).'),
+  hubPassword: word('the NATS password of hubUser').optional().describe('NATS password of hubUser.'),
+  hubCa: word('a PEM file of the CA that signed the hub\'s TLS certificate').optional().describe("PEM CA of the hub's TLS certificate (the hub link then uses TLS)."),
+  hubCert: word('a PEM client certificate for the hub').optional().describe('PEM client certificate for the hub (with hubKey).'),
+  hubKey: word('the PEM private key of hubCert').optional().describe('PEM private key of hubCert.'),
 });
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
 /** The command-line flag of each config key, for error messages. */
 export const FLAG_OF: Record<keyof AgentConfig, string> = {
+  $schema: '$schema',
   interfaces: '-i',
   filter: '-f',
   snaplen: '-s/--snaplen',
@@ -96,6 +107,7 @@ export const FLAG_OF: Record<keyof AgentConfig, string> = {
   log: '--log',
   logLevel: '--log-level',
   statsOut: '--stats-out',
+  statsOutMaxMiB: '--stats-out-max',
   detect: '--no-detect',
   detectConfig: '--detect-config',
   evidence: '--evidence',
@@ -142,6 +154,8 @@ export interface AgentSettings {
   logFile?: string;
   logLevel: string;
   statsOut?: string;
+  /** Past this many bytes statsOut is moved to statsOut.1 and begun again (default DEFAULT_STATS_OUT_MAX_MIB). */
+  statsOutMaxBytes?: number;
   /** Detection (default on) and its settings file (thresholds, allow-lists, delivery). */
   detect?: boolean;
   detectConfig?: string;
@@ -228,7 +242,7 @@ export function validateAgentConfig(raw: unknown, where: string): AgentConfig {
   const issue = result.error.issues[0];
   const fromFile = where !== 'command line';
   if (issue.code === 'unrecognized_keys') {
-    const known = Object.keys(agentConfigSchema.shape).join(', ');
+    const known = Object.keys(agentConfigSchema.shape).filter((k) => k !== '$schema').join(', ');
     throw new ConfigError(`${where}: unknown key "${issue.keys[0]}" (known keys: ${known})`);
   }
   if (issue.path.length === 0) throw new ConfigError(`${where}: expected a JSON object of settings, got ${describe(raw)}`);
@@ -272,7 +286,8 @@ export function loadAgentConfig(path: string | undefined, readFile: (p: string) 
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    // Comments and trailing commas, as in tsconfig and VS Code settings: blanked, so positions still hold.
+    raw = JSON.parse(stripJsonComments(text, { trailingCommas: true }));
   } catch (err) {
     throw new ConfigError(`${file}: not valid JSON${jsonErrorWhere(text, String((err as Error).message))}: fix the file (it must be one JSON object of settings)`);
   }
@@ -342,6 +357,7 @@ export function resolveAgentSettings(file: AgentConfig, flags: AgentConfig, euid
     logFile: c.log,
     logLevel: c.logLevel ?? 'info',
     statsOut: c.statsOut,
+    ...(c.statsOutMaxMiB === undefined ? {} : { statsOutMaxBytes: c.statsOutMaxMiB * 1024 * 1024 }),
     detect: c.detect ?? true,
     detectConfig: c.detectConfig,
     evidenceDir: c.evidence,

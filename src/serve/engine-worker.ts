@@ -69,7 +69,8 @@ const flush = () => {
 const second = setInterval(() => {
   const now = Date.now() / 1000;
   pipeline.tick(now);
-  const record = stats.roll(now, { interfaces: [], process: { cpuPercent: 0, rssBytes: 0 } });
+  // Its own member's counters: the agent adds every member's; the record's per-interface packets are this engine's.
+  const record = stats.roll(now, { interfaces: capture.stats(), process: { cpuPercent: 0, rssBytes: 0 } });
   flush();
   send({ kind: 'second', counters: capture.stats(), stats: record });
 }, 1000);

@@ -1,54 +1,121 @@
 /**
  * Prometheus metrics over HTTP (`--metrics HOST:PORT`, loopback unless told otherwise): the agent's
  * traffic counters and its own cost, updated once a second from the `stats` record (never per packet),
- * plus alerts as they are published. A registry of its own, so nothing global leaks between agents in one
+ * plus alerts as they are published and alert deliveries. Names follow Prometheus' conventions: a unit
+ * suffix (`_bytes`, `_seconds`, `_ratio`), `_total` on counters, `loopy_build_info` for the version, and
+ * prom-client's default process and Node.js metrics (`process_cpu_seconds_total`, `process_resident_memory_bytes`,
+ * `nodejs_eventloop_lag_seconds`...) beside them. Every name is listed in the README (Prometheus metrics); a
+ * test scrapes a real agent for each. A registry of its own, so nothing global leaks between agents in one
  * process (tests).
  */
 import { type Server, createServer } from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { tryLoadCaptureAddon } from '../capture/live-addon.js';
+import { PACKAGE_VERSION } from '../capture/package-version.js';
+import type { DeliveryStats } from '../detect/delivery/retry-queue.js';
 import type { TrackedKeysReport } from '../detect/tracked-keys.js';
 import type { StatsSecond } from '../stats/stats-record.js';
 
+/** What `loopy_build_info` says: Loopy's version, the libpcap the capture addon runs with ("none" without it), Node's. */
+export interface BuildInfo {
+  version: string;
+  libpcap: string;
+  node: string;
+}
+
+export function buildInfo(): BuildInfo {
+  const libpcap = tryLoadCaptureAddon()?.libVersion();
+  return { version: PACKAGE_VERSION, libpcap: /libpcap version (\S+)/.exec(libpcap ?? '')?.[1] ?? libpcap ?? 'none', node: process.versions.node };
+}
+
+/**
+ * A counter fed running totals (detection tables, deliveries): each call adds what is new since the last one
+ * for those labels; a total that went backwards started again, and all of it is new.
+ */
+class CounterOfTotals<L extends string> {
+  private readonly last = new Map<string, number>();
+  constructor(private readonly counter: Counter<L>) {}
+
+  set(labels: Record<L, string>, total: number): void {
+    const key = JSON.stringify(labels);
+    const before = this.last.get(key) ?? 0;
+    this.counter.inc(labels, total >= before ? total - before : total);
+    this.last.set(key, total);
+  }
+}
+
 export class AgentMetrics {
   readonly registry = new Registry();
-  private readonly packets = new Counter({ name: 'loopy_packets_total', help: 'Packets captured (after the filter)', registers: [this.registry] });
-  private readonly bytes = new Counter({ name: 'loopy_bytes_total', help: 'Bytes captured (wire length)', registers: [this.registry] });
-  private readonly dropped = new Counter({ name: 'loopy_dropped_total', help: 'Packets the kernel dropped', labelNames: ['interface'], registers: [this.registry] });
-  private readonly flowsOpened = new Counter({ name: 'loopy_flows_opened_total', help: 'Flows opened', registers: [this.registry] });
-  private readonly flowsActive = new Gauge({ name: 'loopy_flows_active', help: 'Flows in the flow table', registers: [this.registry] });
-  private readonly dns = new Counter({ name: 'loopy_dns_queries_total', help: 'DNS queries seen', registers: [this.registry] });
-  private readonly alerts = new Counter({ name: 'loopy_alerts_total', help: 'Alerts opened', labelNames: ['detector'], registers: [this.registry] });
-  private readonly clients = new Gauge({ name: 'loopy_clients', help: 'Protocol clients connected', registers: [this.registry] });
-  private readonly cpu = new Gauge({ name: 'loopy_agent_cpu_percent', help: "The agent's CPU, % of one core, last second", registers: [this.registry] });
-  private readonly rss = new Gauge({ name: 'loopy_agent_rss_bytes', help: "The agent's resident memory", registers: [this.registry] });
-  private readonly tableKeys = new Gauge({ name: 'loopy_detection_table_keys', help: "Keys in a detector's bounded table", labelNames: ['detector', 'table'], registers: [this.registry] });
-  private readonly tableDeclined = new Counter({ name: 'loopy_detection_table_declined_total', help: 'New keys a detector table did not take (seen once while past half full)', labelNames: ['detector', 'table'], registers: [this.registry] });
-  private readonly tableEvicted = new Counter({ name: 'loopy_detection_table_evicted_total', help: 'Keys a detector table let go to make room', labelNames: ['detector', 'table'], registers: [this.registry] });
+  private readonly packets = this.counter('loopy_packets_total', 'Packets the engine took from the interface (after every filter)', ['interface']);
+  private readonly bytes = this.counter('loopy_bytes_total', 'Bytes the engine took from the interface (wire length)', ['interface']);
+  private readonly received = this.counter('loopy_kernel_received_packets_total', 'Packets the kernel passed the capture filter (pcap_stats ps_recv; on loopback each packet counts twice)', ['interface']);
+  private readonly dropped = this.counter('loopy_dropped_packets_total', 'Packets lost because the kernel ring (or the addon) was full (ps_drop)', ['interface']);
+  private readonly ifDropped = this.counter('loopy_interface_dropped_packets_total', 'Packets the interface or driver dropped, where the kernel knows (ps_ifdrop)', ['interface']);
+  private readonly dropRatio = this.gauge('loopy_drop_ratio', 'Share of the packets received that were dropped, last second (0 to 1)', ['interface']);
+  private readonly flowsOpened = this.counter('loopy_flows_opened_total', 'Flows opened');
+  private readonly flowsClosed = this.counter('loopy_flows_closed_total', 'Flows ended (closed, timed out or evicted)');
+  private readonly flowsActive = this.gauge('loopy_flows_active', 'Flows in the flow table');
+  private readonly dns = this.counter('loopy_dns_queries_total', 'DNS queries seen');
+  private readonly alerts = this.counter('loopy_alerts_total', 'Alerts opened', ['detector']);
+  private readonly clients = this.gauge('loopy_clients', 'Protocol clients connected');
+  private readonly cpu = this.gauge('loopy_agent_cpu_ratio', "The agent's CPU in the last second, as a share of one core (1 = a whole core)");
+  private readonly tableKeys = this.gauge('loopy_detection_table_keys', "Keys in a detector's bounded table", ['detector', 'table']);
+  private readonly tableDeclined = new CounterOfTotals(this.counter('loopy_detection_table_declined_total', 'New keys a detector table did not take (seen once while past half full)', ['detector', 'table']));
+  private readonly tableEvicted = new CounterOfTotals(this.counter('loopy_detection_table_evicted_total', 'Keys a detector table let go to make room', ['detector', 'table']));
+  private readonly deliveries = new CounterOfTotals(
+    this.counter('loopy_alert_deliveries_total', 'Alert records per delivery target (webhook, syslog) and outcome: sent, failed (after its attempts, or refused for good), dropped (queue full, or still queued at stop)', ['target', 'outcome']),
+  );
+  private readonly deliveryRetries = new CounterOfTotals(this.counter('loopy_alert_delivery_retries_total', 'Delivery attempts that failed and were tried again', ['target']));
+  private readonly deliveryQueue = this.gauge('loopy_alert_delivery_queue_length', 'Alert records waiting to be delivered', ['target']);
+
+  constructor(build: BuildInfo = buildInfo()) {
+    collectDefaultMetrics({ register: this.registry });
+    this.gauge('loopy_build_info', 'Always 1; the labels say which Loopy, libpcap and Node.js run', ['version', 'libpcap', 'node']).set({ ...build }, 1);
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
 
   onStats(s: StatsSecond, clients: number): void {
-    this.packets.inc(s.packets);
-    this.bytes.inc(s.bytes);
-    for (const i of s.interfaces) this.dropped.inc({ interface: i.name }, i.dropped);
+    for (const i of s.interfaces) {
+      const labels = { interface: i.name };
+      this.packets.inc(labels, i.packets);
+      this.bytes.inc(labels, i.bytes);
+      this.received.inc(labels, i.received);
+      this.dropped.inc(labels, i.dropped);
+      this.ifDropped.inc(labels, i.if_dropped);
+      this.dropRatio.set(labels, i.drop_pct / 100);
+    }
     this.flowsOpened.inc(s.flows_opened);
+    this.flowsClosed.inc(s.flows_closed);
     this.flowsActive.set(s.flows_active);
     this.dns.inc(s.dns.queries);
     this.clients.set(clients);
-    this.cpu.set(s.cpu_percent);
-    this.rss.set(s.rss_bytes);
+    this.cpu.set(s.cpu_percent / 100);
   }
-
-  private readonly tableTotals = new Map<string, { declined: number; evicted: number }>();
 
   /** Detection's tables, once a second (their counts are running totals: the counters add what is new). */
   onDetectionState(tables: readonly TrackedKeysReport[]): void {
     for (const t of tables) {
       const labels = { detector: t.detector, table: t.table };
-      const id = `${t.detector}/${t.table}`;
-      const last = this.tableTotals.get(id) ?? { declined: 0, evicted: 0 };
       this.tableKeys.set(labels, t.size);
-      this.tableDeclined.inc(labels, t.declined - last.declined);
-      this.tableEvicted.inc(labels, t.evicted - last.evicted);
-      this.tableTotals.set(id, { declined: t.declined, evicted: t.evicted });
+      this.tableDeclined.set(labels, t.declined);
+      this.tableEvicted.set(labels, t.evicted);
+    }
+  }
+
+  /** The delivery queues' running totals, once a second. */
+  onDelivery(targets: Partial<Record<'webhook' | 'syslog', DeliveryStats>>): void {
+    for (const [target, stats] of Object.entries(targets)) {
+      if (stats === undefined) continue;
+      for (const outcome of ['sent', 'failed', 'dropped'] as const) this.deliveries.set({ target, outcome }, stats[outcome]);
+      this.deliveryRetries.set({ target }, stats.retries);
+      this.deliveryQueue.set({ target }, stats.queued);
     }
   }
 

@@ -3,6 +3,7 @@
  * secrets, the protocol server and the metrics listener. Own listening ports are excluded from capture
  * before the capture opens, so no client's traffic is ever counted.
  */
+import type { ConnRecord } from '../analyze/records.js';
 import type { Server } from 'node:net';
 import { hostname } from 'node:os';
 import type { AgentClock } from './clock.js';
@@ -28,6 +29,8 @@ export interface ServiceContext {
   started: number;
   status: () => AgentStatus;
   history?: HistoryBackend;
+  /** The flows still open (history.flows answers them too). */
+  openFlows?: () => Iterable<ConnRecord>;
   alerts?: AlertControl;
   names?: NamesBackend;
   /** The user a root agent becomes once its listeners are open (it must still remove its socket). */
@@ -64,6 +67,7 @@ export async function startService(serve: ServeSettings, ctx: ServiceContext): P
     logger: log,
     status: ctx.status,
     history: ctx.history,
+    openFlows: ctx.openFlows,
     alerts: ctx.alerts,
     names: ctx.names,
     get tokenGate() {

@@ -27,6 +27,13 @@ export function addSeconds(into: StatsSecond, parts: readonly StatsSecond[]): vo
     into.dns.queries += p.dns.queries;
     into.dns.answers += p.dns.answers;
     addCounts(into.dns.rcodes, p.dns.rcodes);
+    // Packets taken per interface: each engine's own (the capture counters were added before the roll).
+    p.interfaces.forEach((theirs, i) => {
+      const mine = into.interfaces[i];
+      if (mine === undefined || mine.name !== theirs.name) return;
+      mine.packets += theirs.packets;
+      mine.bytes += theirs.bytes;
+    });
     for (const t of p.top_talkers) {
       const kept = talkers.get(t.host);
       if (kept === undefined) talkers.set(t.host, { ...t });

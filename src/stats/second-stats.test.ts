@@ -128,12 +128,12 @@ test('interface counters become per-second shares, with drop % and running total
   // What LiveCapture.stats() returns goes in as it is.
   const fromLive: InterfaceStats[] = [{ interface: 'eth0', received: 100, dropped: 0, ifDropped: 0, addonDropped: 0 }];
   const first = stats.roll(1, { interfaces: fromLive, process: { cpuPercent: 2.5, rssBytes: 50e6 } });
-  assert.deepEqual(first.interfaces, [{ name: 'eth0', received: 100, dropped: 0, if_dropped: 0, drop_pct: 0, received_total: 100, dropped_total: 0 }]);
+  assert.deepEqual(first.interfaces, [{ name: 'eth0', packets: 0, bytes: 0, received: 100, dropped: 0, if_dropped: 0, drop_pct: 0, received_total: 100, dropped_total: 0 }]);
   assert.equal(first.cpu_percent, 2.5);
   assert.equal(first.rss_bytes, 50e6);
   const second = stats.roll(2, { interfaces: [{ interface: 'eth0', received: 250, dropped: 50, ifDropped: 2, addonDropped: 1 }], process: { cpuPercent: 3, rssBytes: 51e6 } });
   // 150 received this second, of which 50 + 1 lost: 34 %.
-  assert.deepEqual(second.interfaces, [{ name: 'eth0', received: 150, dropped: 51, if_dropped: 2, drop_pct: 34, received_total: 250, dropped_total: 51 }]);
+  assert.deepEqual(second.interfaces, [{ name: 'eth0', packets: 0, bytes: 0, received: 150, dropped: 51, if_dropped: 2, drop_pct: 34, received_total: 250, dropped_total: 51 }]);
   // The capture was reopened: its counters start again from zero.
   const third = stats.roll(3, { interfaces: [{ interface: 'eth0', received: 10, dropped: 0, ifDropped: 0 }], process: { cpuPercent: 0, rssBytes: 0 } });
   assert.equal(third.interfaces[0].received, 10);
@@ -163,4 +163,22 @@ test('a SecondStats made late counts only what happens after it', () => {
   // The flow that was already there adds nothing it did before; the new one is classified as usual.
   assert.deepEqual(s.top_talkers.map((t) => [t.host, t.packets, t.local]), [[B, 1, true], [R2, 1, false]]);
   assert.deepEqual([s.packets_out, s.bytes_out], [1, 40]);
+});
+
+test('packets and bytes per interface: what the engine took from each, this second', () => {
+  const { pipeline, stats } = statsEngine({});
+  const a = udp4('10.0.0.1', '10.0.0.2', 5000, 9999, 10);
+  const b = udp4('10.0.0.3', '10.0.0.4', 5000, 9999, 100);
+  pipeline.process(batchOf([{ ts: 0.1, bytes: a }, { ts: 0.2, bytes: b, iface: 1 }, { ts: 0.3, bytes: b, iface: 1 }]));
+  const counters = (name: string) => ({ interface: name, received: 0, dropped: 0, ifDropped: 0 });
+  const first = stats.roll(1, { interfaces: [counters('eth0'), counters('eth1')], process: { cpuPercent: 0, rssBytes: 0 } });
+  assert.deepEqual(first.interfaces.map((i) => [i.name, i.packets, i.bytes]), [['eth0', 1, a.length], ['eth1', 2, 2 * b.length]]);
+  pipeline.process(batchOf([{ ts: 1.5, bytes: a, iface: 1 }]));
+  const second = stats.roll(2, { interfaces: [counters('eth0'), counters('eth1')], process: { cpuPercent: 0, rssBytes: 0 } });
+  assert.deepEqual(second.interfaces.map((i) => [i.name, i.packets, i.bytes]), [['eth0', 0, 0], ['eth1', 1, a.length]]);
+  // One source (one interface, "any", a replayed file): all the engine took, whatever the frames' index.
+  const one = statsEngine({});
+  one.pipeline.process(batchOf([{ ts: 2.5, bytes: a }, { ts: 2.6, bytes: b, iface: 1 }]));
+  const third = one.stats.roll(3, { interfaces: [counters('any')], process: { cpuPercent: 0, rssBytes: 0 } });
+  assert.deepEqual([third.interfaces[0].packets, third.interfaces[0].bytes], [2, a.length + b.length]);
 });

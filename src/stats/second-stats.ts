@@ -55,7 +55,7 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   private lastBytes = 0;
   private lastProtocols: Record<string, number> = {};
   private lastWeirds: Record<string, number> = {};
-  private readonly lastInterfaces = new Map<string, InterfaceCounters>();
+  private readonly lastInterfaces = new Map<string, InterfaceCounters & { packets: number; bytes: number }>();
 
   // This second's accumulators.
   private opened = 0;
@@ -146,7 +146,7 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
       packets_out: this.packetsOut,
       bytes_in: this.bytesIn,
       bytes_out: this.bytesOut,
-      interfaces: extra.interfaces.map((c) => this.interfaceSecond(c)),
+      interfaces: extra.interfaces.map((c, i) => this.interfaceSecond(c, i, extra.interfaces.length)),
       protocols: difference(summary.protocols, this.lastProtocols),
       top_talkers: this.topTalkers(),
       flows_active: table.count,
@@ -214,9 +214,12 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
   }
 
   /** pcap_stats counters are cumulative: the record carries this second's share and the running totals. */
-  private interfaceSecond(c: InterfaceCounters): InterfaceSecond {
+  private interfaceSecond(c: InterfaceCounters, index: number, interfaces: number): InterfaceSecond {
     const prev = this.lastInterfaces.get(c.interface);
-    this.lastInterfaces.set(c.interface, { ...c });
+    // One source (one interface, `any`, or a replayed file of several): all the engine took is its.
+    const engine = this.engine;
+    const taken = interfaces === 1 ? { packets: engine.packets, bytes: engine.bytes } : { packets: engine.interfacePackets[index] ?? 0, bytes: engine.interfaceBytes[index] ?? 0 };
+    this.lastInterfaces.set(c.interface, { ...c, ...taken });
     const droppedTotal = c.dropped + (c.addonDropped ?? 0);
     const prevDropped = prev ? prev.dropped + (prev.addonDropped ?? 0) : 0;
     // A counter that went backwards was reset (capture reopened): count from zero.
@@ -225,6 +228,8 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     const dropped = since(droppedTotal, prevDropped);
     return {
       name: c.interface,
+      packets: since(taken.packets, prev?.packets ?? 0),
+      bytes: since(taken.bytes, prev?.bytes ?? 0),
       received,
       dropped,
       if_dropped: since(c.ifDropped, prev?.ifDropped ?? 0),

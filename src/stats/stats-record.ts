@@ -29,6 +29,9 @@ export interface StatsExtra {
 
 export interface InterfaceSecond {
   name: string;
+  /** Packets and wire bytes the engine took from this interface this second (after every filter). */
+  packets: number;
+  bytes: number;
   received: number;
   dropped: number;
   if_dropped: number;

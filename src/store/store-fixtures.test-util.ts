@@ -24,7 +24,7 @@ export function statsSecond(ts: number, n: number, talkers: Array<[string, numbe
     packets_out: n >> 1,
     bytes_in: (n - (n >> 1)) * 100,
     bytes_out: (n >> 1) * 100,
-    interfaces: [{ name: 'eth0', received: n, dropped: n % 3, if_dropped: 0, drop_pct: 0, received_total: 0, dropped_total: 0 }],
+    interfaces: [{ name: 'eth0', packets: n, bytes: n * 100, received: n, dropped: n % 3, if_dropped: 0, drop_pct: 0, received_total: 0, dropped_total: 0 }],
     protocols: { tcp: n },
     top_talkers: talkers.map(([host, bytes]) => ({ host, bytes, packets: Math.ceil(bytes / 100), flows: 1, local: false })),
     flows_active: 0,

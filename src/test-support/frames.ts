@@ -12,6 +12,8 @@ import { META_CAPLEN, META_IFACE, META_OFFSET, META_STRIDE, META_WIRELEN, type P
 export interface Frame {
   ts: number;
   bytes: Buffer;
+  /** The capture interface index (default 0). */
+  iface?: number;
 }
 
 /** TCP flag bits (byte 13 of the TCP header). */
@@ -191,7 +193,7 @@ export function dnsMessage(id: number, response: boolean, name: string, qtype = 
   return Buffer.concat([header, ...labels, tail]);
 }
 
-/** The frames as one PacketBatch (Ethernet, interface 0), in the given order, each at its own offset. */
+/** The frames as one PacketBatch (Ethernet; interface 0 unless a frame names another), in the given order, each at its own offset. */
 export function batchOf(frames: readonly Frame[]): PacketBatch {
   const data = Buffer.concat(frames.map((f) => f.bytes));
   const meta = new Uint32Array(frames.length * META_STRIDE);
@@ -201,9 +203,10 @@ export function batchOf(frames: readonly Frame[]): PacketBatch {
     meta[i * META_STRIDE + META_OFFSET] = offset;
     meta[i * META_STRIDE + META_CAPLEN] = f.bytes.length;
     meta[i * META_STRIDE + META_WIRELEN] = f.bytes.length;
-    meta[i * META_STRIDE + META_IFACE] = 0;
+    meta[i * META_STRIDE + META_IFACE] = f.iface ?? 0;
     ts[i] = f.ts;
     offset += f.bytes.length;
   });
-  return { data, count: frames.length, meta, ts, linkTypes: [1] };
+  const interfaces = Math.max(0, ...frames.map((f) => f.iface ?? 0)) + 1;
+  return { data, count: frames.length, meta, ts, linkTypes: Array<number>(interfaces).fill(1) };
 }

@@ -10,9 +10,9 @@ import { SyslogDelivery, type SyslogTransport } from './syslog.js';
 import { WebhookDelivery, type HttpPost } from './webhook.js';
 
 export { deliveryConfigSchema, type DeliveryConfig, type SyslogConfig, type WebhookConfig } from './config.js';
-export { RetryQueue, PermanentDeliveryError, realTimers, type DeliveryStats, type Timers } from './retry-queue.js';
-export { SyslogDelivery, formatSyslog5424, octetCounted, tcpSyslogTransport, udpSyslogTransport, type SyslogTransport, type SyslogFormat } from './syslog.js';
-export { WebhookDelivery, nodeHttpPost, type HttpPost } from './webhook.js';
+export { RetryQueue, PermanentDeliveryError, RetryLaterError, realTimers, type DeliveryStats, type Timers } from './retry-queue.js';
+export { SyslogDelivery, formatSyslog5424, octetCounted, syslogPort, tcpSyslogTransport, tlsSyslogTransport, udpSyslogTransport, type SyslogTransport, type SyslogFormat } from './syslog.js';
+export { WebhookDelivery, nodeHttpPost, retryAfterMs, webhookSignature, type HttpPost } from './webhook.js';
 
 export interface DeliveryDeps {
   httpPost?: HttpPost;

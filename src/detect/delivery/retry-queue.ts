@@ -1,7 +1,8 @@
 /**
  * A bounded, never-blocking delivery queue: `push` returns at once; items go out one at a time (in order)
  * through an async `send`; a failure is retried with exponential backoff (delay, 2×delay, ... up to a cap)
- * until the attempts run out or the failure is permanent. When the queue is full the oldest item is
+ * until the attempts run out or the failure is permanent; a receiver that says when to come back
+ * (RetryLaterError) is taken at its word. When the queue is full the oldest item is
  * dropped and counted, so a dead receiver costs bounded memory and never slows capture. Timers are injected.
  */
 import type { AlertRecord } from '../../analyze/records.js';
@@ -20,6 +21,16 @@ export const realTimers: Timers = {
   },
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
+
+/** A failure whose receiver said when to try again (HTTP 429 or 503 with Retry-After): that wait, not the backoff. */
+export class RetryLaterError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
 
 /** A failure that retrying will not fix (HTTP 400, 404...). */
 export class PermanentDeliveryError extends Error {
@@ -113,7 +124,8 @@ export class RetryQueue<T> {
         this.stats.retries++;
         await new Promise<void>((resolve) => {
           this.wakeRetry = resolve;
-          this.timer = this.timers.setTimeout(resolve, this.delayFor(this.attempt));
+          const delay = error instanceof RetryLaterError ? error.retryAfterMs : this.delayFor(this.attempt);
+          this.timer = this.timers.setTimeout(resolve, delay);
         });
         this.wakeRetry = undefined;
       }

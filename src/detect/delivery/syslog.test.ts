@@ -1,10 +1,15 @@
-/** RFC 5424 formatting, and delivery to real UDP and TCP receivers on 127.0.0.1. */
+/** RFC 5424 formatting, and delivery to real UDP, TCP and TLS receivers on 127.0.0.1. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo } from 'node:net';
 import { parseDetectionConfig } from '../config.js';
-import { SyslogDelivery, formatSyslog5424, octetCounted } from './syslog.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import selfsigned from 'selfsigned';
+import { SyslogDelivery, formatSyslog5424, octetCounted, syslogPort } from './syslog.js';
 import { ALERT } from '../testing/alert-fixture.js';
 
 const FORMAT = { facility: 16, hostname: 'web-01', appName: 'loopy', procId: '4242' };
@@ -71,4 +76,72 @@ test('TCP: octet-counted frames on one connection', { timeout: 10_000 }, async (
   } finally {
     server.close();
   }
+});
+
+/** A TLS syslog receiver on 127.0.0.1 with a certificate of its own CA (one self-signed certificate: the CA is itself). */
+async function tlsReceiver(): Promise<{ server: TlsServer; port: number; caFile: string; frames: string[]; wait: (n: number) => Promise<void> }> {
+  const pems = await selfsigned.generate([{ name: 'commonName', value: 'syslog-test' }], {
+    keySize: 2048,
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  } as Parameters<typeof selfsigned.generate>[1]);
+  const dir = mkdtempSync(join(tmpdir(), 'loopy-syslog-tls-'));
+  const caFile = join(dir, 'ca.pem');
+  writeFileSync(caFile, pems.cert);
+  const frames: string[] = [];
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const server = createTlsServer({ cert: pems.cert, key: pems.private }, (socket) => {
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      // RFC 5425 §4.3: MSG-LEN SP SYSLOG-MSG, MSG-LEN in octets.
+      for (let m = /^([1-9]\d*) /.exec(buffered); m && Buffer.byteLength(buffered) >= m[0].length + Number(m[1]); m = /^([1-9]\d*) /.exec(buffered)) {
+        const rest = Buffer.from(buffered.slice(m[0].length));
+        frames.push(rest.subarray(0, Number(m[1])).toString());
+        buffered = rest.subarray(Number(m[1])).toString();
+      }
+      for (const w of waiters) if (frames.length >= w.n) w.resolve();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port, caFile, frames, wait: (n) => new Promise<void>((resolve) => (frames.length >= n ? resolve() : waiters.push({ n, resolve }))) };
+}
+
+test('TLS (RFC 5425): octet-counted frames to a receiver whose certificate the configured CA signed', { timeout: 20_000 }, async () => {
+  const r = await tlsReceiver();
+  try {
+    const cfg = parseDetectionConfig({ delivery: { syslog: { host: '127.0.0.1', port: r.port, protocol: 'tls', ca: r.caFile, hostname: 'web-01' } } }).delivery.syslog!;
+    const syslog = new SyslogDelivery(cfg, undefined, undefined, undefined, '4242');
+    syslog.deliver(ALERT);
+    syslog.deliver({ ...ALERT, state: 'closed', message: 'ünïcode counts in octets' });
+    await r.wait(2);
+    await syslog.close(2000);
+    assert.equal(r.frames[0], formatSyslog5424(ALERT, FORMAT));
+    assert.match(r.frames[1], /^<134>1 .* closed: ünïcode counts in octets$/);
+  } finally {
+    r.server.close();
+  }
+});
+
+test('TLS without the receiver\'s CA: the certificate is refused, nothing is sent, the alert is given up', { timeout: 20_000 }, async () => {
+  const r = await tlsReceiver();
+  try {
+    const cfg = parseDetectionConfig({ delivery: { syslog: { host: '127.0.0.1', port: r.port, protocol: 'tls', attempts: 2, retryDelayMs: 10 } } }).delivery.syslog!;
+    const failures: string[] = [];
+    const syslog = new SyslogDelivery(cfg, undefined, undefined, (_a, e) => failures.push(e.message), '4242');
+    syslog.deliver(ALERT);
+    await syslog.close(5000);
+    assert.equal(syslog.stats.failed, 1);
+    assert.match(failures[0], /self[- ]signed certificate/i);
+    assert.equal(r.frames.length, 0);
+  } finally {
+    r.server.close();
+  }
+});
+
+test('syslog config: TLS defaults to port 6514; ca applies to tls only', () => {
+  const tls = parseDetectionConfig({ delivery: { syslog: { host: 'logs', protocol: 'tls' } } }).delivery.syslog!;
+  assert.equal(syslogPort(tls), 6514);
+  assert.equal(syslogPort(parseDetectionConfig({ delivery: { syslog: { host: 'logs' } } }).delivery.syslog!), 514);
+  assert.throws(() => parseDetectionConfig({ delivery: { syslog: { host: 'logs', ca: '/etc/ca.pem' } } }), /delivery\.syslog\.ca: applies to protocol "tls" only/);
 });

@@ -1,6 +1,6 @@
 /**
- * Alerts to syslog as RFC 5424 messages, over UDP (RFC 5426: one message a datagram) or TCP (RFC 6587
- * octet counting: "LEN SP MSG"). The formatter is pure; the socket is an injected transport.
+ * Alerts to syslog as RFC 5424 messages, over UDP (RFC 5426: one message a datagram), TCP (RFC 6587
+ * octet counting: "LEN SP MSG") or TLS (RFC 5425: the same frames). The formatter is pure; the socket is an injected transport.
  *
  *   <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID [loopy@32473 alert_id=".." state=".." ...] MESSAGE
  *
@@ -9,7 +9,9 @@
  * names our parameters without claiming a number we do not own.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect, type Socket as TcpSocket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect, isIP, type Socket as TcpSocket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { hostname as osHostname } from 'node:os';
 import type { AlertRecord } from '../../analyze/records.js';
 import type { SyslogConfig } from './config.js';
@@ -89,35 +91,35 @@ export function udpSyslogTransport(host: string, port: number): SyslogTransport 
   };
 }
 
-/** TCP with reconnect: a failed write drops the connection; the retry queue's next attempt opens a new one. */
-export function tcpSyslogTransport(host: string, port: number, connectTimeoutMs = 5000): SyslogTransport {
+/**
+ * A stream with reconnect (TCP, or TLS as RFC 5425 has it): a failed write drops the connection; the retry
+ * queue's next attempt opens a new one. `dial` opens the socket; `readyEvent` is when frames may go.
+ */
+function streamSyslogTransport(where: string, dial: () => TcpSocket, readyEvent: 'connect' | 'secureConnect', connectTimeoutMs: number): SyslogTransport {
   let socket: TcpSocket | undefined;
   let ready: Promise<TcpSocket> | undefined;
+  const forget = (): void => {
+    socket = undefined;
+    ready = undefined;
+  };
   const open = (): Promise<TcpSocket> =>
     (ready ??= new Promise<TcpSocket>((resolve, reject) => {
-      const s = connect({ host, port, timeout: connectTimeoutMs });
+      const s = dial();
       const fail = (err: Error): void => {
         s.destroy();
-        socket = undefined;
-        ready = undefined;
+        forget();
         reject(err);
       };
-      s.once('connect', () => {
+      s.once(readyEvent, () => {
         s.setTimeout(0);
         s.off('error', fail);
-        s.on('error', () => {
-          socket = undefined;
-          ready = undefined;
-        });
-        s.on('close', () => {
-          socket = undefined;
-          ready = undefined;
-        });
+        s.on('error', forget);
+        s.on('close', forget);
         s.unref();
         socket = s;
         resolve(s);
       });
-      s.once('timeout', () => fail(new Error(`syslog ${host}:${port}: no connection within ${connectTimeoutMs} ms`)));
+      s.once('timeout', () => fail(new Error(`syslog ${where}: no connection within ${connectTimeoutMs} ms`)));
       s.once('error', fail);
     }));
   return {
@@ -129,22 +131,47 @@ export function tcpSyslogTransport(host: string, port: number, connectTimeoutMs 
       new Promise<void>((resolve) => {
         if (!socket) return resolve();
         socket.end(() => resolve());
-        socket = undefined;
-        ready = undefined;
+        forget();
       }),
   };
+}
+
+export function tcpSyslogTransport(host: string, port: number, connectTimeoutMs = 5000): SyslogTransport {
+  return streamSyslogTransport(`${host}:${port}`, () => connect({ host, port, timeout: connectTimeoutMs }), 'connect', connectTimeoutMs);
+}
+
+/**
+ * RFC 5425: the same octet-counted frames over TLS. The receiver's certificate is checked against `ca` (PEM,
+ * read once, at start, before the agent drops its privileges) or, without it, the system's CAs.
+ */
+export function tlsSyslogTransport(host: string, port: number, ca: Buffer | undefined, connectTimeoutMs = 5000): SyslogTransport {
+  const servername = isIP(host) === 0 ? host : undefined;
+  return streamSyslogTransport(`tls://${host}:${port}`, () => tlsConnect({ host, port, ca, servername, timeout: connectTimeoutMs }), 'secureConnect', connectTimeoutMs);
+}
+
+/** The transport the config asks for; the CA file is read here, so a mistake shows at start. */
+export function syslogTransportFor(cfg: SyslogConfig): SyslogTransport {
+  const port = syslogPort(cfg);
+  if (cfg.protocol === 'udp') return udpSyslogTransport(cfg.host, port);
+  if (cfg.protocol === 'tcp') return tcpSyslogTransport(cfg.host, port);
+  return tlsSyslogTransport(cfg.host, port, cfg.ca === undefined ? undefined : readFileSync(cfg.ca));
+}
+
+/** 514 for UDP and TCP, 6514 for TLS (RFC 5425's port), unless the config names one. */
+export function syslogPort(cfg: SyslogConfig): number {
+  return cfg.port ?? (cfg.protocol === 'tls' ? 6514 : 514);
 }
 
 export class SyslogDelivery extends AlertDelivery {
   constructor(
     cfg: SyslogConfig,
-    private readonly transport: SyslogTransport = cfg.protocol === 'tcp' ? tcpSyslogTransport(cfg.host, cfg.port) : udpSyslogTransport(cfg.host, cfg.port),
+    private readonly transport: SyslogTransport = syslogTransportFor(cfg),
     timers?: Timers,
     onGiveUp?: (alert: AlertRecord, error: Error) => void,
     procId = String(process.pid),
   ) {
     const format: SyslogFormat = { facility: cfg.facility, hostname: cfg.hostname ?? osHostname(), appName: cfg.appName, procId };
-    const stream = cfg.protocol === 'tcp';
+    const stream = cfg.protocol !== 'udp';
     super(
       cfg,
       (alert) => {

@@ -195,4 +195,5 @@ export const blocklist: DetectorRegistration<Config> = {
   title: 'Blocklisted addresses and domains (a user file, reloaded on change)',
   config,
   create: (cfg, ctx, deps: DetectorDeps) => new BlocklistDetector(cfg, ctx, cfg.file ? (deps.blocklistSource ?? textFileSource)(cfg.file) : undefined),
+  restartOnly: ['file'],
 };

@@ -218,4 +218,5 @@ export const dnsTunnel: DetectorRegistration<Config> = {
   title: 'DNS tunnelling / exfiltration: many encoded-looking or TXT/NULL names under one domain',
   config,
   create: (cfg, ctx) => new DnsTunnelDetector(cfg, ctx),
+  restartOnly: ['extraSuffixes', 'tunnelTypes', 'dataTypes'],
 };

@@ -68,4 +68,5 @@ export const newListener: DetectorRegistration<Config> = {
   title: 'A process starts listening on a port its unit never listened on (live agent, process attribution)',
   config,
   create: (cfg, ctx) => new NewListenerDetector(cfg, ctx),
+  restartOnly: ['learnSeconds', 'ignoreUnits'],
 };

@@ -145,4 +145,5 @@ export const newProcessTalker: DetectorRegistration<Config> = {
   title: 'A process connects out where its baseline never did, or a server starts connecting out (reverse shell)',
   config,
   create: (cfg, ctx) => new NewProcessTalkerDetector(cfg, ctx),
+  restartOnly: ['learnSeconds', 'ignoreUnits'],
 };

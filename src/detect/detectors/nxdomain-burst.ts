@@ -151,4 +151,5 @@ export const nxdomainBurst: DetectorRegistration<Config> = {
   title: 'NXDOMAIN burst: many non-existent names over many domains from one client (DGA-like)',
   config,
   create: (cfg, ctx) => new NxdomainBurstDetector(cfg, ctx),
+  restartOnly: ['extraSuffixes'],
 };

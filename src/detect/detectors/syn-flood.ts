@@ -85,15 +85,18 @@ function count1(t: Tally, outcome: number): void {
 class SynFloodDetector implements Detector {
   readonly name = 'syn_flood';
   private readonly targets: TrackedKeys<Target>;
-  private readonly minFailedHost: number;
 
   constructor(
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
   ) {
     this.targets = ctx.track<Target>('targets', cfg.maxTargets, { protect: (t) => t.fired });
-    this.minFailedHost = cfg.minFailedHost ?? cfg.minFailed * 2;
   }
+  /** Read at each use: a reloaded config (SIGHUP) changes it at once. */
+  private get minFailedHost(): number {
+    return this.cfg.minFailedHost ?? this.cfg.minFailed * 2;
+  }
+
 
   onAttempt(a: AttemptFacts): void {
     if (a.proto !== IPPROTO_TCP || (a.outcome !== Outcome.Unanswered && a.outcome !== Outcome.HalfOpen && a.outcome !== Outcome.Rejected)) return;

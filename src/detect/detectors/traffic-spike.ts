@@ -139,4 +139,5 @@ export const trafficSpike: DetectorRegistration<Config> = {
   title: "Traffic spike: a host's bytes/s far above its learned baseline",
   config,
   create: (cfg, ctx) => new TrafficSpikeDetector(cfg, ctx),
+  restartOnly: ['baselineSeconds'],
 };

@@ -27,7 +27,7 @@ function feed(client: FakeAgentClient, seconds: number, scale: number): void {
         { host: '2001:db8:100::22', bytes: 90_000 * scale, packets: 90, flows: 1, local: false },
       ],
       flows_active: 40 * scale, flows_opened: 2, dns: { queries: 3, answers: 3, rcodes: { NOERROR: 3 } }, cpu_percent: 2.5, rss_bytes: 90 * 1024 * 1024,
-      interfaces: [{ name: 'eth0', received: 1200, dropped: 0, if_dropped: 0, drop_pct: 0, received_total: 1200 * (i + 1), dropped_total: 0 }],
+      interfaces: [{ name: 'eth0', packets: 1200 * scale, bytes: 900_000 * scale, received: 1200, dropped: 0, if_dropped: 0, drop_pct: 0, received_total: 1200 * (i + 1), dropped_total: 0 }],
     })));
   }
 }

@@ -13,7 +13,7 @@ test('overview: a line per agent with rates, pkt/s, sparkline, drops, CPU and RS
   a.emit(stats(statsSecond(T0, { packets: 1200, bytes: 137500, bytes_in: 125000, bytes_out: 12500, packets_in: 900, packets_out: 300, flows_active: 42,
     dns: { queries: 7, answers: 7, rcodes: {} }, cpu_percent: 3.5, rss_bytes: 80 * 1024 * 1024,
     top_talkers: [{ host: '203.0.113.10', bytes: 60000, packets: 50, flows: 1, local: false }],
-    interfaces: [{ name: 'eth0', received: 1000, dropped: 20, if_dropped: 0, drop_pct: 2, received_total: 1000, dropped_total: 20 }] })));
+    interfaces: [{ name: 'eth0', packets: 980, bytes: 98_000, received: 1000, dropped: 20, if_dropped: 0, drop_pct: 2, received_total: 1000, dropped_total: 20 }] })));
   a.emit(alert(ALERT_SCAN));
   a.emit(alert({ ...ALERT_TUNNEL, state: 'closed', closed_reason: 'quiet' }));
   a.emit(dns({ ...DNS_OK, ts: T0 - 1 }));
