@@ -158,7 +158,7 @@ async function processesOnScreen(tmux: TmuxServer, pids: { web: number; far: num
   tmux.keys('ui', `python3[${pids.web}]`, 'Enter');
   await tmux.waitFor('ui', /1 processes matching/);
   tmux.keys('ui', 'Enter');
-  await tmux.waitFor('ui', new RegExp(`python3\\[${pids.web}\\] on unix:.*connections[^\\n]*\\n.*\\n.*python3\\[${pids.web}\\]\\s+← ${peer.replace(/\./g, '\\.')}:\\d+`));
+  await tmux.waitFor('ui', new RegExp(`python3\\[${pids.web}\\] on \\S+: \\d+ connections[^\\n]*\\n.*\\n.*python3\\[${pids.web}\\]\\s+← ${peer.replace(/\./g, '\\.')}:\\d+`));
   tmux.keys('ui', 'Escape', '4');
   await tmux.waitFor('ui', new RegExp(`curl\\[${pids.curl}\\] → python3\\[${pids.far}\\]`));
 }
