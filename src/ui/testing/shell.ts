@@ -42,6 +42,14 @@ export function startShell(clients: FakeAgentClient[], size = { columns: 80, row
         await tick(5);
       }
     },
+    /**
+     * Waits (bounded, without a tick) for the screen to match: what a key causes may take a second frame (Ink
+     * draws the key's state, then what an effect of it set), which a loaded machine draws late.
+     */
+    async until(pattern: RegExp, timeoutMs = 2000): Promise<string> {
+      for (let waited = 0; !pattern.test(stdout.lastFrame()) && waited < timeoutMs; waited += 5) await tick(5);
+      return stdout.lastFrame();
+    },
     async second() {
       ticker?.();
       await tick();
