@@ -80,14 +80,20 @@ export function fitCells(text: string, width: number, align: 'left' | 'right' = 
 
 /** The longest start of `text` within `width` cells, padded with a space where a wide character did not fit. */
 function cutCells(text: string, width: number): string {
-  if (PLAIN.test(text)) return text.slice(0, width);
-  let out = '';
+  const [head] = splitCells(text, width);
+  return head + ' '.repeat(width - cellWidth(head));
+}
+
+/** `text` split where its first `width` cells end, never inside a character (a wide one that would not fit waits). */
+export function splitCells(text: string, width: number): [string, string] {
+  if (PLAIN.test(text)) return [text.slice(0, width), text.slice(width)];
   let used = 0;
+  let at = 0;
   for (const { segment } of graphemes.segment(text)) {
     const w = stringWidth(segment);
     if (used + w > width) break;
-    out += segment;
     used += w;
+    at += segment.length;
   }
-  return out + ' '.repeat(width - used);
+  return [text.slice(0, at), text.slice(at)];
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cellWidth } from '../analyze/display-text.js';
 import { fit, fitMiddle, formatBitsPerSecond, formatBytes, formatDuration, formatEndpoint, formatSi, hbar, sparkline, wrapRows } from './format.js';
 import { columnChart } from './components/chart.js';
 import { layoutColumns, scrollTop } from './components/Table.js';
@@ -44,6 +45,12 @@ test('fit cuts with an ellipsis; tables drop optional columns right to left and 
   assert.equal(scrollTop(0, 100, 10), 0);
   assert.equal(scrollTop(50, 100, 10), 45);
   assert.equal(scrollTop(99, 100, 10), 90);
+});
+
+test('wrapRows measures in terminal cells: wide characters count two, none is cut in half', () => {
+  assert.deepEqual(wrapRows('東京-edge 小猫.local', 10), ['東京-edge', '小猫.local']);
+  assert.deepEqual(wrapRows('東京東京東京', 5), ['東京', '東京', '東京']);
+  for (const row of wrapRows('port_scan 東京-edge scanned 1024 ports on 小猫.local', 12)) assert.ok(cellWidth(row) <= 12, row);
 });
 
 test('wrapRows breaks at spaces within the width and cuts a word longer than a row', () => {

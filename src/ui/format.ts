@@ -2,7 +2,7 @@
  * Text formatting for the terminal UI: rates, sizes, durations, sparklines and fixed-width cells. Pure
  * functions, so the views stay declarative and their tests check exact text.
  */
-import { cellWidth, displayText, fitCells } from '../analyze/display-text.js';
+import { cellWidth, displayText, fitCells, splitCells } from '../analyze/display-text.js';
 import type { ProcessRecord } from '../analyze/records.js';
 
 const SI = ['', 'k', 'M', 'G', 'T'];
@@ -139,13 +139,17 @@ export function wrapRows(text: string, width: number): string[] {
   const rows: string[] = [];
   let row = '';
   for (let word of text.split(' ')) {
-    while (word.length > width) {
+    while (cellWidth(word) > width) {
       if (row) rows.push(row), (row = '');
-      rows.push(word.slice(0, width));
-      word = word.slice(width);
+      // A character wider than the row goes on a row of its own rather than never.
+      const [head, rest] = splitCells(word, width);
+      const first = [...word][0] ?? '';
+      const [taken, left] = head === '' ? [first, word.slice(first.length)] : [head, rest];
+      rows.push(taken);
+      word = left;
     }
     if (!row) row = word;
-    else if (row.length + 1 + word.length <= width) row += ` ${word}`;
+    else if (cellWidth(row) + 1 + cellWidth(word) <= width) row += ` ${word}`;
     else rows.push(row), (row = word);
   }
   rows.push(row);
