@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cellWidth } from '../analyze/display-text.js';
-import { fit, fitMiddle, formatBitsPerSecond, formatBytes, formatDuration, formatEndpoint, formatSi, hbar, sparkline, wrapRows } from './format.js';
+import { fit, fitEndpoint, fitMiddle, formatBitsPerSecond, formatBytes, formatDuration, formatEndpoint, formatSi, hbar, sparkline, wrapRows } from './format.js';
 import { columnChart } from './components/chart.js';
 import { layoutColumns, scrollTop } from './components/Table.js';
 
@@ -45,6 +45,14 @@ test('fit cuts with an ellipsis; tables drop optional columns right to left and 
   assert.equal(scrollTop(0, 100, 10), 0);
   assert.equal(scrollTop(50, 100, 10), 45);
   assert.equal(scrollTop(99, 100, 10), 90);
+});
+
+test('fitEndpoint cuts the name before the endpoint, and a long endpoint in its middle so the port stays', () => {
+  assert.equal(fitEndpoint('198.51.100.40:443 updates.example.org', 20), '198.51.100.40:443 u…');
+  assert.equal(fitEndpoint('198.51.100.40:443 updates.example.org', 17), '198.51.100.40:443');
+  assert.equal(fitEndpoint('[2001:db8:100::40]:443 updates.example.org', 16), '[2001:db…40]:443');
+  assert.equal(cellWidth(fitEndpoint('[2001:db8:100::40]:443 updates.example.org', 16)), 16);
+  assert.equal(fitEndpoint('10.0.0.1:53', 15), '10.0.0.1:53    ');
 });
 
 test('wrapRows measures in terminal cells: wide characters count two, none is cut in half', () => {

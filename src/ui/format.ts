@@ -111,6 +111,16 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   return fitCells(text, width, align);
 }
 
+/**
+ * An endpoint with its name after it (formatHost's `203.0.113.11:443 api.example.com`) in exactly `width` cells:
+ * the name is cut first; an endpoint alone too long loses its middle, so its port stays.
+ */
+export function fitEndpoint(text: string, width: number): string {
+  const space = text.indexOf(' ');
+  const endpoint = space < 0 ? text : text.slice(0, space);
+  return cellWidth(endpoint) >= width ? fitMiddle(endpoint, width) : fit(text, width);
+}
+
 /** Exactly `width` cells; a text too long loses its middle ("[2001:db8:…::1d]:48012"), keeping both ends. */
 export function fitMiddle(text: string, width: number): string {
   if (cellWidth(text) <= width || width < 5) return fit(text, width);

@@ -4,7 +4,7 @@
  * shown inverse (which needs no colour), and the window scrolls to keep it visible.
  */
 import { Box, Text } from 'ink';
-import { fit, fitMiddle } from '../format.js';
+import { fit, fitEndpoint, fitMiddle } from '../format.js';
 import { type Theme, type Tone, tone } from '../theme.js';
 
 export interface Column<Row> {
@@ -17,8 +17,11 @@ export interface Column<Row> {
   optional?: boolean;
   cell: (row: Row) => string;
   tone?: (row: Row) => Tone | undefined;
-  /** Where a text too long is cut: at its end (default), or in its middle, which keeps an endpoint's port. */
-  cut?: 'end' | 'middle';
+  /**
+   * Where a text too long is cut: at its end (default); in its middle, which keeps an endpoint's port; or, for
+   * an endpoint and its name, the name first (fitEndpoint).
+   */
+  cut?: 'end' | 'middle' | 'endpoint';
 }
 
 export interface TableProps<Row> {
@@ -79,7 +82,8 @@ export function Table<Row>({ columns, rows, width, height, selected, theme, empt
           <Text key={index} inverse={isSelected} wrap="truncate">
             {layout.map((l, c) => {
               const t = l.col.tone?.(row);
-              const text = l.col.cut === 'middle' ? fitMiddle(l.col.cell(row), l.width) : fit(l.col.cell(row), l.width, l.col.align);
+              const cell = l.col.cell(row);
+              const text = l.col.cut === 'middle' ? fitMiddle(cell, l.width) : l.col.cut === 'endpoint' ? fitEndpoint(cell, l.width) : fit(cell, l.width, l.col.align);
               const sep = c === 0 ? '' : ' ';
               return t && !isSelected ? (
                 <Text key={c} {...tone(theme, t)}>{sep + text}</Text>

@@ -52,8 +52,8 @@ function Connections(props: ViewProps) {
   const columns: Column<Row>[] = [
     { header: 'time', width: 8, optional: true, cell: ({ r }) => formatClock(r.ts) },
     // 21 and 20 cells: an IPv4 address with an ephemeral port, and one with a service port, whole at 80 columns.
-    { header: 'originator', width: 21, grow: 3, cut: 'middle', cell: ({ originator }) => originator },
-    { header: 'responder', width: 20, grow: 3, cut: 'middle', cell: ({ responder }) => responder },
+    { header: 'originator', width: 21, grow: 3, cut: 'endpoint', cell: ({ originator }) => originator },
+    { header: 'responder', width: 20, grow: 3, cut: 'endpoint', cell: ({ responder }) => responder },
     { header: 'svc', width: 6, grow: 1, cell: ({ r }) => r.service ?? r.proto },
     { header: 'state', width: 6, cell: ({ r }) => r.conn_state, tone: ({ r }) => (BAD_STATES.has(r.conn_state) ? 'warn' : undefined) },
     { header: 'out', width: 5, align: 'right', cell: ({ r }) => formatBytes(r.orig_bytes) },
