@@ -54,6 +54,14 @@ async function runUiCommand(targets: string[], options: UiOptions): Promise<numb
     locals = await startLocalAgents({ cli: nodeScript(new URL('./main.js', import.meta.url)), sample, forceReplay: options.replay === true, say }).catch((err: Error) => {
       throw new UsageError(err.message);
     });
+    // A terminal that goes away (ssh hung up, tmux killed) ends the UI without its finally: the agents it
+    // started must not stay behind capturing.
+    for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        for (const local of locals) local.stopNow();
+        process.exit(signal === 'SIGHUP' ? 129 : 143);
+      });
+    }
     for (const local of locals) say(`local agent ${local.plan.reason}`);
     say(`evidence pcaps go to ${locals[0].evidenceDir}`);
     names.unshift(...locals.map((l) => l.target));

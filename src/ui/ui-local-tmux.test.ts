@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,24 @@ test('loopy ui --local from another folder: replays the package\'s demo capture,
     assert.match(stderr, new RegExp(`local agent stopped; evidence pcaps are kept in ${escapeRegExp(evidence)}\\n`));
     assert.equal(statSync(evidence).mode & 0o777, 0o700);
     assert.deepEqual(readdirSync(join(dir, 'elsewhere')), [], 'nothing made in the working directory');
+  } finally {
+    server.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a terminal that goes away (tmux killed, ssh hung up) takes the local agents with it', { skip, timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'loopy-ui-hangup-'));
+  const server = new TmuxServer(`loopy-ui-hangup-${process.pid}`);
+  const agentsOfThisTest = () => spawnSync('pgrep', ['-f', `agent .*${dir}`], { encoding: 'utf8' }).stdout.trim();
+  try {
+    startUi(server, dir, ['--local', '--replay']);
+    await server.waitFor('local', /● demo\s+connected/, 60_000);
+    assert.notEqual(agentsOfThisTest(), '', 'the demo agent runs');
+    server.kill(); // the UI gets SIGHUP, as from a closed terminal
+    const deadline = Date.now() + 15_000;
+    while (agentsOfThisTest() !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(agentsOfThisTest(), '', 'no agent left running');
   } finally {
     server.kill();
     rmSync(dir, { recursive: true, force: true });

@@ -91,6 +91,8 @@ export interface LocalAgent {
   /** Kept after stop(). */
   evidenceDir: string;
   stop(): Promise<void>;
+  /** Tells the agent to stop, now, without waiting (the UI is being killed: a hung-up SSH session). */
+  stopNow(): void;
 }
 
 export interface StartLocalAgentOptions {
@@ -166,5 +168,8 @@ async function startLocalAgent(options: StartLocalAgentOptions, ability: Capture
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { target: `unix:${socket}`, plan, dataDir, evidenceDir, stop };
+  const stopNow = () => {
+    if (exited === undefined) child.kill('SIGTERM');
+  };
+  return { target: `unix:${socket}`, plan, dataDir, evidenceDir, stop, stopNow };
 }
