@@ -2,17 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DistinctCounter, DistinctKeys, groupDigits } from './distinct-count.js';
+import { random } from './testing/random.js';
 
 /** n distinct IPv4-like keys (signed 32-bit, as host keys), spread like spoofed sources. */
 function keys(n: number, seed: number): number[] {
   const set = new Set<number>();
-  let s = seed >>> 0;
-  while (set.size < n) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    set.add((t ^ (t >>> 14)) | 0);
-  }
+  const next = random(seed);
+  // The same 32-bit values as the generator's, as signed integers.
+  while (set.size < n) set.add((next() * 4294967296) | 0);
   return [...set];
 }
 

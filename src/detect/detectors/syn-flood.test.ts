@@ -3,17 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DetectionHarness } from '../testing/harness.js';
 import { Outcome } from '../types.js';
+import { random } from '../testing/random.js';
 
-/** A deterministic pseudo-random generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random address outside 10/8 (the targets' network), as text. */
 function randomAddress(rnd: () => number): string {
