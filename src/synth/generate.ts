@@ -12,7 +12,7 @@ import { Network } from './hosts.js';
 import { INCIDENT_START, incidentSession } from './incidents.js';
 import { Rng } from './prng.js';
 import { Scheduler, type SessionStep } from './scheduler.js';
-import { chattySession, httpSession, httpsSession, redisSession, sshSession, type SessionContext } from './sessions.js';
+import { chattySession, httpSession, longChattySession, httpsSession, redisSession, sshSession, type SessionContext } from './sessions.js';
 import { dnsLookup, ntpPoll, pingRun } from './udp-sessions.js';
 
 export type { GroundTruth, IncidentKind } from './ground-truth.js';
@@ -39,12 +39,13 @@ export interface GenerateOptions {
   /**
    * 'office' (default): an ordinary office day, 500 bytes a packet on average. 'small': the hard case for a
    * monitor, ~70-byte packets: long chatty TCP sessions of tiny requests and replies, and DNS (a tenth of the
-   * packets), as a busy cache or message broker sees them.
+   * packets), as a busy cache or message broker sees them. 'few': the same tiny exchanges over a few dozen
+   * long sessions and nothing else: the engine's cost per packet with almost no work per flow.
    */
   mix?: MixName;
 }
 
-export const MIX_NAMES = ['office', 'small'] as const;
+export const MIX_NAMES = ['office', 'small', 'few'] as const;
 export type MixName = (typeof MIX_NAMES)[number];
 
 export const DEFAULT_START_TIME = 1718000000;
@@ -82,6 +83,10 @@ const MIXES: Record<MixName, Mix> = {
       { weight: 0.125, start: chattySession },
     ],
     packetsPerSession: 17.5,
+  },
+  few: {
+    sessions: [{ weight: 1, start: longChattySession }],
+    packetsPerSession: 45_000,
   },
 };
 

@@ -2,12 +2,12 @@
 /**
  * loopy-synth: writes a generated capture and prints its ground truth as JSON.
  *   node dist/synth/main.js OUT.pcap [--packets N] [--seed S] [--incidents a,b] [--duration SEC]
- *                                    [--ipv6-share F] [--vlan ID] [--start-time EPOCH] [--mix office|small] [--details]
+ *                                    [--ipv6-share F] [--vlan ID] [--start-time EPOCH] [--mix office|small|few] [--details]
  */
 import { parseArgs } from 'node:util';
 import { INCIDENT_KINDS, MIX_NAMES, generateCapture, type GenerateOptions, type IncidentKind, type MixName } from './generate.js';
 
-const USAGE = 'usage: synth OUT.pcap [--packets N] [--seed S] [--incidents port_scan,host_sweep,dns_tunnel,nxdomain_burst] [--duration SEC] [--ipv6-share F] [--vlan ID] [--start-time EPOCH] [--mix office|small] [--details]';
+const USAGE = 'usage: synth OUT.pcap [--packets N] [--seed S] [--incidents port_scan,host_sweep,dns_tunnel,nxdomain_burst] [--duration SEC] [--ipv6-share F] [--vlan ID] [--start-time EPOCH] [--mix office|small|few] [--details]';
 
 function fail(message: string): never {
   process.stderr.write(`synth: ${message}\n${USAGE}\n`);

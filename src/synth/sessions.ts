@@ -225,11 +225,21 @@ const CHATTY_EXCHANGES: readonly (readonly [string, string])[] = [
 
 /** A long connection of tiny request/reply exchanges: three packets under 90 bytes each per exchange. */
 export function* chattySession(ctx: SessionContext): Session {
+  yield* chattyExchanges(ctx, (rng) => 10 + rng.int(60));
+}
+
+/** A client that keeps its connection for the whole capture (15,000 exchanges, about 45,000 packets). */
+export function* longChattySession(ctx: SessionContext): Session {
+  yield* chattyExchanges(ctx, () => 15_000);
+}
+
+/** `exchangesOf` is asked after the flow and its RTT are drawn: the small mix's bytes stay what they were. */
+function* chattyExchanges(ctx: SessionContext, exchangesOf: (rng: Rng) => number): Session {
   const { rng, truth } = ctx;
   const flow = clientFlow(ctx, pickClient(ctx), ctx.net.redis, 6379, rng.chance(ctx.ipv6Share));
   const rtt = jitteredRtt(rng, 250);
   const turns: Turn[] = [];
-  const exchanges = 10 + rng.int(60);
+  const exchanges = exchangesOf(rng);
   for (let i = 0; i < exchanges; i++) {
     const [request, reply] = rng.pick(CHATTY_EXCHANGES);
     turns.push({ fromClient: true, data: Buffer.from(request, 'latin1'), delay: i === 0 ? 100 : 2_000 + rng.int(50_000) });
