@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/mount.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,24 +76,44 @@ static void trace_close(Trace *t) {
   t->event_fd = t->prog_fd = t->ring_fd = -1;
 }
 
-/* The text of a tracefs file (tracefs, or debugfs where it is mounted under it); NULL with errno. */
+/* The text of `relative` below the directory `dir` (a descriptor, or AT_FDCWD); NULL with errno. */
+static char *read_text_at(int dir, const char *relative) {
+  int fd = openat(dir, relative, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  char *text = calloc(1, 16384);
+  ssize_t n = text ? read(fd, text, 16383) : -1;
+  int saved = errno;
+  close(fd);
+  if (n > 0) return text;
+  free(text);
+  errno = n == 0 ? ENODATA : saved;
+  return NULL;
+}
+
+/*
+ * The text of a tracefs file; NULL with errno. Tracefs where it is mounted (or debugfs's copy); else a
+ * tracefs of our own, detached (fsopen + fsmount: never attached to a path, gone when closed), for a mount
+ * namespace without one (`ip netns exec` gives its command a sysfs of its own, where tracefs is not).
+ */
 static char *read_tracefs(const char *relative) {
   static const char *roots[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
-  for (size_t r = 0; r < 2; r++) {
-    char path[256];
+  char path[256];
+  for (size_t r = 0; r < sizeof roots / sizeof roots[0]; r++) {
     snprintf(path, sizeof path, "%s/%s", roots[r], relative);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    char *text = calloc(1, 16384);
-    ssize_t n = text ? read(fd, text, 16383) : -1;
-    int saved = errno;
-    close(fd);
-    if (n > 0) return text;
-    free(text);
-    errno = n == 0 ? ENODATA : saved;
-    return NULL;
+    char *text = read_text_at(AT_FDCWD, path);
+    if (text != NULL || errno != ENOENT) return text;
   }
-  return NULL;
+  int fs = (int)syscall(SYS_fsopen, "tracefs", FSOPEN_CLOEXEC);
+  if (fs < 0) return errno = ENOENT, NULL;
+  int mount = syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0 ? (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0) : -1;
+  int saved = errno;
+  close(fs);
+  if (mount < 0) return errno = saved, NULL;
+  char *text = read_text_at(mount, relative);
+  saved = errno;
+  close(mount);
+  errno = saved;
+  return text;
 }
 
 /* The program loaded; -1 with the kernel's reason (the verifier's last line when it refused) in `problem`. */

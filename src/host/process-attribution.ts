@@ -228,8 +228,10 @@ export class ProcessAttribution implements FlowOwnerLookup {
     this.schedule(this.opts.slowMs);
   }
 
+  /** Stops polling; the connects traced since the last poll are named first (the engine's last records ask next). */
   stop(): void {
     this.started = false;
+    if (this.trace !== undefined) this.readTrace(this.now());
     this.trace?.close();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
