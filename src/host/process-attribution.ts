@@ -293,7 +293,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
         if (this.accepting.size < 64) this.accepting.add(respPort);
       }
     }
-    if (this.lookups.size === 0 && !this.udpDue) return;
+    // Soon even when the trace names it: /proc's facts (exe, unit) are read while a short process lives.
     this.hint();
     // Look right after this batch (a timer, never on the packet loop), at most every LOOKUP_SPACING_MS.
     const now = this.now();
@@ -470,7 +470,9 @@ export class ProcessAttribution implements FlowOwnerLookup {
       this.traced.push({ owned, at: now });
       this.counts.traced++;
       named++;
-      this.announce('connect', IPPROTO_TCP, c, facts, false);
+      // Detection keys a process by its unit or executable: one already gone has neither from the trace,
+      // and would count as another actor than the same program seen alive. Its record is named all the same.
+      if (facts.start !== 0) this.announce('connect', IPPROTO_TCP, c, facts, false);
     }
     return named;
   }
