@@ -5,6 +5,8 @@
  */
 #include <node_api.h>
 
+#include "capabilities.h"
+#include "connect-trace.h"
 #include "devices.h"
 #include "live-capture.h"
 #include "memory.h"
@@ -36,6 +38,11 @@ static napi_value init(napi_env env, napi_value exports) {
     {"socketLookup", NULL, loopy_socket_lookup, NULL, NULL, NULL, napi_enumerable, NULL},
     {"socketOwners", NULL, loopy_socket_owners, NULL, NULL, NULL, napi_enumerable, NULL},
     {"threadCpuMs", NULL, loopy_thread_cpu_ms, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"connectTraceOpen", NULL, loopy_connect_trace_open, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"connectTraceRead", NULL, loopy_connect_trace_read, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"connectTraceClose", NULL, loopy_connect_trace_close, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"keepCapabilities", NULL, loopy_keep_capabilities, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"raiseKeptCapabilities", NULL, loopy_raise_kept_capabilities, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   NAPI_CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

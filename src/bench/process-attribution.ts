@@ -5,10 +5,12 @@
  * status file, read as the traffic starts and once it has ended) per second of traffic and per
  * connection. One agent per kind of client: one process opening connections from threads at a given rate
  * (a busy service), and a new process per connection (bash's /dev/tcp, as a cron job or curl would be).
- * The busy milliseconds are wall-clock time on a shared machine (they count when the thread waits for a
- * core), so the busy service is run a second time with attribution off (the agent as `nobody`, which has
- * not the capabilities) and the agent's CPU time (utime + stime) of both runs is compared: the difference
- * is the feature's whole cost, its shorter capture timeout and the engine's questions included.
+ * The agent is started as root and drops to `nobody`, keeping what attribution needs (as a user would run
+ * it). The busy service is run three times: with the connect trace (eBPF), with /proc polling only (the
+ * agent started without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN in its bounding set, so it cannot load
+ * the program), and with attribution off (without CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE either); the
+ * agent's CPU time (utime + stime) of the runs is compared: the difference is the feature's whole cost,
+ * its shorter capture timeout and the engine's questions included.
  *
  *   node dist/bench/process-attribution.js [--connections 10000] [--hold-ms 50] [--rate 1000]
  *                                          [--processes 300] [--process-rate 20]
@@ -92,18 +94,26 @@ function run(cmd: string, args: string[]): Promise<unknown> {
   return new Promise((resolve) => child.on('exit', resolve));
 }
 
+/** How attribution runs: with the connect trace, by /proc polling only, or not at all (the capabilities the agent starts without). */
+type Mode = 'trace' | 'proc' | 'off';
+const WITHOUT: Record<Mode, string[]> = {
+  trace: [],
+  proc: ['-bpf', '-perfmon', '-sys_admin'],
+  off: ['-bpf', '-perfmon', '-sys_admin', '-dac_read_search', '-sys_ptrace'],
+};
+
 /** An agent on lo for one kind of client: `traffic` runs the clients; their conn records and the attribution's figures come back. */
-async function measure(kind: string, port: number, connections: number, traffic: () => Promise<unknown>, attribute = true): Promise<Phase> {
+async function measure(kind: string, port: number, connections: number, traffic: () => Promise<unknown>, mode: Mode = 'trace'): Promise<Phase> {
   const dir = mkdtempSync(join(tmpdir(), 'loopy-attr-bench-'));
-  const [cmd, ...pre] = cliCommand();
-  const user = attribute ? 'root' : 'nobody';
-  const agent = spawn(cmd, [...pre, 'agent', '-i', 'lo', '-f', `tcp port ${port}`, '--stdout', '--user', user, '--no-detect', '--data', dir, '--listen', `unix:${dir}/s.sock`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const without = WITHOUT[mode].length === 0 ? [] : ['setpriv', '--bounding-set', WITHOUT[mode].join(',')];
+  const [cmd, ...pre] = [...without, ...cliCommand()];
+  const agent = spawn(cmd, [...pre, 'agent', '-i', 'lo', '-f', `tcp port ${port}`, '--stdout', '--user', 'nobody', '--no-detect', '--data', dir, '--listen', `unix:${dir}/s.sock`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let log = '';
   agent.stdout.on('data', (d) => (out += d));
   agent.stderr.on('data', (d) => (log += d));
   try {
-    const ready = attribute ? 'process attribution on' : 'process attribution off';
+    const ready = mode === 'off' ? 'process attribution off' : 'process attribution on';
     for (let i = 0; i < 100 && !log.includes(ready); i++) await sleep(100);
     if (!log.includes(ready)) throw new Error(`no "${ready}" from the agent: ${log}`);
     await sleep(1500); // a status file written since the first sweep
@@ -143,13 +153,14 @@ async function main(): Promise<void> {
     const n = Number(opts.connections);
     const m = Number(opts.processes);
     const busyService = () => run('python3', ['-c', THREADED, String(port), String(n), hold, opts.rate!]);
-    const threaded = await measure(`one process, ${opts.rate}/s, ${hold} ms each`, port, n, busyService);
-    const off = await measure(`the same, attribution off`, port, n, busyService, false);
+    const threaded = await measure(`one process, ${opts.rate}/s, ${hold} ms each, connect trace`, port, n, busyService);
+    const polled = await measure(`the same, /proc polling only`, port, n, busyService, 'proc');
+    const off = await measure(`the same, attribution off`, port, n, busyService, 'off');
     const perProcess = await measure(`a process per connection, ${opts['process-rate']}/s, ${hold} ms each`, port, m, () => {
       const gap = 1 / Number(opts['process-rate']);
       return run('bash', ['-c', `for i in $(seq ${m}); do bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}; echo x >&3; sleep ${Number(hold) / 1000}' & sleep ${gap}; done; wait`]);
     });
-    console.log(JSON.stringify([threaded, off, perProcess], null, 1));
+    console.log(JSON.stringify([threaded, polled, off, perProcess], null, 1));
   } finally {
     server.kill('SIGKILL');
   }

@@ -191,7 +191,23 @@ export interface CaptureAddon {
   socketOwners?(pids: Int32Array, inodes: Uint32Array, owners: Int32Array, budgetUs: number, counts: Float64Array): number;
   /** The calling thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID), or undefined when the clock is refused. */
   threadCpuMs?(): number | undefined;
+  /**
+   * The connect trace (native/src/connect-trace.c): an eBPF program on sock:inet_sock_set_state and its
+   * ring buffer. Throws (code LOOPY_CONNECT_TRACE) naming the step the kernel refused (CAP_BPF and
+   * CAP_PERFMON, or root, are needed to open; nothing to read).
+   */
+  connectTraceOpen?(ringBytes: number): ConnectTraceHandle;
+  /** Joined connects into `out` (72-byte records, see connect-trace.c); counts += [events, joined, unjoined, evicted]. */
+  connectTraceRead?(handle: ConnectTraceHandle, out: Buffer, counts: Float64Array): number;
+  connectTraceClose?(handle: ConnectTraceHandle): void;
+  /** prctl(PR_SET_KEEPCAPS, 1) on the calling thread: its permitted capabilities outlive the next setuid from root. */
+  keepCapabilities?(): boolean;
+  /** After that setuid: the calling thread's permitted and effective sets become `caps` (those still permitted); returns those it lacked. */
+  raiseKeptCapabilities?(caps: number[]): number[];
 }
+
+/** An open connect trace (an external of the addon's). */
+export type ConnectTraceHandle = { readonly connectTrace: unique symbol };
 
 /** The process at the other end of a unix socket, as the kernel saw it connect. */
 export interface PeerCredentials {

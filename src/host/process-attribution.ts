@@ -15,10 +15,14 @@
  * all whatever the rate of connections (past that, short ones go unnamed; long ones never do).
  * What a socket was owned by is kept `retainMs` after it is gone: a conn record comes out seconds (closed
  * TCP) to a minute (UDP) after the last packet. Never touches packets; its cost is counted and reported.
+ * With a connect trace (connect-trace.ts: eBPF, the process told at connect() time), the connections this
+ * host opens are named from it at each poll, whatever their length, and neither looked up nor searched
+ * for; listeners, accepted connections and UDP still come from the socket tables and /proc.
  */
 import { formatIPv4, formatIPv6 } from '../analyze/format-address.js';
 import type { FlowOwnerLookup, FlowOwners } from '../analyze/flows/flow-owners.js';
 import type { ProcessRecord } from '../analyze/records.js';
+import type { ConnectSource, ConnectTraceStats, TracedConnect } from './connect-trace.js';
 import { type HostIO, realHostIO } from './host-io.js';
 import { InodeOwners } from './inode-owners.js';
 import { LookupQueue } from './lookup-queue.js';
@@ -56,6 +60,13 @@ export interface SocketEvent {
 
 export interface AttributionOptions {
   io?: HostIO;
+  /** Connects told by the kernel (eBPF): read at each poll; closed at stop(). */
+  trace?: ConnectSource;
+  /**
+   * False when other processes' descriptors cannot be read (no CAP_DAC_READ_SEARCH / CAP_SYS_PTRACE): only
+   * the trace names anything, and polls only read it.
+   */
+  searchOwners?: boolean;
   /** Milliseconds, monotonic enough for cadence (default performance.now). */
   now?: () => number;
   /** Wall-clock seconds for events (default Date.now() / 1000). */
@@ -90,6 +101,9 @@ export interface AttributionStats {
   namespaces: number;
   processes_read: number;
   links_read: number;
+  /** Connections named by the connect trace, and its own counts (absent without a trace). */
+  traced?: number;
+  trace?: ConnectTraceStats & { other_namespace: number };
 }
 
 /** A socket whose owner was found (or given up on: no process). */
@@ -141,7 +155,14 @@ export class ProcessAttribution implements FlowOwnerLookup {
   private readonly io: HostIO;
   private readonly now: () => number;
   private readonly wallClock: () => number;
-  private readonly opts: Required<Omit<AttributionOptions, 'io' | 'now' | 'wallClock' | 'onSocket'>>;
+  private readonly opts: Required<Omit<AttributionOptions, 'io' | 'now' | 'wallClock' | 'onSocket' | 'trace'>>;
+  private readonly trace: ConnectSource | undefined;
+  /** Connections the trace named whose socket no poll has seen yet, by connected key. */
+  private readonly awaitingInode = new Map<string, Owned>();
+  /** Every connection the trace named, oldest first: kept `retainMs` unless a socket poll adopted it. */
+  private readonly traced: Array<{ owned: Owned; at: number }> = [];
+  /** Processes' network namespaces, for the trace's loopback connections (every namespace has a 127.0.0.1). */
+  private readonly netnsOf = new Map<number, number | undefined>();
   private readonly users: UserNames;
   private readonly owners: InodeOwners;
   private readonly byInode = new Map<number, Owned>();
@@ -182,7 +203,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
   private timer: NodeJS.Timeout | undefined;
   private nextAt = Number.POSITIVE_INFINITY;
   private started = false;
-  private readonly counts = { polls: 0, busy: 0, attributed: 0, unattributed: 0, closedUnnamed: 0 };
+  private readonly counts = { polls: 0, busy: 0, attributed: 0, unattributed: 0, closedUnnamed: 0, traced: 0, otherNamespace: 0 };
 
   constructor(private readonly options: AttributionOptions = {}) {
     this.io = options.io ?? realHostIO;
@@ -191,8 +212,9 @@ export class ProcessAttribution implements FlowOwnerLookup {
     this.opts = {
       fastMs: options.fastMs ?? 10, slowMs: options.slowMs ?? 250, fastForMs: options.fastForMs ?? 3000, sweepMs: options.sweepMs ?? 1000,
       searchBudgetMs: options.searchBudgetMs ?? 4, maxShare: options.maxShare ?? POLL_SHARE, retryMs: options.retryMs ?? 2000,
-      retainMs: options.retainMs ?? 180_000, maxRetained: options.maxRetained ?? 200_000,
+      retainMs: options.retainMs ?? 180_000, maxRetained: options.maxRetained ?? 200_000, searchOwners: options.searchOwners ?? true,
     };
+    this.trace = options.trace;
     this.users = new UserNames(this.io);
     this.owners = new InodeOwners(this.io, this.opts.searchBudgetMs * 1000);
     this.polls = new Pacer(0, this.opts.maxShare, { burstMs: POLL_BURST_MS, maxMs: MAX_PAUSE_MS });
@@ -206,8 +228,11 @@ export class ProcessAttribution implements FlowOwnerLookup {
     this.schedule(this.opts.slowMs);
   }
 
+  /** Stops polling; the connects traced since the last poll are named first (the engine's last records ask next). */
   stop(): void {
     this.started = false;
+    if (this.trace !== undefined) this.readTrace(this.now());
+    this.trace?.close();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -224,6 +249,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
       polls: this.counts.polls, busy_ms: Math.round(this.counts.busy * 10) / 10, sockets: this.alive.size,
       attributed: this.counts.attributed, unattributed: this.counts.unattributed, closed_unnamed: this.counts.closedUnnamed, namespaces: this.foreign.size + 1,
       processes_read: this.owners.cost.processesRead, links_read: this.owners.cost.linksRead,
+      ...(this.trace ? { traced: this.counts.traced, trace: { ...this.trace.stats(), other_namespace: this.counts.otherNamespace } } : {}),
     };
   }
 
@@ -254,9 +280,11 @@ export class ProcessAttribution implements FlowOwnerLookup {
     const origHere = this.nsOfAddress(version, orig) === this.ownNs;
     const respHere = this.nsOfAddress(version, resp) === this.ownNs;
     if (!origHere && !respHere) return;
+    if (!this.opts.searchOwners) return;
     if (proto === IPPROTO_UDP) this.udpDue = true;
     else {
-      if (origHere) this.lookups.add(version, orig, origPort, resp, respPort);
+      // A connection this host opened: the trace names it at the next poll, whenever that is.
+      if (origHere && this.trace === undefined) this.lookups.add(version, orig, origPort, resp, respPort);
       // An accepted connection of a known listener is named after the listener's owner until the full
       // dump finds it (one that lasts a second): its own owner is the listener's or a worker's, and
       // searching the server's descriptors for each one would cost more than all the rest at 1,000/s.
@@ -265,6 +293,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
         if (this.accepting.size < 64) this.accepting.add(respPort);
       }
     }
+    // Soon even when the trace names it: /proc's facts (exe, unit) are read while a short process lives.
     this.hint();
     // Look right after this batch (a timer, never on the packet loop), at most every LOOKUP_SPACING_MS.
     const now = this.now();
@@ -281,15 +310,21 @@ export class ProcessAttribution implements FlowOwnerLookup {
     const cpu0 = this.io.cpuMs();
     this.lastPoll = this.now();
     this.counts.polls++;
-    const full = initial || this.connectedDump.due(t0);
     if (t0 - this.lastCensus >= CENSUS_MS) this.census(t0);
+    let attributed = this.readTrace(t0);
+    if (!this.opts.searchOwners) {
+      this.retireTraced(t0);
+      this.counts.busy += this.io.cpuMs() - cpu0;
+      return attributed;
+    }
+    const full = initial || this.connectedDump.due(t0);
     for (const p of this.retry.values()) if (p.byLookup) this.lookups.add(p.entry.version, p.entry.local, p.entry.localPort, p.entry.remote, p.entry.remotePort);
-    const { entries, nsOf, current, urgent, foreignMs } = this.listSockets(full, t0);
+    const { entries: listed, nsOf, current, urgent, foreignMs } = this.listSockets(full, t0);
+    const entries = this.adoptTraced(listed);
     this.dropClosed(nsOf);
     // Listeners first: a connected socket is "accepted" when its port is one this namespace listens on.
     entries.sort((a, b) => +(b.state === SocketState.Listen) - +(a.state === SocketState.Listen));
     const owners = initial ? this.owners.searchAll(Uint32Array.from(entries, (e) => e.inode)) : this.search(entries, nsOf, t0, (inode) => full || urgent.has(inode));
-    let attributed = 0;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i];
       if (owners[i] > 0 && this.adopt(e, nsOf.get(e.inode)!, owners[i], initial)) attributed++;
@@ -403,11 +438,81 @@ export class ProcessAttribution implements FlowOwnerLookup {
     this.byInode.set(e.inode, owned);
     this.alive.add(e.inode);
     this.counts.attributed++;
+    this.announce(kind, e.proto, e, facts, initial);
+    return true;
+  }
+
+  /** Tells detection of a socket and its owner. */
+  private announce(kind: SocketKind, proto: number, e: Omit<SocketEntry, 'proto' | 'state' | 'uid' | 'inode'>, facts: ProcessFacts, initial: boolean): void {
     this.options.onSocket?.({
-      kind, proto: e.proto, version: e.version, local: e.local, localPort: e.localPort, remote: e.remote, remotePort: e.remotePort,
+      kind, proto, version: e.version, local: e.local, localPort: e.localPort, remote: e.remote, remotePort: e.remotePort,
       localHost: this.text(e.version, e.local), remoteHost: this.text(e.version, e.remote), process: facts.record, ppid: facts.ppid, initial, ts: this.wallClock(),
     });
-    return true;
+  }
+
+  /**
+   * The connects the trace told since the last poll: each named at once (for its conn record, kept
+   * `retainMs`, or for as long as its socket lives once a socket poll has seen it) and announced.
+   */
+  private readTrace(now: number): number {
+    if (this.trace === undefined) return 0;
+    let named = 0;
+    for (const c of this.trace.read()) {
+      const ns = this.namespaceOfTraced(c);
+      if (ns === undefined) {
+        this.counts.otherNamespace++;
+        continue;
+      }
+      const facts = this.factsOfTraced(c);
+      const owned: Owned = { ns, process: facts.record, connected: connectedKey(IPPROTO_TCP, c.version, c.local, c.localPort, c.remote, c.remotePort) };
+      this.connected.set(owned.connected!, owned);
+      this.awaitingInode.set(owned.connected!, owned);
+      this.traced.push({ owned, at: now });
+      this.counts.traced++;
+      named++;
+      // Detection keys a process by its unit or executable: one already gone has neither from the trace,
+      // and would count as another actor than the same program seen alive. Its record is named all the same.
+      if (facts.start !== 0) this.announce('connect', IPPROTO_TCP, c, facts, false);
+    }
+    return named;
+  }
+
+  /**
+   * The namespace a traced connection belongs to, by its local address (the trace sees every namespace's).
+   * A loopback address is every namespace's: the connection is this namespace's only when its process is
+   * here (or gone, which cannot be told: then it is taken as this namespace's, see decision 15).
+   */
+  private namespaceOfTraced(c: TracedConnect): number | undefined {
+    const loopback = c.version === 4 ? c.local[0] >>> 24 === 127 : c.local[0] === 0 && c.local[1] === 0 && c.local[2] === 0 && c.local[3] === 1;
+    if (!loopback) return this.nsOfAddress(c.version, c.local) ?? this.ownNs;
+    if (!this.netnsOf.has(c.pid)) this.netnsOf.set(c.pid, nsNumber(this.io.readLink(`/proc/${c.pid}/ns/net`)));
+    const ns = this.netnsOf.get(c.pid);
+    return ns === undefined || ns === this.ownNs ? this.ownNs : undefined;
+  }
+
+  /**
+   * The facts of a traced connection's process: /proc's while it lives under the name it connected with;
+   * else (gone, or it has exec'd another program since) what the trace told: pid, name and user.
+   */
+  private factsOfTraced(c: TracedConnect): ProcessFacts {
+    const live = this.factsOf(c.pid);
+    if (live !== undefined && live.record.name === c.name) return live;
+    return { record: { pid: c.pid, name: c.name, user: this.users.nameOf(c.uid, this.now()) }, uid: c.uid, ppid: 0, start: 0 };
+  }
+
+  /** Sockets a poll listed that the trace already named: indexed by inode (their life is then followed), not searched for. */
+  private adoptTraced(entries: SocketEntry[]): SocketEntry[] {
+    if (this.awaitingInode.size === 0) return entries;
+    return entries.filter((e) => {
+      if (e.proto !== IPPROTO_TCP || e.state === SocketState.Listen) return true;
+      const key = connectedKey(e.proto, e.version, e.local, e.localPort, e.remote, e.remotePort);
+      const owned = this.awaitingInode.get(key);
+      if (owned === undefined) return true;
+      this.awaitingInode.delete(key);
+      this.byInode.set(e.inode, owned);
+      this.alive.add(e.inode);
+      return false;
+    });
   }
 
   /** Keys a socket for lookups and learns its local address; says what kind of socket it is. */
@@ -491,6 +596,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
     const pids = this.io.pids();
     const alive = new Set(pids);
     for (const pid of this.facts.keys()) if (!alive.has(pid)) this.facts.delete(pid);
+    for (const pid of this.netnsOf.keys()) if (!alive.has(pid)) this.netnsOf.delete(pid);
     for (const pid of pids) {
       const ns = nsNumber(this.io.readLink(`/proc/${pid}/ns/net`));
       if (ns !== undefined && ns !== this.ownNs && !foreign.has(ns)) foreign.set(ns, pid);
@@ -540,6 +646,19 @@ export class ProcessAttribution implements FlowOwnerLookup {
       drop++;
     }
     if (drop > 0) this.retired.splice(0, drop);
+    this.retireTraced(now);
+  }
+
+  /** Traced connections no socket poll adopted (closed within a second, most of them) are forgotten after `retainMs`. */
+  private retireTraced(now: number): void {
+    let drop = 0;
+    while (drop < this.traced.length && (now - this.traced[drop].at > this.opts.retainMs || this.traced.length - drop > this.opts.maxRetained)) {
+      const { owned } = this.traced[drop++];
+      if (this.awaitingInode.get(owned.connected!) !== owned) continue;
+      this.awaitingInode.delete(owned.connected!);
+      this.forget(-1, owned);
+    }
+    if (drop > 0) this.traced.splice(0, drop);
   }
 
   /** Drops a gone socket's entries, unless its inode (or its key) already belongs to a newer socket. */
@@ -555,14 +674,15 @@ export class ProcessAttribution implements FlowOwnerLookup {
   }
 }
 
-/** Whether this process may read other processes' sockets: root, or CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH. */
+/** Whether this thread may read other processes' sockets: root, or CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH. */
 export function attributionProblem(io: HostIO = realHostIO, euid = process.geteuid?.() ?? 0): string | undefined {
   const none = new Int32Array(0);
   if (io.socketDump(2, IPPROTO_TCP, 1 << SocketState.Listen) === undefined || io.socketOwners(none, new Uint32Array(0), none, 0, new Float64Array(2)) === undefined) {
     return 'the capture addon has no socketDump or socketOwners (rebuild it: npm rebuild loopy-netmon)';
   }
   if (euid === 0) return undefined;
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(io.readText('/proc/self/status') ?? '');
+  // This thread's: capabilities are per thread, and an agent that dropped root kept them on its JS thread only.
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(io.readText('/proc/thread-self/status') ?? io.readText('/proc/self/status') ?? '');
   const caps = m ? BigInt(`0x${m[1]}`) : 0n;
   const missing = [['CAP_SYS_PTRACE', 19n], ['CAP_DAC_READ_SEARCH', 2n]].filter(([, bit]) => ((caps >> (bit as bigint)) & 1n) === 0n).map(([name]) => name);
   return missing.length === 0 ? undefined : `running as uid ${euid} without ${missing.join(' and ')}: other processes' sockets cannot be read (see contrib/loopy-agent.service)`;

@@ -64,7 +64,8 @@ test('records flow out, one stats record per second, status each second, and a c
   const nogroup = process.getuid!() === 0 ? 65534 : process.getgid!();
   assert.deepEqual(h.calls, ['setgroups([])', `setgid(${nogroup})`, `setuid(${nobody})`, 'setuid(0)']);
   assert.ok(h.logs.some((l) => /^capture open; dropped root privileges to user nobody/.test(l.msg)), 'the drop is logged');
-  assert.deepEqual(h.source.requests, [{ kind: 'live', interfaces: ['fake0'], filter: undefined, snaplen: undefined, bufferMiB: undefined, promisc: false }]);
+  // A root agent keeps what process attribution needs across the drop: the capture wakes every 20 ms for it.
+  assert.deepEqual(h.source.requests, [{ kind: 'live', interfaces: ['fake0'], filter: undefined, snaplen: undefined, bufferMiB: undefined, promisc: false, timeoutMs: 20 }]);
 
   // Second 1: a DNS transaction; the kernel has seen 2 packets.
   h.source.push(batchOf(dnsTransaction(T0 + 0.2)));

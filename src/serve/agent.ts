@@ -22,7 +22,7 @@ import { CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusO
 import { limitRetainedMemory, trimProcessMemory } from '../capture/live-addon.js';
 import { type CaptureRequest, type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
-import { type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
+import { ATTRIBUTION_CAPABILITIES, type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
 import { NdjsonSink, RecordSinks, type SinkStream } from './record-sinks.js';
 import { ZeekLogs, type ZeekLogFormat } from '../store/zeek-logs.js';
 import { MAX_EXCLUDED_SESSIONS, SelfExclusion, combineFilters } from './self-exclusion.js';
@@ -35,7 +35,7 @@ import type { AlertRecord, ConnRecord, DnsRecord } from '../analyze/records.js';
 import { openAgentHistory } from './history.js';
 import { agentDetection, alertControl, prepareAgentDir } from './agent-detection.js';
 import { AlertAcks } from './alert-acks.js';
-import { attributionCaptureTimeout, startProcessAttribution } from './agent-processes.js';
+import { attributionCaptureTimeout, openConnectTrace, startProcessAttribution } from './agent-processes.js';
 import { type HubLink, openHubLink } from './hub-link.js';
 import { EngineWorkers } from './engine-workers.js';
 import { addSeconds } from '../stats/second-merge.js';
@@ -222,16 +222,19 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   }
   for (const w of source.warnings) log.warn({ warning: w }, 'capture warning');
 
+  // Loading the connect trace's BPF program needs root (CAP_BPF, CAP_PERFMON): before the drop. Reading it needs nothing.
+  const connectTrace = source.kind === 'live' ? openConnectTrace() : undefined;
   let outcome;
   try {
-    outcome = dropPrivileges(target, privileges);
+    outcome = dropPrivileges(target, privileges, ATTRIBUTION_CAPABILITIES);
   } catch (err) {
+    if (typeof connectTrace === 'object') connectTrace.close();
     source.close();
     await hub?.close();
     await service?.close('the agent failed to start');
     throw err;
   }
-  log.info({ uid: outcome.uid, gid: outcome.gid, user: outcome.user, dropped: outcome.dropped }, outcome.message);
+  log.info({ uid: outcome.uid, gid: outcome.gid, user: outcome.user, dropped: outcome.dropped, kept: outcome.kept }, outcome.message);
   if (target?.fallback) log.warn({ user: target.name }, target.fallback);
   const user = outcome.user ?? currentUserName(outcome.uid);
 
@@ -313,7 +316,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   };
   detection?.attach(pipeline);
   // Processes of this host own the flows of a live capture only (a replayed file's are not this host's).
-  const processes = source.kind === 'live' ? startProcessAttribution(pipeline, log, (event) => detection?.socketEvent(event)) : undefined;
+  const processes = connectTrace !== undefined ? startProcessAttribution(pipeline, log, (event) => detection?.socketEvent(event), connectTrace) : undefined;
   const cpu = new CpuMeter(deps.processSample ?? realProcessSample, started);
   limitRetainedMemory();
   const trimMemory = memoryTrimmer(started, trimProcessMemory);

@@ -5,9 +5,13 @@
  * setuid — in that order, because after setuid it could no longer change its groups. glibc applies setuid
  * to every thread, the addon's capture threads included. Started as a normal user with CAP_NET_RAW (the
  * systemd unit in contrib/), there is nothing to drop.
+ * Capabilities asked to be kept (process attribution's CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE) outlive
+ * the setuid on the calling thread only — the JS thread, which reads /proc — and only those: the thread
+ * sets PR_SET_KEEPCAPS before, and after it keeps exactly them, CAP_SETUID gone (native/src/capabilities.c).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tryLoadCaptureAddon } from '../capture/live-addon.js';
 
 export interface UserIds {
   name: string;
@@ -25,7 +29,16 @@ export interface PrivilegeOps {
   lookupUser(name: string): UserIds | undefined;
   /** Effective capability mask (CapEff of /proc/self/status), or undefined where unknown. */
   effectiveCaps(): bigint | undefined;
+  /** Before setuid: this thread's permitted capabilities are to outlive it; false where that cannot be. */
+  keepCapabilities?(): boolean;
+  /** After setuid: this thread keeps exactly `caps` (those still permitted); returns those it could not keep. */
+  raiseKeptCapabilities?(caps: number[]): number[];
 }
+
+/** Capability numbers (linux/capability.h) and their names, for the log. */
+export const CAPABILITY_NAMES: Record<number, string> = { 2: 'CAP_DAC_READ_SEARCH', 19: 'CAP_SYS_PTRACE' };
+/** What process attribution needs to read other processes' sockets in /proc. */
+export const ATTRIBUTION_CAPABILITIES: readonly number[] = [2, 19];
 
 export class PrivilegeError extends Error {
   readonly code = 'LOOPY_PRIVILEGES';
@@ -73,6 +86,8 @@ export const realPrivilegeOps: PrivilegeOps = {
   setuid: (u) => process.setuid!(u),
   lookupUser,
   effectiveCaps,
+  keepCapabilities: () => tryLoadCaptureAddon()?.keepCapabilities?.() ?? false,
+  raiseKeptCapabilities: (caps) => tryLoadCaptureAddon()!.raiseKeptCapabilities!(caps),
 };
 
 /** Whom the agent will become: undefined when it is not root (nothing to drop). Throws for an unknown user. */
@@ -106,16 +121,19 @@ export interface PrivilegeOutcome {
   uid: number;
   gid?: number;
   user?: string;
+  /** The capabilities kept across the drop (names). */
+  kept?: string[];
   /** One sentence for the log. */
   message: string;
 }
 
 /**
- * Becomes `target` (from dropTarget) and checks that the way back is closed; without a target, reports what
- * the process runs with. Throws PrivilegeError when a step fails: an agent that meant to drop root and
- * could not must not go on as root.
+ * Becomes `target` (from dropTarget), keeping the capabilities `keep` on this thread where the kernel lets
+ * it, and checks that the way back is closed; without a target, reports what the process runs with.
+ * Throws PrivilegeError when a step fails: an agent that meant to drop root and could not must not go on
+ * as root.
  */
-export function dropPrivileges(target: UserIds | undefined, ops: PrivilegeOps = realPrivilegeOps): PrivilegeOutcome {
+export function dropPrivileges(target: UserIds | undefined, ops: PrivilegeOps = realPrivilegeOps, keep: readonly number[] = []): PrivilegeOutcome {
   if (!target) {
     const uid = ops.geteuid();
     const caps = ops.effectiveCaps();
@@ -129,10 +147,17 @@ export function dropPrivileges(target: UserIds | undefined, ops: PrivilegeOps = 
   if (target.uid === 0) {
     return { dropped: false, uid: 0, gid: target.gid, user: target.name, message: `--user ${target.name} is root: keeping root privileges as asked` };
   }
+  const keeping = keep.length > 0 && ops.keepCapabilities?.() === true;
+  let kept: number[] = [];
   try {
     ops.setgroups([]);
     ops.setgid(target.gid);
     ops.setuid(target.uid);
+    // Until this runs the thread still holds root's permitted set (not effective): it leaves only `keep`.
+    if (keeping) {
+      const missing = ops.raiseKeptCapabilities!([...keep]);
+      kept = keep.filter((c) => !missing.includes(c));
+    }
   } catch (err) {
     throw new PrivilegeError(`could not become user ${target.name} (uid ${target.uid}, gid ${target.gid}): ${(err as Error).message}`);
   }
@@ -147,11 +172,13 @@ export function dropPrivileges(target: UserIds | undefined, ops: PrivilegeOps = 
     // Expected: an unprivileged process cannot become root again.
   }
   if (regained) throw new PrivilegeError(`dropped to ${target.name} but could become root again: refusing to run`);
+  const names = kept.map((c) => CAPABILITY_NAMES[c] ?? `capability ${c}`);
   return {
     dropped: true,
     uid: target.uid,
     gid: target.gid,
     user: target.name,
-    message: `capture open; dropped root privileges to user ${target.name} (uid ${target.uid}, gid ${target.gid}, no supplementary groups)`,
+    kept: names,
+    message: `capture open; dropped root privileges to user ${target.name} (uid ${target.uid}, gid ${target.gid}, no supplementary groups${names.length > 0 ? `; keeping ${names.join(' and ')} to name processes` : ''})`,
   };
 }
