@@ -191,8 +191,14 @@ function httpEcs(r: HttpRecord): Doc {
   return merge(base(r.ts, 'http', 'event', ['network', 'web'], ['protocol']), endpoints(r), doc);
 }
 
+/** A flow's weird has its endpoints, Community ID and uid, as the flow's other documents. */
 function weirdEcs(r: WeirdRecord): Doc {
-  return merge(base(r.ts, 'weird', 'event', ['network'], ['info']), { event: { action: r.name }, loopy: { weird: { name: r.name, count: r.count } } });
+  const doc = merge(base(r.ts, 'weird', 'event', ['network'], ['info']), { event: { action: r.name }, loopy: { weird: { name: r.name, count: r.count } } });
+  return hasConnId(r) ? merge(doc, endpoints(r)) : doc;
+}
+
+function hasConnId(r: Partial<ConnId>): r is ConnId {
+  return r.uid !== undefined && r['id.orig_h'] !== undefined && r['id.resp_h'] !== undefined && r.proto !== undefined;
 }
 
 function alertEcs(r: AlertRecord): Doc {

@@ -2,9 +2,9 @@ import { FRAME_ELSEWHERE, FRAME_KEPT, META_CAPLEN, META_IFACE, META_OFFSET, META
 import { Dissector } from '../decode/dissector.js';
 import { Packet } from '../decode/packet.js';
 import type { ProtocolRegistration } from '../decode/registry.js';
-import { WeirdCounter } from '../decode/weirds.js';
 import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
+import { FlowWeirds, NO_FLOW } from './flow-weirds.js';
 import type { AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
 import { DEFAULT_MAX_FLOWS } from './flows/flow-table.js';
 import { connIdOf, connRecordOf, ConnView } from './flows/conn-record.js';
@@ -65,7 +65,8 @@ export interface EngineObserver {
 export const MAX_COUNTED_INTERFACES = 256;
 
 export class Engine {
-  readonly weirds = new WeirdCounter();
+  /** Weirds by name, and those of flows by flow (their records carry the flow's uid and id.*). */
+  readonly weirds = new FlowWeirds();
   readonly connections: Connections;
   private readonly dissector: Dissector;
   private readonly apps: AppDispatch;
@@ -172,6 +173,7 @@ export class Engine {
       pkt.reset(data, view, meta[m + META_OFFSET], meta[m + META_CAPLEN], wirelen, time, linkType, iface);
       this.dissector.dissect(pkt);
     }
+    this.weirds.drain();
   }
 
   /**
@@ -179,6 +181,7 @@ export class Engine {
    * and unanswered DNS queries are reported on time.
    */
   tick(now: number): void {
+    this.weirds.drain();
     if (now >= this.nextSweep || Number.isNaN(this.nextSweep)) this.advance(now);
     else for (const observer of this.advanceObservers) observer(now);
   }
@@ -255,16 +258,36 @@ export class Engine {
       const observers = this.flowStartObservers;
       for (let i = 0; i < observers.length; i++) observers[i](flow, pkt);
     }
-    this.apps.deliver(flow, conns.table.flowId(flow), isFromOrig(update), pkt);
+    const flowId = conns.table.flowId(flow);
+    // What the flow's analyzer finds wrong now is this flow's weird.
+    this.weirds.enterFlow(flowId, pkt.ts);
+    this.apps.deliver(flow, flowId, isFromOrig(update), pkt);
+    this.weirds.enterFlow(NO_FLOW, pkt.ts);
   }
 
   private flowEnded(flow: number, reason: FlowEndReason): void {
     for (const observer of this.flowEndObservers) observer(flow, reason);
-    if (reason !== 'active') this.apps.flowEnded(flow, this.connections.table.flowId(flow));
+    const flowId = this.connections.table.flowId(flow);
+    if (reason !== 'active') {
+      // A flow may end while another's packet is handled (a new SYN on its 4-tuple): that flow's again after.
+      const outer = this.weirds.enterFlow(flowId, this.lastTs);
+      this.apps.flowEnded(flow, flowId);
+      this.weirds.enterFlow(outer, this.lastTs);
+    }
     const observers = this.connObservers;
-    if (observers.length === 0) return;
-    this.connView.set(flow, this.services[flow]);
-    for (let i = 0; i < observers.length; i++) observers[i](this.connView);
+    if (observers.length > 0) {
+      this.connView.set(flow, this.services[flow]);
+      for (let i = 0; i < observers.length; i++) observers[i](this.connView);
+    }
+    this.reportFlowWeirds(flow, flowId);
+  }
+
+  /** The flow's weirds of this report period, one record per name, after its conn record (rare: off the common path). */
+  private reportFlowWeirds(flow: number, flowId: number): void {
+    const weirds = this.weirds.take(flowId);
+    if (weirds.length === 0) return;
+    const id = connIdOf(this.connections, flow);
+    for (const w of weirds) this.emit({ type: 'weird', _path: 'weird', ts: w.ts, ...id, name: w.name, count: w.count });
   }
 
   /**
@@ -291,7 +314,7 @@ export class Engine {
     this.connections.finishAll();
     for (const app of this.apps.analyzers) app.finish();
     const now = Number.isNaN(this.lastTs) ? 0 : this.lastTs;
-    for (const weird of this.weirds.list()) this.emit({ type: 'weird', _path: 'weird', ts: now, name: weird.name, count: weird.count });
+    for (const weird of this.weirds.withoutFlow()) this.emit({ type: 'weird', _path: 'weird', ts: now, name: weird.name, count: weird.count });
     for (const observer of this.finishObservers) observer(now);
     const summary = this.summary();
     this.emit(summary);

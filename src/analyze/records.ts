@@ -98,10 +98,13 @@ export interface TlsRecord extends ConnId {
   established?: boolean;
 }
 
-export interface WeirdRecord {
+/**
+ * Weirds of a flow: one record per name when the flow ends, with its uid and id.* (ts: the first one's time).
+ * Weirds without a flow: one per name at the end of the input, without uid or id.* (ts: the last packet's).
+ */
+export interface WeirdRecord extends Partial<ConnId> {
   type: 'weird';
   _path: 'weird';
-  /** When it was reported: the end of the input (weirds are counted, then reported once per name). */
   ts: number;
   name: string;
   count: number;

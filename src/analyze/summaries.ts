@@ -28,7 +28,7 @@ export function mergeSummaries(parts: readonly SummaryRecord[]): SummaryRecord {
 }
 
 /**
- * The weird records one engine would have written, from every engine's (a name's counts added; each engine
+ * The records of weirds without a flow one engine would have written, from every engine's (a name's counts added; each engine
  * reports at the end of the same input, so at the same time): most frequent first, then by name.
  */
 export function mergeWeirds(parts: readonly WeirdRecord[]): WeirdRecord[] {

@@ -10,7 +10,7 @@ import { DEFAULT_LIMIT, DEFAULT_TALKERS_LIMIT } from '../serve/protocol/messages
 import { formatAgentStatus } from '../serve/status.js';
 import { exitOnEpipe } from './agent-target-options.js';
 import type { QueryCliOptions, QueryWhat } from './query.js';
-import { CSV_FIELDS, type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
+import { CSV_DEFAULTS, CSV_FIELDS, type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
 import { writeOut } from './query.js';
 
 type Row = Record<string, unknown>;
@@ -26,7 +26,7 @@ export async function runFleetQuery(target: string, opener: { open(): Promise<Fl
       process.stderr.write(`loopy: no agent on ${target} answered${missing.length === 0 ? ' (none is on the hub)' : ''}\n`);
       return 1;
     }
-    await writeOut(o.json ? formatNdjson(rows) : o.csv ? formatCsv(fleetCsvFields(what, rows), rows) : what === 'status' ? statusText(rows, now) : formatTable(what as QueryKind, rows));
+    await writeOut(o.json ? formatNdjson(rows) : o.csv ? formatCsv(fleetCsvFields(what, rows), rows, CSV_DEFAULTS[what as QueryKind]) : what === 'status' ? statusText(rows, now) : formatTable(what as QueryKind, rows));
     return 0;
   } catch (err) {
     process.stderr.write(`loopy: ${(err as Error).message}\n`);

@@ -107,18 +107,27 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** The CSV columns of each kind: the same header whatever rows come back (docs/records.md, README). */
+/**
+ * The CSV columns of each kind: the same header whatever rows come back (docs/records.md, README). Flows end
+ * with `open`: history.flows answers the flows still open too, and a script must tell them from ended ones.
+ */
 export const CSV_FIELDS: Record<QueryKind, readonly string[]> = {
   series: ['ts', ...SERIES_COLUMNS],
-  flows: CONN_FIELDS,
+  flows: [...CONN_FIELDS, 'open'],
   dns: DNS_FIELDS,
   alerts: ALERT_FIELDS,
   talkers: ['host', 'bytes', 'packets', 'name'],
 };
 
-/** CSV (RFC 4180 quoting, \n line ends for shell tools): a header of `fields`, then a line per row. */
-export function formatCsv(fields: readonly string[], rows: readonly Row[]): string {
-  const lines = [fields.map(csvCell).join(','), ...rows.map((r) => fields.map((f) => csvCell(r[f])).join(','))];
+/** What a kind's column holds when a row lacks the field: an ended flow is `open` false, not unknown. */
+export const CSV_DEFAULTS: Partial<Record<QueryKind, Row>> = { flows: { open: false } };
+
+/**
+ * CSV (RFC 4180 quoting, \n line ends for shell tools): a header of `fields`, then a line per row; a field a
+ * row lacks takes its value in `defaults`, else an empty cell.
+ */
+export function formatCsv(fields: readonly string[], rows: readonly Row[], defaults: Row = {}): string {
+  const lines = [fields.map(csvCell).join(','), ...rows.map((r) => fields.map((f) => csvCell(r[f] ?? defaults[f])).join(','))];
   return `${lines.join('\n')}\n`;
 }
 

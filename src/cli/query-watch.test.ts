@@ -18,7 +18,7 @@ const loopy = runCliAsync;
 const conn = (uid: string, bytes: number) => ({ type: 'conn', ts: 1718000000, uid, 'id.orig_h': '10.0.0.1', 'id.orig_p': 1234, 'id.resp_h': '10.0.0.2', 'id.resp_p': 53, proto: 'udp', conn_state: 'SF', orig_bytes: bytes });
 
 /** The CSV headers README and docs/records.md document, written out: a change to them must be on purpose. */
-const CONN_HEADER = 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,service,duration,orig_bytes,resp_bytes,conn_state,history,orig_pkts,orig_ip_bytes,resp_pkts,resp_ip_bytes,community_id,vlan,inner_vlan,rtt,orig_retrans,resp_retrans,orig_ooo,resp_ooo,orig_process,resp_process';
+const CONN_HEADER = 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,service,duration,orig_bytes,resp_bytes,conn_state,history,orig_pkts,orig_ip_bytes,resp_pkts,resp_ip_bytes,community_id,vlan,inner_vlan,rtt,orig_retrans,resp_retrans,orig_ooo,resp_ooo,orig_process,resp_process,open';
 const DNS_HEADER = 'type,ts,uid,id.orig_h,id.orig_p,id.resp_h,id.resp_p,proto,trans_id,rtt,query,qclass,qclass_name,qtype,qtype_name,rcode,rcode_name,AA,TC,RD,RA,Z,answers,TTLs,rejected';
 const UNANSWERED = { type: 'dns', ts: 1718000001, uid: 'C7', 'id.orig_h': '10.0.0.7', 'id.orig_p': 5000, 'id.resp_h': '10.0.0.53', 'id.resp_p': 53, proto: 'udp', trans_id: 7, AA: false, TC: false, RD: true, RA: false, Z: 0, rejected: false, query: 'lost.example', qclass: 1, qclass_name: 'C_INTERNET', qtype: 1, qtype_name: 'A' };
 const ANSWERED = { ...UNANSWERED, uid: 'C8', ts: 1718000002, rtt: 0.012, rcode: 0, rcode_name: 'NOERROR', RA: true, answers: ['192.0.2.1'], TTLs: [300] };
@@ -31,7 +31,7 @@ async function withAgent(f: (target: string, agent: FakeAgent, dir: string) => P
   const agent = await new FakeAgent({
     handlers: {
       status: () => ({ type: 'agent_status', pid: 99, user: 'nobody', started: 1, updated: 2, state: 'running', source: 'replay', filter: null, interfaces: [], packets_per_s: 10, bytes_per_s: 1000, drop_pct: 0, drop_pct_total: 0, weirds_per_s: 0, cpu_percent: 1.5, rss_bytes: 5e7, flows_active: 3 }),
-      'history.flows': () => [conn('C1', 100), conn('C2', 200)],
+      'history.flows': (p) => (p.host === '10.0.0.3' ? [{ ...conn('C3', 300), 'id.orig_h': '10.0.0.3', conn_state: 'S1', open: true }, conn('C2', 200)] : [conn('C1', 100), conn('C2', 200)]),
       'history.series': (p) => [{ ts: p.since, packets: 1, bytes: 2, packets_in: 0, packets_out: 1, bytes_in: 0, bytes_out: 2, flows_opened: 0, dns_queries: 0, dropped: 0, alerts: 0 }],
       'history.talkers': () => TALKERS,
       names: (p) => ({ names: (p.addresses as string[]).includes('10.0.0.9') ? { '10.0.0.9': 'db.example.com' } : {} }),
@@ -57,7 +57,7 @@ test('query: NDJSON, CSV and a table of the same rows; the filters reach the age
     const csv = await loopy(['query', target, 'flows', '--csv']);
     assert.equal(csv.code, 0, csv.stderr);
     assert.equal(csv.stdout.split('\n')[0], CONN_HEADER);
-    assert.equal(csv.stdout.split('\n')[2], 'conn,1718000000,C2,10.0.0.1,1234,10.0.0.2,53,udp,,,200,,SF,,,,,,,,,,,,,,,');
+    assert.equal(csv.stdout.split('\n')[2], 'conn,1718000000,C2,10.0.0.1,1234,10.0.0.2,53,udp,,,200,,SF,,,,,,,,,,,,,,,,false');
 
     const table = await loopy(['query', target, 'flows']);
     assert.equal(table.code, 0, table.stderr);
@@ -71,6 +71,18 @@ test('query: NDJSON, CSV and a table of the same rows; the filters reach the age
     const series = await loopy(['query', target, 'series', '--since', '1718000000', '--until', '1718000060', '--resolution', '1s', '--json']);
     assert.equal(JSON.parse(series.stdout).ts, 1718000000);
     assert.equal(agent.requests.find((r) => r.method === 'history.series')!.params.resolution, '1s');
+  });
+});
+
+test('query flows --csv: the open column says true for a flow still open, false for one that ended', async () => {
+  await withAgent(async (target) => {
+    const csv = await loopy(['query', target, 'flows', '--csv', '--host', '10.0.0.3']);
+    assert.equal(csv.code, 0, csv.stderr);
+    const [header, open, ended] = csv.stdout.split('\n').map((line) => line.split(','));
+    const at = header!.indexOf('open');
+    assert.equal(at, header!.length - 1, 'open is the last column');
+    assert.deepEqual([open![header!.indexOf('uid')], open![at]], ['C3', 'true']);
+    assert.deepEqual([ended![header!.indexOf('uid')], ended![at]], ['C2', 'false']);
   });
 });
 

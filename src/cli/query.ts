@@ -12,7 +12,7 @@ import { formatAgentStatus } from '../serve/status.js';
 import { RESOLUTIONS } from '../serve/protocol/messages.js';
 import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom, exitOnEpipe } from './agent-target-options.js';
 import { UsageError, parsePositiveInt } from './errors.js';
-import { CSV_FIELDS, type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
+import { CSV_DEFAULTS, CSV_FIELDS, type QueryKind, formatCsv, formatNdjson, formatTable } from './query-output.js';
 import { runFleetQuery } from './query-fleet.js';
 
 const WHATS = ['status', 'series', 'flows', 'dns', 'alerts', 'talkers'] as const;
@@ -104,7 +104,7 @@ export async function runQuery(target: string, what: string, o: QueryCliOptions)
         : kind === 'talkers'
           ? withNames(client, await client.talkers(query!))
           : client[kind](query!))) as unknown as Array<Record<string, unknown>>;
-      text = o.json ? formatNdjson(rows) : o.csv ? formatCsv(CSV_FIELDS[kind], rows) : formatTable(kind, rows);
+      text = o.json ? formatNdjson(rows) : o.csv ? formatCsv(CSV_FIELDS[kind], rows, CSV_DEFAULTS[kind]) : formatTable(kind, rows);
     }
     await writeOut(text);
     return 0;

@@ -49,11 +49,12 @@ export interface ReadOptions {
 
 /**
  * One engine of several (read-workers.ts): its shard of the packets, and the records every engine writes once
- * at the end (weird counts, the summary) handed over instead of written, to be added up.
+ * at the end (the counts of weirds without a flow, the summary) handed over instead of written, to be added up;
+ * a flow's weirds are its engine's, written as they come.
  */
 export interface ShardRun {
   shard: { index: number; count: number };
-  /** --json: the weird counts and the summary, to be added up. */
+  /** --json: the counts of weirds without a flow and the summary, to be added up. */
   holdBack(record: WeirdRecord | SummaryRecord): void;
   /** The text summary: what this engine gathered, to be added up and rendered once. */
   handOver(part: SummaryPart): void;
@@ -134,7 +135,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   // The outputs first, detection after them: an alert goes out after the record that raised it.
   pipeline.observe(
     writer
-      ? { onConn: (c) => writer.writeConn(c), onRecord: (r) => (shardRun !== undefined && (r.type === 'summary' || r.type === 'weird') ? shardRun.holdBack(r as WeirdRecord | SummaryRecord) : writer.write(r)) }
+      ? { onConn: (c) => writer.writeConn(c), onRecord: (r) => (shardRun !== undefined && (r.type === 'summary' || (r.type === 'weird' && r.uid === undefined)) ? shardRun.holdBack(r as WeirdRecord | SummaryRecord) : writer.write(r)) }
       : { onConn: (c) => report!.addFlow(c), onRecord: (r) => (r.type === 'alert' ? alerts.add(r as AlertRecord) : report!.add(r)) },
   );
   const { detection, delivery } = setUpDetection(options, (alert) => {

@@ -1,7 +1,8 @@
 /**
  * `loopy agent --workers 2` between two namespaces (root only): two engines share the capture by address
  * pair (PACKET_FANOUT), and the agent's outputs read as one engine's. Datagrams to 64 addresses give 64 flows,
- * each recorded once whichever engine saw it; the per-second statistics add up to every packet received; eight
+ * each recorded once whichever engine saw it, and `loopy query flows` answers all 64 while they are still open
+ * (each engine holds its share), `--limit` bounding the merged answer; the per-second statistics add up to every packet received; eight
  * sources each scanning the agent's closed ports give eight port_scan alerts, one per source, whichever engine
  * raised them.
  */
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
 import { sh } from '../test-support/netns.js';
+import { runCliAsync } from '../test-support/cli.js';
 import { ADDR_AGENT, ADDR_PEER, IF_AGENT, NS_AGENT, NS_PEER, nodeIn, setUpNamespaces, startAgent, tearDownNamespaces } from './agent-netns.test-util.js';
 
 const TARGETS = 64;
@@ -32,6 +34,26 @@ const root = mkdtempSync(join(tmpdir(), 'loopy-agent-workers-'));
 chmodSync(root, 0o755);
 const noConfig = join(root, 'empty.json');
 writeFileSync(noConfig, '{}');
+
+/** The targets of the open flows `loopy query flows` answers from the peer (engines' tables at the moment). */
+async function openFlowsTo(socket: string, limit: number): Promise<string[]> {
+  const run = await runCliAsync(['query', `unix:${socket}`, 'flows', '--json', '--host', ADDR_PEER, '--proto', 'udp', '--limit', String(limit)]);
+  assert.equal(run.code, 0, run.stderr);
+  const flows = run.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Rec);
+  assert.ok(flows.every((f) => f.open === true), 'the flows have not ended: every one is marked open');
+  return flows.map((f) => String(f['id.resp_h'])).filter((h) => h.startsWith('198.18.9.'));
+}
+
+/** Asks until `want` open flows show (the engines read their captures in batches) or 10 s have passed. */
+async function openFlowsSeen(socket: string, want: number): Promise<string[]> {
+  const deadline = Date.now() + 10_000;
+  let seen = await openFlowsTo(socket, 1000);
+  while (seen.length < want && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    seen = await openFlowsTo(socket, 1000);
+  }
+  return seen;
+}
 
 describe('loopy agent --workers 2', { skip: skipReason() }, () => {
   before(() => {
@@ -64,6 +86,10 @@ describe('loopy agent --workers 2', { skip: skipReason() }, () => {
           c.on('error', () => { if (--left === 0) process.exit(0); });
           c.on('connect', () => { c.destroy(); if (--left === 0) process.exit(0); });
         }`, [ADDR_AGENT, SCANNERS, SCANNED_PORTS]);
+      const openTargets = await openFlowsSeen(join(data, 'agent.sock'), TARGETS);
+      assert.equal(openTargets.length, TARGETS, `open flows to the targets: ${openTargets.length}`);
+      assert.equal(new Set(openTargets).size, TARGETS, 'each open flow once');
+      assert.equal((await openFlowsTo(join(data, 'agent.sock'), 10)).length, 10, '--limit bounds the merged answer');
       const scannersAlerted = () => new Set(alerts().map((a: Rec) => a.src));
       assert.ok(await agent.until(() => scannersAlerted().size === SCANNERS, 20_000), `port_scan alerts: ${JSON.stringify(alerts().map((a: Rec) => a.src))}`);
     } finally {

@@ -18,6 +18,7 @@ import { openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { startProcessAttribution } from './agent-processes.js';
 import type { EngineWorkerData, FromEngineWorker, ToEngineWorker } from './engine-workers.js';
+import { matchingOpenFlows } from './open-flows.js';
 
 const port = parentPort!;
 const data = workerData as EngineWorkerData;
@@ -79,6 +80,7 @@ port.on('message', (message: ToEngineWorker) => {
   if (message.kind === 'stop') capture.close();
   else if (message.kind === 'filter') capture.setFilter?.(message.expression);
   else if (message.kind === 'suppress') detection?.suppress(message.rule);
+  else if (message.kind === 'openFlows') send({ kind: 'openFlows', request: message.request, flows: matchingOpenFlows(pipeline.engine.openConns(), message.query) });
 });
 
 try {

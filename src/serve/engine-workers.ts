@@ -14,12 +14,13 @@
  * engine's share only; docs/design.md says so.
  */
 import { Worker } from 'node:worker_threads';
-import type { LoopyRecord } from '../analyze/records.js';
+import type { ConnRecord, LoopyRecord } from '../analyze/records.js';
 import { idSeed, idSeedFrom, type IdSeed } from '../analyze/flows/uid.js';
 import type { SuppressionRule } from '../detect/suppressions.js';
 import type { InterfaceCounters, StatsSecond } from '../stats/stats-record.js';
 import type { CaptureRequest } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
+import type { OpenFlowsQuery } from './open-flows.js';
 
 /** More engines than this only add threads fighting for the same cores and memory. */
 export const MAX_WORKERS = 64;
@@ -27,6 +28,8 @@ export const MAX_WORKERS = 64;
 const OPEN_TIMEOUT_MS = 30_000;
 /** How long an engine may take to end its flows and send its last records once told to stop. */
 const STOP_TIMEOUT_MS = 30_000;
+/** How long a query waits for an engine's open flows: one busy or stuck must not hold the answer. */
+const OPEN_FLOWS_TIMEOUT_MS = 5_000;
 
 const WORKER_URL = new URL(`./engine-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
 
@@ -52,12 +55,14 @@ export type FromEngineWorker =
   | { kind: 'records'; records: Array<LoopyRecord | object> }
   | { kind: 'second'; counters: InterfaceCounters[]; stats: StatsSecond }
   | { kind: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; fields: object; message: string }
-  | { kind: 'done'; packets: number; counters: InterfaceCounters[] };
+  | { kind: 'done'; packets: number; counters: InterfaceCounters[] }
+  | { kind: 'openFlows'; request: number; flows: ConnRecord[] };
 
 export type ToEngineWorker =
   | { kind: 'stop' }
   | { kind: 'filter'; expression: string | undefined }
-  | { kind: 'suppress'; rule: SuppressionRule };
+  | { kind: 'suppress'; rule: SuppressionRule }
+  | { kind: 'openFlows'; request: number; query: OpenFlowsQuery };
 
 export interface EngineWorkersOptions extends Omit<EngineWorkerData, 'index' | 'idSeed'> {
   log: AgentLogger;
@@ -73,6 +78,9 @@ export class EngineWorkers {
   /** Seconds rolled by the engines since the agent's thread last rolled its own. */
   private seconds: StatsSecond[] = [];
   private readonly exits: Array<Promise<void>> = [];
+  /** Open-flows requests waiting for engines' answers, by request number. */
+  private readonly openFlowsWaiting = new Map<number, (flows: ConnRecord[]) => void>();
+  private nextRequest = 0;
   packets = 0;
 
   private constructor(private readonly options: EngineWorkersOptions) {}
@@ -135,6 +143,29 @@ export class EngineWorkers {
     clearTimeout(timer);
   }
 
+  /**
+   * The other engines' open flows that match the query, each engine's newest `limit` (the caller merges them
+   * with its own). An engine that has not answered within OPEN_FLOWS_TIMEOUT_MS adds nothing.
+   */
+  async openFlows(query: OpenFlowsQuery): Promise<ConnRecord[]> {
+    const answers = await Promise.all(this.workers.map((worker) => this.askOpenFlows(worker, query)));
+    return answers.flat();
+  }
+
+  private askOpenFlows(worker: Worker, query: OpenFlowsQuery): Promise<ConnRecord[]> {
+    const request = this.nextRequest++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => answered([]), OPEN_FLOWS_TIMEOUT_MS);
+      const answered = (flows: ConnRecord[]) => {
+        clearTimeout(timer);
+        this.openFlowsWaiting.delete(request);
+        resolve(flows);
+      };
+      this.openFlowsWaiting.set(request, answered);
+      worker.postMessage({ kind: 'openFlows', request, query } satisfies ToEngineWorker);
+    });
+  }
+
   private broadcast(message: ToEngineWorker): void {
     for (const w of this.workers) w.postMessage(message);
   }
@@ -174,6 +205,8 @@ export class EngineWorkers {
           this.counters[index - 1] = m.counters;
           this.packets += m.packets;
           return;
+        case 'openFlows':
+          return this.openFlowsWaiting.get(m.request)?.(m.flows);
       }
     });
     worker.on('error', (err) => {

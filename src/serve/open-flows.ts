@@ -2,7 +2,8 @@
  * `history.flows` answers the flows still open too, marked `"open": true`: a connection shows while it lasts,
  * not only once it ended (about 10 s late, or never for one that goes on for hours). They come from the
  * engine's flow table at the moment of the query, filtered as the stored ones are and merged with them,
- * newest first.
+ * newest first. With `--workers N` each engine holds its own share of the flows: every engine is asked
+ * (engine-workers.ts), each answers its newest `limit` matches, and the agent's thread merges them.
  */
 import type { ConnRecord } from '../analyze/records.js';
 import type { HistoryQueryParams } from './protocol/messages.js';
@@ -15,9 +16,20 @@ function matches(r: ConnRecord, q: HistoryQueryParams): boolean {
   return q.proto === undefined || r.proto === q.proto;
 }
 
-/** The stored flows (newest first) with the open ones that match, newest first, at most `limit`. */
-export function withOpenFlows(stored: readonly ConnRecord[], open: Iterable<ConnRecord>, q: HistoryQueryParams & { limit: number }): ConnRecord[] {
+export type OpenFlowsQuery = HistoryQueryParams & { limit: number };
+
+/** The open flows that match, newest first, at most `limit` (what one engine answers). */
+export function matchingOpenFlows(open: Iterable<ConnRecord>, q: OpenFlowsQuery): ConnRecord[] {
   const live: ConnRecord[] = [];
   for (const r of open) if (matches(r, q)) live.push(r);
-  return [...live, ...stored].sort((a, b) => b.ts - a.ts).slice(0, q.limit);
+  return live.sort(newestFirst).slice(0, q.limit);
+}
+
+/** The stored flows (newest first) with the open ones that match, newest first, at most `limit`. */
+export function withOpenFlows(stored: readonly ConnRecord[], open: Iterable<ConnRecord>, q: OpenFlowsQuery): ConnRecord[] {
+  return [...matchingOpenFlows(open, q), ...stored].sort(newestFirst).slice(0, q.limit);
+}
+
+function newestFirst(a: ConnRecord, b: ConnRecord): number {
+  return b.ts - a.ts;
 }

@@ -23,7 +23,7 @@ import { groupId } from './transports.js';
 import { QUEUE_TOTAL, Session, type SessionHost, type SessionInfo } from './session.js';
 import type { AgentStatus } from './status.js';
 import type { TokenGate } from './token-gate.js';
-import { withOpenFlows } from './open-flows.js';
+import { type OpenFlowsQuery, withOpenFlows } from './open-flows.js';
 
 /** The history store as the server needs it (src/store's HistoryStore fits it). */
 export interface HistoryBackend {
@@ -82,8 +82,8 @@ export interface AgentServerOptions {
   /** The agent's status now (the server fills `clients`). */
   status: () => AgentStatus;
   history?: HistoryBackend;
-  /** The flows still open now (the engine's table), which history.flows answers too. */
-  openFlows?: () => Iterable<ConnRecord>;
+  /** The flows still open now that match the query (every engine's table), which history.flows answers too. */
+  openFlows?: (q: OpenFlowsQuery) => Iterable<ConnRecord> | Promise<Iterable<ConnRecord>>;
   alerts?: AlertControl;
   names?: NamesBackend;
   /** Checks TLS clients' tokens; without it no TLS session is admitted. */
@@ -363,7 +363,7 @@ export class AgentServer implements SessionHost {
     const store = this.need(this.o.history, 'this agent keeps no history (start it with --data DIR)');
     const q = { ...params, limit: params.limit ?? (method === 'history.talkers' ? DEFAULT_TALKERS_LIMIT : DEFAULT_LIMIT) };
     if (method === 'history.series') return store.series(q as SeriesParams & { limit: number });
-    if (method === 'history.flows') return withOpenFlows(await store.flows(q), this.o.openFlows?.() ?? [], q);
+    if (method === 'history.flows') return withOpenFlows(await store.flows(q), (await this.o.openFlows?.(q)) ?? [], q);
     if (method === 'history.dns') return store.dns(q);
     if (method === 'history.talkers') return store.topTalkers(q);
     return store.alerts(q);

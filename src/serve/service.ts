@@ -11,7 +11,7 @@ import type { ServeSettings } from './config.js';
 import { loadTlsMaterial, loadToken } from './credentials.js';
 import type { AgentLogger } from './logger.js';
 import { AgentMetrics } from './metrics.js';
-import { type AlertControl, AgentServer, type HistoryBackend, type NamesBackend } from './server.js';
+import { type AlertControl, AgentServer, type AgentServerOptions, type HistoryBackend, type NamesBackend } from './server.js';
 import type { SelfExclusion } from './self-exclusion.js';
 import type { AgentStatus } from './status.js';
 import { TokenGate } from './token-gate.js';
@@ -30,7 +30,7 @@ export interface ServiceContext {
   status: () => AgentStatus;
   history?: HistoryBackend;
   /** The flows still open (history.flows answers them too). */
-  openFlows?: () => Iterable<ConnRecord>;
+  openFlows?: AgentServerOptions['openFlows'];
   alerts?: AlertControl;
   names?: NamesBackend;
   /** The user a root agent becomes once its listeners are open (it must still remove its socket). */
