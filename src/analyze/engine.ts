@@ -307,6 +307,14 @@ export class Engine {
   }
 
   /**
+   * The weirds no flow took since the last report, one record per name with its count (live, once a minute:
+   * an agent's weird.log gets them as they come, not when it stops; a file, at its end).
+   */
+  reportWeirdsWithoutFlow(now: number): void {
+    for (const weird of this.weirds.takeWithoutFlow()) this.emit({ type: 'weird', _path: 'weird', ts: now, name: weird.name, count: weird.count });
+  }
+
+  /**
    * End of input: reports every flow, pending transaction and weird, lets the observers finish (detection
    * closes its alerts), then the summary.
    */
@@ -314,7 +322,7 @@ export class Engine {
     this.connections.finishAll();
     for (const app of this.apps.analyzers) app.finish();
     const now = Number.isNaN(this.lastTs) ? 0 : this.lastTs;
-    for (const weird of this.weirds.withoutFlow()) this.emit({ type: 'weird', _path: 'weird', ts: now, name: weird.name, count: weird.count });
+    this.reportWeirdsWithoutFlow(now);
     for (const observer of this.finishObservers) observer(now);
     const summary = this.summary();
     this.emit(summary);

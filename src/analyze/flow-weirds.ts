@@ -6,7 +6,7 @@
  * reported) the ring is drained into one tally per flow and name, reported when the flow ends: one record per
  * flow and name with its count, as Zeek logs a connection's weird once per name (weird.zeek's `weird_ignore`
  * on the connection's id). Weirds with no flow (the packet layers', raised before a flow exists) stay counted
- * by name and are reported at the end of the input. A weird the ring has no room for is counted there too,
+ * by name and are reported at the end of the input, and live once a minute (the counts since the last report). A weird the ring has no room for is counted there too,
  * without its flow, and in `overflow`.
  *
  * add() runs on the packet loop: no allocation, no I/O. drain() and take() allocate, beside it.
@@ -39,6 +39,8 @@ export class FlowWeirds extends WeirdCounter {
   private readonly tallies = new Map<number, Map<number, { ts: number; count: number }>>();
   /** Per weird name: how many were tied to a flow (the rest are reported without one). */
   private readonly attributed = new Map<string, number>();
+  /** Per weird name: how many without a flow were reported already (takeWithoutFlow). */
+  private readonly reportedWithoutFlow = new Map<string, number>();
 
   constructor(capacity = FLOW_WEIRD_RING) {
     super();
@@ -92,6 +94,22 @@ export class FlowWeirds extends WeirdCounter {
       .map((w) => ({ name: w.name, count: w.count - (this.attributed.get(w.name) ?? 0) }))
       .filter((w) => w.count > 0)
       .sort(byCountThenName);
+  }
+
+  /**
+   * The weirds without a flow counted since the last call, by name (the agent reports them once a minute, a
+   * file at its end): every such weird is in exactly one report.
+   */
+  takeWithoutFlow(): WeirdCount[] {
+    if (this.used > 0) this.drain();
+    const out: WeirdCount[] = [];
+    for (const w of this.withoutFlow()) {
+      const count = w.count - (this.reportedWithoutFlow.get(w.name) ?? 0);
+      if (count <= 0) continue;
+      this.reportedWithoutFlow.set(w.name, w.count);
+      out.push({ name: w.name, count });
+    }
+    return out.sort(byCountThenName);
   }
 
   private note(id: number, n: number): void {

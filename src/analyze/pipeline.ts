@@ -52,7 +52,11 @@ export interface PipelineObserver extends EngineObserver {
   onBatch?(batch: PacketBatch, keep: Uint8Array | undefined): void;
 }
 
+/** Live: how often the weirds without a flow are reported (a file reports them at its end). */
+export const WEIRD_REPORT_SECONDS = 60;
+
 export class Pipeline {
+  private nextWeirdReport = Number.NaN;
   readonly engine: Engine;
   private readonly filter: BatchFilter;
   private readonly batchObservers: Array<(batch: PacketBatch, keep: Uint8Array | undefined) => void> = [];
@@ -152,9 +156,17 @@ export class Pipeline {
     }
   }
 
-  /** Live: wall-clock time passes when no packet comes (idle flows end, unanswered queries are reported). */
+  /**
+   * Live: wall-clock time passes when no packet comes (idle flows end, unanswered queries are reported), and
+   * once a minute the weirds without a flow counted meanwhile are reported.
+   */
   tick(now: number): void {
     this.engine.tick(now);
+    if (Number.isNaN(this.nextWeirdReport)) this.nextWeirdReport = now + WEIRD_REPORT_SECONDS;
+    else if (now >= this.nextWeirdReport) {
+      this.nextWeirdReport = now + WEIRD_REPORT_SECONDS;
+      this.engine.reportWeirdsWithoutFlow(now);
+    }
   }
 
   /** A record made beside the engine (an alert) to every record observer. */
