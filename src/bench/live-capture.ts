@@ -4,7 +4,8 @@
  * engine, detection, history store, its socket served; no NDJSON to stdout, which no deployment writes) and
  * by `tcpdump -w /dev/null`, one after the other on the same frames; then both once more at 300 kpps on the
  * few-flows mix (small packets over a few dozen long connections: the engine's cost per packet with almost no
- * work per flow). For each:
+ * work per flow); then the agent once more at 300 kpps while a client reads 100,000 rows of its history
+ * (nothing may be lost: queries run on the store's thread, not the capture's). For each:
  * the rate actually sent, packets captured, loss %, CPU % of one core (the process's CPU time from /proc,
  * from the first frame until it has caught up, over the sending time) and peak RSS. Each contender first
  * gets 100,000 other packets of the same mix ten times over (10 s at 100 kpps), unmeasured: an agent runs all
@@ -12,7 +13,7 @@
  * the store's thread among them, since it had written only once — and the step cost 20–30 % more CPU.)
  * Needs root (namespaces), tcpreplay (Debian package) and the capture addon; says so when one is missing.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ import { captureAddonProblem } from '../capture/live-addon.js';
 import { META_CAPLEN, META_OFFSET, META_STRIDE, META_WIRELEN } from '../capture/batch.js';
 import { PcapWriter } from '../capture/pcap-writer.js';
 import { benchCapture, benchOutDir } from './capture-cache.js';
-import { LIVE_CONTENDERS, agentContender, type LiveContender } from './live-contenders.js';
+import { LIVE_CONTENDERS, LOOPY_CLI, agentContender, type LiveContender, type Running } from './live-contenders.js';
 import { type Sent, type Veth, cpuSeconds, mainThreadCpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
 import { busyMillis, monotonicMicros, readProfiles, STAGES, stageMillis, type Window } from './stage-profile.js';
 import type { BenchOptions, BenchResult, Benchmark, Target, ToolResult } from './types.js';
@@ -42,6 +43,8 @@ export type Slices = { path: string; warmPath: string; packets: number };
 interface Step {
   /** The traffic: the office mix's rising rates, or the few-flows small-packet mix at the target rate. */
   mix: MixName;
+  /** What ran beside the replay (a client's history queries), as said by it. */
+  during?: string;
   asked: number | 'top';
   tool: string;
   sent: Sent;
@@ -93,7 +96,10 @@ export function blocker(): { status: ToolResult['status']; detail: string } | nu
   return addon ? { status: 'skipped', detail: addon } : null;
 }
 
-async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Slices, asked: number | 'top', limit: number, nodeArgs: string[] = [], mix: MixName = 'office'): Promise<Step & { window: Window }> {
+/** Work done beside the measured replay (a client's queries), started with it and awaited after it. */
+type During = (running: Running) => Promise<string>;
+
+async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Slices, asked: number | 'top', limit: number, nodeArgs: string[] = [], mix: MixName = 'office', during?: During): Promise<Step & { window: Window }> {
   const running = await c.start(v, workDir, nodeArgs);
   try {
     const warm = await tcpreplay(v, files.warmPath, WARM_PPS, WARM_PACKETS * WARM_LOOPS, WARM_LOOPS);
@@ -101,7 +107,9 @@ async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Sl
     const cpu0 = cpuSeconds(running.pid);
     const main0 = mainThreadCpuSeconds(running.pid);
     const from = monotonicMicros();
+    const beside = during?.(running);
     const sent = await tcpreplay(v, files.path, asked, limit);
+    const besideNote = await beside;
     await untilIdle(running.pid);
     const window = { from, to: monotonicMicros() };
     const cpu = cpuSeconds(running.pid) - cpu0;
@@ -114,7 +122,7 @@ async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Sl
     const captured = got.captured - warm.packets;
     const kernelDropped = got.kernelDropped;
     const lossPct = sent.packets > 0 ? (100 * Math.max(0, sent.packets - captured)) / sent.packets : 0;
-    return { mix, asked, tool: c.tool, sent, captured, kernelDropped, lossPct, cpuPct: (100 * cpu) / sent.seconds, mainCpuPct: (100 * mainCpu) / sent.seconds, peakRss, window };
+    return { mix, during: besideNote, asked, tool: c.tool, sent, captured, kernelDropped, lossPct, cpuPct: (100 * cpu) / sent.seconds, mainCpuPct: (100 * mainCpu) / sent.seconds, peakRss, window };
   } catch (err) {
     await running.stop().catch(() => undefined);
     throw err;
@@ -124,7 +132,7 @@ async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Sl
 const k = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(n >= 100_000 ? 0 : 1)}k` : n.toFixed(0));
 
 function toolResult(s: Step, display: string): ToolResult {
-  const label = `${s.asked === 'top' ? 'top speed' : `${k(s.asked)} pps`}${s.mix === 'office' ? '' : ` (${s.mix} mix)`}`;
+  const label = `${s.asked === 'top' ? 'top speed' : `${k(s.asked)} pps`}${s.mix === 'office' ? '' : ` (${s.mix} mix)`}${s.during ? ` while ${s.during}` : ''}`;
   return {
     tool: s.tool,
     command: `${label}: sent ${k(s.sent.pps)}/s, got ${s.captured.toLocaleString('en-US')}/${s.sent.packets.toLocaleString('en-US')}, ` +
@@ -136,11 +144,42 @@ function toolResult(s: Step, display: string): ToolResult {
   };
 }
 
+/** A client reading history while the agent captures: QUERY_PAGES queries of QUERY_ROWS flows (the most a query returns). */
+const QUERY_PAGES = 10;
+const QUERY_ROWS = 10_000;
+
+async function readHistory(running: Running): Promise<string> {
+  let rows = 0;
+  let failures = 0;
+  const started = monotonicMicros();
+  for (let i = 0; i < QUERY_PAGES; i++) {
+    const lines = await countOutputLines(process.execPath, [LOOPY_CLI, 'query', running.socket!, 'flows', '--since', '1h', '--limit', String(QUERY_ROWS), '--json']);
+    if (lines < 0) failures++;
+    else rows += lines;
+  }
+  const seconds = (monotonicMicros() - started) / 1e6;
+  return `a client read ${rows.toLocaleString('en-US')} history rows in ${QUERY_PAGES} queries (${seconds.toFixed(1)} s${failures ? `, ${failures} failed` : ''})`;
+}
+
+/** Lines a command wrote to stdout, or -1 when it failed. */
+function countOutputLines(command: string, args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let lines = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] === 0x0a) lines++;
+    });
+    child.on('error', () => resolve(-1));
+    child.on('close', (code) => resolve(code === 0 ? lines : -1));
+  });
+}
+
 function targets(steps: Step[]): Target[] {
   const agent = steps.filter((s) => s.tool === 'agent');
+  const whileReading = agent.find((s) => s.during !== undefined);
   const top = agent.find((s) => s.asked === 'top');
   const atTarget = (mix: MixName, what: string): Target => {
-    const step = agent.find((s) => s.asked === TARGET_PPS && s.mix === mix);
+    const step = agent.find((s) => s.asked === TARGET_PPS && s.mix === mix && s.during === undefined);
     // The 300k target is judged only where the sender really reached (nearly) 300k.
     const reached = step !== undefined && step.sent.pps >= TARGET_PPS * 0.95;
     return {
@@ -157,6 +196,11 @@ function targets(steps: Step[]): Target[] {
     },
     atTarget('office', 'office mix'),
     atTarget('few', 'small packets over few flows'),
+    {
+      description: `agent: no loss at ${k(TARGET_PPS)} pps while a client reads ${(QUERY_PAGES * QUERY_ROWS).toLocaleString('en-US')} history rows`,
+      met: whileReading ? whileReading.captured >= whileReading.sent.packets : null,
+      actual: whileReading ? `${whileReading.lossPct.toFixed(2)} % lost at ${k(whileReading.sent.pps)}/s; ${whileReading.during}` : 'not run',
+    },
   ];
 }
 
@@ -213,12 +257,22 @@ export const liveCapture: Benchmark = {
           results.push({ tool: c.tool, command: c.display, status: 'failed', detail: (err as Error).message });
         }
       }
+      if (wanted.includes(agentContender) && !agentContender.missing()) {
+        options.log(`live: agent at ${TARGET_PPS} pps while a client reads ${QUERY_PAGES} × ${QUERY_ROWS} history rows`);
+        try {
+          const step = await measureStep(agentContender, v, join(workDir, 'agent-queries'), slice, TARGET_PPS, Math.min(slice.packets, TARGET_PPS * SECONDS_PER_STEP), [], 'office', readHistory);
+          steps.push(step);
+          results.push(toolResult(step, agentContender.display));
+        } catch (err) {
+          results.push({ tool: agentContender.tool, command: agentContender.display, status: 'failed', detail: (err as Error).message });
+        }
+      }
       breakdown = await profiledBreakdown(v, join(workDir, 'agent-profiled'), slice, steps, options.log);
     } finally {
       tearDownVeth(v);
       rmSync(workDir, { recursive: true, force: true });
     }
-    const cpuAt = (tool: string, mix: MixName) => steps.find((s) => s.tool === tool && s.asked === TARGET_PPS && s.mix === mix)?.cpuPct;
+    const cpuAt = (tool: string, mix: MixName) => steps.find((s) => s.tool === tool && s.asked === TARGET_PPS && s.mix === mix && s.during === undefined)?.cpuPct;
     const ratioAt = (mix: MixName) => {
       const agentCpu = cpuAt('agent', mix);
       const tcpdumpCpu = cpuAt('tcpdump', mix);
@@ -245,7 +299,7 @@ export const liveCapture: Benchmark = {
  * (the capture thread, GC helpers, libuv) is "other threads".
  */
 async function profiledBreakdown(v: Veth, workDir: string, files: Slices, steps: Step[], log: (line: string) => void): Promise<BenchResult['breakdown']> {
-  const plain = steps.find((s) => s.tool === 'agent' && s.asked === TARGET_PPS && s.mix === 'office');
+  const plain = steps.find((s) => s.tool === 'agent' && s.asked === TARGET_PPS && s.mix === 'office' && s.during === undefined);
   if (!plain || agentContender.missing()) return undefined;
   log(`live: agent at ${TARGET_PPS} pps again, with a CPU profile (where the time goes)`);
   const profDir = join(workDir, 'profile');

@@ -13,6 +13,8 @@ export const LOOPY_CLI = join(projectRoot, 'dist', 'cli', 'main.js');
 
 export interface Running {
   pid: number;
+  /** The agent's client socket (unix:PATH), for contenders that serve clients. */
+  socket?: string;
   /** Stops the process and returns the packets it captured (delivered to it, not dropped). */
   stop(): Promise<{ captured: number; kernelDropped: number }>;
 }
@@ -67,13 +69,16 @@ export const agentContender: LiveContender = {
   missing: () => (existsSync(LOOPY_CLI) ? null : `${LOOPY_CLI} not found: build it with npm run build`),
   async start(v, workDir, nodeArgs = []) {
     const data = join(workDir, 'agent-data');
+    // Its own socket in its data directory: not /run/loopy/agent.sock, which a real agent may hold.
+    const socket = `unix:${join(data, 'agent.sock')}`;
     mkdirSync(workDir, { recursive: true, mode: 0o755 });
     const { child, stderr, exited } = await launch(
-      ['netns', 'exec', v.nsCapture, process.execPath, ...nodeArgs, LOOPY_CLI, 'agent', '-i', v.ifCapture, '--data', data],
+      ['netns', 'exec', v.nsCapture, process.execPath, ...nodeArgs, LOOPY_CLI, 'agent', '-i', v.ifCapture, '--data', data, '--listen', socket],
       /"msg":"capturing on /,
     );
     return {
       pid: child.pid!,
+      socket,
       async stop() {
         const code = await stopWith(child, exited, 'SIGTERM');
         // The log's last line has the engine's packet count; status.json the kernel's drop counters.
