@@ -60,7 +60,7 @@ function stageApp(app: string, options: DebOptions): void {
   cpSync(join(projectRoot, 'dist'), join(app, 'dist'), { recursive: true, filter: (src) => !/\.test\.(js|d\.ts)(\.map)?$/.test(src) });
   cpSync(join(projectRoot, 'node_modules'), join(app, 'node_modules'), { recursive: true, verbatimSymlinks: true });
   // npm's own pruning, from the lock file, offline: the development dependencies go.
-  run('npm', ['prune', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], app);
+  run('npm', ['prune', '--prefix', app, '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], app);
   rmSync(join(app, 'package-lock.json'));
   keepOnlyCompiledSqlite(join(app, 'node_modules', 'better-sqlite3'));
   stagePrebuilds(join(app, 'prebuilds'), options.prebuilds);
