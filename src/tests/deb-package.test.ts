@@ -4,8 +4,9 @@
  * that has no compiler, no libpcap-dev and no Node.js; the unit's ExecStart is then run the way systemd would
  * (its User, Group, AmbientCapabilities, UMask, RuntimeDirectory) in a network namespace whose eth0 is the
  * interface the packaged /etc/loopy/agent.json names, and queried over its socket while a second namespace
- * pings it; `loopy read` reads a pcap there as it does here. Root only; the first run bootstraps Debian
- * (a few minutes, cached in /var/tmp/loopy-ci-cache), later runs take about a minute and a half.
+ * pings it; `loopy read` reads a pcap there as it does here; `apt purge` takes it all away but the user.
+ * Root only; the first run bootstraps Debian (about a minute and a half, cached in /var/tmp/loopy-ci-cache),
+ * later runs take about a minute.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -197,4 +198,11 @@ test('the .deb installs with apt on a clean Debian without a compiler, its unit 
   agent.kill('SIGTERM');
   const [code] = (await Promise.race([once(agent, 'exit'), new Promise((r) => setTimeout(() => r(['timeout']), 30_000))])) as [number | string];
   assert.equal(code, 0, log());
+  agent = undefined;
+
+  // apt purge: the command, the unit, /etc/loopy and the agent's state and logs go; the user stays (Debian's way).
+  const purge = chroot.sh('apt-get purge -y loopy-netmon');
+  assert.equal(purge.status, 0, purge.stderr);
+  const gone = chroot.sh('for p in /usr/bin/loopy /usr/lib/loopy /lib/systemd/system/loopy-agent.service /etc/loopy /var/lib/loopy /var/log/loopy; do [ -e $p ] && echo $p; done; id -un loopy');
+  assert.equal(gone.stdout.trim(), 'loopy', 'only the loopy user is left');
 });
