@@ -1,5 +1,6 @@
 /**
- * Loads the capture addon (native/, built by node-gyp at install time) and describes its API.
+ * Loads the capture addon (native/: prebuilt in packages, else built by node-gyp at install time) and
+ * describes its API.
  * Loading is lazy: offline analysis never touches the addon, so a machine without libpcap-dev can still
  * read capture files. When live capture is asked for and the addon is missing, the error is one line that
  * says what to install.
@@ -224,10 +225,31 @@ export class CaptureAddonMissingError extends Error {
 const here = dirname(fileURLToPath(import.meta.url));
 /** src/capture or dist/capture: the project root is two levels up. */
 const projectRoot = resolve(here, '..', '..');
+const require = createRequire(import.meta.url);
 
-/** Where the addon is looked for: $LOOPY_CAPTURE_ADDON, else native/build/Release/loopy_capture.node. */
+/**
+ * Where the addon is looked for, in order: $LOOPY_CAPTURE_ADDON; the prebuild for this platform, architecture
+ * and libc (prebuilds/linux-ARCH/, shipped in packages: native/prebuild.mjs), as node-gyp-build picks it; the
+ * build from source, native/build/Release/loopy_capture.node.
+ */
+export function captureAddonCandidates(): string[] {
+  if (process.env.LOOPY_CAPTURE_ADDON) return [process.env.LOOPY_CAPTURE_ADDON];
+  const built = join(projectRoot, 'native', 'build', 'Release', 'loopy_capture.node');
+  return [prebuiltAddonPath(), built].filter((p): p is string => p !== undefined);
+}
+
+function prebuiltAddonPath(): string | undefined {
+  try {
+    return (require('node-gyp-build') as { path(dir: string): string }).path(projectRoot);
+  } catch {
+    return undefined; // no prebuild for this machine
+  }
+}
+
+/** The addon file that will be used: the first candidate that exists (else the build from source's path). */
 export function captureAddonPath(): string {
-  return process.env.LOOPY_CAPTURE_ADDON ?? join(projectRoot, 'native', 'build', 'Release', 'loopy_capture.node');
+  const candidates = captureAddonCandidates();
+  return candidates.find((p) => existsSync(p)) ?? candidates[candidates.length - 1];
 }
 
 const INSTALL_HINT = 'apt-get install -y libpcap-dev build-essential python3, then npm rebuild loopy-netmon';
@@ -236,20 +258,22 @@ let loaded: CaptureAddon | undefined;
 let problem: string | undefined;
 let tried = false;
 
+/** Loads the first candidate that loads; a prebuild that does not (e.g. no libpcap0.8) gives way to the build. */
 function tryLoad(): void {
   if (tried) return;
   tried = true;
-  const path = captureAddonPath();
-  if (!existsSync(path)) {
-    problem = `live capture needs the capture addon, which was not built (no ${path}): ${INSTALL_HINT}`;
-    return;
+  const failures: string[] = [];
+  for (const path of captureAddonCandidates().filter((p) => existsSync(p))) {
+    try {
+      loaded = require(path) as CaptureAddon;
+      return;
+    } catch (err) {
+      failures.push(`${path}: ${String((err as Error).message ?? err).split('\n')[0]}`);
+    }
   }
-  try {
-    loaded = createRequire(import.meta.url)(path) as CaptureAddon;
-  } catch (err) {
-    const why = String((err as Error).message ?? err).split('\n')[0];
-    problem = `live capture needs the capture addon, which did not load (${why}): ${INSTALL_HINT}`;
-  }
+  problem = failures.length
+    ? `live capture needs the capture addon, which did not load (${failures.join('; ')}): ${INSTALL_HINT}`
+    : `live capture needs the capture addon, which was not built (no ${captureAddonPath()}): ${INSTALL_HINT}`;
 }
 
 /** The addon, or undefined when it is not built or does not load. */

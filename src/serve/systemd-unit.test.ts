@@ -13,28 +13,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bridgeSocketPath } from '../cli/bridge.js';
 import { projectRoot } from '../test-support/corpus.js';
+import { serviceSettings } from '../test-support/systemd-unit.js';
 import { resolveAgentSettings } from './config.js';
 import { DEFAULT_ROOT_SOCKET, SOCKET_GROUP, groupId, listenUnix, parseListenSpec } from './transports.js';
-
-/** The [Service] section's settings (a key given twice keeps every value). */
-function serviceSettings(text: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let section = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      section = header[1];
-      continue;
-    }
-    const eq = line.indexOf('=');
-    if (section !== 'Service' || eq < 0) continue;
-    const key = line.slice(0, eq);
-    out.set(key, [...(out.get(key) ?? []), line.slice(eq + 1)]);
-  }
-  return out;
-}
 
 const unit = serviceSettings(readFileSync(join(projectRoot, 'contrib', 'loopy-agent.service'), 'utf8'));
 const one = (key: string) => {

@@ -1,7 +1,7 @@
 /**
  * The module view, enforced: each stage imports only from itself and the stages below it
  * (capture → decode → analyze → stats → host → detect → store → serve → client → ui → cli).
- * Tools (synth, bench, tests, test-support), test files and their helpers (*.test.ts, *.test-util.ts, testing/) and the
+ * Tools (synth, bench, tests, test-support, packaging), test files and their helpers (*.test.ts, *.test-util.ts, testing/) and the
  * library entry point sit on top and may import anything.
  */
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { projectRoot } from '../test-support/corpus.js';
 
 export const STAGES = ['capture', 'decode', 'analyze', 'stats', 'host', 'detect', 'store', 'serve', 'client', 'ui', 'cli'] as const;
-const TOOLS = new Set(['synth', 'bench', 'tests', 'test-support', 'index.ts']);
+const TOOLS = new Set(['synth', 'bench', 'tests', 'test-support', 'packaging', 'index.ts']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

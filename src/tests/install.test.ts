@@ -57,4 +57,9 @@ test('the npm package: a publishable name of its own, the loopy command and what
   const files = new Map(packed.files.map((f) => [f.path, f.mode]));
   assert.equal((files.get(pkg.bin.loopy) ?? 0) & 0o111, 0o111, `${pkg.bin.loopy} is packed, executable`);
   assert.ok(files.has('dist/cli/main.js'), 'the CLI it runs is packed');
+  // npm's install step and the modules it imports (a file left out breaks every install of the package).
+  const install = readFileSync(join(projectRoot, 'native', 'build-addon.mjs'), 'utf8');
+  const imported = [...install.matchAll(/from '\.\/([^']+)'/g)].map((m) => `native/${m[1]}`);
+  assert.ok(imported.length > 0);
+  for (const f of ['native/build-addon.mjs', ...imported]) assert.ok(files.has(f), `${f} is packed`);
 });
