@@ -5,6 +5,7 @@ import type { ProtocolRegistration } from '../decode/registry.js';
 import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
 import { FlowWeirds, NO_FLOW } from './flow-weirds.js';
+import { selectOpenFlows, type OpenFlowFilter } from './flows/open-flows.js';
 import type { AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
 import { DEFAULT_MAX_FLOWS } from './flows/flow-table.js';
 import { connIdOf, connRecordOf, ConnView } from './flows/conn-record.js';
@@ -291,14 +292,12 @@ export class Engine {
   }
 
   /**
-   * The flows still open, each as the conn record of what it did so far, marked `open: true` (a query asks; the
-   * packet loop never does). Nothing ends; made one at a time, so a caller that stops early pays for no more.
+   * The flows still open that a query asks for (see selectOpenFlows), newest first, each as the conn record of
+   * what it did so far, marked `open: true` (a query asks; the packet loop never does). Nothing ends; records
+   * are made only for the flows returned.
    */
-  *openConns(): Generator<ConnRecord & { open: true }> {
-    const table = this.connections.table;
-    for (let flow = 0; flow < table.extent; flow++) {
-      if (table.isLive(flow)) yield { ...connRecordOf(this.connections, flow, this.services[flow]), open: true };
-    }
+  openConns(filter: OpenFlowFilter): Array<ConnRecord & { open: true }> {
+    return selectOpenFlows(this.connections, filter).map((flow) => ({ ...connRecordOf(this.connections, flow, this.services[flow]), open: true as const }));
   }
 
   /** End of input, a part at a time: ends up to `limit` open flows; true once none is left (see finish). */

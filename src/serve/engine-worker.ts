@@ -80,7 +80,7 @@ port.on('message', (message: ToEngineWorker) => {
   if (message.kind === 'stop') capture.close();
   else if (message.kind === 'filter') capture.setFilter?.(message.expression);
   else if (message.kind === 'suppress') detection?.suppress(message.rule);
-  else if (message.kind === 'openFlows') send({ kind: 'openFlows', request: message.request, flows: matchingOpenFlows(pipeline.engine.openConns(), message.query) });
+  else if (message.kind === 'openFlows') send({ kind: 'openFlows', request: message.request, flows: matchingOpenFlows(pipeline.engine.openConns(message.query), message.query) });
 });
 
 try {
