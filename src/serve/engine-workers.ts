@@ -44,6 +44,11 @@ export interface EngineWorkerData {
   detectConfig?: string;
   evidenceDir: string;
   attribute: boolean;
+  /**
+   * The agent will drop root keeping attribution's capabilities: the engine's thread sets PR_SET_KEEPCAPS
+   * before it says it is open, and keeps exactly those when told the drop is done (`keepOnly`).
+   */
+  keepCapabilities: boolean;
 }
 
 export type FromEngineWorker =
@@ -52,12 +57,14 @@ export type FromEngineWorker =
   | { kind: 'records'; records: Array<LoopyRecord | object> }
   | { kind: 'second'; counters: InterfaceCounters[]; stats: StatsSecond }
   | { kind: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; fields: object; message: string }
-  | { kind: 'done'; packets: number; counters: InterfaceCounters[] };
+  | { kind: 'done'; packets: number; counters: InterfaceCounters[] }
+  | { kind: 'kept'; missing: number[]; error?: string };
 
 export type ToEngineWorker =
   | { kind: 'stop' }
   | { kind: 'filter'; expression: string | undefined }
-  | { kind: 'suppress'; rule: SuppressionRule };
+  | { kind: 'suppress'; rule: SuppressionRule }
+  | { kind: 'dropped'; keep: number[] };
 
 export interface EngineWorkersOptions extends Omit<EngineWorkerData, 'index' | 'idSeed'> {
   log: AgentLogger;
@@ -73,6 +80,8 @@ export class EngineWorkers {
   /** Seconds rolled by the engines since the agent's thread last rolled its own. */
   private seconds: StatsSecond[] = [];
   private readonly exits: Array<Promise<void>> = [];
+  /** Engines' answers to `keepOnly`, awaited by engine. */
+  private readonly keptAnswers = new Map<number, (answer: { missing: number[]; error?: string }) => void>();
   packets = 0;
 
   private constructor(private readonly options: EngineWorkersOptions) {}
@@ -135,6 +144,32 @@ export class EngineWorkers {
     clearTimeout(timer);
   }
 
+  /**
+   * After the agent's drop from root: each engine's thread keeps exactly `keep` of its permitted
+   * capabilities (its process attribution reads /proc too; glibc's setuid changed every thread's uid, and
+   * PR_SET_KEEPCAPS left each engine's thread its whole permitted set until now). Resolves with those an
+   * engine could not keep, by engine; throws when one cannot trim its set or does not answer in time: a
+   * thread that may still hold root's capabilities must not run.
+   */
+  async keepOnly(keep: readonly number[]): Promise<Map<number, number[]>> {
+    const answers = this.workers.map((worker, i) => new Promise<[number, { missing: number[]; error?: string }]>((resolve) => {
+      this.keptAnswers.set(i + 1, (answer) => resolve([i + 1, answer]));
+      worker.postMessage({ kind: 'dropped', keep: [...keep] } satisfies ToEngineWorker);
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), OPEN_TIMEOUT_MS)));
+    const all = await Promise.race([Promise.all(answers), late]);
+    clearTimeout(timer);
+    this.keptAnswers.clear();
+    if (all === 'late') throw new Error(`an engine did not give up root's capabilities within ${OPEN_TIMEOUT_MS / 1000} s`);
+    const missing = new Map<number, number[]>();
+    for (const [index, answer] of all) {
+      if (answer.error !== undefined) throw new Error(`engine ${index} could not give up root's capabilities: ${answer.error}`);
+      if (answer.missing.length > 0) missing.set(index, answer.missing);
+    }
+    return missing;
+  }
+
   private broadcast(message: ToEngineWorker): void {
     for (const w of this.workers) w.postMessage(message);
   }
@@ -174,6 +209,8 @@ export class EngineWorkers {
           this.counters[index - 1] = m.counters;
           this.packets += m.packets;
           return;
+        case 'kept':
+          return this.keptAnswers.get(index)?.(m);
       }
     });
     worker.on('error', (err) => {
