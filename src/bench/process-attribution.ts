@@ -53,6 +53,8 @@ interface Phase {
   records: number;
   named: number;
   named_pct: number;
+  /** Named with /proc's facts too (the executable: read while the process lived), % of the connections. */
+  exe_pct: number;
   names: Record<string, number>;
   seconds: number;
   attribution: Record<string, number>;
@@ -132,9 +134,10 @@ async function measure(kind: string, port: number, connections: number, traffic:
     const names: Record<string, number> = {};
     for (const r of conns) names[r.orig_process?.name ?? '(none)'] = (names[r.orig_process?.name ?? '(none)'] ?? 0) + 1;
     const named = conns.length - (names['(none)'] ?? 0);
+    const withExe = conns.filter((r) => r.orig_process?.exe !== undefined).length;
     const stopped = log.split('\n').map((l) => { try { return JSON.parse(l) as Record<string, any>; } catch { return {}; } }).find((l) => l.msg === 'stopped');
     return {
-      kind, connections, records: conns.length, named, named_pct: Math.round((1000 * named) / connections) / 10, names, seconds: Math.round(seconds * 10) / 10,
+      kind, connections, records: conns.length, named, named_pct: Math.round((1000 * named) / connections) / 10, exe_pct: Math.round((1000 * withExe) / connections) / 10, names, seconds: Math.round(seconds * 10) / 10,
       attribution: stopped?.processes ?? {}, busy_ms_per_s: Math.round((10 * busy) / seconds) / 10, core_pct: Math.round(busy / seconds) / 10,
       busy_us_per_connection: Math.round((1000 * busy) / connections), agent_cpu_pct: Math.round((1000 * cpu) / seconds) / 10,
     };

@@ -23,6 +23,43 @@ export function actorOf(p: ProcessRecord): string {
   return p.unit ?? p.exe ?? p.name;
 }
 
+/**
+ * Actors' keys for a detector that hears connects of processes already gone: the connect trace names those
+ * by pid, name and unit (its cgroup id), without an executable. So a process without a unit counts for the
+ * executable last seen under its name, and for its bare name only until a live process of that name tells
+ * the executable — then the bare name's baseline is folded into the executable's (`fold`). Learning and
+ * judging thus use the same key whether or not /proc was read while the process lived. Two programs with
+ * one name (two pythons) share the gone ones' connects with the latest seen.
+ */
+export class ActorKeys {
+  private readonly exeOfName = new Map<string, string>();
+
+  constructor(
+    /** Names remembered at most (the oldest link goes first). */
+    private readonly max: number,
+    private readonly fold: (from: string, into: string) => void,
+  ) {}
+
+  keyOf(p: ProcessRecord): string {
+    if (p.unit !== undefined) return p.unit;
+    if (p.exe === undefined) return this.resolve(p.name);
+    const linked = this.exeOfName.get(p.name);
+    if (linked !== p.exe) {
+      this.exeOfName.delete(p.name);
+      this.exeOfName.set(p.name, p.exe);
+      if (this.exeOfName.size > this.max) this.exeOfName.delete(this.exeOfName.keys().next().value!);
+      // Only a name not linked until now may have a baseline of its own.
+      if (linked === undefined) this.fold(p.name, p.exe);
+    }
+    return p.exe;
+  }
+
+  /** A key given before (a bare name may have been folded since). */
+  resolve(key: string): string {
+    return this.exeOfName.get(key) ?? key;
+  }
+}
+
 /** "bash (pid 4242, /usr/bin/bash, user www-data, unit web.service)". */
 export function describeProcess(p: ProcessRecord): string {
   const parts = [`pid ${p.pid}`, p.exe, p.user === undefined ? undefined : `user ${p.user}`, p.unit === undefined ? undefined : `unit ${p.unit}`];

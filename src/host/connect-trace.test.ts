@@ -7,10 +7,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { captureAddonProblem } from '../capture/live-addon.js';
+import { CgroupUnits, cgroup2Mount } from './cgroup-units.js';
 import { ConnectTrace, type TracedConnect } from './connect-trace.js';
+import { realHostIO } from './host-io.js';
 
 function skipReason(): string | false {
   let reason: string | false = captureAddonProblem() ?? false;
@@ -88,4 +91,22 @@ test('a process that connects and exits at once is named, with its own pid', { s
   assert.ok(c, 'no record of the shell\'s connect');
   assert.equal(c.pid, Number(r.stdout.trim()));
   assert.equal(c.name, 'bash');
+});
+
+test('a gone process\'s cgroup id names its unit', { skip }, async (t) => {
+  const mount = cgroup2Mount(readFileSync('/proc/self/mountinfo', 'utf8'));
+  if (mount === undefined) return t.skip('no cgroup2 mounted here');
+  const unit = `loopy-trace-h-proc15-${process.pid}.service`;
+  const dir = join(mount.dir, unit);
+  mkdirSync(dir);
+  try {
+    // The shell moves itself into the unit's cgroup, connects and exits; the cgroup stays until the test ends.
+    const r = spawnSync('bash', ['-c', `echo $$ > ${dir}/cgroup.procs; exec 3<>/dev/tcp/127.0.0.1/${port}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const [c] = await connectsTo(port, 1);
+    assert.ok(c, 'no record of the shell\'s connect');
+    assert.equal(new CgroupUnits(realHostIO).unitOf(c.cgroupId, 0), unit);
+  } finally {
+    rmdirSync(dir);
+  }
 });

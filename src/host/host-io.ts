@@ -14,6 +14,10 @@ export interface HostIO {
   processUid(pid: number): number | undefined;
   readLink(path: string): string | undefined;
   readText(path: string): string | undefined;
+  /** The directories in a directory (not following links). */
+  subdirs(path: string): string[] | undefined;
+  /** A file's inode number (a cgroup v2 directory's is its cgroup id). */
+  inodeOf(path: string): number | undefined;
   /** sock_diag dump of this namespace (see native/src/sock-diag.c); undefined when the addon lacks it. */
   socketDump(family: number, protocol: number, states: number): Buffer | undefined;
   /** Exact lookups of connected sockets (see native/src/sock-diag.c); undefined when the addon lacks them. */
@@ -37,6 +41,8 @@ export const realHostIO: HostIO = {
   processUid: (pid) => quietly(() => statSync(`/proc/${pid}`).uid),
   readLink: (path) => quietly(() => readlinkSync(path)),
   readText: (path) => quietly(() => readFileSync(path, 'utf8')),
+  subdirs: (path) => quietly(() => readdirSync(path, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)),
+  inodeOf: (path) => quietly(() => Number(statSync(path, { bigint: true }).ino)),
   socketDump: (family, protocol, states) => tryLoadCaptureAddon()?.socketDump?.(family, protocol, states),
   socketLookup: (family, protocol, requests) => tryLoadCaptureAddon()?.socketLookup?.(family, protocol, requests),
   cpuMs: () => tryLoadCaptureAddon()?.threadCpuMs?.() ?? performance.now(),

@@ -23,6 +23,7 @@ import { formatIPv4, formatIPv6 } from '../analyze/format-address.js';
 import type { FlowOwnerLookup, FlowOwners } from '../analyze/flows/flow-owners.js';
 import type { ProcessRecord } from '../analyze/records.js';
 import type { ConnectSource, ConnectTraceStats, TracedConnect } from './connect-trace.js';
+import { CgroupUnits } from './cgroup-units.js';
 import { type HostIO, realHostIO } from './host-io.js';
 import { InodeOwners } from './inode-owners.js';
 import { LookupQueue } from './lookup-queue.js';
@@ -164,6 +165,8 @@ export class ProcessAttribution implements FlowOwnerLookup {
   /** Processes' network namespaces, for the trace's loopback connections (every namespace has a 127.0.0.1). */
   private readonly netnsOf = new Map<number, number | undefined>();
   private readonly users: UserNames;
+  /** The units of traced connects whose process was gone before /proc was read. */
+  private readonly cgroups: CgroupUnits;
   private readonly owners: InodeOwners;
   private readonly byInode = new Map<number, Owned>();
   private readonly connected = new Map<string, Owned>();
@@ -216,6 +219,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
     };
     this.trace = options.trace;
     this.users = new UserNames(this.io);
+    this.cgroups = new CgroupUnits(this.io);
     this.owners = new InodeOwners(this.io, this.opts.searchBudgetMs * 1000);
     this.polls = new Pacer(0, this.opts.maxShare, { burstMs: POLL_BURST_MS, maxMs: MAX_PAUSE_MS });
   }
@@ -470,9 +474,8 @@ export class ProcessAttribution implements FlowOwnerLookup {
       this.traced.push({ owned, at: now });
       this.counts.traced++;
       named++;
-      // Detection keys a process by its unit or executable: one already gone has neither from the trace,
-      // and would count as another actor than the same program seen alive. Its record is named all the same.
-      if (facts.start !== 0) this.announce('connect', IPPROTO_TCP, c, facts, false);
+      // Every one, gone or not: detection learns and judges the same connects whether /proc was read in time.
+      this.announce('connect', IPPROTO_TCP, c, facts, false);
     }
     return named;
   }
@@ -492,12 +495,17 @@ export class ProcessAttribution implements FlowOwnerLookup {
 
   /**
    * The facts of a traced connection's process: /proc's while it lives under the name it connected with;
-   * else (gone, or it has exec'd another program since) what the trace told: pid, name and user.
+   * else (gone, or it has exec'd another program since) what the trace told: pid, name, user, and the unit
+   * of its cgroup id (cgroup-units.ts). Its executable and parent are not known then.
    */
   private factsOfTraced(c: TracedConnect): ProcessFacts {
     const live = this.factsOf(c.pid);
     if (live !== undefined && live.record.name === c.name) return live;
-    return { record: { pid: c.pid, name: c.name, user: this.users.nameOf(c.uid, this.now()) }, uid: c.uid, ppid: 0, start: 0 };
+    const now = this.now();
+    const record: ProcessRecord = { pid: c.pid, name: c.name, user: this.users.nameOf(c.uid, now) };
+    const unit = this.cgroups.unitOf(c.cgroupId, now);
+    if (unit !== undefined) record.unit = unit;
+    return { record, uid: c.uid, ppid: 0, start: 0 };
   }
 
   /** Sockets a poll listed that the trace already named: indexed by inode (their life is then followed), not searched for. */

@@ -58,7 +58,8 @@ export function unitOfCgroup(text: string): string | undefined {
 
 const CONTAINER = /(docker|libpod|crio|cri-containerd|containerd)[-:]([0-9a-f]{12})[0-9a-f]*(\.scope)?$/;
 
-function unitOfPath(path: string): string | undefined {
+/** The unit a cgroup path (`/system.slice/nginx.service`) names, as unitOfCgroup. */
+export function unitOfPath(path: string): string | undefined {
   const parts = path.split('/').filter((p) => p !== '' && p !== 'init.scope');
   for (let i = parts.length - 1; i >= 0; i--) {
     const c = CONTAINER.exec(parts[i]);

@@ -9,16 +9,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
-import { NamespacePair } from '../test-support/netns.js';
+import { NamespacePair, sh } from '../test-support/netns.js';
 import { JsonChild, startAgentIn } from './agent-netns.test-util.js';
 
 const pair = new NamespacePair('lct', { net: (process.pid + 33) % 250 });
 const FAR_PORT = 8484;
 const NEAR_PORT = 8585;
+const LATE_PORT = 8686;
+/** Sources of the connections to the late listener: as many address pairs, shared out between the engines. */
+const SOURCES = 16;
 const SHELLS = 40;
 
 function skipReason(): string | false {
@@ -56,9 +59,9 @@ function shellConnect(ns: string, addr: string, port: number): number {
 }
 
 /** The agent in namespace A as root dropping to nobody, through `setpriv --bounding-set` when `without` names capabilities. */
-async function agentWithout(root: string, name: string, without: string[], ready: RegExp): Promise<JsonChild> {
+async function agentWithout(root: string, name: string, without: string[], ready: RegExp, extra: string[] = []): Promise<JsonChild> {
   const wrapper = without.length === 0 ? [] : ['setpriv', '--bounding-set', without.map((c) => `-${c}`).join(',')];
-  const agent = startAgentIn(pair.nsA, ['-i', pair.ifA, '--stdout', '--user', 'nobody', '--no-detect', '--data', join(root, name)], wrapper);
+  const agent = startAgentIn(pair.nsA, ['-i', pair.ifA, '--stdout', '--user', 'nobody', '--no-detect', '--data', join(root, name), ...extra], wrapper);
   running.push(agent);
   assert.ok(await agent.until(() => agent.err.some((l) => ready.test(l.msg ?? '')), 20_000), `no "${ready.source}" from the agent: ${agent.stderrText}`);
   return agent;
@@ -73,6 +76,29 @@ async function shellsThenStop(agent: JsonChild, count: number): Promise<{ pids: 
   assert.ok(await agent.until(() => agent.out.filter((r) => r.type === 'stats').length >= seconds + 2, 10_000), 'no stats records');
   assert.notEqual(await agent.stop(), 'killed');
   return { pids, conns: agent.out.filter((r) => r.type === 'conn' && r['id.resp_p'] === FAR_PORT) };
+}
+
+/** Each thread's permitted and effective capability masks (CapPrm, CapEff of /proc/PID/task/TID/status). */
+function threadCapabilities(pid: number): Array<{ permitted: bigint; effective: bigint }> {
+  return readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    const mask = (field: string) => BigInt(`0x${new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(status)![1]}`);
+    return { permitted: mask('CapPrm'), effective: mask('CapEff') };
+  });
+}
+
+/** CAP_DAC_READ_SEARCH (2) and CAP_SYS_PTRACE (19): what an agent that dropped root keeps to read /proc. */
+const ATTRIBUTION_MASK = (1n << 2n) | (1n << 19n);
+
+/** One connection from each of `count` addresses of namespace B (198.19.15.N on its loopback) to `addr`:`port`. */
+function fromManySources(addr: string, port: number, count: number): void {
+  sh(['ip', '-n', pair.nsA, 'route', 'replace', '198.19.15.0/24', 'via', pair.addrB]);
+  for (let i = 1; i <= count; i++) sh(['ip', '-n', pair.nsB, 'addr', 'replace', `198.19.15.${i}/32`, 'dev', 'lo']);
+  const code = `import socket, sys
+for i in range(1, int(sys.argv[3]) + 1):
+    s = socket.socket(); s.bind(('198.19.15.%d' % i, 0)); s.connect((sys.argv[1], int(sys.argv[2]))); s.sendall(b'x'); s.close()`;
+  const r = spawnSync('ip', ['netns', 'exec', pair.nsB, 'python3', '-c', code, addr, String(port), String(count)], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 0, r.stderr);
 }
 
 describe('the connect trace in an agent that drops root', { skip: skipReason() }, () => {
@@ -108,6 +134,26 @@ describe('the connect trace in an agent that drops root', { skip: skipReason() }
     const accepted = agent.out.filter((r) => r.type === 'conn' && r['id.resp_p'] === NEAR_PORT);
     assert.ok(accepted.length >= 3, `conn records to the near server: ${accepted.length}`);
     for (const r of accepted) assert.equal(r.resp_process?.pid, near.pid, JSON.stringify(r));
+  });
+
+  test('with --workers 2 as nobody: each engine\'s thread keeps the pair and no thread more; a listener started later is named by both', async () => {
+    const agent = await agentWithout(root, 'workers', [], /^capturing on /, ['--workers', '2']);
+    assert.ok(await agent.until(() => agent.err.filter((l) => /^process attribution on/.test(l.msg ?? '')).length >= 2, 10_000), agent.stderrText);
+    const threads = threadCapabilities(agent.pid);
+    // No thread keeps more than the pair (the engines' threads set PR_SET_KEEPCAPS: their whole root set, until trimmed).
+    assert.deepEqual(threads.filter((t) => (t.permitted & ~ATTRIBUTION_MASK) !== 0n || (t.effective & ~ATTRIBUTION_MASK) !== 0n), [], 'a thread holds more than the pair');
+    assert.ok(threads.filter((t) => t.effective === ATTRIBUTION_MASK).length >= 2, `threads holding the pair: ${threads.filter((t) => t.effective === ATTRIBUTION_MASK).length}`);
+    // A root listener started after the drop: each engine's attribution reads its descriptors with its thread's capabilities.
+    const late = server(pair.nsA, pair.addrA, LATE_PORT);
+    assert.ok(await late.until(() => late.out.some((l) => l.event === 'ready'), 10_000), late.stderrText);
+    fromManySources(pair.addrA, LATE_PORT, SOURCES);
+    const seconds = agent.out.filter((r) => r.type === 'stats').length;
+    assert.ok(await agent.until(() => agent.out.filter((r) => r.type === 'stats').length >= seconds + 2, 10_000), 'no stats records');
+    assert.notEqual(await agent.stop(), 'killed');
+    const accepted = agent.out.filter((r) => r.type === 'conn' && r['id.resp_p'] === LATE_PORT);
+    assert.equal(new Set(accepted.map((r) => r['id.orig_h'])).size, SOURCES, JSON.stringify(accepted.map((r) => r['id.orig_h'])));
+    const unnamed = accepted.filter((r) => r.resp_process?.pid !== late.pid);
+    assert.deepEqual(unnamed.map((r) => r['id.orig_h']), [], `accepted connections not named: ${JSON.stringify(unnamed[0])}`);
   });
 
   test('without CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE: partial, said once; connects are still named', async () => {

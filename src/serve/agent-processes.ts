@@ -7,20 +7,21 @@
  * this host opens are found by polling /proc too, which misses some short ones.
  */
 import type { Pipeline } from '../analyze/pipeline.js';
-import { ConnectTrace } from '../host/connect-trace.js';
+import { type ConnectSource, ConnectTrace } from '../host/connect-trace.js';
 import { attributionProblem, ProcessAttribution, type SocketEvent } from '../host/process-attribution.js';
 import type { AgentLogger } from './logger.js';
 import type { UserIds } from './privileges.js';
 
 /**
- * The capture's block timeout when processes will be attributed: a new flow reaches the engine within
- * 20 ms (instead of 200), and its socket is looked up while a short connection still holds it. Fifty
- * wake-ups a second on a quiet link; a busy one fills its blocks sooner anyway. Empty: the default.
- * An agent that drops root keeps what attribution needs (privileges.ts).
+ * The capture's block timeout when processes will be attributed by /proc alone: a new flow reaches the
+ * engine within 20 ms (instead of 200), and its socket is looked up while a short connection still holds
+ * it. Fifty wake-ups a second on a quiet link; a busy one fills its blocks sooner anyway. With the connect
+ * trace, the connections this host opens are named without it: the default (200 ms), see decision 15.
+ * Empty: the default. An agent that drops root keeps what attribution needs (privileges.ts).
  */
-export function attributionCaptureTimeout(dropTo: UserIds | undefined): { timeoutMs?: number } {
+export function attributionCaptureTimeout(dropTo: UserIds | undefined, traced: boolean): { timeoutMs?: number } {
   const willAttribute = dropTo !== undefined || attributionProblem() === undefined;
-  return willAttribute ? { timeoutMs: 20 } : {};
+  return willAttribute && !traced ? { timeoutMs: 20 } : {};
 }
 
 /** The connect trace, or why there is none; opened while the agent may still load BPF programs. */
@@ -32,7 +33,7 @@ export function startProcessAttribution(
   pipeline: Pipeline,
   log: AgentLogger,
   onSocket?: (event: SocketEvent) => void,
-  trace: ConnectTrace | string = openConnectTrace(),
+  trace: ConnectSource | string = openConnectTrace(),
 ): ProcessAttribution | undefined {
   const problem = attributionProblem();
   const connects = typeof trace === 'string' ? undefined : trace;

@@ -10,6 +10,7 @@ import { runAgent } from './agent.js';
 import { CLIENT, SERVER, TCP_ORIG_BYTES, TCP_RESP_BYTES, dnsTransaction, tcpConnection } from './agent-frames.test-util.js';
 import { FakeClock, FakeSource, TextSink, fakeRootPrivileges, memoryLogger } from './agent.test-util.js';
 import type { AgentSettings } from './config.js';
+import type { ConnectSource } from '../host/connect-trace.js';
 import { readAgentStatus } from './status.js';
 
 const T0 = 1_700_000_000;
@@ -46,6 +47,8 @@ function harness(source = new FakeSource()) {
     openCapture: source.factory,
     logger: memoryLogger(logs),
     privileges: fakeRootPrivileges(calls),
+    // No eBPF program loaded by a unit test: attribution by /proc alone, whose capture wakes every 20 ms.
+    openConnectTrace: (): ConnectSource | string => 'no connect trace in this test',
     stdout,
     onRecord: (r: object) => records.push(r as Rec),
     // A quarter of a core: 250 ms of CPU per second of clock.
@@ -209,4 +212,15 @@ test('an unwritable data directory is one line saying what to do', async () => {
   await assert.rejects(runAgent(settings({ dataDir: join(file, 'data') }), h.deps), (err: Error & { code: string }) =>
     err.code === 'LOOPY_AGENT_START' && err.message === `cannot use ${join(file, 'data')} as the data directory (ENOTDIR): run as root or as its owner, or give another --data DIR`);
   assert.ok(readFileSync(file, 'utf8') === '');
+});
+
+test('with the connect trace, the capture keeps its default block timeout (the trace names connects, not the capture\'s pace)', async () => {
+  const h = harness();
+  let closed = 0;
+  const trace: ConnectSource = { read: () => [], stats: () => ({ events: 0, joined: 0, unjoined: 0, evicted: 0 }), close: () => void closed++ };
+  const agent = await runAgent(settings(), { ...h.deps, openConnectTrace: () => trace });
+  assert.deepEqual(h.source.requests, [{ kind: 'live', interfaces: ['fake0'], filter: undefined, snaplen: undefined, bufferMiB: undefined, promisc: false }]);
+  agent.stop('test over');
+  assert.deepEqual(await agent.done, { code: 0, reason: 'test over' });
+  assert.equal(closed, 1, 'the trace is closed at the stop');
 });

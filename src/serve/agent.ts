@@ -22,7 +22,7 @@ import { CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusO
 import { limitRetainedMemory, trimProcessMemory } from '../capture/live-addon.js';
 import { type CaptureRequest, type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
-import { ATTRIBUTION_CAPABILITIES, type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
+import { ATTRIBUTION_CAPABILITIES, CAPABILITY_NAMES, PrivilegeError, type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
 import { NdjsonSink, RecordSinks, type SinkStream } from './record-sinks.js';
 import { ZeekLogs, type ZeekLogFormat } from '../store/zeek-logs.js';
 import { MAX_EXCLUDED_SESSIONS, SelfExclusion, combineFilters } from './self-exclusion.js';
@@ -39,6 +39,7 @@ import { attributionCaptureTimeout, openConnectTrace, startProcessAttribution } 
 import { type HubLink, openHubLink } from './hub-link.js';
 import { EngineWorkers } from './engine-workers.js';
 import { matchingOpenFlows } from './open-flows.js';
+import type { ConnectSource } from '../host/connect-trace.js';
 import { addSeconds } from '../stats/second-merge.js';
 
 export interface AgentDeps {
@@ -57,6 +58,8 @@ export interface AgentDeps {
   history?: HistoryStoreLike;
   /** Detection's acknowledge/suppress, offered to clients as alerts.*. */
   alerts?: AlertControl;
+  /** The connect trace of a live capture, or why there is none (default: the eBPF one, where the kernel allows). */
+  openConnectTrace?: () => ConnectSource | string;
 }
 
 export interface AgentExit {
@@ -188,10 +191,16 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   pipeline.observe(names);
   engine = pipeline.engine;
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;
+  // Loading the connect trace's BPF program needs root (CAP_BPF, CAP_PERFMON): before the drop, and before
+  // the capture, whose block timeout depends on it. Reading it needs nothing.
+  const connectTrace = src.kind === 'live' ? (deps.openConnectTrace ?? openConnectTrace)() : undefined;
+  const closeTrace = () => {
+    if (typeof connectTrace === 'object') connectTrace.close();
+  };
   const request: CaptureRequest = src.kind === 'live'
     ? {
       kind: 'live', interfaces: src.interfaces, filter: effectiveFilter() ?? undefined, snaplen: settings.snaplen, bufferMiB: settings.bufferMiB,
-      promisc: settings.promisc, ...attributionCaptureTimeout(target), ...(shards > 1 ? { fanout: { shards } } : {}),
+      promisc: settings.promisc, ...attributionCaptureTimeout(target, typeof connectTrace === 'object'), ...(shards > 1 ? { fanout: { shards } } : {}),
     }
     : { kind: 'replay', file: src.file, speed: src.speed, max: src.max, loop: src.loop };
   const liveRequest = request.kind === 'live' ? request : undefined;
@@ -199,6 +208,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   try {
     source = (deps.openCapture ?? openCaptureSource)(request);
   } catch (err) {
+    closeTrace();
     await hub?.close();
     await service?.close('the agent failed to start');
     throw err;
@@ -212,10 +222,11 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
       ? await EngineWorkers.start({
         shards, groups: source.fanoutGroups ?? [], capture: liveRequest, maxFlows, localNets: settings.localNets, topN: settings.topN, started,
         detect: settings.detect !== false, detectConfig: settings.detectConfig, evidenceDir: settings.evidenceDir ?? join(settings.dataDir, 'evidence'),
-        attribute: true, log, onRecords: onEngineRecords,
+        attribute: true, keepCapabilities: target !== undefined && target.uid !== 0, log, onRecords: onEngineRecords,
       })
       : undefined;
   } catch (err) {
+    closeTrace();
     source.close();
     await hub?.close();
     await service?.close('the agent failed to start');
@@ -223,19 +234,31 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   }
   for (const w of source.warnings) log.warn({ warning: w }, 'capture warning');
 
-  // Loading the connect trace's BPF program needs root (CAP_BPF, CAP_PERFMON): before the drop. Reading it needs nothing.
-  const connectTrace = source.kind === 'live' ? openConnectTrace() : undefined;
   let outcome;
   try {
     outcome = dropPrivileges(target, privileges, ATTRIBUTION_CAPABILITIES);
   } catch (err) {
-    if (typeof connectTrace === 'object') connectTrace.close();
+    closeTrace();
     source.close();
     await hub?.close();
     await service?.close('the agent failed to start');
     throw err;
   }
   log.info({ uid: outcome.uid, gid: outcome.gid, user: outcome.user, dropped: outcome.dropped, kept: outcome.kept }, outcome.message);
+  if (engines !== undefined && outcome.dropped) {
+    try {
+      for (const [engine, missing] of await engines.keepOnly(ATTRIBUTION_CAPABILITIES)) {
+        log.warn({ engine, missing: missing.map((c) => CAPABILITY_NAMES[c] ?? c) }, 'an engine could not keep what process attribution needs: its listeners and accepted connections go unnamed');
+      }
+    } catch (err) {
+      await engines.stop();
+      closeTrace();
+      source.close();
+      await hub?.close();
+      await service?.close('the agent failed to start');
+      throw new PrivilegeError((err as Error).message);
+    }
+  }
   if (target?.fallback) log.warn({ user: target.name }, target.fallback);
   const user = outcome.user ?? currentUserName(outcome.uid);
 

@@ -14,6 +14,7 @@ import { defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js
 import { DetectionEngine } from '../detect/detection-engine.js';
 import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
 import { SecondStats } from '../stats/second-stats.js';
+import { tryLoadCaptureAddon } from '../capture/live-addon.js';
 import { openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { startProcessAttribution } from './agent-processes.js';
@@ -41,6 +42,9 @@ try {
   process.exit(0);
 }
 const capture = source;
+// Before it says it is open (the agent drops root once every engine has): this thread's permitted
+// capabilities outlive the setuid, and are cut to attribution's at 'dropped'.
+if (data.keepCapabilities) tryLoadCaptureAddon()?.keepCapabilities?.();
 
 const pipeline = new Pipeline({ maxFlows: data.maxFlows });
 let pending: Array<LoopyRecord | object> = [];
@@ -81,7 +85,19 @@ port.on('message', (message: ToEngineWorker) => {
   else if (message.kind === 'filter') capture.setFilter?.(message.expression);
   else if (message.kind === 'suppress') detection?.suppress(message.rule);
   else if (message.kind === 'openFlows') send({ kind: 'openFlows', request: message.request, flows: matchingOpenFlows(pipeline.engine.openConns(message.query), message.query) });
+  else if (message.kind === 'dropped') send({ kind: 'kept', ...keepOnly(message.keep) });
 });
+
+/** After the agent's drop: this thread keeps exactly `keep` of what it is permitted (CAP_SETUID goes). */
+function keepOnly(keep: number[]): { missing: number[]; error?: string } {
+  try {
+    const raise = tryLoadCaptureAddon()?.raiseKeptCapabilities;
+    if (raise === undefined) return { missing: keep, error: 'the capture addon has no raiseKeptCapabilities (rebuild it: npm rebuild loopy-netmon)' };
+    return { missing: raise(keep) };
+  } catch (err) {
+    return { missing: keep, error: (err as Error).message };
+  }
+}
 
 try {
   await pipeline.run(capture, () => flush());

@@ -47,6 +47,11 @@ export interface EngineWorkerData {
   detectConfig?: string;
   evidenceDir: string;
   attribute: boolean;
+  /**
+   * The agent will drop root keeping attribution's capabilities: the engine's thread sets PR_SET_KEEPCAPS
+   * before it says it is open, and keeps exactly those when told the drop is done (`keepOnly`).
+   */
+  keepCapabilities: boolean;
 }
 
 export type FromEngineWorker =
@@ -56,13 +61,15 @@ export type FromEngineWorker =
   | { kind: 'second'; counters: InterfaceCounters[]; stats: StatsSecond }
   | { kind: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; fields: object; message: string }
   | { kind: 'done'; packets: number; counters: InterfaceCounters[] }
-  | { kind: 'openFlows'; request: number; flows: ConnRecord[] };
+  | { kind: 'openFlows'; request: number; flows: ConnRecord[] }
+  | { kind: 'kept'; missing: number[]; error?: string };
 
 export type ToEngineWorker =
   | { kind: 'stop' }
   | { kind: 'filter'; expression: string | undefined }
   | { kind: 'suppress'; rule: SuppressionRule }
-  | { kind: 'openFlows'; request: number; query: OpenFlowsQuery };
+  | { kind: 'openFlows'; request: number; query: OpenFlowsQuery }
+  | { kind: 'dropped'; keep: number[] };
 
 export interface EngineWorkersOptions extends Omit<EngineWorkerData, 'index' | 'idSeed'> {
   log: AgentLogger;
@@ -81,6 +88,8 @@ export class EngineWorkers {
   /** Open-flows requests waiting for engines' answers, by request number. */
   private readonly openFlowsWaiting = new Map<number, (flows: ConnRecord[]) => void>();
   private nextRequest = 0;
+  /** Engines' answers to `keepOnly`, awaited by engine. */
+  private readonly keptAnswers = new Map<number, (answer: { missing: number[]; error?: string }) => void>();
   packets = 0;
 
   private constructor(private readonly options: EngineWorkersOptions) {}
@@ -166,6 +175,32 @@ export class EngineWorkers {
     });
   }
 
+  /**
+   * After the agent's drop from root: each engine's thread keeps exactly `keep` of its permitted
+   * capabilities (its process attribution reads /proc too; glibc's setuid changed every thread's uid, and
+   * PR_SET_KEEPCAPS left each engine's thread its whole permitted set until now). Resolves with those an
+   * engine could not keep, by engine; throws when one cannot trim its set or does not answer in time: a
+   * thread that may still hold root's capabilities must not run.
+   */
+  async keepOnly(keep: readonly number[]): Promise<Map<number, number[]>> {
+    const answers = this.workers.map((worker, i) => new Promise<[number, { missing: number[]; error?: string }]>((resolve) => {
+      this.keptAnswers.set(i + 1, (answer) => resolve([i + 1, answer]));
+      worker.postMessage({ kind: 'dropped', keep: [...keep] } satisfies ToEngineWorker);
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), OPEN_TIMEOUT_MS)));
+    const all = await Promise.race([Promise.all(answers), late]);
+    clearTimeout(timer);
+    this.keptAnswers.clear();
+    if (all === 'late') throw new Error(`an engine did not give up root's capabilities within ${OPEN_TIMEOUT_MS / 1000} s`);
+    const missing = new Map<number, number[]>();
+    for (const [index, answer] of all) {
+      if (answer.error !== undefined) throw new Error(`engine ${index} could not give up root's capabilities: ${answer.error}`);
+      if (answer.missing.length > 0) missing.set(index, answer.missing);
+    }
+    return missing;
+  }
+
   private broadcast(message: ToEngineWorker): void {
     for (const w of this.workers) w.postMessage(message);
   }
@@ -207,6 +242,8 @@ export class EngineWorkers {
           return;
         case 'openFlows':
           return this.openFlowsWaiting.get(m.request)?.(m.flows);
+        case 'kept':
+          return this.keptAnswers.get(index)?.(m);
       }
     });
     worker.on('error', (err) => {

@@ -8,6 +8,7 @@
  * Capabilities asked to be kept (process attribution's CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE) outlive
  * the setuid on the calling thread only — the JS thread, which reads /proc — and only those: the thread
  * sets PR_SET_KEEPCAPS before, and after it keeps exactly them, CAP_SETUID gone (native/src/capabilities.c).
+ * With --workers, each engine's thread does the same on its own (engine-workers.ts, keepOnly).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

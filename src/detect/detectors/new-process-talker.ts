@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { SocketEvent } from '../../host/process-attribution.js';
 import { detectorConfig } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
-import { actorOf, describeProcess, LearningClock, portName, processDetectorShape, processExtra } from '../process-actors.js';
+import { ActorKeys, describeProcess, LearningClock, portName, processDetectorShape, processExtra } from '../process-actors.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 
@@ -60,6 +60,7 @@ class NewProcessTalkerDetector implements Detector {
   /** pid → actor, to judge a new process by its parent. */
   private readonly pids: TrackedKeys<string>;
   private readonly ignored: Set<string>;
+  private readonly keys: ActorKeys;
 
   constructor(
     private readonly cfg: Config,
@@ -69,6 +70,7 @@ class NewProcessTalkerDetector implements Detector {
     this.actors = ctx.track<Actor>('actors', cfg.maxActors);
     this.pids = ctx.track<string>('pids', cfg.maxActors);
     this.ignored = new Set(cfg.ignoreUnits);
+    this.keys = new ActorKeys(cfg.maxActors, (from, into) => this.fold(from, into));
   }
 
   onSocket(e: SocketEvent): void {
@@ -96,19 +98,46 @@ class NewProcessTalkerDetector implements Detector {
     this.raise(name, e, reasons, actor.connects === 1 ? 'high' : 'medium', actor.portsNotKept);
   }
 
-  /** The actor a socket event counts for: its own, or its parent's when it has none yet. */
+  /**
+   * The actor a socket event counts for: its own, or its parent's when it has none yet. A pid's actor is
+   * the latest (a pid reused by another program is that program's).
+   */
   private actorFor(e: SocketEvent): [string, Actor] {
-    let name = actorOf(e.process);
+    let name = this.keys.keyOf(e.process);
     if (this.actors.get(name) === undefined) {
       const parent = this.pids.get(e.ppid);
-      if (parent !== undefined && this.actors.get(parent) !== undefined) name = parent;
+      if (parent !== undefined && this.actors.get(this.keys.resolve(parent)) !== undefined) name = this.keys.resolve(parent);
     }
-    if (this.pids.get(e.process.pid) === undefined) this.pids.add(e.process.pid, name);
+    if (this.pids.peek(e.process.pid) !== name) {
+      this.pids.delete(e.process.pid);
+      this.pids.add(e.process.pid, name);
+    }
     let actor = this.actors.get(name);
     if (actor === undefined) {
       actor = this.actors.add(name, { since: this.clock.learning || e.initial ? 0 : this.clock.now, serves: false, connects: 0, ports: new Set(), classes: new Set(), portsNotKept: 0 });
     }
     return [name, actor];
+  }
+
+  /** A bare name's baseline (connects of gone processes) joins its executable's, now known. */
+  private fold(from: string, into: string): void {
+    const bare = this.actors.peek(from);
+    if (bare === undefined) return;
+    this.actors.delete(from);
+    const actor = this.actors.peek(into);
+    if (actor === undefined) {
+      this.actors.add(into, bare);
+      return;
+    }
+    actor.since = Math.min(actor.since, bare.since);
+    actor.serves ||= bare.serves;
+    actor.connects += bare.connects;
+    for (const port of bare.ports) {
+      if (actor.ports.size < MAX_PORTS_PER_ACTOR) actor.ports.add(port);
+      else if (!actor.ports.has(port)) actor.portsNotKept++;
+    }
+    actor.portsNotKept += bare.portsNotKept;
+    for (const cls of bare.classes) actor.classes.add(cls);
   }
 
   private raise(actor: string, e: SocketEvent, reasons: string[], severity: 'high' | 'medium', portsNotKept: number): void {
