@@ -12,6 +12,7 @@
  * Time is capture time (packets' timestamps), moved by the pipeline's clock when no packet comes.
  */
 import type { Engine, FlowEndReason } from '../analyze/engine.js';
+import type { FlowDeltas } from '../analyze/flows/flow-deltas.js';
 import type { Pipeline } from '../analyze/pipeline.js';
 import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
 import type { AlertRecord } from '../analyze/records.js';
@@ -67,6 +68,8 @@ export class DetectionEngine {
   private attempts: AttemptTracker | undefined;
   private hostBytes: HostBytes | undefined;
   private pairTraffic: PairTraffic | undefined;
+  /** The pipeline's flow deltas, when hosts or pairs are counted: passed once a detection second. */
+  private deltas: FlowDeltas | undefined;
   private localNets: LocalNets;
   /** The ids of the suppressions the config gave (a reload replaces them; a client's stay). */
   private configSuppressions: number[] = [];
@@ -149,6 +152,7 @@ export class DetectionEngine {
     if (this.onAttemptList.length) this.attempts = new AttemptTracker(engine.connections, (a) => this.onAttempt(a), this.options.attemptTiming ?? DEFAULT_ATTEMPT_TIMING);
     if (this.onHostSecondList.length) this.hostBytes = new HostBytes(engine.connections, pipeline.flowDeltas);
     if (this.onPairSecondList.length) this.pairTraffic = new PairTraffic(engine.connections, pipeline.flowDeltas);
+    if (this.hostBytes || this.pairTraffic) this.deltas = pipeline.flowDeltas;
     const layers: Record<string, (pkt: Packet) => void> = {};
     if (this.onIcmpList.length) layers.icmp = layers.icmpv6 = (pkt) => this.onIcmp(pkt);
     if (this.onArpList.length) layers.arp = (pkt) => this.onArp(pkt);
@@ -286,6 +290,8 @@ export class DetectionEngine {
   private runSecond(now: number): void {
     this.nextSecond = Math.floor(now) + 1;
     this.attempts?.second(now);
+    // One pass over the flow table's counters feeds both the hosts' and the pairs' sums.
+    this.deltas?.pass();
     if (this.hostBytes) {
       const elapsed = Number.isNaN(this.lastRoll) ? 1 : Math.max(now - this.lastRoll, 1e-3);
       this.hostBytes.roll((hosts) => {

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { type HostKey } from './addresses.js';
 import { count, detectorConfig, seconds } from './detector-config.js';
 import { FlowSample } from './flow-sample.js';
-import { hostPair, pairKey, type HostPair } from './host-pair.js';
+import { SenderCounts, hostPair, type HostPair } from './host-pair.js';
 import type { PairTally, PairTraffic } from './pair-traffic.js';
 import type { TrackedKeys } from './tracked-keys.js';
 import type { AlertSignal, Detector, DetectorContext, DetectorRegistration } from './types.js';
@@ -65,6 +65,9 @@ export interface Flood extends HostPair {
 export class OneWayFloods {
   private readonly pairs: TrackedKeys<Flood>;
 
+  /** Senders with a flood followed, and how many: an answered pair of any other sender needs no lookup. */
+  private readonly senders = new SenderCounts();
+
   constructor(
     private readonly cfg: OneWayFloodConfig,
     private readonly ctx: DetectorContext,
@@ -72,7 +75,7 @@ export class OneWayFloods {
     /** The alert for a flood (message, counters), given the common facts filled below. */
     private readonly describe: (f: Flood) => Pick<AlertSignal, 'message' | 'severity'>,
   ) {
-    this.pairs = ctx.track<Flood>('pairs', cfg.maxPairs, { protect: (f) => f.fired });
+    this.pairs = ctx.track<Flood>('pairs', cfg.maxPairs, { protect: (f) => f.fired, release: (f) => this.senders.remove(f.src) });
   }
 
   /** One detection second's tallies. */
@@ -91,9 +94,12 @@ export class OneWayFloods {
     const packets = this.traffic.packets(t);
     if (packets === 0) return;
     const answers = this.traffic.answers(back);
-    const key = pairKey(t.src, t.dst);
+    const answered = answers >= packets * this.cfg.maxAnsweredShare;
+    // Most pairs, every second: answered, and their sender has no flood followed (no key, no lookup).
+    if (answered && !this.senders.has(t.src)) return;
+    const key = t.key;
     let f = this.pairs.get(key);
-    if (answers >= packets * this.cfg.maxAnsweredShare) {
+    if (answered) {
       if (f !== undefined) f.answered += answers;
       return;
     }
@@ -101,6 +107,7 @@ export class OneWayFloods {
     if (f === undefined) {
       if (this.ctx.allowed(t.src, t.dst) || !this.pairs.admit(key, now)) return;
       f = this.pairs.add(key, this.newFlood(t.src, t.dst, pairs.began(t, now)));
+      this.senders.add(t.src);
     }
     const bytes = this.traffic.bytes(t);
     f.packets.add(now, packets);

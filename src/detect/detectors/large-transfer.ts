@@ -6,10 +6,9 @@
  * backup or a deploy moves is expected: allow-list it (allowSources / allowTargets) or raise minBytes.
  */
 import { z } from 'zod';
-import type { HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { FlowSample } from '../flow-sample.js';
-import { hostPair, pairKey, type HostPair } from '../host-pair.js';
+import { SenderCounts, hostPair, type HostPair } from '../host-pair.js';
 import type { PairTally, PairTraffic } from '../pair-traffic.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
@@ -49,17 +48,11 @@ class LargeTransferDetector implements Detector {
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
   ) {
-    this.pairs = ctx.track<Transfer>('pairs', cfg.maxPairs, { protect: (t) => t.fired, release: (t) => this.forget(t.src) });
+    this.pairs = ctx.track<Transfer>('pairs', cfg.maxPairs, { protect: (t) => t.fired, release: (t) => this.senders.remove(t.src) });
   }
 
   /** Senders with a transfer followed, and how many. */
-  private readonly senders = new Map<HostKey, number>();
-
-  private forget(sender: HostKey): void {
-    const n = (this.senders.get(sender) ?? 1) - 1;
-    if (n > 0) this.senders.set(sender, n);
-    else this.senders.delete(sender);
-  }
+  private readonly senders = new SenderCounts();
 
   onPairSecond(now: number, pairs: PairTraffic): void {
     pairs.forEach((t) => this.count(now, t, pairs));
@@ -77,11 +70,11 @@ class LargeTransferDetector implements Detector {
     // already has a transfer followed (most pairs, every second; all of a spoofed flood's).
     const small = t.bytes < floorPerSecond(this.cfg);
     if (small && !this.senders.has(t.src)) return;
-    const key = pairKey(t.src, t.dst);
+    const key = t.key;
     let x = this.pairs.get(key);
     if (x === undefined) {
       if (small || this.ctx.allowed(t.src, t.dst) || !this.pairs.admit(key, now)) return;
-      this.senders.set(t.src, (this.senders.get(t.src) ?? 0) + 1);
+      this.senders.add(t.src);
       const first = pairs.began(t, now);
       x = this.pairs.add(key, { ...hostPair(t.src, t.dst), bytes: new SlidingCounter(this.cfg.window), total: 0, packets: 0, first, last: first, fired: false, changed: false, sample: undefined });
     }
