@@ -32,7 +32,7 @@ import { FlowSample, readFlowFacts } from './flow-sample.js';
 import { HostBytes } from './host-bytes.js';
 import { PairTraffic } from './pair-traffic.js';
 import type { Suppression, SuppressionRule } from './suppressions.js';
-import { ArpFacts, FlowFacts, type AlertSignal, type AttemptFacts, type CaptureSecond, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
+import { ArpFacts, FlowFacts, Outcome, type AlertSignal, type AttemptFacts, type CaptureSecond, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
 import { TrackedKeys, type TrackedKeysOptions, type TrackedKeysReport } from './tracked-keys.js';
 
 export interface DetectionOptions {
@@ -88,6 +88,8 @@ export class DetectionEngine {
   private readonly onFlowStartList: Detector[] = [];
   private readonly onFlowEndList: Detector[] = [];
   private readonly onAttemptList: Detector[] = [];
+  /** The detectors that take each outcome code (most attempts are Ok, which the scan and flood detectors skip). */
+  private readonly byOutcome: Detector[][] = Object.values(Outcome).map(() => []);
   private readonly onDnsList: Detector[] = [];
   private readonly onRecordList: Detector[] = [];
   private readonly onIcmpList: Detector[] = [];
@@ -123,7 +125,10 @@ export class DetectionEngine {
       const d = running.detector;
       if (d.onFlowStart) this.onFlowStartList.push(d);
       if (d.onFlowEnd) this.onFlowEndList.push(d);
-      if (d.onAttempt) this.onAttemptList.push(d);
+      if (d.onAttempt) {
+        this.onAttemptList.push(d);
+        for (const outcome of d.attemptOutcomes ?? Object.values(Outcome)) this.byOutcome[outcome - 1].push(d);
+      }
       if (d.onDns) this.onDnsList.push(d);
       if (d.onRecord) this.onRecordList.push(d);
       if (d.onCaptureSecond) this.onCaptureSecondList.push(d);
@@ -259,7 +264,8 @@ export class DetectionEngine {
   }
 
   onAttempt(attempt: AttemptFacts): void {
-    for (const d of this.onAttemptList) d.onAttempt!(attempt);
+    const list = this.byOutcome[attempt.outcome - 1];
+    for (let i = 0; i < list.length; i++) list[i].onAttempt!(attempt);
   }
 
   private onIcmp(pkt: Packet): void {

@@ -177,6 +177,31 @@ export function formatBytes(bytes: number): string {
   return `${v < 100 && u > 0 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
 }
 
+/**
+ * Whether a detector's once-a-second pass over its keys has anything to do. A pass re-raises what changed in
+ * an open incident and forgets (or prunes) keys whose time has come; keys' times only move forward, so a
+ * lower bound of the earliest time any key comes due (each new key's, recomputed by every pass that runs over
+ * the keys it keeps) tells when a pass would change nothing. Such a pass is skipped: with no incident open
+ * and nothing due, most seconds cost nothing however many keys are followed.
+ */
+export class PassSchedule {
+  private due = Number.NEGATIVE_INFINITY;
+  /** Incidents open among the keys (their changes go out each second). */
+  open = 0;
+
+  /** A key comes due no earlier than `t` (a new key; each key a running pass keeps). */
+  dueBy(t: number): void {
+    if (t < this.due) this.due = t;
+  }
+
+  /** Whether the pass at `now` runs; when it does, it reports every key it keeps with dueBy. */
+  runs(now: number): boolean {
+    if (this.open === 0 && now < this.due) return false;
+    this.due = Number.POSITIVE_INFINITY;
+    return true;
+  }
+}
+
 /** What `secondForSources` needs of a per-source incident state. */
 export interface WindowedSource {
   last: number;

@@ -241,6 +241,8 @@ class BeaconingDetector implements Detector {
     this.series = ctx.track<Series>('series', cfg.maxSeries, { protect: (s) => s.fired, release: (s) => this.rings.give(s.ring) });
   }
 
+  readonly attemptOutcomes = [Outcome.Ok];
+
   onAttempt(a: AttemptFacts): void {
     // A beacon talks to something that answers; unanswered and refused attempts are scans' and floods' (and a
     // spoofed flood would otherwise make a series, and its strings, per forged source).

@@ -12,7 +12,7 @@ import { SenderCounts, hostPair, type HostPair } from '../host-pair.js';
 import type { PairTally, PairTraffic } from '../pair-traffic.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
-import { SlidingCounter, formatBytes, formatDuration, formatRate, incidentRate } from '../windows.js';
+import { PassSchedule, SlidingCounter, formatBytes, formatDuration, formatRate, incidentRate } from '../windows.js';
 
 const config = detectorConfig({
   /** Seconds the bytes are summed over. */
@@ -48,7 +48,15 @@ class LargeTransferDetector implements Detector {
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
   ) {
-    this.pairs = ctx.track<Transfer>('pairs', cfg.maxPairs, { protect: (t) => t.fired, release: (t) => this.senders.remove(t.src) });
+    this.pairs = ctx.track<Transfer>('pairs', cfg.maxPairs, { protect: (t) => t.fired, release: (t) => this.release(t) });
+  }
+
+  /** When the pass over the pairs has something to do (a pair to forget, an incident open). */
+  private readonly schedule = new PassSchedule();
+
+  private release(t: Transfer): void {
+    this.senders.remove(t.src);
+    if (t.fired) this.schedule.open--;
   }
 
   /** Senders with a transfer followed, and how many. */
@@ -56,12 +64,14 @@ class LargeTransferDetector implements Detector {
 
   onPairSecond(now: number, pairs: PairTraffic): void {
     pairs.forEach((t) => this.count(now, t, pairs));
+    if (!this.schedule.runs(now)) return;
     this.pairs.forEach((x, key) => {
       if (x.fired && x.changed) {
         x.changed = false;
         this.raise(x, x.last);
       }
       if (now - x.last > this.cfg.window) this.pairs.delete(key);
+      else this.schedule.dueBy(x.last + this.cfg.window);
     });
   }
 
@@ -77,6 +87,7 @@ class LargeTransferDetector implements Detector {
       this.senders.add(t.src);
       const first = pairs.began(t, now);
       x = this.pairs.add(key, { ...hostPair(t.src, t.dst), bytes: new SlidingCounter(this.cfg.window), total: 0, packets: 0, first, last: first, fired: false, changed: false, sample: undefined });
+      this.schedule.dueBy(first + this.cfg.window);
     }
     x.bytes.add(now, t.bytes);
     x.total += t.bytes;
@@ -86,6 +97,7 @@ class LargeTransferDetector implements Detector {
     if (x.fired) x.changed = true;
     else if (x.bytes.value(now) >= this.cfg.minBytes) {
       x.fired = true;
+      this.schedule.open++;
       this.raise(x, x.last);
     }
   }

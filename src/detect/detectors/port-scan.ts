@@ -14,7 +14,7 @@ import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, type Packet } from '../../decod
 import { hostKeyOf, hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
-import { Outcome, type AttemptFacts, type OutcomeCode, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
+import { Outcome, PROBE_OUTCOMES, type AttemptFacts, type OutcomeCode, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { DecayedCount, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
 
@@ -81,6 +81,8 @@ class PortScanDetector implements Detector {
       items: cfg.maxPortEntries,
     });
   }
+
+  readonly attemptOutcomes = PROBE_OUTCOMES;
 
   onAttempt(a: AttemptFacts): void {
     if (a.outcome === Outcome.Ok || (a.proto !== IPPROTO_TCP && a.proto !== IPPROTO_UDP)) return;
