@@ -89,14 +89,14 @@ export class OneWayFloods {
   /** One detection second's tallies. */
   onPairSecond(now: number, pairs: PairTraffic): void {
     pairs.forEach((t) => this.count(now, t, pairs));
-    if (!this.schedule.runs(now)) return;
+    if (!this.schedule.runs(now - 2 * this.cfg.window)) return;
     this.pairs.forEach((f, key) => {
       if (f.fired && f.changed) {
         f.changed = false;
         this.raise(f, f.last);
       }
       if (now - f.last > 2 * this.cfg.window) this.pairs.delete(key);
-      else this.schedule.dueBy(f.last + 2 * this.cfg.window);
+      else this.schedule.keep(f.last);
     });
   }
 
@@ -117,7 +117,7 @@ export class OneWayFloods {
     if (f === undefined) {
       if (this.ctx.allowed(t.src, t.dst) || !this.pairs.admit(key, now)) return;
       f = this.pairs.add(key, this.newFlood(t.src, t.dst, pairs.began(t, now)));
-      this.schedule.dueBy(f.last + 2 * this.cfg.window);
+      this.schedule.keep(f.last);
       this.senders.add(t.src);
     }
     const bytes = this.traffic.bytes(t);

@@ -15,7 +15,7 @@ import { endpointText } from '../host-pair.js';
 import { FlowSample } from '../flow-sample.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
-import { formatDuration } from '../windows.js';
+import { PassSchedule, formatDuration } from '../windows.js';
 import { mix32 } from '../../analyze/mix32.js';
 
 const config = detectorConfig({
@@ -233,6 +233,8 @@ class BeaconingDetector implements Detector {
   /** Series that raised their alert: their later contacts update it, each second. */
   private readonly fired = new Set<Series>();
   private lastSweep = Number.NEGATIVE_INFINITY;
+  /** When a sweep has something to do: a series quiet long enough to end. */
+  private readonly sweep = new PassSchedule();
 
   constructor(
     private readonly cfg: Config,
@@ -290,6 +292,7 @@ class BeaconingDetector implements Detector {
   private admit(key: HostKey, check: number, client: HostKey, ts: number, server: HostKey | undefined): Series | undefined {
     if (this.ctx.allowed(client, undefined) || !this.series.admit(key, ts)) return undefined;
     if (server !== undefined && this.ctx.allowed(client, server)) return undefined;
+    this.sweep.keep(ts);
     const series: Series = { check, client, query: undefined, server, respPort: 0, proto: 0, version: 4, origPort: 0, ring: this.rings.take(), count: 0, first: ts, last: ts, median: 0, jitter: 0, fired: false, changed: false, sample: undefined };
     return this.series.add(key, series);
   }
@@ -300,6 +303,8 @@ class BeaconingDetector implements Detector {
     this.rings.times[s.ring * KEEP + (s.count % KEEP)] = ts;
     s.count++;
     s.last = ts;
+    // Contacts may come a little out of order (an attempt is known when its outcome is): the sweep keeps the earliest.
+    this.sweep.keep(ts);
     this.judge(s, ts);
   }
 
@@ -338,9 +343,13 @@ class BeaconingDetector implements Detector {
     if (now - this.lastSweep < SWEEP_SECONDS) return;
     this.lastSweep = now;
     const quiet = Math.min(this.cfg.window, 2 * this.cfg.maxInterval);
+    if (!this.sweep.runs(now - quiet)) return;
     this.series.forEach((s, key) => {
       // Quiet for longer than two intervals at the slowest: the series is over (or never was one).
-      if (now - s.last <= quiet) return;
+      if (now - s.last <= quiet) {
+        this.sweep.keep(s.last);
+        return;
+      }
       this.series.delete(key);
       this.fired.delete(s);
     });

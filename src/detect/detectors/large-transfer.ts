@@ -64,14 +64,14 @@ class LargeTransferDetector implements Detector {
 
   onPairSecond(now: number, pairs: PairTraffic): void {
     pairs.forEach((t) => this.count(now, t, pairs));
-    if (!this.schedule.runs(now)) return;
+    if (!this.schedule.runs(now - this.cfg.window)) return;
     this.pairs.forEach((x, key) => {
       if (x.fired && x.changed) {
         x.changed = false;
         this.raise(x, x.last);
       }
       if (now - x.last > this.cfg.window) this.pairs.delete(key);
-      else this.schedule.dueBy(x.last + this.cfg.window);
+      else this.schedule.keep(x.last);
     });
   }
 
@@ -87,7 +87,7 @@ class LargeTransferDetector implements Detector {
       this.senders.add(t.src);
       const first = pairs.began(t, now);
       x = this.pairs.add(key, { ...hostPair(t.src, t.dst), bytes: new SlidingCounter(this.cfg.window), total: 0, packets: 0, first, last: first, fired: false, changed: false, sample: undefined });
-      this.schedule.dueBy(first + this.cfg.window);
+      this.schedule.keep(first);
     }
     x.bytes.add(now, t.bytes);
     x.total += t.bytes;
