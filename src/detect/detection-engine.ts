@@ -161,7 +161,10 @@ export class DetectionEngine {
     const layers: Record<string, (pkt: Packet) => void> = {};
     if (this.onIcmpList.length) layers.icmp = layers.icmpv6 = (pkt) => this.onIcmp(pkt);
     if (this.onArpList.length) layers.arp = (pkt) => this.onArp(pkt);
-    if (this.onIpv4List.length === 1) layers.ipv4 = (pkt) => this.onIpv4List[0].onIpv4!(pkt);
+    if (this.onIpv4List.length === 1) {
+      const only = this.onIpv4List[0];
+      layers.ipv4 = (pkt) => only.onIpv4!(pkt);
+    }
     else if (this.onIpv4List.length) layers.ipv4 = (pkt) => {
       for (let i = 0; i < this.onIpv4List.length; i++) this.onIpv4List[i].onIpv4!(pkt);
     };

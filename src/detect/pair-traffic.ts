@@ -108,13 +108,16 @@ export class PairTraffic implements FlowDeltaConsumer {
     const version = table.versionOf(flow);
     const a = hostKeyOf(version, table.origAddress(flow, this.orig));
     const b = hostKeyOf(version, table.respAddress(flow, this.resp));
-    if (origPkts > 0) this.add(a, b, version, flow, 0, origPkts, origBytes);
-    if (respPkts > 0) this.add(b, a, version, flow, 1, respPkts, respBytes);
+    // Each end's hash once for both directions.
+    const ha = hostKeyHash(a);
+    const hb = hostKeyHash(b);
+    if (origPkts > 0) this.add(a, b, pairHash(ha, hb), version, flow, 0, origPkts, origBytes);
+    if (respPkts > 0) this.add(b, a, pairHash(hb, ha), version, flow, 1, respPkts, respBytes);
   }
 
   /** `side` 0: the flow's originator sent them, 1: its responder. */
-  private add(src: HostKey, dst: HostKey, version: number, flow: number, side: number, packets: number, bytes: number): void {
-    const t = this.tally(src, dst, version);
+  private add(src: HostKey, dst: HostKey, hash: number, version: number, flow: number, side: number, packets: number, bytes: number): void {
+    const t = this.tally(src, dst, hash, version);
     if (t === undefined) return;
     t.packets += packets;
     t.bytes += bytes;
@@ -138,8 +141,8 @@ export class PairTraffic implements FlowDeltaConsumer {
     }
   }
 
-  private tally(src: HostKey, dst: HostKey, version: number): PairTally | undefined {
-    let i = this.find(src, dst);
+  private tally(src: HostKey, dst: HostKey, hash: number, version: number): PairTally | undefined {
+    const i = this.find(src, dst, hash);
     const at = this.slots[i];
     if (at !== 0) return this.pool[at - 1];
     if (this.used >= this.capacity) {
@@ -154,9 +157,9 @@ export class PairTraffic implements FlowDeltaConsumer {
   }
 
   /** The slot of src → dst: its tally's, or the free one where it would go. */
-  private find(src: HostKey, dst: HostKey): number {
+  private find(src: HostKey, dst: HostKey, hash: number): number {
     const mask = this.mask;
-    let i = (hostKeyHash(src) ^ mix32(hostKeyHash(dst) ^ 0x9e3779b9)) & mask;
+    let i = hash & mask;
     for (;;) {
       const at = this.slots[i];
       if (at === 0) return i;
@@ -168,7 +171,7 @@ export class PairTraffic implements FlowDeltaConsumer {
 
   /** This second's tally of src → dst, if it moved. */
   get(src: HostKey, dst: HostKey): PairTally | undefined {
-    const at = this.slots[this.find(src, dst)];
+    const at = this.slots[this.find(src, dst, pairHash(hostKeyHash(src), hostKeyHash(dst)))];
     return at === 0 ? undefined : this.pool[at - 1];
   }
 
@@ -190,4 +193,9 @@ export class PairTraffic implements FlowDeltaConsumer {
     const since = Number.isNaN(this.since) ? now - 1 : this.since;
     return Math.min(Math.max(t.earliest, since), t.latest);
   }
+}
+
+/** The index's hash of a directed pair, from its ends' hashes. */
+function pairHash(srcHash: number, dstHash: number): number {
+  return srcHash ^ mix32(dstHash ^ 0x9e3779b9);
 }
