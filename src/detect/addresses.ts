@@ -7,6 +7,7 @@
  * four-word form without making strings for IPv4.
  */
 import { formatIPv4, formatIPv6 } from '../analyze/format-address.js';
+import { mix32 } from '../analyze/mix32.js';
 import { parseAddress, prefixMasks } from '../analyze/parse-address.js';
 
 export { parseAddress };
@@ -19,8 +20,22 @@ export function hostKeyOf(version: number, words: Uint32Array, offset = 0): Host
   return formatIPv6(offset === 0 ? words : words.subarray(offset, offset + 4));
 }
 
+/** A 32-bit hash of a host key (an IPv4 number mixed, an IPv6 or other text by FNV-1a), for hash tables and filters. */
+export function hostKeyHash(key: HostKey | string): number {
+  if (typeof key === 'number') return mix32(key);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 export function hostText(key: HostKey): string {
   return typeof key === 'number' ? formatIPv4(key) : key;
+}
+
+/** A host key's address as the flow table's four words (IPv4 in word 0), for a flow sample made late. */
+export function hostKeyWords(key: HostKey): Uint32Array {
+  if (typeof key === 'number') return Uint32Array.of(key >>> 0, 0, 0, 0);
+  return parseAddress(key)?.words ?? new Uint32Array(4);
 }
 
 /** The host key of an address in text (IPv6 normalised to RFC 5952), or undefined. */

@@ -12,6 +12,7 @@
  * Time is capture time (packets' timestamps), moved by the pipeline's clock when no packet comes.
  */
 import type { Engine, FlowEndReason } from '../analyze/engine.js';
+import type { FlowDeltas } from '../analyze/flows/flow-deltas.js';
 import type { Pipeline } from '../analyze/pipeline.js';
 import type { DnsRecord, LoopyRecord } from '../analyze/records.js';
 import type { AlertRecord } from '../analyze/records.js';
@@ -31,7 +32,7 @@ import { FlowSample, readFlowFacts } from './flow-sample.js';
 import { HostBytes } from './host-bytes.js';
 import { PairTraffic } from './pair-traffic.js';
 import type { Suppression, SuppressionRule } from './suppressions.js';
-import { ArpFacts, FlowFacts, type AlertSignal, type AttemptFacts, type CaptureSecond, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
+import { ArpFacts, FlowFacts, Outcome, type AlertSignal, type AttemptFacts, type CaptureSecond, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
 import { TrackedKeys, type TrackedKeysOptions, type TrackedKeysReport } from './tracked-keys.js';
 
 export interface DetectionOptions {
@@ -67,6 +68,8 @@ export class DetectionEngine {
   private attempts: AttemptTracker | undefined;
   private hostBytes: HostBytes | undefined;
   private pairTraffic: PairTraffic | undefined;
+  /** The pipeline's flow deltas, when hosts or pairs are counted: passed once a detection second. */
+  private deltas: FlowDeltas | undefined;
   private localNets: LocalNets;
   /** The ids of the suppressions the config gave (a reload replaces them; a client's stay). */
   private configSuppressions: number[] = [];
@@ -85,6 +88,8 @@ export class DetectionEngine {
   private readonly onFlowStartList: Detector[] = [];
   private readonly onFlowEndList: Detector[] = [];
   private readonly onAttemptList: Detector[] = [];
+  /** The detectors that take each outcome code (most attempts are Ok, which the scan and flood detectors skip). */
+  private readonly byOutcome: Detector[][] = Object.values(Outcome).map(() => []);
   private readonly onDnsList: Detector[] = [];
   private readonly onRecordList: Detector[] = [];
   private readonly onIcmpList: Detector[] = [];
@@ -120,7 +125,10 @@ export class DetectionEngine {
       const d = running.detector;
       if (d.onFlowStart) this.onFlowStartList.push(d);
       if (d.onFlowEnd) this.onFlowEndList.push(d);
-      if (d.onAttempt) this.onAttemptList.push(d);
+      if (d.onAttempt) {
+        this.onAttemptList.push(d);
+        for (const outcome of d.attemptOutcomes ?? Object.values(Outcome)) this.byOutcome[outcome - 1].push(d);
+      }
       if (d.onDns) this.onDnsList.push(d);
       if (d.onRecord) this.onRecordList.push(d);
       if (d.onCaptureSecond) this.onCaptureSecondList.push(d);
@@ -149,10 +157,14 @@ export class DetectionEngine {
     if (this.onAttemptList.length) this.attempts = new AttemptTracker(engine.connections, (a) => this.onAttempt(a), this.options.attemptTiming ?? DEFAULT_ATTEMPT_TIMING);
     if (this.onHostSecondList.length) this.hostBytes = new HostBytes(engine.connections, pipeline.flowDeltas);
     if (this.onPairSecondList.length) this.pairTraffic = new PairTraffic(engine.connections, pipeline.flowDeltas);
+    if (this.hostBytes || this.pairTraffic) this.deltas = pipeline.flowDeltas;
     const layers: Record<string, (pkt: Packet) => void> = {};
     if (this.onIcmpList.length) layers.icmp = layers.icmpv6 = (pkt) => this.onIcmp(pkt);
     if (this.onArpList.length) layers.arp = (pkt) => this.onArp(pkt);
-    if (this.onIpv4List.length === 1) layers.ipv4 = (pkt) => this.onIpv4List[0].onIpv4!(pkt);
+    if (this.onIpv4List.length === 1) {
+      const only = this.onIpv4List[0];
+      layers.ipv4 = (pkt) => only.onIpv4!(pkt);
+    }
     else if (this.onIpv4List.length) layers.ipv4 = (pkt) => {
       for (let i = 0; i < this.onIpv4List.length; i++) this.onIpv4List[i].onIpv4!(pkt);
     };
@@ -255,7 +267,8 @@ export class DetectionEngine {
   }
 
   onAttempt(attempt: AttemptFacts): void {
-    for (const d of this.onAttemptList) d.onAttempt!(attempt);
+    const list = this.byOutcome[attempt.outcome - 1];
+    for (let i = 0; i < list.length; i++) list[i].onAttempt!(attempt);
   }
 
   private onIcmp(pkt: Packet): void {
@@ -286,6 +299,8 @@ export class DetectionEngine {
   private runSecond(now: number): void {
     this.nextSecond = Math.floor(now) + 1;
     this.attempts?.second(now);
+    // One pass over the flow table's counters feeds both the hosts' and the pairs' sums.
+    this.deltas?.pass();
     if (this.hostBytes) {
       const elapsed = Number.isNaN(this.lastRoll) ? 1 : Math.max(now - this.lastRoll, 1e-3);
       this.hostBytes.roll((hosts) => {

@@ -22,7 +22,7 @@ export class HostBytes implements FlowDeltaConsumer {
 
   constructor(
     private readonly conns: Connections,
-    private readonly deltas: FlowDeltas,
+    deltas: FlowDeltas,
   ) {
     deltas.subscribe(this);
   }
@@ -38,9 +38,8 @@ export class HostBytes implements FlowDeltaConsumer {
     if (a[0] !== b[0] || a[1] !== b[1] || a[2] !== b[2] || a[3] !== b[3]) this.hosts.add(version, b, 0, moved, 0, 0, false);
   }
 
-  /** Hands the bytes per host since the last roll to `use`, then starts the next second. */
+  /** Hands the bytes per host since the last roll (the flow deltas passed since) to `use`, then starts the next second. */
   roll(use: (hosts: HostCounters) => void): void {
-    this.deltas.pass();
     use(this.hosts);
     this.replaced += this.hosts.replaced;
     this.hosts.clear();

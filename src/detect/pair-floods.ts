@@ -9,11 +9,11 @@ import { z } from 'zod';
 import { type HostKey } from './addresses.js';
 import { count, detectorConfig, seconds } from './detector-config.js';
 import { FlowSample } from './flow-sample.js';
-import { hostPair, pairKey, type HostPair } from './host-pair.js';
+import { SenderCounts, hostPair, type HostPair } from './host-pair.js';
 import type { PairTally, PairTraffic } from './pair-traffic.js';
 import type { TrackedKeys } from './tracked-keys.js';
 import type { AlertSignal, Detector, DetectorContext, DetectorRegistration } from './types.js';
-import { SlidingCounter, formatBytes, formatDuration, formatRate, incidentRate } from './windows.js';
+import { PassSchedule, SlidingCounter, formatBytes, formatDuration, formatRate, incidentRate } from './windows.js';
 
 /** The config fields every one-way flood detector has (spread into its detectorConfig). */
 export function oneWayFloodConfig(minPackets: number, minBytes: number) {
@@ -65,6 +65,9 @@ export interface Flood extends HostPair {
 export class OneWayFloods {
   private readonly pairs: TrackedKeys<Flood>;
 
+  /** Senders with a flood followed, and how many: an answered pair of any other sender needs no lookup. */
+  private readonly senders = new SenderCounts();
+
   constructor(
     private readonly cfg: OneWayFloodConfig,
     private readonly ctx: DetectorContext,
@@ -72,28 +75,41 @@ export class OneWayFloods {
     /** The alert for a flood (message, counters), given the common facts filled below. */
     private readonly describe: (f: Flood) => Pick<AlertSignal, 'message' | 'severity'>,
   ) {
-    this.pairs = ctx.track<Flood>('pairs', cfg.maxPairs, { protect: (f) => f.fired });
+    this.pairs = ctx.track<Flood>('pairs', cfg.maxPairs, { protect: (f) => f.fired, release: (f) => this.release(f) });
+  }
+
+  /** When the pass over the pairs has something to do (a pair to forget, an incident open). */
+  private readonly schedule = new PassSchedule();
+
+  private release(f: Flood): void {
+    this.senders.remove(f.src);
+    if (f.fired) this.schedule.open--;
   }
 
   /** One detection second's tallies. */
   onPairSecond(now: number, pairs: PairTraffic): void {
-    pairs.forEach((t) => this.count(now, t, pairs.get(t.dst, t.src), pairs));
+    pairs.forEach((t) => this.count(now, t, pairs));
+    if (!this.schedule.runs(now - 2 * this.cfg.window)) return;
     this.pairs.forEach((f, key) => {
       if (f.fired && f.changed) {
         f.changed = false;
         this.raise(f, f.last);
       }
       if (now - f.last > 2 * this.cfg.window) this.pairs.delete(key);
+      else this.schedule.keep(f.last);
     });
   }
 
-  private count(now: number, t: PairTally, back: PairTally | undefined, pairs: PairTraffic): void {
+  private count(now: number, t: PairTally, pairs: PairTraffic): void {
     const packets = this.traffic.packets(t);
     if (packets === 0) return;
-    const answers = this.traffic.answers(back);
-    const key = pairKey(t.src, t.dst);
+    const answers = this.traffic.answers(pairs.get(t.dst, t.src));
+    const answered = answers >= packets * this.cfg.maxAnsweredShare;
+    // Most pairs, every second: answered, and their sender has no flood followed (no key, no lookup).
+    if (answered && !this.senders.has(t.src)) return;
+    const key = t.key;
     let f = this.pairs.get(key);
-    if (answers >= packets * this.cfg.maxAnsweredShare) {
+    if (answered) {
       if (f !== undefined) f.answered += answers;
       return;
     }
@@ -101,6 +117,8 @@ export class OneWayFloods {
     if (f === undefined) {
       if (this.ctx.allowed(t.src, t.dst) || !this.pairs.admit(key, now)) return;
       f = this.pairs.add(key, this.newFlood(t.src, t.dst, pairs.began(t, now)));
+      this.schedule.keep(f.last);
+      this.senders.add(t.src);
     }
     const bytes = this.traffic.bytes(t);
     f.packets.add(now, packets);
@@ -116,6 +134,7 @@ export class OneWayFloods {
     if (f.fired) f.changed = true;
     else if (f.peakPackets >= this.cfg.minPackets || f.peakBytes >= this.cfg.minBytes) {
       f.fired = true;
+      this.schedule.open++;
       this.raise(f, f.last);
     }
   }

@@ -6,15 +6,19 @@
  * endpoint that reset its flow (refusals), and the rest (TCP without a handshake — ACK, FIN floods — and
  * every other IP protocol).
  *
- * Runs in the per-second pass, never per packet. A pair's tally is an object of a pool reused every second;
- * past `capacity` pairs in one second, the others are not counted (`overflow` says how many), so a spoofed
- * flood costs this table its capacity and no more.
+ * Runs in the per-second pass, never per packet. A pair's tally is an object of a pool reused every second,
+ * found through an open-addressing index of typed arrays (linear probing, cleared slot by slot at the roll):
+ * no Map, nothing allocated in a second with no new pair. Past `capacity` pairs in one second, the others
+ * are not counted (`overflow` says how many), so a spoofed flood costs this table its capacity and no more.
+ * The detection engine runs the flow-delta pass once a second before rolling this table and the hosts'.
  */
 import type { Connections } from '../analyze/flows/connections.js';
 import type { FlowDeltaConsumer, FlowDeltas } from '../analyze/flows/flow-deltas.js';
 import { EndpointState } from '../analyze/flows/tcp-state.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decode/packet.js';
-import { hostKeyOf, type HostKey } from './addresses.js';
+import { hostKeyHash, hostKeyOf, type HostKey } from './addresses.js';
+import { pairKey } from './host-pair.js';
+import { mix32 } from '../analyze/mix32.js';
 
 /**
  * Directed pairs counted per second at most: far more than a server talks to in a second, and small enough
@@ -48,6 +52,12 @@ export class PairTally {
   latest = 0;
   /** One flow of them (a flow index, valid during the second's pass), for the alert's sample. */
   someFlow = -1;
+  private pairKey: string | undefined;
+
+  /** The pair's key ("10.0.0.5>10.0.0.9"), made once a second for every detector that asks. */
+  get key(): string {
+    return (this.pairKey ??= pairKey(this.src, this.dst));
+  }
 
   reset(src: HostKey, dst: HostKey, version: number): void {
     this.src = src;
@@ -55,16 +65,19 @@ export class PairTally {
     this.version = version;
     this.packets = this.bytes = this.udpPackets = this.udpBytes = this.icmpPackets = this.connectionPackets = this.otherPackets = this.otherBytes = this.resetPackets = this.flows = 0;
     this.someFlow = -1;
+    this.pairKey = undefined;
     this.earliest = Infinity;
     this.latest = 0;
   }
 }
 
 export class PairTraffic implements FlowDeltaConsumer {
-  /** Tallies by sender, then receiver. */
-  private readonly bySender = new Map<HostKey, Map<HostKey, PairTally>>();
   private readonly pool: PairTally[] = [];
-  private readonly spareMaps: Array<Map<HostKey, PairTally>> = [];
+  /** Open-addressing index: a tally's place in the pool + 1 per slot, 0 when free (twice the capacity, a power of two). */
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  /** Each pooled tally's slot, so a roll frees exactly the slots in use. */
+  private readonly slotOf: Int32Array;
   private used = 0;
   /** Capture time of the last roll: this second's tallies cover what came after it. */
   since = Number.NaN;
@@ -75,9 +88,14 @@ export class PairTraffic implements FlowDeltaConsumer {
 
   constructor(
     private readonly conns: Connections,
-    private readonly deltas: FlowDeltas,
+    deltas: FlowDeltas,
     readonly capacity = PAIR_TRAFFIC_CAPACITY,
   ) {
+    let size = 16;
+    while (size < capacity * 2) size *= 2;
+    this.slots = new Int32Array(size);
+    this.mask = size - 1;
+    this.slotOf = new Int32Array(capacity);
     deltas.subscribe(this);
   }
 
@@ -90,13 +108,16 @@ export class PairTraffic implements FlowDeltaConsumer {
     const version = table.versionOf(flow);
     const a = hostKeyOf(version, table.origAddress(flow, this.orig));
     const b = hostKeyOf(version, table.respAddress(flow, this.resp));
-    if (origPkts > 0) this.add(a, b, version, flow, 0, origPkts, origBytes);
-    if (respPkts > 0) this.add(b, a, version, flow, 1, respPkts, respBytes);
+    // Each end's hash once for both directions.
+    const ha = hostKeyHash(a);
+    const hb = hostKeyHash(b);
+    if (origPkts > 0) this.add(a, b, pairHash(ha, hb), version, flow, 0, origPkts, origBytes);
+    if (respPkts > 0) this.add(b, a, pairHash(hb, ha), version, flow, 1, respPkts, respBytes);
   }
 
   /** `side` 0: the flow's originator sent them, 1: its responder. */
-  private add(src: HostKey, dst: HostKey, version: number, flow: number, side: number, packets: number, bytes: number): void {
-    const t = this.tally(src, dst, version);
+  private add(src: HostKey, dst: HostKey, hash: number, version: number, flow: number, side: number, packets: number, bytes: number): void {
+    const t = this.tally(src, dst, hash, version);
     if (t === undefined) return;
     t.packets += packets;
     t.bytes += bytes;
@@ -120,25 +141,38 @@ export class PairTraffic implements FlowDeltaConsumer {
     }
   }
 
-  private tally(src: HostKey, dst: HostKey, version: number): PairTally | undefined {
-    let receivers = this.bySender.get(src);
-    let t = receivers?.get(dst);
-    if (t !== undefined) return t;
+  private tally(src: HostKey, dst: HostKey, hash: number, version: number): PairTally | undefined {
+    const i = this.find(src, dst, hash);
+    const at = this.slots[i];
+    if (at !== 0) return this.pool[at - 1];
     if (this.used >= this.capacity) {
       this.overflow++;
       return undefined;
     }
-    if (receivers === undefined) this.bySender.set(src, (receivers = this.spareMaps.pop() ?? new Map()));
-    t = this.pool[this.used] ??= new PairTally();
-    this.used++;
+    const t = (this.pool[this.used] ??= new PairTally());
     t.reset(src, dst, version);
-    receivers.set(dst, t);
+    this.slotOf[this.used] = i;
+    this.slots[i] = ++this.used;
     return t;
+  }
+
+  /** The slot of src → dst: its tally's, or the free one where it would go. */
+  private find(src: HostKey, dst: HostKey, hash: number): number {
+    const mask = this.mask;
+    let i = hash & mask;
+    for (;;) {
+      const at = this.slots[i];
+      if (at === 0) return i;
+      const t = this.pool[at - 1];
+      if (t.src === src && t.dst === dst) return i;
+      i = (i + 1) & mask;
+    }
   }
 
   /** This second's tally of src → dst, if it moved. */
   get(src: HostKey, dst: HostKey): PairTally | undefined {
-    return this.bySender.get(src)?.get(dst);
+    const at = this.slots[this.find(src, dst, pairHash(hostKeyHash(src), hostKeyHash(dst)))];
+    return at === 0 ? undefined : this.pool[at - 1];
   }
 
   /** Every pair that moved this second. */
@@ -146,16 +180,10 @@ export class PairTraffic implements FlowDeltaConsumer {
     for (let i = 0; i < this.used; i++) fn(this.pool[i]);
   }
 
-  /** Hands this second's tallies to `use`, then starts the next second. */
+  /** Hands this second's tallies (the flow deltas passed since the last roll) to `use`, then starts the next second. */
   roll(now: number, use: (pairs: PairTraffic) => void): void {
-    this.deltas.pass();
     use(this);
-    // The receivers' maps are kept for the next second (a flood of new senders would make thousands a second).
-    for (const receivers of this.bySender.values()) {
-      receivers.clear();
-      if (this.spareMaps.length < this.capacity) this.spareMaps.push(receivers);
-    }
-    this.bySender.clear();
+    for (let k = 0; k < this.used; k++) this.slots[this.slotOf[k]] = 0;
     this.used = 0;
     this.since = now;
   }
@@ -165,4 +193,9 @@ export class PairTraffic implements FlowDeltaConsumer {
     const since = Number.isNaN(this.since) ? now - 1 : this.since;
     return Math.min(Math.max(t.earliest, since), t.latest);
   }
+}
+
+/** The index's hash of a directed pair, from its ends' hashes. */
+function pairHash(srcHash: number, dstHash: number): number {
+  return srcHash ^ mix32(dstHash ^ 0x9e3779b9);
 }

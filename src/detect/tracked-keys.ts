@@ -15,7 +15,7 @@
  *   chance: its hits are halved and it moves to the back.
  * Every decision is counted (`declined`, `evicted`) and shown in the agent's status (`detection.state`).
  */
-import { type HostKey } from './addresses.js';
+import { hostKeyHash as hashKey, type HostKey } from './addresses.js';
 import { ItemBudget } from './windows.js';
 
 export interface TrackedKeysOptions<S> {
@@ -193,16 +193,4 @@ export class TrackedKeys<S> {
 
 function hasAll(bits: Uint32Array, a: number, b: number, c: number): boolean {
   return (bits[a >>> 5] & (1 << (a & 31))) !== 0 && (bits[b >>> 5] & (1 << (b & 31))) !== 0 && (bits[c >>> 5] & (1 << (c & 31))) !== 0;
-}
-
-/** A 32-bit hash of a host key (an IPv4 number, an IPv6 or other text). */
-function hashKey(key: HostKey | string): number {
-  if (typeof key === 'number') {
-    let x = Math.imul(key ^ (key >>> 16), 0x7feb352d);
-    x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
-    return (x ^ (x >>> 16)) >>> 0;
-  }
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }

@@ -36,9 +36,8 @@ export const Outcome = {
 } as const;
 export type OutcomeCode = (typeof Outcome)[keyof typeof Outcome];
 
-export function isProbeOutcome(o: number): boolean {
-  return o !== Outcome.Ok;
-}
+/** Every outcome but Ok: what a probe (a scan's, a flood's) can end as. */
+export const PROBE_OUTCOMES: readonly OutcomeCode[] = [Outcome.Rejected, Outcome.Unanswered, Outcome.HalfOpen, Outcome.Empty];
 
 /** The identity of a flow, in originator → responder order. */
 export class FlowFacts {
@@ -89,6 +88,8 @@ export interface Detector {
   onFlowEnd?(flow: FlowFacts, service: string | undefined, app: AppFlowFacts | undefined): void;
   /** A connection attempt's outcome: TCP flows that began with a SYN, UDP flows, ICMP echo requests. */
   onAttempt?(attempt: AttemptFacts): void;
+  /** The outcomes onAttempt takes (default: all): an attempt is handed only to the detectors that take its outcome. */
+  readonly attemptOutcomes?: readonly OutcomeCode[];
   onDns?(dns: DnsRecord): void;
   /** Live capture's kernel counters for the second that just ended, per interface (never when reading a file). */
   onCaptureSecond?(now: number, interfaces: readonly CaptureSecond[]): void;

@@ -66,6 +66,11 @@ export class WindowedSet<K> {
   }
 }
 
+/** The set's oldest time, or `empty` when it holds nothing. */
+export function oldestOr<K>(set: WindowedSet<K>, empty: number): number {
+  return set.size === 0 ? empty : set.oldest();
+}
+
 /**
  * Events per sliding window with two tumbling buckets (the previous window weighted by how much of it still
  * overlaps): constant memory, no allocation per event, within one bucket of the exact count.
@@ -177,6 +182,35 @@ export function formatBytes(bytes: number): string {
   return `${v < 100 && u > 0 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
 }
 
+/**
+ * Whether a detector's periodic pass over its keys has anything to do. A pass re-raises what changed in an
+ * open incident and forgets (or prunes) the keys whose time (last activity, last pruning, oldest item) is
+ * older than its horizon (now - window). Those times only move forward, so the earliest of them — each new
+ * key's, and each key a running pass keeps — tells when a pass would change nothing, and such a pass is
+ * skipped: with no incident open and nothing that old, a second costs nothing however many keys are
+ * followed. Times, not due times, are kept, so a reloaded window applies at once.
+ */
+export class PassSchedule {
+  private earliest = Number.NEGATIVE_INFINITY;
+  /** Incidents open among the keys (their changes go out at each pass). */
+  open = 0;
+
+  /** A key's time: a new key's, each key a running pass keeps, any that may have moved back. */
+  keep(t: number): void {
+    if (t < this.earliest) this.earliest = t;
+  }
+
+  /**
+   * Whether the pass runs, keys with times up to `horizon` being due (with a millisecond to spare, so that no
+   * rounding of the pass's own comparisons skips one that was due); when it does, it keeps every key it keeps.
+   */
+  runs(horizon: number): boolean {
+    if (this.open === 0 && this.earliest > horizon + 1e-3) return false;
+    this.earliest = Number.POSITIVE_INFINITY;
+    return true;
+  }
+}
+
 /** What `secondForSources` needs of a per-source incident state. */
 export interface WindowedSource {
   last: number;
@@ -188,16 +222,19 @@ export interface WindowedSource {
 /**
  * The once-a-second pass shared by the per-source detectors (port scan, host sweep): re-raise what changed
  * since the last raise, forget sources quiet for a whole window, and prune each source's windows once per
- * window (pruning every source every second costs more than the rest of detection).
+ * window (pruning every source every second costs more than the rest of detection). Skipped when the
+ * schedule says nothing is due: the detector keeps each new source's time and counts its open incidents.
  */
 export function secondForSources<S extends WindowedSource, K>(
   sources: { forEach(fn: (source: S, key: K) => void): void; delete(key: K): void },
+  schedule: PassSchedule,
   now: number,
   window: number,
   raise: (src: S, ts: number) => void,
   prune: (src: S, since: number) => void,
 ): void {
   const since = now - window;
+  if (!schedule.runs(since)) return;
   sources.forEach((src, key) => {
     // What happened since the last raise goes out before the window forgets it.
     if (src.fired && src.changed) {
@@ -212,5 +249,6 @@ export function secondForSources<S extends WindowedSource, K>(
       src.pruned = now;
       prune(src, since);
     }
+    schedule.keep(Math.min(src.last, src.pruned));
   });
 }

@@ -9,13 +9,13 @@
  */
 import { z } from 'zod';
 import type { DnsRecord } from '../../analyze/records.js';
-import { hostKeyOf, hostKeyOfText, hostText, type HostKey } from '../addresses.js';
+import { hostKeyOfText, hostKeyWords, hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { endpointText } from '../host-pair.js';
 import { FlowSample } from '../flow-sample.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
-import { formatDuration } from '../windows.js';
+import { PassSchedule, formatDuration } from '../windows.js';
 import { mix32 } from '../../analyze/mix32.js';
 
 const config = detectorConfig({
@@ -37,18 +37,29 @@ type Config = z.infer<typeof config>;
 
 /** Times kept per series: the judgement looks at the last ones. */
 const KEEP = 32;
+/** Lookup clients whose keys are kept by their text. */
+const CLIENT_CACHE = 4096;
 /** Seconds between two sweeps for series gone quiet (they end after min(window, 2 × maxInterval)). */
 const SWEEP_SECONDS = 30;
 
+/**
+ * A series' destination and first flow are kept as numbers and the texts made when it raises: most series
+ * never do, and a string or a typed array per series was most of what a new series cost.
+ */
 interface Series {
   /** The second hash of its key (SeriesKey): a lookup whose check differs is another series. */
   check: number;
   client: HostKey;
-  clientText: string;
-  /** "10.0.0.9:443/tcp", or "dns:update.example.com". */
-  what: string;
+  /** A lookup series' name (already lower case, as records write it); undefined for a connection series. */
+  query: string | undefined;
+  /** A connection series' server, port and protocol, and its first flow's version and client port (its sample). */
   server: HostKey | undefined;
-  times: Float64Array;
+  respPort: number;
+  proto: number;
+  version: number;
+  origPort: number;
+  /** Its ring in TimeRings. */
+  ring: number;
   /** Times recorded (the last KEEP kept). */
   count: number;
   first: number;
@@ -66,12 +77,42 @@ interface Regularity {
   jitter: number;
 }
 
+/**
+ * Every series' last KEEP times in one array, a ring of KEEP slots per series (a series holds its ring's
+ * number; a ring let go is taken by the next new series): no typed array per series, and no garbage.
+ */
+class TimeRings {
+  times = new Float64Array(KEEP * 256);
+  private readonly free: number[] = [];
+  private made = 0;
+
+  take(): number {
+    const ring = this.free.pop();
+    if (ring !== undefined) return ring;
+    if ((this.made + 1) * KEEP > this.times.length) {
+      const bigger = new Float64Array(this.times.length * 2);
+      bigger.set(this.times);
+      this.times = bigger;
+    }
+    return this.made++;
+  }
+
+  give(ring: number): void {
+    this.free.push(ring);
+  }
+}
+
+/** The i-th of a series' kept times, oldest first counting back from its latest (`back` = count - n + i). */
+function timeAt(times: Float64Array, s: Series, back: number): number {
+  return times[s.ring * KEEP + (back % KEEP)];
+}
+
 /** Fills `out` from the intervals between the series' last `n` times (no allocation: it runs per contact). */
-function regularity(s: Series, n: number, scratch: Float64Array, out: Regularity): Regularity {
+function regularity(times: Float64Array, s: Series, n: number, scratch: Float64Array, out: Regularity): Regularity {
   const m = n - 1;
   for (let i = 0; i < m; i++) {
-    const a = s.times[(s.count - n + i) % KEEP];
-    const b = s.times[(s.count - n + i + 1) % KEEP];
+    const a = timeAt(times, s, s.count - n + i);
+    const b = timeAt(times, s, s.count - n + i + 1);
     scratch[i] = b - a;
   }
   // Insertion sort of at most KEEP - 1 intervals, in place: no view, no call into the runtime.
@@ -90,10 +131,14 @@ function regularity(s: Series, n: number, scratch: Float64Array, out: Regularity
   return out;
 }
 
-/** "10.0.0.9:443/tcp": what a connection series contacts. */
-function attemptWhat(a: AttemptFacts): string {
-  const proto = a.proto === 6 ? 'tcp' : a.proto === 17 ? 'udp' : 'icmp';
-  return `${endpointText(hostText(a.respKey), a.respPort)}/${proto}`;
+/** "10.0.0.9:443/tcp": what a connection series contacts; "dns:update.example.com": what a lookup series looks up. */
+function seriesWhat(s: Series): string {
+  if (s.query !== undefined) return `dns:${s.query}`;
+  return endpointWhat(s.server!, s.respPort, s.proto);
+}
+
+function endpointWhat(server: HostKey, port: number, proto: number): string {
+  return `${endpointText(hostText(server), port)}/${proto === 6 ? 'tcp' : proto === 17 ? 'udp' : 'icmp'}`;
 }
 
 /**
@@ -119,7 +164,7 @@ function setKey(out: SeriesKey, h1: number, h2: number): SeriesKey {
  */
 function attemptKey(a: AttemptFacts, out: SeriesKey): SeriesKey {
   if (typeof a.origKey !== 'number' || typeof a.respKey !== 'number') {
-    out.key = `${hostText(a.origKey)}>${attemptWhat(a)}`;
+    out.key = `${hostText(a.origKey)}>${endpointWhat(a.respKey, a.respPort, a.proto)}`;
     out.check = 0;
     return out;
   }
@@ -134,14 +179,14 @@ function attemptKey(a: AttemptFacts, out: SeriesKey): SeriesKey {
  * most the mean absolute deviation from the median), so in [mean / (1 + j), mean / (1 - j)]; each interval
  * is at least its distance to that range from the median, and their sum is at most j × m × median.
  */
-function couldBeRegular(s: Series, n: number, mean: number, j: number): boolean {
+function couldBeRegular(times: Float64Array, s: Series, n: number, mean: number, j: number): boolean {
   if (j >= 0.5) return true;
   const lo = mean / (1 + j);
   const hi = mean / (1 - j);
   const budget = j * (n - 1) * hi;
   let outside = 0;
   for (let i = 0; i < n - 1; i++) {
-    const x = s.times[(s.count - n + i + 1) % KEEP] - s.times[(s.count - n + i) % KEEP];
+    const x = timeAt(times, s, s.count - n + i + 1) - timeAt(times, s, s.count - n + i);
     if (x < lo) outside += lo - x;
     else if (x > hi) outside += x - hi;
   }
@@ -179,16 +224,26 @@ class BeaconingDetector implements Detector {
   private readonly scratch = new Float64Array(KEEP);
   private readonly judged: Regularity = { median: 0, jitter: 0 };
   private readonly made: SeriesKey = { key: 0, check: 0 };
+  private readonly rings = new TimeRings();
+  /**
+   * Lookup clients' keys by their text, so a new series does not parse an address the last one parsed
+   * (clients are few; the cache is emptied past CLIENT_CACHE).
+   */
+  private readonly clientKeys = new Map<string, HostKey>();
   /** Series that raised their alert: their later contacts update it, each second. */
   private readonly fired = new Set<Series>();
   private lastSweep = Number.NEGATIVE_INFINITY;
+  /** When a sweep has something to do: a series quiet long enough to end. */
+  private readonly sweep = new PassSchedule();
 
   constructor(
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
   ) {
-    this.series = ctx.track<Series>('series', cfg.maxSeries, { protect: (s) => s.fired });
+    this.series = ctx.track<Series>('series', cfg.maxSeries, { protect: (s) => s.fired, release: (s) => this.rings.give(s.ring) });
   }
+
+  readonly attemptOutcomes = [Outcome.Ok];
 
   onAttempt(a: AttemptFacts): void {
     // A beacon talks to something that answers; unanswered and refused attempts are scans' and floods' (and a
@@ -196,8 +251,16 @@ class BeaconingDetector implements Detector {
     if (a.outcome !== Outcome.Ok) return;
     if (this.cfg.scope === 'outbound' && this.ctx.isLocal(a.version, a.resp)) return;
     const { key, check } = attemptKey(a, this.made);
-    const s = this.series.get(key) ?? this.admit(key, check, a.origKey, a.start, () => ({ what: attemptWhat(a), server: a.respKey }));
-    if (s !== undefined && s.check === check) this.contact(s, a.start, a);
+    let s = this.series.get(key);
+    if (s === undefined) {
+      s = this.admit(key, check, a.origKey, a.start, a.respKey);
+      if (s === undefined) return;
+      s.respPort = a.respPort;
+      s.proto = a.proto;
+      s.version = a.version;
+      s.origPort = a.origPort;
+    }
+    if (s.check === check) this.contact(s, a.start);
   }
 
   onDns(d: DnsRecord): void {
@@ -207,36 +270,49 @@ class BeaconingDetector implements Detector {
     const { key, check } = lookupKey(d['id.orig_h'], d.query, this.made);
     let s = this.series.get(key);
     if (s === undefined) {
-      const client = hostKeyOfText(d['id.orig_h']);
+      const client = this.clientKey(d['id.orig_h']);
       if (client === undefined) return;
-      const query = d.query;
-      s = this.admit(key, check, client, d.ts, () => ({ what: `dns:${query.toLowerCase()}`, server: undefined }));
+      s = this.admit(key, check, client, d.ts, undefined);
+      if (s !== undefined) s.query = d.query.toLowerCase();
     }
     if (s !== undefined && s.check === check) this.contact(s, d.ts);
   }
 
-  /** A series for a key not followed yet, when the client is not allowed and the table admits it. */
-  private admit(key: HostKey, check: number, client: HostKey, ts: number, describe: () => { what: string; server: HostKey | undefined }): Series | undefined {
-    if (this.ctx.allowed(client, undefined) || !this.series.admit(key, ts)) return undefined;
-    const { what, server } = describe();
-    if (server !== undefined && this.ctx.allowed(client, server)) return undefined;
-    return this.series.add(key, { check, client, clientText: hostText(client), what, server, times: new Float64Array(KEEP), count: 0, first: ts, last: ts, median: 0, jitter: 0, fired: false, changed: false, sample: undefined });
+  private clientKey(text: string): HostKey | undefined {
+    let key = this.clientKeys.get(text);
+    if (key !== undefined) return key;
+    key = hostKeyOfText(text);
+    if (key === undefined) return undefined;
+    if (this.clientKeys.size >= CLIENT_CACHE) this.clientKeys.clear();
+    this.clientKeys.set(text, key);
+    return key;
   }
 
-  private contact(s: Series, ts: number, flow?: AttemptFacts): void {
+  /** A series for a key not followed yet, when the client is not allowed and the table admits it. */
+  private admit(key: HostKey, check: number, client: HostKey, ts: number, server: HostKey | undefined): Series | undefined {
+    if (this.ctx.allowed(client, undefined) || !this.series.admit(key, ts)) return undefined;
+    if (server !== undefined && this.ctx.allowed(client, server)) return undefined;
+    this.sweep.keep(ts);
+    const series: Series = { check, client, query: undefined, server, respPort: 0, proto: 0, version: 4, origPort: 0, ring: this.rings.take(), count: 0, first: ts, last: ts, median: 0, jitter: 0, fired: false, changed: false, sample: undefined };
+    return this.series.add(key, series);
+  }
+
+  private contact(s: Series, ts: number): void {
     // Retries and parallel lookups of one moment are one contact.
     if (s.count > 0 && ts - s.last < Math.min(1, this.cfg.minInterval / 2)) return;
-    s.times[s.count % KEEP] = ts;
+    this.rings.times[s.ring * KEEP + (s.count % KEEP)] = ts;
     s.count++;
     s.last = ts;
-    if (flow && s.sample === undefined) s.sample = FlowSample.ofFacts(flow);
+    // Contacts may come a little out of order (an attempt is known when its outcome is): the sweep keeps the earliest.
+    this.sweep.keep(ts);
     this.judge(s, ts);
   }
 
   private judge(s: Series, ts: number): void {
     // The times within the window, at most KEEP.
+    const times = this.rings.times;
     let n = Math.min(s.count, KEEP);
-    while (n > 0 && s.times[(s.count - n) % KEEP] < ts - this.cfg.window) n--;
+    while (n > 0 && timeAt(times, s, s.count - n) < ts - this.cfg.window) n--;
     if (n < this.cfg.minEvents) return;
     if (s.fired) {
       s.changed = true;
@@ -244,16 +320,16 @@ class BeaconingDetector implements Detector {
     }
     // A median interval of at least minInterval needs half the intervals that long, so a mean under half of
     // it rules the series out without sorting (a name looked up every few seconds, judged at each lookup).
-    const mean = (ts - s.times[(s.count - n) % KEEP]) / (n - 1);
+    const mean = (ts - timeAt(times, s, s.count - n)) / (n - 1);
     if (mean < this.cfg.minInterval / 2) return;
-    if (!couldBeRegular(s, n, mean, this.cfg.maxJitter)) return;
-    const { median, jitter } = regularity(s, n, this.scratch, this.judged);
+    if (!couldBeRegular(times, s, n, mean, this.cfg.maxJitter)) return;
+    const { median, jitter } = regularity(times, s, n, this.scratch, this.judged);
     if (!(median >= this.cfg.minInterval && median <= this.cfg.maxInterval && jitter <= this.cfg.maxJitter)) return;
     s.fired = true;
     this.fired.add(s);
     s.median = median;
     s.jitter = jitter;
-    s.first = s.times[(s.count - n) % KEEP];
+    s.first = timeAt(times, s, s.count - n);
     this.raise(s, ts);
   }
 
@@ -267,9 +343,13 @@ class BeaconingDetector implements Detector {
     if (now - this.lastSweep < SWEEP_SECONDS) return;
     this.lastSweep = now;
     const quiet = Math.min(this.cfg.window, 2 * this.cfg.maxInterval);
+    if (!this.sweep.runs(now - quiet)) return;
     this.series.forEach((s, key) => {
       // Quiet for longer than two intervals at the slowest: the series is over (or never was one).
-      if (now - s.last <= quiet) return;
+      if (now - s.last <= quiet) {
+        this.sweep.keep(s.last);
+        return;
+      }
       this.series.delete(key);
       this.fired.delete(s);
     });
@@ -277,21 +357,24 @@ class BeaconingDetector implements Detector {
 
   private raise(s: Series, ts: number): void {
     const dst = s.server === undefined ? undefined : hostText(s.server);
-    const target = s.what.startsWith('dns:') ? `looked up ${s.what.slice(4)}` : `contacted ${s.what}`;
+    const what = seriesWhat(s);
+    const clientText = hostText(s.client);
+    const target = s.query !== undefined ? `looked up ${s.query}` : `contacted ${what}`;
+    if (s.server !== undefined && s.sample === undefined) s.sample = new FlowSample(s.version, s.proto, hostKeyWords(s.client), hostKeyWords(s.server), s.origPort, s.respPort);
     this.ctx.raise({
-      key: `${s.clientText}>${s.what}`,
+      key: `${clientText}>${what}`,
       ts,
       severity: 'medium',
-      message: `${s.clientText} ${target} ${s.count} times, every ${formatDuration(s.median)} (jitter ${Math.round(s.jitter * 100)} %) for ${formatDuration(s.last - s.first)}`,
-      src: s.clientText,
+      message: `${clientText} ${target} ${s.count} times, every ${formatDuration(s.median)} (jitter ${Math.round(s.jitter * 100)} %) for ${formatDuration(s.last - s.first)}`,
+      src: clientText,
       dst,
       counters: { contacts: s.count, interval_ms: Math.round(s.median * 1000), jitter_percent: Math.round(s.jitter * 1000) / 10 },
       thresholds: { contacts: this.cfg.minEvents, jitter_percent: this.cfg.maxJitter * 100 },
-      hosts: dst ? [s.clientText, dst] : [s.clientText],
-      names: s.what.startsWith('dns:') ? [s.what.slice(4)] : undefined,
+      hosts: dst ? [clientText, dst] : [clientText],
+      names: s.query !== undefined ? [s.query] : undefined,
       first_seen: s.first,
       last_seen: s.last,
-      extra: { window: this.cfg.window, destination: s.what },
+      extra: { window: this.cfg.window, destination: what },
       // One incident while the beacon goes on: a missed beat or two does not close it.
       quiet: 3 * s.median,
       flows: s.sample ? [s.sample] : undefined,

@@ -1,6 +1,7 @@
 /** DNS tunnelling from hand-built dns records. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseDetectionConfig } from '../config.js';
 import { DetectionHarness } from '../testing/harness.js';
 
 const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -121,4 +122,17 @@ test('allowDomains, allowSources and registered domains under multi-label suffix
   for (let i = 0; i < 40; i++) h.dns({ ts: 1010 + i * 0.1, client: '10.0.0.7', query: `${encoded(i, 50)}.tunnel.co.uk` });
   assert.equal(h.alerts.length, 1);
   assert.equal(h.alerts[0].evidence.domain, 'tunnel.co.uk');
+});
+
+test('a reload that changes the encoded-name thresholds applies to names already seen (kept shapes are judged again)', () => {
+  const h = new DetectionHarness();
+  // 18 hex characters in two labels of 9: encoded data at minHexLength 16 (the default), too short at 30.
+  const name = (i: number) => `${hex(i, 9)}.${hex(i + 900, 9)}.data.example.com`;
+  h.detection.reconfigure(parseDetectionConfig({ detectors: { dns_tunnel: { minHexLength: 30 } } }));
+  for (let i = 0; i < 30; i++) h.dns({ ts: 1000 + i * 0.1, client: '10.0.0.7', query: name(i) });
+  assert.equal(h.alerts.length, 0, 'nothing encoded at minHexLength 30');
+  h.detection.reconfigure(parseDetectionConfig({ detectors: { dns_tunnel: { minHexLength: 16 } } }));
+  for (let i = 0; i < 30; i++) h.dns({ ts: 1010 + i * 0.1, client: '10.0.0.7', query: name(i) });
+  assert.equal(h.states('open').length, 1, 'the same names, encoded at 16, fire');
+  assert.equal(h.states('open')[0].evidence.domain, 'example.com');
 });

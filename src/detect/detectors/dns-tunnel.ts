@@ -78,6 +78,21 @@ interface Track {
   changed: boolean;
 }
 
+/** A name's base domain, its data part, and whether that part looks encoded: what the name scores on its own. */
+interface NameShape {
+  domain: string;
+  sub: string;
+  encoded: boolean;
+}
+
+/** The shape of a name that is all data or only a domain: nothing to count. */
+const NO_BASE: NameShape = { domain: '', sub: '', encoded: false };
+/**
+ * Names whose shape is kept: most names are asked again and again (splitting and scoring one costs a dozen
+ * strings and arrays, a look-up none); a tunnel's names are each new, and empty the cache when it fills.
+ */
+const SHAPE_CACHE = 16_384;
+
 /** Resolvers and query types named per pair at most. */
 const MAX_RESOLVERS = 20;
 const MAX_QTYPES = 32;
@@ -90,6 +105,9 @@ class DnsTunnelDetector implements Detector {
   private readonly splitter: DomainSplitter;
   private readonly tunnelTypes: Set<number>;
   private readonly dataTypes: Set<number>;
+  private readonly shapes = new Map<string, NameShape>();
+  /** The thresholds the kept shapes were judged with (a reload that changes them empties the cache). */
+  private readonly shapesJudgedWith = { longLabel: 0, minHexLength: 0, minSubdomainLength: 0, highEntropy: 0 };
 
   constructor(
     private readonly cfg: Config,
@@ -113,10 +131,9 @@ class DnsTunnelDetector implements Detector {
     const dataType = this.dataTypes.has(qtype);
     // Most names are short and of common types: out before any splitting.
     if (!tunnelType && query.length < this.cfg.minHexLength + 3) return;
-    const based = this.baseOf(query);
-    if (based === undefined) return;
-    const { domain, sub } = based;
-    const encoded = looksEncoded(sub, this.cfg);
+    const shape = this.shapeOf(query);
+    if (shape === NO_BASE) return;
+    const { domain, sub, encoded } = shape;
     const points = (encoded ? this.cfg.encodedPoints : 0) + (tunnelType ? this.cfg.tunnelTypePoints : 0) + (dataType && (encoded || sub.length >= this.cfg.minSubdomainLength) ? this.cfg.dataTypePoints : 0);
     if (points === 0) return;
     if (this.cfg.allowDomains.length && underAny(domain, this.cfg.allowDomains)) return;
@@ -153,6 +170,26 @@ class DnsTunnelDetector implements Detector {
       t.fired = true;
       this.raise(t, now);
     }
+  }
+
+  /** The name's shape, judged once and kept while the thresholds stay. */
+  private shapeOf(query: string): NameShape {
+    const judged = this.shapesJudgedWith;
+    const cfg = this.cfg;
+    if (judged.longLabel !== cfg.longLabel || judged.minHexLength !== cfg.minHexLength || judged.minSubdomainLength !== cfg.minSubdomainLength || judged.highEntropy !== cfg.highEntropy) {
+      this.shapes.clear();
+      judged.longLabel = cfg.longLabel;
+      judged.minHexLength = cfg.minHexLength;
+      judged.minSubdomainLength = cfg.minSubdomainLength;
+      judged.highEntropy = cfg.highEntropy;
+    }
+    let shape = this.shapes.get(query);
+    if (shape !== undefined) return shape;
+    const based = this.baseOf(query);
+    shape = based === undefined ? NO_BASE : { domain: based.domain, sub: based.sub, encoded: looksEncoded(based.sub, cfg) };
+    if (this.shapes.size >= SHAPE_CACHE) this.shapes.clear();
+    this.shapes.set(query, shape);
+    return shape;
   }
 
   /**

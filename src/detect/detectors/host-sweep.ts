@@ -16,7 +16,7 @@ import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
-import { DecayedCount, SlidingCounter, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
+import { DecayedCount, PassSchedule, SlidingCounter, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
 
 const config = detectorConfig({
   window: seconds(60),
@@ -70,6 +70,8 @@ interface Source {
 class HostSweepDetector implements Detector {
   readonly name = 'host_sweep';
   private readonly sources: TrackedKeys<Source>;
+  /** When the pass over the sources has something to do (a source to forget or prune, an incident open). */
+  private readonly schedule = new PassSchedule();
 
   constructor(
     private readonly cfg: Config,
@@ -77,7 +79,10 @@ class HostSweepDetector implements Detector {
   ) {
     this.sources = ctx.track<Source>('sources', cfg.maxSources, {
       protect: (src) => src.fired,
-      release: (src) => src.services.forEach((s) => s.hosts.clear()),
+      release: (src) => {
+        src.services.forEach((s) => s.hosts.clear());
+        if (src.fired) this.schedule.open--;
+      },
       items: cfg.maxHostEntries,
     });
   }
@@ -109,6 +114,7 @@ class HostSweepDetector implements Detector {
     const fresh = !hosts.has(a.respKey);
     if (!hosts.add(a.respKey, a.start)) return;
     src.last = a.ts;
+    this.schedule.keep(a.ts);
     s.probes++;
     if (a.outcome === Outcome.HalfOpen || a.outcome === Outcome.Empty) s.answered++;
     const n = hosts.size;
@@ -124,6 +130,7 @@ class HostSweepDetector implements Detector {
     const failed = s.failed.value(a.ts);
     if ((slow || hosts.size >= this.cfg.minHosts) && failed >= this.cfg.minFailedShare * (failed + s.ok.value(a.ts))) {
       src.fired = true;
+      this.schedule.open++;
       this.raise(src, a.ts);
     }
   }
@@ -153,7 +160,7 @@ class HostSweepDetector implements Detector {
   }
 
   second(now: number): void {
-    secondForSources(this.sources, now, this.horizon, (src, ts) => this.raise(src, ts), (src, since) => {
+    secondForSources(this.sources, this.schedule, now, this.horizon, (src, ts) => this.raise(src, ts), (src, since) => {
       for (const [service, s] of src.services) {
         s.hosts.prune(since);
         if (s.hosts.size === 0) src.services.delete(service);

@@ -6,14 +6,13 @@
  * backup or a deploy moves is expected: allow-list it (allowSources / allowTargets) or raise minBytes.
  */
 import { z } from 'zod';
-import type { HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { FlowSample } from '../flow-sample.js';
-import { hostPair, pairKey, type HostPair } from '../host-pair.js';
+import { SenderCounts, hostPair, type HostPair } from '../host-pair.js';
 import type { PairTally, PairTraffic } from '../pair-traffic.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
-import { SlidingCounter, formatBytes, formatDuration, formatRate, incidentRate } from '../windows.js';
+import { PassSchedule, SlidingCounter, formatBytes, formatDuration, formatRate, incidentRate } from '../windows.js';
 
 const config = detectorConfig({
   /** Seconds the bytes are summed over. */
@@ -49,26 +48,30 @@ class LargeTransferDetector implements Detector {
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
   ) {
-    this.pairs = ctx.track<Transfer>('pairs', cfg.maxPairs, { protect: (t) => t.fired, release: (t) => this.forget(t.src) });
+    this.pairs = ctx.track<Transfer>('pairs', cfg.maxPairs, { protect: (t) => t.fired, release: (t) => this.release(t) });
+  }
+
+  /** When the pass over the pairs has something to do (a pair to forget, an incident open). */
+  private readonly schedule = new PassSchedule();
+
+  private release(t: Transfer): void {
+    this.senders.remove(t.src);
+    if (t.fired) this.schedule.open--;
   }
 
   /** Senders with a transfer followed, and how many. */
-  private readonly senders = new Map<HostKey, number>();
-
-  private forget(sender: HostKey): void {
-    const n = (this.senders.get(sender) ?? 1) - 1;
-    if (n > 0) this.senders.set(sender, n);
-    else this.senders.delete(sender);
-  }
+  private readonly senders = new SenderCounts();
 
   onPairSecond(now: number, pairs: PairTraffic): void {
     pairs.forEach((t) => this.count(now, t, pairs));
+    if (!this.schedule.runs(now - this.cfg.window)) return;
     this.pairs.forEach((x, key) => {
       if (x.fired && x.changed) {
         x.changed = false;
         this.raise(x, x.last);
       }
       if (now - x.last > this.cfg.window) this.pairs.delete(key);
+      else this.schedule.keep(x.last);
     });
   }
 
@@ -77,13 +80,14 @@ class LargeTransferDetector implements Detector {
     // already has a transfer followed (most pairs, every second; all of a spoofed flood's).
     const small = t.bytes < floorPerSecond(this.cfg);
     if (small && !this.senders.has(t.src)) return;
-    const key = pairKey(t.src, t.dst);
+    const key = t.key;
     let x = this.pairs.get(key);
     if (x === undefined) {
       if (small || this.ctx.allowed(t.src, t.dst) || !this.pairs.admit(key, now)) return;
-      this.senders.set(t.src, (this.senders.get(t.src) ?? 0) + 1);
+      this.senders.add(t.src);
       const first = pairs.began(t, now);
       x = this.pairs.add(key, { ...hostPair(t.src, t.dst), bytes: new SlidingCounter(this.cfg.window), total: 0, packets: 0, first, last: first, fired: false, changed: false, sample: undefined });
+      this.schedule.keep(first);
     }
     x.bytes.add(now, t.bytes);
     x.total += t.bytes;
@@ -93,6 +97,7 @@ class LargeTransferDetector implements Detector {
     if (x.fired) x.changed = true;
     else if (x.bytes.value(now) >= this.cfg.minBytes) {
       x.fired = true;
+      this.schedule.open++;
       this.raise(x, x.last);
     }
   }

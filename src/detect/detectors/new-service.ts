@@ -87,6 +87,8 @@ class NewServiceDetector implements Detector {
     return this.observed < this.cfg.learnSeconds;
   }
 
+  readonly attemptOutcomes = [Outcome.Ok];
+
   onAttempt(a: AttemptFacts): void {
     if (a.outcome !== Outcome.Ok || (a.proto !== IPPROTO_TCP && a.proto !== IPPROTO_UDP) || a.respPort > this.cfg.maxPort) return;
     const learning = this.learning();

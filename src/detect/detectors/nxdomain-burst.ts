@@ -10,7 +10,7 @@ import { hostKeyOfText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, domainListSchema, seconds } from '../detector-config.js';
 import { DomainSplitter, underAny } from '../dns-names.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
-import { WindowedSet, formatDuration } from '../windows.js';
+import { PassSchedule, WindowedSet, formatDuration, oldestOr } from '../windows.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 
 const NXDOMAIN = 3;
@@ -54,6 +54,8 @@ class NxdomainBurstDetector implements Detector {
   private readonly clients: TrackedKeys<Client>;
   private readonly changed = new Set<Client>();
   private swept = Number.NEGATIVE_INFINITY;
+  /** When a sweep has something to do: a client to forget, a name or domain to prune. */
+  private readonly schedule = new PassSchedule();
   private readonly splitter: DomainSplitter;
 
   constructor(
@@ -82,6 +84,7 @@ class NxdomainBurstDetector implements Detector {
       if (this.ctx.allowed(hostKeyOfText(text), undefined) || !this.clients.admit(text, r.ts)) return;
       const items = this.clients.items;
       c = this.clients.add(text, { text, key: hostKeyOfText(text), names: new WindowedSet(items), domains: new WindowedSet(items), resolvers: new Set(), total: 0, samples: [], first: r.ts, last: r.ts, fired: false, changed: false });
+      this.schedule.keep(r.ts);
     }
     const now = Math.max(r.ts, c.last);
     c.names.add(name, now);
@@ -115,6 +118,7 @@ class NxdomainBurstDetector implements Detector {
     if (now - this.swept < SWEEP_EVERY) return;
     this.swept = now;
     const since = now - this.cfg.window;
+    if (!this.schedule.runs(since)) return;
     this.clients.forEach((c, key) => {
       if (c.last < since) {
         this.clients.delete(key);
@@ -122,6 +126,8 @@ class NxdomainBurstDetector implements Detector {
       }
       c.names.prune(since);
       c.domains.prune(since);
+      // Its oldest name or domain is the first thing a later sweep would prune.
+      this.schedule.keep(Math.min(c.last, oldestOr(c.names, c.last), oldestOr(c.domains, c.last)));
     });
   }
 

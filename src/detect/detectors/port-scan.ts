@@ -14,9 +14,9 @@ import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, type Packet } from '../../decod
 import { hostKeyOf, hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
-import { Outcome, type AttemptFacts, type OutcomeCode, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
+import { Outcome, PROBE_OUTCOMES, type AttemptFacts, type OutcomeCode, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
-import { DecayedCount, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
+import { DecayedCount, PassSchedule, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
 
 const portRange = z.tuple([z.number().int().min(0).max(65535), z.number().int().min(0).max(65535)]);
 
@@ -70,6 +70,8 @@ interface Source {
 class PortScanDetector implements Detector {
   readonly name = 'port_scan';
   private readonly sources: TrackedKeys<Source>;
+  /** When the pass over the sources has something to do (a source to forget or prune, an incident open). */
+  private readonly schedule = new PassSchedule();
 
   constructor(
     private readonly cfg: Config,
@@ -77,10 +79,15 @@ class PortScanDetector implements Detector {
   ) {
     this.sources = ctx.track<Source>('sources', cfg.maxSources, {
       protect: (src) => src.fired,
-      release: (src) => src.targets.forEach((t) => t.ports.clear()),
+      release: (src) => {
+        src.targets.forEach((t) => t.ports.clear());
+        if (src.fired) this.schedule.open--;
+      },
       items: cfg.maxPortEntries,
     });
   }
+
+  readonly attemptOutcomes = PROBE_OUTCOMES;
 
   onAttempt(a: AttemptFacts): void {
     if (a.outcome === Outcome.Ok || (a.proto !== IPPROTO_TCP && a.proto !== IPPROTO_UDP)) return;
@@ -128,6 +135,7 @@ class PortScanDetector implements Detector {
     if (src === undefined) {
       if (!this.sources.admit(origKey, ts)) return;
       src = this.sources.add(origKey, { key: origKey, text: hostText(origKey), targets: new Map(), moreTargets: 0, last: ts, pruned: ts, probes: 0, byOutcome: [0, 0, 0, 0, 0, 0], fired: false, changed: false, samples: [] });
+      this.schedule.keep(ts);
     }
     let target = src.targets.get(respKey);
     if (target === undefined) {
@@ -156,11 +164,13 @@ class PortScanDetector implements Detector {
       src.changed = true;
     } else if (Math.round(score) >= this.cfg.slowMinPorts) {
       src.fired = true;
+      this.schedule.open++;
       this.raise(src, ts);
     } else if (n >= this.cfg.minPorts) {
       target.ports.prune(ts - this.cfg.window);
       if (target.ports.size >= this.cfg.minPorts) {
         src.fired = true;
+        this.schedule.open++;
         this.raise(src, ts);
       }
     }
@@ -172,7 +182,7 @@ class PortScanDetector implements Detector {
   }
 
   second(now: number): void {
-    secondForSources(this.sources, now, this.horizon, (src, ts) => this.raise(src, ts), (src, since) => {
+    secondForSources(this.sources, this.schedule, now, this.horizon, (src, ts) => this.raise(src, ts), (src, since) => {
       for (const [tkey, target] of src.targets) {
         target.ports.prune(since);
         if (target.ports.size === 0) src.targets.delete(tkey);

@@ -98,6 +98,8 @@ class SynFloodDetector implements Detector {
   }
 
 
+  readonly attemptOutcomes = [Outcome.Unanswered, Outcome.HalfOpen, Outcome.Rejected];
+
   onAttempt(a: AttemptFacts): void {
     if (a.proto !== IPPROTO_TCP || (a.outcome !== Outcome.Unanswered && a.outcome !== Outcome.HalfOpen && a.outcome !== Outcome.Rejected)) return;
     if (this.ctx.allowed(a.origKey, a.respKey)) return;

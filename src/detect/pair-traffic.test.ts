@@ -1,0 +1,69 @@
+/**
+ * Pair tallies (pair-traffic.ts) against a Map counted from the same frames: thousands of directed pairs a
+ * second, so the typed-array index meets collisions, and every roll must free exactly the slots it used.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { udp4, type Frame } from '../test-support/frames.js';
+import { hostText } from './addresses.js';
+import { detectorConfig } from './detector-config.js';
+import type { PairTraffic } from './pair-traffic.js';
+import { runFrames } from './testing/frames.js';
+import { random } from './testing/random.js';
+import type { DetectorRegistration } from './types.js';
+
+/** A detector that only looks at each second's tallies: what every pair moved, and whether get finds it. */
+function tallyProbe(seen: Map<string, { packets: number; bytes: number }>, problems: string[]): DetectorRegistration {
+  return {
+    name: 'tally_probe',
+    title: 'test probe',
+    config: detectorConfig({}),
+    create: () => ({
+      name: 'tally_probe',
+      onPairSecond: (now: number, pairs: PairTraffic) => {
+        const thisSecond = new Set<string>();
+        pairs.forEach((t) => {
+          const key = `${hostText(t.src)}>${hostText(t.dst)}`;
+          if (thisSecond.has(key)) problems.push(`${now}: ${key} tallied twice`);
+          thisSecond.add(key);
+          if (pairs.get(t.src, t.dst) !== t) problems.push(`${now}: get(${key}) does not find its tally`);
+          const back = pairs.get(t.dst, t.src);
+          if (back !== undefined && (back.src !== t.dst || back.dst !== t.src)) problems.push(`${now}: get of ${key}'s reverse found another pair`);
+          const total = seen.get(key) ?? { packets: 0, bytes: 0 };
+          total.packets += t.packets;
+          total.bytes += t.bytes;
+          seen.set(key, total);
+        });
+      },
+    }),
+  };
+}
+
+test('every directed pair: the tallies of all seconds add up to what its frames carried, each found by get', async () => {
+  const rnd = random(13);
+  const host = () => `10.${1 + Math.floor(rnd() * 2)}.${Math.floor(rnd() * 4)}.${1 + Math.floor(rnd() * 60)}`;
+  const frames: Frame[] = [];
+  const expected = new Map<string, { packets: number; bytes: number }>();
+  // 12,000 datagrams over 4 s among ~480 hosts: about 2,500 directed pairs a second, many both ways.
+  const flows = Array.from({ length: 4000 }, () => ({ a: host(), b: host(), port: 1024 + Math.floor(rnd() * 4) }));
+  for (let i = 0; i < 12_000; i++) {
+    const f = flows[Math.floor(rnd() * flows.length)];
+    if (f.a === f.b) continue;
+    const back = rnd() < 0.4;
+    const [src, dst] = back ? [f.b, f.a] : [f.a, f.b];
+    const payload = Math.floor(rnd() * 200);
+    frames.push({ ts: 1000 + i * (4 / 12_000), bytes: back ? udp4(src, dst, 53, f.port, payload) : udp4(src, dst, f.port, 53, payload) });
+    const key = `${src}>${dst}`;
+    const total = expected.get(key) ?? { packets: 0, bytes: 0 };
+    total.packets++;
+    total.bytes += 28 + payload;
+    expected.set(key, total);
+  }
+  const seen = new Map<string, { packets: number; bytes: number }>();
+  const problems: string[] = [];
+  const probe = tallyProbe(seen, problems);
+  await runFrames(frames, {}, { registrations: [probe] });
+  assert.deepEqual(problems, []);
+  assert.equal(seen.size, expected.size);
+  for (const [key, total] of expected) assert.deepEqual(seen.get(key), total, key);
+});
