@@ -214,6 +214,13 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     throw err;
   }
   capturing = source.interfaces;
+  /** A start that fails once the capture is open: let go of what was opened, in reverse. */
+  const abandonStart = async (): Promise<void> => {
+    closeTrace();
+    source.close();
+    await hub?.close();
+    await service?.close('the agent failed to start');
+  };
   if (src.kind === 'replay') pipeline.setFilter(effectiveFilter() ?? undefined);
   // The other engines open their captures now, while the agent may still open devices.
   const onEngineRecords = (records: Array<LoopyRecord | object>) => forwardEngineRecords(records);
@@ -226,10 +233,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
       })
       : undefined;
   } catch (err) {
-    closeTrace();
-    source.close();
-    await hub?.close();
-    await service?.close('the agent failed to start');
+    await abandonStart();
     throw err;
   }
   for (const w of source.warnings) log.warn({ warning: w }, 'capture warning');
@@ -238,10 +242,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   try {
     outcome = dropPrivileges(target, privileges, ATTRIBUTION_CAPABILITIES);
   } catch (err) {
-    closeTrace();
-    source.close();
-    await hub?.close();
-    await service?.close('the agent failed to start');
+    await abandonStart();
     throw err;
   }
   log.info({ uid: outcome.uid, gid: outcome.gid, user: outcome.user, dropped: outcome.dropped, kept: outcome.kept }, outcome.message);
@@ -252,10 +253,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
       }
     } catch (err) {
       await engines.stop();
-      closeTrace();
-      source.close();
-      await hub?.close();
-      await service?.close('the agent failed to start');
+      await abandonStart();
       throw new PrivilegeError((err as Error).message);
     }
   }
