@@ -5,7 +5,8 @@
  * by `tcpdump -w /dev/null`, one after the other on the same frames; then both once more at 300 kpps on the
  * few-flows mix (small packets over a few dozen long connections: the engine's cost per packet with almost no
  * work per flow); then the agent once more at 300 kpps while a client reads 100,000 rows of its history
- * (nothing may be lost: queries run on the store's thread, not the capture's). For each:
+ * (nothing may be lost: queries run on the store's thread, not the capture's); then the agent at rest and a
+ * minute after a burst (live-idle.ts). For each:
  * the rate actually sent, packets captured, loss %, CPU % of one core (the process's CPU time from /proc,
  * from the first frame until it has caught up, over the sending time) and peak RSS. Each contender first
  * gets 100,000 other packets of the same mix ten times over (10 s at 100 kpps), unmeasured: an agent runs all
@@ -24,6 +25,7 @@ import { PcapWriter } from '../capture/pcap-writer.js';
 import { benchCapture, benchOutDir } from './capture-cache.js';
 import { LIVE_CONTENDERS, LOOPY_CLI, agentContender, type LiveContender, type Running } from './live-contenders.js';
 import { type Sent, type Veth, cpuSeconds, mainThreadCpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
+import { type IdleFigures, idleSummary, idleTargets, measureIdle } from './live-idle.js';
 import { busyMillis, monotonicMicros, readProfiles, STAGES, stageMillis, type Window } from './stage-profile.js';
 import type { BenchOptions, BenchResult, Benchmark, Target, ToolResult } from './types.js';
 import type { MixName } from '../synth/generate.js';
@@ -223,6 +225,7 @@ export const liveCapture: Benchmark = {
     const results: ToolResult[] = [];
     let breakdown: BenchResult['breakdown'];
     let fewInput = 'not run';
+    let idle: IdleFigures | undefined;
     try {
       for (const asked of RATES) {
         const limit = asked === 'top' ? slice.packets : Math.min(slice.packets, asked * SECONDS_PER_STEP);
@@ -267,6 +270,7 @@ export const liveCapture: Benchmark = {
           results.push({ tool: agentContender.tool, command: agentContender.display, status: 'failed', detail: (err as Error).message });
         }
       }
+      if (wanted.includes(agentContender)) idle = await idleStep(v, join(workDir, 'agent-idle'), slice, options.log, results);
       breakdown = await profiledBreakdown(v, join(workDir, 'agent-profiled'), slice, steps, options.log);
     } finally {
       tearDownVeth(v);
@@ -286,11 +290,25 @@ export const liveCapture: Benchmark = {
         { label: `agent CPU ÷ tcpdump CPU at ${k(TARGET_PPS)} pps (office mix)`, value: ratioAt('office') },
         { label: `agent CPU ÷ tcpdump CPU at ${k(TARGET_PPS)} pps (few-flows mix)`, value: ratioAt('few') },
       ],
-      targets: targets(steps),
+      targets: [...targets(steps), ...idleTargets(idle)],
       breakdown,
     };
   },
 };
+
+/** The agent at rest, then through a burst (the office slice at top speed) and a minute after it. */
+async function idleStep(v: Veth, workDir: string, files: Slices, log: (line: string) => void, results: ToolResult[]): Promise<IdleFigures | undefined> {
+  if (agentContender.missing()) return undefined;
+  log('live: agent idle, then a burst and a minute after it');
+  try {
+    const idle = await measureIdle(agentContender, v, workDir, files.path, files.packets);
+    results.push({ tool: agentContender.tool, command: `${idleSummary(idle)}  (${agentContender.display})`, status: 'ok', wallSeconds: idle.burst.seconds, peakRssBytes: idle.burstPeakRss });
+    return idle;
+  } catch (err) {
+    results.push({ tool: agentContender.tool, command: agentContender.display, status: 'failed', detail: `idle step: ${(err as Error).message}` });
+    return undefined;
+  }
+}
 
 /**
  * Where the agent's CPU goes at TARGET_PPS: one more run of that step with a V8 CPU profile, whose samples

@@ -73,17 +73,26 @@ function statCpuSeconds(path: string): number {
   }
 }
 
+/** Resident set now (VmRSS) in bytes, or null. */
+export function rssBytes(pid: number): number | null {
+  return statusKilobytes(pid, 'VmRSS');
+}
+
 /** Peak resident set (VmHWM) in bytes, or null. */
 export function peakRssBytes(pid: number): number | null {
+  return statusKilobytes(pid, 'VmHWM');
+}
+
+function statusKilobytes(pid: number, field: string): number | null {
   try {
-    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : null;
   } catch {
     return null;
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Waits until the process has caught up: its CPU time grows by at most one tick in 200 ms, twice in a row

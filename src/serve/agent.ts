@@ -36,7 +36,7 @@ import { openAgentHistory } from './history.js';
 import { agentDetection, alertControl, prepareAgentDir } from './agent-detection.js';
 import { AlertAcks } from './alert-acks.js';
 import { attributionCaptureTimeout, openConnectTrace, startProcessAttribution } from './agent-processes.js';
-import { type HubLink, openHubLink } from './hub-link.js';
+import type { HubLink } from './hub-link.js';
 import { EngineWorkers } from './engine-workers.js';
 import { matchingOpenFlows } from './open-flows.js';
 import type { ConnectSource } from '../host/connect-trace.js';
@@ -176,6 +176,8 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   let hub: HubLink | undefined;
   if (settings.hub && service) {
     try {
+      // Loaded only for a hub: the NATS client is a tenth of an idle agent's heap.
+      const { openHubLink } = await import('./hub-link.js');
       hub = await openHubLink({ settings: settings.hub, server: service.server, logger: log, started, interfaces: () => capturing }, exclusions);
     } catch (err) {
       await service.close('the agent failed to start');
@@ -298,7 +300,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     } catch (err) {
       log.error({ err: (err as Error).message }, 'history store append failed');
     }
-    if (topic === 'alerts') service?.metrics.onAlert(record as { state?: string; detector?: string });
+    if (topic === 'alerts') service?.metrics?.onAlert(record as { state?: string; detector?: string });
     service?.server.publish(topic, record);
   };
   // The outputs first, detection after them: an alert goes out after the record that raised it.
@@ -380,9 +382,9 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
     latestStatus = statusOf(ctx, record, counters);
     if (processes !== undefined) latestStatus.processes = processes.stats();
     latestStatus.passive_names = names.report();
-    service?.metrics.onStats(record, clients);
-    if (latestStatus.detection_state) service?.metrics.onDetectionState(latestStatus.detection_state);
-    if (detecting?.delivery) service?.metrics.onDelivery(detecting.delivery.stats());
+    service?.metrics?.onStats(record, clients);
+    if (latestStatus.detection_state) service?.metrics?.onDetectionState(latestStatus.detection_state);
+    if (detecting?.delivery) service?.metrics?.onDelivery(detecting.delivery.stats());
     publish('stats', record);
     if (history) {
       try {

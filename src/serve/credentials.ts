@@ -8,7 +8,6 @@ import { X509Certificate, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 export const CERT_FILE = 'tls-cert.pem';
 export const KEY_FILE = 'tls-key.pem';
@@ -49,6 +48,8 @@ export async function loadTlsMaterial(dataDir: string, config: { certFile?: stri
   if (cert && key) return { cert, key, fingerprint: certificateFingerprint(cert), generated: false };
   const name = hostname();
   const now = new Date();
+  // Loaded only to make a certificate: selfsigned brings node-forge, megabytes of heap an agent would keep.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: `loopy agent ${name}` }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -10,7 +10,7 @@ import type { AgentClock } from './clock.js';
 import type { ServeSettings } from './config.js';
 import { loadTlsMaterial, loadToken } from './credentials.js';
 import type { AgentLogger } from './logger.js';
-import { AgentMetrics } from './metrics.js';
+import type { AgentMetrics } from './metrics.js';
 import { type AlertControl, AgentServer, type AgentServerOptions, type HistoryBackend, type NamesBackend } from './server.js';
 import type { SelfExclusion } from './self-exclusion.js';
 import type { AgentStatus } from './status.js';
@@ -39,7 +39,8 @@ export interface ServiceContext {
 
 export interface Service {
   readonly server: AgentServer;
-  readonly metrics: AgentMetrics;
+  /** Only with --metrics: prom-client and its event-loop sampling (a timer every 10 ms) cost an idle agent otherwise. */
+  readonly metrics: AgentMetrics | undefined;
   /** What each listener is bound to (`tls://127.0.0.1:41234` for a port 0). */
   readonly addresses: string[];
   readonly fingerprint?: string;
@@ -109,10 +110,11 @@ export async function startService(serve: ServeSettings, ctx: ServiceContext): P
     await closeAll();
     throw new ServiceStartError(`cannot listen (${(err as Error).message}): check --listen and the permissions of the socket's directory`);
   }
-  const metrics = new AgentMetrics();
+  let metrics: AgentMetrics | undefined;
   let metricsServer: import('node:http').Server | undefined;
   if (serve.metrics) {
     try {
+      metrics = new (await import('./metrics.js')).AgentMetrics();
       metricsServer = await metrics.listen(serve.metrics.host, serve.metrics.port);
       const port = (metricsServer.address() as { port: number }).port;
       addresses.push(`http://${serve.metrics.host}:${port}/metrics`);
