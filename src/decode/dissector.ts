@@ -78,7 +78,12 @@ export class Dissector {
       if (depth > 0 || countFirst) this.layerHits[index]++;
       pkt.nextTable = Handoff.None;
       pkt.nextKeyAlt = -1;
-      offset = decoder.decode(pkt, offset, end, this.weirds);
+      // One call site per usual layer (link, network, transport): each sees a few decoders, so V8 can
+      // inline them; through one site every decoder passed and the call stayed megamorphic.
+      if (depth === 0) offset = decoder.decode(pkt, offset, end, this.weirds);
+      else if (depth === 1) offset = decoder.decode(pkt, offset, end, this.weirds);
+      else if (depth === 2) offset = decoder.decode(pkt, offset, end, this.weirds);
+      else offset = decoder.decode(pkt, offset, end, this.weirds);
       const observer = this.observers[index];
       if (observer !== undefined) observer(pkt);
       if (pkt.transportReady) {
