@@ -14,6 +14,7 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../de
 import { hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
+import { PresenceCounts } from '../presence-counts.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { DecayedCount, PassSchedule, SlidingCounter, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
@@ -72,6 +73,11 @@ class HostSweepDetector implements Detector {
   private readonly sources: TrackedKeys<Source>;
   /** When the pass over the sources has something to do (a source to forget or prune, an incident open). */
   private readonly schedule = new PassSchedule();
+  /**
+   * The (IPv4 source, port) pairs that have a Service: an answered connection, most attempts, counts only
+   * where its source has failed on that port, and this says "not there" without two Map look-ups.
+   */
+  private readonly probed: PresenceCounts;
 
   constructor(
     private readonly cfg: Config,
@@ -80,11 +86,19 @@ class HostSweepDetector implements Detector {
     this.sources = ctx.track<Source>('sources', cfg.maxSources, {
       protect: (src) => src.fired,
       release: (src) => {
-        src.services.forEach((s) => s.hosts.clear());
+        src.services.forEach((s, service) => {
+          s.hosts.clear();
+          this.forget(src, service);
+        });
         if (src.fired) this.schedule.open--;
       },
       items: cfg.maxHostEntries,
     });
+    this.probed = new PresenceCounts(cfg.maxSources);
+  }
+
+  private forget(src: Source, service: number): void {
+    if (typeof src.key === 'number') this.probed.remove(probedKey(src.key, service));
   }
 
   onAttempt(a: AttemptFacts): void {
@@ -94,6 +108,7 @@ class HostSweepDetector implements Detector {
     else if (a.proto === IPPROTO_ICMP || a.proto === IPPROTO_ICMPV6) service = ICMP_ECHO;
     else return;
     if (a.outcome === Outcome.Ok) {
+      if (typeof a.origKey === 'number' && !this.probed.mayHave(probedKey(a.origKey, service))) return;
       this.sources.peek(a.origKey)?.services.get(service)?.ok.add(a.ts);
       return;
     }
@@ -108,6 +123,7 @@ class HostSweepDetector implements Detector {
       if (src.services.size >= this.cfg.maxServicesPerSource && !this.dropNarrowestService(src)) return;
       s = { hosts: new WindowedSet(this.sources.items), score: new DecayedCount(), failed: new SlidingCounter(this.cfg.window), ok: new SlidingCounter(this.cfg.window), probes: 0, answered: 0 };
       src.services.set(service, s);
+      if (typeof src.key === 'number') this.probed.add(probedKey(src.key, service));
     }
     const hosts = s.hosts;
     s.failed.add(a.ts);
@@ -156,6 +172,7 @@ class HostSweepDetector implements Detector {
     if (narrowest === undefined || fewest > 1) return false;
     src.services.get(narrowest)!.hosts.clear();
     src.services.delete(narrowest);
+    this.forget(src, narrowest);
     return true;
   }
 
@@ -163,7 +180,10 @@ class HostSweepDetector implements Detector {
     secondForSources(this.sources, this.schedule, now, this.horizon, (src, ts) => this.raise(src, ts), (src, since) => {
       for (const [service, s] of src.services) {
         s.hosts.prune(since);
-        if (s.hosts.size === 0) src.services.delete(service);
+        if (s.hosts.size === 0) {
+          src.services.delete(service);
+          this.forget(src, service);
+        }
       }
     });
   }
@@ -197,6 +217,11 @@ class HostSweepDetector implements Detector {
       capture: { hosts: [src.key] },
     });
   }
+}
+
+/** The PresenceCounts key of an IPv4 source's port. */
+function probedKey(source: number, service: number): number {
+  return source ^ Math.imul(service + 1, 0x9e3779b1);
 }
 
 export const hostSweep: DetectorRegistration<Config> = {
