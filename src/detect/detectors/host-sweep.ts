@@ -15,6 +15,7 @@ import { hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { PresenceCounts } from '../presence-counts.js';
+import { mix32 } from '../../analyze/mix32.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { DecayedCount, PassSchedule, SlidingCounter, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
@@ -39,6 +40,9 @@ const config = detectorConfig({
 type Config = z.infer<typeof config>;
 
 const MAX_SAMPLES = 10;
+/** Slots of the cache of Services that answered connections count in (a power of two). */
+const OK_CACHE_SLOTS = 4096;
+const OK_CACHE_MASK = OK_CACHE_SLOTS - 1;
 /** Service keys: TCP port, UDP port + 0x10000, ICMP echo 0x20000. */
 const UDP_BIT = 0x10000;
 const ICMP_ECHO = 0x20000;
@@ -78,6 +82,14 @@ class HostSweepDetector implements Detector {
    * where its source has failed on that port, and this says "not there" without two Map look-ups.
    */
   private readonly probed: PresenceCounts;
+  /**
+   * The last Services answered connections were counted in, direct-mapped by (IPv4 source, port): a client
+   * that failed once on a port keeps a Service there, and each of its later connections to it would walk the
+   * sources' Map, the source and its services' Map (cold objects all) to reach the one counter it adds to.
+   */
+  private readonly okSource = new Int32Array(OK_CACHE_SLOTS);
+  private readonly okService = new Int32Array(OK_CACHE_SLOTS).fill(-1);
+  private readonly okCached: Array<Service | undefined> = new Array<Service | undefined>(OK_CACHE_SLOTS).fill(undefined);
 
   constructor(
     private readonly cfg: Config,
@@ -98,7 +110,32 @@ class HostSweepDetector implements Detector {
   }
 
   private forget(src: Source, service: number): void {
-    if (typeof src.key === 'number') this.probed.remove(probedKey(src.key, service));
+    if (typeof src.key !== 'number') return;
+    const key = probedKey(src.key, service);
+    this.probed.remove(key);
+    const slot = mix32(key) & OK_CACHE_MASK;
+    if (this.okSource[slot] === src.key && this.okService[slot] === service) this.okCached[slot] = undefined;
+  }
+
+  /** An answered connection: counted where its source has failed on that port (the window's share of failures). */
+  private answered(a: AttemptFacts, service: number): void {
+    const source = a.origKey;
+    if (typeof source !== 'number') {
+      this.sources.peek(source)?.services.get(service)?.ok.add(a.ts);
+      return;
+    }
+    const key = probedKey(source, service);
+    if (!this.probed.mayHave(key)) return;
+    const slot = mix32(key) & OK_CACHE_MASK;
+    let s = this.okSource[slot] === source && this.okService[slot] === service ? this.okCached[slot] : undefined;
+    if (s === undefined) {
+      s = this.sources.peek(source)?.services.get(service);
+      if (s === undefined) return;
+      this.okSource[slot] = source;
+      this.okService[slot] = service;
+      this.okCached[slot] = s;
+    }
+    s.ok.add(a.ts);
   }
 
   onAttempt(a: AttemptFacts): void {
@@ -108,8 +145,7 @@ class HostSweepDetector implements Detector {
     else if (a.proto === IPPROTO_ICMP || a.proto === IPPROTO_ICMPV6) service = ICMP_ECHO;
     else return;
     if (a.outcome === Outcome.Ok) {
-      if (typeof a.origKey === 'number' && !this.probed.mayHave(probedKey(a.origKey, service))) return;
-      this.sources.peek(a.origKey)?.services.get(service)?.ok.add(a.ts);
+      this.answered(a, service);
       return;
     }
     if (this.ctx.allowed(a.origKey, a.respKey)) return;
