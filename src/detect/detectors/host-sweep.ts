@@ -83,13 +83,13 @@ class HostSweepDetector implements Detector {
    */
   private readonly probed: PresenceCounts;
   /**
-   * The last Services answered connections were counted in, direct-mapped by (IPv4 source, port): a client
-   * that failed once on a port keeps a Service there, and each of its later connections to it would walk the
-   * sources' Map, the source and its services' Map (cold objects all) to reach the one counter it adds to.
+   * The ok counters answered connections last went to, direct-mapped by (IPv4 source, port): a client that
+   * failed once on a port keeps a Service there, and each of its later connections to it would walk the
+   * sources' Map, the source, its services' Map and the Service (cold objects all) to reach the one counter
+   * it adds to. Words 2i and 2i+1 hold slot i's source and port (-1: empty), beside each other.
    */
-  private readonly okSource = new Int32Array(OK_CACHE_SLOTS);
-  private readonly okService = new Int32Array(OK_CACHE_SLOTS).fill(-1);
-  private readonly okCached: Array<Service | undefined> = new Array<Service | undefined>(OK_CACHE_SLOTS).fill(undefined);
+  private readonly okKeys = new Int32Array(OK_CACHE_SLOTS * 2).fill(-1);
+  private readonly okCounters: Array<SlidingCounter | undefined> = new Array<SlidingCounter | undefined>(OK_CACHE_SLOTS).fill(undefined);
 
   constructor(
     private readonly cfg: Config,
@@ -114,7 +114,7 @@ class HostSweepDetector implements Detector {
     const key = probedKey(src.key, service);
     this.probed.remove(key);
     const slot = mix32(key) & OK_CACHE_MASK;
-    if (this.okSource[slot] === src.key && this.okService[slot] === service) this.okCached[slot] = undefined;
+    if (this.okKeys[slot * 2] === src.key && this.okKeys[slot * 2 + 1] === service) this.okCounters[slot] = undefined;
   }
 
   /** An answered connection: counted where its source has failed on that port (the window's share of failures). */
@@ -125,17 +125,18 @@ class HostSweepDetector implements Detector {
       return;
     }
     const key = probedKey(source, service);
-    if (!this.probed.mayHave(key)) return;
     const slot = mix32(key) & OK_CACHE_MASK;
-    let s = this.okSource[slot] === source && this.okService[slot] === service ? this.okCached[slot] : undefined;
-    if (s === undefined) {
-      s = this.sources.peek(source)?.services.get(service);
-      if (s === undefined) return;
-      this.okSource[slot] = source;
-      this.okService[slot] = service;
-      this.okCached[slot] = s;
+    const keys = this.okKeys;
+    let ok = keys[slot * 2] === source && keys[slot * 2 + 1] === service ? this.okCounters[slot] : undefined;
+    if (ok === undefined) {
+      if (!this.probed.mayHave(key)) return;
+      ok = this.sources.peek(source)?.services.get(service)?.ok;
+      if (ok === undefined) return;
+      keys[slot * 2] = source;
+      keys[slot * 2 + 1] = service;
+      this.okCounters[slot] = ok;
     }
-    s.ok.add(a.ts);
+    ok.add(a.ts);
   }
 
   onAttempt(a: AttemptFacts): void {
