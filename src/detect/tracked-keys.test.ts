@@ -79,7 +79,7 @@ test('an item budget caps what windowed sets hold together; pruning and clearing
   assert.equal(b.add(102, 2), true);
 });
 
-test('a key deleted or let go is not found again, and one added back is (the presence counts follow the Map)', () => {
+test('a key deleted or let go is not found again, and one added back is', () => {
   const keys = new TrackedKeys<State>('d', 't', 8);
   for (let k = 0; k < 8; k++) keys.add(k * 1_000_003, fresh());
   keys.delete(3 * 1_000_003);

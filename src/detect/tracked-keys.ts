@@ -14,12 +14,8 @@
  *   a key the detector protects (one whose incident is open) while another will do. A hit key gets a second
  *   chance: its hits are halved and it moves to the back.
  * Every decision is counted (`declined`, `evicted`) and shown in the agent's status (`detection.state`).
- *
- * Numeric keys are also counted in a PresenceCounts, so a look-up of a key not held (a flood's spoofed
- * source, a new series) reads one byte instead of a cold Map.
  */
 import { hostKeyHash as hashKey, type HostKey } from './addresses.js';
-import { PresenceCounts } from './presence-counts.js';
 import { ItemBudget } from './windows.js';
 
 export interface TrackedKeysOptions<S> {
@@ -78,8 +74,6 @@ export class TrackedKeys<S> {
   readonly items: ItemBudget | undefined;
   /** Keys considered by the last eviction (reused). */
   private readonly looked: Array<HostKey | string> = new Array<HostKey | string>(EVICTION_SAMPLE);
-  /** The numeric keys held. */
-  private readonly presence: PresenceCounts;
 
   constructor(
     readonly detector: string,
@@ -88,12 +82,6 @@ export class TrackedKeys<S> {
     private readonly options: TrackedKeysOptions<S> = {},
   ) {
     this.items = options.items === undefined ? undefined : new ItemBudget(options.items);
-    this.presence = new PresenceCounts(capacity);
-  }
-
-  /** Whether the key cannot be in the table (numeric keys only; a text key may always be). */
-  private absent(key: HostKey | string): boolean {
-    return typeof key === 'number' && !this.presence.mayHave(key);
   }
 
   get size(): number {
@@ -102,7 +90,6 @@ export class TrackedKeys<S> {
 
   /** The key's state, counting a hit (what keeps it when room is short). */
   get(key: HostKey | string): S | undefined {
-    if (this.absent(key)) return undefined;
     const e = this.map.get(key);
     if (e === undefined) return undefined;
     e.hits++;
@@ -111,7 +98,6 @@ export class TrackedKeys<S> {
 
   /** The key's state without counting a hit (reports, passes). */
   peek(key: HostKey | string): S | undefined {
-    if (this.absent(key)) return undefined;
     return this.map.get(key)?.state;
   }
 
@@ -139,9 +125,7 @@ export class TrackedKeys<S> {
   /** Takes a new key (after `admit`), letting another go when the table is full. */
   add(key: HostKey | string, state: S): S {
     if (this.map.size >= this.capacity) this.evictOne();
-    const size = this.map.size;
     this.map.set(key, { state, hits: 0 });
-    if (this.map.size !== size && typeof key === 'number') this.presence.add(key);
     return state;
   }
 
@@ -149,7 +133,6 @@ export class TrackedKeys<S> {
     const e = this.map.get(key);
     if (e === undefined) return;
     this.map.delete(key);
-    if (typeof key === 'number') this.presence.remove(key);
     this.options.release?.(e.state);
   }
 

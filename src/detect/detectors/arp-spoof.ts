@@ -95,6 +95,13 @@ class ArpSpoofDetector implements Detector {
   private readonly cacheWords = new Uint32Array(this.cacheBuffer);
   private readonly cacheUntil = new Float64Array(this.cacheBuffer);
   /**
+   * The slot the last packet left, as it left it: a run of packets from one sender (a transfer, a burst)
+   * then reads no slot at all.
+   */
+  private lastIp = -1;
+  private lastMacLow = -1;
+  private lastUntil = Number.NEGATIVE_INFINITY;
+  /**
    * A bit per hash of the addresses ever bound (never cleared: a stale bit costs one lookup): most IP packets
    * come from addresses with no binding (remote hosts behind the router), and this spares them the table.
    */
@@ -123,15 +130,21 @@ class ArpSpoofDetector implements Detector {
     if (m < 0 || pkt.tunnelDepth !== 0 || m + 14 > pkt.ipOffset) return;
     const ip = pkt.src[0];
     const macLow = pkt.data.readUInt32BE(m + 8);
+    if (ip === this.lastIp && macLow === this.lastMacLow && pkt.ts < this.lastUntil) return;
     // Mixed apart first: MACs often end in their host's address (ip ^ macLow would then be one constant).
     const slot = mix32(ip ^ mix32(macLow)) >>> 18;
     const words = this.cacheWords;
     const w = slot << 2;
     const u = (slot << 1) + 1;
-    if (words[w] === ip && words[w + 1] === macLow && pkt.ts < this.cacheUntil[u]) return;
+    this.lastIp = ip;
+    this.lastMacLow = macLow;
+    if (words[w] === ip && words[w + 1] === macLow && pkt.ts < this.cacheUntil[u]) {
+      this.lastUntil = this.cacheUntil[u];
+      return;
+    }
     words[w] = ip;
     words[w + 1] = macLow;
-    this.cacheUntil[u] = pkt.ts + CACHE_SECONDS;
+    this.lastUntil = this.cacheUntil[u] = pkt.ts + CACHE_SECONDS;
     if (ip === 0) return;
     const bit = mix32(ip) >>> 12;
     if ((this.boundBits[bit >>> 5] & (1 << (bit & 31))) === 0 && !this.ctx.isLocal(4, pkt.src, 0)) return;
