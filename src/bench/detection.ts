@@ -69,6 +69,17 @@ async function measureCpu(args: readonly string[], cwd: string): Promise<CpuMeas
   }
 }
 
+/**
+ * The share of a core detection adds at RATE packets/s once running: its added CPU seconds over the whole
+ * capture less those over the first WARM_UP packets, per packet after them. `cost` holds each variant's
+ * seconds by tool name; null when one is missing or the capture is no longer than the warm-up.
+ */
+export function steadyShare(cost: ReadonlyMap<string, number>, packets: number): number | null {
+  const [d, dw, n, nw] = ['detect', 'detect@warm-up', 'no-detect', 'no-detect@warm-up'].map((t) => cost.get(t));
+  if (d === undefined || dw === undefined || n === undefined || nw === undefined || packets <= WARM_UP) return null;
+  return ((d - dw - (n - nw)) / (packets - WARM_UP)) * RATE;
+}
+
 interface Variant {
   tool: string;
   display: string;
@@ -130,16 +141,10 @@ export const detectionCost: Benchmark = {
       const baseline = cost.get('no-detect');
       return spent === undefined || baseline === undefined ? null : ((spent - baseline) / packets) * RATE;
     };
-    /** The same after the first WARM_UP packets: what a running agent pays per packet. */
-    const steady = (): number | null => {
-      const [d, dw, n, nw] = ['detect', 'detect@warm-up', 'no-detect', 'no-detect@warm-up'].map((t) => cost.get(t));
-      if (d === undefined || dw === undefined || n === undefined || nw === undefined || packets <= WARM_UP) return null;
-      return ((d - dw - (n - nw)) / (packets - WARM_UP)) * RATE;
-    };
     const basis = haveGnuTime() ? 'CPU seconds' : 'wall seconds (no GNU time)';
     const detect = added('detect');
     const ring = added('detect+ring');
-    const steadyDetect = steady();
+    const steadyDetect = steadyShare(cost, packets);
     const share = (x: number | null) => (x === null ? 'not run' : `${(x * 100).toFixed(1)} % of a core (${((x / RATE) * 1e9).toFixed(0)} ns/packet)`);
     return {
       name: this.name,
