@@ -6,6 +6,11 @@
  * packets/s the issue names: the share of a core detection would take at that rate. CPU time rather than
  * wall time because a busy machine stretches wall time far more than it stretches CPU time. The capture has
  * no incidents: this is the price of watching ordinary traffic.
+ *
+ * Two figures: the whole run's, and the steady state's. A process pays some of detection's cost once (its
+ * modules loaded, the zod config parsed, its code compiled by the JIT), which a running agent paid long ago;
+ * so both builds also read only the capture's first WARM_UP packets (`-c`), and the steady state is what
+ * detection adds over the packets after them: (detect − detect@warm-up) − (no-detect − no-detect@warm-up).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +25,8 @@ const RATE = 300_000;
 /** Detection may take this share of a core at RATE packets/s. */
 const TARGET_CORE_SHARE = 0.1;
 const RUNS = 3;
+/** Packets whose cost (start-up, JIT) the steady-state figure subtracts. */
+const WARM_UP = 200_000;
 
 interface CpuMeasurement {
   ok: boolean;
@@ -62,16 +69,31 @@ async function measureCpu(args: readonly string[], cwd: string): Promise<CpuMeas
   }
 }
 
+/**
+ * The share of a core detection adds at RATE packets/s once running: its added CPU seconds over the whole
+ * capture less those over the first WARM_UP packets, per packet after them. `cost` holds each variant's
+ * seconds by tool name; null when one is missing or the capture is no longer than the warm-up.
+ */
+export function steadyShare(cost: ReadonlyMap<string, number>, packets: number): number | null {
+  const [d, dw, n, nw] = ['detect', 'detect@warm-up', 'no-detect', 'no-detect@warm-up'].map((t) => cost.get(t));
+  if (d === undefined || dw === undefined || n === undefined || nw === undefined || packets <= WARM_UP) return null;
+  return ((d - dw - (n - nw)) / (packets - WARM_UP)) * RATE;
+}
+
 interface Variant {
   tool: string;
   display: string;
   args(file: string, evidenceDir: string): string[];
+  /** Reads only the capture's first WARM_UP packets. */
+  warmUpOnly?: boolean;
 }
 
 const VARIANTS: readonly Variant[] = [
   { tool: 'no-detect', display: 'loopy read FILE --json --no-detect', args: (f) => [LOOPY_CLI, 'read', f, '--json', '--no-detect'] },
   { tool: 'detect', display: 'loopy read FILE --json', args: (f) => [LOOPY_CLI, 'read', f, '--json'] },
   { tool: 'detect+ring', display: 'loopy read FILE --json --evidence DIR', args: (f, dir) => [LOOPY_CLI, 'read', f, '--json', '--evidence', dir] },
+  { tool: 'no-detect@warm-up', display: `loopy read FILE --json --no-detect -c ${WARM_UP}`, args: (f) => [LOOPY_CLI, 'read', f, '--json', '--no-detect', '-c', String(WARM_UP)], warmUpOnly: true },
+  { tool: 'detect@warm-up', display: `loopy read FILE --json -c ${WARM_UP}`, args: (f) => [LOOPY_CLI, 'read', f, '--json', '-c', String(WARM_UP)], warmUpOnly: true },
 ];
 
 export const detectionCost: Benchmark = {
@@ -95,7 +117,7 @@ export const detectionCost: Benchmark = {
           options.log(`running ${v.tool} (${run + 1}/${RUNS}): ${v.display}`);
           const m = await measureCpu(v.args(capture.path, evidenceDir), projectRoot);
           const result: ToolResult = m.ok
-            ? { tool: v.tool, command: v.display, status: 'ok', wallSeconds: m.wallSeconds, packetsPerSecond: packets / m.wallSeconds, peakRssBytes: m.peakRssBytes }
+            ? { tool: v.tool, command: v.display, status: 'ok', wallSeconds: m.wallSeconds, packetsPerSecond: (v.warmUpOnly ? Math.min(WARM_UP, packets) : packets) / m.wallSeconds, peakRssBytes: m.peakRssBytes }
             : { tool: v.tool, command: v.display, status: 'failed', wallSeconds: m.wallSeconds, detail: m.detail };
           if (!m.ok) {
             if (!best.has(v.tool)) best.set(v.tool, result);
@@ -122,6 +144,7 @@ export const detectionCost: Benchmark = {
     const basis = haveGnuTime() ? 'CPU seconds' : 'wall seconds (no GNU time)';
     const detect = added('detect');
     const ring = added('detect+ring');
+    const steadyDetect = steadyShare(cost, packets);
     const share = (x: number | null) => (x === null ? 'not run' : `${(x * 100).toFixed(1)} % of a core (${((x / RATE) * 1e9).toFixed(0)} ns/packet)`);
     return {
       name: this.name,
@@ -133,7 +156,12 @@ export const detectionCost: Benchmark = {
         { label: 'detect+ring ÷ no-detect', value: base && ok('detect+ring') ? ok('detect+ring')!.packetsPerSecond! / base.packetsPerSecond! : null },
       ],
       targets: [
-        { description: `detection adds ≤ ${TARGET_CORE_SHARE * 100} % of a core at ${RATE.toLocaleString('en-US')} packets/s`, met: detect === null ? null : detect <= TARGET_CORE_SHARE, actual: share(detect) },
+        {
+          description: `detection adds ≤ ${TARGET_CORE_SHARE * 100} % of a core at ${RATE.toLocaleString('en-US')} packets/s at steady state (the cost of the first ${WARM_UP.toLocaleString('en-US')} packets, start-up and JIT included, subtracted)`,
+          met: steadyDetect === null ? null : steadyDetect <= TARGET_CORE_SHARE,
+          actual: share(steadyDetect),
+        },
+        { description: `detection adds ≤ ${TARGET_CORE_SHARE * 100} % of a core at ${RATE.toLocaleString('en-US')} packets/s over the whole run (start-up included)`, met: detect === null ? null : detect <= TARGET_CORE_SHARE, actual: share(detect) },
         { description: `detection + evidence ring adds ≤ ${TARGET_CORE_SHARE * 100} % of a core at ${RATE.toLocaleString('en-US')} packets/s`, met: ring === null ? null : ring <= TARGET_CORE_SHARE, actual: share(ring) },
       ],
     };

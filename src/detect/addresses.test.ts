@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AddressSet, hostKeyOfText, hostText, isGroupAddress, parseAddress, parseCidr } from './addresses.js';
+import { formatIPv6 } from '../analyze/format-address.js';
+import { AddressSet, hostKeyOf, hostKeyOfText, hostText, isGroupAddress, parseAddress, parseCidr } from './addresses.js';
 import { SlidingCounter, WindowedSet, formatDuration, formatRate } from './windows.js';
 
 test('host keys: IPv4 as a number, IPv6 as RFC 5952 text', () => {
@@ -57,4 +58,18 @@ test('durations and rates for messages', () => {
   assert.equal(formatDuration(600), '10 min');
   assert.equal(formatRate(48_200_000), '48.2 MB/s');
   assert.equal(formatRate(950), '950 B/s');
+});
+
+test('IPv6 keys from words are their RFC 5952 texts, remembered or not (thousands of addresses, asked twice, at an offset too)', () => {
+  const words = new Uint32Array(8);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 3000; i++) {
+      words.set([0x20010db8, i >>> 7, 0, (i * 2654435761) >>> 0], round * 4);
+      const expected = formatIPv6(words.subarray(round * 4, round * 4 + 4));
+      assert.equal(hostKeyOf(6, words, round * 4), expected);
+      assert.equal(hostKeyOf(6, words, round * 4), expected);
+    }
+  }
+  assert.equal(hostKeyOf(6, Uint32Array.of(0x20010db8, 0, 0, 1)), '2001:db8::1');
+  assert.equal(hostKeyOf(6, Uint32Array.of(0x20010db8, 0, 0, 2)), '2001:db8::2');
 });

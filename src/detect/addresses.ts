@@ -14,10 +14,34 @@ export { parseAddress };
 
 export type HostKey = number | string;
 
-/** The key of an address held as words (IPv4 in words[offset]). Allocates only for IPv6. */
+/** IPv6 texts remembered by hostKeyOf (a power of two). */
+const V6_TEXT_SLOTS = 512;
+/** Slot i's address in words 4i..4i+3, and its text. */
+const v6Words = new Uint32Array(V6_TEXT_SLOTS * 4);
+const v6Texts: Array<string | undefined> = new Array<string | undefined>(V6_TEXT_SLOTS).fill(undefined);
+
+/**
+ * The key of an address held as words (IPv4 in words[offset]). IPv6 keys are texts: the last ones made are
+ * remembered, direct-mapped by address, since the same hosts' connections, pairs and lookups ask again and
+ * again and formatting one costs a string and a few hundred nanoseconds.
+ */
 export function hostKeyOf(version: number, words: Uint32Array, offset = 0): HostKey {
   if (version !== 6) return words[offset] | 0;
-  return formatIPv6(offset === 0 ? words : words.subarray(offset, offset + 4));
+  const a = words[offset];
+  const b = words[offset + 1];
+  const c = words[offset + 2];
+  const d = words[offset + 3];
+  const slot = mix32(a ^ mix32(b ^ mix32(c ^ mix32(d)))) & (V6_TEXT_SLOTS - 1);
+  const w = slot << 2;
+  const known = v6Texts[slot];
+  if (known !== undefined && v6Words[w] === a && v6Words[w + 1] === b && v6Words[w + 2] === c && v6Words[w + 3] === d) return known;
+  const text = formatIPv6(offset === 0 ? words : words.subarray(offset, offset + 4));
+  v6Words[w] = a;
+  v6Words[w + 1] = b;
+  v6Words[w + 2] = c;
+  v6Words[w + 3] = d;
+  v6Texts[slot] = text;
+  return text;
 }
 
 /** A 32-bit hash of a host key (an IPv4 number mixed, an IPv6 or other text by FNV-1a), for hash tables and filters. */

@@ -32,18 +32,33 @@ export class DomainSplitter {
    * the name is the domain itself). Lower-cases both.
    */
   split(name: string): { domain: string; sub: string } {
-    const n = name.toLowerCase().replace(/\.$/, '');
-    const labels = n.split('.');
+    const lower = name.toLowerCase();
+    const n = lower.endsWith('.') ? lower.slice(0, -1) : lower;
+    // By the positions of its last dots, not an array of labels: it runs for every NXDOMAIN answer and
+    // every name dns_tunnel judges. dotBefore(k): the dot before the last k labels (-1 when there are k or fewer).
+    let labels = 1;
+    for (let i = n.indexOf('.'); i >= 0; i = n.indexOf('.', i + 1)) labels++;
     let take = 2;
-    for (let k = Math.min(this.maxSuffixLabels, labels.length - 1); k >= 2; k--) {
-      if (this.suffixes.has(labels.slice(labels.length - k).join('.'))) {
+    for (let k = Math.min(this.maxSuffixLabels, labels - 1); k >= 2; k--) {
+      if (this.suffixes.has(n.slice(dotBefore(n, k) + 1))) {
         take = k + 1;
         break;
       }
     }
-    if (labels.length <= take) return { domain: n, sub: '' };
-    return { domain: labels.slice(labels.length - take).join('.'), sub: labels.slice(0, labels.length - take).join('.') };
+    if (labels <= take) return { domain: n, sub: '' };
+    const dot = dotBefore(n, take);
+    return { domain: n.slice(dot + 1), sub: n.slice(0, dot) };
   }
+}
+
+/** The position of the dot before the name's last `k` labels, or -1 when it has no more than k. */
+function dotBefore(name: string, k: number): number {
+  let at = name.length;
+  for (let i = 0; i < k; i++) {
+    at = name.lastIndexOf('.', at - 1);
+    if (at < 0) return -1;
+  }
+  return at;
 }
 
 /** Shannon entropy in bits per character of the text (dots ignored). */

@@ -21,6 +21,30 @@ export function hostPair(src: HostKey, dst: HostKey): HostPair {
   return { key: pairKey(src, dst), src, dst, srcText: hostText(src), dstText: hostText(dst) };
 }
 
+/**
+ * A HostPair whose texts are made when first read: a detector follows many pairs for every one that raises,
+ * and two address texts per pair taken were most of what taking it cost.
+ */
+export class FollowedPair implements HostPair {
+  private srcTextMade: string | undefined;
+  private dstTextMade: string | undefined;
+
+  /** `key` is pairKey(src, dst), which the caller usually holds already (a tally's key). */
+  constructor(
+    readonly key: string,
+    readonly src: HostKey,
+    readonly dst: HostKey,
+  ) {}
+
+  get srcText(): string {
+    return (this.srcTextMade ??= hostText(this.src));
+  }
+
+  get dstText(): string {
+    return (this.dstTextMade ??= hostText(this.dst));
+  }
+}
+
 /** "10.0.0.9:22" or "[2001:db8::1]:22". */
 export function endpointText(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;

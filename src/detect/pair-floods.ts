@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { type HostKey } from './addresses.js';
 import { count, detectorConfig, seconds } from './detector-config.js';
 import { FlowSample } from './flow-sample.js';
-import { SenderCounts, hostPair, type HostPair } from './host-pair.js';
+import { FollowedPair, SenderCounts, type HostPair } from './host-pair.js';
 import type { PairTally, PairTraffic } from './pair-traffic.js';
 import type { TrackedKeys } from './tracked-keys.js';
 import type { AlertSignal, Detector, DetectorContext, DetectorRegistration } from './types.js';
@@ -60,6 +60,35 @@ export interface Flood extends HostPair {
   fired: boolean;
   changed: boolean;
   sample: FlowSample | undefined;
+}
+
+/** A followed pair's flood state; its texts are made if it raises. */
+class FloodState extends FollowedPair implements Flood {
+  readonly packets: SlidingCounter;
+  readonly bytes: SlidingCounter;
+  totalPackets = 0;
+  totalBytes = 0;
+  answered = 0;
+  flows = 0;
+  last: number;
+  peakPackets = 0;
+  peakBytes = 0;
+  fired = false;
+  changed = false;
+  sample: FlowSample | undefined = undefined;
+
+  constructor(
+    key: string,
+    src: HostKey,
+    dst: HostKey,
+    readonly first: number,
+    window: number,
+  ) {
+    super(key, src, dst);
+    this.last = first;
+    this.packets = new SlidingCounter(window);
+    this.bytes = new SlidingCounter(window);
+  }
 }
 
 export class OneWayFloods {
@@ -116,7 +145,7 @@ export class OneWayFloods {
     const live = t.someFlow >= 0 && this.ctx.connections.table.isLive(t.someFlow);
     if (f === undefined) {
       if (this.ctx.allowed(t.src, t.dst) || !this.pairs.admit(key, now)) return;
-      f = this.pairs.add(key, this.newFlood(t.src, t.dst, pairs.began(t, now)));
+      f = this.pairs.add(key, new FloodState(key, t.src, t.dst, pairs.began(t, now), this.cfg.window));
       this.schedule.keep(f.last);
       this.senders.add(t.src);
     }
@@ -137,10 +166,6 @@ export class OneWayFloods {
       this.schedule.open++;
       this.raise(f, f.last);
     }
-  }
-
-  private newFlood(src: HostKey, dst: HostKey, first: number): Flood {
-    return { ...hostPair(src, dst), packets: new SlidingCounter(this.cfg.window), bytes: new SlidingCounter(this.cfg.window), totalPackets: 0, totalBytes: 0, answered: 0, flows: 0, first, last: first, peakPackets: 0, peakBytes: 0, fired: false, changed: false, sample: undefined };
   }
 
   private raise(f: Flood, ts: number): void {

@@ -71,13 +71,21 @@ export class PairTally {
   }
 }
 
+/** Slots the index starts with: a second's few hundred pairs fit in 4 KB, which stays in cache. */
+const INITIAL_SLOTS = 1024;
+
 export class PairTraffic implements FlowDeltaConsumer {
   private readonly pool: PairTally[] = [];
-  /** Open-addressing index: a tally's place in the pool + 1 per slot, 0 when free (twice the capacity, a power of two). */
-  private readonly slots: Int32Array;
-  private readonly mask: number;
-  /** Each pooled tally's slot, so a roll frees exactly the slots in use. */
+  /**
+   * Open-addressing index: a tally's place in the pool + 1 per slot, 0 when free. It doubles whenever a second
+   * fills half of it, up to twice the capacity (a power of two), and stays that size: small while seconds are.
+   */
+  private slots = new Int32Array(INITIAL_SLOTS);
+  private mask = INITIAL_SLOTS - 1;
+  private readonly maxSlots: number;
+  /** Each pooled tally's slot, so a roll frees exactly the slots in use, and its hash, to move it when the index grows. */
   private readonly slotOf: Int32Array;
+  private readonly hashOf: Int32Array;
   private used = 0;
   /** Capture time of the last roll: this second's tallies cover what came after it. */
   since = Number.NaN;
@@ -93,9 +101,9 @@ export class PairTraffic implements FlowDeltaConsumer {
   ) {
     let size = 16;
     while (size < capacity * 2) size *= 2;
-    this.slots = new Int32Array(size);
-    this.mask = size - 1;
+    this.maxSlots = Math.max(size, INITIAL_SLOTS);
     this.slotOf = new Int32Array(capacity);
+    this.hashOf = new Int32Array(capacity);
     deltas.subscribe(this);
   }
 
@@ -152,8 +160,22 @@ export class PairTraffic implements FlowDeltaConsumer {
     const t = (this.pool[this.used] ??= new PairTally());
     t.reset(src, dst, version);
     this.slotOf[this.used] = i;
+    this.hashOf[this.used] = hash;
     this.slots[i] = ++this.used;
+    if (this.used * 2 > this.slots.length && this.slots.length < this.maxSlots) this.grow();
     return t;
+  }
+
+  /** Twice the slots, this second's tallies placed anew. */
+  private grow(): void {
+    this.slots = new Int32Array(this.slots.length * 2);
+    this.mask = this.slots.length - 1;
+    for (let k = 0; k < this.used; k++) {
+      let i = this.hashOf[k] & this.mask;
+      while (this.slots[i] !== 0) i = (i + 1) & this.mask;
+      this.slots[i] = k + 1;
+      this.slotOf[k] = i;
+    }
   }
 
   /** The slot of src → dst: its tally's, or the free one where it would go. */

@@ -78,3 +78,23 @@ test('an item budget caps what windowed sets hold together; pruning and clearing
   assert.equal(budget.used, 5);
   assert.equal(b.add(102, 2), true);
 });
+
+test('a key deleted or let go is not found again, and one added back is', () => {
+  const keys = new TrackedKeys<State>('d', 't', 8);
+  for (let k = 0; k < 8; k++) keys.add(k * 1_000_003, fresh());
+  keys.delete(3 * 1_000_003);
+  assert.equal(keys.get(3 * 1_000_003), undefined);
+  assert.equal(keys.peek(3 * 1_000_003), undefined);
+  keys.add(3 * 1_000_003, fresh());
+  assert.ok(keys.get(3 * 1_000_003));
+  // A ninth key lets one go: the one let go is gone, every other is found.
+  keys.add(99, fresh());
+  let found = 0;
+  for (let k = 0; k < 8; k++) if (keys.peek(k * 1_000_003) !== undefined) found++;
+  assert.equal(found, 7);
+  assert.ok(keys.peek(99));
+  assert.equal(keys.report().evicted, 1);
+  // Text keys (IPv6) are found as before.
+  keys.add('2001:db8::1', fresh());
+  assert.ok(keys.get('2001:db8::1'));
+});

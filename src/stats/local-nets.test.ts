@@ -93,3 +93,16 @@ test('grouped by prefix length, the answers are those of comparing with every ne
     assert.equal(nets.contains(v6 ? 6 : 4, words, 0), want, `address ${i}`);
   }
 });
+
+test('IPv4 answers stay right when remembered: thousands of addresses in and out of the networks, asked twice', () => {
+  const nets = new LocalNets(['10.0.0.0/8', '192.168.0.0/16']);
+  const words = new Uint32Array(4);
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < 5000; i++) {
+      // Alternately 10.x, 11.x (outside) and 192.168.x, with addresses that share their low bits.
+      const a = [0x0a000000, 0x0b000000, 0xc0a80000][i % 3] + ((i * 7919) & 0xffff);
+      words[0] = a >>> 0;
+      assert.equal(nets.contains(4, words, 0), i % 3 !== 1, `${i}: ${a >>> 24}.x`);
+    }
+  }
+});

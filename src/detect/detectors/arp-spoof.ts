@@ -66,7 +66,7 @@ const ROUTER_ADDRESSES = 4;
 const BOUND_BITS = 1 << 20;
 /** Bindings scanned at most for a new claimant's own address. */
 const ADDRESS_LOOKUP_LIMIT = 4096;
-/** Slots of the cache of (address, MAC) sightings from IP traffic (16,384: 256 KB of typed arrays). */
+/** Slots of the cache of (address, MAC) sightings from IP traffic (16,384: 256 KB). */
 const CACHE_SLOTS = 16_384;
 /** Seconds a cached sighting stands for the pair's packets (a binding's age is known to within this). */
 const CACHE_SECONDS = 10;
@@ -86,9 +86,21 @@ class ArpSpoofDetector implements Detector {
   private readonly claimants: TrackedKeys<Claimant>;
   /** Per MAC, how many bindings IP traffic alone gave it (a router's count grows with what it forwards). */
   private readonly sourcesByMac: TrackedKeys<{ addresses: number }>;
-  private readonly cachedIp = new Uint32Array(CACHE_SLOTS);
-  private readonly cachedMacLow = new Uint32Array(CACHE_SLOTS);
-  private readonly cachedUntil = new Float64Array(CACHE_SLOTS);
+  /**
+   * The cache's slots, 16 bytes each in one buffer, so a packet's check reads one cache line (it runs for
+   * every IPv4 packet, and the slots are cold between packets): words 4i and 4i+1 the address and the
+   * MAC's low 32 bits, doubles 2i+1 the capture time the sighting stands until.
+   */
+  private readonly cacheBuffer = new ArrayBuffer(CACHE_SLOTS * 16);
+  private readonly cacheWords = new Uint32Array(this.cacheBuffer);
+  private readonly cacheUntil = new Float64Array(this.cacheBuffer);
+  /**
+   * The slot the last packet left, as it left it: a run of packets from one sender (a transfer, a burst)
+   * then reads no slot at all.
+   */
+  private lastIp = -1;
+  private lastMacLow = -1;
+  private lastUntil = Number.NEGATIVE_INFINITY;
   /**
    * A bit per hash of the addresses ever bound (never cleared: a stale bit costs one lookup): most IP packets
    * come from addresses with no binding (remote hosts behind the router), and this spares them the table.
@@ -118,12 +130,21 @@ class ArpSpoofDetector implements Detector {
     if (m < 0 || pkt.tunnelDepth !== 0 || m + 14 > pkt.ipOffset) return;
     const ip = pkt.src[0];
     const macLow = pkt.data.readUInt32BE(m + 8);
+    if (ip === this.lastIp && macLow === this.lastMacLow && pkt.ts < this.lastUntil) return;
     // Mixed apart first: MACs often end in their host's address (ip ^ macLow would then be one constant).
     const slot = mix32(ip ^ mix32(macLow)) >>> 18;
-    if (this.cachedIp[slot] === ip && this.cachedMacLow[slot] === macLow && pkt.ts < this.cachedUntil[slot]) return;
-    this.cachedIp[slot] = ip;
-    this.cachedMacLow[slot] = macLow;
-    this.cachedUntil[slot] = pkt.ts + CACHE_SECONDS;
+    const words = this.cacheWords;
+    const w = slot << 2;
+    const u = (slot << 1) + 1;
+    this.lastIp = ip;
+    this.lastMacLow = macLow;
+    if (words[w] === ip && words[w + 1] === macLow && pkt.ts < this.cacheUntil[u]) {
+      this.lastUntil = this.cacheUntil[u];
+      return;
+    }
+    words[w] = ip;
+    words[w + 1] = macLow;
+    this.lastUntil = this.cacheUntil[u] = pkt.ts + CACHE_SECONDS;
     if (ip === 0) return;
     const bit = mix32(ip) >>> 12;
     if ((this.boundBits[bit >>> 5] & (1 << (bit & 31))) === 0 && !this.ctx.isLocal(4, pkt.src, 0)) return;

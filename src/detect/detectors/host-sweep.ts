@@ -14,6 +14,8 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../de
 import { hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
+import { PresenceCounts } from '../presence-counts.js';
+import { mix32 } from '../../analyze/mix32.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { DecayedCount, PassSchedule, SlidingCounter, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
@@ -38,6 +40,9 @@ const config = detectorConfig({
 type Config = z.infer<typeof config>;
 
 const MAX_SAMPLES = 10;
+/** Slots of the cache of Services that answered connections count in (a power of two). */
+const OK_CACHE_SLOTS = 4096;
+const OK_CACHE_MASK = OK_CACHE_SLOTS - 1;
 /** Service keys: TCP port, UDP port + 0x10000, ICMP echo 0x20000. */
 const UDP_BIT = 0x10000;
 const ICMP_ECHO = 0x20000;
@@ -72,6 +77,19 @@ class HostSweepDetector implements Detector {
   private readonly sources: TrackedKeys<Source>;
   /** When the pass over the sources has something to do (a source to forget or prune, an incident open). */
   private readonly schedule = new PassSchedule();
+  /**
+   * The (IPv4 source, port) pairs that have a Service: an answered connection, most attempts, counts only
+   * where its source has failed on that port, and this says "not there" without two Map look-ups.
+   */
+  private readonly probed: PresenceCounts;
+  /**
+   * The ok counters answered connections last went to, direct-mapped by (IPv4 source, port): a client that
+   * failed once on a port keeps a Service there, and each of its later connections to it would walk the
+   * sources' Map, the source, its services' Map and the Service (cold objects all) to reach the one counter
+   * it adds to. Words 2i and 2i+1 hold slot i's source and port (-1: empty), beside each other.
+   */
+  private readonly okKeys = new Int32Array(OK_CACHE_SLOTS * 2).fill(-1);
+  private readonly okCounters: Array<SlidingCounter | undefined> = new Array<SlidingCounter | undefined>(OK_CACHE_SLOTS).fill(undefined);
 
   constructor(
     private readonly cfg: Config,
@@ -80,11 +98,45 @@ class HostSweepDetector implements Detector {
     this.sources = ctx.track<Source>('sources', cfg.maxSources, {
       protect: (src) => src.fired,
       release: (src) => {
-        src.services.forEach((s) => s.hosts.clear());
+        src.services.forEach((s, service) => {
+          s.hosts.clear();
+          this.forget(src, service);
+        });
         if (src.fired) this.schedule.open--;
       },
       items: cfg.maxHostEntries,
     });
+    this.probed = new PresenceCounts(cfg.maxSources);
+  }
+
+  private forget(src: Source, service: number): void {
+    if (typeof src.key !== 'number') return;
+    const key = probedKey(src.key, service);
+    this.probed.remove(key);
+    const slot = mix32(key) & OK_CACHE_MASK;
+    if (this.okKeys[slot * 2] === src.key && this.okKeys[slot * 2 + 1] === service) this.okCounters[slot] = undefined;
+  }
+
+  /** An answered connection: counted where its source has failed on that port (the window's share of failures). */
+  private answered(a: AttemptFacts, service: number): void {
+    const source = a.origKey;
+    if (typeof source !== 'number') {
+      this.sources.peek(source)?.services.get(service)?.ok.add(a.ts);
+      return;
+    }
+    const key = probedKey(source, service);
+    const slot = mix32(key) & OK_CACHE_MASK;
+    const keys = this.okKeys;
+    let ok = keys[slot * 2] === source && keys[slot * 2 + 1] === service ? this.okCounters[slot] : undefined;
+    if (ok === undefined) {
+      if (!this.probed.mayHave(key)) return;
+      ok = this.sources.peek(source)?.services.get(service)?.ok;
+      if (ok === undefined) return;
+      keys[slot * 2] = source;
+      keys[slot * 2 + 1] = service;
+      this.okCounters[slot] = ok;
+    }
+    ok.add(a.ts);
   }
 
   onAttempt(a: AttemptFacts): void {
@@ -94,7 +146,7 @@ class HostSweepDetector implements Detector {
     else if (a.proto === IPPROTO_ICMP || a.proto === IPPROTO_ICMPV6) service = ICMP_ECHO;
     else return;
     if (a.outcome === Outcome.Ok) {
-      this.sources.peek(a.origKey)?.services.get(service)?.ok.add(a.ts);
+      this.answered(a, service);
       return;
     }
     if (this.ctx.allowed(a.origKey, a.respKey)) return;
@@ -108,6 +160,7 @@ class HostSweepDetector implements Detector {
       if (src.services.size >= this.cfg.maxServicesPerSource && !this.dropNarrowestService(src)) return;
       s = { hosts: new WindowedSet(this.sources.items), score: new DecayedCount(), failed: new SlidingCounter(this.cfg.window), ok: new SlidingCounter(this.cfg.window), probes: 0, answered: 0 };
       src.services.set(service, s);
+      if (typeof src.key === 'number') this.probed.add(probedKey(src.key, service));
     }
     const hosts = s.hosts;
     s.failed.add(a.ts);
@@ -156,6 +209,7 @@ class HostSweepDetector implements Detector {
     if (narrowest === undefined || fewest > 1) return false;
     src.services.get(narrowest)!.hosts.clear();
     src.services.delete(narrowest);
+    this.forget(src, narrowest);
     return true;
   }
 
@@ -163,7 +217,10 @@ class HostSweepDetector implements Detector {
     secondForSources(this.sources, this.schedule, now, this.horizon, (src, ts) => this.raise(src, ts), (src, since) => {
       for (const [service, s] of src.services) {
         s.hosts.prune(since);
-        if (s.hosts.size === 0) src.services.delete(service);
+        if (s.hosts.size === 0) {
+          src.services.delete(service);
+          this.forget(src, service);
+        }
       }
     });
   }
@@ -197,6 +254,11 @@ class HostSweepDetector implements Detector {
       capture: { hosts: [src.key] },
     });
   }
+}
+
+/** The PresenceCounts key of an IPv4 source's port. */
+function probedKey(source: number, service: number): number {
+  return source ^ Math.imul(service + 1, 0x9e3779b1);
 }
 
 export const hostSweep: DetectorRegistration<Config> = {

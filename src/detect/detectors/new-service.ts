@@ -12,6 +12,7 @@ import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration, type FlowFacts } from '../types.js';
 import { formatDuration } from '../windows.js';
+import { mix32 } from '../../analyze/mix32.js';
 
 const config = detectorConfig({
   /** Seconds of capture time spent learning before anything counts as new ("new since yesterday"). */
@@ -40,19 +41,65 @@ interface Incident {
 /** What a host used or offered: TCP port, UDP port + 0x10000, application service 0x20000 + its id. */
 const UDP_BIT = 0x10000;
 const SERVICE_BIT = 0x20000;
+/** A free slot of PairSet's table (no port or service is negative). */
+const EMPTY = -1;
 
-/** host → what it used (small integers both, so lookups box nothing). */
+/**
+ * host → what it used. IPv4 hosts' pairs sit in one open-addressing table of typed arrays (linear probing,
+ * never deleted: the set only learns), so the check made for nearly every connection reads a slot or two
+ * and no Map of Sets; IPv6 hosts (text keys) keep a Set per host.
+ */
 class PairSet {
-  private readonly byHost = new Map<HostKey, Set<number>>();
+  private hosts = new Int32Array(1024);
+  /** What each slot holds, EMPTY when free. */
+  private whats = new Int32Array(1024).fill(EMPTY);
+  private mask = 1023;
+  private inTable = 0;
+  private readonly byText = new Map<string, Set<number>>();
   size = 0;
 
   /** Adds the pair; false when it was there already or the set is full. */
   add(host: HostKey, what: number, max: number): boolean {
-    let set = this.byHost.get(host);
+    if (typeof host !== 'number') return this.addText(host, what, max);
+    const i = this.slot(host, what);
+    if (this.whats[i] !== EMPTY || this.size >= max) return false;
+    this.whats[i] = what;
+    this.hosts[i] = host;
+    this.size++;
+    if (++this.inTable * 2 > this.mask) this.grow();
+    return true;
+  }
+
+  /** The pair's slot, or the free one where it would go. */
+  private slot(host: number, what: number): number {
+    const mask = this.mask;
+    let i = mix32(host ^ Math.imul(what + 1, 0x9e3779b1)) & mask;
+    for (;;) {
+      const w = this.whats[i];
+      if (w === EMPTY || (w === what && this.hosts[i] === host)) return i;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    const { hosts, whats } = this;
+    this.hosts = new Int32Array(hosts.length * 2);
+    this.whats = new Int32Array(whats.length * 2).fill(EMPTY);
+    this.mask = this.whats.length - 1;
+    for (let i = 0; i < whats.length; i++) {
+      if (whats[i] === EMPTY) continue;
+      const j = this.slot(hosts[i], whats[i]);
+      this.whats[j] = whats[i];
+      this.hosts[j] = hosts[i];
+    }
+  }
+
+  private addText(host: string, what: number, max: number): boolean {
+    let set = this.byText.get(host);
     if (set === undefined) {
       if (this.size >= max) return false;
       set = new Set();
-      this.byHost.set(host, set);
+      this.byText.set(host, set);
     }
     if (set.has(what) || this.size >= max) return false;
     set.add(what);

@@ -81,9 +81,10 @@ class NxdomainBurstDetector implements Detector {
     const text = r['id.orig_h'];
     let c = this.clients.get(text);
     if (c === undefined) {
-      if (this.ctx.allowed(hostKeyOfText(text), undefined) || !this.clients.admit(text, r.ts)) return;
+      const key = hostKeyOfText(text);
+      if (this.ctx.allowed(key, undefined) || !this.clients.admit(text, r.ts)) return;
       const items = this.clients.items;
-      c = this.clients.add(text, { text, key: hostKeyOfText(text), names: new WindowedSet(items), domains: new WindowedSet(items), resolvers: new Set(), total: 0, samples: [], first: r.ts, last: r.ts, fired: false, changed: false });
+      c = this.clients.add(text, { text, key, names: new WindowedSet(items), domains: new WindowedSet(items), resolvers: new Set(), total: 0, samples: [], first: r.ts, last: r.ts, fired: false, changed: false });
       this.schedule.keep(r.ts);
     }
     const now = Math.max(r.ts, c.last);
