@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { weirdName } from '../../../decode/weirds.js';
@@ -44,24 +43,6 @@ test('TLS 1.3 ServerHello: supported_versions decides the version; JA3S as tshar
   assert.equal(f.alpnCount, 0);
   assert.equal(ja3.ja3sText(f), '771,4865,51-43');
   assert.equal(ja3.ja3s(f), 'eb1d94daa7e0344597e756a1fb6e7054');
-});
-
-test('remembered fingerprints: a text seen before gives its own md5, through more texts than the table keeps', () => {
-  const md5 = (text: string): string => createHash('md5').update(text, 'latin1').digest('hex');
-  const writer = new Ja3Writer();
-  assert.equal(parseServerHello(serverRecord, 9, 0x76, f), HELLO_OK);
-  // 3,000 distinct JA3S texts (the version field varied), each asked twice, with the same text between them.
-  for (let i = 0; i < 3000; i++) {
-    f.legacyVersion = i;
-    const text = writer.ja3sText(f);
-    assert.equal(writer.ja3s(f), md5(text), text);
-    f.legacyVersion = 0x0303;
-    assert.equal(writer.ja3s(f), 'eb1d94daa7e0344597e756a1fb6e7054');
-    f.legacyVersion = i;
-    assert.equal(writer.ja3s(f), md5(text), text);
-  }
-  assert.equal(parseClientHello(clientRecord, 9, 0x1fc, f), HELLO_OK);
-  assert.equal(writer.ja3(f), 'b32309a26951912be7dba376398abc3b');
 });
 
 test('a ClientHello cut short is ssl_bad_client_hello, except right after the compression methods', () => {

@@ -1,9 +1,8 @@
 /**
  * JA3 / JA3S fingerprints (Salesforce, github.com/salesforce/ja3): the md5 of decimal fields joined by
  * commas, lists joined by dashes, GREASE values removed. Computed once per hello, when its fields are parsed:
- * the text is written as bytes into a buffer the writer reuses. A server's clients are mostly the same few
- * programs, so the same texts come again and again: each text's md5 is remembered (a bounded table), and a
- * text seen before costs a look-up instead of a hash (crypto.hash is ~0.7 µs a call, two per TLS flow).
+ * the text is written as bytes into a buffer the writer reuses and hashed from there, so the only string
+ * made is the md5 the record keeps.
  */
 import * as crypto from 'node:crypto';
 import type { HelloFields } from './hello.js';
@@ -13,11 +12,6 @@ const COMMA = 0x2c;
 const DASH = 0x2d;
 /** A JA3 value is at most 5 digits (all are 16-bit), plus its separator. */
 const MAX_ENTRY = 6;
-/**
- * Fingerprints remembered, at most; past it the table starts again (a client that shuffles its extensions,
- * as Chrome does, makes a new text per connection: those are hashed as before, one look-up more).
- */
-const MAX_REMEMBERED = 1024;
 
 /** crypto.hash (Node ≥ 20.12) hashes in one call, without a Hash object per fingerprint. */
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
@@ -25,8 +19,6 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encodi
 export class Ja3Writer {
   private out = Buffer.allocUnsafe(1024);
   private len = 0;
-  /** md5 by fingerprint text (latin1), JA3 and JA3S alike. */
-  private readonly remembered = new Map<string, string>();
 
   /** md5 of SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats */
   ja3(f: HelloFields): string {
@@ -98,19 +90,8 @@ export class Ja3Writer {
     this.len += digits;
   }
 
-  /** The md5 of the text written: remembered, or hashed (and remembered). */
   private md5(): string {
-    const key = this.out.toString('latin1', 0, this.len);
-    let md5 = this.remembered.get(key);
-    if (md5 === undefined) {
-      md5 = md5Hex(this.out.subarray(0, this.len));
-      if (this.remembered.size >= MAX_REMEMBERED) this.remembered.clear();
-      this.remembered.set(key, md5);
-    }
-    return md5;
+    const text = this.out.subarray(0, this.len);
+    return oneShot ? oneShot('md5', text, 'hex') : crypto.createHash('md5').update(text).digest('hex');
   }
-}
-
-function md5Hex(text: Buffer): string {
-  return oneShot ? oneShot('md5', text, 'hex') : crypto.createHash('md5').update(text).digest('hex');
 }
