@@ -7,6 +7,10 @@ import { Writable } from 'node:stream';
 import type { ConnRecord, LoopyRecord } from './records.js';
 import { NdjsonWriter } from './ndjson-writer.js';
 import { runCapture } from './apps/testing/capture-run.js';
+import type { TlsFlowRecord } from './apps/tls/analyzer.js';
+import { tlsJsonRoom, writeTlsJson } from './apps/tls/tls-json.js';
+import type { HttpRecord } from './apps/http/record.js';
+import { httpJsonRoom, writeHttpJson } from './apps/http/http-json.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 import { corpusPath, haveCorpus, readManifest } from '../test-support/corpus.js';
 
@@ -101,4 +105,19 @@ test('every tls and http record of a generated office capture and of the corpus 
   const tls = records.filter((r) => r.type === 'tls').length;
   assert.ok(tls > 300 && records.length - tls > 300, `${tls} tls, ${records.length - tls} http records`);
   assert.equal(await writtenText(records), jsonLines(records));
+});
+
+test('the room tls and http lines are given holds them with every number at its longest and every character escaped', () => {
+  const long = -1.2345678901234567e-308; // String() writes 24 characters
+  const escaped = '\u0001'.repeat(40); // each written as \u0001, six bytes
+  const head = { ts: long, uid: 'CabcdefghijklmnopQ', 'id.orig_h': 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'id.orig_p': long, 'id.resp_h': 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'id.resp_p': long, proto: 'icmp' as const };
+  const tls: TlsFlowRecord = { type: 'tls', _path: 'ssl', ...head, server_name: escaped, version: escaped, cipher: escaped, next_protocol: escaped, client_version: escaped, client_alpn: [escaped, escaped], client_cipher_count: long, ja3: escaped, ja3s: escaped };
+  const http: HttpRecord = { type: 'http', _path: 'http', ...head, trans_depth: long, request_body_len: long, response_body_len: long, method: escaped, host: escaped, uri: escaped, version: escaped, user_agent: escaped, status_code: long, status_msg: escaped, missed_bytes: long };
+  const buf = Buffer.alloc(1 << 16);
+  const tlsEnd = writeTlsJson(buf, 0, tls);
+  assert.equal(buf.toString('utf8', 0, tlsEnd), JSON.stringify(tls));
+  assert.ok(tlsEnd <= tlsJsonRoom(tls), `tls: ${tlsEnd} bytes, room ${tlsJsonRoom(tls)}`);
+  const httpEnd = writeHttpJson(buf, 0, http);
+  assert.equal(buf.toString('utf8', 0, httpEnd), JSON.stringify(http));
+  assert.ok(httpEnd <= httpJsonRoom(http), `http: ${httpEnd} bytes, room ${httpJsonRoom(http)}`);
 });

@@ -21,8 +21,8 @@ const K_STATUS_CODE = bytesOf(',"status_code":');
 const K_STATUS_MSG = bytesOf(',"status_msg":');
 const K_MISSED_BYTES = bytesOf(',"missed_bytes":');
 
-/** The fixed text (the keys are under 250 bytes) and up to six numbers. */
-const HTTP_FIXED_ROOM = 256 + 6 * MAX_NUMBER_TEXT;
+/** The fixed text (keys and punctuation: 263 bytes) and up to eight numbers (ts, the ports, depth, lengths, status). */
+const HTTP_FIXED_ROOM = 288 + 8 * MAX_NUMBER_TEXT;
 
 /** Room a string takes at worst: 6 bytes a UTF-16 unit escaped, and its quotes. */
 const stringRoom = (s: string | undefined): number => (s === undefined ? 0 : 6 * s.length + 2);

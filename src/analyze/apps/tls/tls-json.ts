@@ -19,7 +19,7 @@ const K_CLIENT_CIPHER_COUNT = bytesOf(',"client_cipher_count":');
 const K_JA3 = bytesOf(',"ja3":');
 const K_JA3S = bytesOf(',"ja3s":');
 
-/** The fixed text (the keys are under 220 bytes) and up to four numbers. */
+/** The fixed text (keys and punctuation: 236 bytes) and up to four numbers (ts, the ports, the cipher count). */
 const TLS_FIXED_ROOM = 256 + 4 * MAX_NUMBER_TEXT;
 
 /** Room a string takes at worst: 6 bytes a UTF-16 unit escaped, and its quotes and a comma. */
