@@ -5,6 +5,25 @@ import type { ConnView } from './flows/conn-record.js';
 import type { ConnRecord, DnsRecord } from './records.js';
 import { dnsJsonRoom, isEngineDnsRecord, writeDnsJson } from './apps/dns/dns-json.js';
 import { toEcs } from './ecs.js';
+import type { TlsFlowRecord } from './apps/tls/analyzer.js';
+import { isEngineTlsRecord, tlsJsonRoom, writeTlsJson } from './apps/tls/tls-json.js';
+import type { HttpRecord } from './apps/http/record.js';
+import { httpJsonRoom, isEngineHttpRecord, writeHttpJson } from './apps/http/http-json.js';
+
+/** A record type written byte by byte (the most frequent ones), for records of the shape its maker gives them. */
+interface ByteWriter {
+  fits(record: object): boolean;
+  room(record: object): number;
+  write(buf: Buffer, pos: number, record: object): number;
+}
+
+/** By record type; any other type, or a record that does not fit, goes through JSON.stringify. */
+const BYTE_WRITERS: ReadonlyMap<string, ByteWriter> = new Map<string, ByteWriter>([
+  ['conn', { fits: () => true, room: (r) => connJsonRoom(r as ConnRecord), write: (b, p, r) => writeConnJson(b, p, r as ConnRecord) }],
+  ['dns', { fits: (r) => isEngineDnsRecord(r as DnsRecord), room: (r) => dnsJsonRoom(r as DnsRecord), write: (b, p, r) => writeDnsJson(b, p, r as DnsRecord) }],
+  ['tls', { fits: (r) => isEngineTlsRecord(r as TlsFlowRecord), room: (r) => tlsJsonRoom(r as TlsFlowRecord), write: (b, p, r) => writeTlsJson(b, p, r as TlsFlowRecord) }],
+  ['http', { fits: (r) => isEngineHttpRecord(r as HttpRecord), room: (r) => httpJsonRoom(r as HttpRecord), write: (b, p, r) => writeHttpJson(b, p, r as HttpRecord) }],
+]);
 
 /** `ndjson`: records as Loopy writes them (Zeek's field names); `ecs`: each as an Elastic Common Schema document. */
 export type RecordFormat = 'ndjson' | 'ecs';
@@ -16,7 +35,7 @@ const FLUSH_BYTES = 256 * 1024;
  * caller awaits `drain()` between batches so a slow reader (a pipe to jq) holds the reading back instead of
  * growing memory. `loopy read --json` and the agent's `--stdout` / `--stats-out` streams both write through it.
  *
- * Lines go straight into a byte buffer (conn and dns records byte by byte, the others as JSON.stringify's
+ * Lines go straight into a byte buffer (conn, dns, tls and http records byte by byte, the others as JSON.stringify's
  * text encoded in place) rather than strings joined and then encoded: that was two copies and a large string per
  * flush. A buffer handed to the stream is not written again until the stream says it has passed it on (its
  * write callback); a few such buffers are kept for reuse, so writing a million records does not leave a
@@ -61,18 +80,13 @@ export class NdjsonWriter {
       this.writeText(JSON.stringify(toEcs(record)));
       return;
     }
-    if (record.type === 'conn') {
-      const r = record as ConnRecord;
-      const buf = this.room(connJsonRoom(r) + 1);
-      this.pos = writeConnJson(buf, this.pos, r);
-    } else if (record.type === 'dns' && isEngineDnsRecord(record as DnsRecord)) {
-      const r = record as DnsRecord;
-      const buf = this.room(dnsJsonRoom(r) + 1);
-      this.pos = writeDnsJson(buf, this.pos, r);
-    } else {
+    const bytes = BYTE_WRITERS.get(record.type);
+    if (bytes === undefined || !bytes.fits(record)) {
       this.writeText(JSON.stringify(record));
       return;
     }
+    const buf = this.room(bytes.room(record) + 1);
+    this.pos = bytes.write(buf, this.pos, record);
     this.endLine();
   }
 

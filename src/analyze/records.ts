@@ -25,6 +25,28 @@ export interface ConnId {
   proto: 'tcp' | 'udp' | 'icmp';
 }
 
+/**
+ * Writes a record's head, the fields every application record starts with (type, _path, ts, then the
+ * ConnId's), into a record being made by its constructor: in this order, as JSON.stringify then writes them.
+ */
+export function setRecordHead<T extends string, P extends string>(
+  into: ConnId & { type: T; _path: P; ts: number },
+  type: T,
+  path: P,
+  ts: number,
+  id: ConnId,
+): void {
+  into.type = type;
+  into._path = path;
+  into.ts = ts;
+  into.uid = id.uid;
+  into['id.orig_h'] = id['id.orig_h'];
+  into['id.orig_p'] = id['id.orig_p'];
+  into['id.resp_h'] = id['id.resp_h'];
+  into['id.resp_p'] = id['id.resp_p'];
+  into.proto = id.proto;
+}
+
 export interface ConnRecord extends ConnId {
   type: 'conn';
   _path: 'conn';

@@ -12,12 +12,11 @@
  * so both builds also read only the capture's first WARM_UP packets (`-c`), and the steady state is what
  * detection adds over the packets after them: (detect − detect@warm-up) − (no-detect − no-detect@warm-up).
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchCapture, projectRoot } from './capture-cache.js';
-import { GNU_TIME, haveGnuTime } from './measure.js';
+import { haveGnuTime, measureCpu } from './measure.js';
 import type { BenchOptions, BenchResult, Benchmark, ToolResult } from './types.js';
 
 const LOOPY_CLI = join(projectRoot, 'dist', 'cli', 'main.js');
@@ -27,47 +26,6 @@ const TARGET_CORE_SHARE = 0.1;
 const RUNS = 3;
 /** Packets whose cost (start-up, JIT) the steady-state figure subtracts. */
 const WARM_UP = 200_000;
-
-interface CpuMeasurement {
-  ok: boolean;
-  wallSeconds: number;
-  /** User + system seconds of the child, or null without GNU time. */
-  cpuSeconds: number | null;
-  peakRssBytes: number | null;
-  detail: string;
-}
-
-/** Runs the command with stdout to /dev/null; CPU seconds and peak RSS from GNU time when installed. */
-async function measureCpu(args: readonly string[], cwd: string): Promise<CpuMeasurement> {
-  const useTime = haveGnuTime();
-  const dir = mkdtempSync(join(tmpdir(), 'loopy-bench-cpu-'));
-  const timeFile = join(dir, 'time.txt');
-  const devNull = openSync('/dev/null', 'w');
-  try {
-    const argv = useTime ? ['-f', '%e %U %S %M', '-o', timeFile, process.execPath, ...args] : [...args];
-    const started = process.hrtime.bigint();
-    const child = spawn(useTime ? GNU_TIME : process.execPath, argv, { cwd, stdio: ['ignore', devNull, 'pipe'] });
-    let stderr = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (t: string) => (stderr = (stderr + t).slice(-2000)));
-    const code = await new Promise<number | null>((resolve) => {
-      child.on('error', () => resolve(null));
-      child.on('close', resolve);
-    });
-    const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    let cpuSeconds: number | null = null;
-    let peakRssBytes: number | null = null;
-    if (useTime && existsSync(timeFile)) {
-      const [, user, sys, kb] = (readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '').split(/\s+/).map(Number);
-      if (Number.isFinite(user) && Number.isFinite(sys)) cpuSeconds = user + sys;
-      if (Number.isFinite(kb)) peakRssBytes = kb * 1024;
-    }
-    return { ok: code === 0, wallSeconds, cpuSeconds, peakRssBytes, detail: `exit ${code}: ${stderr.trim().split('\n').slice(-2).join(' | ')}` };
-  } finally {
-    closeSync(devNull);
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /**
  * The share of a core detection adds at RATE packets/s once running: its added CPU seconds over the whole

@@ -91,6 +91,21 @@ export function connJsonRoom(r: ConnRecord): number {
 }
 
 /**
+ * True when `r` has the fields writeRecordHead writes, of their types: what the hand-written record writers
+ * (dns, tls, http) check first before taking a record from JSON.stringify.
+ */
+export function hasRecordHead(r: Partial<ConnId> & { ts?: unknown }): boolean {
+  return (
+    typeof r.ts === 'number' && typeof r.uid === 'string' && typeof r['id.orig_h'] === 'string' && typeof r['id.orig_p'] === 'number' &&
+    typeof r['id.resp_h'] === 'string' && typeof r['id.resp_p'] === 'number' && typeof r.proto === 'string'
+  );
+}
+
+/** For the record writers' shape checks: an optional field is absent or of its type. */
+export const isStringOrAbsent = (v: unknown): boolean => v === undefined || typeof v === 'string';
+export const isNumberOrAbsent = (v: unknown): boolean => v === undefined || typeof v === 'number';
+
+/**
  * The start every flow's record shares: `head` (`{"type":"conn","_path":"conn","ts":`), then ts, uid, id.* and proto, up to
  * proto's closing quote (the next field's key starts with it). Room: 110 bytes, the strings and two numbers.
  */

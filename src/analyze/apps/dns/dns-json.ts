@@ -5,7 +5,7 @@
  * (the only maker of dns records), in its field order; names and answers may hold any character and go through
  * putJsonString.
  */
-import { writeRecordHead } from '../../flows/conn-json.js';
+import { hasRecordHead, writeRecordHead } from '../../flows/conn-json.js';
 import { bytesOf, MAX_NUMBER_TEXT, putBytes, putJsonString, putNumber } from '../../flows/json-bytes.js';
 import type { DnsRecord } from '../../records.js';
 
@@ -85,8 +85,7 @@ export function writeDnsJson(buf: Buffer, pos: number, r: DnsRecord): number {
  */
 export function isEngineDnsRecord(r: DnsRecord): boolean {
   return (
-    typeof r.ts === 'number' && typeof r.uid === 'string' && typeof r['id.orig_h'] === 'string' && typeof r['id.orig_p'] === 'number' &&
-    typeof r['id.resp_h'] === 'string' && typeof r['id.resp_p'] === 'number' && typeof r.proto === 'string' && typeof r.trans_id === 'number' &&
-    typeof r.AA === 'boolean' && typeof r.rejected === 'boolean' && (r.answers === undefined) === (r.TTLs === undefined)
+    hasRecordHead(r) && typeof r.trans_id === 'number' && typeof r.AA === 'boolean' && typeof r.rejected === 'boolean' &&
+    (r.answers === undefined) === (r.TTLs === undefined)
   );
 }

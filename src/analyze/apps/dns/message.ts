@@ -14,6 +14,7 @@ import { grownColumn } from './columns.js';
 import { NameResult, readName } from './names.js';
 import { decodeRdata, rdataFits, rdataNameWeird, type DnsRdata } from './rdata.js';
 import { QTYPE } from './type-names.js';
+import { uint16At, uint32At } from '../../../decode/big-endian.js';
 
 const W_DNS_TRUNCATED_HEADER = defineWeird('DNS_truncated_len_lt_hdr_len');
 const W_DNS_TRUNCATED_QUESTION = defineWeird('DNS_truncated_quest_too_short');
@@ -191,13 +192,13 @@ export class DnsWire {
       this.error = W_DNS_TRUNCATED_HEADER;
       return false;
     }
-    this.id = buf.readUInt16BE(start);
-    this.flags = buf.readUInt16BE(start + 2);
+    this.id = uint16At(buf, start);
+    this.flags = uint16At(buf, start + 2);
     this.rcode = this.flags & 0x0f;
-    this.qdcount = buf.readUInt16BE(start + 4);
-    this.ancount = buf.readUInt16BE(start + 6);
-    this.nscount = buf.readUInt16BE(start + 8);
-    this.arcount = buf.readUInt16BE(start + 10);
+    this.qdcount = uint16At(buf, start + 4);
+    this.ancount = uint16At(buf, start + 6);
+    this.nscount = uint16At(buf, start + 8);
+    this.arcount = uint16At(buf, start + 10);
     let p = start + DNS_HEADER_LENGTH;
     for (let i = 0; i < this.qdcount; i++) {
       if (!readName(buf, start, end, p, nameScratch, false)) return this.failed(nameScratch.weird, p);
@@ -206,8 +207,8 @@ export class DnsWire {
       if (end - p < 4) return this.failed(W_DNS_TRUNCATED_QUESTION, p);
       if (i === this.qName.length) this.growQuestions();
       this.qName[i] = name;
-      this.qType[i] = buf.readUInt16BE(p);
-      this.qClass[i] = buf.readUInt16BE(p + 2);
+      this.qType[i] = uint16At(buf, p);
+      this.qClass[i] = uint16At(buf, p + 2);
       this.questionCount = i + 1;
       p += 4;
     }
@@ -336,10 +337,10 @@ export class DnsWire {
     const name = p;
     p = nameScratch.end;
     if (end - p < 10) return -W_DNS_TRUNCATED_RR - 1;
-    const type = buf.readUInt16BE(p);
-    const klass = buf.readUInt16BE(p + 2);
-    const ttl = buf.readUInt32BE(p + 4);
-    const rdlength = buf.readUInt16BE(p + 8);
+    const type = uint16At(buf, p);
+    const klass = uint16At(buf, p + 2);
+    const ttl = uint32At(buf, p + 4);
+    const rdlength = uint16At(buf, p + 8);
     const rd = p + 10;
     if (rd + rdlength > end) return -W_DNS_TRUNCATED_RR - 1;
     const i = this.rrCount;

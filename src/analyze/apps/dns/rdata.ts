@@ -8,6 +8,7 @@
 import { formatIPv4, formatIPv6Bytes } from '../../format-address.js';
 import { labelText, NameResult, readName } from './names.js';
 import { QTYPE } from './type-names.js';
+import { uint32At } from '../../../decode/big-endian.js';
 
 export type DnsRdata =
   | { kind: 'a'; address: string }
@@ -66,7 +67,7 @@ function rdata(buf: Buffer, msgStart: number, type: number, start: number, end: 
   switch (type) {
     case QTYPE.A:
       if (len !== 4) return null;
-      return build ? { kind: 'a', address: formatIPv4(buf.readUInt32BE(start)) } : FITS;
+      return build ? { kind: 'a', address: formatIPv4(uint32At(buf, start)) } : FITS;
     case QTYPE.AAAA:
       if (len !== 16) return null;
       return build ? { kind: 'aaaa', address: formatIPv6Bytes(buf, start) } : FITS;

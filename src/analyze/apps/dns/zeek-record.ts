@@ -5,7 +5,7 @@
  * of dropping it, since a monitor's user wants to see what came back.
  */
 import { formatIPv4, formatIPv6Bytes } from '../../format-address.js';
-import type { ConnId, DnsRecord } from '../../records.js';
+import { setRecordHead, type ConnId, type DnsRecord } from '../../records.js';
 import type { DnsResourceRecord, DnsWire } from './message.js';
 import { qclassName, QTYPE, qtypeName, rcodeName } from './type-names.js';
 
@@ -129,15 +129,7 @@ export function buildDnsRecord(conn: ConnId, query: DnsQueryFields | null, respo
 const DnsRecordObject = function (this: DnsRecord, conn: ConnId, query: DnsQueryFields | null, response: DnsWire | null, responseTs: number) {
   const firstFlags = query !== null ? query.flags : (response as DnsWire).flags;
   const flags = response !== null ? response.flags : firstFlags;
-  this.type = 'dns';
-  this._path = 'dns';
-  this.ts = query !== null ? query.ts : responseTs;
-  this.uid = conn.uid;
-  this['id.orig_h'] = conn['id.orig_h'];
-  this['id.orig_p'] = conn['id.orig_p'];
-  this['id.resp_h'] = conn['id.resp_h'];
-  this['id.resp_p'] = conn['id.resp_p'];
-  this.proto = conn.proto;
+  setRecordHead(this, 'dns', 'dns', query !== null ? query.ts : responseTs, conn);
   this.trans_id = query !== null ? query.id : (response as DnsWire).id;
   this.AA = (flags & 0x0400) !== 0;
   this.TC = (flags & 0x0200) !== 0;

@@ -83,13 +83,25 @@ function nameIs(buf: Buffer, start: number, end: number, lower: string): boolean
   return true;
 }
 
+/** "HTTP/" as bytes. */
+const HTTP_SLASH = [0x48, 0x54, 0x54, 0x50, 0x2f];
+
+/** True when "HTTP/" starts at `at` (checked byte by byte: no string per message). */
+function isHttpSlash(buf: Buffer, at: number): boolean {
+  for (let i = 0; i < HTTP_SLASH.length; i++) if (buf[at + i] !== HTTP_SLASH[i]) return false;
+  return true;
+}
+
+/** "d.d" for each digit pair, made once: nearly every message is 1.1 or 1.0. */
+const VERSION_TEXTS = Array.from({ length: 100 }, (_, i) => `${Math.floor(i / 10)}.${i % 10}`);
+
 /** "HTTP/d.d" at [start, end) → "d.d", else undefined. */
 function httpVersion(buf: Buffer, start: number, end: number): string | undefined {
-  if (end - start !== 8 || buf.toString('latin1', start, start + 5) !== 'HTTP/') return undefined;
+  if (end - start !== 8 || !isHttpSlash(buf, start)) return undefined;
   const major = buf[start + 5];
   const minor = buf[start + 7];
   if (major < 0x30 || major > 0x39 || buf[start + 6] !== 0x2e || minor < 0x30 || minor > 0x39) return undefined;
-  return `${major - 0x30}.${minor - 0x30}`;
+  return VERSION_TEXTS[(major - 0x30) * 10 + (minor - 0x30)];
 }
 
 interface HeaderVisitor {
@@ -154,7 +166,7 @@ export function parseRequestHead(buf: Buffer, offset: number, length: number): H
   // not d.d ("HTTP/1." gives "1."); without one the rest of the line is the URI (HTTP/0.9 style).
   let lastSpace = lineEnd - 1;
   while (lastSpace > uriStart && buf[lastSpace] !== SP) lastSpace--;
-  const version = lastSpace > uriStart && lineEnd - lastSpace > 5 && buf.toString('latin1', lastSpace + 1, lastSpace + 6) === 'HTTP/' ? buf.toString('latin1', lastSpace + 6, lineEnd) : undefined;
+  const version = lastSpace > uriStart && lineEnd - lastSpace > 5 && isHttpSlash(buf, lastSpace + 1) ? buf.toString('latin1', lastSpace + 6, lineEnd) : undefined;
   const uriEnd = version !== undefined ? lastSpace : lineEnd;
   if (uriEnd <= uriStart) return { status: 'error', weird: W_HTTP_BAD_REQUEST_LINE };
   for (let i = uriStart; i < uriEnd; i++) if (buf[i] < 0x20 || buf[i] === 0x7f) return { status: 'error', weird: W_HTTP_BAD_REQUEST_LINE };

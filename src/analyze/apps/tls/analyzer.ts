@@ -5,7 +5,7 @@
  * are neither reassembled nor delivered.
  */
 import { defineWeird } from '../../../decode/weirds.js';
-import type { TlsRecord } from '../../records.js';
+import { setRecordHead, type ConnId, type TlsRecord } from '../../records.js';
 import type { AnalyzerContext, AppAnalyzer } from '../types.js';
 import { alpnList, escapedText, HELLO_OK, HelloFields, parseClientHello, parseServerHello, parseSslv2ClientHello, parseSslv2ServerHello } from './hello.js';
 import { HelloSide, SIDE_DONE, SIDE_FAILED, SIDE_PENDING } from './hello-side.js';
@@ -181,33 +181,31 @@ export class TlsAnalyzer implements AppAnalyzer {
   }
 
   private emit(flowId: number, flow: TlsFlow): void {
-    const ch = flow.hasClientHello;
-    const sh = flow.hasServerHello;
-    if (!ch && !sh) return;
-    const id = this.ctx.connId(flowId);
-    // The fields written out, not spread: a spread copy grows its object as it goes.
-    const record: TlsFlowRecord = {
-      type: 'tls', _path: 'ssl',
-      ts: flow.ts,
-      uid: id.uid,
-      'id.orig_h': id['id.orig_h'],
-      'id.orig_p': id['id.orig_p'],
-      'id.resp_h': id['id.resp_h'],
-      'id.resp_p': id['id.resp_p'],
-      proto: id.proto,
-    };
-    if (flow.serverName !== undefined) record.server_name = flow.serverName;
-    if (sh) record.version = tlsVersionName(flow.serverVersion);
-    else record.version = tlsVersionName(flow.clientVersion);
-    if (sh && flow.cipher >= 0) record.cipher = tlsCipherName(flow.cipher);
-    if (flow.serverAlpn !== undefined) record.next_protocol = flow.serverAlpn;
-    if (ch) {
-      record.client_version = tlsVersionName(flow.clientVersion);
-      if (flow.clientAlpn !== undefined) record.client_alpn = flow.clientAlpn;
-      record.client_cipher_count = flow.clientCipherCount;
-      if (flow.ja3 !== undefined) record.ja3 = flow.ja3;
-    }
-    if (flow.ja3s !== undefined) record.ja3s = flow.ja3s;
-    this.ctx.emit(record);
+    if (!flow.hasClientHello && !flow.hasServerHello) return;
+    this.ctx.emit(new TlsRecordObject(this.ctx.connId(flowId), flow));
   }
 }
+
+/**
+ * A flow's tls record as a plain object (its prototype Object.prototype, as a literal's is), every field
+ * assigned inside one constructor: V8 then sizes the object for all of them, whereas fields added to a
+ * literal after it is made go to a property array made again as it grows. Fields in Zeek's ssl.log order;
+ * an optional field the flow has no value for is left out, not set to undefined.
+ */
+const TlsRecordObject = function (this: TlsFlowRecord, id: ConnId, flow: TlsFlow) {
+  const ch = flow.hasClientHello;
+  const sh = flow.hasServerHello;
+  setRecordHead(this, 'tls', 'ssl', flow.ts, id);
+  if (flow.serverName !== undefined) this.server_name = flow.serverName;
+  this.version = tlsVersionName(sh ? flow.serverVersion : flow.clientVersion);
+  if (sh && flow.cipher >= 0) this.cipher = tlsCipherName(flow.cipher);
+  if (flow.serverAlpn !== undefined) this.next_protocol = flow.serverAlpn;
+  if (ch) {
+    this.client_version = tlsVersionName(flow.clientVersion);
+    if (flow.clientAlpn !== undefined) this.client_alpn = flow.clientAlpn;
+    this.client_cipher_count = flow.clientCipherCount;
+    if (flow.ja3 !== undefined) this.ja3 = flow.ja3;
+  }
+  if (flow.ja3s !== undefined) this.ja3s = flow.ja3s;
+} as unknown as new (id: ConnId, flow: TlsFlow) => TlsFlowRecord;
+TlsRecordObject.prototype = Object.prototype;

@@ -79,14 +79,14 @@ export class Ja3Writer {
     }
   }
 
-  /** A 16-bit value in decimal, as String(v) writes it. */
+  /**
+   * A value in decimal, as String(v) writes it. Values are 16-bit (SSLv2 cipher specs 24-bit), so integer
+   * division (`| 0`) is exact, and keeps the loop in 32-bit arithmetic rather than doubles and Math.floor.
+   */
   private decimal(v: number): void {
     let digits = 1;
-    for (let rest = v; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-    for (let i = this.len + digits - 1; i >= this.len; i--) {
-      this.out[i] = 0x30 + (v % 10);
-      v = Math.floor(v / 10);
-    }
+    for (let rest = v | 0; rest >= 10; rest = (rest / 10) | 0) digits++;
+    for (let i = this.len + digits - 1, rest = v | 0; i >= this.len; i--, rest = (rest / 10) | 0) this.out[i] = 0x30 + (rest % 10);
     this.len += digits;
   }
 
