@@ -195,6 +195,8 @@ napi_value loopy_open_live(napi_env env, napi_callback_info info) {
     return NULL;
   }
   h->thread_started = true;
+  /* Named (before JS sees the handle) so `top -H`, `ps -L` and the live bench tell it from Node's threads. */
+  pthread_setname_np(h->thread, "loopy-capture");
   if (napi_add_env_cleanup_hook(env, cleanup_hook, h) == napi_ok) h->cleanup_hook_added = true;
 
   napi_value obj = make_handle_object(env, h, o.snaplen, warning);

@@ -24,7 +24,7 @@ import { META_CAPLEN, META_OFFSET, META_STRIDE, META_WIRELEN } from '../capture/
 import { PcapWriter } from '../capture/pcap-writer.js';
 import { benchCapture, benchOutDir } from './capture-cache.js';
 import { LIVE_CONTENDERS, LOOPY_CLI, agentContender, type LiveContender, type Running } from './live-contenders.js';
-import { type Sent, type Veth, cpuSeconds, mainThreadCpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
+import { type Sent, type Veth, cpuSeconds, mainThreadCpuSeconds, namedThreadsCpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
 import { type IdleFigures, idleSummary, idleTargets, measureIdle } from './live-idle.js';
 import { busyMillis, monotonicMicros, readProfiles, STAGES, stageMillis, type Window } from './stage-profile.js';
 import type { BenchOptions, BenchResult, Benchmark, Target, ToolResult } from './types.js';
@@ -56,6 +56,8 @@ interface Step {
   cpuPct: number;
   /** The main thread's share of cpuPct (where JavaScript runs). */
   mainCpuPct: number;
+  /** The capture addon's thread's share of cpuPct (0 for a contender without one). */
+  captureCpuPct: number;
   peakRss: number | null;
 }
 
@@ -98,6 +100,9 @@ export function blocker(): { status: ToolResult['status']; detail: string } | nu
   return addon ? { status: 'skipped', detail: addon } : null;
 }
 
+/** The name the capture addon gives its thread (native/src/capture-thread.c). */
+const CAPTURE_THREAD = 'loopy-capture';
+
 /** Work done beside the measured replay (a client's queries), started with it and awaited after it. */
 type During = (running: Running) => Promise<string>;
 
@@ -108,6 +113,7 @@ async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Sl
     await untilIdle(running.pid);
     const cpu0 = cpuSeconds(running.pid);
     const main0 = mainThreadCpuSeconds(running.pid);
+    const capture0 = namedThreadsCpuSeconds(running.pid, CAPTURE_THREAD);
     const from = monotonicMicros();
     const beside = during?.(running);
     const sent = await tcpreplay(v, files.path, asked, limit);
@@ -116,6 +122,7 @@ async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Sl
     const window = { from, to: monotonicMicros() };
     const cpu = cpuSeconds(running.pid) - cpu0;
     const mainCpu = mainThreadCpuSeconds(running.pid) - main0;
+    const captureCpu = namedThreadsCpuSeconds(running.pid, CAPTURE_THREAD) - capture0;
     const peakRss = peakRssBytes(running.pid);
     // Past every contender's block timeout (tcpdump's is 1 s), so the last partly filled block is handed over.
     await new Promise((r) => setTimeout(r, 1200));
@@ -124,7 +131,7 @@ async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Sl
     const captured = got.captured - warm.packets;
     const kernelDropped = got.kernelDropped;
     const lossPct = sent.packets > 0 ? (100 * Math.max(0, sent.packets - captured)) / sent.packets : 0;
-    return { mix, during: besideNote, asked, tool: c.tool, sent, captured, kernelDropped, lossPct, cpuPct: (100 * cpu) / sent.seconds, mainCpuPct: (100 * mainCpu) / sent.seconds, peakRss, window };
+    return { mix, during: besideNote, asked, tool: c.tool, sent, captured, kernelDropped, lossPct, cpuPct: (100 * cpu) / sent.seconds, mainCpuPct: (100 * mainCpu) / sent.seconds, captureCpuPct: (100 * captureCpu) / sent.seconds, peakRss, window };
   } catch (err) {
     await running.stop().catch(() => undefined);
     throw err;
@@ -314,7 +321,7 @@ async function idleStep(v: Veth, workDir: string, files: Slices, log: (line: str
  * Where the agent's CPU goes at TARGET_PPS: one more run of that step with a V8 CPU profile, whose samples
  * inside the measured window give each stage's share of the main thread; the shares are applied to the
  * main thread's CPU of the unprofiled step (profiling costs CPU of its own), and the rest of the process
- * (the capture thread, GC helpers, libuv) is "other threads".
+ * (GC helpers, the JIT, libuv) less the capture thread (by name, from /proc) is "other threads".
  */
 async function profiledBreakdown(v: Veth, workDir: string, files: Slices, steps: Step[], log: (line: string) => void): Promise<BenchResult['breakdown']> {
   const plain = steps.find((s) => s.tool === 'agent' && s.asked === TARGET_PPS && s.mix === 'office' && s.during === undefined);
@@ -334,7 +341,8 @@ async function profiledBreakdown(v: Veth, workDir: string, files: Slices, steps:
   for (const stage of STAGES) {
     let pct: number;
     if (stage === 'store worker') pct = workerPct;
-    else if (stage === 'other threads') pct = Math.max(0, plain.cpuPct - plain.mainCpuPct - workerPct);
+    else if (stage === 'capture thread') pct = plain.captureCpuPct;
+    else if (stage === 'other threads') pct = Math.max(0, plain.cpuPct - plain.mainCpuPct - workerPct - plain.captureCpuPct);
     else pct = sampled > 0 ? (plain.mainCpuPct * ms.get(stage)!) / sampled : 0;
     rows.push([stage, `${pct.toFixed(1)} %`]);
   }

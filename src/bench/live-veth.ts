@@ -4,7 +4,7 @@
  * peak RSS read from /proc (the kernel's own counters, whole process: every thread).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { NamespacePair } from '../test-support/netns.js';
 
 export interface Veth {
@@ -59,6 +59,19 @@ export function cpuSeconds(pid: number): number {
 /** The same for the process's main thread alone (where JavaScript runs). */
 export function mainThreadCpuSeconds(pid: number): number {
   return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** The same summed over the process's threads named `name` (the addon names its capture thread). */
+export function namedThreadsCpuSeconds(pid: number, name: string): number {
+  let seconds = 0;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === name) seconds += statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+    }
+  } catch {
+    return Number.NaN;
+  }
+  return seconds;
 }
 
 function statCpuSeconds(path: string): number {

@@ -2,8 +2,8 @@
  * Where a process's CPU goes, stage by stage: a V8 CPU profile (`node --cpu-prof`) of the main thread,
  * its samples summed by the source folder of the function they landed in (src/capture, src/decode,
  * analyze/flows, analyze/apps...), plus the garbage collector, Node's own code, the history store's worker
- * thread (from its own profile), and the other threads (the capture thread, GC helpers, libuv) as the rest of
- * the process's CPU, read from /proc.
+ * thread (from its own profile), the addon's capture thread (by its name, from /proc), and the other threads
+ * (GC helpers, the JIT's compiler, libuv) as the rest of the process's CPU, read from /proc.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ export function monotonicMicros(): number {
 }
 
 /** Stages in the order of the pipeline, then what is not ours. */
-export const STAGES = ['capture', 'decode', 'flows', 'apps', 'engine', 'stats', 'detect', 'store', 'serve', 'gc', 'node', 'store worker', 'other threads'] as const;
+export const STAGES = ['capture', 'decode', 'flows', 'apps', 'engine', 'stats', 'detect', 'store', 'serve', 'gc', 'node', 'store worker', 'capture thread', 'other threads'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** The stage of a function, by the file it is in (dist/<room>/... or src/<room>/...). */

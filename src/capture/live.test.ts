@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -293,6 +294,9 @@ describe('live capture between two network namespaces', { skip: rootSkipReason()
     let wake = () => {};
     const h = addon.openLive('lo', { filter: `udp dst port ${port}`, timeoutMs: 20 },
       (data, meta, count) => (batches.push({ data, meta, count }), wake()), (m) => assert.fail(m));
+    // The capture thread goes by its name (top -H, ps -L, the live bench's CPU by thread).
+    const threadNames = readdirSync('/proc/self/task').map((t) => readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim());
+    assert.ok(threadNames.includes('loopy-capture'), `threads: ${threadNames.join(', ')}`);
     const until = async (pred: () => boolean, what: string) => {
       for (let i = 0; i < 200 && !pred(); i++) await new Promise<void>((r) => ((wake = r), setTimeout(r, 25)));
       assert.ok(pred(), `timed out waiting until ${what}`);
