@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { IPPROTO_TCP, IPPROTO_UDP, Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../decode/packet.js';
 import type { ConnRecord } from '../records.js';
 import { connRecordOf } from './conn-record.js';
-import { Connections, DEFAULT_TIMEOUTS, type FlowEndReason } from './connections.js';
+import { Connections, DEFAULT_TIMEOUTS, updatedFlow, type FlowEndReason } from './connections.js';
 
 const CLIENT = 0x0a000001; // 10.0.0.1
 const SERVER = 0x0a000002; // 10.0.0.2
@@ -206,4 +206,27 @@ test('a packet after the idle limit starts a new flow even before a sweep; one j
   assert.equal(h.ended.length, 0);
   h.send({ from: 'c', flags: 0, seq: 0, len: 10, t: 500 + 2 * DEFAULT_TIMEOUTS.udpIdle + 0.001 }, IPPROTO_UDP, 40010);
   assert.deepEqual(h.ended.map((e) => [e.reason, e.record.orig_pkts]), [['idle', 2]]);
+});
+
+test("a reused flow slot starts from zero, and a neighbour's counters stay apart", () => {
+  const { send, finish, ended } = harness();
+  const first = updatedFlow(send({ from: 'c', flags: S, seq: 100 }));
+  send({ from: 's', flags: SA, seq: 500 });
+  send({ from: 'c', flags: A, seq: 101 });
+  send({ from: 'c', flags: A, seq: 101, len: 10 });
+  send({ from: 'c', flags: A, seq: 101, len: 10 }); // a retransmission
+  send({ from: 's', flags: A, seq: 501, window: 0 }); // an ACK (a) with a zero window (w)
+  send({ from: 'c', flags: R, seq: 111 });
+  const neighbour = updatedFlow(send({ from: 'c', flags: 0, seq: 0, len: 5 }, IPPROTO_UDP, 40001));
+  assert.equal(neighbour, first + 1);
+  // A new SYN on the reset 4-tuple: the old connection ends, the new one takes its slot.
+  const reused = updatedFlow(send({ from: 'c', flags: S, seq: 9000 }));
+  assert.equal(reused, first);
+  assert.equal(ended[0].reason, 'reused');
+  const records = finish();
+  const pick = (r: ConnRecord) => [r.history, r.conn_state, r.orig_pkts, r.orig_bytes, r.orig_ip_bytes, r.resp_pkts, r.resp_bytes, r.orig_retrans, r.resp_retrans, r.rtt];
+  assert.deepEqual(pick(records[0]), ['ShADTawR', 'RSTO', 5, 10, 220, 2, 0, 1, 0, 0.02]);
+  const byPort = new Map(records.slice(1).map((r) => [r['id.orig_p'], r]));
+  assert.deepEqual(pick(byPort.get(40000)!), ['S', 'S0', 1, 0, 40, 0, 0, 0, 0, undefined]);
+  assert.deepEqual(pick(byPort.get(40001)!), ['D', 'S0', 1, 5, 45, 0, 0, 0, 0, undefined]);
 });
