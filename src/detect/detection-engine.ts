@@ -33,6 +33,7 @@ import { HostBytes } from './host-bytes.js';
 import { PairTraffic } from './pair-traffic.js';
 import type { Suppression, SuppressionRule } from './suppressions.js';
 import { ArpFacts, FlowFacts, Outcome, type AlertSignal, type AttemptFacts, type CaptureSecond, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
+import { SlotTable, type SlotTableOptions } from './slot-table.js';
 import { TrackedKeys, type TrackedKeysOptions, type TrackedKeysReport } from './tracked-keys.js';
 
 export interface DetectionOptions {
@@ -82,7 +83,7 @@ export class DetectionEngine {
   /** Signals an allow-list dropped, by detector. */
   readonly allowed = new Map<string, number>();
   /** Every detector's bounded per-key tables (ctx.track), for the agent's status. */
-  private readonly tables: Array<TrackedKeys<unknown>> = [];
+  private readonly tables: Array<{ report(): TrackedKeysReport }> = [];
 
   // Detectors by the events they take, so an event nobody wants costs nothing.
   private readonly onFlowStartList: Detector[] = [];
@@ -383,8 +384,13 @@ export class DetectionEngine {
       fromFile: this.options.fromFile === true,
       track: <S>(table: string, capacity: number, options?: TrackedKeysOptions<S>) => {
         const keys = new TrackedKeys<S>(running.name, table, capacity, options);
-        self.tables.push(keys as TrackedKeys<unknown>);
+        self.tables.push(keys);
         return keys;
+      },
+      trackSlots: (table: string, capacity: number, options: SlotTableOptions) => {
+        const slots = new SlotTable(running.name, table, capacity, options);
+        self.tables.push(slots);
+        return slots;
       },
       allowed: (src, dst) =>
         (src !== undefined && running.allowSources.size > 0 && running.allowSources.containsKey(src)) ||

@@ -54,9 +54,9 @@ interface Entry<S> {
  * Share of the capacity filled without admission: room for every key normal traffic brings, while a flood's
  * junk admitted before the doorkeeper engages stays a small part of the table (it lingers a window).
  */
-const OPEN_SHARE = 0.25;
+export const OPEN_SHARE = 0.25;
 /** Oldest entries considered when one must go. */
-const EVICTION_SAMPLE = 8;
+export const EVICTION_SAMPLE = 8;
 /** Bits of one filter generation (2^21: 256 KB). */
 const FILTER_BITS = 21;
 const FILTER_WORDS = (1 << FILTER_BITS) >>> 5;
@@ -64,16 +64,13 @@ const FILTER_MASK = (1 << FILTER_BITS) - 1;
 
 export class TrackedKeys<S> {
   private readonly map = new Map<HostKey | string, Entry<S>>();
-  /** Sightings of this generation and the last one, allocated the first time the table passes a quarter full. */
-  private current: Uint32Array | undefined;
-  private previous: Uint32Array | undefined;
-  private nextAging = Number.NaN;
-  declined = 0;
+  private readonly door: Doorkeeper;
   evicted = 0;
   /** The budget of the states' windowed sets (`new WindowedSet(keys.items)`), when `items` was given. */
   readonly items: ItemBudget | undefined;
   /** Keys considered by the last eviction (reused). */
   private readonly looked: Array<HostKey | string> = new Array<HostKey | string>(EVICTION_SAMPLE);
+  private readonly weights = new Float64Array(EVICTION_SAMPLE);
 
   constructor(
     readonly detector: string,
@@ -82,6 +79,12 @@ export class TrackedKeys<S> {
     private readonly options: TrackedKeysOptions<S> = {},
   ) {
     this.items = options.items === undefined ? undefined : new ItemBudget(options.items);
+    this.door = new Doorkeeper(options.agingSeconds);
+  }
+
+  /** New keys not taken (seen once while the table was past a quarter full). */
+  get declined(): number {
+    return this.door.declined;
   }
 
   get size(): number {
@@ -107,19 +110,7 @@ export class TrackedKeys<S> {
    */
   admit(key: HostKey | string, ts: number): boolean {
     if (this.map.size < this.capacity * OPEN_SHARE) return true;
-    this.age(ts);
-    const current = (this.current ??= new Uint32Array(FILTER_WORDS));
-    const previous = (this.previous ??= new Uint32Array(FILTER_WORDS));
-    const h = hashKey(key);
-    const a = h & FILTER_MASK;
-    const b = (Math.imul(h, 0x9e3779b1) >>> 7) & FILTER_MASK;
-    const c = (Math.imul(h ^ (h >>> 15), 0x85ebca6b) >>> 11) & FILTER_MASK;
-    if (hasAll(current, a, b, c) || hasAll(previous, a, b, c)) return true;
-    current[a >>> 5] |= 1 << (a & 31);
-    current[b >>> 5] |= 1 << (b & 31);
-    current[c >>> 5] |= 1 << (c & 31);
-    this.declined++;
-    return false;
+    return this.door.admits(hashKey(key), ts);
   }
 
   /** Takes a new key (after `admit`), letting another go when the table is full. */
@@ -151,17 +142,12 @@ export class TrackedKeys<S> {
     const protect = this.options.protect;
     const looked = this.looked;
     let n = 0;
-    let victim = -1;
-    let fewest = Infinity;
     for (const [key, e] of this.map) {
       if (n >= EVICTION_SAMPLE) break;
-      const weight = protect?.(e.state) ? Infinity : e.hits;
-      if (victim < 0 || weight < fewest) {
-        fewest = weight;
-        victim = n;
-      }
+      this.weights[n] = protect?.(e.state) ? Infinity : e.hits;
       looked[n++] = key;
     }
+    const victim = leastWeighted(this.weights, n);
     if (victim < 0) return;
     this.delete(looked[victim]);
     this.evicted++;
@@ -175,10 +161,41 @@ export class TrackedKeys<S> {
     }
   }
 
+}
+
+/**
+ * The admission filter past a quarter full: two generations of a Bloom filter of recent first sightings
+ * (allocated the first time it is asked); a key seen in either is let in, else its sighting is remembered
+ * and it is declined.
+ */
+export class Doorkeeper {
+  private current: Uint32Array | undefined;
+  private previous: Uint32Array | undefined;
+  private nextAging = Number.NaN;
+  declined = 0;
+
+  constructor(private readonly agingSeconds = 1) {}
+
+  /** Whether a key of 32-bit hash `h`, unknown to its table, may be taken at `ts` (capture time). */
+  admits(h: number, ts: number): boolean {
+    this.age(ts);
+    const current = (this.current ??= new Uint32Array(FILTER_WORDS));
+    const previous = (this.previous ??= new Uint32Array(FILTER_WORDS));
+    const a = h & FILTER_MASK;
+    const b = (Math.imul(h, 0x9e3779b1) >>> 7) & FILTER_MASK;
+    const c = (Math.imul(h ^ (h >>> 15), 0x85ebca6b) >>> 11) & FILTER_MASK;
+    if (hasAll(current, a, b, c) || hasAll(previous, a, b, c)) return true;
+    current[a >>> 5] |= 1 << (a & 31);
+    current[b >>> 5] |= 1 << (b & 31);
+    current[c >>> 5] |= 1 << (c & 31);
+    this.declined++;
+    return false;
+  }
+
   /** A new generation once per period: the older one is forgotten (both after a quiet spell). */
   private age(ts: number): void {
     if (ts < this.nextAging) return;
-    const period = this.options.agingSeconds ?? 1;
+    const period = this.agingSeconds;
     if (Number.isNaN(this.nextAging) || this.current === undefined || this.previous === undefined) {
       this.nextAging = ts + period;
       return;
@@ -189,6 +206,19 @@ export class TrackedKeys<S> {
     this.previous = periods > 1 ? older.fill(0) : this.current;
     this.current = periods > 1 ? this.current.fill(0) : older.fill(0);
   }
+}
+
+/** Which of the `n` oldest keys to let go: the least hit, a protected one (weight Infinity) only when all are; the first of equals. -1 for none. */
+export function leastWeighted(weights: Float64Array, n: number): number {
+  let victim = -1;
+  let fewest = Infinity;
+  for (let i = 0; i < n; i++) {
+    if (victim < 0 || weights[i] < fewest) {
+      fewest = weights[i];
+      victim = i;
+    }
+  }
+  return victim;
 }
 
 function hasAll(bits: Uint32Array, a: number, b: number, c: number): boolean {

@@ -17,6 +17,7 @@ import type { SocketEvent } from '../host/process-attribution.js';
 import type { HostKey } from './addresses.js';
 import type { FlowSample } from './flow-sample.js';
 import type { PairTraffic } from './pair-traffic.js';
+import type { SlotTable, SlotTableOptions } from './slot-table.js';
 import type { TrackedKeys, TrackedKeysOptions } from './tracked-keys.js';
 
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
@@ -192,6 +193,8 @@ export interface DetectorContext {
    * detector must come from here, so that its bound, and what the bound cost, are shown (tracked-keys.ts).
    */
   track<S>(table: string, capacity: number, options?: TrackedKeysOptions<S>): TrackedKeys<S>;
+  /** The same bound for state kept in typed arrays by slot, for numeric keys met at every event (slot-table.ts). */
+  trackSlots(table: string, capacity: number, options: SlotTableOptions): SlotTable;
   /**
    * Whether this detector's allow-lists cover the source or the target (either makes the event not count).
    * Check at intake so an allowed party never adds up; the framework checks alerts' src/dst again.

@@ -13,7 +13,7 @@ import { hostKeyOfText, hostKeyWords, hostText, type HostKey } from '../addresse
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { endpointText } from '../host-pair.js';
 import { FlowSample } from '../flow-sample.js';
-import type { TrackedKeys } from '../tracked-keys.js';
+import { SLOT_FIELDS, type SlotTable } from '../slot-table.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import { PassSchedule, formatDuration } from '../windows.js';
 import { mix32 } from '../../analyze/mix32.js';
@@ -43,33 +43,27 @@ const CLIENT_CACHE = 4096;
 const SWEEP_SECONDS = 30;
 
 /**
- * A series' destination and first flow are kept as numbers and the texts made when it raises: most series
- * never do, and a string or a typed array per series was most of what a new series cost.
+ * A series is a slot of its table (SlotTable: the key's index entry, then one row of numbers, two cache
+ * lines, the first holding what every contact reads) and a ring of its last KEEP times in one slab by slot.
+ * Its client, server or name are kept beside, read only when a series is made or raises; its texts and flow
+ * sample are made when it raises: most series never do.
  */
-interface Series {
-  /** The second hash of its key (SeriesKey): a lookup whose check differs is another series. */
-  check: number;
-  client: HostKey;
-  /** A lookup series' name (already lower case, as records write it); undefined for a connection series. */
-  query: string | undefined;
-  /** A connection series' server, port and protocol, and its first flow's version and client port (its sample). */
-  server: HostKey | undefined;
-  respPort: number;
-  proto: number;
-  version: number;
-  origPort: number;
-  /** Its ring in TimeRings. */
-  ring: number;
-  /** Times recorded (the last KEEP kept). */
-  count: number;
-  first: number;
-  last: number;
-  median: number;
-  jitter: number;
-  fired: boolean;
-  changed: boolean;
-  sample: FlowSample | undefined;
-}
+const LAST = SLOT_FIELDS;
+/** Times recorded (the last KEEP kept). */
+const COUNT = SLOT_FIELDS + 1;
+/** FIRED | CHANGED. */
+const FLAGS = SLOT_FIELDS + 2;
+const FIRST = SLOT_FIELDS + 3;
+const MEDIAN = SLOT_FIELDS + 4;
+const JITTER = SLOT_FIELDS + 5;
+/** A connection series' port and protocol, and its first flow's version and client port (its sample). */
+const RESP_PORT = SLOT_FIELDS + 6;
+const PROTO = SLOT_FIELDS + 7;
+const VERSION = SLOT_FIELDS + 8;
+const ORIG_PORT = SLOT_FIELDS + 9;
+const SERIES_FIELDS = 10;
+const FIRED = 1;
+const CHANGED = 2;
 
 /** Median and relative mean absolute deviation of a series' intervals (regularity's result, reused). */
 interface Regularity {
@@ -77,44 +71,15 @@ interface Regularity {
   jitter: number;
 }
 
-/**
- * Every series' last KEEP times in one array, a ring of KEEP slots per series (a series holds its ring's
- * number; a ring let go is taken by the next new series): no typed array per series, and no garbage.
- */
-class TimeRings {
-  times = new Float64Array(KEEP * 256);
-  private readonly free: number[] = [];
-  private made = 0;
-
-  take(): number {
-    const ring = this.free.pop();
-    if (ring !== undefined) return ring;
-    if ((this.made + 1) * KEEP > this.times.length) {
-      const bigger = new Float64Array(this.times.length * 2);
-      bigger.set(this.times);
-      this.times = bigger;
-    }
-    return this.made++;
-  }
-
-  give(ring: number): void {
-    this.free.push(ring);
-  }
+/** A series' time `back` contacts from its first (its ring starts at `ring`; the last KEEP are kept). */
+function timeAt(times: Float64Array, ring: number, back: number): number {
+  return times[ring + (back % KEEP)];
 }
 
-/** The i-th of a series' kept times, oldest first counting back from its latest (`back` = count - n + i). */
-function timeAt(times: Float64Array, s: Series, back: number): number {
-  return times[s.ring * KEEP + (back % KEEP)];
-}
-
-/** Fills `out` from the intervals between the series' last `n` times (no allocation: it runs per contact). */
-function regularity(times: Float64Array, s: Series, n: number, scratch: Float64Array, out: Regularity): Regularity {
+/** Fills `out` from the intervals between the series' last `n` of `count` times (no allocation: it runs per contact). */
+function regularity(times: Float64Array, ring: number, count: number, n: number, scratch: Float64Array, out: Regularity): Regularity {
   const m = n - 1;
-  for (let i = 0; i < m; i++) {
-    const a = timeAt(times, s, s.count - n + i);
-    const b = timeAt(times, s, s.count - n + i + 1);
-    scratch[i] = b - a;
-  }
+  for (let i = 0; i < m; i++) scratch[i] = timeAt(times, ring, count - n + i + 1) - timeAt(times, ring, count - n + i);
   // Insertion sort of at most KEEP - 1 intervals, in place: no view, no call into the runtime.
   for (let i = 1; i < m; i++) {
     const x = scratch[i];
@@ -131,24 +96,16 @@ function regularity(times: Float64Array, s: Series, n: number, scratch: Float64A
   return out;
 }
 
-/** "10.0.0.9:443/tcp": what a connection series contacts; "dns:update.example.com": what a lookup series looks up. */
-function seriesWhat(s: Series): string {
-  if (s.query !== undefined) return `dns:${s.query}`;
-  return endpointWhat(s.server!, s.respPort, s.proto);
-}
-
 function endpointWhat(server: HostKey, port: number, proto: number): string {
   return `${endpointText(hostText(server), port)}/${proto === 6 ? 'tcp' : proto === 17 ? 'udp' : 'icmp'}`;
 }
 
 /**
- * A numeric series key: 30 bits of one hash as the table's key (a small integer, which a Map looks up
- * without boxing a number each time, as it must for a 52-bit one) and 32 bits of another kept in the series
- * and compared on every lookup. Two series whose keys meet (about once in a billion pairs) are told apart;
- * the newcomer's events are then not counted.
+ * A numeric series key: 30 bits of one hash as the index's key and 32 bits of another as its check; both
+ * must match. Two series whose 62 bits meet (about once in 4·10^18 pairs) are counted as one.
  */
 interface SeriesKey {
-  key: HostKey;
+  key: number;
   check: number;
 }
 
@@ -158,20 +115,19 @@ function setKey(out: SeriesKey, h1: number, h2: number): SeriesKey {
   return out;
 }
 
-/**
- * A connection series' key without a string when both ends are IPv4 (the common case, once per connection):
- * hashes of client, server, port and protocol. IPv6 keys are their text.
- */
-function attemptKey(a: AttemptFacts, out: SeriesKey): SeriesKey {
-  if (typeof a.origKey !== 'number' || typeof a.respKey !== 'number') {
-    out.key = `${hostText(a.origKey)}>${endpointWhat(a.respKey, a.respPort, a.proto)}`;
-    out.check = 0;
-    return out;
-  }
-  const tail = (a.respPort << 8) | a.proto;
-  return setKey(out, a.origKey ^ mix32(a.respKey ^ 0x9e3779b9) ^ tail, a.respKey ^ mix32(a.origKey + 0x85ebca6b) ^ (tail * 31));
+/** An address's 32-bit hash: IPv4 as its number (what the IPv4 keys always were), IPv6 its four words mixed. */
+function addressHash(version: number, words: Uint32Array): number {
+  if (version !== 6) return words[0] | 0;
+  return mix32(words[0] ^ mix32(words[1] ^ mix32(words[2] ^ mix32(words[3] ^ 0x6a09e667)))) | 0;
 }
 
+/** A connection series' key, without a string (once per connection): hashes of client, server, port and protocol. */
+function attemptKey(a: AttemptFacts, out: SeriesKey): SeriesKey {
+  const orig = addressHash(a.version, a.orig);
+  const resp = addressHash(a.version, a.resp);
+  const tail = (a.respPort << 8) | a.proto;
+  return setKey(out, orig ^ mix32(resp ^ 0x9e3779b9) ^ tail, resp ^ mix32(orig + 0x85ebca6b) ^ (tail * 31));
+}
 
 /**
  * A necessary condition for a jitter of at most `j`, in one pass without sorting (most series are judged at
@@ -179,14 +135,14 @@ function attemptKey(a: AttemptFacts, out: SeriesKey): SeriesKey {
  * most the mean absolute deviation from the median), so in [mean / (1 + j), mean / (1 - j)]; each interval
  * is at least its distance to that range from the median, and their sum is at most j × m × median.
  */
-function couldBeRegular(times: Float64Array, s: Series, n: number, mean: number, j: number): boolean {
+function couldBeRegular(times: Float64Array, ring: number, count: number, n: number, mean: number, j: number): boolean {
   if (j >= 0.5) return true;
   const lo = mean / (1 + j);
   const hi = mean / (1 - j);
   const budget = j * (n - 1) * hi;
   let outside = 0;
   for (let i = 0; i < n - 1; i++) {
-    const x = timeAt(times, s, s.count - n + i + 1) - timeAt(times, s, s.count - n + i);
+    const x = timeAt(times, ring, count - n + i + 1) - timeAt(times, ring, count - n + i);
     if (x < lo) outside += lo - x;
     else if (x > hi) outside += x - hi;
   }
@@ -220,18 +176,24 @@ function lookupKey(client: string, name: string, out: SeriesKey): SeriesKey {
 
 class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
-  private readonly series: TrackedKeys<Series>;
+  private readonly series: SlotTable;
+  /** Every series' last KEEP times, KEEP slots a series by its slot. */
+  private times = new Float64Array(0);
+  /** A series' client, and its server (a connection series) or name (a lookup series, already lower case). */
+  private readonly clients: HostKey[] = [];
+  private readonly servers: Array<HostKey | undefined> = [];
+  private readonly queries: Array<string | undefined> = [];
+  private readonly samples: Array<FlowSample | undefined> = [];
   private readonly scratch = new Float64Array(KEEP);
   private readonly judged: Regularity = { median: 0, jitter: 0 };
   private readonly made: SeriesKey = { key: 0, check: 0 };
-  private readonly rings = new TimeRings();
   /**
    * Lookup clients' keys by their text, so a new series does not parse an address the last one parsed
    * (clients are few; the cache is emptied past CLIENT_CACHE).
    */
   private readonly clientKeys = new Map<string, HostKey>();
   /** Series that raised their alert: their later contacts update it, each second. */
-  private readonly fired = new Set<Series>();
+  private readonly fired = new Set<number>();
   private lastSweep = Number.NEGATIVE_INFINITY;
   /** When a sweep has something to do: a series quiet long enough to end. */
   private readonly sweep = new PassSchedule();
@@ -240,27 +202,35 @@ class BeaconingDetector implements Detector {
     private readonly cfg: Config,
     private readonly ctx: DetectorContext,
   ) {
-    this.series = ctx.track<Series>('series', cfg.maxSeries, { protect: (s) => s.fired, release: (s) => this.rings.give(s.ring) });
+    this.series = ctx.trackSlots('series', cfg.maxSeries, {
+      fields: SERIES_FIELDS,
+      protect: (slot) => (this.series.rows[slot * this.series.stride + FLAGS] & FIRED) !== 0,
+      release: (slot) => this.release(slot),
+      grow: (slots) => this.grow(slots),
+    });
+    this.grow(this.series.slots);
   }
 
   readonly attemptOutcomes = [Outcome.Ok];
 
   onAttempt(a: AttemptFacts): void {
     // A beacon talks to something that answers; unanswered and refused attempts are scans' and floods' (and a
-    // spoofed flood would otherwise make a series, and its strings, per forged source).
+    // spoofed flood would otherwise make a series per forged source).
     if (a.outcome !== Outcome.Ok) return;
     if (this.cfg.scope === 'outbound' && this.ctx.isLocal(a.version, a.resp)) return;
     const { key, check } = attemptKey(a, this.made);
-    let s = this.series.get(key);
-    if (s === undefined) {
-      s = this.admit(key, check, a.origKey, a.start, a.respKey);
-      if (s === undefined) return;
-      s.respPort = a.respPort;
-      s.proto = a.proto;
-      s.version = a.version;
-      s.origPort = a.origPort;
+    let slot = this.series.find(key, check);
+    if (slot < 0) {
+      slot = this.admit(key, check, a.origKey, a.start, a.respKey);
+      if (slot < 0) return;
+      const row = slot * this.series.stride;
+      const rows = this.series.rows;
+      rows[row + RESP_PORT] = a.respPort;
+      rows[row + PROTO] = a.proto;
+      rows[row + VERSION] = a.version;
+      rows[row + ORIG_PORT] = a.origPort;
     }
-    if (s.check === check) this.contact(s, a.start);
+    this.contact(slot, a.start);
   }
 
   onDns(d: DnsRecord): void {
@@ -268,14 +238,15 @@ class BeaconingDetector implements Detector {
     // Keyed by a hash of the record's own texts: the client's address is parsed, and the name's text made,
     // only for a series not seen before.
     const { key, check } = lookupKey(d['id.orig_h'], d.query, this.made);
-    let s = this.series.get(key);
-    if (s === undefined) {
+    let slot = this.series.find(key, check);
+    if (slot < 0) {
       const client = this.clientKey(d['id.orig_h']);
       if (client === undefined) return;
-      s = this.admit(key, check, client, d.ts, undefined);
-      if (s !== undefined) s.query = d.query.toLowerCase();
+      slot = this.admit(key, check, client, d.ts, undefined);
+      if (slot < 0) return;
+      this.queries[slot] = d.query.toLowerCase();
     }
-    if (s !== undefined && s.check === check) this.contact(s, d.ts);
+    this.contact(slot, d.ts);
   }
 
   private clientKey(text: string): HostKey | undefined {
@@ -288,97 +259,143 @@ class BeaconingDetector implements Detector {
     return key;
   }
 
-  /** A series for a key not followed yet, when the client is not allowed and the table admits it. */
-  private admit(key: HostKey, check: number, client: HostKey, ts: number, server: HostKey | undefined): Series | undefined {
-    if (this.ctx.allowed(client, undefined) || !this.series.admit(key, ts)) return undefined;
-    if (server !== undefined && this.ctx.allowed(client, server)) return undefined;
+  /** A series for a key not followed yet (its slot, or -1), when the client is not allowed and the table admits it. */
+  private admit(key: number, check: number, client: HostKey, ts: number, server: HostKey | undefined): number {
+    if (this.ctx.allowed(client, undefined) || !this.series.admit(key, ts)) return -1;
+    if (server !== undefined && this.ctx.allowed(client, server)) return -1;
     this.sweep.keep(ts);
-    const series: Series = { check, client, query: undefined, server, respPort: 0, proto: 0, version: 4, origPort: 0, ring: this.rings.take(), count: 0, first: ts, last: ts, median: 0, jitter: 0, fired: false, changed: false, sample: undefined };
-    return this.series.add(key, series);
+    const slot = this.series.add(key, check);
+    const row = slot * this.series.stride;
+    this.series.rows[row + FIRST] = ts;
+    this.series.rows[row + LAST] = ts;
+    this.series.rows[row + VERSION] = 4;
+    this.clients[slot] = client;
+    this.servers[slot] = server;
+    return slot;
   }
 
-  private contact(s: Series, ts: number): void {
+  private release(slot: number): void {
+    this.fired.delete(slot);
+    this.servers[slot] = undefined;
+    this.queries[slot] = undefined;
+    this.samples[slot] = undefined;
+  }
+
+  private grow(slots: number): void {
+    const times = new Float64Array(slots * KEEP);
+    times.set(this.times);
+    this.times = times;
+    for (let i = this.clients.length; i < slots; i++) {
+      this.clients.push(0);
+      this.servers.push(undefined);
+      this.queries.push(undefined);
+      this.samples.push(undefined);
+    }
+  }
+
+  private contact(slot: number, ts: number): void {
+    const rows = this.series.rows;
+    const row = slot * this.series.stride;
+    const count = rows[row + COUNT];
     // Retries and parallel lookups of one moment are one contact.
-    if (s.count > 0 && ts - s.last < Math.min(1, this.cfg.minInterval / 2)) return;
-    this.rings.times[s.ring * KEEP + (s.count % KEEP)] = ts;
-    s.count++;
-    s.last = ts;
+    if (count > 0 && ts - rows[row + LAST] < Math.min(1, this.cfg.minInterval / 2)) return;
+    this.times[slot * KEEP + (count % KEEP)] = ts;
+    rows[row + COUNT] = count + 1;
+    rows[row + LAST] = ts;
     // Contacts may come a little out of order (an attempt is known when its outcome is): the sweep keeps the earliest.
     this.sweep.keep(ts);
-    this.judge(s, ts);
+    this.judge(slot, row, ts);
   }
 
-  private judge(s: Series, ts: number): void {
+  private judge(slot: number, row: number, ts: number): void {
     // The times within the window, at most KEEP.
-    const times = this.rings.times;
-    let n = Math.min(s.count, KEEP);
-    while (n > 0 && timeAt(times, s, s.count - n) < ts - this.cfg.window) n--;
+    const rows = this.series.rows;
+    const times = this.times;
+    const ring = slot * KEEP;
+    const count = rows[row + COUNT];
+    let n = Math.min(count, KEEP);
+    while (n > 0 && timeAt(times, ring, count - n) < ts - this.cfg.window) n--;
     if (n < this.cfg.minEvents) return;
-    if (s.fired) {
-      s.changed = true;
+    if ((rows[row + FLAGS] & FIRED) !== 0) {
+      rows[row + FLAGS] = FIRED | CHANGED;
       return;
     }
     // A median interval of at least minInterval needs half the intervals that long, so a mean under half of
     // it rules the series out without sorting (a name looked up every few seconds, judged at each lookup).
-    const mean = (ts - timeAt(times, s, s.count - n)) / (n - 1);
+    const mean = (ts - timeAt(times, ring, count - n)) / (n - 1);
     if (mean < this.cfg.minInterval / 2) return;
-    if (!couldBeRegular(times, s, n, mean, this.cfg.maxJitter)) return;
-    const { median, jitter } = regularity(times, s, n, this.scratch, this.judged);
+    if (!couldBeRegular(times, ring, count, n, mean, this.cfg.maxJitter)) return;
+    const { median, jitter } = regularity(times, ring, count, n, this.scratch, this.judged);
     if (!(median >= this.cfg.minInterval && median <= this.cfg.maxInterval && jitter <= this.cfg.maxJitter)) return;
-    s.fired = true;
-    this.fired.add(s);
-    s.median = median;
-    s.jitter = jitter;
-    s.first = timeAt(times, s, s.count - n);
-    this.raise(s, ts);
+    rows[row + FLAGS] = FIRED;
+    this.fired.add(slot);
+    rows[row + MEDIAN] = median;
+    rows[row + JITTER] = jitter;
+    rows[row + FIRST] = timeAt(times, ring, count - n);
+    this.raise(slot, ts);
   }
 
   second(now: number): void {
-    for (const s of this.fired) {
-      if (!s.changed) continue;
-      s.changed = false;
-      this.raise(s, s.last);
+    const rows = this.series.rows;
+    const stride = this.series.stride;
+    for (const slot of this.fired) {
+      if ((rows[slot * stride + FLAGS] & CHANGED) === 0) continue;
+      rows[slot * stride + FLAGS] = FIRED;
+      this.raise(slot, rows[slot * stride + LAST]);
     }
     // Every series is looked at only now and then: the quiet ones end after many minutes, not seconds.
     if (now - this.lastSweep < SWEEP_SECONDS) return;
     this.lastSweep = now;
     const quiet = Math.min(this.cfg.window, 2 * this.cfg.maxInterval);
     if (!this.sweep.runs(now - quiet)) return;
-    this.series.forEach((s, key) => {
+    this.series.forEach((slot) => {
       // Quiet for longer than two intervals at the slowest: the series is over (or never was one).
-      if (now - s.last <= quiet) {
-        this.sweep.keep(s.last);
+      const last = this.series.rows[slot * stride + LAST];
+      if (now - last <= quiet) {
+        this.sweep.keep(last);
         return;
       }
-      this.series.delete(key);
-      this.fired.delete(s);
+      this.series.delete(slot);
     });
   }
 
-  private raise(s: Series, ts: number): void {
-    const dst = s.server === undefined ? undefined : hostText(s.server);
-    const what = seriesWhat(s);
-    const clientText = hostText(s.client);
-    const target = s.query !== undefined ? `looked up ${s.query}` : `contacted ${what}`;
-    if (s.server !== undefined && s.sample === undefined) s.sample = new FlowSample(s.version, s.proto, hostKeyWords(s.client), hostKeyWords(s.server), s.origPort, s.respPort);
+  private raise(slot: number, ts: number): void {
+    const rows = this.series.rows;
+    const row = slot * this.series.stride;
+    const client = this.clients[slot];
+    const server = this.servers[slot];
+    const query = this.queries[slot];
+    const count = rows[row + COUNT];
+    const median = rows[row + MEDIAN];
+    const first = rows[row + FIRST];
+    const last = rows[row + LAST];
+    const dst = server === undefined ? undefined : hostText(server);
+    const what = query !== undefined ? `dns:${query}` : endpointWhat(server!, rows[row + RESP_PORT], rows[row + PROTO]);
+    const clientText = hostText(client);
+    const target = query !== undefined ? `looked up ${query}` : `contacted ${what}`;
+    if (server !== undefined && this.samples[slot] === undefined) {
+      this.samples[slot] = new FlowSample(rows[row + VERSION], rows[row + PROTO], hostKeyWords(client), hostKeyWords(server), rows[row + ORIG_PORT], rows[row + RESP_PORT]);
+    }
+    const sample = this.samples[slot];
+    const jitter = rows[row + JITTER];
     this.ctx.raise({
       key: `${clientText}>${what}`,
       ts,
       severity: 'medium',
-      message: `${clientText} ${target} ${s.count} times, every ${formatDuration(s.median)} (jitter ${Math.round(s.jitter * 100)} %) for ${formatDuration(s.last - s.first)}`,
+      message: `${clientText} ${target} ${count} times, every ${formatDuration(median)} (jitter ${Math.round(jitter * 100)} %) for ${formatDuration(last - first)}`,
       src: clientText,
       dst,
-      counters: { contacts: s.count, interval_ms: Math.round(s.median * 1000), jitter_percent: Math.round(s.jitter * 1000) / 10 },
+      counters: { contacts: count, interval_ms: Math.round(median * 1000), jitter_percent: Math.round(jitter * 1000) / 10 },
       thresholds: { contacts: this.cfg.minEvents, jitter_percent: this.cfg.maxJitter * 100 },
       hosts: dst ? [clientText, dst] : [clientText],
-      names: s.query !== undefined ? [s.query] : undefined,
-      first_seen: s.first,
-      last_seen: s.last,
+      names: query !== undefined ? [query] : undefined,
+      first_seen: first,
+      last_seen: last,
       extra: { window: this.cfg.window, destination: what },
       // One incident while the beacon goes on: a missed beat or two does not close it.
-      quiet: 3 * s.median,
-      flows: s.sample ? [s.sample] : undefined,
-      capture: s.server === undefined ? { hosts: [s.client] } : { pairs: [[s.client, s.server]] },
+      quiet: 3 * median,
+      flows: sample ? [sample] : undefined,
+      capture: server === undefined ? { hosts: [client] } : { pairs: [[client, server]] },
     });
   }
 }
