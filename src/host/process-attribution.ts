@@ -144,6 +144,11 @@ const CENSUS_MS = 2000;
 const POLL_SHARE = 0.015;
 const FULL_SHARE = 0.004;
 const FOREIGN_SHARE = 0.001;
+/**
+ * While no flow has started since the last full poll, the next waits this long (1 s otherwise): an idle
+ * host's table changes little, and each dump walks the whole established hash (1.1 ms a family here).
+ */
+const QUIET_FULL_MS = 5000;
 /** Polls for the engine's new flows come no closer than this (a busy link's batches come every few ms). */
 const LOOKUP_SPACING_MS = 5;
 
@@ -187,6 +192,9 @@ export class ProcessAttribution implements FlowOwnerLookup {
    * the wide search for the sockets only a dump found, at most FULL_SHARE.
    */
   private readonly connectedDump = new Pacer(1000, FULL_SHARE);
+  /** A flow was hinted since the last full poll; when the last one began (performance.now()). */
+  private hintedSinceFull = false;
+  private lastFull = Number.NEGATIVE_INFINITY;
   private readonly foreignRead = new Pacer(CENSUS_MS, FOREIGN_SHARE);
   /** Polls, each spaced from the last by its cost / maxShare. */
   private readonly polls: Pacer;
@@ -285,6 +293,7 @@ export class ProcessAttribution implements FlowOwnerLookup {
     const respHere = this.nsOfAddress(version, resp) === this.ownNs;
     if (!origHere && !respHere) return;
     if (!this.opts.searchOwners) return;
+    this.hintedSinceFull = true;
     if (proto === IPPROTO_UDP) this.udpDue = true;
     else {
       // A connection this host opened: the trace names it at the next poll, whenever that is.
@@ -321,7 +330,11 @@ export class ProcessAttribution implements FlowOwnerLookup {
       this.counts.busy += this.io.cpuMs() - cpu0;
       return attributed;
     }
-    const full = initial || this.connectedDump.due(t0);
+    const full = initial || (this.connectedDump.due(t0) && (this.hintedSinceFull || t0 - this.lastFull >= QUIET_FULL_MS));
+    if (full) {
+      this.hintedSinceFull = false;
+      this.lastFull = t0;
+    }
     for (const p of this.retry.values()) if (p.byLookup) this.lookups.add(p.entry.version, p.entry.local, p.entry.localPort, p.entry.remote, p.entry.remotePort);
     const { entries: listed, nsOf, current, urgent, foreignMs } = this.listSockets(full, t0);
     const entries = this.adoptTraced(listed);
