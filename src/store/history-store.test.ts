@@ -225,3 +225,20 @@ test('flows and DNS in the series are the stored records counted at their own ts
   }
   store.close();
 });
+
+test('after the page cache is given back (a quiet store), records read back and writing goes on', (t) => {
+  const store = HistoryStore.open(tempDir(t), { clock: frozenClock });
+  const range = { since: T0, until: T0 + 100 };
+  const conns = Array.from({ length: 2_000 }, (_, i) => connRecord(T0 + i / 100, `10.0.${i >> 8}.${i & 255}`, 40_000 + i, '93.184.216.34', 443));
+  for (const c of conns) store.appendConn(c);
+  store.flush();
+  store.releaseCache();
+  assert.equal(store.flows({ ...range, limit: 5_000 }).length, 2_000);
+  const late = connRecord(T0 + 50, '10.9.9.9', 50_000, '93.184.216.34', 443);
+  store.appendConn(late);
+  store.flush();
+  store.releaseCache();
+  assert.deepEqual(store.flows({ ...range, host: '10.9.9.9' }), [json(late)]);
+  store.close();
+  assert.throws(() => store.releaseCache(), /closed/);
+});

@@ -154,6 +154,17 @@ export class HistoryStore extends BufferedAppends<AlertLike> {
     }
   }
 
+  /**
+   * Hands SQLite's page cache back to the C heap (PRAGMA shrink_memory). The cache holds up to 16 MB a
+   * connection (better-sqlite3 builds SQLite with a 16,000 KiB default) and, once a burst of writes or a broad
+   * query has filled it, keeps it for the connection's life; the pages are in the system's file cache anyway,
+   * so a quiet store loses nothing by reading them again.
+   */
+  releaseCache(): void {
+    this.assertOpen();
+    this.db.pragma('shrink_memory');
+  }
+
   /** Runs retention when a minute of the store's clock has passed since it last did. */
   retainIfDue(): void {
     this.assertOpen();

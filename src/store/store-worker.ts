@@ -20,6 +20,29 @@ const signal = (value: number) => {
 };
 const post = (m: FromWorker) => parentPort!.postMessage(m);
 
+/**
+ * After a burst the page cache stays full (up to 16 MB) while nothing needs it: every QUIET_CHECK_MS, a store
+ * that wrote fewer than QUIET_RECORDS records and answered no query since the last check gives it back (the
+ * agent's periodic malloc_trim then returns the pages to the system). A busy store keeps its cache.
+ */
+const QUIET_CHECK_MS = 10_000;
+const QUIET_RECORDS = 2_000;
+let recordsSinceCheck = 0;
+let callsSinceCheck = 0;
+let cacheTimer: NodeJS.Timeout | undefined;
+
+function releaseCacheWhenQuiet(store: HistoryStore): void {
+  const quiet = recordsSinceCheck < QUIET_RECORDS && callsSinceCheck === 0;
+  recordsSinceCheck = 0;
+  callsSinceCheck = 0;
+  if (!quiet) return;
+  try {
+    store.releaseCache();
+  } catch (err) {
+    post({ type: 'problem', error: faultOf(err) });
+  }
+}
+
 function answer(store: HistoryStore, m: CallMessage): unknown {
   switch (m.method) {
     case 'series':
@@ -45,6 +68,7 @@ function answer(store: HistoryStore, m: CallMessage): unknown {
 
 function serve(store: HistoryStore, m: ToWorker): void {
   if (m.type === 'write') {
+    recordsSinceCheck += batchRecords(m.batch);
     try {
       store.write(m.batch);
       post({ type: 'written', seq: m.seq, records: batchRecords(m.batch) });
@@ -57,12 +81,14 @@ function serve(store: HistoryStore, m: ToWorker): void {
       post({ type: 'problem', error: faultOf(err) });
     }
   } else if (m.type === 'call') {
+    callsSinceCheck++;
     try {
       post({ type: 'reply', id: m.id, result: answer(store, m) });
     } catch (err) {
       post({ type: 'reply', id: m.id, error: faultOf(err) });
     }
   } else {
+    clearInterval(cacheTimer);
     try {
       store.close();
     } finally {
@@ -77,6 +103,7 @@ try {
   const { HistoryStore } = await import('./history-store.js');
   const store = HistoryStore.open(init.dir, init.options);
   parentPort!.on('message', (m: ToWorker) => serve(store, m));
+  cacheTimer = setInterval(() => releaseCacheWhenQuiet(store), QUIET_CHECK_MS).unref();
   signal(STATE.open);
 } catch (err) {
   init.openPort.postMessage(faultOf(err));
