@@ -56,16 +56,17 @@ export class HttpMessageStream<H> {
   private headLen = 0;
   private lineBuf: Buffer | null = null;
   private lineLen = 0;
-  /** Finds the next message start after a gap; a start line it kept goes into the head buffer. */
-  private readonly finder: StartLineFinder;
+  /**
+   * Finds the next message start after a gap; a start line it kept goes into the head buffer. Made at the
+   * first gap: most streams never meet one, and a stream lives as long as its flow.
+   */
+  private finder: StartLineFinder | null = null;
 
   constructor(
     private readonly parseHead: HeadParser<H>,
-    startsMessage: StartLineTest,
+    private readonly startsMessage: StartLineTest,
     private readonly handler: MessageHandler<H>,
-  ) {
-    this.finder = new StartLineFinder(startsMessage, (line, length) => this.appendHead(line, 0, length));
-  }
+  ) {}
 
   get stopped(): boolean {
     return this.phase === P_STOPPED;
@@ -126,6 +127,7 @@ export class HttpMessageStream<H> {
     this.headBuf = null;
     this.headLen = 0;
     this.lineLen = 0;
+    this.finder ??= new StartLineFinder(this.startsMessage, (line, length) => this.appendHead(line, 0, length));
     this.finder.restart();
   }
 
@@ -183,7 +185,8 @@ export class HttpMessageStream<H> {
           at = end;
           break;
         case P_RESYNC: {
-          const start = this.finder.find(data, at, end);
+          // P_RESYNC is entered only by skipGap, which made the finder.
+          const start = this.finder!.find(data, at, end);
           if (start < 0) return;
           this.phase = P_HEAD;
           at = start;
