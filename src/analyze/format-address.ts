@@ -30,11 +30,11 @@ export function formatIPv4Bytes(buf: Uint8Array, offset = 0): string {
   return `${buf[offset]}.${buf[offset + 1]}.${buf[offset + 2]}.${buf[offset + 3]}`;
 }
 
-/** `words` holds the address as four big-endian 32-bit words (as Packet.src/dst do). */
-export function formatIPv6(words: Uint32Array | readonly number[]): string {
+/** `words` holds the address as four big-endian 32-bit words from `offset` (as Packet.src/dst do). */
+export function formatIPv6(words: Uint32Array | readonly number[], offset = 0): string {
   const groups = scratchGroups;
   for (let i = 0; i < 4; i++) {
-    const w = words[i] >>> 0;
+    const w = words[offset + i] >>> 0;
     groups[i * 2] = w >>> 16;
     groups[i * 2 + 1] = w & 0xffff;
   }

@@ -34,9 +34,9 @@ export function flowEndpoints(conns: Connections, flow: number): FlowEndpoints {
   };
 }
 
-/** An address held as four words (IPv4 in word 0) in the text form of its version. */
-export function formatAddress(version: number, words: Uint32Array): string {
-  return version === 6 ? formatIPv6(words) : formatIPv4(words[0]);
+/** An address held as four words from `offset` (IPv4 in the first) in the text form of its version. */
+export function formatAddress(version: number, words: Uint32Array, offset = 0): string {
+  return version === 6 ? formatIPv6(words, offset) : formatIPv4(words[offset]);
 }
 
 /** The originator's address in words 0-3, the responder's in 4-7: read once per record, never allocated. */
@@ -235,8 +235,8 @@ export class ConnView {
 export function connKeyTexts(proto: number, version: number, words: Uint32Array, at: number, origPort: number, respPort: number, serial: number): { uid: string; origHost: string; respHost: string; communityId: string } {
   return {
     uid: uidFor(serial),
-    origHost: formatAddress(version, words.subarray(at, at + 4)),
-    respHost: formatAddress(version, words.subarray(at + 4, at + 8)),
+    origHost: formatAddress(version, words, at),
+    respHost: formatAddress(version, words, at + 4),
     communityId: communityIdOfKey(proto, version === 6, words, at, at + 4, origPort, respPort),
   };
 }
