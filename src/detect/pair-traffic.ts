@@ -19,6 +19,7 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decod
 import { hostKeyHash, hostKeyOf, type HostKey } from './addresses.js';
 import { pairKey } from './host-pair.js';
 import { mix32 } from '../analyze/mix32.js';
+import { PresenceCounts } from './presence-counts.js';
 
 /**
  * Directed pairs counted per second at most: far more than a server talks to in a second, and small enough
@@ -52,6 +53,8 @@ export class PairTally {
   latest = 0;
   /** One flow of them (a flow index, valid during the second's pass), for the alert's sample. */
   someFlow = -1;
+  /** The pair's hash (pairHashOf(src, dst)): what FollowedPairs are filtered by. */
+  hash = 0;
   private pairKey: string | undefined;
 
   /** The pair's key ("10.0.0.5>10.0.0.9"), made once a second for every detector that asks. */
@@ -59,9 +62,10 @@ export class PairTally {
     return (this.pairKey ??= pairKey(this.src, this.dst));
   }
 
-  reset(src: HostKey, dst: HostKey, version: number): void {
+  reset(src: HostKey, dst: HostKey, version: number, hash: number): void {
     this.src = src;
     this.dst = dst;
+    this.hash = hash;
     this.version = version;
     this.packets = this.bytes = this.udpPackets = this.udpBytes = this.icmpPackets = this.connectionPackets = this.otherPackets = this.otherBytes = this.resetPackets = this.flows = 0;
     this.someFlow = -1;
@@ -158,7 +162,7 @@ export class PairTraffic implements FlowDeltaConsumer {
       return undefined;
     }
     const t = (this.pool[this.used] ??= new PairTally());
-    t.reset(src, dst, version);
+    t.reset(src, dst, version, hash);
     this.slotOf[this.used] = i;
     this.hashOf[this.used] = hash;
     this.slots[i] = ++this.used;
@@ -193,7 +197,7 @@ export class PairTraffic implements FlowDeltaConsumer {
 
   /** This second's tally of src → dst, if it moved. */
   get(src: HostKey, dst: HostKey): PairTally | undefined {
-    const at = this.slots[this.find(src, dst, pairHash(hostKeyHash(src), hostKeyHash(dst)))];
+    const at = this.slots[this.find(src, dst, pairHashOf(src, dst))];
     return at === 0 ? undefined : this.pool[at - 1];
   }
 
@@ -220,4 +224,35 @@ export class PairTraffic implements FlowDeltaConsumer {
 /** The index's hash of a directed pair, from its ends' hashes. */
 function pairHash(srcHash: number, dstHash: number): number {
   return srcHash ^ mix32(dstHash ^ 0x9e3779b9);
+}
+
+/** A directed pair's hash, as its tally holds it (`PairTally.hash`). */
+export function pairHashOf(src: HostKey, dst: HostKey): number {
+  return pairHash(hostKeyHash(src), hostKeyHash(dst));
+}
+
+/**
+ * The directed pairs a pair detector follows, as a counting filter of their hashes (the detector adds a pair
+ * when its table takes it and removes it when the table lets it go): a second's tally of a pair not there
+ * needs no key text and no look-up — most tallies, every second, even those of a sender with one pair followed.
+ */
+export class FollowedPairs {
+  private readonly filter: PresenceCounts;
+
+  constructor(capacity: number) {
+    this.filter = new PresenceCounts(capacity);
+  }
+
+  /** False when the tally's pair is certainly not followed. */
+  mayHave(t: PairTally): boolean {
+    return this.filter.mayHave(t.hash);
+  }
+
+  add(src: HostKey, dst: HostKey): void {
+    this.filter.add(pairHashOf(src, dst));
+  }
+
+  remove(src: HostKey, dst: HostKey): void {
+    this.filter.remove(pairHashOf(src, dst));
+  }
 }

@@ -125,11 +125,13 @@ class HostSweepDetector implements Detector {
       return;
     }
     const key = probedKey(source, service);
+    // Most answered connections come from a source that never failed on that port: one line read says so (a
+    // cached counter is always of a Service the filter holds).
+    if (!this.probed.mayHave(key)) return;
     const slot = mix32(key) & OK_CACHE_MASK;
     const keys = this.okKeys;
     let ok = keys[slot * 2] === source && keys[slot * 2 + 1] === service ? this.okCounters[slot] : undefined;
     if (ok === undefined) {
-      if (!this.probed.mayHave(key)) return;
       ok = this.sources.peek(source)?.services.get(service)?.ok;
       if (ok === undefined) return;
       keys[slot * 2] = source;
