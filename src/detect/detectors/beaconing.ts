@@ -316,6 +316,8 @@ class BeaconingDetector implements Detector {
     const times = this.times;
     const ring = slot * KEEP;
     const count = rows[row + COUNT];
+    // A young series is judged on nothing: its ring is not read.
+    if (count < this.cfg.minEvents) return;
     let n = Math.min(count, KEEP);
     while (n > 0 && timeAt(times, ring, count - n) < ts - this.cfg.window) n--;
     if (n < this.cfg.minEvents) return;
