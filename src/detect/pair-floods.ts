@@ -133,7 +133,7 @@ export class OneWayFloods {
   private count(now: number, t: PairTally, pairs: PairTraffic): void {
     const packets = this.traffic.packets(t);
     if (packets === 0) return;
-    const answers = this.traffic.answers(pairs.get(t.dst, t.src));
+    const answers = this.traffic.answers(pairs.reverse(t));
     const answered = answers >= packets * this.cfg.maxAnsweredShare;
     // Most pairs, every second: answered, and not followed (no key, no lookup).
     if (answered && !this.followed.mayHave(t)) return;

@@ -30,6 +30,7 @@ function tallyProbe(seen: Map<string, { packets: number; bytes: number }>, probl
           if (t.hash !== pairHashOf(t.src, t.dst)) problems.push(`${now}: ${key}'s tally holds another hash`);
           const back = pairs.get(t.dst, t.src);
           if (back !== undefined && (back.src !== t.dst || back.dst !== t.src)) problems.push(`${now}: get of ${key}'s reverse found another pair`);
+          if (pairs.reverse(t) !== back) problems.push(`${now}: ${key}'s way back (linked or looked up) is not get's`);
           const total = seen.get(key) ?? { packets: 0, bytes: 0 };
           total.packets += t.packets;
           total.bytes += t.bytes;

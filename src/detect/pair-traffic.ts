@@ -55,6 +55,9 @@ export class PairTally {
   someFlow = -1;
   /** The pair's hash (pairHashOf(src, dst)): what FollowedPairs are filtered by. */
   hash = 0;
+  /** The way back's tally (dst → src) once known: linked when one flow moved both ways, else looked up once. */
+  back: PairTally | undefined = undefined;
+  backKnown = false;
   private pairKey: string | undefined;
 
   /** The pair's key ("10.0.0.5>10.0.0.9"), made once a second for every detector that asks. */
@@ -70,6 +73,8 @@ export class PairTally {
     this.packets = this.bytes = this.udpPackets = this.udpBytes = this.icmpPackets = this.connectionPackets = this.otherPackets = this.otherBytes = this.resetPackets = this.flows = 0;
     this.someFlow = -1;
     this.pairKey = undefined;
+    this.back = undefined;
+    this.backKnown = false;
     this.earliest = Infinity;
     this.latest = 0;
   }
@@ -123,14 +128,16 @@ export class PairTraffic implements FlowDeltaConsumer {
     // Each end's hash once for both directions.
     const ha = hostKeyHash(a);
     const hb = hostKeyHash(b);
-    if (origPkts > 0) this.add(a, b, pairHash(ha, hb), version, flow, 0, origPkts, origBytes);
-    if (respPkts > 0) this.add(b, a, pairHash(hb, ha), version, flow, 1, respPkts, respBytes);
+    const there = origPkts > 0 ? this.add(a, b, pairHash(ha, hb), version, flow, 0, origPkts, origBytes) : undefined;
+    const back = respPkts > 0 ? this.add(b, a, pairHash(hb, ha), version, flow, 1, respPkts, respBytes) : undefined;
+    // Both ways in hand (a lookup and its answer, a conversation): the flood detectors' look for the way back is spared.
+    if (there !== undefined && back !== undefined) link(there, back);
   }
 
   /** `side` 0: the flow's originator sent them, 1: its responder. */
-  private add(src: HostKey, dst: HostKey, hash: number, version: number, flow: number, side: number, packets: number, bytes: number): void {
+  private add(src: HostKey, dst: HostKey, hash: number, version: number, flow: number, side: number, packets: number, bytes: number): PairTally | undefined {
     const t = this.tally(src, dst, hash, version);
-    if (t === undefined) return;
+    if (t === undefined) return undefined;
     t.packets += packets;
     t.bytes += bytes;
     t.flows++;
@@ -151,6 +158,7 @@ export class PairTraffic implements FlowDeltaConsumer {
       t.otherPackets += packets;
       t.otherBytes += bytes;
     }
+    return t;
   }
 
   private tally(src: HostKey, dst: HostKey, hash: number, version: number): PairTally | undefined {
@@ -195,6 +203,16 @@ export class PairTraffic implements FlowDeltaConsumer {
     }
   }
 
+  /** This second's tally of the way back (t.dst → t.src), if it moved: as get(t.dst, t.src), found once. */
+  reverse(t: PairTally): PairTally | undefined {
+    if (t.backKnown) return t.back;
+    const back = this.get(t.dst, t.src);
+    t.backKnown = true;
+    t.back = back;
+    if (back !== undefined) link(t, back);
+    return back;
+  }
+
   /** This second's tally of src → dst, if it moved. */
   get(src: HostKey, dst: HostKey): PairTally | undefined {
     const at = this.slots[this.find(src, dst, pairHashOf(src, dst))];
@@ -224,6 +242,14 @@ export class PairTraffic implements FlowDeltaConsumer {
 /** The index's hash of a directed pair, from its ends' hashes. */
 function pairHash(srcHash: number, dstHash: number): number {
   return srcHash ^ mix32(dstHash ^ 0x9e3779b9);
+}
+
+/** Two tallies of one pair, each the other's way back. */
+function link(there: PairTally, back: PairTally): void {
+  there.back = back;
+  there.backKnown = true;
+  back.back = there;
+  back.backKnown = true;
 }
 
 /** A directed pair's hash, as its tally holds it (`PairTally.hash`). */

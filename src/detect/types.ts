@@ -126,7 +126,7 @@ export interface Detector {
 
   /**
    * Packets and bytes per directed host pair since the last call (pair-traffic.ts: pairs with traffic only,
-   * `pairs.get(dst, src)` for the way back), once per detection second. Read during the call, keep nothing.
+   * `pairs.reverse(tally)` for the way back), once per detection second. Read during the call, keep nothing.
    */
   onPairSecond?(now: number, pairs: PairTraffic): void;
   /** Once per second of capture time (or of wall-clock time when live and idle). */
