@@ -83,7 +83,10 @@ export class Connections {
     this.table.onGrow((n) => this.grow(n));
   }
 
-  /** Marks every flow that counts a packet from now on, for a pass that reads only those (FlowDeltas). */
+  /**
+   * Marks every flow that counts a packet from now on, for a pass that reads only those: the pipeline's
+   * FlowDeltas, their one taker (a second taker would take marks the first never sees).
+   */
   movedFlows(): MovedFlows {
     if (this.moved === undefined) {
       const moved = (this.moved = new MovedFlows());

@@ -29,6 +29,7 @@ export class FlowDeltas {
   /** Per flow: 1 after an active timeout, whose counters restart at zero: the next read counts from zero. */
   private restarted = new Uint8Array(0);
   private readonly consumers: FlowDeltaConsumer[] = [];
+  /** The table's marks of moved flows: this pass is their one taker (one FlowDeltas a table: the pipeline's). */
   private readonly moved: MovedFlows;
 
   constructor(private readonly conns: Connections) {
