@@ -95,7 +95,7 @@ export class OneWayFloods {
   private readonly pairs: TrackedKeys<Flood>;
 
   /** The pairs followed: an answered pair not among them needs no key and no lookup. */
-  private readonly followed: FollowedPairs;
+  private readonly followed = new FollowedPairs();
 
   constructor(
     private readonly cfg: OneWayFloodConfig,
@@ -105,7 +105,6 @@ export class OneWayFloods {
     private readonly describe: (f: Flood) => Pick<AlertSignal, 'message' | 'severity'>,
   ) {
     this.pairs = ctx.track<Flood>('pairs', cfg.maxPairs, { protect: (f) => f.fired, release: (f) => this.release(f) });
-    this.followed = new FollowedPairs(cfg.maxPairs);
   }
 
   /** When the pass over the pairs has something to do (a pair to forget, an incident open). */

@@ -72,7 +72,7 @@ test('every directed pair: the tallies of all seconds add up to what its frames 
 
 test('followed pairs: never a false miss among 20,000 pairs (IPv4 and IPv6, both ways), and the filter empties as they go', () => {
   const rnd = random(17);
-  const followed = new FollowedPairs(20_000);
+  const followed = new FollowedPairs();
   const tally = (src: number | string, dst: number | string) => {
     const t = new PairTally();
     t.reset(src, dst, typeof src === 'number' ? 4 : 6, pairHashOf(src, dst));

@@ -80,6 +80,9 @@ export class PairTally {
   }
 }
 
+/** Keys FollowedPairs' filter is sized for (PresenceCounts: twice as many buckets). */
+const FOLLOWED_FILTER_KEYS = 2048;
+
 /** Slots the index starts with: a second's few hundred pairs fit in 4 KB, which stays in cache. */
 const INITIAL_SLOTS = 1024;
 
@@ -263,11 +266,12 @@ export function pairHashOf(src: HostKey, dst: HostKey): number {
  * needs no key text and no look-up — most tallies, every second, even those of a sender with one pair followed.
  */
 export class FollowedPairs {
-  private readonly filter: PresenceCounts;
-
-  constructor(capacity: number) {
-    this.filter = new PresenceCounts(capacity);
-  }
+  /**
+   * 4,096 buckets (4 KB): every tally of every second reads it, so it stays in the nearest cache; a
+   * detector follows a few pairs at a time, and were it thousands, a false "maybe" costs only the look-up
+   * that every tally paid before.
+   */
+  private readonly filter = new PresenceCounts(FOLLOWED_FILTER_KEYS);
 
   /** False when the tally's pair is certainly not followed. */
   mayHave(t: PairTally): boolean {

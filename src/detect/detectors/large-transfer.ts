@@ -49,7 +49,6 @@ class LargeTransferDetector implements Detector {
     private readonly ctx: DetectorContext,
   ) {
     this.pairs = ctx.track<Transfer>('pairs', cfg.maxPairs, { protect: (t) => t.fired, release: (t) => this.release(t) });
-    this.followed = new FollowedPairs(cfg.maxPairs);
   }
 
   /** When the pass over the pairs has something to do (a pair to forget, an incident open). */
@@ -61,7 +60,7 @@ class LargeTransferDetector implements Detector {
   }
 
   /** The pairs followed (their transfers). */
-  private readonly followed: FollowedPairs;
+  private readonly followed = new FollowedPairs();
 
   onPairSecond(now: number, pairs: PairTraffic): void {
     pairs.forEach((t) => this.count(now, t, pairs));
