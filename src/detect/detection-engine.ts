@@ -28,11 +28,11 @@ import { changedKeys } from './config-diff.js';
 import { DETECTORS } from './detectors/index.js';
 import { EvidenceRecorder, type EvidenceSink } from './evidence/evidence-recorder.js';
 import { PacketRing } from './evidence/packet-ring.js';
-import { FlowSample, readFlowFacts } from './flow-sample.js';
+import { FlowSample, LazyFlowFacts } from './flow-sample.js';
 import { HostBytes } from './host-bytes.js';
 import { PairTraffic } from './pair-traffic.js';
 import type { Suppression, SuppressionRule } from './suppressions.js';
-import { ArpFacts, FlowFacts, Outcome, type AlertSignal, type AttemptFacts, type CaptureSecond, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
+import { ArpFacts, Outcome, type AlertSignal, type AttemptFacts, type CaptureSecond, type Detector, type DetectorCommonConfig, type DetectorContext, type DetectorDeps, type DetectorRegistration } from './types.js';
 import { SlotTable, type SlotTableOptions } from './slot-table.js';
 import { TrackedKeys, type TrackedKeysOptions, type TrackedKeysReport } from './tracked-keys.js';
 
@@ -74,7 +74,8 @@ export class DetectionEngine {
   private localNets: LocalNets;
   /** The ids of the suppressions the config gave (a reload replaces them; a client's stay). */
   private configSuppressions: number[] = [];
-  private readonly flowFacts = new FlowFacts();
+  /** The flow of a flow start or end, read from the table only if a detector asks (made when attached). */
+  private flowRef: LazyFlowFacts | undefined;
   private readonly arpFacts = new ArpFacts();
   private clock = Number.NaN;
   private nextSecond = Number.NaN;
@@ -155,6 +156,7 @@ export class DetectionEngine {
    */
   attach(pipeline: Pipeline): void {
     const engine = (this.engine = pipeline.engine);
+    this.flowRef = new LazyFlowFacts(engine.connections);
     if (this.onAttemptList.length) this.attempts = new AttemptTracker(engine.connections, (a) => this.onAttempt(a), this.options.attemptTiming ?? DEFAULT_ATTEMPT_TIMING);
     if (this.onHostSecondList.length) this.hostBytes = new HostBytes(engine.connections, pipeline.flowDeltas);
     if (this.onPairSecondList.length) this.pairTraffic = new PairTraffic(engine.connections, pipeline.flowDeltas);
@@ -242,18 +244,18 @@ export class DetectionEngine {
     this.advance(pkt.ts);
     this.attempts?.onFlowStart(flow, pkt);
     if (this.onFlowStartList.length === 0) return;
-    const facts = readFlowFacts(this.engine!.connections, flow, this.flowFacts);
-    for (const d of this.onFlowStartList) d.onFlowStart!(facts, pkt);
+    const ref = this.flowRef!.at(flow);
+    for (const d of this.onFlowStartList) d.onFlowStart!(ref, pkt);
   }
 
   onFlowEnd(flow: number, _reason: FlowEndReason): void {
     const now = this.engine ? this.engine.lastTs : this.clock;
     this.attempts?.onFlowEnd(flow, Math.max(now, Number.isNaN(this.clock) ? now : this.clock));
     if (this.onFlowEndList.length === 0 || !this.engine) return;
-    const facts = readFlowFacts(this.engine.connections, flow, this.flowFacts);
+    const ref = this.flowRef!.at(flow);
     const service = this.engine.serviceOf(flow);
     const app = this.engine.appFactsOf(flow);
-    for (const d of this.onFlowEndList) d.onFlowEnd!(facts, service, app);
+    for (const d of this.onFlowEndList) d.onFlowEnd!(ref, service, app);
   }
 
   onRecord(record: LoopyRecord): void {

@@ -4,7 +4,7 @@
  */
 import { communityId } from '../analyze/flows/community-id.js';
 import type { Connections } from '../analyze/flows/connections.js';
-import { FlowFacts } from './types.js';
+import { FlowFacts, type FlowRef } from './types.js';
 
 export class FlowSample {
   private id: string | undefined;
@@ -54,4 +54,28 @@ export function readFlowFacts<T extends FlowFacts>(conns: Connections, flow: num
   into.origPort = table.origPort(flow);
   into.respPort = table.respPort(flow);
   return into;
+}
+
+/** A flow event's FlowRef, reused from event to event: the table is read once, if a detector asks. */
+export class LazyFlowFacts implements FlowRef {
+  flow = -1;
+  private read = false;
+  private readonly out = new FlowFacts();
+
+  constructor(private readonly conns: Connections) {}
+
+  /** The event's flow: what an earlier event read is forgotten. */
+  at(flow: number): this {
+    this.flow = flow;
+    this.read = false;
+    return this;
+  }
+
+  facts(): FlowFacts {
+    if (!this.read) {
+      readFlowFacts(this.conns, this.flow, this.out);
+      this.read = true;
+    }
+    return this.out;
+  }
 }

@@ -49,25 +49,3 @@ export class FollowedPair implements HostPair {
 export function endpointText(host: string, port: number): string {
   return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
-
-/**
- * How many followed pairs each sender has (a detector keeps one beside its table of pairs, adding when it
- * takes a pair and removing when the table lets one go): a pair whose sender has none needs no key.
- */
-export class SenderCounts {
-  private readonly counts = new Map<HostKey, number>();
-
-  has(sender: HostKey): boolean {
-    return this.counts.has(sender);
-  }
-
-  add(sender: HostKey): void {
-    this.counts.set(sender, (this.counts.get(sender) ?? 0) + 1);
-  }
-
-  remove(sender: HostKey): void {
-    const n = (this.counts.get(sender) ?? 1) - 1;
-    if (n > 0) this.counts.set(sender, n);
-    else this.counts.delete(sender);
-  }
-}

@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { type HostKey } from './addresses.js';
 import { count, detectorConfig, seconds } from './detector-config.js';
 import { FlowSample } from './flow-sample.js';
-import { FollowedPair, SenderCounts, type HostPair } from './host-pair.js';
-import type { PairTally, PairTraffic } from './pair-traffic.js';
+import { FollowedPair, type HostPair } from './host-pair.js';
+import { FollowedPairs, type PairTally, type PairTraffic } from './pair-traffic.js';
 import type { TrackedKeys } from './tracked-keys.js';
 import type { AlertSignal, Detector, DetectorContext, DetectorRegistration } from './types.js';
 import { PassSchedule, SlidingCounter, formatBytes, formatDuration, formatRate, incidentRate } from './windows.js';
@@ -94,8 +94,8 @@ class FloodState extends FollowedPair implements Flood {
 export class OneWayFloods {
   private readonly pairs: TrackedKeys<Flood>;
 
-  /** Senders with a flood followed, and how many: an answered pair of any other sender needs no lookup. */
-  private readonly senders = new SenderCounts();
+  /** The pairs followed: an answered pair not among them needs no key and no lookup. */
+  private readonly followed = new FollowedPairs();
 
   constructor(
     private readonly cfg: OneWayFloodConfig,
@@ -111,7 +111,7 @@ export class OneWayFloods {
   private readonly schedule = new PassSchedule();
 
   private release(f: Flood): void {
-    this.senders.remove(f.src);
+    this.followed.remove(f.src, f.dst);
     if (f.fired) this.schedule.open--;
   }
 
@@ -132,10 +132,10 @@ export class OneWayFloods {
   private count(now: number, t: PairTally, pairs: PairTraffic): void {
     const packets = this.traffic.packets(t);
     if (packets === 0) return;
-    const answers = this.traffic.answers(pairs.get(t.dst, t.src));
+    const answers = this.traffic.answers(pairs.reverse(t));
     const answered = answers >= packets * this.cfg.maxAnsweredShare;
-    // Most pairs, every second: answered, and their sender has no flood followed (no key, no lookup).
-    if (answered && !this.senders.has(t.src)) return;
+    // Most pairs, every second: answered, and not followed (no key, no lookup).
+    if (answered && !this.followed.mayHave(t)) return;
     const key = t.key;
     let f = this.pairs.get(key);
     if (answered) {
@@ -147,7 +147,7 @@ export class OneWayFloods {
       if (this.ctx.allowed(t.src, t.dst) || !this.pairs.admit(key, now)) return;
       f = this.pairs.add(key, new FloodState(key, t.src, t.dst, pairs.began(t, now), this.cfg.window));
       this.schedule.keep(f.last);
-      this.senders.add(t.src);
+      this.followed.add(t.src, t.dst);
     }
     const bytes = this.traffic.bytes(t);
     f.packets.add(now, packets);

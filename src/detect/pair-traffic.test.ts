@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { udp4, type Frame } from '../test-support/frames.js';
 import { hostText } from './addresses.js';
 import { detectorConfig } from './detector-config.js';
-import type { PairTraffic } from './pair-traffic.js';
+import { FollowedPairs, PairTally, pairHashOf, type PairTraffic } from './pair-traffic.js';
 import { runFrames } from './testing/frames.js';
 import { random } from './testing/random.js';
 import type { DetectorRegistration } from './types.js';
@@ -27,8 +27,10 @@ function tallyProbe(seen: Map<string, { packets: number; bytes: number }>, probl
           if (thisSecond.has(key)) problems.push(`${now}: ${key} tallied twice`);
           thisSecond.add(key);
           if (pairs.get(t.src, t.dst) !== t) problems.push(`${now}: get(${key}) does not find its tally`);
+          if (t.hash !== pairHashOf(t.src, t.dst)) problems.push(`${now}: ${key}'s tally holds another hash`);
           const back = pairs.get(t.dst, t.src);
           if (back !== undefined && (back.src !== t.dst || back.dst !== t.src)) problems.push(`${now}: get of ${key}'s reverse found another pair`);
+          if (pairs.reverse(t) !== back) problems.push(`${now}: ${key}'s way back (linked or looked up) is not get's`);
           const total = seen.get(key) ?? { packets: 0, bytes: 0 };
           total.packets += t.packets;
           total.bytes += t.bytes;
@@ -66,4 +68,29 @@ test('every directed pair: the tallies of all seconds add up to what its frames 
   assert.deepEqual(problems, []);
   assert.equal(seen.size, expected.size);
   for (const [key, total] of expected) assert.deepEqual(seen.get(key), total, key);
+});
+
+test('followed pairs: never a false miss among 20,000 pairs (IPv4 and IPv6, both ways), and the filter empties as they go', () => {
+  const rnd = random(17);
+  const followed = new FollowedPairs();
+  const tally = (src: number | string, dst: number | string) => {
+    const t = new PairTally();
+    t.reset(src, dst, typeof src === 'number' ? 4 : 6, pairHashOf(src, dst));
+    return t;
+  };
+  const pairs: Array<[number | string, number | string]> = [];
+  for (let i = 0; i < 20_000; i++) {
+    const a = (0x0a000000 + Math.floor(rnd() * 4096)) | 0;
+    const b = (0xc0a80000 + Math.floor(rnd() * 4096)) | 0;
+    pairs.push(i % 10 === 0 ? [`2001:db8::${a & 0xfff}`, `2001:db8:1::${b & 0xfff}`] : i % 2 ? [a, b] : [b, a]);
+  }
+  for (const [src, dst] of pairs) followed.add(src, dst);
+  assert.ok(pairs.every(([src, dst]) => followed.mayHave(tally(src, dst))), 'every followed pair is found');
+  const kept = pairs.slice(10_000);
+  for (const [src, dst] of pairs.slice(0, 10_000)) followed.remove(src, dst);
+  assert.ok(kept.every(([src, dst]) => followed.mayHave(tally(src, dst))), 'removing others never hides a pair still followed');
+  for (const [src, dst] of kept) followed.remove(src, dst);
+  // Everything gone: only buckets that saturated (none at this load) could still answer "maybe".
+  const strangers = Array.from({ length: 10_000 }, (_, i) => tally(i | 0, (i * 7919) | 0));
+  assert.equal(strangers.filter((t) => followed.mayHave(t)).length, 0, 'an emptied filter holds nothing');
 });

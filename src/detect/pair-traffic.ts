@@ -19,6 +19,7 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../decod
 import { hostKeyHash, hostKeyOf, type HostKey } from './addresses.js';
 import { pairKey } from './host-pair.js';
 import { mix32 } from '../analyze/mix32.js';
+import { PresenceCounts } from './presence-counts.js';
 
 /**
  * Directed pairs counted per second at most: far more than a server talks to in a second, and small enough
@@ -52,6 +53,11 @@ export class PairTally {
   latest = 0;
   /** One flow of them (a flow index, valid during the second's pass), for the alert's sample. */
   someFlow = -1;
+  /** The pair's hash (pairHashOf(src, dst)): what FollowedPairs are filtered by. */
+  hash = 0;
+  /** The way back's tally (dst → src) once known: linked when one flow moved both ways, else looked up once. */
+  back: PairTally | undefined = undefined;
+  backKnown = false;
   private pairKey: string | undefined;
 
   /** The pair's key ("10.0.0.5>10.0.0.9"), made once a second for every detector that asks. */
@@ -59,17 +65,23 @@ export class PairTally {
     return (this.pairKey ??= pairKey(this.src, this.dst));
   }
 
-  reset(src: HostKey, dst: HostKey, version: number): void {
+  reset(src: HostKey, dst: HostKey, version: number, hash: number): void {
     this.src = src;
     this.dst = dst;
+    this.hash = hash;
     this.version = version;
     this.packets = this.bytes = this.udpPackets = this.udpBytes = this.icmpPackets = this.connectionPackets = this.otherPackets = this.otherBytes = this.resetPackets = this.flows = 0;
     this.someFlow = -1;
     this.pairKey = undefined;
+    this.back = undefined;
+    this.backKnown = false;
     this.earliest = Infinity;
     this.latest = 0;
   }
 }
+
+/** Keys FollowedPairs' filter is sized for (PresenceCounts: twice as many buckets). */
+const FOLLOWED_FILTER_KEYS = 2048;
 
 /** Slots the index starts with: a second's few hundred pairs fit in 4 KB, which stays in cache. */
 const INITIAL_SLOTS = 1024;
@@ -119,14 +131,16 @@ export class PairTraffic implements FlowDeltaConsumer {
     // Each end's hash once for both directions.
     const ha = hostKeyHash(a);
     const hb = hostKeyHash(b);
-    if (origPkts > 0) this.add(a, b, pairHash(ha, hb), version, flow, 0, origPkts, origBytes);
-    if (respPkts > 0) this.add(b, a, pairHash(hb, ha), version, flow, 1, respPkts, respBytes);
+    const there = origPkts > 0 ? this.add(a, b, pairHash(ha, hb), version, flow, 0, origPkts, origBytes) : undefined;
+    const back = respPkts > 0 ? this.add(b, a, pairHash(hb, ha), version, flow, 1, respPkts, respBytes) : undefined;
+    // Both ways in hand (a lookup and its answer, a conversation): the flood detectors' look for the way back is spared.
+    if (there !== undefined && back !== undefined) link(there, back);
   }
 
   /** `side` 0: the flow's originator sent them, 1: its responder. */
-  private add(src: HostKey, dst: HostKey, hash: number, version: number, flow: number, side: number, packets: number, bytes: number): void {
+  private add(src: HostKey, dst: HostKey, hash: number, version: number, flow: number, side: number, packets: number, bytes: number): PairTally | undefined {
     const t = this.tally(src, dst, hash, version);
-    if (t === undefined) return;
+    if (t === undefined) return undefined;
     t.packets += packets;
     t.bytes += bytes;
     t.flows++;
@@ -147,6 +161,7 @@ export class PairTraffic implements FlowDeltaConsumer {
       t.otherPackets += packets;
       t.otherBytes += bytes;
     }
+    return t;
   }
 
   private tally(src: HostKey, dst: HostKey, hash: number, version: number): PairTally | undefined {
@@ -158,7 +173,7 @@ export class PairTraffic implements FlowDeltaConsumer {
       return undefined;
     }
     const t = (this.pool[this.used] ??= new PairTally());
-    t.reset(src, dst, version);
+    t.reset(src, dst, version, hash);
     this.slotOf[this.used] = i;
     this.hashOf[this.used] = hash;
     this.slots[i] = ++this.used;
@@ -191,9 +206,19 @@ export class PairTraffic implements FlowDeltaConsumer {
     }
   }
 
+  /** This second's tally of the way back (t.dst → t.src), if it moved: as get(t.dst, t.src), found once. */
+  reverse(t: PairTally): PairTally | undefined {
+    if (t.backKnown) return t.back;
+    const back = this.get(t.dst, t.src);
+    t.backKnown = true;
+    t.back = back;
+    if (back !== undefined) link(t, back);
+    return back;
+  }
+
   /** This second's tally of src → dst, if it moved. */
   get(src: HostKey, dst: HostKey): PairTally | undefined {
-    const at = this.slots[this.find(src, dst, pairHash(hostKeyHash(src), hostKeyHash(dst)))];
+    const at = this.slots[this.find(src, dst, pairHashOf(src, dst))];
     return at === 0 ? undefined : this.pool[at - 1];
   }
 
@@ -220,4 +245,44 @@ export class PairTraffic implements FlowDeltaConsumer {
 /** The index's hash of a directed pair, from its ends' hashes. */
 function pairHash(srcHash: number, dstHash: number): number {
   return srcHash ^ mix32(dstHash ^ 0x9e3779b9);
+}
+
+/** Two tallies of one pair, each the other's way back. */
+function link(there: PairTally, back: PairTally): void {
+  there.back = back;
+  there.backKnown = true;
+  back.back = there;
+  back.backKnown = true;
+}
+
+/** A directed pair's hash, as its tally holds it (`PairTally.hash`). */
+export function pairHashOf(src: HostKey, dst: HostKey): number {
+  return pairHash(hostKeyHash(src), hostKeyHash(dst));
+}
+
+/**
+ * The directed pairs a pair detector follows, as a counting filter of their hashes (the detector adds a pair
+ * when its table takes it and removes it when the table lets it go): a second's tally of a pair not there
+ * needs no key text and no look-up — most tallies, every second, even those of a sender with one pair followed.
+ */
+export class FollowedPairs {
+  /**
+   * 4,096 buckets (4 KB): every tally of every second reads it, so it stays in the nearest cache; a
+   * detector follows a few pairs at a time, and were it thousands, a false "maybe" costs only the look-up
+   * that every tally paid before.
+   */
+  private readonly filter = new PresenceCounts(FOLLOWED_FILTER_KEYS);
+
+  /** False when the tally's pair is certainly not followed. */
+  mayHave(t: PairTally): boolean {
+    return this.filter.mayHave(t.hash);
+  }
+
+  add(src: HostKey, dst: HostKey): void {
+    this.filter.add(pairHashOf(src, dst));
+  }
+
+  remove(src: HostKey, dst: HostKey): void {
+    this.filter.remove(pairHashOf(src, dst));
+  }
 }

@@ -53,6 +53,17 @@ export class FlowFacts {
   respPort = 0;
 }
 
+/**
+ * A flow event's flow: its index, and its identity read from the flow table only when a detector asks (most
+ * flows that start or end interest no detector: a blocklist with no address, a flow with no service).
+ */
+export interface FlowRef {
+  /** Flow index in `connections` (valid during the call only). */
+  readonly flow: number;
+  /** The flow's identity, read on the first call of the event (a reused struct: copy what you keep). */
+  facts(): FlowFacts;
+}
+
 export class AttemptFacts extends FlowFacts {
   outcome: OutcomeCode = Outcome.Ok;
   /** Capture time of the flow's first packet. */
@@ -80,13 +91,13 @@ export class ArpFacts {
 export interface Detector {
   readonly name: string;
   /** First packet of a flow (pkt holds it: TCP flags, ports). */
-  onFlowStart?(flow: FlowFacts, pkt: Packet): void;
+  onFlowStart?(flow: FlowRef, pkt: Packet): void;
   /**
    * A flow is about to be dropped (or reported by an active timeout), with the application service an
    * analyzer confirmed for it (conn.service), if any, and what that analyzer learned of it beyond its records
    * (an SSH flow's logins: analyze/apps/ssh, isSshLogin). Its columns are still readable.
    */
-  onFlowEnd?(flow: FlowFacts, service: string | undefined, app: AppFlowFacts | undefined): void;
+  onFlowEnd?(flow: FlowRef, service: string | undefined, app: AppFlowFacts | undefined): void;
   /** A connection attempt's outcome: TCP flows that began with a SYN, UDP flows, ICMP echo requests. */
   onAttempt?(attempt: AttemptFacts): void;
   /** The outcomes onAttempt takes (default: all): an attempt is handed only to the detectors that take its outcome. */
@@ -115,7 +126,7 @@ export interface Detector {
 
   /**
    * Packets and bytes per directed host pair since the last call (pair-traffic.ts: pairs with traffic only,
-   * `pairs.get(dst, src)` for the way back), once per detection second. Read during the call, keep nothing.
+   * `pairs.reverse(tally)` for the way back), once per detection second. Read during the call, keep nothing.
    */
   onPairSecond?(now: number, pairs: PairTraffic): void;
   /** Once per second of capture time (or of wall-clock time when live and idle). */

@@ -1,6 +1,7 @@
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../../decode/packet.js';
 import { icmpCounterpart } from './community-id.js';
 import { FlowTable, growF64, growU32, growU8, hitCreated, hitFlow } from './flow-table.js';
+import { MovedFlows } from './moved-flows.js';
 import { EndpointState as S, H_ACK, H_DATA, H_FIN, H_MULTI_FLAG, H_RETRANS, H_RST, H_SYN, H_SYNACK, H_ZERO_WINDOW, HISTORY_LETTERS, isLoggedRepeat } from './tcp-state.js';
 
 export type FlowEndReason = 'closed' | 'idle' | 'active' | 'evicted' | 'reused' | 'finish';
@@ -62,6 +63,9 @@ export class Connections {
   /** Per flow: the sweep need not look at it before this capture time (0: at the next sweep). */
   private checkAt = new Float64Array(0);
 
+  /** The flows that counted a packet since FlowDeltas' last pass, once it asked (movedFlows). */
+  private moved: MovedFlows | undefined;
+
   flowsCreated = 0;
   flowsEvicted = 0;
   private nextSerial = 1;
@@ -77,6 +81,18 @@ export class Connections {
     this.shortestTimeout = Math.min(timeouts.tcpIdle, timeouts.udpIdle, timeouts.icmpIdle, timeouts.closedLinger);
     this.table = new FlowTable(maxFlows);
     this.table.onGrow((n) => this.grow(n));
+  }
+
+  /**
+   * Marks every flow that counts a packet from now on, for a pass that reads only those: the pipeline's
+   * FlowDeltas, their one taker (a second taker would take marks the first never sees).
+   */
+  movedFlows(): MovedFlows {
+    if (this.moved === undefined) {
+      const moved = (this.moved = new MovedFlows());
+      this.table.onGrow((n) => moved.grow(n));
+    }
+    return this.moved;
   }
 
   /**
@@ -121,6 +137,7 @@ export class Connections {
     const d = flow * 2 + (fromOrig ? 0 : 1);
     this.lastTs[flow] = pkt.ts;
     this.pkts[d]++;
+    if (this.moved !== undefined) this.moved.mark(flow);
     this.ipBytes[d] += pkt.ipLength;
     if (proto === IPPROTO_TCP) this.updateTcp(flow, fromOrig, pkt);
     else {

@@ -61,3 +61,33 @@ test('after an active timeout the restarted counters are read from zero: nothing
   assert.deepEqual({ pkts: sums.pkts, bytes: sums.bytes }, totals());
   assert.equal(sums.pkts, 16);
 });
+
+test('a pass hands out exactly what each flow counted since the last, in index order, through active timeouts and ends', () => {
+  const { pipeline, sums, totals } = harness({ active: 3, udpIdle: 4 });
+  const order: number[][] = [];
+  let thisPass: number[] = [];
+  pipeline.flowDeltas.subscribe({ onFlowDelta: (flow, _op, _ob, _rp, _rb, ending) => void (ending || thisPass.push(flow)) });
+  let seed = 3;
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+  // 300 UDP flows, a random few of them talking each tenth of a second for 20 s: some go quiet and end (idle),
+  // the long ones are reported and restarted (active), slots are reused.
+  for (let tick = 0; tick < 200; tick++) {
+    const frames = [];
+    for (let i = next() % 40; i > 0; i--) {
+      const peer = next() % 300;
+      const back = next() % 3 === 0;
+      const client = `10.0.${peer >> 8}.${peer & 255}`;
+      frames.push({ ts: 100 + tick / 10, bytes: back ? udp4(S, client, 53, 40000, next() % 100) : udp4(client, S, 40000, 53, next() % 100) });
+    }
+    pipeline.process(batchOf(frames));
+    if (tick % 10 === 9) {
+      pipeline.flowDeltas.pass();
+      order.push(thisPass);
+      thisPass = [];
+    }
+  }
+  pipeline.finish();
+  assert.deepEqual({ pkts: sums.pkts, bytes: sums.bytes }, totals(), 'nothing lost, nothing twice');
+  for (const flows of order) assert.deepEqual(flows, [...new Set(flows)].sort((a, b) => a - b), 'each flow once a pass, in index order');
+  assert.ok(order.every((flows) => flows.length > 0));
+});

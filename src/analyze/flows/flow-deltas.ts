@@ -5,12 +5,14 @@
  * passes is read one last time at its end, before its counters go, so nothing is lost and nothing is counted
  * twice. One pass serves every consumer: none keeps a copy of its own.
  *
- * Never per packet: a pass is a scan over the table's extent (typed arrays), run when a consumer asks for
- * one (a statistics roll, a detection second), plus one read per flow at its end.
+ * Never per packet: a pass reads the flows that counted a packet since the last (the table marks them:
+ * MovedFlows), run when a consumer asks for one (a statistics roll, a detection second), plus one read per
+ * flow at its end.
  */
 import type { Packet } from '../../decode/packet.js';
 import type { Connections, FlowEndReason } from './connections.js';
 import { growF64, growU8 } from './flow-table.js';
+import type { MovedFlows } from './moved-flows.js';
 
 export interface FlowDeltaConsumer {
   /**
@@ -27,8 +29,11 @@ export class FlowDeltas {
   /** Per flow: 1 after an active timeout, whose counters restart at zero: the next read counts from zero. */
   private restarted = new Uint8Array(0);
   private readonly consumers: FlowDeltaConsumer[] = [];
+  /** The table's marks of moved flows: this pass is their one taker (one FlowDeltas a table: the pipeline's). */
+  private readonly moved: MovedFlows;
 
   constructor(private readonly conns: Connections) {
+    this.moved = conns.movedFlows();
     conns.table.onGrow((n) => {
       this.seenPkts = growF64(this.seenPkts, n * 2);
       this.seenBytes = growF64(this.seenBytes, n * 2);
@@ -67,15 +72,20 @@ export class FlowDeltas {
     if (reason === 'active') this.restarted[flow] = 1;
   }
 
-  /** Hands every live flow that moved since the last read to the consumers. */
+  /**
+   * Hands every live flow that moved since the last read to the consumers, in index order. Only the flows
+   * that counted a packet since the last pass can have moved; one restarted by an active timeout since is
+   * read when it next counts one, as the restart's zero would be read then.
+   */
   pass(): void {
     const { table, pkts } = this.conns;
     const live = table.live;
     const seen = this.seenPkts;
-    const extent = table.extent;
-    for (let flow = 0; flow < extent; flow++) {
-      // Most flows did nothing since the last pass: two compares before any work.
-      if (live[flow] === 1 && (pkts[flow * 2] !== seen[flow * 2] || pkts[flow * 2 + 1] !== seen[flow * 2 + 1])) this.read(flow, false);
+    const moved = this.moved.take();
+    for (let i = 0; i < moved.length; i++) {
+      const flow = moved[i];
+      // Marked, but ended since (read at its end) or back where its end left it.
+      if (live[flow] === 1 && (this.restarted[flow] === 1 || pkts[flow * 2] !== seen[flow * 2] || pkts[flow * 2 + 1] !== seen[flow * 2 + 1])) this.read(flow, false);
     }
   }
 

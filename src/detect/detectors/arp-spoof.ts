@@ -129,7 +129,8 @@ class ArpSpoofDetector implements Detector {
     // A reassembled datagram's buffer holds no frame (macOffset then points past its IP header).
     if (m < 0 || pkt.tunnelDepth !== 0 || m + 14 > pkt.ipOffset) return;
     const ip = pkt.src[0];
-    const macLow = pkt.data.readUInt32BE(m + 8);
+    // Through the frame's DataView (as the decoders read): a load, where Buffer's reader checks and adds four bytes.
+    const macLow = pkt.view.getUint32(m + 8, false);
     if (ip === this.lastIp && macLow === this.lastMacLow && pkt.ts < this.lastUntil) return;
     // Mixed apart first: MACs often end in their host's address (ip ^ macLow would then be one constant).
     const slot = mix32(ip ^ mix32(macLow)) >>> 18;
@@ -148,7 +149,7 @@ class ArpSpoofDetector implements Detector {
     if (ip === 0) return;
     const bit = mix32(ip) >>> 12;
     if ((this.boundBits[bit >>> 5] & (1 << (bit & 31))) === 0 && !this.ctx.isLocal(4, pkt.src, 0)) return;
-    const mac = pkt.data.readUInt16BE(m + 6) * 0x1_0000_0000 + macLow;
+    const mac = pkt.view.getUint16(m + 6, false) * 0x1_0000_0000 + macLow;
     if (mac !== 0) this.sighting(ip, mac, pkt.ts, false, pkt);
   }
 

@@ -140,14 +140,17 @@ function couldBeRegular(times: Float64Array, ring: number, count: number, n: num
   const lo = mean / (1 + j);
   const hi = mean / (1 - j);
   const budget = j * (n - 1) * hi;
+  // A hair of slack for rounding: the full judgement decides the borderline.
+  const limit = budget * (1 + 1e-9);
   let outside = 0;
   for (let i = 0; i < n - 1; i++) {
     const x = timeAt(times, ring, count - n + i + 1) - timeAt(times, ring, count - n + i);
     if (x < lo) outside += lo - x;
     else if (x > hi) outside += x - hi;
+    // The sum only grows: past the limit, the rest of the times (cold lines of the ring) need not be read.
+    if (outside > limit) return false;
   }
-  // A hair of slack for rounding: the full judgement decides the borderline.
-  return outside <= budget * (1 + 1e-9);
+  return outside <= limit;
 }
 
 /**
@@ -313,6 +316,8 @@ class BeaconingDetector implements Detector {
     const times = this.times;
     const ring = slot * KEEP;
     const count = rows[row + COUNT];
+    // A young series is judged on nothing: its ring is not read.
+    if (count < this.cfg.minEvents) return;
     let n = Math.min(count, KEEP);
     while (n > 0 && timeAt(times, ring, count - n) < ts - this.cfg.window) n--;
     if (n < this.cfg.minEvents) return;

@@ -12,7 +12,7 @@ import { blockedDomainOf, parseBlocklist, type Blocklist } from '../blocklist-pa
 import { detectorConfig } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { textFileSource } from '../text-file-source.js';
-import type { Detector, DetectorContext, DetectorDeps, DetectorRegistration, FlowFacts, TextSource } from '../types.js';
+import type { Detector, DetectorContext, DetectorDeps, DetectorRegistration, FlowRef, TextSource } from '../types.js';
 
 const config = detectorConfig({
   /** The user's list file (reloaded on change). */
@@ -88,9 +88,10 @@ class BlocklistDetector implements Detector {
     return { addresses: this.list.addresses.size, domains: this.list.domains.size };
   }
 
-  onFlowStart(f: FlowFacts, pkt: Packet): void {
+  onFlowStart(ref: FlowRef, pkt: Packet): void {
     const set = this.list.addresses;
     if (set.size === 0) return;
+    const f = ref.facts();
     const origListed = set.contains(f.version, f.orig);
     const respListed = set.contains(f.version, f.resp);
     if (!origListed && !respListed) return;

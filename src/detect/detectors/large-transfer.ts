@@ -8,8 +8,8 @@
 import { z } from 'zod';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { FlowSample } from '../flow-sample.js';
-import { SenderCounts, hostPair, type HostPair } from '../host-pair.js';
-import type { PairTally, PairTraffic } from '../pair-traffic.js';
+import { hostPair, type HostPair } from '../host-pair.js';
+import { FollowedPairs, type PairTally, type PairTraffic } from '../pair-traffic.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { PassSchedule, SlidingCounter, formatBytes, formatDuration, formatRate, incidentRate } from '../windows.js';
@@ -55,12 +55,12 @@ class LargeTransferDetector implements Detector {
   private readonly schedule = new PassSchedule();
 
   private release(t: Transfer): void {
-    this.senders.remove(t.src);
+    this.followed.remove(t.src, t.dst);
     if (t.fired) this.schedule.open--;
   }
 
-  /** Senders with a transfer followed, and how many. */
-  private readonly senders = new SenderCounts();
+  /** The pairs followed (their transfers). */
+  private readonly followed = new FollowedPairs();
 
   onPairSecond(now: number, pairs: PairTraffic): void {
     pairs.forEach((t) => this.count(now, t, pairs));
@@ -76,15 +76,15 @@ class LargeTransferDetector implements Detector {
   }
 
   private count(now: number, t: PairTally, pairs: PairTraffic): void {
-    // A second below a tenth of the rate minBytes needs starts nothing, and costs no key unless its sender
-    // already has a transfer followed (most pairs, every second; all of a spoofed flood's).
+    // A second below a tenth of the rate minBytes needs starts nothing, and costs no key unless its pair is
+    // already followed (most pairs, every second; all of a spoofed flood's).
     const small = t.bytes < floorPerSecond(this.cfg);
-    if (small && !this.senders.has(t.src)) return;
+    if (small && !this.followed.mayHave(t)) return;
     const key = t.key;
     let x = this.pairs.get(key);
     if (x === undefined) {
       if (small || this.ctx.allowed(t.src, t.dst) || !this.pairs.admit(key, now)) return;
-      this.senders.add(t.src);
+      this.followed.add(t.src, t.dst);
       const first = pairs.began(t, now);
       x = this.pairs.add(key, { ...hostPair(t.src, t.dst), bytes: new SlidingCounter(this.cfg.window), total: 0, packets: 0, first, last: first, fired: false, changed: false, sample: undefined });
       this.schedule.keep(first);

@@ -10,7 +10,7 @@ import { IPPROTO_TCP, IPPROTO_UDP } from '../../decode/packet.js';
 import { hostKeyOf, hostText, type HostKey } from '../addresses.js';
 import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
-import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration, type FlowFacts } from '../types.js';
+import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration, type FlowRef } from '../types.js';
 import { formatDuration } from '../windows.js';
 import { mix32 } from '../../analyze/mix32.js';
 
@@ -149,8 +149,10 @@ class NewServiceDetector implements Detector {
   }
 
   /** The application service of a finished flow (conn.service): the services a host speaks, by name. */
-  onFlowEnd(f: FlowFacts, service: string | undefined): void {
-    if (!service || !this.cfg.services || !this.ctx.isLocal(f.version, f.orig)) return;
+  onFlowEnd(ref: FlowRef, service: string | undefined): void {
+    if (!service || !this.cfg.services) return;
+    const f = ref.facts();
+    if (!this.ctx.isLocal(f.version, f.orig)) return;
     let id = this.serviceIds.get(service);
     if (id === undefined) this.serviceIds.set(service, (id = this.serviceIds.size));
     const host = hostKeyOf(f.version, f.orig);

@@ -42,6 +42,11 @@ interface Client {
   samples: string[];
   first: number;
   last: number;
+  /**
+   * No name or domain of it was last seen before this (its oldest when last pruned, or its first lookup; a
+   * name seen again only moves later): a sweep that would prune nothing older skips its sets.
+   */
+  oldest: number;
   fired: boolean;
   changed: boolean;
 }
@@ -84,7 +89,7 @@ class NxdomainBurstDetector implements Detector {
       const key = hostKeyOfText(text);
       if (this.ctx.allowed(key, undefined) || !this.clients.admit(text, r.ts)) return;
       const items = this.clients.items;
-      c = this.clients.add(text, { text, key, names: new WindowedSet(items), domains: new WindowedSet(items), resolvers: new Set(), total: 0, samples: [], first: r.ts, last: r.ts, fired: false, changed: false });
+      c = this.clients.add(text, { text, key, names: new WindowedSet(items), domains: new WindowedSet(items), resolvers: new Set(), total: 0, samples: [], first: r.ts, last: r.ts, oldest: r.ts, fired: false, changed: false });
       this.schedule.keep(r.ts);
     }
     const now = Math.max(r.ts, c.last);
@@ -125,10 +130,14 @@ class NxdomainBurstDetector implements Detector {
         this.clients.delete(key);
         return;
       }
-      c.names.prune(since);
-      c.domains.prune(since);
-      // Its oldest name or domain is the first thing a later sweep would prune.
-      this.schedule.keep(Math.min(c.last, oldestOr(c.names, c.last), oldestOr(c.domains, c.last)));
+      // Most clients, at most sweeps: nothing of theirs old enough to go, and their two sets are not walked.
+      if (c.oldest < since) {
+        c.names.prune(since);
+        c.domains.prune(since);
+        // Its oldest name or domain is the first thing a later sweep would prune.
+        c.oldest = Math.min(c.last, oldestOr(c.names, c.last), oldestOr(c.domains, c.last));
+      }
+      this.schedule.keep(c.oldest);
     });
   }
 

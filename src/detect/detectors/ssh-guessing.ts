@@ -16,7 +16,7 @@ import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { endpointText, hostPair, pairKey, type HostPair } from '../host-pair.js';
 import type { TrackedKeys } from '../tracked-keys.js';
-import type { Detector, DetectorContext, DetectorRegistration, FlowFacts } from '../types.js';
+import type { Detector, DetectorContext, DetectorRegistration, FlowRef } from '../types.js';
 import { SlidingCounter, formatDuration } from '../windows.js';
 
 const config = detectorConfig({
@@ -59,8 +59,9 @@ class SshGuessingDetector implements Detector {
     this.pairs = ctx.track<Pair>('pairs', cfg.maxPairs, { protect: (p) => p.fired });
   }
 
-  onFlowEnd(f: FlowFacts, _service: string | undefined, app: AppFlowFacts | undefined): void {
+  onFlowEnd(ref: FlowRef, _service: string | undefined, app: AppFlowFacts | undefined): void {
     if (!isSshLogin(app) || !app.encrypted) return;
+    const f = ref.facts();
     const src = hostKeyOf(f.version, f.orig);
     const dst = hostKeyOf(f.version, f.resp);
     const failed = !app.success && app.attempts > 0;
