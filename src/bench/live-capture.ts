@@ -20,9 +20,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCaptureFile } from '../capture/capture-file.js';
 import { captureAddonProblem } from '../capture/live-addon.js';
-import { META_CAPLEN, META_OFFSET, META_STRIDE, META_WIRELEN } from '../capture/batch.js';
 import { PcapWriter } from '../capture/pcap-writer.js';
-import { benchCapture, benchOutDir } from './capture-cache.js';
+import { benchCapture, benchOutDir, copyFrame } from './capture-cache.js';
 import { LIVE_CONTENDERS, LOOPY_CLI, agentContender, type LiveContender, type Running } from './live-contenders.js';
 import { type Sent, type Veth, cpuSeconds, mainThreadCpuSeconds, namedThreadsCpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
 import { type IdleFigures, idleSummary, idleTargets, measureIdle } from './live-idle.js';
@@ -74,13 +73,7 @@ export async function slicesOf(source: string, count: number, warm: number, seed
   const writers = [new PcapWriter(`${path}.partial`, { linkType: 1 }), new PcapWriter(`${warmPath}.partial`, { linkType: 1 })];
   let n = 0;
   for await (const b of openCaptureFile(source)) {
-    for (let i = 0; i < b.count && n < count + warm; i++, n++) {
-      const m = i * META_STRIDE;
-      let sec = Math.floor(b.ts[i]);
-      let usec = Math.round((b.ts[i] - sec) * 1e6);
-      if (usec >= 1e6) (sec += 1), (usec -= 1e6);
-      writers[n < count ? 0 : 1].writeFrame(sec, usec, b.data, b.meta[m + META_OFFSET], b.meta[m + META_CAPLEN], b.meta[m + META_WIRELEN]);
-    }
+    for (let i = 0; i < b.count && n < count + warm; i++, n++) copyFrame(writers[n < count ? 0 : 1], b, i, b.ts[i]);
     for (const w of writers) await w.drain();
     if (n >= count + warm) break;
   }
