@@ -124,15 +124,15 @@ function refuseWithWorkers(file: string, options: ReadOptions): void {
 
 /**
  * Each engine's young generation: 8 MB instead of V8's default (up to 48 MB a thread). Two engines on the
- * office mix peaked at 312 MB with the default, 235 MB with this, and no more CPU (3 MB: 252 MB, as more
- * is promoted); `loopy read` must stay under 300 MB on any input.
+ * office mix peaked at 312 MB with the default, 230 MB with this (3 MB: 222 MB, and 4–7 % more CPU as more is
+ * promoted); `loopy read` must stay under 300 MB on any input.
  */
 const ENGINE_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
 /** One engine: its NDJSON piped to `stdout` (whole chunks of lines), its other messages to `onMessage`. */
 function runWorker(data: ReadWorkerData, stdout: NodeJS.WritableStream, onMessage: (m: FromReadWorker) => void): Promise<number> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: data, stdout: true, resourceLimits: { maxYoungGenerationSizeMb: 3 } });
+    const worker = new Worker(WORKER_URL, { workerData: data, stdout: true, resourceLimits: ENGINE_LIMITS });
     let code: number | undefined;
     let failure: string | undefined;
     let outputEnded = false;
