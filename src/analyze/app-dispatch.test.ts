@@ -55,8 +55,8 @@ interface Run {
   pkt: Packet;
 }
 
-function run(options: Partial<AppRegistration> = {}): Run {
-  const driver = new AppDriver(new FakeAppContext(), { name: 'rec', tcpPorts: [7], udpPorts: [7], ...options }, (c) => new Recorder(c));
+function run(options: Partial<AppRegistration> = {}, ctx = new FakeAppContext()): Run {
+  const driver = new AppDriver(ctx, { name: 'rec', tcpPorts: [7], udpPorts: [7], ...options }, (c) => new Recorder(c));
   return { driver, calls: driver.analyzer.calls, pkt: new Packet() };
 }
 
@@ -150,4 +150,19 @@ test('UDP: one call per non-empty datagram, nothing reassembled', () => {
   r.driver.packet(FLOW, false, fillUdpPacket(r.pkt, Buffer.from('answer'), 3));
   r.driver.finish();
   assert.deepEqual(r.calls, ['> datagram query@1', '< datagram answer@3', `end ${FLOW}`, 'finish']);
+});
+
+test("an analyzer's UDP inactivity limit is asked for each UDP flow it is given, once; its TCP flows keep TCP's", () => {
+  const ctx = new FakeAppContext();
+  const r = run({ udpIdleTimeout: 10 }, ctx);
+  r.driver.packet(FLOW, true, fillUdpPacket(r.pkt, Buffer.from('query'), 1));
+  r.driver.packet(FLOW, false, fillUdpPacket(r.pkt, Buffer.from('answer'), 2));
+  r.driver.packet(FLOW + 1, true, synPacket(r.pkt, CLIENT_ISN, 1)); // a TCP flow of the same analyzer
+  r.driver.packet(FLOW + 1, true, fillTcpPacket(r.pkt, { seq: CLIENT_ISN + 1, payload: Buffer.from('query'), ts: 2 }));
+  assert.deepEqual([...ctx.idleLimits], [[FLOW, 10]]);
+
+  const plain = new FakeAppContext();
+  const p = run({}, plain);
+  p.driver.packet(FLOW, true, fillUdpPacket(p.pkt, Buffer.from('query'), 1));
+  assert.equal(plain.idleLimits.size, 0);
 });

@@ -20,6 +20,8 @@ export class AppDispatch {
   readonly analyzers: AppAnalyzer[];
   readonly names: string[];
   private readonly maxPendingBytes: number[];
+  /** Per analyzer: its UDP flows' inactivity limit in seconds (AppRegistration.udpIdleTimeout), or 0. */
+  private readonly udpIdleTimeouts: number[];
   private readonly tcpPorts = new Uint8Array(65536);
   private readonly udpPorts = new Uint8Array(65536);
   private readonly probes: Array<{ index: number; probe: NonNullable<AppRegistration['probe']> }> = [];
@@ -33,11 +35,12 @@ export class AppDispatch {
   /** Packets handed to each analyzer (a released flow's packets still count: the flow is still its). */
   readonly packets: Float64Array;
 
-  constructor(registrations: readonly AppRegistration[], ctx: AppContext) {
+  constructor(registrations: readonly AppRegistration[], private readonly ctx: AppContext) {
     if (registrations.length >= NO_APP) throw new Error('too many application analyzers');
     this.analyzers = registrations.map((r, i) => r.create(this.contextFor(ctx, i + 1)));
     this.names = registrations.map((r) => r.name);
     this.maxPendingBytes = registrations.map((r) => r.maxPendingBytes ?? MAX_PENDING_BYTES);
+    this.udpIdleTimeouts = registrations.map((r) => r.udpIdleTimeout ?? 0);
     this.packets = new Float64Array(registrations.length);
     registrations.forEach((r, i) => {
       for (const port of r.tcpPorts ?? []) if (this.tcpPorts[port] === 0) this.tcpPorts[port] = i + 1;
@@ -65,6 +68,7 @@ export class AppDispatch {
       app = this.choose(pkt);
       this.appOf[flow] = app;
       this.flowIds[flow] = flowId;
+      if (app !== NO_APP && app !== UNDECIDED && pkt.transport === IPPROTO_UDP && this.udpIdleTimeouts[app - 1] > 0) this.ctx.limitIdle(flowId, this.udpIdleTimeouts[app - 1]);
     }
     if (app === NO_APP || app === UNDECIDED) return;
     this.packets[app - 1]++;
@@ -98,6 +102,7 @@ export class AppDispatch {
       emit: (record) => ctx.emit(record),
       connId: (flowId) => ctx.connId(flowId),
       confirmService: (flowId, service) => ctx.confirmService(flowId, service),
+      limitIdle: (flowId, seconds) => ctx.limitIdle(flowId, seconds),
       weirds: ctx.weirds,
       release: (flowId) => {
         const flow = this.flowOf(app, flowId);

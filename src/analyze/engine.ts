@@ -116,6 +116,10 @@ export class Engine {
         const flow = this.connections.table.flowOf(flowId);
         if (flow >= 0) this.services[flow] = service;
       },
+      limitIdle: (flowId, seconds) => {
+        const flow = this.connections.table.flowOf(flowId);
+        if (flow >= 0) this.connections.limitIdle(flow, seconds);
+      },
       weirds: this.weirds,
     };
     this.apps = new AppDispatch(options.apps, ctx);

@@ -18,6 +18,8 @@ export interface AppContext {
   connId(flowId: number): ConnId;
   /** Marks the flow's `service` (conn.service) once the analyzer has recognised its protocol. */
   confirmService(flowId: number, service: string): void;
+  /** The flow ends after `seconds` without a packet instead of its transport's default (see udpIdleTimeout). */
+  limitIdle(flowId: number, seconds: number): void;
   readonly weirds: WeirdCounter;
 }
 
@@ -86,6 +88,12 @@ export interface AppRegistration {
    * given up (an onGap). Default MAX_PENDING_BYTES (64 KiB).
    */
   readonly maxPendingBytes?: number;
+  /**
+   * Seconds without a packet after which a UDP flow this analyzer was given ends, instead of UDP's minute:
+   * Zeek's dns_session_timeout (10 s), so that a server's thousands of one-query flows a second are not all
+   * held for a minute. Set when the flow is handed to the analyzer.
+   */
+  readonly udpIdleTimeout?: number;
   /** For flows no port claimed: looks at the first payload of the flow; true claims it. */
   probe?(data: Buffer, offset: number, length: number, transport: number): boolean;
   create(ctx: AnalyzerContext): AppAnalyzer;

@@ -173,7 +173,8 @@ test('a full table evicts the least recently active flow and counts it', () => {
 test('each flow ends at its own limit: closed TCP after 5 s, UDP after 60 s, open TCP after 300 s; an active one is cut at 1 h', () => {
   const h = harness();
   const T = DEFAULT_TIMEOUTS;
-  h.send({ from: 'c', flags: S, seq: 1, t: 1000 }, IPPROTO_TCP, 40001); // open TCP, last packet at 1000
+  h.send({ from: 'c', flags: S, seq: 1, t: 1000 }, IPPROTO_TCP, 40001);
+  h.send({ from: 's', flags: SA, seq: 9, t: 1000 }, IPPROTO_TCP, 40001); // open TCP (answered), last packet at 1000
   h.send({ from: 'c', flags: 0, seq: 0, len: 10, t: 1000 }, IPPROTO_UDP, 40002); // UDP, last packet at 1000
   h.send({ from: 'c', flags: S, seq: 1, t: 1000 }, IPPROTO_TCP, 40003);
   h.send({ from: 's', flags: RA, seq: 0, t: 1000 }, IPPROTO_TCP, 40003); // reset: closed, lingers
@@ -197,6 +198,57 @@ test('each flow ends at its own limit: closed TCP after 5 s, UDP after 60 s, ope
   const active = h.ended.filter((e) => e.record['id.orig_p'] === 40004);
   assert.deepEqual(active.map((e) => e.reason), ['active']);
   assert.equal(active[0].record.orig_pkts, T.active / 30 + 1);
+});
+
+test("an unanswered SYN ends 5 s after the first, retransmissions or not (Zeek's tcp_attempt_delay); an answered one does not", () => {
+  const h = harness();
+  const T = DEFAULT_TIMEOUTS;
+  for (const dt of [0, 1, 3]) h.send({ from: 'c', flags: S, seq: 1, t: 1000 + dt }, IPPROTO_TCP, 40020); // a client retrying
+  h.send({ from: 'c', flags: S, seq: 1, t: 1000 }, IPPROTO_TCP, 40021);
+  h.send({ from: 's', flags: SA, seq: 9, t: 1000.5 }, IPPROTO_TCP, 40021); // answered: TCP's 5 minutes
+  h.send({ from: 'c', flags: A, seq: 2, t: 1000.5 }, IPPROTO_TCP, 40021);
+  h.send({ from: 'c', flags: S, seq: 1, t: 1000 }, IPPROTO_TCP, 40022);
+  h.send({ from: 's', flags: RA, seq: 0, t: 1000.5 }, IPPROTO_TCP, 40022); // refused: the close linger
+  const endedPorts = () => h.ended.map((e) => [e.record['id.orig_p'], e.reason, e.record.conn_state, e.record.orig_pkts]);
+  h.conns.sweep(1000 + T.attempt); // exactly at the limit: not yet
+  assert.deepEqual(endedPorts(), []);
+  h.conns.sweep(1000 + T.attempt + 0.001);
+  assert.deepEqual(endedPorts(), [[40020, 'idle', 'S0', 3]]);
+  h.conns.sweep(1000.5 + T.closedLinger + 0.001);
+  assert.deepEqual(endedPorts().at(-1), [40022, 'closed', 'REJ', 1]);
+  h.conns.sweep(1000 + T.tcpIdle);
+  assert.equal(h.ended.length, 2);
+  h.conns.sweep(1000.5 + T.tcpIdle + 0.001);
+  assert.deepEqual(endedPorts().at(-1), [40021, 'idle', 'S1', 2]);
+
+  // Retried past the limit before any sweep: the retry starts a new attempt, as in Zeek's conn.log.
+  h.send({ from: 'c', flags: S, seq: 1, t: 2000 }, IPPROTO_TCP, 40023);
+  h.send({ from: 'c', flags: S, seq: 1, t: 2003 }, IPPROTO_TCP, 40023);
+  h.send({ from: 'c', flags: S, seq: 1, t: 2007 }, IPPROTO_TCP, 40023);
+  assert.deepEqual(endedPorts().at(-1), [40023, 'idle', 'S0', 2]);
+  assert.equal(h.finish().at(-1)?.orig_pkts, 1);
+});
+
+test('an analyzer may shorten a flow\'s inactivity limit (DNS over UDP: 10 s); sweeps and late packets both honour it', () => {
+  const h = harness();
+  const dns = updatedFlow(h.send({ from: 'c', flags: 0, seq: 0, len: 30, t: 1000 }, IPPROTO_UDP, 40030));
+  h.conns.sweep(1001); // swept once before the limit was set: the sweep must look again in time
+  h.conns.limitIdle(dns, 10);
+  h.send({ from: 'c', flags: 0, seq: 0, len: 30, t: 1000 }, IPPROTO_UDP, 40031); // another UDP flow: a minute
+  h.conns.sweep(1010);
+  assert.equal(h.ended.length, 0);
+  h.conns.sweep(1010.001);
+  assert.deepEqual(h.ended.map((e) => [e.record['id.orig_p'], e.reason]), [[40030, 'idle']]);
+  h.conns.sweep(1060.001);
+  assert.deepEqual(h.ended.map((e) => e.record['id.orig_p']), [40030, 40031]);
+
+  const again = updatedFlow(h.send({ from: 'c', flags: 0, seq: 0, len: 30, t: 2000 }, IPPROTO_UDP, 40032));
+  h.conns.limitIdle(again, 10);
+  h.send({ from: 'c', flags: 0, seq: 0, len: 30, t: 2012 }, IPPROTO_UDP, 40032); // no sweep between: the packet decides
+  assert.deepEqual(h.ended.at(-1)?.record['id.orig_p'], 40032);
+  // The slot's next flow starts with UDP's own minute.
+  h.send({ from: 'c', flags: 0, seq: 0, len: 30, t: 2050 }, IPPROTO_UDP, 40032);
+  assert.equal(h.ended.length, 3);
 });
 
 test('a packet after the idle limit starts a new flow even before a sweep; one just inside it does not', () => {

@@ -1,6 +1,6 @@
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../../decode/packet.js';
 import { icmpCounterpart } from './community-id.js';
-import { FlowTable, growF64, growU32, growU8, hitCreated, hitFlow } from './flow-table.js';
+import { FlowTable, growF32, growF64, growU32, growU8, hitCreated, hitFlow } from './flow-table.js';
 import { MovedFlows } from './moved-flows.js';
 import { EndpointState as S, H_ACK, H_DATA, H_FIN, H_MULTI_FLAG, H_RETRANS, H_RST, H_SYN, H_SYNACK, H_ZERO_WINDOW, HISTORY_LETTERS, isLoggedRepeat } from './tcp-state.js';
 
@@ -13,12 +13,20 @@ export interface FlowTimeouts {
   icmpIdle: number;
   /** Seconds a closed or reset TCP connection lingers for its last ACKs. */
   closedLinger: number;
+  /**
+   * Seconds from its first SYN that an unanswered TCP connection attempt is kept (Zeek's tcp_attempt_delay):
+   * a SYN nobody answers ends there, so a flood of spoofed SYNs does not hold the table for TCP's 5 minutes.
+   */
+  attempt: number;
   /** A flow still active after this many seconds is reported and restarted (long-lived flows show up). */
   active: number;
 }
 
-/** Zeek's defaults: 5 min TCP, 1 min UDP/ICMP inactivity, 5 s close delay; 1 h active timeout as NetFlow. */
-export const DEFAULT_TIMEOUTS: FlowTimeouts = { tcpIdle: 300, udpIdle: 60, icmpIdle: 60, closedLinger: 5, active: 3600 };
+/**
+ * Zeek's defaults: 5 min TCP, 1 min UDP/ICMP inactivity, 5 s close delay, 5 s for an unanswered attempt; 1 h
+ * active timeout as NetFlow. An analyzer may shorten a flow's inactivity limit (limitIdle: DNS over UDP, 10 s).
+ */
+export const DEFAULT_TIMEOUTS: FlowTimeouts = { tcpIdle: 300, udpIdle: 60, icmpIdle: 60, closedLinger: 5, attempt: 5, active: 3600 };
 
 const HISTORY_MAX = 24;
 /** One-character strings by char code, so building a history string allocates only the result. */
@@ -62,6 +70,8 @@ export class Connections {
   rtt = new Float64Array(0);
   /** Per flow: the sweep need not look at it before this capture time (0: at the next sweep). */
   private checkAt = new Float64Array(0);
+  /** Per flow: its inactivity limit in seconds when an analyzer set one (limitIdle), else 0. */
+  private idleLimits = new Float32Array(0);
 
   /** The flows that counted a packet since FlowDeltas' last pass, once it asked (movedFlows). */
   private moved: MovedFlows | undefined;
@@ -71,7 +81,7 @@ export class Connections {
   private nextSerial = 1;
   private evictionHand = 0;
   /** The smallest idle limit of any flow: a flow idle for less has not timed out, whatever its own limit. */
-  private readonly shortestTimeout: number;
+  private shortestTimeout: number;
 
   constructor(
     maxFlows: number,
@@ -122,7 +132,7 @@ export class Connections {
       const reused = proto === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isFinished(flow);
       // Timed out but not swept yet (sweeps run every few seconds): the timeout decides, not the sweep.
       const idle = pkt.ts - this.lastTs[flow];
-      const expired = idle > this.shortestTimeout && idle > this.idleLimit(flow);
+      const expired = (idle > this.shortestTimeout && idle > this.idleLimit(flow)) || (proto === IPPROTO_TCP && this.attemptOver(flow, pkt.ts));
       if (reused || expired) {
         // A new connection on a reused 4-tuple, or after the old one timed out: report the old one, start afresh.
         this.end(flow, reused ? 'reused' : this.isFinished(flow) ? 'closed' : 'idle');
@@ -163,6 +173,7 @@ export class Connections {
     this.rtt[flow] = -1;
     this.historyLength[flow] = 0;
     this.checkAt[flow] = 0;
+    this.idleLimits[flow] = 0;
     if (synAck) this.history[flow * HISTORY_MAX] = 0x5e, (this.historyLength[flow] = 1); // '^'
     this.resetCounters(flow);
   }
@@ -302,8 +313,30 @@ export class Connections {
     return o === S.Reset || r === S.Reset || (o === S.Closed && r === S.Closed);
   }
 
+  /**
+   * From now on the flow ends after `seconds` without a packet rather than its transport's default: an
+   * application analyzer's say over the flows it reads (Zeek's dns_session_timeout, 10 s for DNS over UDP).
+   */
+  limitIdle(flow: number, seconds: number): void {
+    this.idleLimits[flow] = seconds;
+    this.checkAt[flow] = 0;
+    if (seconds < this.shortestTimeout) this.shortestTimeout = seconds;
+  }
+
+  /**
+   * True when the flow is a TCP connection attempt nobody answered (the originator's SYN, not a packet back)
+   * and its time, counted from the first SYN as Zeek counts it, is up at `now`. TCP flows only.
+   */
+  private attemptOver(flow: number, now: number): boolean {
+    if (this.pkts[flow * 2 + 1] !== 0 || now - this.firstTs[flow] <= this.timeouts.attempt) return false;
+    const orig = this.state[flow * 2];
+    return (orig === S.SynSent || orig === S.SynAckSent) && this.state[flow * 2 + 1] === S.Inactive;
+  }
+
   /** Seconds without a packet after which the flow is over. */
   private idleLimit(flow: number): number {
+    const limit = this.idleLimits[flow];
+    if (limit > 0) return limit;
     const t = this.timeouts;
     const proto = this.proto[flow];
     if (proto === IPPROTO_TCP) return this.isFinished(flow) ? t.closedLinger : t.tcpIdle;
@@ -321,9 +354,10 @@ export class Connections {
     for (let flow = 0; flow < extent; flow++) {
       if (live[flow] !== 1 || now < checkAt[flow]) continue;
       const idleLimit = this.idleLimit(flow);
-      if (now - this.lastTs[flow] > idleLimit) this.end(flow, this.proto[flow] === IPPROTO_TCP && this.isFinished(flow) ? 'closed' : 'idle');
+      const tcp = this.proto[flow] === IPPROTO_TCP;
+      if (now - this.lastTs[flow] > idleLimit || (tcp && this.attemptOver(flow, now))) this.end(flow, tcp && this.isFinished(flow) ? 'closed' : 'idle');
       else if (now - this.periodTs[flow] > active) this.activeTimeout(flow);
-      else checkAt[flow] = Math.min(this.lastTs[flow] + idleLimit, this.periodTs[flow] + active);
+      else checkAt[flow] = Math.min(this.lastTs[flow] + idleLimit, this.periodTs[flow] + active, tcp && this.pkts[flow * 2 + 1] === 0 ? this.firstTs[flow] + this.timeouts.attempt : Infinity);
     }
   }
 
@@ -393,6 +427,7 @@ export class Connections {
     this.serial = growF64(this.serial, n);
     this.synTs = growF64(this.synTs, n);
     this.checkAt = growF64(this.checkAt, n);
+    this.idleLimits = growF32(this.idleLimits, n);
     this.rtt = growF64(this.rtt, n);
     this.historyLength = growU8(this.historyLength, n);
     this.history = growU8(this.history, n * HISTORY_MAX);

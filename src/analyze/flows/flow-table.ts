@@ -294,3 +294,9 @@ export function growF64(old: Float64Array<ArrayBuffer>, length: number): Float64
   next.set(old);
   return next;
 }
+export function growF32(old: Float32Array<ArrayBuffer>, length: number): Float32Array<ArrayBuffer> {
+  if (old.length >= length) return old;
+  const next = new Float32Array(length);
+  next.set(old);
+  return next;
+}

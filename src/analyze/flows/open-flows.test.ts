@@ -39,7 +39,7 @@ test('open flows chosen on the columns are those the records would give, newest 
   const conns = engine.connections;
   const all: ConnRecord[] = [];
   for (let flow = 0; flow < conns.table.extent; flow++) if (conns.table.isLive(flow)) all.push(connRecordOf(conns, flow, engine.serviceOf(flow)));
-  assert.ok(all.length > 200, `${all.length} open flows`);
+  assert.ok(all.length > 100, `${all.length} open flows`);
   const first = Math.min(...all.map((r) => r.ts));
   const last = Math.max(...all.map((r) => r.ts));
   const busiest = [...all.reduce((m, r) => m.set(r['id.resp_h'], (m.get(r['id.resp_h']) ?? 0) + 1), new Map<string, number>())].sort((a, b) => b[1] - a[1])[0][0];

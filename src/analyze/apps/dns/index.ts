@@ -7,12 +7,19 @@ import type { AppRegistration } from '../types.js';
 import { DnsAnalyzer, type DnsAnalyzerOptions } from './analyzer.js';
 import { DNS_TCP_MAX_PENDING_BYTES } from './tcp-framing.js';
 
+/**
+ * Seconds without a packet after which a DNS flow over UDP ends: Zeek's dns_session_timeout. A client's
+ * query and its answer are one flow of a fraction of a second, and a resolver makes thousands a second.
+ */
+export const DNS_SESSION_TIMEOUT = 10;
+
 export function makeDnsRegistration(options: DnsAnalyzerOptions = {}): AppRegistration {
   return {
     name: 'dns',
     udpPorts: [53, 5353, 5355],
     tcpPorts: [53],
     maxPendingBytes: DNS_TCP_MAX_PENDING_BYTES,
+    udpIdleTimeout: DNS_SESSION_TIMEOUT,
     create: (ctx) => new DnsAnalyzer(ctx, options),
   };
 }

@@ -73,6 +73,7 @@ export class CaptureRun {
             this.services.push([flowId, service]);
             ctx.confirmService(flowId, service);
           },
+          limitIdle: (flowId, seconds) => ctx.limitIdle(flowId, seconds),
           weirds: ctx.weirds,
           release: (flowId) => ctx.release(flowId),
           joinedMidStream: (flowId, fromOrig) => ctx.joinedMidStream(flowId, fromOrig),

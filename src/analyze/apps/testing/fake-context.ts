@@ -11,6 +11,8 @@ import type { AppContext } from '../types.js';
 export class FakeAppContext implements AppContext {
   readonly records: LoopyRecord[] = [];
   readonly services: Array<[number, string]> = [];
+  /** Inactivity limits asked for, by flow id (limitIdle). */
+  readonly idleLimits = new Map<number, number>();
   readonly weirds = new WeirdCounter();
   /** connId per flow id; unknown ids get a made-up one naming the flow. */
   readonly ids = new Map<number, ConnId>();
@@ -23,6 +25,9 @@ export class FakeAppContext implements AppContext {
   }
   confirmService(flowId: number, service: string): void {
     this.services.push([flowId, service]);
+  }
+  limitIdle(flowId: number, seconds: number): void {
+    this.idleLimits.set(flowId, seconds);
   }
 }
 

@@ -51,6 +51,7 @@ export class FakeEngine {
       emit: (r) => this.records.push(r),
       connId: (flowId) => (this.byId.get(flowId) as FakeFlow).conn,
       confirmService: (flowId) => this.confirmed.push(flowId),
+      limitIdle: () => {},
       weirds: this.weirds,
     };
     const analyzerOptions: DnsAnalyzerOptions = {
