@@ -33,6 +33,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"libVersion", NULL, loopy_lib_version, NULL, NULL, NULL, napi_enumerable, NULL},
     {"trimMemory", NULL, loopy_trim_memory, NULL, NULL, NULL, napi_enumerable, NULL},
     {"tuneMemory", NULL, loopy_tune_memory, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"releasePages", NULL, loopy_release_pages, NULL, NULL, NULL, napi_enumerable, NULL},
     {"peerCredentials", NULL, loopy_peer_credentials, NULL, NULL, NULL, napi_enumerable, NULL},
     {"socketDump", NULL, loopy_socket_dump, NULL, NULL, NULL, napi_enumerable, NULL},
     {"socketLookup", NULL, loopy_socket_lookup, NULL, NULL, NULL, napi_enumerable, NULL},

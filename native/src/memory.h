@@ -4,5 +4,6 @@
 
 napi_value loopy_trim_memory(napi_env env, napi_callback_info info);
 napi_value loopy_tune_memory(napi_env env, napi_callback_info info);
+napi_value loopy_release_pages(napi_env env, napi_callback_info info);
 
 #endif

@@ -10,7 +10,7 @@
 import { IPPROTO_TCP, IPPROTO_UDP, type Packet } from '../decode/packet.js';
 import { MAX_PENDING_BYTES } from './apps/stream.js';
 import type { AnalyzerContext, AppAnalyzer, AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
-import { FLOW_SLOTS, growF64, growU8 } from './flows/flow-table.js';
+import { FLOW_SLOTS, grownTo } from './flows/flow-table.js';
 import { TcpStreamAdapter } from './tcp-stream-adapter.js';
 
 const UNDECIDED = 0;
@@ -50,9 +50,9 @@ export class AppDispatch {
   }
 
   grow(capacity: number): void {
-    this.appOf = growU8(this.appOf, capacity);
-    this.released = growU8(this.released, capacity);
-    this.flowIds = growF64(this.flowIds, capacity);
+    this.appOf = grownTo(this.appOf, capacity);
+    this.released = grownTo(this.released, capacity);
+    this.flowIds = grownTo(this.flowIds, capacity);
     this.streams.grow(capacity);
   }
 

@@ -7,7 +7,7 @@ import { AppDispatch } from './app-dispatch.js';
 import { FlowWeirds, NO_FLOW } from './flow-weirds.js';
 import { selectOpenFlows, type OpenFlowFilter } from './flows/open-flows.js';
 import type { AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
-import { DEFAULT_MAX_FLOWS } from './flows/flow-table.js';
+import { DEFAULT_MAX_FLOWS, type PageRelease } from './flows/flow-table.js';
 import { connIdOf, connRecordOf, ConnView } from './flows/conn-record.js';
 import type { FlowOwnerLookup } from './flows/flow-owners.js';
 import { Connections, DEFAULT_TIMEOUTS, isFromOrig, isNewFlow, updatedFlow, type FlowEndReason, type FlowTimeouts } from './flows/connections.js';
@@ -22,6 +22,12 @@ export interface EngineOptions {
   apps: readonly AppRegistration[];
   maxFlows?: number;
   timeouts?: Partial<FlowTimeouts>;
+  /**
+   * Gives back the pages a burst of flows touched once most of them have ended (FlowTable.releaseSparse,
+   * after a sweep): the agent passes the capture addon's madvise. Without it a file's records keep the
+   * order the flows' slots give them.
+   */
+  releaseFlowPages?: PageRelease;
 }
 
 /**
@@ -97,11 +103,15 @@ export class Engine {
   dnsTransactions = 0;
   private readonly linkTypePackets = new Map<number, number>();
   private nextSweep = Number.NaN;
+  /** Bytes of the flow table's columns given back after bursts (releaseFlowPages). */
+  flowPagesReleased = 0;
+  private readonly releaseFlowPages: PageRelease | undefined;
   private lastFlowSweep = Number.NaN;
 
   constructor(options: EngineOptions) {
     this.connections = new Connections(options.maxFlows ?? DEFAULT_MAX_FLOWS, { ...DEFAULT_TIMEOUTS, ...options.timeouts }, (flow, reason) => this.flowEnded(flow, reason));
     this.connView = new ConnView(this.connections);
+    this.releaseFlowPages = options.releaseFlowPages;
     const ctx: AppContext = {
       emit: (record) => {
         if (record.type === 'dns') this.dnsTransactions++;
@@ -224,6 +234,7 @@ export class Engine {
     if (!(now - this.lastFlowSweep < FLOW_SWEEP_INTERVAL)) {
       this.lastFlowSweep = now;
       this.connections.sweep(now);
+      if (this.releaseFlowPages !== undefined) this.flowPagesReleased += this.connections.table.releaseSparse(this.releaseFlowPages);
     }
     this.fragments.expire(now);
     for (const app of this.apps.analyzers) app.advance(now);

@@ -22,6 +22,7 @@ import type { AppRegistration } from './apps/types.js';
 import { Engine, type EngineObserver } from './engine.js';
 import { FlowDeltas } from './flows/flow-deltas.js';
 import type { FlowTimeouts } from './flows/connections.js';
+import type { PageRelease } from './flows/flow-table.js';
 import type { LoopyRecord, SummaryRecord } from './records.js';
 
 export interface PipelineOptions {
@@ -31,6 +32,8 @@ export interface PipelineOptions {
   apps?: readonly AppRegistration[];
   maxFlows?: number;
   timeouts?: Partial<FlowTimeouts>;
+  /** Gives back a burst's pages once its flows have ended (EngineOptions.releaseFlowPages): a live agent's. */
+  releaseFlowPages?: PageRelease;
   /** A tcpdump-syntax filter run in user space on every batch (see setFilter). */
   filter?: string;
   /** How the filter reads host-order fields (a capture file written big-endian says so once it is open). */
@@ -73,6 +76,7 @@ export class Pipeline {
       apps: options.apps ?? defaultApps,
       maxFlows: options.maxFlows,
       timeouts: options.timeouts,
+      releaseFlowPages: options.releaseFlowPages,
     });
     this.filter = new BatchFilter(options.filter, options.filterOptions);
     this.remaining = options.packetLimit;

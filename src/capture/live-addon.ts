@@ -170,6 +170,7 @@ export interface CaptureAddon {
   libVersion(): string;
   /** mallopt(M_MMAP_THRESHOLD, bytes): blocks this big are mapped apart and unmapped when freed; false without glibc. */
   tuneMemory?(bytes: number): boolean;
+  releasePages?(view: ArrayBufferView, fromByte: number, toByte: number): number;
   /** malloc_trim(0): the C heap's free pages back to the system; false when nothing was released (or no glibc). */
   trimMemory?(): boolean;
   /** SO_PEERCRED of a connected unix socket's descriptor, or null. */
@@ -311,6 +312,15 @@ export function trimProcessMemory(): boolean {
  */
 export function limitRetainedMemory(bytes = 256 * 1024): boolean {
   return tryLoadCaptureAddon()?.tuneMemory?.(bytes) ?? false;
+}
+
+/**
+ * Gives the pages lying wholly inside bytes [from, to) of a typed array back to the system (madvise
+ * MADV_DONTNEED): they read as zeros afterwards and cost nothing until written. Returns the bytes released;
+ * 0 without the addon (the memory is simply kept).
+ */
+export function releasePages(view: ArrayBufferView, fromByte: number, toByte: number): number {
+  return tryLoadCaptureAddon()?.releasePages?.(view, fromByte, toByte) ?? 0;
 }
 
 /**

@@ -7,7 +7,6 @@
  * of the flows still waiting, so the per-second pass costs what is pending, not the size of the table.
  */
 import type { Connections } from '../analyze/flows/connections.js';
-import { growF64, growU8 } from '../analyze/flows/flow-table.js';
 import { EndpointState as S } from '../analyze/flows/tcp-state.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
 import { hostKeyOf, isGroupAddress } from './addresses.js';
@@ -45,9 +44,9 @@ export class AttemptTracker {
     private readonly report: (attempt: AttemptFacts) => void,
     private readonly timing: AttemptTiming = DEFAULT_ATTEMPT_TIMING,
   ) {
-    conns.table.onGrow((n) => {
-      this.kind = growU8(this.kind, n);
-      this.start = growF64(this.start, n);
+    conns.table.ownColumns((resize) => {
+      this.kind = resize(this.kind);
+      this.start = resize(this.start);
     });
   }
 

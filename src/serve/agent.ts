@@ -19,7 +19,7 @@ import { SecondStats, type StatsSecond } from '../stats/second-stats.js';
 import { type AgentClock, systemClock } from './clock.js';
 import { type AgentSettings, DEFAULT_STATS_OUT_MAX_MIB } from './config.js';
 import { CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
-import { limitRetainedMemory, trimProcessMemory } from '../capture/live-addon.js';
+import { limitRetainedMemory, releasePages, trimProcessMemory } from '../capture/live-addon.js';
 import { type CaptureRequest, type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { ATTRIBUTION_CAPABILITIES, CAPABILITY_NAMES, PrivilegeError, type PrivilegeOps, dropPrivileges, dropTarget, realPrivilegeOps } from './privileges.js';
@@ -189,7 +189,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const shards = settings.workers ?? 1;
   // With --workers, the flow table's memory is shared out: N engines hold what one would.
   const maxFlows = settings.maxFlows === undefined || shards === 1 ? settings.maxFlows : Math.ceil(settings.maxFlows / shards);
-  const pipeline = new Pipeline({ maxFlows });
+  const pipeline = new Pipeline({ maxFlows, releaseFlowPages: releasePages });
   pipeline.observe(names);
   engine = pipeline.engine;
   const effectiveFilter = () => combineFilters(settings.filter, exclusions.expression()) ?? null;

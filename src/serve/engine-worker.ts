@@ -14,7 +14,7 @@ import { defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js
 import { DetectionEngine } from '../detect/detection-engine.js';
 import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
 import { SecondStats } from '../stats/second-stats.js';
-import { tryLoadCaptureAddon } from '../capture/live-addon.js';
+import { releasePages, tryLoadCaptureAddon } from '../capture/live-addon.js';
 import { openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { startProcessAttribution } from './agent-processes.js';
@@ -46,7 +46,7 @@ const capture = source;
 // capabilities outlive the setuid, and are cut to attribution's at 'dropped'.
 if (data.keepCapabilities) tryLoadCaptureAddon()?.keepCapabilities?.();
 
-const pipeline = new Pipeline({ maxFlows: data.maxFlows });
+const pipeline = new Pipeline({ maxFlows: data.maxFlows, releaseFlowPages: releasePages });
 let pending: Array<LoopyRecord | object> = [];
 pipeline.observe({
   // Every closed flow goes to the agent's store, so each one leaves as a record.

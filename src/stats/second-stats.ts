@@ -11,7 +11,6 @@
 import type { EngineObserver, FlowEndReason } from '../analyze/engine.js';
 import type { Pipeline } from '../analyze/pipeline.js';
 import type { FlowDeltaConsumer } from '../analyze/flows/flow-deltas.js';
-import { growF64, growU8 } from '../analyze/flows/flow-table.js';
 import { HostCounters } from '../analyze/flows/host-counters.js';
 import type { LoopyRecord } from '../analyze/records.js';
 import type { Packet } from '../decode/packet.js';
@@ -87,7 +86,11 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
     this.lastProtocols = summary.protocols;
     this.lastWeirds = summary.weirds;
     const table = engine.connections.table;
-    table.onGrow((n) => this.grow(n));
+    table.ownColumns((resize) => {
+      this.origLocal = resize(this.origLocal);
+      this.respLocal = resize(this.respLocal);
+      this.countedInRoll = resize(this.countedInRoll);
+    });
     for (let flow = 0; flow < table.extent; flow++) if (table.isLive(flow)) this.classify(flow);
     // The deltas first: at a flow's end they hand over its last packets before onFlowEnd forgets it here.
     pipeline.flowDeltas.subscribe(this);
@@ -238,12 +241,6 @@ export class SecondStats implements EngineObserver, FlowDeltaConsumer {
       received_total: c.received,
       dropped_total: droppedTotal,
     };
-  }
-
-  private grow(n: number): void {
-    this.origLocal = growU8(this.origLocal, n);
-    this.respLocal = growU8(this.respLocal, n);
-    this.countedInRoll = growF64(this.countedInRoll, n);
   }
 }
 

@@ -1,6 +1,6 @@
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../../decode/packet.js';
 import { icmpCounterpart } from './community-id.js';
-import { FlowTable, growF32, growF64, growU32, growU8, hitCreated, hitFlow } from './flow-table.js';
+import { type ColumnResize, FlowTable, hitCreated, hitFlow } from './flow-table.js';
 import { MovedFlows } from './moved-flows.js';
 import { EndpointState as S, H_ACK, H_DATA, H_FIN, H_MULTI_FLAG, H_RETRANS, H_RST, H_SYN, H_SYNACK, H_ZERO_WINDOW, HISTORY_LETTERS, isLoggedRepeat } from './tcp-state.js';
 
@@ -90,7 +90,7 @@ export class Connections {
   ) {
     this.shortestTimeout = Math.min(timeouts.tcpIdle, timeouts.udpIdle, timeouts.icmpIdle, timeouts.closedLinger);
     this.table = new FlowTable(maxFlows);
-    this.table.onGrow((n) => this.grow(n));
+    this.table.ownColumns((resize) => this.columns(resize));
   }
 
   /**
@@ -419,30 +419,31 @@ export class Connections {
     }
   }
 
-  private grow(n: number): void {
-    this.firstTs = growF64(this.firstTs, n);
-    this.lastTs = growF64(this.lastTs, n);
-    this.periodTs = growF64(this.periodTs, n);
-    this.proto = growU8(this.proto, n);
-    this.serial = growF64(this.serial, n);
-    this.synTs = growF64(this.synTs, n);
-    this.checkAt = growF64(this.checkAt, n);
-    this.idleLimits = growF32(this.idleLimits, n);
-    this.rtt = growF64(this.rtt, n);
-    this.historyLength = growU8(this.historyLength, n);
-    this.history = growU8(this.history, n * HISTORY_MAX);
-    this.pkts = growF64(this.pkts, n * 2);
-    this.bytes = growF64(this.bytes, n * 2);
-    this.ipBytes = growF64(this.ipBytes, n * 2);
-    this.state = growU8(this.state, n * 2);
-    this.seqStarted = growU8(this.seqStarted, n * 2);
-    this.seqHigh = growU32(this.seqHigh, n * 2);
-    this.gapOpen = growU8(this.gapOpen, n * 2);
-    this.gapStart = growU32(this.gapStart, n * 2);
-    this.gapEnd = growU32(this.gapEnd, n * 2);
-    this.retrans = growU32(this.retrans, n * 2);
-    this.outOfOrder = growU32(this.outOfOrder, n * 2);
-    this.zeroWindows = growU32(this.zeroWindows, n * 2);
-    this.letters = growU32(this.letters, n * 2);
+  /** Each per-flow column, handed to `resize(column, valuesPerFlow)`: allocated whole at the start, its free pages released after a burst. */
+  private columns(resize: ColumnResize): void {
+    this.firstTs = resize(this.firstTs, 1);
+    this.lastTs = resize(this.lastTs, 1);
+    this.periodTs = resize(this.periodTs, 1);
+    this.proto = resize(this.proto, 1);
+    this.serial = resize(this.serial, 1);
+    this.synTs = resize(this.synTs, 1);
+    this.checkAt = resize(this.checkAt, 1);
+    this.idleLimits = resize(this.idleLimits, 1);
+    this.rtt = resize(this.rtt, 1);
+    this.historyLength = resize(this.historyLength, 1);
+    this.history = resize(this.history, HISTORY_MAX);
+    this.pkts = resize(this.pkts, 2);
+    this.bytes = resize(this.bytes, 2);
+    this.ipBytes = resize(this.ipBytes, 2);
+    this.state = resize(this.state, 2);
+    this.seqStarted = resize(this.seqStarted, 2);
+    this.seqHigh = resize(this.seqHigh, 2);
+    this.gapOpen = resize(this.gapOpen, 2);
+    this.gapStart = resize(this.gapStart, 2);
+    this.gapEnd = resize(this.gapEnd, 2);
+    this.retrans = resize(this.retrans, 2);
+    this.outOfOrder = resize(this.outOfOrder, 2);
+    this.zeroWindows = resize(this.zeroWindows, 2);
+    this.letters = resize(this.letters, 2);
   }
 }

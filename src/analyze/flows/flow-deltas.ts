@@ -11,7 +11,6 @@
  */
 import type { Packet } from '../../decode/packet.js';
 import type { Connections, FlowEndReason } from './connections.js';
-import { growF64, growU8 } from './flow-table.js';
 import type { MovedFlows } from './moved-flows.js';
 
 export interface FlowDeltaConsumer {
@@ -34,10 +33,10 @@ export class FlowDeltas {
 
   constructor(private readonly conns: Connections) {
     this.moved = conns.movedFlows();
-    conns.table.onGrow((n) => {
-      this.seenPkts = growF64(this.seenPkts, n * 2);
-      this.seenBytes = growF64(this.seenBytes, n * 2);
-      this.restarted = growU8(this.restarted, n);
+    conns.table.ownColumns((resize) => {
+      this.seenPkts = resize(this.seenPkts, 2);
+      this.seenBytes = resize(this.seenBytes, 2);
+      this.restarted = resize(this.restarted);
     });
     // Made late, it starts from what the live flows have already counted: that belongs to no pass of ours.
     const { table, pkts, ipBytes } = conns;

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IPPROTO_UDP, Packet } from '../../decode/packet.js';
+import { releasePages, tryLoadCaptureAddon } from '../../capture/live-addon.js';
 import { FlowTable, hitCreated, hitFlow, hitFromA } from './flow-table.js';
+
+const NO_ADDON = tryLoadCaptureAddon()?.releasePages === undefined ? 'the capture addon is not built (npm run build:native): its madvise gives the pages back' : false;
 
 /** The flow of a hit, -1 for none. */
 const flowOf = (hit: number): number => (hit < 0 ? -1 : hitFlow(hit));
@@ -107,4 +110,43 @@ test('the flow found last is found again without a probe, but never once it has 
   assert.equal(g, f);
   assert.equal(table.lookup(packetFor(pkt, 1, 2, 1000, 53), IPPROTO_UDP, 1000, 53, false), -1);
   assert.equal(flowOf(table.lookup(packetFor(pkt, 3, 4, 1000, 53), IPPROTO_UDP, 1000, 53, false)), g);
+});
+
+test('releaseSparse: after a burst the free slots\' pages go back; the flows left keep slots, ids, keys and owners\' values', { skip: NO_ADDON }, () => {
+  const table = new FlowTable(40_000, 16);
+  const pkt = new Packet();
+  let owned = new Float64Array(0);
+  table.ownColumns((resize) => (owned = resize(owned, 2)));
+  const flows: number[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const flow = hitFlow(table.lookup(packetFor(pkt, 0x0a000000 + i, 0x0a0000fe, 1024 + (i % 50_000), 53), IPPROTO_UDP, 1024 + (i % 50_000), 53, true));
+    flows.push(flow);
+    owned[flow * 2] = i;
+    owned[flow * 2 + 1] = -i;
+  }
+  assert.equal(table.releaseSparse(releasePages), 0, 'not sparse: every flow is live');
+  const kept = flows.filter((_, i) => i % 2000 === 7); // 10 flows left of 20,000, scattered
+  const keptIds = kept.map((f) => table.flowId(f));
+  for (const f of flows) if (!kept.includes(f)) table.remove(f);
+  const released = table.releaseSparse(releasePages);
+  // 20,000 slots of 44 + 4 + 1 + 1 + 16 bytes, less the pages the 10 flows left still hold, and the slots past
+  // the burst (never touched: released all the same).
+  assert.ok(released > 20_000 * 60, `${released} bytes released`);
+  assert.equal(table.count, kept.length);
+  assert.equal(table.extent, kept.at(-1)! + 1);
+  kept.forEach((f, k) => {
+    const i = flows.indexOf(f);
+    assert.equal(table.flowOf(keptIds[k]), f, 'ids unchanged');
+    assert.deepEqual([owned[f * 2], owned[f * 2 + 1]], [i, -i]);
+    const hit = table.lookup(packetFor(pkt, 0x0a0000fe, 0x0a000000 + i, 53, 1024 + i), IPPROTO_UDP, 53, 1024 + i, true);
+    assert.equal(hitCreated(hit), false, 'found again through the rebuilt index');
+    assert.equal(hitFlow(hit), f);
+  });
+  assert.equal(owned[flows[1000] * 2 + 1], 0, 'an ended flow\'s values are gone with its page');
+  // New flows take the lowest free slots, and no id of an ended flow names them.
+  const ended = table.flowId(flows[1]);
+  const next = [0, 1, 2].map((j) => hitFlow(table.lookup(packetFor(pkt, 0x0b000000 + j, 0x0a0000fe, 2000, 53), IPPROTO_UDP, 2000, 53, true)));
+  const free = flows.filter((f) => !kept.includes(f)).sort((a, b) => a - b);
+  assert.deepEqual(next, free.slice(0, 3));
+  assert.equal(table.flowOf(ended), -1);
 });

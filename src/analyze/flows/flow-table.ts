@@ -26,6 +26,18 @@ export const DEFAULT_MAX_FLOWS = 131_072;
 
 const HIT_FROM_A = 1;
 const HIT_CREATED = 2;
+/** Any per-flow column: a typed array holding a fixed number of values a flow. */
+export type FlowColumn = Uint8Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
+/** Gives the pages wholly inside bytes [from, to) of a column back to the system; returns the bytes released. */
+export type PageRelease = (column: FlowColumn, fromByte: number, toByte: number) => number;
+/** Hands a per-flow column of `perFlow` values a flow to the table (FlowTable.ownColumns); returns the one to keep. */
+export type ColumnResize = <C extends FlowColumn>(old: C, perFlow?: number) => C;
+
+/** releaseSparse is worth it only for a table that reached this many slots... */
+const RELEASE_MIN_EXTENT = 16_384;
+/** ...and holds fewer than one flow in this many of them. */
+const RELEASE_SPARSENESS = 8;
+
 /** The flow index of a lookup's hit. */
 export const hitFlow = (hit: number): number => hit >>> 2;
 /** True when the lookup created the flow. */
@@ -51,13 +63,15 @@ export class FlowTable {
   // ---- per-flow columns, maxFlows long from the start: zero-filled memory is given by the system page by
   // page as flows first use it, so a table that never fills costs what it uses, and there is no growing
   // (no copies, and no old columns left for the garbage collector after a burst of new flows).
-  private readonly keys: Uint32Array;
-  private readonly hashes: Uint32Array;
-  readonly live: Uint8Array;
+  private readonly keys: Uint32Array<ArrayBuffer>;
+  private readonly hashes: Uint32Array<ArrayBuffer>;
+  readonly live: Uint8Array<ArrayBuffer>;
   readonly generation: Uint32Array;
-  private readonly origIsA: Uint8Array;
+  private readonly origIsA: Uint8Array<ArrayBuffer>;
+  /** The owners of columns beside the table's (ownColumns). */
+  private readonly columnOwners: Array<(resize: ColumnResize) => void> = [];
 
-  constructor(maxFlows = DEFAULT_MAX_FLOWS, initialIndexSlots = 8192) {
+  constructor(maxFlows = DEFAULT_MAX_FLOWS, private readonly initialIndexSlots = 8192) {
     if (maxFlows > FLOW_SLOTS) throw new Error(`maxFlows ${maxFlows} is above ${FLOW_SLOTS}`);
     this.maxFlows = maxFlows;
     this.keys = new Uint32Array(maxFlows * KEY_WORDS);
@@ -80,6 +94,65 @@ export class FlowTable {
    */
   onGrow(grow: (capacity: number) => void): void {
     grow(this.maxFlows);
+  }
+
+  /**
+   * Registers the owner of per-flow typed-array columns beside the table's: `columns(resize)` replaces each
+   * of them by `resize(column, valuesPerFlow)`, once now to allocate them whole (maxFlows flows, pages given
+   * by the system as flows use them), and again, returning the same columns, whenever releaseSparse gives a
+   * burst's pages back. An owner of other per-flow state uses onGrow; its pages stay.
+   */
+  ownColumns(columns: (resize: ColumnResize) => void): void {
+    columns((old, perFlow = 1) => grownTo(old, this.maxFlows * perFlow));
+    this.columnOwners.push(columns);
+  }
+
+  /**
+   * Gives back the pages a burst of flows left once most of them have ended: in every column (the table's and
+   * its owners', ownColumns), the pages that hold only free slots are handed back through `release`
+   * (madvise through the capture addon: they read as zeros, which a slot's next flow sets anyway, and cost
+   * nothing until written). No flow moves and no id changes. The index is rebuilt for the flows left, and
+   * free slots are handed out lowest first from then on, so the next flows touch pages from the bottom.
+   * Does nothing unless the table reached RELEASE_MIN_EXTENT slots and fewer than one in RELEASE_SPARSENESS is
+   * live. Returns the bytes released. Slots are given out in another order afterwards, so only the agent
+   * calls it: a file's records keep their order.
+   */
+  releaseSparse(release: PageRelease): number {
+    if (this.highWater < RELEASE_MIN_EXTENT || this.size * RELEASE_SPARSENESS > this.highWater) return 0;
+    const runs = this.freeRuns();
+    let released = 0;
+    const releaseFree: ColumnResize = (column, perFlow = 1) => {
+      const bytes = column.BYTES_PER_ELEMENT * perFlow;
+      for (let i = 0; i < runs.length; i += 2) released += release(column, runs[i] * bytes, runs[i + 1] * bytes);
+      return column;
+    };
+    releaseFree(this.keys, KEY_WORDS);
+    releaseFree(this.hashes);
+    releaseFree(this.live);
+    releaseFree(this.origIsA);
+    // generation stays: a slot's next flow must get an id no earlier flow of that slot had.
+    for (const columns of this.columnOwners) columns(releaseFree);
+    const extent = runs.length > 0 ? runs[runs.length - 2] : this.maxFlows;
+    this.freeList = [];
+    for (let flow = extent - 1; flow >= 0; flow--) if (this.live[flow] !== 1) this.freeList.push(flow);
+    this.highWater = extent;
+    this.lastFound = -1;
+    this.rebuildIndex(Math.max(this.initialIndexSlots, this.size * 2));
+    return released;
+  }
+
+  /** The runs of slots no flow holds, as [start, end) pairs in slot order; the last runs to maxFlows. */
+  private freeRuns(): number[] {
+    const runs: number[] = [];
+    let start = -1;
+    for (let flow = 0; flow < this.highWater; flow++) {
+      if (this.live[flow] === 1) {
+        if (start >= 0) runs.push(start, flow);
+        start = -1;
+      } else if (start < 0) start = flow;
+    }
+    runs.push(start >= 0 ? start : this.highWater, this.maxFlows);
+    return runs;
   }
 
   flowId(flow: number): number {
@@ -276,27 +349,10 @@ function hashKey(key: Uint32Array): number {
   return h >>> 0;
 }
 
-export function growU32(old: Uint32Array<ArrayBuffer>, length: number): Uint32Array<ArrayBuffer> {
+/** `old`, or a copy of it grown to `length` values (zeros after its own). */
+export function grownTo<C extends FlowColumn>(old: C, length: number): C {
   if (old.length >= length) return old;
-  const next = new Uint32Array(length);
-  next.set(old);
-  return next;
-}
-export function growU8(old: Uint8Array<ArrayBuffer>, length: number): Uint8Array<ArrayBuffer> {
-  if (old.length >= length) return old;
-  const next = new Uint8Array(length);
-  next.set(old);
-  return next;
-}
-export function growF64(old: Float64Array<ArrayBuffer>, length: number): Float64Array<ArrayBuffer> {
-  if (old.length >= length) return old;
-  const next = new Float64Array(length);
-  next.set(old);
-  return next;
-}
-export function growF32(old: Float32Array<ArrayBuffer>, length: number): Float32Array<ArrayBuffer> {
-  if (old.length >= length) return old;
-  const next = new Float32Array(length);
+  const next = new (old.constructor as new (length: number) => C)(length);
   next.set(old);
   return next;
 }

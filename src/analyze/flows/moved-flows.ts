@@ -5,7 +5,7 @@
  * to the highest marked, so the flows come out in index order (the order a scan of the table meets them)
  * with no sort, and clears them.
  */
-import { growU32 } from './flow-table.js';
+import { grownTo } from './flow-table.js';
 
 export class MovedFlows {
   private bits = new Uint32Array(0);
@@ -16,7 +16,7 @@ export class MovedFlows {
 
   /** The table grew to `capacity` flows. */
   grow(capacity: number): void {
-    this.bits = growU32(this.bits, Math.ceil(capacity / 32));
+    this.bits = grownTo(this.bits, Math.ceil(capacity / 32));
   }
 
   /** The flow counted a packet. */
