@@ -132,7 +132,7 @@ export class FlowTable {
     releaseFree(this.origIsA);
     // generation stays: a slot's next flow must get an id no earlier flow of that slot had.
     for (const columns of this.columnOwners) columns(releaseFree);
-    const extent = runs.length > 0 ? runs[runs.length - 2] : this.maxFlows;
+    const extent = runs[runs.length - 2]; // the last run is the free tail: it starts past the last live flow
     this.freeList = [];
     for (let flow = extent - 1; flow >= 0; flow--) if (this.live[flow] !== 1) this.freeList.push(flow);
     this.highWater = extent;
