@@ -6,12 +6,14 @@
  * gives the hole up. The analyzer hears onStream (in-order bytes) and onGap (bytes the capture lost); at the
  * flow's end both directions are flushed, in the order the analyzer asks for.
  *
- * Runs on the packet loop: nothing here allocates per packet (a flow's reassemblers are made once, on its
- * first SYN or payload; only segments kept behind a hole are copied), does I/O or throws.
+ * Runs on the packet loop: nothing here allocates per packet (a flow's reassemblers are taken on its first SYN
+ * or payload, from those of flows that ended when there are; only segments kept behind a hole are copied),
+ * does I/O or throws.
  */
 import { TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
 import { StreamReassembler, type StreamSink } from './apps/stream.js';
 import type { AppAnalyzer } from './apps/types.js';
+import { FLOW_FREE_LIST_CAPACITY, FreeList } from './free-list.js';
 
 /** Both directions of one TCP flow, delivering to the analyzer that claimed it (the sink of both). */
 class FlowStreams implements StreamSink {
@@ -21,12 +23,21 @@ class FlowStreams implements StreamSink {
   released = false;
 
   constructor(
-    readonly flowId: number,
-    readonly analyzer: AppAnalyzer,
+    public flowId: number,
+    public analyzer: AppAnalyzer,
     maxPendingBytes: number,
   ) {
     this.orig = new StreamReassembler(this, true, maxPendingBytes);
     this.resp = new StreamReassembler(this, false, maxPendingBytes);
+  }
+
+  /** Taken for a new flow: nothing of the flow it served before is left. */
+  reset(flowId: number, analyzer: AppAnalyzer, maxPendingBytes: number): void {
+    this.flowId = flowId;
+    this.analyzer = analyzer;
+    this.released = false;
+    this.orig.reset(maxPendingBytes);
+    this.resp.reset(maxPendingBytes);
   }
 
   streamData(fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void {
@@ -41,6 +52,8 @@ class FlowStreams implements StreamSink {
 export class TcpStreamAdapter {
   /** By flow index: the flow's streams, from its first SYN or payload to its end or release. */
   private readonly flows: Array<FlowStreams | undefined> = [];
+  /** Streams of flows that ended, for the next flows (see FreeList: they are never copied by a scavenge again). */
+  private readonly spare = new FreeList<FlowStreams>(FLOW_FREE_LIST_CAPACITY);
 
   /** Room for flow indexes below `capacity` (a packed array: holes would slow every look-up). */
   grow(capacity: number): void {
@@ -54,7 +67,9 @@ export class TcpStreamAdapter {
     if (streams === undefined) {
       // A bare ACK or RST before any SYN or data: nothing to reassemble yet.
       if (!syn && pkt.payloadLength === 0) return;
-      streams = new FlowStreams(flowId, analyzer, maxPendingBytes);
+      streams = this.spare.take();
+      if (streams === undefined) streams = new FlowStreams(flowId, analyzer, maxPendingBytes);
+      else streams.reset(flowId, analyzer, maxPendingBytes);
       this.flows[flow] = streams;
     }
     const own = fromOrig ? streams.orig : streams.resp;
@@ -83,6 +98,8 @@ export class TcpStreamAdapter {
     (origFirst ? streams.orig : streams.resp).flush();
     if (!streams.released) (origFirst ? streams.resp : streams.orig).flush();
     this.flows[flow] = undefined;
+    // Released during the flush: release() kept it already.
+    if (!streams.released) this.spare.give(streams);
   }
 
   /** Forgets the flow without delivering anything more, even from a delivery under way. */
@@ -91,5 +108,13 @@ export class TcpStreamAdapter {
     if (streams === undefined) return;
     streams.released = true;
     this.flows[flow] = undefined;
+    streams.orig.dropPending();
+    streams.resp.dropPending();
+    this.spare.give(streams);
+  }
+
+  /** Streams kept for the next flows (tests). */
+  get spareCount(): number {
+    return this.spare.size;
   }
 }

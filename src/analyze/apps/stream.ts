@@ -50,8 +50,30 @@ export class StreamReassembler {
     private readonly sink: StreamSink,
     /** Which direction this is, as the sink hears it. */
     readonly fromOrig: boolean,
-    private readonly maxPendingBytes = MAX_PENDING_BYTES,
+    private maxPendingBytes = MAX_PENDING_BYTES,
   ) {}
+
+  /** Back to a new stream's state (nothing started, nothing kept), for the next flow of a reused owner. */
+  reset(maxPendingBytes: number): void {
+    this.nextSeq = 0;
+    this.started = false;
+    this.startedBySyn = false;
+    this.dropPending();
+    this.peerAck = 0;
+    this.havePeerAck = false;
+    this.gaps = 0;
+    this.gapBytes = 0;
+    this.maxPendingBytes = maxPendingBytes;
+  }
+
+  /**
+   * Forgets the segments kept behind holes without delivering them (their flow was released), so that a kept
+   * owner holds no copies. Safe from inside a delivery of this stream: the drain stops at the empty list.
+   */
+  dropPending(): void {
+    if (this.pending.length > 0) this.pending = [];
+    this.pendingBytes = 0;
+  }
 
   /** The SYN's sequence number: data starts at isn + 1. */
   setInitialSequence(isn: number): void {
