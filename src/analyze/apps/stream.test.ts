@@ -1,5 +1,5 @@
 /**
- * StreamReassembler: in-order delivery, holes that fill, and holes given up on (content gaps) by ACK, by
+ * StreamDirections (one direction of it): in-order delivery, holes that fill, and holes given up on (content gaps) by ACK, by
  * budget and at the end of the stream. Segments are built by hand: bytes "abcdefghij" at sequence numbers
  * 1000-1009 (as after a SYN with ISN 999), cut into pieces; each piece sits at an offset in a bigger buffer,
  * as packet payloads do.
