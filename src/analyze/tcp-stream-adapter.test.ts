@@ -113,3 +113,17 @@ test('a bare ACK before any SYN or data takes no streams', () => {
   newFlow(a, rec);
   assert.deepEqual(rec.calls.slice(-3), ['1003> hel@2', '1003> lo@3', '1003< ok@4'], 'ending or releasing a flow with no streams leaves the slot as it was');
 });
+
+test('two analyzers: each flow is delivered to the one that claimed it, and a slot passes from one to the other', () => {
+  const { a, rec } = fresh();
+  const other = new Recorder();
+  a.grow(8);
+  a.segment(7, 7, true, fillTcpPacket(pkt, { seq: 10, payload: Buffer.from('to other'), ts: 1 }), other, 64 * 1024);
+  data(a, rec, 3, true, 50, 'to rec', 2);
+  a.end(SLOT);
+  a.end(7);
+  a.segment(SLOT, 1003, true, fillTcpPacket(pkt, { seq: 90, payload: Buffer.from('slot 3, now other'), ts: 3 }), other, 64 * 1024);
+  a.end(SLOT);
+  assert.deepEqual(rec.calls, ['3> to rec@2']);
+  assert.deepEqual(other.calls, ['7> to other@1', '1003> slot 3, now other@3']);
+});

@@ -23,15 +23,17 @@ export class TcpStreamAdapter implements StreamSink {
   /** By flow index: the analyzer released the flow; a delivery already under way (a drain, a flush) stops short. */
   private released = new Uint8Array(0);
   private flowIds = new Float64Array(0);
-  /** By flow index: the analyzer that claimed the flow (a packed array: holes would slow every look-up). */
-  private readonly analyzers: Array<AppAnalyzer | undefined> = [];
+  /** By flow index: which of `analyzers` claimed the flow, + 1 (a number, not a reference: nothing for a scavenge to visit). */
+  private analyzerOf = new Uint8Array(0);
+  /** The analyzers seen, in the order first seen (one per registration, so a handful). */
+  private readonly analyzers: AppAnalyzer[] = [];
 
   /** Room for flow indexes below `capacity`. */
   grow(capacity: number): void {
     this.open = growU8(this.open, capacity);
     this.released = growU8(this.released, capacity);
     this.flowIds = growF64(this.flowIds, capacity);
-    while (this.analyzers.length < capacity) this.analyzers.push(undefined);
+    this.analyzerOf = growU8(this.analyzerOf, capacity);
     this.directions.grow(2 * capacity);
   }
 
@@ -63,7 +65,7 @@ export class TcpStreamAdapter implements StreamSink {
    */
   end(flow: number): void {
     if (this.open[flow] === 0) return;
-    const origFirst = this.analyzers[flow]!.originatorFlushesFirst?.(this.flowIds[flow]) ?? true;
+    const origFirst = this.analyzerFor(flow).originatorFlushesFirst?.(this.flowIds[flow]) ?? true;
     const first = 2 * flow + (origFirst ? 0 : 1);
     this.directions.flush(first);
     if (this.released[flow] === 0) this.directions.flush(first ^ 1);
@@ -82,13 +84,13 @@ export class TcpStreamAdapter implements StreamSink {
   /** @internal StreamSink: in-order bytes of a direction, to its flow's analyzer unless released. */
   streamData(dir: number, data: Buffer, offset: number, length: number, ts: number): void {
     const flow = dir >> 1;
-    if (this.released[flow] === 0) this.analyzers[flow]!.onStream(this.flowIds[flow], (dir & 1) === 0, data, offset, length, ts);
+    if (this.released[flow] === 0) this.analyzerFor(flow).onStream(this.flowIds[flow], (dir & 1) === 0, data, offset, length, ts);
   }
 
   /** @internal StreamSink: a gap in a direction, to its flow's analyzer unless released. */
   streamGap(dir: number, bytes: number): void {
     const flow = dir >> 1;
-    if (this.released[flow] === 0) this.analyzers[flow]!.onGap(this.flowIds[flow], (dir & 1) === 0, bytes);
+    if (this.released[flow] === 0) this.analyzerFor(flow).onGap(this.flowIds[flow], (dir & 1) === 0, bytes);
   }
 
   /** A new flow takes the slot: its columns start afresh (the released mark of the slot's last flow too). */
@@ -96,7 +98,9 @@ export class TcpStreamAdapter implements StreamSink {
     this.open[flow] = 1;
     this.released[flow] = 0;
     this.flowIds[flow] = flowId;
-    this.analyzers[flow] = analyzer;
+    let known = this.analyzers.indexOf(analyzer);
+    if (known < 0) known = this.analyzers.push(analyzer) - 1;
+    this.analyzerOf[flow] = known + 1;
     this.directions.start(2 * flow, maxPendingBytes);
     this.directions.start(2 * flow + 1, maxPendingBytes);
   }
@@ -104,6 +108,11 @@ export class TcpStreamAdapter implements StreamSink {
   /** The flow has no streams any more; `released` stays set until the slot's next flow begins. */
   private forget(flow: number): void {
     this.open[flow] = 0;
-    this.analyzers[flow] = undefined;
+    this.analyzerOf[flow] = 0;
+  }
+
+  /** The analyzer of a flow with streams. */
+  private analyzerFor(flow: number): AppAnalyzer {
+    return this.analyzers[this.analyzerOf[flow] - 1];
   }
 }
