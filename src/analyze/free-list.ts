@@ -5,8 +5,8 @@
  * already and is never copied again. Bounded: past `capacity` a returned object is left to the collector, so
  * a burst's flows do not stay pooled for the process's life.
  *
- * The owner resets an object when it takes it (not when it gives it back): a delivery still under way on the
- * old flow (a release from inside it) may touch it until it returns, and nothing takes an object meanwhile.
+ * The owner clears an object before it gives it back: a kept object holds no buffer, request or hello of its
+ * last flow (a burst's thousands of ended flows would otherwise keep theirs alive), and is taken as it is.
  */
 export class FreeList<T> {
   private readonly items: T[] = [];

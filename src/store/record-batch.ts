@@ -95,7 +95,7 @@ const FIRST_CAPACITY = 1024;
 /** Bytes for the records' strings a builder starts with (it doubles them as needed, and keeps them). */
 const FIRST_TEXT_BYTES = 64 * 1024;
 /** Past this, the bytes go with their batch (a second of 300 kpps needs about 1 MB). */
-const MAX_KEPT_TEXT_BYTES = 4 * 1024 * 1024;
+const MAX_KEPT_TEXT_BYTES = 2 * 1024 * 1024;
 
 /** Characters of strings and JSON a batch holds at most (32 MB): a record with a huge field cannot grow it without end. */
 export const MAX_BATCH_TEXT = 16 * 1024 * 1024;

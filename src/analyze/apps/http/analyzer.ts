@@ -139,9 +139,9 @@ class HttpFlow {
     this.responses = new HttpMessageStream(parseResponseHead, isStatusLine, new ResponseEvents(this));
   }
 
-  /** Taken for a new flow (see FreeList): nothing of the flow it served before is left. */
-  reset(flowId: number): void {
-    this.flowId = flowId;
+  /** The flow ended and the state is kept for the next (see FreeList): nothing of this flow stays, buffers neither. */
+  reset(): void {
+    this.flowId = -1;
     this.pending.length = 0;
     this.sending = undefined;
     this.answering = undefined;
@@ -232,7 +232,7 @@ export class HttpAnalyzer implements AppAnalyzer {
     if (flow.answering) this.onResponseEnd(flowId, flow);
     // A lost request that no response came for leaves nothing worth a record.
     for (const tx of flow.pending) if (!tx.lost) this.emit(flowId, tx);
-    flow.pending.length = 0; // a kept flow holds no request of its last flow
+    flow.reset();
     this.spare.give(flow);
   }
 
@@ -254,7 +254,7 @@ export class HttpAnalyzer implements AppAnalyzer {
     if (flow === undefined) {
       flow = this.spare.take();
       if (flow === undefined) flow = new HttpFlow(this, flowId);
-      else flow.reset(flowId);
+      else flow.flowId = flowId;
       this.flows.set(flowId, flow);
     }
     return flow;

@@ -53,7 +53,7 @@ class TlsFlow {
   serverAlpn: string | undefined = undefined;
   ja3s: string | undefined = undefined;
 
-  /** Taken for a new flow (see FreeList): nothing of the flow it served before is left. */
+  /** The record is out and the state is kept for the next flow (see FreeList): nothing of this flow stays, buffers neither. */
   reset(): void {
     this.ts = 0;
     this.weirdCounted = false;
@@ -117,7 +117,7 @@ export class TlsAnalyzer implements AppAnalyzer {
     if (flow === undefined) return;
     this.flows.delete(flowId);
     this.emit(flowId, flow);
-    this.spare.give(flow);
+    this.keep(flow);
   }
 
   /** Flows' state kept for the next flows (tests). */
@@ -137,9 +137,7 @@ export class TlsAnalyzer implements AppAnalyzer {
   private flow(flowId: number): TlsFlow {
     let flow = this.flows.get(flowId);
     if (flow === undefined) {
-      flow = this.spare.take();
-      if (flow === undefined) flow = new TlsFlow();
-      else flow.reset();
+      flow = this.spare.take() ?? new TlsFlow();
       this.flows.set(flowId, flow);
     }
     return flow;
@@ -209,8 +207,14 @@ export class TlsAnalyzer implements AppAnalyzer {
       this.flows.delete(flowId);
       this.emit(flowId, flow);
       this.ctx.release(flowId);
-      this.spare.give(flow);
+      this.keep(flow);
     }
+  }
+
+  /** The flow's record is out: its state, cleared, serves a later flow. */
+  private keep(flow: TlsFlow): void {
+    flow.reset();
+    this.spare.give(flow);
   }
 
   private emit(flowId: number, flow: TlsFlow): void {
