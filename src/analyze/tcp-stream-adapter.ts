@@ -1,75 +1,62 @@
 /**
  * The app dispatch's TCP stream adapter: TCP is reassembled here once, for every application analyzer (as
  * Zeek's TCP reassembly feeds DeliverStream / Undelivered). For each TCP flow an analyzer claimed it keeps
- * the two directions' StreamReassemblers and applies the TCP rules: a SYN fixes where its direction's data
- * starts, data on a SYN (TCP Fast Open) starts one past the SYN, and the peer's ACK over bytes never seen
- * gives the hole up. The analyzer hears onStream (in-order bytes) and onGap (bytes the capture lost); at the
- * flow's end both directions are flushed, in the order the analyzer asks for.
+ * the two directions' streams and applies the TCP rules: a SYN fixes where its direction's data starts, data
+ * on a SYN (TCP Fast Open) starts one past the SYN, and the peer's ACK over bytes never seen gives the hole
+ * up. The analyzer hears onStream (in-order bytes) and onGap (bytes the capture lost); at the flow's end both
+ * directions are flushed, in the order the analyzer asks for.
  *
- * Runs on the packet loop: nothing here allocates per packet (a flow's reassemblers are made once, on its
- * first SYN or payload; only segments kept behind a hole are copied), does I/O or throws.
+ * A flow's state is in columns by its flow index (the flow table's slot), its directions' in StreamDirections
+ * (index × 2 for the originator, + 1 for the responder): no object per flow, so nothing for a scavenge to
+ * copy; the next flow of the slot starts them afresh. Runs on the packet loop: nothing here allocates per
+ * packet (only segments kept behind a hole are copied), does I/O or throws.
  */
 import { TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
-import { StreamReassembler, type StreamSink } from './apps/stream.js';
+import { StreamDirections, type StreamSink } from './apps/stream.js';
 import type { AppAnalyzer } from './apps/types.js';
+import { grownTo } from './flows/flow-table.js';
 
-/** Both directions of one TCP flow, delivering to the analyzer that claimed it (the sink of both). */
-class FlowStreams implements StreamSink {
-  readonly orig: StreamReassembler;
-  readonly resp: StreamReassembler;
-  /** The analyzer released the flow: a delivery already under way (a drain, a flush) stops short. */
-  released = false;
+export class TcpStreamAdapter implements StreamSink {
+  private readonly directions = new StreamDirections(this);
+  /** By flow index: 1 from the flow's first SYN or payload to its end or release. */
+  private open = new Uint8Array(0);
+  /** By flow index: the analyzer released the flow; a delivery already under way (a drain, a flush) stops short. */
+  private released = new Uint8Array(0);
+  private flowIds = new Float64Array(0);
+  /** By flow index: which of `analyzers` claimed the flow, + 1 (a number, not a reference: nothing for a scavenge to visit). */
+  private analyzerOf = new Uint8Array(0);
+  /** The analyzers seen, in the order first seen (one per registration, so a handful). */
+  private readonly analyzers: AppAnalyzer[] = [];
 
-  constructor(
-    readonly flowId: number,
-    readonly analyzer: AppAnalyzer,
-    maxPendingBytes: number,
-  ) {
-    this.orig = new StreamReassembler(this, true, maxPendingBytes);
-    this.resp = new StreamReassembler(this, false, maxPendingBytes);
-  }
-
-  streamData(fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void {
-    if (!this.released) this.analyzer.onStream(this.flowId, fromOrig, data, offset, length, ts);
-  }
-
-  streamGap(fromOrig: boolean, bytes: number): void {
-    if (!this.released) this.analyzer.onGap(this.flowId, fromOrig, bytes);
-  }
-}
-
-export class TcpStreamAdapter {
-  /** By flow index: the flow's streams, from its first SYN or payload to its end or release. */
-  private readonly flows: Array<FlowStreams | undefined> = [];
-
-  /** Room for flow indexes below `capacity` (a packed array: holes would slow every look-up). */
+  /** Room for flow indexes below `capacity`. */
   grow(capacity: number): void {
-    while (this.flows.length < capacity) this.flows.push(undefined);
+    this.open = grownTo(this.open, capacity);
+    this.released = grownTo(this.released, capacity);
+    this.flowIds = grownTo(this.flowIds, capacity);
+    this.analyzerOf = grownTo(this.analyzerOf, capacity);
+    this.directions.grow(2 * capacity);
   }
 
   /** One TCP packet of a flow `analyzer` claimed. */
   segment(flow: number, flowId: number, fromOrig: boolean, pkt: Packet, analyzer: AppAnalyzer, maxPendingBytes: number): void {
     const syn = (pkt.tcpFlags & TCP_SYN) !== 0;
-    let streams = this.flows[flow];
-    if (streams === undefined) {
+    if (this.open[flow] === 0) {
       // A bare ACK or RST before any SYN or data: nothing to reassemble yet.
       if (!syn && pkt.payloadLength === 0) return;
-      streams = new FlowStreams(flowId, analyzer, maxPendingBytes);
-      this.flows[flow] = streams;
+      this.begin(flow, flowId, analyzer, maxPendingBytes);
     }
-    const own = fromOrig ? streams.orig : streams.resp;
-    if (syn) own.setInitialSequence(pkt.seq);
+    const own = 2 * flow + (fromOrig ? 0 : 1);
+    if (syn) this.directions.setInitialSequence(own, pkt.seq);
     // Data on a SYN (TCP Fast Open) starts one after the SYN's own sequence number.
-    if (pkt.payloadLength > 0) own.push(syn ? (pkt.seq + 1) >>> 0 : pkt.seq, pkt.data, pkt.payloadOffset, pkt.payloadLength, pkt.ts);
+    if (pkt.payloadLength > 0) this.directions.push(own, syn ? (pkt.seq + 1) >>> 0 : pkt.seq, pkt.data, pkt.payloadOffset, pkt.payloadLength, pkt.ts);
     // The peer acknowledging bytes this direction never showed us: they were lost to the capture (a gap).
-    if ((pkt.tcpFlags & TCP_ACK) !== 0 && !streams.released) (fromOrig ? streams.resp : streams.orig).acked(pkt.ack);
+    if ((pkt.tcpFlags & TCP_ACK) !== 0 && this.released[flow] === 0) this.directions.acked(own ^ 1, pkt.ack);
   }
 
   /** See AnalyzerContext.joinedMidStream; false for a flow with no streams (yet). */
   joinedMidStream(flow: number, flowId: number, fromOrig: boolean): boolean {
-    const streams = this.flows[flow];
-    if (streams === undefined || streams.flowId !== flowId) return false;
-    return !(fromOrig ? streams.orig : streams.resp).startedAtSyn;
+    if (this.open[flow] === 0 || this.flowIds[flow] !== flowId) return false;
+    return !this.directions.startedAtSyn(2 * flow + (fromOrig ? 0 : 1));
   }
 
   /**
@@ -77,19 +64,55 @@ export class TcpStreamAdapter {
    * first unless the analyzer asks for the responder's, then forgets the flow.
    */
   end(flow: number): void {
-    const streams = this.flows[flow];
-    if (streams === undefined) return;
-    const origFirst = streams.analyzer.originatorFlushesFirst?.(streams.flowId) ?? true;
-    (origFirst ? streams.orig : streams.resp).flush();
-    if (!streams.released) (origFirst ? streams.resp : streams.orig).flush();
-    this.flows[flow] = undefined;
+    if (this.open[flow] === 0) return;
+    const origFirst = this.analyzerFor(flow).originatorFlushesFirst?.(this.flowIds[flow]) ?? true;
+    const first = 2 * flow + (origFirst ? 0 : 1);
+    this.directions.flush(first);
+    if (this.released[flow] === 0) this.directions.flush(first ^ 1);
+    this.forget(flow);
   }
 
   /** Forgets the flow without delivering anything more, even from a delivery under way. */
   release(flow: number): void {
-    const streams = this.flows[flow];
-    if (streams === undefined) return;
-    streams.released = true;
-    this.flows[flow] = undefined;
+    if (this.open[flow] === 0) return;
+    this.released[flow] = 1;
+    this.directions.dropPending(2 * flow);
+    this.directions.dropPending(2 * flow + 1);
+    this.forget(flow);
+  }
+
+  /** @internal StreamSink: in-order bytes of a direction, to its flow's analyzer unless released. */
+  streamData(dir: number, data: Buffer, offset: number, length: number, ts: number): void {
+    const flow = dir >> 1;
+    if (this.released[flow] === 0) this.analyzerFor(flow).onStream(this.flowIds[flow], (dir & 1) === 0, data, offset, length, ts);
+  }
+
+  /** @internal StreamSink: a gap in a direction, to its flow's analyzer unless released. */
+  streamGap(dir: number, bytes: number): void {
+    const flow = dir >> 1;
+    if (this.released[flow] === 0) this.analyzerFor(flow).onGap(this.flowIds[flow], (dir & 1) === 0, bytes);
+  }
+
+  /** A new flow takes the slot: its columns start afresh (the released mark of the slot's last flow too). */
+  private begin(flow: number, flowId: number, analyzer: AppAnalyzer, maxPendingBytes: number): void {
+    this.open[flow] = 1;
+    this.released[flow] = 0;
+    this.flowIds[flow] = flowId;
+    let known = this.analyzers.indexOf(analyzer);
+    if (known < 0) known = this.analyzers.push(analyzer) - 1;
+    this.analyzerOf[flow] = known + 1;
+    this.directions.start(2 * flow, maxPendingBytes);
+    this.directions.start(2 * flow + 1, maxPendingBytes);
+  }
+
+  /** The flow has no streams any more; `released` stays set until the slot's next flow begins. */
+  private forget(flow: number): void {
+    this.open[flow] = 0;
+    this.analyzerOf[flow] = 0;
+  }
+
+  /** The analyzer of a flow with streams. */
+  private analyzerFor(flow: number): AppAnalyzer {
+    return this.analyzers[this.analyzerOf[flow] - 1];
   }
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { PcapWriter, PcapWriterError, encodePcap } from './pcap-writer.js';
+import { PcapBytes, PcapWriter, PcapWriterError, encodePcap } from './pcap-writer.js';
 
 // A 60-byte frame: the ARP request tcpdump shows as "Request who-has 192.168.10.1 tell 192.168.10.20".
 const ARP = Buffer.from(
@@ -107,4 +107,20 @@ test('an unwritable path surfaces as a rejected close(), not a crash', async () 
   const w = new PcapWriter('/nonexistent-dir-for-loopy/x.pcap');
   w.writePacket(1, ARP);
   await assert.rejects(w.close(), /ENOENT/);
+});
+
+test('PcapBytes: frames taken from inside larger buffers, growing past its first size, give encodePcap\'s bytes', () => {
+  const chunk = Buffer.alloc(4096);
+  for (let i = 0; i < chunk.length; i++) chunk[i] = (i * 7) & 0xff;
+  const file = new PcapBytes(100, false, 64); // room for the header and not one record: it grows
+  const copies = [];
+  for (let i = 0; i < 50; i++) {
+    const offset = i * 60;
+    const length = 40 + (i % 90); // some past the 100-byte snap length
+    file.add(1000 + i / 8, chunk, offset, length, length + 4);
+    copies.push({ ts: 1000 + i / 8, data: Buffer.from(chunk.subarray(offset, offset + length)), wirelen: length + 4 });
+  }
+  assert.equal(file.count, 50);
+  assert.equal(file.bytes(1).toString('hex'), encodePcap(1, copies, { snaplen: 100 }).toString('hex'));
+  assert.equal(file.bytes(1).readUInt32LE(24 + 8), 40, 'the first record holds 40 bytes');
 });

@@ -41,6 +41,11 @@ export class PcapWriterError extends Error {
 
 export function pcapFileHeader(linkType: number, snaplen = DEFAULT_SNAPLEN, nanoseconds = false): Buffer {
   const h = Buffer.alloc(PCAP_FILE_HEADER_LENGTH);
+  writeFileHeader(h, linkType, snaplen, nanoseconds);
+  return h;
+}
+
+function writeFileHeader(h: Buffer, linkType: number, snaplen: number, nanoseconds: boolean): void {
   h.writeUInt32LE(nanoseconds ? PCAP_MAGIC_NANOS : PCAP_MAGIC_MICROS, 0);
   h.writeUInt16LE(2, 4); // version 2.4
   h.writeUInt16LE(4, 6);
@@ -48,7 +53,30 @@ export function pcapFileHeader(linkType: number, snaplen = DEFAULT_SNAPLEN, nano
   h.writeUInt32LE(0, 12); // sigfigs
   h.writeUInt32LE(snaplen >>> 0, 16);
   h.writeUInt32LE(linkType >>> 0, 20);
-  return h;
+}
+
+/** Whole seconds of a time in seconds, as a record header has them (`scale`: 1e6 or 1e9 fractions a second). */
+function recordSeconds(ts: number, scale: number): number {
+  const sec = Math.floor(ts);
+  return Math.round((ts - sec) * scale) >= scale ? sec + 1 : sec;
+}
+
+/** The fraction that goes with recordSeconds (a fraction that rounds up to a whole second carries into it). */
+function recordFraction(ts: number, scale: number): number {
+  const frac = Math.round((ts - Math.floor(ts)) * scale);
+  return frac >= scale ? frac - scale : frac;
+}
+
+/** One record, header and frame bytes src[start, start+caplen), at c[o]; returns the offset after it. */
+function writeRecord(c: Buffer, o: number, sec: number, frac: number, src: Uint8Array, start: number, caplen: number, wireLength: number): number {
+  c.writeUInt32LE(sec >>> 0, o);
+  c.writeUInt32LE(frac >>> 0, o + 4);
+  c.writeUInt32LE(caplen, o + 8);
+  c.writeUInt32LE(Math.max(wireLength, caplen) >>> 0, o + 12);
+  o += PCAP_RECORD_HEADER_LENGTH;
+  if (Buffer.isBuffer(src)) src.copy(c, o, start, start + caplen);
+  else c.set(src.subarray(start, start + caplen), o);
+  return o + caplen;
 }
 
 export class PcapWriter {
@@ -99,13 +127,7 @@ export class PcapWriter {
       throw new PcapWriterError('PCAP_WRITER_BAD_TIMESTAMP', `pcap timestamp ${tsSeconds} is not a time since 1970: pass seconds since the epoch`);
     }
     const scale = this.nanoseconds ? 1e9 : 1e6;
-    let sec = Math.floor(tsSeconds);
-    let frac = Math.round((tsSeconds - sec) * scale);
-    if (frac >= scale) {
-      sec += 1;
-      frac -= scale;
-    }
-    return this.writeFrame(sec, frac, frame, 0, frame.length, wireLength);
+    return this.writeFrame(recordSeconds(tsSeconds, scale), recordFraction(tsSeconds, scale), frame, 0, frame.length, wireLength);
   }
 
   /**
@@ -117,16 +139,7 @@ export class PcapWriter {
     const caplen = Math.min(length, this.snaplen);
     const recordLength = PCAP_RECORD_HEADER_LENGTH + caplen;
     if (this.used + recordLength > this.chunkSize) this.flushChunk(recordLength);
-    const c = this.chunk;
-    let o = this.used;
-    c.writeUInt32LE(sec >>> 0, o);
-    c.writeUInt32LE(frac >>> 0, o + 4);
-    c.writeUInt32LE(caplen, o + 8);
-    c.writeUInt32LE(Math.max(wireLength, caplen) >>> 0, o + 12);
-    o += PCAP_RECORD_HEADER_LENGTH;
-    if (Buffer.isBuffer(src)) src.copy(c, o, start, start + caplen);
-    else c.set(src.subarray(start, start + caplen), o);
-    this.used = o + caplen;
+    this.used = writeRecord(this.chunk, this.used, sec, frac, src, start, caplen, wireLength);
     this.packets++;
     this.bytes += recordLength;
     return this.pendingDrain === null;
@@ -200,25 +213,63 @@ export interface PcapPacket {
   wirelen?: number;
 }
 
-/** A whole pcap file in memory, for tests and small evidence files. */
+/**
+ * A whole pcap file built in memory, record by record, in one buffer that doubles when full: no object per
+ * frame. (An evidence file's thousands of frames, each a Buffer and a header, were all alive until the file
+ * was written, so a scavenge in between copied every one.) The link type is given when the file is taken:
+ * the evidence recorder learns it from the first frame.
+ */
+export class PcapBytes {
+  private buf: Buffer;
+  private used = PCAP_FILE_HEADER_LENGTH;
+  private readonly scale: number;
+  /** Records added. */
+  count = 0;
+
+  constructor(
+    private readonly snaplen = DEFAULT_SNAPLEN,
+    private readonly nanoseconds = false,
+    /** Bytes to start with (the file's whole size when known). */
+    size = 64 * 1024,
+  ) {
+    this.buf = Buffer.allocUnsafe(Math.max(size, PCAP_FILE_HEADER_LENGTH));
+    this.scale = nanoseconds ? 1e9 : 1e6;
+  }
+
+  /** Frame bytes src[start, start+length), captured at `ts` (seconds since the epoch), cut to the snap length. */
+  add(ts: number, src: Uint8Array, start: number, length: number, wireLength = length): void {
+    const caplen = Math.min(length, this.snaplen);
+    const end = this.used + PCAP_RECORD_HEADER_LENGTH + caplen;
+    if (end > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(end, 2 * this.buf.length));
+      this.buf.copy(grown, 0, 0, this.used);
+      this.buf = grown;
+    }
+    this.used = writeRecord(this.buf, this.used, recordSeconds(ts, this.scale), recordFraction(ts, this.scale), src, start, caplen, wireLength);
+    this.count++;
+  }
+
+  /** The file: its header (with `linkType`), then every record added. */
+  bytes(linkType: number): Buffer {
+    writeFileHeader(this.buf, linkType, this.snaplen, this.nanoseconds);
+    return this.buf.subarray(0, this.used);
+  }
+}
+
+export interface PcapPacket {
+  /** Seconds since the epoch. */
+  ts: number;
+  data: Uint8Array;
+  /** Length on the wire when more than `data` (a cut frame). */
+  wirelen?: number;
+}
+
+/** A whole pcap file in memory, for tests and small files. */
 export function encodePcap(linkType: number, packets: readonly PcapPacket[], options: { nanoseconds?: boolean; snaplen?: number } = {}): Buffer {
   const snaplen = options.snaplen ?? DEFAULT_SNAPLEN;
-  const scale = options.nanoseconds ? 1e9 : 1e6;
-  const parts: Buffer[] = [pcapFileHeader(linkType, snaplen, options.nanoseconds)];
-  for (const p of packets) {
-    const caplen = Math.min(p.data.length, snaplen);
-    const h = Buffer.alloc(PCAP_RECORD_HEADER_LENGTH);
-    let sec = Math.floor(p.ts);
-    let frac = Math.round((p.ts - sec) * scale);
-    if (frac >= scale) {
-      sec += 1;
-      frac -= scale;
-    }
-    h.writeUInt32LE(sec >>> 0, 0);
-    h.writeUInt32LE(frac >>> 0, 4);
-    h.writeUInt32LE(caplen, 8);
-    h.writeUInt32LE(Math.max(p.wirelen ?? p.data.length, caplen) >>> 0, 12);
-    parts.push(h, Buffer.from(p.data.buffer, p.data.byteOffset, caplen));
-  }
-  return Buffer.concat(parts);
+  let size = PCAP_FILE_HEADER_LENGTH;
+  for (const p of packets) size += PCAP_RECORD_HEADER_LENGTH + Math.min(p.data.length, snaplen);
+  const file = new PcapBytes(snaplen, options.nanoseconds, size);
+  for (const p of packets) file.add(p.ts, p.data, 0, p.data.length, p.wirelen ?? p.data.length);
+  return file.bytes(linkType);
 }

@@ -44,3 +44,21 @@ test('a dns record in another shape or with a field the columns do not know keep
   assert.deepEqual(store.dns({ since: 0, until: 200 }).map((d) => JSON.stringify(d)), [reordered, extra].map((d) => JSON.stringify(d)));
   store.close();
 });
+
+const ENGINE_ORDER = ['type', '_path', 'ts', 'uid', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.resp_p', 'proto', 'trans_id', 'AA', 'TC', 'RD', 'RA', 'Z', 'rejected', 'rtt', 'query', 'qclass', 'qclass_name', 'qtype', 'qtype_name', 'rcode', 'rcode_name', 'answers', 'TTLs'] as const;
+
+test('answers past ASCII (accents, CJK, a surrogate pair) and past the first 64 KB of a batch\'s text come back whole', (t) => {
+  const store = HistoryStore.open(tempDir(t), { clock: () => 0 });
+  const records: DnsRecord[] = [];
+  for (let i = 0; i < 600; i++) {
+    const base = { ...dnsRecord(100 + i / 1000, '10.0.0.5', `n${i}.example`, 'NOERROR'), answers: [`café-${i}.example`, '小猫.local', `😀${'x'.repeat(i % 200)}`], TTLs: [300, 60, i] };
+    // In the engine's key order, as the columns hold it.
+    const d = Object.fromEntries(ENGINE_ORDER.map((k) => [k, base[k]])) as unknown as DnsRecord;
+    assert.ok(dnsShape(d) >= 0, 'kept in columns, its answers in the text');
+    records.push(d);
+  }
+  for (const d of records) store.appendDns(d);
+  store.flush();
+  assert.deepEqual(store.dns({ since: 0, until: 200, limit: 10_000 }).map((d) => JSON.stringify(d)).sort(), records.map((d) => JSON.stringify(d)).sort());
+  store.close();
+});

@@ -92,6 +92,11 @@ export interface FlowKeyColumns {
 }
 
 const FIRST_CAPACITY = 1024;
+/** Bytes for the records' strings a builder starts with (it doubles them as needed, and keeps them). */
+const FIRST_TEXT_BYTES = 64 * 1024;
+/** Past this, the bytes go with their batch (a second of 300 kpps needs about 1 MB). */
+const MAX_KEPT_TEXT_BYTES = 2 * 1024 * 1024;
+
 /** Characters of strings and JSON a batch holds at most (32 MB): a record with a huge field cannot grow it without end. */
 export const MAX_BATCH_TEXT = 16 * 1024 * 1024;
 
@@ -103,8 +108,13 @@ abstract class BatchBuilder {
   protected origHost: Uint32Array;
   protected respHost: Uint32Array;
   protected textLengths: Uint32Array;
-  /** The records' own strings so far, appended to (a rope: cheaper than joining parts, flattened once when sent). */
-  protected text = '';
+  /**
+   * The records' own strings so far, as UTF-8 bytes, decoded into the batch's one string when it is taken. Not
+   * a rope: a rope keeps every string (and a node for each) alive until the batch's second is up, so each was
+   * copied by a scavenge or two; as bytes they die with their record. Reused from batch to batch.
+   */
+  private textBytes = Buffer.allocUnsafe(FIRST_TEXT_BYTES);
+  private textUsed = 0;
   /** Characters in text and the kept JSON. */
   protected textChars = 0;
   private hostIds = new Map<string, number>();
@@ -133,7 +143,7 @@ abstract class BatchBuilder {
     if (this.rows === 0) return undefined;
     const batch: RecordBatch = {
       kind: this.kind, rows: this.rows, numbers: this.numbers, labels: this.labels, labelTable: this.labelTable,
-      origHost: this.origHost, respHost: this.respHost, hostTable: this.hostTable, text: this.text,
+      origHost: this.origHost, respHost: this.respHost, hostTable: this.hostTable, text: this.textBytes.toString('utf8', 0, this.textUsed),
       textLengths: this.textLengths, fallbackRows: this.fallbackRows, fallbackJson: this.fallbackJson,
     };
     this.addColumns(batch);
@@ -208,7 +218,9 @@ abstract class BatchBuilder {
   }
 
   protected keepText(row: number, texts: number, index: number, text: string): void {
-    this.text += text;
+    // Three bytes a UTF-16 unit at most (a surrogate pair: four bytes for two units).
+    if (this.textBytes.length - this.textUsed < 3 * text.length) this.growText(3 * text.length);
+    this.textUsed += this.textBytes.write(text, this.textUsed, 'utf8');
     this.textLengths[row * texts + index] = text.length;
     this.textChars += text.length;
   }
@@ -222,7 +234,9 @@ abstract class BatchBuilder {
     this.origHost = new Uint32Array(capacity);
     this.respHost = new Uint32Array(capacity);
     this.textLengths = new Uint32Array(capacity * c.texts.length);
-    this.text = '';
+    this.textUsed = 0;
+    // A burst's batch grew it: give that back rather than keep it for the process's life.
+    if (this.textBytes.length > MAX_KEPT_TEXT_BYTES) this.textBytes = Buffer.allocUnsafe(FIRST_TEXT_BYTES);
     this.textChars = 0;
     this.hostIds = new Map();
     this.hostTable = [];
@@ -231,6 +245,12 @@ abstract class BatchBuilder {
     this.fallbackRows = [];
     this.fallbackJson = [];
     this.sizeColumns(capacity, false);
+  }
+
+  private growText(more: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.textBytes.length, this.textUsed + more));
+    this.textBytes.copy(grown, 0, 0, this.textUsed);
+    this.textBytes = grown;
   }
 
   private resize(capacity: number): void {

@@ -1,38 +1,76 @@
 /**
- * StreamReassembler: in-order delivery, holes that fill, and holes given up on (content gaps) by ACK, by
+ * StreamDirections (one direction of it): in-order delivery, holes that fill, and holes given up on (content gaps) by ACK, by
  * budget and at the end of the stream. Segments are built by hand: bytes "abcdefghij" at sequence numbers
  * 1000-1009 (as after a SYN with ISN 999), cut into pieces; each piece sits at an offset in a bigger buffer,
  * as packet payloads do.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StreamReassembler, type StreamSink } from './stream.js';
+import { StreamDirections, type StreamSink } from './stream.js';
 
 const ISN = 999;
 const TEXT = 'abcdefghij';
 
+/** One direction of a StreamDirections, as the tests drive it. */
+interface Direction {
+  push(seq: number, data: Buffer, offset: number, length: number, ts?: number): void;
+  acked(ack: number): void;
+  flush(): void;
+  setInitialSequence(isn: number): void;
+  readonly hasPending: boolean;
+  readonly startedAtSyn: boolean;
+  readonly nextSequence: number;
+}
+
 interface Seen {
   out: string[];
-  stream: StreamReassembler;
+  stream: Direction;
 }
 
 /** A sink writing deliveries as their text with the segment time ("abc@1"), gaps as "<gap N>". */
 function recorder(out: string[]): StreamSink {
   return {
-    streamData: (_fromOrig, data, offset, length, ts) => out.push(`${data.toString('latin1', offset, offset + length)}@${ts}`),
-    streamGap: (_fromOrig, bytes) => out.push(`<gap ${bytes}>`),
+    streamData: (_dir, data, offset, length, ts) => out.push(`${data.toString('latin1', offset, offset + length)}@${ts}`),
+    streamGap: (_dir, bytes) => out.push(`<gap ${bytes}>`),
+  };
+}
+
+/** Direction `dir` of `dirs`, started afresh. */
+function direction(dirs: StreamDirections, dir: number, maxPending?: number): Direction {
+  dirs.grow(dir + 1);
+  dirs.start(dir, maxPending);
+  return {
+    push: (seq, data, offset, length, ts) => dirs.push(dir, seq, data, offset, length, ts),
+    acked: (ack) => dirs.acked(dir, ack),
+    flush: () => dirs.flush(dir),
+    setInitialSequence: (isn) => dirs.setInitialSequence(dir, isn),
+    get hasPending() {
+      return dirs.hasPending(dir);
+    },
+    get startedAtSyn() {
+      return dirs.startedAtSyn(dir);
+    },
+    get nextSequence() {
+      return dirs.nextSequence(dir);
+    },
   };
 }
 
 function reassembler(maxPending?: number): Seen {
   const out: string[] = [];
-  const stream = new StreamReassembler(recorder(out), true, maxPending);
+  const stream = direction(new StreamDirections(recorder(out)), 0, maxPending);
   stream.setInitialSequence(ISN);
   return { out, stream };
 }
 
+/** The gaps reported so far and the bytes they held. */
+function gaps(out: string[]): [number, number] {
+  const sizes = out.filter((o) => o.startsWith('<gap ')).map((o) => Number(o.slice(5, -1)));
+  return [sizes.length, sizes.reduce((a, b) => a + b, 0)];
+}
+
 /** Pushes TEXT[from, to) at its sequence number, at capture time `ts`. */
-function push(stream: StreamReassembler, from: number, to: number, ts: number): void {
+function push(stream: Direction, from: number, to: number, ts: number): void {
   const payload = Buffer.from(`..${TEXT.slice(from, to)}..`, 'latin1');
   stream.push(ISN + 1 + from, payload, 2, to - from, ts);
 }
@@ -44,7 +82,7 @@ test('in order, overlapping and duplicate segments: each byte once, in order', (
   push(stream, 0, 6, 3); // a retransmission of all of it
   push(stream, 6, 10, 4);
   assert.deepEqual(out, ['abc@1', 'def@2', 'ghij@4']);
-  assert.equal(stream.gaps, 0);
+  assert.deepEqual(gaps(out), [0, 0]);
 });
 
 test('a hole that fills: the kept segment comes out after the filler, with its own time', () => {
@@ -66,7 +104,7 @@ test('an ACK past the hole gives it up: the gap is reported before the bytes aft
   assert.deepEqual(out, ['abc@1']);
   stream.acked(ISN + 1 + 10);
   assert.deepEqual(out, ['abc@1', '<gap 3>', 'ghij@2']);
-  assert.deepEqual([stream.gaps, stream.gapBytes], [1, 3]);
+  assert.deepEqual(gaps(out), [1, 3]);
   push(stream, 3, 6, 3); // "def" turns up after all: too late, already skipped
   assert.equal(out.length, 3);
 });
@@ -106,13 +144,13 @@ test('flush at the end of the stream delivers every kept segment, each hole repo
   push(stream, 3, 5, 2); // out of order among the kept ones too
   stream.flush();
   assert.deepEqual(out, ['a@1', '<gap 2>', 'de@2', '<gap 3>', 'ij@3']);
-  assert.deepEqual([stream.gaps, stream.gapBytes], [2, 5]);
+  assert.deepEqual(gaps(out), [2, 5]);
   assert.equal(stream.hasPending, false);
 });
 
 test('sequence numbers wrap past 2^32', () => {
   const out: string[] = [];
-  const stream = new StreamReassembler(recorder(out), true);
+  const stream = direction(new StreamDirections(recorder(out)), 0);
   stream.setInitialSequence(0xfffffffd); // data starts at 0xfffffffe
   stream.push(0xfffffffe, Buffer.from('ab'), 0, 2, 1);
   stream.push(1, Buffer.from('de'), 0, 2, 2); // "c" at 0 is missing
@@ -132,7 +170,7 @@ test('an ACK seen before the bytes after the hole still gives the hole up when t
 test('a stream knows whether it started at its SYN or was joined mid-way', () => {
   const { stream } = reassembler();
   assert.equal(stream.startedAtSyn, true);
-  const joined = new StreamReassembler(recorder([]), false);
+  const joined = direction(new StreamDirections(recorder([])), 1);
   assert.equal(joined.startedAtSyn, false, 'nothing started it yet');
   joined.push(5000, Buffer.from('xy'), 0, 2);
   joined.setInitialSequence(4000); // a SYN after data (a late retransmission) changes nothing
@@ -143,14 +181,34 @@ test('a stream knows whether it started at its SYN or was joined mid-way', () =>
 test('the sink hears which direction delivers', () => {
   const heard: string[] = [];
   const sink: StreamSink = {
-    streamData: (fromOrig, data, offset, length) => heard.push(`${fromOrig ? '>' : '<'} ${data.toString('latin1', offset, offset + length)}`),
-    streamGap: (fromOrig, bytes) => heard.push(`${fromOrig ? '>' : '<'} <gap ${bytes}>`),
+    streamData: (dir, data, offset, length) => heard.push(`${dir} ${data.toString('latin1', offset, offset + length)}`),
+    streamGap: (dir, bytes) => heard.push(`${dir} <gap ${bytes}>`),
   };
-  const orig = new StreamReassembler(sink, true);
-  const resp = new StreamReassembler(sink, false);
+  const dirs = new StreamDirections(sink);
+  const orig = direction(dirs, 6);
+  const resp = direction(dirs, 7);
   orig.push(100, Buffer.from('ab'), 0, 2);
   resp.push(900, Buffer.from('xy'), 0, 2);
   resp.push(905, Buffer.from('z'), 0, 1);
   resp.flush();
-  assert.deepEqual(heard, ['> ab', '< xy', '< <gap 3>', '< z']);
+  assert.deepEqual(heard, ['6 ab', '7 xy', '7 <gap 3>', '7 z']);
+});
+
+test('a direction started afresh keeps nothing of the stream before: position, SYN, kept bytes, the peer\'s ACK', () => {
+  const out: string[] = [];
+  const dirs = new StreamDirections(recorder(out));
+  const old = direction(dirs, 0);
+  old.setInitialSequence(ISN);
+  push(old, 0, 3, 1);
+  push(old, 6, 10, 2); // kept behind a hole
+  old.acked(ISN + 1 + 2); // nothing to give up, but the ACK is remembered
+  const fresh = direction(dirs, 0); // the same direction, started again
+  assert.equal(fresh.hasPending, false);
+  assert.equal(fresh.startedAtSyn, false);
+  const from = out.length;
+  fresh.push(5000, Buffer.from('xy'), 0, 2, 3);
+  fresh.push(5004, Buffer.from('z'), 0, 1, 4); // kept: no ACK of the old stream gives its hole up
+  assert.equal(fresh.nextSequence, 5002);
+  fresh.flush();
+  assert.deepEqual(out.slice(from), ['xy@3', '<gap 2>', 'z@4']);
 });

@@ -1,6 +1,9 @@
 /**
- * In-order delivery of one direction of a TCP stream, for the app dispatch's TCP stream adapter
+ * In-order delivery of TCP stream directions, for the app dispatch's TCP stream adapter
  * (analyze/tcp-stream-adapter.ts), which feeds the analyzers: analyzers never use it themselves.
+ * A direction is a number (the adapter's flow index × 2, + 1 for the responder's side) and its state lives in
+ * typed columns by that number, not in an object per flow: a flow lives for seconds, so an object of its own
+ * would be copied by a scavenge or two and promoted — the collector's main cost at 300 kpps.
  * Sequence arithmetic is modulo 2^32. In-order data is delivered straight from the packet buffer (no copy,
  * no allocation); only out-of-order segments are kept (copied), up to a byte budget. Never throws.
  *
@@ -11,12 +14,14 @@
  * The sink hears of each gap (`streamGap`, with its length) before the bytes after it, so a parser can
  * resynchronise instead of reading them as if they continued what came before.
  */
-/** Where a direction's reassembler delivers; one sink may serve both directions of a flow (no closure per direction). */
+import { grownTo } from '../flows/flow-table.js';
+
+/** Where the directions deliver: one sink for all of them (no closure per direction). */
 export interface StreamSink {
-  /** In-order bytes; `ts` is the capture time of the segment they came in (a kept segment keeps its own time). */
-  streamData(fromOrig: boolean, data: Buffer, offset: number, length: number, ts: number): void;
-  /** `bytes` of the stream were never seen: the next delivery starts that far past the last one's end. */
-  streamGap(fromOrig: boolean, bytes: number): void;
+  /** In-order bytes of direction `dir`; `ts` is the capture time of the segment they came in (a kept segment keeps its own time). */
+  streamData(dir: number, data: Buffer, offset: number, length: number, ts: number): void;
+  /** `bytes` of direction `dir` were never seen: the next delivery starts that far past the last one's end. */
+  streamGap(dir: number, bytes: number): void;
 }
 
 /** Out-of-order bytes kept per direction before the oldest hole is given up on. */
@@ -33,68 +38,95 @@ export function seqDiff(a: number, b: number): number {
   return ((a - b) | 0);
 }
 
-export class StreamReassembler {
-  private nextSeq = 0;
-  private started = false;
-  private startedBySyn = false;
-  private pending: PendingSegment[] = [];
-  private pendingBytes = 0;
-  /** The highest acknowledgment the other side sent, once it has sent one. */
-  private peerAck = 0;
-  private havePeerAck = false;
-  /** Holes given up on, and the bytes they held. */
-  gaps = 0;
-  gapBytes = 0;
+/** The stream has a position (a SYN or its first byte fixed it). */
+const STARTED = 1;
+/** A SYN fixed it: its first byte is the first the sender sent. */
+const BY_SYN = 2;
+/** The other side has acknowledged something (peerAck holds the highest). */
+const HAVE_PEER_ACK = 4;
 
-  constructor(
-    private readonly sink: StreamSink,
-    /** Which direction this is, as the sink hears it. */
-    readonly fromOrig: boolean,
-    private readonly maxPendingBytes = MAX_PENDING_BYTES,
-  ) {}
+export class StreamDirections {
+  /** Sequence number of the next byte to deliver, by direction. */
+  private nextSeq = new Uint32Array(0);
+  /** The highest acknowledgment the other side sent. */
+  private peerAck = new Uint32Array(0);
+  private flags = new Uint8Array(0);
+  private pendingBytes = new Uint32Array(0);
+  private maxPendingBytes = new Uint32Array(0);
+  /** Segments kept behind a hole, for the few directions that have any. */
+  private readonly pending = new Map<number, PendingSegment[]>();
+
+  constructor(private readonly sink: StreamSink) {}
+
+  /** Room for directions below `count`. */
+  grow(count: number): void {
+    if (count <= this.flags.length) return;
+    this.nextSeq = grownTo(this.nextSeq, count);
+    this.peerAck = grownTo(this.peerAck, count);
+    this.flags = grownTo(this.flags, count);
+    this.pendingBytes = grownTo(this.pendingBytes, count);
+    this.maxPendingBytes = grownTo(this.maxPendingBytes, count);
+  }
+
+  /** Direction `dir` begins a new stream: nothing started, nothing kept, nothing of the stream before. */
+  start(dir: number, maxPendingBytes = MAX_PENDING_BYTES): void {
+    this.nextSeq[dir] = 0;
+    this.peerAck[dir] = 0;
+    this.flags[dir] = 0;
+    this.dropPending(dir);
+    this.maxPendingBytes[dir] = maxPendingBytes;
+  }
+
+  /**
+   * Forgets the segments kept behind holes without delivering them (the flow was released). Safe from inside
+   * a delivery of this direction: the drain stops at the missing list.
+   */
+  dropPending(dir: number): void {
+    this.pending.delete(dir);
+    this.pendingBytes[dir] = 0;
+  }
 
   /** The SYN's sequence number: data starts at isn + 1. */
-  setInitialSequence(isn: number): void {
-    if (this.started) return;
-    this.nextSeq = (isn + 1) >>> 0;
-    this.started = true;
-    this.startedBySyn = true;
+  setInitialSequence(dir: number, isn: number): void {
+    if ((this.flags[dir] & STARTED) !== 0) return;
+    this.nextSeq[dir] = (isn + 1) >>> 0;
+    this.flags[dir] |= STARTED | BY_SYN;
   }
 
   /**
    * True when the stream started at its SYN, so its first byte is the first the sender sent; false while
    * nothing started it, or when the capture joined it mid-way (its first byte may be inside a message).
    */
-  get startedAtSyn(): boolean {
-    return this.startedBySyn;
+  startedAtSyn(dir: number): boolean {
+    return (this.flags[dir] & BY_SYN) !== 0;
   }
 
   /** Sequence number of the next byte to deliver (meaningful once the stream has started). */
-  get nextSequence(): number {
-    return this.nextSeq;
+  nextSequence(dir: number): number {
+    return this.nextSeq[dir];
   }
 
   /** True while segments are kept behind a hole. */
-  get hasPending(): boolean {
-    return this.pending.length > 0;
+  hasPending(dir: number): boolean {
+    return this.pending.has(dir);
   }
 
-  push(seq: number, data: Buffer, offset: number, length: number, ts = 0): void {
+  push(dir: number, seq: number, data: Buffer, offset: number, length: number, ts = 0): void {
     if (length <= 0) return;
-    if (!this.started) {
-      this.nextSeq = seq >>> 0;
-      this.started = true;
+    if ((this.flags[dir] & STARTED) === 0) {
+      this.nextSeq[dir] = seq >>> 0;
+      this.flags[dir] |= STARTED;
     }
-    const ahead = seqDiff(seq, this.nextSeq);
+    const ahead = seqDiff(seq, this.nextSeq[dir]);
     if (ahead > 0) {
-      this.keep(seq, data, offset, length, ts);
+      this.keep(dir, seq, data, offset, length, ts);
       return;
     }
     // Overlaps what was delivered already: deliver only the new tail.
     const skip = -ahead;
     if (skip >= length) return;
-    this.deliver(data, offset + skip, length - skip, ts);
-    if (this.pending.length > 0) this.drainPending();
+    this.deliver(dir, data, offset + skip, length - skip, ts);
+    if (this.pending.has(dir)) this.drainPending(dir);
   }
 
   /**
@@ -102,74 +134,79 @@ export class StreamReassembler {
    * the capture: skip it (up to the ACK, or to the first kept segment, whichever is nearer) and deliver what
    * follows. Only with segments kept: an ACK alone may simply have overtaken its data in the capture.
    */
-  acked(ack: number): void {
-    if (!this.havePeerAck || seqDiff(ack, this.peerAck) > 0) {
-      this.peerAck = ack >>> 0;
-      this.havePeerAck = true;
+  acked(dir: number, ack: number): void {
+    if ((this.flags[dir] & HAVE_PEER_ACK) === 0 || seqDiff(ack, this.peerAck[dir]) > 0) {
+      this.peerAck[dir] = ack >>> 0;
+      this.flags[dir] |= HAVE_PEER_ACK;
     }
-    if (this.pending.length === 0 || seqDiff(ack, this.nextSeq) <= 0) return;
-    const first = this.earliestPending();
-    this.skipTo(seqDiff(ack, first) < 0 ? ack >>> 0 : first);
+    const kept = this.pending.get(dir);
+    if (kept === undefined || seqDiff(ack, this.nextSeq[dir]) <= 0) return;
+    const first = earliest(kept);
+    this.skipTo(dir, seqDiff(ack, first) < 0 ? ack >>> 0 : first);
   }
 
   /** Gives up on the hole before the earliest kept segment now. False when nothing is kept. */
-  skipGap(): boolean {
-    if (this.pending.length === 0) return false;
-    this.skipTo(this.earliestPending());
+  skipGap(dir: number): boolean {
+    const kept = this.pending.get(dir);
+    if (kept === undefined) return false;
+    this.skipTo(dir, earliest(kept));
     return true;
   }
 
   /** End of the stream: delivers every kept segment, skipping (and reporting) the holes between them. */
-  flush(): void {
-    while (this.skipGap()) {
+  flush(dir: number): void {
+    while (this.skipGap(dir)) {
       // each pass skips one hole and delivers what became contiguous behind it
     }
   }
 
-  private deliver(data: Buffer, offset: number, length: number, ts: number): void {
-    this.nextSeq = (this.nextSeq + length) >>> 0;
-    this.sink.streamData(this.fromOrig, data, offset, length, ts);
+  private deliver(dir: number, data: Buffer, offset: number, length: number, ts: number): void {
+    this.nextSeq[dir] = (this.nextSeq[dir] + length) >>> 0;
+    this.sink.streamData(dir, data, offset, length, ts);
   }
 
-  private keep(seq: number, data: Buffer, offset: number, length: number, ts: number): void {
-    this.pending.push({ seq: seq >>> 0, bytes: Buffer.from(data.subarray(offset, offset + length)), ts });
-    this.pendingBytes += length;
-    if (this.pendingBytes > this.maxPendingBytes) this.skipGap();
+  private keep(dir: number, seq: number, data: Buffer, offset: number, length: number, ts: number): void {
+    const segment = { seq: seq >>> 0, bytes: Buffer.from(data.subarray(offset, offset + length)), ts };
+    const kept = this.pending.get(dir);
+    if (kept === undefined) this.pending.set(dir, [segment]);
+    else kept.push(segment);
+    this.pendingBytes[dir] += length;
+    if (this.pendingBytes[dir] > this.maxPendingBytes[dir]) this.skipGap(dir);
     // Acknowledged already (the ACK came before the bytes after the hole): the hole is lost.
-    else if (this.havePeerAck && seqDiff(this.peerAck, this.nextSeq) > 0) this.acked(this.peerAck);
+    else if ((this.flags[dir] & HAVE_PEER_ACK) !== 0 && seqDiff(this.peerAck[dir], this.nextSeq[dir]) > 0) this.acked(dir, this.peerAck[dir]);
   }
 
-  private earliestPending(): number {
-    let first = this.pending[0].seq;
-    for (let i = 1; i < this.pending.length; i++) if (seqDiff(this.pending[i].seq, first) < 0) first = this.pending[i].seq;
-    return first;
-  }
-
-  private skipTo(seq: number): void {
-    const bytes = seqDiff(seq, this.nextSeq);
+  private skipTo(dir: number, seq: number): void {
+    const bytes = seqDiff(seq, this.nextSeq[dir]);
     if (bytes <= 0) return;
-    this.gaps++;
-    this.gapBytes += bytes;
-    this.nextSeq = seq;
-    this.sink.streamGap(this.fromOrig, bytes);
-    this.drainPending();
+    this.nextSeq[dir] = seq;
+    this.sink.streamGap(dir, bytes);
+    this.drainPending(dir);
   }
 
-  private drainPending(): void {
-    let progressed = true;
-    while (progressed && this.pending.length > 0) {
-      progressed = false;
-      for (let i = 0; i < this.pending.length; i++) {
-        const seg = this.pending[i];
-        const ahead = seqDiff(seg.seq, this.nextSeq);
-        if (ahead > 0) continue;
-        this.pending.splice(i, 1);
-        this.pendingBytes -= seg.bytes.length;
-        const skip = -ahead;
-        if (skip < seg.bytes.length) this.deliver(seg.bytes, skip, seg.bytes.length - skip, seg.ts);
-        progressed = true;
-        break;
-      }
+  /** Delivers kept segments while one starts at or before the next byte; the list goes once it is empty. */
+  private drainPending(dir: number): void {
+    for (let kept = this.pending.get(dir); kept !== undefined; kept = this.pending.get(dir)) {
+      const i = firstDue(kept, this.nextSeq[dir]);
+      if (i < 0) return;
+      const seg = kept[i];
+      kept.splice(i, 1);
+      this.pendingBytes[dir] -= seg.bytes.length;
+      if (kept.length === 0) this.pending.delete(dir);
+      const skip = -seqDiff(seg.seq, this.nextSeq[dir]);
+      if (skip < seg.bytes.length) this.deliver(dir, seg.bytes, skip, seg.bytes.length - skip, seg.ts);
     }
   }
+}
+
+/** The index of the first kept segment that starts at or before `next`; -1 when all are still ahead. */
+function firstDue(kept: PendingSegment[], next: number): number {
+  for (let i = 0; i < kept.length; i++) if (seqDiff(kept[i].seq, next) <= 0) return i;
+  return -1;
+}
+
+function earliest(kept: PendingSegment[]): number {
+  let first = kept[0].seq;
+  for (let i = 1; i < kept.length; i++) if (seqDiff(kept[i].seq, first) < 0) first = kept[i].seq;
+  return first;
 }

@@ -5,7 +5,7 @@
  * time passes its end (or input ends), then the frames are picked out of the packet ring by decoding each
  * one in the window (off the packet path: only when a file is due). Writing goes through an injected sink.
  */
-import { encodePcap, type PcapPacket } from '../../capture/pcap-writer.js';
+import { PcapBytes } from '../../capture/pcap-writer.js';
 import { Dissector } from '../../decode/dissector.js';
 import { Packet } from '../../decode/packet.js';
 import { defaultProtocols } from '../../decode/protocols/index.js';
@@ -112,8 +112,8 @@ export class EvidenceRecorder {
   }
 
   /** The frames of a request, oldest first. */
-  private select(req: Request): { linkType: number; packets: PcapPacket[] } {
-    const packets: PcapPacket[] = [];
+  private select(req: Request): { linkType: number; pcap: PcapBytes } {
+    const pcap = new PcapBytes();
     let linkType = -1;
     const pkt = this.pkt;
     this.ring.forEach(req.from, req.to, (data, offset, caplen, wirelen, ts, lt) => {
@@ -126,19 +126,19 @@ export class EvidenceRecorder {
       this.dissector.dissect(pkt);
       if (!matches(req, pkt)) return;
       linkType = lt;
-      packets.push({ ts, data: Buffer.from(data.subarray(offset, offset + caplen)), wirelen });
-      return packets.length < this.options.maxPackets;
+      pcap.add(ts, data, offset, caplen, wirelen);
+      return pcap.count < this.options.maxPackets;
     });
     // Holding on to the last chunk read would keep it alive after the ring lets it go.
     this.viewOf = undefined;
     this.view = EMPTY_VIEW;
     pkt.reset(EMPTY, EMPTY_VIEW, 0, 0, 0, 0, -1, 0);
-    return { linkType, packets };
+    return { linkType, pcap };
   }
 
   private writeOut(req: Request): void {
-    const { linkType, packets } = this.select(req);
-    const pcap = encodePcap(linkType < 0 ? 1 : linkType, packets);
+    const selected = this.select(req);
+    const pcap = selected.pcap.bytes(selected.linkType < 0 ? 1 : selected.linkType);
     this.writes.push(
       this.sink.write(req.path, pcap).then(
         () => {

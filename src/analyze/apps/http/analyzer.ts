@@ -10,6 +10,7 @@
  * request with no status.
  */
 import { defineWeird } from '../../../decode/weirds.js';
+import { FLOW_FREE_LIST_CAPACITY, FreeList } from '../../free-list.js';
 import { setRecordHead, type ConnId } from '../../records.js';
 import type { AnalyzerContext, AppAnalyzer } from '../types.js';
 import { FRAME_TUNNEL, requestFraming, responseFraming } from './framing.js';
@@ -132,10 +133,26 @@ class HttpFlow {
 
   constructor(
     readonly analyzer: HttpAnalyzer,
-    readonly flowId: number,
+    public flowId: number,
   ) {
     this.requests = new HttpMessageStream(parseRequestHead, isRequestLine, new RequestEvents(this));
     this.responses = new HttpMessageStream(parseResponseHead, isStatusLine, new ResponseEvents(this));
+  }
+
+  /** The flow ended and the state is kept for the next (see FreeList): nothing of this flow stays, buffers neither. */
+  reset(): void {
+    this.flowId = -1;
+    this.pending.length = 0;
+    this.sending = undefined;
+    this.answering = undefined;
+    this.depth = 0;
+    this.confirmed = false;
+    this.ts = 0;
+    this.requests.reset();
+    this.responses.reset();
+    this.requestsFromOrig = undefined;
+    this.origGapFirst = 0;
+    this.respGapFirst = 0;
   }
 
   /** True unless the first data showed that the responder sends the requests. */
@@ -188,6 +205,8 @@ class HttpFlow {
 
 export class HttpAnalyzer implements AppAnalyzer {
   private readonly flows = new Map<number, HttpFlow>();
+  /** Flows' state kept from flows that ended, for the next ones (see FreeList). */
+  private readonly spare = new FreeList<HttpFlow>(FLOW_FREE_LIST_CAPACITY);
 
   constructor(private readonly ctx: AnalyzerContext) {}
 
@@ -213,6 +232,13 @@ export class HttpAnalyzer implements AppAnalyzer {
     if (flow.answering) this.onResponseEnd(flowId, flow);
     // A lost request that no response came for leaves nothing worth a record.
     for (const tx of flow.pending) if (!tx.lost) this.emit(flowId, tx);
+    flow.reset();
+    this.spare.give(flow);
+  }
+
+  /** Flows' state kept for the next flows (tests). */
+  get spareFlows(): number {
+    return this.spare.size;
   }
 
   advance(_now: number): void {
@@ -226,7 +252,9 @@ export class HttpAnalyzer implements AppAnalyzer {
   private flow(flowId: number): HttpFlow {
     let flow = this.flows.get(flowId);
     if (flow === undefined) {
-      flow = new HttpFlow(this, flowId);
+      flow = this.spare.take();
+      if (flow === undefined) flow = new HttpFlow(this, flowId);
+      else flow.flowId = flowId;
       this.flows.set(flowId, flow);
     }
     return flow;

@@ -68,6 +68,17 @@ export class HttpMessageStream<H> {
     private readonly handler: MessageHandler<H>,
   ) {}
 
+  /** Back to a new stream's state, for the next flow of a reused owner; buffers are let go, not kept. */
+  reset(): void {
+    this.phase = P_HEAD;
+    this.remaining = 0;
+    this.headBuf = null;
+    this.headLen = 0;
+    this.lineBuf = null;
+    this.lineLen = 0;
+    this.finder = null;
+  }
+
   get stopped(): boolean {
     return this.phase === P_STOPPED;
   }

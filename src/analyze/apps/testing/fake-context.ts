@@ -4,7 +4,7 @@
  * fill them.
  */
 import { Packet, TCP_ACK, TCP_PSH, TCP_SYN } from '../../../decode/packet.js';
-import { WeirdCounter } from '../../../decode/weirds.js';
+import { WeirdCounter, type WeirdCount } from '../../../decode/weirds.js';
 import type { ConnId, LoopyRecord } from '../../records.js';
 import type { AppContext } from '../types.js';
 
@@ -29,6 +29,30 @@ export class FakeAppContext implements AppContext {
   limitIdle(flowId: number, seconds: number): void {
     this.idleLimits.set(flowId, seconds);
   }
+
+  /** Where the output stands now, for `outputSince`. */
+  mark(): OutputMark {
+    return { records: this.records.length, services: this.services.length, weirds: this.weirds.list() };
+  }
+
+  /** What was emitted, confirmed and counted since `from`: one flow's output, to compare with another run's. */
+  outputSince(from: OutputMark): FlowOutput {
+    const before = new Map(from.weirds.map((w) => [w.name, w.count]));
+    const weirds = this.weirds.list().map((w) => ({ name: w.name, count: w.count - (before.get(w.name) ?? 0) }));
+    return { records: this.records.slice(from.records), services: this.services.slice(from.services), weirds: weirds.filter((w) => w.count > 0) };
+  }
+}
+
+export interface OutputMark {
+  records: number;
+  services: number;
+  weirds: WeirdCount[];
+}
+
+export interface FlowOutput {
+  records: LoopyRecord[];
+  services: Array<[number, string]>;
+  weirds: WeirdCount[];
 }
 
 export interface SegmentSpec {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Packet, TCP_ACK, TCP_FIN } from '../../../decode/packet.js';
-import { GREASE_CLIENT_HELLO, TLS13_SERVER_HELLO } from './fixtures/hellos.js';
+import { GREASE_CLIENT_HELLO, SSLV2_CLIENT_HELLO, TLS13_SERVER_HELLO } from './fixtures/hellos.js';
 import { TlsAnalyzer, tlsRegistration, type TlsFlowRecord } from './index.js';
 import { AppDriver } from '../testing/app-driver.js';
 import { FakeAppContext, fillTcpPacket, hex, synPacket } from '../testing/fake-context.js';
@@ -221,4 +221,45 @@ test('registration: Zeek service name, TLS ports, ClientHello probe', () => {
   assert.equal(probe(clientHello, 0, clientHello.length, 17), false, 'UDP');
   const get = Buffer.from('GET / HTTP/1.1\r\n');
   assert.equal(probe(get, 0, get.length, 6), false);
+});
+
+/** A later flow in slot 7 after `earlier` ended there: its output must be what it gives on an analyzer of its own. */
+test("TLS state kept from a flow that ended carries nothing into the next flow of its slot", () => {
+  const earlier: Record<string, (tls: Driver, pkt: Packet) => void> = {
+    'both hellos (released once the record is out)': (tls, pkt) => {
+      sendClient(tls, pkt, clientHello, []);
+      tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 20 }));
+    },
+    'a ClientHello (SNI, ALPN, JA3), half a ServerHello kept': (tls, pkt) => {
+      sendClient(tls, pkt, clientHello, []);
+      tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello.subarray(0, 50), ts: 20 }));
+    },
+    'not TLS (its weird counted)': (tls, pkt) => {
+      tls.packet(7, true, fillTcpPacket(pkt, { seq: CLIENT_ISN + 1, payload: Buffer.from('SSH-2.0-OpenSSH_9.6\r\n') }));
+    },
+  };
+  const later: Record<string, (tls: Driver, pkt: Packet) => void> = {
+    'a ServerHello alone': (tls, pkt) => tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: serverHello, ts: 30 })),
+    'a ClientHello alone, in three segments': (tls, pkt) => sendClient(tls, pkt, clientHello, [3, 300]),
+    'an SSLv2 ClientHello alone (no SNI, ALPN or JA3)': (tls, pkt) => sendClient(tls, pkt, hex(SSLV2_CLIENT_HELLO), []),
+    'not TLS': (tls, pkt) => tls.packet(7, false, fillTcpPacket(pkt, { seq: SERVER_ISN + 1, payload: Buffer.from('SSH-2.0-OpenSSH_9.2\r\n') })),
+  };
+  const run = (ctx: FakeAppContext, tls: Driver, pkt: Packet, script: (tls: Driver, pkt: Packet) => void) => {
+    const from = ctx.mark();
+    handshake(tls, pkt);
+    script(tls, pkt);
+    tls.end(7);
+    return ctx.outputSince(from);
+  };
+  for (const [earlierName, first] of Object.entries(earlier)) {
+    for (const [laterName, second] of Object.entries(later)) {
+      const { ctx, tls, pkt } = setup();
+      run(ctx, tls, pkt, first);
+      assert.equal(tls.analyzer.spareFlows, 1, `${earlierName}: kept`);
+      const reused = run(ctx, tls, pkt, second);
+      const alone = setup();
+      assert.deepEqual(reused, run(alone.ctx, alone.tls, alone.pkt, second), `${laterName} after ${earlierName}`);
+      assert.equal(tls.analyzer.spareFlows, 1, `${earlierName}, ${laterName}: taken, and kept again`);
+    }
+  }
 });

@@ -5,6 +5,7 @@
  * are neither reassembled nor delivered.
  */
 import { defineWeird } from '../../../decode/weirds.js';
+import { FLOW_FREE_LIST_CAPACITY, FreeList } from '../../free-list.js';
 import { setRecordHead, type ConnId, type TlsRecord } from '../../records.js';
 import type { AnalyzerContext, AppAnalyzer } from '../types.js';
 import { alpnList, escapedText, HELLO_OK, HelloFields, parseClientHello, parseServerHello, parseSslv2ClientHello, parseSslv2ServerHello } from './hello.js';
@@ -51,11 +52,34 @@ class TlsFlow {
   cipher = -1;
   serverAlpn: string | undefined = undefined;
   ja3s: string | undefined = undefined;
+
+  /** The record is out and the state is kept for the next flow (see FreeList): nothing of this flow stays, buffers neither. */
+  reset(): void {
+    this.ts = 0;
+    this.weirdCounted = false;
+    this.confirmDue = false;
+    this.serviceConfirmed = false;
+    this.client.reset();
+    this.server.reset();
+    this.hasClientHello = false;
+    this.clientVersion = 0;
+    this.clientCipherCount = 0;
+    this.serverName = undefined;
+    this.clientAlpn = undefined;
+    this.ja3 = undefined;
+    this.hasServerHello = false;
+    this.serverVersion = 0;
+    this.cipher = -1;
+    this.serverAlpn = undefined;
+    this.ja3s = undefined;
+  }
 }
 
 export class TlsAnalyzer implements AppAnalyzer {
   /** Flows whose record is not out yet. */
   private readonly flows = new Map<number, TlsFlow>();
+  /** Flows' state kept from flows whose record is out, for the next ones (see FreeList). */
+  private readonly spare = new FreeList<TlsFlow>(FLOW_FREE_LIST_CAPACITY);
   /** Capture time of the bytes being parsed (a hello is parsed synchronously inside onStream). */
   private now = 0;
   /** One hello's fields at a time: filled by the parse, read into the flow right after. */
@@ -93,6 +117,12 @@ export class TlsAnalyzer implements AppAnalyzer {
     if (flow === undefined) return;
     this.flows.delete(flowId);
     this.emit(flowId, flow);
+    this.keep(flow);
+  }
+
+  /** Flows' state kept for the next flows (tests). */
+  get spareFlows(): number {
+    return this.spare.size;
   }
 
   advance(_now: number): void {
@@ -107,7 +137,7 @@ export class TlsAnalyzer implements AppAnalyzer {
   private flow(flowId: number): TlsFlow {
     let flow = this.flows.get(flowId);
     if (flow === undefined) {
-      flow = new TlsFlow();
+      flow = this.spare.take() ?? new TlsFlow();
       this.flows.set(flowId, flow);
     }
     return flow;
@@ -177,7 +207,14 @@ export class TlsAnalyzer implements AppAnalyzer {
       this.flows.delete(flowId);
       this.emit(flowId, flow);
       this.ctx.release(flowId);
+      this.keep(flow);
     }
+  }
+
+  /** The flow's record is out: its state, cleared, serves a later flow. */
+  private keep(flow: TlsFlow): void {
+    flow.reset();
+    this.spare.give(flow);
   }
 
   private emit(flowId: number, flow: TlsFlow): void {

@@ -24,6 +24,15 @@ export class HelloSide {
   /** Once the side is SIDE_FAILED: why (a weird id). */
   weird = 0;
 
+  /** Back to a new side's state, for the next flow of a reused owner. */
+  reset(): void {
+    this.state = SIDE_PENDING;
+    this.buf = null;
+    this.len = 0;
+    this.needed = 0;
+    this.weird = 0;
+  }
+
   /** A content gap: the record layer cannot be found again after it (bytes would be read as record headers). */
   gap(): void {
     if (this.state === SIDE_PENDING) this.fail(W_SSL_CONTENT_GAP);

@@ -13,13 +13,16 @@ export const CLIENT_ISN = 5000;
 export const SERVER_ISN = 0xfffffff0; // server data wraps past 2^32
 
 export class FakeHttpConnection {
-  readonly ctx = new FakeAppContext();
+  readonly ctx: FakeAppContext;
   /** The analyzer behind the real dispatch: packets in (`send`, `ack`), `end(flowId)` and `finish()` as the engine calls them. */
-  readonly http = new AppDriver(this.ctx, httpRegistration, (c) => new HttpAnalyzer(c));
+  readonly http: AppDriver<HttpAnalyzer>;
   private readonly pkt = new Packet();
   private sent = { orig: 0, resp: 0 };
 
-  constructor(readonly flowId = 3, handshake = true) {
+  /** `after`: a connection whose analyzer this one shares (a later flow the same analyzer sees); else a new analyzer. */
+  constructor(readonly flowId = 3, handshake = true, after?: FakeHttpConnection) {
+    this.ctx = after?.ctx ?? new FakeAppContext();
+    this.http = after?.http ?? new AppDriver(this.ctx, httpRegistration, (c) => new HttpAnalyzer(c));
     if (!handshake) return;
     this.http.packet(flowId, true, synPacket(this.pkt, CLIENT_ISN, 1));
     this.http.packet(flowId, false, synPacket(this.pkt, SERVER_ISN, 1, CLIENT_ISN + 1));
