@@ -53,7 +53,11 @@ export class StreamDirections {
   private flags = new Uint8Array(0);
   private pendingBytes = new Uint32Array(0);
   private maxPendingBytes = new Uint32Array(0);
-  /** Segments kept behind a hole, for the few directions that have any. */
+  /**
+   * Segments kept behind a hole, for the few directions that have any: keyed by direction (two a flow slot,
+   * so never more keys than the flow table has room for), each direction's bytes within its maxPendingBytes,
+   * and dropped when the hole fills, is given up, or the direction starts again.
+   */
   private readonly pending = new Map<number, PendingSegment[]>();
 
   constructor(private readonly sink: StreamSink) {}
