@@ -27,6 +27,11 @@ typedef struct batch_pool {
   uint8_t *lent;      /* per slot: 1 while the capture thread or JS holds it */
   uint8_t *touched;   /* per slot: written since its pages were last given back */
   double *freed_at;   /* per slot: when it was last given back (monotonic seconds) */
+  uint32_t *extent_bytes; /* per slot: data bytes written since its pages were last given back... */
+  uint32_t *extent_rows;  /* ...and rows */
+  uint32_t *window_bytes; /* per slot: the largest batch's data bytes since window_start... */
+  uint32_t *window_rows;  /* ...and rows */
+  double window_start;    /* when the current window of batch sizes began (monotonic seconds) */
   napi_ref refs[3];   /* keep the ArrayBuffers alive until the capture thread is joined */
 } batch_pool;
 
@@ -40,9 +45,14 @@ uint32_t loopy_pool_take(batch_pool *pool);
 /* Caller holds the handle's mutex. False when `slot` is not lent (a bad or repeated release). */
 bool loopy_pool_give_back(batch_pool *pool, uint32_t slot);
 
-/* Caller holds the handle's mutex. Gives back to the kernel the pages of every free slot that has not been
- * used for `idle_s` seconds (after a burst, RSS returns to its steady figure). Returns the slots trimmed. */
-uint32_t loopy_pool_trim_idle(batch_pool *pool, double idle_s);
+/* Caller holds the handle's mutex. Notes the size of the batch the capture thread hands over in `slot`. */
+void loopy_pool_note_batch(batch_pool *pool, uint32_t slot, uint32_t bytes, uint32_t rows);
+
+/* Caller holds the handle's mutex. Gives back to the kernel the pages no batch has needed for `idle_s`
+ * seconds (after a burst, RSS returns to its steady figure): every page of a free slot not used that long,
+ * and, in a free slot still in use, the pages beyond the largest batch it carried over that time. Returns
+ * the bytes given back (of pages written since they were last given back). */
+uint64_t loopy_pool_trim_idle(batch_pool *pool, double idle_s);
 
 /* Main thread, after the capture thread is joined: lets go of the ArrayBuffers. */
 void loopy_pool_release(napi_env env, batch_pool *pool);

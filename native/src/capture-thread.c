@@ -136,6 +136,9 @@ static bool flush_slot(live_handle *h) {
   if (h->count == 0) return true;
   live_message *m = batch_message(h);
   if (!m) return false;
+  pthread_mutex_lock(&h->mu);
+  loopy_pool_note_batch(&h->pool, h->slot, (uint32_t)h->data_len, h->count);
+  pthread_mutex_unlock(&h->mu);
   m->slot = h->slot;
   h->slot = UINT32_MAX;
   h->count = 0;

@@ -347,18 +347,18 @@ napi_value loopy_live_release_slot(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* trimIdleSlots(handle, idleSeconds) -> slots whose pages went back to the kernel (0 once closed). */
+/* trimIdleSlots(handle, idleSeconds) -> bytes of batch pages given back to the kernel (0 once closed). */
 napi_value loopy_live_trim_idle_slots(napi_env env, napi_callback_info info) {
   uint32_t idle = 0;
   live_handle *h = handle_and_u32(env, info, "idleSeconds", &idle);
   if (!h) return NULL;
-  uint32_t trimmed = 0;
+  uint64_t released = 0;
   if (!h->closed) {
     pthread_mutex_lock(&h->mu);
-    trimmed = loopy_pool_trim_idle(&h->pool, idle);
+    released = loopy_pool_trim_idle(&h->pool, idle);
     pthread_mutex_unlock(&h->mu);
   }
   napi_value out;
-  NAPI_CALL(env, napi_create_uint32(env, trimmed, &out));
+  NAPI_CALL(env, napi_create_double(env, (double)released, &out));
   return out;
 }

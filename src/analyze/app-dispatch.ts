@@ -10,7 +10,7 @@
 import { IPPROTO_TCP, IPPROTO_UDP, type Packet } from '../decode/packet.js';
 import { MAX_PENDING_BYTES } from './apps/stream.js';
 import type { AnalyzerContext, AppAnalyzer, AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
-import { FLOW_SLOTS, grownTo } from './flows/flow-table.js';
+import { type ColumnResize, FLOW_SLOTS } from './flows/flow-table.js';
 import { TcpStreamAdapter } from './tcp-stream-adapter.js';
 
 const UNDECIDED = 0;
@@ -49,11 +49,12 @@ export class AppDispatch {
     });
   }
 
-  grow(capacity: number): void {
-    this.appOf = grownTo(this.appOf, capacity);
-    this.released = grownTo(this.released, capacity);
-    this.flowIds = grownTo(this.flowIds, capacity);
-    this.streams.grow(capacity);
+  /** Hands the columns to the flow table (FlowTable.ownColumns): a free slot's are zeros (undecided). */
+  columns(resize: ColumnResize): void {
+    this.appOf = resize(this.appOf);
+    this.released = resize(this.released);
+    this.flowIds = resize(this.flowIds);
+    this.streams.columns(resize);
   }
 
   /** A new flow starts undecided (the flow that had its index before ended through flowEnded, streams and all). */

@@ -133,7 +133,7 @@ export class Engine {
       weirds: this.weirds,
     };
     this.apps = new AppDispatch(options.apps, ctx);
-    this.connections.table.onGrow((n) => this.apps.grow(n));
+    this.connections.table.ownColumns((resize) => this.apps.columns(resize));
     this.dissector = new Dissector(options.protocols, this.weirds, (pkt) => this.onTransport(pkt), this.fragments);
   }
 

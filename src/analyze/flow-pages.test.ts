@@ -1,8 +1,9 @@
 /**
  * The agent gives back the pages a burst of flows touched once most of them have ended (the flow table's
  * releaseSparse after a sweep: madvise through the capture addon). No flow moves, so every record is what it
- * would have been: a burst of 20,000 DNS lookups beside a few long TCP connections, then more lookups on slots
- * handed out again, through a pipeline that gives the pages back and one that does not.
+ * would have been: a burst of 20,000 DNS lookups with a few long TCP connections in its midst, then more lookups on slots
+ * handed out again, through a pipeline that gives the pages back and one that does not. The sessions' HTTP
+ * requests straddle the release, so the app dispatch's and TCP streams' columns must keep their place too.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,19 +26,31 @@ function lookup(i: number, ts: number): Frame[] {
   ];
 }
 
-/** A TCP connection from 10.200.0.n that talks at `ts` (a handshake when `open`). */
+/** An HTTP request in two halves, the first before the burst's pages go back and the second after. */
+const REQUEST_HEAD = Buffer.from('GET /report HTTP/1.1\r\nHost: example.com\r\n');
+const REQUEST_TAIL = Buffer.from('Accept: */*\r\n\r\n');
+const RESPONSE = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+
+/**
+ * A TCP connection from 10.200.0.n: at `ts` its handshake and the first half of a request (`open`), or the
+ * rest of the request and the answer: an http record only if its streams' columns kept their place.
+ */
 function session(n: number, ts: number, open: boolean): Frame[] {
   const client = `10.200.0.${n}`;
   const port = 40_000 + n;
-  const frames: Frame[] = [];
   if (open) {
-    frames.push({ bytes: tcp4(client, SERVER, port, 8080, SYN, 100, 0), ts });
-    frames.push({ bytes: tcp4(SERVER, client, 8080, port, SYN | ACK, 500, 101), ts: ts + 0.001 });
-    frames.push({ bytes: tcp4(client, SERVER, port, 8080, ACK, 101, 501), ts: ts + 0.002 });
+    return [
+      { bytes: tcp4(client, SERVER, port, 80, SYN, 100, 0), ts },
+      { bytes: tcp4(SERVER, client, 80, port, SYN | ACK, 500, 101), ts: ts + 0.001 },
+      { bytes: tcp4(client, SERVER, port, 80, ACK, 101, 501), ts: ts + 0.002 },
+      { bytes: tcp4(client, SERVER, port, 80, PSH | ACK, 101, 501, REQUEST_HEAD), ts: ts + 0.003 },
+    ];
   }
-  const seq = open ? 101 : 111;
-  frames.push({ bytes: tcp4(client, SERVER, port, 8080, PSH | ACK, seq, 501, 10), ts: ts + 0.003 });
-  return frames;
+  const seq = 101 + REQUEST_HEAD.length;
+  return [
+    { bytes: tcp4(client, SERVER, port, 80, PSH | ACK, seq, 501, REQUEST_TAIL), ts },
+    { bytes: tcp4(SERVER, client, 80, port, PSH | ACK, 501, seq + REQUEST_TAIL.length, RESPONSE), ts: ts + 0.001 },
+  ];
 }
 
 function run(release: boolean): { records: string[]; released: number } {
@@ -45,7 +58,7 @@ function run(release: boolean): { records: string[]; released: number } {
   const pipeline = new Pipeline({ releaseFlowPages: release ? releasePages : undefined }).observe({ onRecord: (r) => records.push(r) });
   pipeline.tick(T0);
   const burst: Frame[] = [];
-  for (let n = 1; n <= 5; n++) burst.push(...session(n, T0 + 0.5, true));
+  for (let n = 1; n <= 5; n++) burst.push(...session(n, T0 + 1.25, true));
   for (let i = 0; i < 20_000; i++) burst.push(...lookup(i, T0 + 1 + i / 40_000));
   burst.sort((a, b) => a.ts - b.ts);
   pipeline.process(batchOf(burst));
@@ -58,7 +71,7 @@ function run(release: boolean): { records: string[]; released: number } {
   for (let t = 24; t <= 40; t += 2) pipeline.tick(T0 + t);
   pipeline.finish();
   return {
-    records: records.filter((r) => r.type === 'conn' || r.type === 'dns').map((r) => JSON.stringify(r)).sort(),
+    records: records.filter((r) => r.type === 'conn' || r.type === 'dns' || r.type === 'http').map((r) => JSON.stringify(r)).sort(),
     released: pipeline.engine.flowPagesReleased,
   };
 }
@@ -73,5 +86,6 @@ test('giving back the flow columns\' pages after a burst changes no record', { s
   assert.ok(released.released > 4_000_000, `${released.released} bytes released`);
   assert.equal(released.records.length, plain.records.length);
   assert.ok(plain.records.length > 40_000, `${plain.records.length} records`);
+  assert.equal(released.records.filter((r) => r.includes('"type":"http"') && r.includes('"status_code":200')).length, 5, 'each session\'s request, begun before the release, was read whole after it');
   assert.deepEqual(released.records, plain.records);
 });

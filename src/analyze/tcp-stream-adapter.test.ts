@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { Packet, TCP_ACK } from '../decode/packet.js';
 import { fillTcpPacket, synPacket } from './apps/testing/fake-context.js';
 import type { AppAnalyzer } from './apps/types.js';
+import { grownTo } from './flows/flow-table.js';
 import { TcpStreamAdapter } from './tcp-stream-adapter.js';
 
 /** Writes what it hears as "flowId> text@ts", "flowId< <gap N>", and releases when told. */
@@ -45,7 +46,7 @@ function syn(a: TcpStreamAdapter, rec: Recorder, flowId: number, fromOrig: boole
 
 function fresh(): { a: TcpStreamAdapter; rec: Recorder } {
   const a = new TcpStreamAdapter();
-  a.grow(SLOT + 1);
+  a.columns((column, perFlow = 1) => grownTo(column, (SLOT + 1) * perFlow));
   const rec = new Recorder();
   rec.adapter = a;
   rec.slot = SLOT;
@@ -117,7 +118,7 @@ test('a bare ACK before any SYN or data takes no streams', () => {
 test('two analyzers: each flow is delivered to the one that claimed it, and a slot passes from one to the other', () => {
   const { a, rec } = fresh();
   const other = new Recorder();
-  a.grow(8);
+  a.columns((column, perFlow = 1) => grownTo(column, 8 * perFlow));
   a.segment(7, 7, true, fillTcpPacket(pkt, { seq: 10, payload: Buffer.from('to other'), ts: 1 }), other, 64 * 1024);
   data(a, rec, 3, true, 50, 'to rec', 2);
   a.end(SLOT);

@@ -14,7 +14,7 @@
 import { TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
 import { StreamDirections, type StreamSink } from './apps/stream.js';
 import type { AppAnalyzer } from './apps/types.js';
-import { grownTo } from './flows/flow-table.js';
+import type { ColumnResize } from './flows/flow-table.js';
 
 export class TcpStreamAdapter implements StreamSink {
   private readonly directions = new StreamDirections(this);
@@ -28,13 +28,13 @@ export class TcpStreamAdapter implements StreamSink {
   /** The analyzers seen, in the order first seen (one per registration, so a handful). */
   private readonly analyzers: AppAnalyzer[] = [];
 
-  /** Room for flow indexes below `capacity`. */
-  grow(capacity: number): void {
-    this.open = grownTo(this.open, capacity);
-    this.released = grownTo(this.released, capacity);
-    this.flowIds = grownTo(this.flowIds, capacity);
-    this.analyzerOf = grownTo(this.analyzerOf, capacity);
-    this.directions.grow(2 * capacity);
+  /** Hands the columns to the flow table (FlowTable.ownColumns); a free slot's are zeros, as `begin` leaves none. */
+  columns(resize: ColumnResize): void {
+    this.open = resize(this.open);
+    this.released = resize(this.released);
+    this.flowIds = resize(this.flowIds);
+    this.analyzerOf = resize(this.analyzerOf);
+    this.directions.columns(resize);
   }
 
   /** One TCP packet of a flow `analyzer` claimed. */

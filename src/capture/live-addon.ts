@@ -134,7 +134,11 @@ export interface CaptureAddon {
   ): LiveHandle;
   /** JS is done with the batch in `slot` of a pooled handle; a no-op once closed, throws if not lent. */
   releaseSlot(handle: LiveHandle, slot: number): void;
-  /** Gives back to the kernel the pages of free slots unused for `idleSeconds`; returns how many (0 once closed). */
+  /**
+   * Gives back to the kernel the batch pages no batch has needed for `idleSeconds`: all of a free slot unused
+   * that long, and in a free slot still in use, what lies beyond its largest batch of that time. Returns the
+   * bytes given back (0 once closed).
+   */
   trimIdleSlots(handle: LiveHandle, idleSeconds: number): number;
   stats(handle: LiveHandle): CaptureCounters;
   /** Stops and joins the capture thread and closes libpcap; safe to call twice. */

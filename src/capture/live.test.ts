@@ -362,14 +362,58 @@ describe('live capture between two network namespaces', { skip: rootSkipReason()
       assert.ok(seen.every((x) => x.iface === 7 && x.ts >= before - 1 && x.ts <= Date.now() / 1000 + 1), 'rows carry the interface and the time');
       assert.throws(() => addon.releaseSlot(h, seen[0].slot), /not lent/);
       assert.throws(() => addon.releaseSlot(h, 5), /not lent/);
-      assert.equal(addon.trimIdleSlots(h, 3600), 0, 'nothing has been idle for an hour');
-      assert.ok(addon.trimIdleSlots(h, 0) >= 1, 'a used free slot idle for 0 s is trimmed');
-      assert.equal(addon.trimIdleSlots(h, 0), 0, 'and only once until it is used again');
     } finally {
       s.close();
       addon.close(h);
     }
     addon.releaseSlot(h, 0); // after close: a no-op
+  });
+
+  test('pooled: a slot kept warm by a trickle gives back the pages a burst wrote beyond what the trickle needs', async () => {
+    const addon = tryLoadCaptureAddon()!;
+    const port = 44000 + (process.pid % 1000);
+    const pool = createBatchPool(2, 0, 65535, [1], ['lo']);
+    const seen: Array<{ slot: number; bytes: number }> = [];
+    let wake = () => {};
+    const h = addon.openLive('lo', { filter: `udp dst port ${port}`, timeoutMs: 20, packetsPerCall: 1, pool: pool.memory },
+      (slot: number, count: number) => {
+        seen.push({ slot, bytes: pool.batches[slot].meta[1] });
+        addon.releaseSlot(h, slot);
+        wake();
+      }, (m) => assert.fail(m));
+    const s = createSocket('udp4');
+    const send = async (bytes: number) => {
+      const before = seen.length;
+      s.send(Buffer.alloc(bytes, 0x61), port, '127.0.0.1');
+      for (let t = 0; t < 200 && seen.length === before; t++) await new Promise<void>((r) => ((wake = r), setTimeout(r, 25)));
+      assert.equal(seen.length, before + 1, `the ${bytes}-byte datagram was delivered`);
+    };
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    try {
+      await send(60_000); // the burst: 14 pages of the slot written
+      assert.equal(addon.trimIdleSlots(h, 1), 0, 'within the first second nothing is given back');
+      await sleep(1100);
+      await send(100); // the trickle keeps the same slot in use...
+      assert.equal(addon.trimIdleSlots(h, 1), 0, "...and the window held the burst's batch: nothing to give back yet");
+      await sleep(1100);
+      await send(100);
+      const released = addon.trimIdleSlots(h, 1);
+      // 60,042 bytes written, 142 still needed: the whole pages between (14 or 15, as the slot is aligned).
+      assert.ok(released >= 14 * 4096 && released <= 15 * 4096, `the pages beyond the trickle's batch went back (${released} bytes)`);
+      assert.equal(addon.trimIdleSlots(h, 1), 0, 'and only once');
+      await send(9000); // a page given back reads as zeros and is written again
+      assert.equal(new Set(seen.map((x) => x.slot)).size, 1, 'one slot carried every batch');
+      assert.deepEqual(seen.map((x) => x.bytes), [60_042, 142, 142, 9042]);
+      const last = pool.batches[seen[3].slot];
+      assert.equal(last.data.toString('latin1', last.meta[0] + 42, last.meta[0] + 9042), 'a'.repeat(9000));
+      assert.equal(addon.trimIdleSlots(h, 3600), 0, 'nothing has been idle for an hour');
+      const idle = addon.trimIdleSlots(h, 0);
+      assert.ok(idle >= 4096 && idle <= 3 * 4096, `a free slot idle for 0 s gives back what it wrote (${idle} bytes)`);
+      assert.equal(addon.trimIdleSlots(h, 0), 0, 'and only once until it is used again');
+    } finally {
+      s.close();
+      addon.close(h);
+    }
   });
 
   test('two interfaces at once: each frame carries the index of the interface it came from', async () => {

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { grownTo } from '../flows/flow-table.js';
 import { StreamDirections, type StreamSink } from './stream.js';
 
 const ISN = 999;
@@ -37,7 +38,7 @@ function recorder(out: string[]): StreamSink {
 
 /** Direction `dir` of `dirs`, started afresh. */
 function direction(dirs: StreamDirections, dir: number, maxPending?: number): Direction {
-  dirs.grow(dir + 1);
+  dirs.columns((column, perFlow = 1) => grownTo(column, (Math.floor(dir / 2) + 1) * perFlow));
   dirs.start(dir, maxPending);
   return {
     push: (seq, data, offset, length, ts) => dirs.push(dir, seq, data, offset, length, ts),

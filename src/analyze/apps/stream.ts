@@ -14,7 +14,7 @@
  * The sink hears of each gap (`streamGap`, with its length) before the bytes after it, so a parser can
  * resynchronise instead of reading them as if they continued what came before.
  */
-import { grownTo } from '../flows/flow-table.js';
+import type { ColumnResize } from '../flows/flow-table.js';
 
 /** Where the directions deliver: one sink for all of them (no closure per direction). */
 export interface StreamSink {
@@ -62,14 +62,13 @@ export class StreamDirections {
 
   constructor(private readonly sink: StreamSink) {}
 
-  /** Room for directions below `count`. */
-  grow(count: number): void {
-    if (count <= this.flags.length) return;
-    this.nextSeq = grownTo(this.nextSeq, count);
-    this.peerAck = grownTo(this.peerAck, count);
-    this.flags = grownTo(this.flags, count);
-    this.pendingBytes = grownTo(this.pendingBytes, count);
-    this.maxPendingBytes = grownTo(this.maxPendingBytes, count);
+  /** Hands the columns to the flow table (FlowTable.ownColumns): two directions a flow. */
+  columns(resize: ColumnResize): void {
+    this.nextSeq = resize(this.nextSeq, 2);
+    this.peerAck = resize(this.peerAck, 2);
+    this.flags = resize(this.flags, 2);
+    this.pendingBytes = resize(this.pendingBytes, 2);
+    this.maxPendingBytes = resize(this.maxPendingBytes, 2);
   }
 
   /** Direction `dir` begins a new stream: nothing started, nothing kept, nothing of the stream before. */

@@ -8,6 +8,7 @@
 import { IPPROTO_TCP, type Packet } from '../../../decode/packet.js';
 import { AppDispatch } from '../../app-dispatch.js';
 import type { AnalyzerContext, AppAnalyzer, AppContext, AppRegistration } from '../types.js';
+import { grownTo } from '../../flows/flow-table.js';
 
 /** The client's port on packets that carry none the registration claims. */
 const CLIENT_PORT = 40000;
@@ -33,7 +34,7 @@ export class AppDriver<A extends AppAnalyzer> {
   packet(flowId: number, fromOrig: boolean, pkt: Packet): void {
     if (!this.live.has(flowId)) {
       this.live.add(flowId);
-      this.dispatch.grow(flowId + 1);
+      this.dispatch.columns((column, perFlow = 1) => grownTo(column, (flowId + 1) * perFlow));
       this.dispatch.reset(flowId);
     }
     this.claimByPort(fromOrig, pkt);
