@@ -139,9 +139,9 @@ test('expire lets old frames go and gives back the chunks only they used; a late
   // The chunks of the second half, and up to two spares kept for the writer while frames still come.
   assert.ok(ring.heldBytes <= 7 * chunk, `still ${ring.heldBytes} bytes`);
   for (const f of h) assert.equal(f.bytes.length, 500);
-  ring.expire(1000); // long after: everything goes, but the chunk being written
+  ring.expire(1000); // long after: everything goes, the chunk being written too
   assert.equal(ring.size, 0);
-  assert.equal(ring.heldBytes, chunk);
+  assert.equal(ring.heldBytes, 0);
   for (let i = 0; i < 30; i++) ring.add(frameBytes(i, 500), 0, 500, 500, 2000 + i, 1);
   assert.deepEqual(held(ring).map((f) => f.ts), Array.from({ length: 30 }, (_, i) => 2000 + i));
   assert.ok(ring.heldBytes <= 5 * chunk);
@@ -161,4 +161,34 @@ test('bound by its slots (a flood of small frames), the ring reuses a chunk it l
   assert.equal(ring.size, 64);
   // 50 × 6,400 bytes went through: a chunk allocated per 4 KB would be 78; with the spare a handful.
   assert.ok(ring.chunksAllocated <= 5, `${ring.chunksAllocated} chunks allocated`);
+});
+
+test('a trickle after a burst moves to a fresh chunk: the burst\'s bytes go, every frame held reads back whole', () => {
+  const chunk = 64 * 1024;
+  const ring = new PacketRing({ bytes: 4 * chunk, chunkBytes: chunk, slots: 10_000 });
+  // A burst writes the whole of the first chunk (120 frames of 500 bytes) at t = 10.
+  for (let i = 0; i < 120; i++) ring.add(frameBytes(i, 500), 0, 500, 500, 10 + i / 1000, 1);
+  assert.equal(ring.writtenBytes, 60_000);
+  // Laps over the ring, then quiet: the writer is back in a chunk the burst filled.
+  for (let i = 0; i < 480; i++) ring.add(frameBytes(i, 500), 0, 500, 500, 11 + i / 1000, 1);
+  const lapped = ring.writtenBytes;
+  assert.ok(lapped > 3 * chunk, `${lapped} bytes written over the laps`);
+  // A trickle: one 200-byte frame a second, each kept 20 s.
+  for (let t = 20; t < 60; t++) {
+    ring.add(frameBytes(t, 200), 0, 200, 200, t, 1);
+    ring.expire(t - 19);
+  }
+  const h = held(ring);
+  assert.deepEqual(h.map((f) => f.ts), Array.from({ length: 20 }, (_, i) => 40 + i));
+  h.forEach((f, i) => assert.deepEqual(f.bytes, frameBytes(40 + i, 200)));
+  assert.equal(ring.heldBytes, chunk, 'one chunk held, no spare');
+  assert.equal(ring.chunksAllocated, 5, 'the four of the laps, and a fresh one');
+  assert.ok(ring.writtenBytes <= 20 * 200 * 2, `only the trickle's bytes were written in it (${ring.writtenBytes})`);
+  const allocated = ring.chunksAllocated;
+  for (let t = 60; t < 80; t++) {
+    ring.add(frameBytes(t, 200), 0, 200, 200, t, 1);
+    ring.expire(t - 19);
+  }
+  assert.equal(ring.chunksAllocated, allocated, 'a chunk the trickle alone wrote is kept');
+  held(ring).forEach((f, i) => assert.deepEqual(f.bytes, frameBytes(60 + i, 200)));
 });

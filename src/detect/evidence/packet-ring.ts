@@ -8,7 +8,9 @@
  *
  * The ring's bytes are chunks allocated when the write position first reaches them, and frames older than a
  * maximum age are let go (`expire`), with the chunks only they used: after a burst the agent gives the
- * memory back instead of holding a full ring of stale frames for good.
+ * memory back instead of holding a full ring of stale frames for good. The chunk being written stays; when a
+ * trickle of frames is all it holds while a burst had written most of it, the frames move to a fresh chunk
+ * (whose untouched pages cost nothing) and the old one goes.
  */
 import { META_CAPLEN, META_IFACE, META_OFFSET, META_STRIDE, META_WIRELEN, type PacketBatch } from '../../capture/batch.js';
 
@@ -33,6 +35,9 @@ export class PacketRing {
   private readonly chunks: Array<Buffer | undefined>;
   /** chunks × chunkBytes: positions (offsets) run over [0, total). */
   private readonly total: number;
+  /** By chunk: the span of it frames were written in since it was allocated, [writtenFrom, writtenTo) (its pages touched). */
+  private readonly writtenFrom: Uint32Array;
+  private readonly writtenTo: Uint32Array;
   private readonly ts: Float64Array;
   private readonly offset: Uint32Array;
   private readonly caplen: Uint32Array;
@@ -44,8 +49,13 @@ export class PacketRing {
   private count = 0;
   /** Where the next frame's bytes go. */
   private write = 0;
-  /** Chunks let go, kept for the next ones needed while frames still come (dropped when the ring empties). */
+  /**
+   * Chunks let go, kept for the next ones needed while frames still come: dropped when the ring empties, or
+   * when the writer stayed in one chunk since the last expire (a trickle needs none).
+   */
   private readonly spares: Buffer[] = [];
+  /** The writer moved on to another chunk since the last expire. */
+  private movedOn = false;
   /** Frames stored since the start, and frames overwritten. */
   added = 0;
   overwritten = 0;
@@ -61,6 +71,8 @@ export class PacketRing {
     this.snaplen = Math.min(this.snaplen, this.chunkBytes);
     this.chunks = new Array<Buffer | undefined>(Math.ceil(bytes / this.chunkBytes)).fill(undefined);
     this.total = this.chunks.length * this.chunkBytes;
+    this.writtenFrom = new Uint32Array(this.chunks.length);
+    this.writtenTo = new Uint32Array(this.chunks.length);
     this.ts = new Float64Array(this.slots);
     this.offset = new Uint32Array(this.slots);
     this.caplen = new Uint32Array(this.slots);
@@ -75,6 +87,13 @@ export class PacketRing {
   /** Bytes of chunks held now, the spares included (what the ring costs in memory). */
   get heldBytes(): number {
     return this.chunks.reduce((n, c) => n + (c === undefined ? 0 : c.length), this.spares.length * this.chunkBytes);
+  }
+
+  /** Bytes written into the chunks held, since each was allocated: what the ring can hold resident. */
+  get writtenBytes(): number {
+    let n = 0;
+    for (let i = 0; i < this.chunks.length; i++) if (this.chunks[i] !== undefined) n += this.writtenTo[i] - this.writtenFrom[i];
+    return n;
   }
 
   /** Capture time of the oldest frame held, or NaN when empty. */
@@ -131,11 +150,17 @@ export class PacketRing {
       // Frames of the previous lap between here and the next chunk are the oldest: they go first.
       this.evictFrom(this.write, chunkEnd);
       this.write = chunkEnd === this.total ? 0 : chunkEnd;
+      this.movedOn = true;
     }
     const end = this.write + len;
     this.evictFrom(this.write, end);
     const at = this.write;
     this.write = end === this.total ? 0 : end;
+    const chunk = Math.floor(at / this.chunkBytes);
+    const endInChunk = end - chunk * this.chunkBytes;
+    if (this.writtenTo[chunk] === 0) this.writtenFrom[chunk] = endInChunk - len;
+    else if (endInChunk - len < this.writtenFrom[chunk]) this.writtenFrom[chunk] = endInChunk - len;
+    if (endInChunk > this.writtenTo[chunk]) this.writtenTo[chunk] = endInChunk;
     return at;
   }
 
@@ -153,6 +178,9 @@ export class PacketRing {
       if (chunk === undefined) {
         chunk = Buffer.allocUnsafeSlow(this.chunkBytes);
         this.chunksAllocated++;
+      } else {
+        this.writtenFrom[i] = 0; // a spare's pages were written in its last place
+        this.writtenTo[i] = this.chunkBytes;
       }
       this.chunks[i] = chunk;
     }
@@ -164,18 +192,23 @@ export class PacketRing {
     const chunk = this.chunks[i];
     if (chunk === undefined) return;
     this.chunks[i] = undefined;
+    this.writtenFrom[i] = 0;
+    this.writtenTo[i] = 0;
     if (keepSpare && this.spares.length < MAX_SPARES) this.spares.push(chunk);
   }
 
   /**
-   * Lets go of frames older than `before` (capture time) and of every chunk no frame held uses any more,
-   * except the one being written. Call about once a second.
+   * Lets go of frames older than `before` (capture time) and of every chunk no frame held uses any more
+   * (the one being written too, once no frame is held, or moves it to a fresh chunk when it holds a trickle
+   * behind a burst: refreshIfStale). Call about once a second.
    */
   expire(before: number): void {
     while (this.count > 0 && this.ts[this.head] < before) this.evict();
+    if (!this.movedOn) this.spares.length = 0;
+    this.movedOn = false;
     const writing = Math.floor(this.write / this.chunkBytes);
     if (this.count === 0) {
-      for (let i = 0; i < this.chunks.length; i++) if (i !== writing) this.release(i, false);
+      for (let i = 0; i < this.chunks.length; i++) this.release(i, false);
       this.spares.length = 0;
       return;
     }
@@ -183,11 +216,30 @@ export class PacketRing {
     // lies ahead of the write position in the writing chunk).
     const oldest = Math.floor(this.offset[this.head] / this.chunkBytes);
     if (oldest === writing && this.offset[this.head] >= this.write) return;
+    if (oldest === writing) this.refreshIfStale(writing, this.offset[this.head], this.write);
     const n = this.chunks.length;
     const span = (writing - oldest + n) % n;
     // When the frame slots, not the bytes, bound the ring (a flood of small frames), the writer reaches a
     // new chunk every second or so: a spare saves allocating a chunk each time and leaving the old to the GC.
     for (let k = span + 1; k < n; k++) this.release((oldest + k) % n, true);
+  }
+
+  /**
+   * Every frame held lies in chunk i, at positions [from, to): when half a chunk or more of what was written
+   * in it is stale (a burst filled it, a trickle follows), the frames move to a fresh chunk at the same places
+   * and the old chunk goes, so its pages are given back once it is collected.
+   */
+  private refreshIfStale(i: number, from: number, to: number): void {
+    const held = to - from;
+    if (this.writtenTo[i] - this.writtenFrom[i] - held < this.chunkBytes / 2) return;
+    const old = this.chunks[i]!;
+    const fresh = Buffer.allocUnsafeSlow(this.chunkBytes);
+    this.chunksAllocated++;
+    const start = from - i * this.chunkBytes;
+    old.copy(fresh, start, start, start + held);
+    this.chunks[i] = fresh;
+    this.writtenFrom[i] = start;
+    this.writtenTo[i] = start + held;
   }
 
   private slot(at: number, caplen: number, wirelen: number, time: number, linkType: number): void {
