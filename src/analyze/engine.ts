@@ -79,7 +79,13 @@ export class Engine {
   private readonly apps: AppDispatch;
   private readonly pkt = new Packet();
   private readonly fragments = new FragmentReassembler(this.weirds);
-  private readonly services: Array<string | undefined> = [];
+  /**
+   * By flow slot: the service an analyzer confirmed, as 1 + its index in serviceNames (0: none). A column, not
+   * an array of strings: its pages go back after a burst (FlowTable.ownColumns), and the collector never
+   * visits it. The names are the analyzers' constants, a handful.
+   */
+  private serviceCodes = new Uint16Array(0);
+  private readonly serviceNames: string[] = [];
   private readonly flowStartObservers: Array<(flow: number, pkt: Packet) => void> = [];
   private readonly flowEndObservers: Array<(flow: number, reason: FlowEndReason) => void> = [];
   private readonly recordObservers: Array<(record: LoopyRecord) => void> = [];
@@ -124,7 +130,7 @@ export class Engine {
       },
       confirmService: (flowId, service) => {
         const flow = this.connections.table.flowOf(flowId);
-        if (flow >= 0) this.services[flow] = service;
+        if (flow >= 0) this.serviceCodes[flow] = this.serviceCode(service);
       },
       limitIdle: (flowId, seconds) => {
         const flow = this.connections.table.flowOf(flowId);
@@ -133,7 +139,10 @@ export class Engine {
       weirds: this.weirds,
     };
     this.apps = new AppDispatch(options.apps, ctx);
-    this.connections.table.ownColumns((resize) => this.apps.columns(resize));
+    this.connections.table.ownColumns((resize) => {
+      this.serviceCodes = resize(this.serviceCodes);
+      this.apps.columns(resize);
+    });
     this.dissector = new Dissector(options.protocols, this.weirds, (pkt) => this.onTransport(pkt), this.fragments);
   }
 
@@ -219,7 +228,15 @@ export class Engine {
 
   /** The service an application analyzer confirmed for a live flow. */
   serviceOf(flow: number): string | undefined {
-    return this.services[flow];
+    const code = this.serviceCodes[flow];
+    return code === 0 ? undefined : this.serviceNames[code - 1];
+  }
+
+  /** 1 + the index of `service` among the names seen (a handful: analyzers confirm constants); 0 past 65,535. */
+  private serviceCode(service: string): number {
+    let i = this.serviceNames.indexOf(service);
+    if (i < 0 && this.serviceNames.length < 0xffff) i = this.serviceNames.push(service) - 1;
+    return i + 1;
   }
 
   /** What the analyzer of a live flow learned of it beyond its records (SSH logins...), if anything. */
@@ -270,7 +287,7 @@ export class Engine {
     const flow = updatedFlow(update);
     if (isNewFlow(update)) {
       this.apps.reset(flow);
-      this.services[flow] = undefined;
+      this.serviceCodes[flow] = 0;
       const observers = this.flowStartObservers;
       for (let i = 0; i < observers.length; i++) observers[i](flow, pkt);
     }
@@ -292,7 +309,7 @@ export class Engine {
     }
     const observers = this.connObservers;
     if (observers.length > 0) {
-      this.connView.set(flow, this.services[flow]);
+      this.connView.set(flow, this.serviceOf(flow));
       for (let i = 0; i < observers.length; i++) observers[i](this.connView);
     }
     this.reportFlowWeirds(flow, flowId);
@@ -312,7 +329,7 @@ export class Engine {
    * are made only for the flows returned.
    */
   openConns(filter: OpenFlowFilter): Array<ConnRecord & { open: true }> {
-    return selectOpenFlows(this.connections, filter).map((flow) => ({ ...connRecordOf(this.connections, flow, this.services[flow]), open: true as const }));
+    return selectOpenFlows(this.connections, filter).map((flow) => ({ ...connRecordOf(this.connections, flow, this.serviceOf(flow)), open: true as const }));
   }
 
   /** End of input, a part at a time: ends up to `limit` open flows; true once none is left (see finish). */

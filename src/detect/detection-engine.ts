@@ -27,7 +27,7 @@ import { defaultDetectionConfig, type DetectionConfig } from './config.js';
 import { changedKeys } from './config-diff.js';
 import { DETECTORS } from './detectors/index.js';
 import { EvidenceRecorder, type EvidenceSink } from './evidence/evidence-recorder.js';
-import { PacketRing } from './evidence/packet-ring.js';
+import { PacketRing, type PacketRingOptions } from './evidence/packet-ring.js';
 import { FlowSample, LazyFlowFacts } from './flow-sample.js';
 import { HostBytes } from './host-bytes.js';
 import { PairTraffic } from './pair-traffic.js';
@@ -45,6 +45,8 @@ export interface DetectionOptions {
   onAlert: (alert: AlertRecord) => void;
   /** Where evidence pcaps go; without one no packet ring is kept. */
   evidence?: EvidenceSink;
+  /** Gives the packet ring's idle pages back at once (PacketRingOptions.releasePages): a live agent's. */
+  releaseRingPages?: PacketRingOptions['releasePages'];
   deps?: DetectorDeps;
   attemptTiming?: AttemptTiming;
   /** The input is a capture file (loopy read): baseline detectors learn from its first minutes (ctx.fromFile). */
@@ -107,7 +109,7 @@ export class DetectionEngine {
     const config = (this.config = options.config ?? defaultDetectionConfig(options.registrations));
     this.localNets = new LocalNets(config.localNets);
     if (options.evidence) {
-      this.ring = new PacketRing({ bytes: config.evidence.ringMiB * 1024 * 1024, snaplen: config.evidence.snaplen });
+      this.ring = new PacketRing({ bytes: config.evidence.ringMiB * 1024 * 1024, snaplen: config.evidence.snaplen, releasePages: options.releaseRingPages });
       this.evidence = new EvidenceRecorder(this.ring, options.evidence, config.evidence);
     }
     const evidence = this.evidence;

@@ -2,6 +2,7 @@ import { chownSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AlertRecord } from '../analyze/records.js';
 import { makeDirectory } from '../capture/directories.js';
+import { releasePages } from '../capture/live-addon.js';
 import { defaultDetectionConfig, loadDetectionConfig, type DetectionConfig } from '../detect/config.js';
 import { changedKeys } from '../detect/config-diff.js';
 import { DetectionEngine } from '../detect/detection-engine.js';
@@ -49,6 +50,7 @@ export function agentDetection(
       delivery?.deliver(alert);
     },
     evidence: directoryEvidenceSink(evidenceDir),
+    releaseRingPages: releasePages,
   });
   const reload = (): ReloadOutcome => {
     if (configFile === undefined) return { ok: false, error: 'no detection config file was given (--detect-config FILE, or the config key "detectConfig")' };

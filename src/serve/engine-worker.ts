@@ -61,6 +61,7 @@ const detection = data.detect === false ? undefined : new DetectionEngine({
   // The agent's thread acknowledges, stores, publishes and delivers it, as its own engine's alerts.
   onAlert: (alert) => pending.push(alert),
   evidence: directoryEvidenceSink(data.evidenceDir),
+  releaseRingPages: releasePages,
 });
 detection?.attach(pipeline);
 const attribution = data.attribute ? startProcessAttribution(pipeline, log) : undefined;

@@ -149,4 +149,15 @@ test('releaseSparse: after a burst the free slots\' pages go back; the flows lef
   const free = flows.filter((f) => !kept.includes(f)).sort((a, b) => a - b);
   assert.deepEqual(next, free.slice(0, 3));
   assert.equal(table.flowOf(ended), -1);
+  // A slot freed behind the lowest-first scan is handed out first; one ahead of it is found by the scan, once.
+  table.remove(next[1]);
+  table.remove(kept[5]);
+  const again = Array.from({ length: 19_995 }, (_, j) =>
+    hitFlow(table.lookup(packetFor(pkt, 0x0c000000 + j, 0x0a0000fe, 3000, 53), IPPROTO_UDP, 3000, 53, true)));
+  assert.equal(again[0], next[1]);
+  assert.equal(new Set(again).size, again.length, 'no slot handed out twice');
+  assert.ok(again.includes(kept[5]), 'the slot freed ahead of the scan is used');
+  const stillLive = [next[0], next[2], ...kept.filter((_, k) => k !== 5)];
+  assert.ok(stillLive.every((f) => !again.includes(f)), 'no live flow\'s slot is handed out');
+  assert.equal(table.count, stillLive.length + again.length);
 });

@@ -27,7 +27,7 @@ export const DEFAULT_MAX_FLOWS = 131_072;
 const HIT_FROM_A = 1;
 const HIT_CREATED = 2;
 /** Any per-flow column: a typed array holding a fixed number of values a flow. */
-export type FlowColumn = Uint8Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
+export type FlowColumn = Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Float32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
 /** Gives the pages wholly inside bytes [from, to) of a column back to the system; returns the bytes released. */
 export type PageRelease = (column: FlowColumn, fromByte: number, toByte: number) => number;
 /** Hands a per-flow column of `perFlow` values a flow to the table (FlowTable.ownColumns); returns the one to keep. */
@@ -51,7 +51,18 @@ export class FlowTable {
   private indexMask: number;
   private size = 0;
   private highWater = 0;
-  private freeList: number[] = [];
+  /**
+   * Free slots below highWater: a stack of those freed (the last freed is handed out first, warm in cache),
+   * and after releaseSparse, the slots [scanFrom, scanEnd) whose `live` is 0, handed out lowest first once the
+   * stack is empty. A typed stack, not an array of numbers: after a burst its pages go back, and the collector
+   * never visits it.
+   */
+  private readonly freeStack: Int32Array<ArrayBuffer>;
+  private freeCount = 0;
+  /** The most slots the stack held since the last releaseSparse: how much of it was written. */
+  private freeHigh = 0;
+  private scanFrom = 0;
+  private scanEnd = 0;
   /** Scratch for the key being looked up. */
   private readonly probe = new Uint32Array(KEY_WORDS);
   /**
@@ -79,6 +90,7 @@ export class FlowTable {
     this.generation = new Uint32Array(maxFlows);
     this.live = new Uint8Array(maxFlows);
     this.origIsA = new Uint8Array(maxFlows);
+    this.freeStack = new Int32Array(maxFlows);
     this.index = new Int32Array(0);
     this.indexMask = 0;
     this.rebuildIndex(Math.max(2, initialIndexSlots));
@@ -133,8 +145,11 @@ export class FlowTable {
     // generation stays: a slot's next flow must get an id no earlier flow of that slot had.
     for (const columns of this.columnOwners) columns(releaseFree);
     const extent = runs[runs.length - 2]; // the last run is the free tail: it starts past the last live flow
-    this.freeList = [];
-    for (let flow = extent - 1; flow >= 0; flow--) if (this.live[flow] !== 1) this.freeList.push(flow);
+    this.freeCount = 0;
+    released += release(this.freeStack, 0, this.freeHigh * this.freeStack.BYTES_PER_ELEMENT);
+    this.freeHigh = 0;
+    this.scanFrom = 0;
+    this.scanEnd = extent;
     this.highWater = extent;
     this.lastFound = -1;
     this.rebuildIndex(Math.max(this.initialIndexSlots, this.size * 2));
@@ -211,7 +226,7 @@ export class FlowTable {
       this.rebuildIndex(this.index.length * 2);
       return this.lookup(pkt, proto, sport, dport, create);
     }
-    const flow = this.freeList.length > 0 ? this.freeList.pop()! : this.highWater++;
+    const flow = this.freeCount > 0 ? this.freeStack[--this.freeCount] : this.nextFreeSlot();
     this.keys.set(key, flow * KEY_WORDS);
     this.hashes[flow] = hash;
     this.live[flow] = 1;
@@ -305,7 +320,20 @@ export class FlowTable {
     this.live[flow] = 0;
     if (flow === this.lastFound) this.lastFound = -1;
     this.size--;
-    this.freeList.push(flow);
+    // A slot the scan has still to reach is found there: stacked too, it would be handed out twice.
+    if (flow < this.scanFrom || flow >= this.scanEnd) {
+      this.freeStack[this.freeCount++] = flow;
+      if (this.freeCount > this.freeHigh) this.freeHigh = this.freeCount;
+    }
+  }
+
+  /** The lowest free slot the scan after releaseSparse has still to reach, else a slot never used. */
+  private nextFreeSlot(): number {
+    while (this.scanFrom < this.scanEnd) {
+      const flow = this.scanFrom++;
+      if (this.live[flow] !== 1) return flow;
+    }
+    return this.highWater++;
   }
 
   private sameKey(flow: number): boolean {

@@ -192,3 +192,44 @@ test('a trickle after a burst moves to a fresh chunk: the burst\'s bytes go, eve
   assert.equal(ring.chunksAllocated, allocated, 'a chunk the trickle alone wrote is kept');
   held(ring).forEach((f, i) => assert.deepEqual(f.bytes, frameBytes(60 + i, 200)));
 });
+
+/** A stand-in for madvise(MADV_DONTNEED): zeroes the whole 4 KiB pages inside [from, to) and counts them. */
+function zeroingRelease(calls: Array<[number, number]>) {
+  return (chunk: Buffer, from: number, to: number): number => {
+    const start = Math.ceil(from / 4096) * 4096;
+    const end = Math.floor(to / 4096) * 4096;
+    if (end <= start) return 0;
+    chunk.fill(0, start, end);
+    calls.push([start, end]);
+    return end - start;
+  };
+}
+
+test('with releasePages, chunks stay warm while frames come and give their pages back once they stop', () => {
+  const chunk = 64 * 1024;
+  const calls: Array<[number, number]> = [];
+  const ring = new PacketRing({ bytes: 4 * chunk, chunkBytes: chunk, slots: 10_000, snaplen: 4000, releasePages: zeroingRelease(calls) });
+  // Busy: a second of 1,000-byte frames fills more than a chunk, so the writer moves on every second.
+  for (let second = 0; second < 6; second++) {
+    for (let i = 0; i < 80; i++) ring.add(frameBytes(second * 80 + i, 1000), 0, 1000, 1000, second + i / 80, 1);
+    ring.expire(second - 2);
+  }
+  assert.equal(calls.length, 0, 'nothing given back while the writer moves on');
+  assert.equal(ring.chunksAllocated, 4, 'and no chunk dropped for the collector');
+  // Then a trickle: one 3,000-byte frame a second; the burst's frames expire after 2 s.
+  for (let t = 6; t < 12; t++) {
+    ring.add(frameBytes(1000 + t, 3000), 0, 3000, 3000, t, 1);
+    ring.expire(t - 2);
+  }
+  assert.ok(ring.bytesReleased >= 3 * chunk, `the burst's pages went back (${ring.bytesReleased} bytes)`);
+  assert.ok(ring.writtenBytes <= 3 * 3000 + 4096, `what stays written is the trickle's (${ring.writtenBytes} bytes)`);
+  const h = held(ring);
+  assert.deepEqual(h.map((f) => f.ts), [9, 10, 11]);
+  h.forEach((f, k) => assert.deepEqual(f.bytes, frameBytes(1009 + k, 3000), 'no page under a held frame was given back'));
+  assert.equal(ring.chunksAllocated, 4);
+  // Quiet for good: every page goes, and the ring still takes frames after.
+  ring.expire(100);
+  assert.equal(ring.writtenBytes, 0);
+  ring.add(frameBytes(7, 500), 0, 500, 500, 101, 1);
+  assert.deepEqual(held(ring).map((f) => f.bytes), [frameBytes(7, 500)]);
+});

@@ -23,6 +23,13 @@ export interface PacketRingOptions {
   slots?: number;
   /** Bytes per chunk of the ring (default 4 MiB, or the whole ring when smaller): a live batch (2 MiB at most) fits in one, and what is held past the frames is at most a few. */
   chunkBytes?: number;
+  /**
+   * Gives the whole pages of bytes [from, to) of a chunk back to the system (the agent's: madvise through the
+   * capture addon); returns the bytes given back. With it, chunks are never dropped: those no frame uses stay
+   * warm while frames come, and their pages go back at once when the writer goes quiet, instead of at the
+   * collection that frees a dropped chunk (a quiet agent may not run one for minutes).
+   */
+  releasePages?: (chunk: Buffer, fromByte: number, toByte: number) => number;
 }
 
 /** Chunks kept for reuse: enough for a writer that passes two chunks between two expire() calls. */
@@ -61,12 +68,16 @@ export class PacketRing {
   overwritten = 0;
   /** Chunks allocated since the start (a reused spare is not one). */
   chunksAllocated = 0;
+  /** Bytes of pages given back through releasePages. */
+  bytesReleased = 0;
+  private readonly releasePages: PacketRingOptions['releasePages'];
 
   constructor(options: PacketRingOptions = {}) {
     const bytes = Math.max(4096, Math.floor(options.bytes ?? 64 * 1024 * 1024));
     this.snaplen = Math.max(64, Math.floor(options.snaplen ?? 1600));
     this.slots = Math.max(16, Math.floor(options.slots ?? bytes / 512));
     this.chunkBytes = Math.min(bytes, Math.max(4096, Math.floor(options.chunkBytes ?? 4 * 1024 * 1024)));
+    this.releasePages = options.releasePages;
     // A frame never straddles two chunks.
     this.snaplen = Math.min(this.snaplen, this.chunkBytes);
     this.chunks = new Array<Buffer | undefined>(Math.ceil(bytes / this.chunkBytes)).fill(undefined);
@@ -187,10 +198,17 @@ export class PacketRing {
     return chunk;
   }
 
-  /** Lets go of chunk i; while frames come, up to MAX_SPARES are kept for the next chunks the writer reaches. */
+  /**
+   * Lets go of chunk i; while frames come, up to MAX_SPARES are kept for the next chunks the writer reaches.
+   * With releasePages the chunk stays: warm while frames come, its pages given back once they stop.
+   */
   private release(i: number, keepSpare: boolean): void {
     const chunk = this.chunks[i];
     if (chunk === undefined) return;
+    if (this.releasePages !== undefined) {
+      if (!keepSpare) this.givePagesBack(i, this.writtenFrom[i], this.writtenTo[i]);
+      return;
+    }
     this.chunks[i] = undefined;
     this.writtenFrom[i] = 0;
     this.writtenTo[i] = 0;
@@ -204,7 +222,8 @@ export class PacketRing {
    */
   expire(before: number): void {
     while (this.count > 0 && this.ts[this.head] < before) this.evict();
-    if (!this.movedOn) this.spares.length = 0;
+    const quiet = !this.movedOn;
+    if (quiet) this.spares.length = 0;
     this.movedOn = false;
     const writing = Math.floor(this.write / this.chunkBytes);
     if (this.count === 0) {
@@ -216,12 +235,33 @@ export class PacketRing {
     // lies ahead of the write position in the writing chunk).
     const oldest = Math.floor(this.offset[this.head] / this.chunkBytes);
     if (oldest === writing && this.offset[this.head] >= this.write) return;
-    if (oldest === writing) this.refreshIfStale(writing, this.offset[this.head], this.write);
+    if (oldest === writing) this.trimWriting(writing, this.offset[this.head], this.write, quiet);
     const n = this.chunks.length;
     const span = (writing - oldest + n) % n;
     // When the frame slots, not the bytes, bound the ring (a flood of small frames), the writer reaches a
     // new chunk every second or so: a spare saves allocating a chunk each time and leaving the old to the GC.
-    for (let k = span + 1; k < n; k++) this.release((oldest + k) % n, true);
+    for (let k = span + 1; k < n; k++) this.release((oldest + k) % n, !quiet);
+  }
+
+  /** Every frame held lies in chunk i, at positions [from, to): what else was written in it may go. */
+  private trimWriting(i: number, from: number, to: number, quiet: boolean): void {
+    if (this.releasePages === undefined) {
+      this.refreshIfStale(i, from, to);
+      return;
+    }
+    if (!quiet) return;
+    const base = i * this.chunkBytes;
+    const writtenTo = this.writtenTo[i];
+    this.givePagesBack(i, this.writtenFrom[i], from - base);
+    this.givePagesBack(i, to - base, writtenTo);
+    this.writtenFrom[i] = from - base;
+    this.writtenTo[i] = to - base;
+  }
+
+  /** Bytes [from, to) of chunk i back to the system (whole pages: releasePages rounds inward). */
+  private givePagesBack(i: number, from: number, to: number): void {
+    if (to > from) this.bytesReleased += this.releasePages!(this.chunks[i]!, from, to);
+    if (from === this.writtenFrom[i] && to === this.writtenTo[i]) this.writtenFrom[i] = this.writtenTo[i] = 0;
   }
 
   /**
