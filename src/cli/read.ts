@@ -5,23 +5,21 @@ import { DEFAULT_MAX_FLOWS, FLOW_SLOTS } from '../analyze/flows/flow-table.js';
 import { FilterError } from '../capture/bpf-filter.js';
 import { openSync } from 'node:fs';
 import { CaptureFileError, openCaptureFile } from '../capture/capture-file.js';
-import { KeptPacketsWriter } from '../capture/kept-packets-writer.js';
+import type { KeptPacketsWriter } from '../capture/kept-packets-writer.js';
 import { ReadReport, type ReadReportSnapshot } from '../stats/read-report.js';
 import type { TrackedKeysReport } from '../detect/tracked-keys.js';
 import { NdjsonWriter } from '../analyze/ndjson-writer.js';
-import { renderReadSummary } from './read-summary.js';
 import { parsePositiveInt, UsageError } from './errors.js';
 import { applySeedOption, SEED_HELP } from './id-seed.js';
 import { filterOf } from './trailing-filter.js';
 import type { AlertRecord, SummaryRecord, WeirdRecord } from '../analyze/records.js';
 import { AlertCollector, renderAlertsSection } from '../detect/alerts-summary.js';
 import { DetectionConfigError, defaultDetectionConfig, loadDetectionConfig } from '../detect/config.js';
-import { AlertDelivery } from '../detect/delivery/index.js';
+import type { AlertDelivery } from '../detect/delivery/index.js';
+import { hasDeliveryTargets } from '../detect/delivery/config.js';
 import { DetectionEngine } from '../detect/detection-engine.js';
-import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
 import { textFileOnce } from '../detect/text-file-source.js';
-import { applyShardSeed, MAX_READ_WORKERS, runShardedRead } from './read-workers.js';
-import { ZeekLogs } from '../store/zeek-logs.js';
+import type { ZeekLogs } from '../store/zeek-logs.js';
 import { parseRecordFormat, parseZeekFormat, RECORD_FORMAT_HELP, ZEEK_FORMAT_HELP, ZEEK_LOGS_HELP } from './output-options.js';
 
 export interface ReadOptions {
@@ -71,6 +69,9 @@ export interface SummaryPart {
   detection?: { detectors: string[]; tables: TrackedKeysReport[] };
 }
 
+/** More engines than this only add threads fighting for the same cores and memory. */
+export const MAX_READ_WORKERS = 64;
+
 /** Open flows ended between two waits for the output at the end of a file (~6 MB of conn lines). */
 const FINISH_PART_FLOWS = 16_384;
 
@@ -102,7 +103,7 @@ export function registerRead(program: Command): void {
       options.filter = filterOf(options.filter, expression);
       const workers = parsePositiveInt(options.workers ?? '1', '--workers', MAX_READ_WORKERS);
       process.exitCode = workers > 1
-        ? await runShardedRead(source, options, workers, process.stdout, process.stderr)
+        ? await (await import('./read-workers.js')).runShardedRead(source, options, workers, process.stdout, process.stderr)
         : await runRead(source, options, process.stdout, process.stderr);
       // Done before the input is (-c): a pipe still open (tcpdump -w -) would keep loopy waiting for it.
       if (source === '-') process.stdin.destroy();
@@ -116,14 +117,14 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   const maxFlows = Math.ceil(parsePositiveInt(options.maxFlows ?? String(DEFAULT_MAX_FLOWS), '--max-flows', FLOW_SLOTS) / (shard?.count ?? 1));
   const packetLimit = options.count === undefined ? undefined : parsePositiveInt(options.count, '-c');
   applySeedOption(options.seed);
-  if (shard !== undefined) applyShardSeed(shard.index);
-  const kept = options.write === undefined ? undefined : openKeptWriter(options.write, stderr);
+  if (shard !== undefined) (await import('./read-workers.js')).applyShardSeed(shard.index);
+  const kept = options.write === undefined ? undefined : await openKeptWriter(options.write, stderr);
   if (kept === null) return 1;
   const capture = openCaptureFile(file);
   const pipeline = new Pipeline({ maxFlows, packetLimit, shard, filter: options.filter, filterOptions: () => ({ bigEndian: capture.info()?.bigEndian }) });
   const format = parseRecordFormat(options.format);
   const json = options.json === true || format !== undefined;
-  const zeekLogs = openZeekLogs(options, stderr);
+  const zeekLogs = await openZeekLogs(options, stderr);
   if (zeekLogs === null) return 1;
   const writer = json ? new NdjsonWriter(stdout as NodeJS.WritableStream & import('node:stream').Writable, undefined, format) : undefined;
   const report = json ? undefined : new ReadReport();
@@ -138,7 +139,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
       ? { onConn: (c) => writer.writeConn(c), onRecord: (r) => (shardRun !== undefined && (r.type === 'summary' || (r.type === 'weird' && r.uid === undefined)) ? shardRun.holdBack(r as WeirdRecord | SummaryRecord) : writer.write(r)) }
       : { onConn: (c) => report!.addFlow(c), onRecord: (r) => (r.type === 'alert' ? alerts.add(r as AlertRecord) : report!.add(r)) },
   );
-  const { detection, delivery } = setUpDetection(options, (alert) => {
+  const { detection, delivery } = await setUpDetection(options, (alert) => {
     pipeline.emit(alert);
     delivery?.deliver(alert);
   }, stderr);
@@ -178,7 +179,7 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
   if (writer) await writer.end();
   else if (shardRun !== undefined) {
     shardRun.handOver({ report: report!.snapshot(), summary: report!.summary!, names: names.entries(), detail: capture.info()?.detail, alerts: alerts.incidents(), detection: ran });
-  } else writeReadSummary(stdout, file, capture.info()?.detail, report!, alerts, ran, (address) => names.nameOf(address));
+  } else await writeReadSummary(stdout, file, capture.info()?.detail, report!, alerts, ran, (address) => names.nameOf(address));
   if (failure) {
     stderr.write(`loopy: ${failure.message}\n`);
     return 1;
@@ -187,9 +188,10 @@ export async function runRead(file: string, options: ReadOptions, stdout: NodeJS
 }
 
 /** The --zeek-logs directory, made before the run; null (the line written) when it cannot be. */
-function openZeekLogs(options: ReadOptions, stderr: NodeJS.WritableStream): ZeekLogs | undefined | null {
+async function openZeekLogs(options: ReadOptions, stderr: NodeJS.WritableStream): Promise<ZeekLogs | undefined | null> {
   const format = parseZeekFormat(options.zeekFormat);
   if (options.zeekLogs === undefined) return undefined;
+  const { ZeekLogs } = await import('../store/zeek-logs.js');
   try {
     return new ZeekLogs({ dir: options.zeekLogs, format });
   } catch (err) {
@@ -199,8 +201,9 @@ function openZeekLogs(options: ReadOptions, stderr: NodeJS.WritableStream): Zeek
 }
 
 /** The -w file, open before the run; null (the line written) when it cannot be, as tcpdump exits 1 then. */
-function openKeptWriter(path: string, stderr: NodeJS.WritableStream): KeptPacketsWriter | null {
+async function openKeptWriter(path: string, stderr: NodeJS.WritableStream): Promise<KeptPacketsWriter | null> {
   if (path === '-') throw new UsageError("-w - would mix the pcap with loopy's output on standard output: give a file name");
+  const { KeptPacketsWriter } = await import('../capture/kept-packets-writer.js');
   try {
     return new KeptPacketsWriter(openSync(path, 'w', 0o644));
   } catch (err) {
@@ -214,8 +217,11 @@ async function closeKeptWriter(kept: KeptPacketsWriter, path: string, stderr: No
   if (kept.otherLinkType > 0) stderr.write(`loopy: -w ${path}: ${kept.otherLinkType} packets left out: their link type is not the first packet's, and a pcap holds one\n`);
 }
 
-/** Detection for `loopy read`, from --detect-config, --evidence and --no-detect; bad settings are UsageErrors. */
-function setUpDetection(options: ReadOptions, onAlert: (alert: AlertRecord) => void, stderr: NodeJS.WritableStream): { detection?: DetectionEngine; delivery?: AlertDelivery } {
+/**
+ * Detection for `loopy read`, from --detect-config, --evidence and --no-detect; bad settings are UsageErrors.
+ * The delivery transports (http, tls, sockets) and the evidence writer are loaded only when asked for.
+ */
+async function setUpDetection(options: ReadOptions, onAlert: (alert: AlertRecord) => void, stderr: NodeJS.WritableStream): Promise<{ detection?: DetectionEngine; delivery?: AlertDelivery }> {
   if (options.detect === false) {
     if (options.evidence) throw new UsageError('--evidence needs detection: drop --no-detect');
     if (options.detectConfig) throw new UsageError('--detect-config needs detection: drop --no-detect');
@@ -223,18 +229,20 @@ function setUpDetection(options: ReadOptions, onAlert: (alert: AlertRecord) => v
   }
   try {
     const config = options.detectConfig ? loadDetectionConfig(options.detectConfig) : defaultDetectionConfig();
-    const delivery = new AlertDelivery(config.delivery, {
-      onGiveUp: (target, alert, error) => stderr.write(`loopy: alert ${alert.alert_id} (${alert.state}) not delivered to ${target}: ${error.message}\n`),
-    });
+    const delivery = hasDeliveryTargets(config.delivery)
+      ? new (await import('../detect/delivery/index.js')).AlertDelivery(config.delivery, {
+        onGiveUp: (target, alert, error) => stderr.write(`loopy: alert ${alert.alert_id} (${alert.state}) not delivered to ${target}: ${error.message}\n`),
+      })
+      : undefined;
     const detection = new DetectionEngine({
       config,
       onAlert,
-      evidence: options.evidence ? directoryEvidenceSink(options.evidence) : undefined,
+      evidence: options.evidence ? (await import('../detect/evidence/file-sink.js')).directoryEvidenceSink(options.evidence) : undefined,
       // A file is read once: its blocklist does not change while it is being read.
       deps: { blocklistSource: textFileOnce },
       fromFile: true,
     });
-    return { detection, delivery: delivery.enabled ? delivery : undefined };
+    return { detection, delivery };
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (err instanceof DetectionConfigError || code === 'LOOPY_BLOCKLIST' || code === 'LOOPY_BAD_LOCAL_NET') throw new UsageError((err as Error).message);
@@ -242,12 +250,13 @@ function setUpDetection(options: ReadOptions, onAlert: (alert: AlertRecord) => v
   }
 }
 
-/** The text summary, with the Alerts section when detection ran. */
-export function writeReadSummary(
+/** The text summary, with the Alerts section when detection ran; its text-width helpers loaded only here. */
+export async function writeReadSummary(
   stdout: NodeJS.WritableStream, file: string, detail: string | undefined, report: ReadReport, alerts: AlertCollector,
   detection: { detectors: readonly string[]; tables: readonly TrackedKeysReport[] } | undefined,
   nameOf: (address: string) => string | undefined,
-): void {
+): Promise<void> {
+  const { renderReadSummary } = await import('./read-summary.js');
   const summary = renderReadSummary(file, detail, report, 80, nameOf);
   stdout.write(detection ? withSection(summary, renderAlertsSection(alerts.incidents(), detection.detectors, 80, detection.tables)) : summary);
 }
