@@ -23,7 +23,8 @@ import { AddressSet } from './addresses.js';
 import { AlertBook } from './alerts.js';
 import { readArpFacts } from './arp-facts.js';
 import { AttemptTracker, DEFAULT_ATTEMPT_TIMING, type AttemptTiming } from './attempts.js';
-import { defaultDetectionConfig, type DetectionConfig } from './config.js';
+import type { DetectionConfig } from './config.js';
+import { defaultDetectionConfig } from './default-config.js';
 import { changedKeys } from './config-diff.js';
 import { DETECTORS } from './detectors/index.js';
 import { EvidenceRecorder, type EvidenceSink } from './evidence/evidence-recorder.js';
@@ -37,7 +38,7 @@ import { SlotTable, type SlotTableOptions } from './slot-table.js';
 import { TrackedKeys, type TrackedKeysOptions, type TrackedKeysReport } from './tracked-keys.js';
 
 export interface DetectionOptions {
-  /** Parsed config (parseDetectionConfig); default: every default. */
+  /** Parsed config (parseDetectionConfig); default: every default (needed with other `registrations`). */
   config?: DetectionConfig;
   /** The detectors to run (default: all of detectors/index.ts that the config enables). */
   registrations?: readonly DetectorRegistration[];
@@ -104,7 +105,8 @@ export class DetectionEngine {
   private readonly onSocketList: Detector[] = [];
 
   constructor(private readonly options: DetectionOptions) {
-    const config = (this.config = options.config ?? defaultDetectionConfig(options.registrations));
+    if (options.config === undefined && options.registrations !== undefined) throw new TypeError('DetectionEngine: detectors of your own need their config (parseDetectionConfig(input, registrations))');
+    const config = (this.config = options.config ?? defaultDetectionConfig());
     this.localNets = new LocalNets(config.localNets);
     if (options.evidence) {
       this.ring = new PacketRing({ bytes: config.evidence.ringMiB * 1024 * 1024, snaplen: config.evidence.snaplen });

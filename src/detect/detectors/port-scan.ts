@@ -9,18 +9,16 @@
  * A UDP probe to a closed port is known at once from the ICMP port unreachable that quotes it (not after the
  * unanswered-datagram grace time). Runs per ICMP packet there: nothing is allocated before a source is admitted.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, type Packet } from '../../decode/packet.js';
 import { hostKeyOf, hostText, type HostKey } from '../addresses.js';
-import { count, detectorConfig, seconds } from '../detector-config.js';
+import type { SchemaKit } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, PROBE_OUTCOMES, type AttemptFacts, type OutcomeCode, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { DecayedCount, PassSchedule, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
 
-const portRange = z.tuple([z.number().int().min(0).max(65535), z.number().int().min(0).max(65535)]);
-
-const config = detectorConfig({
+const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorConfig({
   /** Seconds of the sliding window. */
   window: seconds(60),
   /** Distinct ports probed on one host within the window. nmap's default scan probes 1000. */
@@ -30,7 +28,7 @@ const config = detectorConfig({
   /** Seconds over which the slow rule's count of ports halves; ports are kept three half-lives. */
   slowHalfLife: seconds(300),
   /** UDP destination ports left out: traceroute's probes (33434 and up) look like a UDP scan. */
-  ignoreUdpPorts: z.array(portRange).default([[33434, 33534]]),
+  ignoreUdpPorts: z.array(z.tuple([z.number().int().min(0).max(65535), z.number().int().min(0).max(65535)])).default([[33434, 33534]]),
   /** Sources followed at once (bounded memory under spoofed floods; see tracked-keys.ts for who is kept). */
   maxSources: count(20_000),
   /** Hosts followed per source: its scan of more is counted, not kept. */
@@ -38,7 +36,7 @@ const config = detectorConfig({
   /** Ports recorded across all sources and hosts: many real scanners at once cannot grow detection without end. */
   maxPortEntries: count(1_000_000),
 });
-type Config = z.infer<typeof config>;
+type Config = z.infer<ReturnType<typeof config>>;
 
 const MAX_SAMPLES = 10;
 const UDP_BIT = 0x10000;
