@@ -32,7 +32,6 @@ export interface ReadOptions {
   workers?: string;
 }
 
-
 /** More engines than this only add threads fighting for the same cores and memory. */
 export const MAX_READ_WORKERS = 64;
 
