@@ -1,7 +1,7 @@
 /**
  * A `loopy read` run (read.ts has its options): the pipeline over one capture file, its outputs, detection.
- * What only some runs need is loaded only by those: detection (not with --no-detect), zod (a config file),
- * the alert transports (a delivery target), the summary's text widths (no --json), the store (--zeek-logs),
+ * What only some runs need is loaded only by those: detection and its config's zod schemas (not with
+ * --no-detect), the alert transports (a delivery target), the summary's text widths (no --json), the store (--zeek-logs),
  * the -w writer, the worker threads (--workers).
  */
 import { PassiveNames } from '../analyze/passive-names.js';
@@ -161,9 +161,9 @@ async function closeKeptWriter(kept: KeptPacketsWriter, path: string, stderr: No
 
 /**
  * Detection for `loopy read`, from --detect-config, --evidence and --no-detect; bad settings are UsageErrors.
- * Loaded only when it runs (not with --no-detect, nor for --help); the config's validation (zod) only for a
- * config file, the delivery transports (http, tls, sockets) only when it names a target, and the evidence
- * writer only with --evidence.
+ * Loaded only when it runs (not with --no-detect, nor for --help), with zod: the defaults are what the
+ * detectors' schemas give for {}, so they live in one place. The delivery transports (http, tls, sockets) are
+ * loaded only when a config file names a target, and the evidence writer only with --evidence.
  */
 async function setUpDetection(options: ReadOptions, onAlert: (alert: AlertRecord) => void, stderr: NodeJS.WritableStream): Promise<{ detection?: DetectionEngine; delivery?: AlertDelivery }> {
   if (options.detect === false) {
@@ -171,11 +171,11 @@ async function setUpDetection(options: ReadOptions, onAlert: (alert: AlertRecord
     if (options.detectConfig) throw new UsageError('--detect-config needs detection: drop --no-detect');
     return {};
   }
-  const [{ defaultDetectionConfig }, { DetectionEngine }, { textFileOnce }] = await Promise.all([
-    import('../detect/default-config.js'), import('../detect/detection-engine.js'), import('../detect/text-file-source.js'),
+  const [{ defaultDetectionConfig, loadDetectionConfig }, { DetectionEngine }, { textFileOnce }] = await Promise.all([
+    import('../detect/config.js'), import('../detect/detection-engine.js'), import('../detect/text-file-source.js'),
   ]);
   try {
-    const config = options.detectConfig ? (await import('../detect/config.js')).loadDetectionConfig(options.detectConfig) : defaultDetectionConfig();
+    const config = options.detectConfig ? loadDetectionConfig(options.detectConfig) : defaultDetectionConfig();
     // The defaults name no delivery target: only a config file can.
     const delivery = options.detectConfig ? await openDelivery(config.delivery, stderr) : undefined;
     const detection = new DetectionEngine({

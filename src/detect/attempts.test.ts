@@ -4,9 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ACK, FIN, PSH, RST, SYN, icmpEcho, tcp4, udp4, type Frame } from '../test-support/frames.js';
 import { runFrames } from './testing/frames.js';
+import { detectorConfig } from './detector-config.js';
 import { hostText } from './addresses.js';
 import { Outcome, type DetectorRegistration } from './types.js';
 
@@ -17,7 +18,7 @@ function recorder(seen: string[]): DetectorRegistration {
   return {
     name: 'recorder',
     title: 'test',
-    config: ({ detectorConfig }) => detectorConfig({}) as unknown as z.ZodType<never>,
+    config: detectorConfig({}) as unknown as z.ZodType<never>,
     create: () => ({
       name: 'recorder',
       onAttempt: (a) => seen.push(`${hostText(a.origKey)}>${hostText(a.respKey)}:${a.respPort} ${NAMES[a.outcome]} @${a.ts - a.start >= 0 ? 'ok' : 'bad'}`),
@@ -102,7 +103,7 @@ test('a live flow is judged after the grace time, before its flow ends', async (
   const reg: DetectorRegistration = {
     name: 'recorder',
     title: 'test',
-    config: ({ detectorConfig }) => detectorConfig({}) as unknown as z.ZodType<never>,
+    config: detectorConfig({}) as unknown as z.ZodType<never>,
     create: () => ({ name: 'recorder', onAttempt: (a) => a.respPort === 23 && seen.push({ ts: a.ts, start: a.start }) }),
   };
   await runFrames(frames, {}, { registrations: [reg] });

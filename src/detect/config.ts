@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import stripJsonComments from 'strip-json-comments';
 import { z } from 'zod';
 import { DEFAULT_LOCAL_NETS } from '../stats/local-nets.js';
-import { cidrListSchema, cidrSchema, SCHEMA_KIT } from './detector-config.js';
+import { cidrListSchema, cidrSchema } from './detector-config.js';
 import { deliveryConfigSchema } from './delivery/config.js';
 import { DETECTORS } from './detectors/index.js';
 import type { DetectorCommonConfig, DetectorRegistration } from './types.js';
@@ -57,7 +57,7 @@ const evidenceSchema = z.strictObject({
 export function detectionConfigSchema(registrations: readonly DetectorRegistration[] = DETECTORS) {
   const detectors: Record<string, z.ZodType> = {};
   for (const r of registrations) {
-    detectors[r.name] = (r.config(SCHEMA_KIT) as unknown as z.ZodObject).prefault({}).describe(`${r.name}: its thresholds and allow-lists (docs/detectors.md, under ${r.name})`);
+    detectors[r.name] = (r.config as unknown as z.ZodObject).prefault({}).describe(`${r.name}: its thresholds and allow-lists (docs/detectors.md, under ${r.name})`);
   }
   return z.strictObject({
     $schema: z.string().optional().describe('The JSON Schema this file follows, for editors (loopy config-schema detection); not read.'),
@@ -94,6 +94,10 @@ export function parseDetectionConfig(input: unknown, registrations: readonly Det
   const result = detectionConfigSchema(registrations).safeParse(input ?? {});
   if (result.success) return result.data as DetectionConfig;
   throw new DetectionConfigError(source, result.error.issues.flatMap(describeIssue));
+}
+
+export function defaultDetectionConfig(registrations: readonly DetectorRegistration[] = DETECTORS): DetectionConfig {
+  return parseDetectionConfig({}, registrations);
 }
 
 /** Reads and validates a JSON config file; errors name the file and the key. */

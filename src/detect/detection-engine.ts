@@ -23,8 +23,7 @@ import { AddressSet } from './addresses.js';
 import { AlertBook } from './alerts.js';
 import { readArpFacts } from './arp-facts.js';
 import { AttemptTracker, DEFAULT_ATTEMPT_TIMING, type AttemptTiming } from './attempts.js';
-import type { DetectionConfig } from './config.js';
-import { defaultDetectionConfig } from './default-config.js';
+import { defaultDetectionConfig, type DetectionConfig } from './config.js';
 import { changedKeys } from './config-diff.js';
 import { DETECTORS } from './detectors/index.js';
 import { EvidenceRecorder, type EvidenceSink } from './evidence/evidence-recorder.js';
@@ -38,7 +37,7 @@ import { SlotTable, type SlotTableOptions } from './slot-table.js';
 import { TrackedKeys, type TrackedKeysOptions, type TrackedKeysReport } from './tracked-keys.js';
 
 export interface DetectionOptions {
-  /** Parsed config (parseDetectionConfig); default: every default (needed with other `registrations`). */
+  /** Parsed config (parseDetectionConfig); default: every default. */
   config?: DetectionConfig;
   /** The detectors to run (default: all of detectors/index.ts that the config enables). */
   registrations?: readonly DetectorRegistration[];
@@ -105,8 +104,7 @@ export class DetectionEngine {
   private readonly onSocketList: Detector[] = [];
 
   constructor(private readonly options: DetectionOptions) {
-    if (options.config === undefined && options.registrations !== undefined) throw new TypeError('DetectionEngine: detectors of your own need their config (parseDetectionConfig(input, registrations))');
-    const config = (this.config = options.config ?? defaultDetectionConfig());
+    const config = (this.config = options.config ?? defaultDetectionConfig(options.registrations));
     this.localNets = new LocalNets(config.localNets);
     if (options.evidence) {
       this.ring = new PacketRing({ bytes: config.evidence.ringMiB * 1024 * 1024, snaplen: config.evidence.snaplen });

@@ -1,8 +1,4 @@
-/**
- * zod pieces every detector's config is built from (kept apart from config.ts so detectors import no registry).
- * Detectors take them as a SchemaKit, given to their `config` function when a config is validated, and import
- * only its type: a run on the built-in defaults (default-config.ts) never loads zod.
- */
+/** zod pieces every detector's config is built from (kept apart from config.ts so detectors import no registry). */
 import { z } from 'zod';
 import { parseCidr } from './addresses.js';
 
@@ -38,7 +34,3 @@ export const domainListSchema = z
   .array(z.string().regex(/^[A-Za-z0-9_*.-]+\.?$/, { message: 'not a domain name' }))
   .default([])
   .transform((list) => list.map((d) => d.toLowerCase().replace(/\.$/, '').replace(/^\*\./, '')));
-
-/** What a detector's `config` function builds its schema with (see DetectorRegistration.config). */
-export const SCHEMA_KIT = { z, count, seconds, detectorConfig, domainListSchema } as const;
-export type SchemaKit = typeof SCHEMA_KIT;

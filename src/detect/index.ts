@@ -3,8 +3,7 @@
  * See detection-engine.ts for the wiring and docs/design.md "Detection" for the decisions.
  */
 export { DetectionEngine, type DetectionOptions } from './detection-engine.js';
-export { parseDetectionConfig, loadDetectionConfig, DetectionConfigError, type DetectionConfig, type SuppressionConfig } from './config.js';
-export { defaultDetectionConfig } from './default-config.js';
+export { parseDetectionConfig, loadDetectionConfig, defaultDetectionConfig, DetectionConfigError, type DetectionConfig, type SuppressionConfig } from './config.js';
 export { DETECTORS } from './detectors/index.js';
 export { AlertBook, type AlertBookOptions } from './alerts.js';
 export { Suppressions, type Suppression, type SuppressionRule } from './suppressions.js';

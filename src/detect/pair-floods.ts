@@ -5,9 +5,9 @@
  * bytes of such seconds within the window raise one incident per pair, naming the sender. The detectors
  * (udp_flood, volume) say which traffic is theirs and word the alert. Pairs live in a bounded table.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type HostKey } from './addresses.js';
-import type { SchemaKit } from './detector-config.js';
+import { count, detectorConfig, seconds } from './detector-config.js';
 import { FlowSample } from './flow-sample.js';
 import { FollowedPair, type HostPair } from './host-pair.js';
 import { FollowedPairs, type PairTally, type PairTraffic } from './pair-traffic.js';
@@ -16,7 +16,7 @@ import type { AlertSignal, Detector, DetectorContext, DetectorRegistration } fro
 import { PassSchedule, SlidingCounter, formatBytes, formatDuration, formatRate, incidentRate } from './windows.js';
 
 /** The config fields every one-way flood detector has (spread into its detectorConfig). */
-export function oneWayFloodConfig({ z, count, seconds }: SchemaKit, minPackets: number, minBytes: number) {
+export function oneWayFloodConfig(minPackets: number, minBytes: number) {
   return {
     /** Seconds the flood is counted over. */
     window: seconds(2),
@@ -208,8 +208,8 @@ export interface OneWayFloodKind {
 
 /** A one-way flood detector's registration (udp_flood, volume): one file each says only what is its own. */
 export function oneWayFloodDetector(kind: OneWayFloodKind) {
-  const config = (kit: SchemaKit) => kit.detectorConfig(oneWayFloodConfig(kit, kind.minPackets, kind.minBytes));
-  const registration: DetectorRegistration<z.infer<ReturnType<typeof config>>> = {
+  const config = detectorConfig(oneWayFloodConfig(kind.minPackets, kind.minBytes));
+  const registration: DetectorRegistration<z.infer<typeof config>> = {
     name: kind.name,
     title: kind.title,
     config,

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { udp4, type Frame } from '../test-support/frames.js';
 import { hostText } from './addresses.js';
+import { detectorConfig } from './detector-config.js';
 import { FollowedPairs, PairTally, pairHashOf, type PairTraffic } from './pair-traffic.js';
 import { runFrames } from './testing/frames.js';
 import { random } from './testing/random.js';
@@ -16,7 +17,7 @@ function tallyProbe(seen: Map<string, { packets: number; bytes: number }>, probl
   return {
     name: 'tally_probe',
     title: 'test probe',
-    config: ({ detectorConfig }) => detectorConfig({}),
+    config: detectorConfig({}),
     create: () => ({
       name: 'tally_probe',
       onPairSecond: (now: number, pairs: PairTraffic) => {

@@ -5,17 +5,18 @@
  */
 import type { ProcessRecord } from '../analyze/records.js';
 import type { SocketEvent } from '../host/process-attribution.js';
-import type { SchemaKit } from './detector-config.js';
+import { z } from 'zod';
+import { count, seconds } from './detector-config.js';
 
 /** Config both detectors take. */
-export const processDetectorShape = ({ z, count, seconds }: SchemaKit) => ({
+export const processDetectorShape = {
   /** Seconds observed before anything counts as new; sockets there when the agent started are baseline. */
   learnSeconds: seconds(86_400),
   /** Units (or containers, `docker:ID`) whose processes never raise this detector's alerts. */
   ignoreUnits: z.array(z.string().min(1)).default([]),
   /** Actors remembered at most. */
   maxActors: count(50_000),
-});
+};
 
 /** The unit or container a process runs in, else its executable, else its name: what a baseline is kept for. */
 export function actorOf(p: ProcessRecord): string {

@@ -8,7 +8,6 @@
  * Event objects are reused structs (like the decoder's Packet): read them during the call, copy what you keep.
  */
 import type { z } from 'zod';
-import type { SchemaKit } from './detector-config.js';
 import type { AppFlowFacts } from '../analyze/apps/types.js';
 import type { Connections } from '../analyze/flows/connections.js';
 import type { HostCounters } from '../analyze/flows/host-counters.js';
@@ -218,11 +217,8 @@ export interface DetectorRegistration<C extends DetectorCommonConfig = DetectorC
   readonly name: string;
   /** One line for `--help`-style listings and docs. */
   readonly title: string;
-  /**
-   * Builds its strict zod object, with a default for every field and the common fields (`kit.detectorConfig`).
-   * Called only when a config is validated: the built-in defaults (default-config.ts) need no zod.
-   */
-  readonly config: (kit: SchemaKit) => z.ZodType<C>;
+  /** Strict zod object with a default for every field; must include the common fields (see config.ts). */
+  readonly config: z.ZodType<C>;
   create(config: C, ctx: DetectorContext, deps: DetectorDeps): Detector;
   /**
    * Its settings that only a restart changes: those the detector reads once, when it is made (capacities,

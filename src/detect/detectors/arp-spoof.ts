@@ -15,15 +15,15 @@
  * The IP intake runs per packet: a direct-mapped cache of (address, MAC) pairs seen in the last 10 s keeps it
  * to a few array reads and no allocation; the binding table is touched once per 10 s per pair.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { formatIPv4 } from '../../analyze/format-address.js';
 import { mix32 } from '../../analyze/mix32.js';
 import type { Packet } from '../../decode/packet.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { ArpFacts, Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 
-const config = ({ count, detectorConfig, seconds }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   /** An owner seen within this many seconds is alive: another MAC claiming its address is spoofing. */
   rebindWindow: seconds(600),
   /** Addresses followed at once (see tracked-keys.ts for who is kept when a flood of claims brings more). */
@@ -31,7 +31,7 @@ const config = ({ count, detectorConfig, seconds }: SchemaKit) => detectorConfig
   /** Claiming MACs (open or recent incidents) followed at once. */
   maxClaimants: count(4_096),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 interface Binding {
   mac: number;

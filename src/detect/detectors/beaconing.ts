@@ -7,10 +7,10 @@
  * per series. People and their programs are irregular; timers are not. Legitimate timers (NTP, monitoring
  * scrapes, health checks) are beacons too: allow-list them. Series live in a bounded table.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { DnsRecord } from '../../analyze/records.js';
 import { hostKeyOfText, hostKeyWords, hostText, type HostKey } from '../addresses.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
 import { endpointText } from '../host-pair.js';
 import { FlowSample } from '../flow-sample.js';
 import { SLOT_FIELDS, type SlotTable } from '../slot-table.js';
@@ -18,7 +18,7 @@ import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type D
 import { PassSchedule, formatDuration } from '../windows.js';
 import { mix32 } from '../../analyze/mix32.js';
 
-const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   /** Seconds of history a series is judged on. */
   window: seconds(3600),
   /** Contacts within the window (11 intervals) before a series is judged. */
@@ -33,7 +33,7 @@ const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorCon
   /** Series followed at once. */
   maxSeries: count(50_000),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 /** Times kept per series: the judgement looks at the last ones. */
 const KEEP = 32;

@@ -4,23 +4,23 @@
  * domain. The list comes from the user's file (one indicator a line, see blocklist-parse.ts), reloaded
  * when it changes, plus `entries` in the config. One incident per indicator.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { DnsRecord, LoopyRecord } from '../../analyze/records.js';
 import type { Packet } from '../../decode/packet.js';
 import { hostKeyOf, hostKeyOfText, hostText, type HostKey } from '../addresses.js';
 import { blockedDomainOf, parseBlocklist, type Blocklist } from '../blocklist-parse.js';
-import type { SchemaKit } from '../detector-config.js';
+import { detectorConfig } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { textFileSource } from '../text-file-source.js';
 import type { Detector, DetectorContext, DetectorDeps, DetectorRegistration, FlowRef, TextSource } from '../types.js';
 
-const config = ({ detectorConfig, z }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   /** The user's list file (reloaded on change). */
   file: z.string().min(1).optional(),
   /** Indicators written in the config itself. */
   entries: z.array(z.string()).default([]),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 const PROTO_NAMES: Record<number, string> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 58: 'icmp' };
 const MAX_SAMPLES = 10;

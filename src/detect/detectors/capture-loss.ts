@@ -4,18 +4,18 @@
  * an incident of its own: one alert per interface, updated while the loss goes on, with the worst second and
  * the total. Live capture only: a file loses nothing (this detector hears of nothing when reading one).
  */
-import type { z } from 'zod';
-import type { SchemaKit } from '../detector-config.js';
+import { z } from 'zod';
+import { count, detectorConfig } from '../detector-config.js';
 import type { CaptureSecond, Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { formatDuration } from '../windows.js';
 
-const config = ({ count, detectorConfig, z }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   /** Share of a second's packets dropped, in %, above which the second counts as lossy (Zeek's default threshold is 10 %; a monitor that misses 0.1 % is already blind to a short attack). */
   minLossPct: z.number().min(0).max(100).default(0.1),
   /** Packets dropped in that second at least (raise it to ignore the odd packet lost on a quiet link). */
   minDropped: count(1),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 interface Loss {
   first: number;

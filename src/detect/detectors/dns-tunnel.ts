@@ -8,9 +8,9 @@
  * domain too (CDNs, telemetry) but with short, word-like labels and A/AAAA types. Fed by dns records (made
  * per query already): nothing is kept for a name that scores nothing. One incident per client + base.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { DnsRecord } from '../../analyze/records.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, domainListSchema, seconds } from '../detector-config.js';
 import { DomainSplitter, looksEncoded, underAny } from '../dns-names.js';
 import { hostKeyOfText, type HostKey } from '../addresses.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
@@ -26,7 +26,7 @@ const DEFAULT_DATA_TYPES = [16, 15, 5, 33, 255];
 /** Seconds between sweeps that forget old names. */
 const SWEEP_EVERY = 5;
 
-const config = ({ count, detectorConfig, domainListSchema, seconds, z }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   window: seconds(60),
   /**
    * Points of distinct names from one client under one base within the window. A name scores `encodedPoints`
@@ -56,7 +56,7 @@ const config = ({ count, detectorConfig, domainListSchema, seconds, z }: SchemaK
   /** Names recorded across all pairs (a tunnel sends millions: one incident, not a million entries). */
   maxNameEntries: count(1_000_000),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 interface Track {
   client: string;

@@ -9,10 +9,10 @@
  *   ping or SYN sweep of 20 hosts spread over minutes fires at its 20th host; a few failures now and then never;
  * - fast: `minHosts` distinct hosts within the sliding `window` (reached only when `slowMinHosts` is raised).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP } from '../../decode/packet.js';
 import { hostText, type HostKey } from '../addresses.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { PresenceCounts } from '../presence-counts.js';
 import { mix32 } from '../../analyze/mix32.js';
@@ -20,7 +20,7 @@ import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type D
 import type { TrackedKeys } from '../tracked-keys.js';
 import { DecayedCount, PassSchedule, SlidingCounter, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
 
-const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   window: seconds(60),
   /** Distinct hosts probed on one port (or pinged) within the window. */
   minHosts: count(50),
@@ -37,7 +37,7 @@ const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorCon
   /** Hosts recorded across all sources and ports. */
   maxHostEntries: count(1_000_000),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 const MAX_SAMPLES = 10;
 /** Slots of the cache of Services that answered connections count in (a power of two). */

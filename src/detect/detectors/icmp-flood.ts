@@ -5,25 +5,25 @@
  * counters, sources the first 20 plus a fixed-size distinct counter. Targets live in bounded tables (ctx.track,
  * one per address family). One incident per target.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { formatIPv4, formatIPv6 } from '../../analyze/format-address.js';
 import type { Packet } from '../../decode/packet.js';
 import { type HostKey } from '../addresses.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
 import { DistinctKeys } from '../distinct-count.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { SlidingCounter, formatDuration, incidentRate } from '../windows.js';
 import { mix32 } from '../../analyze/mix32.js';
 
-const config = ({ count, detectorConfig, seconds }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   window: seconds(2),
   /** ICMP packets to one host within the window (1000 in 2 s = 500/s; `ping` sends 1/s). */
   minPackets: count(1000),
   /** Targets followed at most, per address family (IPv4, IPv6). */
   maxTargets: count(20_000),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 /** Sources kept exactly per target (the alert's hosts); beyond them a 1024-bit counter ("3,500+" when full). */
 const KEEP_SOURCES = 20;

@@ -5,8 +5,8 @@
  * between two local hosts is one alert naming who sent how much to whom, not one per endpoint. What a
  * backup or a deploy moves is expected: allow-list it (allowSources / allowTargets) or raise minBytes.
  */
-import type { z } from 'zod';
-import type { SchemaKit } from '../detector-config.js';
+import { z } from 'zod';
+import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { FlowSample } from '../flow-sample.js';
 import { hostPair, type HostPair } from '../host-pair.js';
 import { FollowedPairs, type PairTally, type PairTraffic } from '../pair-traffic.js';
@@ -14,7 +14,7 @@ import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { PassSchedule, SlidingCounter, formatBytes, formatDuration, formatRate, incidentRate } from '../windows.js';
 
-const config = ({ count, detectorConfig, seconds }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   /** Seconds the bytes are summed over. */
   window: seconds(600),
   /** IP bytes from one host to another within the window (1 GB: a disk image, a database dump). */
@@ -22,7 +22,7 @@ const config = ({ count, detectorConfig, seconds }: SchemaKit) => detectorConfig
   /** Pairs followed at once. */
   maxPairs: count(20_000),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 interface Transfer extends HostPair {
   bytes: SlidingCounter;

@@ -3,19 +3,19 @@
  * period, when its unit (or executable) never listened there before: a new service, or a bind shell. The
  * process is named. One alert per unit and port; `ignoreUnits` keeps a unit quiet.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { SocketEvent } from '../../host/process-attribution.js';
-import type { SchemaKit } from '../detector-config.js';
+import { detectorConfig } from '../detector-config.js';
 import { actorOf, describeProcess, LearningClock, portName, processDetectorShape, processExtra } from '../process-actors.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 
-const config = (kit: SchemaKit) => kit.detectorConfig({
-  ...processDetectorShape(kit),
+const config = detectorConfig({
+  ...processDetectorShape,
   /** UDP ports above this are a client's (ephemeral range): left out. */
-  maxUdpPort: kit.z.number().int().min(0).max(65535).default(32_767),
+  maxUdpPort: z.number().int().min(0).max(65535).default(32_767),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 class NewListenerDetector implements Detector {
   readonly name = 'new_listener';

@@ -6,16 +6,16 @@
  * parent's when the parent is known (a server that spawns `bash -i`). One alert per unit while it lasts;
  * `ignoreUnits` keeps a unit quiet. Actors first seen after the learning period learn for as long.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { SocketEvent } from '../../host/process-attribution.js';
-import type { SchemaKit } from '../detector-config.js';
+import { detectorConfig } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { ActorKeys, describeProcess, LearningClock, portName, processDetectorShape, processExtra } from '../process-actors.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 
-const config = (kit: SchemaKit) => kit.detectorConfig(processDetectorShape(kit));
-type Config = z.infer<ReturnType<typeof config>>;
+const config = detectorConfig({ ...processDetectorShape });
+type Config = z.infer<typeof config>;
 
 interface Actor {
   /** Learning clock reading when it was first seen (its own baseline runs learnSeconds from there). */

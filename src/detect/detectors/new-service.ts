@@ -5,16 +5,16 @@
  * scan's probes teach and report nothing. Ports above `maxPort` (ephemeral ranges: P2P, RTP, passive FTP)
  * are left out. One incident per host and direction; each new port or service updates it.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../../decode/packet.js';
 import { hostKeyOf, hostText, type HostKey } from '../addresses.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration, type FlowRef } from '../types.js';
 import { formatDuration } from '../windows.js';
 import { mix32 } from '../../analyze/mix32.js';
 
-const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   /** Seconds of capture time spent learning before anything counts as new ("new since yesterday"). */
   learnSeconds: seconds(86_400),
   /** Destination/listening ports above this are ignored. */
@@ -25,7 +25,7 @@ const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorCon
   /** Learned pairs kept at most (each direction). */
   maxEntries: count(1_000_000),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 interface Incident {
   host: string;

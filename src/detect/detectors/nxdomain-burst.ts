@@ -4,10 +4,10 @@
  * a wrong search domain gives NXDOMAIN for a few names, mostly under one domain, so both counts must pass.
  * One incident per client.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { DnsRecord } from '../../analyze/records.js';
 import { hostKeyOfText, type HostKey } from '../addresses.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, domainListSchema, seconds } from '../detector-config.js';
 import { DomainSplitter, underAny } from '../dns-names.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { PassSchedule, WindowedSet, formatDuration, oldestOr } from '../windows.js';
@@ -17,7 +17,7 @@ const NXDOMAIN = 3;
 /** Seconds between sweeps that forget old names. */
 const SWEEP_EVERY = 5;
 
-const config = ({ count, detectorConfig, domainListSchema, seconds, z }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   window: seconds(60),
   /** Distinct names answered NXDOMAIN to one client within the window. */
   minNames: count(50),
@@ -30,7 +30,7 @@ const config = ({ count, detectorConfig, domainListSchema, seconds, z }: SchemaK
   /** Names and domains recorded across all clients (a client asking for millions of random names is one incident, not a million entries). */
   maxNameEntries: count(1_000_000),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 interface Client {
   text: string;

@@ -9,37 +9,36 @@
  * A UDP probe to a closed port is known at once from the ICMP port unreachable that quotes it (not after the
  * unanswered-datagram grace time). Runs per ICMP packet there: nothing is allocated before a source is admitted.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, type Packet } from '../../decode/packet.js';
 import { hostKeyOf, hostText, type HostKey } from '../addresses.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { Outcome, PROBE_OUTCOMES, type AttemptFacts, type OutcomeCode, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { DecayedCount, PassSchedule, WindowedSet, formatPace, incidentRate, secondForSources } from '../windows.js';
 
-const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => {
-  const portRange = z.tuple([z.number().int().min(0).max(65535), z.number().int().min(0).max(65535)]);
-  return detectorConfig({
-    /** Seconds of the sliding window. */
-    window: seconds(60),
-    /** Distinct ports probed on one host within the window. nmap's default scan probes 1000. */
-    minPorts: count(100),
-    /** Distinct ports whose decayed count fires the slow rule (a careful scanner's --scan-delay). */
-    slowMinPorts: count(20),
-    /** Seconds over which the slow rule's count of ports halves; ports are kept three half-lives. */
-    slowHalfLife: seconds(300),
-    /** UDP destination ports left out: traceroute's probes (33434 and up) look like a UDP scan. */
-    ignoreUdpPorts: z.array(portRange).default([[33434, 33534]]),
-    /** Sources followed at once (bounded memory under spoofed floods; see tracked-keys.ts for who is kept). */
-    maxSources: count(20_000),
-    /** Hosts followed per source: its scan of more is counted, not kept. */
-    maxTargetsPerSource: count(64),
-    /** Ports recorded across all sources and hosts: many real scanners at once cannot grow detection without end. */
-    maxPortEntries: count(1_000_000),
-  });
-};
-type Config = z.infer<ReturnType<typeof config>>;
+const portRange = z.tuple([z.number().int().min(0).max(65535), z.number().int().min(0).max(65535)]);
+
+const config = detectorConfig({
+  /** Seconds of the sliding window. */
+  window: seconds(60),
+  /** Distinct ports probed on one host within the window. nmap's default scan probes 1000. */
+  minPorts: count(100),
+  /** Distinct ports whose decayed count fires the slow rule (a careful scanner's --scan-delay). */
+  slowMinPorts: count(20),
+  /** Seconds over which the slow rule's count of ports halves; ports are kept three half-lives. */
+  slowHalfLife: seconds(300),
+  /** UDP destination ports left out: traceroute's probes (33434 and up) look like a UDP scan. */
+  ignoreUdpPorts: z.array(portRange).default([[33434, 33534]]),
+  /** Sources followed at once (bounded memory under spoofed floods; see tracked-keys.ts for who is kept). */
+  maxSources: count(20_000),
+  /** Hosts followed per source: its scan of more is counted, not kept. */
+  maxTargetsPerSource: count(64),
+  /** Ports recorded across all sources and hosts: many real scanners at once cannot grow detection without end. */
+  maxPortEntries: count(1_000_000),
+});
+type Config = z.infer<typeof config>;
 
 const MAX_SAMPLES = 10;
 const UDP_BIT = 0x10000;

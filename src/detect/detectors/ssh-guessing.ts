@@ -8,18 +8,18 @@
  * minute are ordinary), except that a login the same source gets through after guessing is said in the alert.
  * Pairs live in a bounded table (ctx.track).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { isSshLogin } from '../../analyze/apps/ssh/index.js';
 import type { AppFlowFacts } from '../../analyze/apps/types.js';
 import { hostKeyOf } from '../addresses.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
 import { FlowSample } from '../flow-sample.js';
 import { endpointText, hostPair, pairKey, type HostPair } from '../host-pair.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import type { Detector, DetectorContext, DetectorRegistration, FlowRef } from '../types.js';
 import { SlidingCounter, formatDuration } from '../windows.js';
 
-const config = ({ count, detectorConfig, seconds }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   /** Seconds the attempts are counted over (Zeek counts 30 failures over 30 min; a tool makes them in seconds). */
   window: seconds(600),
   /** Rejected login attempts from one source to one server within the window (OpenSSH allows 6 per connection). */
@@ -29,7 +29,7 @@ const config = ({ count, detectorConfig, seconds }: SchemaKit) => detectorConfig
   /** Pairs followed at once. */
   maxPairs: count(20_000),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 const MAX_SAMPLES = 10;
 

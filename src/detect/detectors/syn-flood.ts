@@ -10,17 +10,17 @@
  *   to port_scan.
  * Targets live in a bounded table (ctx.track); sources and ports are counted in fixed memory (distinct-count.ts).
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { IPPROTO_TCP } from '../../decode/packet.js';
 import { hostText, type HostKey } from '../addresses.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
 import { DistinctKeys, groupDigits } from '../distinct-count.js';
 import { FlowSample } from '../flow-sample.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import { SlidingCounter, formatDuration, incidentRate } from '../windows.js';
 
-const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   window: seconds(5),
   /** Failed handshakes to one host:port within the window. */
   minFailed: count(400),
@@ -32,7 +32,7 @@ const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorCon
   /** Ports followed per target host at most (the host-wide rule still counts the others). */
   maxPortsPerTarget: count(256),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 const MAX_SAMPLES = 10;
 /** Sources (and ports) kept exactly per port and per target, for the alert's hosts and the single-source case. */

@@ -11,15 +11,15 @@
  * file: a capture rarely holds the ten minutes a live agent learns for, and without it `loopy read` could
  * never raise this alert. Such alerts say their baseline was learned from the file.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { HostCounters } from '../../analyze/flows/host-counters.js';
 import { hostKeyOf, hostText, type HostKey } from '../addresses.js';
-import type { SchemaKit } from '../detector-config.js';
+import { count, detectorConfig, seconds } from '../detector-config.js';
 import type { Detector, DetectorContext, DetectorRegistration } from '../types.js';
 import { formatDuration, formatRate } from '../windows.js';
 import type { TrackedKeys } from '../tracked-keys.js';
 
-const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorConfig({
+const config = detectorConfig({
   /** Seconds of history a host needs before its spikes count. */
   learnSeconds: seconds(600),
   /** The same when reading a capture file: the baseline is seeded from the host's first seconds in the file. */
@@ -35,7 +35,7 @@ const config = ({ count, detectorConfig, seconds, z }: SchemaKit) => detectorCon
   scope: z.enum(['local', 'all']).default('local'),
   maxHosts: count(10_000),
 });
-type Config = z.infer<ReturnType<typeof config>>;
+type Config = z.infer<typeof config>;
 
 interface Baseline {
   text: string;
