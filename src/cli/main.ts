@@ -17,6 +17,7 @@ const argv = [...process.argv];
 if (argv[2] !== undefined && Object.hasOwn(TCPDUMP_SPELLINGS, argv[2])) argv[2] = TCPDUMP_SPELLINGS[argv[2]];
 const named = argv[2];
 const isCommand = named !== undefined && Object.hasOwn(COMMANDS, named);
+const isVersion = named === '-V' || named === '--version';
 const usageHint = isCommand ? `loopy ${named} --help` : 'loopy --help';
 
 const program = new Command();
@@ -24,13 +25,14 @@ program
   .name('loopy')
   .description('Loopy: network traffic monitor — capture, flows, DNS, alerts, terminal UI')
   // Naming libpcap loads the capture addon, milliseconds every `loopy bridge` would pay: only when asked.
-  .version(versionLine({ libpcap: named === '-V' || named === '--version' }), '-V, --version', "print Loopy's version and its libpcap's")
+  .version(versionLine({ libpcap: isVersion }), '-V, --version', "print Loopy's version and its libpcap's")
   // Commander's mistakes (unknown option, missing argument...) become one `loopy:` line and exit status 2,
   // as ours do (UsageError); set before the commands are added, which inherit both.
   .exitOverride()
   .configureOutput({ outputError: (message, write) => write(`loopy: ${oneLine(message)}; see ${usageHint}\n`) });
 
-for (const name of isCommand ? [named] : Object.keys(COMMANDS)) (await COMMANDS[name]())(program);
+// Only the command named is loaded; --version needs none, help (and a mistyped command's hint) all of them.
+for (const name of isCommand ? [named] : isVersion ? [] : Object.keys(COMMANDS)) (await COMMANDS[name]())(program);
 
 program.parseAsync(argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
 import { UsageError } from './errors.js';
-import { runRead } from './read.js';
+import { runRead } from './read-run.js';
 import type { FromReadWorker, ReadWorkerData } from './read-workers.js';
 
 const port = parentPort!;

@@ -19,13 +19,11 @@ import { NdjsonWriter } from '../analyze/ndjson-writer.js';
 import type { Writable } from 'node:stream';
 import { UsageError } from './errors.js';
 import { parseRecordFormat } from './output-options.js';
-import { type ReadOptions, type SummaryPart, writeReadSummary } from './read.js';
+import type { ReadOptions } from './read.js';
+import { type SummaryPart, writeReadSummary } from './read-run.js';
 import { ReadReport } from '../stats/read-report.js';
 import { AlertCollector } from '../detect/alerts-summary.js';
 import type { TrackedKeysReport } from '../detect/tracked-keys.js';
-
-/** More engines than this only add threads fighting for the same cores and memory. */
-export const MAX_READ_WORKERS = 64;
 
 const WORKER_URL = new URL(`./read-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
 
@@ -67,7 +65,7 @@ export async function runShardedRead(file: string, options: ReadOptions, workers
   const codes = await Promise.all(runs);
   if (usage !== undefined) throw new UsageError(usage);
   const summaries = held.filter((r): r is SummaryRecord => r.type === 'summary');
-  if (parts.length === workers) writeMergedSummary(stdout, file, parts);
+  if (parts.length === workers) await writeMergedSummary(stdout, file, parts);
   else if (summaries.length === workers) {
     const writer = new NdjsonWriter(stdout as Writable, undefined, parseRecordFormat(options.format));
     for (const weird of mergeWeirds(held.filter((r): r is WeirdRecord => r.type === 'weird'))) writer.write(weird);
@@ -80,7 +78,7 @@ export async function runShardedRead(file: string, options: ReadOptions, workers
 }
 
 /** The text summary of every engine's part, as one engine would have written it. */
-function writeMergedSummary(stdout: NodeJS.WritableStream, file: string, parts: readonly SummaryPart[]): void {
+async function writeMergedSummary(stdout: NodeJS.WritableStream, file: string, parts: readonly SummaryPart[]): Promise<void> {
   const report = new ReadReport();
   const alerts = new AlertCollector();
   for (const p of parts) {
@@ -91,7 +89,7 @@ function writeMergedSummary(stdout: NodeJS.WritableStream, file: string, parts: 
   const ran = parts[0].detection;
   const detection = ran && { detectors: ran.detectors, tables: mergeTables(parts.flatMap((p) => p.detection?.tables ?? [])) };
   const names = new Map(parts.flatMap((p) => p.names));
-  writeReadSummary(stdout, file, parts[0].detail, report, alerts, detection, (address) => names.get(address));
+  await writeReadSummary(stdout, file, parts[0].detail, report, alerts, detection, (address) => names.get(address));
 }
 
 /** Each detection table's figures added over the engines (one line per table, as with one engine). */

@@ -6,7 +6,7 @@ import { releasePages } from '../capture/live-addon.js';
 import { defaultDetectionConfig, loadDetectionConfig, type DetectionConfig } from '../detect/config.js';
 import { changedKeys } from '../detect/config-diff.js';
 import { DetectionEngine } from '../detect/detection-engine.js';
-import { AlertDelivery } from '../detect/delivery/index.js';
+import { AlertDelivery, hasDeliveryTargets } from '../detect/delivery/index.js';
 import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
 import type { AlertAcks } from './alert-acks.js';
 import type { SuppressionRule } from '../detect/suppressions.js';
@@ -37,10 +37,7 @@ export function agentDetection(
 ): AgentDetection {
   const config = configFile ? loadDetectionConfig(configFile) : defaultDetectionConfig();
   // Webhook and syslog, as configured: queued and retried off the capture path, never blocking it.
-  const deliveryFor = (c: DetectionConfig) => {
-    const d = new AlertDelivery(c.delivery, { onGiveUp });
-    return d.enabled ? d : undefined;
-  };
+  const deliveryFor = (c: DetectionConfig) => (hasDeliveryTargets(c.delivery) ? new AlertDelivery(c.delivery, { onGiveUp }) : undefined);
   let delivery = deliveryFor(config);
   let deliveryConfig = config.delivery;
   const detection = new DetectionEngine({

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { ConnRecord, DnsRecord, LoopyRecord, SummaryRecord } from '../analyze/records.js';
-import { runRead } from '../cli/read.js';
+import { runRead } from '../cli/read-run.js';
 import { feedBySecond, statsEngine } from '../stats/stats-engine.test-util.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
 import { HistoryStore } from './history-store.js';

@@ -44,3 +44,8 @@ export const deliveryConfigSchema = z.strictObject({
 export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 export type SyslogConfig = z.infer<typeof syslogConfigSchema>;
 export type DeliveryConfig = z.infer<typeof deliveryConfigSchema>;
+
+/** Whether the config names a target at all: without one, nothing of delivery (sockets, http, tls) is loaded. */
+export function hasDeliveryTargets(config: DeliveryConfig): boolean {
+  return config.webhook !== undefined || config.syslog !== undefined;
+}

@@ -9,7 +9,7 @@ import type { DeliveryStats, Timers } from './retry-queue.js';
 import { SyslogDelivery, type SyslogTransport } from './syslog.js';
 import { WebhookDelivery, type HttpPost } from './webhook.js';
 
-export { deliveryConfigSchema, type DeliveryConfig, type SyslogConfig, type WebhookConfig } from './config.js';
+export { deliveryConfigSchema, hasDeliveryTargets, type DeliveryConfig, type SyslogConfig, type WebhookConfig } from './config.js';
 export { RetryQueue, PermanentDeliveryError, RetryLaterError, realTimers, type DeliveryStats, type Timers } from './retry-queue.js';
 export { SyslogDelivery, formatSyslog5424, octetCounted, syslogPort, tcpSyslogTransport, tlsSyslogTransport, udpSyslogTransport, type SyslogTransport, type SyslogFormat } from './syslog.js';
 export { WebhookDelivery, nodeHttpPost, retryAfterMs, webhookSignature, type HttpPost } from './webhook.js';
@@ -29,10 +29,6 @@ export class AlertDelivery {
   constructor(config: DeliveryConfig, deps: DeliveryDeps = {}) {
     if (config.webhook) this.webhook = new WebhookDelivery(config.webhook, deps.httpPost, deps.timers, deps.onGiveUp && ((a, e) => deps.onGiveUp!('webhook', a, e)));
     if (config.syslog) this.syslog = new SyslogDelivery(config.syslog, deps.syslogTransport, deps.timers, deps.onGiveUp && ((a, e) => deps.onGiveUp!('syslog', a, e)));
-  }
-
-  get enabled(): boolean {
-    return this.webhook !== undefined || this.syslog !== undefined;
   }
 
   deliver(alert: AlertRecord): void {
