@@ -18,7 +18,7 @@ import { BatchFilter } from '../capture/bpf-filter.js';
 import { SecondStats, type StatsSecond } from '../stats/second-stats.js';
 import { type AgentClock, systemClock } from './clock.js';
 import { type AgentSettings, DEFAULT_STATS_OUT_MAX_MIB } from './config.js';
-import { CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
+import { type BurstCollection, CpuMeter, fullCollector, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
 import { limitRetainedMemory, releasePages, trimProcessMemory } from '../capture/live-addon.js';
 import { type CaptureRequest, type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
@@ -343,7 +343,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   const processes = connectTrace !== undefined ? startProcessAttribution(pipeline, log, (event) => detection?.socketEvent(event), connectTrace) : undefined;
   const cpu = new CpuMeter(deps.processSample ?? realProcessSample, started);
   limitRetainedMemory();
-  const trimMemory = memoryTrimmer(started, trimProcessMemory);
+  const trimMemory = memoryTrimmer(started, trimProcessMemory, burstCollection(pipeline));
 
   let state: 'running' | 'stopped' | 'failed' = 'running';
   let statusWarned = false;
@@ -515,5 +515,20 @@ function emptyStatus(started: number, now: number, source: 'live' | 'replay', fi
     type: 'agent_status', pid: process.pid, user: '', started, updated: now, state: 'running', source, filter, interfaces: [],
     packets_per_s: 0, bytes_per_s: 0, drop_pct: 0, drop_pct_total: 0, weirds_per_s: 0, cpu_percent: 0, rss_bytes: 0,
     flows_active: 0, packets_total: 0, bytes_total: 0, clients: 0, uptime_s: Math.max(0, now - started),
+  };
+}
+
+/** A burst has ended when the flow table gave pages back since the last look (FlowTable.releaseSparse). */
+function burstCollection(pipeline: Pipeline): BurstCollection | undefined {
+  const collect = fullCollector();
+  if (collect === undefined) return undefined;
+  let released = pipeline.engine.flowPagesReleased;
+  return {
+    ended: () => {
+      const before = released;
+      released = pipeline.engine.flowPagesReleased;
+      return released !== before;
+    },
+    collect,
   };
 }
