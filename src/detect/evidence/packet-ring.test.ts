@@ -233,3 +233,20 @@ test('with releasePages, chunks stay warm while frames come and give their pages
   ring.add(frameBytes(7, 500), 0, 500, 500, 101, 1);
   assert.deepEqual(held(ring).map((f) => f.bytes), [frameBytes(7, 500)]);
 });
+
+test('with releasePages, a flood of small frames holds its span and two chunks written, not the whole ring', () => {
+  const chunk = 16 * 1024;
+  const calls: Array<[number, number]> = [];
+  // 64 slots of 400-byte frames span under two chunks of the sixteen: the writer laps the ring every ten seconds.
+  const ring = new PacketRing({ bytes: 16 * chunk, chunkBytes: chunk, slots: 64, releasePages: zeroingRelease(calls) });
+  let most = 0;
+  for (let second = 0; second < 50; second++) {
+    for (let i = 0; i < 64; i++) ring.add(frameBytes(second * 64 + i, 400), 0, 400, 400, second + i / 64, 1);
+    ring.expire(second - 20);
+    most = Math.max(most, ring.writtenBytes);
+    held(ring).forEach((f, k) => assert.deepEqual(f.bytes, frameBytes(second * 64 + k, 400), `frame ${k} whole at ${second} s`));
+  }
+  assert.ok(most <= 5 * chunk, `up to ${most} bytes written and held`);
+  assert.ok(ring.bytesReleased > 16 * chunk, `the chunks behind went back as the writer lapped (${ring.bytesReleased} bytes)`);
+  assert.equal(ring.chunksAllocated, 16, 'each chunk allocated once, none left to the collector');
+});

@@ -240,7 +240,12 @@ export class PacketRing {
     const span = (writing - oldest + n) % n;
     // When the frame slots, not the bytes, bound the ring (a flood of small frames), the writer reaches a
     // new chunk every second or so: a spare saves allocating a chunk each time and leaving the old to the GC.
-    for (let k = span + 1; k < n; k++) this.release((oldest + k) % n, !quiet);
+    // With releasePages, the MAX_SPARES chunks just ahead of the writer stay warm and the rest give their
+    // pages back: a flood holds the frames' span and two chunks, not all of the ring.
+    for (let k = span + 1; k < n; k++) {
+      const i = (oldest + k) % n;
+      this.release(i, !quiet && (this.releasePages === undefined || (i - writing + n) % n <= MAX_SPARES));
+    }
   }
 
   /** Every frame held lies in chunk i, at positions [from, to): what else was written in it may go. */
