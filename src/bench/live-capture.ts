@@ -15,7 +15,7 @@
  * Needs root (namespaces), tcpreplay (Debian package) and the capture addon; says so when one is missing.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCaptureFile } from '../capture/capture-file.js';
@@ -348,6 +348,11 @@ async function profiledBreakdown(v: Veth, workDir: string, files: Slices, steps:
   chmodSync(profDir, 0o777); // written after the privilege drop
   const profiled = await measureStep(agentContender, v, workDir, files, TARGET_PPS, Math.min(files.packets, TARGET_PPS * SECONDS_PER_STEP), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
   const { main, workers } = readProfiles(profDir);
+  // Kept for a closer look (node's DevTools, or self time by function): bench/out/live-profile/.
+  const kept = join(benchOutDir, 'live-profile');
+  rmSync(kept, { recursive: true, force: true });
+  cpSync(profDir, kept, { recursive: true });
+  log(`live: the profiled step's CPU profiles are in ${kept}`);
   const ms = stageMillis(main, profiled.window);
   const sampled = [...ms.values()].reduce((a, b) => a + b, 0);
   // The worker's samples are its CPU estimate (profiled run), in % of a core over the profiled step.
