@@ -80,6 +80,9 @@ function buildEnv(arch) {
   if (arch === process.arch) return process.env;
   const cc = `${target.toolPrefix}gcc`;
   if (!onPath(cc)) fail(`${cc} is not installed: apt-get install gcc-${target.triplet}`);
+  // The cross compiler only recommends its C library's headers (apt's --no-install-recommends leaves them out).
+  const libcHeaders = `/usr/${target.triplet}/include/stdio.h`;
+  if (!existsSync(libcHeaders)) fail(`the ${target.debArch} C library's headers are missing (${libcHeaders}): apt-get install libc6-dev-${target.debArch}-cross`);
   const sysroot = foreignSysroot(target);
   return {
     ...process.env,

@@ -98,13 +98,14 @@ static live_handle *unwrap_handle(napi_env env, napi_value value) {
 }
 
 
-/* Builds the JS handle object: { device, linkType, snaplen, warning, fanoutGroup }, wrapped and type-tagged. */
+/* Builds the JS handle object: { device, linkType, snaplen, warning, fanoutGroup? }, wrapped and type-tagged. */
 static napi_value make_handle_object(napi_env env, live_handle *h, uint32_t snaplen, const char *warning) {
   napi_value obj;
   NAPI_CALL(env, napi_create_object(env, &obj));
+  int32_t group = loopy_fanout_group(h->pcap);
   if (!loopy_set_string(env, obj, "device", h->device) || !loopy_set_u32(env, obj, "linkType", (uint32_t)h->linktype) ||
       !loopy_set_u32(env, obj, "snaplen", snaplen) || !loopy_set_string(env, obj, "warning", warning) ||
-      !loopy_set_u32(env, obj, "fanoutGroup", loopy_fanout_group(h->pcap))) {
+      (group >= 0 && !loopy_set_u32(env, obj, "fanoutGroup", (uint32_t)group))) {
     return NULL;
   }
   NAPI_CALL(env, napi_type_tag_object(env, obj, &live_handle_tag));

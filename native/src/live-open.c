@@ -51,7 +51,7 @@ bool loopy_read_open_options(napi_env env, napi_value obj, open_options *o) {
   o->immediate = false;
   o->packets_per_call = 0;
   o->filter = NULL;
-  o->fanout_group = 0;
+  o->fanout_group = LOOPY_FANOUT_NEW_GROUP;
   o->fanout_shards = 0;
   if (!loopy_opt_u32(env, obj, "snaplen", &o->snaplen) || !loopy_opt_u32(env, obj, "bufferBytes", &o->buffer_bytes) ||
       !loopy_opt_u32(env, obj, "timeoutMs", &o->timeout_ms) || !loopy_opt_u32(env, obj, "batchBytes", &o->batch_bytes) ||
@@ -127,14 +127,16 @@ static void build_pair_hash(program *p, uint32_t members) {
 #undef NET
 
 /*
- * Joins the handle's socket to fanout group `group`, or with 0 to a new group whose id the kernel makes
- * unique (PACKET_FANOUT_FLAG_UNIQUEID: a fixed id could join another process's group and take its packets);
- * the pair hash chooses the member. False with errno set.
+ * Joins the handle's socket to fanout group `group`, or with LOOPY_FANOUT_NEW_GROUP to a new group whose id
+ * the kernel makes unique (PACKET_FANOUT_FLAG_UNIQUEID: a fixed id could join another process's group and take
+ * its packets; the kernel hands out 0 first after boot, so 0 is a group like any other); the pair hash chooses
+ * the member. False with errno set.
  */
 static bool join_fanout(pcap_t *pc, uint32_t group, uint32_t members) {
   int fd = pcap_fileno(pc);
-  uint32_t flags = group == 0 ? PACKET_FANOUT_FLAG_UNIQUEID : 0;
-  int arg = (int)((group & 0xffffu) | ((uint32_t)(PACKET_FANOUT_CBPF | flags) << 16));
+  bool fresh = group == LOOPY_FANOUT_NEW_GROUP;
+  uint32_t flags = fresh ? PACKET_FANOUT_FLAG_UNIQUEID : 0;
+  int arg = (int)((fresh ? 0 : group & 0xffffu) | ((uint32_t)(PACKET_FANOUT_CBPF | flags) << 16));
   if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) != 0) return false;
   program prog;
   build_pair_hash(&prog, members);
@@ -142,11 +144,12 @@ static bool join_fanout(pcap_t *pc, uint32_t group, uint32_t members) {
   return setsockopt(fd, SOL_PACKET, PACKET_FANOUT_DATA, &fprog, sizeof fprog) == 0;
 }
 
-uint32_t loopy_fanout_group(pcap_t *p) {
+int32_t loopy_fanout_group(pcap_t *p) {
   int arg = 0;
   socklen_t len = sizeof arg;
-  if (getsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) return 0;
-  return (uint32_t)arg & 0xffffu;
+  // A member's value carries the group's type above its id (never 0); a socket in no group reads 0.
+  if (getsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0 || arg == 0) return -1;
+  return (int32_t)((uint32_t)arg & 0xffffu);
 }
 
 /* pcap_create .. pcap_activate .. datalink .. kernel filter. Returns NULL with an exception pending. */

@@ -18,9 +18,12 @@ typedef struct open_options {
   bool immediate;         /* pcap_set_immediate_mode: default false (TPACKET_V3 blocks); the tap-modes bench compares */
   uint32_t packets_per_call; /* hand the batch over after this many packets; 0 = no limit (bytes/timeout/block) */
   char *filter;           /* kernel filter, tcpdump syntax; malloc'd or NULL */
-  uint32_t fanout_group;  /* PACKET_FANOUT group id to join; 0 = a new group with a unique id */
+  uint32_t fanout_group;  /* PACKET_FANOUT group id to join (0 is one); LOOPY_FANOUT_NEW_GROUP = a new group with a unique id */
   uint32_t fanout_shards; /* members of the group (the pair hash's modulus); 0 or 1 = no fanout */
 } open_options;
+
+/* open_options.fanout_group when none is given: group ids are 16 bits, so this is none of them. */
+#define LOOPY_FANOUT_NEW_GROUP UINT32_MAX
 
 /* Reads the options object (undefined = all defaults). False with an exception pending. */
 bool loopy_read_open_options(napi_env env, napi_value obj, open_options *o);
@@ -29,7 +32,7 @@ bool loopy_read_open_options(napi_env env, napi_value obj, open_options *o);
  * warning (e.g. promiscuous mode not supported), or stays NULL. */
 pcap_t *loopy_open_pcap(napi_env env, const char *device, const open_options *o, char **warning);
 
-/* The PACKET_FANOUT group the handle's socket is in, 0 for none. */
-uint32_t loopy_fanout_group(pcap_t *p);
+/* The PACKET_FANOUT group the handle's socket is in (0 is one: the kernel's first unique id after boot), -1 for none. */
+int32_t loopy_fanout_group(pcap_t *p);
 
 #endif

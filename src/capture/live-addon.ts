@@ -45,7 +45,7 @@ export interface LiveOpenOptions {
    * directions, to one member); 0 or 1: no fanout.
    */
   fanoutShards?: number;
-  /** The group to join (the first member's `fanoutGroup`); 0 or absent: a new group with a unique id. */
+  /** The group to join (the first member's `fanoutGroup`; 0 is a group); absent: a new group with a unique id. */
   fanoutGroup?: number;
 }
 
@@ -72,8 +72,8 @@ export interface LiveHandle {
   readonly snaplen: number;
   /** libpcap's activation warning (e.g. promiscuous mode not supported), or null. */
   readonly warning: string | null;
-  /** The PACKET_FANOUT group the handle is in (0: none). */
-  readonly fanoutGroup: number;
+  /** The PACKET_FANOUT group the handle is in (absent: none; 0 is a group, the kernel's first unique id after boot). */
+  readonly fanoutGroup?: number;
 }
 
 /** Counters from pcap_stats; `addonDropped` counts packets lost because a batch buffer could not be allocated. */

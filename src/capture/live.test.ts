@@ -49,7 +49,7 @@ class FakeAddon {
     if (this.failOn?.device === device) throw Object.assign(new Error(this.failOn.message), { code: this.failOn.code });
     const free = Array.from({ length: options.pool.slots }, (_, i) => options.pool.slots - 1 - i);
     this.opened.push({ device, options, pool: options.pool, onBatch, onError, free });
-    return { device, linkType: device === 'any' ? 113 : 1, snaplen: 262144, warning: null, fanoutGroup: 0 };
+    return { device, linkType: device === 'any' ? 113 : 1, snaplen: 262144, warning: null };
   }
   /** Writes `frames` into a free slot of handle `index` (rows: offset, caplen, wirelen, iface; float seconds) and hands it over. */
   deliver(index: number, ...frames: FakeFrame[]): number {

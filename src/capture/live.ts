@@ -135,7 +135,7 @@ class MergedLiveCapture implements LiveCapture {
         this.handles.push(handle);
         linkTypes.push(handle.linkType);
         if (handle.warning) warnings.push(`${device}: ${handle.warning}`);
-        if (handle.fanoutGroup) this.fanoutGroups.push(handle.fanoutGroup);
+        if (handle.fanoutGroup !== undefined) this.fanoutGroups.push(handle.fanoutGroup);
       });
     } catch (err) {
       this.close();

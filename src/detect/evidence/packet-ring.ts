@@ -25,9 +25,10 @@ export interface PacketRingOptions {
   chunkBytes?: number;
   /**
    * Gives the whole pages of bytes [from, to) of a chunk back to the system (the agent's: madvise through the
-   * capture addon); returns the bytes given back. With it, chunks are never dropped: those no frame uses stay
-   * warm while frames come, and their pages go back at once when the writer goes quiet, instead of at the
-   * collection that frees a dropped chunk (a quiet agent may not run one for minutes).
+   * capture addon); returns the bytes given back. With it, chunks are never dropped: of those no frame uses,
+   * the MAX_SPARES just ahead of the writer stay warm while frames come and the others' pages go back at once,
+   * as do all of them when the writer goes quiet, instead of at the collection that frees a dropped chunk (a
+   * quiet agent may not run one for minutes).
    */
   releasePages?: (chunk: Buffer, fromByte: number, toByte: number) => number;
 }
@@ -200,7 +201,7 @@ export class PacketRing {
 
   /**
    * Lets go of chunk i; while frames come, up to MAX_SPARES are kept for the next chunks the writer reaches.
-   * With releasePages the chunk stays: warm while frames come, its pages given back once they stop.
+   * With releasePages the chunk stays: warm when kept as a spare would be, else its pages given back.
    */
   private release(i: number, keepSpare: boolean): void {
     const chunk = this.chunks[i];
