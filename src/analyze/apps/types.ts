@@ -16,7 +16,7 @@ export interface AppContext {
   emit(record: LoopyRecord): void;
   /** uid, id.* and proto of a live flow, for building records. */
   connId(flowId: number): ConnId;
-  /** Marks the flow's `service` (conn.service) once the analyzer has recognised its protocol. */
+  /** Marks the flow's `service` (conn.service) once the analyzer has recognised its protocol; saying it again costs a store. */
   confirmService(flowId: number, service: string): void;
   /** The flow ends after `seconds` without a packet instead of its transport's default (see udpIdleTimeout). */
   limitIdle(flowId: number, seconds: number): void;

@@ -4,13 +4,13 @@
  * for the opcodes Zeek tracks (QUERY, NOTIFY, UPDATE), to the transaction table that emits dns records.
  *
  * On the packet loop a message is parsed in place into the analyzer's one DnsWire (offsets, counts, no
- * strings); the strings a record holds are read from the bytes when the record is made. Per flow it keeps a
- * bit (service confirmed) in a PairIndex, and objects only for DNS over TCP (the framing of each direction).
+ * strings); the strings a record holds are read from the bytes when the record is made. Per flow it keeps
+ * objects only for DNS over TCP (the framing of each direction); the flow's service is the engine's to keep
+ * (confirmService, by slot), told again at each message that parses whole.
  */
 import { defineWeird } from '../../../decode/weirds.js';
 import type { AnalyzerContext, AppAnalyzer } from '../types.js';
 import { DnsWire, parseDnsMessage, type DnsMessage } from './message.js';
-import { PairIndex } from './pair-index.js';
 import { DnsTcpFraming, type DnsTcpHandlers } from './tcp-framing.js';
 import { DEFAULT_MAX_PENDING, DEFAULT_QUERY_TIMEOUT, DnsTransactions } from './transactions.js';
 import { OPCODE } from './type-names.js';
@@ -37,8 +37,6 @@ interface TcpFlow {
 }
 
 export class DnsAnalyzer implements AppAnalyzer {
-  /** (flowId, 0) → 1 once the flow's service is confirmed. */
-  private readonly confirmed = new PairIndex();
   private readonly tcpFlows = new Map<number, TcpFlow>();
   private readonly wire = new DnsWire();
   readonly transactions: DnsTransactions;
@@ -73,7 +71,6 @@ export class DnsAnalyzer implements AppAnalyzer {
       this.tcpFlows.delete(flowId);
     }
     this.transactions.flowEnd(flowId);
-    this.confirmed.delete(flowId, 0);
   }
 
   advance(now: number): void {
@@ -86,7 +83,6 @@ export class DnsAnalyzer implements AppAnalyzer {
       flow.resp?.end();
     }
     this.tcpFlows.clear();
-    this.confirmed.clear();
     this.transactions.finish();
   }
 
@@ -128,10 +124,7 @@ export class DnsAnalyzer implements AppAnalyzer {
     if (w.error >= 0) weirds.add(w.error);
     if (!parsed) return;
     for (let i = 0; i < w.weirdCount; i++) weirds.add(w.weirds[i]);
-    if (w.error < 0 && this.confirmed.get(flowId, 0) < 0) {
-      this.confirmed.set(flowId, 0, 1);
-      this.ctx.confirmService(flowId, 'dns');
-    }
+    if (w.error < 0) this.ctx.confirmService(flowId, 'dns');
     if (this.onMessage !== undefined) {
       // Objects for the hook, from a parse of its own (this.wire is left as it is).
       this.onMessage(parseDnsMessage(w.buf, w.start, w.end - w.start).msg as DnsMessage, flowId, fromOrig, ts);
