@@ -1,15 +1,16 @@
 /**
- * Mutation fuzzing of the whole engine: real packets with bit flips, truncation and corrupted length fields,
- * at least 200,000 packets per run. Nothing may throw. The seed is fixed (LOOPY_FUZZ_SEED overrides it) so a
+ * Mutation fuzzing of the whole engine and detection (every detector on its defaults, as `loopy read` runs
+ * them): real packets with bit flips, truncation and corrupted length fields, at least 200,000 packets per run.
+ * Nothing may throw. The seed is fixed (LOOPY_FUZZ_SEED overrides it) so a
  * failure reproduces.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { META_STRIDE, type PacketBatch } from '../capture/batch.js';
 import { openCaptureFile } from '../capture/capture-file.js';
-import { Engine } from '../analyze/engine.js';
-import { defaultApps } from '../analyze/apps/index.js';
-import { defaultProtocols } from '../decode/protocols/index.js';
+import { Pipeline } from '../analyze/pipeline.js';
+import { defaultDetectionConfig } from '../detect/config.js';
+import { DetectionEngine } from '../detect/detection-engine.js';
 import { corpusPath, haveCorpus, readManifest } from '../test-support/corpus.js';
 import { sampleFrames } from '../test-support/sample-frames.js';
 import { randomFractions } from '../test-support/random.js';
@@ -57,13 +58,15 @@ function mutate(frame: Buffer, random: () => number): Buffer {
   return copy;
 }
 
-test('fuzz: 200,000 mutated packets through the whole engine never throw', async () => {
+test('fuzz: 200,000 mutated packets through the whole engine and detection never throw', async () => {
   const seed = Number(process.env.LOOPY_FUZZ_SEED ?? 20261121);
   const frames = haveCorpus() ? await corpusFrames(20_000) : await sampleFrames();
   assert.ok(frames.length > 100, 'enough source frames');
   const random = prng(seed);
-  const engine = new Engine({ protocols: defaultProtocols, apps: defaultApps });
-  engine.observe({ onRecord: () => {} }); // records are built and handed out, as in loopy read
+  const pipeline = new Pipeline();
+  pipeline.observe({ onRecord: () => {} }); // records are built and handed out, as in loopy read
+  let alerts = 0;
+  new DetectionEngine({ config: defaultDetectionConfig(), onAlert: () => alerts++, fromFile: true }).attach(pipeline);
   const total = 200_000;
   const perBatch = 1000;
   let ts = 1_700_000_000;
@@ -84,9 +87,10 @@ test('fuzz: 200,000 mutated packets through the whole engine never throw', async
       offset += bytes.length;
     }
     const batch: PacketBatch = { data: Buffer.concat(parts), count: perBatch, meta, ts: times, linkTypes };
-    assert.doesNotThrow(() => engine.processBatch(batch), `seed ${seed}, batch at packet ${done}`);
+    assert.doesNotThrow(() => pipeline.process(batch), `seed ${seed}, batch at packet ${done}`);
   }
-  const summary = engine.finish();
+  const summary = pipeline.finish();
   assert.equal(summary.packets, total);
   assert.ok(Object.keys(summary.weirds).length > 5, 'mutations produce weirds');
+  assert.ok(alerts > 0, 'detection ran over them (a scan or a flood among 200,000 random packets)');
 });
