@@ -1,8 +1,7 @@
 /**
  * Mutation fuzzing of the whole engine and detection (every detector on its defaults, as `loopy read` runs
  * them): real packets with bit flips, truncation and corrupted length fields, at least 200,000 packets per run.
- * Nothing may throw. The seed is fixed (LOOPY_FUZZ_SEED overrides it) so a
- * failure reproduces.
+ * Nothing may throw. The seed is fixed (LOOPY_FUZZ_SEED overrides it) so a failure reproduces.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
