@@ -44,12 +44,16 @@ class FakeAddon {
   readonly closed: string[] = [];
   readonly released: Array<[string, number]> = [];
   failOn?: { device: string; code: string; message: string };
+  /** The id the next new fanout group gets: the kernel's first unique id after boot is 0. */
+  nextGroup = 0;
 
   openLive(device: string, options: LiveOpenOptions & { pool: BatchPoolMemory }, onBatch: SlotCb, onError: (m: string) => void): LiveHandle {
     if (this.failOn?.device === device) throw Object.assign(new Error(this.failOn.message), { code: this.failOn.code });
     const free = Array.from({ length: options.pool.slots }, (_, i) => options.pool.slots - 1 - i);
     this.opened.push({ device, options, pool: options.pool, onBatch, onError, free });
-    return { device, linkType: device === 'any' ? 113 : 1, snaplen: 262144, warning: null };
+    const handle = { device, linkType: device === 'any' ? 113 : 1, snaplen: 262144, warning: null };
+    if ((options.fanoutShards ?? 0) < 2) return handle;
+    return { ...handle, fanoutGroup: options.fanoutGroup ?? this.nextGroup++ };
   }
   /** Writes `frames` into a free slot of handle `index` (rows: offset, caplen, wirelen, iface; float seconds) and hands it over. */
   deliver(index: number, ...frames: FakeFrame[]): number {
@@ -92,6 +96,18 @@ class FakeAddon {
     return this as unknown as CaptureAddon;
   }
 }
+
+test('fanout: later members join the groups the first made, group 0 included (the first unique id after boot)', () => {
+  const fake = new FakeAddon();
+  const first = openLiveCapture({ interfaces: ['eth0', 'eth1'], addon: fake.asAddon(), fanout: { shards: 2 } });
+  assert.deepEqual(first.fanoutGroups, [0, 1]);
+  const second = openLiveCapture({ interfaces: ['eth0', 'eth1'], addon: fake.asAddon(), fanout: { shards: 2, groups: first.fanoutGroups } });
+  assert.deepEqual(fake.opened.slice(2).map((o) => o.options.fanoutGroup), [0, 1], 'each joins its interface\'s group, not a new one');
+  assert.deepEqual(second.fanoutGroups, [0, 1]);
+  const alone = openLiveCapture({ interfaces: ['eth0'], addon: fake.asAddon() });
+  assert.deepEqual(alone.fanoutGroups, [], 'no fanout: no group');
+  for (const c of [first, second, alone]) c.close();
+});
 
 test('each interface gets its own pool of slots; a slot goes back when the consumer asks for the next batch', async () => {
   const fake = new FakeAddon();
