@@ -57,6 +57,8 @@ export class PacketRing {
   private count = 0;
   /** Where the next frame's bytes go. */
   private write = 0;
+  /** Chunks the writer laps over: all of them, or fewer when the slots bound the ring (see moveOn). */
+  private lapChunks: number;
   /**
    * Chunks let go, kept for the next ones needed while frames still come: dropped when the ring empties, or
    * when the writer stayed in one chunk since the last expire (a trickle needs none).
@@ -83,6 +85,7 @@ export class PacketRing {
     this.snaplen = Math.min(this.snaplen, this.chunkBytes);
     this.chunks = new Array<Buffer | undefined>(Math.ceil(bytes / this.chunkBytes)).fill(undefined);
     this.total = this.chunks.length * this.chunkBytes;
+    this.lapChunks = this.chunks.length;
     this.writtenFrom = new Uint32Array(this.chunks.length);
     this.writtenTo = new Uint32Array(this.chunks.length);
     this.ts = new Float64Array(this.slots);
@@ -161,19 +164,39 @@ export class PacketRing {
     if (this.write + len > chunkEnd) {
       // Frames of the previous lap between here and the next chunk are the oldest: they go first.
       this.evictFrom(this.write, chunkEnd);
-      this.write = chunkEnd === this.total ? 0 : chunkEnd;
-      this.movedOn = true;
+      this.moveOn(chunkEnd);
     }
     const end = this.write + len;
     this.evictFrom(this.write, end);
     const at = this.write;
-    this.write = end === this.total ? 0 : end;
+    this.write = end;
+    // A frame that ends its chunk takes the writer on, as one that would not fit does.
+    if (end % this.chunkBytes === 0) this.moveOn(end);
     const chunk = Math.floor(at / this.chunkBytes);
     const endInChunk = end - chunk * this.chunkBytes;
     if (this.writtenTo[chunk] === 0) this.writtenFrom[chunk] = endInChunk - len;
     else if (endInChunk - len < this.writtenFrom[chunk]) this.writtenFrom[chunk] = endInChunk - len;
     if (endInChunk > this.writtenTo[chunk]) this.writtenTo[chunk] = endInChunk;
     return at;
+  }
+
+  /**
+   * Takes the writer to the next chunk, `chunkEnd` onwards, or back to the first when no frame held lies in
+   * the first chunk nor ahead of the writer: the frame slots, not the bytes, bound the ring then (small
+   * frames), and wrapping early laps over the chunks the held frames need and a spare or two, whose pages
+   * are warm, instead of over the whole ring, whose pages the kernel would have to fault in afresh each lap.
+   */
+  private moveOn(chunkEnd: number): void {
+    const oldestAt = this.offset[this.head];
+    const firstChunkFree = this.count === 0 || (oldestAt >= this.chunkBytes && oldestAt < this.write);
+    if (chunkEnd === this.total || firstChunkFree) {
+      this.lapChunks = chunkEnd / this.chunkBytes;
+      this.write = 0;
+    } else {
+      this.write = chunkEnd;
+      if (chunkEnd / this.chunkBytes >= this.lapChunks) this.lapChunks = chunkEnd / this.chunkBytes + 1;
+    }
+    this.movedOn = true;
   }
 
   /** Evicts the oldest frames while they lie in [from, to). */
@@ -237,16 +260,18 @@ export class PacketRing {
     const oldest = Math.floor(this.offset[this.head] / this.chunkBytes);
     if (oldest === writing && this.offset[this.head] >= this.write) return;
     if (oldest === writing) this.trimWriting(writing, this.offset[this.head], this.write, quiet);
-    const n = this.chunks.length;
-    const span = (writing - oldest + n) % n;
+    // Held frames lie in the chunks of the lap, from the oldest's to the writing one, wrapping round.
+    const lap = this.lapChunks;
+    const span = (writing - oldest + lap) % lap;
     // When the frame slots, not the bytes, bound the ring (a flood of small frames), the writer reaches a
     // new chunk every second or so: a spare saves allocating a chunk each time and leaving the old to the GC.
-    // With releasePages, the MAX_SPARES chunks just ahead of the writer stay warm and the rest give their
-    // pages back: a flood holds the frames' span and two chunks, not all of the ring.
-    for (let k = span + 1; k < n; k++) {
-      const i = (oldest + k) % n;
-      this.release(i, !quiet && (this.releasePages === undefined || (i - writing + n) % n <= MAX_SPARES));
+    // With releasePages, the MAX_SPARES chunks just ahead of the writer in its lap stay warm and the rest
+    // give their pages back: a flood holds the frames' span and two chunks, not all of the ring.
+    for (let k = span + 1; k < lap; k++) {
+      const i = (oldest + k) % lap;
+      this.release(i, !quiet && (this.releasePages === undefined || (i - writing + lap) % lap <= MAX_SPARES));
     }
+    for (let i = lap; i < this.chunks.length; i++) this.release(i, false);
   }
 
   /** Every frame held lies in chunk i, at positions [from, to): what else was written in it may go. */
