@@ -77,8 +77,9 @@ test('addBatch takes every frame of a batch with its time and link type', () => 
   assert.deepEqual(links, [5, 60, 1, 6, 70, 113]);
 });
 
-test('batches are copied whole (pcap record headers between frames) and still read back frame by frame', () => {
-  const ring = new PacketRing({ bytes: 64 * 1024, snaplen: 1600, slots: 4096 });
+// With 4,096 slots the bytes bound the ring; with 24 the slots do, and batches of up to 37 frames overflow them.
+for (const slots of [4096, 24]) test(`batches are copied whole (pcap record headers between frames) and still read back frame by frame (${slots} slots)`, () => {
+  const ring = new PacketRing({ bytes: 64 * 1024, snaplen: 1600, slots });
   const lens = sizes(3000, 1500, 11);
   const all: Buffer[] = [];
   let next = 0;
@@ -108,6 +109,7 @@ test('batches are copied whole (pcap record headers between frames) and still re
     assert.ok(h.length > 0);
   }
   assert.ok(held(ring).length > 20, 'a 64 KiB ring holds dozens of frames of up to 1500 bytes');
+  if (slots < 4096) assert.equal(held(ring).length, slots, 'every slot in use');
 });
 
 test('in chunks: frames never straddle two, every held frame reads back whole over many laps', () => {
@@ -193,13 +195,16 @@ test('a trickle after a burst moves to a fresh chunk: the burst\'s bytes go, eve
   held(ring).forEach((f, i) => assert.deepEqual(f.bytes, frameBytes(60 + i, 200)));
 });
 
-/** A stand-in for madvise(MADV_DONTNEED): zeroes the whole 4 KiB pages inside [from, to) and counts them. */
+/**
+ * A stand-in for madvise(MADV_DONTNEED): zeroes the whole 4 KiB pages inside bytes [from, to) of a chunk
+ * (pages counted from the view's start, as a chunk's and a slot column's start on a page) and counts them.
+ */
 function zeroingRelease(calls: Array<[number, number]>) {
-  return (chunk: Buffer, from: number, to: number): number => {
+  return (view: ArrayBufferView, from: number, to: number): number => {
     const start = Math.ceil(from / 4096) * 4096;
-    const end = Math.floor(to / 4096) * 4096;
+    const end = Math.floor(Math.min(to, view.byteLength) / 4096) * 4096;
     if (end <= start) return 0;
-    chunk.fill(0, start, end);
+    new Uint8Array(view.buffer, view.byteOffset, view.byteLength).fill(0, start, end);
     calls.push([start, end]);
     return end - start;
   };
@@ -256,4 +261,37 @@ test('with releasePages, a flood of small frames laps over its span and a spare 
   // Once the flood stops, every page goes.
   ring.expire(1000);
   assert.equal(ring.writtenBytes, 0);
+});
+
+test('with releasePages, the slots a burst used give their pages back once the writer is quiet, never a held one\'s', () => {
+  const chunk = 1024 * 1024;
+  const calls: Array<[number, number]> = [];
+  // 16,384 slots: 128 KiB of times, 64 KiB of each other column.
+  const release = zeroingRelease(calls);
+  let slotBytes = 0; // given back from the slot columns (typed arrays; the chunks are Buffers)
+  const releasePages = (view: ArrayBufferView, from: number, to: number): number => {
+    const n = release(view, from, to);
+    if (!Buffer.isBuffer(view)) slotBytes += n;
+    return n;
+  };
+  const ring = new PacketRing({ bytes: 16 * chunk, chunkBytes: chunk, slots: 16_384, releasePages });
+  // A burst of 100-byte frames fills every slot and laps them, at t = 0..9.
+  for (let i = 0; i < 40_000; i++) ring.add(frameBytes(i, 100), 0, 100, 100, i / 4000, 1);
+  ring.expire(0);
+  assert.equal(slotBytes, 0, 'no slot page goes while frames come fast');
+  // Then 1,000 frames a second for 20 s (100 KB a second: the writer stays in a chunk for seconds), each kept 5 s.
+  for (let t = 10; t < 30; t++) {
+    for (let k = 0; k < 1000; k++) ring.add(frameBytes(t * 1000 + k, 100), 0, 100, 100, t + k / 1000, 1);
+    ring.expire(t - 5);
+  }
+  // 6,000 frames held, their slots spread over whole pages of every column: each keeps its time, lengths and bytes.
+  const h = held(ring);
+  assert.equal(h.length, 6000);
+  h.forEach((f, k) => {
+    assert.equal(f.ts, 24 + Math.floor(k / 1000) + (k % 1000) / 1000, `frame ${k}'s time`);
+    assert.equal(f.wirelen, 100);
+    assert.deepEqual(f.bytes, frameBytes(24_000 + k, 100), `frame ${k}'s bytes`);
+  });
+  // The slot columns are 16,384 × (8 + 4 × 4) bytes = 384 KiB: those of the ~10,000 free slots go back.
+  assert.ok(slotBytes >= 150 * 1024, `${slotBytes} bytes given back`);
 });

@@ -28,9 +28,10 @@ export interface PacketRingOptions {
    * capture addon); returns the bytes given back. With it, chunks are never dropped: of those no frame uses,
    * the MAX_SPARES just ahead of the writer stay warm while frames come and the others' pages go back at once,
    * as do all of them when the writer goes quiet, instead of at the collection that frees a dropped chunk (a
-   * quiet agent may not run one for minutes).
+   * quiet agent may not run one for minutes). The frame slots no frame uses give their pages back too once
+   * the writer is quiet: a burst touched them all, and 131,072 slots are 3 MiB.
    */
-  releasePages?: (chunk: Buffer, fromByte: number, toByte: number) => number;
+  releasePages?: (view: ArrayBufferView, fromByte: number, toByte: number) => number;
 }
 
 /** Chunks kept for reuse: enough for a writer that passes two chunks between two expire() calls. */
@@ -73,6 +74,8 @@ export class PacketRing {
   chunksAllocated = 0;
   /** Bytes of pages given back through releasePages. */
   bytesReleased = 0;
+  /** `added` when the free slots' pages were last given back: none written since, none to give. */
+  private addedAtSlotRelease = 0;
   private readonly releasePages: PacketRingOptions['releasePages'];
 
   constructor(options: PacketRingOptions = {}) {
@@ -142,10 +145,45 @@ export class PacketRing {
     }
     const base = this.reserve(end - first);
     data.copy(this.chunkAt(base), base % this.chunkBytes, first, end);
+    if (n > this.slots) {
+      for (let i = 0; i < n; i++) {
+        const m = i * META_STRIDE;
+        this.slot(base + meta[m + META_OFFSET] - first, meta[m + META_CAPLEN], meta[m + META_WIRELEN], ts[i], linkTypes[meta[m + META_IFACE]] ?? -1);
+      }
+      return;
+    }
+    this.slotBatch(batch, base - first);
+  }
+
+  /**
+   * The slots of a batch copied whole, its frame at batch offset o now at position o + shift: n slots in a row
+   * after the newest, the oldest frames evicted first when the slots are full (n ≤ slots). As `slot` frame by
+   * frame, without a check and a division per frame: a flood of small frames is a slot a few dozen bytes.
+   */
+  private slotBatch(batch: PacketBatch, shift: number): void {
+    const { meta, ts, linkTypes } = batch;
+    const n = batch.count;
+    const over = this.count + n - this.slots;
+    if (over > 0) {
+      this.head = (this.head + over) % this.slots;
+      this.count -= over;
+      this.overwritten += over;
+    }
+    const snaplen = this.snaplen;
+    let slot = (this.head + this.count) % this.slots;
     for (let i = 0; i < n; i++) {
       const m = i * META_STRIDE;
-      this.slot(base + meta[m + META_OFFSET] - first, meta[m + META_CAPLEN], meta[m + META_WIRELEN], ts[i], linkTypes[meta[m + META_IFACE]] ?? -1);
+      const caplen = meta[m + META_CAPLEN];
+      const wirelen = meta[m + META_WIRELEN];
+      this.ts[slot] = ts[i];
+      this.offset[slot] = meta[m + META_OFFSET] + shift;
+      this.caplen[slot] = caplen < snaplen ? caplen : snaplen;
+      this.wirelen[slot] = wirelen > caplen ? wirelen : caplen;
+      this.linkType[slot] = linkTypes[meta[m + META_IFACE]] ?? -1;
+      if (++slot === this.slots) slot = 0;
     }
+    this.count += n;
+    this.added += n;
   }
 
   add(src: Buffer, start: number, caplen: number, wirelen: number, time: number, linkType: number): void {
@@ -249,6 +287,7 @@ export class PacketRing {
     const quiet = !this.movedOn;
     if (quiet) this.spares.length = 0;
     this.movedOn = false;
+    if (quiet) this.releaseFreeSlots();
     const writing = Math.floor(this.write / this.chunkBytes);
     if (this.count === 0) {
       for (let i = 0; i < this.chunks.length; i++) this.release(i, false);
@@ -272,6 +311,22 @@ export class PacketRing {
       this.release(i, !quiet && (this.releasePages === undefined || (i - writing + lap) % lap <= MAX_SPARES));
     }
     for (let i = lap; i < this.chunks.length; i++) this.release(i, false);
+  }
+
+  /** The pages of the slots no frame holds, [head + count, head) round the ring, back to the system. */
+  private releaseFreeSlots(): void {
+    if (this.releasePages === undefined || this.added === this.addedAtSlotRelease) return;
+    this.addedAtSlotRelease = this.added;
+    const from = (this.head + this.count) % this.slots;
+    const to = from + this.slots - this.count;
+    this.releaseSlots(from, Math.min(to, this.slots));
+    if (to > this.slots) this.releaseSlots(0, to - this.slots);
+  }
+
+  private releaseSlots(from: number, to: number): void {
+    for (const column of [this.ts, this.offset, this.caplen, this.wirelen, this.linkType]) {
+      this.bytesReleased += this.releasePages!(column, from * column.BYTES_PER_ELEMENT, to * column.BYTES_PER_ELEMENT);
+    }
   }
 
   /** Every frame held lies in chunk i, at positions [from, to): what else was written in it may go. */
