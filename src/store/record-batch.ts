@@ -8,7 +8,7 @@
  * A conn record the columns cannot hold whole (a field they do not know, a required one missing) still gets
  * its key columns (time, hosts, ports, protocol: what queries filter on) and travels as JSON beside them.
  */
-import { CONN_NUMBERS, connKeyTexts, connProtoName, type ConnView } from '../analyze/flows/conn-record.js';
+import { CONN_NUMBERS, connKeyTexts, connProtoName, formatAddress, type ConnView } from '../analyze/flows/conn-record.js';
 import type { ConnId, ConnRecord, DnsRecord, ProcessRecord } from '../analyze/records.js';
 import { dnsFlags, dnsShape } from './dns-columns.js';
 
@@ -454,6 +454,18 @@ export function completeFlowRows(batch: RecordBatch): RecordBatch {
     }
     return id;
   };
+  // A batch names a few hosts many times over: an IPv4 host's text is made once, found by its word after.
+  const v4HostIds = new Map<number, number>();
+  const hostIdAt = (version: number, at: number): number => {
+    if (version === 6) return hostId(formatAddress(6, k.addresses, at));
+    const word = k.addresses[at] | 0;
+    let id = v4HostIds.get(word);
+    if (id === undefined) {
+      id = hostId(formatAddress(4, k.addresses, at));
+      v4HostIds.set(word, id);
+    }
+    return id;
+  };
   const per = COLUMNS.conn.texts.length;
   const textLengths = batch.textLengths.slice();
   const parts: string[] = [];
@@ -467,9 +479,10 @@ export function completeFlowRows(batch: RecordBatch): RecordBatch {
       }
       continue;
     }
-    const texts = connKeyTexts(k.protos[r], k.versions[r], k.addresses, r * 8, batch.numbers[1][r], batch.numbers[2][r], k.serials[r]);
-    batch.origHost[r] = hostId(texts.origHost);
-    batch.respHost[r] = hostId(texts.respHost);
+    const version = k.versions[r];
+    const texts = connKeyTexts(k.protos[r], version, k.addresses, r * 8, batch.numbers[1][r], batch.numbers[2][r], k.serials[r]);
+    batch.origHost[r] = hostIdAt(version, r * 8);
+    batch.respHost[r] = hostIdAt(version, r * 8 + 4);
     parts.push(texts.uid, texts.communityId);
     textLengths[r * per] = texts.uid.length;
     textLengths[r * per + 1] = texts.communityId.length;

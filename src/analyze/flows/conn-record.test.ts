@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, Packet, TCP_ACK, TCP_SYN } from '../../decode/packet.js';
 import type { ConnRecord } from '../records.js';
 import { communityId } from './community-id.js';
-import { connIdOf, connKeyTexts, connRecordOf, flowEndpoints } from './conn-record.js';
+import { connIdOf, connKeyTexts, connRecordOf, flowEndpoints, formatAddress } from './conn-record.js';
 import { uidFor } from './uid.js';
 import { Connections, DEFAULT_TIMEOUTS, updatedFlow } from './connections.js';
 
@@ -92,12 +92,12 @@ test('a batch row of key words deep in a column (as the store reads them) gives 
   words[0] = 0x0a000005;
   words[4] = 0x5db8d822;
   words.set([0x20010db8, 0, 0, 1, 0x20010db8, 0, 0, 2], 8);
-  const v4 = connKeyTexts(IPPROTO_TCP, 4, words, 0, 51_000, 443, 1);
-  assert.equal(v4.origHost, '10.0.0.5');
-  assert.equal(v4.respHost, '93.184.216.34');
+  assert.equal(formatAddress(4, words, 0), '10.0.0.5');
+  assert.equal(formatAddress(4, words, 4), '93.184.216.34');
   const v6 = connKeyTexts(IPPROTO_UDP, 6, words, 8, 40_000, 53, 2);
-  assert.equal(v6.origHost, '2001:db8::1');
-  assert.equal(v6.respHost, '2001:db8::2');
+  assert.equal(formatAddress(6, words, 8), '2001:db8::1');
+  assert.equal(formatAddress(6, words, 12), '2001:db8::2');
+  assert.equal(connKeyTexts(IPPROTO_TCP, 4, words, 0, 51_000, 443, 1).uid, uidFor(1));
   assert.equal(v6.uid, uidFor(2));
   const bytes = (last: string) => Buffer.from(`20010db8000000000000000000000${last}`, 'hex');
   assert.equal(v6.communityId, communityId(IPPROTO_UDP, bytes('001'), bytes('002'), 40_000, 53));

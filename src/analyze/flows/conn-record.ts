@@ -123,8 +123,8 @@ export const CONN_NUMBERS = ['duration', 'orig_bytes', 'resp_bytes', 'orig_pkts'
 /**
  * A flow that just ended, as its conn record's fields read straight from the flow table: what a consumer that
  * keeps flows in columns (the history store) reads instead of the record, so that a closed flow costs no
- * object and no string on the packet loop. The strings that only the key determines (uid, hosts,
- * community_id) are `connKeyTexts`, made wherever the consumer likes (the store makes them on its thread).
+ * object and no string on the packet loop. The strings that only the key determines (uid and community_id:
+ * `connKeyTexts`; the hosts: `formatAddress`) are made wherever the consumer likes (the store, on its thread).
  * One view is reused for every flow: read it during the call, never keep it.
  */
 export class ConnView {
@@ -231,14 +231,13 @@ export class ConnView {
   }
 }
 
-/** The strings of a conn record that only the flow's key determines, from its words as `ConnView.addresses` writes them. */
-export function connKeyTexts(proto: number, version: number, words: Uint32Array, at: number, origPort: number, respPort: number, serial: number): { uid: string; origHost: string; respHost: string; communityId: string } {
-  return {
-    uid: uidFor(serial),
-    origHost: formatAddress(version, words, at),
-    respHost: formatAddress(version, words, at + 4),
-    communityId: communityIdOfKey(proto, version === 6, words, at, at + 4, origPort, respPort),
-  };
+/**
+ * The strings of a conn record that only the flow's key determines, from its words as `ConnView.addresses`
+ * writes them, besides its hosts: those are `formatAddress(version, words, at)` and `(..., at + 4)`, which a
+ * consumer that sees the same hosts again and again (the store) makes once per address.
+ */
+export function connKeyTexts(proto: number, version: number, words: Uint32Array, at: number, origPort: number, respPort: number, serial: number): { uid: string; communityId: string } {
+  return { uid: uidFor(serial), communityId: communityIdOfKey(proto, version === 6, words, at, at + 4, origPort, respPort) };
 }
 
 /** Times are kept to the microsecond, as Zeek writes them. */

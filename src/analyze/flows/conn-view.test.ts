@@ -11,7 +11,7 @@ import { generatedCapture } from '../../test-support/sample-frames.js';
 import { Pipeline } from '../pipeline.js';
 import type { ConnRecord, LoopyRecord } from '../records.js';
 import { connViewJsonRoom, writeConnViewJson } from './conn-json.js';
-import { CONN_NUMBERS, connKeyTexts, connProtoName } from './conn-record.js';
+import { CONN_NUMBERS, connKeyTexts, connProtoName, formatAddress } from './conn-record.js';
 
 test('onConn, onRecord and connRecords: false each get what they asked for; the view reads as the record', async () => {
   const { bytes } = await generatedCapture({ seed: 9, packets: 3000, vlan: 7, ipv6Share: 0.3 });
@@ -41,7 +41,7 @@ test('onConn, onRecord and connRecords: false each get what they asked for; the 
         conn.addresses(words, 0);
         const texts = connKeyTexts(conn.proto, conn.version, words, 0, conn.origPort, conn.respPort, conn.serial);
         assert.deepEqual(
-          [texts.uid, texts.origHost, texts.respHost, texts.communityId, conn.ts, connProtoName(conn.proto), conn.connState(), conn.history(), conn.service],
+          [texts.uid, formatAddress(conn.version, words, 0), formatAddress(conn.version, words, 4), texts.communityId, conn.ts, connProtoName(conn.proto), conn.connState(), conn.history(), conn.service],
           [record.uid, record['id.orig_h'], record['id.resp_h'], record.community_id, record.ts, record.proto, record.conn_state, record.history, record.service],
         );
       },
