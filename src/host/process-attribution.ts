@@ -176,8 +176,14 @@ export class ProcessAttribution implements FlowOwnerLookup {
   private readonly byInode = new Map<number, Owned>();
   private readonly connected = new Map<string, Owned>();
   private readonly bound = new Map<string, Owned>();
+  /**
+   * This host's addresses (its sockets' local ends) and their namespaces: IPv4 by its word as an int32 (a
+   * small integer to V8: a word of 128.0.0.0 or above read as it is would be boxed for each look-up, two a
+   * flow), IPv6 by text, looked up only when its last word is one of theirs (no text made for most flows).
+   */
   private readonly local4 = new Map<number, number>();
   private readonly local6 = new Map<string, number>();
+  private readonly local6Tails = new Set<number>();
   private readonly facts = new Map<number, { facts: ProcessFacts; checkedAt: number }>();
   /** Inodes alive at the last poll; those missing now are retired (kept `retainMs`). */
   private readonly alive = new Set<number>();
@@ -583,15 +589,17 @@ export class ProcessAttribution implements FlowOwnerLookup {
 
   private learnAddress(version: number, words: Uint32Array, ns: number): void {
     if (version === 4) {
-      if (!this.local4.has(words[0])) this.local4.set(words[0], ns);
+      if (!this.local4.has(words[0] | 0)) this.local4.set(words[0] | 0, ns);
     } else {
       const key = addressKey(6, words);
       if (!this.local6.has(key)) this.local6.set(key, ns);
+      this.local6Tails.add(words[3] | 0);
     }
   }
 
   private nsOfAddress(version: number, words: Uint32Array): number | undefined {
-    return version === 4 ? this.local4.get(words[0]) : this.local6.get(addressKey(6, words));
+    if (version === 4) return this.local4.get(words[0] | 0);
+    return this.local6Tails.has(words[3] | 0) ? this.local6.get(addressKey(6, words)) : undefined;
   }
 
   ownersOf(version: number, proto: number, orig: Uint32Array, origPort: number, resp: Uint32Array, respPort: number): FlowOwners | undefined {
