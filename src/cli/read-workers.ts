@@ -1,9 +1,10 @@
 /**
  * `loopy read FILE [--json] --workers N`: N engines in worker threads, each reading the whole file and keeping
  * the packets of its shard of the address pairs (decode/pair-shard.ts), so every flow, and every pair's
- * conversation, is in exactly one engine. Their NDJSON goes to standard output a chunk of whole lines at a
- * time, in the order the chunks come (records are not in time order across engines); the weird counts and the
- * summary that each engine writes at the end are added up here and written once, last, as one engine would.
+ * conversation, is in exactly one engine. Each engine writes its NDJSON to standard output itself, a chunk of
+ * whole lines at a time under a shared lock (locked-output.ts), so records are not in time order across
+ * engines; the weird counts and the summary that each engine writes at the end are added up here and written
+ * once, last, as one engine would.
  * Without --json, each engine hands over what its report gathered (ReadReport.snapshot) and the text summary is
  * rendered here from their sum.
  *
@@ -24,6 +25,7 @@ import { type SummaryPart, writeReadSummary } from './read-run.js';
 import { ReadReport } from '../stats/read-report.js';
 import { AlertCollector } from '../detect/alerts-summary.js';
 import type { TrackedKeysReport } from '../detect/tracked-keys.js';
+import { type SharedOutput, sharedOutput } from './locked-output.js';
 
 const WORKER_URL = new URL(`./read-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
 
@@ -40,6 +42,8 @@ export interface ReadWorkerData {
   file: string;
   options: ReadOptions;
   shard: { index: number; count: number };
+  /** Where the engine writes its NDJSON itself (a descriptor it shares); absent: its stdout, relayed here. */
+  output?: SharedOutput;
 }
 
 /** This engine's ids: the process's seed (random, or --seed's) shifted by the engine's index. */
@@ -56,7 +60,9 @@ export async function runShardedRead(file: string, options: ReadOptions, workers
   const parts: SummaryPart[] = [];
   const lines = new Set<string>();
   let usage: string | undefined;
-  const runs = Array.from({ length: workers }, (_, index) => runWorker({ file, options, shard: { index, count: workers } }, stdout, (message) => {
+  const fd = (stdout as { fd?: unknown }).fd;
+  const output = typeof fd === 'number' ? sharedOutput(fd) : undefined;
+  const runs = Array.from({ length: workers }, (_, index) => runWorker({ file, options, shard: { index, count: workers }, output }, stdout, (message) => {
     if (message.kind === 'held') held.push(message.record);
     else if (message.kind === 'part') parts.push(message.part);
     else if (message.kind === 'stderr') lines.add(message.line);
@@ -127,24 +133,30 @@ function refuseWithWorkers(file: string, options: ReadOptions): void {
  */
 const ENGINE_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
-/** One engine: its NDJSON piped to `stdout` (whole chunks of lines), its other messages to `onMessage`. */
+/**
+ * One engine: its NDJSON written by itself to the shared output, or else piped to `stdout` (whole chunks of
+ * lines); its other messages to `onMessage`.
+ */
 function runWorker(data: ReadWorkerData, stdout: NodeJS.WritableStream, onMessage: (m: FromReadWorker) => void): Promise<number> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, { workerData: data, stdout: true, resourceLimits: ENGINE_LIMITS });
+    const relayed = data.output === undefined;
+    const worker = new Worker(WORKER_URL, { workerData: data, stdout: relayed, resourceLimits: ENGINE_LIMITS });
     let code: number | undefined;
     let failure: string | undefined;
-    let outputEnded = false;
+    let outputEnded = !relayed;
     let exited = false;
     const settle = () => {
       if (!outputEnded || !exited) return;
       if (failure !== undefined) reject(new Error(failure));
       else resolve(code ?? 1);
     };
-    worker.stdout.pipe(stdout as Writable, { end: false });
-    worker.stdout.on('end', () => {
-      outputEnded = true;
-      settle();
-    });
+    if (relayed) {
+      worker.stdout.pipe(stdout as Writable, { end: false });
+      worker.stdout.on('end', () => {
+        outputEnded = true;
+        settle();
+      });
+    }
     worker.on('message', (message: FromReadWorker) => {
       if (message.kind === 'done') code = message.code;
       else if (message.kind === 'failed') failure = message.message;
