@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { weirdName } from '../../../decode/weirds.js';
 import { GREASE_CLIENT_HELLO, SSLV2_CLIENT_HELLO, SSLV2_SERVER_HELLO, TLS13_SERVER_HELLO } from './fixtures/hellos.js';
 import { alpnList, escapedText, HELLO_OK, HelloFields, parseClientHello, parseServerHello, parseSslv2ClientHello, parseSslv2ServerHello } from './hello.js';
-import { Ja3Writer } from './ja3.js';
+import { DigestMemo, Ja3Writer } from './ja3.js';
 import { isGrease, tlsCipherName, tlsVersionName } from './names.js';
 import { FirstHandshake, readFirstHandshake } from './record-layer.js';
 import { hex } from '../testing/fake-context.js';
@@ -33,6 +34,19 @@ test('JA3 drops GREASE and matches tshark (tls.handshake.ja3_full / ja3)', () =>
   const text = ja3.ja3Text(f);
   assert.equal(text, '771,4865-4866-4867-49195-49199-49196-49200-52393-52392-49171-49172-156-157-47-53,0-23-65281-10-11-35-16-5-13-18-51-45-43-27-21,29-23-24,0');
   assert.equal(ja3.ja3(f), 'b32309a26951912be7dba376398abc3b');
+});
+
+test('the digest memo gives every text its own md5: texts sharing a slot, evicted, met again, too long to keep', () => {
+  const memo = new DigestMemo();
+  // 2,000 texts over 256 slots: most slots are shared, so a memo answering by slot alone would be caught.
+  const texts = Array.from({ length: 2000 }, (_, i) => Buffer.from(`771,${i}-${(i * 7919) % 65536},0-23-65281,29-23,0`));
+  texts.push(Buffer.from('771,' + '4865-'.repeat(120) + '0'), Buffer.from('771,0'));
+  const trailing = Buffer.from(',0-23 bytes the writer left after the text');
+  for (let round = 0; round < 3; round++) {
+    for (const text of texts) {
+      assert.equal(memo.digest(Buffer.concat([text, trailing]), text.length), createHash('md5').update(text).digest('hex'), `${text.toString().slice(0, 40)} (round ${round})`);
+    }
+  }
 });
 
 test('TLS 1.3 ServerHello: supported_versions decides the version; JA3S as tshark', () => {

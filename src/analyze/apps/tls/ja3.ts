@@ -2,7 +2,7 @@
  * JA3 / JA3S fingerprints (Salesforce, github.com/salesforce/ja3): the md5 of decimal fields joined by
  * commas, lists joined by dashes, GREASE values removed. Computed once per hello, when its fields are parsed:
  * the text is written as bytes into a buffer the writer reuses and hashed from there, so the only string
- * made is the md5 the record keeps.
+ * made is the md5 the record keeps — and that one only for a text not hashed lately (see DigestMemo).
  */
 import * as crypto from 'node:crypto';
 import type { HelloFields } from './hello.js';
@@ -16,9 +16,61 @@ const MAX_ENTRY = 6;
 /** crypto.hash (Node ≥ 20.12) hashes in one call, without a Hash object per fingerprint. */
 const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
 
+function md5(text: Uint8Array): string {
+  return oneShot ? oneShot('md5', text, 'hex') : crypto.createHash('md5').update(text).digest('hex');
+}
+
+/** Texts remembered with their digests (a power of two), and the longest remembered. */
+const MEMO_SLOTS = 256;
+const MEMO_TEXT_BYTES = 512;
+
+/**
+ * The digests of the fingerprint texts met lately, by text. A network's clients send few distinct hellos
+ * (one per TLS library and its settings) and its servers answer with fewer, so nearly every text was hashed
+ * before: finding it here (a hash of its bytes, then a comparison with the text kept in its slot) costs a
+ * fraction of an md5 call, and hands back the string already made. Direct-mapped: a text evicts the one in
+ * its slot; texts longer than MEMO_TEXT_BYTES are always hashed.
+ */
+export class DigestMemo {
+  private readonly texts = new Uint8Array(MEMO_SLOTS * MEMO_TEXT_BYTES);
+  /** Per slot: the text's length, 0 while empty. */
+  private readonly lengths = new Uint16Array(MEMO_SLOTS);
+  private readonly digests: string[] = new Array<string>(MEMO_SLOTS).fill('');
+
+  /** md5 of text[0, length) as hex. */
+  digest(text: Uint8Array, length: number): string {
+    if (length === 0 || length > MEMO_TEXT_BYTES) return md5(text.subarray(0, length));
+    const slot = slotOf(text, length);
+    const base = slot * MEMO_TEXT_BYTES;
+    if (this.lengths[slot] === length && this.holds(base, text, length)) return this.digests[slot];
+    const digest = md5(text.subarray(0, length));
+    for (let i = 0; i < length; i++) this.texts[base + i] = text[i];
+    this.lengths[slot] = length;
+    this.digests[slot] = digest;
+    return digest;
+  }
+
+  private holds(base: number, text: Uint8Array, length: number): boolean {
+    const texts = this.texts;
+    for (let i = 0; i < length; i++) if (texts[base + i] !== text[i]) return false;
+    return true;
+  }
+}
+
+/** FNV-1a of the text, finalised so the slot's low bits mix well. */
+function slotOf(text: Uint8Array, length: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ text[i], 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h & (MEMO_SLOTS - 1);
+}
+
 export class Ja3Writer {
   private out = Buffer.allocUnsafe(1024);
   private len = 0;
+  private readonly memo = new DigestMemo();
 
   /** md5 of SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats */
   ja3(f: HelloFields): string {
@@ -91,7 +143,6 @@ export class Ja3Writer {
   }
 
   private md5(): string {
-    const text = this.out.subarray(0, this.len);
-    return oneShot ? oneShot('md5', text, 'hex') : crypto.createHash('md5').update(text).digest('hex');
+    return this.memo.digest(this.out, this.len);
   }
 }
