@@ -13,6 +13,7 @@ import {
   ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_QINQ, ETHERTYPE_VLAN, ETHERTYPE_VLAN_9100, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6,
   LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW, LINKTYPE_RAW_DLT12, LINKTYPE_RAW_DLT14,
 } from './protocols/numbers.js';
+import { hashBytes } from './bytes-hash.js';
 
 /** Most VLAN tags looked past before giving up (QinQ is two). */
 const MAX_VLAN_TAGS = 4;
@@ -90,14 +91,5 @@ function u16(data: Uint8Array, at: number): number {
  * sum, which does not care about order.
  */
 function pairHash(data: Uint8Array, a: number, b: number, length: number): number {
-  return ((addressHash(data, a, length) + addressHash(data, b, length)) >>> 0) & 0x7fffffff;
-}
-
-function addressHash(data: Uint8Array, at: number, length: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < length; i++) h = Math.imul(h ^ data[at + i], 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h >>> 0;
+  return ((hashBytes(data, a, length) + hashBytes(data, b, length)) >>> 0) & 0x7fffffff;
 }

@@ -5,6 +5,7 @@
  * made is the md5 the record keeps — and that one only for a text not hashed lately (see DigestMemo).
  */
 import * as crypto from 'node:crypto';
+import { hashBytes } from '../../../decode/bytes-hash.js';
 import type { HelloFields } from './hello.js';
 import { isGrease } from './names.js';
 
@@ -40,7 +41,7 @@ export class DigestMemo {
   /** md5 of text[0, length) as hex. */
   digest(text: Uint8Array, length: number): string {
     if (length === 0 || length > MEMO_TEXT_BYTES) return md5(text.subarray(0, length));
-    const slot = slotOf(text, length);
+    const slot = hashBytes(text, 0, length) & (MEMO_SLOTS - 1);
     const base = slot * MEMO_TEXT_BYTES;
     if (this.lengths[slot] === length && this.holds(base, text, length)) return this.digests[slot];
     const digest = md5(text.subarray(0, length));
@@ -57,15 +58,6 @@ export class DigestMemo {
   }
 }
 
-/** FNV-1a of the text, finalised so the slot's low bits mix well. */
-function slotOf(text: Uint8Array, length: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < length; i++) h = Math.imul(h ^ text[i], 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h & (MEMO_SLOTS - 1);
-}
 
 export class Ja3Writer {
   private out = Buffer.allocUnsafe(1024);
