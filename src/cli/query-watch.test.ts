@@ -6,12 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeAgent } from '../client/testing/fake-agent.js';
 import { wireDns, wireStats } from '../client/testing/wire-records.js';
 import { cliCommand, runCliAsync } from '../test-support/cli.js';
+import { testDir } from '../test-support/temp-dir.js';
 
 const loopy = runCliAsync;
 
@@ -26,7 +25,7 @@ const ANSWERED = { ...UNANSWERED, uid: 'C8', ts: 1718000002, rtt: 0.012, rcode: 
 const TALKERS = [{ host: '10.0.0.9', bytes: 1_234_567, packets: 950 }, { host: '2001:db8::1', bytes: 4200, packets: 12 }];
 
 async function withAgent(f: (target: string, agent: FakeAgent, dir: string) => Promise<void>): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'loopy-cli-'));
+  const dir = testDir('loopy-cli-');
   const sock = join(dir, 'agent.sock');
   const agent = await new FakeAgent({
     handlers: {
@@ -137,7 +136,7 @@ test('query: usage errors are one line and exit status 2; an absent agent is sta
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
     }
   });
-  const dir = mkdtempSync(join(tmpdir(), 'loopy-cli-'));
+  const dir = testDir('loopy-cli-');
   const r = await loopy(['query', `unix:${dir}/none.sock`, 'status'], { LOOPY_CONFIG_DIR: dir });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^loopy: unix:.*none\.sock: no such socket/);

@@ -7,12 +7,12 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliCommand } from '../test-support/cli.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
+import { testDir } from '../test-support/temp-dir.js';
 
 let dir: string;
 let capture: string;
@@ -31,7 +31,7 @@ const KINDS: Record<string, RegExp> = {
 };
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'loopy-read-loads-'));
+  dir = testDir('loopy-read-loads-');
   capture = join(dir, 'sample.pcap');
   writeFileSync(capture, (await generatedCapture({ seed: 5, packets: 500 })).bytes);
   // The hooks run in a thread of their own: each URL is appended to the file the child's environment names.

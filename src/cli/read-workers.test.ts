@@ -4,16 +4,16 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../test-support/cli.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
+import { testDir } from '../test-support/temp-dir.js';
 
 let file: string;
 
 before(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loopy-read-workers-'));
+  const dir = testDir('loopy-read-workers-');
   file = join(dir, 'mix.pcap');
   writeFileSync(file, (await generatedCapture({ seed: 11, packets: 20_000, incidents: ['port_scan', 'dns_tunnel', 'nxdomain_burst'] })).bytes);
 });

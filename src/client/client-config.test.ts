@@ -1,14 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientConfigError, defaultConfigDir, loadClientConfig, parseClientConfig, resolveTarget } from './client-config.js';
+import { testDir } from '../test-support/temp-dir.js';
 
 const P = '/home/u/.config/loopy/config.json';
 
 test('a valid config resolves names to targets with their token', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loopy-cfg-'));
+  const dir = testDir('loopy-cfg-');
   const path = join(dir, 'config.json');
   writeFileSync(path, JSON.stringify({ agents: { web1: { target: 'tls://10.0.0.5:7070', token: 's3cret' }, local: { target: 'unix:/run/loopy.sock' } } }));
   assert.deepEqual(resolveTarget('web1', path), { name: 'web1', target: { kind: 'tls', host: '10.0.0.5', port: 7070 }, token: 's3cret', fingerprint: undefined });

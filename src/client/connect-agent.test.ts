@@ -4,18 +4,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import selfsigned from 'selfsigned';
 import type { AgentClient, ConnectionState, LiveEvent } from './agent-client.js';
 import { connectAgent } from './connect-agent.js';
 import { FakeAgent } from './testing/fake-agent.js';
 import { wireConn, wireDns, wireSeriesPoint, wireStats, wireStatus } from './testing/wire-records.js';
+import { testDir } from '../test-support/temp-dir.js';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'loopy-client-'));
+const tempDir = () => testDir('loopy-client-');
 const fast = { backoff: { initialMs: 20, maxMs: 100 }, requestTimeoutMs: 5000, connectTimeoutMs: 2000 };
 
 /** Resolves when the client reaches a state matching `pred`. */

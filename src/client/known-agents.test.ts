@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FingerprintError, checkFingerprint, normalizeFingerprint } from './known-agents.js';
+import { testDir } from '../test-support/temp-dir.js';
 
 // Two SHA-256 fingerprints as Node's X509Certificate.fingerprint256 prints them.
 const A = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, '0').toUpperCase()).join(':');
 const B = Array.from({ length: 32 }, (_, i) => (255 - i).toString(16).padStart(2, '0').toUpperCase()).join(':');
 
-const tempFile = () => join(mkdtempSync(join(tmpdir(), 'loopy-known-')), 'sub', 'known_agents');
+const tempFile = () => join(testDir('loopy-known-'), 'sub', 'known_agents');
 
 /** Checks and pins at once, as a client does once the peer has answered hello; returns the outcome. */
 function checkAndPin(file: string, key: string, presented: string, expected?: string): string {

@@ -2,8 +2,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DETECTORS } from './detectors/index.js';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AlertRecord } from '../analyze/records.js';
 import { META_CAPLEN, META_OFFSET, META_STRIDE } from '../capture/batch.js';
@@ -12,6 +11,7 @@ import type { GroundTruth } from '../synth/generate.js';
 import { writeSynFlood } from '../synth/syn-flood.js';
 import { runCli } from '../test-support/cli.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
+import { testDir } from '../test-support/temp-dir.js';
 
 let dir: string;
 let scanFile: string;
@@ -19,7 +19,7 @@ let cleanFile: string;
 let truth: GroundTruth;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'loopy-read-detect-'));
+  dir = testDir('loopy-read-detect-');
   const scan = await generatedCapture({ seed: 5, packets: 8000, incidents: ['port_scan'] });
   truth = scan.truth;
   scanFile = join(dir, 'scan.pcap');

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DetectionConfigError, defaultDetectionConfig, loadDetectionConfig, parseDetectionConfig } from './config.js';
 import { DETECTORS } from './detectors/index.js';
 import { syslogPort } from './delivery/syslog.js';
+import { testDir } from '../test-support/temp-dir.js';
 
 test('{} is a full config: every detector enabled with its defaults', () => {
   const c = defaultDetectionConfig();
@@ -56,7 +56,7 @@ test('delivery settings are validated too', () => {
 });
 
 test('a config file: unreadable and not-JSON errors name the file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loopy-detect-config-'));
+  const dir = testDir('loopy-detect-config-');
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, '{ "alerts": ');
   assert.throws(() => loadDetectionConfig(bad), (e: Error) => e.message.startsWith(`${bad}: not valid JSON`));

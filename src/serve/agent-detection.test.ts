@@ -1,16 +1,16 @@
 /** Detection runs in the agent as in `loopy read`: a replayed port scan comes out as one alert record. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { spawn } from 'node:child_process';
 import { cliCommand, runCli } from '../test-support/cli.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
+import { testDir } from '../test-support/temp-dir.js';
 
 test('the agent raises the alert of a replayed port scan, none with --no-detect, and keeps its evidence in --evidence DIR', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loopy-agent-detect-'));
+  const dir = testDir('loopy-agent-detect-');
   chmodSync(dir, 0o755); // an agent started as root drops to nobody and must reach its data directory
   const file = join(dir, 'scan.pcap');
   writeFileSync(file, (await generatedCapture({ seed: 4, packets: 4000, incidents: ['port_scan'] })).bytes);
@@ -44,7 +44,7 @@ function runCliAsync(args: string[]): Promise<{ status: number | null; stderr: s
 }
 
 test('the agent posts its alerts to the webhook the detection config names', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'loopy-agent-webhook-'));
+  const dir = testDir('loopy-agent-webhook-');
   chmodSync(dir, 0o755);
   const file = join(dir, 'scan.pcap');
   writeFileSync(file, (await generatedCapture({ seed: 4, packets: 4000, incidents: ['port_scan'] })).bytes);

@@ -1,8 +1,7 @@
 /** `loopy read` as a user runs it: files, stdin, damaged input, filters, exit statuses. */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { captureAddonProblem } from '../capture/live-addon.js';
 import type { GroundTruth } from '../synth/generate.js';
@@ -10,13 +9,14 @@ import { cliCommand, runCli } from '../test-support/cli.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { PCAP_FILE_HEADER_LENGTH, PCAP_RECORD_HEADER_LENGTH } from '../capture/pcap-writer.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
+import { testDir } from '../test-support/temp-dir.js';
 
 let dir: string;
 let file: string;
 let truth: GroundTruth;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'loopy-read-'));
+  dir = testDir('loopy-read-');
   const made = await generatedCapture({ seed: 3, packets: 4000 });
   truth = made.truth;
   file = join(dir, 'sample.pcap');

@@ -5,14 +5,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliCommand } from '../../test-support/cli.js';
+import { testDir } from '../../test-support/temp-dir.js';
 
 export function agentDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'loopy-agent-'));
+  const dir = testDir('loopy-agent-');
   chmodSync(dir, 0o755);
   return dir;
 }

@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { createServer, type AddressInfo } from 'node:net';
 import { parseDetectionConfig } from '../config.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import selfsigned from 'selfsigned';
 import { SyslogDelivery, formatSyslog5424, octetCounted, syslogPort } from './syslog.js';
 import { ALERT } from '../testing/alert-fixture.js';
+import { testDir } from '../../test-support/temp-dir.js';
 
 const FORMAT = { facility: 16, hostname: 'web-01', appName: 'loopy', procId: '4242' };
 
@@ -84,7 +84,7 @@ async function tlsReceiver(): Promise<{ server: TlsServer; port: number; caFile:
     keySize: 2048,
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
   } as Parameters<typeof selfsigned.generate>[1]);
-  const dir = mkdtempSync(join(tmpdir(), 'loopy-syslog-tls-'));
+  const dir = testDir('loopy-syslog-tls-');
   const caFile = join(dir, 'ca.pem');
   writeFileSync(caFile, pems.cert);
   const frames: string[] = [];

@@ -5,8 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { META_CAPLEN, META_OFFSET, META_STRIDE } from '../../capture/batch.js';
@@ -15,6 +14,7 @@ import { ACK, RST, SYN, tcp4, udp4, type Frame } from '../../test-support/frames
 import { runFrames } from '../testing/frames.js';
 import type { EvidenceSink } from './evidence-recorder.js';
 import { directoryEvidenceSink } from './file-sink.js';
+import { testDir } from '../../test-support/temp-dir.js';
 
 /** Background chatter 10.0.0.7 ↔ 10.0.0.8 every 0.1 s, the scanner's own web traffic, and a 120-port scan at 1010. */
 function scenario(): Frame[] {
@@ -72,7 +72,7 @@ test('the evidence pcap holds the scanner↔target packets of the window, and no
 });
 
 test('evidence files on disk are private and readable by tcpdump', { skip: spawnSync('tcpdump', ['--version']).status === 0 ? false : 'tcpdump is not installed' }, async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'loopy-evidence-')), 'evidence');
+  const dir = join(testDir('loopy-evidence-'), 'evidence');
   const { alerts } = await runFrames(scenario(), {}, { evidence: directoryEvidenceSink(dir) });
   const path = alerts.find((a) => a.state === 'open')!.evidence.pcap!;
   assert.equal(statSync(path).mode & 0o777, 0o600);
