@@ -57,7 +57,7 @@ test('loopy ui --local from another folder: replays the package\'s demo capture,
   }
 });
 
-test('a terminal that goes away (tmux killed, ssh hung up) takes the local agents with it', { skip, timeout: 90_000 }, async () => {
+test('a terminal that goes away (tmux killed, ssh hung up) takes the local agents and their data with it', { skip, timeout: 90_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'loopy-ui-hangup-'));
   const server = new TmuxServer(`loopy-ui-hangup-${process.pid}`);
   const agentsOfThisTest = () => spawnSync('pgrep', ['-f', `agent .*${dir}`], { encoding: 'utf8' }).stdout.trim();
@@ -65,10 +65,13 @@ test('a terminal that goes away (tmux killed, ssh hung up) takes the local agent
     startUi(server, dir, ['--local', '--replay']);
     await server.waitFor('local', /● demo\s+connected/, 60_000);
     assert.notEqual(agentsOfThisTest(), '', 'the demo agent runs');
+    const dataDirs = agentsOfThisTest().split('\n').map((pid) => /--data\0([^\0]+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'latin1'))?.[1]);
+    assert.ok(dataDirs.every((d) => d !== undefined && existsSync(d)), `each agent's data directory: ${dataDirs.join(', ')}`);
     server.kill(); // the UI gets SIGHUP, as from a closed terminal
     const deadline = Date.now() + 15_000;
     while (agentsOfThisTest() !== '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     assert.equal(agentsOfThisTest(), '', 'no agent left running');
+    assert.deepEqual(dataDirs.filter((d) => existsSync(d!)), [], 'no agent data left behind');
   } finally {
     server.kill();
     rmSync(dir, { recursive: true, force: true });

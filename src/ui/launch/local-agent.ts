@@ -91,7 +91,10 @@ export interface LocalAgent {
   /** Kept after stop(). */
   evidenceDir: string;
   stop(): Promise<void>;
-  /** Tells the agent to stop, now, without waiting (the UI is being killed: a hung-up SSH session). */
+  /**
+   * The UI is being killed (a hung-up SSH session) and cannot wait on its event loop: tells the agent to
+   * stop, blocks until it has (at most STOP_NOW_WAIT_MS, then kills it), and removes its data directory.
+   */
   stopNow(): void;
 }
 
@@ -129,6 +132,27 @@ export async function startLocalAgents(options: StartLocalAgentOptions): Promise
     throw failed.reason;
   }
   return agents;
+}
+
+/** How long a UI being killed gives its agent to flush and stop before it kills it and removes its data. */
+const STOP_NOW_WAIT_MS = 3000;
+
+/**
+ * Blocks until process `pid` has exited, at most `ms`; true if it has. A child that exited but is not reaped
+ * yet (the event loop that would reap it is the one blocked here) counts as exited: a zombie in /proc.
+ */
+function waitForExitSync(pid: number, ms: number): boolean {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (const deadline = Date.now() + ms; Date.now() < deadline; Atomics.wait(pause, 0, 0, 50)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return true;
+    }
+    if (stat.charAt(stat.lastIndexOf(')') + 2) === 'Z') return true;
+  }
+  return false;
 }
 
 /** Starts one agent and resolves once its socket exists; rejects with the agent's log tail if it dies first. */
@@ -169,7 +193,11 @@ async function startLocalAgent(options: StartLocalAgentOptions, ability: Capture
     await new Promise((r) => setTimeout(r, 100));
   }
   const stopNow = () => {
-    if (exited === undefined) child.kill('SIGTERM');
+    if (exited === undefined && child.pid !== undefined) {
+      child.kill('SIGTERM');
+      if (!waitForExitSync(child.pid, STOP_NOW_WAIT_MS)) child.kill('SIGKILL');
+    }
+    cleanup();
   };
   return { target: `unix:${socket}`, plan, dataDir, evidenceDir, stop, stopNow };
 }
