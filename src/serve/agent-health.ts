@@ -1,5 +1,3 @@
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 /**
  * The agent's own figures, once a second: its CPU % (process.cpuUsage deltas over wall time) and RSS, and
  * the status file's content, built from the second's `stats` record and the capture's counters. Drops are
@@ -124,34 +122,23 @@ export interface BurstCollection {
 }
 
 /**
- * Gives memory back after a burst, once every TRIM_INTERVAL seconds: the C heap's free pages, and when a burst
- * has just ended, first a full collection of the heap (see fullCollector). `trim` is trimProcessMemory; tests
- * pass fakes.
+ * Gives memory back: the C heap's free pages once every TRIM_INTERVAL seconds, and as soon as a burst has
+ * ended (asked every second: a number compared), a full collection of the heap (capture/heap-collector.ts) and a trim
+ * at once. The flow table gives a burst's pages back when its last long-lived flows (UDP's a minute) end;
+ * waiting for the next ten-second trim held what the burst left in the heap up to ten seconds longer.
+ * `trim` is trimProcessMemory; tests pass fakes.
  */
 export function memoryTrimmer(start: number, trim: () => boolean, burst?: BurstCollection): (now: number) => void {
   let last = start;
   return (now) => {
+    if (burst?.ended()) {
+      burst.collect();
+      last = now;
+      trim();
+      return;
+    }
     if (now - last < TRIM_INTERVAL) return;
     last = now;
-    if (burst?.ended()) burst.collect();
     trim();
   };
-}
-
-/**
- * A full collection of this thread's heap, or undefined where it cannot be had. A burst grows V8's young
- * generation to its 32 MB cap, and the agent keeps it until a full collection, which a quiet agent (it
- * allocates little) may not run for a minute or more, with the chunks and buffers the burst left for the
- * collector; one collection (25 ms for the agent's heap) gives them back. Node hands `gc` only to processes
- * started with --expose-gc: the flag set at run time, the function is taken from a new context, as jest's
- * leak detector does.
- */
-export function fullCollector(): (() => void) | undefined {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc: unknown = runInNewContext('gc');
-    return typeof gc === 'function' ? () => void gc() : undefined;
-  } catch {
-    return undefined;
-  }
 }

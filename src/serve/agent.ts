@@ -18,7 +18,8 @@ import { BatchFilter } from '../capture/bpf-filter.js';
 import { SecondStats, type StatsSecond } from '../stats/second-stats.js';
 import { type AgentClock, systemClock } from './clock.js';
 import { type AgentSettings, DEFAULT_STATS_OUT_MAX_MIB } from './config.js';
-import { type BurstCollection, CpuMeter, fullCollector, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
+import { type BurstCollection, CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
+import { compactingCollector } from '../capture/heap-collector.js';
 import { limitRetainedMemory, releasePages, trimProcessMemory } from '../capture/live-addon.js';
 import { type CaptureRequest, type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
@@ -520,7 +521,7 @@ function emptyStatus(started: number, now: number, source: 'live' | 'replay', fi
 
 /** A burst has ended when the flow table gave pages back since the last look (FlowTable.releaseSparse). */
 function burstCollection(pipeline: Pipeline): BurstCollection | undefined {
-  const collect = fullCollector();
+  const collect = compactingCollector();
   if (collect === undefined) return undefined;
   let released = pipeline.engine.flowPagesReleased;
   return {

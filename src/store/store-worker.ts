@@ -6,6 +6,7 @@
  * a failed write: the batch is reported lost (the agent counts it) and the next one is tried.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { compactingCollector } from '../capture/heap-collector.js';
 import { setIdSeed } from '../analyze/flows/uid.js';
 import type { HistoryStore } from './history-store.js';
 import { type CallMessage, faultOf, type FromWorker, STATE, type ToWorker, type WorkerInit } from './store-protocol.js';
@@ -23,23 +24,34 @@ const post = (m: FromWorker) => parentPort!.postMessage(m);
 /**
  * After a burst the page cache stays full (up to 16 MB) while nothing needs it: every QUIET_CHECK_MS, a store
  * that wrote fewer than QUIET_RECORDS records and answered no query since the last check gives it back (the
- * agent's periodic malloc_trim then returns the pages to the system). A busy store keeps its cache.
+ * agent's periodic malloc_trim then returns the pages to the system). A busy store keeps its cache. The first
+ * quiet check after a busy spell also compacts this thread's heap, which the burst's batches grew and a quiet
+ * thread would keep (capture/heap-collector.ts).
  */
 const QUIET_CHECK_MS = 10_000;
 const QUIET_RECORDS = 2_000;
 let recordsSinceCheck = 0;
 let callsSinceCheck = 0;
 let cacheTimer: NodeJS.Timeout | undefined;
+let busySinceCollection = false;
+const collect = compactingCollector();
 
 function releaseCacheWhenQuiet(store: HistoryStore): void {
   const quiet = recordsSinceCheck < QUIET_RECORDS && callsSinceCheck === 0;
   recordsSinceCheck = 0;
   callsSinceCheck = 0;
-  if (!quiet) return;
+  if (!quiet) {
+    busySinceCollection = true;
+    return;
+  }
   try {
     store.releaseCache();
   } catch (err) {
     post({ type: 'problem', error: faultOf(err) });
+  }
+  if (busySinceCollection) {
+    busySinceCollection = false;
+    collect?.();
   }
 }
 

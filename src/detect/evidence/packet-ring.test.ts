@@ -295,3 +295,25 @@ test('with releasePages, the slots a burst used give their pages back once the w
   // The slot columns are 16,384 × (8 + 4 × 4) bytes = 384 KiB: those of the ~10,000 free slots go back.
   assert.ok(slotBytes >= 150 * 1024, `${slotBytes} bytes given back`);
 });
+
+test('with releasePages, the slots of a burst followed by silence give their pages back as its frames age out', () => {
+  const calls: Array<[number, number]> = [];
+  const release = zeroingRelease(calls);
+  let slotBytes = 0;
+  const releasePages = (view: ArrayBufferView, from: number, to: number): number => {
+    const n = release(view, from, to);
+    if (!Buffer.isBuffer(view)) slotBytes += n;
+    return n;
+  };
+  const ring = new PacketRing({ bytes: 16 * 1024 * 1024, slots: 16_384, releasePages });
+  // A burst fills every slot at t = 0..4, then nothing comes; the agent calls expire once a second.
+  for (let i = 0; i < 16_384; i++) ring.add(frameBytes(i, 100), 0, 100, 100, i / 4000, 1);
+  ring.expire(-20);
+  ring.expire(-19);
+  assert.equal(held(ring).length, 16_384);
+  assert.equal(slotBytes, 0, 'every slot holds a frame: none goes');
+  for (let t = 1; t <= 30; t++) ring.expire(t - 20);
+  assert.equal(held(ring).length, 0);
+  // 16,384 × (8 + 4 × 4) bytes of slot columns, all free once the frames are let go.
+  assert.ok(slotBytes >= 16_384 * 24 - 5 * 4096, `${slotBytes} bytes of slot columns given back`);
+});

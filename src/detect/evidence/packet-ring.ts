@@ -74,8 +74,12 @@ export class PacketRing {
   chunksAllocated = 0;
   /** Bytes of pages given back through releasePages. */
   bytesReleased = 0;
-  /** `added` when the free slots' pages were last given back: none written since, none to give. */
-  private addedAtSlotRelease = 0;
+  /**
+   * Frames stored plus frames let go when the free slots' pages were last given back: when neither moved
+   * since, there are no more to give. (Frames let go count: after a burst and silence, the slots free up as
+   * the frames age out, with none written.)
+   */
+  private changesAtSlotRelease = 0;
   private readonly releasePages: PacketRingOptions['releasePages'];
 
   constructor(options: PacketRingOptions = {}) {
@@ -315,8 +319,8 @@ export class PacketRing {
 
   /** The pages of the slots no frame holds, [head + count, head) round the ring, back to the system. */
   private releaseFreeSlots(): void {
-    if (this.releasePages === undefined || this.added === this.addedAtSlotRelease) return;
-    this.addedAtSlotRelease = this.added;
+    if (this.releasePages === undefined || this.added + this.overwritten === this.changesAtSlotRelease) return;
+    this.changesAtSlotRelease = this.added + this.overwritten;
     const from = (this.head + this.count) % this.slots;
     const to = from + this.slots - this.count;
     this.releaseSlots(from, Math.min(to, this.slots));

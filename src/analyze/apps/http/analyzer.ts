@@ -241,8 +241,9 @@ export class HttpAnalyzer implements AppAnalyzer {
     return this.spare.size;
   }
 
-  advance(_now: number): void {
-    // Nothing expires on its own: open transactions are reported at the flow's end.
+  advance(now: number): void {
+    // Nothing expires on its own: open transactions are reported at the flow's end. Kept state no flow took goes.
+    this.spare.settle(now);
   }
 
   finish(): void {

@@ -125,8 +125,9 @@ export class TlsAnalyzer implements AppAnalyzer {
     return this.spare.size;
   }
 
-  advance(_now: number): void {
-    // Nothing expires on its own: a flow's hellos wait for the flow's end.
+  advance(now: number): void {
+    // Nothing expires on its own: a flow's hellos wait for the flow's end. Kept state no flow took goes.
+    this.spare.settle(now);
   }
 
   finish(): void {
