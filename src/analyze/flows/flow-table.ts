@@ -37,6 +37,8 @@ export type ColumnResize = <C extends FlowColumn>(old: C, perFlow?: number) => C
 const RELEASE_MIN_EXTENT = 16_384;
 /** ...and holds fewer than one flow in this many of them. */
 const RELEASE_SPARSENESS = 8;
+/** The smallest page size of the systems Loopy runs on: a shorter byte range cannot hold a whole page. */
+const MIN_PAGE_BYTES = 4096;
 
 /** The flow index of a lookup's hit. */
 export const hitFlow = (hit: number): number => hit >>> 2;
@@ -135,7 +137,14 @@ export class FlowTable {
     let released = 0;
     const releaseFree: ColumnResize = (column, perFlow = 1) => {
       const bytes = column.BYTES_PER_ELEMENT * perFlow;
-      for (let i = 0; i < runs.length; i += 2) released += release(column, runs[i] * bytes, runs[i + 1] * bytes);
+      for (let i = 0; i < runs.length; i += 2) {
+        const from = runs[i] * bytes;
+        const to = runs[i + 1] * bytes;
+        // A run of this column shorter than a page holds no whole page: no call. After a burst the free runs
+        // between the flows still live are thousands, most of them a few slots: a call for each, in each of
+        // some 25 columns, held the capture thread 90 ms.
+        if (to - from >= MIN_PAGE_BYTES) released += release(column, from, to);
+      }
       return column;
     };
     releaseFree(this.keys, KEY_WORDS);
