@@ -51,3 +51,23 @@ test('with scope all and a short interval (what the live test sets), a local hea
   h.finish();
   assert.deepEqual(h.states('open').map((a) => [a.src, a.dst]), [['10.0.0.2', '10.0.0.1']]);
 });
+
+test('a series past its first eight times moves to a ring; a ring freed by a series that ended serves the next one, judged on its own times only', () => {
+  const h = new DetectionHarness({ detectors: { beaconing: { maxSeries: 4 } } });
+  const rnd = random(11);
+  // Four clients, thirty irregular contacts each to one server: every series moves to a ring, none is regular.
+  let t = 1000;
+  for (let i = 0; i < 30; i++) {
+    for (let c = 0; c < 4; c++) h.attempt({ src: `192.168.1.${50 + c}`, sport: 40000 + i, dst: '203.0.113.20', dport: 443, outcome: Outcome.Ok, start: t + c });
+    t += 20 + rnd() * 300;
+  }
+  // Quiet for an hour: the series end and give their slots and rings back.
+  for (let s = 0; s < 130; s++) h.tick((t += 30));
+  // A regular beacon now takes a slot and, at its ninth contact, a ring the irregular series wrote in.
+  const start = t;
+  for (let i = 0; i < 14; i++) h.attempt({ src: '192.168.1.60', sport: 41000 + i, dst: '203.0.113.21', dport: 8443, outcome: Outcome.Ok, start: start + i * 45 });
+  h.finish();
+  const open = h.states('open');
+  assert.deepEqual(open.map((a) => a.src), ['192.168.1.60']);
+  assert.match(open[0].message, /contacted 203\.0\.113\.21:8443\/tcp 12 times, every 45 s \(jitter 0 %\) for 8 min$/);
+});

@@ -37,6 +37,14 @@ type Config = z.infer<typeof config>;
 
 /** Times kept per series: the judgement looks at the last ones. */
 const KEEP = 32;
+/**
+ * Times a series keeps beside its row until it has more: most series (a name looked up a few times, a server
+ * contacted now and then) never do, and a ring of KEEP each made the times 256 bytes a series (4 MB for the
+ * 10,800 series an office burst leaves for half an hour). Past SHORT a series moves to a ring of KEEP from a
+ * pool. Time number `back` of a short series is at `back` (fewer than SHORT < KEEP, so `back % KEEP`: one
+ * reading serves both).
+ */
+const SHORT = 8;
 /** Lookup clients whose keys are kept by their text. */
 const CLIENT_CACHE = 4096;
 /** Seconds between two sweeps for series gone quiet (they end after min(window, 2 × maxInterval)). */
@@ -46,7 +54,7 @@ const SWEEP_SECONDS = 30;
  * A series is a slot of its table (SlotTable: the key's index entry, then one row of numbers, two cache
  * lines, the first holding what every contact reads) and a ring of its last KEEP times in one slab by slot.
  * Its client, server or name are kept beside, read only when a series is made or raises; its texts and flow
- * sample are made when it raises: most series never do.
+ * sample are made when it raises: most series never do. Its times: see SHORT.
  */
 const LAST = SLOT_FIELDS;
 /** Times recorded (the last KEEP kept). */
@@ -180,8 +188,13 @@ function lookupKey(client: string, name: string, out: SeriesKey): SeriesKey {
 class BeaconingDetector implements Detector {
   readonly name = 'beaconing';
   private readonly series: SlotTable;
-  /** Every series' last KEEP times, KEEP slots a series by its slot. */
-  private times = new Float64Array(0);
+  /** The first SHORT times of every series, SHORT a series by its slot. */
+  private shortTimes = new Float64Array(0);
+  /** Rings of KEEP times for the series past SHORT: `ringOf[slot]` is its ring, -1 while it is short. */
+  private rings = new Float64Array(0);
+  private ringOf = new Int32Array(0);
+  private ringsMade = 0;
+  private readonly freeRings: number[] = [];
   /** A series' client, and its server (a connection series) or name (a lookup series, already lower case). */
   private readonly clients: HostKey[] = [];
   private readonly servers: Array<HostKey | undefined> = [];
@@ -278,6 +291,8 @@ class BeaconingDetector implements Detector {
   }
 
   private release(slot: number): void {
+    if (this.ringOf[slot] >= 0) this.freeRings.push(this.ringOf[slot]);
+    this.ringOf[slot] = -1;
     this.fired.delete(slot);
     this.servers[slot] = undefined;
     this.queries[slot] = undefined;
@@ -285,9 +300,12 @@ class BeaconingDetector implements Detector {
   }
 
   private grow(slots: number): void {
-    const times = new Float64Array(slots * KEEP);
-    times.set(this.times);
-    this.times = times;
+    const shortTimes = new Float64Array(slots * SHORT);
+    shortTimes.set(this.shortTimes);
+    this.shortTimes = shortTimes;
+    const ringOf = new Int32Array(slots).fill(-1);
+    ringOf.set(this.ringOf);
+    this.ringOf = ringOf;
     for (let i = this.clients.length; i < slots; i++) {
       this.clients.push(0);
       this.servers.push(undefined);
@@ -302,7 +320,10 @@ class BeaconingDetector implements Detector {
     const count = rows[row + COUNT];
     // Retries and parallel lookups of one moment are one contact.
     if (count > 0 && ts - rows[row + LAST] < Math.min(1, this.cfg.minInterval / 2)) return;
-    this.times[slot * KEEP + (count % KEEP)] = ts;
+    if (count === SHORT && this.ringOf[slot] < 0) this.lengthen(slot);
+    const ring = this.ringOf[slot];
+    if (ring < 0) this.shortTimes[slot * SHORT + count] = ts;
+    else this.rings[ring * KEEP + (count % KEEP)] = ts;
     rows[row + COUNT] = count + 1;
     rows[row + LAST] = ts;
     // Contacts may come a little out of order (an attempt is known when its outcome is): the sweep keeps the earliest.
@@ -310,11 +331,27 @@ class BeaconingDetector implements Detector {
     this.judge(slot, row, ts);
   }
 
+  /** A series' SHORT times move to a ring of KEEP (a free one, or a new one at the end of the pool). */
+  private lengthen(slot: number): void {
+    let ring = this.freeRings.pop();
+    if (ring === undefined) {
+      ring = this.ringsMade++;
+      if (this.ringsMade * KEEP > this.rings.length) {
+        const rings = new Float64Array(Math.max(64, 2 * this.ringsMade) * KEEP);
+        rings.set(this.rings);
+        this.rings = rings;
+      }
+    }
+    for (let i = 0; i < SHORT; i++) this.rings[ring * KEEP + i] = this.shortTimes[slot * SHORT + i];
+    this.ringOf[slot] = ring;
+  }
+
   private judge(slot: number, row: number, ts: number): void {
     // The times within the window, at most KEEP.
     const rows = this.series.rows;
-    const times = this.times;
-    const ring = slot * KEEP;
+    const long = this.ringOf[slot];
+    const times = long < 0 ? this.shortTimes : this.rings;
+    const ring = long < 0 ? slot * SHORT : long * KEEP;
     const count = rows[row + COUNT];
     // A young series is judged on nothing: its ring is not read.
     if (count < this.cfg.minEvents) return;
