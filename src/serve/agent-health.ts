@@ -115,7 +115,7 @@ export function statusOf(ctx: StatusContext, stats: StatsSecond, counters: reado
 /** Seconds between two trims of the C heap (each walks its free lists: cheap, but not every second). */
 const TRIM_INTERVAL = 10;
 
-/** After a burst: `ended()` is true once when one has ended (the flow table gave its pages back), and `collect` runs a full collection. */
+/** After a burst: `ended()` is true once when one has ended (the flow table gave its pages back), and `collect` compacts the heap. */
 export interface BurstCollection {
   ended: () => boolean;
   collect: () => void;
@@ -123,10 +123,10 @@ export interface BurstCollection {
 
 /**
  * Gives memory back: the C heap's free pages once every TRIM_INTERVAL seconds, and as soon as a burst has
- * ended (asked every second: a number compared), a full collection of the heap (capture/heap-collector.ts) and a trim
- * at once. The flow table gives a burst's pages back when its last long-lived flows (UDP's a minute) end;
- * waiting for the next ten-second trim held what the burst left in the heap up to ten seconds longer.
- * `trim` is trimProcessMemory; tests pass fakes.
+ * ended (asked every second: a number compared), a compacting collection of the heap
+ * (capture/heap-collector.ts) and a trim at once. The flow table gives a burst's pages back when its last
+ * long-lived flows (UDP's a minute) end; waiting for the next ten-second trim held what the burst left in the
+ * heap up to ten seconds longer. `trim` is trimProcessMemory; tests pass fakes.
  */
 export function memoryTrimmer(start: number, trim: () => boolean, burst?: BurstCollection): (now: number) => void {
   let last = start;
