@@ -39,6 +39,10 @@ const RELEASE_MIN_EXTENT = 16_384;
 const RELEASE_SPARSENESS = 8;
 /** The smallest page size of the systems Loopy runs on: a shorter byte range cannot hold a whole page. */
 const MIN_PAGE_BYTES = 4096;
+/** `live` of a slot a flow holds. */
+const LIVE = 1;
+/** `live` of a slot whose flow ended since the last releaseSparse: its pages may be in memory (0: given back, or never used). */
+const ENDED = 2;
 
 /** The flow index of a lookup's hit. */
 export const hitFlow = (hit: number): number => hit >>> 2;
@@ -78,6 +82,7 @@ export class FlowTable {
   // (no copies, and no old columns left for the garbage collector after a burst of new flows).
   private readonly keys: Uint32Array<ArrayBuffer>;
   private readonly hashes: Uint32Array<ArrayBuffer>;
+  /** By slot: LIVE while a flow holds it, ENDED once its flow ended (until releaseSparse), else 0. Test `=== LIVE`. */
   readonly live: Uint8Array<ArrayBuffer>;
   readonly generation: Uint32Array;
   private readonly origIsA: Uint8Array<ArrayBuffer>;
@@ -128,12 +133,16 @@ export class FlowTable {
    * nothing until written). No flow moves and no id changes. The index is rebuilt for the flows left, and
    * free slots are handed out lowest first from then on, so the next flows touch pages from the bottom.
    * Does nothing unless the table reached RELEASE_MIN_EXTENT slots and fewer than one in RELEASE_SPARSENESS is
-   * live. Returns the bytes released. Slots are given out in another order afterwards, so only the agent
-   * calls it: a file's records keep their order.
+   * live, and only free runs where a flow ended since its last call (ENDED): a long-lived flow left high in the
+   * table keeps it sparse for as long as it lasts, and the runs given back once would otherwise be given back
+   * again at every sweep, and counted, as if a burst had just ended (the agent collects its heap then).
+   * Returns the bytes released. Slots are given out in another order afterwards, so only the agent calls it: a
+   * file's records keep their order.
    */
   releaseSparse(release: PageRelease): number {
     if (this.highWater < RELEASE_MIN_EXTENT || this.size * RELEASE_SPARSENESS > this.highWater) return 0;
-    const runs = this.freeRuns();
+    const runs = this.freshFreeRuns();
+    if (runs.length === 0) return 0;
     let released = 0;
     const releaseFree: ColumnResize = (column, perFlow = 1) => {
       const bytes = column.BYTES_PER_ELEMENT * perFlow;
@@ -153,6 +162,7 @@ export class FlowTable {
     releaseFree(this.origIsA);
     // generation stays: a slot's next flow must get an id no earlier flow of that slot had.
     for (const columns of this.columnOwners) columns(releaseFree);
+    for (let i = 0; i < runs.length; i += 2) this.live.fill(0, runs[i], Math.min(runs[i + 1], this.highWater));
     const extent = runs[runs.length - 2]; // the last run is the free tail: it starts past the last live flow
     this.freeCount = 0;
     released += release(this.freeStack, 0, this.freeHigh * this.freeStack.BYTES_PER_ELEMENT);
@@ -165,16 +175,30 @@ export class FlowTable {
     return released;
   }
 
-  /** The runs of slots no flow holds, as [start, end) pairs in slot order; the last runs to maxFlows. */
-  private freeRuns(): number[] {
+  /**
+   * The runs of slots no flow holds where a flow ended since the last release, as [start, end) pairs in slot
+   * order, the free tail last (it runs to maxFlows); none when no flow ended since.
+   */
+  private freshFreeRuns(): number[] {
     const runs: number[] = [];
+    const live = this.live;
     let start = -1;
+    let fresh = false;
+    let anyFresh = false;
     for (let flow = 0; flow < this.highWater; flow++) {
-      if (this.live[flow] === 1) {
-        if (start >= 0) runs.push(start, flow);
+      const state = live[flow];
+      if (state === LIVE) {
+        if (start >= 0 && fresh) runs.push(start, flow);
         start = -1;
-      } else if (start < 0) start = flow;
+        continue;
+      }
+      if (start < 0) {
+        start = flow;
+        fresh = false;
+      }
+      if (state === ENDED) fresh = anyFresh = true;
     }
+    if (!anyFresh) return [];
     runs.push(start >= 0 ? start : this.highWater, this.maxFlows);
     return runs;
   }
@@ -238,7 +262,7 @@ export class FlowTable {
     const flow = this.freeCount > 0 ? this.freeStack[--this.freeCount] : this.nextFreeSlot();
     this.keys.set(key, flow * KEY_WORDS);
     this.hashes[flow] = hash;
-    this.live[flow] = 1;
+    this.live[flow] = LIVE;
     this.generation[flow]++;
     this.index[slot] = flow;
     this.size++;
@@ -326,7 +350,7 @@ export class FlowTable {
       next = (next + 1) & this.indexMask;
     }
     this.index[hole] = INDEX_EMPTY;
-    this.live[flow] = 0;
+    this.live[flow] = ENDED;
     if (flow === this.lastFound) this.lastFound = -1;
     this.size--;
     // A slot the scan has still to reach is found there: stacked too, it would be handed out twice.
