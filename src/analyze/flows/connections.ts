@@ -130,7 +130,7 @@ export class Connections {
     let flow = hitFlow(hit);
     if (!hitCreated(hit)) {
       const reused = proto === IPPROTO_TCP && (pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.isFinished(flow);
-      // Timed out but not swept yet (sweeps run every few seconds): the timeout decides, not the sweep.
+      // Timed out but not swept yet (sweeps run every second): the timeout decides, not the sweep.
       const idle = pkt.ts - this.lastTs[flow];
       const expired = (idle > this.shortestTimeout && idle > this.idleLimit(flow)) || (proto === IPPROTO_TCP && this.attemptOver(flow, pkt.ts));
       if (reused || expired) {
@@ -346,7 +346,7 @@ export class Connections {
   /** Ends flows whose time is up at capture time `now`. */
   sweep(now: number): void {
     const active = this.timeouts.active;
-    // A sweep visits every flow every few seconds, and most are far from their time: one compare skips a
+    // A sweep visits every flow every second, and most are far from their time: one compare skips a
     // flow until the earliest moment it could be due (its packets only ever push that moment later).
     const live = this.table.live;
     const checkAt = this.checkAt;
