@@ -17,6 +17,7 @@ import { SLOT_FIELDS, type SlotTable } from '../slot-table.js';
 import { Outcome, type AttemptFacts, type Detector, type DetectorContext, type DetectorRegistration } from '../types.js';
 import { PassSchedule, formatDuration } from '../windows.js';
 import { mix32 } from '../../analyze/mix32.js';
+import { grownTo } from '../../analyze/flows/flow-table.js';
 
 const config = detectorConfig({
   /** Seconds of history a series is judged on. */
@@ -190,7 +191,7 @@ class BeaconingDetector implements Detector {
   private readonly series: SlotTable;
   /** The first SHORT times of every series, SHORT a series by its slot. */
   private shortTimes = new Float64Array(0);
-  /** Rings of KEEP times for the series past SHORT: `ringOf[slot]` is its ring, -1 while it is short. */
+  /** Rings of KEEP times for the series past SHORT: `ringOf[slot]` is its ring + 1, 0 while it is short. */
   private rings = new Float64Array(0);
   private ringOf = new Int32Array(0);
   private ringsMade = 0;
@@ -291,8 +292,8 @@ class BeaconingDetector implements Detector {
   }
 
   private release(slot: number): void {
-    if (this.ringOf[slot] >= 0) this.freeRings.push(this.ringOf[slot]);
-    this.ringOf[slot] = -1;
+    if (this.ringOf[slot] > 0) this.freeRings.push(this.ringOf[slot] - 1);
+    this.ringOf[slot] = 0;
     this.fired.delete(slot);
     this.servers[slot] = undefined;
     this.queries[slot] = undefined;
@@ -300,12 +301,8 @@ class BeaconingDetector implements Detector {
   }
 
   private grow(slots: number): void {
-    const shortTimes = new Float64Array(slots * SHORT);
-    shortTimes.set(this.shortTimes);
-    this.shortTimes = shortTimes;
-    const ringOf = new Int32Array(slots).fill(-1);
-    ringOf.set(this.ringOf);
-    this.ringOf = ringOf;
+    this.shortTimes = grownTo(this.shortTimes, slots * SHORT);
+    this.ringOf = grownTo(this.ringOf, slots);
     for (let i = this.clients.length; i < slots; i++) {
       this.clients.push(0);
       this.servers.push(undefined);
@@ -320,8 +317,8 @@ class BeaconingDetector implements Detector {
     const count = rows[row + COUNT];
     // Retries and parallel lookups of one moment are one contact.
     if (count > 0 && ts - rows[row + LAST] < Math.min(1, this.cfg.minInterval / 2)) return;
-    if (count === SHORT && this.ringOf[slot] < 0) this.lengthen(slot);
-    const ring = this.ringOf[slot];
+    if (count === SHORT && this.ringOf[slot] === 0) this.lengthen(slot);
+    const ring = this.ringOf[slot] - 1;
     if (ring < 0) this.shortTimes[slot * SHORT + count] = ts;
     else this.rings[ring * KEEP + (count % KEEP)] = ts;
     rows[row + COUNT] = count + 1;
@@ -336,20 +333,16 @@ class BeaconingDetector implements Detector {
     let ring = this.freeRings.pop();
     if (ring === undefined) {
       ring = this.ringsMade++;
-      if (this.ringsMade * KEEP > this.rings.length) {
-        const rings = new Float64Array(Math.max(64, 2 * this.ringsMade) * KEEP);
-        rings.set(this.rings);
-        this.rings = rings;
-      }
+      if (this.ringsMade * KEEP > this.rings.length) this.rings = grownTo(this.rings, Math.max(64, 2 * this.ringsMade) * KEEP);
     }
     for (let i = 0; i < SHORT; i++) this.rings[ring * KEEP + i] = this.shortTimes[slot * SHORT + i];
-    this.ringOf[slot] = ring;
+    this.ringOf[slot] = ring + 1;
   }
 
   private judge(slot: number, row: number, ts: number): void {
     // The times within the window, at most KEEP.
     const rows = this.series.rows;
-    const long = this.ringOf[slot];
+    const long = this.ringOf[slot] - 1;
     const times = long < 0 ? this.shortTimes : this.rings;
     const ring = long < 0 ? slot * SHORT : long * KEEP;
     const count = rows[row + COUNT];
