@@ -5,13 +5,14 @@ import type { ProtocolRegistration } from '../decode/registry.js';
 import { FragmentReassembler } from '../decode/ip-fragments.js';
 import { AppDispatch } from './app-dispatch.js';
 import { FlowWeirds, NO_FLOW } from './flow-weirds.js';
-import { selectOpenFlows, type OpenFlowFilter } from './flows/open-flows.js';
+import { openConnRows, selectOpenFlows, type OpenFlowFilter } from './flows/open-flows.js';
+import type { RecordRows } from './record-rows.js';
 import type { AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
 import { DEFAULT_MAX_FLOWS, type PageRelease } from './flows/flow-table.js';
-import { connIdOf, connRecordOf, ConnView } from './flows/conn-record.js';
+import { connIdOf, ConnView } from './flows/conn-record.js';
 import type { FlowOwnerLookup } from './flows/flow-owners.js';
 import { Connections, DEFAULT_TIMEOUTS, isFromOrig, isNewFlow, updatedFlow, type FlowEndReason, type FlowTimeouts } from './flows/connections.js';
-import type { ConnRecord, LoopyRecord, SummaryRecord } from './records.js';
+import type { LoopyRecord, SummaryRecord } from './records.js';
 export type { FlowEndReason } from './flows/connections.js';
 
 /**
@@ -329,12 +330,12 @@ export class Engine {
   }
 
   /**
-   * The flows still open that a query asks for (see selectOpenFlows), newest first, each as the conn record of
-   * what it did so far, marked `open: true` (a query asks; the packet loop never does). Nothing ends; records
-   * are made only for the flows returned.
+   * The flows still open that a query asks for (see selectOpenFlows), newest first, each as the JSON of the
+   * conn record of what it did so far with `"open":true` last, written from the columns (a query asks; the
+   * packet loop never does). Nothing ends, and no record object is made.
    */
-  openConns(filter: OpenFlowFilter): Array<ConnRecord & { open: true }> {
-    return selectOpenFlows(this.connections, filter).map((flow) => ({ ...connRecordOf(this.connections, flow, this.serviceOf(flow)), open: true as const }));
+  openConnRows(filter: OpenFlowFilter): RecordRows {
+    return openConnRows(this.connections, selectOpenFlows(this.connections, filter), (flow) => this.serviceOf(flow));
   }
 
   /** End of input, a part at a time: ends up to `limit` open flows; true once none is left (see finish). */

@@ -11,6 +11,7 @@ import { HubLink } from '../serve/hub-link.js';
 import { createAgentLogger } from '../serve/logger.js';
 import { AgentServer } from '../serve/server.js';
 import type { AgentStatus } from '../serve/status.js';
+import { rowsOf } from '../analyze/record-rows.js';
 import { randomFractions } from '../test-support/random.js';
 import { CONN_TLS, statsSecond } from '../ui/testing/sample-records.js';
 
@@ -45,7 +46,7 @@ function simulate(hub: URL, name: string, random: () => number): { link: HubLink
   const server = new AgentServer({
     name, software: 'loopy-fleet-sim', started, now: () => Date.now() / 1000, logger, status: () => status(name, started),
     history: {
-      series: () => [], flows: (q) => limited(table.filter((f) => f.ts >= q.since && f.ts <= q.until), q), dns: () => [], alerts: () => [], topTalkers: () => [],
+      series: () => [], flowRows: (q) => rowsOf(limited(table.filter((f) => f.ts >= q.since && f.ts <= q.until), q)), dnsRows: () => rowsOf([]), alerts: () => [], topTalkers: () => [],
     },
   });
   const link = HubLink.start({ settings: { host: hub.hostname, port: Number(hub.port) }, started, server, logger, interfaces: () => ['eth0'] });

@@ -39,7 +39,6 @@ import { AlertAcks } from './alert-acks.js';
 import { attributionCaptureTimeout, openConnectTrace, startProcessAttribution } from './agent-processes.js';
 import type { HubLink } from './hub-link.js';
 import { EngineWorkers } from './engine-workers.js';
-import { matchingOpenFlows } from './open-flows.js';
 import type { ConnectSource } from '../host/connect-trace.js';
 import { addSeconds } from '../stats/second-merge.js';
 
@@ -167,7 +166,7 @@ export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promis
   if (settings.serve) {
     // Before the capture opens (own ports excluded from its first filter) and before the privilege drop.
     service = await startService(settings.serve, {
-      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, openFlows: async (q) => [...matchingOpenFlows(engine?.openConns(q) ?? [], q), ...((await engines?.openFlows(q)) ?? [])], alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks, (rule) => engines?.suppress(rule))), names, owner: target,
+      dataDir: settings.dataDir, logger: log, clock, exclusions, started, history, openFlows: async (q) => [...(engine ? [engine.openConnRows(q)] : []), ...((await engines?.openFlows(q)) ?? [])], alerts: deps.alerts ?? (detection && acks && alertControl(detection, acks, (rule) => engines?.suppress(rule))), names, owner: target,
       status: () => latestStatus ?? emptyStatus(started, clock.now(), src.kind, settings.filter ?? null),
     });
   }

@@ -19,7 +19,7 @@ import { openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { startProcessAttribution } from './agent-processes.js';
 import type { EngineWorkerData, FromEngineWorker, ToEngineWorker } from './engine-workers.js';
-import { matchingOpenFlows } from './open-flows.js';
+import { type RecordRows, rowBuffers } from '../analyze/record-rows.js';
 
 const port = parentPort!;
 const data = workerData as EngineWorkerData;
@@ -85,9 +85,14 @@ port.on('message', (message: ToEngineWorker) => {
   if (message.kind === 'stop') capture.close();
   else if (message.kind === 'filter') capture.setFilter?.(message.expression);
   else if (message.kind === 'suppress') detection?.suppress(message.rule);
-  else if (message.kind === 'openFlows') send({ kind: 'openFlows', request: message.request, flows: matchingOpenFlows(pipeline.engine.openConns(message.query), message.query) });
+  else if (message.kind === 'openFlows') answerOpenFlows(message.request, pipeline.engine.openConnRows(message.query));
   else if (message.kind === 'dropped') send({ kind: 'kept', ...keepOnly(message.keep) });
 });
+
+/** The rows are handed over, not copied. */
+function answerOpenFlows(request: number, flows: RecordRows): void {
+  send({ kind: 'openFlows', request, flows }, rowBuffers(flows));
+}
 
 /** After the agent's drop: this thread keeps exactly `keep` of what it is permitted (CAP_SETUID goes). */
 function keepOnly(keep: number[]): { missing: number[]; error?: string } {

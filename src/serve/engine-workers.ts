@@ -14,7 +14,8 @@
  * engine's share only; docs/design.md says so.
  */
 import { Worker } from 'node:worker_threads';
-import type { ConnRecord, LoopyRecord } from '../analyze/records.js';
+import type { LoopyRecord } from '../analyze/records.js';
+import type { RecordRows } from '../analyze/record-rows.js';
 import { idSeed, idSeedFrom, type IdSeed } from '../analyze/flows/uid.js';
 import type { SuppressionRule } from '../detect/suppressions.js';
 import type { InterfaceCounters, StatsSecond } from '../stats/stats-record.js';
@@ -61,7 +62,7 @@ export type FromEngineWorker =
   | { kind: 'second'; counters: InterfaceCounters[]; stats: StatsSecond }
   | { kind: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; fields: object; message: string }
   | { kind: 'done'; packets: number; counters: InterfaceCounters[] }
-  | { kind: 'openFlows'; request: number; flows: ConnRecord[] }
+  | { kind: 'openFlows'; request: number; flows: RecordRows }
   | { kind: 'kept'; missing: number[]; error?: string };
 
 export type ToEngineWorker =
@@ -86,7 +87,7 @@ export class EngineWorkers {
   private seconds: StatsSecond[] = [];
   private readonly exits: Array<Promise<void>> = [];
   /** Open-flows requests waiting for engines' answers, by request number. */
-  private readonly openFlowsWaiting = new Map<number, (flows: ConnRecord[]) => void>();
+  private readonly openFlowsWaiting = new Map<number, (flows: RecordRows | undefined) => void>();
   private nextRequest = 0;
   /** Engines' answers to `keepOnly`, awaited by engine. */
   private readonly keptAnswers = new Map<number, (answer: { missing: number[]; error?: string }) => void>();
@@ -156,16 +157,16 @@ export class EngineWorkers {
    * The other engines' open flows that match the query, each engine's newest `limit` (the caller merges them
    * with its own). An engine that has not answered within OPEN_FLOWS_TIMEOUT_MS adds nothing.
    */
-  async openFlows(query: OpenFlowsQuery): Promise<ConnRecord[]> {
+  async openFlows(query: OpenFlowsQuery): Promise<RecordRows[]> {
     const answers = await Promise.all(this.workers.map((worker) => this.askOpenFlows(worker, query)));
-    return answers.flat();
+    return answers.filter((rows) => rows !== undefined);
   }
 
-  private askOpenFlows(worker: Worker, query: OpenFlowsQuery): Promise<ConnRecord[]> {
+  private askOpenFlows(worker: Worker, query: OpenFlowsQuery): Promise<RecordRows | undefined> {
     const request = this.nextRequest++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => answered([]), OPEN_FLOWS_TIMEOUT_MS);
-      const answered = (flows: ConnRecord[]) => {
+      const timer = setTimeout(() => answered(undefined), OPEN_FLOWS_TIMEOUT_MS);
+      const answered = (flows: RecordRows | undefined) => {
         clearTimeout(timer);
         this.openFlowsWaiting.delete(request);
         resolve(flows);

@@ -19,6 +19,6 @@ history.appendStats(statsSecond(T0, 3));
 history.appendConn(connRecord(T0 + 0.5, '10.0.0.5', 40_000, '10.0.0.9', 443));
 history.flush();
 // Answered after the batch flushed before it: the write went through as the new user.
-const flows = await history.flows({ since: T0, until: T0 + 1, limit: 10 });
-process.stdout.write(`${JSON.stringify({ uid: process.getuid!(), euid: process.geteuid!(), flows: flows.length })}\n`);
+const flows = await history.flowRows({ since: T0, until: T0 + 1, limit: 10 });
+process.stdout.write(`${JSON.stringify({ uid: process.getuid!(), euid: process.geteuid!(), flows: flows.ts.length })}\n`);
 history.close();

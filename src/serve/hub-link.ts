@@ -17,6 +17,7 @@ import { type JetStreamClient, jetstreamManager } from '@nats-io/jetstream';
 import type { HubSettings } from './config.js';
 import type { AgentLogger } from './logger.js';
 import { ErrorCode, ProtocolError } from './protocol/errors.js';
+import { withResult } from './protocol/framing.js';
 import {
   AGENT_HEADER, ALERT_STREAM, type Announcement, alertStreamConfig, CLIENT_HEADER, DISCOVER_SUBJECT, FLEET_METHODS, HEARTBEAT_S, INTEREST_ALL, INTEREST_LEASE_S,
   type HubReply, ON_INTEREST, agentInboxPrefix, agentSubjects, agentToken, alertMessageId, fleetSubject, hubServerUrl, interestSchema,
@@ -302,7 +303,7 @@ export class HubLink implements EventOutlet {
   }
 
   private respond(msg: Msg, reply: HubReply): void {
-    let json = JSON.stringify(reply);
+    let json = 'result' in reply ? withResult('{"result":', reply.result, '}') : JSON.stringify(reply);
     const max = this.nc?.info?.max_payload ?? 1024 * 1024;
     if (Buffer.byteLength(json) > max) {
       const message = `the answer is ${Buffer.byteLength(json)} bytes, more than the hub's max_payload (${max}): ask for fewer rows (--limit), or raise max_payload on the hub`;

@@ -10,8 +10,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { agentDir } from '../client/testing/real-agent.js';
 import { cliCommand, runCli } from '../test-support/cli.js';
 import { generatedCapture } from '../test-support/sample-frames.js';
-import { withOpenFlows } from './open-flows.js';
-import type { ConnRecord } from '../analyze/records.js';
+import { openFlowsQuery, rowsJson, withOpenFlows } from './open-flows.js';
+import type { JsonText } from './protocol/framing.js';
+import { rowsOf, rowStart } from '../analyze/record-rows.js';
+import { connRecord, dnsRecord } from '../store/store-fixtures.test-util.js';
 
 let child: ChildProcess | undefined;
 after(() => child?.kill('SIGKILL'));
@@ -48,19 +50,59 @@ test('query flows answers open flows, marked "open": true and "open" in the tabl
   assert.match(table.stdout, / (S0|S1|SF|OTH|SH|REJ|RSTO|RSTR|S2|S3|RSTOS0|RSTRH|SHR) open /, table.stdout);
 });
 
-test('open flows are filtered by time, host, port and proto, merged newest first, limited', () => {
-  const conn = (ts: number, host: string, port: number, proto: ConnRecord['proto'], duration = 1): ConnRecord =>
-    ({ type: 'conn', ts, uid: `C${ts}`, 'id.orig_h': '10.0.0.1', 'id.orig_p': 40000, 'id.resp_h': host, 'id.resp_p': port, proto, duration, conn_state: 'S1' }) as unknown as ConnRecord;
-  const stored = [conn(50, '10.0.0.9', 53, 'udp'), conn(10, '10.0.0.2', 443, 'tcp')];
-  const open = [conn(60, '10.0.0.2', 443, 'tcp'), conn(5, '10.0.0.2', 443, 'tcp', 10), conn(1, '10.0.0.2', 443, 'tcp', 2), conn(200, '10.0.0.2', 443, 'tcp')];
-  const q = { since: 8, until: 100, limit: 10 };
-  // Open at 5 and active until 15: in [8, 100); the one of [1, 3] and the one starting at 200 are not.
-  assert.deepEqual(withOpenFlows(stored, open, q).map((r) => r.ts), [60, 50, 10, 5]);
-  // The stored ones come filtered by the store; the open ones are filtered here.
-  assert.deepEqual(withOpenFlows([], open, { ...q, host: '10.0.0.2' }).map((r) => r.ts), [60, 5]);
-  assert.deepEqual(withOpenFlows([], open, { ...q, host: '10.0.0.9' }).map((r) => r.ts), []);
-  assert.deepEqual(withOpenFlows([], open, { ...q, port: 40000 }).map((r) => r.ts), [60, 5]);
-  assert.deepEqual(withOpenFlows([], open, { ...q, port: 53 }).map((r) => r.ts), []);
-  assert.deepEqual(withOpenFlows([], open, { ...q, proto: 'udp' }).map((r) => r.ts), []);
-  assert.deepEqual(withOpenFlows(stored, open, { ...q, limit: 2 }).map((r) => r.ts), [60, 50]);
+const none = rowsOf([]);
+const bytesOf = (text: JsonText) => Buffer.concat([...text.parts]);
+const stringified = (records: object[]) => Buffer.from(JSON.stringify(records));
+
+test('the merged answer is the text JSON.stringify wrote for the whole list: stored rows copied, open flows first on equal times', () => {
+  const stored = [connRecord(90, '10.0.0.1', 40001, '10.0.0.9', 443), connRecord(80, '10.0.0.1', 40002, '10.0.0.9', 53, 'udp'), connRecord(80, '10.0.0.1', 40003, '10.0.0.9', 22),
+    connRecord(70, '10.0.0.1', 40004, '10.0.0.9', 443), connRecord(60, '10.0.0.1', 40005, '10.0.0.9', 443)];
+  const open = [{ ...connRecord(95, '10.0.0.2', 40006, '10.0.0.9', 443), open: true }, { ...connRecord(80, '10.0.0.2', 40007, '10.0.0.9', 443), open: true },
+    { ...connRecord(65, '10.0.0.2', 40008, '10.0.0.9', 443), open: true }];
+  const expected = [open[0], stored[0], open[1], stored[1], stored[2], stored[3], open[2], stored[4]];
+  assert.deepEqual(bytesOf(withOpenFlows(rowsOf(stored), [rowsOf(open)], 100)), stringified(expected));
+  // The limit cuts inside a run of stored rows, and after an open flow.
+  assert.deepEqual(bytesOf(withOpenFlows(rowsOf(stored), [rowsOf(open)], 4)), stringified(expected.slice(0, 4)));
+  assert.deepEqual(bytesOf(withOpenFlows(rowsOf(stored), [rowsOf(open)], 3)), stringified(expected.slice(0, 3)));
+  assert.deepEqual(bytesOf(withOpenFlows(rowsOf(stored), [], 100)), stringified(stored));
+  assert.deepEqual(bytesOf(withOpenFlows(rowsOf(stored), [none, none], 100)), stringified(stored));
+  assert.deepEqual(bytesOf(withOpenFlows(none, [rowsOf(open)], 100)), stringified(open));
+  assert.deepEqual(bytesOf(withOpenFlows(none, [], 100)), stringified([]));
+});
+
+test('open flows older than the last of a full page of stored ones are not asked for, and the answer is the same', () => {
+  const stored = [90, 80, 70].map((ts, i) => connRecord(ts, '10.0.0.1', 41000 + i, '10.0.0.9', 443));
+  const open = [95, 75, 70, 69, 10].map((ts, i) => ({ ...connRecord(ts, '10.0.0.2', 42000 + i, '10.0.0.9', 443), open: true }));
+  const q = { since: 0, until: 1000 };
+  assert.equal(openFlowsQuery({ ...q, limit: 4 }, rowsOf(stored)).startedFrom, undefined, 'the stored ones do not fill the page');
+  for (const limit of [1, 2, 3]) {
+    const bound = openFlowsQuery({ ...q, limit }, rowsOf(stored)).startedFrom!;
+    assert.equal(bound, stored[limit - 1].ts);
+    const needed = open.filter((r) => r.ts >= bound);
+    assert.deepEqual(bytesOf(withOpenFlows(rowsOf(stored), [rowsOf(needed)], limit)), bytesOf(withOpenFlows(rowsOf(stored), [rowsOf(open)], limit)), `limit ${limit}`);
+  }
+});
+
+test("several engines' open flows merge newest first; on equal times the first engine's, then the next's, then the stored", () => {
+  const flow = (ts: number, port: number, open: boolean) => ({ ...connRecord(ts, '10.0.0.3', port, '10.0.0.9', 443), ...(open ? { open } : {}) });
+  const engineA = [flow(50, 1, true), flow(30, 2, true), flow(30, 3, true), flow(10, 4, true)];
+  const engineB = [flow(60, 5, true), flow(30, 6, true), flow(20, 7, true)];
+  const stored = [flow(55, 8, false), flow(30, 9, false), flow(5, 10, false)];
+  // A stable sort of the lists one after the other is what the answer was before rows.
+  const expected = [...engineA, ...engineB, ...stored].sort((a, b) => b.ts - a.ts);
+  for (const limit of [1, 2, 5, 7, 10, 100]) {
+    assert.deepEqual(bytesOf(withOpenFlows(rowsOf(stored), [rowsOf(engineA), rowsOf(engineB)], limit)), stringified(expected.slice(0, limit)), `limit ${limit}`);
+  }
+});
+
+test('stored rows hold multi-byte UTF-8 text: each row ends where its bytes do', () => {
+  const names = ['bücher.example', 'пример.испытание', 'plain.example', '🦆.example'];
+  const records = names.map((query, i) => ({ ...dnsRecord(100 - i, '10.0.0.5', 'x', 'NOERROR'), query }));
+  const rows = rowsOf(records);
+  assert.deepEqual([...rows.ts], [100, 99, 98, 97]);
+  for (let i = 0; i < records.length; i++) {
+    const row = Buffer.from(rows.text.subarray(rowStart(rows, i), rows.ends[i])).toString('utf8');
+    assert.deepEqual(JSON.parse(row), records[i]);
+  }
+  assert.deepEqual(bytesOf(rowsJson(rows)), stringified(records));
 });

@@ -17,6 +17,7 @@ import { AgentServer } from './server.js';
 import type { AgentStatus } from './status.js';
 import { listenUnix } from './transports.js';
 import { xorshift32 } from '../test-support/random.js';
+import { rowsOf } from '../analyze/record-rows.js';
 
 const LINES = Number(process.env.LOOPY_FUZZ_LINES ?? 6000);
 const SEED = Number(process.env.LOOPY_FUZZ_SEED ?? 20261204);
@@ -89,7 +90,7 @@ test(`the agent protocol under ${LINES} seeded random and mutated lines from sev
   const server = new AgentServer({
     name: 'fuzz', software: 'loopy test', started: 0, now: () => 1000, logger: memoryLogger(logs),
     status: () => ({ type: 'agent_status', pid: 1 }) as unknown as AgentStatus,
-    history: { series: () => [], flows: () => [], dns: () => [], alerts: () => [], topTalkers: () => [] },
+    history: { series: () => [], flowRows: () => rowsOf([]), dnsRows: () => rowsOf([]), alerts: () => [], topTalkers: () => [] },
     alerts: { ack: () => undefined, suppress: () => 1 },
   });
   const listener = await listenUnix(sock);

@@ -23,13 +23,15 @@ import { groupId } from './transports.js';
 import { QUEUE_TOTAL, Session, type SessionHost, type SessionInfo } from './session.js';
 import type { AgentStatus } from './status.js';
 import type { TokenGate } from './token-gate.js';
-import { type OpenFlowsQuery, withOpenFlows } from './open-flows.js';
+import { openFlowsQuery, type OpenFlowsQuery, rowsJson, withOpenFlows } from './open-flows.js';
+import type { RecordRows } from '../analyze/record-rows.js';
 
 /** The history store as the server needs it (src/store's HistoryStore fits it). */
 export interface HistoryBackend {
   series(query: SeriesParams & { limit: number }): SeriesPoint[] | Promise<SeriesPoint[]>;
-  flows(query: HistoryQueryParams & { limit: number }): ConnRecord[] | Promise<ConnRecord[]>;
-  dns(query: HistoryQueryParams & { limit: number }): DnsRecord[] | Promise<DnsRecord[]>;
+  /** Stored flows, newest first, as JSON rows (made where the store runs, not on the agent's thread). */
+  flowRows(query: HistoryQueryParams & { limit: number }): RecordRows | Promise<RecordRows>;
+  dnsRows(query: HistoryQueryParams & { limit: number }): RecordRows | Promise<RecordRows>;
   /** Newest first, each alert's acknowledgement merged into its record. */
   alerts(query: HistoryQueryParams & { limit: number }): AgentAlertRecord[] | Promise<AgentAlertRecord[]>;
   /** Bytes and packets per host, biggest first. */
@@ -83,7 +85,7 @@ export interface AgentServerOptions {
   status: () => AgentStatus;
   history?: HistoryBackend;
   /** The flows still open now that match the query (every engine's table), which history.flows answers too. */
-  openFlows?: (q: OpenFlowsQuery) => Iterable<ConnRecord> | Promise<Iterable<ConnRecord>>;
+  openFlows?: (q: OpenFlowsQuery) => RecordRows[] | Promise<RecordRows[]>;
   alerts?: AlertControl;
   names?: NamesBackend;
   /** Checks TLS clients' tokens; without it no TLS session is admitted. */
@@ -363,8 +365,11 @@ export class AgentServer implements SessionHost {
     const store = this.need(this.o.history, 'this agent keeps no history (start it with --data DIR)');
     const q = { ...params, limit: params.limit ?? (method === 'history.talkers' ? DEFAULT_TALKERS_LIMIT : DEFAULT_LIMIT) };
     if (method === 'history.series') return store.series(q as SeriesParams & { limit: number });
-    if (method === 'history.flows') return withOpenFlows(await store.flows(q), (await this.o.openFlows?.(q)) ?? [], q);
-    if (method === 'history.dns') return store.dns(q);
+    if (method === 'history.flows') {
+      const stored = await store.flowRows(q);
+      return withOpenFlows(stored, (await this.o.openFlows?.(openFlowsQuery(q, stored))) ?? [], q.limit);
+    }
+    if (method === 'history.dns') return rowsJson(await store.dnsRows(q));
     if (method === 'history.talkers') return store.topTalkers(q);
     return store.alerts(q);
   }

@@ -3,7 +3,6 @@
  * secrets, the protocol server and the metrics listener. Own listening ports are excluded from capture
  * before the capture opens, so no client's traffic is ever counted.
  */
-import type { ConnRecord } from '../analyze/records.js';
 import type { Server } from 'node:net';
 import { hostname } from 'node:os';
 import type { AgentClock } from './clock.js';

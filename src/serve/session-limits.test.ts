@@ -15,23 +15,25 @@ import { AgentServer, type HistoryBackend } from './server.js';
 import { MAX_IN_FLIGHT } from './session.js';
 import type { AgentStatus } from './status.js';
 import { listenUnix } from './transports.js';
+import { rowsOf } from '../analyze/record-rows.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'loopy-limits-'));
 const sock = join(dir, 'agent.sock');
 const ROWS = 2000;
 /** A flows query answered with ROWS made-up flows (about 1 MB of JSON). */
 const bigReply: ConnRecord[] = Array.from({ length: ROWS }, (_, i) => ({ type: 'conn', _path: 'conn', ts: 1000 + i, uid: `C${String(i).padStart(17, '0')}`, 'id.orig_h': '10.0.0.1', 'id.orig_p': 40000, 'id.resp_h': '10.0.0.2', 'id.resp_p': 443, proto: 'tcp', community_id: '1:xxxxxxxxxxxxxxxxxxxxxxxxxxx=', duration: 1.5, orig_bytes: 100, resp_bytes: 2000, conn_state: 'SF', history: 'ShADadFf', orig_pkts: 5, orig_ip_bytes: 400, resp_pkts: 6, resp_ip_bytes: 2400, orig_retrans: 0, resp_retrans: 0, orig_ooo: 0, resp_ooo: 0 }));
+const bigRows = rowsOf(bigReply.slice().reverse());
 let flowsCalls = 0;
 let server: AgentServer;
 let listener: Server;
 
 const history: HistoryBackend = {
   series: () => [],
-  flows: () => {
+  flowRows: () => {
     flowsCalls++;
-    return bigReply;
+    return bigRows;
   },
-  dns: () => [],
+  dnsRows: () => rowsOf([]),
   alerts: () => [],
   topTalkers: () => [],
 };

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { PeerCredentials } from '../capture/live-addon.js';
 import type { Role } from './roles.js';
 import { ErrorCode, ProtocolError } from './protocol/errors.js';
-import { LineDecoder, encodeFrame } from './protocol/framing.js';
+import { LineDecoder, encodeFrame, withResult } from './protocol/framing.js';
 import { type Method, type RpcId, type Topic, issuesOf, requestSchema, validateParams } from './protocol/messages.js';
 
 /** Bytes queued in the socket beyond which the client counts as backed up. */
@@ -152,7 +152,7 @@ export class Session {
     return this.socket.writableLength > BACKLOG_BYTES;
   }
 
-  private write(line: string): void {
+  private write(line: string | Buffer): void {
     if (this.closed) return;
     this.socket.write(line);
     this.throttleReading();
@@ -269,10 +269,12 @@ export class Session {
     if (this.closed) return;
     // A notification (no id) gets no reply, errors included; a parse error has id null and is answered.
     if (id !== undefined) {
-      const msg = error
-        ? { jsonrpc: '2.0', id, error: error.data === undefined ? { code: error.rpcCode, message: error.message } : { code: error.rpcCode, message: error.message, data: error.data } }
-        : { jsonrpc: '2.0', id, result: result ?? null };
-      this.write(encodeFrame(msg));
+      if (error) {
+        const detail = error.data === undefined ? { code: error.rpcCode, message: error.message } : { code: error.rpcCode, message: error.message, data: error.data };
+        this.write(encodeFrame({ jsonrpc: '2.0', id, error: detail }));
+      } else {
+        this.write(withResult(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":`, result, '}\n'));
+      }
     }
     if (error?.close) this.closeAfterWrite();
   }

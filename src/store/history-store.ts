@@ -20,6 +20,7 @@ import { SegmentWriter } from './segment-write.js';
 import { SeriesQueries } from './series-query.js';
 import { BufferedAppends, type WriteBatch } from './write-buffer.js';
 import { type RecordInserts, prepareInserts, upsertAlert } from './writes.js';
+import { type RecordRows, rowsOf } from '../analyze/record-rows.js';
 import {
   DATABASE_FILE,
   DEFAULT_MAX_BYTES,
@@ -188,6 +189,16 @@ export class HistoryStore extends BufferedAppends<AlertLike> {
     this.assertOpen();
     const limit = limitOf(q);
     return mergeNewestFirst(this.segmentQueries.records('conn', q, limit) as ConnRecord[], this.recordQueries.flows(q), limit);
+  }
+
+  /** flows(q) as JSON rows, for an answer written as it is (record-rows.ts). */
+  flowRows(q: HistoryQuery): RecordRows {
+    return rowsOf(this.flows(q));
+  }
+
+  /** dns(q) as JSON rows. */
+  dnsRows(q: HistoryQuery): RecordRows {
+    return rowsOf(this.dns(q));
   }
 
   dns(q: HistoryQuery): DnsRecord[] {

@@ -10,7 +10,7 @@ import type { WriteBatch } from './write-buffer.js';
 import type { HistoryStoreOptions } from './types.js';
 
 /** The store's methods the worker answers (each one a call with an id and a reply). */
-export type CallName = 'series' | 'flows' | 'dns' | 'alerts' | 'alert' | 'topTalkers' | 'acknowledgeAlert' | 'enforceRetention' | 'usedBytes';
+export type CallName = 'series' | 'flows' | 'dns' | 'flowRows' | 'dnsRows' | 'alerts' | 'alert' | 'topTalkers' | 'acknowledgeAlert' | 'enforceRetention' | 'usedBytes';
 type Callable = Pick<HistoryStore, CallName>;
 export type CallArgs<M extends CallName> = Parameters<Callable[M]>;
 export type CallResult<M extends CallName> = ReturnType<Callable[M]>;

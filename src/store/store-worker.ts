@@ -11,6 +11,7 @@ import { setIdSeed } from '../analyze/flows/uid.js';
 import type { HistoryStore } from './history-store.js';
 import { type CallMessage, faultOf, type FromWorker, STATE, type ToWorker, type WorkerInit } from './store-protocol.js';
 import { batchRecords } from './write-buffer.js';
+import { type RecordRows, rowBuffers } from '../analyze/record-rows.js';
 
 const init = workerData as WorkerInit;
 setIdSeed(init.idSeed);
@@ -19,7 +20,7 @@ const signal = (value: number) => {
   Atomics.store(state, 0, value);
   Atomics.notify(state, 0);
 };
-const post = (m: FromWorker) => parentPort!.postMessage(m);
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
 /**
  * After a burst the page cache stays full (up to 16 MB) while nothing needs it: every QUIET_CHECK_MS, a store
@@ -63,6 +64,10 @@ function answer(store: HistoryStore, m: CallMessage): unknown {
       return store.flows(...m.args);
     case 'dns':
       return store.dns(...m.args);
+    case 'flowRows':
+      return store.flowRows(...m.args);
+    case 'dnsRows':
+      return store.dnsRows(...m.args);
     case 'alerts':
       return store.alerts(...m.args);
     case 'alert':
@@ -95,7 +100,9 @@ function serve(store: HistoryStore, m: ToWorker): void {
   } else if (m.type === 'call') {
     callsSinceCheck++;
     try {
-      post({ type: 'reply', id: m.id, result: answer(store, m) });
+      const result = answer(store, m);
+      // Rows are handed over, not copied: the agent's thread gets them without a clone's cost.
+      post({ type: 'reply', id: m.id, result }, m.method === 'flowRows' || m.method === 'dnsRows' ? rowBuffers(result as RecordRows) : []);
     } catch (err) {
       post({ type: 'reply', id: m.id, error: faultOf(err) });
     }

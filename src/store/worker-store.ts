@@ -21,6 +21,7 @@ import {
   type TalkersQuery,
 } from './types.js';
 import { batchRecords, BufferedAppends, writeBatchBuffers } from './write-buffer.js';
+import type { RecordRows } from '../analyze/record-rows.js';
 
 /**
  * Records handed to the worker and not yet written, at most: about four seconds of a very busy server
@@ -178,6 +179,15 @@ export class WorkerHistoryStore<Alert extends StorableAlert = AlertLike> extends
 
   dns(q: HistoryQuery): Promise<DnsRecord[]> {
     return this.call('dns', [q]);
+  }
+
+  /** flows(q) as JSON rows, made on the store's thread and transferred (record-rows.ts). */
+  flowRows(q: HistoryQuery): Promise<RecordRows> {
+    return this.call('flowRows', [q]);
+  }
+
+  dnsRows(q: HistoryQuery): Promise<RecordRows> {
+    return this.call('dnsRows', [q]);
   }
 
   alerts(q: HistoryQuery): Promise<Alert[]> {

@@ -7,7 +7,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { cliCommand } from '../../test-support/cli.js';
 import { testDir } from '../../test-support/temp-dir.js';
 

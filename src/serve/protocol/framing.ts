@@ -96,3 +96,21 @@ export class LineDecoder {
 export function encodeFrame(message: unknown): string {
   return `${JSON.stringify(message)}\n`;
 }
+
+/**
+ * A result that is JSON text already, in parts: a history answer merged from rows the store's thread and the
+ * engine's columns wrote (analyze/record-rows.ts), sent as it is rather than parsed into objects and
+ * stringified again on the agent's thread.
+ */
+export class JsonText {
+  constructor(readonly parts: readonly Uint8Array[]) {}
+}
+
+/**
+ * `head`, the result as JSON, then `tail`: a reply's text (a JsonText result as its bytes, copied once). For a
+ * result that is not JsonText it is exactly what JSON.stringify of the whole reply writes.
+ */
+export function withResult(head: string, result: unknown, tail: string): string | Buffer {
+  if (result instanceof JsonText) return Buffer.concat([Buffer.from(head), ...result.parts, Buffer.from(tail)]);
+  return `${head}${JSON.stringify(result ?? null)}${tail}`;
+}

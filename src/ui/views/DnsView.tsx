@@ -9,7 +9,7 @@ import { RecordDetail } from '../components/RecordDetail.js';
 import { useListNavigation } from '../components/use-list-navigation.js';
 import { Panel, type PanelLine } from '../components/Panel.js';
 import { countNames, dnsName, matchesFilter } from '../data.js';
-import { fit, fitTarget, formatClock, formatDuration, formatHost } from '../format.js';
+import { fitTarget, formatClock, formatDuration, formatHost } from '../format.js';
 import { defineView, type ViewProps } from '../view-registry.js';
 
 interface Row {
