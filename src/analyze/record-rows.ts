@@ -70,12 +70,16 @@ function ownBuffer(bytes: number): Buffer {
  * stringified whole (a row of an older version's table may lack fields a hand-written writer assumes).
  */
 export function rowsOf(records: ReadonlyArray<{ ts: number }>): RecordRows {
-  const rows = new RowsBuilder(records.length, records.length * 400);
-  for (const r of records) {
-    const text = JSON.stringify(r);
-    const buf = rows.room(3 * text.length);
+  return rowsOfTexts(records.map((r) => JSON.stringify(r)), records.map((r) => r.ts));
+}
+
+/** Rows of JSON texts (newest first) and their times. */
+export function rowsOfTexts(texts: readonly string[], ts: ArrayLike<number>): RecordRows {
+  const rows = new RowsBuilder(texts.length, texts.length * 400);
+  for (let i = 0; i < texts.length; i++) {
+    const buf = rows.room(3 * texts[i].length);
     const at = rows.at;
-    rows.end(at + buf.write(text, at), r.ts);
+    rows.end(at + buf.write(texts[i], at), ts[i]);
   }
   return rows.done();
 }

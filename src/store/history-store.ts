@@ -191,14 +191,23 @@ export class HistoryStore extends BufferedAppends<AlertLike> {
     return mergeNewestFirst(this.segmentQueries.records('conn', q, limit) as ConnRecord[], this.recordQueries.flows(q), limit);
   }
 
-  /** flows(q) as JSON rows, for an answer written as it is (record-rows.ts). */
+  /**
+   * flows(q) as JSON rows, for an answer written as it is (record-rows.ts): from the segments' columns, or
+   * through the records when an older version's table has some in the range too.
+   */
   flowRows(q: HistoryQuery): RecordRows {
-    return rowsOf(this.flows(q));
+    this.assertOpen();
+    const older = this.recordQueries.flows(q);
+    const limit = limitOf(q);
+    return older.length === 0 ? this.segmentQueries.rows('conn', q, limit) : rowsOf(mergeNewestFirst(this.segmentQueries.records('conn', q, limit) as ConnRecord[], older, limit));
   }
 
-  /** dns(q) as JSON rows. */
+  /** dns(q) as JSON rows, as flowRows. */
   dnsRows(q: HistoryQuery): RecordRows {
-    return rowsOf(this.dns(q));
+    this.assertOpen();
+    const older = this.recordQueries.dns(q);
+    const limit = limitOf(q);
+    return older.length === 0 ? this.segmentQueries.rows('dns', q, limit) : rowsOf(mergeNewestFirst(this.segmentQueries.records('dns', q, limit) as DnsRecord[], older, limit));
   }
 
   dns(q: HistoryQuery): DnsRecord[] {

@@ -93,6 +93,10 @@ test('a version 4 database (a row per flow and per DNS transaction) migrates; it
   assert.deepEqual(ports({ port: 443 }), [40_003]);
   assert.deepEqual(store.flows({ since: H0, until: H0 + 10 }).at(-1), JSON.parse(JSON.stringify(oldFlows[0])));
   assert.deepEqual(store.dns({ since: H0, until: H0 + 10 }).map((d) => d.query), ['old.example', 'new.example']);
+  // An answer's rows hold the old table's records too, merged the same way.
+  const range = { since: H0, until: H0 + 10 };
+  assert.equal(`[${Buffer.from(store.flowRows(range).text).toString('utf8')}]`, JSON.stringify(store.flows(range)));
+  assert.equal(`[${Buffer.from(store.dnsRows(range).text).toString('utf8')}]`, JSON.stringify(store.dns(range)));
   // Retention empties the old tables row by row; a segment goes whole once its newest record is past it.
   store.enforceRetention(H0 + 3.5 + 7 * 86_400);
   assert.deepEqual(ports({}), [40_004, 40_002]);

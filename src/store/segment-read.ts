@@ -8,6 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ConnRecord, DnsRecord } from '../analyze/records.js';
+import { type RecordRows, RowsBuilder } from '../analyze/record-rows.js';
 import { protoCode, type RecordKind } from './record-batch.js';
 import { decodeSegment, keyColumns, RecordReader } from './segment-records.js';
 import type { HistoryQuery } from './types.js';
@@ -58,21 +59,28 @@ export class SegmentQueries {
 
   /** The newest `limit` records of `kind` matching `q`, newest first (ties: the latest appended first). */
   records(kind: RecordKind, q: HistoryQuery, limit: number): Array<ConnRecord | DnsRecord> {
-    if (limit <= 0) return [];
-    const hits = this.find(kind, q, limit);
-    const bySegment = new Map<number, number[]>();
+    const { hits, readers } = this.read(kind, q, limit);
+    return hits.map((h) => readers.get(h.segment)!.record(h.row));
+  }
+
+  /** records(kind, q, limit) as JSON rows, written from the segments' columns without the records. */
+  rows(kind: RecordKind, q: HistoryQuery, limit: number): RecordRows {
+    const { hits, readers } = this.read(kind, q, limit);
+    const rows = new RowsBuilder(hits.length, hits.length * 512);
+    for (const h of hits) readers.get(h.segment)!.writeJson(h.row, rows, h.ts);
+    return rows.done();
+  }
+
+  /** Where the newest `limit` matches are, newest first, and a reader of each segment holding one. */
+  private read(kind: RecordKind, q: HistoryQuery, limit: number): { hits: Hit[]; readers: Map<number, RecordReader> } {
+    const hits = limit <= 0 ? [] : this.find(kind, q, limit);
+    const readers = new Map<number, RecordReader>();
     for (const h of hits) {
-      const rows = bySegment.get(h.segment);
-      if (rows) rows.push(h.row);
-      else bySegment.set(h.segment, [h.row]);
+      if (readers.has(h.segment)) continue;
+      const stored = this.segmentOf.get(h.segment) as { hosts: string; keys: Buffer; rest: Buffer };
+      readers.set(h.segment, new RecordReader(decodeSegment(kind, stored.hosts, stored.keys, stored.rest)));
     }
-    const records = new Map<string, ConnRecord | DnsRecord>();
-    for (const [segment, rows] of bySegment) {
-      const stored = this.segmentOf.get(segment) as { hosts: string; keys: Buffer; rest: Buffer };
-      const reader = new RecordReader(decodeSegment(kind, stored.hosts, stored.keys, stored.rest));
-      for (const row of rows) records.set(`${segment}:${row}`, reader.record(row));
-    }
-    return hits.map((h) => records.get(`${h.segment}:${h.row}`)!);
+    return { hits, readers };
   }
 
   /** Where the newest `limit` matching records are, newest first. */

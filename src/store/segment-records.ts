@@ -9,6 +9,9 @@ import { connOfRow } from './conn-columns.js';
 import { dnsOfValues } from './dns-columns.js';
 import { COLUMNS, KEY_COUNT, PROTO_NAMES, type RecordBatch, type RecordKind } from './record-batch.js';
 import { BlobReader } from './segment-codec.js';
+import type { RowsBuilder } from '../analyze/record-rows.js';
+import { CONN_NUMBERS } from '../analyze/flows/conn-record.js';
+import { bytesOf, MAX_NUMBER_TEXT, putAscii, putBytes, putJsonString, putNumber } from '../analyze/flows/json-bytes.js';
 
 /** Section indexes of a segment's `keys` blob. */
 export const KEY_SECTIONS = { ts: 0, origPort: 1, respPort: 2, proto: 3, origHost: 4, respHost: 5 } as const;
@@ -46,7 +49,7 @@ export function decodeSegment(kind: RecordKind, hosts: string, keys: Uint8Array,
 /** Rebuilds the records of a batch, any row, any order. */
 export class RecordReader {
   private readonly textStarts: Uint32Array;
-  private readonly json = new Map<number, string>();
+  private readonly kept = new Map<number, string>();
   private readonly texts: number;
 
   constructor(private readonly batch: RecordBatch) {
@@ -54,13 +57,31 @@ export class RecordReader {
     const n = batch.rows * this.texts;
     this.textStarts = new Uint32Array(n + 1);
     for (let i = 0; i < n; i++) this.textStarts[i + 1] = this.textStarts[i] + batch.textLengths[i];
-    batch.fallbackRows.forEach((row, i) => this.json.set(row, batch.fallbackJson[i]));
+    batch.fallbackRows.forEach((row, i) => this.kept.set(row, batch.fallbackJson[i]));
   }
 
   record(row: number): ConnRecord | DnsRecord {
-    const kept = this.json.get(row);
+    const kept = this.kept.get(row);
     if (kept !== undefined) return JSON.parse(kept) as ConnRecord | DnsRecord;
     return this.batch.kind === 'dns' ? this.dns(row) : this.conn(row);
+  }
+
+  /**
+   * Writes the row's record as JSON.stringify writes it into `rows`: a conn row kept in columns straight from
+   * them (no object, no string, the field order of connOfRow), a record kept as JSON as that text
+   * (JSON.stringify's text parses and stringifies back to itself), a DNS row through its record.
+   */
+  writeJson(row: number, rows: RowsBuilder, ts: number): void {
+    const kept = this.kept.get(row);
+    if (kept === undefined && this.batch.kind === 'conn' && PROTO_NAMES[this.batch.numbers[KEY_SECTIONS.proto][row]] !== undefined) {
+      const buf = rows.room(this.connJsonRoom(row));
+      rows.end(this.writeConnJson(row, buf, rows.at), ts);
+      return;
+    }
+    const text = kept ?? JSON.stringify(this.record(row));
+    const buf = rows.room(3 * text.length);
+    const at = rows.at;
+    rows.end(at + buf.write(text, at), ts);
   }
 
   /** The record's own string number `t` (COLUMNS[kind].texts). */
@@ -94,6 +115,44 @@ export class RecordReader {
     });
   }
 
+  /** Bytes writeConnJson may take for this row: its fixed text and numbers, and its strings escaped at worst. */
+  private connJsonRoom(row: number): number {
+    const b = this.batch;
+    let strings = this.textOf(row, 0).length + this.textOf(row, 1).length + b.hostTable[b.origHost[row]].length + b.hostTable[b.respHost[row]].length;
+    for (let l = 0; l < 5; l++) strings += this.label(l, row)?.length ?? 0;
+    return CONN_ROW_ROOM + 6 * strings;
+  }
+
+  /** JSON.stringify(this.conn(row))'s bytes for a row kept in columns, field by field; returns the end. */
+  private writeConnJson(row: number, buf: Buffer, pos: number): number {
+    const b = this.batch;
+    const [ts, origPort, respPort, proto] = b.numbers;
+    const n = (column: number) => this.number(column, row);
+    pos = putNumber(buf, putBytes(buf, pos, K.ts), ts[row]);
+    pos = putJsonString(buf, putBytes(buf, pos, K.uid), this.textOf(row, 0));
+    pos = putJsonString(buf, putBytes(buf, pos, K.origH), b.hostTable[b.origHost[row]]);
+    pos = putNumber(buf, putBytes(buf, pos, K.origP), origPort[row]);
+    pos = putJsonString(buf, putBytes(buf, pos, K.respH), b.hostTable[b.respHost[row]]);
+    pos = putNumber(buf, putBytes(buf, pos, K.respP), respPort[row]);
+    pos = putJsonString(buf, putBytes(buf, pos, K.proto), PROTO_NAMES[proto[row]]);
+    pos = putJsonString(buf, putBytes(buf, pos, K.community), this.textOf(row, 1));
+    for (let i = 0; i < 3; i++) pos = putNumber(buf, putBytes(buf, pos, K.numbers[i]), n(i));
+    pos = putOptionalString(buf, putBytes(buf, pos, K.state), this.label(1, row));
+    pos = putOptionalString(buf, putBytes(buf, pos, K.history), this.label(2, row));
+    for (let i = 3; i < 11; i++) pos = putNumber(buf, putBytes(buf, pos, K.numbers[i]), n(i));
+    const service = this.label(0, row);
+    if (service !== undefined) pos = putJsonString(buf, putBytes(buf, pos, K.service), service);
+    for (let i = 11; i < 14; i++) if (n(i) === n(i)) pos = putNumber(buf, putBytes(buf, pos, K.numbers[i]), n(i));
+    for (let l = 3; l < 5; l++) {
+      const process = this.label(l, row);
+      if (!process) continue;
+      const at = putBytes(buf, pos, K.processes[l - 3]);
+      pos = at + buf.write(JSON.stringify(JSON.parse(process)), at, 'utf8');
+    }
+    buf[pos++] = 0x7d;
+    return pos;
+  }
+
   private dns(row: number): DnsRecord {
     const b = this.batch;
     const [ts, origPort, respPort, proto] = b.numbers;
@@ -106,3 +165,28 @@ export class RecordReader {
     });
   }
 }
+
+/** A string field of a record that may be null. */
+function putOptionalString(buf: Buffer, pos: number, s: string | undefined): number {
+  return s === undefined ? putAscii(buf, pos, 'null') : putJsonString(buf, pos, s);
+}
+
+/** The text of a conn record between its values, in connOfRow's field order; numbers in CONN_NUMBERS' order. */
+const K = {
+  ts: bytesOf('{"type":"conn","_path":"conn","ts":'),
+  uid: bytesOf(',"uid":'),
+  origH: bytesOf(',"id.orig_h":'),
+  origP: bytesOf(',"id.orig_p":'),
+  respH: bytesOf(',"id.resp_h":'),
+  respP: bytesOf(',"id.resp_p":'),
+  proto: bytesOf(',"proto":'),
+  community: bytesOf(',"community_id":'),
+  state: bytesOf(',"conn_state":'),
+  history: bytesOf(',"history":'),
+  service: bytesOf(',"service":'),
+  numbers: CONN_NUMBERS.map((name) => bytesOf(`,"${name}":`)),
+  processes: [bytesOf(',"orig_process":'), bytesOf(',"resp_process":')],
+};
+
+/** Room for a conn row's keys (~420 bytes) and 16 numbers, besides its strings. */
+const CONN_ROW_ROOM = 512 + 16 * MAX_NUMBER_TEXT;
