@@ -84,7 +84,10 @@ export interface AgentServerOptions {
   /** The agent's status now (the server fills `clients`). */
   status: () => AgentStatus;
   history?: HistoryBackend;
-  /** The flows still open now that match the query (every engine's table), which history.flows answers too. */
+  /**
+   * The flows still open now that match the query, which history.flows answers too: each engine's newest
+   * `limit` as JSON rows, newest first (analyze/flows/open-flows.ts).
+   */
   openFlows?: (q: OpenFlowsQuery) => RecordRows[] | Promise<RecordRows[]>;
   alerts?: AlertControl;
   names?: NamesBackend;
