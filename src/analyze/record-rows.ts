@@ -74,7 +74,7 @@ export function rowsOf(records: ReadonlyArray<{ ts: number }>): RecordRows {
 }
 
 /** Rows of JSON texts (newest first) and their times. */
-export function rowsOfTexts(texts: readonly string[], ts: ArrayLike<number>): RecordRows {
+function rowsOfTexts(texts: readonly string[], ts: ArrayLike<number>): RecordRows {
   const rows = new RowsBuilder(texts.length, texts.length * 400);
   for (let i = 0; i < texts.length; i++) {
     const buf = rows.room(3 * texts[i].length);
@@ -115,11 +115,12 @@ export function mergedRows(lists: readonly RecordRows[], limit: number): Uint8Ar
     }
     const rows = lists[best];
     const first = next[best];
+    // The head is taken whatever its time compares as (a NaN compares as nothing: no run would start).
     let j = first;
-    while (j < rows.ts.length && n < limit && rows.ts[j] > before && rows.ts[j] >= after) {
+    do {
       j++;
       n++;
-    }
+    } while (j < rows.ts.length && n < limit && rows.ts[j] > before && rows.ts[j] >= after);
     next[best] = j;
     if (parts.length > 1) parts.push(COMMA_BYTE);
     parts.push(rows.text.subarray(rowStart(rows, first), rows.ends[j - 1]));

@@ -95,6 +95,14 @@ test("several engines' open flows merge newest first; on equal times the first e
   }
 });
 
+test('a row whose time is not a number is still taken: the merge ends, every row once', () => {
+  const odd = [{ ts: Number.NaN, uid: 'odd' }, { ts: 7, uid: 'b' }];
+  const plain = [{ ts: 9, uid: 'a' }, { ts: 5, uid: 'c' }];
+  const merged = JSON.parse(bytesOf(withOpenFlows(rowsOf(plain), [rowsOf(odd)], 10)).toString('utf8')) as Array<{ uid: string }>;
+  assert.deepEqual(merged.map((r) => r.uid).sort(), ['a', 'b', 'c', 'odd']);
+  assert.equal(JSON.parse(bytesOf(withOpenFlows(rowsOf(plain), [rowsOf(odd)], 2)).toString('utf8')).length, 2);
+});
+
 test('stored rows hold multi-byte UTF-8 text: each row ends where its bytes do', () => {
   const names = ['bücher.example', 'пример.испытание', 'plain.example', '🦆.example'];
   const records = names.map((query, i) => ({ ...dnsRecord(100 - i, '10.0.0.5', 'x', 'NOERROR'), query }));

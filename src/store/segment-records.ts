@@ -188,5 +188,5 @@ const K = {
   processes: [bytesOf(',"orig_process":'), bytesOf(',"resp_process":')],
 };
 
-/** Room for a conn row's keys (~420 bytes) and 16 numbers, besides its strings. */
-const CONN_ROW_ROOM = 512 + 16 * MAX_NUMBER_TEXT;
+/** Room for a conn row's keys and punctuation (under 400 bytes) and its 17 numbers, besides its strings. */
+const CONN_ROW_ROOM = 512 + 17 * MAX_NUMBER_TEXT;

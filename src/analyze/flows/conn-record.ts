@@ -121,9 +121,9 @@ export const CONN_NUMBERS = ['duration', 'orig_bytes', 'resp_bytes', 'orig_pkts'
   'orig_retrans', 'resp_retrans', 'orig_ooo', 'resp_ooo', 'vlan', 'inner_vlan', 'rtt'] as const;
 
 /**
- * A flow that just ended, as its conn record's fields read straight from the flow table: what a consumer that
- * keeps flows in columns (the history store) reads instead of the record, so that a closed flow costs no
- * object and no string on the packet loop. The strings that only the key determines (uid and community_id:
+ * A flow that just ended (or one still open that a query asks for), as its conn record's fields read straight
+ * from the flow table: what a consumer that keeps flows in columns (the history store) reads instead of the
+ * record, so that a closed flow costs no object and no string on the packet loop. The strings that only the key determines (uid and community_id:
  * `connKeyTexts`; the hosts: `formatAddress`) are made wherever the consumer likes (the store, on its thread).
  * One view is reused for every flow: read it during the call, never keep it.
  */
@@ -138,7 +138,7 @@ export class ConnView {
 
   constructor(private readonly conns: Connections) {}
 
-  /** Points the view at a flow that is ending (the engine's job). */
+  /** Points the view at a flow that is ending (the engine's job), or one still open (open-flows.ts). */
   set(flow: number, service: string | undefined): void {
     this.flow = flow;
     this.service = service;

@@ -8,7 +8,7 @@
 import { parseAddress } from '../parse-address.js';
 import { RowsBuilder, type RecordRows } from '../record-rows.js';
 import { connViewJsonRoom, writeConnViewJson } from './conn-json.js';
-import { connProtoName, ConnView } from './conn-record.js';
+import { connProtoName, ConnView, formatAddress, round6 } from './conn-record.js';
 import type { Connections } from './connections.js';
 
 export interface OpenFlowFilter {
@@ -29,14 +29,16 @@ export interface OpenFlowFilter {
 export function selectOpenFlows(conns: Connections, q: OpenFlowFilter): number[] {
   const table = conns.table;
   const host = q.host === undefined ? undefined : parseAddress(q.host);
-  if (q.host !== undefined && host === undefined) return [];
+  // The host as records write it, as the store matches it: another spelling of an address matches nothing.
+  if (q.host !== undefined && (host === undefined || formatAddress(host.version, host.words) !== q.host)) return [];
   const words = new Uint32Array(4);
   const matched: number[] = [];
   const startedFrom = q.startedFrom ?? -Infinity;
   for (let flow = 0; flow < table.extent; flow++) {
     if (!table.isLive(flow)) continue;
     const start = conns.firstTs[flow];
-    if (start >= q.until || conns.lastTs[flow] < q.since || start < startedFrom) continue;
+    // Active until ts + duration, as its record says (the duration to the microsecond).
+    if (start >= q.until || start + round6(conns.lastTs[flow] - start) < q.since || start < startedFrom) continue;
     if (q.proto !== undefined && connProtoName(table.protoOf(flow)) !== q.proto) continue;
     if (q.port !== undefined && table.origPort(flow) !== q.port && table.respPort(flow) !== q.port) continue;
     if (host !== undefined && !hasHost(conns, flow, host.version, host.words, words)) continue;
