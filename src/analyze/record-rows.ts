@@ -55,6 +55,13 @@ export class RowsBuilder {
     this.pos = end;
   }
 
+  /** A row given as its JSON text. */
+  addText(text: string, ts: number): void {
+    const buf = this.room(3 * text.length);
+    const at = this.at;
+    this.end(at + buf.write(text, at), ts);
+  }
+
   done(): RecordRows {
     return { text: new Uint8Array(this.buf.buffer, 0, this.pos), ts: this.ts.subarray(0, this.count), ends: this.ends.subarray(0, this.count) };
   }
@@ -70,17 +77,8 @@ function ownBuffer(bytes: number): Buffer {
  * stringified whole (a row of an older version's table may lack fields a hand-written writer assumes).
  */
 export function rowsOf(records: ReadonlyArray<{ ts: number }>): RecordRows {
-  return rowsOfTexts(records.map((r) => JSON.stringify(r)), records.map((r) => r.ts));
-}
-
-/** Rows of JSON texts (newest first) and their times. */
-function rowsOfTexts(texts: readonly string[], ts: ArrayLike<number>): RecordRows {
-  const rows = new RowsBuilder(texts.length, texts.length * 400);
-  for (let i = 0; i < texts.length; i++) {
-    const buf = rows.room(3 * texts[i].length);
-    const at = rows.at;
-    rows.end(at + buf.write(texts[i], at), ts[i]);
-  }
+  const rows = new RowsBuilder(records.length, records.length * 400);
+  for (const r of records) rows.addText(JSON.stringify(r), r.ts);
   return rows.done();
 }
 

@@ -191,23 +191,26 @@ export class HistoryStore extends BufferedAppends<AlertLike> {
     return mergeNewestFirst(this.segmentQueries.records('conn', q, limit) as ConnRecord[], this.recordQueries.flows(q), limit);
   }
 
-  /**
-   * flows(q) as JSON rows, for an answer written as it is (record-rows.ts): from the segments' columns, or
-   * through the records when an older version's table has some in the range too.
-   */
+  /** flows(q) as JSON rows, for an answer written as it is (record-rows.ts). */
   flowRows(q: HistoryQuery): RecordRows {
     this.assertOpen();
-    const older = this.recordQueries.flows(q);
-    const limit = limitOf(q);
-    return older.length === 0 ? this.segmentQueries.rows('conn', q, limit) : rowsOf(mergeNewestFirst(this.segmentQueries.records('conn', q, limit) as ConnRecord[], older, limit));
+    return this.answerRows('conn', q, this.recordQueries.flows(q));
   }
 
-  /** dns(q) as JSON rows, as flowRows. */
+  /** dns(q) as JSON rows. */
   dnsRows(q: HistoryQuery): RecordRows {
     this.assertOpen();
-    const older = this.recordQueries.dns(q);
+    return this.answerRows('dns', q, this.recordQueries.dns(q));
+  }
+
+  /**
+   * The newest records of `kind` as rows: written from the segments' columns, or through the records when an
+   * older version's table (`older`) has some in the range too.
+   */
+  private answerRows(kind: 'conn' | 'dns', q: HistoryQuery, older: Array<ConnRecord | DnsRecord>): RecordRows {
     const limit = limitOf(q);
-    return older.length === 0 ? this.segmentQueries.rows('dns', q, limit) : rowsOf(mergeNewestFirst(this.segmentQueries.records('dns', q, limit) as DnsRecord[], older, limit));
+    if (older.length === 0) return this.segmentQueries.rows(kind, q, limit);
+    return rowsOf(mergeNewestFirst(this.segmentQueries.records(kind, q, limit), older, limit));
   }
 
   dns(q: HistoryQuery): DnsRecord[] {

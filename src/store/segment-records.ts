@@ -78,10 +78,7 @@ export class RecordReader {
       rows.end(this.writeConnJson(row, buf, rows.at), ts);
       return;
     }
-    const text = kept ?? JSON.stringify(this.record(row));
-    const buf = rows.room(3 * text.length);
-    const at = rows.at;
-    rows.end(at + buf.write(text, at), ts);
+    rows.addText(kept ?? JSON.stringify(this.record(row)), ts);
   }
 
   /** The record's own string number `t` (COLUMNS[kind].texts). */
