@@ -57,10 +57,12 @@ test('a real scrape has every documented metric, with the replay\'s packets, DNS
   agent = RealAgent.start(file, join(dir, 'data'), [`unix:${join(dir, 'a.sock')}`], '--stay', ['--metrics', `127.0.0.1:${port}`, '--detect-config', detectConfig]);
   const iface = `{interface="${basename(file)}"}`;
   let text = '';
+  // The receiver counts a delivery before its answer reaches the agent: wait for the agent's own count of both targets.
+  const settled = (target: string, outcome: string) => metric(text, `loopy_alert_deliveries_total{target="${target}",outcome="${outcome}"}`) === alertRecords;
   try {
     for (let i = 0; i < 150; i++) {
       text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
-      if (metric(text, `loopy_packets_total${iface}`) === summary.packets && metric(text, 'loopy_alert_deliveries_total{target="syslog",outcome="failed"}') === alertRecords) break;
+      if (metric(text, `loopy_packets_total${iface}`) === summary.packets && settled('syslog', 'failed') && settled('webhook', 'sent')) break;
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
