@@ -10,7 +10,7 @@
 import { IPPROTO_TCP, IPPROTO_UDP, type Packet } from '../decode/packet.js';
 import { MAX_PENDING_BYTES } from './apps/stream.js';
 import type { AnalyzerContext, AppAnalyzer, AppContext, AppFlowFacts, AppRegistration } from './apps/types.js';
-import { type ColumnResize, FLOW_SLOTS } from './flows/flow-table.js';
+import { type ColumnResize, FLOW_SLOTS, type FlowMoves } from './flows/flow-table.js';
 import { TcpStreamAdapter } from './tcp-stream-adapter.js';
 
 const UNDECIDED = 0;
@@ -77,6 +77,34 @@ export class AppDispatch {
     const analyzer = this.analyzers[app - 1];
     if (pkt.transport === IPPROTO_TCP) this.streams.segment(flow, flowId, fromOrig, pkt, analyzer, this.maxPendingBytes[app - 1]);
     else if (pkt.payloadLength > 0) analyzer.onDatagram?.(flowId, fromOrig, pkt.data, pkt.payloadOffset, pkt.payloadLength, pkt.ts);
+  }
+
+  /**
+   * True when the flow may move to another slot and id (FlowTable.onMove): no analyzer holds state of it
+   * (none chosen yet, none claims it, or its analyzer released it and forgets what it releases), or its
+   * analyzer follows a move (onFlowMoved).
+   */
+  canMove(flow: number): boolean {
+    const app = this.appOf[flow];
+    if (app === UNDECIDED || app === NO_APP || this.forgotten(flow, app)) return true;
+    return this.analyzers[app - 1].onFlowMoved !== undefined;
+  }
+
+  /** A compaction moved flows (FlowTable.onMove; the columns moved with them): their analyzers and streams follow. */
+  follow(moves: FlowMoves): void {
+    for (let i = 0; i < moves.count; i++) {
+      const to = moves.to[i];
+      const app = this.appOf[to];
+      this.flowIds[to] = moves.newIds[i];
+      if (app === UNDECIDED || app === NO_APP || this.forgotten(to, app)) continue;
+      this.analyzers[app - 1].onFlowMoved!(moves.oldIds[i], moves.newIds[i]);
+      this.streams.follow(moves.from[i], to, moves.newIds[i]);
+    }
+  }
+
+  /** The flow's analyzer released it and kept nothing of it. */
+  private forgotten(flow: number, app: number): boolean {
+    return this.released[flow] === 1 && this.analyzers[app - 1].forgetsOnRelease === true;
   }
 
   /** What the flow's analyzer learned of it beyond its records (AppAnalyzer.factsOf), while it lives. */

@@ -30,8 +30,8 @@ export interface EngineOptions {
   timeouts?: Partial<FlowTimeouts>;
   /**
    * Gives back the pages a burst of flows touched once most of them have ended (FlowTable.releaseSparse,
-   * after a sweep): the agent passes the capture addon's madvise. Without it a file's records keep the
-   * order the flows' slots give them.
+   * after a sweep, moving the flows whose state is all in columns down first): the agent passes the capture
+   * addon's madvise. Without it a file's records keep the order the flows' slots give them.
    */
   releaseFlowPages?: PageRelease;
 }
@@ -149,6 +149,10 @@ export class Engine {
       this.serviceCodes = resize(this.serviceCodes);
       this.apps.columns(resize);
     });
+    this.connections.table.onMove((moves) => {
+      this.apps.follow(moves);
+      this.weirds.follow(moves);
+    });
     this.dissector = new Dissector(options.protocols, this.weirds, (pkt) => this.onTransport(pkt), this.fragments);
   }
 
@@ -257,12 +261,19 @@ export class Engine {
     if (!(now - this.lastFlowSweep < FLOW_SWEEP_INTERVAL)) {
       this.lastFlowSweep = now;
       this.connections.sweep(now);
-      if (this.releaseFlowPages !== undefined) this.flowPagesReleased += this.connections.table.releaseSparse(this.releaseFlowPages);
+      if (this.releaseFlowPages !== undefined) this.flowPagesReleased += this.connections.table.releaseSparse(this.releaseFlowPages, this.movable);
     }
     this.fragments.expire(now);
     for (const app of this.apps.analyzers) app.advance(now);
     for (const observer of this.advanceObservers) observer(now);
   }
+
+  /**
+   * Whether a compaction may move the flow (FlowTable.releaseSparse): analyzers know a flow by its id, so
+   * only one no analyzer holds state of, or whose analyzer follows a move (AppAnalyzer.onFlowMoved); the
+   * weirds waiting for its end follow it (FlowWeirds.follow).
+   */
+  private readonly movable = (flow: number): boolean => this.apps.canMove(flow);
 
   private lastLinkType = -2;
   private lastLinkTypeCount = 0;

@@ -57,3 +57,21 @@ test('a full ring counts overflow; those weirds are reported without their flow,
   assert.equal(total, 10);
   assert.equal(total, weirds.get('flow_weirds_test_a') + weirds.get('flow_weirds_test_b'));
 });
+
+test('a moved flow\'s weirds follow it to its new id, those still in the ring too', () => {
+  const weirds = new FlowWeirds();
+  weirds.enterFlow(101, 10);
+  weirds.add(W_A);
+  weirds.drain(); // a tally
+  weirds.enterFlow(202, 11);
+  weirds.add(W_B); // still in the ring
+  weirds.enterFlow(303, 12);
+  weirds.add(W_A); // a flow that does not move
+  weirds.enterFlow(NO_FLOW, 13);
+  const ids = (values: number[]) => Float64Array.from(values);
+  weirds.follow({ count: 2, from: Int32Array.of(1, 2), to: Int32Array.of(5, 6), oldIds: ids([101, 202]), newIds: ids([1005, 1006]) });
+  assert.deepEqual([weirds.take(101), weirds.take(202)], [[], []]);
+  assert.deepEqual(weirds.take(1005), [{ name: 'flow_weirds_test_a', ts: 10, count: 1 }]);
+  assert.deepEqual(weirds.take(1006), [{ name: 'flow_weirds_test_b', ts: 11, count: 1 }]);
+  assert.deepEqual(weirds.take(303), [{ name: 'flow_weirds_test_a', ts: 12, count: 1 }]);
+});

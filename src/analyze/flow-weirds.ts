@@ -12,6 +12,7 @@
  * add() runs on the packet loop: no allocation, no I/O. drain() and take() allocate, beside it.
  */
 import { WeirdCounter, weirdName, type WeirdCount } from '../decode/weirds.js';
+import type { FlowMoves } from './flows/flow-table.js';
 
 /** No flow is being worked on. */
 export const NO_FLOW = -1;
@@ -80,6 +81,21 @@ export class FlowWeirds extends WeirdCounter {
   }
 
   /** The weirds of a flow whose end (or report period) is due, by name, and forgets them. */
+  /**
+   * A compaction moved flows to other slots under new ids (FlowTable.onMove): their waiting weirds follow.
+   * The ring is drained first (beside the packet loop), so no entry of it names an old id.
+   */
+  follow(moves: FlowMoves): void {
+    if (this.used > 0) this.drain();
+    if (this.tallies.size === 0) return;
+    for (let i = 0; i < moves.count; i++) {
+      const tally = this.tallies.get(moves.oldIds[i]);
+      if (tally === undefined) continue;
+      this.tallies.delete(moves.oldIds[i]);
+      this.tallies.set(moves.newIds[i], tally);
+    }
+  }
+
   take(flowId: number): FlowWeird[] {
     if (this.used > 0) this.drain();
     const tally = this.tallies.get(flowId);

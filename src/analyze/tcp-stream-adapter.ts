@@ -37,6 +37,13 @@ export class TcpStreamAdapter implements StreamSink {
     this.directions.columns(resize);
   }
 
+  /** A compaction moved the flow from slot `from` to `to` under the id `newId` (its columns moved with it). */
+  follow(from: number, to: number, newId: number): void {
+    if (this.open[to] === 0) return;
+    this.flowIds[to] = newId;
+    this.directions.follow(from, to);
+  }
+
   /** One TCP packet of a flow `analyzer` claimed. */
   segment(flow: number, flowId: number, fromOrig: boolean, pkt: Packet, analyzer: AppAnalyzer, maxPendingBytes: number): void {
     const syn = (pkt.tcpFlags & TCP_SYN) !== 0;

@@ -111,3 +111,45 @@ test('a live flow is judged after the grace time, before its flow ends', async (
   assert.equal(seen[0].start, 10);
   assert.ok(seen[0].ts >= 11 && seen[0].ts <= 12, `judged at ${seen[0].ts}, within a second after the 1 s grace`);
 });
+
+test('an attempt waiting for its answer follows its flow when a compaction moves it to another slot', async () => {
+  const { Connections, DEFAULT_TIMEOUTS } = await import('../analyze/flows/connections.js');
+  const { AttemptTracker } = await import('./attempts.js');
+  const { Packet, IPPROTO_UDP } = await import('../decode/packet.js');
+  const T = 1_700_000_000;
+  const reported: string[] = [];
+  let attempts: InstanceType<typeof AttemptTracker> | undefined;
+  const conns = new Connections(40_000, DEFAULT_TIMEOUTS, (flow) => attempts!.onFlowEnd(flow, T + 0.5));
+  attempts = new AttemptTracker(conns, (a) => reported.push(`${a.origPort} ${NAMES[a.outcome]}`));
+  const pkt = new Packet();
+  const datagram = (from: number, to: number, sport: number, dport: number, ts: number) => {
+    pkt.ipVersion = 4;
+    pkt.transport = IPPROTO_UDP;
+    pkt.src.fill(0);
+    pkt.dst.fill(0);
+    pkt.src[0] = from;
+    pkt.dst[0] = to;
+    pkt.srcPort = sport;
+    pkt.dstPort = dport;
+    pkt.ts = ts;
+    return conns.update(pkt);
+  };
+  const client = (i: number) => 0x0a000000 + i;
+  const server = 0x0a0100fe;
+  const flows: number[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    const flow = datagram(client(i), server, 20_000 + i, 123, T) >>> 2;
+    attempts.onFlowStart(flow, pkt);
+    flows.push(flow);
+  }
+  // All but the ten highest end at once (unanswered, at their end); the ten wait for their answer.
+  for (let i = 0; i < 19_990; i++) conns.end(flows[i], 'idle');
+  reported.length = 0;
+  const moved: number[] = [];
+  conns.table.onMove((m) => moved.push(...m.to.subarray(0, m.count)));
+  assert.ok(conns.table.releaseSparse(() => 0, () => true) === 0);
+  assert.equal(moved.length, 10, 'the ten moved to the bottom');
+  for (let i = 19_990; i < 20_000; i++) datagram(server, client(i), 123, 20_000 + i, T + 0.5);
+  attempts.second(T + 1);
+  assert.deepEqual(reported.sort(), Array.from({ length: 10 }, (_, k) => `${39_990 + k} ok`), 'each answered attempt is judged in the second it was answered, at its new slot');
+});

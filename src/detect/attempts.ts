@@ -7,6 +7,7 @@
  * of the flows still waiting, so the per-second pass costs what is pending, not the size of the table.
  */
 import type { Connections } from '../analyze/flows/connections.js';
+import type { FlowMoves } from '../analyze/flows/flow-table.js';
 import { EndpointState as S } from '../analyze/flows/tcp-state.js';
 import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
 import { hostKeyOf, isGroupAddress } from './addresses.js';
@@ -48,6 +49,15 @@ export class AttemptTracker {
       this.kind = resize(this.kind);
       this.start = resize(this.start);
     });
+    conns.table.onMove((moves) => this.follow(moves));
+  }
+
+  /** A compaction moved flows to other slots: a waiting attempt's id becomes its flow's new one. */
+  private follow(moves: FlowMoves): void {
+    if (this.queued === 0) return;
+    const newIdOf = new Map<number, number>();
+    for (let i = 0; i < moves.count; i++) newIdOf.set(moves.oldIds[i], moves.newIds[i]);
+    for (let i = 0; i < this.queued; i++) this.queue[i] = newIdOf.get(this.queue[i]) ?? this.queue[i];
   }
 
   onFlowStart(flow: number, pkt: Packet): void {

@@ -122,17 +122,29 @@ export interface BurstCollection {
 }
 
 /**
+ * Seconds after a burst's end (the flow table gave its pages back) for a second compacting collection. The
+ * table is compacted as soon as fewer than one slot in eight is live, while the burst's short-lived flows
+ * (DNS's 10 s, TCP's closing 5 s) are still ending and their records are on their way to the store: what
+ * they leave is garbage only afterwards, and without a second collection V8 kept those pages for another
+ * 30-50 s (until a collection of its own), close to a minute after the burst.
+ */
+const BURST_FOLLOW_UP_S = 20;
+
+/**
  * Gives memory back: the C heap's free pages once every TRIM_INTERVAL seconds, and as soon as a burst has
  * ended (asked every second: a number compared), a compacting collection of the heap
- * (capture/heap-collector.ts) and a trim at once. The flow table gives a burst's pages back when its last
- * long-lived flows (UDP's a minute) end; waiting for the next ten-second trim held what the burst left in the
- * heap up to ten seconds longer. `trim` is trimProcessMemory; tests pass fakes.
+ * (capture/heap-collector.ts) and a trim at once, then both again BURST_FOLLOW_UP_S later. Waiting for the
+ * next ten-second trim held what the burst left in the heap up to ten seconds longer. `trim` is
+ * trimProcessMemory; tests pass fakes.
  */
 export function memoryTrimmer(start: number, trim: () => boolean, burst?: BurstCollection): (now: number) => void {
   let last = start;
+  let followUpAt = Number.NaN;
   return (now) => {
-    if (burst?.ended()) {
-      burst.collect();
+    const ended = burst?.ended() === true;
+    if (ended || now >= followUpAt) {
+      burst!.collect();
+      followUpAt = ended ? now + BURST_FOLLOW_UP_S : Number.NaN;
       last = now;
       trim();
       return;

@@ -518,7 +518,14 @@ function emptyStatus(started: number, now: number, source: 'live' | 'replay', fi
   };
 }
 
-/** A burst has ended when the flow table gave pages back since the last look (FlowTable.releaseSparse). */
+/**
+ * Pages the flow table gives back at once that mean a burst has ended. A sparse table with flows coming and
+ * going gives back a few runs now and then; a compacting collection of the heap for each would cost more
+ * than they are worth.
+ */
+const BURST_RELEASED_BYTES = 1 << 20;
+
+/** A burst has ended when the flow table gave a burst's pages back since the last look (FlowTable.releaseSparse). */
 function burstCollection(pipeline: Pipeline): BurstCollection | undefined {
   const collect = compactingCollector();
   if (collect === undefined) return undefined;
@@ -527,7 +534,7 @@ function burstCollection(pipeline: Pipeline): BurstCollection | undefined {
     ended: () => {
       const before = released;
       released = pipeline.engine.flowPagesReleased;
-      return released !== before;
+      return released - before >= BURST_RELEASED_BYTES;
     },
     collect,
   };

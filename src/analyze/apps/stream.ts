@@ -14,7 +14,7 @@
  * The sink hears of each gap (`streamGap`, with its length) before the bytes after it, so a parser can
  * resynchronise instead of reading them as if they continued what came before.
  */
-import type { ColumnResize } from '../flows/flow-table.js';
+import { type ColumnResize, moveEntry } from '../flows/flow-table.js';
 
 /** Where the directions deliver: one sink for all of them (no closure per direction). */
 export interface StreamSink {
@@ -69,6 +69,12 @@ export class StreamDirections {
     this.flags = resize(this.flags, 2);
     this.pendingBytes = resize(this.pendingBytes, 2);
     this.maxPendingBytes = resize(this.maxPendingBytes, 2);
+  }
+
+  /** A compaction moved a flow from slot `from` to `to` (its columns moved with it): its kept segments follow. */
+  follow(from: number, to: number): void {
+    moveEntry(this.pending, 2 * from, 2 * to);
+    moveEntry(this.pending, 2 * from + 1, 2 * to + 1);
   }
 
   /** Direction `dir` begins a new stream: nothing started, nothing kept, nothing of the stream before. */

@@ -68,6 +68,17 @@ export interface AppAnalyzer {
   factsOf?(flowId: number): AppFlowFacts | undefined;
   /** Capture time moved on: expire pending state (e.g. DNS queries with no answer). */
   advance(now: number): void;
+  /**
+   * True when releasing a flow (AnalyzerContext.release) leaves the analyzer nothing of it: its record is out
+   * and no onFlowEnd or factsOf needs it. The flow table may then move such a flow to another slot, under
+   * another id (FlowTable.onMove), when it gives a burst's pages back. Absent: false.
+   */
+  readonly forgetsOnRelease?: boolean;
+  /**
+   * The flow `oldId` goes on as `newId` (the flow table moved it when it gave a burst's pages back): what the
+   * analyzer keeps of it is the new id's from now on. An analyzer without it keeps its flows where they are.
+   */
+  onFlowMoved?(oldId: number, newId: number): void;
   /** End of input, after every flow's onFlowEnd: report everything still pending. */
   finish(): void;
 }

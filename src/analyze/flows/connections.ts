@@ -101,6 +101,7 @@ export class Connections {
     if (this.moved === undefined) {
       const moved = (this.moved = new MovedFlows());
       this.table.onGrow((n) => moved.grow(n));
+      this.table.onMove((moves) => moved.follow(moves));
     }
     return this.moved;
   }

@@ -32,11 +32,32 @@ export type FlowColumn = Uint8Array<ArrayBuffer> | Uint16Array<ArrayBuffer> | Ui
 export type PageRelease = (column: FlowColumn, fromByte: number, toByte: number) => number;
 /** Hands a per-flow column of `perFlow` values a flow to the table (FlowTable.ownColumns); returns the one to keep. */
 export type ColumnResize = <C extends FlowColumn>(old: C, perFlow?: number) => C;
+/**
+ * Live flows a compaction moved to other slots (FlowTable.releaseSparse), in the order moved: the first
+ * `count` entries of each array. A moved flow keeps its columns' values but gets a new slot and a new id.
+ */
+export interface FlowMoves {
+  readonly count: number;
+  readonly from: Int32Array;
+  readonly to: Int32Array;
+  readonly oldIds: Float64Array;
+  readonly newIds: Float64Array;
+}
+
+/** A map's entry under `from` goes under `to` (state keyed by a flow's id or slot, following a move). */
+export function moveEntry<V>(map: Map<number, V>, from: number, to: number): void {
+  const value = map.get(from);
+  if (value === undefined) return;
+  map.delete(from);
+  map.set(to, value);
+}
 
 /** releaseSparse is worth it only for a table that reached this many slots... */
 const RELEASE_MIN_EXTENT = 16_384;
 /** ...and holds fewer than one flow in this many of them. */
 const RELEASE_SPARSENESS = 8;
+/** Numbers a run of freshFreeRuns takes: its start and end, and its first and past-last ended slot. */
+const RUN_FIELDS = 4;
 /** The smallest page size of the systems Loopy runs on: a shorter byte range cannot hold a whole page. */
 const MIN_PAGE_BYTES = 4096;
 /** `live` of a slot a flow holds. */
@@ -64,6 +85,8 @@ export class FlowTable {
    * never visits it.
    */
   private readonly freeStack: Int32Array<ArrayBuffer>;
+  /** Live flows moved to another slot by compactions (releaseSparse with canMove), since the start. */
+  flowsMoved = 0;
   private freeCount = 0;
   /** The most slots the stack held since the last releaseSparse: how much of it was written. */
   private freeHigh = 0;
@@ -88,6 +111,18 @@ export class FlowTable {
   private readonly origIsA: Uint8Array<ArrayBuffer>;
   /** The owners of columns beside the table's (ownColumns). */
   private readonly columnOwners: Array<(resize: ColumnResize) => void> = [];
+  /** Who follows flows a compaction moved (onMove). */
+  private readonly moveListeners: Array<(moves: FlowMoves) => void> = [];
+  /** Copies the flows of `moves` (compact) within a column: one pass a column over every move. */
+  private readonly moveColumn: ColumnResize = (column, perFlow = 1) => {
+    const { count, from, to } = this.moves;
+    for (let i = 0; i < count; i++) {
+      const source = from[i] * perFlow;
+      const target = to[i] * perFlow;
+      for (let j = 0; j < perFlow; j++) column[target + j] = column[source + j];
+    }
+    return column;
+  };
 
   constructor(maxFlows = DEFAULT_MAX_FLOWS, private readonly initialIndexSlots = 8192) {
     if (maxFlows > FLOW_SLOTS) throw new Error(`maxFlows ${maxFlows} is above ${FLOW_SLOTS}`);
@@ -127,10 +162,18 @@ export class FlowTable {
   }
 
   /**
+   * Registers who holds per-flow state that is not a column (ownColumns) and must follow a flow to its new
+   * slot and id when a compaction moves it (releaseSparse with `canMove`): told once per compaction.
+   */
+  onMove(listener: (moves: FlowMoves) => void): void {
+    this.moveListeners.push(listener);
+  }
+
+  /**
    * Gives back the pages a burst of flows left once most of them have ended: in every column (the table's and
    * its owners', ownColumns), the pages that hold only free slots are handed back through `release`
    * (madvise through the capture addon: they read as zeros, which a slot's next flow sets anyway, and cost
-   * nothing until written). No flow moves and no id changes. The index is rebuilt for the flows left, and
+   * nothing until written). Without `canMove` no flow moves and no id changes. The index is rebuilt for the flows left, and
    * free slots are handed out lowest first from then on, so the next flows touch pages from the bottom.
    * Does nothing unless the table reached RELEASE_MIN_EXTENT slots and fewer than one in RELEASE_SPARSENESS is
    * live, and only free runs where a flow ended since its last call (ENDED): a long-lived flow left high in the
@@ -138,21 +181,30 @@ export class FlowTable {
    * again at every sweep, and counted, as if a burst had just ended (the agent collects its heap then).
    * Returns the bytes released. Slots are given out in another order afterwards, so only the agent calls it: a
    * file's records keep their order.
+   *
+   * With `canMove`, the live flows it allows are first moved from the top of the table into the free slots
+   * at its bottom (compact): the flows a burst leaves behind for their last minute (UDP's and ICMP's
+   * inactivity timeout) are spread over every page it touched, and would keep all of them until they end.
    */
-  releaseSparse(release: PageRelease): number {
+  releaseSparse(release: PageRelease, canMove?: (flow: number) => boolean): number {
     if (this.highWater < RELEASE_MIN_EXTENT || this.size * RELEASE_SPARSENESS > this.highWater) return 0;
+    if (canMove !== undefined) this.compact(canMove);
     const runs = this.freshFreeRuns();
     if (runs.length === 0) return 0;
     let released = 0;
     const releaseFree: ColumnResize = (column, perFlow = 1) => {
       const bytes = column.BYTES_PER_ELEMENT * perFlow;
-      for (let i = 0; i < runs.length; i += 2) {
+      for (let i = 0; i < runs.length; i += RUN_FIELDS) {
         const from = runs[i] * bytes;
         const to = runs[i + 1] * bytes;
         // A run of this column shorter than a page holds no whole page: no call. After a burst the free runs
         // between the flows still live are thousands, most of them a few slots: a call for each, in each of
         // some 25 columns, held the capture thread 90 ms.
-        if (to - from >= MIN_PAGE_BYTES) released += release(column, from, to);
+        if (to - from < MIN_PAGE_BYTES) continue;
+        // Counted: only the part of the run where flows ended since the last release. The rest was given back
+        // then: a compaction's or a trickle's few ended slots in a long run given back before are no burst.
+        const given = release(column, from, to);
+        released += Math.min(given, (runs[i + 3] - runs[i + 2]) * bytes);
       }
       return column;
     };
@@ -162,8 +214,9 @@ export class FlowTable {
     releaseFree(this.origIsA);
     // generation stays: a slot's next flow must get an id no earlier flow of that slot had.
     for (const columns of this.columnOwners) columns(releaseFree);
-    for (let i = 0; i < runs.length; i += 2) this.live.fill(0, runs[i], Math.min(runs[i + 1], this.highWater));
-    const extent = runs[runs.length - 2]; // the last run is the free tail: it starts past the last live flow
+    for (let i = 0; i < runs.length; i += RUN_FIELDS) this.live.fill(0, runs[i], runs[i + 1]);
+    let extent = this.highWater;
+    while (extent > 0 && this.live[extent - 1] !== LIVE) extent--;
     this.freeCount = 0;
     released += release(this.freeStack, 0, this.freeHigh * this.freeStack.BYTES_PER_ELEMENT);
     this.freeHigh = 0;
@@ -175,31 +228,85 @@ export class FlowTable {
     return released;
   }
 
+  /** Scratch of compact's moves, grown to the most moved at once. */
+  private moves = { count: 0, from: new Int32Array(0), to: new Int32Array(0), oldIds: new Float64Array(0), newIds: new Float64Array(0) };
+
   /**
-   * The runs of slots no flow holds where a flow ended since the last release, as [start, end) pairs in slot
-   * order, the free tail last (it runs to maxFlows); none when no flow ended since.
+   * Moves each live flow `canMove` allows, highest first, into the lowest free slot below it (the moves
+   * planned on `live`, then every column copied in one pass over them); tells onMove's listeners. A moved flow's old slot is ENDED (its pages are given back with the run around it), its new
+   * slot's generation steps, so the moved flow has a new id and its old id names no flow. The caller
+   * rebuilds the index and resets the free slots (releaseSparse).
+   */
+  private compact(canMove: (flow: number) => boolean): void {
+    const live = this.live;
+    let low = 0;
+    let high = this.highWater - 1;
+    let count = 0;
+    for (;;) {
+      while (low < high && live[low] === LIVE) low++;
+      while (high > low && (live[high] !== LIVE || !canMove(high))) high--;
+      if (low >= high) break;
+      this.noteMove(count++, high, low);
+      live[low++] = LIVE;
+      live[high--] = ENDED;
+    }
+    if (count === 0) return;
+    this.moves.count = count;
+    this.flowsMoved += count;
+    const copy = this.moveColumn;
+    copy(this.keys, KEY_WORDS);
+    copy(this.hashes);
+    copy(this.origIsA);
+    for (const columns of this.columnOwners) columns(copy);
+    for (let i = 0; i < count; i++) this.generation[this.moves.to[i]]++;
+    for (const listener of this.moveListeners) listener(this.moves);
+  }
+
+  private noteMove(i: number, from: number, to: number): void {
+    const m = this.moves;
+    if (i === m.from.length) {
+      const n = Math.max(1024, i * 2);
+      m.from = grownTo(m.from, n);
+      m.to = grownTo(m.to, n);
+      m.oldIds = grownTo(m.oldIds, n);
+      m.newIds = grownTo(m.newIds, n);
+    }
+    m.from[i] = from;
+    m.to[i] = to;
+    m.oldIds[i] = this.flowId(from);
+    m.newIds[i] = (this.generation[to] + 1) * FLOW_SLOTS + to;
+  }
+
+  /**
+   * The runs of slots no flow holds where a flow ended since the last release, below highWater (the free tail
+   * last), in slot order: RUN_FIELDS numbers each, [start, end) and the span [first, last + 1) of its ENDED
+   * slots; none when no flow ended since.
    */
   private freshFreeRuns(): number[] {
     const runs: number[] = [];
     const live = this.live;
     let start = -1;
-    let fresh = false;
-    let anyFresh = false;
+    let firstEnded = -1;
+    let lastEnded = -1;
     for (let flow = 0; flow < this.highWater; flow++) {
       const state = live[flow];
       if (state === LIVE) {
-        if (start >= 0 && fresh) runs.push(start, flow);
+        if (start >= 0 && firstEnded >= 0) runs.push(start, flow, firstEnded, lastEnded + 1);
         start = -1;
         continue;
       }
       if (start < 0) {
         start = flow;
-        fresh = false;
+        firstEnded = -1;
       }
-      if (state === ENDED) fresh = anyFresh = true;
+      if (state === ENDED) {
+        if (firstEnded < 0) firstEnded = flow;
+        lastEnded = flow;
+      }
     }
-    if (!anyFresh) return [];
-    runs.push(start >= 0 ? start : this.highWater, this.maxFlows);
+    // The free tail, up to the highest slot used since the last release: the slots above it were given back
+    // then (or never used), and counting them as released again would tell the agent a burst had just ended.
+    if (start >= 0 && firstEnded >= 0) runs.push(start, this.highWater, firstEnded, lastEnded + 1);
     return runs;
   }
 

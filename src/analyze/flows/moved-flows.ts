@@ -5,7 +5,7 @@
  * to the highest marked, so the flows come out in index order (the order a scan of the table meets them)
  * with no sort, and clears them.
  */
-import { grownTo } from './flow-table.js';
+import { type FlowMoves, grownTo } from './flow-table.js';
 
 export class MovedFlows {
   private bits = new Uint32Array(0);
@@ -24,6 +24,17 @@ export class MovedFlows {
     const word = flow >>> 5;
     this.bits[word] |= 1 << (flow & 31);
     if (word >= this.top) this.top = word + 1;
+  }
+
+  /** A compaction moved flows (FlowTable.onMove): a mark follows its flow to the new slot. */
+  follow(moves: FlowMoves): void {
+    const bits = this.bits;
+    for (let i = 0; i < moves.count; i++) {
+      const from = moves.from[i];
+      if ((bits[from >>> 5] & (1 << (from & 31))) === 0) continue;
+      bits[from >>> 5] &= ~(1 << (from & 31));
+      this.mark(moves.to[i]);
+    }
   }
 
   /**

@@ -18,6 +18,7 @@ import { parseRequestHead, parseResponseHead, type RequestHead, type ResponseHea
 import { isRequestLine, isStatusLine } from './message-start.js';
 import { HttpMessageStream, type MessageHandler } from './message-stream.js';
 import type { HttpRecord } from './record.js';
+import { moveEntry } from '../../flows/flow-table.js';
 
 export type { HttpRecord } from './record.js';
 
@@ -248,6 +249,13 @@ export class HttpAnalyzer implements AppAnalyzer {
 
   finish(): void {
     for (const flowId of [...this.flows.keys()]) this.onFlowEnd(flowId);
+  }
+
+  onFlowMoved(oldId: number, newId: number): void {
+    const flow = this.flows.get(oldId);
+    if (flow === undefined) return;
+    flow.flowId = newId;
+    moveEntry(this.flows, oldId, newId);
   }
 
   private flow(flowId: number): HttpFlow {

@@ -163,3 +163,12 @@ test('the probe claims "SSH-" on any port, and nothing else', () => {
   assert.equal(probe(Buffer.from('SSX-2.0'), 0, 7, 6), false);
   assert.equal(probe(Buffer.from('SSH'), 0, 3, 6), false);
 });
+
+test('a flow moved to another id keeps its login facts under the new one (the flow table compacted)', () => {
+  const c = failedLogins(new Conversation().client('SSH-2.0-OpenSSH_9.2\r\n'), 3);
+  c.ssh.analyzer.onFlowMoved(3, 4_194_307);
+  assert.equal(c.ssh.analyzer.factsOf(3), undefined);
+  assert.equal(c.ssh.analyzer.factsOf(4_194_307)?.attempts, 3);
+  c.ssh.analyzer.onFlowEnd(4_194_307);
+  assert.equal(c.ssh.analyzer.factsOf(4_194_307), undefined);
+});

@@ -8,6 +8,7 @@
 import type { AnalyzerContext, AppAnalyzer } from '../types.js';
 import { SshLogin } from './login.js';
 import { READ_BANNER, READ_DONE, SshStream } from './server-stream.js';
+import { moveEntry } from '../../flows/flow-table.js';
 
 /** Encrypted server packets read at most: a failing login takes a few dozen; past it, nothing more to learn. */
 const MAX_ENCRYPTED_PACKETS = 64;
@@ -81,6 +82,10 @@ export class SshAnalyzer implements AppAnalyzer {
 
   finish(): void {
     this.flows.clear();
+  }
+
+  onFlowMoved(oldId: number, newId: number): void {
+    moveEntry(this.flows, oldId, newId);
   }
 
   private flow(flowId: number): SshFlow {

@@ -13,6 +13,7 @@ import { HelloSide, SIDE_DONE, SIDE_FAILED, SIDE_PENDING } from './hello-side.js
 import { Ja3Writer } from './ja3.js';
 import { tlsCipherName, tlsVersionName } from './names.js';
 import { FirstHandshake, HANDSHAKE_CLIENT_HELLO, HANDSHAKE_SERVER_HELLO, SSLV2_CLIENT_HELLO, SSLV2_SERVER_HELLO } from './record-layer.js';
+import { moveEntry } from '../../flows/flow-table.js';
 
 const W_SSL_UNEXPECTED_HANDSHAKE = defineWeird('ssl_unexpected_handshake');
 
@@ -76,6 +77,8 @@ class TlsFlow {
 }
 
 export class TlsAnalyzer implements AppAnalyzer {
+  /** A flow is released once its record is out (settle), and forgotten before. */
+  readonly forgetsOnRelease = true;
   /** Flows whose record is not out yet. */
   private readonly flows = new Map<number, TlsFlow>();
   /** Flows' state kept from flows whose record is out, for the next ones (see FreeList). */
@@ -133,6 +136,10 @@ export class TlsAnalyzer implements AppAnalyzer {
   finish(): void {
     for (const [flowId, flow] of this.flows) this.emit(flowId, flow);
     this.flows.clear();
+  }
+
+  onFlowMoved(oldId: number, newId: number): void {
+    moveEntry(this.flows, oldId, newId);
   }
 
   private flow(flowId: number): TlsFlow {
