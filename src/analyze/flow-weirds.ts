@@ -80,7 +80,6 @@ export class FlowWeirds extends WeirdCounter {
     this.used = 0;
   }
 
-  /** The weirds of a flow whose end (or report period) is due, by name, and forgets them. */
   /**
    * A compaction moved flows to other slots under new ids (FlowTable.onMove): their waiting weirds follow.
    * The ring is drained first (beside the packet loop), so no entry of it names an old id.
@@ -96,6 +95,7 @@ export class FlowWeirds extends WeirdCounter {
     }
   }
 
+  /** The weirds of a flow whose end (or report period) is due, by name, and forgets them. */
   take(flowId: number): FlowWeird[] {
     if (this.used > 0) this.drain();
     const tally = this.tallies.get(flowId);

@@ -247,6 +247,7 @@ test('releaseSparse with canMove: movable flows go to the bottom with their colu
       const k = moved.from.indexOf(flows[i]);
       assert.ok(k >= 0 && moved.to[k] === flow && moved.oldIds[k] === oldId, 'the notice names its slots and ids');
       assert.equal(table.flowOf(oldId), -1, 'its old id names no flow');
+      assert.deepEqual([owned[flows[i] * 2], owned[flows[i] * 2 + 1]], [0, 0], 'the slot it left reads as zeros, as an ended flow\'s');
       assert.equal(table.flowOf(moved.newIds[k]), flow, 'its new id names it');
       assert.equal(table.flowId(flow), moved.newIds[k]);
     }

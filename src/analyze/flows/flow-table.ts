@@ -113,13 +113,20 @@ export class FlowTable {
   private readonly columnOwners: Array<(resize: ColumnResize) => void> = [];
   /** Who follows flows a compaction moved (onMove). */
   private readonly moveListeners: Array<(moves: FlowMoves) => void> = [];
-  /** Copies the flows of `moves` (compact) within a column: one pass a column over every move. */
+  /**
+   * Moves the flows of `moves` (compact) within a column, one pass a column over every move, and zeroes the
+   * slots they leave: owners count on a free slot's values being zeros (a TCP stream not open, no attempt
+   * waiting), which a flow's end sees to and a move, which is no end, must too.
+   */
   private readonly moveColumn: ColumnResize = (column, perFlow = 1) => {
     const { count, from, to } = this.moves;
     for (let i = 0; i < count; i++) {
       const source = from[i] * perFlow;
       const target = to[i] * perFlow;
-      for (let j = 0; j < perFlow; j++) column[target + j] = column[source + j];
+      for (let j = 0; j < perFlow; j++) {
+        column[target + j] = column[source + j];
+        column[source + j] = 0;
+      }
     }
     return column;
   };
