@@ -86,8 +86,7 @@ export class AppDispatch {
    */
   canMove(flow: number): boolean {
     const app = this.appOf[flow];
-    if (app === UNDECIDED || app === NO_APP || this.forgotten(flow, app)) return true;
-    return this.analyzers[app - 1].onFlowMoved !== undefined;
+    return this.holdsNothing(flow, app) || this.analyzers[app - 1].onFlowMoved !== undefined;
   }
 
   /** A compaction moved flows (FlowTable.onMove; the columns moved with them): their analyzers and streams follow. */
@@ -96,14 +95,15 @@ export class AppDispatch {
       const to = moves.to[i];
       const app = this.appOf[to];
       this.flowIds[to] = moves.newIds[i];
-      if (app === UNDECIDED || app === NO_APP || this.forgotten(to, app)) continue;
+      if (this.holdsNothing(to, app)) continue;
       this.analyzers[app - 1].onFlowMoved!(moves.oldIds[i], moves.newIds[i]);
       this.streams.follow(moves.from[i], to, moves.newIds[i]);
     }
   }
 
-  /** The flow's analyzer released it and kept nothing of it. */
-  private forgotten(flow: number, app: number): boolean {
+  /** No analyzer holds state of the flow: none chosen yet, none claims it, or its analyzer released it and forgot it. */
+  private holdsNothing(flow: number, app: number): boolean {
+    if (app === UNDECIDED || app === NO_APP) return true;
     return this.released[flow] === 1 && this.analyzers[app - 1].forgetsOnRelease === true;
   }
 
