@@ -63,6 +63,21 @@ test('a replay at full speed gives the same records as loopy read, plus stats ev
   assert.ok(logs.some((l) => l.msg === 'stopped' && l.reason === 'the replay reached the end of the file'), r.stderr);
 });
 
+test('the agent detaches a buffer before its first packet, so its store\'s first batch recompiles nothing', () => {
+  // V8 traces each protector it invalidates on stdout, in order with the records (src/capture/buffer-detaching.ts).
+  const data = join(root, 'data-protector');
+  const [cmd, ...pre] = cliCommand();
+  const r = spawnSync(cmd, ['--trace-protector-invalidation', ...pre, 'agent', '--config', noConfig, '-r', capture, '--max', '--stdout', '--data', data, '--listen', `unix:${data}/agent.sock`], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  const detached = lines.filter((l) => l === 'Invalidating protector cell ArrayBufferDetaching').length;
+  const at = lines.indexOf('Invalidating protector cell ArrayBufferDetaching');
+  const firstRecord = lines.findIndex((l) => l.startsWith('{'));
+  assert.equal(detached, 1, 'invalidated once');
+  assert.ok(firstRecord > 0, 'records were written');
+  assert.ok(at < firstRecord, `invalidated at line ${at}, before the first record at line ${firstRecord}`);
+});
+
 test('a looping replay shows in --status while it runs, stops cleanly on SIGTERM, then reads as stopped', async () => {
   const data = join(root, 'data-loop');
   const [cmd, ...pre] = cliCommand();

@@ -20,6 +20,7 @@ import { type AgentClock, systemClock } from './clock.js';
 import { type AgentSettings, DEFAULT_STATS_OUT_MAX_MIB } from './config.js';
 import { type BurstCollection, CpuMeter, memoryTrimmer, type ProcessSample, realProcessSample, statusOf } from './agent-health.js';
 import { compactingCollector } from '../capture/heap-collector.js';
+import { settleBufferDetaching } from '../capture/buffer-detaching.js';
 import { limitRetainedMemory, releasePages, trimProcessMemory } from '../capture/live-addon.js';
 import { type CaptureRequest, type CaptureSource, type CaptureSourceFactory, openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
@@ -118,6 +119,8 @@ const ZEEK_ROTATE_SECONDS = 3600;
 
 /** Starts the agent; resolves once capture is open and privileges are dropped. Throws one-line errors. */
 export async function runAgent(settings: AgentSettings, deps: AgentDeps): Promise<RunningAgent> {
+  // Before any packet code is compiled: the store's first batch would otherwise recompile it mid-capture.
+  settleBufferDetaching();
   const clock = deps.clock ?? systemClock;
   const log = deps.logger;
   const privileges = deps.privileges ?? realPrivilegeOps;

@@ -15,6 +15,7 @@ import { DetectionEngine } from '../detect/detection-engine.js';
 import { directoryEvidenceSink } from '../detect/evidence/file-sink.js';
 import { SecondStats } from '../stats/second-stats.js';
 import { releasePages, tryLoadCaptureAddon } from '../capture/live-addon.js';
+import { settleBufferDetaching } from '../capture/buffer-detaching.js';
 import { openCaptureSource } from './capture-source.js';
 import type { AgentLogger } from './logger.js';
 import { startProcessAttribution } from './agent-processes.js';
@@ -25,6 +26,8 @@ const port = parentPort!;
 const data = workerData as EngineWorkerData;
 const send = (message: FromEngineWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer ?? []);
 setIdSeed(data.idSeed);
+// This engine's records go to the agent's thread by transfer: pay the detach before its packet code compiles.
+settleBufferDetaching();
 
 /** Log lines go to the agent's logger, tagged with this engine. */
 const log: AgentLogger = Object.fromEntries(
