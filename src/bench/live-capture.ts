@@ -6,7 +6,8 @@
  * few-flows mix (small packets over a few dozen long connections: the engine's cost per packet with almost no
  * work per flow); then the agent once more at 300 kpps while a client reads 100,000 rows of its history
  * (nothing may be lost: queries run on the store's thread, not the capture's); then the agent at rest and a
- * minute after a burst (live-idle.ts). For each:
+ * minute after a burst (live-idle.ts). The agent runs three times at 300 kpps on each mix, and the 25 %
+ * targets are judged on the median run (this shared machine moves a single run by ±15 %). For each:
  * the rate actually sent, packets captured, loss %, CPU % of one core (the process's CPU time from /proc,
  * from the first frame until it has caught up, over the sending time) and peak RSS. Each contender first
  * gets 100,000 other packets of the same mix ten times over (10 s at 100 kpps), unmeasured: an agent runs all
@@ -34,6 +35,11 @@ export const SECONDS_PER_STEP = 5;
 export const SLICE_PACKETS = 1_500_000;
 const TARGET_PPS = 300_000;
 const TARGET_CPU = 25;
+/**
+ * Runs of the agent at TARGET_PPS on each mix, judged on their median: one run of the few-flows mix measured
+ * anywhere from 21 to 32 % on this shared machine, sessions apart, with nothing changed in between.
+ */
+const TARGET_RUNS = 3;
 export const WARM_PACKETS = 100_000;
 export const WARM_PPS = 100_000;
 /** Passes over the warm-up packets: long enough for the JIT and the store's thread to settle. */
@@ -176,18 +182,30 @@ function countOutputLines(command: string, args: string[]): Promise<number> {
   });
 }
 
+/** How many times a contender runs a step: the agent TARGET_RUNS times at the target rate, anything else once. */
+function runsOf(c: LiveContender, asked: number | 'top'): number {
+  return c === agentContender && asked === TARGET_PPS ? TARGET_RUNS : 1;
+}
+
+/** The tool's runs at TARGET_PPS on the mix (no client beside them), and the median of them by CPU. */
+function atTargetRate(steps: readonly Step[], tool: string, mix: MixName): { runs: Step[]; median: Step | undefined } {
+  const runs = steps.filter((s) => s.tool === tool && s.asked === TARGET_PPS && s.mix === mix && s.during === undefined).sort((a, b) => a.cpuPct - b.cpuPct);
+  return { runs, median: runs[(runs.length - 1) >> 1] };
+}
+
 function targets(steps: Step[]): Target[] {
   const agent = steps.filter((s) => s.tool === 'agent');
   const whileReading = agent.find((s) => s.during !== undefined);
   const top = agent.find((s) => s.asked === 'top');
   const atTarget = (mix: MixName, what: string): Target => {
-    const step = agent.find((s) => s.asked === TARGET_PPS && s.mix === mix && s.during === undefined);
+    const { runs, median: step } = atTargetRate(agent, 'agent', mix);
     // The 300k target is judged only where the sender really reached (nearly) 300k.
     const reached = step !== undefined && step.sent.pps >= TARGET_PPS * 0.95;
+    const range = runs.length > 1 ? ` (median of ${runs.length} runs: ${runs.map((r) => `${r.cpuPct.toFixed(1)} % at ${k(r.sent.pps)}/s`).join(', ')})` : '';
     return {
       description: `agent < ${TARGET_CPU} % of one core at ${k(TARGET_PPS)} packets/s (full engine, ${what})`,
       met: reached ? step.cpuPct < TARGET_CPU : null,
-      actual: step ? `${step.cpuPct.toFixed(1)} % at ${k(step.sent.pps)}/s sent` : 'not run',
+      actual: step ? `${step.cpuPct.toFixed(1)} % at ${k(step.sent.pps)}/s sent${range}` : 'not run',
     };
   };
   return [
@@ -235,13 +253,16 @@ export const liveCapture: Benchmark = {
             results.push({ tool: c.tool, command: c.display, status: 'failed', detail: missing });
             continue;
           }
-          options.log(`live: ${c.tool} at ${asked === 'top' ? 'top speed' : `${asked} pps`} (${limit} packets)`);
-          try {
-            const step = await measureStep(c, v, join(workDir, `${c.tool}-${asked}`), slice, asked, limit);
-            steps.push(step);
-            results.push(toolResult(step, c.display));
-          } catch (err) {
-            results.push({ tool: c.tool, command: c.display, status: 'failed', detail: (err as Error).message });
+          const runs = runsOf(c, asked);
+          for (let run = 1; run <= runs; run++) {
+            options.log(`live: ${c.tool} at ${asked === 'top' ? 'top speed' : `${asked} pps`} (${limit} packets)${runs > 1 ? `, run ${run} of ${runs}` : ''}`);
+            try {
+              const step = await measureStep(c, v, join(workDir, `${c.tool}-${asked}-${run}`), slice, asked, limit);
+              steps.push(step);
+              results.push(toolResult(step, c.display));
+            } catch (err) {
+              results.push({ tool: c.tool, command: c.display, status: 'failed', detail: (err as Error).message });
+            }
           }
         }
       }
@@ -251,13 +272,16 @@ export const liveCapture: Benchmark = {
       fewInput = `${fewSlice.path} (${few.truth.tcp.connections} TCP connections in the whole capture) at ${k(TARGET_PPS)} pps`;
       for (const c of wanted) {
         if (c.missing()) continue;
-        options.log(`live: ${c.tool} at ${TARGET_PPS} pps, few-flows mix (${limit} packets)`);
-        try {
-          const step = await measureStep(c, v, join(workDir, `${c.tool}-few`), fewSlice, TARGET_PPS, limit, [], 'few');
-          steps.push(step);
-          results.push(toolResult(step, c.display));
-        } catch (err) {
-          results.push({ tool: c.tool, command: c.display, status: 'failed', detail: (err as Error).message });
+        const runs = runsOf(c, TARGET_PPS);
+        for (let run = 1; run <= runs; run++) {
+          options.log(`live: ${c.tool} at ${TARGET_PPS} pps, few-flows mix (${limit} packets)${runs > 1 ? `, run ${run} of ${runs}` : ''}`);
+          try {
+            const step = await measureStep(c, v, join(workDir, `${c.tool}-few-${run}`), fewSlice, TARGET_PPS, limit, [], 'few');
+            steps.push(step);
+            results.push(toolResult(step, c.display));
+          } catch (err) {
+            results.push({ tool: c.tool, command: c.display, status: 'failed', detail: (err as Error).message });
+          }
         }
       }
       if (wanted.includes(agentContender) && !agentContender.missing()) {
@@ -276,7 +300,7 @@ export const liveCapture: Benchmark = {
       tearDownVeth(v);
       rmSync(workDir, { recursive: true, force: true });
     }
-    const cpuAt = (tool: string, mix: MixName) => steps.find((s) => s.tool === tool && s.asked === TARGET_PPS && s.mix === mix && s.during === undefined)?.cpuPct;
+    const cpuAt = (tool: string, mix: MixName) => atTargetRate(steps, tool, mix).median?.cpuPct;
     const ratioAt = (mix: MixName) => {
       const agentCpu = cpuAt('agent', mix);
       const tcpdumpCpu = cpuAt('tcpdump', mix);
@@ -339,7 +363,7 @@ function gcTarget(p: Profiled | undefined): Target {
  * (GC helpers, the JIT, libuv) less the capture thread (by name, from /proc) is "other threads".
  */
 async function profiledBreakdown(v: Veth, workDir: string, files: Slices, steps: Step[], log: (line: string) => void): Promise<Profiled | undefined> {
-  const plain = steps.find((s) => s.tool === 'agent' && s.asked === TARGET_PPS && s.mix === 'office' && s.during === undefined);
+  const plain = atTargetRate(steps, 'agent', 'office').median;
   if (!plain || agentContender.missing()) return undefined;
   log(`live: agent at ${TARGET_PPS} pps again, with a CPU profile (where the time goes)`);
   const profDir = join(workDir, 'profile');
