@@ -56,7 +56,10 @@ async function launch(args: string[], ready: RegExp, timeoutMs = 20_000): Promis
 
 async function stopWith(child: ChildProcess, exited: Promise<number | null>, signal: NodeJS.Signals): Promise<number | null> {
   child.kill(signal);
-  const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 60_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  // Cleared once it has exited: a pending 60-s timer kept the bench's process up a minute after its report.
+  const code = await Promise.race([exited, new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), 60_000)))]);
+  clearTimeout(timer);
   if (code !== 'late') return code;
   child.kill('SIGKILL');
   await exited;
