@@ -2,6 +2,7 @@ import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FI
 import { icmpCounterpart } from './community-id.js';
 import { type ColumnResize, FlowTable, hitCreated, hitFlow } from './flow-table.js';
 import { MovedFlows } from './moved-flows.js';
+import { HistoryTexts } from './history-texts.js';
 import { EndpointState as S, H_ACK, H_DATA, H_FIN, H_MULTI_FLAG, H_RETRANS, H_RST, H_SYN, H_SYNACK, H_ZERO_WINDOW, HISTORY_LETTERS, isLoggedRepeat } from './tcp-state.js';
 
 export type FlowEndReason = 'closed' | 'idle' | 'active' | 'evicted' | 'reused' | 'finish';
@@ -29,8 +30,6 @@ export interface FlowTimeouts {
 export const DEFAULT_TIMEOUTS: FlowTimeouts = { tcpIdle: 300, udpIdle: 60, icmpIdle: 60, closedLinger: 5, attempt: 5, active: 3600 };
 
 const HISTORY_MAX = 24;
-/** One-character strings by char code, so building a history string allocates only the result. */
-const HISTORY_CHARS = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i));
 const EVICTION_SAMPLE = 8;
 
 const UPDATE_FROM_ORIG = 1;
@@ -66,6 +65,7 @@ export class Connections {
   letters = new Uint32Array(0);
   history = new Uint8Array(0);
   historyLength = new Uint8Array(0);
+  private readonly historyTexts = new HistoryTexts(HISTORY_MAX);
   synTs = new Float64Array(0);
   rtt = new Float64Array(0);
   /** Per flow: the sweep need not look at it before this capture time (0: at the next sweep). */
@@ -302,10 +302,7 @@ export class Connections {
   }
 
   historyOf(flow: number): string {
-    const start = flow * HISTORY_MAX;
-    let out = '';
-    for (let i = 0; i < this.historyLength[flow]; i++) out += HISTORY_CHARS[this.history[start + i]];
-    return out;
+    return this.historyTexts.textOf(this.history, flow * HISTORY_MAX, this.historyLength[flow]);
   }
 
   private isFinished(flow: number): boolean {
