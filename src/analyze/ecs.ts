@@ -9,6 +9,7 @@ import { addressBytes, parseAddress } from './parse-address.js';
 import { communityId } from './flows/community-id.js';
 import type { AlertRecord, ConnId, ConnRecord, DnsRecord, TlsRecord, WeirdRecord } from './records.js';
 import type { HttpRecord } from './apps/http/record.js';
+import { isoTimeOf } from './time-text.js';
 
 export const ECS_VERSION = '8.11.0';
 
@@ -55,9 +56,12 @@ export function toEcs(record: { type: string }): Doc {
   }
 }
 
-/** An ISO 8601 time (ms, as Elasticsearch's `date` keeps it) from seconds since the epoch. */
+/**
+ * An ISO 8601 time (ms, as Elasticsearch's `date` keeps it) from seconds since the epoch; a time no date
+ * holds (a damaged capture's) as epoch milliseconds, the other form Elasticsearch's default date format reads.
+ */
 function isoTime(seconds: number): string {
-  return new Date(seconds * 1000).toISOString();
+  return isoTimeOf(seconds) ?? String(Math.round(seconds * 1000));
 }
 
 function base(ts: number, dataset: string, kind: string, category: string[], type: string[]): Doc {

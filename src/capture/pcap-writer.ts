@@ -55,6 +55,22 @@ function writeFileHeader(h: Buffer, linkType: number, snaplen: number, nanosecon
   h.writeUInt32LE(linkType >>> 0, 20);
 }
 
+/** The last whole second a classic pcap's unsigned 32-bit field holds (2106-02-07). */
+const PCAP_LAST_SECOND = 0xffffffff;
+
+/** True when a record header can hold the time: from 1970 to 2106. */
+export function pcapHoldsTime(ts: number): boolean {
+  return ts >= 0 && ts <= PCAP_LAST_SECOND;
+}
+
+/**
+ * The nearest time a record header holds: a capture's time can be any (a pcapng timestamp is 64 bits, its
+ * interface's offset signed), a classic pcap's only 1970 to 2106. Callers count what they clamp.
+ */
+export function nearestPcapTime(ts: number): number {
+  return ts > 0 ? Math.min(ts, PCAP_LAST_SECOND) : 0;
+}
+
 /** Whole seconds of a time in seconds, as a record header has them (`scale`: 1e6 or 1e9 fractions a second). */
 function recordSeconds(ts: number, scale: number): number {
   const sec = Math.floor(ts);
@@ -236,8 +252,12 @@ export class PcapBytes {
     this.scale = nanoseconds ? 1e9 : 1e6;
   }
 
-  /** Frame bytes src[start, start+length), captured at `ts` (seconds since the epoch), cut to the snap length. */
+  /**
+   * Frame bytes src[start, start+length), captured at `ts` (seconds since the epoch), cut to the snap length;
+   * a time a pcap cannot hold is written as the nearest it can (nearestPcapTime): evidence of a damaged capture.
+   */
   add(ts: number, src: Uint8Array, start: number, length: number, wireLength = length): void {
+    ts = nearestPcapTime(ts);
     const caplen = Math.min(length, this.snaplen);
     const end = this.used + PCAP_RECORD_HEADER_LENGTH + caplen;
     if (end > this.buf.length) {

@@ -1,5 +1,6 @@
 /** Number and size formatting for terminal output: short, aligned, readable at a glance. */
 import { fitCells } from '../analyze/display-text.js';
+import { isoTimeOf } from '../analyze/time-text.js';
 
 export function formatCount(n: number): string {
   if (n < 10_000) return String(n);
@@ -29,8 +30,7 @@ export function formatSeconds(s: number): string {
 }
 
 export function formatTimestamp(ts: number): string {
-  if (!Number.isFinite(ts) || Math.abs(ts) > 8.64e12) return String(ts);
-  return new Date(ts * 1000).toISOString().replace('T', ' ').replace('Z', ' UTC');
+  return isoTimeOf(ts)?.replace('T', ' ').replace('Z', ' UTC') ?? String(ts);
 }
 
 /** Pads or cuts to an exact width in terminal cells (cut text ends with …). */

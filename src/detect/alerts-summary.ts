@@ -3,6 +3,7 @@
  * its message, then when and where its evidence is. Plain lines; the caller fits them to the terminal.
  */
 import type { AlertRecord } from '../analyze/records.js';
+import { isoTimeOf } from '../analyze/time-text.js';
 import type { TrackedKeysReport } from './tracked-keys.js';
 
 const RANK: Record<AlertRecord['severity'], number> = { critical: 0, high: 1, medium: 2, low: 3 };
@@ -25,7 +26,7 @@ export class AlertCollector {
 }
 
 function clock(ts: number): string {
-  return new Date(ts * 1000).toISOString().slice(11, 19);
+  return isoTimeOf(ts)?.slice(11, 19) ?? '??:??:??';
 }
 
 const INDENT = ' '.repeat(11);

@@ -10,6 +10,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { zeekPathOf, type ZeekPath } from '../analyze/records.js';
+import { isoTimeOf } from '../analyze/time-text.js';
 import { columnValue, ZEEK_LOG_LAYOUTS, type ZeekColumn, type ZeekType } from './zeek-log-fields.js';
 
 export type ZeekLogFormat = 'tsv' | 'json';
@@ -120,7 +121,8 @@ export function boundaryAfter(now: number, seconds: number): number {
 
 /** Zeek's `#open` / `#close` and rotated-name time: `2026-12-05-10-00-00` (UTC). */
 export function zeekTime(seconds: number): string {
-  return new Date(Math.floor(seconds) * 1000).toISOString().slice(0, 19).replace('T', '-').replaceAll(':', '-');
+  const whole = Math.floor(seconds);
+  return isoTimeOf(whole)?.slice(0, 19).replace('T', '-').replaceAll(':', '-') ?? String(whole);
 }
 
 function tsvHeader(path: ZeekPath, columns: readonly ZeekColumn[], openedAt: number): string {

@@ -4,6 +4,7 @@
  */
 import { cellWidth, displayText, fitCells, splitCells } from '../analyze/display-text.js';
 import type { ProcessRecord } from '../analyze/records.js';
+import { isoTimeOf } from '../analyze/time-text.js';
 
 const SI = ['', 'k', 'M', 'G', 'T'];
 
@@ -54,12 +55,12 @@ export function formatPercent(p: number): string {
 
 /** Epoch seconds → "HH:MM:SS" in UTC (agents sit in different zones; UTC reads the same everywhere). */
 export function formatClock(ts: number): string {
-  return new Date(ts * 1000).toISOString().slice(11, 19);
+  return isoTimeOf(ts)?.slice(11, 19) ?? '??:??:??';
 }
 
 /** Epoch seconds → "YYYY-MM-DD HH:MM" UTC. */
 export function formatDateTime(ts: number): string {
-  return new Date(ts * 1000).toISOString().slice(0, 16).replace('T', ' ');
+  return isoTimeOf(ts)?.slice(0, 16).replace('T', ' ') ?? '????-??-?? ??:??';
 }
 
 /** "10.0.0.1:443", "[2001:db8::1]:53". */

@@ -16,6 +16,7 @@ import { hostname as osHostname } from 'node:os';
 import type { AlertRecord } from '../../analyze/records.js';
 import type { SyslogConfig } from './config.js';
 import { AlertDelivery, type Timers } from './retry-queue.js';
+import { isoTimeOf } from '../../analyze/time-text.js';
 
 const SEVERITY: Record<AlertRecord['severity'], number> = { critical: 2, high: 3, medium: 4, low: 5 };
 const INFORMATIONAL = 6;
@@ -44,7 +45,8 @@ function headerField(text: string | undefined, max: number): string {
 export function formatSyslog5424(alert: AlertRecord, f: SyslogFormat): string {
   const severity = alert.state === 'closed' ? INFORMATIONAL : SEVERITY[alert.severity];
   const pri = f.facility * 8 + severity;
-  const ts = new Date(Math.round(alert.state_ts * 1000)).toISOString();
+  // RFC 5424's NILVALUE for a time no date holds (a damaged capture's).
+  const ts = isoTimeOf(Math.round(alert.state_ts * 1000) / 1000) ?? '-';
   const params: Array<[string, string | number | undefined]> = [
     ['alert_id', alert.alert_id],
     ['state', alert.state],
