@@ -19,7 +19,8 @@
         "src/peer.c",
         "src/sock-diag.c",
         "src/socket-owners.c",
-        "src/thread-cpu.c"
+        "src/thread-cpu.c",
+        "src/thread-name.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],

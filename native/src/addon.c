@@ -16,6 +16,7 @@
 #include "sock-diag.h"
 #include "socket-owners.h"
 #include "thread-cpu.h"
+#include "thread-name.h"
 
 static napi_value init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
@@ -39,6 +40,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"socketLookup", NULL, loopy_socket_lookup, NULL, NULL, NULL, napi_enumerable, NULL},
     {"socketOwners", NULL, loopy_socket_owners, NULL, NULL, NULL, napi_enumerable, NULL},
     {"threadCpuMs", NULL, loopy_thread_cpu_ms, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"nameThread", NULL, loopy_name_thread, NULL, NULL, NULL, napi_enumerable, NULL},
     {"connectTraceOpen", NULL, loopy_connect_trace_open, NULL, NULL, NULL, napi_enumerable, NULL},
     {"connectTraceRead", NULL, loopy_connect_trace_read, NULL, NULL, NULL, napi_enumerable, NULL},
     {"connectTraceClose", NULL, loopy_connect_trace_close, NULL, NULL, NULL, napi_enumerable, NULL},

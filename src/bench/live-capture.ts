@@ -24,9 +24,10 @@ import { captureAddonProblem } from '../capture/live-addon.js';
 import { PcapWriter } from '../capture/pcap-writer.js';
 import { benchCapture, benchOutDir, copyFrame } from './capture-cache.js';
 import { LIVE_CONTENDERS, LOOPY_CLI, agentContender, type LiveContender, type Running } from './live-contenders.js';
+import { STORE_THREAD_NAME } from '../store/store-protocol.js';
 import { type Sent, type Veth, cpuSeconds, mainThreadCpuSeconds, namedThreadsCpuSeconds, peakRssBytes, setUpVeth, tcpreplay, tearDownVeth, untilIdle } from './live-veth.js';
 import { type IdleFigures, idleSummary, idleTargets, measureIdle } from './live-idle.js';
-import { busyMillis, monotonicMicros, readProfiles, STAGES, stageMillis, type Window } from './stage-profile.js';
+import { monotonicMicros, readMainProfile, STAGES, stageMillis, type Window } from './stage-profile.js';
 import type { BenchOptions, BenchResult, Benchmark, Target, ToolResult } from './types.js';
 import type { MixName } from '../synth/generate.js';
 
@@ -63,6 +64,8 @@ interface Step {
   mainCpuPct: number;
   /** The capture addon's thread's share of cpuPct (0 for a contender without one). */
   captureCpuPct: number;
+  /** The store's thread (by its name), % of one core. */
+  storeCpuPct: number;
   peakRss: number | null;
 }
 
@@ -113,6 +116,7 @@ async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Sl
     const cpu0 = cpuSeconds(running.pid);
     const main0 = mainThreadCpuSeconds(running.pid);
     const capture0 = namedThreadsCpuSeconds(running.pid, CAPTURE_THREAD);
+    const store0 = namedThreadsCpuSeconds(running.pid, STORE_THREAD_NAME);
     const from = monotonicMicros();
     const beside = during?.(running);
     const sent = await tcpreplay(v, files.path, asked, limit);
@@ -122,6 +126,7 @@ async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Sl
     const cpu = cpuSeconds(running.pid) - cpu0;
     const mainCpu = mainThreadCpuSeconds(running.pid) - main0;
     const captureCpu = namedThreadsCpuSeconds(running.pid, CAPTURE_THREAD) - capture0;
+    const storeCpu = namedThreadsCpuSeconds(running.pid, STORE_THREAD_NAME) - store0;
     const peakRss = peakRssBytes(running.pid);
     // Past every contender's block timeout (tcpdump's is 1 s), so the last partly filled block is handed over.
     await new Promise((r) => setTimeout(r, 1200));
@@ -130,7 +135,7 @@ async function measureStep(c: LiveContender, v: Veth, workDir: string, files: Sl
     const captured = got.captured - warm.packets;
     const kernelDropped = got.kernelDropped;
     const lossPct = sent.packets > 0 ? (100 * Math.max(0, sent.packets - captured)) / sent.packets : 0;
-    return { mix, during: besideNote, asked, tool: c.tool, sent, captured, kernelDropped, lossPct, cpuPct: (100 * cpu) / sent.seconds, mainCpuPct: (100 * mainCpu) / sent.seconds, captureCpuPct: (100 * captureCpu) / sent.seconds, peakRss, window };
+    return { mix, during: besideNote, asked, tool: c.tool, sent, captured, kernelDropped, lossPct, cpuPct: (100 * cpu) / sent.seconds, mainCpuPct: (100 * mainCpu) / sent.seconds, captureCpuPct: (100 * captureCpu) / sent.seconds, storeCpuPct: (100 * storeCpu) / sent.seconds, peakRss, window };
   } catch (err) {
     await running.stop().catch(() => undefined);
     throw err;
@@ -371,7 +376,7 @@ async function profiledBreakdown(v: Veth, workDir: string, files: Slices, steps:
   chmodSync(workDir, 0o777);
   chmodSync(profDir, 0o777); // written after the privilege drop
   const profiled = await measureStep(agentContender, v, workDir, files, TARGET_PPS, Math.min(files.packets, TARGET_PPS * SECONDS_PER_STEP), ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
-  const { main, workers } = readProfiles(profDir);
+  const main = readMainProfile(profDir);
   // Kept for a closer look (node's DevTools, or self time by function): bench/out/live-profile/.
   const kept = join(benchOutDir, 'live-profile');
   rmSync(kept, { recursive: true, force: true });
@@ -379,8 +384,9 @@ async function profiledBreakdown(v: Veth, workDir: string, files: Slices, steps:
   log(`live: the profiled step's CPU profiles are in ${kept}`);
   const ms = stageMillis(main, profiled.window);
   const sampled = [...ms.values()].reduce((a, b) => a + b, 0);
-  // The worker's samples are its CPU estimate (profiled run), in % of a core over the profiled step.
-  const workerPct = (100 * workers.reduce((n, w) => n + busyMillis(w, profiled.window), 0)) / 1000 / profiled.sent.seconds;
+  // The store's thread by its name in /proc, in the unprofiled step: its own profile's busy samples overstated
+  // it (9.2 % of a core in the bench of 2026-12-06, where /proc counts ~3.5 % for that thread in such a step).
+  const workerPct = plain.storeCpuPct;
   const rows: Array<[string, string]> = [];
   let gcPct = 0;
   for (const stage of STAGES) {

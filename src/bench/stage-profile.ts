@@ -65,19 +65,11 @@ export function stageMillis(profile: CpuProfile, window?: Window): Map<Stage, nu
 }
 
 /**
- * The profiles a `--cpu-prof-dir` run left in `dir`: the main thread's (thread id 0 in the file name,
- * CPU.date.time.pid.tid.seq.cpuprofile) and one per worker thread (the history store's).
+ * The main thread's profile among those a `--cpu-prof-dir` run left in `dir` (thread id 0 in the file name,
+ * CPU.date.time.pid.tid.seq.cpuprofile; the store's thread leaves one too).
  */
-export function readProfiles(dir: string): { main: CpuProfile; workers: CpuProfile[] } {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-  const threadOf = (f: string) => Number(f.split('.')[4]);
-  const main = files.filter((f) => threadOf(f) === 0);
+export function readMainProfile(dir: string): CpuProfile {
+  const main = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && Number(f.split('.')[4]) === 0);
   if (main.length !== 1) throw new Error(`expected one main-thread CPU profile in ${dir}, found ${main.length}`);
-  const read = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile;
-  return { main: read(main[0]), workers: files.filter((f) => threadOf(f) !== 0).map(read) };
-}
-
-/** Milliseconds a profile's thread was busy (not idle) within `window`: a sampled estimate of its CPU. */
-export function busyMillis(profile: CpuProfile, window: Window): number {
-  return [...stageMillis(profile, window).values()].reduce((a, b) => a + b, 0);
+  return JSON.parse(readFileSync(join(dir, main[0]), 'utf8')) as CpuProfile;
 }

@@ -197,6 +197,8 @@ export interface CaptureAddon {
   socketOwners?(pids: Int32Array, inodes: Uint32Array, owners: Int32Array, budgetUs: number, counts: Float64Array): number;
   /** The calling thread's CPU time in ms (CLOCK_THREAD_CPUTIME_ID), or undefined when the clock is refused. */
   threadCpuMs?(): number | undefined;
+  /** Names the calling thread (its /proc comm, cut to 15 bytes): true when the system took the name. */
+  nameThread?(name: string): boolean;
   /**
    * The connect trace (native/src/connect-trace.c): an eBPF program on sock:inet_sock_set_state and its
    * ring buffer. Throws (code LOOPY_CONNECT_TRACE) naming the step the kernel refused (CAP_BPF and

@@ -28,6 +28,8 @@ const send = (message: FromEngineWorker, transfer?: ArrayBuffer[]) => port.postM
 setIdSeed(data.idSeed);
 // This engine's records go to the agent's thread by transfer: pay the detach before its packet code compiles.
 settleBufferDetaching();
+// In `top -H` and /proc, an engine's thread rather than one more "node" (as the capture's is loopy-capture).
+tryLoadCaptureAddon()?.nameThread?.(`loopy-engine-${data.index}`);
 
 /** Log lines go to the agent's logger, tagged with this engine. */
 const log: AgentLogger = Object.fromEntries(

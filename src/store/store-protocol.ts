@@ -48,6 +48,9 @@ export interface WorkerInit {
 
 export const STATE = { starting: 0, open: 1, failed: 2, closed: 3 } as const;
 
+/** The store's thread as /proc and `top -H` name it (Linux keeps 15 bytes). */
+export const STORE_THREAD_NAME = 'loopy-store';
+
 export function faultOf(err: unknown): StoreFault {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;

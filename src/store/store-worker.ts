@@ -7,14 +7,17 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compactingCollector } from '../capture/heap-collector.js';
+import { tryLoadCaptureAddon } from '../capture/live-addon.js';
 import { setIdSeed } from '../analyze/flows/uid.js';
 import type { HistoryStore } from './history-store.js';
-import { type CallMessage, faultOf, type FromWorker, STATE, type ToWorker, type WorkerInit } from './store-protocol.js';
+import { type CallMessage, faultOf, type FromWorker, STATE, STORE_THREAD_NAME, type ToWorker, type WorkerInit } from './store-protocol.js';
 import { batchRecords } from './write-buffer.js';
 import { type RecordRows, rowBuffers } from '../analyze/record-rows.js';
 
 const init = workerData as WorkerInit;
 setIdSeed(init.idSeed);
+// In `top -H` and /proc, this thread is the store's rather than one more "node" (and the bench counts it by name).
+tryLoadCaptureAddon()?.nameThread?.(STORE_THREAD_NAME);
 const state = new Int32Array(init.state);
 const signal = (value: number) => {
   Atomics.store(state, 0, value);

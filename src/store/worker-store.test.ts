@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { HistoryStore } from './history-store.js';
@@ -13,6 +13,8 @@ import { SCHEMA_VERSION } from './schema.js';
 import { alertRecord, connRecord, dnsRecord, statsSecond, tempDir } from './store-fixtures.test-util.js';
 import { DATABASE_FILE } from './types.js';
 import { HANDOVER_ROWS, MAX_IN_FLIGHT, type StoreLog, WorkerHistoryStore } from './worker-store.js';
+import { STORE_THREAD_NAME } from './store-protocol.js';
+import { captureAddonProblem } from '../capture/live-addon.js';
 
 // Near the wall clock: the worker's store enforces retention by it.
 const T0 = Math.floor(Date.now() / 3_600_000) * 3600 - 3600;
@@ -123,4 +125,15 @@ test('a full disk: each second is dropped and counted, one log line for all of t
   const stored = await store.flows({ since: T0, until: T0 + 10, limit: 100_000 });
   assert.equal(stored.length + store.droppedRecords, appended - (await store.series({ since: T0, until: T0 + 10, resolution: '1s' })).length);
   store.close();
+});
+
+test("the store's thread is named loopy-store in /proc, as top -H shows it", { skip: captureAddonProblem() }, async (t) => {
+  const dir = tempDir(t);
+  const store = WorkerHistoryStore.open(dir);
+  try {
+    const threads = readdirSync('/proc/self/task').map((tid) => readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim());
+    assert.equal(threads.filter((name) => name === STORE_THREAD_NAME).length, 1, `threads: ${threads.join(', ')}`);
+  } finally {
+    store.close();
+  }
 });
