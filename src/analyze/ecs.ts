@@ -58,10 +58,19 @@ export function toEcs(record: { type: string }): Doc {
 
 /**
  * An ISO 8601 time (ms, as Elasticsearch's `date` keeps it) from seconds since the epoch; a time no date
- * holds (a damaged capture's) as epoch milliseconds, the other form Elasticsearch's default date format reads.
+ * holds (a damaged capture's) as epoch milliseconds, the other form Elasticsearch's default date format reads:
+ * whole digits (String() would write 1e+21 and up in exponent form), within the 64-bit long it parses them to.
  */
 function isoTime(seconds: number): string {
-  return isoTimeOf(seconds) ?? String(Math.round(seconds * 1000));
+  return isoTimeOf(seconds) ?? epochMillisText(seconds);
+}
+
+const LONG_MAX = 2n ** 63n - 1n;
+
+function epochMillisText(seconds: number): string {
+  const ms = seconds * 1000;
+  if (!(Math.abs(ms) < 2 ** 63)) return String(ms < 0 ? -LONG_MAX : LONG_MAX);
+  return BigInt(Math.round(ms)).toString();
 }
 
 function base(ts: number, dataset: string, kind: string, category: string[], type: string[]): Doc {

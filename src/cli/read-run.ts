@@ -157,7 +157,7 @@ async function openKeptWriter(path: string, stderr: NodeJS.WritableStream): Prom
 async function closeKeptWriter(kept: KeptPacketsWriter, path: string, stderr: NodeJS.WritableStream): Promise<void> {
   await kept.close();
   if (kept.otherLinkType > 0) stderr.write(`loopy: -w ${path}: ${kept.otherLinkType} packets left out: their link type is not the first packet's, and a pcap holds one\n`);
-  if (kept.timesMoved > 0) stderr.write(`loopy: -w ${path}: ${kept.timesMoved} packets stamped before 1970 or after 2106, which a pcap cannot hold: written at the nearest time it can\n`);
+  if (kept.timesMoved > 0) stderr.write(`loopy: -w ${path}: ${kept.timesMoved === 1 ? '1 packet' : `${kept.timesMoved} packets`} stamped before 1970 or after 2106, which a pcap cannot hold: written at the nearest time it can\n`);
 }
 
 /**

@@ -25,8 +25,11 @@ function block(type: number, body: Buffer): Buffer {
   return b;
 }
 
-/** One Ethernet interface (an if_tsoffset option when given, in seconds) and its frames at µs counts `[hi, lo]`. */
-function pcapng(frames: Array<{ hi: number; lo: number; frame: Buffer }>, tsOffset?: bigint): Buffer {
+/**
+ * One Ethernet interface and its frames at counts `[hi, lo]` of its clock: µs, or whole seconds with
+ * `secondsClock` (if_tsresol 0); an if_tsoffset option when given, in seconds.
+ */
+function pcapng(frames: Array<{ hi: number; lo: number; frame: Buffer }>, tsOffset?: bigint, secondsClock = false): Buffer {
   const shb = Buffer.alloc(16);
   shb.writeUInt32LE(0x1a2b3c4d, 0);
   shb.writeUInt16LE(1, 4);
@@ -35,13 +38,20 @@ function pcapng(frames: Array<{ hi: number; lo: number; frame: Buffer }>, tsOffs
   idbHead.writeUInt16LE(1, 0); // Ethernet
   idbHead.writeUInt32LE(65535, 4);
   const options: Buffer[] = [];
+  if (secondsClock) {
+    const option = Buffer.alloc(8);
+    option.writeUInt16LE(9, 0); // if_tsresol: 10^-0 s
+    option.writeUInt16LE(1, 2);
+    options.push(option);
+  }
   if (tsOffset !== undefined) {
     const option = Buffer.alloc(12);
     option.writeUInt16LE(14, 0); // if_tsoffset
     option.writeUInt16LE(8, 2);
     option.writeBigInt64LE(tsOffset, 4);
-    options.push(option, Buffer.alloc(4)); // then opt_endofopt
+    options.push(option);
   }
+  if (options.length > 0) options.push(Buffer.alloc(4)); // opt_endofopt
   const epbs = frames.map(({ hi, lo, frame }) => {
     const head = Buffer.alloc(20);
     head.writeUInt32LE(0, 0);
@@ -66,6 +76,17 @@ test('read --format ecs: a packet past what a date holds is written with epoch m
   assert.ok(docs.length > 0);
   const micros = 0xff000000 * 2 ** 32;
   for (const doc of docs) assert.equal(doc['@timestamp'], String(Math.round(micros / 1000)), JSON.stringify(doc));
+});
+
+test('read --format ecs: a time past what epoch milliseconds hold is written as whole digits at their limit', () => {
+  // 2^64 - 1 seconds: 1.8e22 ms, which String() writes as 1.8446744073709552e+22 and a 64-bit long cannot hold.
+  const farthest = join(dir, 'farthest.pcapng');
+  writeFileSync(farthest, pcapng([{ hi: 0xffffffff, lo: 0xffffffff, frame: toBlocked }], undefined, true));
+  const run = runCli(['read', farthest, '--format', 'ecs']);
+  assert.equal(run.status, 0, run.stderr);
+  const docs = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { '@timestamp': string });
+  assert.ok(docs.length > 0);
+  for (const doc of docs) assert.equal(doc['@timestamp'], '9223372036854775807', JSON.stringify(doc));
 });
 
 test('read: the alerts of a capture past what a date holds are summed up, their clock unknown', () => {
