@@ -61,17 +61,29 @@ export function mainThreadCpuSeconds(pid: number): number {
   return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 }
 
-/** The same summed over the process's threads named `name` (the addon names its capture thread). */
+/**
+ * The same summed over the process's threads named `name` (the addon names its capture and store threads);
+ * NaN when none has the name, so a thread that lost it shows as unknown rather than as 0 % of a core.
+ */
 export function namedThreadsCpuSeconds(pid: number, name: string): number {
   let seconds = 0;
+  let found = 0;
+  let tids: string[];
   try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === name) seconds += statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
-    }
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
     return Number.NaN;
   }
-  return seconds;
+  for (const tid of tids) {
+    try {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() !== name) continue;
+      seconds += statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
+      found++;
+    } catch {
+      // The thread ended between the listing and the read: what it used is gone with it.
+    }
+  }
+  return found > 0 ? seconds : Number.NaN;
 }
 
 function statCpuSeconds(path: string): number {

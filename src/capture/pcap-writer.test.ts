@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { PcapBytes, PcapWriter, PcapWriterError, encodePcap } from './pcap-writer.js';
+import { nearestPcapTime, PcapBytes, pcapHoldsTime, PcapWriter, PcapWriterError, encodePcap } from './pcap-writer.js';
 
 // A 60-byte frame: the ARP request tcpdump shows as "Request who-has 192.168.10.1 tell 192.168.10.20".
 const ARP = Buffer.from(
@@ -123,4 +123,27 @@ test('PcapBytes: frames taken from inside larger buffers, growing past its first
   assert.equal(file.count, 50);
   assert.equal(file.bytes(1).toString('hex'), encodePcap(1, copies, { snaplen: 100 }).toString('hex'));
   assert.equal(file.bytes(1).readUInt32LE(24 + 8), 40, 'the first record holds 40 bytes');
+});
+
+test('times a record header holds: 1970 to the last µs of 2106 that does not round into 2^32 s', () => {
+  assert.equal(pcapHoldsTime(0), true);
+  assert.equal(pcapHoldsTime(4294967295.5), true);
+  assert.equal(pcapHoldsTime(4294967295.999999), true);
+  assert.equal(pcapHoldsTime(4294967295.9999996), false, 'rounds up to 2^32 s at µs');
+  assert.equal(pcapHoldsTime(4294967295.9999996, true), true, 'but not at ns');
+  assert.equal(pcapHoldsTime(-0.000001), false);
+  assert.equal(pcapHoldsTime(Number.NaN), false);
+  assert.equal(nearestPcapTime(-5), 0);
+  assert.equal(nearestPcapTime(Number.NaN), 0);
+  assert.equal(nearestPcapTime(5e9), 4294967295);
+  assert.equal(nearestPcapTime(1718000000.25), 1718000000.25);
+});
+
+test('a time moved to the nearest a pcap holds is written there, never wrapped to 1970', () => {
+  const file = new PcapBytes();
+  file.add(5e9, Buffer.alloc(14), 0, 14);
+  file.add(-1, Buffer.alloc(14), 0, 14);
+  const bytes = file.bytes(1);
+  assert.deepEqual([bytes.readUInt32LE(24), bytes.readUInt32LE(28)], [4294967295, 0]);
+  assert.deepEqual([bytes.readUInt32LE(24 + 16 + 14), bytes.readUInt32LE(28 + 16 + 14)], [0, 0]);
 });

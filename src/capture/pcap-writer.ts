@@ -58,9 +58,9 @@ function writeFileHeader(h: Buffer, linkType: number, snaplen: number, nanosecon
 /** The last whole second a classic pcap's unsigned 32-bit field holds (2106-02-07). */
 const PCAP_LAST_SECOND = 0xffffffff;
 
-/** True when a record header can hold the time: from 1970 to 2106. */
-export function pcapHoldsTime(ts: number): boolean {
-  return ts >= 0 && ts <= PCAP_LAST_SECOND;
+/** True when a record header can hold the time (from 1970 to 2106), at µs or, with `nanoseconds`, ns. */
+export function pcapHoldsTime(ts: number, nanoseconds = false): boolean {
+  return ts >= 0 && recordSeconds(ts, nanoseconds ? 1e9 : 1e6) <= PCAP_LAST_SECOND;
 }
 
 /**
