@@ -1,7 +1,8 @@
 /**
  * Mutation fuzzing of the whole engine and detection (every detector on its defaults, as `loopy read` runs
- * them): real packets with bit flips, truncation and corrupted length fields, at least 200,000 packets per run.
- * Nothing may throw. The seed is fixed (LOOPY_FUZZ_SEED overrides it) so a failure reproduces.
+ * them): real packets with bit flips, truncation and corrupted length fields, at least 200,000 packets per run;
+ * and packets stamped at any time a capture file can give (before 1970, past 2106, past what a date holds,
+ * stepping back), whose records every output must write. Nothing may throw. The seed is fixed (LOOPY_FUZZ_SEED overrides it) so a failure reproduces.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,10 @@ import { DetectionEngine } from '../detect/detection-engine.js';
 import { corpusPath, haveCorpus, readManifest } from '../test-support/corpus.js';
 import { sampleFrames } from '../test-support/sample-frames.js';
 import { randomFractions } from '../test-support/random.js';
+import type { AlertRecord, LoopyRecord } from '../analyze/records.js';
+import { toEcs } from '../analyze/ecs.js';
+import { DATE_RANGE_SECONDS } from '../analyze/time-text.js';
+import { renderAlertsSection } from '../detect/alerts-summary.js';
 
 interface Frame {
   bytes: Buffer;
@@ -57,18 +62,9 @@ function mutate(frame: Buffer, random: () => number): Buffer {
   return copy;
 }
 
-test('fuzz: 200,000 mutated packets through the whole engine and detection never throw', async () => {
-  const seed = Number(process.env.LOOPY_FUZZ_SEED ?? 20261121);
-  const frames = haveCorpus() ? await corpusFrames(20_000) : await sampleFrames();
-  assert.ok(frames.length > 100, 'enough source frames');
-  const random = prng(seed);
-  const pipeline = new Pipeline();
-  pipeline.observe({ onRecord: () => {} }); // records are built and handed out, as in loopy read
-  let alerts = 0;
-  new DetectionEngine({ config: defaultDetectionConfig(), onAlert: () => alerts++, fromFile: true }).attach(pipeline);
-  const total = 200_000;
+/** `total` mutated frames, a thousand a batch, stamped by `time()` in turn, each batch through `pipeline.process`. */
+function feed(pipeline: Pipeline, frames: readonly Frame[], random: () => number, total: number, time: () => number, label: string): void {
   const perBatch = 1000;
-  let ts = 1_700_000_000;
   for (let done = 0; done < total; done += perBatch) {
     const parts: Buffer[] = [];
     const meta = new Uint32Array(perBatch * META_STRIDE);
@@ -81,15 +77,56 @@ test('fuzz: 200,000 mutated packets through the whole engine and detection never
       let iface = linkTypes.indexOf(frame.linkType);
       if (iface < 0) iface = linkTypes.push(frame.linkType) - 1;
       meta.set([offset, bytes.length, frame.bytes.length, iface], i * META_STRIDE);
-      times[i] = ts += random() * 0.01;
+      times[i] = time();
       parts.push(bytes);
       offset += bytes.length;
     }
     const batch: PacketBatch = { data: Buffer.concat(parts), count: perBatch, meta, ts: times, linkTypes };
-    assert.doesNotThrow(() => pipeline.process(batch), `seed ${seed}, batch at packet ${done}`);
+    assert.doesNotThrow(() => pipeline.process(batch), `${label}, batch at packet ${done}`);
   }
+}
+
+test('fuzz: 200,000 mutated packets through the whole engine and detection never throw', async () => {
+  const seed = Number(process.env.LOOPY_FUZZ_SEED ?? 20261121);
+  const frames = haveCorpus() ? await corpusFrames(20_000) : await sampleFrames();
+  assert.ok(frames.length > 100, 'enough source frames');
+  const random = prng(seed);
+  const pipeline = new Pipeline();
+  pipeline.observe({ onRecord: () => {} }); // records are built and handed out, as in loopy read
+  let alerts = 0;
+  new DetectionEngine({ config: defaultDetectionConfig(), onAlert: () => alerts++, fromFile: true }).attach(pipeline);
+  let ts = 1_700_000_000;
+  feed(pipeline, frames, random, 200_000, () => (ts += random() * 0.01), `seed ${seed}`);
   const summary = pipeline.finish();
-  assert.equal(summary.packets, total);
+  assert.equal(summary.packets, 200_000);
   assert.ok(Object.keys(summary.weirds).length > 5, 'mutations produce weirds');
   assert.ok(alerts > 0, 'detection ran over them (a scan or a flood among 200,000 random packets)');
+});
+
+test('fuzz: packets stamped at any time (before 1970, past 2106, past what a date holds, going back) give records every output writes', async () => {
+  const seed = Number(process.env.LOOPY_FUZZ_SEED ?? 20261206);
+  const frames = haveCorpus() ? await corpusFrames(20_000) : await sampleFrames();
+  const random = prng(seed);
+  const pipeline = new Pipeline();
+  const records: LoopyRecord[] = [];
+  pipeline.observe({ onRecord: (r) => void records.push(r) });
+  const alerts: AlertRecord[] = [];
+  new DetectionEngine({ config: defaultDetectionConfig(), onAlert: (a) => void alerts.push(a), fromFile: true }).attach(pipeline);
+  // A pcapng's 64-bit time and signed offset reach all of these; a capture may also step back (clock changes).
+  const epochs = [-4e9, -1, 0, 1.7e9, 2 ** 32 - 2, 1e11, DATE_RANGE_SECONDS - 3, 1.8e13, 1.7e9];
+  let base = 1.7e9;
+  let t = 0;
+  const time = () => {
+    if (random() < 0.002) {
+      base = epochs[Math.floor(random() * epochs.length)];
+      t = 0;
+    }
+    return base + (t += random() * 0.01);
+  };
+  feed(pipeline, frames, random, 50_000, time, `seed ${seed}`);
+  pipeline.finish();
+  assert.ok(records.length > 1000);
+  for (const record of records) assert.doesNotThrow(() => JSON.stringify(toEcs(record)), `ECS of a ${record.type} record at ${(record as { ts?: number }).ts}`);
+  assert.ok(records.some((r) => Math.abs((r as { ts?: number }).ts ?? 0) > DATE_RANGE_SECONDS), 'some records past what a date holds');
+  assert.doesNotThrow(() => renderAlertsSection(alerts, ['port_scan'], 80));
 });
