@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
-#include <string.h>
 
 #include "napi-util.h"
 #include "thread-name.h"

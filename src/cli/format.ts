@@ -1,6 +1,6 @@
 /** Number and size formatting for terminal output: short, aligned, readable at a glance. */
 import { fitCells } from '../analyze/display-text.js';
-import { isoTimeOf } from '../analyze/time-text.js';
+import { utcDateText } from '../analyze/time-text.js';
 
 export function formatCount(n: number): string {
   if (n < 10_000) return String(n);
@@ -30,7 +30,7 @@ export function formatSeconds(s: number): string {
 }
 
 export function formatTimestamp(ts: number): string {
-  return isoTimeOf(ts)?.replace('T', ' ').replace('Z', ' UTC') ?? String(ts);
+  return utcDateText(ts) ?? String(ts);
 }
 
 /** Pads or cuts to an exact width in terminal cells (cut text ends with …). */

@@ -7,7 +7,7 @@ import { ALERT_FIELDS, CONN_FIELDS, DNS_FIELDS } from '../analyze/record-fields.
 import type { ProcessRecord } from '../analyze/records.js';
 import { SERIES_COLUMNS } from '../store/types.js';
 import { flowProcesses } from '../ui/format.js';
-import { isoTimeOf } from '../analyze/time-text.js';
+import { dateHolds } from '../analyze/time-text.js';
 
 export type QueryKind = 'series' | 'flows' | 'dns' | 'alerts' | 'talkers';
 
@@ -23,7 +23,7 @@ const num = (v: unknown) => (typeof v === 'number' ? Math.round(v).toLocaleStrin
 const secs = (v: unknown) => (typeof v === 'number' ? (v < 1 ? `${(v * 1000).toFixed(1)} ms` : `${v.toFixed(2)} s`) : '-');
 /** Local time to the second: the table is for someone reading their own clock. */
 const time = (v: unknown) => {
-  if (typeof v !== 'number' || isoTimeOf(v) === undefined) return str(v);
+  if (typeof v !== 'number' || !dateHolds(v)) return str(v);
   const d = new Date(v * 1000);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;

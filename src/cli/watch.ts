@@ -11,7 +11,7 @@ import { runHubWatch } from './watch-hub.js';
 import { type AgentTargetOptions, addAgentTargetOptions, asUsage, connectOptionsFrom, exitOnEpipe } from './agent-target-options.js';
 import { UsageError } from './errors.js';
 import { withAgent } from '../client/hub/fleet-merge.js';
-import { isoTimeOf } from '../analyze/time-text.js';
+import { dateHolds } from '../analyze/time-text.js';
 
 /** Past this much unwritten output (a reader that stalls) events are dropped and counted, not buffered. */
 const MAX_PENDING_OUTPUT = 8 * 1024 * 1024;
@@ -42,7 +42,7 @@ export function parseTopics(text: string): Topic[] {
   return [...new Set(topics)] as Topic[];
 }
 
-const hhmmss = (ts: unknown) => (typeof ts === 'number' && isoTimeOf(ts) !== undefined ? new Date(ts * 1000).toTimeString().slice(0, 8) : '--:--:--');
+const hhmmss = (ts: unknown) => (typeof ts === 'number' && dateHolds(ts) ? new Date(ts * 1000).toTimeString().slice(0, 8) : '--:--:--');
 const n = (v: unknown) => (typeof v === 'number' ? Math.round(v).toLocaleString('en-US') : '-');
 const ep = (h: unknown, p: unknown) => (typeof h === 'string' && h.includes(':') ? `[${h}]:${p}` : `${h}:${p}`);
 

@@ -3,7 +3,7 @@
  * its message, then when and where its evidence is. Plain lines; the caller fits them to the terminal.
  */
 import type { AlertRecord } from '../analyze/records.js';
-import { isoTimeOf } from '../analyze/time-text.js';
+import { utcClockText } from '../analyze/time-text.js';
 import type { TrackedKeysReport } from './tracked-keys.js';
 
 const RANK: Record<AlertRecord['severity'], number> = { critical: 0, high: 1, medium: 2, low: 3 };
@@ -23,10 +23,6 @@ export class AlertCollector {
   incidents(): AlertRecord[] {
     return [...this.byId.values()].sort((a, b) => RANK[a.severity] - RANK[b.severity] || a.ts - b.ts);
   }
-}
-
-function clock(ts: number): string {
-  return isoTimeOf(ts)?.slice(11, 19) ?? '??:??:??';
 }
 
 const INDENT = ' '.repeat(11);
@@ -51,7 +47,7 @@ export function renderAlertsSection(alerts: readonly AlertRecord[], detectors: r
   const lines = alerts.length === 0 ? [`Alerts: none (${detectors.length} detectors ran)`] : [`Alerts (${alerts.length})`];
   for (const a of alerts) {
     lines.push(...wrap(`  ${a.severity.toUpperCase().padEnd(8)} `, `${a.detector}: ${a.message}`, width));
-    const span = a.evidence.first_seen === a.evidence.last_seen ? clock(a.evidence.first_seen) : `${clock(a.evidence.first_seen)}-${clock(a.evidence.last_seen)}`;
+    const span = a.evidence.first_seen === a.evidence.last_seen ? utcClockText(a.evidence.first_seen) : `${utcClockText(a.evidence.first_seen)}-${utcClockText(a.evidence.last_seen)}`;
     lines.push(...wrap(INDENT, `${span} UTC, alert ${a.alert_id}${a.evidence.pcap ? `, evidence ${a.evidence.pcap}` : ''}`, width));
   }
   return [...lines, ...pressureLines(tables, width)];

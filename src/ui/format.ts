@@ -4,7 +4,7 @@
  */
 import { cellWidth, displayText, fitCells, splitCells } from '../analyze/display-text.js';
 import type { ProcessRecord } from '../analyze/records.js';
-import { isoTimeOf } from '../analyze/time-text.js';
+import { isoTimeOf, utcClockText } from '../analyze/time-text.js';
 
 const SI = ['', 'k', 'M', 'G', 'T'];
 
@@ -54,9 +54,7 @@ export function formatPercent(p: number): string {
 }
 
 /** Epoch seconds → "HH:MM:SS" in UTC (agents sit in different zones; UTC reads the same everywhere). */
-export function formatClock(ts: number): string {
-  return isoTimeOf(ts)?.slice(11, 19) ?? '??:??:??';
-}
+export const formatClock = utcClockText;
 
 /** Epoch seconds → "YYYY-MM-DD HH:MM" UTC. */
 export function formatDateTime(ts: number): string {

@@ -2,7 +2,7 @@
 import { Box, Text } from 'ink';
 import type { ProcessRecord } from '../../analyze/records.js';
 import { describeProcess, fit } from '../format.js';
-import { isoTimeOf } from '../../analyze/time-text.js';
+import { utcDateText } from '../../analyze/time-text.js';
 
 /**
  * A field as text: times with their UTC date (Zeek's microseconds, no float noise from a replay's shift), a
@@ -13,8 +13,8 @@ function fieldText(key: string, v: unknown): string {
   if (typeof v === 'object') return JSON.stringify(v);
   if (typeof v !== 'number' || Number.isInteger(v)) return String(v);
   const text = String(Number(v.toFixed(6)));
-  const iso = key === 'ts' ? isoTimeOf(v) : undefined;
-  return iso === undefined ? text : `${text}  (${iso.replace('T', ' ').replace('Z', ' UTC')})`;
+  const date = key === 'ts' ? utcDateText(v) : undefined;
+  return date === undefined ? text : `${text}  (${date})`;
 }
 
 export function RecordDetail({ title, record, width, height }: { title: string; record: object; width: number; height: number }) {
