@@ -9,6 +9,7 @@ import { historyQuery } from './history-query.js';
 import { historyWrite } from './history-write.js';
 import { detectionCost } from './detection.js';
 import { flowCost } from './flow-cost.js';
+import { jsFloor } from './js-floor.js';
 import { serviceBench } from './service.js';
 import { transportsBench } from './transports.js';
 import { uiBench } from './ui.js';
@@ -16,4 +17,4 @@ import { uiRenderBench } from './ui-render.js';
 import { fleetBench } from './fleet.js';
 import type { Benchmark } from './types.js';
 
-export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, historyWrite, detectionCost, flowCost, serviceBench, transportsBench, uiBench, uiRenderBench, fleetBench];
+export const BENCHMARKS: readonly Benchmark[] = [offlineRead, liveCapture, tapModes, historyQuery, historyWrite, detectionCost, flowCost, jsFloor, serviceBench, transportsBench, uiBench, uiRenderBench, fleetBench];
