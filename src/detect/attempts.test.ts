@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { ACK, FIN, PSH, RST, SYN, icmpEcho, tcp4, udp4, type Frame } from '../test-support/frames.js';
+import { ACK, FIN, PSH, RST, SYN, URG, icmpEcho, tcp4, udp4, type Frame } from '../test-support/frames.js';
 import { runFrames } from './testing/frames.js';
 import { detectorConfig } from './detector-config.js';
 import { hostText } from './addresses.js';
@@ -21,7 +21,7 @@ function recorder(seen: string[]): DetectorRegistration {
     config: detectorConfig({}) as unknown as z.ZodType<never>,
     create: () => ({
       name: 'recorder',
-      onAttempt: (a) => seen.push(`${hostText(a.origKey)}>${hostText(a.respKey)}:${a.respPort} ${NAMES[a.outcome]} @${a.ts - a.start >= 0 ? 'ok' : 'bad'}`),
+      onAttempt: (a) => seen.push(`${hostText(a.origKey)}>${hostText(a.respKey)}:${a.respPort} ${NAMES[a.outcome]} @${a.ts - a.start >= 0 ? 'ok' : 'bad'}${a.handshake ? '' : ' no-syn'}`),
     }),
   };
 }
@@ -79,6 +79,44 @@ test('flows that did not begin with a bare SYN are not attempts (mid-stream, SYN
     { ts: 10, bytes: tcp4(C, S, 40000, 443, ACK, 1001, 5001) },
     { ts: 10.1, bytes: tcp4(S, C, 8080, 40001, SYN | ACK, 5000, 1001) },
   ]), []);
+});
+
+test('FIN, NULL and Xmas probes (nmap -sF, -sN, -sX): a reset is rejected, silence unanswered; neither asked for a connection', async () => {
+  const got = await outcomes([
+    { ts: 10, bytes: tcp4(C, S, 40000, 81, FIN, 1000, 0) },
+    { ts: 10.0002, bytes: tcp4(S, C, 81, 40000, RST | ACK, 0, 1001) },
+    { ts: 10, bytes: tcp4(C, S, 40000, 82, 0, 1000, 0) },
+    { ts: 10.0002, bytes: tcp4(S, C, 82, 40000, RST | ACK, 0, 1000) },
+    { ts: 10, bytes: tcp4(C, S, 40000, 83, FIN | PSH | URG, 1000, 0) },
+    { ts: 10, bytes: tcp4(C, S, 40000, 84, FIN, 1000, 0) },
+  ].sort((a, b) => a.ts - b.ts));
+  assert.deepEqual(got.sort(), [
+    `${C}>${S}:81 rejected @ok no-syn`,
+    `${C}>${S}:82 rejected @ok no-syn`,
+    `${C}>${S}:83 unanswered @ok no-syn`,
+    `${C}>${S}:84 unanswered @ok no-syn`,
+  ]);
+});
+
+test('bare ACK probes (nmap -sA, -sW): only a lone reset in answer makes one a probe; a FIN-ACK first never does', async () => {
+  const got = await outcomes([
+    // The ACK scan's probe, answered by a reset.
+    { ts: 10, bytes: tcp4(C, S, 40000, 81, ACK, 1000, 7) },
+    { ts: 10.0002, bytes: tcp4(S, C, 81, 40000, RST, 7, 0) },
+    // A teardown joined late (or nmap -sM): the peer had forgotten the connection.
+    { ts: 10, bytes: tcp4(C, S, 40000, 82, FIN | ACK, 1000, 7) },
+    { ts: 10.0002, bytes: tcp4(S, C, 82, 40000, RST, 7, 0) },
+    // Joined mid-way: the other side answers with an ACK, or data, or not at all (a one-way tap).
+    { ts: 10, bytes: tcp4(C, S, 40000, 443, ACK, 1000, 5000) },
+    { ts: 10.0002, bytes: tcp4(S, C, 443, 40000, ACK, 5000, 1000) },
+    { ts: 10, bytes: tcp4(C, S, 40000, 8443, ACK, 1000, 5000) },
+    { ts: 10.0002, bytes: tcp4(S, C, 8443, 40000, PSH | ACK, 5000, 1000, 200) },
+    { ts: 10, bytes: tcp4(C, S, 40000, 993, ACK, 1000, 5000) },
+    // A data segment first is a conversation joined mid-way, even if it is then reset.
+    { ts: 10, bytes: tcp4(C, S, 40000, 995, PSH | ACK, 1000, 5000, 100) },
+    { ts: 10.0002, bytes: tcp4(S, C, 995, 40000, RST, 5000, 0) },
+  ].sort((a, b) => a.ts - b.ts));
+  assert.deepEqual(got.sort(), [`${C}>${S}:81 rejected @ok no-syn`]);
 });
 
 test('UDP and ICMP echo: answered is ok, silence is unanswered; multicast and broadcast are ignored', async () => {

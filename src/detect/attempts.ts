@@ -1,6 +1,7 @@
 /**
  * Connection attempts and how they ended, for scan, flood and baseline detectors. An attempt is a TCP flow
- * that began with a bare SYN, a UDP flow, or an ICMP echo request to a unicast address. Its outcome is read
+ * that began with a bare SYN, a UDP flow, or an ICMP echo request to a unicast address; and a TCP probe that
+ * asks for no connection (below, STRAY). Its outcome is read
  * from the flow table's endpoint states — never per packet: once a second for live flows (so a refused port
  * is known within a second, an unanswered one after the grace time) and once more just before the flow's
  * state is dropped. Per flow it keeps two typed-array cells beside the flow table's columns, and a queue
@@ -8,8 +9,8 @@
  */
 import type { Connections } from '../analyze/flows/connections.js';
 import type { FlowMoves } from '../analyze/flows/flow-table.js';
-import { EndpointState as S } from '../analyze/flows/tcp-state.js';
-import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_SYN, type Packet } from '../decode/packet.js';
+import { EndpointState as S, H_RST } from '../analyze/flows/tcp-state.js';
+import { IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type Packet } from '../decode/packet.js';
 import { hostKeyOf, isGroupAddress } from './addresses.js';
 import { readFlowFacts } from './flow-sample.js';
 import { AttemptFacts, Outcome, type OutcomeCode } from './types.js';
@@ -17,6 +18,23 @@ import { AttemptFacts, Outcome, type OutcomeCode } from './types.js';
 const NONE = 0;
 const TCP = 1;
 const DATAGRAM = 2;
+/**
+ * A TCP flow that began with neither SYN, ACK nor RST: nmap's FIN, NULL and Xmas scans. No packet of a real
+ * connection lacks ACK but its first SYN and a reset (RFC 9293), so each is a probe: a reset answers a closed
+ * port, silence an open (or filtered) one.
+ */
+const STRAY = 3;
+/**
+ * A TCP flow that began with a bare ACK, no payload (nmap's ACK and Window scans). A connection the capture
+ * joined mid-way begins so too: only a reset and nothing else in answer makes it a probe; silence or an answer
+ * that is not a reset, it is left alone. A FIN-ACK first is not one (nmap's rare Maimon scan): it is how a
+ * teardown the capture joined late begins, and a peer that forgot the connection answers it with a reset.
+ */
+const STRAY_ACK = 4;
+/** What strayOutcome gives for a flow that is not a probe after all: forgotten, reported to no one. */
+const NOT_A_PROBE = -1;
+/** A direction's history letters when all it sent were resets (Connections.letters). */
+const RESET_ONLY = 1 << H_RST;
 
 export interface AttemptTiming {
   /** Seconds a TCP SYN may wait for its answer before it counts as unanswered / half-open. */
@@ -66,7 +84,7 @@ export class AttemptTracker {
     const proto = pkt.transport;
     let kind = NONE;
     if (proto === IPPROTO_TCP) {
-      if ((pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN) kind = TCP;
+      kind = tcpKind(pkt);
     } else if (proto === IPPROTO_UDP) {
       kind = DATAGRAM;
     } else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) {
@@ -106,12 +124,15 @@ export class AttemptTracker {
   }
 
   private resolve(flow: number, now: number, final: boolean): void {
-    const outcome = this.kind[flow] === TCP ? this.tcpOutcome(flow, now, final) : this.datagramOutcome(flow, now, final);
+    const kind = this.kind[flow];
+    const outcome = kind === TCP ? this.tcpOutcome(flow, now, final) : kind === DATAGRAM ? this.datagramOutcome(flow, now, final) : this.strayOutcome(flow, now, final, kind === STRAY_ACK);
     if (outcome === 0) return;
     this.kind[flow] = NONE;
     this.pending--;
+    if (outcome === NOT_A_PROBE) return;
     const f = readFlowFacts(this.conns, flow, this.facts);
     f.outcome = outcome;
+    f.handshake = kind !== STRAY && kind !== STRAY_ACK;
     f.start = this.start[flow];
     f.ts = now;
     f.origKey = hostKeyOf(f.version, f.orig);
@@ -145,8 +166,29 @@ export class AttemptTracker {
     }
   }
 
+  /**
+   * A probe without a handshake: rejected when the responder's only answer is a reset, unanswered when it says
+   * nothing (an ACK-first flow then is not a probe); payload either way makes it a conversation, not a probe.
+   */
+  private strayOutcome(flow: number, now: number, final: boolean, acked: boolean): OutcomeCode | 0 | typeof NOT_A_PROBE {
+    const c = this.conns;
+    if (c.bytes[flow * 2] > 0 || c.bytes[flow * 2 + 1] > 0) return NOT_A_PROBE;
+    if (c.pkts[flow * 2 + 1] > 0) return c.state[flow * 2 + 1] === S.Reset && c.letters[flow * 2 + 1] === RESET_ONLY ? Outcome.Rejected : NOT_A_PROBE;
+    if (!final && now - this.start[flow] < this.timing.tcpGrace) return 0;
+    return acked ? NOT_A_PROBE : Outcome.Unanswered;
+  }
+
   private datagramOutcome(flow: number, now: number, final: boolean): OutcomeCode | 0 {
     if (this.conns.pkts[flow * 2 + 1] > 0) return Outcome.Ok;
     return final || now - this.start[flow] >= this.timing.datagramGrace ? Outcome.Unanswered : 0;
   }
+}
+
+/** How a TCP flow's first packet makes it an attempt: a bare SYN, a stray probe, or none. */
+function tcpKind(pkt: Packet): number {
+  const flags = pkt.tcpFlags;
+  if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) return TCP;
+  if ((flags & (TCP_SYN | TCP_RST)) !== 0) return NONE;
+  if ((flags & TCP_ACK) === 0) return STRAY;
+  return (flags & TCP_FIN) === 0 && pkt.payloadWireLength === 0 ? STRAY_ACK : NONE;
 }

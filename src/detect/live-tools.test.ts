@@ -328,6 +328,20 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     assert.ok(packets > 0);
   });
 
+  for (const [scan, kind] of [['-sX', 'Xmas'], ['-sA', 'ACK']] as const) {
+    test(`nmap ${scan} -p 1-500 (an ${kind} scan: no SYN) → port_scan from the scanner, named for its probes`, async (t) => {
+      const { opens, delay } = await runCase(`nmap${scan}`, { detector: 'port_scan', src: ADDR_PEER, dst: ADDR_AGENT, within: 5 }, async () => {
+        const t = Date.now() / 1000;
+        const r = await inPeer(['nmap', '-n', '-Pn', scan, '-p', '1-500', '--max-rate', '2000', '--max-retries', '1', '--host-timeout', '20s', ADDR_AGENT]);
+        assert.equal(r.status, 0, `nmap: ${r.stderr}`);
+        return t;
+      });
+      assert.match(opens[0].message, /with probes that open no connection/, opens[0].message);
+      assert.ok(opens[0].evidence.counters.no_syn >= 20, JSON.stringify(opens[0].evidence.counters));
+      t.diagnostic(`alert ${delay.toFixed(3)} s after nmap started: ${opens[0].message}`);
+    });
+  }
+
   test('hping3 -S flood of 3000 SYNs to port 80 → syn_flood against the target', async (t) => {
     const { opens, delay } = await runCase('hping3', { detector: 'syn_flood', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
       const t = Date.now() / 1000;

@@ -72,6 +72,11 @@ export class AttemptFacts extends FlowFacts {
   ts = 0;
   origKey: HostKey = 0;
   respKey: HostKey = 0;
+  /**
+   * False for a TCP probe that asked for no connection (nmap's FIN, NULL, Xmas, ACK and Window scans:
+   * no SYN), which only scan detectors take; true for every other attempt.
+   */
+  handshake = true;
 }
 
 /** An Ethernet/IPv4 ARP message (other hardware/protocol types are not reported). */
@@ -98,7 +103,10 @@ export interface Detector {
    * (an SSH flow's logins: analyze/apps/ssh, isSshLogin). Its columns are still readable.
    */
   onFlowEnd?(flow: FlowRef, service: string | undefined, app: AppFlowFacts | undefined): void;
-  /** A connection attempt's outcome: TCP flows that began with a SYN, UDP flows, ICMP echo requests. */
+  /**
+   * A connection attempt's outcome: TCP flows that began with a SYN, UDP flows, ICMP echo requests, and TCP
+   * probes without a handshake (`handshake` false).
+   */
   onAttempt?(attempt: AttemptFacts): void;
   /** The outcomes onAttempt takes (default: all): an attempt is handed only to the detectors that take its outcome. */
   readonly attemptOutcomes?: readonly OutcomeCode[];

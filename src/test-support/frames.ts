@@ -22,6 +22,7 @@ export const SYN = 0x02;
 export const RST = 0x04;
 export const PSH = 0x08;
 export const ACK = 0x10;
+export const URG = 0x20;
 
 /** A payload: that many zero bytes, or these bytes. */
 export type Payload = number | Buffer;

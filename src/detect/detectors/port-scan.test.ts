@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DetectionHarness } from '../testing/harness.js';
 import { Outcome, type OutcomeCode } from '../types.js';
-import { icmpPortUnreachable, udp4, type Frame } from '../../test-support/frames.js';
+import { ACK, FIN, PSH, RST, URG, icmpPortUnreachable, tcp4, udp4, type Frame } from '../../test-support/frames.js';
 import { runFrames } from '../testing/frames.js';
 
 const SCANNER = '10.0.0.5';
@@ -137,6 +137,32 @@ test('UDP: a closed port is a refused probe at its ICMP port unreachable; DNS an
   assert.ok(open[0].ts < 1001, `fired at ${open[0].ts}, at the 20th refusal (not after the 2 s grace)`);
   assert.equal(open[0].evidence.counters.refused, 20);
   assert.match(open[0].message, /scanned 20 UDP ports/);
+});
+
+test('scans without a SYN (nmap -sF, -sX, -sA): each fires, named for its probes; connections joined mid-way do not', async () => {
+  for (const [flags, answered] of [[FIN, true], [FIN | PSH | URG, false], [ACK, true]] as const) {
+    const frames: Frame[] = [];
+    for (let i = 0; i < 30; i++) {
+      const t = 1000 + i * 0.01;
+      frames.push({ ts: t, bytes: tcp4(SCANNER, TARGET, 50000, 100 + i, flags, 1000, flags & ACK ? 7 : 0) });
+      if (answered) frames.push({ ts: t + 0.0002, bytes: tcp4(TARGET, SCANNER, 100 + i, 50000, flags & ACK ? RST : RST | ACK, 7, 1001) });
+    }
+    // A capture joined mid-way: 40 connections of one client to a server, the server's ACK seen first and the
+    // client's answered; and 40 more seen one way only (a tap of one direction).
+    for (let i = 0; i < 40; i++) {
+      frames.push({ ts: 1000 + i * 0.01, bytes: tcp4('10.0.0.80', '10.0.0.20', 443, 30000 + i, ACK, 5000, 1000) });
+      frames.push({ ts: 1000 + i * 0.01 + 0.0002, bytes: tcp4('10.0.0.20', '10.0.0.80', 30000 + i, 443, ACK, 1000, 5000) });
+      frames.push({ ts: 1000 + i * 0.01, bytes: tcp4('10.0.0.81', '10.0.0.21', 443, 31000 + i, ACK, 5000, 1000) });
+    }
+    frames.sort((a, b) => a.ts - b.ts);
+    const open = (await runFrames(frames)).alerts.filter((a) => a.state === 'open');
+    assert.equal(open.length, 1, `flags ${flags}: ${JSON.stringify(open.map((a) => a.message))}`);
+    assert.equal(open[0].src, SCANNER);
+    assert.equal(open[0].dst, TARGET);
+    assert.match(open[0].message, /scanned 20 TCP ports on 10\.0\.0\.9 with probes that open no connection \(FIN, NULL, Xmas or ACK\)/);
+    assert.equal(open[0].evidence.counters.no_syn, 20);
+    assert.equal(open[0].evidence.counters[answered ? 'refused' : 'unanswered'], 20);
+  }
 });
 
 test('UDP scans count; traceroute ports do not', () => {

@@ -1,7 +1,8 @@
 /**
  * Vertical port scan: one source probing many ports of a host. Counts, per source and target, the distinct
  * TCP/UDP ports whose connection attempt was a probe (refused, unanswered, half-open, or connected and
- * dropped without a byte: nmap -sS, -sT and -sU alike). Two rules on the same ports, one incident per source:
+ * dropped without a byte: nmap -sS, -sT and -sU alike; and TCP probes without a SYN, its -sF, -sN, -sX, -sA
+ * and -sW, see attempts.ts). Two rules on the same ports, one incident per source:
  * - fast: `minPorts` distinct ports within the sliding `window`;
  * - slow: a decayed count of distinct ports (each new port adds 1, the count halves every `slowHalfLife`
  *   seconds) reaching `slowMinPorts`: 20 ports at one every 500 ms fire at the 20th, a scan spread over many
@@ -61,6 +62,8 @@ interface Source {
   /** Capture time of the last pruning of its windows. */
   pruned: number;
   probes: number;
+  /** Of them, TCP probes that asked for no connection (no SYN: FIN, NULL, Xmas, ACK scans). */
+  noSyn: number;
   byOutcome: number[];
   fired: boolean;
   changed: boolean;
@@ -134,7 +137,7 @@ class PortScanDetector implements Detector {
     }
     if (src === undefined) {
       if (!this.sources.admit(origKey, ts)) return;
-      src = this.sources.add(origKey, { key: origKey, text: hostText(origKey), targets: new Map(), moreTargets: 0, last: ts, pruned: ts, probes: 0, byOutcome: [0, 0, 0, 0, 0, 0], fired: false, changed: false, samples: [] });
+      src = this.sources.add(origKey, { key: origKey, text: hostText(origKey), targets: new Map(), moreTargets: 0, last: ts, pruned: ts, probes: 0, noSyn: 0, byOutcome: [0, 0, 0, 0, 0, 0], fired: false, changed: false, samples: [] });
       this.schedule.keep(ts);
     }
     let target = src.targets.get(respKey);
@@ -156,6 +159,7 @@ class PortScanDetector implements Detector {
       return;
     }
     src.probes++;
+    if (facts !== undefined && !facts.handshake) src.noSyn++;
     src.byOutcome[outcome]++;
     const score = target.score.add(start, this.cfg.slowHalfLife);
     const n = target.ports.size;
@@ -216,6 +220,8 @@ class PortScanDetector implements Detector {
       ports.push(p & 0xffff);
     }
     const kinds = tcp && udp ? `ports (${tcp} TCP, ${udp} UDP)` : tcp ? 'TCP ports' : 'UDP ports';
+    // Named when most of its probes were: a scan meant to slip past loggers of connection attempts.
+    const how = src.noSyn * 2 > src.probes ? ' with probes that open no connection (FIN, NULL, Xmas or ACK)' : '';
     const others = scanned.length - 1 + src.moreTargets;
     const more = others > 0 ? ` and ${others} more host${others > 1 ? 's' : ''}` : '';
     const dst = hostText(top.key);
@@ -226,10 +232,10 @@ class PortScanDetector implements Detector {
       key: src.text,
       ts,
       severity: 'medium',
-      message: `${src.text} scanned ${tcp + udp} ${kinds} on ${dst}${more}${formatPace(src.last - first, rate, 'ports')}`,
+      message: `${src.text} scanned ${tcp + udp} ${kinds} on ${dst}${more}${how}${formatPace(src.last - first, rate, 'ports')}`,
       src: src.text,
       dst,
-      counters: { distinct_ports: top.ports.size, hosts_scanned: scanned.length, probes: src.probes, refused: o[Outcome.Rejected], unanswered: o[Outcome.Unanswered], half_open: o[Outcome.HalfOpen], connected_empty: o[Outcome.Empty], decayed_ports: Math.round(top.score.value * 10) / 10 },
+      counters: { distinct_ports: top.ports.size, hosts_scanned: scanned.length, probes: src.probes, refused: o[Outcome.Rejected], unanswered: o[Outcome.Unanswered], half_open: o[Outcome.HalfOpen], connected_empty: o[Outcome.Empty], no_syn: src.noSyn, decayed_ports: Math.round(top.score.value * 10) / 10 },
       thresholds: { distinct_ports: this.cfg.minPorts, decayed_ports: this.cfg.slowMinPorts },
       hosts: [src.text, ...scanned.map((t) => hostText(t.key))],
       ports: ports.sort((a, b) => a - b).slice(0, 50),
@@ -244,7 +250,7 @@ class PortScanDetector implements Detector {
 
 export const portScan: DetectorRegistration<Config> = {
   name: 'port_scan',
-  title: 'Vertical port scan: one source probing many ports of a host (TCP SYN, connect, UDP)',
+  title: 'Vertical port scan: one source probing many ports of a host (TCP SYN, connect, FIN/NULL/Xmas/ACK, UDP)',
   config,
   create: (cfg, ctx) => new PortScanDetector(cfg, ctx),
 };

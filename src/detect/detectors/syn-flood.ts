@@ -101,7 +101,8 @@ class SynFloodDetector implements Detector {
   readonly attemptOutcomes = [Outcome.Unanswered, Outcome.HalfOpen, Outcome.Rejected];
 
   onAttempt(a: AttemptFacts): void {
-    if (a.proto !== IPPROTO_TCP || (a.outcome !== Outcome.Unanswered && a.outcome !== Outcome.HalfOpen && a.outcome !== Outcome.Rejected)) return;
+    // A probe that asked for no connection (a FIN or ACK scan) is a scan's, not a flood of handshakes.
+    if (a.proto !== IPPROTO_TCP || !a.handshake || (a.outcome !== Outcome.Unanswered && a.outcome !== Outcome.HalfOpen && a.outcome !== Outcome.Rejected)) return;
     if (this.ctx.allowed(a.origKey, a.respKey)) return;
     const key = a.respKey;
     let t = this.targets.get(key);
