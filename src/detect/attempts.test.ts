@@ -81,6 +81,36 @@ test('flows that did not begin with a bare SYN are not attempts (mid-stream, SYN
   ]), []);
 });
 
+test('SYNs carrying data (hping3 -S -d): refused, unanswered or left half-open are probes; data after a handshake is a conversation', async () => {
+  const got = await outcomes([
+    { ts: 10, bytes: tcp4(C, S, 40000, 81, SYN, 1000, 0, 200) },
+    { ts: 10.0002, bytes: tcp4(S, C, 81, 40000, RST | ACK, 0, 1201) },
+    { ts: 10, bytes: tcp4(C, S, 40001, 80, SYN, 1000, 0, 200) },
+    { ts: 10, bytes: tcp4(C, S, 40002, 22, SYN, 1000, 0, 200) },
+    { ts: 10.0002, bytes: tcp4(S, C, 22, 40002, SYN | ACK, 5000, 1001) },
+    { ts: 10.0003, bytes: tcp4(C, S, 40002, 22, RST, 1001, 0) },
+    // A real client: its request, then the server resets the connection, all within the first second.
+    { ts: 10, bytes: tcp4(C, S, 40003, 443, SYN, 1000, 0) },
+    { ts: 10.0002, bytes: tcp4(S, C, 443, 40003, SYN | ACK, 5000, 1001) },
+    { ts: 10.0003, bytes: tcp4(C, S, 40003, 443, PSH | ACK, 1001, 5001, 100) },
+    { ts: 10.0004, bytes: tcp4(S, C, 443, 40003, RST, 5001, 0) },
+    // Seen one way only (a tap of one direction): a SYN, then the request.
+    { ts: 10, bytes: tcp4(C, S, 40004, 8080, SYN, 1000, 0) },
+    { ts: 10.0003, bytes: tcp4(C, S, 40004, 8080, PSH | ACK, 1001, 5001, 100) },
+    // A FIN probe carrying data is still a probe.
+    { ts: 10, bytes: tcp4(C, S, 40005, 82, FIN, 1000, 0, 50) },
+    { ts: 10.0002, bytes: tcp4(S, C, 82, 40005, RST | ACK, 0, 1051) },
+  ].sort((a, b) => a.ts - b.ts));
+  assert.deepEqual(got.sort(), [
+    `${C}>${S}:22 half-open @ok`,
+    `${C}>${S}:443 ok @ok`,
+    `${C}>${S}:80 unanswered @ok`,
+    `${C}>${S}:8080 ok @ok`,
+    `${C}>${S}:81 rejected @ok`,
+    `${C}>${S}:82 rejected @ok no-syn`,
+  ]);
+});
+
 test('FIN, NULL and Xmas probes (nmap -sF, -sN, -sX): a reset is rejected, silence unanswered; neither asked for a connection', async () => {
   const got = await outcomes([
     { ts: 10, bytes: tcp4(C, S, 40000, 81, FIN, 1000, 0) },

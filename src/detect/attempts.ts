@@ -145,7 +145,11 @@ export class AttemptTracker {
     const c = this.conns;
     const o = c.state[flow * 2];
     const r = c.state[flow * 2 + 1];
-    if (c.bytes[flow * 2] > 0 || c.bytes[flow * 2 + 1] > 0) return Outcome.Ok;
+    // Payload from the responder, or from an originator past its SYN (its handshake done, or more sent after
+    // it and not a reset: a tap of one direction), is a conversation. A payload on the SYN alone is not: a
+    // flood of SYNs with data (hping3 -S -d) would otherwise pass for a crowd of real clients.
+    if (c.bytes[flow * 2 + 1] > 0) return Outcome.Ok;
+    if (c.bytes[flow * 2] > 0 && (c.rtt[flow] >= 0 || (c.pkts[flow * 2] > 1 && o !== S.Reset))) return Outcome.Ok;
     const late = final || now - this.start[flow] >= this.timing.tcpGrace;
     switch (r) {
       case S.Reset:
@@ -168,11 +172,13 @@ export class AttemptTracker {
 
   /**
    * A probe without a handshake: rejected when the responder's only answer is a reset, unanswered when it says
-   * nothing (an ACK-first flow then is not a probe); payload either way makes it a conversation, not a probe.
+   * nothing (an ACK-first flow then is not a probe). Payload from the responder makes it a conversation, and
+   * so does the originator's after a bare ACK (a connection joined mid-way); a FIN or NULL probe carrying data
+   * is still a probe.
    */
   private strayOutcome(flow: number, now: number, final: boolean, acked: boolean): OutcomeCode | 0 | typeof NOT_A_PROBE {
     const c = this.conns;
-    if (c.bytes[flow * 2] > 0 || c.bytes[flow * 2 + 1] > 0) return NOT_A_PROBE;
+    if (c.bytes[flow * 2 + 1] > 0 || (acked && c.bytes[flow * 2] > 0)) return NOT_A_PROBE;
     if (c.pkts[flow * 2 + 1] > 0) return c.state[flow * 2 + 1] === S.Reset && c.letters[flow * 2 + 1] === RESET_ONLY ? Outcome.Rejected : NOT_A_PROBE;
     if (!final && now - this.start[flow] < this.timing.tcpGrace) return 0;
     return acked ? NOT_A_PROBE : Outcome.Unanswered;

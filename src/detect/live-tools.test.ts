@@ -355,6 +355,27 @@ describe('live detection: real tools between two network namespaces', { skip: sk
     assert.ok(packets > 0);
   });
 
+  test('hping3 -S -d 200 -f: 3000 SYNs carrying data, each in 8-byte fragments → syn_flood against the target', async (t) => {
+    const { opens, delay } = await runCase('hping3-data', { detector: 'syn_flood', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+      const t = Date.now() / 1000;
+      const r = await inPeer(['hping3', '-q', '-S', '-d', '200', '-f', '-p', '80', '-c', '3000', '-i', 'u300', ADDR_AGENT], 30_000);
+      assert.notEqual(r.status, null, `hping3 did not finish: ${r.stderr}`);
+      return t;
+    });
+    assert.ok(opens[0].evidence.counters.failed_handshakes >= 400, JSON.stringify(opens[0].evidence.counters));
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started: ${opens[0].message}`);
+  });
+
+  test('hping3 -R --flood for 2 s (resets nothing asked for) → one volume alert from the sender', async (t) => {
+    const { opens, delay } = await runCase('rst-flood', { detector: 'volume', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
+      const t = Date.now() / 1000;
+      const r = await inPeer(['timeout', '2', 'hping3', '-q', '-R', '-p', '80', '--flood', ADDR_AGENT], 10_000);
+      assert.notEqual(r.status, null, `hping3 did not stop: ${r.stderr}`);
+      return t;
+    });
+    t.diagnostic(`alert ${delay.toFixed(3)} s after the tool started: ${opens[0].message}`);
+  });
+
   test('hping3 --udp: 20000 packets to a closed port → one udp_flood from the sender', async (t) => {
     const { opens, delay } = await runCase('udp-flood', { detector: 'udp_flood', src: ADDR_PEER, dst: ADDR_AGENT }, async () => {
       const t = Date.now() / 1000;

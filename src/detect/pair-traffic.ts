@@ -3,8 +3,8 @@
  * flow deltas (as host-bytes.ts does per host): what the flood, volume and transfer detectors compare with
  * the traffic coming back. Split by the kind of traffic each detector owns: UDP, ICMP, TCP connection
  * attempts (flows whose originator sent a SYN: syn_flood's, and every ordinary connection), TCP from an
- * endpoint that reset its flow (refusals), and the rest (TCP without a handshake — ACK, FIN floods — and
- * every other IP protocol).
+ * endpoint that reset its flow in answer (refusals), and the rest (TCP without a handshake — ACK, FIN, RST
+ * floods — and every other IP protocol).
  *
  * Runs in the per-second pass, never per packet. A pair's tally is an object of a pool reused every second,
  * found through an open-addressing index of typed arrays (linear probing, cleared slot by slot at the roll):
@@ -155,13 +155,22 @@ export class PairTraffic implements FlowDeltaConsumer {
       t.udpBytes += bytes;
     }
     else if (proto === IPPROTO_ICMP || proto === IPPROTO_ICMPV6) t.icmpPackets += packets;
-    else if (proto === IPPROTO_TCP && this.conns.state[flow * 2 + side] === EndpointState.Reset) t.resetPackets += packets;
+    else if (proto === IPPROTO_TCP && this.isRefusal(flow, side)) t.resetPackets += packets;
     else if (proto === IPPROTO_TCP && this.conns.originatorSentSyn(flow)) t.connectionPackets += packets;
     else {
       t.otherPackets += packets;
       t.otherBytes += bytes;
     }
     return t;
+  }
+
+  /**
+   * A TCP endpoint that reset its flow, answering something: either side of a connection its originator opened
+   * with a SYN, or the responder to a probe without one. An originator that resets with no SYN of its own asked
+   * nothing and refuses nothing: its resets are the rest (an RST flood).
+   */
+  private isRefusal(flow: number, side: number): boolean {
+    return this.conns.state[flow * 2 + side] === EndpointState.Reset && (side === 1 || this.conns.originatorSentSyn(flow));
   }
 
   private tally(src: HostKey, dst: HostKey, hash: number, version: number): PairTally | undefined {

@@ -1,7 +1,7 @@
 /** UDP flood and the volume detector from hand-built frames through the engine's flow deltas and pair tallies. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ACK, icmpPortUnreachable, tcp4, udp4, type Frame } from '../../test-support/frames.js';
+import { ACK, RST, SYN, icmpPortUnreachable, tcp4, udp4, type Frame } from '../../test-support/frames.js';
 import { runFrames } from '../testing/frames.js';
 import { tcpTransfer } from '../testing/tcp-transfer.js';
 
@@ -53,6 +53,19 @@ test('an ACK flood (TCP without a handshake) with no answer: one volume alert na
   assert.deepEqual(open.map((a) => [a.detector, a.src, a.dst]), [['volume', SENDER, VICTIM]]);
   assert.ok(open[0].ts - 1000.5 <= 2);
   assert.equal(alerts.at(-1)!.evidence.counters.packets, 40_000);
+});
+
+test('an RST flood (hping3 -R --flood): one volume alert naming the sender; the resets that refuse a SYN flood are not one', async () => {
+  const rsts = Array.from({ length: 40_000 }, (_, i) => ({ ts: 1000.5 + i * 0.00005, bytes: tcp4(SENDER, VICTIM, 1024 + (i % 50000), 80, RST, i, 0) }));
+  const open = (await runFrames(rsts)).alerts.filter((a) => a.state === 'open');
+  assert.deepEqual(open.map((a) => [a.detector, a.src, a.dst]), [['volume', SENDER, VICTIM]]);
+  // The victim of a SYN flood refuses every SYN: its 40,000 resets answer, they flood no one.
+  const refused = Array.from({ length: 40_000 }, (_, i) => [
+    { ts: 1000.5 + i * 0.00005, bytes: tcp4(SENDER, VICTIM, 1024 + (i % 50000), 81, SYN, i, 0) },
+    { ts: 1000.5 + i * 0.00005 + 0.00002, bytes: tcp4(VICTIM, SENDER, 81, 1024 + (i % 50000), RST | ACK, 0, i + 1) },
+  ]).flat();
+  const raised = (await runFrames(refused)).alerts.filter((a) => a.state === 'open');
+  assert.deepEqual(raised.map((a) => [a.detector, a.src, a.dst]), [['syn_flood', SENDER, VICTIM]]);
 });
 
 test('an allow-listed receiver is not counted', async () => {

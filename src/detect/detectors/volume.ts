@@ -1,6 +1,6 @@
 /**
  * Volume flood: one sender's one-way packets or bytes to one receiver of the traffic no other flood detector
- * watches — TCP without a handshake (ACK, FIN, Xmas floods: hping3 -A), and every IP protocol other than
+ * watches — TCP without a handshake (ACK, FIN, Xmas, RST floods: hping3 -A), and every IP protocol other than
  * TCP, UDP and ICMP (GRE, ESP, SCTP, raw IP) — as pair tallies count them (pair-traffic.ts "other"): 20,000
  * packets (10,000/s) or 200 MB (100 MB/s) within 2 s. UDP is udp_flood's, ICMP icmp_flood's, TCP connection
  * attempts syn_flood's, so one incident raises one alert. Answers are what the receiver sends back other
