@@ -26,19 +26,28 @@ test('history of a replayed capture: each minute counts exactly its records, and
   agent = RealAgent.start(file, join(dir, 'data'), [`unix:${socket}`], '--stay');
   const client = connectAgent(`unix:${socket}`, { configDir: join(dir, 'client') });
   try {
+    // The end of the file reports its open flows (--stay): every packet in and no flow left open.
     for (let i = 0; i < 100; i++) {
       const status = await client.status().catch(() => undefined);
-      if (status?.packets_total === truth.packets) break;
+      if (status?.packets_total === truth.packets && status.flows_active === 0) break;
       await tick(200);
     }
     // Replayed at full speed, the capture's times run up to 150 s ahead of the clock: look from beyond them.
     const now = Date.now() / 1000 + 400;
     const minute = (ts: number) => Math.floor(ts / 60) * 60;
     const all = { since: now - 3600, until: now, limit: 10_000 };
+    // The store flushes once a second, and its worker writes after: wait (bounded) until what it holds is
+    // whole and has not changed for two flushes, so the view's queries later see what these see.
     let series = await client.series({ ...all, resolution: '1m' });
-    // The store flushes once a second: wait (bounded) until the last records are in.
-    for (let i = 0; i < 20 && (await client.flows(all)).length !== series.reduce((n, p) => n + p.flows_opened, 0); i++) await tick(250);
-    series = await client.series({ ...all, resolution: '1m' });
+    let held = -1;
+    let heldSince = Date.now();
+    for (let i = 0; i < 60; i++) {
+      const stored = (await client.flows(all)).length;
+      series = await client.series({ ...all, resolution: '1m' });
+      if (stored !== held || stored !== series.reduce((n, p) => n + p.flows_opened, 0)) [held, heldSince] = [stored, Date.now()];
+      else if (Date.now() - heldSince >= 2500) break;
+      await tick(250);
+    }
     const [flows, dns, alerts] = await Promise.all([client.flows(all), client.dns(all), client.alerts(all)]);
     assert.ok(flows.length > 100 && dns.length > 50 && alerts.length > 0, `${flows.length} flows, ${dns.length} DNS, ${alerts.length} alerts`);
     assert.ok(series.length >= 3, 'the capture spans several minutes');
